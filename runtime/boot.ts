@@ -1,0 +1,103 @@
+/**
+ * Wiring: opens the database (PostgreSQL or the embedded PGlite), applies or checks the
+ * migrations, picks the queue backend and the model provider, registers the admin key.
+ * Nothing runs at import time; `createRuntime` does it all, and `close` undoes it in order.
+ * @module
+ */
+import type { AnyAgent } from './contracts.ts';
+import type { Config } from './config.ts';
+import { createPgDb, type Db } from './db/driver.ts';
+import { startEmbedded } from './db/embedded.ts';
+import { migrate, schemaStatus } from './db/migrate.ts';
+import { AppError } from './errors.ts';
+import { registerKey } from './keys.ts';
+import { createLogger, urlPasswords, type Logger } from './logger.ts';
+import { geminiProvider, OFFLINE, type ModelProvider } from './models.ts';
+import { createQueueEngine, type QueueEngine } from './queue.ts';
+import { Registry } from './registry.ts';
+import type { ContextExtension, RunnerDeps } from './runner.ts';
+import { TaskService } from './service.ts';
+
+export interface RuntimeOptions {
+  config: Config;
+  agents: readonly AnyAgent[];
+  logger?: Logger;
+  /** Overrides the configured model (tests pass a scripted fake). */
+  model?: ModelProvider;
+  extensions?: ContextExtension[];
+  /** Apply pending migrations (default) or only check that none are pending. */
+  migrate?: boolean;
+}
+
+export interface Runtime {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly db: Db;
+  readonly queues: QueueEngine;
+  readonly registry: Registry;
+  readonly model: ModelProvider;
+  readonly tasks: TaskService;
+  readonly runnerDeps: RunnerDeps;
+  close(): Promise<void>;
+}
+
+export function processLogger(config: Config): Logger {
+  return createLogger({
+    level: config.LOG_LEVEL,
+    secrets: [config.BRAINOPS_ADMIN_KEY, config.GEMINI_API_KEY, ...urlPasswords(config.DATABASE_URL, config.REDIS_URL)],
+  });
+}
+
+export async function openDb(config: Config): Promise<Db> {
+  if (config.DATABASE_URL) return createPgDb({ kind: 'postgres', url: config.DATABASE_URL });
+  const embedded = await startEmbedded(config.BRAINOPS_DATA_DIR);
+  return createPgDb({ kind: 'pglite', url: embedded.url, onClose: () => embedded.stop() });
+}
+
+export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
+  const { config } = o;
+  const logger = o.logger ?? processLogger(config);
+  const registry = new Registry(o.agents);
+  const db = await openDb(config);
+  let queues: QueueEngine | undefined;
+  try {
+    if (o.migrate ?? true) {
+      const r = await migrate(db.pool);
+      if (r.applied.length) logger.info({ applied: r.applied }, 'database migrated');
+    } else {
+      const s = await schemaStatus(db.pool);
+      if (s.current < s.expected) {
+        throw new AppError('SCHEMA_BEHIND', `The database is at schema version ${s.current} but this BrainOps needs ${s.expected}: run \`npx brainops migrate\` first.`);
+      }
+    }
+    queues = await createQueueEngine({
+      redisUrl: config.REDIS_URL,
+      postgresUrl: db.url,
+      embedded: db.kind === 'pglite',
+      prefix: config.BRAINOPS_QUEUE_PREFIX,
+      maxWorkers: registry.agentNames.length,
+    });
+    if (config.BRAINOPS_ADMIN_KEY) await registerKey(db, 'default', config.BRAINOPS_ADMIN_KEY, ['admin'], 'BRAINOPS_ADMIN_KEY');
+    const model = o.model ?? (config.GEMINI_API_KEY ? await geminiProvider(config.GEMINI_API_KEY, config.GEMINI_MODEL) : OFFLINE);
+    const runnerDeps: RunnerDeps = { db, registry, model, logger, ...(o.extensions ? { extensions: o.extensions } : {}) };
+    const q = queues;
+    return {
+      config,
+      logger,
+      db,
+      queues: q,
+      registry,
+      model,
+      runnerDeps,
+      tasks: new TaskService(db, q, registry, config, logger),
+      async close() {
+        await q.close();
+        await db.close();
+      },
+    };
+  } catch (err) {
+    await queues?.close().catch(() => undefined);
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+}

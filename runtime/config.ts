@@ -1,0 +1,87 @@
+/**
+ * Configuration: parsed once, at start, from the environment, with zod, into a frozen
+ * object. A wrong or missing setting stops start-up with one sentence naming the variable.
+ * No other module reads `process.env`.
+ * @module
+ */
+import { z } from 'zod';
+import { AppError } from './errors.ts';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalSecret = z.string().min(1).optional();
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .refine((v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  BRAINOPS_DATA_DIR: z.string().min(1).default('./.brainops'),
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  BRAINOPS_QUEUE_PREFIX: z.string().regex(/^[a-z0-9_-]+$/i, 'must be letters, digits, _ or -').default('brainops'),
+  BRAINOPS_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  GEMINI_API_KEY: optionalSecret,
+  GEMINI_MODEL: z.string().min(1).default('gemini-2.5-flash'),
+  WORKER_CONCURRENCY: int(1, 1000).default(4),
+  TASK_ATTEMPTS: int(1, 100).default(5),
+  TASK_BACKOFF_MS: int(0, 3_600_000).default(1000),
+  /** How long a worker's lock on a job lasts without renewal; a killed worker's job returns after it. */
+  WORKER_LOCK_MS: int(1000, 600_000).default(30_000),
+  WORKER_STALLED_INTERVAL_MS: int(500, 600_000).default(15_000),
+  WORKER_MAX_STALLED: int(1, 100).default(5),
+  SWEEPER_INTERVAL_MS: int(100, 3_600_000).default(10_000),
+  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, "must look like '1mb' or '500kb'").default('1mb'),
+  METRICS_PUBLIC: bool.default(true),
+});
+
+export type Config = Readonly<z.infer<typeof schema>> & { readonly version: string };
+
+/** The names of settings whose values are secrets: never logged, never echoed back. */
+export const SECRET_SETTINGS = ['BRAINOPS_ADMIN_KEY', 'GEMINI_API_KEY', 'DATABASE_URL', 'REDIS_URL'] as const;
+
+/**
+ * Parses the environment. Throws an AppError whose message names the first bad variable,
+ * e.g. `PORT must be a whole number between 0 and 65535 (got "abc").`
+ */
+export function loadConfig(env: Record<string, string | undefined>, version: string): Config {
+  // Empty strings mean "unset": .env files and compose files often write `KEY=`.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? 'configuration');
+    const secret = (SECRET_SETTINGS as readonly string[]).includes(name);
+    const got = secret ? '' : ` (got ${JSON.stringify(cleaned[name])})`;
+    throw new AppError('CONFIG_INVALID', `${name} ${describe(issue)}${got}. Fix it in the environment or .env and start again.`, {
+      status: 500,
+      retryable: false,
+    });
+  }
+  return Object.freeze({ ...parsed.data, version });
+}
+
+function describe(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return 'is invalid';
+  if (issue.code === 'too_small' || issue.code === 'too_big') {
+    if (issue.message.startsWith('must')) return issue.message;
+    return `is out of range: ${issue.message}`;
+  }
+  if (issue.code === 'invalid_value' && 'values' in issue) {
+    return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  }
+  if (issue.code === 'invalid_type') return 'must be a number';
+  return issue.message.startsWith('must') ? issue.message : `is invalid: ${issue.message}`;
+}

@@ -1,0 +1,137 @@
+/**
+ * The plugin contract: what an agent module declares (`defineAgent`) and what it gets when
+ * it runs (`TaskContext`). Versioned by CONTRACT_VERSION; agents state the version they
+ * were written against and the registry refuses incompatible ones.
+ * @module
+ */
+import type { z } from 'zod';
+import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
+import type { Logger } from './logger.ts';
+
+export const CONTRACT_VERSION = 1;
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+export interface GenerateRequest {
+  /** Instructions for the model (the system message). */
+  system?: string;
+  prompt: string;
+  /**
+   * What the step returns when no model is configured. It must be honest: a template or a
+   * rule that states it was not written by a model, never a pretend-LLM answer.
+   */
+  fallback: () => string | Promise<string>;
+  maxOutputTokens?: number;
+}
+
+export interface GenerateResult {
+  text: string;
+  /** `offline` when the fallback produced the text, else the model's name. */
+  model: string;
+  usage: Usage;
+}
+
+export interface TaskLlm {
+  /** True when a real model is configured. */
+  readonly online: boolean;
+  /** The configured model's name, or `offline`. */
+  readonly modelName: string;
+  /** A journaled, metered language step with its declared offline fallback. */
+  generate(stepName: string, request: GenerateRequest): Promise<GenerateResult>;
+  /**
+   * A journaled, metered call to the chat model itself (tool-calling agents). `fn` receives
+   * the model; its AIMessages' usage is added to the task. Throws when offline: check `online`.
+   */
+  invoke<T>(stepName: string, fn: (model: BaseChatModel) => Promise<T>): Promise<T>;
+}
+
+export interface ApprovalRequest {
+  action: string;
+  summary: string;
+  amountUsd?: number;
+  recipients?: string[];
+}
+
+export interface TaskLogger {
+  debug(message: string, data?: Record<string, unknown>): void;
+  info(message: string, data?: Record<string, unknown>): void;
+  warn(message: string, data?: Record<string, unknown>): void;
+  error(message: string, data?: Record<string, unknown>): void;
+}
+
+/** What an agent's `run` receives. Every side effect and model call goes through `step`. */
+export interface TaskContext<I = unknown> {
+  readonly taskId: string;
+  readonly tenantId: string;
+  readonly agent: string;
+  /** 1 on the first run, 2 after one retry, ... */
+  readonly attempt: number;
+  readonly input: I;
+  /**
+   * Runs `fn` once per task: its JSON result is journaled, and a retried task gets the stored
+   * result back instead of running `fn` again. Names must be unique within a task
+   * (a repeated name gets `#2`, `#3` appended in call order).
+   */
+  step<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
+  /** Reports progress (0-100) with a short message; streamed to the Board. */
+  progress(pct: number, message?: string): Promise<void>;
+  llm: TaskLlm;
+  logger: TaskLogger;
+  /** Aborted when the task is cancelled or the worker shuts down. */
+  signal: AbortSignal;
+  /** Business tools bound to this tenant (filled by the tools registry). */
+  tools: Record<string, (input: unknown) => Promise<unknown>>;
+  /** Long-term memory (filled by the memory layer when configured). */
+  memory: TaskMemory;
+  /** Suspends the task until a person approves (see approvals). */
+  approval(request: ApprovalRequest): Promise<{ approved: boolean; note?: string }>;
+  /** The raw structured logger, for libraries that want one. */
+  rawLogger: Logger;
+}
+
+export interface MemoryHit {
+  id: string;
+  content: string;
+  score: number;
+  agent: string | null;
+  metadata: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface TaskMemory {
+  recall(query: string, options?: { k?: number; kinds?: string[]; agent?: string }): Promise<MemoryHit[]>;
+  remember(content: string, metadata?: Record<string, unknown> & { kind?: string }): Promise<{ id: string }>;
+}
+
+export interface AgentDefinition<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  name: string;
+  description: string;
+  version: string;
+  contractVersion?: number;
+  input: I;
+  output: O;
+  /** Names of the business tools the agent may call. */
+  tools?: string[];
+  /** Task defaults for this agent. */
+  defaults?: { attempts?: number; timeoutMs?: number; priority?: number };
+  run(ctx: TaskContext<z.output<I>>): Promise<z.input<O>>;
+}
+
+const AGENT_NAME = /^[a-z][a-z0-9-]{1,48}$/;
+
+/** Declares an agent. Validates the shape at once, so a broken module fails at load. */
+export function defineAgent<I extends z.ZodType, O extends z.ZodType>(def: AgentDefinition<I, O>): AgentDefinition<I, O> {
+  if (!AGENT_NAME.test(def.name)) {
+    throw new Error(`Agent name '${def.name}' must be lowercase letters, digits and dashes (2-49 chars, starting with a letter).`);
+  }
+  if (typeof def.run !== 'function') throw new Error(`Agent '${def.name}' has no run(ctx) function.`);
+  return Object.freeze({ contractVersion: CONTRACT_VERSION, ...def });
+}
+
+// Any agent, whatever its schemas: what registries and runners hold.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyAgent = AgentDefinition<any, any>;

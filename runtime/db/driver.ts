@@ -1,0 +1,105 @@
+/**
+ * The database driver: one small interface over PostgreSQL, whether it is a real server
+ * (`DATABASE_URL`) or the embedded PGlite served in-process over the wire protocol. Either
+ * way the app talks to it through `pg`, so the same SQL and migrations run on both.
+ *
+ * Tenant work runs in `db.tenant(id, fn)`: a transaction that drops to the `brainops_app`
+ * role (which row-level security applies to) and sets `app.tenant_id`. System work (key
+ * look-up, migrations, the sweeper) runs in `db.system(fn)` as the connecting role.
+ * @module
+ */
+import pg from 'pg';
+import { AppError } from '../errors.ts';
+
+export interface QueryResultLike<R> {
+  rows: R[];
+  rowCount: number | null;
+}
+
+/** Anything SQL can be sent to: a pool, a client, a transaction handle. */
+export interface Sql {
+  query<R extends object = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResultLike<R>>;
+}
+
+export type DbKind = 'postgres' | 'pglite';
+
+export interface Db extends Sql {
+  readonly kind: DbKind;
+  /** A connection string other clients (BullMQ's Postgres backend) can use. */
+  readonly url: string;
+  readonly pool: pg.Pool;
+  /** Runs `fn` in a transaction scoped to one tenant, under row-level security. */
+  tenant<T>(tenantId: string, fn: (tx: Sql) => Promise<T>): Promise<T>;
+  /** Runs `fn` in a transaction as the connecting (owner) role: for system work only. */
+  system<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export const APP_ROLE = 'brainops_app';
+const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+export interface PgDbOptions {
+  kind: DbKind;
+  url: string;
+  poolSize?: number;
+  /** Called after the pool is closed (the embedded server shuts down here). */
+  onClose?: () => Promise<void>;
+}
+
+export function createPgDb(options: PgDbOptions): Db {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    // Keep connections: the embedded server is in-process and cheap to hold open.
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client's error (server restart) must not crash the process; pg drops the client.
+  pool.on('error', () => undefined);
+
+  async function transaction<T>(setup: string[], params: unknown[][], fn: (tx: Sql) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      for (const [i, statement] of setup.entries()) await client.query(statement, params[i]);
+      const result = await fn(client as Sql);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  let closed = false;
+  return {
+    kind: options.kind,
+    url: options.url,
+    pool,
+    query: (text, params) => pool.query(text, params as unknown[]) as never,
+    tenant(tenantId, fn) {
+      if (!TENANT_ID.test(tenantId)) {
+        return Promise.reject(new AppError('INVALID_TENANT', `'${tenantId}' is not a valid tenant id.`, { status: 400 }));
+      }
+      return transaction(
+        [`SET LOCAL ROLE ${APP_ROLE}`, `SET LOCAL search_path TO public`, `SELECT set_config('app.tenant_id', $1, true)`],
+        [[], [], [tenantId]],
+        fn,
+      );
+    },
+    system(fn) {
+      return transaction([`SET LOCAL search_path TO public`], [[]], fn);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+      await options.onClose?.();
+    },
+  };
+}
+
+export function isTenantId(value: string): boolean {
+  return TENANT_ID.test(value);
+}

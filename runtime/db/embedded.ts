@@ -1,0 +1,155 @@
+/**
+ * The embedded database: PGlite (PostgreSQL compiled to WebAssembly) with pgvector,
+ * persisted under BRAINOPS_DATA_DIR and served in-process on a loopback port through
+ * PGLiteSocketServer, so the app and BullMQ's Postgres backend talk to it exactly as they
+ * would to a real server.
+ * @module
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { AppError } from '../errors.ts';
+
+export interface EmbeddedServer {
+  url: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export async function startEmbedded(dataDir: string): Promise<EmbeddedServer> {
+  const dir = resolve(dataDir);
+  await mkdir(dir, { recursive: true });
+  const lock = join(dir, 'brainops.pid');
+  await acquireLock(lock, dir);
+  const [{ PGlite }, { vector }, { PGLiteSocketServer }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite-pgvector'),
+    import('@electric-sql/pglite-socket'),
+  ]);
+  let db: InstanceType<typeof PGlite>;
+  try {
+    db = await PGlite.create({ dataDir: join(dir, 'pgdata'), extensions: { vector } });
+  } catch (err) {
+    await rm(lock, { force: true });
+    throw new AppError('EMBEDDED_DB_FAILED', `Could not open the embedded database in ${dir}: ${(err as Error).message}. Move that folder away to start fresh.`, { cause: err });
+  }
+  // The socket server ignores connection start-up options and all its connections share
+  // one session: set the search path BullMQ's SQL relies on once, here, at every boot.
+  await db.exec('SET search_path TO bullmq, public');
+  // Every pool client and each worker's LISTEN connection counts; there is no cost to many.
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 256 });
+  serializeExtendedQueries(server as unknown as { queryQueue: QueryQueue });
+  await server.start();
+  const port = Number(server.getServerConn().split(':').pop());
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    dataDir: dir,
+    async stop() {
+      await server.stop();
+      await db.close();
+      await rm(lock, { force: true });
+    },
+  };
+}
+
+async function acquireLock(lock: string, dir: string): Promise<void> {
+  const prior = Number(await readFile(lock, 'utf8').catch(() => ''));
+  if (prior && prior !== process.pid && alive(prior)) {
+    throw new AppError(
+      'EMBEDDED_DB_IN_USE',
+      `Another BrainOps process (pid ${prior}) is using the embedded database in ${dir}. Stop it, point BRAINOPS_DATA_DIR elsewhere, or set DATABASE_URL to share a PostgreSQL server.`,
+      { status: 409 },
+    );
+  }
+  await writeFile(lock, String(process.pid));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+interface QueuedMessage {
+  handlerId: number;
+  message: Uint8Array;
+  onData: (data: Uint8Array) => void;
+  resolve: (bytes: number) => void;
+  reject: (err: unknown) => void;
+}
+
+interface QueryQueue {
+  queue: QueuedMessage[];
+  processing: boolean;
+  lastHandlerId: number | null;
+  db: {
+    isInTransaction(): boolean;
+    runExclusive<T>(fn: () => Promise<T>): Promise<T>;
+    execProtocolRawStream(message: Uint8Array, opts: { onRawData: (d: Uint8Array) => void }): Promise<unknown>;
+    exec(sql: string): Promise<unknown>;
+  };
+  processQueue(): Promise<void>;
+  clearTransactionIfNeeded(handlerId: number): Promise<void>;
+}
+
+// Extended-protocol messages that leave a batch open until the next Sync.
+const OPENS_BATCH = new Set([0x50 /* Parse */, 0x42 /* Bind */, 0x44 /* Describe */, 0x45 /* Execute */, 0x43 /* Close */, 0x48 /* Flush */]);
+
+/**
+ * PGLiteSocketServer runs one connection's messages at a time, and keeps a connection's
+ * transaction together, but lets two connections' extended-protocol batches (Parse, Bind,
+ * Execute ... Sync) interleave outside a transaction. With one PGlite session behind every
+ * connection, a Parse from one client then replaces another's unnamed statement between its
+ * Parse and Bind ("bind message supplies 8 parameters, but prepared statement requires 7").
+ * This replaces the queue's scheduler with one that also keeps a batch together up to its
+ * Sync, and that keeps going after a failed message instead of stalling the queue.
+ */
+function serializeExtendedQueries(server: { queryQueue: QueryQueue }): void {
+  const q = server.queryQueue;
+  let openBatch = false;
+  q.processQueue = async function processQueue(this: QueryQueue): Promise<void> {
+    if (this.processing || this.queue.length === 0) return;
+    this.processing = true;
+    try {
+      while (this.queue.length > 0) {
+        let item: QueuedMessage | undefined;
+        if ((openBatch || this.db.isInTransaction()) && this.lastHandlerId !== null) {
+          const idx = this.queue.findIndex((m) => m.handlerId === this.lastHandlerId);
+          if (idx === -1) break; // wait for the same connection's next message
+          item = this.queue.splice(idx, 1)[0];
+        } else {
+          item = this.queue.shift();
+        }
+        if (!item) break;
+        const current = item;
+        let bytes = 0;
+        this.lastHandlerId = current.handlerId;
+        const type = current.message[0] ?? 0;
+        openBatch = OPENS_BATCH.has(type);
+        try {
+          await this.db.runExclusive(() =>
+            this.db.execProtocolRawStream(current.message, {
+              onRawData: (d) => {
+                bytes += d.length;
+                current.onData(d);
+              },
+            }),
+          );
+          current.resolve(bytes);
+        } catch (err) {
+          current.reject(err);
+        }
+      }
+    } finally {
+      this.processing = false;
+    }
+  };
+  const clear = q.clearTransactionIfNeeded.bind(q);
+  q.clearTransactionIfNeeded = async function (handlerId: number): Promise<void> {
+    if (q.lastHandlerId === handlerId) openBatch = false;
+    await clear(handlerId);
+    await q.processQueue();
+  };
+}

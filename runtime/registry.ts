@@ -1,0 +1,68 @@
+/**
+ * The registry: the one list of agents (and, through later layers, tools) a process knows.
+ * The API's routes, the OpenAPI document, the workers' queues and the Board's forms are all
+ * derived from it; nothing is registered by hand a second time.
+ * @module
+ */
+import { z } from 'zod';
+import { CONTRACT_VERSION, type AnyAgent } from './contracts.ts';
+
+export interface AgentInfo {
+  name: string;
+  description: string;
+  version: string;
+  inputSchema: unknown;
+  outputSchema: unknown;
+  tools: string[];
+}
+
+export class Registry {
+  readonly #agents = new Map<string, AnyAgent>();
+
+  constructor(agents: readonly AnyAgent[] = []) {
+    for (const a of agents) this.addAgent(a);
+  }
+
+  /** Adds an agent; throws a sentence saying what is wrong with it. */
+  addAgent(agent: AnyAgent): void {
+    if (this.#agents.has(agent.name)) throw new Error(`Agent '${agent.name}' is defined twice.`);
+    const cv = agent.contractVersion ?? CONTRACT_VERSION;
+    if (cv !== CONTRACT_VERSION) {
+      throw new Error(`Agent '${agent.name}' was written for contract version ${cv}; this BrainOps speaks version ${CONTRACT_VERSION}.`);
+    }
+    if (!(agent.input instanceof z.ZodType) || !(agent.output instanceof z.ZodType)) {
+      throw new Error(`Agent '${agent.name}' must declare zod schemas for input and output.`);
+    }
+    this.#agents.set(agent.name, agent);
+  }
+
+  agent(name: string): AnyAgent | undefined {
+    return this.#agents.get(name);
+  }
+
+  get agents(): AnyAgent[] {
+    return [...this.#agents.values()];
+  }
+
+  get agentNames(): string[] {
+    return [...this.#agents.keys()];
+  }
+
+  describe(agent: AnyAgent): AgentInfo {
+    return {
+      name: agent.name,
+      description: agent.description,
+      version: agent.version,
+      inputSchema: jsonSchema(agent.input, 'input'),
+      outputSchema: jsonSchema(agent.output, 'output'),
+      tools: agent.tools ?? [],
+    };
+  }
+}
+
+/** JSON Schema (draft 2020-12, as OpenAPI 3.1 uses) of a zod schema. */
+export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const js = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  delete js.$schema;
+  return js;
+}

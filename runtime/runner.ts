@@ -1,0 +1,291 @@
+/**
+ * Runs one task attempt: claims the row, builds the task context, runs the agent, journals
+ * every step, and writes the end state. Queue-agnostic: the worker's processor calls it.
+ * @module
+ */
+import { z } from 'zod';
+import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
+import { HumanMessage, SystemMessage, AIMessage } from '@langchain/core/messages';
+import type { Db } from './db/driver.ts';
+import type { AnyAgent, GenerateRequest, GenerateResult, TaskContext, TaskLogger, Usage } from './contracts.ts';
+import { AppError, BudgetExceededError, TaskCancelledError, coerceError, permanent } from './errors.ts';
+import type { Logger } from './logger.ts';
+import { addUsage as addUsageMath, usageOf, ZERO_USAGE, type ModelProvider } from './models.ts';
+import type { Registry } from './registry.ts';
+import * as store from './tasks.ts';
+
+/** Filled by later layers (tools, memory, approvals): the parts of the context they own. */
+export type ContextExtension = (base: {
+  taskId: string;
+  tenantId: string;
+  agent: AnyAgent;
+  step: TaskContext['step'];
+  logger: TaskLogger;
+  signal: AbortSignal;
+}) => Partial<Pick<TaskContext, 'tools' | 'memory' | 'approval'>>;
+
+export interface RunnerDeps {
+  db: Db;
+  registry: Registry;
+  model: ModelProvider;
+  logger: Logger;
+  extensions?: ContextExtension[];
+}
+
+export interface RunRequest {
+  taskId: string;
+  tenantId: string;
+  agent: string;
+  /** Whether a retryable failure will be tried again by the queue. */
+  willRetry: boolean;
+  signal: AbortSignal;
+}
+
+export type RunOutcome =
+  | { kind: 'succeeded'; output: unknown }
+  | { kind: 'failed'; error: store.TaskError }
+  | { kind: 'cancelled' }
+  | { kind: 'skipped'; reason: string }
+  | { kind: 'retry'; error: AppError };
+
+/** Runs one attempt of a task. Never throws for the task's own failures: see RunOutcome. */
+export async function runTask(deps: RunnerDeps, req: RunRequest): Promise<RunOutcome> {
+  const { db, tenantId, taskId } = { db: deps.db, ...req };
+  const log = deps.logger.child({ taskId, agent: req.agent, tenant: tenantId });
+  const agent = deps.registry.agent(req.agent);
+  if (!agent) {
+    const error = { code: 'AGENT_UNKNOWN', message: `No agent '${req.agent}' is registered in this worker.` };
+    await db.tenant(tenantId, (tx) => store.transition(tx, tenantId, taskId, 'failed', { error }));
+    return { kind: 'failed', error };
+  }
+  const claimed = await db.tenant(tenantId, async (tx) => {
+    const task = await store.startRun(tx, tenantId, taskId);
+    return task ? { task, steps: await store.journal(tx, taskId) } : undefined;
+  });
+  if (!claimed) return { kind: 'skipped', reason: 'task is not runnable (finished, cancelled or waiting)' };
+  const { task, steps } = claimed;
+
+  const run = new TaskRun(deps, agent, task, tenantId, steps, req.signal, log);
+  try {
+    const parsedInput = agent.input.safeParse(task.input);
+    if (!parsedInput.success) throw permanent('INPUT_INVALID', 'The task input no longer matches the agent schema.', z.treeifyError(parsedInput.error));
+    run.checkBudget();
+    const raw = await agent.run(run.context(parsedInput.data));
+    const parsedOutput = agent.output.safeParse(raw);
+    if (!parsedOutput.success) {
+      throw permanent('OUTPUT_INVALID', `Agent '${agent.name}' returned output that does not match its schema.`, z.treeifyError(parsedOutput.error));
+    }
+    await run.flush();
+    const done = await db.tenant(tenantId, (tx) => store.transition(tx, tenantId, taskId, 'succeeded', { output: parsedOutput.data }));
+    if (!done) return { kind: 'cancelled' };
+    log.info({ attempts: task.attempts }, 'task succeeded');
+    return { kind: 'succeeded', output: parsedOutput.data };
+  } catch (thrown) {
+    await run.flush().catch(() => undefined);
+    const err = req.signal.aborted && !(thrown instanceof AppError) ? new TaskCancelledError(taskId) : coerceError(thrown);
+    if (err instanceof TaskCancelledError) {
+      await db.tenant(tenantId, (tx) => store.transition(tx, tenantId, taskId, 'cancelled'));
+      log.info('task cancelled');
+      return { kind: 'cancelled' };
+    }
+    const error: store.TaskError = err.details === undefined ? { code: err.code, message: err.message } : err.toJSON();
+    if (err.retryable && req.willRetry) {
+      log.warn({ err: error, attempt: task.attempts }, 'task attempt failed; it will be retried');
+      await db.tenant(tenantId, (tx) => store.transition(tx, tenantId, taskId, 'queued', { error }));
+      return { kind: 'retry', error: err };
+    }
+    log.warn({ err: error, attempt: task.attempts }, 'task failed');
+    await db.tenant(tenantId, (tx) => store.transition(tx, tenantId, taskId, 'failed', { error }));
+    return { kind: 'failed', error };
+  }
+}
+
+/** The state of one attempt: journal, usage, pending log writes. */
+class TaskRun {
+  readonly #journal: Map<string, store.JournalEntry>;
+  readonly #seen = new Map<string, number>();
+  #seq: number;
+  #usage: Usage;
+  #pending: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly deps: RunnerDeps,
+    private readonly agent: AnyAgent,
+    private readonly task: store.Task,
+    private readonly tenant: string,
+    steps: store.JournalEntry[],
+    private readonly signal: AbortSignal,
+    private readonly log: Logger,
+  ) {
+    this.#journal = new Map(steps.map((s) => [s.name, s]));
+    this.#seq = steps.reduce((m, s) => Math.max(m, s.seq), 0);
+    this.#usage = { ...task.usage };
+  }
+
+  context(input: unknown): TaskContext {
+    const logger = this.taskLogger();
+    const step = <T>(name: string, fn: () => Promise<T> | T) => this.step(name, async () => ({ result: await fn() }));
+    const base = { taskId: this.task.id, tenantId: this.#tenantId(), agent: this.agent, step: step as TaskContext['step'], logger, signal: this.signal };
+    const ext = Object.assign({}, ...(this.deps.extensions ?? []).map((e) => e(base))) as Partial<TaskContext>;
+    return {
+      taskId: this.task.id,
+      tenantId: this.#tenantId(),
+      agent: this.agent.name,
+      attempt: this.task.attempts,
+      input,
+      step: step as TaskContext['step'],
+      progress: (pct, message) => this.progress(pct, message),
+      llm: {
+        online: this.deps.model.chat !== null,
+        modelName: this.deps.model.name,
+        generate: (name, request) => this.generate(name, request),
+        invoke: (name, fn) => this.invoke(name, fn),
+      },
+      logger,
+      signal: this.signal,
+      tools: ext.tools ?? {},
+      memory: ext.memory ?? {
+        recall: () => Promise.reject(new AppError('MEMORY_UNAVAILABLE', 'Long-term memory is not configured in this worker.')),
+        remember: () => Promise.reject(new AppError('MEMORY_UNAVAILABLE', 'Long-term memory is not configured in this worker.')),
+      },
+      approval:
+        ext.approval ??
+        (() => Promise.reject(permanent('APPROVALS_UNAVAILABLE', 'This worker cannot suspend tasks for approval.'))),
+      rawLogger: this.log,
+    };
+  }
+
+  #tenantId(): string {
+    return this.tenant;
+  }
+
+  /** Journaled step: replays a finished one, else runs it and records result + usage. */
+  async step<T>(name: string, fn: () => Promise<{ result: T; usage?: Usage }>): Promise<T> {
+    this.throwIfAborted();
+    const n = (this.#seen.get(name) ?? 0) + 1;
+    this.#seen.set(name, n);
+    const key = n === 1 ? name : `${name}#${n}`;
+    const tenantId = this.#tenantId();
+    const done = this.#journal.get(key);
+    if (done) {
+      this.event('step', { name: key, replayed: true, seq: done.seq });
+      return done.result as T;
+    }
+    const startedAt = new Date();
+    this.event('step', { name: key, state: 'started' });
+    const { result, usage } = await fn();
+    this.throwIfAborted();
+    const seq = ++this.#seq;
+    const durationMs = Date.now() - startedAt.getTime();
+    await this.#pending;
+    await this.deps.db.tenant(tenantId, async (tx) => {
+      const fresh = await store.recordStep(tx, tenantId, this.task.id, { name: key, seq, result, attempt: this.task.attempts, startedAt, ...(usage ? { usage } : {}) });
+      if (fresh && usage && (usage.inputTokens || usage.outputTokens)) await store.addUsage(tx, this.task.id, usage);
+      await store.addEvent(tx, tenantId, this.task.id, 'step', { name: key, state: 'finished', seq, durationMs, ...(usage ? { usage } : {}) });
+    });
+    return JSON.parse(JSON.stringify(result ?? null)) as T;
+  }
+
+  async progress(pct: number, message?: string): Promise<void> {
+    const clamped = Math.max(0, Math.min(100, Math.round(pct)));
+    const tenantId = this.#tenantId();
+    await this.#pending;
+    await this.deps.db.tenant(tenantId, (tx) => store.setProgress(tx, tenantId, this.task.id, clamped, message));
+  }
+
+  async generate(name: string, request: GenerateRequest): Promise<GenerateResult> {
+    const chat = this.deps.model.chat;
+    return this.step(name, async () => {
+      if (!chat) {
+        const text = await request.fallback();
+        return { result: { text, model: 'offline', usage: { ...ZERO_USAGE } } };
+      }
+      this.checkBudget();
+      const messages = [...(request.system ? [new SystemMessage(request.system)] : []), new HumanMessage(request.prompt)];
+      const reply = (await chat.invoke(messages, { signal: this.signal })) as AIMessage;
+      const usage = usageOf(this.deps.model.name, reply);
+      this.chargeUsage(usage);
+      return { result: { text: reply.text, model: this.deps.model.name, usage }, usage };
+    });
+  }
+
+  async invoke<T>(name: string, fn: (model: BaseChatModel) => Promise<T>): Promise<T> {
+    const chat = this.deps.model.chat;
+    if (!chat) throw permanent('MODEL_OFFLINE', 'No language model is configured (set GEMINI_API_KEY); use llm.generate with a fallback.');
+    return this.step(name, async () => {
+      this.checkBudget();
+      let usage: Usage = { ...ZERO_USAGE };
+      const metered = meter(chat, (u) => (usage = addUsageMath(usage, u)), this.deps.model.name);
+      const result = await fn(metered);
+      this.chargeUsage(usage);
+      return { result, usage };
+    });
+  }
+
+  /** Stops the task with BUDGET_EXCEEDED when its usage has reached its budget. */
+  checkBudget(): void {
+    const b = this.task.budget;
+    if (!b) return;
+    const tokens = this.#usage.inputTokens + this.#usage.outputTokens;
+    if (b.maxCostUsd !== undefined && this.#usage.costUsd >= b.maxCostUsd) {
+      throw new BudgetExceededError(`Task spent $${this.#usage.costUsd} of its $${b.maxCostUsd} budget.`, { usage: this.#usage, budget: b });
+    }
+    if (b.maxTokens !== undefined && tokens >= b.maxTokens) {
+      throw new BudgetExceededError(`Task used ${tokens} of its ${b.maxTokens} tokens.`, { usage: this.#usage, budget: b });
+    }
+  }
+
+  private chargeUsage(u: Usage): void {
+    this.#usage = addUsageMath(this.#usage, u);
+  }
+
+  private throwIfAborted(): void {
+    if (this.signal.aborted) throw new TaskCancelledError(this.task.id);
+  }
+
+  private taskLogger(): TaskLogger {
+    const write = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, data?: Record<string, unknown>) => {
+      this.log[level](data ?? {}, message);
+      if (level !== 'debug') this.event('log', { level, message, ...(data ? { data } : {}) });
+    };
+    return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+  }
+
+  /** Queues an event write; writes keep their order and are awaited before the task ends. */
+  private event(type: store.EventType, data: Record<string, unknown>): void {
+    const tenantId = this.#tenantId();
+    this.#pending = this.#pending
+      .then(() => this.deps.db.tenant(tenantId, (tx) => store.addEvent(tx, tenantId, this.task.id, type, data)))
+      .catch((err: unknown) => this.log.warn({ err }, 'could not store a task event'));
+  }
+
+  async flush(): Promise<void> {
+    await this.#pending;
+  }
+}
+
+/**
+ * Wraps a chat model so every AIMessage it returns reports its token usage, also through
+ * `bindTools(...)`, `withConfig(...)` and friends, which return new runnables.
+ */
+function meter(chat: BaseChatModel, onUsage: (u: Usage) => void, modelName: string): BaseChatModel {
+  const wrap = <R extends object>(runnable: R): R =>
+    new Proxy(runnable, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        if (prop === 'invoke') {
+          return async (...args: unknown[]) => {
+            const result: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            if (AIMessage.isInstance(result)) onUsage(usageOf(modelName, result));
+            return result;
+          };
+        }
+        if (prop === 'bindTools' || prop === 'withConfig') {
+          return (...args: unknown[]) => wrap((value as (...a: unknown[]) => object).apply(target, args));
+        }
+        return (value as (...a: unknown[]) => unknown).bind(target);
+      },
+    });
+  return wrap(chat);
+}

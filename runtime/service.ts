@@ -1,0 +1,115 @@
+/**
+ * Task operations shared by the API, the CLI and agents that delegate: create (validate,
+ * insert, enqueue), read, list, stream events, cancel.
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Db } from './db/driver.ts';
+import type { Config } from './config.ts';
+import { AppError, badRequest, conflict, notFound } from './errors.ts';
+import type { Logger } from './logger.ts';
+import type { QueueEngine } from './queue.ts';
+import type { Registry } from './registry.ts';
+import * as store from './tasks.ts';
+
+export const createTaskBody = z.object({
+  input: z.unknown().default({}),
+  idempotencyKey: z.string().min(1).max(200).optional(),
+  priority: z.number().int().min(0).max(1000).optional(),
+  delayMs: z.number().int().min(0).max(30 * 24 * 3600 * 1000).optional(),
+  budget: z
+    .object({ maxCostUsd: z.number().positive().optional(), maxTokens: z.number().int().positive().optional() })
+    .strict()
+    .optional(),
+}).strict();
+export type CreateTaskBody = z.input<typeof createTaskBody>;
+
+export class TaskService {
+  constructor(
+    private readonly db: Db,
+    private readonly queues: QueueEngine,
+    private readonly registry: Registry,
+    private readonly config: Config,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Validates and creates a task, then enqueues it. Same idempotency key → the same task. */
+  async create(tenantId: string, agentName: string, body: unknown, createdBy: Record<string, unknown>, parentId?: string): Promise<{ task: store.Task; created: boolean }> {
+    const agent = this.registry.agent(agentName);
+    if (!agent) throw notFound('Agent', agentName);
+    const parsed = createTaskBody.safeParse(body ?? {});
+    if (!parsed.success) throw badRequest('INVALID_REQUEST', 'The request body is not a valid task request.', parsed.error.issues);
+    const input = agent.input.safeParse(parsed.data.input);
+    if (!input.success) throw badRequest('INVALID_INPUT', `The input does not match agent '${agentName}'.`, input.error.issues);
+    const b = parsed.data;
+    const { task, created } = await this.db.tenant(tenantId, (tx) =>
+      store.insertTask(tx, tenantId, {
+        id: randomUUID(),
+        agent: agentName,
+        input: input.data,
+        idempotencyKey: b.idempotencyKey,
+        priority: b.priority ?? agent.defaults?.priority,
+        budget: b.budget,
+        parentId,
+        createdBy,
+      }),
+    );
+    if (created) {
+      try {
+        await this.queues.enqueue(agentName, { taskId: task.id, tenantId }, {
+          attempts: agent.defaults?.attempts ?? this.config.TASK_ATTEMPTS,
+          backoffMs: this.config.TASK_BACKOFF_MS,
+          priority: task.priority,
+          delayMs: b.delayMs,
+        });
+      } catch (err) {
+        // The row is safe; the sweeper re-adds queued tasks that have no job.
+        this.logger.warn({ err, taskId: task.id }, 'could not enqueue the task now; the sweeper will');
+      }
+    }
+    return { task, created };
+  }
+
+  get(tenantId: string, id: string): Promise<store.Task> {
+    return this.db.tenant(tenantId, (tx) => store.getTask(tx, id));
+  }
+
+  async detail(tenantId: string, id: string): Promise<{ task: store.Task; steps: store.JournalEntry[] }> {
+    return this.db.tenant(tenantId, async (tx) => ({ task: await store.getTask(tx, id), steps: await store.journal(tx, id) }));
+  }
+
+  list(tenantId: string, q: store.ListQuery): ReturnType<typeof store.listTasks> {
+    return this.db.tenant(tenantId, (tx) => store.listTasks(tx, q));
+  }
+
+  events(tenantId: string, id: string, afterId: number): Promise<store.TaskEvent[]> {
+    return this.db.tenant(tenantId, (tx) => store.eventsAfter(tx, id, afterId));
+  }
+
+  /** Cancels a queued, running or waiting task. A running agent sees ctx.signal abort. */
+  async cancel(tenantId: string, id: string): Promise<store.Task> {
+    const task = await this.db.tenant(tenantId, async (tx) => {
+      const current = await store.getTask(tx, id);
+      if (store.TERMINAL.includes(current.status)) {
+        throw conflict('TASK_FINISHED', `Task ${id} already ended as ${current.status}; there is nothing to cancel.`);
+      }
+      return (await store.transition(tx, tenantId, id, 'cancelled', { error: { code: 'TASK_CANCELLED', message: 'Cancelled on request.' } })) ?? current;
+    });
+    // A waiting job is removed now; an active one is stopped by its worker's cancel watch.
+    await this.queues.queue(task.agent).remove(id).catch(() => 0);
+    return task;
+  }
+
+  /** Waits until the task ends or `timeoutMs` passes; returns its latest state. */
+  async waitFor(tenantId: string, id: string, timeoutMs: number, pollMs = 100): Promise<store.Task> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const task = await this.get(tenantId, id);
+      if (store.TERMINAL.includes(task.status) || Date.now() >= deadline) return task;
+      await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(0, deadline - Date.now()))));
+    }
+  }
+}
+
+export { AppError };

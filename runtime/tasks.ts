@@ -1,0 +1,314 @@
+/**
+ * The task store: rows in `tasks`, their events and their step journal. Every function
+ * works inside a tenant transaction (`db.tenant`), so row-level security scopes it.
+ * @module
+ */
+import type { Db, Sql } from './db/driver.ts';
+import type { Usage } from './contracts.ts';
+import { AppError, badRequest, notFound } from './errors.ts';
+
+export const TASK_STATUSES = ['queued', 'running', 'awaiting_approval', 'succeeded', 'failed', 'cancelled'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export const TERMINAL: readonly TaskStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+export interface TaskError {
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+export interface Task {
+  id: string;
+  agent: string;
+  status: TaskStatus;
+  input: unknown;
+  output?: unknown;
+  error?: TaskError;
+  attempts: number;
+  progress?: { pct: number; message?: string };
+  usage: Usage;
+  budget?: TaskBudget;
+  priority: number;
+  idempotencyKey?: string;
+  parentId?: string;
+  createdBy: Record<string, unknown>;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface TaskBudget {
+  maxCostUsd?: number;
+  maxTokens?: number;
+}
+
+interface TaskRow {
+  id: string;
+  tenant_id: string;
+  agent: string;
+  status: TaskStatus;
+  input: unknown;
+  output: unknown;
+  error: TaskError | null;
+  attempts: number;
+  progress: { pct: number; message?: string } | null;
+  usage: Usage;
+  budget: TaskBudget | null;
+  priority: number;
+  idempotency_key: string | null;
+  parent_id: string | null;
+  created_by: Record<string, unknown>;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  cursor_ts?: string;
+}
+
+const COLUMNS = `id, tenant_id, agent, status, input, output, error, attempts, progress, usage, budget, priority,
+  idempotency_key, parent_id, created_by, created_at, started_at, finished_at`;
+
+export function toTask(r: TaskRow): Task {
+  const t: Task = {
+    id: r.id,
+    agent: r.agent,
+    status: r.status,
+    input: r.input,
+    attempts: r.attempts,
+    usage: r.usage,
+    priority: r.priority,
+    createdBy: r.created_by,
+    createdAt: r.created_at.toISOString(),
+  };
+  if (r.output !== null && r.output !== undefined) t.output = r.output;
+  if (r.error) t.error = r.error;
+  if (r.progress) t.progress = r.progress;
+  if (r.budget) t.budget = r.budget;
+  if (r.idempotency_key) t.idempotencyKey = r.idempotency_key;
+  if (r.parent_id) t.parentId = r.parent_id;
+  if (r.started_at) t.startedAt = r.started_at.toISOString();
+  if (r.finished_at) t.finishedAt = r.finished_at.toISOString();
+  return t;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: string): boolean => UUID.test(s);
+
+export interface NewTask {
+  id: string;
+  agent: string;
+  input: unknown;
+  idempotencyKey?: string | undefined;
+  priority?: number | undefined;
+  budget?: TaskBudget | undefined;
+  parentId?: string | undefined;
+  createdBy: Record<string, unknown>;
+}
+
+/** Inserts a task, or returns the existing one with the same idempotency key. */
+export async function insertTask(tx: Sql, tenantId: string, t: NewTask): Promise<{ task: Task; created: boolean }> {
+  const inserted = await tx.query<TaskRow>(
+    `INSERT INTO tasks (id, tenant_id, agent, input, idempotency_key, priority, budget, parent_id, created_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (tenant_id, agent, idempotency_key) DO NOTHING
+     RETURNING ${COLUMNS}`,
+    [t.id, tenantId, t.agent, JSON.stringify(t.input), t.idempotencyKey ?? null, t.priority ?? 0,
+      t.budget ? JSON.stringify(t.budget) : null, t.parentId ?? null, JSON.stringify(t.createdBy)],
+  );
+  const row = inserted.rows[0];
+  if (row) {
+    await addEvent(tx, tenantId, row.id, 'status', { status: 'queued' });
+    return { task: toTask(row), created: true };
+  }
+  const existing = await tx.query<TaskRow>(
+    `SELECT ${COLUMNS} FROM tasks WHERE agent = $1 AND idempotency_key = $2`,
+    [t.agent, t.idempotencyKey],
+  );
+  const prior = existing.rows[0];
+  if (!prior) throw new AppError('IDEMPOTENCY_RACE', 'The task was created and removed concurrently; try again.', { status: 409 });
+  return { task: toTask(prior), created: false };
+}
+
+export async function findTask(tx: Sql, id: string): Promise<Task | undefined> {
+  if (!isUuid(id)) return undefined;
+  const r = await tx.query<TaskRow>(`SELECT ${COLUMNS} FROM tasks WHERE id = $1`, [id]);
+  return r.rows[0] ? toTask(r.rows[0]) : undefined;
+}
+
+export async function getTask(tx: Sql, id: string): Promise<Task> {
+  const task = await findTask(tx, id);
+  if (!task) throw notFound('Task', id);
+  return task;
+}
+
+export interface ListQuery {
+  agent?: string | undefined;
+  status?: TaskStatus | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export async function listTasks(tx: Sql, q: ListQuery): Promise<{ tasks: Task[]; nextCursor: string | null }> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (q.agent) where.push(`agent = $${params.push(q.agent)}`);
+  if (q.status) where.push(`status = $${params.push(q.status)}`);
+  if (q.cursor) {
+    const [ts, id] = decodeCursor(q.cursor);
+    where.push(`(created_at, id) < ($${params.push(ts)}::timestamptz, $${params.push(id)}::uuid)`);
+  }
+  const sql = `SELECT ${COLUMNS}, created_at::text AS cursor_ts FROM tasks
+    ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY created_at DESC, id DESC LIMIT $${params.push(q.limit + 1)}`;
+  const r = await tx.query<TaskRow>(sql, params);
+  const rows = r.rows.slice(0, q.limit);
+  const last = rows.at(-1);
+  const nextCursor = r.rows.length > q.limit && last ? encodeCursor(last.cursor_ts ?? '', last.id) : null;
+  return { tasks: rows.map(toTask), nextCursor };
+}
+
+function encodeCursor(ts: string, id: string): string {
+  return Buffer.from(`${ts}|${id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  const [ts, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  if (!ts || !id || !isUuid(id) || Number.isNaN(Date.parse(ts.replace(' ', 'T')))) {
+    throw badRequest('INVALID_CURSOR', 'The cursor is not one this API returned; start again without it.');
+  }
+  return [ts, id];
+}
+
+/** Claims a task for a run: queued (or a crashed run's `running`) → running, attempts + 1. */
+export async function startRun(tx: Sql, tenantId: string, id: string): Promise<Task | undefined> {
+  const r = await tx.query<TaskRow>(
+    `UPDATE tasks SET status = 'running', attempts = attempts + 1, error = NULL,
+       started_at = COALESCE(started_at, now()), updated_at = now()
+     WHERE id = $1 AND status IN ('queued', 'running') RETURNING ${COLUMNS}`,
+    [id],
+  );
+  const row = r.rows[0];
+  if (row) await addEvent(tx, tenantId, id, 'status', { status: 'running', attempt: row.attempts });
+  return row ? toTask(row) : undefined;
+}
+
+/** Moves a non-final task to a new status. Returns undefined if it already ended (e.g. cancelled). */
+export async function transition(
+  tx: Sql,
+  tenantId: string,
+  id: string,
+  status: TaskStatus,
+  fields: { output?: unknown; error?: TaskError } = {},
+): Promise<Task | undefined> {
+  const terminal = TERMINAL.includes(status);
+  const r = await tx.query<TaskRow>(
+    `UPDATE tasks SET status = $2, output = COALESCE($3, output), error = $4, updated_at = now(),
+       finished_at = CASE WHEN $5 THEN now() ELSE finished_at END
+     WHERE id = $1 AND status NOT IN ('succeeded', 'failed', 'cancelled') RETURNING ${COLUMNS}`,
+    [id, status, fields.output === undefined ? null : JSON.stringify(fields.output),
+      fields.error ? JSON.stringify(fields.error) : null, terminal],
+  );
+  const row = r.rows[0];
+  if (row) await addEvent(tx, tenantId, id, 'status', fields.error ? { status, error: fields.error } : { status });
+  return row ? toTask(row) : undefined;
+}
+
+export async function setProgress(tx: Sql, tenantId: string, id: string, pct: number, message?: string): Promise<void> {
+  const progress = message === undefined ? { pct } : { pct, message };
+  await tx.query(`UPDATE tasks SET progress = $2, updated_at = now() WHERE id = $1`, [id, JSON.stringify(progress)]);
+  await addEvent(tx, tenantId, id, 'progress', progress);
+}
+
+export async function addUsage(tx: Sql, id: string, u: Usage): Promise<Usage> {
+  const r = await tx.query<{ usage: Usage }>(
+    `UPDATE tasks SET usage = jsonb_build_object(
+        'inputTokens', (usage->>'inputTokens')::bigint + $2::bigint,
+        'outputTokens', (usage->>'outputTokens')::bigint + $3::bigint,
+        'costUsd', round(((usage->>'costUsd')::numeric + $4::numeric), 6)),
+       updated_at = now()
+     WHERE id = $1 RETURNING usage`,
+    [id, u.inputTokens, u.outputTokens, u.costUsd],
+  );
+  const usage = r.rows[0]?.usage;
+  return usage ? { inputTokens: Number(usage.inputTokens), outputTokens: Number(usage.outputTokens), costUsd: Number(usage.costUsd) } : u;
+}
+
+export type EventType = 'status' | 'progress' | 'log' | 'step';
+
+export interface TaskEvent {
+  id: number;
+  type: EventType;
+  data: Record<string, unknown>;
+  createdAt: string;
+}
+
+export async function addEvent(tx: Sql, tenantId: string, taskId: string, type: EventType, data: Record<string, unknown>): Promise<void> {
+  await tx.query(`INSERT INTO task_events (task_id, tenant_id, type, data) VALUES ($1, $2, $3, $4)`, [
+    taskId,
+    tenantId,
+    type,
+    JSON.stringify(data),
+  ]);
+}
+
+export async function eventsAfter(tx: Sql, taskId: string, afterId: number, limit = 500): Promise<TaskEvent[]> {
+  const r = await tx.query<{ id: string; type: EventType; data: Record<string, unknown>; created_at: Date }>(
+    `SELECT id, type, data, created_at FROM task_events WHERE task_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+    [taskId, afterId, limit],
+  );
+  return r.rows.map((e) => ({ id: Number(e.id), type: e.type, data: e.data, createdAt: e.created_at.toISOString() }));
+}
+
+export interface JournalEntry {
+  name: string;
+  seq: number;
+  result: unknown;
+  usage: Usage | null;
+  attempt: number;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export async function journal(tx: Sql, taskId: string): Promise<JournalEntry[]> {
+  const r = await tx.query<{ name: string; seq: number; result: unknown; usage: Usage | null; attempt: number; started_at: Date; finished_at: Date }>(
+    `SELECT name, seq, result, usage, attempt, started_at, finished_at FROM task_steps WHERE task_id = $1 ORDER BY seq`,
+    [taskId],
+  );
+  return r.rows.map((s) => ({
+    name: s.name,
+    seq: s.seq,
+    result: s.result,
+    usage: s.usage,
+    attempt: s.attempt,
+    startedAt: s.started_at.toISOString(),
+    finishedAt: s.finished_at.toISOString(),
+  }));
+}
+
+/** Records a finished step. A step already recorded (a race with a stalled twin) keeps its first result. */
+export async function recordStep(
+  tx: Sql,
+  tenantId: string,
+  taskId: string,
+  step: { name: string; seq: number; result: unknown; usage?: Usage; attempt: number; startedAt: Date },
+): Promise<boolean> {
+  const r = await tx.query(
+    `INSERT INTO task_steps (task_id, tenant_id, name, seq, result, usage, attempt, started_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (task_id, name) DO NOTHING`,
+    [taskId, tenantId, step.name, step.seq, JSON.stringify(step.result ?? null), step.usage ? JSON.stringify(step.usage) : null,
+      step.attempt, step.startedAt],
+  );
+  return (r.rowCount ?? 0) > 0;
+}
+
+/** For the sweeper and the cancel watcher: tasks across tenants, read as the system role. */
+export async function tasksNeedingAttention(db: Db, olderThanMs: number, limit = 200): Promise<{ id: string; tenantId: string; agent: string; status: TaskStatus; priority: number }[]> {
+  return db.system(async (tx) => {
+    const r = await tx.query<{ id: string; tenant_id: string; agent: string; status: TaskStatus; priority: number }>(
+      `SELECT id, tenant_id, agent, status, priority FROM tasks
+       WHERE status IN ('queued', 'running') AND updated_at < now() - ($1::double precision * interval '1 millisecond')
+       ORDER BY updated_at LIMIT $2`,
+      [olderThanMs, limit],
+    );
+    return r.rows.map((x) => ({ id: x.id, tenantId: x.tenant_id, agent: x.agent, status: x.status, priority: x.priority }));
+  });
+}
