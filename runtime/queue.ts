@@ -80,13 +80,14 @@ export async function createQueueEngine(o: QueueEngineOptions): Promise<QueueEng
       options: '-c search_path=bullmq,public',
     });
     pool.on('error', () => undefined);
+    // Before the first connection, so that every client of the pool is covered.
+    if (o.embedded) fanOutNotifications(pool);
     const client = await pool.connect();
     try {
       await runMigrations(client, 'bullmq');
     } finally {
       client.release();
     }
-    if (o.embedded) fanOutNotifications(pool);
     // On the embedded server NOTIFY reaches the notifying connection only; the fan-out above
     // forwards it, and a short drain delay bounds the pick-up latency if one is ever missed.
     drainDelay = o.embedded ? 1 : 5;

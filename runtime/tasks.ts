@@ -170,9 +170,11 @@ function encodeCursor(ts: string, id: string): string {
   return Buffer.from(`${ts}|${id}`).toString('base64url');
 }
 
+const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)?$/;
+
 function decodeCursor(cursor: string): [string, string] {
   const [ts, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  if (!ts || !id || !isUuid(id) || Number.isNaN(Date.parse(ts.replace(' ', 'T')))) {
+  if (!ts || !id || !isUuid(id) || !PG_TIMESTAMP.test(ts)) {
     throw badRequest('INVALID_CURSOR', 'The cursor is not one this API returned; start again without it.');
   }
   return [ts, id];

@@ -1,0 +1,51 @@
+/**
+ * The Express app, built from the runtime's registry: auth + tenancy, routes, errors.
+ * It only enqueues and reads; agents run in workers.
+ * @module
+ */
+import express, { type Express } from 'express';
+import type { Runtime } from '../runtime/boot.ts';
+import { authenticate } from './auth.ts';
+import { errorHandler, notFoundHandler } from './errors.ts';
+import { createMetrics, opsRoutes } from './routes/ops.ts';
+import { taskRoutes } from './routes/tasks.ts';
+
+/** Routes anyone may call without a key (API.md, "Public"). */
+const PUBLIC: [string, RegExp][] = [
+  ['GET', /^\/health$/],
+  ['GET', /^\/metrics$/],
+  ['GET', /^\/openapi\.json$/],
+  ['GET', /^\/docs$/],
+  ['GET', /^\/board(\/.*)?$/],
+  ['GET', /^\/api\/v1\/products\/public$/],
+  ['POST', /^\/api\/v1\/aurea\/public$/],
+  ['GET', /^\/landing\/[^/]+$/],
+  ['POST', /^\/landing\/[^/]+\/leads$/],
+  ['POST', /^\/api\/v1\/stripe-revenue\/webhook$/],
+];
+
+export const isPublicRoute = (method: string, path: string): boolean =>
+  PUBLIC.some(([m, re]) => (m === method || (m === 'GET' && method === 'HEAD')) && re.test(path));
+
+export interface AppExtension {
+  /** Mounted before the JSON body parser (e.g. a webhook that needs the raw body). */
+  raw?: express.Router;
+  routes?: express.Router;
+}
+
+export function createApp(rt: Runtime, extensions: AppExtension[] = []): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  const metrics = createMetrics(rt);
+  app.use(metrics.middleware);
+  for (const e of extensions) if (e.raw) app.use(e.raw);
+  app.use(express.json({ limit: rt.config.BODY_LIMIT, strict: false }));
+  app.use(authenticate(rt.db, isPublicRoute));
+  app.use(opsRoutes(rt, metrics));
+  app.use(taskRoutes(rt));
+  for (const e of extensions) if (e.routes) app.use(e.routes);
+  app.use(notFoundHandler);
+  app.use(errorHandler(rt.logger));
+  return app;
+}

@@ -1,0 +1,25 @@
+/**
+ * Bearer-key authentication. Public routes pass through; everything else needs a key, which
+ * resolves to its tenant and scopes (401 for a missing or unknown key).
+ * @module
+ */
+import type { RequestHandler } from 'express';
+import type { Db } from '../runtime/db/driver.ts';
+import { AppError } from '../runtime/errors.ts';
+import { resolveKey, type Principal } from '../runtime/keys.ts';
+
+export function authenticate(db: Db, isPublic: (method: string, path: string) => boolean): RequestHandler {
+  return async (req, _res, next) => {
+    const header = req.get('authorization');
+    if (!header) {
+      if (isPublic(req.method, req.path)) return next();
+      throw new AppError('UNAUTHORIZED', 'This route needs an API key: send "Authorization: Bearer <key>".', { status: 401 });
+    }
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match?.[1]) throw new AppError('UNAUTHORIZED', 'The Authorization header must be "Bearer <key>".', { status: 401 });
+    const p = await resolveKey(db, match[1]);
+    if (!p) throw new AppError('UNAUTHORIZED', 'That API key is unknown or revoked.', { status: 401 });
+    (req as typeof req & { principal?: Principal }).principal = p;
+    next();
+  };
+}

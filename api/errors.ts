@@ -1,0 +1,40 @@
+/**
+ * The one error handler: every failure becomes `{error: {code, message, details?}}` with its
+ * status — never an HTML page or a stack trace. Body-parser failures (malformed JSON,
+ * oversized bodies) are mapped to clear 4xx errors.
+ * @module
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { AppError, coerceError } from '../runtime/errors.ts';
+import type { Logger } from '../runtime/logger.ts';
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new AppError('ROUTE_NOT_FOUND', `No route ${req.method} ${req.path}. See GET /openapi.json for the routes this API serves.`, { status: 404 }));
+};
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const e = fromBodyParser(err) ?? coerceError(err);
+    if (e.status >= 500) logger.error({ err, method: req.method, path: req.path }, 'request failed');
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    const message = e.status >= 500 && e.code === 'INTERNAL' ? 'Something went wrong on our side; the error was logged. Try again, or check `npx brainops doctor`.' : e.message;
+    res.status(e.status).json({ error: e.details === undefined ? { code: e.code, message } : { code: e.code, message, details: e.details } });
+  };
+}
+
+function fromBodyParser(err: unknown): AppError | undefined {
+  if (typeof err !== 'object' || err === null || !('type' in err)) return undefined;
+  const type = (err as { type?: string }).type;
+  if (type === 'entity.parse.failed') return new AppError('MALFORMED_JSON', 'The request body is not valid JSON.', { status: 400 });
+  if (type === 'entity.too.large') {
+    const limit = (err as { limit?: number }).limit;
+    return new AppError('BODY_TOO_LARGE', `The request body is larger than the ${limit ?? ''} bytes allowed.`.replace('  ', ' '), { status: 413 });
+  }
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return new AppError('UNSUPPORTED_ENCODING', 'The request body encoding is not supported; send UTF-8 JSON.', { status: 415 });
+  }
+  return undefined;
+}

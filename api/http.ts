@@ -1,0 +1,35 @@
+/**
+ * Small HTTP helpers shared by the routes: request validation with zod, the principal on the
+ * request, scope checks.
+ * @module
+ */
+import type { Request } from 'express';
+import type { z } from 'zod';
+import { AppError, badRequest } from '../runtime/errors.ts';
+import { hasScope, type Principal, type Scope } from '../runtime/keys.ts';
+
+/** Parses `value` with `schema`, or throws 400 with the zod issues in `details`. */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, what = 'request'): z.output<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw badRequest('INVALID_REQUEST', `The ${what} is invalid: ${r.error.issues[0]?.message ?? 'see details'}.`, r.error.issues);
+  return r.data;
+}
+
+export function principal(req: Request): Principal {
+  const p = (req as Request & { principal?: Principal }).principal;
+  if (!p) throw new AppError('UNAUTHORIZED', 'This route needs an API key: send "Authorization: Bearer <key>".', { status: 401 });
+  return p;
+}
+
+export function requireScope(req: Request, scope: Scope): Principal {
+  const p = principal(req);
+  if (!hasScope(p, scope)) {
+    throw new AppError('FORBIDDEN', `This key lacks the '${scope}' scope; create one with \`npx brainops keys create --tenant ${p.tenantId} --scopes ${scope}\`.`, { status: 403 });
+  }
+  return p;
+}
+
+export function param(req: Request, name: string): string {
+  const v = req.params[name];
+  return typeof v === 'string' ? v : '';
+}

@@ -1,0 +1,62 @@
+/**
+ * The `brainops` command: the one entry point of every process.
+ *   start     API + worker in one process (the embedded default)
+ *   api       the HTTP API only        worker   a worker only (run as many as you like)
+ *   migrate   apply database migrations
+ *   run       dispatch a task, show live progress, print the result
+ *   keys      create / list / revoke API keys
+ *   doctor    check configuration, database, queue and the revenue endpoints
+ * @module
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig, type Config } from '../runtime/config.ts';
+import { AppError } from '../runtime/errors.ts';
+import { VERSION } from '../runtime/version.ts';
+import { commands } from './commands.ts';
+
+const HELP = `brainops ${VERSION} — a job-driven agent runtime for running a business
+
+Usage: npx brainops <command> [options]
+
+  start                      API + worker in one process (embedded database unless DATABASE_URL)
+  api                        the HTTP API only
+  worker [--agents a,b]      a worker only; start as many as you like, on any machine
+  migrate                    apply database migrations and exit
+  run <agent> --input '<json>' [--timeout 120]
+                             dispatch a task, show its progress live, print its output
+  keys create --tenant T --scopes admin|read,write,approve [--name N]
+  keys list [--tenant T]     keys revoke <id>
+  doctor                     check configuration, database, queue and endpoints
+
+Configuration comes from the environment (see .env.example and the README).`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  if (command === '--version' || command === 'version') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const handler = commands[command];
+  if (!handler) {
+    process.stderr.write(`brainops: unknown command '${command}'. Run \`npx brainops help\` for the list.\n`);
+    return 2;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(process.env, VERSION);
+  } catch (err) {
+    process.stderr.write(`brainops: ${(err as Error).message}\n`);
+    return 2;
+  }
+  try {
+    return await handler(config, rest, parseArgs);
+  } catch (err) {
+    const message = err instanceof AppError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? (err as Error).message : String((err as Error)?.stack ?? err);
+    process.stderr.write(`brainops ${command}: ${message}\n`);
+    return 1;
+  }
+}

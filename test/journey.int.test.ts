@@ -1,0 +1,131 @@
+/**
+ * The full journey — API → queue → worker → agent → result — on each real engine:
+ * embedded PGlite, PostgreSQL with BullMQ on PostgreSQL, PostgreSQL with BullMQ on Redis.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINES, eventually, startTestApp, type TestApp } from './harness.ts';
+
+const estimate = { roofAreaSqFt: 2400, pitch: '6/12', material: 'architectural_shingle' };
+
+describe.each(ENGINES)('journey on %s', (engine) => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp(engine);
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('reports health with the package.json version and its engines', async () => {
+    const { status, body } = await app.call('GET', '/health', undefined, { key: null });
+    expect(status).toBe(200);
+    expect(body.status).toBe('ok');
+    expect(body.version).toBe((await import('../package.json', { with: { type: 'json' } })).default.version);
+    expect(body.engines).toMatchObject({
+      database: engine === 'pglite' ? 'pglite' : 'postgres',
+      queue: engine === 'pg-redis' ? 'redis' : 'postgres',
+    });
+  });
+
+  it('runs an estimate from POST to result, with progress, journal and events', async () => {
+    const created = await app.call('POST', '/api/v1/agents/estimator/tasks', { input: estimate });
+    expect(created.status).toBe(202);
+    expect(created.body.task.status).toBe('queued');
+    const id = created.body.task.id as string;
+
+    const done = await eventually(async () => {
+      const r = await app.call('GET', `/api/v1/tasks/${id}`);
+      return r.body.task.status === 'succeeded' ? r.body : undefined;
+    });
+    expect(done.task.output.totals.total).toBeGreaterThan(0);
+    expect(done.task.output.squares).toBeCloseTo(30.33, 2);
+    expect(done.task.output.summaryModel).toBe('offline');
+    expect(done.task.progress).toEqual({ pct: 100, message: 'summary written' });
+    expect(done.task.attempts).toBe(1);
+    expect(done.task.startedAt).toBeTruthy();
+    expect(done.task.finishedAt).toBeTruthy();
+    expect(done.steps.map((s: { name: string }) => s.name)).toEqual(['price', 'summary']);
+
+    // The event stream replays the whole history and ends after the final status.
+    const sse = await fetch(`${app.url}/api/v1/tasks/${id}/events`, { headers: { authorization: `Bearer ${app.key}` } });
+    expect(sse.headers.get('content-type')).toContain('text/event-stream');
+    const text = await sse.text();
+    const statuses = [...text.matchAll(/event: status\ndata: (.*)/g)].map((m) => JSON.parse(m[1]!).status);
+    expect(statuses).toEqual(['queued', 'running', 'succeeded']);
+    expect(text).toContain('event: progress');
+    expect(text).toContain('event: step');
+  });
+
+  it('returns the same task for the same idempotency key', async () => {
+    const body = { input: { steps: 1, stepMs: 0 }, idempotencyKey: `idem-${engine}` };
+    const first = await app.call('POST', '/api/v1/agents/probe/tasks', body);
+    const again = await app.call('POST', '/api/v1/agents/probe/tasks', body);
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(200);
+    expect(again.body.task.id).toBe(first.body.task.id);
+  });
+
+  it('retries a failing attempt and replays the journaled steps', async () => {
+    const { body } = await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 3, stepMs: 0, failTimes: 1 } });
+    const task = await eventually(async () => {
+      const r = await app.call('GET', `/api/v1/tasks/${body.task.id}`);
+      return r.body.task.status === 'succeeded' ? r.body.task : undefined;
+    });
+    expect(task.attempts).toBe(2);
+    // step-1 ran on attempt 1 and was replayed; steps 2 and 3 ran on attempt 2.
+    expect(task.output.executedHere).toBe(2);
+  });
+
+  it('cancels a running task, and the agent stops', async () => {
+    const { body } = await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 50, stepMs: 200 } });
+    const id = body.task.id as string;
+    await eventually(async () => (await app.call('GET', `/api/v1/tasks/${id}`)).body.task.status === 'running');
+    const cancelled = await app.call('POST', `/api/v1/tasks/${id}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.task.status).toBe('cancelled');
+    // The worker notices, stops the agent, and no further steps are journaled.
+    const steps1 = await eventually(async () => {
+      const r = await app.call('GET', `/api/v1/tasks/${id}`);
+      return r.body.steps.length as number;
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    const r = await app.call('GET', `/api/v1/tasks/${id}`);
+    expect(r.body.task.status).toBe('cancelled');
+    expect(r.body.steps.length).toBeLessThan(50);
+    expect(r.body.steps.length).toBeLessThanOrEqual(steps1 + 8);
+    const again = await app.call('POST', `/api/v1/tasks/${id}/cancel`);
+    expect(again.status).toBe(409);
+  });
+
+  it('cancels a queued (delayed) task before it runs', async () => {
+    const { body } = await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 1, stepMs: 0 }, delayMs: 60_000 });
+    const c = await app.call('POST', `/api/v1/tasks/${body.task.id}/cancel`);
+    expect(c.body.task.status).toBe('cancelled');
+    expect(await app.proc.runtime.queues.jobState('probe', body.task.id)).toBe('unknown');
+  });
+
+  it('lists tasks with filters and cursor pagination', async () => {
+    for (let i = 0; i < 3; i++) await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 0 }, delayMs: 60_000 });
+    const page1 = await app.call('GET', '/api/v1/tasks?agent=probe&limit=2');
+    expect(page1.body.tasks).toHaveLength(2);
+    expect(page1.body.nextCursor).toBeTruthy();
+    const page2 = await app.call('GET', `/api/v1/tasks?agent=probe&limit=2&cursor=${page1.body.nextCursor}`);
+    const ids = [...page1.body.tasks, ...page2.body.tasks].map((t: { id: string }) => t.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const byStatus = await app.call('GET', '/api/v1/tasks?status=cancelled');
+    expect(byStatus.body.tasks.every((t: { status: string }) => t.status === 'cancelled')).toBe(true);
+  });
+
+  it('re-adds a queued task whose job went missing (the sweeper)', async () => {
+    const { body } = await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 1, stepMs: 0 }, delayMs: 60_000 });
+    const id = body.task.id as string;
+    // Simulate "the insert committed but the add failed": remove the job.
+    await app.proc.runtime.queues.queue('probe').remove(id);
+    await app.proc.runtime.db.system((tx) => tx.query(`UPDATE tasks SET updated_at = now() - interval '1 minute' WHERE id = $1`, [id]));
+    const task = await eventually(async () => {
+      const r = await app.call('GET', `/api/v1/tasks/${id}`);
+      return r.body.task.status === 'succeeded' ? r.body.task : undefined;
+    });
+    expect(task.output.steps).toBe(1);
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * A BrainOps process: the API, the workers, or both, with graceful shutdown. SIGTERM/SIGINT
+ * stop the HTTP server taking requests, stop the workers taking jobs, let running tasks
+ * finish (or hand them back to the queue after the grace period) and close the engines.
+ * @module
+ */
+import type { Server } from 'node:http';
+import { createApp } from '../api/app.ts';
+import type { Config } from '../runtime/config.ts';
+import type { RuntimeOptions } from '../runtime/boot.ts';
+import { startWorkers, type WorkerPool } from '../runtime/worker.ts';
+import { compose, type Composition } from './compose.ts';
+
+export interface ProcessOptions {
+  api: boolean;
+  worker: boolean;
+  agents?: string[];
+  overrides?: Partial<RuntimeOptions>;
+}
+
+export interface RunningProcess extends Composition {
+  server?: Server;
+  url?: string;
+  workers?: WorkerPool;
+  stop(graceMs?: number): Promise<void>;
+}
+
+export async function startProcess(config: Config, o: ProcessOptions): Promise<RunningProcess> {
+  const c = await compose(config, { migrate: o.api || config.DATABASE_URL === undefined, ...o.overrides });
+  const rt = c.runtime;
+  const workers = o.worker ? startWorkers(rt, o.agents ? { agents: o.agents } : {}) : undefined;
+  let server: Server | undefined;
+  let url: string | undefined;
+  if (o.api) {
+    const app = createApp(rt, c.appExtensions);
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.PORT, config.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
+    });
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : config.PORT;
+    url = `http://localhost:${port}`;
+  }
+  let stopping: Promise<void> | undefined;
+  return {
+    ...c,
+    ...(server ? { server } : {}),
+    ...(url ? { url } : {}),
+    ...(workers ? { workers } : {}),
+    stop(graceMs = 30_000) {
+      stopping ??= (async () => {
+        if (server) {
+          server.closeIdleConnections();
+          const closed = new Promise<void>((r) => server!.close(() => r()));
+          // Open event streams would hold the server forever: cut them after a moment.
+          setTimeout(() => server!.closeAllConnections(), 2000).unref();
+          await closed;
+        }
+        await workers?.close(graceMs);
+        await rt.close();
+      })();
+      return stopping;
+    },
+  };
+}
