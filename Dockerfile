@@ -1,0 +1,13 @@
+# One image, one entry point (the brainops CLI); the role is the command: api | worker | start | migrate.
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY . .
+RUN mkdir -p /app/.brainops && chown node:node /app/.brainops
+USER node
+EXPOSE 3000
+HEALTHCHECK --interval=15s --timeout=5s --retries=5 CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+ENTRYPOINT ["node", "bin/brainops.mjs"]
+CMD ["start"]

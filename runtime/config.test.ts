@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.ts';
+
+describe('config', () => {
+  it('applies defaults for an empty environment', () => {
+    const c = loadConfig({}, '1.2.3');
+    expect(c).toMatchObject({ PORT: 3000, BRAINOPS_DATA_DIR: './.brainops', version: '1.2.3', WORKER_CONCURRENCY: 4 });
+    expect(c.DATABASE_URL).toBeUndefined();
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('stops with one sentence naming the variable', () => {
+    expect(() => loadConfig({ PORT: 'abc' }, '1')).toThrow(/^PORT must be a number \(got "abc"\)\. Fix it/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' }, '1')).toThrow(/^DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\//);
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' }, '1')).toThrow(/^LOG_LEVEL must be one of "fatal"/);
+  });
+
+  it('never echoes a secret value in its error', () => {
+    try {
+      loadConfig({ BRAINOPS_ADMIN_KEY: 'short-secret' }, '1');
+      expect.unreachable();
+    } catch (err) {
+      expect((err as Error).message).toMatch(/^BRAINOPS_ADMIN_KEY must be at least 16 characters/);
+      expect((err as Error).message).not.toContain('short-secret');
+    }
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ REDIS_URL: '', GEMINI_API_KEY: '' }, '1').REDIS_URL).toBeUndefined();
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * Every bad request gets a clear 4xx in the API.md error shape and changes nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKey } from '../runtime/keys.ts';
+import { startTestApp, type TestApp } from './harness.ts';
+
+describe('bad input never changes the database', () => {
+  let app: TestApp;
+  const counts = async () => {
+    const r = await app.proc.runtime.db.system((tx) =>
+      tx.query<{ tasks: string; events: string }>(`SELECT (SELECT count(*) FROM tasks) AS tasks, (SELECT count(*) FROM task_events) AS events`),
+    );
+    return r.rows[0];
+  };
+  beforeAll(async () => {
+    app = await startTestApp('pglite', { worker: false, env: { BODY_LIMIT: '2kb' } });
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  const cases: [string, () => Promise<{ status: number; body: any }>, number, string][] = [
+    ['invalid agent input', () => app.call('POST', '/api/v1/agents/estimator/tasks', { input: { roofAreaSqFt: -5, pitch: 'steep', material: 'straw' } }), 400, 'INVALID_INPUT'],
+    ['unknown fields in the request', () => app.call('POST', '/api/v1/agents/probe/tasks', { input: {}, colour: 'red' }), 400, 'INVALID_REQUEST'],
+    ['unknown agent', () => app.call('POST', '/api/v1/agents/astrologer/tasks', { input: {} }), 404, 'NOT_FOUND'],
+    ['unknown task', () => app.call('GET', '/api/v1/tasks/3f1c1f7e-59a4-4b8e-9a43-c1a0b2d5e6f7'), 404, 'NOT_FOUND'],
+    ['a task id that is not a uuid', () => app.call('GET', '/api/v1/tasks/not-a-uuid'), 404, 'NOT_FOUND'],
+    ['malformed JSON', () => app.call('POST', '/api/v1/agents/probe/tasks', undefined, { raw: '{"input": {' }), 400, 'MALFORMED_JSON'],
+    ['an oversized body', () => app.call('POST', '/api/v1/agents/probe/tasks', { input: {}, idempotencyKey: 'x'.repeat(5000) }), 413, 'BODY_TOO_LARGE'],
+    ['no key', () => app.call('POST', '/api/v1/agents/probe/tasks', { input: {} }, { key: null }), 401, 'UNAUTHORIZED'],
+    ['a wrong key', () => app.call('POST', '/api/v1/agents/probe/tasks', { input: {} }, { key: 'bo_not-a-real-key' }), 401, 'UNAUTHORIZED'],
+    ['a malformed Authorization header', () => app.call('GET', '/api/v1/tasks', undefined, { key: null, headers: { authorization: 'Basic abc' } }), 401, 'UNAUTHORIZED'],
+    ['an unknown route', () => app.call('GET', '/api/v1/nothing-here'), 404, 'ROUTE_NOT_FOUND'],
+    ['a bad list filter', () => app.call('GET', '/api/v1/tasks?status=sleeping'), 400, 'INVALID_REQUEST'],
+    ['a forged cursor', () => app.call('GET', '/api/v1/tasks?cursor=bm9wZQ'), 400, 'INVALID_CURSOR'],
+  ];
+
+  it.each(cases)('rejects %s', async (_name, request, status, code) => {
+    const before = await counts();
+    const res = await request();
+    expect(res.status).toBe(status);
+    expect(res.body).toEqual({ error: expect.objectContaining({ code, message: expect.any(String) }) });
+    expect(await counts()).toEqual(before);
+  });
+
+  it('puts the zod issues of invalid input in details', async () => {
+    const res = await app.call('POST', '/api/v1/agents/estimator/tasks', { input: { roofAreaSqFt: 2000, pitch: '6/12' } });
+    expect(res.body.error.details).toEqual([expect.objectContaining({ path: ['material'] })]);
+  });
+
+  it('refuses a read-only key on write routes with 403', async () => {
+    const { key } = await createKey(app.proc.runtime.db, 'default', ['read'], 'reader');
+    const before = await counts();
+    const res = await app.call('POST', '/api/v1/agents/probe/tasks', { input: {} }, { key });
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe('FORBIDDEN');
+    expect((await app.call('GET', '/api/v1/tasks', undefined, { key })).status).toBe(200);
+    expect(await counts()).toEqual(before);
+  });
+
+  it("never shows one tenant another tenant's tasks", async () => {
+    const mine = await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 1 } });
+    const { key: other } = await createKey(app.proc.runtime.db, 'acme', ['admin'], 'acme');
+    expect((await app.call('GET', `/api/v1/tasks/${mine.body.task.id}`, undefined, { key: other })).status).toBe(404);
+    expect((await app.call('POST', `/api/v1/tasks/${mine.body.task.id}/cancel`, undefined, { key: other })).status).toBe(404);
+    const list = await app.call('GET', '/api/v1/tasks', undefined, { key: other });
+    expect(list.body.tasks).toEqual([]);
+    // Row-level security, not the handler: a hand-written query in acme's transaction sees nothing.
+    const raw = await app.proc.runtime.db.tenant('acme', (tx) => tx.query('SELECT id FROM tasks'));
+    expect(raw.rows).toEqual([]);
+    // ...and cannot write into another tenant's rows either.
+    await expect(
+      app.proc.runtime.db.tenant('acme', (tx) => tx.query(`INSERT INTO task_events (task_id, tenant_id, type, data) VALUES ($1, 'default', 'log', '{}')`, [mine.body.task.id])),
+    ).rejects.toThrow(/row-level security|violates/);
+  });
+
+  it('serves an OpenAPI 3.1 document derived from the agents', async () => {
+    const { status, body } = await app.call('GET', '/openapi.json', undefined, { key: null });
+    expect(status).toBe(200);
+    expect(body.openapi).toBe('3.1.0');
+    const est = body.paths['/api/v1/agents/estimator/tasks'].post;
+    expect(est.requestBody.content['application/json'].schema.properties.input.properties.material.enum).toContain('metal');
+    expect(Object.keys(body.paths)).toContain('/api/v1/agents/probe/tasks');
+    const docs = await app.call('GET', '/docs', undefined, { key: null });
+    expect(docs.body).toContain('/api/v1/agents/estimator/tasks');
+  });
+
+  it('serves Prometheus metrics', async () => {
+    const { status, body } = await app.call('GET', '/metrics', undefined, { key: null });
+    expect(status).toBe(200);
+    expect(body).toContain('brainops_http_request_duration_seconds');
+    expect(body).toMatch(/brainops_tasks\{agent="probe",status="queued"\} \d+/);
+  });
+});
