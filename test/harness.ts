@@ -86,6 +86,8 @@ export interface TestApp {
   url: string;
   key: string;
   config: Config;
+  /** The engine variables (DATABASE_URL, REDIS_URL, ...) for processes that should join this app. */
+  env: Record<string, string>;
   /** fetch against the app with the admin key (or `key: null` for none). */
   call(method: string, path: string, body?: unknown, opts?: { key?: string | null; raw?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   stop(): Promise<void>;
@@ -106,6 +108,7 @@ export async function startTestApp(
     url,
     key,
     config,
+    env: e.env,
     async call(method, path, body, opts = {}) {
       const k = opts.key === undefined ? key : opts.key;
       const headers: Record<string, string> = { ...(k ? { authorization: `Bearer ${k}` } : {}), ...opts.headers };
