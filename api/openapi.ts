@@ -4,7 +4,6 @@
  * twice: a new agent appears here by being registered.
  * @module
  */
-import { z } from 'zod';
 import type { Runtime } from '../runtime/boot.ts';
 import { jsonSchema } from '../runtime/registry.ts';
 import { createTaskBody } from '../runtime/service.ts';
@@ -137,4 +136,3 @@ details{border:1px solid #ddd;border-radius:6px;margin:.4rem 0;padding:.4rem .8r
 ${rows}</body></html>`;
 }
 
-export { z };

@@ -50,7 +50,8 @@ export type RunOutcome =
 
 /** Runs one attempt of a task. Never throws for the task's own failures: see RunOutcome. */
 export async function runTask(deps: RunnerDeps, req: RunRequest): Promise<RunOutcome> {
-  const { db, tenantId, taskId } = { db: deps.db, ...req };
+  const { db } = deps;
+  const { tenantId, taskId } = req;
   const log = deps.logger.child({ taskId, agent: req.agent, tenant: tenantId });
   const agent = deps.registry.agent(req.agent);
   if (!agent) {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Db } from './db/driver.ts';
 import type { Config } from './config.ts';
-import { AppError, badRequest, conflict, notFound } from './errors.ts';
+import { badRequest, conflict, notFound } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { QueueEngine } from './queue.ts';
 import type { Registry } from './registry.ts';
@@ -112,4 +112,3 @@ export class TaskService {
   }
 }
 
-export { AppError };
