@@ -3,9 +3,12 @@
  * every step, and writes the end state. Queue-agnostic: the worker's processor calls it.
  * @module
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { z } from 'zod';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { HumanMessage, SystemMessage, AIMessage } from '@langchain/core/messages';
+import type { ChatGeneration, LLMResult } from '@langchain/core/outputs';
+import { AsyncLocalStorageProviderSingleton } from '@langchain/core/singletons';
 import type { Db } from './db/driver.ts';
 import type { AnyAgent, GenerateRequest, GenerateResult, TaskContext, TaskLogger, Usage } from './contracts.ts';
 import { AppError, BudgetExceededError, TaskCancelledError, coerceError, permanent } from './errors.ts';
@@ -196,7 +199,7 @@ class TaskRun {
 
   async generate(name: string, request: GenerateRequest): Promise<GenerateResult> {
     const chat = this.deps.model.chat;
-    return this.step(name, async () => {
+    const result = await this.step(name, async () => {
       if (!chat) {
         const text = await request.fallback();
         return { result: { text, model: 'offline', usage: { ...ZERO_USAGE } } };
@@ -208,30 +211,55 @@ class TaskRun {
       this.chargeUsage(usage);
       return { result: { text: reply.text, model: this.deps.model.name, usage }, usage };
     });
+    // A reply's tokens are known only after it: a task that went past its budget stops here.
+    this.checkBudget('after');
+    return result;
   }
 
   async invoke<T>(name: string, fn: (model: BaseChatModel) => Promise<T>): Promise<T> {
     const chat = this.deps.model.chat;
     if (!chat) throw permanent('MODEL_OFFLINE', 'No language model is configured (set GEMINI_API_KEY); use llm.generate with a fallback.');
-    return this.step(name, async () => {
+    const result = await this.step(name, async () => {
       this.checkBudget();
       let usage: Usage = { ...ZERO_USAGE };
-      const metered = meter(chat, (u) => (usage = addUsageMath(usage, u)), this.deps.model.name);
-      const result = await fn(metered);
-      this.chargeUsage(usage);
-      return { result, usage };
+      try {
+        const value = await withUsageMeter(this.deps.model.name, (u) => (usage = addUsageMath(usage, u)), () => fn(chat));
+        this.chargeUsage(usage);
+        return { result: value, usage };
+      } catch (err) {
+        // The tokens were spent although the step failed: bill them now, or a retry spends them again unseen.
+        await this.billFailedStep(name, usage);
+        throw err;
+      }
+    });
+    this.checkBudget('after');
+    return result;
+  }
+
+  private async billFailedStep(name: string, usage: Usage): Promise<void> {
+    if (!usage.inputTokens && !usage.outputTokens) return;
+    this.chargeUsage(usage);
+    const tenantId = this.#tenantId();
+    await this.#pending;
+    await this.deps.db.tenant(tenantId, async (tx) => {
+      await store.addUsage(tx, this.task.id, usage);
+      await store.addEvent(tx, tenantId, this.task.id, 'step', { name, state: 'failed', usage });
     });
   }
 
-  /** Stops the task with BUDGET_EXCEEDED when its usage has reached its budget. */
-  checkBudget(): void {
+  /**
+   * Stops the task with BUDGET_EXCEEDED: `before` a model call once usage has reached the
+   * budget (no call may start), `after` one when usage went past it.
+   */
+  checkBudget(when: 'before' | 'after' = 'before'): void {
     const b = this.task.budget;
     if (!b) return;
+    const over = (used: number, max: number): boolean => (when === 'before' ? used >= max : used > max);
     const tokens = this.#usage.inputTokens + this.#usage.outputTokens;
-    if (b.maxCostUsd !== undefined && this.#usage.costUsd >= b.maxCostUsd) {
+    if (b.maxCostUsd !== undefined && over(this.#usage.costUsd, b.maxCostUsd)) {
       throw new BudgetExceededError(`Task spent $${this.#usage.costUsd} of its $${b.maxCostUsd} budget.`, { usage: this.#usage, budget: b });
     }
-    if (b.maxTokens !== undefined && tokens >= b.maxTokens) {
+    if (b.maxTokens !== undefined && over(tokens, b.maxTokens)) {
       throw new BudgetExceededError(`Task used ${tokens} of its ${b.maxTokens} tokens.`, { usage: this.#usage, budget: b });
     }
   }
@@ -266,27 +294,20 @@ class TaskRun {
 }
 
 /**
- * Wraps a chat model so every AIMessage it returns reports its token usage, also through
- * `bindTools(...)`, `withConfig(...)` and friends, which return new runnables.
+ * Runs `fn` with a LangChain callback that reports the token usage of every chat-model run
+ * inside it: invoke, batch, stream, bindTools(...), withStructuredOutput(...), pipes. The
+ * callback travels in LangChain's async-local config, so concurrent tasks do not mix.
+ * (A call that passes its own `callbacks` option replaces the inherited ones and is not metered.)
  */
-function meter(chat: BaseChatModel, onUsage: (u: Usage) => void, modelName: string): BaseChatModel {
-  const wrap = <R extends object>(runnable: R): R =>
-    new Proxy(runnable, {
-      get(target, prop, receiver) {
-        const value: unknown = Reflect.get(target, prop, receiver);
-        if (typeof value !== 'function') return value;
-        if (prop === 'invoke') {
-          return async (...args: unknown[]) => {
-            const result: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-            if (AIMessage.isInstance(result)) onUsage(usageOf(modelName, result));
-            return result;
-          };
-        }
-        if (prop === 'bindTools' || prop === 'withConfig') {
-          return (...args: unknown[]) => wrap((value as (...a: unknown[]) => object).apply(target, args));
-        }
-        return (value as (...a: unknown[]) => unknown).bind(target);
-      },
-    });
-  return wrap(chat);
+function withUsageMeter<T>(modelName: string, onUsage: (u: Usage) => void, fn: () => Promise<T>): Promise<T> {
+  AsyncLocalStorageProviderSingleton.initializeGlobalInstance(new AsyncLocalStorage()); // no-op once set
+  const handler = {
+    handleLLMEnd(output: LLMResult): void {
+      for (const generation of output.generations.flat()) {
+        const message = (generation as Partial<ChatGeneration>).message;
+        if (message && AIMessage.isInstance(message)) onUsage(usageOf(modelName, message));
+      }
+    },
+  };
+  return AsyncLocalStorageProviderSingleton.runWithConfig({ callbacks: [handler] }, fn);
 }
