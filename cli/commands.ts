@@ -13,6 +13,7 @@ import { createKey, listKeys, registerKey, revokeKey, SCOPES, type Scope } from 
 import { startProcess } from '../workers/process.ts';
 import { runCommand } from './run.ts';
 import { doctorCommand } from './doctor.ts';
+import { memoryCommand } from './memory.ts';
 
 type Command = (config: Config, args: string[], parseArgs: typeof ParseArgs) => Promise<number>;
 
@@ -38,6 +39,7 @@ export const commands: Record<string, Command> = {
   },
   run: runCommand,
   doctor: doctorCommand,
+  memory: memoryCommand,
   async keys(config, args, parseArgs) {
     const [sub, ...rest] = args;
     const { values, positionals } = parseArgs({

@@ -35,6 +35,13 @@ const schema = z.object({
   BRAINOPS_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   GEMINI_API_KEY: optionalSecret,
   GEMINI_MODEL: z.string().min(1).default('gemini-2.5-flash'),
+  /** Long-term memory: `auto` uses Gemini embeddings when GEMINI_API_KEY is set, else local hashing. */
+  MEMORY_EMBEDDER: z.enum(['auto', 'gemini', 'hashing']).default('auto'),
+  GEMINI_EMBEDDING_MODEL: z.string().min(1).default('gemini-embedding-001'),
+  /** Embedding dimension (Gemini outputDimensionality); 256, 512, 768 and 1536 get an HNSW index. */
+  MEMORY_DIMENSIONS: int(8, 3072).default(768),
+  /** Cosine similarity at or above which a new memory merges into an existing one. */
+  MEMORY_DUPLICATE_SIMILARITY: z.coerce.number().min(0.5).max(1).default(0.97),
   WORKER_CONCURRENCY: int(1, 1000).default(4),
   TASK_ATTEMPTS: int(1, 100).default(5),
   TASK_BACKOFF_MS: int(0, 3_600_000).default(1000),

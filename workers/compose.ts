@@ -7,13 +7,29 @@ import { builtInAgents } from '../agents/index.ts';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime/boot.ts';
 import type { Config } from '../runtime/config.ts';
 import type { AppExtension } from '../api/app.ts';
+import { createEmbedder, createMemoryStore, memoryExtension, memoryRoutes, type MemoryStore } from '../memory/index.ts';
 
 export interface Composition {
   runtime: Runtime;
   appExtensions: AppExtension[];
+  memory: MemoryStore;
 }
 
 export async function compose(config: Config, overrides: Partial<RuntimeOptions> = {}): Promise<Composition> {
-  const runtime = await createRuntime({ config, agents: builtInAgents, ...overrides });
-  return { runtime, appExtensions: [] };
+  // The memory store needs the runtime's database, and the runtime needs the extension that
+  // gives tasks their memory: the extension resolves the store when a task runs, after boot.
+  const embedder = createEmbedder(config);
+  const late: { memory?: MemoryStore } = {};
+  const withMemory = memoryExtension(() => {
+    if (!late.memory) throw new Error('memory store used before the runtime finished booting');
+    return late.memory;
+  });
+  const runtime = await createRuntime({
+    config,
+    agents: builtInAgents,
+    ...overrides,
+    extensions: [withMemory, ...(overrides.extensions ?? [])],
+  });
+  const memory = (late.memory = createMemoryStore(runtime.db, config, embedder));
+  return { runtime, appExtensions: [{ routes: memoryRoutes(memory) }], memory };
 }

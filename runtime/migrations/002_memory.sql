@@ -40,3 +40,15 @@ CREATE POLICY tenant_isolation ON memories
   USING (tenant_id = current_setting('app.tenant_id', true))
   WITH CHECK (tenant_id = current_setting('app.tenant_id', true));
 GRANT SELECT, INSERT, UPDATE, DELETE ON memories TO brainops_app;
+
+-- Under row-level security PostgreSQL only uses a query's condition as an index condition
+-- when its function is LEAKPROOF, and `tsvector @@ tsquery` (ts_match_vq) is not marked so:
+-- full-text recall would scan every row. The function reveals nothing about rows it is not
+-- given, so where we may (a superuser runs the migration: PGlite, our own servers), mark it.
+-- Elsewhere (managed databases) recall still works, with a sequential text scan.
+DO $$
+BEGIN
+  IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+    ALTER FUNCTION ts_match_vq(tsvector, tsquery) LEAKPROOF;
+  END IF;
+END $$;

@@ -1,0 +1,51 @@
+/**
+ * The task context's `memory`: recall and remember for the running task's tenant and agent.
+ * Both go through the task's journal (`step`), so a retried task replays what it recalled and
+ * never remembers twice (nor pays for the same embedding twice).
+ * @module
+ */
+import type { MemoryHit, TaskMemory } from '../runtime/contracts.ts';
+import type { ContextExtension } from '../runtime/runner.ts';
+import type { MemoryStore } from './store.ts';
+
+/** A context extension that gives tasks `ctx.memory`; `store` is resolved when a task runs. */
+export function memoryExtension(store: () => MemoryStore): ContextExtension {
+  return (base) => {
+    const memory: TaskMemory = {
+      recall: (query, o = {}) =>
+        // Every agent's memories of the tenant unless `agent` narrows it (e.g. to its own name).
+        base.step('memory.recall', () => store().recall(base.tenantId, query, o)),
+      remember: (content, metadata = {}) =>
+        base.step('memory.remember', async () => {
+          const { kind, expiresAt, ...rest } = metadata;
+          const r = await store().remember(base.tenantId, {
+            content,
+            agent: base.agent.name,
+            ...(typeof kind === 'string' ? { kind } : {}),
+            ...(typeof expiresAt === 'string' ? { expiresAt } : {}),
+            metadata: rest,
+            sourceTaskId: base.taskId,
+          });
+          return { id: r.id };
+        }),
+    };
+    return { memory };
+  };
+}
+
+/**
+ * Formats recalled memories for a prompt, most relevant first, stopping before `maxTokens`
+ * (estimated at four characters per token). Returns '' when none fit.
+ */
+export function memoriesForPrompt(hits: readonly MemoryHit[], maxTokens = 500): string {
+  const budget = maxTokens * 4;
+  const lines: string[] = [];
+  let used = 0;
+  for (const h of hits) {
+    const line = `- ${h.content.replace(/\s+/g, ' ')}`;
+    if (used + line.length > budget) break;
+    lines.push(line);
+    used += line.length + 1;
+  }
+  return lines.length ? `Relevant memories:\n${lines.join('\n')}` : '';
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { cosine, HashingEmbedder } from './embedders.ts';
+import { memoriesForPrompt } from './context.ts';
+
+describe('HashingEmbedder', () => {
+  const e = new HashingEmbedder({ dim: 256 });
+
+  it('is deterministic and L2-normalised', () => {
+    const a = e.embed('Acme accepted $4.20 per sq ft for architectural shingles');
+    const b = new HashingEmbedder({ dim: 256 }).embed('Acme accepted $4.20 per sq ft for architectural shingles');
+    expect(a).toEqual(b);
+    expect(a).toHaveLength(256);
+    expect(Math.hypot(...a)).toBeCloseTo(1, 10);
+  });
+
+  it('ranks related texts above unrelated ones, across word forms', () => {
+    const q = e.embed('what price did the customer accept for metal roofing');
+    const related = e.embed('Customer accepted the metal roof price of $9 per square foot');
+    const unrelated = e.embed('Quarterly ad campaign for gutters performed well on weekends');
+    expect(cosine(q, related)).toBeGreaterThan(cosine(q, unrelated) + 0.2);
+  });
+
+  it('ignores case and punctuation but not content', () => {
+    expect(cosine(e.embed('Metal roof, BLUE.'), e.embed('metal roof blue'))).toBeCloseTo(1, 10);
+    expect(cosine(e.embed('metal roof blue'), e.embed('metal roof red'))).toBeLessThan(0.97);
+  });
+
+  it('embeds stopword-only and empty text without NaN', () => {
+    expect(e.embed('the of and').every(Number.isFinite)).toBe(true);
+    expect(e.embed('').every((x) => x === 0)).toBe(true);
+  });
+
+  it('rejects a silly dimension', () => {
+    expect(() => new HashingEmbedder({ dim: 2 })).toThrow(/dimension/);
+  });
+});
+
+describe('memoriesForPrompt', () => {
+  const hit = (content: string) => ({ id: content, content, score: 1, agent: null, metadata: {}, createdAt: '' });
+
+  it('keeps the most relevant memories within the token budget', () => {
+    const text = memoriesForPrompt([hit('a'.repeat(30)), hit('b'.repeat(30)), hit('c'.repeat(30))], 17);
+    expect(text).toContain('a'.repeat(30));
+    expect(text).toContain('b'.repeat(30));
+    expect(text).not.toContain('c');
+    expect(memoriesForPrompt([hit('x'.repeat(100))], 5)).toBe('');
+  });
+});

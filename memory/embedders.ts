@@ -1,0 +1,132 @@
+/**
+ * Embedders: one interface, two implementations. Every stored vector records the embedder's
+ * `name` and `dim`; the store never compares vectors whose (name, dim) differ.
+ * @module
+ */
+
+export interface Embedder {
+  /** Stable identifier stored with every row, e.g. `hashing-v1` or `gemini:gemini-embedding-001`. */
+  readonly name: string;
+  readonly dim: number;
+  /** Embeds texts to be stored (batched by the implementation). */
+  embedDocuments(texts: string[]): Promise<number[][]>;
+  /** Embeds a search query (some models embed queries differently from documents). */
+  embedQuery(text: string): Promise<number[]>;
+}
+
+/** Scales `v` to unit length in place (a zero vector stays zero). */
+export function normalize(v: number[]): number[] {
+  let sum = 0;
+  for (const x of v) sum += x * x;
+  const norm = Math.sqrt(sum);
+  if (norm > 0) for (let i = 0; i < v.length; i++) v[i] = v[i]! / norm;
+  return v;
+}
+
+export function cosine(a: readonly number[], b: readonly number[]): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i] ?? 0;
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
+  }
+  return na && nb ? dot / Math.sqrt(na * nb) : 0;
+}
+
+// Frequent English words carry no meaning for recall; dropping them keeps short texts
+// from matching on "the" and "of".
+const STOPWORDS = new Set(
+  (
+    'a an and are as at be been but by can could did do does for from had has have he her his how i if in into is it its ' +
+    'me my no not of on or our she so than that the their them then there these they this those to too us was we were ' +
+    'what when where which while who whom why will with would you your'
+  ).split(' '),
+);
+
+export interface HashingOptions {
+  dim?: number;
+  /** Character n-gram sizes taken from each word (wrapped in `<` `>`). */
+  charNgrams?: number[];
+}
+
+/**
+ * A local, deterministic embedder: feature hashing of words, word bigrams and character
+ * n-grams into `dim` signed buckets, L2-normalised. No model, no download, no network; good
+ * at lexical and morphological overlap ("roofs" ≈ "roofing"), blind to synonyms.
+ */
+export class HashingEmbedder implements Embedder {
+  readonly name = 'hashing-v1';
+  readonly dim: number;
+  readonly #ngrams: number[];
+
+  constructor(o: HashingOptions = {}) {
+    this.dim = o.dim ?? 768;
+    if (!Number.isInteger(this.dim) || this.dim < 8)
+      throw new Error(`Hashing embedder dimension must be an integer >= 8 (got ${this.dim}).`);
+    this.#ngrams = o.charNgrams ?? [3, 4];
+  }
+
+  embed(text: string): number[] {
+    const v = new Array<number>(this.dim).fill(0);
+    const words = tokenize(text);
+    const content = words.filter((w) => !STOPWORDS.has(w));
+    const useful = content.length ? content : words;
+    for (const w of useful) {
+      this.#add(v, `w:${w}`, 1);
+      const padded = `<${w}>`;
+      const grams: string[] = [];
+      for (const n of this.#ngrams) for (let i = 0; i + n <= padded.length; i++) grams.push(padded.slice(i, i + n));
+      // A word's n-grams together weigh about as much as the word itself, so long words
+      // do not drown short ones.
+      const weight = grams.length ? 1 / Math.sqrt(grams.length) : 0;
+      for (const g of grams) this.#add(v, `c:${g}`, weight);
+    }
+    for (let i = 0; i + 1 < useful.length; i++) this.#add(v, `b:${useful[i]} ${useful[i + 1]}`, 0.5);
+    return normalize(v);
+  }
+
+  embedDocuments(texts: string[]): Promise<number[][]> {
+    return Promise.resolve(texts.map((t) => this.embed(t)));
+  }
+
+  embedQuery(text: string): Promise<number[]> {
+    return Promise.resolve(this.embed(text));
+  }
+
+  #add(v: number[], feature: string, weight: number): void {
+    const h = fnv1a(feature);
+    const i = h % this.dim;
+    // The sign comes from other bits than the bucket, so collisions cancel out on average.
+    const sign = mix(h) & 1 ? 1 : -1;
+    v[i] = v[i]! + sign * weight;
+  }
+}
+
+export function tokenize(text: string): string[] {
+  return (
+    text
+      .normalize('NFKC')
+      .toLowerCase()
+      .match(/[\p{L}\p{N}]+/gu) ?? []
+  );
+}
+
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function mix(h: number): number {
+  let x = h ^ (h >>> 16);
+  x = Math.imul(x, 0x45d9f3b);
+  x ^= x >>> 16;
+  return x >>> 0;
+}

@@ -1,0 +1,408 @@
+/**
+ * The memory store: remember (batched embedding, near-duplicate merging, multi-row INSERT),
+ * hybrid recall (pgvector cosine + PostgreSQL full text, fused by reciprocal rank), get and
+ * delete. Every query runs in `db.tenant(...)`, so row-level security scopes it to one tenant.
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import type { MemoryHit } from '../runtime/contracts.ts';
+import type { Db, Sql } from '../runtime/db/driver.ts';
+import { badRequest } from '../runtime/errors.ts';
+import type { Embedder } from './embedders.ts';
+
+export const MAX_CONTENT = 8000;
+export const DEFAULT_KIND = 'note';
+
+export interface RememberItem {
+  content: string;
+  agent?: string | null;
+  kind?: string;
+  metadata?: Record<string, unknown>;
+  sourceTaskId?: string | null;
+  /** When the memory stops being recalled; null or absent: never. */
+  expiresAt?: Date | string | null;
+}
+
+export interface RememberResult {
+  id: string;
+  /** True when the content merged into an existing near-duplicate instead of a new row. */
+  merged: boolean;
+}
+
+export interface RecallOptions {
+  k?: number;
+  kinds?: string[];
+  agent?: string;
+}
+
+export interface RecallHit extends MemoryHit {
+  kind: string;
+  /** Cosine similarity to the query, when the memory was among the vector candidates. */
+  similarity: number | null;
+}
+
+export interface MemoryRecord {
+  id: string;
+  content: string;
+  agent: string | null;
+  kind: string;
+  metadata: Record<string, unknown>;
+  embedder: string;
+  dim: number;
+  sourceTaskId: string | null;
+  timesSeen: number;
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string | null;
+}
+
+export interface MemoryStoreOptions {
+  /** Cosine similarity at or above which a new memory merges into an existing one. */
+  duplicateSimilarity?: number;
+  /** hnsw.ef_search for recall (pgvector's default is 40). */
+  efSearch?: number;
+  /** Texts embedded and inserted per round trip by rememberMany. */
+  batchSize?: number;
+}
+
+/** Reciprocal rank fusion constant (Cormack et al.): damps the weight of the top ranks. */
+const RRF_K = 60;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface Row {
+  id: string;
+  content: string;
+  agent: string | null;
+  kind: string;
+  metadata: Record<string, unknown>;
+  embedder: string;
+  dim: number;
+  source_task_id: string | null;
+  times_seen: number;
+  created_at: Date;
+  updated_at: Date;
+  expires_at: Date | null;
+}
+
+const COLUMNS = 'id, content, agent, kind, metadata, embedder, dim, source_task_id, times_seen, created_at, updated_at, expires_at';
+const LIVE = '(expires_at IS NULL OR expires_at > now())';
+
+export class MemoryStore {
+  readonly embedder: Embedder;
+  readonly #db: Db;
+  readonly #dupSimilarity: number;
+  readonly #efSearch: number;
+  readonly #batchSize: number;
+  #iterative: Promise<boolean> | undefined;
+
+  constructor(db: Db, embedder: Embedder, o: MemoryStoreOptions = {}) {
+    this.#db = db;
+    this.embedder = embedder;
+    this.#dupSimilarity = o.duplicateSimilarity ?? 0.97;
+    this.#efSearch = o.efSearch ?? 40;
+    this.#batchSize = o.batchSize ?? 500;
+  }
+
+  /** `(embedding::vector(N))`: the expression the partial HNSW index for dimension N is built on. */
+  get #vec(): string {
+    return `(embedding::vector(${this.embedder.dim}))`;
+  }
+
+  async remember(tenantId: string, item: RememberItem): Promise<RememberResult> {
+    const [r] = await this.rememberMany(tenantId, [item]);
+    return r!;
+  }
+
+  /**
+   * Remembers many texts: embeds them in batches, merges each into an existing near-duplicate
+   * of the same tenant, agent and kind (or into an earlier one of the same call), and inserts
+   * the rest with one multi-row INSERT per batch. Results are in input order.
+   */
+  async rememberMany(
+    tenantId: string,
+    items: RememberItem[],
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<RememberResult[]> {
+    const clean = items.map(validate);
+    const results: RememberResult[] = [];
+    for (let start = 0; start < clean.length; start += this.#batchSize) {
+      const batch = clean.slice(start, start + this.#batchSize);
+      const vectors = await this.embedder.embedDocuments(batch.map((b) => b.content));
+      results.push(...(await this.#writeBatch(tenantId, batch, vectors)));
+      onProgress?.(results.length, clean.length);
+    }
+    return results;
+  }
+
+  async #writeBatch(tenantId: string, batch: Clean[], vectors: number[][]): Promise<RememberResult[]> {
+    const { name, dim } = this.embedder;
+    if (vectors.length !== batch.length || vectors.some((v) => v.length !== dim)) {
+      throw new Error(`Embedder ${name} returned ${vectors.length} vectors for ${batch.length} texts (expected ${dim} dimensions each).`);
+    }
+    // Near-duplicates within the call: a later text merges into the earlier one.
+    const into = new Array<number>(batch.length).fill(-1);
+    const unit = vectors.map(unitArray);
+    for (let i = 0; i < batch.length; i++) {
+      for (let j = 0; j < i; j++) {
+        if (into[j] !== -1 || batch[j]!.agent !== batch[i]!.agent || batch[j]!.kind !== batch[i]!.kind) continue;
+        if (dot(unit[i]!, unit[j]!) >= this.#dupSimilarity) {
+          into[i] = j;
+          break;
+        }
+      }
+    }
+    const heads = batch.map((_, i) => i).filter((i) => into[i] === -1);
+    const texts = vectors.map(vectorText);
+    return this.#db.tenant(tenantId, async (tx) => {
+      // One writer per tenant at a time, so two concurrent copies of a memory cannot both insert.
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('brainops.memories:' || $1))`, [tenantId]);
+      await this.#tune(tx);
+      // Look each one up through the HNSW index (approximate, bounded work) rather than by
+      // sorting every row of the scope, which the planner prefers for small or unanalysed tables.
+      await tx.query(`SELECT set_config('enable_sort', 'off', true)`);
+      const found = await tx.query<{ ord: number; id: string }>(
+        `SELECT (i.ord - 1)::int AS ord, n.id
+           FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS i(vec, agent, kind, ord)
+           CROSS JOIN LATERAL (
+             SELECT m.id, ${this.#vec} <=> i.vec::vector(${dim}) AS distance FROM memories m
+              WHERE m.embedder = $4 AND m.dim = ${dim} AND m.agent IS NOT DISTINCT FROM i.agent AND m.kind = i.kind
+                AND (m.expires_at IS NULL OR m.expires_at > now())
+              ORDER BY ${this.#vec} <=> i.vec::vector(${dim}) LIMIT 1) n
+          WHERE n.distance <= $5`,
+        [heads.map((i) => texts[i]), heads.map((i) => batch[i]!.agent), heads.map((i) => batch[i]!.kind), name, 1 - this.#dupSimilarity],
+      );
+      const existing = new Map(found.rows.map((r) => [heads[r.ord]!, r.id]));
+      const ids = new Array<string>(batch.length);
+      const merged = new Array<boolean>(batch.length).fill(false);
+      for (const i of heads) {
+        ids[i] = existing.get(i) ?? randomUUID();
+        merged[i] = existing.has(i);
+      }
+      for (let i = 0; i < batch.length; i++) {
+        if (into[i] !== -1) {
+          ids[i] = ids[into[i]!]!;
+          merged[i] = true;
+        }
+      }
+      // Fold the in-call duplicates into their head: the latest content and expiry win,
+      // metadata is merged key by key.
+      const rows = new Map<number, { item: Clean; vec: string; seen: number }>();
+      for (let i = 0; i < batch.length; i++) {
+        const head = into[i] === -1 ? i : into[i]!;
+        const prior = rows.get(head);
+        const item = batch[i]!;
+        rows.set(head, {
+          item: prior
+            ? {
+                ...item,
+                metadata: { ...prior.item.metadata, ...item.metadata },
+                sourceTaskId: item.sourceTaskId ?? prior.item.sourceTaskId,
+              }
+            : item,
+          vec: texts[i]!,
+          seen: (prior?.seen ?? 0) + 1,
+        });
+      }
+      const inserts = [...rows].filter(([h]) => !existing.has(h));
+      const updates = [...rows].filter(([h]) => existing.has(h));
+      if (inserts.length) {
+        await tx.query(
+          `INSERT INTO memories (id, tenant_id, agent, kind, content, metadata, embedding, embedder, dim, source_task_id, expires_at, times_seen)
+           SELECT id::uuid, $1, agent, kind, content, metadata::jsonb, vec::vector, $2, $3, task::uuid, expires::timestamptz, seen
+             FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[])
+                  AS u(id, agent, kind, content, metadata, vec, task, expires, seen)`,
+          [tenantId, name, dim, ...columns(inserts.map(([h, r]) => ({ id: ids[h]!, ...r })))],
+        );
+      }
+      if (updates.length) {
+        await tx.query(
+          `UPDATE memories m SET content = u.content, metadata = m.metadata || u.metadata::jsonb, embedding = u.vec::vector,
+                  source_task_id = coalesce(u.task::uuid, m.source_task_id), expires_at = u.expires::timestamptz,
+                  times_seen = m.times_seen + u.seen, updated_at = now()
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[])
+                  AS u(id, agent, kind, content, metadata, vec, task, expires, seen)
+            WHERE m.id = u.id::uuid`,
+          columns(updates.map(([h, r]) => ({ id: ids[h]!, ...r }))),
+        );
+      }
+      return batch.map((_, i) => ({ id: ids[i]!, merged: merged[i]! }));
+    });
+  }
+
+  /**
+   * Hybrid recall: the nearest memories by cosine (same embedder and dimension only) and the
+   * best full-text matches, fused by reciprocal rank. Expired memories are never returned.
+   */
+  async recall(tenantId: string, query: string, o: RecallOptions = {}): Promise<RecallHit[]> {
+    const q = query.trim();
+    if (!q) return [];
+    const { sql, params } = await this.#recallQuery(q, o);
+    const r = await this.#db.tenant(tenantId, async (tx) => {
+      await this.#tune(tx);
+      return tx.query<
+        Pick<Row, 'id' | 'content' | 'agent' | 'kind' | 'metadata' | 'created_at'> & { score: number; distance: number | null }
+      >(sql, params);
+    });
+    return r.rows.map((row) => ({
+      id: row.id,
+      content: row.content,
+      score: row.score,
+      agent: row.agent,
+      kind: row.kind,
+      metadata: row.metadata,
+      similarity: row.distance === null ? null : 1 - row.distance,
+      createdAt: row.created_at.toISOString(),
+    }));
+  }
+
+  /** The query plan of a recall, for operators and the benchmark (EXPLAIN, optionally ANALYZE). */
+  async explain(tenantId: string, query: string, o: RecallOptions & { analyze?: boolean } = {}): Promise<string> {
+    const { sql, params } = await this.#recallQuery(query.trim(), o);
+    const r = await this.#db.tenant(tenantId, async (tx) => {
+      await this.#tune(tx);
+      return tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${o.analyze ? '(ANALYZE, COSTS OFF) ' : ''}${sql}`, params);
+    });
+    return r.rows.map((row) => row['QUERY PLAN']).join('\n');
+  }
+
+  async #recallQuery(q: string, o: RecallOptions): Promise<{ sql: string; params: unknown[] }> {
+    const k = Math.max(1, Math.min(100, Math.trunc(o.k ?? 5)));
+    const vector = vectorText(await this.embedder.embedQuery(q));
+    const { name, dim } = this.embedder;
+    const params: unknown[] = [vector, name, q, Math.max(40, k * 4), k];
+    const filters = [`embedder = $2`, `dim = ${dim}`, LIVE];
+    if (o.agent !== undefined) filters.push(`agent = $${params.push(o.agent)}`);
+    if (o.kinds?.length) filters.push(`kind = ANY($${params.push(o.kinds)}::text[])`);
+    const where = filters.join(' AND ');
+    const sql = `
+      WITH v AS MATERIALIZED (
+        SELECT id, ${this.#vec} <=> $1::vector(${dim}) AS distance FROM memories
+         WHERE ${where} ORDER BY ${this.#vec} <=> $1::vector(${dim}) LIMIT $4
+      ), vr AS (
+        SELECT id, distance, row_number() OVER (ORDER BY distance) AS r FROM v
+      ), tq AS (
+        -- Any query word may match (OR), not all of them: recall, not search.
+        SELECT nullif(replace(plainto_tsquery('english', $3)::text, '&', '|'), '')::tsquery AS q
+      ), t AS MATERIALIZED (
+        -- A scalar subquery, not a join: the planner can then use the GIN index on tsv.
+        SELECT id, row_number() OVER (ORDER BY ts_rank(tsv, (SELECT q FROM tq)) DESC, id) AS r FROM memories
+         WHERE tsv @@ (SELECT q FROM tq) AND ${where}
+         ORDER BY ts_rank(tsv, (SELECT q FROM tq)) DESC, id LIMIT $4
+      ), fused AS (
+        SELECT id, sum(1.0 / (${RRF_K} + r))::float8 AS score
+          FROM (SELECT id, r FROM vr UNION ALL SELECT id, r FROM t) x GROUP BY id
+      )
+      SELECT m.id, m.content, m.agent, m.kind, m.metadata, m.created_at, f.score, vr.distance
+        FROM fused f JOIN memories m ON m.id = f.id LEFT JOIN vr ON vr.id = f.id
+       ORDER BY f.score DESC, vr.distance NULLS LAST, m.created_at DESC
+       LIMIT $5`;
+    return { sql, params };
+  }
+
+  async get(tenantId: string, id: string): Promise<MemoryRecord | undefined> {
+    if (!UUID.test(id)) return undefined;
+    const r = await this.#db.tenant(tenantId, (tx) => tx.query<Row>(`SELECT ${COLUMNS} FROM memories WHERE id = $1 AND ${LIVE}`, [id]));
+    return r.rows[0] && toRecord(r.rows[0]);
+  }
+
+  /** Deletes one memory; false when it does not exist for this tenant. */
+  async delete(tenantId: string, id: string): Promise<boolean> {
+    if (!UUID.test(id)) return false;
+    const r = await this.#db.tenant(tenantId, (tx) => tx.query(`DELETE FROM memories WHERE id = $1`, [id]));
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  /** pgvector 0.8+ keeps scanning the HNSW graph until enough rows pass the filters. */
+  async #tune(tx: Sql): Promise<void> {
+    this.#iterative ??= tx.query<{ v: string | null }>(`SELECT extversion AS v FROM pg_extension WHERE extname = 'vector'`).then((r) => {
+      const [major = 0, minor = 0] = (r.rows[0]?.v ?? '0').split('.').map(Number);
+      return major > 0 || minor >= 8;
+    });
+    const settings = [`SELECT set_config('hnsw.ef_search', $1, true)`];
+    if (await this.#iterative) settings.push(`SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)`);
+    for (const s of settings) await tx.query(s, s.includes('$1') ? [String(this.#efSearch)] : []);
+  }
+}
+
+interface Clean {
+  content: string;
+  agent: string | null;
+  kind: string;
+  metadata: Record<string, unknown>;
+  sourceTaskId: string | null;
+  expiresAt: string | null;
+}
+
+function validate(item: RememberItem): Clean {
+  const content = item.content?.trim();
+  if (!content) throw badRequest('INVALID_MEMORY', 'A memory needs some content.');
+  if (content.length > MAX_CONTENT)
+    throw badRequest('INVALID_MEMORY', `A memory holds at most ${MAX_CONTENT} characters (got ${content.length}).`);
+  let expiresAt: string | null = null;
+  if (item.expiresAt !== undefined && item.expiresAt !== null) {
+    const d = new Date(item.expiresAt);
+    if (Number.isNaN(d.getTime())) throw badRequest('INVALID_MEMORY', `expiresAt '${String(item.expiresAt)}' is not a date.`);
+    expiresAt = d.toISOString();
+  }
+  if (item.sourceTaskId && !UUID.test(item.sourceTaskId)) throw badRequest('INVALID_MEMORY', 'sourceTaskId must be a task id.');
+  return {
+    content,
+    agent: item.agent ?? null,
+    kind: item.kind ?? DEFAULT_KIND,
+    metadata: item.metadata ?? {},
+    sourceTaskId: item.sourceTaskId ?? null,
+    expiresAt,
+  };
+}
+
+/** Columns for unnest(...): id, agent, kind, content, metadata, vec, task, expires, seen. */
+function columns(rows: { id: string; item: Clean; vec: string; seen: number }[]): unknown[][] {
+  return [
+    rows.map((r) => r.id),
+    rows.map((r) => r.item.agent),
+    rows.map((r) => r.item.kind),
+    rows.map((r) => r.item.content),
+    rows.map((r) => JSON.stringify(r.item.metadata)),
+    rows.map((r) => r.vec),
+    rows.map((r) => r.item.sourceTaskId),
+    rows.map((r) => r.item.expiresAt),
+    rows.map((r) => r.seen),
+  ];
+}
+
+function unitArray(v: readonly number[]): Float64Array {
+  const a = Float64Array.from(v);
+  let n = 0;
+  for (const x of a) n += x * x;
+  n = Math.sqrt(n) || 1;
+  for (let i = 0; i < a.length; i++) a[i] = a[i]! / n;
+  return a;
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+/** pgvector's text form: `[0.1,0.2,...]`. */
+export function vectorText(v: readonly number[]): string {
+  return `[${v.join(',')}]`;
+}
+
+function toRecord(r: Row): MemoryRecord {
+  return {
+    id: r.id,
+    content: r.content,
+    agent: r.agent,
+    kind: r.kind,
+    metadata: r.metadata,
+    embedder: r.embedder,
+    dim: r.dim,
+    sourceTaskId: r.source_task_id,
+    timesSeen: r.times_seen,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+    expiresAt: r.expires_at ? r.expires_at.toISOString() : null,
+  };
+}
