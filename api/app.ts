@@ -6,6 +6,7 @@
 import express, { type Express } from 'express';
 import type { Runtime } from '../runtime/boot.ts';
 import { authenticate } from './auth.ts';
+import type { Paths } from './openapi.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { createMetrics, opsRoutes } from './routes/ops.ts';
 import { taskRoutes } from './routes/tasks.ts';
@@ -31,6 +32,8 @@ export interface AppExtension {
   /** Mounted before the JSON body parser (e.g. a webhook that needs the raw body). */
   raw?: express.Router;
   routes?: express.Router;
+  /** OpenAPI entries of those routes. */
+  paths?: Paths;
 }
 
 export function createApp(rt: Runtime, extensions: AppExtension[] = []): Express {
@@ -42,7 +45,7 @@ export function createApp(rt: Runtime, extensions: AppExtension[] = []): Express
   for (const e of extensions) if (e.raw) app.use(e.raw);
   app.use(express.json({ limit: rt.config.BODY_LIMIT, strict: false }));
   app.use(authenticate(rt.db, isPublicRoute));
-  app.use(opsRoutes(rt, metrics));
+  app.use(opsRoutes(rt, metrics, Object.assign({}, ...extensions.map((e) => e.paths ?? {})) as Paths));
   app.use(taskRoutes(rt));
   for (const e of extensions) if (e.routes) app.use(e.routes);
   app.use(notFoundHandler);

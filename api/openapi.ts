@@ -52,14 +52,10 @@ const errors = {
 };
 const taskResponse = json({ type: 'object', properties: { task: { $ref: '#/components/schemas/Task' } } });
 
-/** Extra path entries contributed by other layers (business tools). */
-export type PathContributor = (rt: Runtime) => Record<string, Record<string, unknown>>;
-const contributors: PathContributor[] = [];
-export function contributePaths(c: PathContributor): void {
-  contributors.push(c);
-}
+export type Paths = Record<string, Record<string, unknown>>;
 
-export function openApiDocument(rt: Runtime): Record<string, unknown> {
+/** The document for this runtime's agents, the core routes and `extra` (other layers' routes). */
+export function openApiDocument(rt: Runtime, extra: Paths = {}): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {
     '/health': { get: { summary: 'Health, version and dependency checks', security: [], responses: { '200': { description: 'ok' }, '503': { description: 'degraded' } } } },
     '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { '200': { description: 'text/plain exposition' } } } },
@@ -98,7 +94,7 @@ export function openApiDocument(rt: Runtime): Record<string, unknown> {
       },
     };
   }
-  for (const c of contributors) Object.assign(paths, c(rt));
+  Object.assign(paths, extra);
   return {
     openapi: '3.1.0',
     info: { title: 'BrainOps API', version: rt.config.version, description: 'Job-driven agent runtime for running a business.' },

@@ -21,7 +21,6 @@ export {
   type RememberResult,
 } from './store.ts';
 export { memoryExtension, memoriesForPrompt } from './context.ts';
-export { memoryRoutes } from './routes.ts';
 export { reembed, countStale, type ReembedProgress } from './reembed.ts';
 
 /** The configured embedder: Gemini when chosen (or `auto` with GEMINI_API_KEY), else hashing. */

@@ -82,6 +82,7 @@ describe('bad input never changes the database', () => {
     const est = body.paths['/api/v1/agents/estimator/tasks'].post;
     expect(est.requestBody.content['application/json'].schema.properties.input.properties.material.enum).toContain('metal');
     expect(Object.keys(body.paths)).toContain('/api/v1/agents/probe/tasks');
+    expect(body.paths['/api/v1/memory/search'].get.parameters.map((p: { name: string }) => p.name)).toContain('q');
     const docs = await app.call('GET', '/docs', undefined, { key: null });
     expect(docs.body).toContain('/api/v1/agents/estimator/tasks');
   });

@@ -7,7 +7,8 @@ import { builtInAgents } from '../agents/index.ts';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime/boot.ts';
 import type { Config } from '../runtime/config.ts';
 import type { AppExtension } from '../api/app.ts';
-import { createEmbedder, createMemoryStore, memoryExtension, memoryRoutes, type MemoryStore } from '../memory/index.ts';
+import { createEmbedder, createMemoryStore, memoryExtension, type MemoryStore } from '../memory/index.ts';
+import { memoryPaths, memoryRoutes } from '../api/routes/memory.ts';
 
 export interface Composition {
   runtime: Runtime;
@@ -31,5 +32,5 @@ export async function compose(config: Config, overrides: Partial<RuntimeOptions>
     extensions: [withMemory, ...(overrides.extensions ?? [])],
   });
   const memory = (late.memory = createMemoryStore(runtime.db, config, embedder));
-  return { runtime, appExtensions: [{ routes: memoryRoutes(memory) }], memory };
+  return { runtime, appExtensions: [{ routes: memoryRoutes(memory), paths: memoryPaths() }], memory };
 }

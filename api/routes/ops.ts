@@ -9,7 +9,7 @@ import type { RequestHandler } from 'express';
 import type { Runtime } from '../../runtime/boot.ts';
 import { schemaStatus } from '../../runtime/db/migrate.ts';
 import { AppError } from '../../runtime/errors.ts';
-import { openApiDocument, docsPage } from '../openapi.ts';
+import { openApiDocument, docsPage, type Paths } from '../openapi.ts';
 
 export interface Metrics {
   registry: PromRegistry;
@@ -48,7 +48,7 @@ export function createMetrics(rt: Runtime): Metrics {
   return { registry, middleware };
 }
 
-export function opsRoutes(rt: Runtime, metrics: Metrics, extraChecks: Record<string, () => Promise<void>> = {}): Router {
+export function opsRoutes(rt: Runtime, metrics: Metrics, paths: Paths = {}, extraChecks: Record<string, () => Promise<void>> = {}): Router {
   const r = Router();
 
   r.get('/health', async (_req, res) => {
@@ -88,11 +88,11 @@ export function opsRoutes(rt: Runtime, metrics: Metrics, extraChecks: Record<str
   });
 
   r.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument(rt));
+    res.json(openApiDocument(rt, paths));
   });
 
   r.get('/docs', (_req, res) => {
-    res.type('html').send(docsPage(openApiDocument(rt)));
+    res.type('html').send(docsPage(openApiDocument(rt, paths)));
   });
 
   return r;

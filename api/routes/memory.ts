@@ -5,9 +5,9 @@
  */
 import { Router } from 'express';
 import { z } from 'zod';
-import { param, parse, requireScope } from '../api/http.ts';
-import { notFound } from '../runtime/errors.ts';
-import { MAX_CONTENT, type MemoryStore } from './store.ts';
+import { param, parse, requireScope } from '../http.ts';
+import { notFound } from '../../runtime/errors.ts';
+import { MAX_CONTENT, type MemoryStore } from '../../memory/index.ts';
 
 const name = z.string().trim().min(1).max(64);
 
@@ -84,4 +84,31 @@ export function memoryRoutes(store: MemoryStore): Router {
   });
 
   return r;
+}
+
+/** The memory routes' OpenAPI entries, from the same zod schemas that validate them. */
+export function memoryPaths(): Record<string, Record<string, unknown>> {
+  const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
+  const err = { description: 'Error', ...json({ $ref: '#/components/schemas/Error' }) };
+  const query = z.toJSONSchema(searchQuery, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, unknown>; required?: string[] };
+  return {
+    '/api/v1/memory/search': {
+      get: {
+        summary: 'Hybrid recall (vector + full text) over this tenant’s memories',
+        parameters: Object.entries(query.properties).map(([n, schema]) => ({ name: n, in: 'query', required: query.required?.includes(n) ?? false, schema })),
+        responses: { '200': json({ type: 'object', properties: { results: { type: 'array' } } }), '400': err, '401': err },
+      },
+    },
+    '/api/v1/memory': {
+      post: {
+        summary: 'Remember something (near-duplicates merge)',
+        requestBody: { required: true, ...json(z.toJSONSchema(rememberBody, { io: 'input', unrepresentable: 'any' })) },
+        responses: { '201': { description: 'Stored' }, '200': { description: 'Merged into an existing memory' }, '400': err, '401': err },
+      },
+    },
+    '/api/v1/memory/{id}': {
+      get: { summary: 'One memory', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'ok' }, '404': err } },
+      delete: { summary: 'Forget a memory', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '204': { description: 'Deleted' }, '404': err } },
+    },
+  };
 }
