@@ -4,7 +4,7 @@
  * never remembers twice (nor pays for the same embedding twice).
  * @module
  */
-import type { MemoryHit, TaskMemory } from '../runtime/contracts.ts';
+import type { TaskMemory } from '../runtime/contracts.ts';
 import type { ContextExtension } from '../runtime/runner.ts';
 import type { MemoryStore } from './store.ts';
 
@@ -33,19 +33,4 @@ export function memoryExtension(store: () => MemoryStore): ContextExtension {
   };
 }
 
-/**
- * Formats recalled memories for a prompt, most relevant first, stopping before `maxTokens`
- * (estimated at four characters per token). Returns '' when none fit.
- */
-export function memoriesForPrompt(hits: readonly MemoryHit[], maxTokens = 500): string {
-  const budget = maxTokens * 4;
-  const lines: string[] = [];
-  let used = 0;
-  for (const h of hits) {
-    const line = `- ${h.content.replace(/\s+/g, ' ')}`;
-    if (used + line.length > budget) break;
-    lines.push(line);
-    used += line.length + 1;
-  }
-  return lines.length ? `Relevant memories:\n${lines.join('\n')}` : '';
-}
+export { memoriesForPrompt } from '../runtime/prompt.ts';

@@ -13,6 +13,7 @@ import type { Db } from './db/driver.ts';
 import type { AnyAgent, GenerateRequest, GenerateResult, TaskContext, TaskLogger, Usage } from './contracts.ts';
 import { AppError, BudgetExceededError, TaskCancelledError, coerceError, permanent } from './errors.ts';
 import type { Logger } from './logger.ts';
+import { memoriesForPrompt } from './prompt.ts';
 import { addUsage as addUsageMath, usageOf, ZERO_USAGE, type ModelProvider } from './models.ts';
 import type { Registry } from './registry.ts';
 import * as store from './tasks.ts';
@@ -110,6 +111,7 @@ class TaskRun {
   readonly #seen = new Map<string, number>();
   #seq: number;
   #usage: Usage;
+  #memory: TaskContext['memory'] | undefined;
   #pending: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -131,6 +133,7 @@ class TaskRun {
     const step = <T>(name: string, fn: () => Promise<T> | T) => this.step(name, async () => ({ result: await fn() }));
     const base = { taskId: this.task.id, tenantId: this.#tenantId(), agent: this.agent, step: step as TaskContext['step'], logger, signal: this.signal };
     const ext = Object.assign({}, ...(this.deps.extensions ?? []).map((e) => e(base))) as Partial<TaskContext>;
+    this.#memory = ext.memory;
     return {
       taskId: this.task.id,
       tenantId: this.#tenantId(),
@@ -205,7 +208,8 @@ class TaskRun {
         return { result: { text, model: 'offline', usage: { ...ZERO_USAGE } } };
       }
       this.checkBudget();
-      const messages = [...(request.system ? [new SystemMessage(request.system)] : []), new HumanMessage(request.prompt)];
+      const system = [request.system, await this.recallFor(request.prompt)].filter(Boolean).join('\n\n');
+      const messages = [...(system ? [new SystemMessage(system)] : []), new HumanMessage(request.prompt)];
       const reply = (await chat.invoke(messages, { signal: this.signal })) as AIMessage;
       const usage = usageOf(this.deps.model.name, reply);
       this.chargeUsage(usage);
@@ -214,6 +218,17 @@ class TaskRun {
     // A reply's tokens are known only after it: a task that went past its budget stops here.
     this.checkBudget('after');
     return result;
+  }
+
+  /** Relevant long-term memories for a language step, bounded; none when memory is off or fails. */
+  private async recallFor(prompt: string): Promise<string> {
+    if (!this.#memory) return '';
+    try {
+      return memoriesForPrompt(await this.#memory.recall(prompt.slice(0, 2000), { k: 5 }), 400);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'memory recall failed; the language step runs without memories');
+      return '';
+    }
   }
 
   async invoke<T>(name: string, fn: (model: BaseChatModel) => Promise<T>): Promise<T> {

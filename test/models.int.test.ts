@@ -154,6 +154,22 @@ describe('language steps with scripted models (pglite)', () => {
     expect(prompt?.text).toContain('Customer: Dana Reyes');
   });
 
+  it('gives a language step the tenant\'s relevant memories, bounded', async () => {
+    const remembered = await app.call('POST', '/api/v1/memory', { content: 'Dana Reyes accepted architectural shingles at $9,003.70 and asked for a Tuesday start.', agent: 'estimator' });
+    expect(remembered.status).toBe(201);
+    await app.call('POST', '/api/v1/memory', { content: 'Quarterly newsletter: spring gutter cleaning promotion.' });
+    const fake = fakeModel().respond(new AIMessage({ content: 'ok', usage_metadata: { input_tokens: 1, output_tokens: 1, total_tokens: 2 } }));
+    models.use(chatProvider(MODEL, fake));
+
+    const { task } = await runTask(app, 'estimator', { input: ESTIMATE_INPUT });
+
+    expect(task.status).toBe('succeeded');
+    const system = fake.calls[0]!.messages[0]!.text;
+    expect(system).toContain('Relevant memories:');
+    expect(system).toContain('asked for a Tuesday start');
+    expect(system.length).toBeLessThan(2500);
+  });
+
   it('estimator offline: the summary comes from the template, says so, and costs nothing', async () => {
     models.use(OFFLINE);
 
@@ -183,7 +199,8 @@ describe('language steps with scripted models (pglite)', () => {
     // 200 x $0.30/M + 300 x $2.50/M = 60 + 750 = 810 micro-dollars.
     expect(task.usage).toEqual({ inputTokens: 200, outputTokens: 300, costUsd: 0.00081 });
     expect(fake.callCount).toBe(1);
-    expect(steps.map((s) => s.name)).toEqual(['draft']);
+    // The memory recall that fed the prompt is journaled too; the second model step never ran.
+    expect(steps.map((s) => s.name)).toEqual(['memory.recall', 'draft']);
   });
 
   it('runs a tool-calling loop in one journaled llm.invoke step and bills both replies', async () => {
