@@ -123,6 +123,8 @@ export async function createQueueEngine(o: QueueEngineOptions): Promise<QueueEng
         maxStalledCount: s.maxStalledCount,
         ...(s.limiter ? { limiter: s.limiter } : {}),
         ...(drainDelay !== undefined ? { drainDelay } : {}),
+        // After a failed fetch (a dropped connection), try again in a second, not BullMQ's 15 s.
+        runRetryDelay: 1000,
         removeOnComplete: { age: 24 * 3600, count: 10_000 },
         removeOnFail: { age: 7 * 24 * 3600 },
       } as WorkerOptions<never>);
