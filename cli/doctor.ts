@@ -29,7 +29,7 @@ export async function doctorCommand(config: Config): Promise<number> {
     await check('database', async () => {
       const r = await rt.db.query<{ v: string }>('SELECT version() AS v');
       const s = await schemaStatus(rt.db.pool);
-      if (s.current !== s.expected) throw new Error(`schema at ${s.current}, code expects ${s.expected}: run npx brainops migrate`);
+      if (s.pending.length) throw new Error(`pending migrations ${s.pending.join(", ")}: run npx brainops migrate`);
       return `${String(r.rows[0]?.v).split(' on ')[0]}, schema version ${s.current}`;
     });
     await check('queue', async () => {

@@ -66,8 +66,8 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
       if (r.applied.length) logger.info({ applied: r.applied }, 'database migrated');
     } else {
       const s = await schemaStatus(db.pool);
-      if (s.current < s.expected) {
-        throw new AppError('SCHEMA_BEHIND', `The database is at schema version ${s.current} but this BrainOps needs ${s.expected}: run \`npx brainops migrate\` first.`);
+      if (s.pending.length > 0) {
+        throw new AppError('SCHEMA_BEHIND', `The database lacks migrations ${s.pending.join(", ")}: run \`npx brainops migrate\` first.`);
       }
     }
     queues = await createQueueEngine({

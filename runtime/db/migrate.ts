@@ -32,8 +32,10 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
       checksum: createHash('sha256').update(sql).digest('hex').slice(0, 16),
     });
   }
+  // Numbers must be unique; gaps are allowed, so parallel branches can each take a number.
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`Migration ${m.name} is out of sequence: expected number ${i + 1}.`);
+    const prev = migrations[i - 1];
+    if (prev && prev.version === m.version) throw new Error(`Migrations ${prev.name} and ${m.name} share number ${m.version}.`);
   });
   return migrations;
 }
@@ -82,7 +84,7 @@ export async function migrate(pool: pg.Pool, onApply?: (name: string) => void): 
       applied.push(m.name);
       onApply?.(m.name);
     }
-    return { applied, version: migrations.length };
+    return { applied, version: migrations.at(-1)?.version ?? 0 };
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
     client.release();
@@ -90,12 +92,15 @@ export async function migrate(pool: pg.Pool, onApply?: (name: string) => void): 
 }
 
 /** The schema version in the database vs. the one this code expects. */
-export async function schemaStatus(pool: pg.Pool): Promise<{ current: number; expected: number }> {
-  const expected = (await loadMigrations()).length;
+export async function schemaStatus(pool: pg.Pool): Promise<{ current: number; expected: number; pending: string[] }> {
+  const migrations = await loadMigrations();
+  const expected = migrations.at(-1)?.version ?? 0;
   const exists = await pool.query<{ t: string | null }>(`SELECT to_regclass('public.schema_migrations')::text AS t`);
-  if (!exists.rows[0]?.t) return { current: 0, expected };
-  const r = await pool.query<{ v: number | null }>('SELECT max(version) AS v FROM public.schema_migrations');
-  return { current: r.rows[0]?.v ?? 0, expected };
+  if (!exists.rows[0]?.t) return { current: 0, expected, pending: migrations.map((m) => m.name) };
+  const r = await pool.query<{ version: number }>('SELECT version FROM public.schema_migrations');
+  const done = new Set(r.rows.map((x) => x.version));
+  const pending = migrations.filter((m) => !done.has(m.version)).map((m) => m.name);
+  return { current: Math.max(0, ...done), expected, pending };
 }
 
 function explainMigrationError(name: string, err: unknown): AppError {
