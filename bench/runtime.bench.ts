@@ -77,7 +77,7 @@ export default async function runtimeBench(log: Log): Promise<void> {
 
   const rows: Row[] = [];
   for (const engine of o.engines) {
-    log(`--- ${engine}: ${ENGINE_NAMES[engine]}`);
+    log(`--- ${engine}: ${ENGINE_NAMES[engine]} (load ${loadavg()[0]!.toFixed(2)})`);
     try {
       rows.push(...(await benchEngine(engine, o, log)));
     } catch (err) {

@@ -82,9 +82,10 @@ export function createPgDb(options: PgDbOptions): Db {
       if (!TENANT_ID.test(tenantId)) {
         return Promise.reject(new AppError('INVALID_TENANT', `'${tenantId}' is not a valid tenant id.`, { status: 400 }));
       }
+      // One round trip: SET LOCAL ROLE, SET LOCAL search_path and the tenant, as settings.
       return transaction(
-        [`SET LOCAL ROLE ${APP_ROLE}`, `SET LOCAL search_path TO public`, `SELECT set_config('app.tenant_id', $1, true)`],
-        [[], [], [tenantId]],
+        [`SELECT set_config('role', '${APP_ROLE}', true), set_config('search_path', 'public', true), set_config('app.tenant_id', $1, true)`],
+        [[tenantId]],
         fn,
       );
     },
