@@ -23,6 +23,10 @@ const PUBLIC: [string, RegExp][] = [
   ['GET', /^\/landing\/[^/]+$/],
   ['POST', /^\/landing\/[^/]+\/leads$/],
   ['POST', /^\/api\/v1\/stripe-revenue\/webhook$/],
+  // Links in emails and the offline Stripe sandbox's checkout page (tools/integrations).
+  ['GET', /^\/unsubscribe\/[^/]+$/],
+  ['GET', /^\/sandbox\/checkout\/[^/]+$/],
+  ['POST', /^\/sandbox\/checkout\/[^/]+\/pay$/],
 ];
 
 export const isPublicRoute = (method: string, path: string): boolean =>

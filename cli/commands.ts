@@ -14,6 +14,8 @@ import { startProcess } from '../workers/process.ts';
 import { runCommand } from './run.ts';
 import { doctorCommand } from './doctor.ts';
 import { memoryCommand } from './memory.ts';
+import { schedulesCommand } from './schedules.ts';
+import { newAgentCommand } from './new-agent.ts';
 
 type Command = (config: Config, args: string[], parseArgs: typeof ParseArgs) => Promise<number>;
 
@@ -40,6 +42,8 @@ export const commands: Record<string, Command> = {
   run: runCommand,
   doctor: doctorCommand,
   memory: memoryCommand,
+  schedules: schedulesCommand,
+  'new-agent': newAgentCommand,
   async keys(config, args, parseArgs) {
     const [sub, ...rest] = args;
     const { values, positionals } = parseArgs({

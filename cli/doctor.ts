@@ -8,6 +8,9 @@ import type { Config } from '../runtime/config.ts';
 import { silentLogger } from '../runtime/logger.ts';
 import { schemaStatus } from '../runtime/db/migrate.ts';
 import { compose } from '../workers/compose.ts';
+import { startWorkers } from '../runtime/worker.ts';
+import { createBusinessApp } from '../api/routes/business.ts';
+import { revenueSelfTest } from '../api/routes/revenue-check.ts';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -37,9 +40,33 @@ export async function doctorCommand(config: Config): Promise<number> {
       return `BullMQ on ${rt.queues.kind}`;
     });
     await check('agents', async () => `${rt.registry.agentNames.length} registered: ${rt.registry.agentNames.join(', ')}`);
+    await check('tools', async () => {
+      const bad = (await c.tools.availability('default')).filter((a) => !a.ok);
+      if (bad.length) throw new Error(bad.map((b) => `${b.name}: ${b.error}`).join('; '));
+      return `${c.tools.tools.length} business tools served`;
+    });
+    failures += await revenueCheck(c);
   } finally {
     await rt.close();
   }
   out(failures ? `${failures} problem(s) found.` : 'All checks passed.');
   return failures ? 1 : 0;
+}
+
+/** The 13 revenue endpoints, each exercised (read-only or sandboxed); a failure below 13/13. */
+async function revenueCheck(c: Awaited<ReturnType<typeof compose>>): Promise<number> {
+  const rt = c.runtime;
+  // The agent-backed endpoints need a worker: run one here for the duration of the check.
+  const agents = ['estimator', 'competitor-analysis'].filter((a) => rt.registry.agent(a));
+  const workers = startWorkers(rt, { agents });
+  try {
+    const { mounted } = createBusinessApp(rt, c.tools, c.services);
+    const r = await revenueSelfTest({ rt, tools: c.tools, services: c.services, tenantId: 'default', mounted, agentWaitMs: 30_000 });
+    for (const e of r.endpoints) out(`  ${e.ok ? '✔' : '✖'} ${String(e.n).padStart(2)} ${e.name.padEnd(36)} ${e.route.padEnd(42)} ${e.detail}`);
+    const line = `${r.available}/${r.total} operational`;
+    out(`${r.available === r.total ? '✔' : '✖'} ${'revenue'.padEnd(12)} ${line}`);
+    return r.available === r.total ? 0 : 1;
+  } finally {
+    await workers.close(2000);
+  }
 }

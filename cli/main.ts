@@ -27,6 +27,9 @@ Usage: npx brainops <command> [options]
   keys create --tenant T --scopes admin|read,write,approve [--name N]
   keys list [--tenant T]     keys revoke <id>
   doctor                     check configuration, database, queue and endpoints
+  schedules [list|defaults|enable-defaults|enable <id>|disable <id>] [--tenant T] [--timezone Z]
+                             autonomous schedules; enable-defaults installs the revenue jobs
+  new-agent <name>           scaffold agents/<name>/ (agent, core, passing test)
 
 Configuration comes from the environment (see .env.example and the README).`;
 

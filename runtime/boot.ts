@@ -17,6 +17,8 @@ import { createQueueEngine, type QueueEngine } from './queue.ts';
 import { Registry } from './registry.ts';
 import type { ContextExtension, RunnerDeps } from './runner.ts';
 import { TaskService } from './service.ts';
+import { admit, tenantSpendGuard } from './guardrails/budgets.ts';
+import { approvalExtension } from './guardrails/approvals.ts';
 
 export interface RuntimeOptions {
   config: Config;
@@ -44,7 +46,7 @@ export interface Runtime {
 export function processLogger(config: Config): Logger {
   return createLogger({
     level: config.LOG_LEVEL,
-    secrets: [config.BRAINOPS_ADMIN_KEY, config.GEMINI_API_KEY, ...urlPasswords(config.DATABASE_URL, config.REDIS_URL)],
+    secrets: [config.BRAINOPS_ADMIN_KEY, config.GEMINI_API_KEY, config.STRIPE_SECRET_KEY, config.STRIPE_WEBHOOK_SECRET, config.SENDGRID_API_KEY, config.GOOGLE_ADS_DEVELOPER_TOKEN, config.GOOGLE_ADS_ACCESS_TOKEN, ...urlPasswords(config.DATABASE_URL, config.REDIS_URL, config.SMTP_URL)],
   });
 }
 
@@ -79,7 +81,18 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     });
     if (config.BRAINOPS_ADMIN_KEY) await registerKey(db, 'default', config.BRAINOPS_ADMIN_KEY, ['admin'], 'BRAINOPS_ADMIN_KEY');
     const model = o.model ?? (config.GEMINI_API_KEY ? await geminiProvider(config.GEMINI_API_KEY, config.GEMINI_MODEL) : OFFLINE);
-    const runnerDeps: RunnerDeps = { db, registry, model, logger, ...(o.extensions ? { extensions: o.extensions } : {}) };
+    const runnerDeps: RunnerDeps = {
+      db,
+      registry,
+      model,
+      logger,
+      // ctx.approval (guardrails/approvals.ts) first, so that a later extension may replace it.
+      extensions: [approvalExtension(db, config), ...(o.extensions ?? [])],
+      // The tenant's daily spend limit, checked before every model call (guardrails/budgets.ts).
+      beforeModelCall: tenantSpendGuard(db, config),
+      // Before a task starts: the tenant's daily budget and running cap, in the claim's transaction.
+      admit: (tx, tenantId, taskId) => admit(tx, config, tenantId, taskId),
+    };
     const q = queues;
     return {
       config,

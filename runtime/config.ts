@@ -33,6 +33,11 @@ const schema = z.object({
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   BRAINOPS_QUEUE_PREFIX: z.string().regex(/^[a-z0-9_-]+$/i, 'must be letters, digits, _ or -').default('brainops'),
   BRAINOPS_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Agent plugins to load besides agents/*: npm package names or paths, comma-separated. */
+  BRAINOPS_PLUGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean)),
   GEMINI_API_KEY: optionalSecret,
   GEMINI_MODEL: z.string().min(1).default('gemini-2.5-flash'),
   /** Long-term memory: `auto` uses Gemini embeddings when GEMINI_API_KEY is set, else local hashing. */
@@ -52,12 +57,56 @@ const schema = z.object({
   SWEEPER_INTERVAL_MS: int(100, 3_600_000).default(10_000),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, "must look like '1mb' or '500kb'").default('1mb'),
   METRICS_PUBLIC: bool.default(true),
+  // Business integrations (tools/integrations): unset = the offline sandboxes.
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_\w+$/, "must look like 'sk_test_...' or 'sk_live_...'").optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, "must look like 'whsec_...'").optional(),
+  SENDGRID_API_KEY: optionalSecret,
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  EMAIL_FROM: z.string().min(3).default('BrainOps <no-reply@localhost>'),
+  GOOGLE_ADS_DEVELOPER_TOKEN: optionalSecret,
+  GOOGLE_ADS_CUSTOMER_ID: z.string().regex(/^\d{10}$/, 'must be the 10-digit customer id without dashes').optional(),
+  GOOGLE_ADS_ACCESS_TOKEN: optionalSecret,
+  /** Google Ads changes are recorded, not applied, unless this is true (and the credentials are set). */
+  GOOGLE_ADS_LIVE: bool.default(false),
+  /** The most any ad campaign may spend per day; plans above it are refused. */
+  ADS_DAILY_SPEND_CAP_USD: z.coerce.number().min(0).default(500),
+  /** Where links in emails and checkout pages point (unset: this server's http://localhost:PORT). */
+  PUBLIC_BASE_URL: url(['http:', 'https:']).optional(),
+  /** The tenant whose products, landing pages and assistant the public routes serve. */
+  PUBLIC_TENANT: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a tenant id').default('default'),
+  /** Requests per minute one client may make to each public form/assistant route. */
+  PUBLIC_RATE_LIMIT: int(1, 100_000).default(20),
+  // Guardrails (runtime/guardrails): approvals, budgets, rate limits, schedules.
+  /**
+   * Which approval actions need a person, and from which amount: `action=minUsd` pairs,
+   * `*` for any action. A request auto-approves (recorded) when its action is not listed or
+   * its amountUsd (0 when absent) is below the threshold.
+   */
+  APPROVAL_POLICY: z
+    .string()
+    .regex(/^\s*([a-z0-9_.*-]+=\d+(\.\d+)?\s*)(,\s*[a-z0-9_.*-]+=\d+(\.\d+)?\s*)*$/i, "must look like 'send_email=0,ad_spend=50,*=0'")
+    .default('*=0'),
+  /** How long a pending approval waits before its task fails with APPROVAL_EXPIRED. */
+  APPROVAL_EXPIRY_MS: int(1000, 90 * 24 * 3600 * 1000).default(72 * 3600 * 1000),
+  /** Default per-tenant spend limit per UTC day, in USD (tenants.daily_budget_usd overrides). Unset: no limit. */
+  TENANT_DAILY_BUDGET_USD: z.coerce.number().min(0).optional(),
+  /** Default cap on a tenant's running tasks (tenants.max_running overrides); 0: no cap. */
+  TENANT_MAX_RUNNING: int(0, 100_000).default(0),
+  /** How long a task waits before trying again when its tenant is at its running cap. */
+  TENANT_FAIRNESS_DELAY_MS: int(10, 600_000).default(1000),
+  /** Per-agent rate limits that override the agents' own: `agent=max/durationMs`, comma-separated. */
+  AGENT_RATE_LIMITS: z
+    .string()
+    .regex(/^\s*([a-z][a-z0-9-]*=\d+\/\d+\s*)(,\s*[a-z][a-z0-9-]*=\d+\/\d+\s*)*$/, "must look like 'estimator=60/60000,ad-manager=10/60000'")
+    .optional(),
+  /** How often worker processes re-sync BullMQ's job schedulers from the schedules table. */
+  SCHEDULER_RECONCILE_MS: int(1000, 3_600_000).default(60_000),
 });
 
 export type Config = Readonly<z.infer<typeof schema>> & { readonly version: string };
 
 /** The names of settings whose values are secrets: never logged, never echoed back. */
-export const SECRET_SETTINGS = ['BRAINOPS_ADMIN_KEY', 'GEMINI_API_KEY', 'DATABASE_URL', 'REDIS_URL'] as const;
+export const SECRET_SETTINGS = ['BRAINOPS_ADMIN_KEY', 'GEMINI_API_KEY', 'DATABASE_URL', 'REDIS_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'SENDGRID_API_KEY', 'SMTP_URL', 'GOOGLE_ADS_DEVELOPER_TOKEN', 'GOOGLE_ADS_ACCESS_TOKEN'] as const;
 
 /**
  * Parses the environment. Throws an AppError whose message names the first bad variable,

@@ -89,8 +89,29 @@ export interface TaskContext<I = unknown> {
   memory: TaskMemory;
   /** Suspends the task until a person approves (see approvals). */
   approval(request: ApprovalRequest): Promise<{ approved: boolean; note?: string }>;
+  /**
+   * Runs another agent as a child task of this one (its `parentId` is this task) and waits
+   * for it to end. Journaled: a retried parent gets the same child back, never a second one.
+   * Calls may run in parallel (`Promise.all`) to fan out.
+   */
+  delegate<O = unknown>(agent: string, input: unknown, options?: DelegateOptions): Promise<ChildResult<O>>;
   /** The raw structured logger, for libraries that want one. */
   rawLogger: Logger;
+}
+
+export interface DelegateOptions {
+  /** Give up waiting after this long (default 10 minutes): the parent fails with CHILD_TIMEOUT. */
+  timeoutMs?: number;
+  priority?: number;
+}
+
+/** How a child task ended. */
+export interface ChildResult<O = unknown> {
+  taskId: string;
+  agent: string;
+  status: 'succeeded' | 'failed' | 'cancelled';
+  output?: O;
+  error?: { code: string; message: string };
 }
 
 export interface MemoryHit {
@@ -117,7 +138,18 @@ export interface AgentDefinition<I extends z.ZodType = z.ZodType, O extends z.Zo
   /** Names of the business tools the agent may call. */
   tools?: string[];
   /** Task defaults for this agent. */
-  defaults?: { attempts?: number; timeoutMs?: number; priority?: number };
+  defaults?: {
+    attempts?: number;
+    timeoutMs?: number;
+    priority?: number;
+    /** Budget of a task that brings none (a request's or a schedule's budget wins). */
+    budget?: { maxCostUsd?: number; maxTokens?: number };
+  };
+  /**
+   * At most `max` tasks of this agent start per `durationMs`, across all workers (BullMQ's
+   * limiter; e.g. a model quota). AGENT_RATE_LIMITS in the environment overrides it.
+   */
+  rateLimit?: { max: number; durationMs: number };
   run(ctx: TaskContext<z.output<I>>): Promise<z.input<O>>;
 }
 

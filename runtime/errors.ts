@@ -64,6 +64,17 @@ export class TaskCancelledError extends AppError {
   }
 }
 
+/**
+ * Thrown by ctx.approval() once the task has been set to `awaiting_approval`: the runner
+ * ends the attempt without failing it, and a decision re-enqueues the task later.
+ */
+export class TaskSuspendedError extends AppError {
+  constructor(taskId: string, reason: string) {
+    super('TASK_SUSPENDED', `Task ${taskId} is waiting: ${reason}`, { status: 202, retryable: false });
+    this.name = 'TaskSuspendedError';
+  }
+}
+
 /** Turns anything thrown into an AppError, keeping the original as `cause`. */
 export function coerceError(err: unknown): AppError {
   if (err instanceof AppError) return err;

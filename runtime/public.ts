@@ -8,6 +8,8 @@ export type {
   AgentDefinition,
   AnyAgent,
   ApprovalRequest,
+  ChildResult,
+  DelegateOptions,
   GenerateRequest,
   GenerateResult,
   MemoryHit,
@@ -18,3 +20,5 @@ export type {
   Usage,
 } from './contracts.ts';
 export { AppError, permanent, BudgetExceededError } from './errors.ts';
+export { defineTool, langChainTools } from './tools.ts';
+export type { AnyTool, ToolContext, ToolDefinition, ToolRoute } from './tools.ts';

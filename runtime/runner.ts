@@ -9,9 +9,10 @@ import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import { HumanMessage, SystemMessage, AIMessage } from '@langchain/core/messages';
 import type { ChatGeneration, LLMResult } from '@langchain/core/outputs';
 import { AsyncLocalStorageProviderSingleton } from '@langchain/core/singletons';
-import type { Db } from './db/driver.ts';
+import type { Db, Sql } from './db/driver.ts';
+import type { Admission } from './guardrails/budgets.ts';
 import type { AnyAgent, GenerateRequest, GenerateResult, TaskContext, TaskLogger, Usage } from './contracts.ts';
-import { AppError, BudgetExceededError, TaskCancelledError, coerceError, permanent } from './errors.ts';
+import { AppError, BudgetExceededError, TaskCancelledError, TaskSuspendedError, coerceError, permanent } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { memoriesForPrompt } from './prompt.ts';
 import { addUsage as addUsageMath, usageOf, ZERO_USAGE, type ModelProvider } from './models.ts';
@@ -26,7 +27,7 @@ export type ContextExtension = (base: {
   step: TaskContext['step'];
   logger: TaskLogger;
   signal: AbortSignal;
-}) => Partial<Pick<TaskContext, 'tools' | 'memory' | 'approval'>>;
+}) => Partial<Pick<TaskContext, 'tools' | 'memory' | 'approval' | 'delegate'>>;
 
 export interface RunnerDeps {
   db: Db;
@@ -34,6 +35,16 @@ export interface RunnerDeps {
   model: ModelProvider;
   logger: Logger;
   extensions?: ContextExtension[];
+  /**
+   * Called before every model call (after the task's own budget check): the tenant's daily
+   * spend limit lives here. Throwing BudgetExceededError stops the task.
+   */
+  beforeModelCall?: (tenantId: string, taskId: string) => Promise<void>;
+  /**
+   * Runs in the claim's transaction, before the task is marked running: may refuse it (the
+   * tenant's daily budget: it fails, `refused`) or defer it (the tenant's running cap).
+   */
+  admit?: (tx: Sql, tenantId: string, taskId: string) => Promise<Admission>;
 }
 
 export interface RunRequest {
@@ -50,6 +61,10 @@ export type RunOutcome =
   | { kind: 'failed'; error: store.TaskError }
   | { kind: 'cancelled' }
   | { kind: 'skipped'; reason: string }
+  /** The task waits (e.g. for an approval): the attempt ends without failing its job. */
+  | { kind: 'suspended'; reason: string }
+  /** Not started now (the tenant is at its running cap): try again after `delayMs`. */
+  | { kind: 'deferred'; delayMs: number }
   | { kind: 'retry'; error: AppError };
 
 /** Runs one attempt of a task. Never throws for the task's own failures: see RunOutcome. */
@@ -64,10 +79,16 @@ export async function runTask(deps: RunnerDeps, req: RunRequest): Promise<RunOut
     return { kind: 'failed', error };
   }
   const claimed = await db.tenant(tenantId, async (tx) => {
+    const gate = deps.admit ? await deps.admit(tx, tenantId, taskId) : undefined;
+    if (gate && gate.kind !== 'run') return gate;
     const task = await store.startRun(tx, tenantId, taskId);
     return task ? { task, steps: await store.journal(tx, taskId) } : undefined;
   });
-  if (!claimed) return { kind: 'skipped', reason: 'task is not runnable (finished, cancelled or waiting)' };
+  if (claimed && 'kind' in claimed) {
+    if (claimed.kind === 'refused') return { kind: 'failed', error: claimed.error };
+    if (claimed.kind === 'wait') return { kind: 'deferred', delayMs: claimed.delayMs };
+  }
+  if (!claimed || 'kind' in claimed) return { kind: 'skipped', reason: 'task is not runnable (finished, cancelled or waiting)' };
   const { task, steps } = claimed;
 
   const run = new TaskRun(deps, agent, task, tenantId, steps, req.signal, log);
@@ -87,6 +108,10 @@ export async function runTask(deps: RunnerDeps, req: RunRequest): Promise<RunOut
     return { kind: 'succeeded', output: parsedOutput.data };
   } catch (thrown) {
     await run.flush().catch(() => undefined);
+    if (thrown instanceof TaskSuspendedError) {
+      log.info({ reason: thrown.message }, 'task suspended');
+      return { kind: 'suspended', reason: thrown.message };
+    }
     const err = req.signal.aborted && !(thrown instanceof AppError) ? new TaskCancelledError(taskId) : coerceError(thrown);
     if (err instanceof TaskCancelledError) {
       await db.tenant(tenantId, (tx) => store.transition(tx, tenantId, taskId, 'cancelled'));
@@ -158,6 +183,8 @@ class TaskRun {
       approval:
         ext.approval ??
         (() => Promise.reject(permanent('APPROVALS_UNAVAILABLE', 'This worker cannot suspend tasks for approval.'))),
+      delegate:
+        ext.delegate ?? (() => Promise.reject(permanent('DELEGATION_UNAVAILABLE', 'This worker cannot create child tasks.'))),
       rawLogger: this.log,
     };
   }
@@ -208,6 +235,7 @@ class TaskRun {
         return { result: { text, model: 'offline', usage: { ...ZERO_USAGE } } };
       }
       this.checkBudget();
+      await this.deps.beforeModelCall?.(this.#tenantId(), this.task.id);
       const system = [request.system, await this.recallFor(request.prompt)].filter(Boolean).join('\n\n');
       const messages = [...(system ? [new SystemMessage(system)] : []), new HumanMessage(request.prompt)];
       const reply = (await chat.invoke(messages, { signal: this.signal })) as AIMessage;
@@ -236,6 +264,7 @@ class TaskRun {
     if (!chat) throw permanent('MODEL_OFFLINE', 'No language model is configured (set GEMINI_API_KEY); use llm.generate with a fallback.');
     const result = await this.step(name, async () => {
       this.checkBudget();
+      await this.deps.beforeModelCall?.(this.#tenantId(), this.task.id);
       let usage: Usage = { ...ZERO_USAGE };
       try {
         const value = await withUsageMeter(this.deps.model.name, (u) => (usage = addUsageMath(usage, u)), () => fn(chat));

@@ -12,6 +12,9 @@ import type { Logger } from './logger.ts';
 import type { QueueEngine } from './queue.ts';
 import type { Registry } from './registry.ts';
 import * as store from './tasks.ts';
+import { actorOf, recordAudit } from './guardrails/audit.ts';
+import { remainingToday } from './guardrails/budgets.ts';
+import { businessValue, valuePriority } from './guardrails/policy.ts';
 
 export const createTaskBody = z.object({
   input: z.unknown().default({}),
@@ -43,18 +46,33 @@ export class TaskService {
     const input = agent.input.safeParse(parsed.data.input);
     if (!input.success) throw badRequest('INVALID_INPUT', `The input does not match agent '${agentName}'.`, input.error.issues);
     const b = parsed.data;
-    const { task, created } = await this.db.tenant(tenantId, (tx) =>
-      store.insertTask(tx, tenantId, {
+    const { task, created } = await this.db.tenant(tenantId, async (tx) => {
+      // Guardrails: an explicit priority wins, else the value-aware rule (guardrails/policy.ts);
+      // the request's (or schedule's) budget wins, else the agent's default.
+      const explicit = b.priority ?? agent.defaults?.priority;
+      const valued = explicit === undefined && businessValue(input.data) > 0;
+      const priority = valued ? valuePriority(input.data, await remainingToday(tx, tenantId, this.config)) : explicit;
+      const budget = b.budget ?? agent.defaults?.budget;
+      const r = await store.insertTask(tx, tenantId, {
         id: randomUUID(),
         agent: agentName,
         input: input.data,
         idempotencyKey: b.idempotencyKey,
-        priority: b.priority ?? agent.defaults?.priority,
-        budget: b.budget,
+        priority,
+        budget,
         parentId,
         createdBy,
-      }),
-    );
+      });
+      if (r.created) {
+        await recordAudit(tx, tenantId, {
+          actor: actorOf(createdBy, parentId),
+          action: 'task.created',
+          subject: `task:${r.task.id}`,
+          details: { agent: agentName, priority: r.task.priority, ...(budget ? { budget } : {}), ...(parentId ? { parentId } : {}) },
+        });
+      }
+      return r;
+    });
     if (created) {
       try {
         await this.queues.enqueue(agentName, { taskId: task.id, tenantId }, {

@@ -303,14 +303,15 @@ export async function recordStep(
 }
 
 /** For the sweeper and the cancel watcher: tasks across tenants, read as the system role. */
-export async function tasksNeedingAttention(db: Db, olderThanMs: number, limit = 200): Promise<{ id: string; tenantId: string; agent: string; status: TaskStatus; priority: number }[]> {
+export async function tasksNeedingAttention(db: Db, olderThanMs: number, limit = 200): Promise<{ id: string; tenantId: string; agent: string; status: TaskStatus; priority: number; jobId: string }[]> {
   return db.system(async (tx) => {
-    const r = await tx.query<{ id: string; tenant_id: string; agent: string; status: TaskStatus; priority: number }>(
-      `SELECT id, tenant_id, agent, status, priority FROM tasks
+    // job_id: a task resumed after an approval runs under a new job id (guardrails/approvals.ts).
+    const r = await tx.query<{ id: string; tenant_id: string; agent: string; status: TaskStatus; priority: number; job_id: string }>(
+      `SELECT id, tenant_id, agent, status, priority, COALESCE(job_id, id::text) AS job_id FROM tasks
        WHERE status IN ('queued', 'running') AND updated_at < now() - ($1::double precision * interval '1 millisecond')
        ORDER BY updated_at LIMIT $2`,
       [olderThanMs, limit],
     );
-    return r.rows.map((x) => ({ id: x.id, tenantId: x.tenant_id, agent: x.agent, status: x.status, priority: x.priority }));
+    return r.rows.map((x) => ({ id: x.id, tenantId: x.tenant_id, agent: x.agent, status: x.status, priority: x.priority, jobId: x.job_id }));
   });
 }

@@ -4,11 +4,12 @@
  * running tasks that were cancelled elsewhere; the sweeper re-adds tasks whose job is gone.
  * @module
  */
-import { UnrecoverableError, type Job, type Worker } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job, type Worker } from 'bullmq';
 import type { Runtime } from './boot.ts';
 import { runTask } from './runner.ts';
 import type { JobData } from './queue.ts';
 import * as store from './tasks.ts';
+import { parseRateLimits, rateLimitFor } from './guardrails/policy.ts';
 
 export interface WorkerPool {
   readonly workers: Worker<JobData>[];
@@ -21,7 +22,7 @@ export function startWorkers(rt: Runtime, opts: { agents?: string[] } = {}): Wor
   const running = new Map<string, AbortController>();
   const log = rt.logger.child({ role: 'worker' });
 
-  const processor = async (job: Job<JobData>, _token?: string, signal?: AbortSignal) => {
+  const processor = async (job: Job<JobData>, token?: string, signal?: AbortSignal) => {
     const { taskId, tenantId } = job.data;
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal?.reason);
@@ -36,6 +37,12 @@ export function startWorkers(rt: Runtime, opts: { agents?: string[] } = {}): Wor
         signal: controller.signal,
       });
       if (outcome.kind === 'retry') throw outcome.error;
+      if (outcome.kind === 'deferred') {
+        // The tenant is at its running cap: back to the queue for a moment, so the free slot
+        // goes to another tenant's task (not an attempt: attemptsMade is unchanged).
+        await job.moveToDelayed(Date.now() + outcome.delayMs, token);
+        throw new DelayedError();
+      }
       if (outcome.kind === 'failed') throw new UnrecoverableError(`${outcome.error.code}: ${outcome.error.message}`);
       return outcome.kind === 'succeeded' ? { ok: true } : { ok: true, [outcome.kind]: true };
     } finally {
@@ -44,12 +51,17 @@ export function startWorkers(rt: Runtime, opts: { agents?: string[] } = {}): Wor
     }
   };
 
+  const limits = parseRateLimits(rt.config.AGENT_RATE_LIMITS);
   const workers = names.map((agent) => {
+    const def = rt.registry.agent(agent);
+    const limit = def ? rateLimitFor(def, limits) : undefined;
     const w = rt.queues.worker(agent, processor, {
       concurrency: rt.config.WORKER_CONCURRENCY,
       lockDuration: rt.config.WORKER_LOCK_MS,
       stalledInterval: rt.config.WORKER_STALLED_INTERVAL_MS,
       maxStalledCount: rt.config.WORKER_MAX_STALLED,
+      // Per-agent rate limit (model quotas): BullMQ's limiter, shared by every worker of the queue.
+      ...(limit ? { limiter: { max: limit.max, duration: limit.durationMs } } : {}),
     });
     w.on('error', (err) => log.warn({ err: err.message, agent }, 'worker connection error'));
     return w;
@@ -97,9 +109,10 @@ export function startSweeper(rt: Runtime): { stop(): void; sweep(): Promise<numb
       const stale = await store.tasksNeedingAttention(rt.db, rt.config.SWEEPER_INTERVAL_MS);
       for (const t of stale) {
         if (!rt.registry.agent(t.agent)) continue;
-        const state = await rt.queues.jobState(t.agent, t.id);
+        const state = await rt.queues.jobState(t.agent, t.jobId);
         if (state === 'unknown') {
           await rt.queues.enqueue(t.agent, { taskId: t.id, tenantId: t.tenantId }, {
+            jobId: t.jobId,
             attempts: rt.registry.agent(t.agent)?.defaults?.attempts ?? rt.config.TASK_ATTEMPTS,
             backoffMs: rt.config.TASK_BACKOFF_MS,
             priority: t.priority,
@@ -108,7 +121,7 @@ export function startSweeper(rt: Runtime): { stop(): void; sweep(): Promise<numb
           log.info({ taskId: t.id, agent: t.agent }, 're-added a task whose job was missing');
           fixed++;
         } else if (state === 'failed') {
-          const job = await rt.queues.queue(t.agent).getJob(t.id);
+          const job = await rt.queues.queue(t.agent).getJob(t.jobId);
           const error = { code: 'JOB_FAILED', message: job?.failedReason ?? 'The queue gave up on this task.' };
           await rt.db.tenant(t.tenantId, (tx) => store.transition(tx, t.tenantId, t.id, 'failed', { error }));
           fixed++;

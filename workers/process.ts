@@ -10,6 +10,7 @@ import type { Config } from '../runtime/config.ts';
 import type { RuntimeOptions } from '../runtime/boot.ts';
 import { startWorkers, type WorkerPool } from '../runtime/worker.ts';
 import { compose, type Composition } from './compose.ts';
+import { startScheduler, type SchedulerRole } from './scheduler.ts';
 
 export interface ProcessOptions {
   api: boolean;
@@ -22,6 +23,8 @@ export interface RunningProcess extends Composition {
   server?: Server;
   url?: string;
   workers?: WorkerPool;
+  /** Worker processes also run the scheduler: BullMQ job schedulers synced from the schedules table. */
+  scheduler?: SchedulerRole;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -29,6 +32,7 @@ export async function startProcess(config: Config, o: ProcessOptions): Promise<R
   const c = await compose(config, { migrate: o.api || config.DATABASE_URL === undefined, ...o.overrides });
   const rt = c.runtime;
   const workers = o.worker ? startWorkers(rt, o.agents ? { agents: o.agents } : {}) : undefined;
+  const scheduler = o.worker ? await startScheduler(rt) : undefined;
   let server: Server | undefined;
   let url: string | undefined;
   if (o.api) {
@@ -46,6 +50,7 @@ export async function startProcess(config: Config, o: ProcessOptions): Promise<R
     ...(server ? { server } : {}),
     ...(url ? { url } : {}),
     ...(workers ? { workers } : {}),
+    ...(scheduler ? { scheduler } : {}),
     stop(graceMs = 30_000) {
       stopping ??= (async () => {
         if (server) {
@@ -55,6 +60,7 @@ export async function startProcess(config: Config, o: ProcessOptions): Promise<R
           setTimeout(() => server!.closeAllConnections(), 2000).unref();
           await closed;
         }
+        await scheduler?.close();
         await workers?.close(graceMs);
         await rt.close();
       })();

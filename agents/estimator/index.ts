@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
 import { estimate, options, round2 } from './core.ts';
 import { MATERIALS, MATERIAL_SPECS, REGIONS, REGION_NAMES } from './prices.ts';
+import { recallSafe, rememberSafe } from '../tooling.ts';
 
 export const estimatorInput = z.object({
   roofAreaSqFt: z.number().positive().max(1_000_000).describe('Roof plan (footprint) area in square feet'),
@@ -52,6 +53,7 @@ export const estimatorOutput = z.object({
   summary: z.string(),
   summaryModel: z.string().describe('Which model wrote the summary, or "offline" for the template'),
   customerId: z.string().optional(),
+  pastEstimates: z.array(z.string()).optional().describe("This customer's earlier estimates and accepted prices, from memory"),
 });
 
 export type EstimatorInput = z.output<typeof estimatorInput>;
@@ -77,6 +79,11 @@ export default defineAgent({
     const numbers = await ctx.step('price', () => ({ ...estimate(request), options: options(request) }));
     await ctx.progress(60, 'priced');
 
+    // The customer's earlier estimates (remembered by past runs) inform the summary.
+    const who = input.customerId ?? input.customerName;
+    const past = who
+      ? (await recallSafe(ctx, `estimate for customer ${who}`, { k: 5, kinds: ['estimate'] })).filter((m) => m.metadata.customer === who).map((m) => m.content)
+      : [];
     const spec = MATERIAL_SPECS[input.material];
     const region = REGIONS[input.region]?.label ?? input.region;
     const alternatives = numbers.options.filter((o) => !o.selected).map((o) => `${o.tier}: ${o.label} at ${money(o.total)}`).join('; ');
@@ -85,6 +92,7 @@ export default defineAgent({
       `Material: ${spec.label}, ${spec.warrantyYears}-year warranty. Region: ${region}.`,
       `Tear-off: ${input.layersToRemove} layer(s). Total ${money(numbers.totals.total)} including ${money(numbers.totals.tax)} tax.`,
       `Other options: ${alternatives}.`,
+      ...(past.length ? [`Earlier estimates for this customer: ${past.join(' | ')}`] : []),
     ].join('\n');
     const summary = await ctx.llm.generate('summary', {
       system: 'You write short, friendly, accurate roofing estimate summaries for homeowners. Use only the facts given. No more than 90 words.',
@@ -101,6 +109,13 @@ export default defineAgent({
           .filter(Boolean)
           .join(' '),
     });
+    if (who) {
+      await rememberSafe(ctx, `Estimate for customer ${who}: ${money(numbers.totals.total)} for ${numbers.squares} squares of ${spec.label.toLowerCase()} at ${input.pitch}.`, {
+        kind: 'estimate',
+        customer: who,
+        totalUsd: numbers.totals.total,
+      });
+    }
     await ctx.progress(100, 'summary written');
     return {
       ...numbers,
@@ -109,6 +124,7 @@ export default defineAgent({
       summary: summary.text,
       summaryModel: summary.model,
       ...(input.customerId ? { customerId: input.customerId } : {}),
+      ...(past.length ? { pastEstimates: past } : {}),
     };
   },
 });

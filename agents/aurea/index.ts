@@ -1,0 +1,123 @@
+/**
+ * aurea: the executive assistant that chairs the AI Board. Turns a free-form request into a
+ * plan of sub-tasks, runs them as child tasks of other agents (ctx.delegate: journaled, so a
+ * killed worker never duplicates or loses a child), waits for them and composes the answer.
+ * Planning is a language step whose offline fallback is the rule planner (parse.ts): offline,
+ * Aurea handles requests that match an agent's input and says plainly what it cannot do.
+ * @module
+ */
+import { z } from 'zod';
+import { defineAgent, type ChildResult } from '../../runtime/public.ts';
+import { money } from '../tooling.ts';
+import { planOffline, type Plan, type PlannedTask } from './parse.ts';
+
+export const DELEGATES: Record<string, string> = {
+  estimator: '{"roofAreaSqFt": number, "pitch": "R/12", "material": "three_tab_shingle"|"architectural_shingle"|"metal"|"tile", "layersToRemove"?: 0-3, "region"?: string}',
+  'competitor-analysis': '{"serviceArea"?: string}',
+  'lead-qualifier': '{"stages"?: ["new"|"contacted"], "move"?: boolean}',
+  'email-outreach': '{"subject"?: string, "offer"?: string} (needs approval before sending)',
+  'ad-manager': '{"totalDailyBudgetUsd": number}',
+  billing: '{}',
+  'revenue-analyst': '{"weeks"?: number}',
+  'crm-sync': '{"source": {"kind": "http", "url": string}}',
+};
+
+export const aureaInput = z.object({
+  message: z.string().trim().min(1).max(4000).describe('What you want done, in your own words'),
+  maxSubtasks: z.number().int().min(1).max(10).default(5),
+});
+
+export const aureaOutput = z.object({
+  reply: z.string(),
+  replyModel: z.string(),
+  planModel: z.string(),
+  plan: z.array(z.object({ agent: z.string(), input: z.record(z.string(), z.unknown()), clause: z.string() })),
+  results: z.array(z.object({ agent: z.string(), clause: z.string(), taskId: z.string().optional(), status: z.string(), output: z.unknown().optional(), error: z.object({ code: z.string(), message: z.string() }).optional() })),
+  unhandled: z.array(z.string()),
+});
+
+const planSchema = z.object({
+  tasks: z.array(z.object({ agent: z.string(), input: z.record(z.string(), z.unknown()).default({}), clause: z.string().default('') })),
+  unhandled: z.array(z.string()).default([]),
+});
+
+/** The model's plan, or the rule planner's when the reply is not a usable plan. */
+function readPlan(text: string, message: string): Plan {
+  const json = /\{[\s\S]*\}/.exec(text)?.[0];
+  try {
+    const p = planSchema.parse(JSON.parse(json ?? ''));
+    return { tasks: p.tasks.filter((t) => t.agent in DELEGATES), unhandled: [...p.unhandled, ...p.tasks.filter((t) => !(t.agent in DELEGATES)).map((t) => t.clause || t.agent)] };
+  } catch {
+    return planOffline(message);
+  }
+}
+
+/** A one-line account of a child's result, for the template answer. */
+function describe(r: ChildResult, clause: string): string {
+  if (r.status !== 'succeeded') return `• ${clause}: ${r.agent} ${r.status}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''}.`;
+  const o = (r.output ?? {}) as Record<string, unknown>;
+  if (r.agent === 'estimator') {
+    const totals = o.totals as { total: number } | undefined;
+    return `• ${clause}: ${o.squares} squares, total ${totals ? money(totals.total) : 'n/a'}${Array.isArray(o.options) ? ` (${(o.options as { tier: string; total: number }[]).map((x) => `${x.tier} ${money(x.total)}`).join(', ')})` : ''}.`;
+  }
+  const text = ['summary', 'report', 'reply', 'narrative'].map((k) => o[k]).find((v) => typeof v === 'string') as string | undefined;
+  return `• ${clause}: ${r.agent} done${text ? ` — ${text.slice(0, 300)}` : ''}.`;
+}
+
+export default defineAgent({
+  name: 'aurea',
+  description: 'Executive assistant: turns a free-form request into a plan, delegates sub-tasks to the other agents as child tasks, and composes their results.',
+  version: '1.0.0',
+  input: aureaInput,
+  output: aureaOutput,
+  async run(ctx) {
+    const { message, maxSubtasks } = ctx.input;
+    const planned = await ctx.llm.generate('plan', {
+      system: [
+        'You plan work for a roofing company\'s agents. Reply with JSON only:',
+        '{"tasks": [{"agent": name, "input": {...}, "clause": the words it answers}], "unhandled": [parts no agent can do]}.',
+        'Agents and their inputs:',
+        ...Object.entries(DELEGATES).map(([k, v]) => `- ${k}: ${v}`),
+      ].join('\n'),
+      prompt: message,
+      // Offline the rule planner stands in; its plan is data, not prose pretending to be a model.
+      fallback: () => JSON.stringify(planOffline(message)),
+    });
+    const plan = readPlan(planned.text, message);
+    const tasks: PlannedTask[] = plan.tasks.slice(0, maxSubtasks);
+    const unhandled = [...plan.unhandled, ...plan.tasks.slice(maxSubtasks).map((t) => t.clause)];
+    await ctx.progress(20, `${tasks.length} sub-task(s) planned`);
+
+    // Fan out: all children run at once, each in its own agent's queue.
+    const results = await Promise.all(
+      tasks.map(async (t) => {
+        try {
+          const r = await ctx.delegate(t.agent, t.input);
+          return { ...r, clause: t.clause };
+        } catch (err) {
+          const e = err as { code?: string; message: string; status?: number };
+          // A plan the agent refuses (bad input, unknown agent) is reported, not retried.
+          if (e.status !== undefined && e.status < 500) return { agent: t.agent, clause: t.clause, status: 'rejected', error: { code: e.code ?? 'REJECTED', message: e.message } };
+          throw err;
+        }
+      }),
+    );
+    await ctx.progress(80, 'sub-tasks finished');
+
+    const lines = results.map((r) => describe(r as ChildResult, r.clause));
+    const cannot = unhandled.length
+      ? ctx.llm.online
+        ? `I could not map these to an agent: ${unhandled.map((u) => `"${u}"`).join(', ')}.`
+        : `Without a language model I cannot do: ${unhandled.map((u) => `"${u}"`).join(', ')}. Configure GEMINI_API_KEY for free-form requests, or phrase it like "estimate 2400 sq ft 6/12 architectural".`
+      : '';
+    const reply = await ctx.llm.generate('answer', {
+      system: 'You are Aurea, the executive assistant of a roofing company. Answer the owner in under 150 words from the results given; do not invent numbers.',
+      prompt: `Request: ${message}\nResults:\n${lines.join('\n') || '(none)'}\n${cannot}`,
+      fallback: () =>
+        [tasks.length ? `Here is what the agents did for "${message}":` : `I could not turn "${message}" into a task for any agent.`, ...lines, cannot, '(Answer composed from a template: no language model is configured.)']
+          .filter(Boolean)
+          .join('\n'),
+    });
+    return { reply: reply.text, replyModel: reply.model, planModel: planned.model, plan: tasks, results, unhandled };
+  },
+});

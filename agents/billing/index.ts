@@ -1,0 +1,85 @@
+/**
+ * billing: money in. Reconciles accepted estimates against the payments given (a Stripe or
+ * bank export) to the cent, creates Stripe checkout links for unpaid ones, and drafts dunning
+ * reminders for overdue ones at the stage they reached (1/7/14/30 days; core.ts). Reminders
+ * are drafts: sending them is email-outreach's job, behind its approval.
+ * @module
+ */
+import { z } from 'zod';
+import { defineAgent } from '../../runtime/public.ts';
+import { money, rememberSafe, useTool } from '../tooling.ts';
+import { DUNNING, dunningStage, reconcile, reminderTemplate, type Invoice } from './core.ts';
+
+export const billingInput = z.object({
+  payments: z.array(z.object({ id: z.string(), estimateId: z.string().nullable().optional(), amountUsd: z.number(), paidAt: z.string() })).default([]),
+  termsDays: z.number().int().min(0).max(365).default(14).describe('Days after acceptance that payment is due'),
+  remindersSent: z.record(z.string(), z.enum(DUNNING.map((d) => d.stage) as [string, ...string[]])).default({}).describe('Last reminder stage sent, by estimate id'),
+  createCheckoutLinks: z.boolean().default(true),
+  company: z.string().default('The BrainOps Roofing team'),
+  now: z.iso.datetime().optional(),
+});
+
+export const billingOutput = z.object({
+  invoices: z.array(z.object({ estimateId: z.string(), amountUsd: z.number(), paidUsd: z.number(), balanceUsd: z.number(), status: z.string(), dueAt: z.string(), checkoutUrl: z.string().optional() })),
+  unmatchedPayments: z.array(z.object({ id: z.string(), amountUsd: z.number() })),
+  reminders: z.array(z.object({ estimateId: z.string(), stage: z.string(), daysOverdue: z.number(), text: z.string(), model: z.string() })),
+  totals: z.object({ invoicedUsd: z.number(), collectedUsd: z.number(), outstandingUsd: z.number() }),
+});
+
+interface Estimate {
+  id: string;
+  customerId: string | null;
+  status: string;
+  totalUsd: number;
+  updatedAt: string;
+}
+
+const DAY = 86_400_000;
+
+export default defineAgent({
+  name: 'billing',
+  description: 'Reconciles payments against accepted estimates, creates Stripe checkout links for unpaid ones and drafts dunning reminders for overdue ones.',
+  version: '1.0.0',
+  input: billingInput,
+  output: billingOutput,
+  tools: ['estimates_list', 'stripe_checkout_create'],
+  async run(ctx) {
+    const i = ctx.input;
+    const now = new Date(await ctx.step('clock', () => i.now ?? new Date().toISOString()));
+    const { estimates } = await useTool<object, { estimates: Estimate[] }>(ctx, 'estimates_list')({ status: 'accepted', limit: 200 });
+    const invoices: Invoice[] = estimates.map((e) => ({
+      estimateId: e.id,
+      customerId: e.customerId,
+      amountUsd: e.totalUsd,
+      dueAt: new Date(new Date(e.updatedAt).getTime() + i.termsDays * DAY).toISOString(),
+      lastReminder: (i.remindersSent[e.id] as Invoice['lastReminder']) ?? null,
+    }));
+    const r = reconcile(invoices, i.payments);
+    await ctx.progress(40, `${r.invoices.length} invoices reconciled`);
+
+    const links = new Map<string, string>();
+    if (i.createCheckoutLinks) {
+      const checkout = useTool<{ estimateId: string }, { session: { url: string } }>(ctx, 'stripe_checkout_create');
+      for (const inv of r.invoices.filter((x) => x.status === 'unpaid')) links.set(inv.estimateId, (await checkout({ estimateId: inv.estimateId })).session.url);
+    }
+    const reminders = [];
+    for (const inv of r.invoices) {
+      const due = dunningStage(inv, now);
+      if (!due) continue;
+      const link = links.get(inv.estimateId);
+      const t = await ctx.llm.generate(`reminder:${inv.estimateId}`, {
+        system: 'You write short, polite payment reminders for a roofing company. Match the tone to the stage (friendly, firm, final, collections). Use only the facts given. Under 90 words.',
+        prompt: `Stage: ${due.stage}\nBalance: ${money(inv.balanceUsd)}\nEstimate: ${inv.estimateId}\nDays overdue: ${due.daysOverdue}\n${link ? `Pay here: ${link}\n` : ''}Company: ${i.company}`,
+        fallback: () => reminderTemplate(inv, due.stage, due.daysOverdue, i.company) + (link ? `\nPay online: ${link}` : ''),
+      });
+      reminders.push({ estimateId: inv.estimateId, stage: due.stage, daysOverdue: due.daysOverdue, text: t.text, model: t.model });
+    }
+    await rememberSafe(ctx, `Billing run ${now.toISOString().slice(0, 10)}: invoiced ${money(r.totals.invoicedUsd)}, collected ${money(r.totals.collectedUsd)}, outstanding ${money(r.totals.outstandingUsd)}; ${reminders.length} reminder(s) drafted.`, { kind: 'billing_run' });
+    return {
+      invoices: r.invoices.map((x) => ({ estimateId: x.estimateId, amountUsd: x.amountUsd, paidUsd: x.paidUsd, balanceUsd: x.balanceUsd, status: x.status, dueAt: x.dueAt, ...(links.has(x.estimateId) ? { checkoutUrl: links.get(x.estimateId)! } : {}) })),
+      unmatchedPayments: r.unmatchedPayments.map((p) => ({ id: p.id, amountUsd: p.amountUsd })),
+      reminders,
+      totals: r.totals,
+    };
+  },
+});

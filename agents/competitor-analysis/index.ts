@@ -1,0 +1,81 @@
+/**
+ * competitor-analysis: positions us in a market. The numbers (price index, positioning
+ * matrix, ranked threats and opportunities) come from the deterministic core; the narrative
+ * is a language step with an offline template.
+ * @module
+ */
+import { z } from 'zod';
+import { defineAgent } from '../../runtime/public.ts';
+import { REGION_NAMES } from '../estimator/prices.ts';
+import { findings, ourPriceBook, positioning, priceIndex, type CompetitorData } from './core.ts';
+
+const competitor = z.object({
+  name: z.string().trim().min(1).max(200),
+  prices: z.record(z.string().min(1).max(60), z.number().positive().max(100_000)).default({}),
+  rating: z.number().min(0).max(5).nullable().default(null),
+  reviews: z.number().int().min(0).default(0),
+  services: z.array(z.string().trim().min(1).max(100)).max(50).default([]),
+  serviceArea: z.array(z.string().trim().min(1).max(100)).max(200).default([]),
+});
+
+export const competitorAnalysisInput = z.object({
+  competitors: z.array(competitor).max(100).optional().describe('Competitor records; omitted: the stored ones (competitor_records_list)'),
+  region: z.enum(REGION_NAMES as [string, ...string[]]).default('national').describe('Region of our price book'),
+  ourPrices: z.record(z.string().min(1).max(60), z.number().positive()).optional().describe('USD per square by material; default: our price book'),
+  ourRating: z.number().min(0).max(5).nullable().default(null),
+  ourReviews: z.number().int().min(0).default(0),
+  ourServices: z.array(z.string().min(1).max(100)).max(50).default(['roof replacement', 'roof repair', 'inspection']),
+  ourServiceArea: z.array(z.string().min(1).max(100)).max(200).default([]),
+});
+
+const finding = z.object({ kind: z.enum(['threat', 'opportunity']), title: z.string(), competitor: z.string().nullable(), score: z.number(), reasons: z.array(z.string()) });
+
+export const competitorAnalysisOutput = z.object({
+  competitors: z.number(),
+  priceIndex: z.array(z.object({ material: z.string(), ourPrice: z.number(), marketMedian: z.number().nullable(), marketMin: z.number().nullable(), marketMax: z.number().nullable(), index: z.number().nullable(), competitors: z.number() })),
+  positioning: z.array(z.object({ name: z.string(), priceIndex: z.number().nullable(), rating: z.number().nullable(), reviews: z.number(), coverage: z.number().nullable(), serviceOverlap: z.number().nullable(), quadrant: z.string() })),
+  threats: z.array(finding),
+  opportunities: z.array(finding),
+  narrative: z.string(),
+  narrativeModel: z.string(),
+});
+
+export default defineAgent({
+  name: 'competitor-analysis',
+  description: 'Positions us in a market: price index vs our price book, rating/coverage matrix, ranked threats and opportunities, and a narrative.',
+  version: '1.0.0',
+  input: competitorAnalysisInput,
+  output: competitorAnalysisOutput,
+  tools: ['competitor_records_list'],
+  async run(ctx) {
+    const i = ctx.input;
+    const list: CompetitorData[] =
+      i.competitors ?? ((await ctx.tools.competitor_records_list!({ limit: 200 })) as { competitors: CompetitorData[] }).competitors;
+    const us = { prices: i.ourPrices ?? ourPriceBook(i.region), rating: i.ourRating, reviews: i.ourReviews, services: i.ourServices, serviceArea: i.ourServiceArea };
+    const numbers = await ctx.step('analyse', () => ({ priceIndex: priceIndex(us, list), positioning: positioning(us, list), ...findings(us, list) }));
+    await ctx.progress(60, 'analysed');
+    const top = (xs: { title: string; reasons: string[] }[]) => xs.slice(0, 3).map((f) => `${f.title} (${f.reasons.join('; ')})`);
+    const facts = [
+      `Competitors analysed: ${list.length}.`,
+      `Price index (ours vs market median, 100 = same): ${numbers.priceIndex.map((p) => `${p.material} ${p.index ?? 'n/a'}`).join(', ')}.`,
+      `Top threats: ${top(numbers.threats).join(' | ') || 'none'}.`,
+      `Top opportunities: ${top(numbers.opportunities).join(' | ') || 'none'}.`,
+    ].join('\n');
+    const narrative = await ctx.llm.generate('narrative', {
+      system: 'You are a pricing and market analyst for a roofing company. Using only the facts given, write a short market position summary and three concrete recommendations. At most 150 words.',
+      prompt: facts,
+      fallback: () =>
+        [
+          list.length ? `We compared ourselves with ${list.length} competitor(s).` : 'No competitor records were available, so there is nothing to compare against yet.',
+          ...numbers.priceIndex.filter((p) => p.index !== null).map((p) => `${p.material.replace(/_/g, ' ')}: we are at ${p.index} against a market median of $${p.marketMedian}/square.`),
+          numbers.threats[0] ? `Biggest threat: ${numbers.threats[0].title} — ${numbers.threats[0].reasons.join(', ')}.` : 'No competitor stands out as a threat.',
+          numbers.opportunities[0] ? `Best opportunity: ${numbers.opportunities[0].title} — ${numbers.opportunities[0].reasons.join(', ')}.` : '',
+          '(Narrative generated from a template: no language model is configured.)',
+        ]
+          .filter(Boolean)
+          .join(' '),
+    });
+    await ctx.progress(100, 'narrative written');
+    return { competitors: list.length, ...numbers, narrative: narrative.text, narrativeModel: narrative.model };
+  },
+});

@@ -1,0 +1,113 @@
+/**
+ * email-outreach: personalised follow-ups for a segment of pipeline leads or CRM contacts.
+ * The audience rules and the throttle are deterministic (core.ts); each draft is a language
+ * step with an honest template; nothing is sent before a person approves the batch
+ * (ctx.approval), and each send carries an idempotency key of task + contact, so a retried
+ * task never emails anyone twice. Sends beyond this hour's throttle are reported as deferred.
+ * @module
+ */
+import { z } from 'zod';
+import { defineAgent } from '../../runtime/public.ts';
+import { recallSafe, rememberSafe, useTool } from '../tooling.ts';
+import { selectAudience, templateDraft, throttle, type Contact } from './core.ts';
+
+export const emailOutreachInput = z.object({
+  audience: z
+    .discriminatedUnion('from', [
+      z.object({ from: z.literal('leads'), stage: z.enum(['new', 'contacted', 'qualified', 'estimate_sent']).default('contacted') }),
+      z.object({ from: z.literal('contacts'), role: z.string().optional() }),
+    ])
+    .default({ from: 'leads', stage: 'contacted' }),
+  subject: z.string().min(1).max(200).default('Following up on your roof'),
+  offer: z.string().min(1).max(2000).default('We have openings for free roof inspections this month.'),
+  sender: z.string().min(1).max(200).default('The BrainOps Roofing team'),
+  quietDays: z.number().int().min(0).max(365).default(7),
+  unsubscribed: z.array(z.string()).default([]).describe('Extra addresses never to write to'),
+  perHour: z.number().int().min(1).max(10_000).default(20),
+  perDay: z.number().int().min(1).max(100_000).default(100),
+  limit: z.number().int().min(1).max(500).default(100),
+});
+
+export const emailOutreachOutput = z.object({
+  status: z.enum(['sent', 'rejected', 'nothing_to_send']),
+  audience: z.number().int(),
+  excluded: z.array(z.object({ id: z.string(), reason: z.string() })),
+  sent: z.array(z.object({ contactId: z.string(), email: z.string(), result: z.unknown() })),
+  deferred: z.array(z.object({ contactId: z.string(), email: z.string(), sendAfter: z.string() })),
+  drafts: z.array(z.object({ contactId: z.string(), subject: z.string(), body: z.string(), model: z.string() })),
+  approvalNote: z.string().optional(),
+});
+
+interface Person {
+  id: string;
+  name: string;
+  email: string | null;
+  stage?: string;
+  source?: string;
+  role?: string | null;
+}
+
+export default defineAgent({
+  name: 'email-outreach',
+  description: 'Personalised follow-up emails for a segment: audience, unsubscribes and throttling, drafts, an approval gate, then sending.',
+  version: '1.0.0',
+  input: emailOutreachInput,
+  output: emailOutreachOutput,
+  tools: ['pipeline_leads_list', 'crm_contacts_list', 'email_send'],
+  async run(ctx) {
+    const i = ctx.input;
+    const now = new Date(await ctx.step('clock', () => new Date().toISOString()));
+    const people: Person[] =
+      i.audience.from === 'leads'
+        ? (await useTool<object, { leads: Person[] }>(ctx, 'pipeline_leads_list')({ stage: i.audience.stage, limit: i.limit })).leads
+        : (await useTool<object, { contacts: Person[] }>(ctx, 'crm_contacts_list')({ limit: i.limit })).contacts.filter((c) => !('role' in i.audience && i.audience.role) || c.role === i.audience.role);
+
+    // Who we wrote to recently (remembered by earlier runs) is left alone for quietDays.
+    const recent = await recallSafe(ctx, 'outreach email sent', { k: 50, kinds: ['outreach'] });
+    const lastSent = new Map<string, string>();
+    for (const h of recent) if (typeof h.metadata.email === 'string') lastSent.set(h.metadata.email, String(h.metadata.sentAt ?? h.createdAt));
+    const contacts: Contact[] = people.map((p) => ({ id: p.id, name: p.name, email: p.email, lastContactedAt: p.email ? (lastSent.get(p.email.toLowerCase()) ?? null) : null }));
+    const audience = selectAudience(contacts, { quietDays: i.quietDays, unsubscribed: i.unsubscribed }, now);
+    await ctx.progress(20, `${audience.included.length} recipients, ${audience.excluded.length} excluded`);
+    const base = { audience: audience.included.length, excluded: audience.excluded, sent: [], deferred: [], drafts: [] };
+    if (audience.included.length === 0) return { status: 'nothing_to_send' as const, ...base };
+
+    const drafts = [];
+    for (const c of audience.included) {
+      const t = templateDraft(c, i);
+      const d = await ctx.llm.generate(`draft:${c.id}`, {
+        system: 'You write short, warm, plain-text follow-up emails for a roofing company. No more than 120 words. Never invent prices or dates. End with the sender name and a line saying how to unsubscribe.',
+        prompt: `Recipient: ${c.name ?? 'customer'}\nOffer: ${i.offer}\nSender: ${i.sender}`,
+        fallback: () => t.body,
+      });
+      drafts.push({ contactId: c.id, subject: i.subject, body: d.text, model: d.model });
+    }
+    await ctx.progress(50, `${drafts.length} drafts written`);
+
+    const times = throttle(audience.included.length, { perHour: i.perHour, perDay: i.perDay }, now);
+    const hourEnd = now.getTime() + 3_600_000;
+    const decision = await ctx.approval({
+      action: 'email.send',
+      summary: `Send "${i.subject}" to ${audience.included.length} recipient(s) (${times.filter((t) => t.getTime() < hourEnd).length} now, the rest throttled).`,
+      recipients: audience.included.map((c) => c.email!),
+    });
+    if (!decision.approved) return { status: 'rejected' as const, ...base, drafts, ...(decision.note ? { approvalNote: decision.note } : {}) };
+
+    const send = useTool<{ to: string; subject: string; body: string; idempotencyKey: string }, unknown>(ctx, 'email_send');
+    const sent = [];
+    const deferred = [];
+    for (const [n, c] of audience.included.entries()) {
+      const at = times[n]!;
+      const draft = drafts[n]!;
+      if (at.getTime() >= hourEnd) {
+        deferred.push({ contactId: c.id, email: c.email!, sendAfter: at.toISOString() });
+        continue;
+      }
+      const result = await send({ to: c.email!, subject: draft.subject, body: draft.body, idempotencyKey: `${ctx.taskId}:${c.id}` });
+      sent.push({ contactId: c.id, email: c.email!, result });
+      await rememberSafe(ctx, `Outreach email "${draft.subject}" sent to ${c.name ?? c.email} <${c.email}>`, { kind: 'outreach', email: c.email, sentAt: now.toISOString() });
+    }
+    await ctx.progress(100, `${sent.length} sent, ${deferred.length} deferred`);
+    return { status: 'sent' as const, ...base, sent, deferred, drafts, ...(decision.note ? { approvalNote: decision.note } : {}) };
+  },
+});

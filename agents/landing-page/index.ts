@@ -1,0 +1,69 @@
+/**
+ * landing-page: writes a campaign landing page (headline + body: a language step with an
+ * offline template) and publishes it at /landing/:slug with lead capture, through the
+ * `landing_page_publish` tool.
+ * @module
+ */
+import { z } from 'zod';
+import { defineAgent } from '../../runtime/public.ts';
+
+export const landingPageInput = z.object({
+  title: z.string().trim().min(1).max(200).describe('Internal title of the page (also the default slug)'),
+  service: z.string().trim().min(1).max(200).default('roof replacement').describe('What the page sells'),
+  area: z.string().trim().min(1).max(100).optional().describe('Town or region the campaign targets'),
+  offer: z.string().trim().min(1).max(300).optional().describe('The offer, e.g. "free inspection this month"'),
+  audience: z.string().trim().min(1).max(200).optional(),
+  cta: z.string().trim().min(1).max(100).default('Get my free estimate'),
+  slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,79}$/, 'slug must be 2-80 lowercase letters, digits or dashes').optional(),
+  campaignId: z.uuid().optional(),
+});
+
+export const landingPageOutput = z.object({
+  pageId: z.string(),
+  slug: z.string(),
+  url: z.string(),
+  headline: z.string(),
+  body: z.string(),
+  cta: z.string(),
+  model: z.string(),
+});
+
+export default defineAgent({
+  name: 'landing-page',
+  description: 'Writes and publishes a campaign landing page with a lead-capture form.',
+  version: '1.0.0',
+  input: landingPageInput,
+  output: landingPageOutput,
+  tools: ['landing_page_publish'],
+  async run(ctx) {
+    const i = ctx.input;
+    const where = i.area ? ` in ${i.area}` : '';
+    const copy = await ctx.llm.generate('copy', {
+      system: 'You write landing pages for a roofing company. First line: a headline of at most 12 words. Then 2-3 short paragraphs of plain text (no markdown), honest and specific. No prices unless given.',
+      prompt: [`Service: ${i.service}${where}.`, i.offer ? `Offer: ${i.offer}.` : '', i.audience ? `Audience: ${i.audience}.` : '', `Call to action: ${i.cta}.`].filter(Boolean).join('\n'),
+      fallback: () =>
+        [
+          `${i.service[0]!.toUpperCase()}${i.service.slice(1)}${where}, done right`,
+          `Our crews handle ${i.service}${where} from inspection to clean-up, with written good/better/best options and manufacturer-backed warranties.`,
+          i.offer ? `${i.offer[0]!.toUpperCase()}${i.offer.slice(1)}.` : 'Estimates are free and come with no obligation.',
+          `Leave your details below and we will get back to you within one business day.`,
+          '(Page copy generated from a template: no language model is configured.)',
+        ].join('\n\n'),
+    });
+    const [headline, ...rest] = copy.text.split('\n').map((l) => l.trim()).filter(Boolean);
+    const body = rest.join('\n\n') || copy.text;
+    await ctx.progress(60, 'copy written');
+    const published = (await ctx.tools.landing_page_publish!({
+      title: i.title,
+      headline: (headline ?? i.title).replace(/^#+\s*/, '').slice(0, 300),
+      body,
+      cta: i.cta,
+      model: copy.model,
+      ...(i.slug ? { slug: i.slug } : {}),
+      ...(i.campaignId ? { campaignId: i.campaignId } : {}),
+    })) as { page: { id: string; slug: string; url: string; headline: string; body: string; cta: string; model: string } };
+    await ctx.progress(100, 'published');
+    const p = published.page;
+    return { pageId: p.id, slug: p.slug, url: p.url, headline: p.headline, body: p.body, cta: p.cta, model: p.model };
+  },
+});

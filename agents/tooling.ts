@@ -1,0 +1,36 @@
+/**
+ * Small helpers the built-in agents share: typed access to a business tool with a clear
+ * failure when the worker does not provide it, and money formatting.
+ * @module
+ */
+import { permanent, type TaskContext } from '../runtime/public.ts';
+
+/** The tool `name` from ctx.tools, or a permanent TOOL_UNAVAILABLE naming agent and tool. */
+export function useTool<I, O>(ctx: Pick<TaskContext, 'tools' | 'agent'>, name: string): (input: I) => Promise<O> {
+  const fn = ctx.tools[name];
+  if (!fn) throw permanent('TOOL_UNAVAILABLE', `Agent '${ctx.agent}' needs the tool '${name}', which this worker does not provide.`);
+  return fn as (input: I) => Promise<O>;
+}
+
+/** Whether the worker provides a tool (for optional enrichment). */
+export const hasTool = (ctx: Pick<TaskContext, 'tools'>, name: string): boolean => typeof ctx.tools[name] === 'function';
+
+export const money = (n: number): string => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
+/** Memory is an aid, never a reason to fail: recall returns nothing when memory is off. */
+export async function recallSafe(ctx: Pick<TaskContext, 'memory' | 'logger'>, query: string, o: { k?: number; kinds?: string[] } = {}) {
+  try {
+    return await ctx.memory.recall(query, o);
+  } catch (err) {
+    ctx.logger.warn('memory recall failed; continuing without memories', { error: (err as Error).message });
+    return [];
+  }
+}
+
+export async function rememberSafe(ctx: Pick<TaskContext, 'memory' | 'logger'>, content: string, metadata: Record<string, unknown> & { kind?: string }): Promise<void> {
+  try {
+    await ctx.memory.remember(content, metadata);
+  } catch (err) {
+    ctx.logger.warn('could not store a memory', { error: (err as Error).message });
+  }
+}

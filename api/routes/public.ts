@@ -1,0 +1,139 @@
+/**
+ * Public routes (no key; API.md "Public"): the public assistant, landing pages with lead
+ * capture, unsubscribe links, and the Stripe sandbox's checkout page. Forms and the
+ * assistant are rate-limited per client; lead forms carry a honeypot.
+ * @module
+ */
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { z } from 'zod';
+import { HumanMessage, SystemMessage } from '@langchain/core/messages';
+import type { Runtime } from '../../runtime/boot.ts';
+import { AppError, notFound } from '../../runtime/errors.ts';
+import type { ToolRegistry } from '../../runtime/tools.ts';
+import { applyStripeEvent, FAQ, insertLead, leadInput, readUnsubscribeToken, sandboxCompletedEvent, SLUG, unsubscribe, type BusinessServices } from '../../tools/index.ts';
+import { parse, param } from '../http.ts';
+import { page, renderLanding } from './landing-html.ts';
+
+function limiter(perMinute: number) {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req: Request, _res: Response, next: NextFunction) => next(new AppError('RATE_LIMITED', 'Too many requests from this client; try again in a minute.', { status: 429 })),
+  });
+}
+
+const leadForm = leadInput.pick({ name: true, email: true, phone: true }).extend({
+  message: z.string().max(2000).optional(),
+  website: z.string().max(500).optional(),
+});
+
+export function publicRoutes(rt: Runtime, tools: ToolRegistry<BusinessServices>, services: BusinessServices, mounted: Set<string>): Router {
+  const r = Router();
+  const cfg = rt.config;
+  const ask = limiter(cfg.PUBLIC_RATE_LIMIT);
+  const forms = limiter(cfg.PUBLIC_RATE_LIMIT);
+  mounted.add('POST /api/v1/aurea/public').add('GET /landing/:slug').add('POST /landing/:slug/leads').add('GET /unsubscribe/:token');
+
+  r.post('/api/v1/aurea/public', ask, async (req, res) => {
+    const { message } = parse(z.object({ message: z.string().trim().min(1, 'message must not be empty').max(2000) }), req.body, 'body');
+    const { products } = (await tools.call('products_public_list', {}, { tenantId: cfg.PUBLIC_TENANT, caller: { kind: 'system' } })) as { products: { name: string; description: string; priceUsd: number; interval: string }[] };
+    const catalogue = products.map((p) => `- ${p.name}: $${p.priceUsd}${p.interval === 'one_time' ? '' : `/${p.interval}`}. ${p.description}`).join('\n');
+    const chat = rt.model.chat;
+    if (chat) {
+      try {
+        const reply = await chat.invoke(
+          [
+            new SystemMessage(`You are Aurea, the assistant on a roofing company's website. Answer briefly and only from these facts; if unsure, suggest requesting a free estimate.\nProducts:\n${catalogue || '(none listed)'}\nFAQ:\n${FAQ.map((f) => `Q: ${f.q}\nA: ${f.a}`).join('\n')}`),
+            new HumanMessage(message),
+          ],
+          { signal: AbortSignal.timeout(20_000) },
+        );
+        return void res.json({ reply: reply.text, model: rt.model.name });
+      } catch (err) {
+        rt.logger.warn({ err: (err as Error).message }, 'public assistant model failed; answering from the FAQ');
+      }
+    }
+    res.json({ reply: offlineReply(message, products), model: 'offline' });
+  });
+
+  r.get('/landing/:slug', async (req, res) => {
+    const p = await landingBySlug(rt, param(req, 'slug'));
+    res.type('html').send(renderLanding(p, { sent: req.query.sent === '1' }));
+  });
+
+  r.post('/landing/:slug/leads', forms, express.urlencoded({ extended: false, limit: '20kb' }), async (req, res) => {
+    const p = await landingBySlug(rt, param(req, 'slug'));
+    const form = parse(leadForm, req.body ?? {}, 'form');
+    const isForm = Boolean(req.is('urlencoded'));
+    // A filled honeypot is a bot: answer as if it worked, store nothing.
+    if (form.website) return void (isForm ? res.redirect(303, `/landing/${p.slug}?sent=1`) : res.status(201).json({ ok: true }));
+    const lead = await rt.db.tenant(p.tenant_id, (sql) =>
+      insertLead(sql, p.tenant_id, { name: form.name, email: form.email || undefined, phone: form.phone || undefined, notes: form.message || undefined, source: `landing:${p.slug}`, valueUsd: 0 }, p.id),
+    );
+    if (isForm) return void res.redirect(303, `/landing/${p.slug}?sent=1`);
+    res.status(201).json({ ok: true, leadId: lead.id });
+  });
+
+  r.get('/unsubscribe/:token', async (req, res) => {
+    const who = await readUnsubscribeToken(services, param(req, 'token'));
+    if (!who) throw new AppError('INVALID_TOKEN', 'This unsubscribe link is not valid.', { status: 400 });
+    await unsubscribe((fn) => rt.db.tenant(who.tenantId, fn), who.tenantId, who.email);
+    res.type('html').send(page('Unsubscribed', `<h1>You are unsubscribed</h1><p>${who.email.replace(/[<>&"]/g, '')} will receive no more emails from us.</p>`));
+  });
+
+  if (services.payments.mode === 'sandbox') {
+    r.get('/sandbox/checkout/:id', async (req, res) => {
+      const s = await sandboxSession(rt, param(req, 'id'));
+      const amount = `$${s.amount_usd}`;
+      res.type('html').send(
+        page('Sandbox checkout', `<h1>Sandbox checkout</h1><p>Amount: <strong>${amount}</strong> — status: ${s.status}.</p><p>No card is charged: this is the offline Stripe sandbox.</p>
+${s.status === 'open' ? `<form method="post" action="/sandbox/checkout/${s.id}/pay"><button type="submit">Pay ${amount} (sandbox)</button></form>` : ''}`),
+      );
+    });
+    r.post('/sandbox/checkout/:id/pay', async (req, res) => {
+      const s = await sandboxSession(rt, param(req, 'id'));
+      // The same path as a real payment: a signed event, verified, applied once.
+      const payload = sandboxCompletedEvent(s.id, Number(s.amount_usd));
+      const result = await applyStripeEvent(rt.db, await services.payments.verify(payload, await services.payments.sign(payload)));
+      if (req.is('json')) return void res.json(result);
+      res.type('html').send(page('Paid', `<h1>Payment recorded</h1><p>The sandbox payment of $${s.amount_usd} was applied.</p>`));
+    });
+  }
+  return r;
+}
+
+async function landingBySlug(rt: Runtime, slug: string) {
+  if (!SLUG.test(slug)) throw notFound('Landing page', slug);
+  // Slug → page is the one read the public needs across tenants: owner role, one row, by key.
+  const row = await rt.db.system(
+    async (sql) =>
+      (await sql.query<{ id: string; tenant_id: string; slug: string; title: string; headline: string; body: string; cta: string }>(`SELECT id, tenant_id, slug, title, headline, body, cta FROM landing_pages WHERE slug = $1 AND published`, [slug])).rows[0],
+  );
+  if (!row) throw notFound('Landing page', slug);
+  return row;
+}
+
+async function sandboxSession(rt: Runtime, id: string) {
+  const row = await rt.db.system(
+    async (sql) => (await sql.query<{ id: string; amount_usd: string; status: string }>(`SELECT id, amount_usd, status FROM checkout_sessions WHERE id = $1 AND mode = 'sandbox'`, [id])).rows[0],
+  );
+  if (!row) throw notFound('Checkout session', id);
+  return row;
+}
+
+/** The assistant without a model: the best-matching FAQ answer and the product list, labelled as such. */
+export function offlineReply(message: string, products: { name: string; priceUsd: number; interval: string }[]): string {
+  const words = new Set(message.toLowerCase().match(/[a-z]+/g) ?? []);
+  const best = FAQ.map((f) => ({ f, hits: f.keywords.filter((k) => words.has(k)).length })).sort((a, b) => b.hits - a.hits)[0];
+  const parts = [best && best.hits > 0 ? best.f.a : 'Thanks for your message! For anything about your roof, the quickest route is a free estimate: leave your details on this site and we will get back to you.'];
+  const mentioned = products.filter((p) => p.name.toLowerCase().split(/\s+/).some((w) => w.length > 3 && words.has(w)));
+  if (mentioned.length || words.has('products') || words.has('offer') || words.has('services')) {
+    const list = (mentioned.length ? mentioned : products).slice(0, 5).map((p) => `${p.name} ($${p.priceUsd}${p.interval === 'one_time' ? '' : `/${p.interval}`})`);
+    if (list.length) parts.push(`Our offers: ${list.join(', ')}.`);
+  }
+  parts.push('(Automatic answer from our FAQ: no language model is configured.)');
+  return parts.join(' ');
+}

@@ -1,0 +1,54 @@
+/**
+ * The business tools' REST routes, derived from the tool registry: each tool's route with
+ * input validation (path params + query for GET/DELETE, + JSON body otherwise), its scope,
+ * tenant binding and the one error shape; plus `GET /api/v1/tools`. Nothing here names a tool.
+ * @module
+ */
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import type { Config } from '../../runtime/config.ts';
+import { badRequest } from '../../runtime/errors.ts';
+import { routeOf, type ToolRegistry } from '../../runtime/tools.ts';
+import { parse, requireScope } from '../http.ts';
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function toolRoutes(tools: ToolRegistry, config: Config): Router {
+  const r = Router();
+
+  r.get('/api/v1/tools', async (req, res) => {
+    const p = requireScope(req, 'read');
+    const q = parse(z.object({ check: z.enum(['true', 'false']).optional() }), req.query, 'query');
+    const list = tools.tools.map((t) => tools.describe(t));
+    if (q.check !== 'true') return void res.json({ tools: list });
+    const availability = new Map((await tools.availability(p.tenantId)).map((a) => [a.name, a]));
+    res.json({ tools: list.map((t) => ({ ...t, available: availability.get(t.name)?.ok ?? false, ...(availability.get(t.name)?.error ? { error: availability.get(t.name)!.error } : {}) })) });
+  });
+
+  // Static paths before parameterised ones, so /x/upsert is never taken for /x/:id.
+  const ordered = [...tools.tools].sort((a, b) => Number(routeOf(a).path.includes(':')) - Number(routeOf(b).path.includes(':')));
+  for (const t of ordered) {
+    const route = routeOf(t);
+    const method = route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'put' | 'delete';
+    r[method](route.path, async (req, res) => {
+      const tenantId = t.scope === 'public' ? config.PUBLIC_TENANT : requireScope(req, t.scope).tenantId;
+      const keyId = t.scope === 'public' ? undefined : requireScope(req, 'read').keyId;
+      const out = await tools.call(t.name, inputOf(req, route.method), {
+        tenantId,
+        ...(req.get('idempotency-key') ? { idempotencyKey: req.get('idempotency-key')! } : {}),
+        caller: { kind: 'http', ...(keyId ? { keyId } : {}) },
+      });
+      res.status(route.status ?? 200).json(out);
+    });
+  }
+  return r;
+}
+
+/** The tool input of a request: query (GET/DELETE) or JSON body, with the path params on top. */
+function inputOf(req: Request, method: string): Record<string, unknown> {
+  const params = req.params as Record<string, string>;
+  if (method === 'GET' || method === 'DELETE') return { ...(req.query as Record<string, unknown>), ...params };
+  const body: unknown = req.body ?? {};
+  if (!isPlainObject(body)) throw badRequest('INVALID_REQUEST', 'The request body must be a JSON object.');
+  return { ...body, ...params };
+}

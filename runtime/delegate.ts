@@ -1,0 +1,68 @@
+/**
+ * Delegation: an agent runs other agents as child tasks (`ctx.delegate(agent, input)`).
+ *
+ * A child is an ordinary task (its own row, queue job, journal, retries) whose `parentId` is
+ * the delegating task. Both halves are journaled steps of the parent — `delegate#k:<agent>`
+ * records the child's id, `wait#k:<agent>` its end state — and the child is created with
+ * the idempotency key `<parent id>:delegate#k`, so a parent killed at any point comes back
+ * to the same children: never a duplicate, never a lost result. The parent's worker slot
+ * waits while the children run in their own queues (an agent may not delegate to itself,
+ * which could starve its own queue).
+ * @module
+ */
+import type { ChildResult, DelegateOptions, TaskContext } from './contracts.ts';
+import { AppError, TaskCancelledError, permanent } from './errors.ts';
+import type { ContextExtension } from './runner.ts';
+import type { TaskService } from './service.ts';
+import { TERMINAL } from './tasks.ts';
+
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+
+/** The context extension that gives tasks `ctx.delegate`; `tasks` is resolved when a task runs. */
+export function delegateExtension(tasks: () => TaskService, o: { pollMs?: number } = {}): ContextExtension {
+  const pollMs = o.pollMs ?? 200;
+  return (base) => {
+    let count = 0;
+    const delegate: TaskContext['delegate'] = async <O>(agent: string, input: unknown, opts: DelegateOptions = {}): Promise<ChildResult<O>> => {
+      if (agent === base.agent.name) throw permanent('DELEGATION_INVALID', `Agent '${agent}' cannot delegate to itself.`);
+      // Counted before any await, so parallel calls get the same numbers on every attempt.
+      const k = ++count;
+      const service = tasks();
+      const childId = await base.step(`delegate#${k}:${agent}`, async () => {
+        const { task } = await service.create(
+          base.tenantId,
+          agent,
+          { input, idempotencyKey: `${base.taskId}:delegate#${k}`, ...(opts.priority !== undefined ? { priority: opts.priority } : {}) },
+          { kind: 'agent', taskId: base.taskId, agent: base.agent.name },
+          base.taskId,
+        );
+        return task.id;
+      });
+      base.logger.info(`delegated to ${agent}`, { childTaskId: childId });
+      return base.step(`wait#${k}:${agent}`, async () => {
+        const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+        for (;;) {
+          if (base.signal.aborted) {
+            // Cancelled parent: its children are not needed. A worker shutting down also aborts,
+            // and then the children keep running for the parent's next attempt.
+            const parent = await service.get(base.tenantId, base.taskId).catch(() => undefined);
+            if (parent?.status === 'cancelled') await service.cancel(base.tenantId, childId).catch(() => undefined);
+            throw new TaskCancelledError(base.taskId);
+          }
+          const t = await service.get(base.tenantId, childId);
+          if (TERMINAL.includes(t.status)) {
+            const r: ChildResult<O> = { taskId: t.id, agent, status: t.status as ChildResult['status'] };
+            if (t.output !== undefined) r.output = t.output as O;
+            if (t.error) r.error = { code: t.error.code, message: t.error.message };
+            return r;
+          }
+          if (Date.now() > deadline) {
+            throw new AppError('CHILD_TIMEOUT', `Child task ${childId} (${agent}) did not finish in time.`, { status: 504, retryable: false });
+          }
+          await new Promise((r) => setTimeout(r, pollMs));
+        }
+      });
+    };
+    return { delegate };
+  };
+}

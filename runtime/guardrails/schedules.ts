@@ -1,0 +1,338 @@
+/**
+ * Schedules: autonomous runs of an agent on a cron pattern (with an IANA timezone) or a
+ * fixed interval. The `schedules` table is the source of truth; each enabled row is mirrored
+ * into one BullMQ job scheduler (id = the schedule id) on the `_schedules` queue, at every
+ * change and by every worker process at start and every SCHEDULER_RECONCILE_MS. BullMQ keeps
+ * one scheduler per id however many processes upsert it, so a tick produces one job; the
+ * job becomes a task whose idempotency key is `schedule:<id>:<tick millis>`, so even a
+ * duplicated tick cannot make a second task.
+ * @module
+ */
+import { z } from 'zod';
+import { getNextMillis, type Queue } from 'bullmq';
+import type { Config } from '../config.ts';
+import type { Db, Sql } from '../db/driver.ts';
+import { badRequest, notFound } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { QueueEngine } from '../queue.ts';
+import type { Registry } from '../registry.ts';
+import type { TaskService } from '../service.ts';
+import * as store from '../tasks.ts';
+import { recordAudit, type Actor } from './audit.ts';
+
+/** The BullMQ queue that holds every schedule's job scheduler (no agent name starts with `_`). */
+export const SCHEDULER_QUEUE = '_schedules';
+
+export interface ScheduleJobData {
+  scheduleId: string;
+  tenantId: string;
+}
+
+const budget = z.object({ maxCostUsd: z.number().positive().optional(), maxTokens: z.number().int().positive().optional() }).strict();
+
+export const scheduleBody = z
+  .object({
+    name: z.string().trim().min(1).max(100).optional(),
+    agent: z.string().min(1).max(64),
+    input: z.unknown().default({}),
+    cron: z.string().trim().min(9).max(120).optional(),
+    everyMs: z.number().int().min(1000).max(366 * 24 * 3600 * 1000).optional(),
+    timezone: z.string().min(1).max(64).default('UTC'),
+    enabled: z.boolean().default(true),
+    budget: budget.optional(),
+    priority: z.number().int().min(0).max(1000).optional(),
+  })
+  .strict()
+  .refine((b) => (b.cron === undefined) !== (b.everyMs === undefined), { message: 'give exactly one of cron or everyMs', path: ['cron'] });
+
+export const schedulePatch = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    input: z.unknown(),
+    cron: z.string().trim().min(9).max(120),
+    everyMs: z.number().int().min(1000).max(366 * 24 * 3600 * 1000),
+    timezone: z.string().min(1).max(64),
+    enabled: z.boolean(),
+    budget: budget.nullable(),
+    priority: z.number().int().min(0).max(1000).nullable(),
+  })
+  .partial()
+  .strict()
+  .refine((b) => !(b.cron !== undefined && b.everyMs !== undefined), { message: 'give cron or everyMs, not both', path: ['cron'] });
+
+export interface Schedule {
+  id: string;
+  name: string;
+  agent: string;
+  input: unknown;
+  cron?: string;
+  everyMs?: number;
+  timezone: string;
+  enabled: boolean;
+  budget?: store.TaskBudget;
+  priority?: number;
+  lastRunAt?: string;
+  lastTaskId?: string;
+  lastError?: store.TaskError;
+  nextRunAt?: string;
+  createdBy: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface Row {
+  id: string;
+  tenant_id: string;
+  name: string;
+  agent: string;
+  input: unknown;
+  cron: string | null;
+  every_ms: number | null;
+  timezone: string;
+  enabled: boolean;
+  budget: store.TaskBudget | null;
+  priority: number | null;
+  last_run_at: Date | null;
+  last_task_id: string | null;
+  last_error: store.TaskError | null;
+  next_run_at: Date | null;
+  created_by: Record<string, unknown>;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS = `id, tenant_id, name, agent, input, cron, every_ms, timezone, enabled, budget, priority, last_run_at,
+  last_task_id, last_error, next_run_at, created_by, created_at, updated_at`;
+
+function toSchedule(r: Row): Schedule {
+  return {
+    id: r.id,
+    name: r.name,
+    agent: r.agent,
+    input: r.input,
+    ...(r.cron !== null ? { cron: r.cron } : {}),
+    ...(r.every_ms !== null ? { everyMs: r.every_ms } : {}),
+    timezone: r.timezone,
+    enabled: r.enabled,
+    ...(r.budget ? { budget: r.budget } : {}),
+    ...(r.priority !== null ? { priority: r.priority } : {}),
+    ...(r.last_run_at ? { lastRunAt: r.last_run_at.toISOString() } : {}),
+    ...(r.last_task_id ? { lastTaskId: r.last_task_id } : {}),
+    ...(r.last_error ? { lastError: r.last_error } : {}),
+    ...(r.next_run_at && r.enabled ? { nextRunAt: r.next_run_at.toISOString() } : {}),
+    createdBy: r.created_by,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+/** The next tick after `from`, or undefined; throws 400 for a bad cron pattern or timezone. */
+export function nextTick(s: { cron?: string | undefined; everyMs?: number | undefined; timezone: string }, from = Date.now()): number | undefined {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: s.timezone });
+  } catch {
+    throw badRequest('INVALID_TIMEZONE', `'${s.timezone}' is not an IANA timezone (e.g. America/Chicago, Europe/Berlin, UTC).`);
+  }
+  try {
+    return s.cron ? getNextMillis(from, { pattern: s.cron, tz: s.timezone }) : getNextMillis(from, { every: s.everyMs! });
+  } catch (err) {
+    throw badRequest('INVALID_CRON', `'${s.cron}' is not a cron pattern: ${(err as Error).message} (e.g. '0 2 * * *' = 02:00 daily).`);
+  }
+}
+
+export interface ScheduleDeps {
+  db: Db;
+  queues: QueueEngine;
+  registry: Registry;
+  tasks: TaskService;
+  config: Config;
+  logger: Logger;
+}
+
+export class ScheduleService {
+  constructor(private readonly deps: ScheduleDeps) {}
+
+  /** The queue that holds the job schedulers. */
+  queue(): Queue<ScheduleJobData> {
+    return this.deps.queues.queue(SCHEDULER_QUEUE) as unknown as Queue<ScheduleJobData>;
+  }
+
+  #checkAgentInput(agentName: string, input: unknown): unknown {
+    const agent = this.deps.registry.agent(agentName);
+    if (!agent) throw notFound('Agent', agentName);
+    const parsed = agent.input.safeParse(input);
+    if (!parsed.success) throw badRequest('INVALID_INPUT', `The input does not match agent '${agentName}'.`, parsed.error.issues);
+    return input;
+  }
+
+  async create(tenantId: string, body: unknown, by: Actor): Promise<Schedule> {
+    const r = scheduleBody.safeParse(body ?? {});
+    if (!r.success) throw badRequest('INVALID_REQUEST', `The schedule is invalid: ${r.error.issues[0]?.message ?? 'see details'}.`, r.error.issues);
+    const b = r.data;
+    this.#checkAgentInput(b.agent, b.input);
+    const next = nextTick(b);
+    const name = b.name ?? `${b.agent} ${b.cron ?? `every ${b.everyMs} ms`}`;
+    const schedule = await this.deps.db.tenant(tenantId, async (tx) => {
+      const dup = await tx.query(`SELECT 1 FROM schedules WHERE name = $1`, [name]);
+      if (dup.rows.length) throw badRequest('SCHEDULE_EXISTS', `A schedule named '${name}' exists already; give another name or PATCH it.`);
+      const ins = await tx.query<Row>(
+        `INSERT INTO schedules (tenant_id, name, agent, input, cron, every_ms, timezone, enabled, budget, priority, next_run_at, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
+        [tenantId, name, b.agent, JSON.stringify(b.input), b.cron ?? null, b.everyMs ?? null, b.timezone, b.enabled,
+          b.budget ? JSON.stringify(b.budget) : null, b.priority ?? null, next ? new Date(next) : null, JSON.stringify(by)],
+      );
+      const row = ins.rows[0]!;
+      await recordAudit(tx, tenantId, { actor: by, action: 'schedule.created', subject: `schedule:${row.id}`, details: { agent: b.agent, cron: b.cron, everyMs: b.everyMs, enabled: b.enabled } });
+      return toSchedule(row);
+    });
+    await this.reconcile(schedule.id, tenantId);
+    return this.get(tenantId, schedule.id);
+  }
+
+  async get(tenantId: string, id: string): Promise<Schedule> {
+    if (!store.isUuid(id)) throw notFound('Schedule', id);
+    const row = await this.deps.db.tenant(tenantId, (tx) => tx.query<Row>(`SELECT ${COLUMNS} FROM schedules WHERE id = $1`, [id]));
+    if (!row.rows[0]) throw notFound('Schedule', id);
+    return toSchedule(row.rows[0]);
+  }
+
+  list(tenantId: string): Promise<Schedule[]> {
+    return this.deps.db.tenant(tenantId, async (tx) => (await tx.query<Row>(`SELECT ${COLUMNS} FROM schedules ORDER BY created_at`)).rows.map(toSchedule));
+  }
+
+  /** The schedule's runs: the tasks it created, newest first. */
+  runs(tenantId: string, id: string, limit = 20): Promise<store.Task[]> {
+    return this.deps.db.tenant(tenantId, async (tx) => {
+      const r = await tx.query<{ id: string }>(
+        `SELECT id FROM tasks WHERE created_by->>'type' = 'schedule' AND created_by->>'scheduleId' = $1 ORDER BY created_at DESC LIMIT $2`,
+        [id, limit],
+      );
+      return Promise.all(r.rows.map((t) => store.getTask(tx, t.id)));
+    });
+  }
+
+  async update(tenantId: string, id: string, body: unknown, by: Actor): Promise<Schedule> {
+    const r = schedulePatch.safeParse(body ?? {});
+    if (!r.success) throw badRequest('INVALID_REQUEST', `The change is invalid: ${r.error.issues[0]?.message ?? 'see details'}.`, r.error.issues);
+    const p = r.data;
+    const cur = await this.get(tenantId, id);
+    const merged = {
+      cron: p.everyMs !== undefined ? undefined : (p.cron ?? cur.cron),
+      everyMs: p.cron !== undefined ? undefined : (p.everyMs ?? cur.everyMs),
+      timezone: p.timezone ?? cur.timezone,
+    };
+    if (p.input !== undefined) this.#checkAgentInput(cur.agent, p.input);
+    const next = nextTick(merged);
+    await this.deps.db.tenant(tenantId, async (tx) => {
+      await tx.query(
+        `UPDATE schedules SET name = $2, input = $3, cron = $4, every_ms = $5, timezone = $6, enabled = $7, budget = $8, priority = $9,
+           next_run_at = $10, updated_at = now() WHERE id = $1`,
+        [id, p.name ?? cur.name, JSON.stringify(p.input ?? cur.input), merged.cron ?? null, merged.everyMs ?? null, merged.timezone,
+          p.enabled ?? cur.enabled, p.budget === null ? null : JSON.stringify(p.budget ?? cur.budget ?? null),
+          p.priority === null ? null : (p.priority ?? cur.priority ?? null), next ? new Date(next) : null],
+      );
+      await recordAudit(tx, tenantId, { actor: by, action: 'schedule.updated', subject: `schedule:${id}`, details: { changes: p } });
+    });
+    await this.reconcile(id, tenantId);
+    return this.get(tenantId, id);
+  }
+
+  async remove(tenantId: string, id: string, by: Actor): Promise<void> {
+    await this.get(tenantId, id);
+    await this.deps.db.tenant(tenantId, async (tx) => {
+      await tx.query(`DELETE FROM schedules WHERE id = $1`, [id]);
+      await recordAudit(tx, tenantId, { actor: by, action: 'schedule.deleted', subject: `schedule:${id}` });
+    });
+    await this.queue().removeJobScheduler(id);
+  }
+
+  /**
+   * Mirrors one row into BullMQ: an enabled schedule gets (or keeps) its job scheduler, a
+   * disabled or deleted one loses it. A scheduler that already matches is left alone, so
+   * re-syncing never shifts a tick.
+   */
+  async reconcile(id: string, tenantId?: string): Promise<void> {
+    const q = this.queue();
+    const rows = await this.deps.db.system((tx) => tx.query<Row>(`SELECT ${COLUMNS} FROM schedules WHERE id = $1`, [id]));
+    const row = rows.rows[0];
+    if (!row || !row.enabled || (tenantId && row.tenant_id !== tenantId)) {
+      await q.removeJobScheduler(id);
+      return;
+    }
+    const want = row.cron ? { pattern: row.cron, tz: row.timezone } : { every: row.every_ms! };
+    const have = await q.getJobScheduler(id);
+    const same =
+      have && have.pattern === ('pattern' in want ? want.pattern : undefined) && have.every === ('every' in want ? Number(want.every) : undefined) &&
+      (!('tz' in want) || have.tz === want.tz);
+    if (!same) {
+      await q.upsertJobScheduler(id, want, {
+        name: 'fire',
+        data: { scheduleId: id, tenantId: row.tenant_id },
+        opts: { attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
+      });
+    }
+    const next = (await q.getJobScheduler(id))?.next;
+    if (next) await this.deps.db.system((tx) => tx.query(`UPDATE schedules SET next_run_at = $2 WHERE id = $1`, [id, new Date(next)]));
+  }
+
+  /** Mirrors every row, and removes job schedulers whose row is gone. Returns the count kept. */
+  async reconcileAll(): Promise<number> {
+    const rows = await this.deps.db.system((tx) => tx.query<{ id: string; enabled: boolean }>(`SELECT id, enabled FROM schedules`));
+    const known = new Set(rows.rows.map((r) => r.id));
+    for (const r of rows.rows) await this.reconcile(r.id);
+    for (const s of await this.queue().getJobSchedulers(0, -1)) {
+      const sid = s.key;
+      if (!known.has(sid)) await this.queue().removeJobScheduler(sid);
+    }
+    return rows.rows.filter((r) => r.enabled).length;
+  }
+
+  /**
+   * One tick of a schedule: creates its task (idempotent per tick) and records the run.
+   * A tick of a schedule that is gone or disabled removes its job scheduler instead.
+   */
+  async fire(data: ScheduleJobData, tickMillis: number): Promise<store.Task | undefined> {
+    const { scheduleId, tenantId } = data;
+    const row = (await this.deps.db.tenant(tenantId, (tx) => tx.query<Row>(`SELECT ${COLUMNS} FROM schedules WHERE id = $1`, [scheduleId]))).rows[0];
+    if (!row?.enabled) {
+      await this.queue().removeJobScheduler(scheduleId);
+      return undefined;
+    }
+    const firedAt = new Date(tickMillis).toISOString();
+    try {
+      const { task } = await this.deps.tasks.create(
+        tenantId,
+        row.agent,
+        { input: row.input, idempotencyKey: `schedule:${scheduleId}:${tickMillis}`, ...(row.budget ? { budget: row.budget } : {}), ...(row.priority !== null ? { priority: row.priority } : {}) },
+        { type: 'schedule', scheduleId, firedAt },
+      );
+      const next = nextTickOf(row, tickMillis);
+      await this.deps.db.tenant(tenantId, (tx) => markRun(tx, scheduleId, firedAt, task.id, null, next));
+      return task;
+    } catch (err) {
+      const error = { code: (err as { code?: string }).code ?? 'SCHEDULE_FAILED', message: (err as Error).message };
+      this.deps.logger.warn({ scheduleId, tenant: tenantId, err: error }, 'a scheduled run could not be created');
+      await this.deps.db.tenant(tenantId, async (tx) => {
+        await markRun(tx, scheduleId, firedAt, null, error, nextTickOf(row, tickMillis));
+        await recordAudit(tx, tenantId, { actor: { type: 'schedule', id: scheduleId }, action: 'schedule.failed', subject: `schedule:${scheduleId}`, details: { error, firedAt } });
+      });
+      return undefined;
+    }
+  }
+}
+
+function nextTickOf(row: Row, after: number): number | undefined {
+  try {
+    return nextTick({ cron: row.cron ?? undefined, everyMs: row.every_ms ?? undefined, timezone: row.timezone }, after + 1);
+  } catch {
+    return undefined;
+  }
+}
+
+async function markRun(tx: Sql, id: string, firedAt: string, taskId: string | null, error: store.TaskError | null, next: number | undefined): Promise<void> {
+  await tx.query(
+    `UPDATE schedules SET last_run_at = GREATEST(COALESCE(last_run_at, $2), $2), last_task_id = COALESCE($3, last_task_id), last_error = $4,
+       next_run_at = GREATEST(COALESCE(next_run_at, $5), $5) WHERE id = $1`,
+    [id, firedAt, taskId, error ? JSON.stringify(error) : null, next ? new Date(next) : null],
+  );
+}

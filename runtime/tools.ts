@@ -1,0 +1,301 @@
+/**
+ * Business tools, defined once. A `defineTool({name, description, input, output, scope,
+ * handler, route?})` is the single source from which everything else is derived: the REST
+ * route (api/routes/tools.ts mounts it with validation, scope, tenant binding and the error
+ * shape), the tenant-bound callables agents get as `ctx.tools` (journaled through
+ * `ctx.step`, so a retried task never repeats a side effect), the LangChain tool for
+ * tool-calling models, the OpenAPI entry, the `GET /api/v1/tools` listing and the
+ * availability check. A tool that cannot be served fails start-up with a sentence saying why.
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { tool as langChainTool, type StructuredToolInterface } from '@langchain/core/tools';
+import type { Db, Sql } from './db/driver.ts';
+import { AppError, badRequest } from './errors.ts';
+import type { Scope } from './keys.ts';
+import type { Logger } from './logger.ts';
+import { jsonSchema } from './registry.ts';
+import type { ContextExtension } from './runner.ts';
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+export interface ToolRoute {
+  method: HttpMethod;
+  /** Express path; `:name` segments must be fields of the input schema. */
+  path: string;
+  /** Success status (default 200; 201 suits creations). */
+  status?: number;
+}
+
+/** Who called a tool: an API key over HTTP, an agent's task, or the system (self-tests). */
+export type ToolCaller = { kind: 'http'; keyId?: string } | { kind: 'agent'; taskId: string; agent: string } | { kind: 'system' };
+
+/** What a tool's handler receives besides its input. */
+export interface ToolContext<S = unknown> {
+  readonly tenantId: string;
+  /** Runs `fn` in one transaction under the tenant's row-level security. */
+  tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T>;
+  readonly db: Db;
+  /** The integrations and helpers the tools were composed with (tools/index.ts). */
+  readonly services: S;
+  /**
+   * Stable for one logical call: `<task id>:<tool>#<n>` inside a task (the same on a retry),
+   * the `Idempotency-Key` header over HTTP (or a fresh id). Outbound side effects carry it.
+   */
+  readonly idempotencyKey: string;
+  readonly caller: ToolCaller;
+  readonly logger: Logger;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ToolInputSchema = z.ZodObject<any>;
+
+export interface ToolDefinition<I extends ToolInputSchema = ToolInputSchema, O extends z.ZodType = z.ZodType, S = unknown> {
+  name: string;
+  description: string;
+  input: I;
+  output: O;
+  /** Scope the API key needs; `public` tools need no key and run as the public tenant. */
+  scope: Scope | 'public';
+  /** Where the tool is served; default `POST /api/v1/tools/<name>`. */
+  route?: ToolRoute;
+  /** True when the tool changes state or contacts the outside world. */
+  sideEffect?: boolean;
+  /** A safe input for the availability check (read-only tools only). */
+  probe?: z.input<I>;
+  handler(input: z.output<I>, ctx: ToolContext<S>): Promise<z.input<O>>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyTool = ToolDefinition<any, any, any>;
+
+const TOOL_NAME = /^[a-z][a-z0-9_]{1,62}$/;
+
+/** Declares a business tool; its shape is checked at once so a broken module fails at load. */
+export function defineTool<I extends ToolInputSchema, O extends z.ZodType, S = unknown>(def: ToolDefinition<I, O, S>): ToolDefinition<I, O, S> {
+  if (!TOOL_NAME.test(def.name)) throw new Error(`Tool name '${def.name}' must be snake_case letters and digits (2-63 chars).`);
+  if (!(def.input instanceof z.ZodObject)) throw new Error(`Tool '${def.name}' must declare a z.object(...) input schema.`);
+  if (!(def.output instanceof z.ZodType)) throw new Error(`Tool '${def.name}' must declare a zod output schema.`);
+  if (typeof def.handler !== 'function') throw new Error(`Tool '${def.name}' has no handler(input, ctx).`);
+  return Object.freeze({ ...def });
+}
+
+/** The public description of a tool (`GET /api/v1/tools`). */
+export interface ToolInfo {
+  name: string;
+  description: string;
+  scope: Scope | 'public';
+  sideEffect: boolean;
+  route: { method: HttpMethod; path: string; status: number };
+  inputSchema: unknown;
+  outputSchema: unknown;
+}
+
+export interface CallOptions {
+  tenantId: string;
+  idempotencyKey?: string;
+  caller: ToolCaller;
+}
+
+/** The tool definitions a bound `ctx.tools` record was made from (for LangChain wrapping). */
+const DEFINITIONS = Symbol.for('brainops.tools.definitions');
+
+type Bound = Record<string, (input: unknown) => Promise<unknown>>;
+
+/** The one list of business tools a process serves. Checks at construction that each can be served. */
+export class ToolRegistry<S = unknown> {
+  readonly #tools = new Map<string, AnyTool>();
+
+  constructor(
+    tools: readonly AnyTool[],
+    private readonly deps: { db: () => Db; services: () => S; logger: () => Logger },
+  ) {
+    const routes = new Map<string, string>();
+    for (const t of tools) {
+      if (this.#tools.has(t.name)) throw new Error(`Tool '${t.name}' is defined twice.`);
+      const route = routeOf(t);
+      const shape = (t.input as ToolInputSchema).shape as Record<string, unknown>;
+      for (const p of pathParams(route.path)) {
+        if (!(p in shape)) throw new Error(`Tool '${t.name}' cannot be served at ${route.method} ${route.path}: its input has no field '${p}'.`);
+      }
+      const key = `${route.method} ${route.path.replace(/:[A-Za-z_]+/g, ':')}`;
+      const other = routes.get(key);
+      if (other) throw new Error(`Tools '${other}' and '${t.name}' both claim ${route.method} ${route.path}.`);
+      routes.set(key, t.name);
+      try {
+        jsonSchema(t.input, 'input');
+        jsonSchema(t.output, 'output');
+      } catch (e) {
+        throw new Error(`Tool '${t.name}' has a schema that cannot be described as JSON Schema: ${(e as Error).message}`);
+      }
+      this.#tools.set(t.name, t);
+    }
+  }
+
+  get tools(): AnyTool[] {
+    return [...this.#tools.values()];
+  }
+
+  get(name: string): AnyTool | undefined {
+    return this.#tools.get(name);
+  }
+
+  describe(t: AnyTool): ToolInfo {
+    const r = routeOf(t);
+    return {
+      name: t.name,
+      description: t.description,
+      scope: t.scope,
+      sideEffect: t.sideEffect ?? false,
+      route: { method: r.method, path: r.path, status: r.status ?? 200 },
+      inputSchema: jsonSchema(t.input, 'input'),
+      outputSchema: jsonSchema(t.output, 'output'),
+    };
+  }
+
+  /** Validates the input (400 with the zod issues), runs the handler, checks the output. */
+  async call(name: string, input: unknown, o: CallOptions): Promise<unknown> {
+    const t = this.#tools.get(name);
+    if (!t) throw new AppError('TOOL_UNKNOWN', `No tool '${name}' is registered.`, { status: 404 });
+    const parsed = (t.input as z.ZodType).safeParse(input ?? {});
+    if (!parsed.success) {
+      throw badRequest('INVALID_INPUT', `The input of ${name} is invalid: ${describeIssue(parsed.error.issues[0])}.`, parsed.error.issues);
+    }
+    const db = this.deps.db();
+    const ctx: ToolContext<S> = {
+      tenantId: o.tenantId,
+      tx: (fn) => db.tenant(o.tenantId, fn),
+      db,
+      services: this.deps.services(),
+      idempotencyKey: o.idempotencyKey ?? randomUUID(),
+      caller: o.caller,
+      logger: this.deps.logger().child({ tool: name, tenant: o.tenantId }),
+    };
+    const raw = await (t.handler as (i: unknown, c: ToolContext<S>) => Promise<unknown>)(parsed.data, ctx);
+    const out = (t.output as z.ZodType).safeParse(raw);
+    if (!out.success) throw new AppError('TOOL_OUTPUT_INVALID', `Tool '${name}' returned output that does not match its schema.`, { details: out.error.issues });
+    return out.data;
+  }
+
+  /**
+   * Tenant-bound callables (what agents get as `ctx.tools`). With `step`, each call is a
+   * journaled step: a retried task gets the recorded result back instead of calling again,
+   * and the idempotency key (`<task>:<tool>#<n>`) is the same on every attempt.
+   */
+  bind(tenantId: string, o: { names?: readonly string[]; caller: ToolCaller; step?: <T>(name: string, fn: () => Promise<T>) => Promise<T>; keyPrefix?: string }): Bound {
+    const seen = new Map<string, number>();
+    const names = o.names ?? [...this.#tools.keys()];
+    const bound: Bound = {};
+    for (const name of names) {
+      if (!this.#tools.has(name)) continue;
+      bound[name] = (input: unknown) => {
+        const n = (seen.get(name) ?? 0) + 1;
+        seen.set(name, n);
+        const idempotencyKey = `${o.keyPrefix ?? randomUUID()}:${name}#${n}`;
+        const run = () => this.call(name, input, { tenantId, idempotencyKey, caller: o.caller });
+        return o.step ? o.step(`tool:${name}`, run) : run();
+      };
+    }
+    Object.defineProperty(bound, DEFINITIONS, { value: names.map((n) => this.#tools.get(n)).filter(Boolean), enumerable: false });
+    return bound;
+  }
+
+  /** The context extension that fills `ctx.tools` with the agent's declared tools, tenant-bound. */
+  extension(): ContextExtension {
+    return (base) => {
+      const declared = base.agent.tools;
+      const missing = (declared ?? []).filter((n) => !this.#tools.has(n));
+      if (missing.length) base.logger.warn(`agent declares tools that are not registered: ${missing.join(', ')}`);
+      return {
+        tools: this.bind(base.tenantId, {
+          ...(declared ? { names: declared } : {}),
+          caller: { kind: 'agent', taskId: base.taskId, agent: base.agent.name },
+          step: base.step as <T>(name: string, fn: () => Promise<T>) => Promise<T>,
+          keyPrefix: base.taskId,
+        }),
+      };
+    };
+  }
+
+  /** Runs every read-only tool's probe for a tenant: the availability check. */
+  async availability(tenantId: string): Promise<{ name: string; ok: boolean; error?: string }[]> {
+    const results: { name: string; ok: boolean; error?: string }[] = [];
+    for (const t of this.#tools.values()) {
+      if (t.sideEffect || t.probe === undefined) {
+        results.push({ name: t.name, ok: true });
+        continue;
+      }
+      try {
+        await this.call(t.name, t.probe, { tenantId, caller: { kind: 'system' } });
+        results.push({ name: t.name, ok: true });
+      } catch (e) {
+        results.push({ name: t.name, ok: false, error: (e as Error).message });
+      }
+    }
+    return results;
+  }
+
+  /** OpenAPI path entries, derived from each tool's route and schemas. */
+  openApiPaths(): Record<string, Record<string, unknown>> {
+    const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
+    const err = { description: 'Error', ...json({ $ref: '#/components/schemas/Error' }) };
+    const paths: Record<string, Record<string, unknown>> = {};
+    for (const t of this.#tools.values()) {
+      const r = routeOf(t);
+      const oaPath = r.path.replace(/:([A-Za-z_]+)/g, '{$1}');
+      const params = pathParams(r.path);
+      const input = jsonSchema(t.input, 'input') as { properties?: Record<string, unknown>; required?: string[] };
+      const props = input.properties ?? {};
+      const inPath = params.map((p) => ({ name: p, in: 'path', required: true, schema: props[p] ?? { type: 'string' } }));
+      const bodyless = r.method === 'GET' || r.method === 'DELETE';
+      const rest = Object.fromEntries(Object.entries(props).filter(([k]) => !params.includes(k)));
+      const op: Record<string, unknown> = {
+        summary: t.description,
+        operationId: t.name,
+        tags: [t.name.split('_')[0]],
+        ...(t.scope === 'public' ? { security: [] } : {}),
+        parameters: [
+          ...inPath,
+          ...(bodyless ? Object.entries(rest).map(([n, schema]) => ({ name: n, in: 'query', required: input.required?.includes(n) ?? false, schema })) : []),
+        ],
+        ...(bodyless ? {} : { requestBody: { required: true, ...json({ ...input, properties: rest, required: (input.required ?? []).filter((k) => !params.includes(k)) }) } }),
+        responses: { [String(r.status ?? 200)]: { description: 'ok', ...json(jsonSchema(t.output, 'output')) }, '400': err, '401': err, '403': err, '404': err },
+        'x-tool': t.name,
+      };
+      paths[oaPath] = { ...(paths[oaPath] ?? {}), [r.method.toLowerCase()]: op };
+    }
+    return paths;
+  }
+}
+
+export function routeOf(t: AnyTool): ToolRoute {
+  return t.route ?? { method: 'POST', path: `/api/v1/tools/${t.name}` };
+}
+
+export function pathParams(path: string): string[] {
+  return [...path.matchAll(/:([A-Za-z_]+)/g)].map((m) => m[1] ?? '');
+}
+
+function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return 'see details';
+  return issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message;
+}
+
+/**
+ * LangChain tools over a bound `ctx.tools` record, for tool-calling models
+ * (`model.bindTools(langChainTools(ctx.tools))`). Each call goes through the bound callable,
+ * so it is journaled and tenant-scoped like a direct `ctx.tools.x(...)` call.
+ */
+export function langChainTools(bound: Bound): StructuredToolInterface[] {
+  const defs = ((bound as Record<symbol, unknown>)[DEFINITIONS] ?? []) as AnyTool[];
+  return defs
+    .filter((d) => typeof bound[d.name] === 'function')
+    .map((d) =>
+      langChainTool(async (input: unknown) => JSON.stringify(await bound[d.name]!(input)), {
+        name: d.name,
+        description: d.description,
+        schema: d.input as ToolInputSchema,
+      }) as unknown as StructuredToolInterface,
+    );
+}

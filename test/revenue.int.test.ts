@@ -1,0 +1,198 @@
+/**
+ * Revenue endpoints 1-8 and 13 on a fresh embedded start: the self-test (13/13), AI
+ * estimation, competitor analysis, Stripe checkout + signed webhook (replay, tamper) +
+ * summary, pipeline leads and stage moves, the dashboard. Each: valid input (result
+ * checked), invalid input (4xx, rows unchanged), another tenant's ids (404).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Stripe from 'stripe';
+import { createKey } from '../runtime/keys.ts';
+import { startTestApp, type TestApp } from './harness.ts';
+
+const WEBHOOK_SECRET = 'whsec_test_revenue_0123456789';
+const stripe = new Stripe('sk_test_unused');
+let app: TestApp;
+let other: string;
+
+const count = async (table: string): Promise<number> =>
+  (await app.proc.runtime.db.system((sql) => sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`))).rows[0]!.n;
+const asOther = { key: '' };
+
+beforeAll(async () => {
+  app = await startTestApp('pglite', { env: { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET } });
+  other = (await createKey(app.proc.runtime.db, 'other', ['admin'], 'other')).key;
+  asOther.key = other;
+}, 60_000);
+afterAll(() => app?.stop());
+
+describe('test-revenue', () => {
+  it('reports 13/13 on a fresh embedded start', async () => {
+    const r = await app.call('GET', '/api/v1/test-revenue');
+    expect(r.status).toBe(200);
+    expect(r.body.failures).toEqual([]);
+    expect(r.body).toMatchObject({ available: 13, total: 13 });
+    expect(r.body.endpoints.map((e: { n: number }) => e.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+  }, 40_000);
+});
+
+describe('AI estimation (2)', () => {
+  it('returns the estimate and stores it as a draft', async () => {
+    const cust = (await app.call('POST', '/api/v1/crm/customers', { name: 'Ana Roof' })).body.customer;
+    const r = await app.call('POST', '/api/v1/ai-estimation', { roofAreaSqFt: 2000, pitch: '6/12', material: 'metal', customerId: cust.id });
+    expect(r.status).toBe(200);
+    expect(r.body.result.totals.total).toBeGreaterThan(10_000);
+    expect(r.body.result.lineItems.length).toBeGreaterThan(2);
+    expect(r.body.estimate).toMatchObject({ status: 'draft', customerId: cust.id, totalUsd: r.body.result.totals.total });
+  });
+  it('answers 202 with the task when ?wait=0', async () => {
+    const r = await app.call('POST', '/api/v1/ai-estimation?wait=0', { roofAreaSqFt: 1000, pitch: '4/12', material: 'tile' });
+    expect([200, 202]).toContain(r.status);
+    if (r.status === 202) expect(r.body.task.status).toMatch(/queued|running/);
+  });
+  it('rejects invalid input with 400 and creates no task', async () => {
+    const before = await count('tasks');
+    const r = await app.call('POST', '/api/v1/ai-estimation', { roofAreaSqFt: -5, pitch: 'steep', material: 'straw' });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('INVALID_INPUT');
+    expect(await count('tasks')).toBe(before);
+  });
+  it("answers 404 for another tenant's customer", async () => {
+    const theirs = (await app.call('POST', '/api/v1/crm/customers', { name: 'Theirs' }, asOther)).body.customer;
+    const before = await count('tasks');
+    const r = await app.call('POST', '/api/v1/ai-estimation', { roofAreaSqFt: 2000, pitch: '6/12', material: 'metal', customerId: theirs.id });
+    expect(r.status).toBe(404);
+    expect(await count('tasks')).toBe(before);
+  });
+});
+
+describe('AI competitor analysis (3)', () => {
+  it('ranks a cheaper, better-rated rival as the top threat', async () => {
+    await app.call('PUT', '/api/v1/competitors', { name: 'Budget Roofs', prices: { architectural_shingle: 250 }, rating: 4.9, reviews: 400, serviceArea: ['austin'] });
+    await app.call('PUT', '/api/v1/competitors', { name: 'Slow Roofs', prices: { architectural_shingle: 500 }, rating: 3.1, reviews: 10, services: ['gutters'], serviceArea: ['austin'] });
+    const r = await app.call('POST', '/api/v1/ai-competitor-analysis', { ourRating: 4.5, ourReviews: 100, ourServiceArea: ['austin'] });
+    expect(r.status).toBe(200);
+    const out = r.body.result;
+    expect(out.competitors).toBe(2);
+    expect(out.threats[0].competitor).toBe('Budget Roofs');
+    expect(out.threats[0].reasons.join(' ')).toMatch(/below ours/);
+    expect(out.opportunities.map((o: { title: string }) => o.title)).toEqual(expect.arrayContaining(["Win Slow Roofs's customers", 'Offer gutters']));
+    const shingle = out.priceIndex.find((p: { material: string }) => p.material === 'architectural_shingle');
+    expect(shingle).toMatchObject({ marketMedian: 375, competitors: 2 });
+    expect(out.narrativeModel).toBe('offline');
+  });
+  it('rejects malformed competitor records with 400', async () => {
+    const r = await app.call('POST', '/api/v1/ai-competitor-analysis', { competitors: [{ name: '', rating: 9 }] });
+    expect(r.status).toBe(400);
+  });
+});
+
+describe('Stripe checkout (4), webhook (5) and summary (6)', () => {
+  let estimateId: string;
+  let sessionId: string;
+
+  it('creates a sandbox session for an accepted estimate, once per idempotency key', async () => {
+    estimateId = (await app.call('POST', '/api/v1/estimates', { status: 'accepted', output: { totals: { total: 8400.5 } } })).body.estimate.id;
+    const r = await app.call('POST', '/api/v1/stripe-revenue/checkout', { estimateId }, { headers: { 'idempotency-key': 'chk-1' } });
+    expect(r.status).toBe(201);
+    expect(r.body.session).toMatchObject({ mode: 'sandbox', amountUsd: 8400.5, status: 'open', estimateId });
+    expect(r.body.session.url).toMatch(/\/sandbox\/checkout\/cs_sandbox_/);
+    sessionId = r.body.session.id;
+    const again = await app.call('POST', '/api/v1/stripe-revenue/checkout', { estimateId }, { headers: { 'idempotency-key': 'chk-1' } });
+    expect(again.body.session.id).toBe(sessionId);
+    const page = await app.call('GET', new URL(r.body.session.url).pathname, undefined, { key: null });
+    expect(page.status).toBe(200);
+    expect(String(page.body)).toContain('$8400.5');
+  });
+  it('refuses a draft estimate (409), bad input (400) and another tenant’s estimate (404), writing nothing', async () => {
+    const before = await count('checkout_sessions');
+    const draft = (await app.call('POST', '/api/v1/estimates', { output: { totals: { total: 10 } } })).body.estimate.id;
+    expect((await app.call('POST', '/api/v1/stripe-revenue/checkout', { estimateId: draft })).status).toBe(409);
+    expect((await app.call('POST', '/api/v1/stripe-revenue/checkout', { estimateId, productId: estimateId })).status).toBe(400);
+    expect((await app.call('POST', '/api/v1/stripe-revenue/checkout', { estimateId: 'nope' })).status).toBe(400);
+    expect((await app.call('POST', '/api/v1/stripe-revenue/checkout', { estimateId }, asOther)).status).toBe(404);
+    expect(await count('checkout_sessions')).toBe(before);
+  });
+
+  const event = (id: string) => JSON.stringify({ id, object: 'event', type: 'checkout.session.completed', created: 1767225600, data: { object: { id: sessionId, object: 'checkout.session', amount_total: 840050 } } });
+  const send = (payload: string, signature: string) => app.call('POST', '/api/v1/stripe-revenue/webhook', undefined, { key: null, raw: payload, headers: { 'stripe-signature': signature } });
+
+  it('applies a signed event once: a replay changes nothing', async () => {
+    const payload = event('evt_test_1');
+    const first = await send(payload, stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET }));
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ received: true, applied: true });
+    const replay = await send(payload, stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET }));
+    expect(replay.body).toMatchObject({ applied: false, duplicate: true });
+    expect(await count('payments')).toBe(1);
+    const s = await app.proc.runtime.db.system((sql) => sql.query<{ status: string }>('SELECT status FROM checkout_sessions WHERE id = $1', [sessionId]));
+    expect(s.rows[0]!.status).toBe('complete');
+  });
+  it('refuses a tampered or unsigned event with 400 and writes nothing', async () => {
+    const payload = event('evt_test_2');
+    const sig = stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
+    const tampered = await send(payload.replace('840050', '1'), sig);
+    expect(tampered.status).toBe(400);
+    expect(tampered.body.error.code).toBe('WEBHOOK_SIGNATURE_INVALID');
+    const wrongSecret = await send(payload, stripe.webhooks.generateTestHeaderString({ payload, secret: 'whsec_wrong' }));
+    expect(wrongSecret.status).toBe(400);
+    expect((await app.call('POST', '/api/v1/stripe-revenue/webhook', undefined, { key: null, raw: payload })).status).toBe(400);
+    expect(await count('payments')).toBe(1);
+    expect(await count('stripe_events')).toBe(1);
+  });
+  it('summarises the stored payment for its tenant only', async () => {
+    const r = await app.call('GET', '/api/v1/stripe-revenue/summary');
+    expect(r.body).toMatchObject({ totalUsd: 8400.5, payments: 1, mrrUsd: 0, byMonth: [{ month: '2026-01', totalUsd: 8400.5, payments: 1 }], byProduct: [{ name: 'Estimates', totalUsd: 8400.5 }] });
+    expect((await app.call('GET', '/api/v1/stripe-revenue/summary', undefined, asOther)).body.totalUsd).toBe(0);
+    expect((await app.call('GET', '/api/v1/stripe-revenue/summary?from=2026-02-01')).body.totalUsd).toBe(0);
+    expect((await app.call('GET', '/api/v1/stripe-revenue/summary?from=yesterday')).status).toBe(400);
+  });
+});
+
+describe('pipeline leads (7) and stage moves (8)', () => {
+  let leadId: string;
+  it('creates a lead with soft warnings and lists it by stage', async () => {
+    const r = await app.call('POST', '/api/v1/pipeline/leads', { name: 'Bo', email: 'bo@', phone: '(415) 555-2671', valueUsd: 12000 });
+    expect(r.status).toBe(201);
+    expect(r.body.lead).toMatchObject({ stage: 'new', phone: '+14155552671', valueUsd: 12000 });
+    expect(r.body.lead.warnings).toEqual([expect.stringMatching(/email 'bo@'/)]);
+    leadId = r.body.lead.id;
+    const list = await app.call('GET', '/api/v1/pipeline/leads?stage=new');
+    expect(list.body.leads.map((l: { id: string }) => l.id)).toContain(leadId);
+  });
+  it('rejects malformed leads with 400 and stores nothing', async () => {
+    const before = await count('leads');
+    expect((await app.call('POST', '/api/v1/pipeline/leads', { name: 'X', valueUsd: 'lots' })).status).toBe(400);
+    expect((await app.call('POST', '/api/v1/pipeline/leads', { email: 'a@b.co' })).status).toBe(400);
+    expect(await count('leads')).toBe(before);
+  });
+  it('moves through valid stages with history, refuses invalid transitions', async () => {
+    expect((await app.call('PATCH', `/api/v1/pipeline/leads/${leadId}`, { stage: 'contacted' })).status).toBe(200);
+    const bad = await app.call('PATCH', `/api/v1/pipeline/leads/${leadId}`, { stage: 'new' });
+    expect(bad.status).toBe(409);
+    expect(bad.body.error.code).toBe('INVALID_TRANSITION');
+    await app.call('PATCH', `/api/v1/pipeline/leads/${leadId}`, { stage: 'qualified' });
+    const won = await app.call('PATCH', `/api/v1/pipeline/leads/${leadId}`, { stage: 'won', note: 'signed' });
+    expect(won.body.lead.stage).toBe('won');
+    expect(won.body.history.map((h: { to: string }) => h.to)).toEqual(['new', 'contacted', 'qualified', 'won']);
+    expect((await app.call('PATCH', `/api/v1/pipeline/leads/${leadId}`, { stage: 'lost' })).status).toBe(409);
+  });
+  it("answers 404 for another tenant's lead and leaves it unchanged", async () => {
+    const r = await app.call('PATCH', `/api/v1/pipeline/leads/${leadId}`, { stage: 'lost' }, asOther);
+    expect(r.status).toBe(404);
+    expect((await app.call('GET', '/api/v1/pipeline/leads', undefined, asOther)).body.leads).toEqual([]);
+  });
+});
+
+describe('revenue dashboard (13)', () => {
+  it('computes revenue, pipeline by stage, conversion and top customers in SQL', async () => {
+    const r = await app.call('GET', '/api/v1/revenue/dashboard');
+    expect(r.status).toBe(200);
+    expect(r.body.revenue).toEqual({ totalUsd: 8400.5, payments: 1 });
+    expect(r.body.pipeline.find((p: { stage: string }) => p.stage === 'won')).toEqual({ stage: 'won', leads: 1, valueUsd: 12000 });
+    expect(r.body.conversion).toMatchObject({ leads: 1, winRate: 1, leadToWon: 1, reachedQualified: 1 });
+    expect(r.body.estimates.accepted).toBeGreaterThanOrEqual(1);
+    const o = await app.call('GET', '/api/v1/revenue/dashboard', undefined, asOther);
+    expect(o.body.revenue.totalUsd).toBe(0);
+    expect((await app.call('GET', '/api/v1/revenue/dashboard?to=31-12-2026')).status).toBe(400);
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * Ad campaigns: budget, status and a plan. Applying a plan goes through the Google Ads
+ * adapter (dry-run by default: recorded in ads_actions, nothing spent); a daily budget
+ * above ADS_DAILY_SPEND_CAP_USD is refused.
+ * @module
+ */
+import { z } from 'zod';
+import { AppError, notFound } from '../runtime/errors.ts';
+import type { AnyTool } from '../runtime/tools.ts';
+import { businessTool, type Ctx } from './services.ts';
+import { cursor, decodeCursor, id, iso, limit, num, page } from './util.ts';
+
+const CHANNELS = ['google_search', 'google_display', 'google_local', 'facebook', 'other'] as const;
+
+const campaignRecord = z.object({
+  id: z.string(),
+  name: z.string(),
+  channel: z.string(),
+  dailyBudgetUsd: z.number(),
+  status: z.enum(['draft', 'active', 'paused']),
+  plan: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+interface Row {
+  id: string;
+  name: string;
+  channel: string;
+  daily_budget_usd: string;
+  status: 'draft' | 'active' | 'paused';
+  plan: Record<string, unknown>;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toCampaign = (r: Row) => ({
+  id: r.id,
+  name: r.name,
+  channel: r.channel,
+  dailyBudgetUsd: num(r.daily_budget_usd),
+  status: r.status,
+  plan: r.plan,
+  createdAt: iso(r.created_at)!,
+  updatedAt: iso(r.updated_at)!,
+});
+
+function checkCap(ctx: Ctx, dailyBudgetUsd: number): void {
+  const cap = ctx.services.config.ADS_DAILY_SPEND_CAP_USD;
+  if (dailyBudgetUsd > cap) {
+    throw new AppError('SPEND_CAP_EXCEEDED', `A daily budget of $${dailyBudgetUsd} is above the $${cap} cap (ADS_DAILY_SPEND_CAP_USD).`, {
+      status: 422,
+      details: { dailyBudgetUsd, capUsd: cap },
+      retryable: false,
+    });
+  }
+}
+
+export const adsTools: AnyTool[] = [
+  businessTool({
+    name: 'ads_campaigns_list',
+    description: 'List ad campaigns, newest first.',
+    input: z.object({ status: z.enum(['draft', 'active', 'paused']).optional(), limit, cursor }),
+    output: z.object({ campaigns: z.array(campaignRecord), nextCursor: z.string().nullable(), mode: z.enum(['dry_run', 'live']), dailySpendCapUsd: z.number() }),
+    scope: 'read',
+    route: { method: 'GET', path: '/api/v1/ads/campaigns' },
+    probe: { limit: 1 },
+    handler: (i, ctx) =>
+      ctx.tx(async (sql) => {
+        const c = decodeCursor(i.cursor);
+        const r = await sql.query<Row>(
+          `SELECT * FROM ads_campaigns WHERE ($1::text IS NULL OR status = $1)
+             AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
+           ORDER BY created_at DESC, id DESC LIMIT $4`,
+          [i.status ?? null, c?.at ?? null, c?.id ?? null, i.limit + 1],
+        );
+        const p = page(r.rows, i.limit);
+        return { campaigns: p.rows.map(toCampaign), nextCursor: p.nextCursor, mode: ctx.services.ads.mode, dailySpendCapUsd: ctx.services.config.ADS_DAILY_SPEND_CAP_USD };
+      }),
+  }),
+  businessTool({
+    name: 'ads_campaign_create',
+    description: 'Create an ad campaign (status draft) with a daily budget within the spend cap.',
+    input: z
+      .object({
+        name: z.string().trim().min(1).max(200),
+        channel: z.enum(CHANNELS),
+        dailyBudgetUsd: z.number().min(0).max(1_000_000),
+        keywords: z.array(z.string().trim().min(1).max(80)).max(200).default([]),
+        targetArea: z.array(z.string().trim().min(1).max(100)).max(100).default([]),
+      })
+      .strict(),
+    output: z.object({ campaign: campaignRecord }),
+    scope: 'write',
+    sideEffect: true,
+    route: { method: 'POST', path: '/api/v1/ads/campaigns', status: 201 },
+    handler: (i, ctx) => {
+      checkCap(ctx, i.dailyBudgetUsd);
+      return ctx.tx(async (sql) => {
+        const r = await sql.query<Row>(
+          `INSERT INTO ads_campaigns (tenant_id, name, channel, daily_budget_usd, plan) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+          [ctx.tenantId, i.name, i.channel, i.dailyBudgetUsd, JSON.stringify({ keywords: i.keywords, targetArea: i.targetArea })],
+        );
+        return { campaign: toCampaign(r.rows[0]!) };
+      });
+    },
+  }),
+  businessTool({
+    name: 'ads_campaign_apply_plan',
+    description: 'Apply a budget/bid plan to a campaign through the ads adapter (dry-run unless live is configured); refuses spend above the cap.',
+    input: z
+      .object({
+        id,
+        dailyBudgetUsd: z.number().min(0).max(1_000_000),
+        bids: z.record(z.string().min(1).max(80), z.number().min(0).max(1000)).optional(),
+        activate: z.boolean().default(true),
+      })
+      .strict(),
+    output: z.object({ campaign: campaignRecord, action: z.object({ mode: z.enum(['dry_run', 'live']), operations: z.array(z.unknown()), replayed: z.boolean() }) }),
+    scope: 'write',
+    sideEffect: true,
+    route: { method: 'POST', path: '/api/v1/ads/campaigns/:id/apply' },
+    async handler(i, ctx) {
+      checkCap(ctx, i.dailyBudgetUsd);
+      const key = `ads:${ctx.idempotencyKey}`;
+      const found = await ctx.tx(async (sql) => {
+        const c = await sql.query<Row>(`SELECT * FROM ads_campaigns WHERE id = $1`, [i.id]);
+        if (!c.rows[0]) throw notFound('Ad campaign', i.id);
+        const prev = await sql.query<{ mode: 'dry_run' | 'live'; payload: { operations: unknown[] } }>(`SELECT mode, payload FROM ads_actions WHERE idempotency_key = $1`, [key]);
+        return { campaign: c.rows[0], prev: prev.rows[0] };
+      });
+      if (found.prev) return { campaign: toCampaign(found.campaign), action: { mode: found.prev.mode, operations: found.prev.payload.operations, replayed: true } };
+      const result = await ctx.services.ads.apply({ campaignId: i.id, name: found.campaign.name, dailyBudgetUsd: i.dailyBudgetUsd, bids: i.bids }, key);
+      return ctx.tx(async (sql) => {
+        await sql.query(`INSERT INTO ads_actions (tenant_id, campaign_id, mode, payload, idempotency_key) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`, [
+          ctx.tenantId,
+          i.id,
+          result.mode,
+          JSON.stringify({ operations: result.operations, dailyBudgetUsd: i.dailyBudgetUsd, bids: i.bids ?? {} }),
+          key,
+        ]);
+        const r = await sql.query<Row>(
+          `UPDATE ads_campaigns SET daily_budget_usd = $2, plan = plan || $3::jsonb, status = CASE WHEN $4 THEN 'active' ELSE status END, updated_at = now() WHERE id = $1 RETURNING *`,
+          [i.id, i.dailyBudgetUsd, JSON.stringify({ bids: i.bids ?? {}, lastAppliedMode: result.mode }), i.activate],
+        );
+        return { campaign: toCampaign(r.rows[0]!), action: { mode: result.mode, operations: result.operations, replayed: false } };
+      });
+    },
+  }),
+];

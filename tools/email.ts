@@ -1,0 +1,201 @@
+/**
+ * Email automation: sequences (steps with delays), enrolment of CRM contacts, and sending
+ * through the one email interface (SMTP / SendGrid / outbox). Every send is recorded in
+ * `email_outbox` under its idempotency key before it goes out, so a retry never sends twice;
+ * unsubscribed addresses are suppressed; every body carries a signed unsubscribe link.
+ * @module
+ */
+import { z } from 'zod';
+import { AppError, notFound } from '../runtime/errors.ts';
+import type { AnyTool } from '../runtime/tools.ts';
+import { businessTool, unsubscribeToken, type Ctx } from './services.ts';
+import { cursor, decodeCursor, id, iso, limit, page } from './util.ts';
+
+const stepSchema = z.object({ delayDays: z.number().int().min(0).max(365), subject: z.string().trim().min(1).max(200), body: z.string().trim().min(1).max(20_000) }).strict();
+
+const sequenceRecord = z.object({ id: z.string(), name: z.string(), steps: z.array(stepSchema), enrolled: z.number(), createdAt: z.string() });
+const emailRecord = z.object({ id: z.string(), to: z.string(), subject: z.string(), provider: z.string(), status: z.enum(['queued', 'sent', 'suppressed', 'failed']), createdAt: z.string() });
+
+interface SeqRow {
+  id: string;
+  name: string;
+  steps: z.output<typeof stepSchema>[];
+  enrolled: string | null;
+  created_at: Date;
+}
+interface OutRow {
+  id: string;
+  to_address: string;
+  subject: string;
+  provider: string;
+  status: 'queued' | 'sent' | 'suppressed' | 'failed';
+  created_at: Date;
+}
+const toSeq = (r: SeqRow) => ({ id: r.id, name: r.name, steps: r.steps, enrolled: Number(r.enrolled ?? 0), createdAt: iso(r.created_at)! });
+const toEmail = (r: OutRow) => ({ id: r.id, to: r.to_address, subject: r.subject, provider: r.provider, status: r.status, createdAt: iso(r.created_at)! });
+
+/** Sends one email exactly once per idempotency key; suppressed when the address unsubscribed. */
+export async function sendEmail(ctx: Ctx, m: { to: string; subject: string; body: string; idempotencyKey: string }): Promise<{ email: z.output<typeof emailRecord>; replayed: boolean }> {
+  const s = ctx.services;
+  const to = m.to.trim().toLowerCase();
+  const reserved = await ctx.tx(async (sql) => {
+    const prev = await sql.query<OutRow>(`SELECT * FROM email_outbox WHERE idempotency_key = $1`, [m.idempotencyKey]);
+    if (prev.rows[0]) return { row: prev.rows[0], replayed: true };
+    const unsub = await sql.query(`SELECT 1 FROM email_unsubscribes WHERE email = $1`, [to]);
+    const status = unsub.rowCount ? 'suppressed' : 'queued';
+    const r = await sql.query<OutRow>(
+      `INSERT INTO email_outbox (tenant_id, to_address, subject, body, provider, status, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+      [ctx.tenantId, to, m.subject, m.body, s.email.provider, status, m.idempotencyKey],
+    );
+    return { row: r.rows[0]!, replayed: false };
+  });
+  if (reserved.replayed || reserved.row.status === 'suppressed' || s.email.provider === 'outbox') return { email: toEmail(reserved.row), replayed: reserved.replayed };
+  const unsubscribeUrl = `${s.baseUrl()}/unsubscribe/${await unsubscribeToken(s, ctx.tenantId, to)}`;
+  try {
+    const sent = await s.email.send({ to, subject: m.subject, text: m.body, idempotencyKey: m.idempotencyKey, unsubscribeUrl });
+    const r = await ctx.tx((sql) => sql.query<OutRow>(`UPDATE email_outbox SET status = $2, provider_id = $3 WHERE id = $1 RETURNING *`, [reserved.row.id, sent.status, sent.providerId]));
+    return { email: toEmail(r.rows[0]!), replayed: false };
+  } catch (e) {
+    await ctx.tx((sql) => sql.query(`UPDATE email_outbox SET status = 'failed' WHERE id = $1`, [reserved.row.id]));
+    throw e instanceof AppError ? e : new AppError('EMAIL_SEND_FAILED', `The email could not be sent: ${(e as Error).message}`, { status: 502, cause: e });
+  }
+}
+
+/** The body as sent: the text plus a signed unsubscribe link. */
+async function withFooter(ctx: Ctx, to: string, body: string): Promise<string> {
+  const url = `${ctx.services.baseUrl()}/unsubscribe/${await unsubscribeToken(ctx.services, ctx.tenantId, to.trim().toLowerCase())}`;
+  return `${body}\n\n--\nTo stop these emails: ${url}`;
+}
+
+export const emailTools: AnyTool[] = [
+  businessTool({
+    name: 'email_sequences_list',
+    description: 'List email automation sequences with their steps and enrolment counts.',
+    input: z.object({ limit, cursor }),
+    output: z.object({ sequences: z.array(sequenceRecord), nextCursor: z.string().nullable(), provider: z.string() }),
+    scope: 'read',
+    route: { method: 'GET', path: '/api/v1/email-automation/sequences' },
+    probe: { limit: 1 },
+    handler: (i, ctx) =>
+      ctx.tx(async (sql) => {
+        const c = decodeCursor(i.cursor);
+        const r = await sql.query<SeqRow>(
+          `SELECT s.*, (SELECT count(*) FROM email_enrollments e WHERE e.sequence_id = s.id) AS enrolled FROM email_sequences s
+           WHERE ($1::timestamptz IS NULL OR (s.created_at, s.id) < ($1::timestamptz, $2::uuid))
+           ORDER BY s.created_at DESC, s.id DESC LIMIT $3`,
+          [c?.at ?? null, c?.id ?? null, i.limit + 1],
+        );
+        const p = page(r.rows, i.limit);
+        return { sequences: p.rows.map(toSeq), nextCursor: p.nextCursor, provider: ctx.services.email.provider };
+      }),
+  }),
+  businessTool({
+    name: 'email_sequence_create',
+    description: 'Create an email sequence: steps sent after delays (days) from enrolment.',
+    input: z.object({ name: z.string().trim().min(1).max(200), steps: z.array(stepSchema).min(1).max(20) }).strict(),
+    output: z.object({ sequence: sequenceRecord }),
+    scope: 'write',
+    sideEffect: true,
+    route: { method: 'POST', path: '/api/v1/email-automation/sequences', status: 201 },
+    handler: (i, ctx) =>
+      ctx.tx(async (sql) => {
+        const r = await sql.query<SeqRow>(`INSERT INTO email_sequences (tenant_id, name, steps) VALUES ($1, $2, $3) RETURNING *, 0 AS enrolled`, [ctx.tenantId, i.name, JSON.stringify(i.steps)]);
+        return { sequence: toSeq(r.rows[0]!) };
+      }),
+  }),
+  businessTool({
+    name: 'email_enroll',
+    description: 'Enrol CRM contacts in a sequence; contacts without an email or unsubscribed are skipped.',
+    input: z.object({ sequenceId: id, contactIds: z.array(id).min(1).max(1000) }).strict(),
+    output: z.object({ enrolled: z.number(), skipped: z.array(z.object({ contactId: z.string(), reason: z.string() })) }),
+    scope: 'write',
+    sideEffect: true,
+    route: { method: 'POST', path: '/api/v1/email-automation/sequences/:sequenceId/enroll' },
+    handler: (i, ctx) =>
+      ctx.tx(async (sql) => {
+        const seq = await sql.query<SeqRow>(`SELECT *, 0 AS enrolled FROM email_sequences WHERE id = $1`, [i.sequenceId]);
+        if (!seq.rows[0]) throw notFound('Sequence', i.sequenceId);
+        const firstDelay = seq.rows[0].steps[0]?.delayDays ?? 0;
+        const contacts = await sql.query<{ id: string; email: string | null; unsub: boolean }>(
+          `SELECT c.id, c.email, EXISTS (SELECT 1 FROM email_unsubscribes u WHERE u.email = lower(c.email)) AS unsub FROM contacts c WHERE c.id = ANY($1::uuid[])`,
+          [i.contactIds],
+        );
+        const missing = i.contactIds.filter((cid) => !contacts.rows.some((c) => c.id === cid));
+        if (missing.length) throw notFound('Contact', missing[0]!);
+        const skipped: { contactId: string; reason: string }[] = [];
+        let enrolled = 0;
+        for (const c of contacts.rows) {
+          if (!c.email) skipped.push({ contactId: c.id, reason: 'no email address' });
+          else if (c.unsub) skipped.push({ contactId: c.id, reason: 'unsubscribed' });
+          else {
+            const r = await sql.query(
+              `INSERT INTO email_enrollments (tenant_id, sequence_id, contact_id, next_at) VALUES ($1, $2, $3, now() + make_interval(days => $4)) ON CONFLICT (sequence_id, contact_id) DO NOTHING`,
+              [ctx.tenantId, i.sequenceId, c.id, firstDelay],
+            );
+            if (r.rowCount) enrolled++;
+            else skipped.push({ contactId: c.id, reason: 'already enrolled' });
+          }
+        }
+        return { enrolled, skipped };
+      }),
+  }),
+  businessTool({
+    name: 'email_send',
+    description: 'Send one email through the configured provider (offline: the outbox). Same idempotencyKey → sent once. Unsubscribed addresses are suppressed.',
+    input: z.object({ to: z.email(), subject: z.string().trim().min(1).max(200), body: z.string().trim().min(1).max(50_000), idempotencyKey: z.string().min(1).max(200).optional() }).strict(),
+    output: z.object({ email: emailRecord, replayed: z.boolean() }),
+    scope: 'write',
+    sideEffect: true,
+    route: { method: 'POST', path: '/api/v1/email-automation/send' },
+    handler: async (i, ctx) => sendEmail(ctx, { to: i.to, subject: i.subject, body: await withFooter(ctx, i.to, i.body), idempotencyKey: `email:${i.idempotencyKey ?? ctx.idempotencyKey}` }),
+  }),
+  businessTool({
+    name: 'email_sequences_run_due',
+    description: 'Send every sequence step that is due (each exactly once) and advance the enrolments.',
+    input: z.object({ limit: z.number().int().min(1).max(500).default(100) }).strict(),
+    output: z.object({ sent: z.number(), suppressed: z.number(), finished: z.number() }),
+    scope: 'write',
+    sideEffect: true,
+    route: { method: 'POST', path: '/api/v1/email-automation/run-due' },
+    async handler(i, ctx) {
+      const due = await ctx.tx(
+        async (sql) =>
+          (
+            await sql.query<{ id: string; next_step: number; email: string | null; steps: z.output<typeof stepSchema>[]; name: string }>(
+              `SELECT e.id, e.next_step, c.email, c.name, s.steps FROM email_enrollments e JOIN contacts c ON c.id = e.contact_id JOIN email_sequences s ON s.id = e.sequence_id
+               WHERE e.status = 'active' AND e.next_at <= now() ORDER BY e.next_at LIMIT $1`,
+              [i.limit],
+            )
+          ).rows,
+      );
+      const out = { sent: 0, suppressed: 0, finished: 0 };
+      for (const d of due) {
+        const step = d.steps[d.next_step];
+        if (step && d.email) {
+          const body = await withFooter(ctx, d.email, step.body.replaceAll('{{name}}', d.name));
+          const r = await sendEmail(ctx, { to: d.email, subject: step.subject, body, idempotencyKey: `seq:${d.id}:${d.next_step}` });
+          if (r.email.status === 'suppressed') out.suppressed++;
+          else out.sent++;
+        }
+        const next = d.steps[d.next_step + 1];
+        await ctx.tx((sql) =>
+          sql.query(
+            `UPDATE email_enrollments SET next_step = next_step + 1, status = CASE WHEN $2::int IS NULL THEN 'done' ELSE status END,
+               next_at = now() + make_interval(days => coalesce($2::int, 0)) WHERE id = $1`,
+            [d.id, next?.delayDays ?? null],
+          ),
+        );
+        if (!next) out.finished++;
+      }
+      return out;
+    },
+  }),
+];
+
+/** Records an unsubscribe (from a verified token) and stops the address's enrolments. */
+export async function unsubscribe(ctxTx: Ctx['tx'], tenantId: string, email: string): Promise<void> {
+  await ctxTx(async (sql) => {
+    await sql.query(`INSERT INTO email_unsubscribes (tenant_id, email) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [tenantId, email]);
+    await sql.query(`UPDATE email_enrollments e SET status = 'unsubscribed' FROM contacts c WHERE c.id = e.contact_id AND lower(c.email) = $1 AND e.status = 'active'`, [email]);
+  });
+}

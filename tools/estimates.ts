@@ -1,0 +1,110 @@
+/**
+ * Stored estimates: the estimator's output with a status (draft | sent | accepted |
+ * declined), linked to a customer and/or a lead. Stripe checkout takes accepted ones.
+ * @module
+ */
+import { z } from 'zod';
+import { notFound } from '../runtime/errors.ts';
+import type { AnyTool } from '../runtime/tools.ts';
+import { businessTool } from './services.ts';
+import { cursor, decodeCursor, id, iso, limit, mustExist, num, page } from './util.ts';
+
+export const ESTIMATE_STATUSES = ['draft', 'sent', 'accepted', 'declined'] as const;
+
+const estimateRecord = z.object({
+  id: z.string(),
+  customerId: z.string().nullable(),
+  leadId: z.string().nullable(),
+  taskId: z.string().nullable(),
+  status: z.enum(ESTIMATE_STATUSES),
+  totalUsd: z.number(),
+  output: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+interface Row {
+  id: string;
+  customer_id: string | null;
+  lead_id: string | null;
+  task_id: string | null;
+  status: (typeof ESTIMATE_STATUSES)[number];
+  total_usd: string;
+  output: Record<string, unknown>;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toEstimate = (r: Row) => ({
+  id: r.id,
+  customerId: r.customer_id,
+  leadId: r.lead_id,
+  taskId: r.task_id,
+  status: r.status,
+  totalUsd: num(r.total_usd),
+  output: r.output,
+  createdAt: iso(r.created_at)!,
+  updatedAt: iso(r.updated_at)!,
+});
+
+export const estimateTools: AnyTool[] = [
+  businessTool({
+    name: 'estimates_record',
+    description: 'Store an estimate (the estimator output) or change a stored one’s status.',
+    input: z
+      .object({
+        id: id.optional().describe('Set to change the status of a stored estimate'),
+        status: z.enum(ESTIMATE_STATUSES).default('draft'),
+        customerId: id.optional(),
+        leadId: id.optional(),
+        taskId: id.optional(),
+        output: z
+          .object({ totals: z.object({ total: z.number().min(0) }) })
+          .loose()
+          .optional()
+          .describe('The estimator output; required for a new estimate'),
+      })
+      .strict()
+      .refine((v) => v.id !== undefined || v.output !== undefined, 'output is required for a new estimate'),
+    output: z.object({ estimate: estimateRecord }),
+    scope: 'write',
+    sideEffect: true,
+    route: { method: 'POST', path: '/api/v1/estimates', status: 201 },
+    handler: (i, ctx) =>
+      ctx.tx(async (sql) => {
+        if (i.id) {
+          const r = await sql.query<Row>(`UPDATE estimates SET status = $2, updated_at = now() WHERE id = $1 RETURNING *`, [i.id, i.status]);
+          if (!r.rows[0]) throw notFound('Estimate', i.id);
+          return { estimate: toEstimate(r.rows[0]) };
+        }
+        await mustExist(sql, 'customers', 'Customer', i.customerId);
+        await mustExist(sql, 'leads', 'Lead', i.leadId);
+        const r = await sql.query<Row>(
+          `INSERT INTO estimates (tenant_id, customer_id, lead_id, task_id, status, total_usd, output) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+          [ctx.tenantId, i.customerId ?? null, i.leadId ?? null, i.taskId ?? null, i.status, i.output!.totals.total, JSON.stringify(i.output)],
+        );
+        return { estimate: toEstimate(r.rows[0]!) };
+      }),
+  }),
+  businessTool({
+    name: 'estimates_list',
+    description: 'List stored estimates, newest first, optionally by status or customer.',
+    input: z.object({ status: z.enum(ESTIMATE_STATUSES).optional(), customerId: id.optional(), limit, cursor }),
+    output: z.object({ estimates: z.array(estimateRecord), nextCursor: z.string().nullable() }),
+    scope: 'read',
+    route: { method: 'GET', path: '/api/v1/estimates' },
+    probe: { limit: 1 },
+    handler: (i, ctx) =>
+      ctx.tx(async (sql) => {
+        const c = decodeCursor(i.cursor);
+        const r = await sql.query<Row>(
+          `SELECT * FROM estimates WHERE ($1::text IS NULL OR status = $1) AND ($2::uuid IS NULL OR customer_id = $2)
+             AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
+           ORDER BY created_at DESC, id DESC LIMIT $5`,
+          [i.status ?? null, i.customerId ?? null, c?.at ?? null, c?.id ?? null, i.limit + 1],
+        );
+        const p = page(r.rows, i.limit);
+        return { estimates: p.rows.map(toEstimate), nextCursor: p.nextCursor };
+      }),
+  }),
+];

@@ -1,0 +1,28 @@
+/**
+ * The business tools: every capability defined once (defineTool), from which routes, agent
+ * tools, OpenAPI entries and availability checks are derived.
+ * @module
+ */
+import type { AnyTool } from '../runtime/tools.ts';
+import { adsTools } from './ads.ts';
+import { competitorTools } from './competitors.ts';
+import { crmTools } from './crm.ts';
+import { dashboardTools } from './dashboard.ts';
+import { emailTools } from './email.ts';
+import { estimateTools } from './estimates.ts';
+import { landingTools } from './landing.ts';
+import { pipelineTools } from './pipeline.ts';
+import { productTools } from './products.ts';
+import { revenueTools } from './revenue.ts';
+
+/** Every built-in business tool. */
+export function businessTools(): AnyTool[] {
+  return [...crmTools, ...pipelineTools, ...estimateTools, ...competitorTools, ...revenueTools, ...landingTools, ...adsTools, ...emailTools, ...dashboardTools, ...productTools];
+}
+
+export { createServices, readUnsubscribeToken, unsubscribeToken, type BusinessServices, type ServiceOverrides } from './services.ts';
+export { applyStripeEvent, sandboxCompletedEvent } from './revenue.ts';
+export { unsubscribe } from './email.ts';
+export { insertLead, leadInput, STAGES, TRANSITIONS } from './pipeline.ts';
+export { FAQ } from './products.ts';
+export { SLUG, toLanding, type LandingRow } from './landing.ts';

@@ -1,0 +1,68 @@
+/**
+ * One email interface: SMTP through nodemailer when SMTP_URL is set, SendGrid's HTTP API
+ * when SENDGRID_API_KEY is set, otherwise the outbox table (the Board shows it). Every
+ * message carries its idempotency key (as a header / custom arg), and the caller records it
+ * in `email_outbox` first, so a retry never sends twice.
+ * @module
+ */
+import nodemailer from 'nodemailer';
+import type { Config } from '../../runtime/config.ts';
+import { AppError } from '../../runtime/errors.ts';
+
+export interface EmailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  idempotencyKey: string;
+  unsubscribeUrl?: string;
+}
+
+export interface EmailTransport {
+  readonly provider: 'outbox' | 'smtp' | 'sendgrid';
+  /** Delivers the message (the outbox transport delivers nothing: the row is the message). */
+  send(message: EmailMessage): Promise<{ providerId: string | null; status: 'queued' | 'sent' }>;
+}
+
+export function createEmailTransport(config: Config, fetchImpl: typeof fetch = fetch): EmailTransport {
+  const from = config.EMAIL_FROM;
+  if (config.SMTP_URL) {
+    const transporter = nodemailer.createTransport(config.SMTP_URL);
+    return {
+      provider: 'smtp',
+      async send(m) {
+        const info = await transporter.sendMail({
+          from,
+          to: m.to,
+          subject: m.subject,
+          text: m.text,
+          headers: { 'X-Idempotency-Key': m.idempotencyKey, ...(m.unsubscribeUrl ? { 'List-Unsubscribe': `<${m.unsubscribeUrl}>` } : {}) },
+        });
+        return { providerId: info.messageId ?? null, status: 'sent' };
+      },
+    };
+  }
+  if (config.SENDGRID_API_KEY) {
+    const key = config.SENDGRID_API_KEY;
+    return {
+      provider: 'sendgrid',
+      async send(m) {
+        const match = /<([^>]+)>/.exec(from);
+        const res = await fetchImpl('https://api.sendgrid.com/v3/mail/send', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            personalizations: [{ to: [{ email: m.to }] }],
+            from: { email: match?.[1] ?? from },
+            subject: m.subject,
+            content: [{ type: 'text/plain', value: m.text }],
+            custom_args: { idempotency_key: m.idempotencyKey },
+            ...(m.unsubscribeUrl ? { headers: { 'List-Unsubscribe': `<${m.unsubscribeUrl}>` } } : {}),
+          }),
+        });
+        if (!res.ok) throw new AppError('EMAIL_PROVIDER_FAILED', `SendGrid answered ${res.status}: ${(await res.text()).slice(0, 200)}`, { status: 502 });
+        return { providerId: res.headers.get('x-message-id'), status: 'sent' };
+      },
+    };
+  }
+  return { provider: 'outbox', send: () => Promise.resolve({ providerId: null, status: 'queued' }) };
+}

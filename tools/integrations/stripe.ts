@@ -1,0 +1,84 @@
+/**
+ * Payments: Stripe Checkout through the real `stripe` library when STRIPE_SECRET_KEY is set,
+ * otherwise a local sandbox (a session id and a local page that "pays" it by sending a
+ * signed event to the same webhook code). Webhook signatures are always verified with
+ * `stripe.webhooks.constructEvent`, against STRIPE_WEBHOOK_SECRET or the sandbox's own secret.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import Stripe from 'stripe';
+import type { Config } from '../../runtime/config.ts';
+import { AppError } from '../../runtime/errors.ts';
+import type { SystemSecrets } from './secrets.ts';
+
+export interface CheckoutRequest {
+  amountUsd: number;
+  description: string;
+  interval: 'one_time' | 'month' | 'year';
+  customerEmail?: string | undefined;
+  /** Carried on the session and back on its events: tenant id, estimate/product ids. */
+  metadata: Record<string, string>;
+  successUrl: string;
+  cancelUrl: string;
+  /** Sent as Stripe's Idempotency-Key: a retried call returns the same session. */
+  idempotencyKey: string;
+}
+
+export interface PaymentsAdapter {
+  readonly mode: 'stripe' | 'sandbox';
+  createCheckout(req: CheckoutRequest): Promise<{ id: string; url: string }>;
+  /** Verifies a webhook's signature over its raw body; throws WEBHOOK_SIGNATURE_INVALID (400). */
+  verify(rawBody: Buffer | string, signature: string | undefined): Promise<Stripe.Event>;
+  /** Signs a payload as Stripe would (the sandbox's pay page and the self-test use it). */
+  sign(payload: string): Promise<string>;
+}
+
+export function createPayments(config: Config, secrets: SystemSecrets, baseUrl: () => string): PaymentsAdapter {
+  const stripe = new Stripe(config.STRIPE_SECRET_KEY ?? 'sk_test_sandbox_offline', { maxNetworkRetries: 2 });
+  const webhookSecret = async () => config.STRIPE_WEBHOOK_SECRET ?? `whsec_${await secrets.get('stripe_sandbox_webhook')}`;
+  const live = config.STRIPE_SECRET_KEY !== undefined;
+  return {
+    mode: live ? 'stripe' : 'sandbox',
+    async createCheckout(req) {
+      if (!live) {
+        const id = `cs_sandbox_${randomBytes(12).toString('hex')}`;
+        return { id, url: `${baseUrl()}/sandbox/checkout/${id}` };
+      }
+      const cents = Math.round(req.amountUsd * 100);
+      const session = await stripe.checkout.sessions.create(
+        {
+          mode: req.interval === 'one_time' ? 'payment' : 'subscription',
+          line_items: [
+            {
+              quantity: 1,
+              price_data: {
+                currency: 'usd',
+                unit_amount: cents,
+                product_data: { name: req.description },
+                ...(req.interval === 'one_time' ? {} : { recurring: { interval: req.interval } }),
+              },
+            },
+          ],
+          success_url: req.successUrl,
+          cancel_url: req.cancelUrl,
+          metadata: req.metadata,
+          ...(req.customerEmail ? { customer_email: req.customerEmail } : {}),
+        },
+        { idempotencyKey: req.idempotencyKey },
+      );
+      if (!session.url) throw new AppError('STRIPE_NO_URL', 'Stripe created a checkout session without a URL.', { status: 502 });
+      return { id: session.id, url: session.url };
+    },
+    async verify(rawBody, signature) {
+      if (!signature) throw new AppError('WEBHOOK_SIGNATURE_MISSING', 'The Stripe-Signature header is missing.', { status: 400 });
+      try {
+        return stripe.webhooks.constructEvent(rawBody, signature, await webhookSecret());
+      } catch (e) {
+        throw new AppError('WEBHOOK_SIGNATURE_INVALID', `The Stripe signature does not match this body: ${(e as Error).message}`, { status: 400 });
+      }
+    },
+    async sign(payload) {
+      return stripe.webhooks.generateTestHeaderString({ payload, secret: await webhookSecret() });
+    },
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * The sales pipeline: leads with stages new → contacted → qualified → estimate_sent →
+ * won | lost, checked transitions and a stage history.
+ * @module
+ */
+import { z } from 'zod';
+import type { Sql } from '../runtime/db/driver.ts';
+import { conflict, notFound } from '../runtime/errors.ts';
+import type { AnyTool } from '../runtime/tools.ts';
+import { businessTool } from './services.ts';
+import { cursor, decodeCursor, id, iso, limit, mustExist, num, page, softContact } from './util.ts';
+
+export const STAGES = ['new', 'contacted', 'qualified', 'estimate_sent', 'won', 'lost'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** Where a lead may go from each stage. Any open stage may be lost; won and lost are final. */
+export const TRANSITIONS: Record<Stage, Stage[]> = {
+  new: ['contacted', 'qualified', 'lost'],
+  contacted: ['qualified', 'lost'],
+  qualified: ['estimate_sent', 'won', 'lost'],
+  estimate_sent: ['won', 'lost', 'qualified'],
+  won: [],
+  lost: [],
+};
+
+export const leadRecord = z.object({
+  id: z.string(),
+  name: z.string(),
+  email: z.string().nullable(),
+  phone: z.string().nullable(),
+  customerId: z.string().nullable(),
+  source: z.string(),
+  valueUsd: z.number(),
+  notes: z.string().nullable(),
+  stage: z.enum(STAGES),
+  landingPageId: z.string().nullable(),
+  warnings: z.array(z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+interface LeadRow {
+  id: string;
+  name: string;
+  email: string | null;
+  phone: string | null;
+  customer_id: string | null;
+  source: string;
+  value_usd: string;
+  notes: string | null;
+  stage: Stage;
+  landing_page_id: string | null;
+  warnings: string[];
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const toLead = (r: LeadRow): z.output<typeof leadRecord> => ({
+  id: r.id,
+  name: r.name,
+  email: r.email,
+  phone: r.phone,
+  customerId: r.customer_id,
+  source: r.source,
+  valueUsd: num(r.value_usd),
+  notes: r.notes,
+  stage: r.stage,
+  landingPageId: r.landing_page_id,
+  warnings: r.warnings,
+  createdAt: iso(r.created_at)!,
+  updatedAt: iso(r.updated_at)!,
+});
+
+export const leadInput = z
+  .object({
+    name: z.string().trim().min(1, 'name must not be empty').max(300),
+    email: z.string().max(320).optional(),
+    phone: z.string().max(50).optional(),
+    customerId: id.optional(),
+    source: z.string().trim().min(1).max(100).default('manual'),
+    valueUsd: z.number().min(0).max(100_000_000).default(0),
+    notes: z.string().max(5000).optional(),
+  })
+  .strict();
+
+/** Inserts a lead (and its first history row) inside the caller's transaction. */
+export async function insertLead(sql: Sql, tenantId: string, i: z.output<typeof leadInput>, landingPageId: string | null = null) {
+  await mustExist(sql, 'customers', 'Customer', i.customerId);
+  const soft = softContact({ email: i.email, phone: i.phone });
+  const r = await sql.query<LeadRow>(
+    `INSERT INTO leads (tenant_id, name, email, phone, customer_id, source, value_usd, notes, landing_page_id, warnings)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+    [tenantId, i.name, soft.email ?? null, soft.phone ?? null, i.customerId ?? null, i.source, i.valueUsd, i.notes ?? null, landingPageId, JSON.stringify(soft.warnings)],
+  );
+  const lead = r.rows[0]!;
+  await sql.query(`INSERT INTO lead_stage_history (tenant_id, lead_id, from_stage, to_stage, note) VALUES ($1, $2, NULL, 'new', $3)`, [tenantId, lead.id, `created (${i.source})`]);
+  return toLead(lead);
+}
+
+const history = z.array(z.object({ from: z.string().nullable(), to: z.string(), note: z.string().nullable(), at: z.string() }));
+
+export const pipelineTools: AnyTool[] = [
+  businessTool({
+    name: 'pipeline_leads_list',
+    description: 'List pipeline leads, newest first, optionally in one stage.',
+    input: z.object({ stage: z.enum(STAGES).optional(), limit, cursor }),
+    output: z.object({ leads: z.array(leadRecord), nextCursor: z.string().nullable() }),
+    scope: 'read',
+    route: { method: 'GET', path: '/api/v1/pipeline/leads' },
+    probe: { limit: 1 },
+    handler: (i, ctx) =>
+      ctx.tx(async (sql) => {
+        const c = decodeCursor(i.cursor);
+        const r = await sql.query<LeadRow>(
+          `SELECT * FROM leads WHERE ($1::text IS NULL OR stage = $1)
+             AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
+           ORDER BY created_at DESC, id DESC LIMIT $4`,
+          [i.stage ?? null, c?.at ?? null, c?.id ?? null, i.limit + 1],
+        );
+        const p = page(r.rows, i.limit);
+        return { leads: p.rows.map(toLead), nextCursor: p.nextCursor };
+      }),
+  }),
+  businessTool({
+    name: 'pipeline_lead_create',
+    description: 'Create a pipeline lead in stage "new".',
+    input: leadInput,
+    output: z.object({ lead: leadRecord }),
+    scope: 'write',
+    sideEffect: true,
+    route: { method: 'POST', path: '/api/v1/pipeline/leads', status: 201 },
+    handler: (i, ctx) => ctx.tx(async (sql) => ({ lead: await insertLead(sql, ctx.tenantId, i) })),
+  }),
+  businessTool({
+    name: 'pipeline_lead_move',
+    description: 'Move a lead to another stage (new → contacted → qualified → estimate_sent → won | lost); invalid transitions are refused.',
+    input: z.object({ id, stage: z.enum(STAGES), note: z.string().max(2000).optional(), valueUsd: z.number().min(0).max(100_000_000).optional() }).strict(),
+    output: z.object({ lead: leadRecord, history }),
+    scope: 'write',
+    sideEffect: true,
+    route: { method: 'PATCH', path: '/api/v1/pipeline/leads/:id' },
+    handler: (i, ctx) =>
+      ctx.tx(async (sql) => {
+        const cur = await sql.query<LeadRow>(`SELECT * FROM leads WHERE id = $1 FOR UPDATE`, [i.id]);
+        const lead = cur.rows[0];
+        if (!lead) throw notFound('Lead', i.id);
+        if (lead.stage !== i.stage && !TRANSITIONS[lead.stage].includes(i.stage)) {
+          throw conflict('INVALID_TRANSITION', `A lead in stage '${lead.stage}' cannot move to '${i.stage}'; allowed: ${TRANSITIONS[lead.stage].join(', ') || 'none (final stage)'}.`, {
+            from: lead.stage,
+            to: i.stage,
+            allowed: TRANSITIONS[lead.stage],
+          });
+        }
+        const r = await sql.query<LeadRow>(`UPDATE leads SET stage = $2, value_usd = COALESCE($3, value_usd), updated_at = now() WHERE id = $1 RETURNING *`, [i.id, i.stage, i.valueUsd ?? null]);
+        if (lead.stage !== i.stage) {
+          await sql.query(`INSERT INTO lead_stage_history (tenant_id, lead_id, from_stage, to_stage, note) VALUES ($1, $2, $3, $4, $5)`, [ctx.tenantId, i.id, lead.stage, i.stage, i.note ?? null]);
+        }
+        const h = await sql.query<{ from_stage: string | null; to_stage: string; note: string | null; at: Date }>(
+          `SELECT from_stage, to_stage, note, at FROM lead_stage_history WHERE lead_id = $1 ORDER BY id`,
+          [i.id],
+        );
+        return { lead: toLead(r.rows[0]!), history: h.rows.map((x) => ({ from: x.from_stage, to: x.to_stage, note: x.note, at: iso(x.at)! })) };
+      }),
+  }),
+];
