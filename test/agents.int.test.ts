@@ -151,6 +151,26 @@ describe('business agents (pglite)', () => {
     });
   });
 
+  describe('language steps with the model', () => {
+    it('ad-manager: the model writes the copy variants; the numbers stay the optimiser\'s', async () => {
+      const fake = fakeModel().respond(new AIMessage({ content: 'Roofs Done Right\nFree Inspection\nLocal Roofers\nStorm Repair Fast\nBook Today', usage_metadata: usage }));
+      models.use(chatProvider(MODEL, fake));
+      const r = await run('ad-manager', { totalDailyBudgetUsd: 50, apply: false, product: 'storm repair', area: 'Austin' });
+      expect(r.task.status, JSON.stringify(r.task.error)).toBe('succeeded');
+      expect(r.task.output).toMatchObject({ copyModel: MODEL, copy: ['Roofs Done Right', 'Free Inspection', 'Local Roofers', 'Storm Repair Fast', 'Book Today'], applied: [] });
+      expect(fake.calls[0]!.messages.at(-1)!.text).toContain('Product: storm repair');
+    });
+
+    it('revenue-analyst: the model writes the report from the computed numbers', async () => {
+      const fake = fakeModel().respond(new AIMessage({ content: 'Revenue is up (scripted).', usage_metadata: usage }));
+      models.use(chatProvider(MODEL, fake));
+      const days = [100, 200, 300, 500].map((v, i) => ({ date: new Date(Date.UTC(2025, 4, 5 + 7 * i)).toISOString().slice(0, 10), revenueUsd: v }));
+      const r = await run('revenue-analyst', { days, now: '2025-06-01', weeks: 4, leadsByStage: {} });
+      expect(r.task.output).toMatchObject({ report: 'Revenue is up (scripted).', reportModel: MODEL, trend: { slopePerWeekUsd: 130, direction: 'up' } });
+      expect(fake.calls[0]!.messages.at(-1)!.text).toContain('Trend: up, $130.00/week');
+    });
+  });
+
   describe('billing', () => {
     it('reconciles, creates a checkout link for the unpaid estimate and drafts a reminder', async () => {
       models.use(OFFLINE);
