@@ -84,10 +84,8 @@ describe.each(ENGINES)('journey on %s', (engine) => {
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.task.status).toBe('cancelled');
     // The worker notices, stops the agent, and no further steps are journaled.
-    const steps1 = await eventually(async () => {
-      const r = await app.call('GET', `/api/v1/tasks/${id}`);
-      return r.body.steps.length as number;
-    });
+    // (Under load the cancel can land before the first step is journaled: 0 steps is fine.)
+    const steps1 = (await app.call('GET', `/api/v1/tasks/${id}`)).body.steps.length as number;
     await new Promise((r) => setTimeout(r, 1500));
     const r = await app.call('GET', `/api/v1/tasks/${id}`);
     expect(r.body.task.status).toBe('cancelled');
