@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -13,6 +13,8 @@ describe('brainops new-agent', () => {
   let dir: string;
   beforeAll(async () => {
     // Inside the repository (gitignored), so the scaffold resolves zod and the runtime as agents/* do.
+    // Inside the repo (gitignored), so the scaffold's relative imports resolve; a fresh clone has no .brainops yet.
+    await mkdir(join(REPO, '.brainops'), { recursive: true });
     dir = await mkdtemp(join(REPO, '.brainops', 'scaffold-'));
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));

@@ -26,6 +26,7 @@ describe('the "write your first agent" guide', () => {
   beforeAll(async () => {
     blocks = codeBlocks(await readFile(join(REPO, 'docs/first-agent.md'), 'utf8'));
     // Inside the repository (gitignored) so that `brainops` and `zod` resolve as they do for agents/*.
+    await mkdir(join(REPO, '.brainops'), { recursive: true });
     dir = await mkdtemp(join(REPO, '.brainops', 'guide-'));
     for (const b of blocks) {
       await mkdir(dirname(join(dir, b.path)), { recursive: true });
