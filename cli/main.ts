@@ -58,7 +58,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await handler(config, rest, parseArgs);
   } catch (err) {
-    const message = err instanceof AppError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? (err as Error).message : String((err as Error)?.stack ?? err);
+    // People get the sentence; the stack only when asked for (BRAINOPS_DEBUG=1) or for a bug
+    // that is not one of ours (no AppError, no usage error).
+    const e = err as Error & { code?: string };
+    const expected = err instanceof AppError || e.code?.startsWith('ERR_PARSE_ARGS') || e.name === 'Error';
+    const message = expected && !process.env.BRAINOPS_DEBUG ? e.message : String(e?.stack ?? err);
     process.stderr.write(`brainops ${command}: ${message}\n`);
     return 1;
   }
