@@ -15,6 +15,7 @@ import { runCommand } from './run.ts';
 import { doctorCommand } from './doctor.ts';
 import { memoryCommand } from './memory.ts';
 import { schedulesCommand } from './schedules.ts';
+import { tenantsCommand } from './tenants.ts';
 import { newAgentCommand } from './new-agent.ts';
 
 type Command = (config: Config, args: string[], parseArgs: typeof ParseArgs) => Promise<number>;
@@ -43,6 +44,7 @@ export const commands: Record<string, Command> = {
   doctor: doctorCommand,
   memory: memoryCommand,
   schedules: schedulesCommand,
+  tenants: tenantsCommand,
   'new-agent': newAgentCommand,
   async keys(config, args, parseArgs) {
     const [sub, ...rest] = args;

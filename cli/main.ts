@@ -29,6 +29,8 @@ Usage: npx brainops <command> [options]
   doctor                     check configuration, database, queue and endpoints
   schedules [list|defaults|enable-defaults|enable <id>|disable <id>] [--tenant T] [--timezone Z]
                              autonomous schedules; enable-defaults installs the revenue jobs
+  tenants list               tenants set <id> [--daily-budget-usd N|default] [--max-running N|default]
+                             per-tenant guardrails: daily budget (USD) and running cap
   new-agent <name>           scaffold agents/<name>/ (agent, core, passing test)
 
 Configuration comes from the environment (see .env.example and the README).`;

@@ -3,9 +3,8 @@
  * killed task to another worker once its lock lapses, and the step journal carries it past
  * the steps already done: every task still succeeds, and no finished step runs twice.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestApp, type Engine, type TestApp } from './harness.ts';
+import { eventually, FAST_FAILOVER, startTestApp, workerEnv, workerProcesses, type Engine, type TestApp, type WorkerProcesses } from './harness.ts';
 
 const TASKS = 20;
 const STEPS = 6;
@@ -23,21 +22,7 @@ interface StepEvent {
 
 describe.each<Engine>(['pg', 'pg-redis'])('chaos on %s', (engine) => {
   let app: TestApp;
-  const children = new Map<number, ChildProcess>();
-  const output: string[] = [];
-  let workerEnv: NodeJS.ProcessEnv;
-
-  /** A real `brainops worker` process on the test's engines. */
-  function spawnWorker(): ChildProcess {
-    const child = spawn(process.execPath, ['bin/brainops.mjs', 'worker'], { env: workerEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    const pid = child.pid!;
-    children.set(pid, child);
-    const keep = (chunk: Buffer) => output.push(`[worker ${pid}] ${chunk.toString().trimEnd()}`);
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    child.on('exit', () => children.delete(pid));
-    return child;
-  }
+  let workers: WorkerProcesses;
 
   const query = <R extends object>(sql: string, params: unknown[] = []) =>
     app.proc.runtime.db.system((tx) => tx.query<R>(sql, params)).then((r) => r.rows);
@@ -45,33 +30,12 @@ describe.each<Engine>(['pg', 'pg-redis'])('chaos on %s', (engine) => {
   beforeAll(async () => {
     // The API (which migrates) runs here; the workers are separate processes.
     app = await startTestApp(engine, { worker: false });
-    const c = app.config;
-    workerEnv = {
-      ...process.env,
-      NODE_ENV: 'test',
-      DATABASE_URL: c.DATABASE_URL,
-      // Empty means unset: the 'pg' engine must not pick up a REDIS_URL from the shell.
-      REDIS_URL: c.REDIS_URL ?? '',
-      BRAINOPS_QUEUE_PREFIX: c.BRAINOPS_QUEUE_PREFIX,
-      BRAINOPS_DATA_DIR: c.BRAINOPS_DATA_DIR,
-      GEMINI_API_KEY: '',
-      BRAINOPS_ADMIN_KEY: '',
-      LOG_LEVEL: 'warn',
-      WORKER_CONCURRENCY: '2',
-      WORKER_LOCK_MS: '3000',
-      WORKER_STALLED_INTERVAL_MS: '1000',
-      WORKER_MAX_STALLED: '10',
-      SWEEPER_INTERVAL_MS: '1000',
-    };
-    for (let i = 0; i < WORKERS; i++) spawnWorker();
+    workers = workerProcesses(workerEnv(app, { WORKER_CONCURRENCY: '2', ...FAST_FAILOVER }));
+    for (let i = 0; i < WORKERS; i++) workers.spawn();
   });
 
   afterAll(async () => {
-    const exits = [...children.values()].map(
-      (child) => new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r()))),
-    );
-    for (const child of children.values()) child.kill('SIGKILL');
-    await Promise.all(exits);
+    await workers?.killAll();
     await app?.stop();
   });
 
@@ -90,7 +54,7 @@ describe.each<Engine>(['pg', 'pg-redis'])('chaos on %s', (engine) => {
     for (let k = 0; k < KILLS; k++) {
       const victim = await eventually(
         async () => {
-          const live = [...children.keys()];
+          const live = [...workers.live.keys()];
           const rows = await query<{ task_id: string; pid: number; journaled: number }>(
             `SELECT s.task_id, (array_agg((s.result->>'pid')::int ORDER BY s.seq DESC))[1] AS pid, count(*)::int AS journaled
              FROM task_steps s JOIN tasks t ON t.id = s.task_id
@@ -101,13 +65,13 @@ describe.each<Engine>(['pg', 'pg-redis'])('chaos on %s', (engine) => {
         30_000,
         25,
       );
-      const child = children.get(victim.pid)!;
+      const child = workers.live.get(victim.pid)!;
       const gone = new Promise<void>((r) => child.once('exit', () => r()));
       child.kill('SIGKILL');
       await gone;
       const [mark] = await query<{ id: string }>(`SELECT coalesce(max(id), 0)::text AS id FROM task_events`);
       victims.push({ pid: victim.pid, taskId: victim.task_id, journaled: victim.journaled, lastEventBeforeKill: BigInt(mark!.id) });
-      spawnWorker();
+      workers.spawn();
     }
 
     const tasks = await eventually(
@@ -121,12 +85,12 @@ describe.each<Engine>(['pg', 'pg-redis'])('chaos on %s', (engine) => {
       45_000,
       200,
     ).catch((err: Error) => {
-      throw new Error(`${err.message}\nworker output:\n${output.join('\n')}`);
+      throw new Error(`${err.message}\nworker output:\n${workers.output.join('\n')}`);
     });
 
     expect(
       tasks.filter((t) => t.status !== 'succeeded'),
-      output.join('\n'),
+      workers.output.join('\n'),
     ).toEqual([]);
     expect(tasks).toHaveLength(TASKS);
 

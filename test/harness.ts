@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { loadConfig, type Config } from '../runtime/config.ts';
 import { silentLogger } from '../runtime/logger.ts';
@@ -141,4 +142,68 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** Worker settings that hand a killed worker's task to another one within seconds. */
+export const FAST_FAILOVER: Record<string, string> = {
+  WORKER_LOCK_MS: '3000',
+  WORKER_STALLED_INTERVAL_MS: '1000',
+  WORKER_MAX_STALLED: '10',
+  SWEEPER_INTERVAL_MS: '1000',
+};
+
+/** The environment of a `brainops worker` process that joins `app`'s engines, plus `extra`. */
+export function workerEnv(app: TestApp, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const c = app.config;
+  return {
+    ...process.env,
+    NODE_ENV: 'test',
+    DATABASE_URL: c.DATABASE_URL,
+    // Empty means unset: the 'pg' engine must not pick up a REDIS_URL from the shell.
+    REDIS_URL: c.REDIS_URL ?? '',
+    BRAINOPS_QUEUE_PREFIX: c.BRAINOPS_QUEUE_PREFIX,
+    BRAINOPS_DATA_DIR: c.BRAINOPS_DATA_DIR,
+    GEMINI_API_KEY: '',
+    BRAINOPS_ADMIN_KEY: '',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+export interface WorkerProcesses {
+  /** Starts a real `brainops worker [...args]` process; its output lines are kept, prefixed `[label pid]`. */
+  spawn(args?: string[], label?: string): ChildProcess;
+  /** The processes still running, by pid. */
+  readonly live: Map<number, ChildProcess>;
+  /** Everything they printed, for failure messages. */
+  readonly output: string[];
+  /** SIGKILLs the live ones and waits until they are gone. */
+  killAll(): Promise<void>;
+}
+
+/** Real worker processes for the chaos and drain tests, all with the environment `env`. */
+export function workerProcesses(env: NodeJS.ProcessEnv): WorkerProcesses {
+  const live = new Map<number, ChildProcess>();
+  const output: string[] = [];
+  return {
+    live,
+    output,
+    spawn(args = [], label = 'worker') {
+      const child = spawn(process.execPath, ['bin/brainops.mjs', 'worker', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const pid = child.pid!;
+      live.set(pid, child);
+      const keep = (chunk: Buffer) => output.push(`[${label} ${pid}] ${chunk.toString().trimEnd()}`);
+      child.stdout!.on('data', keep);
+      child.stderr!.on('data', keep);
+      child.on('exit', () => live.delete(pid));
+      return child;
+    },
+    async killAll() {
+      const exits = [...live.values()].map(
+        (child) => new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r()))),
+      );
+      for (const child of live.values()) child.kill('SIGKILL');
+      await Promise.all(exits);
+    },
+  };
 }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { AppError, notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool, type Ctx } from './services.ts';
-import { cursor, decodeCursor, id, iso, limit, num, page } from './util.ts';
+import { cursor, id, iso, limit, num, newestFirst } from './util.ts';
 
 const CHANNELS = ['google_search', 'google_display', 'google_local', 'facebook', 'other'] as const;
 
@@ -67,14 +67,7 @@ export const adsTools: AnyTool[] = [
     probe: { limit: 1 },
     handler: (i, ctx) =>
       ctx.tx(async (sql) => {
-        const c = decodeCursor(i.cursor);
-        const r = await sql.query<Row>(
-          `SELECT * FROM ads_campaigns WHERE ($1::text IS NULL OR status = $1)
-             AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
-           ORDER BY created_at DESC, id DESC LIMIT $4`,
-          [i.status ?? null, c?.at ?? null, c?.id ?? null, i.limit + 1],
-        );
-        const p = page(r.rows, i.limit);
+        const p = await newestFirst<Row>(sql, i, { select: 'SELECT * FROM ads_campaigns', where: ['($1::text IS NULL OR status = $1)'], params: [i.status ?? null] });
         return { campaigns: p.rows.map(toCampaign), nextCursor: p.nextCursor, mode: ctx.services.ads.mode, dailySpendCapUsd: ctx.services.config.ADS_DAILY_SPEND_CAP_USD };
       }),
   }),

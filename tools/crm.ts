@@ -9,7 +9,7 @@ import type { Sql } from '../runtime/db/driver.ts';
 import { notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
-import { cursor, decodeCursor, id, iso, limit, mustExist, page, q, softContact } from './util.ts';
+import { cursor, id, iso, limit, mustExist, newestFirst, q, softContact } from './util.ts';
 
 type Kind = 'text' | 'uuid' | 'numeric' | 'timestamp';
 interface Extra {
@@ -117,16 +117,12 @@ function crud(e: Entity): AnyTool[] {
       probe: { limit: 1 },
       handler: (i, ctx) =>
         ctx.tx(async (sql) => {
-          const c = decodeCursor(i.cursor);
           const like = i.q ? `%${i.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%` : null;
-          const r = await sql.query<Row>(
-            `SELECT * FROM ${e.table}
-             WHERE ($1::text IS NULL OR name ILIKE $1 OR email ILIKE $1 OR phone ILIKE $1 OR address ILIKE $1)
-               AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
-             ORDER BY created_at DESC, id DESC LIMIT $4`,
-            [like, c?.at ?? null, c?.id ?? null, i.limit + 1],
-          );
-          const p = page(r.rows, i.limit);
+          const p = await newestFirst<Row>(sql, i, {
+            select: `SELECT * FROM ${e.table}`,
+            where: ['($1::text IS NULL OR name ILIKE $1 OR email ILIKE $1 OR phone ILIKE $1 OR address ILIKE $1)'],
+            params: [like],
+          });
           return { [P]: p.rows.map((row) => toRecord(e, row)), nextCursor: p.nextCursor };
         }),
     }),

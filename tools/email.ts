@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { AppError, notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool, unsubscribeToken, type Ctx } from './services.ts';
-import { cursor, decodeCursor, id, iso, limit, page } from './util.ts';
+import { cursor, id, iso, limit, newestFirst } from './util.ts';
 
 const stepSchema = z.object({ delayDays: z.number().int().min(0).max(365), subject: z.string().trim().min(1).max(200), body: z.string().trim().min(1).max(20_000) }).strict();
 
@@ -78,14 +78,10 @@ export const emailTools: AnyTool[] = [
     probe: { limit: 1 },
     handler: (i, ctx) =>
       ctx.tx(async (sql) => {
-        const c = decodeCursor(i.cursor);
-        const r = await sql.query<SeqRow>(
-          `SELECT s.*, (SELECT count(*) FROM email_enrollments e WHERE e.sequence_id = s.id) AS enrolled FROM email_sequences s
-           WHERE ($1::timestamptz IS NULL OR (s.created_at, s.id) < ($1::timestamptz, $2::uuid))
-           ORDER BY s.created_at DESC, s.id DESC LIMIT $3`,
-          [c?.at ?? null, c?.id ?? null, i.limit + 1],
-        );
-        const p = page(r.rows, i.limit);
+        const p = await newestFirst<SeqRow>(sql, i, {
+          select: 'SELECT s.*, (SELECT count(*) FROM email_enrollments e WHERE e.sequence_id = s.id) AS enrolled FROM email_sequences s',
+          alias: 's',
+        });
         return { sequences: p.rows.map(toSeq), nextCursor: p.nextCursor, provider: ctx.services.email.provider };
       }),
   }),

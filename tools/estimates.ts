@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
-import { cursor, decodeCursor, id, iso, limit, mustExist, num, page } from './util.ts';
+import { cursor, id, iso, limit, mustExist, num, newestFirst } from './util.ts';
 
 export const ESTIMATE_STATUSES = ['draft', 'sent', 'accepted', 'declined'] as const;
 
@@ -96,14 +96,11 @@ export const estimateTools: AnyTool[] = [
     probe: { limit: 1 },
     handler: (i, ctx) =>
       ctx.tx(async (sql) => {
-        const c = decodeCursor(i.cursor);
-        const r = await sql.query<Row>(
-          `SELECT * FROM estimates WHERE ($1::text IS NULL OR status = $1) AND ($2::uuid IS NULL OR customer_id = $2)
-             AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
-           ORDER BY created_at DESC, id DESC LIMIT $5`,
-          [i.status ?? null, i.customerId ?? null, c?.at ?? null, c?.id ?? null, i.limit + 1],
-        );
-        const p = page(r.rows, i.limit);
+        const p = await newestFirst<Row>(sql, i, {
+          select: 'SELECT * FROM estimates',
+          where: ['($1::text IS NULL OR status = $1)', '($2::uuid IS NULL OR customer_id = $2)'],
+          params: [i.status ?? null, i.customerId ?? null],
+        });
         return { estimates: p.rows.map(toEstimate), nextCursor: p.nextCursor };
       }),
   }),

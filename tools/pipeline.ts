@@ -8,7 +8,7 @@ import type { Sql } from '../runtime/db/driver.ts';
 import { conflict, notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
-import { cursor, decodeCursor, id, iso, limit, mustExist, num, page, softContact } from './util.ts';
+import { cursor, id, iso, limit, mustExist, num, newestFirst, softContact } from './util.ts';
 
 export const STAGES = ['new', 'contacted', 'qualified', 'estimate_sent', 'won', 'lost'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -110,14 +110,7 @@ export const pipelineTools: AnyTool[] = [
     probe: { limit: 1 },
     handler: (i, ctx) =>
       ctx.tx(async (sql) => {
-        const c = decodeCursor(i.cursor);
-        const r = await sql.query<LeadRow>(
-          `SELECT * FROM leads WHERE ($1::text IS NULL OR stage = $1)
-             AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
-           ORDER BY created_at DESC, id DESC LIMIT $4`,
-          [i.stage ?? null, c?.at ?? null, c?.id ?? null, i.limit + 1],
-        );
-        const p = page(r.rows, i.limit);
+        const p = await newestFirst<LeadRow>(sql, i, { select: 'SELECT * FROM leads', where: ['($1::text IS NULL OR stage = $1)'], params: [i.stage ?? null] });
         return { leads: p.rows.map(toLead), nextCursor: p.nextCursor };
       }),
   }),

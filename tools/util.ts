@@ -63,6 +63,30 @@ export function page<R extends { id: string; created_at: Date }>(rows: R[], n: n
   return { rows: kept, nextCursor: more && last ? encodeCursor(last.created_at, last.id) : null };
 }
 
+/**
+ * One page of a newest-first list: `${select} WHERE ${where} AND <older than the cursor>
+ * ORDER BY created_at DESC, id DESC`, fetched with `limit + 1` and cut by page(). `where`
+ * uses $1..$n of `params`; `alias` qualifies created_at and id when `select` names its table
+ * (`FROM email_sequences s` → `s`). A cursor this API did not return is a 400.
+ */
+export async function newestFirst<R extends { id: string; created_at: Date }>(
+  sql: Sql,
+  i: { limit: number; cursor?: string | undefined },
+  q: { select: string; where?: string[]; params?: unknown[]; alias?: string },
+): Promise<{ rows: R[]; nextCursor: string | null }> {
+  const c = decodeCursor(i.cursor);
+  const params = [...(q.params ?? [])];
+  const at = q.alias ? `${q.alias}.created_at` : 'created_at';
+  const rowId = q.alias ? `${q.alias}.id` : 'id';
+  const where = [...(q.where ?? [])];
+  if (c) where.push(`(${at}, ${rowId}) < ($${params.push(c.at)}::timestamptz, $${params.push(c.id)}::uuid)`);
+  const r = await sql.query<R>(
+    `${q.select} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${at} DESC, ${rowId} DESC LIMIT $${params.push(i.limit + 1)}`,
+    params,
+  );
+  return page(r.rows, i.limit);
+}
+
 /** Throws 404 unless a row with this id exists in the tenant's `table` (RLS applies). */
 export async function mustExist(sql: Sql, table: string, what: string, rowId: string | null | undefined): Promise<void> {
   if (!rowId) return;

@@ -14,6 +14,7 @@ import { memoryPaths, memoryRoutes } from '../api/routes/memory.ts';
 import { scheduleRoutes, schedulePaths } from '../api/routes/schedules.ts';
 import { approvalRoutes, approvalPaths } from '../api/routes/approvals.ts';
 import { auditRoutes, auditPaths } from '../api/routes/audit.ts';
+import { tenantRoutes, tenantPaths } from '../api/routes/tenant.ts';
 import { boardRoutes } from '../api/routes/board.ts';
 import { ToolRegistry, type AnyTool } from '../runtime/tools.ts';
 import { businessTools, createServices, type BusinessServices } from '../tools/index.ts';
@@ -70,6 +71,7 @@ export async function compose(config: Config, overrides: Partial<RuntimeOptions>
     { routes: scheduleRoutes(runtime), paths: schedulePaths() },
     { routes: approvalRoutes(runtime), paths: approvalPaths() },
     { routes: auditRoutes(runtime), paths: auditPaths() },
+    { routes: tenantRoutes(runtime), paths: tenantPaths() },
   ];
   return { runtime, appExtensions: [...guardrails, { routes: memoryRoutes(memory), paths: memoryPaths() }, { routes: boardRoutes() }, ...businessApp(runtime, tools, services)], memory, plugins, tools, services };
 }

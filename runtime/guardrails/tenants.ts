@@ -1,0 +1,75 @@
+/**
+ * A tenant's guardrail settings (daily budget, running cap) and today's spend, read and
+ * changed under row-level security: GET|PATCH /api/v1/tenant and `brainops tenants`.
+ * NULL settings mean "use the configured default" (TENANT_DAILY_BUDGET_USD, TENANT_MAX_RUNNING).
+ * @module
+ */
+import { z } from 'zod';
+import type { Db, Sql } from '../db/driver.ts';
+import { notFound } from '../errors.ts';
+import { recordAudit, type Actor } from './audit.ts';
+import { spentToday } from './budgets.ts';
+
+export interface TenantSettings {
+  id: string;
+  name: string;
+  /** USD per UTC day; null = the configured default. */
+  dailyBudgetUsd: number | null;
+  /** Tasks running at once; 0 = no cap, null = the configured default. */
+  maxRunning: number | null;
+  spentTodayUsd: number;
+}
+
+/** The body of PATCH /api/v1/tenant: at least one setting; null resets it to the default. */
+export const tenantPatch = z
+  .object({
+    dailyBudgetUsd: z.number().min(0).max(1_000_000_000).nullable().optional(),
+    maxRunning: z.number().int().min(0).max(100_000).nullable().optional(),
+  })
+  .strict()
+  .refine((b) => b.dailyBudgetUsd !== undefined || b.maxRunning !== undefined, 'give dailyBudgetUsd and/or maxRunning');
+export type TenantPatch = z.output<typeof tenantPatch>;
+
+type Row = { id: string; name: string; daily_budget_usd: string | null; max_running: number | null };
+
+async function read(tx: Sql, tenantId: string): Promise<TenantSettings> {
+  const r = await tx.query<Row>(`SELECT id, name, daily_budget_usd, max_running FROM tenants WHERE id = $1`, [tenantId]);
+  const row = r.rows[0];
+  if (!row) throw notFound('tenant', tenantId);
+  return {
+    id: row.id,
+    name: row.name,
+    dailyBudgetUsd: row.daily_budget_usd != null ? Number(row.daily_budget_usd) : null,
+    maxRunning: row.max_running,
+    spentTodayUsd: await spentToday(tx),
+  };
+}
+
+/** The tenant's settings and today's spend (404 when the tenant does not exist). */
+export function tenantSettings(db: Db, tenantId: string): Promise<TenantSettings> {
+  return db.tenant(tenantId, (tx) => read(tx, tenantId));
+}
+
+/** Changes the given settings and records `tenant.updated` with before/after in the same commit. */
+export function updateTenantSettings(db: Db, tenantId: string, patch: TenantPatch, actor: Actor): Promise<TenantSettings> {
+  return db.tenant(tenantId, async (tx) => {
+    const before = await read(tx, tenantId);
+    const sets: string[] = [];
+    const params: unknown[] = [tenantId];
+    if (patch.dailyBudgetUsd !== undefined) sets.push(`daily_budget_usd = $${params.push(patch.dailyBudgetUsd)}`);
+    if (patch.maxRunning !== undefined) sets.push(`max_running = $${params.push(patch.maxRunning)}`);
+    await tx.query(`UPDATE tenants SET ${sets.join(', ')} WHERE id = $1`, params);
+    const after = await read(tx, tenantId);
+    const pick = (s: TenantSettings) => ({ dailyBudgetUsd: s.dailyBudgetUsd, maxRunning: s.maxRunning });
+    await recordAudit(tx, tenantId, { actor, action: 'tenant.updated', subject: `tenant:${tenantId}`, details: { before: pick(before), after: pick(after) } });
+    return after;
+  });
+}
+
+/** Every tenant's settings, for the CLI (system work: one tenant transaction each for the spend). */
+export async function listTenantSettings(db: Db): Promise<TenantSettings[]> {
+  const ids = await db.system(async (tx) => (await tx.query<{ id: string }>(`SELECT id FROM tenants ORDER BY id`)).rows.map((r) => r.id));
+  const out: TenantSettings[] = [];
+  for (const id of ids) out.push(await tenantSettings(db, id));
+  return out;
+}
