@@ -82,6 +82,7 @@ const CASES: Record<string, (m: 'h' | 'a') => unknown> = {
   competitor_record_upsert: (m) => ({ name: `Rival x${m}x`, prices: { metal: 900 }, rating: 4.1, reviews: 12 }),
   stripe_checkout_create: (m) => ({ estimateId: ids[`est_${m}`] }),
   revenue_summary: () => ({}),
+  payments_list: () => ({ status: 'matched', limit: 10 }),
   landing_page_publish: (m) => ({ slug: `walk-x${m}x`, title: 'Walk', headline: 'H', body: 'B', cta: 'Go' }),
   landing_pages_list: () => ({ limit: 1 }),
   ads_campaigns_list: () => ({ limit: 50 }),

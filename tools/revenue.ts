@@ -116,6 +116,34 @@ export const revenueTools: AnyTool[] = [
     },
   }),
   businessTool({
+    name: 'payments_list',
+    description: 'Stored payments (applied Stripe checkouts), newest first; by estimate, or matched (linked to an estimate) / unmatched.',
+    input: z.object({
+      estimateId: id.optional(),
+      status: z.enum(['matched', 'unmatched']).optional().describe('matched: linked to an estimate; unmatched: not'),
+      limit: z.coerce.number().int().min(1).max(1000).default(200),
+    }),
+    output: z.object({
+      payments: z.array(z.object({ id: z.string(), estimateId: z.string().nullable(), productId: z.string().nullable(), customerId: z.string().nullable(), amountUsd: z.number(), interval: z.string(), paidAt: z.string() })),
+    }),
+    scope: 'read',
+    route: { method: 'GET', path: '/api/v1/payments' },
+    probe: { limit: 1 },
+    handler: (i, ctx) =>
+      ctx.tx(async (sql) => {
+        const r = await sql.query<{ id: string; estimate_id: string | null; product_id: string | null; customer_id: string | null; amount_usd: string; interval: string; paid_at: Date }>(
+          `SELECT id, estimate_id, product_id, customer_id, amount_usd, interval, paid_at FROM payments
+           WHERE ($1::uuid IS NULL OR estimate_id = $1::uuid)
+             AND ($2::text IS NULL OR ($2 = 'matched') = (estimate_id IS NOT NULL))
+           ORDER BY paid_at DESC, id DESC LIMIT $3`,
+          [i.estimateId ?? null, i.status ?? null, i.limit],
+        );
+        return {
+          payments: r.rows.map((x) => ({ id: x.id, estimateId: x.estimate_id, productId: x.product_id, customerId: x.customer_id, amountUsd: num(x.amount_usd), interval: x.interval, paidAt: iso(x.paid_at)! })),
+        };
+      }),
+  }),
+  businessTool({
     name: 'revenue_summary',
     description: 'Revenue from stored payments: totals, MRR, by product and by month.',
     input: range,

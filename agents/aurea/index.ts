@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { defineAgent, type ChildResult } from '../../runtime/public.ts';
 import { money } from '../tooling.ts';
 import { planOffline, type Plan, type PlannedTask } from './parse.ts';
+import { planWithTools } from './tools.ts';
 
 export const DELEGATES: Record<string, string> = {
   estimator: '{"roofAreaSqFt": number, "pitch": "R/12", "material": "three_tab_shingle"|"architectural_shingle"|"metal"|"tile", "layersToRemove"?: 0-3, "region"?: string}',
@@ -72,18 +73,26 @@ export default defineAgent({
   output: aureaOutput,
   async run(ctx) {
     const { message, maxSubtasks } = ctx.input;
-    const planned = await ctx.llm.generate('plan', {
-      system: [
-        'You plan work for a roofing company\'s agents. Reply with JSON only:',
-        '{"tasks": [{"agent": name, "input": {...}, "clause": the words it answers}], "unhandled": [parts no agent can do]}.',
-        'Agents and their inputs:',
-        ...Object.entries(DELEGATES).map(([k, v]) => `- ${k}: ${v}`),
-      ].join('\n'),
-      prompt: message,
-      // Offline the rule planner stands in; its plan is data, not prose pretending to be a model.
-      fallback: () => JSON.stringify(planOffline(message)),
-    });
-    const plan = readPlan(planned.text, message);
+    // Online: a tool-calling step, one tool per delegable agent; the calls are the plan. A
+    // reply without tool calls may still carry a JSON plan. Offline: the rule planner.
+    let plan: Plan;
+    let planModel = 'offline';
+    if (ctx.llm.online) {
+      const planned = await planWithTools(
+        ctx,
+        [
+          'You plan work for a roofing company\'s agents. Call one tool per sub-task of the request, with that agent\'s input.',
+          'If part of the request fits no tool, do not call a tool for it. Without tools, reply with JSON only:',
+          '{"tasks": [{"agent": name, "input": {...}, "clause": the words it answers}], "unhandled": [parts no agent can do]}.',
+        ].join('\n'),
+        message,
+        DELEGATES,
+      );
+      plan = planned.plan ?? readPlan(planned.text, message);
+      planModel = ctx.llm.modelName;
+    } else {
+      plan = await ctx.step('plan', () => planOffline(message));
+    }
     const tasks: PlannedTask[] = plan.tasks.slice(0, maxSubtasks);
     const unhandled = [...plan.unhandled, ...plan.tasks.slice(maxSubtasks).map((t) => t.clause)];
     await ctx.progress(20, `${tasks.length} sub-task(s) planned`);
@@ -118,6 +127,6 @@ export default defineAgent({
           .filter(Boolean)
           .join('\n'),
     });
-    return { reply: reply.text, replyModel: reply.model, planModel: planned.model, plan: tasks, results, unhandled };
+    return { reply: reply.text, replyModel: reply.model, planModel, plan: tasks, results, unhandled };
   },
 });

@@ -11,7 +11,10 @@ import { money, rememberSafe, useTool } from '../tooling.ts';
 import { DUNNING, dunningStage, reconcile, reminderTemplate, type Invoice } from './core.ts';
 
 export const billingInput = z.object({
-  payments: z.array(z.object({ id: z.string(), estimateId: z.string().nullable().optional(), amountUsd: z.number(), paidAt: z.string() })).default([]),
+  payments: z
+    .array(z.object({ id: z.string(), estimateId: z.string().nullable().optional(), amountUsd: z.number(), paidAt: z.string() }))
+    .optional()
+    .describe('Payments to reconcile (e.g. a bank export); omitted: the stored Stripe payments (payments_list)'),
   termsDays: z.number().int().min(0).max(365).default(14).describe('Days after acceptance that payment is due'),
   remindersSent: z.record(z.string(), z.enum(DUNNING.map((d) => d.stage) as [string, ...string[]])).default({}).describe('Last reminder stage sent, by estimate id'),
   createCheckoutLinks: z.boolean().default(true),
@@ -42,7 +45,7 @@ export default defineAgent({
   version: '1.0.0',
   input: billingInput,
   output: billingOutput,
-  tools: ['estimates_list', 'stripe_checkout_create'],
+  tools: ['estimates_list', 'payments_list', 'stripe_checkout_create'],
   async run(ctx) {
     const i = ctx.input;
     const now = new Date(await ctx.step('clock', () => i.now ?? new Date().toISOString()));
@@ -54,7 +57,10 @@ export default defineAgent({
       dueAt: new Date(new Date(e.updatedAt).getTime() + i.termsDays * DAY).toISOString(),
       lastReminder: (i.remindersSent[e.id] as Invoice['lastReminder']) ?? null,
     }));
-    const r = reconcile(invoices, i.payments);
+    // Without a payments export, reconcile against what Stripe's webhooks stored.
+    const payments =
+      i.payments ?? (await useTool<object, { payments: { id: string; estimateId: string | null; amountUsd: number; paidAt: string }[] }>(ctx, 'payments_list')({ status: 'matched', limit: 1000 })).payments;
+    const r = reconcile(invoices, payments);
     await ctx.progress(40, `${r.invoices.length} invoices reconciled`);
 
     const links = new Map<string, string>();

@@ -7,6 +7,8 @@
 import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
 import { REGION_NAMES } from '../estimator/prices.ts';
+import { recallSafe, rememberSafe } from '../tooling.ts';
+import { compareRuns, describeChanges, readSummary, summarise } from './compare.ts';
 import { findings, ourPriceBook, positioning, priceIndex, type CompetitorData } from './core.ts';
 
 const competitor = z.object({
@@ -26,6 +28,7 @@ export const competitorAnalysisInput = z.object({
   ourReviews: z.number().int().min(0).default(0),
   ourServices: z.array(z.string().min(1).max(100)).max(50).default(['roof replacement', 'roof repair', 'inspection']),
   ourServiceArea: z.array(z.string().min(1).max(100)).max(200).default([]),
+  market: z.string().trim().min(1).max(200).optional().describe('Name of the market, to compare with its previous run; default: the region'),
 });
 
 const finding = z.object({ kind: z.enum(['threat', 'opportunity']), title: z.string(), competitor: z.string().nullable(), score: z.number(), reasons: z.array(z.string()) });
@@ -38,6 +41,16 @@ export const competitorAnalysisOutput = z.object({
   opportunities: z.array(finding),
   narrative: z.string(),
   narrativeModel: z.string(),
+  changes: z
+    .object({
+      previousAt: z.string(),
+      priceIndex: z.array(z.object({ material: z.string(), previous: z.number().nullable(), current: z.number().nullable(), delta: z.number().nullable() })),
+      newCompetitors: z.array(z.string()),
+      removedCompetitors: z.array(z.string()),
+      threatRanking: z.array(z.object({ competitor: z.string(), previousRank: z.number().nullable(), currentRank: z.number().nullable(), change: z.number().nullable() })),
+    })
+    .nullable()
+    .describe('What changed since the previous run for the same market; null on the first run'),
 });
 
 export default defineAgent({
@@ -54,13 +67,25 @@ export default defineAgent({
     const us = { prices: i.ourPrices ?? ourPriceBook(i.region), rating: i.ourRating, reviews: i.ourReviews, services: i.ourServices, serviceArea: i.ourServiceArea };
     const numbers = await ctx.step('analyse', () => ({ priceIndex: priceIndex(us, list), positioning: positioning(us, list), ...findings(us, list) }));
     await ctx.progress(60, 'analysed');
+    // The previous run for this market (remembered below by that run) gives the changes.
+    const market = i.market ?? i.region;
+    const at = await ctx.step('clock', () => new Date().toISOString());
+    const current = summarise(market, at, numbers.priceIndex, list.map((c) => c.name), numbers.threats);
+    const previous = (await recallSafe(ctx, `competitor findings ${market}`, { k: 20, kinds: ['competitor_findings'] }))
+      .map((h) => readSummary(h.metadata))
+      .filter((x) => x !== undefined && x.market === market && x.at < at)
+      .sort((a, b) => b!.at.localeCompare(a!.at))[0];
+    const changes = previous ? compareRuns(previous, current) : null;
     const top = (xs: { title: string; reasons: string[] }[]) => xs.slice(0, 3).map((f) => `${f.title} (${f.reasons.join('; ')})`);
     const facts = [
       `Competitors analysed: ${list.length}.`,
       `Price index (ours vs market median, 100 = same): ${numbers.priceIndex.map((p) => `${p.material} ${p.index ?? 'n/a'}`).join(', ')}.`,
       `Top threats: ${top(numbers.threats).join(' | ') || 'none'}.`,
       `Top opportunities: ${top(numbers.opportunities).join(' | ') || 'none'}.`,
-    ].join('\n');
+      changes ? `Changes: ${describeChanges(changes)}` : '',
+    ]
+      .filter(Boolean)
+      .join('\n');
     const narrative = await ctx.llm.generate('narrative', {
       system: 'You are a pricing and market analyst for a roofing company. Using only the facts given, write a short market position summary and three concrete recommendations. At most 150 words.',
       prompt: facts,
@@ -70,12 +95,18 @@ export default defineAgent({
           ...numbers.priceIndex.filter((p) => p.index !== null).map((p) => `${p.material.replace(/_/g, ' ')}: we are at ${p.index} against a market median of $${p.marketMedian}/square.`),
           numbers.threats[0] ? `Biggest threat: ${numbers.threats[0].title} — ${numbers.threats[0].reasons.join(', ')}.` : 'No competitor stands out as a threat.',
           numbers.opportunities[0] ? `Best opportunity: ${numbers.opportunities[0].title} — ${numbers.opportunities[0].reasons.join(', ')}.` : '',
+          changes ? describeChanges(changes) : '',
           '(Narrative generated from a template: no language model is configured.)',
         ]
           .filter(Boolean)
           .join(' '),
     });
+    const index = numbers.priceIndex.map((p) => `${p.material} ${p.index ?? 'n/a'}`).join(', ');
+    await rememberSafe(ctx, `Competitor findings for ${market}: ${list.length} competitors (${current.competitors.join(', ')}); price index ${index}; top threats ${current.threats.slice(0, 3).join(', ') || 'none'}.`, {
+      kind: 'competitor_findings',
+      ...current,
+    });
     await ctx.progress(100, 'narrative written');
-    return { competitors: list.length, ...numbers, narrative: narrative.text, narrativeModel: narrative.model };
+    return { competitors: list.length, ...numbers, narrative: narrative.text, narrativeModel: narrative.model, changes };
   },
 });
