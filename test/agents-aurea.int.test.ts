@@ -4,9 +4,8 @@
  * running aurea is SIGKILLed while it waits for its children — the retried parent gets the
  * same children back (no duplicates), and every task still ends succeeded.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestApp, type TestApp } from './harness.ts';
+import { eventually, FAST_FAILOVER, startTestApp, workerEnv, workerProcesses, type TestApp, type WorkerProcesses } from './harness.ts';
 
 const REQUEST = 'estimate 2400 sq ft 6/12 architectural and price 1,800 sqft 8/12 metal with 2 layers; also write me a poem about gutters';
 
@@ -19,7 +18,7 @@ async function finished(app: TestApp, id: string, timeoutMs = 30_000) {
 
 const children = (app: TestApp, parentId: string) =>
   app.proc.runtime.db
-    .system((tx) => tx.query<{ id: string; agent: string; status: string; input: any; output: any }>(`SELECT id, agent, status, input, output FROM tasks WHERE parent_id = $1 ORDER BY created_at`, [parentId]))
+    .system((tx) => tx.query<{ id: string; agent: string; status: string; input: any; output: any }>(`SELECT id, agent, status, input, output FROM tasks WHERE parent_id = $1 ORDER BY substring(idempotency_key from '#(\d+)$')::int`, [parentId]))
     .then((r) => r.rows);
 
 describe('aurea fans a request out to child tasks (pglite, offline)', () => {
@@ -63,44 +62,17 @@ describe('aurea fans a request out to child tasks (pglite, offline)', () => {
 
 describe('aurea survives its worker being killed mid-flow (pg-redis)', () => {
   let app: TestApp;
-  const procs = new Map<number, ChildProcess>();
-  const output: string[] = [];
-  let env: NodeJS.ProcessEnv;
-
-  function spawnWorker(agents: string): ChildProcess {
-    const child = spawn(process.execPath, ['bin/brainops.mjs', 'worker', '--agents', agents], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    procs.set(child.pid!, child);
-    const keep = (b: Buffer) => output.push(`[${agents} ${child.pid}] ${b.toString().trimEnd()}`);
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    child.on('exit', () => procs.delete(child.pid!));
-    return child;
-  }
+  let workers: WorkerProcesses;
+  const output = (): string => workers.output.join('\n');
+  const spawnWorker = (agents: string) => workers.spawn(['--agents', agents], agents);
 
   beforeAll(async () => {
     app = await startTestApp('pg-redis', { worker: false });
-    const c = app.config;
-    env = {
-      ...process.env,
-      NODE_ENV: 'test',
-      DATABASE_URL: c.DATABASE_URL,
-      REDIS_URL: c.REDIS_URL ?? '',
-      BRAINOPS_QUEUE_PREFIX: c.BRAINOPS_QUEUE_PREFIX,
-      BRAINOPS_DATA_DIR: c.BRAINOPS_DATA_DIR,
-      GEMINI_API_KEY: '',
-      BRAINOPS_ADMIN_KEY: '',
-      LOG_LEVEL: 'warn',
-      WORKER_LOCK_MS: '3000',
-      WORKER_STALLED_INTERVAL_MS: '1000',
-      WORKER_MAX_STALLED: '10',
-      SWEEPER_INTERVAL_MS: '1000',
-    };
+    workers = workerProcesses(workerEnv(app, FAST_FAILOVER));
   });
 
   afterAll(async () => {
-    const exits = [...procs.values()].map((p) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r()))));
-    for (const p of procs.values()) p.kill('SIGKILL');
-    await Promise.all(exits);
+    await workers?.killAll();
     await app?.stop();
   });
 
@@ -110,7 +82,7 @@ describe('aurea survives its worker being killed mid-flow (pg-redis)', () => {
     const created = await app.call('POST', '/api/v1/agents/aurea/tasks', { input: { message: REQUEST } });
     const id: string = created.body.task.id;
     await eventually(async () => (await children(app, id)).length === 2, 30_000).catch((e: Error) => {
-      throw new Error(`${e.message}\n${output.join('\n')}`);
+      throw new Error(`${e.message}\n${output()}`);
     });
     const gone = new Promise<void>((r) => first.once('exit', () => r()));
     first.kill('SIGKILL');
@@ -119,16 +91,16 @@ describe('aurea survives its worker being killed mid-flow (pg-redis)', () => {
     spawnWorker('aurea');
     spawnWorker('estimator');
     const { task, steps } = await finished(app, id, 45_000).catch((e: Error) => {
-      throw new Error(`${e.message}\n${output.join('\n')}`);
+      throw new Error(`${e.message}\n${output()}`);
     });
-    expect(task.status, output.join('\n')).toBe('succeeded');
+    expect(task.status, output()).toBe('succeeded');
     expect(task.attempts).toBeGreaterThan(1);
     const kids = await children(app, id);
     expect(kids.map((k) => [k.agent, k.status])).toEqual([
       ['estimator', 'succeeded'],
       ['estimator', 'succeeded'],
     ]);
-    expect(task.output.results.map((r: any) => r.taskId)).toEqual(kids.map((k) => k.id));
+    expect(task.output.results.map((r: any) => r.taskId).sort()).toEqual(kids.map((k) => k.id).sort());
     // The journal holds each delegation once: the retry replayed it instead of creating again.
     expect(steps.filter((s: any) => s.name.startsWith('delegate#')).map((s: any) => s.name).sort()).toEqual(['delegate#1:estimator', 'delegate#2:estimator']);
   });
