@@ -46,7 +46,7 @@ export interface Runtime {
 export function processLogger(config: Config): Logger {
   return createLogger({
     level: config.LOG_LEVEL,
-    secrets: [config.BRAINOPS_ADMIN_KEY, config.GEMINI_API_KEY, config.STRIPE_SECRET_KEY, config.STRIPE_WEBHOOK_SECRET, config.SENDGRID_API_KEY, config.GOOGLE_ADS_DEVELOPER_TOKEN, config.GOOGLE_ADS_ACCESS_TOKEN, ...urlPasswords(config.DATABASE_URL, config.REDIS_URL, config.SMTP_URL)],
+    secrets: [config.BRAINOPS_ADMIN_KEY, config.GEMINI_API_KEY, config.STRIPE_SECRET_KEY, config.STRIPE_WEBHOOK_SECRET, config.SENDGRID_API_KEY, config.GOOGLE_ADS_DEVELOPER_TOKEN, config.GOOGLE_ADS_ACCESS_TOKEN, config.GOOGLE_ADS_CLIENT_SECRET, config.GOOGLE_ADS_REFRESH_TOKEN, ...urlPasswords(config.DATABASE_URL, config.REDIS_URL, config.SMTP_URL)],
   });
 }
 

@@ -66,6 +66,10 @@ const schema = z.object({
   GOOGLE_ADS_DEVELOPER_TOKEN: optionalSecret,
   GOOGLE_ADS_CUSTOMER_ID: z.string().regex(/^\d{10}$/, 'must be the 10-digit customer id without dashes').optional(),
   GOOGLE_ADS_ACCESS_TOKEN: optionalSecret,
+  /** OAuth client + refresh token: the adapter mints (and renews) its own access tokens. */
+  GOOGLE_ADS_CLIENT_ID: optionalSecret,
+  GOOGLE_ADS_CLIENT_SECRET: optionalSecret,
+  GOOGLE_ADS_REFRESH_TOKEN: optionalSecret,
   /** Google Ads changes are recorded, not applied, unless this is true (and the credentials are set). */
   GOOGLE_ADS_LIVE: bool.default(false),
   /** The most any ad campaign may spend per day; plans above it are refused. */
@@ -106,7 +110,7 @@ const schema = z.object({
 export type Config = Readonly<z.infer<typeof schema>> & { readonly version: string };
 
 /** The names of settings whose values are secrets: never logged, never echoed back. */
-export const SECRET_SETTINGS = ['BRAINOPS_ADMIN_KEY', 'GEMINI_API_KEY', 'DATABASE_URL', 'REDIS_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'SENDGRID_API_KEY', 'SMTP_URL', 'GOOGLE_ADS_DEVELOPER_TOKEN', 'GOOGLE_ADS_ACCESS_TOKEN'] as const;
+export const SECRET_SETTINGS = ['BRAINOPS_ADMIN_KEY', 'GEMINI_API_KEY', 'DATABASE_URL', 'REDIS_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'SENDGRID_API_KEY', 'SMTP_URL', 'GOOGLE_ADS_DEVELOPER_TOKEN', 'GOOGLE_ADS_ACCESS_TOKEN', 'GOOGLE_ADS_CLIENT_SECRET', 'GOOGLE_ADS_REFRESH_TOKEN'] as const;
 
 /**
  * Parses the environment. Throws an AppError whose message names the first bad variable,

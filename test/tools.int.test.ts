@@ -93,6 +93,7 @@ const CASES: Record<string, (m: 'h' | 'a') => unknown> = {
   email_enroll: (m) => ({ sequenceId: ids[`seq_${m}`], contactIds: [ids[`contact_${m}`]] }),
   email_send: (m) => ({ to: `x${m}x@example.com`, subject: 'Hello', body: 'Text' }),
   email_sequences_run_due: () => ({ limit: 10 }),
+  email_outbox_retry_due: () => ({ limit: 10 }),
   revenue_dashboard: () => ({}),
   products_public_list: () => ({}),
   products_list: () => ({}),

@@ -129,7 +129,7 @@ export const adsTools: AnyTool[] = [
           ctx.tenantId,
           i.id,
           result.mode,
-          JSON.stringify({ operations: result.operations, dailyBudgetUsd: i.dailyBudgetUsd, bids: i.bids ?? {} }),
+          JSON.stringify({ operations: result.operations, dailyBudgetUsd: i.dailyBudgetUsd, bids: i.bids ?? {}, ...(result.resourceNames ? { resourceNames: result.resourceNames } : {}) }),
           key,
         ]);
         const r = await sql.query<Row>(

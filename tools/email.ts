@@ -29,6 +29,8 @@ interface OutRow {
   subject: string;
   provider: string;
   status: 'queued' | 'sent' | 'suppressed' | 'failed';
+  body: string;
+  idempotency_key: string;
   created_at: Date;
 }
 const toSeq = (r: SeqRow) => ({ id: r.id, name: r.name, steps: r.steps, enrolled: Number(r.enrolled ?? 0), createdAt: iso(r.created_at)! });
@@ -50,14 +52,23 @@ export async function sendEmail(ctx: Ctx, m: { to: string; subject: string; body
     return { row: r.rows[0]!, replayed: false };
   });
   if (reserved.replayed || reserved.row.status === 'suppressed' || s.email.provider === 'outbox') return { email: toEmail(reserved.row), replayed: reserved.replayed };
-  const unsubscribeUrl = `${s.baseUrl()}/unsubscribe/${await unsubscribeToken(s, ctx.tenantId, to)}`;
+  return { email: toEmail(await deliver(ctx, reserved.row)), replayed: false };
+}
+
+/**
+ * Hands a reserved outbox row to the transport. A failure marks it 'failed' with the error
+ * (email_outbox_retry_due picks it up later) and is rethrown: the caller learns it, nothing is lost.
+ */
+async function deliver(ctx: Ctx, row: OutRow): Promise<OutRow> {
+  const s = ctx.services;
+  const unsubscribeUrl = `${s.baseUrl()}/unsubscribe/${await unsubscribeToken(s, ctx.tenantId, row.to_address)}`;
   try {
-    const sent = await s.email.send({ to, subject: m.subject, text: m.body, idempotencyKey: m.idempotencyKey, unsubscribeUrl });
-    const r = await ctx.tx((sql) => sql.query<OutRow>(`UPDATE email_outbox SET status = $2, provider_id = $3 WHERE id = $1 RETURNING *`, [reserved.row.id, sent.status, sent.providerId]));
-    return { email: toEmail(r.rows[0]!), replayed: false };
+    const sent = await s.email.send({ to: row.to_address, subject: row.subject, text: row.body, idempotencyKey: row.idempotency_key, unsubscribeUrl });
+    const r = await ctx.tx((sql) => sql.query<OutRow>(`UPDATE email_outbox SET status = $2, provider_id = $3, last_error = NULL WHERE id = $1 RETURNING *`, [row.id, sent.status, sent.providerId]));
+    return r.rows[0]!;
   } catch (e) {
-    await ctx.tx((sql) => sql.query(`UPDATE email_outbox SET status = 'failed' WHERE id = $1`, [reserved.row.id]));
-    throw e instanceof AppError ? e : new AppError('EMAIL_SEND_FAILED', `The email could not be sent: ${(e as Error).message}`, { status: 502, cause: e });
+    await ctx.tx((sql) => sql.query(`UPDATE email_outbox SET status = 'failed', last_error = $2 WHERE id = $1`, [row.id, (e as Error).message.slice(0, 500)]));
+    throw e instanceof AppError ? e : new AppError('EMAIL_SEND_FAILED', `The email could not be sent: ${(e as Error).message}`, { status: 502, cause: e, retryable: true });
   }
 }
 
@@ -182,6 +193,57 @@ export const emailTools: AnyTool[] = [
           ),
         );
         if (!next) out.finished++;
+      }
+      return out;
+    },
+  }),
+  businessTool({
+    name: 'email_outbox_retry_due',
+    description:
+      'Re-send emails whose send failed (provider error) or was cut off by a crash (still queued) at least olderThanMinutes ago; each row is claimed atomically and given up after maxAttempts. Unsubscribed addresses are suppressed.',
+    input: z
+      .object({
+        olderThanMinutes: z.number().int().min(0).max(10_080).default(10),
+        maxAttempts: z.number().int().min(1).max(20).default(5),
+        limit: z.number().int().min(1).max(500).default(100),
+      })
+      .strict(),
+    output: z.object({ sent: z.number(), failed: z.number(), suppressed: z.number() }),
+    scope: 'write',
+    sideEffect: true,
+    route: { method: 'POST', path: '/api/v1/email-automation/retry-due' },
+    async handler(i, ctx) {
+      const out = { sent: 0, failed: 0, suppressed: 0 };
+      // The outbox transport delivers nothing: its 'queued' rows are the messages.
+      if (ctx.services.email.provider === 'outbox') return out;
+      const due = `status IN ('queued', 'failed') AND provider <> 'outbox' AND attempts < $2 AND last_attempt_at <= now() - make_interval(mins => $1)`;
+      const ids = await ctx.tx(async (sql) => (await sql.query<{ id: string }>(`SELECT id FROM email_outbox WHERE ${due} ORDER BY last_attempt_at LIMIT $3`, [i.olderThanMinutes, i.maxAttempts, i.limit])).rows);
+      for (const { id: rowId } of ids) {
+        // The claim re-checks the condition, so a concurrent sweep cannot send the same row too.
+        const row = await ctx.tx(async (sql) => {
+          const r = await sql.query<OutRow>(`UPDATE email_outbox SET attempts = attempts + 1, last_attempt_at = now(), provider = $4 WHERE id = $3 AND ${due} RETURNING *`, [
+            i.olderThanMinutes,
+            i.maxAttempts,
+            rowId,
+            ctx.services.email.provider,
+          ]);
+          const claimed = r.rows[0];
+          if (!claimed) return undefined;
+          const unsub = await sql.query(`SELECT 1 FROM email_unsubscribes WHERE email = $1`, [claimed.to_address]);
+          if (!unsub.rowCount) return claimed;
+          await sql.query(`UPDATE email_outbox SET status = 'suppressed' WHERE id = $1`, [claimed.id]);
+          return 'suppressed' as const;
+        });
+        if (row === 'suppressed') out.suppressed++;
+        else if (row) {
+          try {
+            await deliver(ctx, row);
+            out.sent++;
+          } catch (e) {
+            out.failed++;
+            ctx.logger.warn({ err: e, emailId: row.id }, 'email retry failed');
+          }
+        }
       }
       return out;
     },

@@ -74,7 +74,9 @@ export const revenueTools: AnyTool[] = [
     sideEffect: true,
     route: { method: 'POST', path: '/api/v1/stripe-revenue/checkout', status: 201 },
     async handler(i, ctx) {
-      const key = `checkout:${ctx.idempotencyKey}`;
+      // Tenant-qualified: Stripe's idempotency keys are account-wide, and two tenants may
+      // both send `Idempotency-Key: 1` — without the tenant the second would get the first's session.
+      const key = `checkout:${ctx.tenantId}:${ctx.idempotencyKey}`;
       const prepared = await ctx.tx(async (sql) => {
         const existing = await sql.query<SessionRow>(`SELECT * FROM checkout_sessions WHERE idempotency_key = $1`, [key]);
         const found = existing.rows[0];

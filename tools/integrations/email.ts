@@ -46,20 +46,21 @@ export function createEmailTransport(config: Config, fetchImpl: typeof fetch = f
     return {
       provider: 'sendgrid',
       async send(m) {
-        const match = /<([^>]+)>/.exec(from);
+        // 'Name <addr>' → SendGrid's {email, name}; a bare address has no name.
+        const match = /^\s*"?([^"<]*?)"?\s*<([^>]+)>\s*$/.exec(from);
         const res = await fetchImpl('https://api.sendgrid.com/v3/mail/send', {
           method: 'POST',
           headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
           body: JSON.stringify({
             personalizations: [{ to: [{ email: m.to }] }],
-            from: { email: match?.[1] ?? from },
+            from: match ? { email: match[2], ...(match[1] ? { name: match[1] } : {}) } : { email: from.trim() },
             subject: m.subject,
             content: [{ type: 'text/plain', value: m.text }],
             custom_args: { idempotency_key: m.idempotencyKey },
             ...(m.unsubscribeUrl ? { headers: { 'List-Unsubscribe': `<${m.unsubscribeUrl}>` } } : {}),
           }),
         });
-        if (!res.ok) throw new AppError('EMAIL_PROVIDER_FAILED', `SendGrid answered ${res.status}: ${(await res.text()).slice(0, 200)}`, { status: 502 });
+        if (!res.ok) throw new AppError('EMAIL_PROVIDER_FAILED', `SendGrid answered ${res.status}: ${(await res.text()).slice(0, 200)}`, { status: 502, retryable: res.status >= 500 || res.status === 429 });
         return { providerId: res.headers.get('x-message-id'), status: 'sent' };
       },
     };

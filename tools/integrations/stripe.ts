@@ -34,7 +34,14 @@ export interface PaymentsAdapter {
 }
 
 export function createPayments(config: Config, secrets: SystemSecrets, baseUrl: () => string): PaymentsAdapter {
-  const stripe = new Stripe(config.STRIPE_SECRET_KEY ?? 'sk_test_sandbox_offline', { maxNetworkRetries: 2 });
+  // The fetch-based client (a documented Stripe option) instead of the default node:http one:
+  // it goes through the same undici dispatcher as every other outbound call, so recorded
+  // HTTP can serve it in tests and proxy/dispatcher settings apply in production too.
+  // Retries are safe because every create carries its Idempotency-Key.
+  const stripe = new Stripe(config.STRIPE_SECRET_KEY ?? 'sk_test_sandbox_offline', {
+    maxNetworkRetries: 2,
+    httpClient: Stripe.createFetchHttpClient(),
+  });
   const webhookSecret = async () => config.STRIPE_WEBHOOK_SECRET ?? `whsec_${await secrets.get('stripe_sandbox_webhook')}`;
   const live = config.STRIPE_SECRET_KEY !== undefined;
   return {
@@ -45,27 +52,31 @@ export function createPayments(config: Config, secrets: SystemSecrets, baseUrl: 
         return { id, url: `${baseUrl()}/sandbox/checkout/${id}` };
       }
       const cents = Math.round(req.amountUsd * 100);
-      const session = await stripe.checkout.sessions.create(
-        {
-          mode: req.interval === 'one_time' ? 'payment' : 'subscription',
-          line_items: [
-            {
-              quantity: 1,
-              price_data: {
-                currency: 'usd',
-                unit_amount: cents,
-                product_data: { name: req.description },
-                ...(req.interval === 'one_time' ? {} : { recurring: { interval: req.interval } }),
+      const session = await stripe.checkout.sessions
+        .create(
+          {
+            mode: req.interval === 'one_time' ? 'payment' : 'subscription',
+            line_items: [
+              {
+                quantity: 1,
+                price_data: {
+                  currency: 'usd',
+                  unit_amount: cents,
+                  product_data: { name: req.description },
+                  ...(req.interval === 'one_time' ? {} : { recurring: { interval: req.interval } }),
+                },
               },
-            },
-          ],
-          success_url: req.successUrl,
-          cancel_url: req.cancelUrl,
-          metadata: req.metadata,
-          ...(req.customerEmail ? { customer_email: req.customerEmail } : {}),
-        },
-        { idempotencyKey: req.idempotencyKey },
-      );
+            ],
+            success_url: req.successUrl,
+            cancel_url: req.cancelUrl,
+            metadata: req.metadata,
+            ...(req.customerEmail ? { customer_email: req.customerEmail } : {}),
+          },
+          { idempotencyKey: req.idempotencyKey },
+        )
+        .catch((e: unknown) => {
+          throw stripeFailure(e);
+        });
       if (!session.url) throw new AppError('STRIPE_NO_URL', 'Stripe created a checkout session without a URL.', { status: 502 });
       return { id: session.id, url: session.url };
     },
@@ -74,11 +85,39 @@ export function createPayments(config: Config, secrets: SystemSecrets, baseUrl: 
       try {
         return stripe.webhooks.constructEvent(rawBody, signature, await webhookSecret());
       } catch (e) {
-        throw new AppError('WEBHOOK_SIGNATURE_INVALID', `The Stripe signature does not match this body: ${(e as Error).message}`, { status: 400 });
+        throw new AppError('WEBHOOK_SIGNATURE_INVALID', `The Stripe signature does not match this body: ${(e as Error).message}`, {
+          status: 400,
+        });
       }
     },
     async sign(payload) {
       return stripe.webhooks.generateTestHeaderString({ payload, secret: await webhookSecret() });
     },
   };
+}
+
+/**
+ * A Stripe library error as our AppError: 502 (the provider failed us, not the caller's
+ * request), retryable for network/5xx/rate-limit failures; 409 when Stripe saw this
+ * idempotency key with other parameters. Anything else is rethrown as is.
+ */
+function stripeFailure(e: unknown): unknown {
+  if (!(e instanceof Stripe.errors.StripeError)) return e;
+  if (e.type === 'StripeIdempotencyError')
+    return new AppError('IDEMPOTENCY_KEY_REUSED', `Stripe saw this idempotency key with other parameters: ${e.message}`, {
+      status: 409,
+      cause: e,
+    });
+  const retryable =
+    e.type === 'StripeConnectionError' || e.type === 'StripeAPIError' || e.type === 'StripeRateLimitError' || (e.statusCode ?? 0) >= 500;
+  return new AppError(
+    'STRIPE_FAILED',
+    `Stripe refused or failed the request (${e.type}${e.statusCode ? ` ${e.statusCode}` : ''}): ${e.message}`,
+    {
+      status: 502,
+      retryable,
+      details: { type: e.type, code: e.code ?? null, requestId: e.requestId ?? null },
+      cause: e,
+    },
+  );
 }

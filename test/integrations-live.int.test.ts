@@ -1,0 +1,405 @@
+/**
+ * The live paths of the integrations (real keys → real services, same code path), offline:
+ * Stripe, SendGrid and Google Ads answer from recorded responses through an undici MockAgent,
+ * SMTP is a tiny server on loopback. Proves that each outbound call is the one the provider
+ * expects, carries its idempotency key, and that a retry never calls the provider twice.
+ */
+import { readFile } from 'node:fs/promises';
+import Stripe from 'stripe';
+import { getGlobalDispatcher, MockAgent, setGlobalDispatcher, type Dispatcher } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
+import { startTestApp, type TestApp } from './harness.ts';
+
+const STRIPE_KEY = 'sk_test_FAKE0000notArealKey0000offlineOnly';
+const WEBHOOK_SECRET = 'whsec_FAKElivemodeTest0123456789';
+const SENDGRID_KEY = 'SG.fake-key-for-tests.not-real';
+const BASE = 'https://roof.example';
+const fixture = async <T>(name: string): Promise<T> =>
+  JSON.parse(await readFile(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T;
+
+interface Recorded {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+function lowerCaseHeaders(h: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (Array.isArray(h)) for (let i = 0; i + 1 < h.length; i += 2) out[String(h[i]).toLowerCase()] = String(h[i + 1]);
+  else if (h instanceof Headers) h.forEach((v, k) => (out[k.toLowerCase()] = v));
+  else if (h && typeof h === 'object') for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = String(v);
+  return out;
+}
+
+const record = (into: Recorded[], opts: { path: string; headers?: unknown; body?: unknown }) =>
+  into.push({ path: opts.path, headers: lowerCaseHeaders(opts.headers), body: String(opts.body ?? '') });
+const json = { headers: { 'content-type': 'application/json' } };
+
+describe('live integrations over recorded HTTP (Stripe, SendGrid, Google Ads)', () => {
+  const stripeCalls: Recorded[] = [];
+  const sendgridCalls: Recorded[] = [];
+  const oauthCalls: Recorded[] = [];
+  const adsCalls: Recorded[] = [];
+  /** SendGrid's next answers (status codes); empty → 202. */
+  const sendgridScript: number[] = [];
+  /** Stripe's next answers: 400 → the recorded invalid_request_error, else the session. */
+  const stripeScript: number[] = [];
+  let stripe400: unknown;
+  let session: { id: string; url: string };
+  let mock: MockAgent;
+  let previous: Dispatcher;
+  let app: TestApp;
+  const db = () => app.proc.runtime.db;
+  const count = async (sql: string, args: unknown[] = []) => (await db().system((tx) => tx.query<{ n: number }>(sql, args))).rows[0]!.n;
+
+  beforeAll(async () => {
+    session = await fixture('stripe-checkout-session.json');
+    stripe400 = await fixture('stripe-error-invalid-request.json');
+    const sendgrid503 = await fixture<unknown>('sendgrid-error-503.json');
+    const token = await fixture<unknown>('google-oauth-token.json');
+    const mutate = await fixture<unknown>('google-ads-campaign-budgets-mutate.json');
+    previous = getGlobalDispatcher();
+    mock = new MockAgent();
+    mock.disableNetConnect();
+    mock.enableNetConnect(/^(127\.0\.0\.1|localhost):\d+$/);
+    setGlobalDispatcher(mock);
+    mock
+      .get('https://api.stripe.com')
+      .intercept({ path: '/v1/checkout/sessions', method: 'POST' })
+      .reply((o) => {
+        record(stripeCalls, o);
+        const headers = { ...json.headers, 'request-id': `req_FAKE000${stripeCalls.length}` };
+        return stripeScript.shift() === 400
+          ? { statusCode: 400, data: JSON.stringify(stripe400), responseOptions: { headers } }
+          : { statusCode: 200, data: JSON.stringify(session), responseOptions: { headers } };
+      })
+      .persist();
+    mock
+      .get('https://api.sendgrid.com')
+      .intercept({ path: '/v3/mail/send', method: 'POST' })
+      .reply((o) => {
+        record(sendgridCalls, o);
+        const status = sendgridScript.shift() ?? 202;
+        return status === 202
+          ? { statusCode: 202, data: '', responseOptions: { headers: { 'x-message-id': `sg-msg-${sendgridCalls.length}` } } }
+          : { statusCode: status, data: JSON.stringify(sendgrid503), responseOptions: json };
+      })
+      .persist();
+    mock
+      .get('https://oauth2.googleapis.com')
+      .intercept({ path: '/token', method: 'POST' })
+      .reply((o) => (record(oauthCalls, o), { statusCode: 200, data: JSON.stringify(token), responseOptions: json }))
+      .persist();
+    mock
+      .get('https://googleads.googleapis.com')
+      .intercept({ path: '/v17/customers/1234567890/campaignBudgets:mutate', method: 'POST' })
+      .reply((o) => (record(adsCalls, o), { statusCode: 200, data: JSON.stringify(mutate), responseOptions: json }))
+      .persist();
+    app = await startTestApp('pglite', {
+      worker: false,
+      env: {
+        STRIPE_SECRET_KEY: STRIPE_KEY,
+        STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        SENDGRID_API_KEY: SENDGRID_KEY,
+        EMAIL_FROM: 'Roof Co <hello@roof.example>',
+        PUBLIC_BASE_URL: BASE,
+        GOOGLE_ADS_LIVE: 'true',
+        GOOGLE_ADS_DEVELOPER_TOKEN: 'fake-developer-token',
+        GOOGLE_ADS_CUSTOMER_ID: '1234567890',
+        GOOGLE_ADS_CLIENT_ID: 'fake-client.apps.googleusercontent.com',
+        GOOGLE_ADS_CLIENT_SECRET: 'fake-client-secret',
+        GOOGLE_ADS_REFRESH_TOKEN: '1//fake-refresh-token',
+        ADS_DAILY_SPEND_CAP_USD: '100',
+      },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await app?.stop();
+    await mock?.close();
+    if (previous) setGlobalDispatcher(previous);
+  });
+
+  it('Stripe: creates the checkout session through the stripe library with its Idempotency-Key, once', async () => {
+    const estimateId: string = (await app.call('POST', '/api/v1/estimates', { status: 'accepted', output: { totals: { total: 8400.5 } } }))
+      .body.estimate.id;
+    const body = { estimateId, customerEmail: 'dana@example.com' };
+    const r = await app.call('POST', '/api/v1/stripe-revenue/checkout', body, { headers: { 'idempotency-key': 'chk-live-1' } });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(r.body.session).toMatchObject({
+      id: session.id,
+      url: session.url,
+      mode: 'stripe',
+      amountUsd: 8400.5,
+      status: 'open',
+      estimateId,
+    });
+    expect(stripeCalls).toHaveLength(1);
+    const call = stripeCalls[0]!;
+    expect(call.headers['authorization']).toBe(`Bearer ${STRIPE_KEY}`);
+    expect(call.headers['idempotency-key']).toBe('checkout:default:chk-live-1');
+    const form = new URLSearchParams(call.body);
+    expect(form.get('mode')).toBe('payment');
+    expect(form.get('line_items[0][price_data][unit_amount]')).toBe('840050');
+    expect(form.get('line_items[0][price_data][currency]')).toBe('usd');
+    expect(form.get('line_items[0][quantity]')).toBe('1');
+    expect(form.get('metadata[tenant_id]')).toBe('default');
+    expect(form.get('metadata[estimate_id]')).toBe(estimateId);
+    expect(form.get('customer_email')).toBe('dana@example.com');
+    expect(form.get('success_url')).toBe(`${BASE}/board?paid=1`);
+    const stored = await db().system((tx) =>
+      tx.query<{ url: string; mode: string }>('SELECT url, mode FROM checkout_sessions WHERE id = $1', [session.id]),
+    );
+    expect(stored.rows).toEqual([{ url: session.url, mode: 'stripe' }]);
+
+    // The client retries with the same key: answered from our row, Stripe is not called again.
+    const again = await app.call('POST', '/api/v1/stripe-revenue/checkout', body, { headers: { 'idempotency-key': 'chk-live-1' } });
+    expect(again.body.session.id).toBe(session.id);
+    expect(stripeCalls).toHaveLength(1);
+  });
+
+  it("Stripe: an error answer is a 502 STRIPE_FAILED with Stripe's request id, and nothing is stored", async () => {
+    const estimateId: string = (await app.call('POST', '/api/v1/estimates', { status: 'accepted', output: { totals: { total: 120 } } }))
+      .body.estimate.id;
+    const before = await count('SELECT count(*)::int AS n FROM checkout_sessions');
+    stripeScript.push(400);
+    const r = await app.call('POST', '/api/v1/stripe-revenue/checkout', { estimateId }, { headers: { 'idempotency-key': 'chk-live-bad' } });
+    expect(r.status).toBe(502);
+    expect(r.body.error).toMatchObject({
+      code: 'STRIPE_FAILED',
+      details: { type: 'StripeInvalidRequestError', code: 'parameter_invalid_integer', requestId: `req_FAKE000${stripeCalls.length}` },
+    });
+    expect(stripeCalls.at(-1)!.headers['idempotency-key']).toBe('checkout:default:chk-live-bad');
+    expect(await count('SELECT count(*)::int AS n FROM checkout_sessions')).toBe(before);
+  });
+
+  it('Stripe: a live webhook signed with STRIPE_WEBHOOK_SECRET completes the payment exactly once', async () => {
+    const payload = JSON.stringify({
+      id: 'evt_FAKE1live0001',
+      object: 'event',
+      type: 'checkout.session.completed',
+      created: 1767225700,
+      livemode: false,
+      data: { object: { id: session.id, object: 'checkout.session', amount_total: 840050, payment_status: 'paid' } },
+    });
+    const stripe = new Stripe(STRIPE_KEY);
+    const send = (secret: string) =>
+      app.call('POST', '/api/v1/stripe-revenue/webhook', undefined, {
+        key: null,
+        raw: payload,
+        headers: { 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret }) },
+      });
+    expect((await send('whsec_someoneElse0000')).status).toBe(400);
+    expect(await count('SELECT count(*)::int AS n FROM payments')).toBe(0);
+    expect((await send(WEBHOOK_SECRET)).body).toMatchObject({ received: true, applied: true });
+    expect((await send(WEBHOOK_SECRET)).body).toMatchObject({ received: true, applied: false, duplicate: true });
+    expect(
+      await count('SELECT count(*)::int AS n FROM payments WHERE checkout_session_id = $1 AND amount_usd = 8400.5', [session.id]),
+    ).toBe(1);
+    expect(await count(`SELECT count(*)::int AS n FROM checkout_sessions WHERE id = $1 AND status = 'complete'`, [session.id])).toBe(1);
+  });
+
+  it('SendGrid: POST /v3/mail/send with the message, the unsubscribe link and header; a retried send is not sent twice', async () => {
+    const send = { to: 'Pat@Example.com', subject: 'Your roof estimate', body: 'Hi Pat, your estimate is ready.', idempotencyKey: 'sg-1' };
+    const r = await app.call('POST', '/api/v1/email-automation/send', send);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body).toMatchObject({ replayed: false, email: { to: 'pat@example.com', provider: 'sendgrid', status: 'sent' } });
+    expect(sendgridCalls).toHaveLength(1);
+    const call = sendgridCalls[0]!;
+    expect(call.headers['authorization']).toBe(`Bearer ${SENDGRID_KEY}`);
+    const msg = JSON.parse(call.body);
+    expect(msg.personalizations).toEqual([{ to: [{ email: 'pat@example.com' }] }]);
+    expect(msg.from).toEqual({ email: 'hello@roof.example', name: 'Roof Co' });
+    expect(msg.subject).toBe('Your roof estimate');
+    expect(msg.custom_args).toEqual({ idempotency_key: 'email:sg-1' });
+    const text: string = msg.content[0].value;
+    expect(msg.content[0].type).toBe('text/plain');
+    expect(text).toContain('Hi Pat, your estimate is ready.');
+    const link = /https:\/\/roof\.example(\/unsubscribe\/[\w.-]+)/.exec(text);
+    expect(link).not.toBeNull();
+    expect(msg.headers['List-Unsubscribe']).toBe(`<${BASE}${link![1]}>`);
+    const providerId = await db().system((tx) =>
+      tx.query<{ provider_id: string }>(`SELECT provider_id FROM email_outbox WHERE idempotency_key = 'email:sg-1'`),
+    );
+    expect(providerId.rows[0]?.provider_id).toBe('sg-msg-1');
+
+    const retried = await app.call('POST', '/api/v1/email-automation/send', send);
+    expect(retried.body).toMatchObject({ replayed: true, email: { status: 'sent' } });
+    expect(sendgridCalls).toHaveLength(1);
+
+    // The link in the body works, and the address is suppressed from then on (no call).
+    expect((await app.call('GET', link![1]!, undefined, { key: null })).status).toBe(200);
+    const after = await app.call('POST', '/api/v1/email-automation/send', { ...send, idempotencyKey: 'sg-2' });
+    expect(after.body.email.status).toBe('suppressed');
+    expect(sendgridCalls).toHaveLength(1);
+  });
+
+  it('SendGrid: a 5xx is reported (502) and kept; email_outbox_retry_due delivers it later, once', async () => {
+    sendgridScript.push(503);
+    const send = { to: 'sam@example.com', subject: 'Checking in', body: 'Still interested?', idempotencyKey: 'sg-503' };
+    const r = await app.call('POST', '/api/v1/email-automation/send', send);
+    expect(r.status).toBe(502);
+    expect(r.body.error.code).toBe('EMAIL_PROVIDER_FAILED');
+    expect(sendgridCalls).toHaveLength(2);
+    const row = async () =>
+      (
+        await db().system((tx) =>
+          tx.query<{ status: string; attempts: number; last_error: string | null }>(
+            `SELECT status, attempts, last_error FROM email_outbox WHERE idempotency_key = 'email:sg-503'`,
+          ),
+        )
+      ).rows[0];
+    expect(await row()).toMatchObject({ status: 'failed', attempts: 1, last_error: expect.stringContaining('503') });
+    // Same key again: the dedup holds (no second call); the row is not lost either.
+    expect((await app.call('POST', '/api/v1/email-automation/send', send)).body).toMatchObject({
+      replayed: true,
+      email: { status: 'failed' },
+    });
+    expect(sendgridCalls).toHaveLength(2);
+    // Too recent for the default delay (10 minutes): untouched.
+    expect((await app.call('POST', '/api/v1/email-automation/retry-due', {})).body).toEqual({ sent: 0, failed: 0, suppressed: 0 });
+    expect(sendgridCalls).toHaveLength(2);
+
+    const due = await app.call('POST', '/api/v1/email-automation/retry-due', { olderThanMinutes: 0 });
+    expect(due.body).toEqual({ sent: 1, failed: 0, suppressed: 0 });
+    expect(sendgridCalls).toHaveLength(3);
+    expect(JSON.parse(sendgridCalls[2]!.body)).toMatchObject({
+      personalizations: [{ to: [{ email: 'sam@example.com' }] }],
+      custom_args: { idempotency_key: 'email:sg-503' },
+    });
+    expect(await row()).toMatchObject({ status: 'sent', attempts: 2, last_error: null });
+    expect((await app.call('POST', '/api/v1/email-automation/retry-due', { olderThanMinutes: 0 })).body).toEqual({
+      sent: 0,
+      failed: 0,
+      suppressed: 0,
+    });
+    expect(sendgridCalls).toHaveLength(3);
+  });
+
+  it('email_outbox_retry_due: re-sends a row left queued by a crash, not an in-flight one, and gives up after maxAttempts', async () => {
+    const insert = (key: string, to: string, ageMinutes: number, status = 'queued', attempts = 1) =>
+      db().system((tx) =>
+        tx.query(
+          `INSERT INTO email_outbox (tenant_id, to_address, subject, body, provider, status, idempotency_key, attempts, last_attempt_at)
+           VALUES ('default', $1, 'Left behind', 'Body', 'sendgrid', $2, $3, $4, now() - make_interval(mins => $5))`,
+          [to, status, key, attempts, ageMinutes],
+        ),
+      );
+    await insert('crashed', 'crash@example.com', 20);
+    await insert('inflight', 'inflight@example.com', 0);
+    await insert('exhausted', 'gone@example.com', 60, 'failed', 5);
+    const before = sendgridCalls.length;
+    expect((await app.call('POST', '/api/v1/email-automation/retry-due', {})).body).toEqual({ sent: 1, failed: 0, suppressed: 0 });
+    expect(sendgridCalls.length).toBe(before + 1);
+    expect(JSON.parse(sendgridCalls.at(-1)!.body).personalizations[0].to[0].email).toBe('crash@example.com');
+    const statuses = await db().system((tx) =>
+      tx.query<{ idempotency_key: string; status: string }>(
+        `SELECT idempotency_key, status FROM email_outbox WHERE idempotency_key IN ('crashed', 'inflight', 'exhausted') ORDER BY 1`,
+      ),
+    );
+    expect(statuses.rows).toEqual([
+      { idempotency_key: 'crashed', status: 'sent' },
+      { idempotency_key: 'exhausted', status: 'failed' },
+      { idempotency_key: 'inflight', status: 'queued' },
+    ]);
+  });
+
+  it('Google Ads live: mints an OAuth token, sends campaignBudgets:mutate with the request id, once per key', async () => {
+    const campaign = (
+      await app.call('POST', '/api/v1/ads/campaigns', { name: 'Storm season', channel: 'google_search', dailyBudgetUsd: 40 })
+    ).body.campaign;
+    const apply = (dailyBudgetUsd: number, key: string) =>
+      app.call('POST', `/api/v1/ads/campaigns/${campaign.id}/apply`, { dailyBudgetUsd }, { headers: { 'idempotency-key': key } });
+    const r = await apply(80, 'ads-1');
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.action).toMatchObject({ mode: 'live', replayed: false });
+    expect(r.body.campaign).toMatchObject({ dailyBudgetUsd: 80, status: 'active' });
+    expect(oauthCalls).toHaveLength(1);
+    expect(Object.fromEntries(new URLSearchParams(oauthCalls[0]!.body))).toEqual({
+      grant_type: 'refresh_token',
+      client_id: 'fake-client.apps.googleusercontent.com',
+      client_secret: 'fake-client-secret',
+      refresh_token: '1//fake-refresh-token',
+    });
+    expect(adsCalls).toHaveLength(1);
+    const call = adsCalls[0]!;
+    expect(call.headers['authorization']).toBe('Bearer ya29.a0FAKE-access-token-for-tests-only');
+    expect(call.headers['developer-token']).toBe('fake-developer-token');
+    expect(call.headers['request-id']).toBe('ads:ads-1');
+    expect(JSON.parse(call.body)).toEqual({
+      operations: [{ create: { name: `Storm season (${campaign.id.slice(0, 8)})`, amountMicros: '80000000', deliveryMethod: 'STANDARD' } }],
+    });
+    const stored = await db().system((tx) =>
+      tx.query<{ mode: string; payload: { resourceNames: string[] } }>(
+        `SELECT mode, payload FROM ads_actions WHERE idempotency_key = 'ads:ads-1'`,
+      ),
+    );
+    expect(stored.rows[0]).toMatchObject({
+      mode: 'live',
+      payload: { resourceNames: ['customers/1234567890/campaignBudgets/13579246801'] },
+    });
+
+    expect((await apply(80, 'ads-1')).body.action).toMatchObject({ mode: 'live', replayed: true });
+    expect(adsCalls).toHaveLength(1);
+    expect((await apply(90, 'ads-2')).body.action.replayed).toBe(false);
+    expect(adsCalls).toHaveLength(2);
+    expect(oauthCalls).toHaveLength(1); // the access token is reused until it nears expiry
+  });
+
+  it('Google Ads live: a daily budget above ADS_DAILY_SPEND_CAP_USD is refused before any HTTP call', async () => {
+    const campaign = (await app.call('POST', '/api/v1/ads/campaigns', { name: 'Too big', channel: 'google_local', dailyBudgetUsd: 10 }))
+      .body.campaign;
+    const before = { oauth: oauthCalls.length, ads: adsCalls.length, actions: await count('SELECT count(*)::int AS n FROM ads_actions') };
+    const r = await app.call('POST', `/api/v1/ads/campaigns/${campaign.id}/apply`, { dailyBudgetUsd: 150 });
+    expect(r.status).toBe(422);
+    expect(r.body.error).toMatchObject({ code: 'SPEND_CAP_EXCEEDED', details: { dailyBudgetUsd: 150, capUsd: 100 } });
+    expect({ oauth: oauthCalls.length, ads: adsCalls.length, actions: await count('SELECT count(*)::int AS n FROM ads_actions') }).toEqual(
+      before,
+    );
+    const c = (await app.call('GET', '/api/v1/ads/campaigns?status=draft')).body.campaigns.find(
+      (x: { id: string }) => x.id === campaign.id,
+    );
+    expect(c).toMatchObject({ dailyBudgetUsd: 10, status: 'draft' });
+  });
+});
+
+describe('SMTP (nodemailer) to a server on loopback', () => {
+  let sink: SmtpSink;
+  let app: TestApp;
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    app = await startTestApp('pglite', {
+      worker: false,
+      env: { SMTP_URL: sink.url, EMAIL_FROM: 'Roof Co <hello@roof.example>', PUBLIC_BASE_URL: BASE },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await app?.stop();
+    await sink?.close();
+  });
+
+  it('delivers the email with the unsubscribe link and List-Unsubscribe, once per idempotency key', async () => {
+    const send = { to: 'lee@example.com', subject: 'Inspection booked', body: 'See you Tuesday.', idempotencyKey: 'smtp-1' };
+    const r = await app.call('POST', '/api/v1/email-automation/send', send);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.email).toMatchObject({ provider: 'smtp', status: 'sent' });
+    expect(sink.messages).toHaveLength(1);
+    const m = sink.messages[0]!;
+    expect(m.from).toBe('hello@roof.example');
+    expect(m.to).toEqual(['lee@example.com']);
+    // Unfold headers and undo quoted-printable soft breaks before reading.
+    const raw = m.data
+      .replace(/\r\n[ \t]+/g, ' ')
+      .replace(/=\r\n/g, '')
+      .replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+    expect(raw).toMatch(/^Subject: Inspection booked$/m);
+    expect(raw).toMatch(/^X-Idempotency-Key: email:smtp-1$/m);
+    expect(raw).toContain('See you Tuesday.');
+    const link = /https:\/\/roof\.example\/unsubscribe\/[\w.-]+/.exec(raw)?.[0];
+    expect(link).toBeDefined();
+    expect(raw).toContain(`List-Unsubscribe: <${link}>`);
+    expect((await app.call('POST', '/api/v1/email-automation/send', send)).body.replayed).toBe(true);
+    expect(sink.messages).toHaveLength(1);
+    expect((await app.call('GET', link!.slice(BASE.length), undefined, { key: null })).status).toBe(200);
+  });
+});
