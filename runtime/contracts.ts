@@ -100,7 +100,11 @@ export interface TaskContext<I = unknown> {
 }
 
 export interface DelegateOptions {
-  /** Give up waiting after this long (default 10 minutes): the parent fails with CHILD_TIMEOUT. */
+  /**
+   * Give up waiting after this long (default 10 minutes): the parent fails with CHILD_TIMEOUT.
+   * Only when the wait polls (no BullMQ job in scope); in a worker the parent's job waits in
+   * `waiting-children` without a deadline until the child ends (runtime/flow.ts).
+   */
   timeoutMs?: number;
   priority?: number;
 }

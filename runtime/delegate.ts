@@ -5,16 +5,22 @@
  * the delegating task. Both halves are journaled steps of the parent — `delegate#k:<agent>`
  * records the child's id, `wait#k:<agent>` its end state — and the child is created with
  * the idempotency key `<parent id>:delegate#k`, so a parent killed at any point comes back
- * to the same children: never a duplicate, never a lost result. The parent's worker slot
- * waits while the children run in their own queues (an agent may not delegate to itself,
- * which could starve its own queue).
+ * to the same children: never a duplicate, never a lost result.
+ *
+ * Waiting is BullMQ-native (runtime/flow.ts): the child's job is a BullMQ child of the
+ * parent's job, and a parent that awaits an unfinished child ends its attempt with
+ * WaitingForChildrenError; its job waits in `waiting-children` without holding a worker slot,
+ * and the next attempt replays the journal and reads the children's results from the tasks
+ * table. Outside a BullMQ worker (no job in scope) the wait polls instead. An agent may not
+ * delegate to itself.
  * @module
  */
 import type { ChildResult, DelegateOptions, TaskContext } from './contracts.ts';
 import { AppError, TaskCancelledError, permanent } from './errors.ts';
+import { jobScope, WaitingForChildrenError } from './flow.ts';
 import type { ContextExtension } from './runner.ts';
 import type { TaskService } from './service.ts';
-import { TERMINAL } from './tasks.ts';
+import { TERMINAL, type Task } from './tasks.ts';
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
@@ -23,21 +29,28 @@ export function delegateExtension(tasks: () => TaskService, o: { pollMs?: number
   const pollMs = o.pollMs ?? 200;
   return (base) => {
     let count = 0;
+    // Children being created in this attempt: a wait lets them all be added (and journaled)
+    // before the attempt gives up its slot, so parallel delegations all become dependencies.
+    const creating = new Set<Promise<unknown>>();
     const delegate: TaskContext['delegate'] = async <O>(agent: string, input: unknown, opts: DelegateOptions = {}): Promise<ChildResult<O>> => {
       if (agent === base.agent.name) throw permanent('DELEGATION_INVALID', `Agent '${agent}' cannot delegate to itself.`);
       // Counted before any await, so parallel calls get the same numbers on every attempt.
       const k = ++count;
       const service = tasks();
-      const childId = await base.step(`delegate#${k}:${agent}`, async () => {
+      const job = jobScope.getStore();
+      const creation = base.step(`delegate#${k}:${agent}`, async () => {
         const { task } = await service.create(
           base.tenantId,
           agent,
           { input, idempotencyKey: `${base.taskId}:delegate#${k}`, ...(opts.priority !== undefined ? { priority: opts.priority } : {}) },
           { kind: 'agent', taskId: base.taskId, agent: base.agent.name },
           base.taskId,
+          job,
         );
         return task.id;
       });
+      creating.add(creation);
+      const childId = await creation.finally(() => creating.delete(creation));
       base.logger.info(`delegated to ${agent}`, { childTaskId: childId });
       return base.step(`wait#${k}:${agent}`, async () => {
         const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
@@ -50,11 +63,10 @@ export function delegateExtension(tasks: () => TaskService, o: { pollMs?: number
             throw new TaskCancelledError(base.taskId);
           }
           const t = await service.get(base.tenantId, childId);
-          if (TERMINAL.includes(t.status)) {
-            const r: ChildResult<O> = { taskId: t.id, agent, status: t.status as ChildResult['status'] };
-            if (t.output !== undefined) r.output = t.output as O;
-            if (t.error) r.error = { code: t.error.code, message: t.error.message };
-            return r;
+          if (TERMINAL.includes(t.status)) return resultOf<O>(t, agent);
+          if (job) {
+            while (creating.size > 0) await Promise.allSettled([...creating]);
+            throw new WaitingForChildrenError(base.taskId, childId);
           }
           if (Date.now() > deadline) {
             throw new AppError('CHILD_TIMEOUT', `Child task ${childId} (${agent}) did not finish in time.`, { status: 504, retryable: false });
@@ -65,4 +77,11 @@ export function delegateExtension(tasks: () => TaskService, o: { pollMs?: number
     };
     return { delegate };
   };
+}
+
+function resultOf<O>(t: Task, agent: string): ChildResult<O> {
+  const r: ChildResult<O> = { taskId: t.id, agent, status: t.status as ChildResult['status'] };
+  if (t.output !== undefined) r.output = t.output as O;
+  if (t.error) r.error = { code: t.error.code, message: t.error.message };
+  return r;
 }

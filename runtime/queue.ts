@@ -12,6 +12,21 @@ export type QueueKind = 'redis' | 'postgres';
 export interface JobData {
   taskId: string;
   tenantId: string;
+  /** Set while the job waits for its children (runtime/flow.ts): its next run is a resume. */
+  waitingChildren?: boolean;
+}
+
+export interface EnqueueOptions {
+  priority?: number;
+  delayMs?: number | undefined;
+  attempts: number;
+  backoffMs: number;
+  jobId?: string | undefined;
+  /**
+   * Makes the job a BullMQ child of this job (delegation, runtime/flow.ts): the parent waits
+   * in `waiting-children` until it ends. A failed child does not fail the parent.
+   */
+  parent?: { id: string; queue: string } | undefined;
 }
 
 export interface WorkerSettings {
@@ -30,7 +45,7 @@ export interface QueueEngine {
    * Adds a task's job. Adding the same task id twice is harmless: BullMQ keeps the first.
    * `jobId` (default: the task id) names a resumed task's new job (see guardrails/approvals).
    */
-  enqueue(agent: string, data: JobData, opts: { priority?: number; delayMs?: number; attempts: number; backoffMs: number; jobId?: string | undefined }): Promise<void>;
+  enqueue(agent: string, data: JobData, opts: EnqueueOptions): Promise<void>;
   /** 'unknown' when no job exists for the task. */
   jobState(agent: string, taskId: string): Promise<string>;
   ping(): Promise<void>;
@@ -150,6 +165,7 @@ export async function createQueueEngine(o: QueueEngineOptions): Promise<QueueEng
         removeOnComplete: keepCompleted,
         removeOnFail: { age: 7 * 24 * 3600 },
         ...(opts.delayMs ? { delay: opts.delayMs } : {}),
+        ...(opts.parent ? { parent: opts.parent, ignoreDependencyOnFailure: true } : {}),
       };
       await engine.queue(agent).add(agent, data, jobOpts);
     },

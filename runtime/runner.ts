@@ -14,6 +14,7 @@ import type { Admission } from './guardrails/budgets.ts';
 import type { AnyAgent, GenerateRequest, GenerateResult, TaskContext, TaskLogger, Usage } from './contracts.ts';
 import { AppError, BudgetExceededError, TaskCancelledError, TaskSuspendedError, coerceError, permanent } from './errors.ts';
 import type { Logger } from './logger.ts';
+import { WaitingForChildrenError } from './flow.ts';
 import { memoriesForPrompt } from './prompt.ts';
 import { addUsage as addUsageMath, usageOf, ZERO_USAGE, type ModelProvider } from './models.ts';
 import type { Registry } from './registry.ts';
@@ -53,6 +54,8 @@ export interface RunRequest {
   agent: string;
   /** Whether a retryable failure will be tried again by the queue. */
   willRetry: boolean;
+  /** The run continues an attempt that waited for its child tasks: not a new attempt. */
+  resumed?: boolean;
   signal: AbortSignal;
 }
 
@@ -63,6 +66,8 @@ export type RunOutcome =
   | { kind: 'skipped'; reason: string }
   /** The task waits (e.g. for an approval): the attempt ends without failing its job. */
   | { kind: 'suspended'; reason: string }
+  /** The task awaits child tasks (runtime/flow.ts): it stays running; its job waits for them. */
+  | { kind: 'waiting_children'; childTaskId: string }
   /** Not started now (the tenant is at its running cap): try again after `delayMs`. */
   | { kind: 'deferred'; delayMs: number }
   | { kind: 'retry'; error: AppError };
@@ -81,7 +86,7 @@ export async function runTask(deps: RunnerDeps, req: RunRequest): Promise<RunOut
   const claimed = await db.tenant(tenantId, async (tx) => {
     const gate = deps.admit ? await deps.admit(tx, tenantId, taskId) : undefined;
     if (gate && gate.kind !== 'run') return gate;
-    const task = await store.startRun(tx, tenantId, taskId);
+    const task = await store.startRun(tx, tenantId, taskId, { resumed: req.resumed === true });
     return task ? { task, steps: await store.journal(tx, taskId) } : undefined;
   });
   if (claimed && 'kind' in claimed) {
@@ -111,6 +116,11 @@ export async function runTask(deps: RunnerDeps, req: RunRequest): Promise<RunOut
     if (thrown instanceof TaskSuspendedError) {
       log.info({ reason: thrown.message }, 'task suspended');
       return { kind: 'suspended', reason: thrown.message };
+    }
+    if (thrown instanceof WaitingForChildrenError) {
+      await db.tenant(tenantId, (tx) => store.addEvent(tx, tenantId, taskId, 'log', { level: 'info', message: 'waiting for child tasks', data: { childTaskId: thrown.childTaskId } }));
+      log.info({ childTaskId: thrown.childTaskId }, 'task waits for its child tasks');
+      return { kind: 'waiting_children', childTaskId: thrown.childTaskId };
     }
     const err = req.signal.aborted && !(thrown instanceof AppError) ? new TaskCancelledError(taskId) : coerceError(thrown);
     if (err instanceof TaskCancelledError) {

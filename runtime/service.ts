@@ -9,6 +9,7 @@ import type { Db } from './db/driver.ts';
 import type { Config } from './config.ts';
 import { badRequest, conflict, notFound } from './errors.ts';
 import type { Logger } from './logger.ts';
+import type { JobRef } from './flow.ts';
 import type { QueueEngine } from './queue.ts';
 import type { Registry } from './registry.ts';
 import * as store from './tasks.ts';
@@ -38,7 +39,8 @@ export class TaskService {
   ) {}
 
   /** Validates and creates a task, then enqueues it. Same idempotency key → the same task. */
-  async create(tenantId: string, agentName: string, body: unknown, createdBy: Record<string, unknown>, parentId?: string): Promise<{ task: store.Task; created: boolean }> {
+  /** `parentJob`: the delegating task's BullMQ job, which waits for this one (runtime/flow.ts). */
+  async create(tenantId: string, agentName: string, body: unknown, createdBy: Record<string, unknown>, parentId?: string, parentJob?: JobRef): Promise<{ task: store.Task; created: boolean }> {
     const agent = this.registry.agent(agentName);
     if (!agent) throw notFound('Agent', agentName);
     const parsed = createTaskBody.safeParse(body ?? {});
@@ -80,6 +82,7 @@ export class TaskService {
           backoffMs: this.config.TASK_BACKOFF_MS,
           priority: task.priority,
           delayMs: b.delayMs,
+          parent: parentJob,
         });
       } catch (err) {
         // The row is safe; the sweeper re-adds queued tasks that have no job.
@@ -114,6 +117,12 @@ export class TaskService {
       }
       return (await store.transition(tx, tenantId, id, 'cancelled', { error: { code: 'TASK_CANCELLED', message: 'Cancelled on request.' } })) ?? current;
     });
+    // Its unfinished children are not needed any more: a parent waiting for them is not in a
+    // worker (runtime/flow.ts), so nothing else would stop them.
+    const children = await this.db.tenant(tenantId, (tx) =>
+      tx.query<{ id: string }>(`SELECT id FROM tasks WHERE parent_id = $1 AND NOT (status::text = ANY($2::text[]))`, [id, [...store.TERMINAL]]),
+    );
+    for (const child of children.rows) await this.cancel(tenantId, child.id).catch(() => undefined);
     // A waiting job is removed now; an active one is stopped by its worker's cancel watch.
     await this.queues.queue(task.agent).remove(id).catch(() => 0);
     return task;

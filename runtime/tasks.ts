@@ -180,16 +180,19 @@ function decodeCursor(cursor: string): [string, string] {
   return [ts, id];
 }
 
-/** Claims a task for a run: queued (or a crashed run's `running`) → running, attempts + 1. */
-export async function startRun(tx: Sql, tenantId: string, id: string): Promise<Task | undefined> {
+/**
+ * Claims a task for a run: queued (or a crashed run's `running`) → running, attempts + 1 —
+ * except when `resumed`: the run continues an attempt that waited for its child tasks.
+ */
+export async function startRun(tx: Sql, tenantId: string, id: string, o: { resumed?: boolean } = {}): Promise<Task | undefined> {
   const r = await tx.query<TaskRow>(
-    `UPDATE tasks SET status = 'running', attempts = attempts + 1, error = NULL,
+    `UPDATE tasks SET status = 'running', attempts = attempts + $2, error = NULL,
        started_at = COALESCE(started_at, now()), updated_at = now()
      WHERE id = $1 AND status IN ('queued', 'running') RETURNING ${COLUMNS}`,
-    [id],
+    [id, o.resumed ? 0 : 1],
   );
   const row = r.rows[0];
-  if (row) await addEvent(tx, tenantId, id, 'status', { status: 'running', attempt: row.attempts });
+  if (row) await addEvent(tx, tenantId, id, 'status', { status: 'running', attempt: row.attempts, ...(o.resumed ? { resumed: true } : {}) });
   return row ? toTask(row) : undefined;
 }
 

@@ -4,8 +4,9 @@
  * running tasks that were cancelled elsewhere; the sweeper re-adds tasks whose job is gone.
  * @module
  */
-import { DelayedError, UnrecoverableError, type Job, type Worker } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingChildrenError, type Job, type Worker } from 'bullmq';
 import type { Runtime } from './boot.ts';
+import { jobScope } from './flow.ts';
 import { runTask } from './runner.ts';
 import type { JobData } from './queue.ts';
 import * as store from './tasks.ts';
@@ -29,13 +30,38 @@ export function startWorkers(rt: Runtime, opts: { agents?: string[] } = {}): Wor
     signal?.addEventListener('abort', onAbort, { once: true });
     running.set(taskId, controller);
     try {
-      const outcome = await runTask(rt.runnerDeps, {
-        taskId,
-        tenantId,
-        agent: job.name,
-        willRetry: job.attemptsMade + 1 < (job.opts.attempts ?? 1),
-        signal: controller.signal,
-      });
+      // The job's data marks a wait for children, so the run after it is not a new attempt of
+      // the task; cleared as the run starts, so a crash in that run counts again.
+      const markWaiting = (waitingChildren: boolean) => job.updateData({ taskId, tenantId, ...(waitingChildren ? { waitingChildren } : {}) });
+      let resumed = job.data.waitingChildren === true;
+      if (resumed) await markWaiting(false);
+      const attempt = () =>
+        jobScope.run({ id: job.id ?? taskId, queue: job.queueQualifiedName }, () =>
+          runTask(rt.runnerDeps, {
+            taskId,
+            tenantId,
+            agent: job.name,
+            willRetry: job.attemptsMade + 1 < (job.opts.attempts ?? 1),
+            resumed,
+            signal: controller.signal,
+          }),
+        );
+      let outcome = await attempt();
+      // Delegation (runtime/flow.ts): the job leaves the worker until its children end, and
+      // BullMQ brings it back (not an attempt: attemptsMade is unchanged). If they already
+      // ended, run again now; if BullMQ tracks none of them (a child whose job was re-added
+      // by the sweeper), look again in a second without holding the slot.
+      for (let again = 0; outcome.kind === 'waiting_children'; again++) {
+        await markWaiting(true);
+        if (await job.moveToWaitingChildren(token ?? '')) throw new WaitingChildrenError();
+        if (again > 0) {
+          await job.moveToDelayed(Date.now() + 1000, token);
+          throw new DelayedError();
+        }
+        await markWaiting(false);
+        resumed = true;
+        outcome = await attempt();
+      }
       if (outcome.kind === 'retry') throw outcome.error;
       if (outcome.kind === 'deferred') {
         // The tenant is at its running cap: back to the queue for a moment, so the free slot

@@ -1,8 +1,9 @@
 /**
  * aurea end to end: one free-form request fans out to child tasks of other agents, the parent
  * waits and composes their results; offline it says what it cannot do. Chaos: the worker
- * running aurea is SIGKILLed while it waits for its children — the retried parent gets the
- * same children back (no duplicates), and every task still ends succeeded.
+ * that ran aurea is SIGKILLed while the parent waits for its children (its job in BullMQ's
+ * waiting-children) — the resumed parent gets the same children back (no duplicates), and
+ * every task still ends succeeded.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, FAST_FAILOVER, startTestApp, workerEnv, workerProcesses, type TestApp, type WorkerProcesses } from './harness.ts';
@@ -84,6 +85,8 @@ describe('aurea survives its worker being killed mid-flow (pg-redis)', () => {
     await eventually(async () => (await children(app, id)).length === 2, 30_000).catch((e: Error) => {
       throw new Error(`${e.message}\n${output()}`);
     });
+    // The parent's job waits for its children in BullMQ, off the worker (runtime/flow.ts).
+    await eventually(async () => (await app.proc.runtime.queues.jobState('aurea', id)) === 'waiting-children', 30_000);
     const gone = new Promise<void>((r) => first.once('exit', () => r()));
     first.kill('SIGKILL');
     await gone;
@@ -94,7 +97,8 @@ describe('aurea survives its worker being killed mid-flow (pg-redis)', () => {
       throw new Error(`${e.message}\n${output()}`);
     });
     expect(task.status, output()).toBe('succeeded');
-    expect(task.attempts).toBeGreaterThan(1);
+    // BullMQ brought the parent back when its children ended: a resume, not a new attempt.
+    expect(task.attempts).toBe(1);
     const kids = await children(app, id);
     expect(kids.map((k) => [k.agent, k.status])).toEqual([
       ['estimator', 'succeeded'],
