@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeModel } from '@langchain/core/testing';
 import { AIMessage, type BaseMessage } from '@langchain/core/messages';
 import { findings, ourPriceBook, priceIndex } from '../agents/competitor-analysis/core.ts';
-import { chatProvider, OFFLINE, type ModelProvider } from '../runtime/models.ts';
+import { chatProvider, OFFLINE } from '../runtime/models.ts';
 import { applyStripeEvent, sandboxCompletedEvent } from '../tools/revenue.ts';
-import { eventually, startTestApp, type TestApp } from './harness.ts';
+import { eventually, startTestApp, switchableModel, type TestApp } from './harness.ts';
 
 const MODEL = 'gemini-2.5-flash';
 const usage_metadata = { input_tokens: 100, output_tokens: 40, total_tokens: 140 };
@@ -19,20 +19,6 @@ const ONE_REPLY = { inputTokens: 100, outputTokens: 40, costUsd: 0.00013 };
 const scripted = (content: string) => new AIMessage({ content, usage_metadata });
 const lastText = (messages: BaseMessage[]): string => messages.at(-1)!.text;
 
-function switchable(): { provider: ModelProvider; use(p: ModelProvider): void } {
-  let current: ModelProvider = OFFLINE;
-  return {
-    provider: {
-      get name() {
-        return current.name;
-      },
-      get chat() {
-        return current.chat;
-      },
-    },
-    use: (p) => void (current = p),
-  };
-}
 
 const RIVALS = [
   { name: 'Budget Roofs', prices: { architectural_shingle: 380, metal: 900 }, rating: 4.8, reviews: 300, services: ['roof replacement'], serviceArea: ['Austin'] },
@@ -40,7 +26,7 @@ const RIVALS = [
 ];
 
 describe('business agents with a scripted model (pglite)', () => {
-  const models = switchable();
+  const models = switchableModel();
   let app: TestApp;
   beforeAll(async () => {
     app = await startTestApp('pglite', { overrides: { model: models.provider } });

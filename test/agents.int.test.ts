@@ -7,29 +7,15 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeModel } from '@langchain/core/testing';
 import { AIMessage } from '@langchain/core/messages';
-import { chatProvider, OFFLINE, type ModelProvider } from '../runtime/models.ts';
-import { eventually, startTestApp, type TestApp } from './harness.ts';
+import { chatProvider, OFFLINE } from '../runtime/models.ts';
+import { eventually, startTestApp, switchableModel, type TestApp } from './harness.ts';
 
 const MODEL = 'gemini-2.5-flash';
 const usage = { input_tokens: 10, output_tokens: 5, total_tokens: 15 };
 
-function switchable(): { provider: ModelProvider; use(p: ModelProvider): void } {
-  let current: ModelProvider = OFFLINE;
-  return {
-    provider: {
-      get name() {
-        return current.name;
-      },
-      get chat() {
-        return current.chat;
-      },
-    },
-    use: (p) => void (current = p),
-  };
-}
 
 describe('business agents (pglite)', () => {
-  const models = switchable();
+  const models = switchableModel();
   let app: TestApp;
   beforeAll(async () => {
     app = await startTestApp('pglite', { overrides: { model: models.provider } });

@@ -13,6 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { loadConfig, type Config } from '../runtime/config.ts';
 import { silentLogger } from '../runtime/logger.ts';
+import { OFFLINE, type ModelProvider } from '../runtime/models.ts';
 import { VERSION } from '../runtime/version.ts';
 import { createKey } from '../runtime/keys.ts';
 import type { RuntimeOptions } from '../runtime/boot.ts';
@@ -204,6 +205,27 @@ export function workerProcesses(env: NodeJS.ProcessEnv): WorkerProcesses {
       );
       for (const child of live.values()) child.kill('SIGKILL');
       await Promise.all(exits);
+    },
+  };
+}
+
+/**
+ * A model provider each test points at its own (fake) model. The runner reads the provider at
+ * every language step, so one booted app (the slow part) serves a whole file of tests.
+ */
+export function switchableModel(): { provider: ModelProvider; use(p: ModelProvider): void } {
+  let current: ModelProvider = OFFLINE;
+  return {
+    provider: {
+      get name() {
+        return current.name;
+      },
+      get chat() {
+        return current.chat;
+      },
+    },
+    use(p) {
+      current = p;
     },
   };
 }

@@ -12,10 +12,10 @@ import { tool } from '@langchain/core/tools';
 import { getGlobalDispatcher, MockAgent, setGlobalDispatcher, type Dispatcher } from 'undici';
 import { builtInAgents } from '../agents/index.ts';
 import { estimate } from '../agents/estimator/core.ts';
-import { chatProvider, costUsd, OFFLINE, type ModelProvider } from '../runtime/models.ts';
+import { chatProvider, costUsd, OFFLINE } from '../runtime/models.ts';
 import { defineAgent } from '../runtime/public.ts';
 import type { JournalEntry, Task } from '../runtime/tasks.ts';
-import { eventually, startTestApp, type TestApp } from './harness.ts';
+import { eventually, startTestApp, switchableModel, type TestApp } from './harness.ts';
 
 const MODEL = 'gemini-2.5-flash';
 const TENANT = 'default';
@@ -46,26 +46,6 @@ async function runTask(app: TestApp, agent: string, body: unknown): Promise<Deta
   });
 }
 
-/**
- * A provider each test points at its own model. The runner reads the provider at every
- * language step, so one booted app (the slow part: ~4 s) serves all the tests below.
- */
-function switchableProvider(): { provider: ModelProvider; use(p: ModelProvider): void } {
-  let current: ModelProvider = OFFLINE;
-  return {
-    provider: {
-      get name() {
-        return current.name;
-      },
-      get chat() {
-        return current.chat;
-      },
-    },
-    use(p) {
-      current = p;
-    },
-  };
-}
 
 // Test-only agents --------------------------------------------------------------------------
 
@@ -123,7 +103,7 @@ const toolProbe = defineAgent({
 // -------------------------------------------------------------------------------------------
 
 describe('language steps with scripted models (pglite)', () => {
-  const models = switchableProvider();
+  const models = switchableModel();
   let app: TestApp;
   beforeAll(async () => {
     app = await startTestApp('pglite', { overrides: { model: models.provider, agents: [...builtInAgents, budgetProbe, toolProbe] } });
