@@ -39,6 +39,8 @@ export interface RecallHit extends MemoryHit {
   kind: string;
   /** Cosine similarity to the query, when the memory was among the vector candidates. */
   similarity: number | null;
+  /** The task that wrote the memory, if a task did. */
+  sourceTaskId: string | null;
 }
 
 export interface MemoryRecord {
@@ -240,7 +242,7 @@ export class MemoryStore {
     const r = await this.#db.tenant(tenantId, async (tx) => {
       await this.#tune(tx);
       return tx.query<
-        Pick<Row, 'id' | 'content' | 'agent' | 'kind' | 'metadata' | 'created_at'> & { score: number; distance: number | null }
+        Pick<Row, 'id' | 'content' | 'agent' | 'kind' | 'metadata' | 'source_task_id' | 'created_at'> & { score: number; distance: number | null }
       >(sql, params);
     });
     return r.rows.map((row) => ({
@@ -251,6 +253,7 @@ export class MemoryStore {
       kind: row.kind,
       metadata: row.metadata,
       similarity: row.distance === null ? null : 1 - row.distance,
+      sourceTaskId: row.source_task_id,
       createdAt: row.created_at.toISOString(),
     }));
   }
@@ -292,7 +295,7 @@ export class MemoryStore {
         SELECT id, sum(1.0 / (${RRF_K} + r))::float8 AS score
           FROM (SELECT id, r FROM vr UNION ALL SELECT id, r FROM t) x GROUP BY id
       )
-      SELECT m.id, m.content, m.agent, m.kind, m.metadata, m.created_at, f.score, vr.distance
+      SELECT m.id, m.content, m.agent, m.kind, m.metadata, m.source_task_id, m.created_at, f.score, vr.distance
         FROM fused f JOIN memories m ON m.id = f.id LEFT JOIN vr ON vr.id = f.id
        ORDER BY f.score DESC, vr.distance NULLS LAST, m.created_at DESC
        LIMIT $5`;

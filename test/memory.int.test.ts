@@ -321,5 +321,8 @@ describe.each(['pglite', 'pg'] as const)('memory on %s', (engine) => {
     expect(rows.rows).toEqual([
       { id: task.output.id, agent: 'rememberer', source_task_id: task.id, times_seen: 1, metadata: { source: 'test' } },
     ]);
+    // Search results say which task wrote each memory (the Board links to it).
+    const search = await app.call('GET', `/api/v1/memory/search?q=${encodeURIComponent('Nguyen family option')}&agent=rememberer`);
+    expect(search.body.results[0]).toMatchObject({ id: task.output.id, sourceTaskId: task.id });
   });
 });
