@@ -229,3 +229,12 @@ export function switchableModel(): { provider: ModelProvider; use(p: ModelProvid
     },
   };
 }
+
+/** Request headers as an intercepting HTTP mock sees them (array, Headers or object), keys lower-cased. */
+export function lowerCaseHeaders(h: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (Array.isArray(h)) for (let i = 0; i + 1 < h.length; i += 2) out[String(h[i]).toLowerCase()] = String(h[i + 1]);
+  else if (h instanceof Headers) h.forEach((v, k) => (out[k.toLowerCase()] = v));
+  else if (h && typeof h === 'object') for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = String(v);
+  return out;
+}

@@ -9,7 +9,7 @@ import Stripe from 'stripe';
 import { getGlobalDispatcher, MockAgent, setGlobalDispatcher, type Dispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
-import { startTestApp, type TestApp } from './harness.ts';
+import { lowerCaseHeaders, startTestApp, type TestApp } from './harness.ts';
 
 const STRIPE_KEY = 'sk_test_FAKE0000notArealKey0000offlineOnly';
 const WEBHOOK_SECRET = 'whsec_FAKElivemodeTest0123456789';
@@ -22,14 +22,6 @@ interface Recorded {
   path: string;
   headers: Record<string, string>;
   body: string;
-}
-
-function lowerCaseHeaders(h: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (Array.isArray(h)) for (let i = 0; i + 1 < h.length; i += 2) out[String(h[i]).toLowerCase()] = String(h[i + 1]);
-  else if (h instanceof Headers) h.forEach((v, k) => (out[k.toLowerCase()] = v));
-  else if (h && typeof h === 'object') for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = String(v);
-  return out;
 }
 
 const record = (into: Recorded[], opts: { path: string; headers?: unknown; body?: unknown }) =>

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MockAgent, getGlobalDispatcher, setGlobalDispatcher, type Dispatcher } from 'undici';
 import { GeminiEmbedder } from '../memory/index.ts';
 import { AppError } from '../runtime/errors.ts';
-import { startTestApp, type TestApp } from './harness.ts';
+import { lowerCaseHeaders, startTestApp, type TestApp } from './harness.ts';
 
 const ORIGIN = 'https://generativelanguage.googleapis.com';
 const KEY = 'test-gemini-key';
@@ -20,13 +20,6 @@ interface Captured {
   path: string;
   headers: Record<string, string>;
   body: any;
-}
-
-function lowerHeaders(h: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (Array.isArray(h)) for (let i = 0; i < h.length; i += 2) out[String(h[i]).toLowerCase()] = String(h[i + 1]);
-  else if (h && typeof h === 'object') for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = String(v);
-  return out;
 }
 
 /** The recorded vector for a text (documents and the query), so replies follow the request. */
@@ -50,7 +43,7 @@ function intercept(
     .intercept({ path: (p: string) => p.endsWith(`/v1beta/models/gemini-embedding-001:${method}`), method: 'POST' })
     .reply((opts) => {
       const body = JSON.parse(String(opts.body));
-      captured.push({ path: opts.path, headers: lowerHeaders(opts.headers), body });
+      captured.push({ path: opts.path, headers: lowerCaseHeaders(opts.headers), body });
       const r = reply(body);
       return {
         statusCode: r.status ?? 200,

@@ -15,7 +15,7 @@ import { estimate } from '../agents/estimator/core.ts';
 import { chatProvider, costUsd, OFFLINE } from '../runtime/models.ts';
 import { defineAgent } from '../runtime/public.ts';
 import type { JournalEntry, Task } from '../runtime/tasks.ts';
-import { eventually, startTestApp, switchableModel, type TestApp } from './harness.ts';
+import { eventually, lowerCaseHeaders, startTestApp, switchableModel, type TestApp } from './harness.ts';
 
 const MODEL = 'gemini-2.5-flash';
 const TENANT = 'default';
@@ -290,11 +290,3 @@ describe('estimator on Gemini over recorded HTTP (pglite)', () => {
     expect(JSON.stringify({ task, steps, events })).not.toContain(KEY);
   });
 });
-
-function lowerCaseHeaders(h: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (Array.isArray(h)) for (let i = 0; i + 1 < h.length; i += 2) out[String(h[i]).toLowerCase()] = String(h[i + 1]);
-  else if (h instanceof Headers) h.forEach((v, k) => (out[k.toLowerCase()] = v));
-  else if (h && typeof h === 'object') for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = String(v);
-  return out;
-}

@@ -40,3 +40,26 @@ export function Loading({ what }: { what: string }) {
     </p>
   );
 }
+
+/** A labelled agent picker; `anyLabel` adds a first "all agents" option with the value ''. */
+export function AgentSelect(props: {
+  id: string;
+  agents: readonly { name: string }[] | undefined;
+  value: string;
+  onChange: (name: string) => void;
+  anyLabel?: string;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={props.id}>Agent</label>
+      <select id={props.id} value={props.value} onChange={(e) => props.onChange(e.target.value)}>
+        {props.anyLabel !== undefined && <option value="">{props.anyLabel}</option>}
+        {(props.agents ?? []).map((a) => (
+          <option key={a.name} value={a.name}>
+            {a.name}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}

@@ -4,7 +4,7 @@ import { api, ApiError, type Memory as MemoryHit } from '../api.ts';
 import { useAgents } from '../hooks.ts';
 import { linkProps } from '../router.ts';
 import { num, short, when } from '../format.ts';
-import { ErrorBox } from '../components/common.tsx';
+import { AgentSelect, ErrorBox } from '../components/common.tsx';
 
 export function Memory() {
   const agents = useAgents();
@@ -45,17 +45,7 @@ export function Memory() {
             placeholder="e.g. metal roof price objections"
           />
         </div>
-        <div className="field">
-          <label htmlFor="memory-agent">Agent</label>
-          <select id="memory-agent" value={agent} onChange={(e) => setAgent(e.target.value)}>
-            <option value="">Any agent</option>
-            {(agents.data ?? []).map((a) => (
-              <option key={a.name} value={a.name}>
-                {a.name}
-              </option>
-            ))}
-          </select>
-        </div>
+        <AgentSelect id="memory-agent" agents={agents.data} value={agent} onChange={setAgent} anyLabel="Any agent" />
         <div className="field">
           <button type="submit" disabled={busy || !q.trim()}>
             {busy ? 'Searching…' : 'Search'}

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { api, ApiError, type Schedule } from '../api.ts';
 import { useAgents, useLoad } from '../hooks.ts';
 import { when } from '../format.ts';
-import { ErrorBox, Loading } from '../components/common.tsx';
+import { AgentSelect, ErrorBox, Loading } from '../components/common.tsx';
 import { AgentForm } from './Dispatch.tsx';
 
 const every = (ms: number): string =>
@@ -125,16 +125,7 @@ function NewSchedule({ onCreated }: { onCreated: () => void }) {
       <h2>New schedule</h2>
       <ErrorBox error={agents.error} what="Agents" />
       <div className="filters">
-        <div className="field">
-          <label htmlFor="schedule-agent">Agent</label>
-          <select id="schedule-agent" value={agent?.name ?? ''} onChange={(e) => setName(e.target.value)}>
-            {(agents.data ?? []).map((a) => (
-              <option key={a.name} value={a.name}>
-                {a.name}
-              </option>
-            ))}
-          </select>
-        </div>
+        <AgentSelect id="schedule-agent" agents={agents.data} value={agent?.name ?? ''} onChange={setName} />
         <div className="field">
           <label htmlFor="schedule-kind">Repeat</label>
           <select id="schedule-kind" value={kind} onChange={(e) => setKind(e.target.value as 'every' | 'cron')}>

@@ -4,7 +4,7 @@ import { api, TASK_STATUSES, TERMINAL, type Task } from '../api.ts';
 import { useAgents, useInterval, useLoad } from '../hooks.ts';
 import { linkProps, navigate } from '../router.ts';
 import { duration, short, when } from '../format.ts';
-import { ErrorBox, Loading, StatusBadge } from '../components/common.tsx';
+import { AgentSelect, ErrorBox, Loading, StatusBadge } from '../components/common.tsx';
 
 const PAGE = 20;
 
@@ -55,17 +55,7 @@ export function Tasks() {
     <section aria-labelledby="tasks-title">
       <h1 id="tasks-title">Tasks</h1>
       <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
-        <div className="field">
-          <label htmlFor="filter-agent">Agent</label>
-          <select id="filter-agent" value={agent} onChange={(e) => filterChanged(() => setAgent(e.target.value))}>
-            <option value="">All agents</option>
-            {(agents.data ?? []).map((a) => (
-              <option key={a.name} value={a.name}>
-                {a.name}
-              </option>
-            ))}
-          </select>
-        </div>
+        <AgentSelect id="filter-agent" agents={agents.data} value={agent} onChange={(v) => filterChanged(() => setAgent(v))} anyLabel="All agents" />
         <div className="field">
           <label htmlFor="filter-status">Status</label>
           <select id="filter-status" value={status} onChange={(e) => filterChanged(() => setStatus(e.target.value))}>
