@@ -20,7 +20,21 @@ export interface Migration {
   checksum: string;
 }
 
-export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]> {
+// The files ship with the code and do not change while it runs: read them once, on first use
+// (/health asks for the schema status on every probe).
+const loaded = new Map<string, Promise<Migration[]>>();
+
+export function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]> {
+  let p = loaded.get(dir);
+  if (!p) {
+    p = readMigrations(dir);
+    p.catch(() => loaded.delete(dir));
+    loaded.set(dir, p);
+  }
+  return p;
+}
+
+async function readMigrations(dir: string): Promise<Migration[]> {
   const files = (await readdir(dir)).filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f)).sort();
   const migrations: Migration[] = [];
   for (const file of files) {
