@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { AppError } from './errors.ts';
+import { isClusterUrl, parseClusterUrl } from './redis-cluster.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -30,7 +31,13 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   BRAINOPS_DATA_DIR: z.string().min(1).default('./.brainops'),
-  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  /** A Redis server, or a Redis Cluster: `redis+cluster://[user:password@]host:port[,host:port...]`. */
+  REDIS_URL: z
+    .string()
+    .refine((v) => (isClusterUrl(v) ? parseClusterUrl(v) !== undefined : url(['redis:', 'rediss:']).safeParse(v).success), {
+      message: "must be a URL starting with redis:// or rediss://, or 'redis+cluster://host:port,host:port' for a Redis Cluster",
+    })
+    .optional(),
   BRAINOPS_QUEUE_PREFIX: z.string().regex(/^[a-z0-9_-]+$/i, 'must be letters, digits, _ or -').default('brainops'),
   BRAINOPS_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Agent plugins to load besides agents/*: npm package names or paths, comma-separated. */

@@ -4,6 +4,7 @@
  * @module
  */
 import { pino, type Logger as PinoLogger } from 'pino';
+import { isClusterUrl, parseClusterUrl } from './redis-cluster.ts';
 
 export type Logger = PinoLogger;
 
@@ -51,6 +52,11 @@ export const silentLogger = (): Logger => pino({ level: 'silent' });
 export function urlPasswords(...urls: (string | undefined)[]): string[] {
   return urls.flatMap((u) => {
     if (!u) return [];
+    // A cluster URL lists several hosts, which URL cannot parse.
+    if (isClusterUrl(u)) {
+      const p = parseClusterUrl(u)?.password;
+      return p ? [p] : [];
+    }
     try {
       const p = new URL(u).password;
       return p ? [decodeURIComponent(p)] : [];

@@ -6,6 +6,7 @@
  */
 import { Queue, Worker, createPostgresBackend, runMigrations, withBackend, type JobsOptions, type Processor, type WorkerOptions } from 'bullmq';
 import pg from 'pg';
+import { createRedisClient, isClusterUrl, queueKeyPrefix } from './redis-cluster.ts';
 
 export type QueueKind = 'redis' | 'postgres';
 
@@ -53,7 +54,7 @@ export interface QueueEngine {
 }
 
 export interface QueueEngineOptions {
-  /** Redis URL: BullMQ on Redis. */
+  /** Redis URL: BullMQ on Redis; `redis+cluster://` for a Redis Cluster. */
   redisUrl?: string | undefined;
   /** PostgreSQL URL: BullMQ's Postgres backend (used when redisUrl is unset). */
   postgresUrl?: string | undefined;
@@ -81,8 +82,8 @@ export async function createQueueEngine(o: QueueEngineOptions): Promise<QueueEng
 
   if (o.redisUrl) {
     kind = 'redis';
-    const { Redis } = await import('ioredis');
-    const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
+    // A redis+cluster:// URL gives an ioredis Cluster (runtime/redis-cluster.ts).
+    const redis = await createRedisClient(o.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
     redis.on('error', () => undefined); // reconnects by itself; health reports it
     connection = redis;
     QueueClass = Queue as never;
@@ -125,7 +126,7 @@ export async function createQueueEngine(o: QueueEngineOptions): Promise<QueueEng
   const keepCompleted = kind === 'postgres' ? { age: 3600 } : { age: 24 * 3600, count: 10_000 };
 
   const base = (): { connection: never; prefix?: string } =>
-    kind === 'redis' ? { connection: connection as never, prefix: o.prefix } : { connection: connection as never };
+    kind === 'redis' ? { connection: connection as never, prefix: queueKeyPrefix(o.prefix, isClusterUrl(o.redisUrl!)) } : { connection: connection as never };
   const queueName = (agent: string) => (kind === 'redis' ? agent : `${o.prefix}-${agent}`);
 
   const engine: QueueEngine = {
