@@ -7,8 +7,8 @@
  * process only; product code is untouched. Each `query` call is a round trip; a text holding
  * several `;`-separated statements (simple protocol) counts as that many statements. BEGIN,
  * COMMIT, ROLLBACK and `set_config` calls are statements like any other. A transaction is an
- * explicit BEGIN … COMMIT/ROLLBACK, or one statement sent outside of one (its own implicit
- * transaction), tracked per connection. A client belongs to the pool it was created by
+ * explicit BEGIN … COMMIT/ROLLBACK, or a query sent outside of one (its own implicit
+ * transaction; a multi-statement text is one), tracked per connection. A client belongs to the pool it was created by
  * (`registerPool`); anything else is counted as `other`.
  * @module
  */
@@ -89,17 +89,22 @@ function ownerOf(client: object): Owner {
 function record(client: object, text: string): void {
   const tally = totals.pg[ownerOf(client)];
   tally.roundTrips++;
+  // Several statements in one simple-protocol text run as one implicit transaction, unless
+  // they contain explicit transaction control.
+  let implicit = false;
   for (const statement of splitStatements(text)) {
     tally.statements++;
     const word = /^\s*(\w+)/.exec(statement)?.[1]?.toUpperCase();
     const open = inTransaction.get(client) === true;
     if (word === 'BEGIN' || word === 'START') {
-      if (!open) tally.transactions++;
+      if (!open && !implicit) tally.transactions++;
       inTransaction.set(client, true);
     } else if (word === 'COMMIT' || word === 'ROLLBACK' || word === 'END' || word === 'ABORT') {
       inTransaction.set(client, false);
-    } else if (!open) {
+      implicit = false;
+    } else if (!open && !implicit) {
       tally.transactions++;
+      implicit = true;
     }
   }
 }
