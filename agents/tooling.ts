@@ -34,3 +34,12 @@ export async function rememberSafe(ctx: Pick<TaskContext, 'memory' | 'logger'>, 
     ctx.logger.warn('could not store a memory', { error: (err as Error).message });
   }
 }
+
+/**
+ * Memories for a language step's prompt (`ctx.llm.generate({..., memories})`): the tenant's
+ * most relevant ones for `query`, or none when no model is configured (the offline
+ * fallback does not read them) or memory is off.
+ */
+export async function memoriesFor(ctx: Pick<TaskContext, 'memory' | 'logger' | 'llm'>, query: string, k = 5) {
+  return ctx.llm.online ? recallSafe(ctx, query.slice(0, 2000), { k }) : [];
+}

@@ -5,7 +5,7 @@
  * @module
  */
 import { GoogleGenerativeAIEmbeddings, type GoogleGenerativeAIEmbeddingsParams } from '@langchain/google-genai';
-import { AppError } from '../runtime/errors.ts';
+import { TransientError, type AppError } from '../runtime/errors.ts';
 import { normalize, type Embedder } from './embedders.ts';
 
 export interface GeminiEmbedderOptions {
@@ -78,6 +78,6 @@ export class GeminiEmbedder implements Embedder {
 }
 
 function embeddingFailed(message: string, cause?: unknown): AppError {
-  // 502: the upstream failed; retryable, so a task that remembers is tried again later.
-  return new AppError('EMBEDDING_FAILED', `Gemini embedding failed: ${message}.`, { status: 502, ...(cause ? { cause } : {}) });
+  // The upstream failed: transient, so a task that remembers is tried again later.
+  return new TransientError('EMBEDDING_FAILED', `Gemini embedding failed: ${message}.`, { status: 502, ...(cause ? { cause } : {}) });
 }

@@ -14,6 +14,7 @@ import { registerKey } from './keys.ts';
 import { createLogger, urlPasswords, type Logger } from './logger.ts';
 import { geminiProvider, OFFLINE, type ModelProvider } from './models.ts';
 import { createQueueEngine, type QueueEngine } from './queue.ts';
+import { createTaskEventBus, type TaskEventBus } from './events.ts';
 import { Registry } from './registry.ts';
 import type { ContextExtension, RunnerDeps } from './runner.ts';
 import { TaskService } from './service.ts';
@@ -39,6 +40,8 @@ export interface Runtime {
   readonly registry: Registry;
   readonly model: ModelProvider;
   readonly tasks: TaskService;
+  /** Wake-ups for the task event stream (LISTEN/NOTIFY); connects on first use. */
+  readonly events: TaskEventBus;
   readonly runnerDeps: RunnerDeps;
   close(): Promise<void>;
 }
@@ -50,17 +53,19 @@ export function processLogger(config: Config): Logger {
   });
 }
 
-export async function openDb(config: Config): Promise<Db> {
-  if (config.DATABASE_URL) return createPgDb({ kind: 'postgres', url: config.DATABASE_URL });
+export async function openDb(config: Config, logger?: Logger): Promise<Db> {
+  if (config.DATABASE_URL) return createPgDb({ kind: 'postgres', url: config.DATABASE_URL, ...(logger ? { logger } : {}) });
   const embedded = await startEmbedded(config.BRAINOPS_DATA_DIR);
-  return createPgDb({ kind: 'pglite', url: embedded.url, onClose: () => embedded.stop() });
+  return createPgDb({ kind: 'pglite', url: embedded.url, onClose: () => embedded.stop(), ...(logger ? { logger } : {}) });
 }
 
 export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   const { config } = o;
   const logger = o.logger ?? processLogger(config);
   const registry = new Registry(o.agents);
-  const db = await openDb(config);
+  const db = await openDb(config, logger);
+  // Before the pool's first connection: on the embedded server, notifications arrive on its clients.
+  const events = createTaskEventBus({ url: db.url, logger, embeddedPool: db.kind === 'pglite' ? db.pool : undefined });
   let queues: QueueEngine | undefined;
   try {
     if (o.migrate ?? true) {
@@ -78,6 +83,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
       embedded: db.kind === 'pglite',
       prefix: config.BRAINOPS_QUEUE_PREFIX,
       maxWorkers: registry.agentNames.length,
+      logger,
     });
     if (config.BRAINOPS_ADMIN_KEY) await registerKey(db, 'default', config.BRAINOPS_ADMIN_KEY, ['admin'], 'BRAINOPS_ADMIN_KEY');
     const model = o.model ?? (config.GEMINI_API_KEY ? await geminiProvider(config.GEMINI_API_KEY, config.GEMINI_MODEL) : OFFLINE);
@@ -90,8 +96,9 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
       extensions: [approvalExtension(db, config), ...(o.extensions ?? [])],
       // The tenant's daily spend limit, checked before every model call (guardrails/budgets.ts).
       beforeModelCall: tenantSpendGuard(db, config),
-      // Before a task starts: the tenant's daily budget and running cap, in the claim's transaction.
+      // Before a task starts, for a tenant with limits: its daily budget and running cap, in the claim's transaction.
       admit: (tx, tenantId, taskId) => admit(tx, config, tenantId, taskId),
+      tenantDefaults: { dailyUsd: config.TENANT_DAILY_BUDGET_USD, maxRunning: config.TENANT_MAX_RUNNING },
     };
     const q = queues;
     return {
@@ -103,12 +110,15 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
       model,
       runnerDeps,
       tasks: new TaskService(db, q, registry, config, logger),
+      events,
       async close() {
+        await events.close();
         await q.close();
         await db.close();
       },
     };
   } catch (err) {
+    await events.close().catch(() => undefined);
     await queues?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw err;

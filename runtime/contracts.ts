@@ -25,8 +25,34 @@ export interface GenerateRequest {
    * rule that states it was not written by a model, never a pretend-LLM answer.
    */
   fallback: () => string | Promise<string>;
+  /**
+   * Memories to give the model (a bounded section of the system message), e.g. from
+   * `ctx.memory.recall(...)`. Nothing is recalled behind the step's back.
+   */
+  memories?: readonly MemoryHit[];
   maxOutputTokens?: number;
 }
+
+/** What a step's function receives: its key in the task's journal, and the idempotency key for its side effects. */
+export interface StepScope {
+  /** The step's key: its name, `#n` when repeated, under its parent's key when nested (`plan/tool:crm_search#2`). */
+  readonly key: string;
+  /** `<task id>:<key>`: the same on every attempt; pass it to any outside service that takes one. */
+  readonly idempotencyKey: string;
+}
+
+/** What a value looks like after a JSON round trip (what a replayed step returns). */
+export type Jsonify<T> = T extends { toJSON(): infer J }
+  ? Jsonify<J>
+  : T extends string | number | boolean | null
+    ? T
+    : T extends undefined | void
+      ? null
+      : T extends readonly (infer U)[]
+        ? Jsonify<U>[]
+        : T extends object
+          ? { [K in keyof T as T[K] extends (...args: never[]) => unknown ? never : K]: Jsonify<T[K]> }
+          : never;
 
 export interface GenerateResult {
   text: string;
@@ -73,22 +99,31 @@ export interface TaskContext<I = unknown> {
   readonly input: I;
   /**
    * Runs `fn` once per task: its JSON result is journaled, and a retried task gets the stored
-   * result back instead of running `fn` again. Names must be unique within a task
-   * (a repeated name gets `#2`, `#3` appended in call order).
+   * result back instead of running `fn` again. A repeated name gets `#2`, `#3` in call order;
+   * a step called inside another is keyed under it (see StepScope). The result is what a
+   * JSON round trip gives back, on the first run as on a replay.
    */
-  step<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
+  step<T>(name: string, fn: (scope: StepScope) => Promise<T> | T): Promise<Jsonify<T>>;
   /** Reports progress (0-100) with a short message; streamed to the Board. */
   progress(pct: number, message?: string): Promise<void>;
   llm: TaskLlm;
   logger: TaskLogger;
-  /** Aborted when the task is cancelled or the worker shuts down. */
+  /**
+   * Aborted when the attempt must stop: the task was cancelled, it suspends, another worker
+   * took it over (a lost lock), or the worker shuts down. Pass it to anything long-running.
+   */
   signal: AbortSignal;
   /** Business tools bound to this tenant (filled by the tools registry). */
   tools: Record<string, (input: unknown) => Promise<unknown>>;
   /** Long-term memory (filled by the memory layer when configured). */
   memory: TaskMemory;
-  /** Suspends the task until a person approves (see approvals). */
-  approval(request: ApprovalRequest): Promise<{ approved: boolean; note?: string }>;
+  /**
+   * Asks a person (per the approval policy). Resolves once approved (at once when the policy
+   * needs nobody); until then the task suspends (`awaiting_approval`) and resumes here after
+   * the decision. A rejection or expiry fails the task (APPROVAL_REJECTED, APPROVAL_EXPIRED):
+   * code after the call runs only when approved.
+   */
+  approval(request: ApprovalRequest): Promise<{ approved: true; note?: string }>;
   /**
    * Runs another agent as a child task of this one (its `parentId` is this task) and waits
    * for it to end. Journaled: a retried parent gets the same child back, never a second one.

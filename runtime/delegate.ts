@@ -2,22 +2,24 @@
  * Delegation: an agent runs other agents as child tasks (`ctx.delegate(agent, input)`).
  *
  * A child is an ordinary task (its own row, queue job, journal, retries) whose `parentId` is
- * the delegating task. Both halves are journaled steps of the parent — `delegate#k:<agent>`
- * records the child's id, `wait#k:<agent>` its end state — and the child is created with
- * the idempotency key `<parent id>:delegate#k`, so a parent killed at any point comes back
- * to the same children: never a duplicate, never a lost result.
+ * the delegating task. One delegation is one key of the parent's step scope, `delegate:<agent>`
+ * (`#n` when repeated), issued when the call is made — so parallel delegations get the same
+ * keys on every attempt, whatever order their children are created or end in. Two journaled
+ * steps use it: `<key>` records the child's id, `<key>/wait` its end state; the child is
+ * created with the idempotency key `<parent id>:<key>`. A parent killed at any point comes
+ * back to the same children: never a duplicate, never another child's result.
  *
  * Waiting is BullMQ-native (runtime/flow.ts): the child's job is a BullMQ child of the
- * parent's job, and a parent that awaits an unfinished child ends its attempt with
- * WaitingForChildrenError; its job waits in `waiting-children` without holding a worker slot,
- * and the next attempt replays the journal and reads the children's results from the tasks
- * table. Outside a BullMQ worker (no job in scope) the wait polls instead. An agent may not
- * delegate to itself.
+ * parent's job, and a parent that awaits an unfinished child suspends (the one suspend
+ * primitive, `wake: children`); its job waits in `waiting-children` without holding a
+ * worker slot, and the next run replays the journal and reads the children's results from
+ * the tasks table. Outside a BullMQ worker (no job in scope) the wait polls instead. An agent
+ * may not delegate to itself.
  * @module
  */
 import type { ChildResult, DelegateOptions, TaskContext } from './contracts.ts';
 import { AppError, TaskCancelledError, permanent } from './errors.ts';
-import { jobScope, WaitingForChildrenError } from './flow.ts';
+import { jobScope } from './flow.ts';
 import type { ContextExtension } from './runner.ts';
 import type { TaskService } from './service.ts';
 import { TERMINAL, type Task } from './tasks.ts';
@@ -28,21 +30,19 @@ const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 export function delegateExtension(tasks: () => TaskService, o: { pollMs?: number } = {}): ContextExtension {
   const pollMs = o.pollMs ?? 200;
   return (base) => {
-    let count = 0;
     // Children being created in this attempt: a wait lets them all be added (and journaled)
     // before the attempt gives up its slot, so parallel delegations all become dependencies.
     const creating = new Set<Promise<unknown>>();
     const delegate: TaskContext['delegate'] = async <O>(agent: string, input: unknown, opts: DelegateOptions = {}): Promise<ChildResult<O>> => {
       if (agent === base.agent.name) throw permanent('DELEGATION_INVALID', `Agent '${agent}' cannot delegate to itself.`);
-      // Counted before any await, so parallel calls get the same numbers on every attempt.
-      const k = ++count;
+      const key = base.key(`delegate:${agent}`); // issued before any await
       const service = tasks();
       const job = jobScope.getStore();
-      const creation = base.step(`delegate#${k}:${agent}`, async () => {
+      const creation = base.stepAt(key, async ({ idempotencyKey }) => {
         const { task } = await service.create(
           base.tenantId,
           agent,
-          { input, idempotencyKey: `${base.taskId}:delegate#${k}`, ...(opts.priority !== undefined ? { priority: opts.priority } : {}) },
+          { input, idempotencyKey, ...(opts.priority !== undefined ? { priority: opts.priority } : {}) },
           { kind: 'agent', taskId: base.taskId, agent: base.agent.name },
           base.taskId,
           job,
@@ -52,7 +52,7 @@ export function delegateExtension(tasks: () => TaskService, o: { pollMs?: number
       creating.add(creation);
       const childId = await creation.finally(() => creating.delete(creation));
       base.logger.info(`delegated to ${agent}`, { childTaskId: childId });
-      return base.step(`wait#${k}:${agent}`, async () => {
+      return base.stepAt(`${key}/wait`, async () => {
         const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
         for (;;) {
           if (base.signal.aborted) {
@@ -60,20 +60,21 @@ export function delegateExtension(tasks: () => TaskService, o: { pollMs?: number
             // and then the children keep running for the parent's next attempt.
             const parent = await service.get(base.tenantId, base.taskId).catch(() => undefined);
             if (parent?.status === 'cancelled') await service.cancel(base.tenantId, childId).catch(() => undefined);
-            throw new TaskCancelledError(base.taskId);
+            throw base.signal.reason instanceof Error ? base.signal.reason : new TaskCancelledError(base.taskId);
           }
           const t = await service.get(base.tenantId, childId);
           if (TERMINAL.includes(t.status)) return resultOf<O>(t, agent);
           if (job) {
             while (creating.size > 0) await Promise.allSettled([...creating]);
-            throw new WaitingForChildrenError(base.taskId, childId);
+            base.logger.info('waiting for child tasks', { childTaskId: childId });
+            return base.suspend({ on: 'children', childTaskId: childId }, `child task ${childId} (${agent}) has not ended`);
           }
           if (Date.now() > deadline) {
-            throw new AppError('CHILD_TIMEOUT', `Child task ${childId} (${agent}) did not finish in time.`, { status: 504, retryable: false });
+            throw new AppError('CHILD_TIMEOUT', `Child task ${childId} (${agent}) did not finish in time.`, { status: 504 });
           }
           await new Promise((r) => setTimeout(r, pollMs));
         }
-      });
+      }) as Promise<ChildResult<O>>;
     };
     return { delegate };
   };

@@ -1,7 +1,18 @@
 /**
- * One error class for the whole system. The class (and its `retryable` flag) decides what
- * happens next: the API turns it into `{error: {code, message, details}}` with `status`,
- * the worker retries only retryable errors and fails the task at once otherwise.
+ * Errors and interrupts.
+ *
+ * Errors: one `AppError` class family. The API turns any of them into
+ * `{error: {code, message, details}}` with `status`; inside a task the *class* says whether
+ * the attempt is tried again — `TransientError` (an upstream hiccup, a dropped connection,
+ * anything unknown) is retried with backoff, every other `AppError` (bad input, a refusal,
+ * a budget) fails the task at once. The HTTP status never decides a retry.
+ *
+ * Interrupts: not errors but the ways an attempt stops early without failing — the task was
+ * cancelled, it suspends (an approval, child tasks), the attempt went stale (another worker
+ * holds the task now), or the worker is shutting down. They do not extend `AppError`, so
+ * agent code that catches and reports `AppError`s lets them pass; and the runner remembers
+ * the first one raised, so code that swallows it anyway still ends the attempt as the
+ * interrupt said, and its next step, tool or model call throws it again.
  * @module
  */
 
@@ -9,7 +20,7 @@ export interface AppErrorOptions {
   status?: number;
   details?: unknown;
   cause?: unknown;
-  /** Whether a task that threw this may be tried again. Default: status >= 500. */
+  /** Overrides the class's retry rule (e.g. an upstream answer that says "try later"). */
   retryable?: boolean;
 }
 
@@ -17,6 +28,7 @@ export class AppError extends Error {
   readonly code: string;
   readonly status: number;
   readonly details: unknown;
+  /** Whether a task attempt that threw this is tried again. Set by the class. */
   readonly retryable: boolean;
 
   constructor(code: string, message: string, options: AppErrorOptions = {}) {
@@ -25,13 +37,22 @@ export class AppError extends Error {
     this.code = code;
     this.status = options.status ?? 500;
     this.details = options.details;
-    this.retryable = options.retryable ?? this.status >= 500;
+    this.retryable = options.retryable ?? (new.target as { retryByDefault?: boolean }).retryByDefault === true;
   }
 
   toJSON(): { code: string; message: string; details?: unknown } {
     return this.details === undefined
       ? { code: this.code, message: this.message }
       : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** A failure that may pass: a dropped connection, an upstream 5xx or 429, an unknown error. Retried. */
+export class TransientError extends AppError {
+  static readonly retryByDefault = true;
+  constructor(code: string, message: string, options: AppErrorOptions = {}) {
+    super(code, message, { status: 503, ...options });
+    this.name = 'TransientError';
   }
 }
 
@@ -46,40 +67,81 @@ export const conflict = (code: string, message: string, details?: unknown): AppE
 
 /** A permanent failure of a task: the worker fails it without retrying. */
 export const permanent = (code: string, message: string, details?: unknown): AppError =>
-  new AppError(code, message, { status: 422, details, retryable: false });
+  new AppError(code, message, { status: 422, details });
 
 /** Raised when a task's or tenant's budget would be exceeded; never retried. */
 export class BudgetExceededError extends AppError {
   constructor(message: string, details?: unknown) {
-    super('BUDGET_EXCEEDED', message, { status: 402, details, retryable: false });
+    super('BUDGET_EXCEEDED', message, { status: 402, details });
     this.name = 'BudgetExceededError';
   }
 }
 
-/** Raised inside a task when it was cancelled; the worker stops without retrying. */
-export class TaskCancelledError extends AppError {
+/** Turns anything thrown into an AppError, keeping the original as `cause`. Unknown errors are transient. */
+export function coerceError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof Error) return new TransientError('INTERNAL', err.message || 'Unexpected error.', { status: 500, cause: err });
+  return new TransientError('INTERNAL', String(err), { status: 500 });
+}
+
+// ---------------------------------------------------------------------------------------
+// Interrupts
+
+/** What wakes a suspended task: its child tasks ending, or a person's decision (or its expiry). */
+export type Wake =
+  | { on: 'children'; childTaskId: string }
+  | { on: 'approval'; approvalId: string; /** epoch ms: when the request expires */ until: number };
+
+/** The base of the interrupt family; see the module comment. */
+export abstract class Interrupt extends Error {
+  abstract readonly kind: 'cancelled' | 'suspended' | 'stale' | 'shutdown';
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** The task was cancelled: the attempt stops; the row already says `cancelled`. */
+export class TaskCancelledError extends Interrupt {
+  readonly kind = 'cancelled';
   constructor(taskId: string) {
-    super('TASK_CANCELLED', `Task ${taskId} was cancelled.`, { status: 409, retryable: false });
+    super('TASK_CANCELLED', `Task ${taskId} was cancelled.`);
     this.name = 'TaskCancelledError';
   }
 }
 
-/**
- * Thrown by ctx.approval() once the task has been set to `awaiting_approval`: the runner
- * ends the attempt without failing it, and a decision re-enqueues the task later.
- */
-export class TaskSuspendedError extends AppError {
-  constructor(taskId: string, reason: string) {
-    super('TASK_SUSPENDED', `Task ${taskId} is waiting: ${reason}`, { status: 202, retryable: false });
-    this.name = 'TaskSuspendedError';
+/** The task waits for something (`wake`): the attempt ends without failing; the queue brings it back. */
+export class TaskSuspended extends Interrupt {
+  readonly kind = 'suspended';
+  constructor(
+    taskId: string,
+    readonly wake: Wake,
+    reason: string,
+  ) {
+    super('TASK_SUSPENDED', `Task ${taskId} is waiting: ${reason}`);
+    this.name = 'TaskSuspended';
   }
 }
 
-/** Turns anything thrown into an AppError, keeping the original as `cause`. */
-export function coerceError(err: unknown): AppError {
-  if (err instanceof AppError) return err;
-  if (err instanceof Error) {
-    return new AppError('INTERNAL', err.message || 'Unexpected error.', { cause: err });
+/**
+ * This attempt no longer owns the task (its lock lapsed — a frozen process, a long pause —
+ * and another attempt took over, or the row moved on): it stops before its next effect and
+ * writes nothing more.
+ */
+export class StaleAttemptError extends Interrupt {
+  readonly kind = 'stale';
+  constructor(taskId: string, attempt: number, why: string) {
+    super('ATTEMPT_STALE', `Attempt ${attempt} of task ${taskId} is stale: ${why}.`);
+    this.name = 'StaleAttemptError';
   }
-  return new AppError('INTERNAL', String(err));
+}
+
+/** The worker is shutting down past its grace: the task is handed back to the queue unchanged. */
+export class ShutdownInterrupt extends Interrupt {
+  readonly kind = 'shutdown';
+  constructor() {
+    super('WORKER_SHUTDOWN', 'The worker is shutting down; the task goes back to the queue.');
+    this.name = 'ShutdownInterrupt';
+  }
 }

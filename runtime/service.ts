@@ -12,6 +12,7 @@ import type { Logger } from './logger.ts';
 import type { JobRef } from './flow.ts';
 import type { QueueEngine } from './queue.ts';
 import type { Registry } from './registry.ts';
+import * as lifecycle from './lifecycle.ts';
 import * as store from './tasks.ts';
 import { actorOf, recordAudit } from './guardrails/audit.ts';
 import { remainingToday } from './guardrails/budgets.ts';
@@ -104,8 +105,9 @@ export class TaskService {
     return this.db.tenant(tenantId, (tx) => store.listTasks(tx, q));
   }
 
-  events(tenantId: string, id: string, afterId: number): Promise<store.TaskEvent[]> {
-    return this.db.tenant(tenantId, (tx) => store.eventsAfter(tx, id, afterId));
+  /** Up to `limit` (default 500) of the task's events after the event id `afterId`, in order. */
+  events(tenantId: string, id: string, afterId: number, limit?: number): Promise<store.TaskEvent[]> {
+    return this.db.tenant(tenantId, (tx) => store.eventsAfter(tx, id, afterId, limit));
   }
 
   /** Cancels a queued, running or waiting task. A running agent sees ctx.signal abort. */
@@ -115,7 +117,7 @@ export class TaskService {
       if (store.TERMINAL.includes(current.status)) {
         throw conflict('TASK_FINISHED', `Task ${id} already ended as ${current.status}; there is nothing to cancel.`);
       }
-      return (await store.transition(tx, tenantId, id, 'cancelled', { error: { code: 'TASK_CANCELLED', message: 'Cancelled on request.' } })) ?? current;
+      return (await lifecycle.move(tx, id, 'cancelled', { error: { code: 'TASK_CANCELLED', message: 'Cancelled on request.' } })) ?? current;
     });
     // Its unfinished children are not needed any more: a parent waiting for them is not in a
     // worker (runtime/flow.ts), so nothing else would stop them.

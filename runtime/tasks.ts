@@ -1,6 +1,7 @@
 /**
- * The task store: rows in `tasks`, their events and their step journal. Every function
- * works inside a tenant transaction (`db.tenant`), so row-level security scopes it.
+ * The task store: rows in `tasks`, their events and their step journal, read and created.
+ * Every function works inside a tenant transaction (`db.tenant`), so row-level security
+ * scopes it. Status changes are runtime/lifecycle.ts's alone.
  * @module
  */
 import type { Db, Sql } from './db/driver.ts';
@@ -42,7 +43,8 @@ export interface TaskBudget {
   maxTokens?: number;
 }
 
-interface TaskRow {
+/** A `tasks` row as selected with COLUMNS. */
+export interface TaskRow {
   id: string;
   tenant_id: string;
   agent: string;
@@ -64,7 +66,8 @@ interface TaskRow {
   cursor_ts?: string;
 }
 
-const COLUMNS = `id, tenant_id, agent, status, input, output, error, attempts, progress, usage, budget, priority,
+/** The columns toTask reads. */
+export const COLUMNS = `id, tenant_id, agent, status, input, output, error, attempts, progress, usage, budget, priority,
   idempotency_key, parent_id, created_by, created_at, started_at, finished_at`;
 
 export function toTask(r: TaskRow): Task {
@@ -180,63 +183,6 @@ function decodeCursor(cursor: string): [string, string] {
   return [ts, id];
 }
 
-/**
- * Claims a task for a run: queued (or a crashed run's `running`) → running, attempts + 1 —
- * except when `resumed`: the run continues an attempt that waited for its child tasks.
- */
-export async function startRun(tx: Sql, tenantId: string, id: string, o: { resumed?: boolean } = {}): Promise<Task | undefined> {
-  const r = await tx.query<TaskRow>(
-    `UPDATE tasks SET status = 'running', attempts = attempts + $2, error = NULL,
-       started_at = COALESCE(started_at, now()), updated_at = now()
-     WHERE id = $1 AND status IN ('queued', 'running') RETURNING ${COLUMNS}`,
-    [id, o.resumed ? 0 : 1],
-  );
-  const row = r.rows[0];
-  if (row) await addEvent(tx, tenantId, id, 'status', { status: 'running', attempt: row.attempts, ...(o.resumed ? { resumed: true } : {}) });
-  return row ? toTask(row) : undefined;
-}
-
-/** Moves a non-final task to a new status. Returns undefined if it already ended (e.g. cancelled). */
-export async function transition(
-  tx: Sql,
-  tenantId: string,
-  id: string,
-  status: TaskStatus,
-  fields: { output?: unknown; error?: TaskError } = {},
-): Promise<Task | undefined> {
-  const terminal = TERMINAL.includes(status);
-  const r = await tx.query<TaskRow>(
-    `UPDATE tasks SET status = $2, output = COALESCE($3, output), error = $4, updated_at = now(),
-       finished_at = CASE WHEN $5 THEN now() ELSE finished_at END
-     WHERE id = $1 AND status NOT IN ('succeeded', 'failed', 'cancelled') RETURNING ${COLUMNS}`,
-    [id, status, fields.output === undefined ? null : JSON.stringify(fields.output),
-      fields.error ? JSON.stringify(fields.error) : null, terminal],
-  );
-  const row = r.rows[0];
-  if (row) await addEvent(tx, tenantId, id, 'status', fields.error ? { status, error: fields.error } : { status });
-  return row ? toTask(row) : undefined;
-}
-
-export async function setProgress(tx: Sql, tenantId: string, id: string, pct: number, message?: string): Promise<void> {
-  const progress = message === undefined ? { pct } : { pct, message };
-  await tx.query(`UPDATE tasks SET progress = $2, updated_at = now() WHERE id = $1`, [id, JSON.stringify(progress)]);
-  await addEvent(tx, tenantId, id, 'progress', progress);
-}
-
-export async function addUsage(tx: Sql, id: string, u: Usage): Promise<Usage> {
-  const r = await tx.query<{ usage: Usage }>(
-    `UPDATE tasks SET usage = jsonb_build_object(
-        'inputTokens', (usage->>'inputTokens')::bigint + $2::bigint,
-        'outputTokens', (usage->>'outputTokens')::bigint + $3::bigint,
-        'costUsd', round(((usage->>'costUsd')::numeric + $4::numeric), 6)),
-       updated_at = now()
-     WHERE id = $1 RETURNING usage`,
-    [id, u.inputTokens, u.outputTokens, u.costUsd],
-  );
-  const usage = r.rows[0]?.usage;
-  return usage ? { inputTokens: Number(usage.inputTokens), outputTokens: Number(usage.outputTokens), costUsd: Number(usage.costUsd) } : u;
-}
-
 export type EventType = 'status' | 'progress' | 'log' | 'step';
 
 export interface TaskEvent {
@@ -289,32 +235,15 @@ export async function journal(tx: Sql, taskId: string): Promise<JournalEntry[]> 
   }));
 }
 
-/** Records a finished step. A step already recorded (a race with a stalled twin) keeps its first result. */
-export async function recordStep(
-  tx: Sql,
-  tenantId: string,
-  taskId: string,
-  step: { name: string; seq: number; result: unknown; usage?: Usage; attempt: number; startedAt: Date },
-): Promise<boolean> {
-  const r = await tx.query(
-    `INSERT INTO task_steps (task_id, tenant_id, name, seq, result, usage, attempt, started_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (task_id, name) DO NOTHING`,
-    [taskId, tenantId, step.name, step.seq, JSON.stringify(step.result ?? null), step.usage ? JSON.stringify(step.usage) : null,
-      step.attempt, step.startedAt],
-  );
-  return (r.rowCount ?? 0) > 0;
-}
-
-/** For the sweeper and the cancel watcher: tasks across tenants, read as the system role. */
-export async function tasksNeedingAttention(db: Db, olderThanMs: number, limit = 200): Promise<{ id: string; tenantId: string; agent: string; status: TaskStatus; priority: number; jobId: string }[]> {
+/** For the sweeper: queued or running tasks not touched for `olderThanMs`, across tenants, read as the system role. */
+export async function tasksNeedingAttention(db: Db, olderThanMs: number, limit = 200): Promise<{ id: string; tenantId: string; agent: string; status: TaskStatus; priority: number }[]> {
   return db.system(async (tx) => {
-    // job_id: a task resumed after an approval runs under a new job id (guardrails/approvals.ts).
-    const r = await tx.query<{ id: string; tenant_id: string; agent: string; status: TaskStatus; priority: number; job_id: string }>(
-      `SELECT id, tenant_id, agent, status, priority, COALESCE(job_id, id::text) AS job_id FROM tasks
+    const r = await tx.query<{ id: string; tenant_id: string; agent: string; status: TaskStatus; priority: number }>(
+      `SELECT id, tenant_id, agent, status, priority FROM tasks
        WHERE status IN ('queued', 'running') AND updated_at < now() - ($1::double precision * interval '1 millisecond')
        ORDER BY updated_at LIMIT $2`,
       [olderThanMs, limit],
     );
-    return r.rows.map((x) => ({ id: x.id, tenantId: x.tenant_id, agent: x.agent, status: x.status, priority: x.priority, jobId: x.job_id }));
+    return r.rows.map((x) => ({ id: x.id, tenantId: x.tenant_id, agent: x.agent, status: x.status, priority: x.priority }));
   });
 }

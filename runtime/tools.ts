@@ -16,7 +16,7 @@ import { AppError, badRequest } from './errors.ts';
 import type { Scope } from './keys.ts';
 import type { Logger } from './logger.ts';
 import { jsonSchema } from './registry.ts';
-import type { ContextExtension } from './runner.ts';
+import type { ContextExtension, ExtensionBase } from './runner.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -179,23 +179,20 @@ export class ToolRegistry<S = unknown> {
   }
 
   /**
-   * Tenant-bound callables (what agents get as `ctx.tools`). With `step`, each call is a
-   * journaled step: a retried task gets the recorded result back instead of calling again,
-   * and the idempotency key (`<task>:<tool>#<n>`) is the same on every attempt.
+   * Tenant-bound callables (what agents get as `ctx.tools`). With `step` (a task's step
+   * scope), each call is a journaled step `tool:<name>` keyed like any step — nested under
+   * the step it is called from — so a retried task gets the recorded result back instead of
+   * calling again, and the call's idempotency key (`<task id>:<step key>`) is the same on
+   * every attempt and never another call's. Without it (the API), every call gets a new key.
    */
-  bind(tenantId: string, o: { names?: readonly string[]; caller: ToolCaller; step?: <T>(name: string, fn: () => Promise<T>) => Promise<T>; keyPrefix?: string }): Bound {
-    const seen = new Map<string, number>();
+  bind(tenantId: string, o: { names?: readonly string[]; caller: ToolCaller; step?: ExtensionBase['step'] }): Bound {
     const names = o.names ?? [...this.#tools.keys()];
     const bound: Bound = {};
     for (const name of names) {
       if (!this.#tools.has(name)) continue;
-      bound[name] = (input: unknown) => {
-        const n = (seen.get(name) ?? 0) + 1;
-        seen.set(name, n);
-        const idempotencyKey = `${o.keyPrefix ?? randomUUID()}:${name}#${n}`;
-        const run = () => this.call(name, input, { tenantId, idempotencyKey, caller: o.caller });
-        return o.step ? o.step(`tool:${name}`, run) : run();
-      };
+      const call = (input: unknown, idempotencyKey: string) => this.call(name, input, { tenantId, idempotencyKey, caller: o.caller });
+      const step = o.step;
+      bound[name] = step ? (input: unknown) => step(`tool:${name}`, ({ idempotencyKey }) => call(input, idempotencyKey)) : (input: unknown) => call(input, randomUUID());
     }
     Object.defineProperty(bound, DEFINITIONS, { value: names.map((n) => this.#tools.get(n)).filter(Boolean), enumerable: false });
     return bound;
@@ -211,8 +208,7 @@ export class ToolRegistry<S = unknown> {
         tools: this.bind(base.tenantId, {
           ...(declared ? { names: declared } : {}),
           caller: { kind: 'agent', taskId: base.taskId, agent: base.agent.name },
-          step: base.step as <T>(name: string, fn: () => Promise<T>) => Promise<T>,
-          keyPrefix: base.taskId,
+          step: base.step,
         }),
       };
     };

@@ -1,37 +1,55 @@
 /**
  * Workers: one BullMQ worker per agent queue in this process. The processor is thin: it
- * reads job.data, links the abort signal and hands off to the runner. A cancel watch aborts
- * running tasks that were cancelled elsewhere; the sweeper re-adds tasks whose job is gone.
+ * hands the job to the runner and turns the attempt's outcome into what BullMQ does with
+ * the job — BullMQ owns attempts, backoff, delays and waiting-children; the task row records
+ * what happened (runtime/lifecycle.ts). The job id is always the task id.
+ *
+ * An attempt is stopped before its next effect when its task is cancelled (the cancel
+ * watch), when BullMQ cannot renew its lock (another worker may hold the job now), or when
+ * the drain grace runs out on shutdown (the job is handed back unchanged).
  * @module
  */
 import { DelayedError, UnrecoverableError, WaitingChildrenError, type Job, type Worker } from 'bullmq';
 import type { Runtime } from './boot.ts';
+import { ShutdownInterrupt, StaleAttemptError, TaskCancelledError, type Interrupt, type Wake } from './errors.ts';
 import { jobScope } from './flow.ts';
-import { runTask } from './runner.ts';
+import { runTask, type RunOutcome } from './runner.ts';
 import type { JobData } from './queue.ts';
-import * as store from './tasks.ts';
 import { parseRateLimits, rateLimitFor } from './guardrails/policy.ts';
+import { startSweeper } from './sweeper.ts';
 
 export interface WorkerPool {
   readonly workers: Worker<JobData>[];
-  /** Stops taking jobs, lets running ones finish (or hands them back after `graceMs`). */
+  /**
+   * Stops taking jobs and lets running ones finish for `graceMs`; then stops them before
+   * their next step and hands their jobs back to the queue unchanged.
+   */
   close(graceMs?: number): Promise<void>;
+}
+
+interface Running {
+  job: Job<JobData>;
+  token: string;
+  controller: AbortController;
+  done: Promise<unknown>;
 }
 
 export function startWorkers(rt: Runtime, opts: { agents?: string[] } = {}): WorkerPool {
   const names = opts.agents ?? rt.registry.agentNames;
-  const running = new Map<string, AbortController>();
+  const running = new Map<string, Running>();
   const log = rt.logger.child({ role: 'worker' });
+  const lockMs = rt.config.WORKER_LOCK_MS;
+  const stop = (taskId: string, why: Interrupt) => running.get(taskId)?.controller.abort(why);
 
   const processor = async (job: Job<JobData>, token?: string, signal?: AbortSignal) => {
     const { taskId, tenantId } = job.data;
     const controller = new AbortController();
-    const onAbort = () => controller.abort(signal?.reason);
+    const onAbort = () => controller.abort(new TaskCancelledError(taskId));
     signal?.addEventListener('abort', onAbort, { once: true });
-    running.set(taskId, controller);
+    let settle!: () => void;
+    running.set(taskId, { job, token: token ?? '', controller, done: new Promise<void>((r) => (settle = r)) });
     try {
-      // The job's data marks a wait for children, so the run after it is not a new attempt of
-      // the task; cleared as the run starts, so a crash in that run counts again.
+      // A run after a wait for children continues its attempt (the job's data marks it).
       const markWaiting = (waitingChildren: boolean) => job.updateData({ taskId, tenantId, ...(waitingChildren ? { waitingChildren } : {}) });
       let resumed = job.data.waitingChildren === true;
       if (resumed) await markWaiting(false);
@@ -44,37 +62,51 @@ export function startWorkers(rt: Runtime, opts: { agents?: string[] } = {}): Wor
             willRetry: job.attemptsMade + 1 < (job.opts.attempts ?? 1),
             resumed,
             signal: controller.signal,
+            lease: async () => (await job.extendLock(token ?? '', lockMs)) === 1,
+            leaseMs: lockMs / 2,
           }),
         );
       let outcome = await attempt();
-      // Delegation (runtime/flow.ts): the job leaves the worker until its children end, and
-      // BullMQ brings it back (not an attempt: attemptsMade is unchanged). If they already
-      // ended, run again now; if BullMQ tracks none of them (a child whose job was re-added
-      // by the sweeper), look again in a second without holding the slot.
-      for (let again = 0; outcome.kind === 'waiting_children'; again++) {
+      // Children: the job leaves the worker until they end (not an attempt). If they already
+      // ended, run again now; if BullMQ tracks none of them, look again in a second.
+      for (let again = 0; isWaitingForChildren(outcome); again++) {
         await markWaiting(true);
         if (await job.moveToWaitingChildren(token ?? '')) throw new WaitingChildrenError();
-        if (again > 0) {
-          await job.moveToDelayed(Date.now() + 1000, token);
-          throw new DelayedError();
-        }
+        if (again > 0) return await backToQueue(job, token, Date.now() + 1000);
         await markWaiting(false);
         resumed = true;
         outcome = await attempt();
       }
-      if (outcome.kind === 'retry') throw outcome.error;
-      if (outcome.kind === 'deferred') {
-        // The tenant is at its running cap: back to the queue for a moment, so the free slot
-        // goes to another tenant's task (not an attempt: attemptsMade is unchanged).
-        await job.moveToDelayed(Date.now() + outcome.delayMs, token);
-        throw new DelayedError();
+      switch (outcome.kind) {
+        case 'retry':
+          throw outcome.error;
+        case 'failed':
+          throw new UnrecoverableError(`${outcome.error.code}: ${outcome.error.message}`);
+        case 'deferred':
+          // The tenant is at its running cap: the free slot goes to another tenant's task.
+          return await backToQueue(job, token, Date.now() + outcome.delayMs);
+        case 'shutdown':
+          return await backToQueue(job, token, Date.now());
+        case 'suspended':
+          return await suspendForApproval(job, token, outcome.wake);
+        default:
+          return { ok: true, ...(outcome.kind === 'succeeded' ? {} : { [outcome.kind]: true }) };
       }
-      if (outcome.kind === 'failed') throw new UnrecoverableError(`${outcome.error.code}: ${outcome.error.message}`);
-      return outcome.kind === 'succeeded' ? { ok: true } : { ok: true, [outcome.kind]: true };
     } finally {
       signal?.removeEventListener('abort', onAbort);
       running.delete(taskId);
+      settle();
     }
+  };
+
+  /** The job waits in `delayed` until a decision promotes it, or the request expires. */
+  const suspendForApproval = async (job: Job<JobData>, token: string | undefined, wake: Wake): Promise<never> => {
+    if (wake.on !== 'approval') throw new Error(`cannot suspend for ${wake.on} here`);
+    await job.moveToDelayed(wake.until + 1000, token);
+    // A decision made before the move could not promote the job: look once more, after it.
+    const decided = await rt.db.system((tx) => tx.query(`SELECT 1 FROM tasks WHERE id = $1 AND status <> 'awaiting_approval'`, [job.data.taskId]));
+    if (decided.rows.length) await job.promote().catch(() => undefined);
+    throw new DelayedError();
   };
 
   const limits = parseRateLimits(rt.config.AGENT_RATE_LIMITS);
@@ -83,13 +115,17 @@ export function startWorkers(rt: Runtime, opts: { agents?: string[] } = {}): Wor
     const limit = def ? rateLimitFor(def, limits) : undefined;
     const w = rt.queues.worker(agent, processor, {
       concurrency: rt.config.WORKER_CONCURRENCY,
-      lockDuration: rt.config.WORKER_LOCK_MS,
+      lockDuration: lockMs,
       stalledInterval: rt.config.WORKER_STALLED_INTERVAL_MS,
       maxStalledCount: rt.config.WORKER_MAX_STALLED,
       // Per-agent rate limit (model quotas): BullMQ's limiter, shared by every worker of the queue.
       ...(limit ? { limiter: { max: limit.max, duration: limit.durationMs } } : {}),
     });
     w.on('error', (err) => log.warn({ err: err.message, agent }, 'worker connection error'));
+    // The lock lapsed (a frozen process, a long pause): another worker may run the task now.
+    w.on('lockRenewalFailed', (ids) => {
+      for (const id of ids) stop(id, new StaleAttemptError(id, 0, 'its job lock could not be renewed'));
+    });
     return w;
   });
 
@@ -99,7 +135,7 @@ export function startWorkers(rt: Runtime, opts: { agents?: string[] } = {}): Wor
     if (ids.length === 0) return;
     rt.db
       .system((tx) => tx.query<{ id: string }>(`SELECT id FROM tasks WHERE id = ANY($1::uuid[]) AND status = 'cancelled'`, [ids]))
-      .then((r) => r.rows.forEach((row) => running.get(row.id)?.abort(new Error('cancelled'))))
+      .then((r) => r.rows.forEach((row) => stop(row.id, new TaskCancelledError(row.id))))
       .catch((err: unknown) => log.warn({ err }, 'cancel watch failed'));
   }, 1000);
   cancelWatch.unref();
@@ -108,59 +144,32 @@ export function startWorkers(rt: Runtime, opts: { agents?: string[] } = {}): Wor
 
   return {
     workers,
-    async close(graceMs = 30_000) {
+    async close(graceMs = rt.config.WORKER_DRAIN_GRACE_MS) {
       clearInterval(cancelWatch);
       sweeper.stop();
-      // worker.close() waits for active jobs; past the grace period, force-close: their
-      // locks lapse and another worker takes them over, replaying the journal.
-      const closing = Promise.allSettled(workers.map((w) => w.close()));
-      const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
-      if ((await Promise.race([closing, timer])) === 'timeout') {
-        log.warn({ running: running.size }, 'grace period over: handing running tasks back to the queue');
-        await Promise.allSettled(workers.map((w) => w.close(true)));
+      // Take no new jobs; running ones may finish within the grace.
+      await Promise.allSettled(workers.map((w) => w.pause(true)));
+      const drained = Promise.allSettled([...running.values()].map((r) => r.done));
+      if ((await Promise.race([drained, sleep(graceMs)])) === 'timeout' && running.size > 0) {
+        log.warn({ running: running.size }, 'drain grace over: handing running tasks back to the queue');
+        for (const [id] of running) stop(id, new ShutdownInterrupt());
+        // Each stops before its next step and hands its job back; one stuck inside a step is
+        // handed back from here, and anything it writes later is fenced out by the next claim.
+        if ((await Promise.race([Promise.allSettled([...running.values()].map((r) => r.done)), sleep(2000)])) === 'timeout') {
+          await Promise.allSettled([...running.values()].map((r) => r.job.moveToDelayed(Date.now(), r.token)));
+        }
       }
+      await Promise.allSettled(workers.map((w) => w.close(true)));
     },
   };
 }
 
-/** Re-adds queued tasks whose job is missing; fails tasks whose job BullMQ gave up on. */
-export function startSweeper(rt: Runtime): { stop(): void; sweep(): Promise<number> } {
-  const log = rt.logger.child({ role: 'sweeper' });
-  let busy = false;
-  const sweep = async (): Promise<number> => {
-    if (busy) return 0;
-    busy = true;
-    let fixed = 0;
-    try {
-      const stale = await store.tasksNeedingAttention(rt.db, rt.config.SWEEPER_INTERVAL_MS);
-      for (const t of stale) {
-        if (!rt.registry.agent(t.agent)) continue;
-        const state = await rt.queues.jobState(t.agent, t.jobId);
-        if (state === 'unknown') {
-          await rt.queues.enqueue(t.agent, { taskId: t.id, tenantId: t.tenantId }, {
-            jobId: t.jobId,
-            attempts: rt.registry.agent(t.agent)?.defaults?.attempts ?? rt.config.TASK_ATTEMPTS,
-            backoffMs: rt.config.TASK_BACKOFF_MS,
-            priority: t.priority,
-          });
-          await rt.db.tenant(t.tenantId, (tx) => tx.query(`UPDATE tasks SET updated_at = now() WHERE id = $1`, [t.id]));
-          log.info({ taskId: t.id, agent: t.agent }, 're-added a task whose job was missing');
-          fixed++;
-        } else if (state === 'failed') {
-          const job = await rt.queues.queue(t.agent).getJob(t.jobId);
-          const error = { code: 'JOB_FAILED', message: job?.failedReason ?? 'The queue gave up on this task.' };
-          await rt.db.tenant(t.tenantId, (tx) => store.transition(tx, t.tenantId, t.id, 'failed', { error }));
-          fixed++;
-        }
-      }
-    } catch (err) {
-      log.warn({ err }, 'sweep failed; will try again');
-    } finally {
-      busy = false;
-    }
-    return fixed;
-  };
-  const timer = setInterval(() => void sweep(), rt.config.SWEEPER_INTERVAL_MS);
-  timer.unref();
-  return { stop: () => clearInterval(timer), sweep };
+const isWaitingForChildren = (o: RunOutcome): boolean => o.kind === 'suspended' && o.wake.on === 'children';
+
+/** Puts the job back (delayed until `at`), not as a failed attempt. */
+async function backToQueue(job: Job<JobData>, token: string | undefined, at: number): Promise<never> {
+  await job.moveToDelayed(at, token);
+  throw new DelayedError();
 }
+
+const sleep = (ms: number) => new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref());

@@ -49,7 +49,7 @@ describe('aurea fans a request out to child tasks (pglite, offline)', () => {
     for (const k of kids) expect(out.reply).toContain(money(k.output.totals.total));
     expect(out.unhandled).toEqual(['write me a poem about gutters']);
     expect(out.reply).toContain('Without a language model I cannot do: "write me a poem about gutters"');
-    expect(steps.map((s: any) => s.name)).toEqual(expect.arrayContaining(['delegate#1:estimator', 'delegate#2:estimator', 'wait#1:estimator', 'wait#2:estimator']));
+    expect(steps.map((s: any) => s.name)).toEqual(expect.arrayContaining(['delegate:estimator', 'delegate:estimator#2', 'delegate:estimator/wait', 'delegate:estimator#2/wait']));
   });
 
   it('reports an input the child agent refuses instead of failing the whole request', async () => {
@@ -106,6 +106,6 @@ describe('aurea survives its worker being killed mid-flow (pg-redis)', () => {
     ]);
     expect(task.output.results.map((r: any) => r.taskId).sort()).toEqual(kids.map((k) => k.id).sort());
     // The journal holds each delegation once: the retry replayed it instead of creating again.
-    expect(steps.filter((s: any) => s.name.startsWith('delegate#')).map((s: any) => s.name).sort()).toEqual(['delegate#1:estimator', 'delegate#2:estimator']);
+    expect(steps.filter((s: any) => /^delegate:[^/]*$/.test(s.name)).map((s: any) => s.name).sort()).toEqual(['delegate:estimator', 'delegate:estimator#2']);
   });
 });

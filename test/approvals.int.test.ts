@@ -82,8 +82,9 @@ describe('approvals', () => {
   it('waits for approval, resumes past finished steps on approve and sends exactly once', async () => {
     const id = await start({ to: 'dana@example.com' });
     await status(id, 'awaiting_approval');
-    // The job left the worker without failing: BullMQ completed it.
-    expect(await app.proc.runtime.queues.jobState('mailer-probe', id)).toBe('completed');
+    // The job left the worker without failing: it waits, delayed, under the task's own id,
+    // until the decision promotes it (one suspend primitive; the job id is the task id).
+    await eventually(async () => (await app.proc.runtime.queues.jobState('mailer-probe', id)) === 'delayed', 5000);
     const pending = await pendingFor(id);
     expect(pending).toMatchObject({ action: 'send_email', agent: 'mailer-probe', recipients: ['dana@example.com'], status: 'pending' });
     expect(sent.get(id)).toBeUndefined();
@@ -104,6 +105,7 @@ describe('approvals', () => {
     expect(drafted.get(id)).toBe(1);
     expect(sent.get(id)).toBe(1);
     expect(done.steps.map((s) => s.name)).toEqual(['draft', 'send']);
+    expect(await app.proc.runtime.queues.jobState('mailer-probe', id)).toMatch(/completed|unknown/);
 
     // A decision is final.
     const again = await app.call('POST', `/api/v1/approvals/${pending.id}`, { decision: 'reject' }, { key: approver });

@@ -51,7 +51,7 @@ export async function startProcess(config: Config, o: ProcessOptions): Promise<R
     ...(url ? { url } : {}),
     ...(workers ? { workers } : {}),
     ...(scheduler ? { scheduler } : {}),
-    stop(graceMs = 30_000) {
+    stop(graceMs = config.WORKER_DRAIN_GRACE_MS) {
       stopping ??= (async () => {
         if (server) {
           server.closeIdleConnections();

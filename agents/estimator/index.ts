@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
 import { estimate, options, round2 } from './core.ts';
 import { MATERIALS, MATERIAL_SPECS, REGIONS, REGION_NAMES } from './prices.ts';
-import { recallSafe, rememberSafe } from '../tooling.ts';
+import { memoriesFor, recallSafe, rememberSafe } from '../tooling.ts';
 
 export const estimatorInput = z.object({
   roofAreaSqFt: z.number().positive().max(1_000_000).describe('Roof plan (footprint) area in square feet'),
@@ -94,9 +94,11 @@ export default defineAgent({
       `Other options: ${alternatives}.`,
       ...(past.length ? [`Earlier estimates for this customer: ${past.join(' | ')}`] : []),
     ].join('\n');
+    const prompt = `${input.customerName ? `Customer: ${input.customerName}\n` : ''}${facts}`;
     const summary = await ctx.llm.generate('summary', {
       system: 'You write short, friendly, accurate roofing estimate summaries for homeowners. Use only the facts given. No more than 90 words.',
-      prompt: `${input.customerName ? `Customer: ${input.customerName}\n` : ''}${facts}`,
+      prompt,
+      memories: await memoriesFor(ctx, prompt),
       fallback: () =>
         [
           `${input.customerName ? `${input.customerName}, here` : 'Here'} is your roofing estimate.`,

@@ -10,6 +10,7 @@
  */
 import pg from 'pg';
 import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
 
 export interface QueryResultLike<R> {
   rows: R[];
@@ -32,6 +33,13 @@ export interface Db extends Sql {
   tenant<T>(tenantId: string, fn: (tx: Sql) => Promise<T>): Promise<T>;
   /** Runs `fn` in a transaction as the connecting (owner) role: for system work only. */
   system<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  /**
+   * One statement on the pool as the connecting role, outside any transaction (it commits by
+   * itself): the runtime's own bookkeeping (runtime/lifecycle.ts). On PostgreSQL it is
+   * prepared once per connection under `name`; on the embedded server, whose connections
+   * share one session, it is sent unnamed.
+   */
+  statement<R extends object = Record<string, unknown>>(name: string, text: string, params: readonly unknown[]): Promise<QueryResultLike<R>>;
   close(): Promise<void>;
 }
 
@@ -44,6 +52,22 @@ export interface PgDbOptions {
   poolSize?: number;
   /** Called after the pool is closed (the embedded server shuts down here). */
   onClose?: () => Promise<void>;
+  /** Where a dropped connection is reported (warn); it never crashes the process. */
+  logger?: Pick<Logger, 'warn'>;
+}
+
+/**
+ * Keeps a pool's connection errors from crashing the process. A server restart ends every
+ * connection with an 'error' event; pg's pool handles that for idle clients only, and a
+ * checked-out client (between two statements of a transaction, or a LISTEN client) with no
+ * listener would throw it as an unhandled 'error'. Such a client is not queryable any more:
+ * its queries fail, the pool drops it on release, and the next checkout connects anew.
+ */
+export function guardPool(pool: pg.Pool, logger: Pick<Logger, 'warn'> | undefined, what: string): void {
+  const report = (err: Error) => logger?.warn({ err: err.message, code: (err as { code?: string }).code }, `${what}: connection lost; it will reconnect`);
+  // The pool re-emits an idle client's error, which the client's own listener already reported.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', report));
 }
 
 export function createPgDb(options: PgDbOptions): Db {
@@ -53,11 +77,11 @@ export function createPgDb(options: PgDbOptions): Db {
     // Keep connections: the embedded server is in-process and cheap to hold open.
     idleTimeoutMillis: 30_000,
   });
-  // An idle client's error (server restart) must not crash the process; pg drops the client.
-  pool.on('error', () => undefined);
+  guardPool(pool, options.logger, 'database');
 
   async function transaction<T>(setup: string[], params: unknown[][], fn: (tx: Sql) => Promise<T>): Promise<T> {
     const client = await pool.connect();
+    let broken = false;
     try {
       await client.query('BEGIN');
       for (const [i, statement] of setup.entries()) await client.query(statement, params[i]);
@@ -65,10 +89,11 @@ export function createPgDb(options: PgDbOptions): Db {
       await client.query('COMMIT');
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // A connection that cannot even roll back is broken: the pool must not hand it out again.
+      broken = await client.query('ROLLBACK').then(() => false, () => true);
       throw err;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 
@@ -78,6 +103,8 @@ export function createPgDb(options: PgDbOptions): Db {
     url: options.url,
     pool,
     query: (text, params) => pool.query(text, params as unknown[]) as never,
+    statement: (name, text, params) =>
+      (options.kind === 'postgres' ? pool.query({ name, text, values: params as unknown[] }) : pool.query(text, params as unknown[])) as never,
     tenant(tenantId, fn) {
       if (!TENANT_ID.test(tenantId)) {
         return Promise.reject(new AppError('INVALID_TENANT', `'${tenantId}' is not a valid tenant id.`, { status: 400 }));

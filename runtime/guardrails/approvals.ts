@@ -2,20 +2,21 @@
  * Approvals: `ctx.approval({action, summary, amountUsd?, recipients?})` for money, customer
  * contact and publishing.
  *
- * The first call inserts an `approvals` row (pending), sets the task `awaiting_approval` and
- * ends the attempt without failing its job (TaskSuspendedError → the runner's `suspended`
- * outcome). A decision through the API either re-enqueues the task under a new job id
- * (`<task id>-r<n>`: the first job completed, and BullMQ keeps completed ids), whose run
- * replays the journal past the finished steps until approval() finds its row approved and
- * returns `{approved: true}` — or, on rejection, fails the task with APPROVAL_REJECTED. A
- * pending approval older than APPROVAL_EXPIRY_MS fails its task with APPROVAL_EXPIRED. A
- * request the policy does not require a person for auto-approves, and is recorded too.
+ * The first call inserts an `approvals` row (pending) keyed by the attempt's step scope,
+ * sets the task `awaiting_approval` (fenced by the attempt) and suspends it — the one
+ * suspend primitive delegation uses too: its job waits in BullMQ's `delayed` state until the
+ * request expires. Approving moves the task back to `queued` and promotes that same job (the
+ * job id is always the task id); its next attempt replays the journal until approval() finds
+ * its row approved and returns. Rejecting fails the task with APPROVAL_REJECTED; a pending
+ * approval older than APPROVAL_EXPIRY_MS fails it with APPROVAL_EXPIRED. A request the
+ * policy does not require a person for auto-approves, and is recorded too.
  * @module
  */
 import type { Config } from '../config.ts';
 import type { ApprovalRequest } from '../contracts.ts';
 import type { Db, Sql } from '../db/driver.ts';
-import { conflict, notFound, permanent, TaskCancelledError, TaskSuspendedError } from '../errors.ts';
+import { conflict, notFound, permanent, StaleAttemptError } from '../errors.ts';
+import * as lifecycle from '../lifecycle.ts';
 import type { QueueEngine } from '../queue.ts';
 import type { Registry } from '../registry.ts';
 import type { ContextExtension } from '../runner.ts';
@@ -94,55 +95,52 @@ function checkRequest(req: ApprovalRequest): void {
 /** The task context's `approval`, per the configured policy. */
 export function approvalExtension(db: Db, config: Config): ContextExtension {
   const policy = parseApprovalPolicy(config.APPROVAL_POLICY);
-  return (base) => {
-    const calls = new Map<string, number>();
-    return {
-      async approval(req) {
-        checkRequest(req);
-        // A stable key per call: the same agent code asks the same questions in the same order.
-        const n = (calls.get(req.action) ?? 0) + 1;
-        calls.set(req.action, n);
-        const step = n === 1 ? `approval:${req.action}` : `approval:${req.action}#${n}`;
-        const { taskId, tenantId } = base;
-        const actor: Actor = { type: 'task', id: taskId };
-        const verdict = await db.tenant(tenantId, async (tx): Promise<{ approved: true; note?: string } | { suspend: string }> => {
-          const found = await tx.query<{ id: string; status: ApprovalStatus; note: string | null }>(
-            `SELECT id, status, note FROM approvals WHERE task_id = $1 AND step = $2`,
-            [taskId, step],
-          );
-          const prior = found.rows[0];
-          if (prior) {
-            if (prior.status === 'approved' || prior.status === 'auto_approved') return { approved: true, ...(prior.note ? { note: prior.note } : {}) };
-            if (prior.status === 'rejected') throw permanent('APPROVAL_REJECTED', `The '${req.action}' request was rejected.`, { approvalId: prior.id });
-            if (prior.status === 'expired') throw permanent('APPROVAL_EXPIRED', `The '${req.action}' request expired before anyone decided.`, { approvalId: prior.id });
-            if (!(await store.transition(tx, tenantId, taskId, 'awaiting_approval'))) throw new TaskCancelledError(taskId);
-            return { suspend: prior.id };
-          }
-          const need = needsApproval(policy, req);
-          const status: ApprovalStatus = need.required ? 'pending' : 'auto_approved';
-          const inserted = await tx.query<{ id: string }>(
-            `INSERT INTO approvals (tenant_id, task_id, step, action, summary, amount_usd, recipients, status, decided_by, decided_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-            [tenantId, taskId, step, req.action, req.summary, req.amountUsd ?? null, req.recipients ?? null, status,
-              need.required ? null : JSON.stringify({ type: 'system', id: 'policy' }), need.required ? null : new Date(),
-              need.required ? new Date(Date.now() + config.APPROVAL_EXPIRY_MS) : null],
-          );
-          const id = inserted.rows[0]!.id;
-          const details = { taskId, action: req.action, summary: req.summary, amountUsd: req.amountUsd, recipients: req.recipients, thresholdUsd: need.thresholdUsd };
-          if (!need.required) {
-            await recordAudit(tx, tenantId, { actor: { type: 'system', id: 'policy' }, action: 'approval.auto_approved', subject: `approval:${id}`, details });
-            return { approved: true };
-          }
-          await recordAudit(tx, tenantId, { actor, action: 'approval.requested', subject: `approval:${id}`, details });
-          if (!(await store.transition(tx, tenantId, taskId, 'awaiting_approval'))) throw new TaskCancelledError(taskId);
-          return { suspend: id };
-        });
-        if ('approved' in verdict) return verdict;
-        base.logger.info(`waiting for approval of '${req.action}'`, { approvalId: verdict.suspend });
-        throw new TaskSuspendedError(taskId, `approval ${verdict.suspend} of '${req.action}' is pending`);
-      },
-    };
-  };
+  return (base) => ({
+    async approval(req) {
+      checkRequest(req);
+      // Keyed by the step scope: the same agent code asks the same questions at the same keys.
+      const step = base.key(`approval:${req.action}`);
+      const { taskId, tenantId } = base;
+      const actor: Actor = { type: 'task', id: taskId };
+      const stale = () => new StaleAttemptError(taskId, base.attempt, 'the task moved on while it asked for approval');
+      const verdict = await db.tenant(tenantId, async (tx): Promise<{ approved: true; note?: string } | { suspend: string; until: number }> => {
+        const found = await tx.query<{ id: string; status: ApprovalStatus; note: string | null; expires_at: Date | null }>(
+          `SELECT id, status, note, expires_at FROM approvals WHERE task_id = $1 AND step = $2`,
+          [taskId, step],
+        );
+        const prior = found.rows[0];
+        if (prior) {
+          if (prior.status === 'approved' || prior.status === 'auto_approved') return { approved: true, ...(prior.note ? { note: prior.note } : {}) };
+          if (prior.status === 'rejected') throw permanent('APPROVAL_REJECTED', `The '${req.action}' request was rejected.`, { approvalId: prior.id });
+          if (prior.status === 'expired') throw permanent('APPROVAL_EXPIRED', `The '${req.action}' request expired before anyone decided.`, { approvalId: prior.id });
+          if (!(await lifecycle.move(tx, taskId, 'awaiting_approval', { fence: base.fence }))) throw stale();
+          return { suspend: prior.id, until: prior.expires_at?.getTime() ?? Date.now() + config.APPROVAL_EXPIRY_MS };
+        }
+        const need = needsApproval(policy, req);
+        const status: ApprovalStatus = need.required ? 'pending' : 'auto_approved';
+        const expiresAt = new Date(Date.now() + config.APPROVAL_EXPIRY_MS);
+        const inserted = await tx.query<{ id: string }>(
+          `INSERT INTO approvals (tenant_id, task_id, step, action, summary, amount_usd, recipients, status, decided_by, decided_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+          [tenantId, taskId, step, req.action, req.summary, req.amountUsd ?? null, req.recipients ?? null, status,
+            need.required ? null : JSON.stringify({ type: 'system', id: 'policy' }), need.required ? null : new Date(),
+            need.required ? expiresAt : null],
+        );
+        const id = inserted.rows[0]!.id;
+        const details = { taskId, action: req.action, summary: req.summary, amountUsd: req.amountUsd, recipients: req.recipients, thresholdUsd: need.thresholdUsd };
+        if (!need.required) {
+          await recordAudit(tx, tenantId, { actor: { type: 'system', id: 'policy' }, action: 'approval.auto_approved', subject: `approval:${id}`, details });
+          return { approved: true };
+        }
+        await recordAudit(tx, tenantId, { actor, action: 'approval.requested', subject: `approval:${id}`, details });
+        if (!(await lifecycle.move(tx, taskId, 'awaiting_approval', { fence: base.fence, data: { approvalId: id } }))) throw stale();
+        return { suspend: id, until: expiresAt.getTime() };
+      });
+      if ('approved' in verdict) return verdict;
+      base.logger.info(`waiting for approval of '${req.action}'`, { approvalId: verdict.suspend });
+      return base.suspend({ on: 'approval', approvalId: verdict.suspend, until: verdict.until }, `approval ${verdict.suspend} of '${req.action}' is pending`);
+    },
+  });
 }
 
 export async function listApprovals(tx: Sql, q: { id?: string; status?: ApprovalStatus | undefined; taskId?: string | undefined; limit: number }): Promise<Approval[]> {
@@ -163,7 +161,7 @@ export interface DecideDeps {
 }
 
 /**
- * Records a decision and acts on it: approve → the task is queued again under a new job id;
+ * Records a decision and acts on it: approve → the task is queued again and its job woken;
  * reject → the task fails with APPROVAL_REJECTED. A decided approval cannot be decided again.
  */
 export async function decide(
@@ -187,32 +185,40 @@ export async function decide(
     const status: ApprovalStatus = decision === 'approve' ? 'approved' : 'rejected';
     await tx.query(`UPDATE approvals SET status = $2, decided_by = $3, note = $4, decided_at = now() WHERE id = $1`, [id, status, JSON.stringify(by), note ?? null]);
     await recordAudit(tx, tenantId, { actor: by, action: `approval.${status}`, subject: `approval:${id}`, details: { taskId: task.id, action: row.action, ...(note ? { note } : {}) } });
-    let jobId: string | undefined;
     if (decision === 'approve') {
-      const c = await tx.query<{ n: string }>(`SELECT count(*) AS n FROM approvals WHERE task_id = $1 AND status = 'approved'`, [task.id]);
-      jobId = `${task.id}-r${Number(c.rows[0]?.n ?? 1)}`;
-      await tx.query(`UPDATE tasks SET status = 'queued', job_id = $2, updated_at = now() WHERE id = $1`, [task.id, jobId]);
-      await store.addEvent(tx, tenantId, task.id, 'status', { status: 'queued', approvalId: id });
+      await lifecycle.move(tx, task.id, 'queued', { data: { approvalId: id } });
     } else {
       const error = { code: 'APPROVAL_REJECTED', message: `'${row.action}' was rejected${note ? `: ${note}` : '.'}`, details: { approvalId: id } };
-      await store.transition(tx, tenantId, task.id, 'failed', { error });
+      await lifecycle.move(tx, task.id, 'failed', { error });
     }
     const fresh = await tx.query<Row>(`${SELECT} WHERE a.id = $1`, [id]);
-    return { approval: toApproval(fresh.rows[0]!), task, jobId };
+    return { approval: toApproval(fresh.rows[0]!), task };
   });
-  if (result.jobId) {
-    const agent = deps.registry.agent(result.task.agent);
-    // If this add fails, the sweeper re-adds the queued task under its job_id.
-    await deps.queues
-      .enqueue(result.task.agent, { taskId: result.task.id, tenantId }, {
-        jobId: result.jobId,
-        attempts: agent?.defaults?.attempts ?? deps.config.TASK_ATTEMPTS,
-        backoffMs: deps.config.TASK_BACKOFF_MS,
-        priority: result.task.priority,
-      })
-      .catch(() => undefined);
-  }
+  if (decision === 'approve') await wake(deps, tenantId, result.task);
   return result.approval;
+}
+
+/**
+ * Brings an approved task's job (waiting in `delayed`) back to the queue. If it is not
+ * delayed yet — its worker is still ending the attempt — that worker looks at the row after
+ * its move and promotes it itself; if it is missing, it is added again (as the sweeper would).
+ */
+async function wake(deps: DecideDeps, tenantId: string, task: store.Task): Promise<void> {
+  try {
+    const job = await deps.queues.queue(task.agent).getJob(task.id);
+    if (job) {
+      if (await job.isDelayed()) await job.promote();
+      return;
+    }
+    const agent = deps.registry.agent(task.agent);
+    await deps.queues.enqueue(task.agent, { taskId: task.id, tenantId }, {
+      attempts: agent?.defaults?.attempts ?? deps.config.TASK_ATTEMPTS,
+      backoffMs: deps.config.TASK_BACKOFF_MS,
+      priority: task.priority,
+    });
+  } catch {
+    // The queue is away: the sweeper re-adds queued tasks whose job is missing or stuck.
+  }
 }
 
 /** Fails the tasks of approvals nobody decided in time. Returns how many expired. */
@@ -231,7 +237,7 @@ export async function expireApprovals(db: Db): Promise<number> {
       if (!row) return;
       expired++;
       const error = { code: 'APPROVAL_EXPIRED', message: `Nobody decided on '${row.action}' in time.`, details: { approvalId: a.id } };
-      await store.transition(tx, a.tenant_id, row.task_id, 'failed', { error });
+      await lifecycle.move(tx, row.task_id, 'failed', { error });
       await recordAudit(tx, a.tenant_id, { actor: { type: 'system', id: 'expiry' }, action: 'approval.expired', subject: `approval:${a.id}`, details: { taskId: row.task_id } });
     });
   }

@@ -13,6 +13,7 @@
 import type { Config } from '../config.ts';
 import type { Db, Sql } from '../db/driver.ts';
 import { BudgetExceededError } from '../errors.ts';
+import * as lifecycle from '../lifecycle.ts';
 import * as store from '../tasks.ts';
 import { recordAudit } from './audit.ts';
 
@@ -69,7 +70,7 @@ export async function admit(tx: Sql, config: Config, tenantId: string, taskId: s
         `Tenant '${tenantId}' has spent $${round2(spent)} of its $${limits.dailyUsd} daily budget; the task was not started. It resets at 00:00 UTC.`,
         { spentTodayUsd: spent, dailyBudgetUsd: limits.dailyUsd },
       ).toJSON();
-      await store.transition(tx, tenantId, taskId, 'failed', { error });
+      await lifecycle.move(tx, taskId, 'failed', { error });
       await recordAudit(tx, tenantId, { actor: { type: 'system', id: 'budget' }, action: 'task.refused', subject: `task:${taskId}`, details: { error } });
       return { kind: 'refused', error };
     }

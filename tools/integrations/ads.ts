@@ -8,7 +8,7 @@
  * @module
  */
 import type { Config } from '../../runtime/config.ts';
-import { AppError } from '../../runtime/errors.ts';
+import { AppError, TransientError } from '../../runtime/errors.ts';
 
 export interface AdsPlan {
   campaignId: string;
@@ -70,7 +70,7 @@ export function createAdsAdapter(config: Config, fetchImpl?: typeof fetch): AdsA
         },
         body: JSON.stringify({ operations: ops }),
       });
-      if (!res.ok) throw new AppError('ADS_PROVIDER_FAILED', `Google Ads answered ${res.status}: ${(await res.text()).slice(0, 200)}`, { status: 502 });
+      if (!res.ok) throw new TransientError('ADS_PROVIDER_FAILED', `Google Ads answered ${res.status}: ${(await res.text()).slice(0, 200)}`, { status: 502, retryable: res.status >= 500 || res.status === 429 });
       const body = (await res.json().catch(() => ({}))) as { results?: { resourceName?: string }[] };
       return { mode: 'live', operations: ops, resourceNames: (body.results ?? []).map((r) => r.resourceName ?? '') };
     },

@@ -1,0 +1,197 @@
+/**
+ * One attempt of a task: its fence, its step scope, its interrupt and its writes.
+ *
+ * **The step scope issues every key.** A step's key is its name, `#n` for the n-th step of
+ * that name under the same parent, and — for a step that runs inside another — its
+ * parent's key as a path (`answer/tool:crm_search#2`). The counters live per parent, so a
+ * nested step's key never depends on whether its parent ran or was replayed, and no key
+ * depends on the order of unrelated steps. The same scope keys tool calls (their
+ * idempotency key is `<task id>:<step key>`), memory, approvals and delegation.
+ *
+ * **Interrupts stick.** The first interrupt raised (cancelled, suspended, stale, shutdown)
+ * aborts `signal`, and every later step, tool call, model call or write throws it again —
+ * agent code that swallows it cannot run on past it.
+ *
+ * **A stale attempt stops before its next effect.** Before each step the attempt confirms its
+ * lease (the queue's job lock) once it is older than `leaseMs`; every write is fenced
+ * (runtime/lifecycle.ts). Either failing raises StaleAttemptError.
+ * @module
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Db } from './db/driver.ts';
+import type { StepScope, Usage } from './contracts.ts';
+import { Interrupt, StaleAttemptError, TaskCancelledError } from './errors.ts';
+import * as lifecycle from './lifecycle.ts';
+import type { Logger } from './logger.ts';
+import type { EventType } from './tasks.ts';
+
+/** Where a step runs: the attempt and the key of the step it runs inside. */
+const current = new AsyncLocalStorage<{ attempt: Attempt; path: string }>();
+
+/** A step this long still running gets a `started` event (the Board shows it running); shorter ones cost no write. */
+const STARTED_EVENT_AFTER_MS = 250;
+
+export interface AttemptOptions {
+  db: Db;
+  fence: lifecycle.Fence;
+  journal: readonly lifecycle.StepRecord[];
+  /** Aborted by the worker: cancellation, lock loss, shutdown (the reason is an Interrupt). */
+  signal: AbortSignal;
+  log: Logger;
+  /** Confirms the attempt still holds its job (extends its lock); false when another attempt has it. */
+  lease?: (() => Promise<boolean>) | undefined;
+  /** How old a confirmation may be before a step asks again. */
+  leaseMs?: number | undefined;
+}
+
+export class Attempt {
+  readonly fence: lifecycle.Fence;
+  readonly signal: AbortSignal;
+  readonly db: Db;
+  readonly #controller = new AbortController();
+  readonly #journal: Map<string, lifecycle.StepRecord>;
+  readonly #counters = new Map<string, number>();
+  #seq: number;
+  #interrupt: Interrupt | undefined;
+  #pending: Promise<unknown> = Promise.resolve();
+  #leaseConfirmedAt = Date.now();
+
+  constructor(private readonly o: AttemptOptions) {
+    this.fence = o.fence;
+    this.db = o.db;
+    this.signal = this.#controller.signal;
+    this.#journal = new Map(o.journal.map((s) => [s.name, s]));
+    this.#seq = o.journal.reduce((m, s) => Math.max(m, s.seq), 0);
+    const onAbort = () => this.raise(o.signal.reason instanceof Interrupt ? o.signal.reason : new TaskCancelledError(o.fence.taskId), false);
+    if (o.signal.aborted) onAbort();
+    else o.signal.addEventListener('abort', onAbort, { once: true });
+  }
+
+  /** The interrupt that ended this attempt, if any. */
+  get interrupt(): Interrupt | undefined {
+    return this.#interrupt;
+  }
+
+  /** Records `i` as this attempt's interrupt (the first one wins), aborts `signal`, and throws it. */
+  raise(i: Interrupt, throwIt = true): never | void {
+    this.#interrupt ??= i;
+    if (!this.#controller.signal.aborted) this.#controller.abort(this.#interrupt);
+    if (throwIt) throw this.#interrupt;
+  }
+
+  /** Throws the attempt's interrupt, if there is one. */
+  check(): void {
+    if (this.#interrupt) throw this.#interrupt;
+  }
+
+  /** Before an effect: no interrupt, and the lease confirmed if its confirmation is old. */
+  async guard(): Promise<void> {
+    this.check();
+    const { lease, leaseMs } = this.o;
+    if (!lease || leaseMs === undefined || Date.now() - this.#leaseConfirmedAt < leaseMs) return;
+    let held: boolean;
+    try {
+      held = await lease();
+    } catch (err) {
+      // The queue is unreachable: no verdict. Writes stay fenced; the next step asks again.
+      this.o.log.warn({ err: (err as Error).message }, 'could not confirm the job lock');
+      return;
+    }
+    if (!held) this.raise(new StaleAttemptError(this.fence.taskId, this.fence.attempt, 'its job lock is held by another worker'));
+    this.#leaseConfirmedAt = Date.now();
+    this.check();
+  }
+
+  /**
+   * Issues the key of the next step called `name` in the current scope (see the module
+   * comment). Synchronous: parallel calls get their keys in call order, on every attempt.
+   */
+  key(name: string): string {
+    if (!name || name.includes('/')) throw new TypeError(`A step name must be non-empty and without '/': '${name}'.`);
+    const parent = this.#parentPath();
+    const counter = `${parent}\u0000${name}`;
+    const n = (this.#counters.get(counter) ?? 0) + 1;
+    this.#counters.set(counter, n);
+    const own = n === 1 ? name : `${name}#${n}`;
+    return parent ? `${parent}/${own}` : own;
+  }
+
+  /** Runs a journaled step named `name` in the current scope (see stepAt). */
+  step<T>(name: string, fn: (scope: StepScope) => Promise<{ result: T; usage?: Usage }>): Promise<T> {
+    return this.stepAt(this.key(name), fn);
+  }
+
+  /**
+   * Runs the step `key` once per task: replays its journaled result, or runs `fn` (inside
+   * the step's scope, so nested steps are keyed under it) and journals the result, its usage
+   * and its event in one fenced write. The result is what a JSON round trip gives back.
+   */
+  async stepAt<T>(key: string, fn: (scope: StepScope) => Promise<{ result: T; usage?: Usage }>): Promise<T> {
+    await this.guard();
+    const done = this.#journal.get(key);
+    if (done) {
+      this.event('step', { name: key, replayed: true, seq: done.seq });
+      return done.result as T;
+    }
+    const startedAt = new Date();
+    const started = setTimeout(() => this.event('step', { name: key, state: 'started' }), STARTED_EVENT_AFTER_MS);
+    let out: { result: T; usage?: Usage };
+    try {
+      out = await current.run({ attempt: this, path: key }, () => fn({ key, idempotencyKey: `${this.fence.taskId}:${key}` }));
+    } finally {
+      clearTimeout(started);
+    }
+    this.check();
+    const seq = ++this.#seq;
+    const result = JSON.parse(JSON.stringify(out.result ?? null)) as T;
+    await this.#write(() =>
+      lifecycle.recordStep(this.o.db, this.fence, {
+        name: key,
+        seq,
+        result,
+        usage: out.usage,
+        startedAt,
+        event: { name: key, state: 'finished', seq, durationMs: Date.now() - startedAt.getTime(), ...(out.usage ? { usage: out.usage } : {}) },
+      }),
+    );
+    this.#journal.set(key, { name: key, seq, result });
+    return result;
+  }
+
+  /** Stores an event of this attempt; writes keep their order and are awaited before the attempt ends. */
+  event(type: EventType, data: Record<string, unknown>): void {
+    if (this.#interrupt) return;
+    this.#pending = this.#pending
+      // Written unless the attempt lost the task meanwhile (what it logged before suspending is kept).
+      .then(() => (this.#mustNotWrite() ? true : lifecycle.event(this.o.db, this.fence, type, data)))
+      .then((live) => {
+        if (!live) this.raise(new StaleAttemptError(this.fence.taskId, this.fence.attempt, 'the task moved on'), false);
+      })
+      .catch((err: unknown) => this.o.log.warn({ err }, 'could not store a task event'));
+  }
+
+  /** A fenced write after the pending ones; raises StaleAttemptError when it changed nothing. */
+  async write(fn: () => Promise<boolean>): Promise<void> {
+    await this.#write(fn);
+  }
+
+  #mustNotWrite(): boolean {
+    return this.#interrupt?.kind === 'stale' || this.#interrupt?.kind === 'shutdown';
+  }
+
+  async #write(fn: () => Promise<boolean>): Promise<void> {
+    await this.#pending;
+    this.check();
+    if (!(await fn())) this.raise(new StaleAttemptError(this.fence.taskId, this.fence.attempt, 'the task moved on (taken over, cancelled or ended)'));
+  }
+
+  /** Waits for the pending event writes. */
+  async flush(): Promise<void> {
+    await this.#pending;
+  }
+
+  #parentPath(): string {
+    const here = current.getStore();
+    return here && here.attempt === this ? here.path : '';
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * The task lifecycle: the one module that changes a task's `status`.
+ *
+ * ```
+ *            claim                  finish(succeeded | failed)
+ *  queued ─────────────▶ running ─────────────────────────────▶ succeeded / failed
+ *    ▲  ▲                 │  │  │
+ *    │  └── retry ────────┘  │  └─ suspend(approval) ─▶ awaiting_approval ─ approve ─▶ queued
+ *    │                       │                              │ reject / expire ─▶ failed
+ *    └────── (stale attempt: another claim takes the running task over, attempt + 1)
+ *  cancel: queued | running | awaiting_approval ─▶ cancelled
+ * ```
+ *
+ * Every write from inside an attempt is **fenced** by that attempt: `WHERE id = $1 AND
+ * attempts = $2 AND status = 'running'`. A stale attempt (its lock lapsed, another worker
+ * claimed the task and raised `attempts`) changes nothing, and the caller raises
+ * `StaleAttemptError` so it stops before its next effect. Writes from outside an attempt
+ * (the API's cancel, an approval decision, the sweeper) move only from the states the
+ * table allows.
+ *
+ * Writes are lean: the claim, each journaled step (its row, its usage and its event), each
+ * progress report and the end are one statement each, run on the pool as the owning role
+ * (runtime bookkeeping keyed by task id; agents' and tools' own data stays under row-level
+ * security), prepared once per connection on PostgreSQL.
+ * @module
+ */
+import type { Db, Sql } from './db/driver.ts';
+import type { Usage } from './contracts.ts';
+import { COLUMNS, toTask, type EventType, type Task, type TaskError, type TaskRow, type TaskStatus } from './tasks.ts';
+
+/** The allowed transitions: `from → to`. `running → running` is a takeover (a new attempt). */
+export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = Object.freeze({
+  queued: ['running', 'cancelled', 'failed'],
+  running: ['running', 'succeeded', 'failed', 'cancelled', 'queued', 'awaiting_approval'],
+  awaiting_approval: ['queued', 'failed', 'cancelled'],
+  succeeded: [],
+  failed: [],
+  cancelled: [],
+});
+
+/** The states a task may move to `to` from, per TRANSITIONS. */
+export function fromStates(to: TaskStatus): TaskStatus[] {
+  return (Object.keys(TRANSITIONS) as TaskStatus[]).filter((from) => TRANSITIONS[from].includes(to));
+}
+
+/** Whether `from → to` is allowed. */
+export const canMove = (from: TaskStatus, to: TaskStatus): boolean => TRANSITIONS[from].includes(to);
+
+/** Identifies one attempt of one task: what every write from inside the attempt is fenced by. */
+export interface Fence {
+  taskId: string;
+  tenantId: string;
+  attempt: number;
+}
+
+/** A journaled step, as the runner replays it. */
+export interface StepRecord {
+  name: string;
+  seq: number;
+  result: unknown;
+}
+
+export interface Claimed {
+  task: Task;
+  journal: StepRecord[];
+}
+
+const TERMINAL_SQL = `'succeeded', 'failed', 'cancelled'`;
+
+const CLAIM = `
+WITH claimed AS (
+  UPDATE tasks SET status = 'running', attempts = attempts + $3, error = NULL,
+    started_at = COALESCE(started_at, now()), updated_at = now()
+  WHERE id = $1 AND tenant_id = $2 AND status IN ('queued', 'running')
+    AND ($4::boolean OR NOT EXISTS (
+      SELECT 1 FROM tenants WHERE id = $2 AND (COALESCE(daily_budget_usd, $5::numeric) IS NOT NULL OR COALESCE(max_running, $6::int) > 0)))
+  RETURNING ${COLUMNS}
+), ev AS (
+  INSERT INTO task_events (task_id, tenant_id, type, data)
+  SELECT id, tenant_id, 'status', jsonb_build_object('status', 'running', 'attempt', attempts) || CASE WHEN $3 = 0 THEN '{"resumed": true}'::jsonb ELSE '{}'::jsonb END
+  FROM claimed
+)
+SELECT c.*, (SELECT COALESCE(json_agg(json_build_object('name', s.name, 'seq', s.seq, 'result', s.result) ORDER BY s.seq), '[]'::json)
+             FROM task_steps s WHERE s.task_id = c.id) AS journal
+FROM claimed c`;
+
+export interface ClaimOptions {
+  /** The run continues an attempt that waited for its children: the attempt number stays. */
+  resumed: boolean;
+  /**
+   * The tenant's limits were already checked (guardrails/budgets.ts `admit`, in `tx`). When
+   * false, the claim succeeds only for a tenant with no daily budget and no running cap
+   * (`defaults`: the configured ones) and answers `undefined` otherwise: check, then claim.
+   */
+  admitted: boolean;
+  defaults: { dailyUsd: number | undefined; maxRunning: number };
+}
+
+/**
+ * Claims a task for an attempt in one statement: queued (or a stale attempt's `running`) →
+ * running, attempts + 1 (not when resumed), its status event, and the step journal.
+ * `undefined`: the task is not runnable now (ended, waiting, cancelled) — or, when not
+ * `admitted`, its tenant has limits to check first.
+ */
+export async function claim(sql: Sql | Db, taskId: string, tenantId: string, o: ClaimOptions): Promise<Claimed | undefined> {
+  const r = await statement<TaskRow & { journal: StepRecord[] }>(sql, 'brainops_claim', CLAIM, [
+    taskId, tenantId, o.resumed ? 0 : 1, o.admitted, o.defaults.dailyUsd ?? null, o.defaults.maxRunning,
+  ]);
+  const row = r.rows[0];
+  return row ? { task: toTask(row), journal: row.journal } : undefined;
+}
+
+const RECORD_STEP = `
+WITH t AS (SELECT id, tenant_id FROM tasks WHERE id = $1 AND attempts = $2 AND status = 'running' FOR NO KEY UPDATE),
+s AS (
+  INSERT INTO task_steps (task_id, tenant_id, name, seq, result, usage, attempt, started_at)
+  SELECT id, tenant_id, $3, $4, $5, $6, $2, $7 FROM t
+  ON CONFLICT (task_id, name) DO NOTHING RETURNING task_id
+), u AS (
+  UPDATE tasks SET usage = jsonb_build_object(
+      'inputTokens', (usage->>'inputTokens')::bigint + ($6::jsonb->>'inputTokens')::bigint,
+      'outputTokens', (usage->>'outputTokens')::bigint + ($6::jsonb->>'outputTokens')::bigint,
+      'costUsd', round(((usage->>'costUsd')::numeric + ($6::jsonb->>'costUsd')::numeric), 6))
+  WHERE id = (SELECT task_id FROM s) AND $6::jsonb IS NOT NULL
+), e AS (
+  INSERT INTO task_events (task_id, tenant_id, type, data) SELECT id, tenant_id, 'step', $8 FROM t
+)
+SELECT (SELECT count(*) FROM t)::int AS live, (SELECT count(*) FROM s)::int AS fresh`;
+
+/**
+ * Journals a finished step — its row, its usage added to the task, its `step` event — in one
+ * statement, fenced. `false`: the attempt is stale and nothing was written. A step already
+ * journaled (by an earlier attempt that lost its lock just after) keeps its first result.
+ */
+export async function recordStep(
+  db: Db,
+  f: Fence,
+  step: { name: string; seq: number; result: unknown; usage?: Usage | undefined; startedAt: Date; event: Record<string, unknown> },
+): Promise<boolean> {
+  const billable = step.usage && (step.usage.inputTokens || step.usage.outputTokens || step.usage.costUsd) ? step.usage : undefined;
+  const r = await statement<{ live: number; fresh: number }>(db, 'brainops_record_step', RECORD_STEP, [
+    f.taskId, f.attempt, step.name, step.seq, JSON.stringify(step.result ?? null), billable ? JSON.stringify(billable) : null,
+    step.startedAt, JSON.stringify(step.event),
+  ]);
+  return (r.rows[0]?.live ?? 0) > 0;
+}
+
+const ADD_USAGE = `
+WITH t AS (
+  UPDATE tasks SET usage = jsonb_build_object(
+      'inputTokens', (usage->>'inputTokens')::bigint + ($3::jsonb->>'inputTokens')::bigint,
+      'outputTokens', (usage->>'outputTokens')::bigint + ($3::jsonb->>'outputTokens')::bigint,
+      'costUsd', round(((usage->>'costUsd')::numeric + ($3::jsonb->>'costUsd')::numeric), 6)), updated_at = now()
+  WHERE id = $1 AND attempts = $2 AND status = 'running' RETURNING id, tenant_id
+)
+INSERT INTO task_events (task_id, tenant_id, type, data) SELECT id, tenant_id, 'step', $4 FROM t RETURNING 1`;
+
+/** Bills a failed step's tokens (spent although it failed) with its event. `false`: stale. */
+export async function billFailedStep(db: Db, f: Fence, usage: Usage, event: Record<string, unknown>): Promise<boolean> {
+  const r = await statement(db, 'brainops_bill_failed', ADD_USAGE, [f.taskId, f.attempt, JSON.stringify(usage), JSON.stringify(event)]);
+  return r.rows.length > 0;
+}
+
+const PROGRESS = `
+WITH t AS (UPDATE tasks SET progress = $3, updated_at = now() WHERE id = $1 AND attempts = $2 AND status = 'running' RETURNING id, tenant_id)
+INSERT INTO task_events (task_id, tenant_id, type, data) SELECT id, tenant_id, 'progress', $3 FROM t RETURNING 1`;
+
+/** Sets the task's progress and streams it, fenced. `false`: stale. */
+export async function progress(db: Db, f: Fence, value: { pct: number; message?: string }): Promise<boolean> {
+  const r = await statement(db, 'brainops_progress', PROGRESS, [f.taskId, f.attempt, JSON.stringify(value)]);
+  return r.rows.length > 0;
+}
+
+const EVENT = `
+INSERT INTO task_events (task_id, tenant_id, type, data)
+SELECT id, tenant_id, $3, $4 FROM tasks WHERE id = $1 AND attempts = $2 AND status = 'running' RETURNING 1`;
+
+/** Stores an event of the running attempt (a log line, a long step's start), fenced. `false`: stale. */
+export async function event(db: Db, f: Fence, type: EventType, data: Record<string, unknown>): Promise<boolean> {
+  const r = await statement(db, 'brainops_event', EVENT, [f.taskId, f.attempt, type, JSON.stringify(data)]);
+  return r.rows.length > 0;
+}
+
+const FINISH = `
+WITH t AS (
+  UPDATE tasks SET status = $3, output = COALESCE($4, output), error = $5, updated_at = now(),
+    finished_at = CASE WHEN $3 IN (${TERMINAL_SQL}) THEN now() ELSE finished_at END
+  WHERE id = $1 AND attempts = $2 AND status = 'running' RETURNING id, tenant_id
+)
+INSERT INTO task_events (task_id, tenant_id, type, data) SELECT id, tenant_id, 'status', $6 FROM t RETURNING 1`;
+
+/**
+ * Ends an attempt: running → succeeded | failed | queued (a retry follows). One statement,
+ * fenced. `false`: the attempt is stale, or the task was cancelled meanwhile; nothing changed.
+ */
+export async function finish(
+  db: Db,
+  f: Fence,
+  to: 'succeeded' | 'failed' | 'queued',
+  fields: { output?: unknown; error?: TaskError } = {},
+): Promise<boolean> {
+  const r = await statement(db, 'brainops_finish', FINISH, [
+    f.taskId, f.attempt, to, fields.output === undefined ? null : JSON.stringify(fields.output),
+    fields.error ? JSON.stringify(fields.error) : null, JSON.stringify(fields.error ? { status: to, error: fields.error } : { status: to }),
+  ]);
+  return r.rows.length > 0;
+}
+
+/**
+ * Moves a task from outside an attempt (the API's cancel, an approval decision, expiry, the
+ * sweeper, admission) or from inside one, given its `fence`, inside the caller's
+ * transaction. Only the moves TRANSITIONS allows are made; `undefined` when the task is not
+ * in a state it may move from (already ended, or — fenced — the attempt is stale).
+ */
+export async function move(
+  tx: Sql,
+  taskId: string,
+  to: TaskStatus,
+  o: { fence?: Fence; error?: TaskError; data?: Record<string, unknown> } = {},
+): Promise<Task | undefined> {
+  const from = o.fence ? ['running'] : fromStates(to);
+  const r = await tx.query<TaskRow>(
+    `WITH t AS (
+       UPDATE tasks SET status = $2, error = COALESCE($3, error), updated_at = now(),
+         finished_at = CASE WHEN $2 IN (${TERMINAL_SQL}) THEN now() ELSE finished_at END
+       WHERE id = $1 AND status = ANY($4::text[]) AND ($5::int IS NULL OR attempts = $5) RETURNING ${COLUMNS}
+     ), e AS (
+       INSERT INTO task_events (task_id, tenant_id, type, data) SELECT id, tenant_id, 'status', $6 FROM t
+     ) SELECT * FROM t`,
+    [taskId, to, o.error ? JSON.stringify(o.error) : null, from, o.fence?.attempt ?? null,
+      JSON.stringify({ status: to, ...(o.error ? { error: o.error } : {}), ...o.data })],
+  );
+  return r.rows[0] ? toTask(r.rows[0]) : undefined;
+}
+
+/** Runs one statement: prepared once per connection on PostgreSQL (the embedded server shares one session, so not there). */
+function statement<R extends object = Record<string, unknown>>(sql: Sql | Db, name: string, text: string, params: unknown[]) {
+  if ('statement' in sql) return sql.statement<R>(name, text, params);
+  return sql.query<R>(text, params);
+}

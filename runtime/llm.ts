@@ -1,0 +1,131 @@
+/**
+ * The task context's language model: `generate` (a prompt with a declared offline fallback)
+ * and `invoke` (the chat model itself, for tool-calling loops), both journaled steps,
+ * metered through LangChain callbacks and held to the task's budget.
+ * @module
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
+import { AIMessage, HumanMessage, SystemMessage } from '@langchain/core/messages';
+import type { ChatGeneration, LLMResult } from '@langchain/core/outputs';
+import { AsyncLocalStorageProviderSingleton } from '@langchain/core/singletons';
+import type { Attempt } from './attempt.ts';
+import type { GenerateRequest, GenerateResult, TaskLlm, Usage } from './contracts.ts';
+import { BudgetExceededError, permanent } from './errors.ts';
+import * as lifecycle from './lifecycle.ts';
+import { addUsage, usageOf, ZERO_USAGE, type ModelProvider } from './models.ts';
+import { memoriesForPrompt } from './prompt.ts';
+import type { TaskBudget } from './tasks.ts';
+
+/** What the task has used so far, against its budget. */
+export class Meter {
+  #usage: Usage;
+  constructor(
+    usage: Usage,
+    private readonly budget: TaskBudget | undefined,
+  ) {
+    this.#usage = { ...usage };
+  }
+
+  charge(u: Usage): void {
+    this.#usage = addUsage(this.#usage, u);
+  }
+
+  /**
+   * Stops the task with BUDGET_EXCEEDED: `before` a model call once usage has reached the
+   * budget (no call may start), `after` one when usage went past it.
+   */
+  check(when: 'before' | 'after' = 'before'): void {
+    const b = this.budget;
+    if (!b) return;
+    const over = (used: number, max: number): boolean => (when === 'before' ? used >= max : used > max);
+    const u = this.#usage;
+    const tokens = u.inputTokens + u.outputTokens;
+    if (b.maxCostUsd !== undefined && over(u.costUsd, b.maxCostUsd)) {
+      throw new BudgetExceededError(`Task spent $${u.costUsd} of its $${b.maxCostUsd} budget.`, { usage: u, budget: b });
+    }
+    if (b.maxTokens !== undefined && over(tokens, b.maxTokens)) {
+      throw new BudgetExceededError(`Task used ${tokens} of its ${b.maxTokens} tokens.`, { usage: u, budget: b });
+    }
+  }
+}
+
+export interface LlmDeps {
+  model: ModelProvider;
+  /** The tenant's daily spend check, before every model call. */
+  beforeModelCall?: ((tenantId: string, taskId: string) => Promise<void>) | undefined;
+}
+
+/** `ctx.llm` for one attempt. */
+export function taskLlm(attempt: Attempt, meter: Meter, deps: LlmDeps): TaskLlm {
+  const { taskId, tenantId } = attempt.fence;
+  const beforeCall = async (): Promise<void> => {
+    await attempt.guard();
+    meter.check();
+    await deps.beforeModelCall?.(tenantId, taskId);
+  };
+  return {
+    online: deps.model.chat !== null,
+    modelName: deps.model.name,
+    async generate(name: string, request: GenerateRequest): Promise<GenerateResult> {
+      const chat = deps.model.chat;
+      const result = await attempt.step(name, async () => {
+        if (!chat) {
+          const text = await request.fallback();
+          return { result: { text, model: 'offline', usage: { ...ZERO_USAGE } } };
+        }
+        await beforeCall();
+        const system = [request.system, request.memories ? memoriesForPrompt(request.memories, 400) : ''].filter(Boolean).join('\n\n');
+        const messages = [...(system ? [new SystemMessage(system)] : []), new HumanMessage(request.prompt)];
+        const reply = (await chat.invoke(messages, { signal: attempt.signal })) as AIMessage;
+        const usage = usageOf(deps.model.name, reply);
+        meter.charge(usage);
+        return { result: { text: reply.text, model: deps.model.name, usage }, usage };
+      });
+      // A reply's tokens are known only after it: a task that went past its budget stops here.
+      meter.check('after');
+      return result;
+    },
+    async invoke<T>(name: string, fn: (model: BaseChatModel) => Promise<T>): Promise<T> {
+      const chat = deps.model.chat;
+      if (!chat) throw permanent('MODEL_OFFLINE', 'No language model is configured (set GEMINI_API_KEY); use llm.generate with a fallback.');
+      const result = await attempt.step(name, async () => {
+        await beforeCall();
+        let usage: Usage = { ...ZERO_USAGE };
+        try {
+          const value = await withUsageMeter(deps.model.name, (u) => (usage = addUsage(usage, u)), () => fn(chat));
+          meter.charge(usage);
+          return { result: value, usage };
+        } catch (err) {
+          // The tokens were spent although the step failed: bill them now, or a retry spends them again unseen.
+          if (usage.inputTokens || usage.outputTokens) {
+            meter.charge(usage);
+            await attempt.write(() => lifecycle.billFailedStep(attempt.db, attempt.fence, usage, { name, state: 'failed', usage }));
+          }
+          throw err;
+        }
+      });
+      meter.check('after');
+      return result;
+    },
+  };
+}
+
+/**
+ * Runs `fn` with a LangChain callback that reports the token usage of every chat-model run
+ * inside it: invoke, batch, stream, bindTools(...), withStructuredOutput(...), pipes. The
+ * callback travels in LangChain's async-local config, so concurrent tasks do not mix.
+ * (A call that passes its own `callbacks` option replaces the inherited ones and is not metered.)
+ */
+function withUsageMeter<T>(modelName: string, onUsage: (u: Usage) => void, fn: () => Promise<T>): Promise<T> {
+  AsyncLocalStorageProviderSingleton.initializeGlobalInstance(new AsyncLocalStorage()); // no-op once set
+  const handler = {
+    handleLLMEnd(output: LLMResult): void {
+      for (const generation of output.generations.flat()) {
+        const message = (generation as Partial<ChatGeneration>).message;
+        if (message && AIMessage.isInstance(message)) onUsage(usageOf(modelName, message));
+      }
+    },
+  };
+  return AsyncLocalStorageProviderSingleton.runWithConfig({ callbacks: [handler] }, fn);
+}
