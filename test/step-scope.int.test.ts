@@ -1,0 +1,124 @@
+/**
+ * The step scope: every step, tool call and idempotency key is keyed by its place in the
+ * task — nested steps under their parent's key — so a retry that replays a parent (and so
+ * skips what ran inside it) cannot shift the keys of the steps after it. And interrupts
+ * stick: an agent that swallows a cancellation still stops.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { builtInAgents } from '../agents/index.ts';
+import { defineAgent } from '../runtime/public.ts';
+import { eventually, startTestApp, type TestApp } from './harness.ts';
+
+/** What each run of a step function saw: attempt, key and idempotency key. */
+const ran: { attempt: number; key: string; idempotencyKey: string }[] = [];
+
+const nested = defineAgent({
+  name: 'nested-probe',
+  description: 'Test agent: steps and tool calls inside other steps, then a failure on the first attempt.',
+  version: '1.0.0',
+  input: z.object({ customer: z.string() }),
+  output: z.object({ outer: z.string(), root: z.string(), second: z.string(), sent: z.array(z.string()) }),
+  tools: ['email_send'],
+  async run(ctx) {
+    const note = (label: string) => async ({ key, idempotencyKey }: { key: string; idempotencyKey: string }) => {
+      ran.push({ attempt: ctx.attempt, key, idempotencyKey });
+      return label;
+    };
+    const send = (to: string) => ctx.tools.email_send!({ to, subject: 'Your estimate', body: `Hello ${ctx.input.customer}` }) as Promise<{ email: { to: string } }>;
+    // A parent step with a nested step and a nested tool call inside it.
+    const outer = await ctx.step('draft', async () => {
+      await ctx.step('lookup', note('nested lookup'));
+      await send('first@example.com');
+      return 'drafted';
+    });
+    // Siblings at the root with the same names as the nested ones.
+    const root = await ctx.step('lookup', note('root lookup'));
+    if (ctx.attempt === 1) throw new Error('planned failure after the first attempt');
+    const second = await ctx.step('lookup', note('second root lookup'));
+    const mail = await send('second@example.com');
+    return { outer, root, second, sent: [mail.email.to] };
+  },
+});
+
+/** Swallows everything its steps throw, cancellation included. */
+const stubborn = defineAgent({
+  name: 'stubborn-probe',
+  description: 'Test agent: catches every error and keeps going.',
+  version: '1.0.0',
+  input: z.object({ steps: z.number().int() }),
+  output: z.object({ done: z.number() }),
+  async run(ctx) {
+    let done = 0;
+    for (let i = 0; i < ctx.input.steps; i++) {
+      try {
+        await ctx.step(`s${i}`, () => new Promise((r) => setTimeout(r, 100)));
+        done++;
+      } catch {
+        // a careless agent: keeps going
+      }
+    }
+    return { done };
+  },
+});
+
+describe('the step scope', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp('pglite', { overrides: { agents: [...builtInAgents, nested, stubborn] } });
+  });
+  afterAll(() => app?.stop());
+
+  const finished = (id: string) =>
+    eventually(async () => {
+      const r = await app.call('GET', `/api/v1/tasks/${id}`);
+      return ['succeeded', 'failed', 'cancelled'].includes(r.body.task?.status) ? r.body : undefined;
+    }, 30_000);
+
+  it('gives every step its own result and every tool call its own idempotency key after a retry', async () => {
+    const created = await app.call('POST', '/api/v1/agents/nested-probe/tasks', { input: { customer: 'Dana' } });
+    expect(created.status).toBe(202);
+    const id: string = created.body.task.id;
+    const { task, steps } = await finished(id);
+
+    expect(task.status, JSON.stringify(task.error)).toBe('succeeded');
+    expect(task.attempts).toBe(2);
+    // The root `lookup` after the replayed parent still gets its own result, not the nested one's.
+    expect(task.output).toEqual({ outer: 'drafted', root: 'root lookup', second: 'second root lookup', sent: ['second@example.com'] });
+    expect(steps.map((s: { name: string }) => s.name).sort()).toEqual(
+      ['draft', 'draft/lookup', 'draft/tool:email_send', 'lookup', 'lookup#2', 'tool:email_send'].sort(),
+    );
+    // Each step function ran once, on the attempt that journaled it; keys never repeat.
+    expect(ran.map((r) => [r.attempt, r.key])).toEqual([
+      [1, 'draft/lookup'],
+      [1, 'lookup'],
+      [2, 'lookup#2'],
+    ]);
+    expect(new Set(ran.map((r) => r.idempotencyKey)).size).toBe(ran.length);
+    expect(ran[0]!.idempotencyKey).toBe(`${id}:draft/lookup`);
+
+    // Both emails went out, each once, under keys that name their place in the task (the tool prefixes `email:`).
+    const outbox = await app.proc.runtime.db.system((tx) =>
+      tx.query<{ to_address: string; idempotency_key: string }>(`SELECT to_address, idempotency_key FROM email_outbox WHERE idempotency_key LIKE $1 ORDER BY to_address`, [`email:${id}:%`]),
+    );
+    expect(outbox.rows).toEqual([
+      { to_address: 'first@example.com', idempotency_key: `email:${id}:draft/tool:email_send` },
+      { to_address: 'second@example.com', idempotency_key: `email:${id}:tool:email_send` },
+    ]);
+  });
+
+  it('stops an agent that swallows its cancellation before its next step', async () => {
+    const created = await app.call('POST', '/api/v1/agents/stubborn-probe/tasks', { input: { steps: 200 } });
+    const id: string = created.body.task.id;
+    await eventually(async () => (await app.call('GET', `/api/v1/tasks/${id}`)).body.steps?.length >= 2);
+    expect((await app.call('POST', `/api/v1/tasks/${id}/cancel`)).status).toBe(200);
+    const { task } = await finished(id);
+    expect(task.status).toBe('cancelled');
+    // The attempt ended: no step is journaled after the cancel watch stopped it.
+    const settled = (await app.call('GET', `/api/v1/tasks/${id}`)).body.steps.length;
+    await new Promise((r) => setTimeout(r, 1500));
+    const later = (await app.call('GET', `/api/v1/tasks/${id}`)).body.steps.length;
+    expect(later).toBe(settled);
+    expect(later).toBeLessThan(200);
+  });
+});
