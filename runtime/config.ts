@@ -62,6 +62,11 @@ const schema = z.object({
   WORKER_STALLED_INTERVAL_MS: int(500, 600_000).default(15_000),
   WORKER_MAX_STALLED: int(1, 100).default(5),
   SWEEPER_INTERVAL_MS: int(100, 3_600_000).default(10_000),
+  /**
+   * An open task event stream is woken by LISTEN/NOTIFY; it also re-reads the task's events
+   * this often without one, so that a missed notification cannot stall it.
+   */
+  EVENT_STREAM_POLL_MS: int(1000, 600_000).default(10_000),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, "must look like '1mb' or '500kb'").default('1mb'),
   METRICS_PUBLIC: bool.default(true),
   // Business integrations (tools/integrations): unset = the offline sandboxes.

@@ -3,12 +3,13 @@
  * (SSE), cancel. Thin: validation and auth here, everything else in the TaskService.
  * @module
  */
-import { Router, type Response } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import type { Runtime } from '../../runtime/boot.ts';
 import { notFound } from '../../runtime/errors.ts';
-import { TASK_STATUSES, TERMINAL, type TaskEvent } from '../../runtime/tasks.ts';
+import { TASK_STATUSES } from '../../runtime/tasks.ts';
 import { param, parse, requireScope } from '../http.ts';
+import { streamTaskEvents } from '../task-stream.ts';
 
 const listQuery = z.object({
   agent: z.string().min(1).max(64).optional(),
@@ -60,40 +61,14 @@ export function taskRoutes(rt: Runtime): Router {
     const id = param(req, 'id');
     await rt.tasks.get(p.tenantId, id); // 404 before the stream starts
     const lastId = Number(req.get('last-event-id') ?? req.query.after ?? 0) || 0;
-    streamEvents(res, (after) => rt.tasks.events(p.tenantId, id, after), lastId);
+    // Woken by LISTEN/NOTIFY (runtime/events.ts); reads through the tenant's transaction.
+    streamTaskEvents(res, {
+      read: (after, limit) => rt.tasks.events(p.tenantId, id, after, limit),
+      subscribe: (wake) => rt.events.subscribe(id, wake),
+      startAfter: lastId,
+      safetyPollMs: rt.config.EVENT_STREAM_POLL_MS,
+    });
   });
 
   return r;
-}
-
-/** Server-sent events from the task's event log; ends after the final status. */
-function streamEvents(res: Response, fetch: (after: number) => Promise<TaskEvent[]>, startAfter: number, pollMs = 200): void {
-  res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-  res.flushHeaders();
-  let after = startAfter;
-  let closed = false;
-  let lastWrite = Date.now();
-  res.on('close', () => (closed = true));
-  const tick = async (): Promise<void> => {
-    while (!closed) {
-      const events = await fetch(after);
-      for (const e of events) {
-        res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify({ ...e.data, at: e.createdAt })}\n\n`);
-        after = e.id;
-        lastWrite = Date.now();
-        if (e.type === 'status' && TERMINAL.includes(e.data.status as never)) {
-          res.end();
-          return;
-        }
-      }
-      if (Date.now() - lastWrite > 15_000) {
-        res.write(': keep-alive\n\n');
-        lastWrite = Date.now();
-      }
-      if (events.length === 0) await new Promise((r) => setTimeout(r, pollMs));
-    }
-  };
-  tick().catch(() => {
-    if (!closed) res.end();
-  });
 }

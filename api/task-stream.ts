@@ -1,0 +1,101 @@
+/**
+ * The task event stream (`GET /api/v1/tasks/:id/events`) as server-sent events: the task's
+ * events after `startAfter`, then new ones as they are written, ending after the final
+ * status. It reads only when woken by the task event bus (runtime/events.ts), plus a slow
+ * safety poll, so an idle stream costs the database next to nothing.
+ * @module
+ */
+import type { Response } from 'express';
+import type { TaskEventSubscription } from '../runtime/events.ts';
+import { TERMINAL, type TaskEvent } from '../runtime/tasks.ts';
+
+export interface TaskStreamOptions {
+  /** Reads up to `limit` events after the event id `after`, in id order (a tenant transaction). */
+  read(after: number, limit: number): Promise<TaskEvent[]>;
+  /** Registers for wake-ups of this task (TaskEventBus.subscribe). */
+  subscribe(wake: () => void): TaskEventSubscription;
+  /** The last event id the client has (Last-Event-ID); 0 for the whole history. */
+  startAfter: number;
+  /** Reads even without a wake-up this often: a missed notification cannot stall a stream. */
+  safetyPollMs: number;
+  /** A comment line after this much silence keeps proxies from closing the stream (15 s). */
+  heartbeatMs?: number;
+}
+
+/** Events per read; a full page is followed by another read at once. */
+export const EVENTS_PAGE = 500;
+
+// One early re-read covers a writer whose transaction was in flight when the stream
+// registered its watch (its trigger saw no watch; its events were not yet visible).
+const FIRST_RECHECK_MS = 1000;
+
+/** Streams the task's events to `res` until the final status or until the client leaves. */
+export function streamTaskEvents(res: Response, o: TaskStreamOptions): void {
+  const heartbeatMs = o.heartbeatMs ?? 15_000;
+  res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+  res.flushHeaders();
+  let after = o.startAfter;
+  let closed = false;
+  let pending = true; // read at once: the history, or whatever came since the subscription
+  let lastWrite = Date.now();
+  const firstRecheck = Date.now() + Math.min(FIRST_RECHECK_MS, o.safetyPollMs);
+  let nextPoll = firstRecheck;
+  let interrupt: (() => void) | undefined;
+  const wake = (): void => {
+    pending = true;
+    interrupt?.();
+  };
+  // Subscribe before the first read: whatever is written after that read wakes the stream.
+  const subscription = o.subscribe(wake);
+  res.on('close', () => {
+    closed = true;
+    subscription.close();
+    interrupt?.();
+  });
+
+  const run = async (): Promise<void> => {
+    await subscription.ready;
+    while (!closed) {
+      if (pending) {
+        pending = false;
+        const events = await o.read(after, EVENTS_PAGE);
+        if (closed) return;
+        for (const e of events) {
+          res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify({ ...e.data, at: e.createdAt })}\n\n`);
+          after = e.id;
+          lastWrite = Date.now();
+          if (e.type === 'status' && TERMINAL.includes(e.data.status as never)) {
+            res.end();
+            return;
+          }
+        }
+        if (events.length >= EVENTS_PAGE) pending = true;
+        const now = Date.now();
+        nextPoll = now < firstRecheck ? firstRecheck : now + o.safetyPollMs;
+        continue;
+      }
+      const now = Date.now();
+      if (now >= nextPoll) {
+        pending = true;
+        continue;
+      }
+      if (now - lastWrite >= heartbeatMs) {
+        res.write(': keep-alive\n\n');
+        lastWrite = now;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(1, Math.min(nextPoll, lastWrite + heartbeatMs) - now));
+        interrupt = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      interrupt = undefined;
+    }
+  };
+  run().catch(() => {
+    // The database went away mid-stream: end it; the client resumes with Last-Event-ID.
+    subscription.close();
+    if (!closed) res.end();
+  });
+}
