@@ -4,6 +4,7 @@
  * once make exactly one task per tick, and the API validates, lists and disables.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { tickJobId } from '../runtime/guardrails/schedules.ts';
 import { createKey } from '../runtime/keys.ts';
 import { silentLogger } from '../runtime/logger.ts';
 import type { Task } from '../runtime/tasks.ts';
@@ -121,6 +122,35 @@ describe.each(['pglite', 'pg-redis'] as Engine[])('schedules on %s', (engine) =>
     const jobs = await a.proc.runtime.queues.queue('_schedules').getJobs(['completed']);
     const jobTicks = jobs.map((j) => j.id);
     expect(new Set(jobTicks).size).toBe(jobTicks.length);
+  });
+
+  it('gives a cron schedule its local time on a daylight-saving day, and queues that tick', async () => {
+    const e = await engineEnv(engine);
+    cleanups.push(e.cleanup);
+    const a = await boot(e.env);
+    cleanups.push(() => a.proc.stop(2000));
+    // The first `hh:mm` UTC on the n-th Sunday of a month that is still ahead.
+    const nthSunday = (month: number, n: number, hh: number, mm: number): number => {
+      for (let y = new Date().getUTCFullYear(); ; y++) {
+        const day = 1 + ((7 - new Date(Date.UTC(y, month, 1)).getUTCDay()) % 7) + 7 * (n - 1);
+        if (Date.UTC(y, month, day, hh, mm) > Date.now()) return Date.UTC(y, month, day, hh, mm);
+      }
+    };
+    const cases = [
+      // New York springs forward at 02:00 on March's second Sunday: 02:30 does not exist, the run is at 03:00 EDT.
+      { cron: '30 2 * 3 0#2', want: nthSunday(2, 2, 7, 0) },
+      // It falls back at 02:00 on November's first Sunday: 01:30 exists twice, the run is at the first, 01:30 EDT.
+      { cron: '30 1 * 11 0#1', want: nthSunday(10, 1, 5, 30) },
+    ];
+    for (const { cron, want } of cases) {
+      const r = await a.call('POST', '/api/v1/schedules', { agent: 'probe', input: PROBE, cron, timezone: 'America/New_York' });
+      expect(r.status).toBe(201);
+      expect(r.body.schedule.nextRunAt).toBe(new Date(want).toISOString());
+      const job = await a.proc.runtime.queues.queue('_schedules').getJob(tickJobId(r.body.schedule.id, want));
+      expect(job?.data).toMatchObject({ scheduleId: r.body.schedule.id, tick: want });
+      expect(await job!.getState()).toBe('delayed');
+      expect(Math.abs(job!.timestamp + job!.delay - want)).toBeLessThan(1000);
+    }
   });
 
   it('rejects a bad schedule with a clear 400 and changes nothing', async () => {

@@ -1,9 +1,10 @@
 /**
  * The scheduler role of a worker process: a BullMQ worker on the `_schedules` queue whose
- * jobs (one per schedule tick) become tasks, a reconciliation of the schedules table into
- * BullMQ's job schedulers at start and every SCHEDULER_RECONCILE_MS, and the expiry of
- * approvals nobody decided. Any number of processes may run it at once: BullMQ hands each
- * tick to one of them, and the task's idempotency key absorbs a duplicate.
+ * jobs (one delayed job per schedule tick, see runtime/guardrails/schedules.ts) become tasks,
+ * a reconciliation of the schedules table into those jobs at start and every
+ * SCHEDULER_RECONCILE_MS, and the expiry of approvals nobody decided. Any number of processes
+ * may run it at once: BullMQ hands each tick to one of them, and the task's idempotency key
+ * absorbs a duplicate.
  * @module
  */
 import type { Job, Worker } from 'bullmq';
@@ -19,8 +20,12 @@ export interface SchedulerRole {
   close(): Promise<void>;
 }
 
-/** The tick a scheduler job stands for: BullMQ names it `repeat:<scheduler id>:<millis>`. */
-export function tickOf(job: Pick<Job, 'id' | 'timestamp' | 'delay'>): number {
+/**
+ * The tick a scheduler job stands for: its `tick`; for a job an older release's BullMQ job
+ * scheduler made, the millis in its id `repeat:<scheduler id>:<millis>`.
+ */
+export function tickOf(job: Pick<Job<ScheduleJobData>, 'id' | 'timestamp' | 'delay' | 'data'>): number {
+  if (typeof job.data?.tick === 'number') return job.data.tick;
   const m = /^repeat:.+:(\d+)$/.exec(job.id ?? '');
   return m?.[1] ? Number(m[1]) : job.timestamp + (job.delay ?? 0);
 }

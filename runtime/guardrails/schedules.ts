@@ -1,15 +1,22 @@
 /**
  * Schedules: autonomous runs of an agent on a cron pattern (with an IANA timezone) or a
- * fixed interval. The `schedules` table is the source of truth; each enabled row is mirrored
- * into one BullMQ job scheduler (id = the schedule id) on the `_schedules` queue, at every
- * change and by every worker process at start and every SCHEDULER_RECONCILE_MS. BullMQ keeps
- * one scheduler per id however many processes upsert it, so a tick produces one job; the
- * job becomes a task whose idempotency key is `schedule:<id>:<tick millis>`, so even a
- * duplicated tick cannot make a second task.
+ * fixed interval. The `schedules` table is the source of truth. An enabled schedule's next
+ * tick is one delayed BullMQ job on the `_schedules` queue, id `tick-<schedule id>-<millis>`;
+ * a tick's job queues the next tick before making its task, and every change and every worker
+ * process (at start and every SCHEDULER_RECONCILE_MS) queue it again. One tick, one job id:
+ * BullMQ keeps one job however many processes queue it, and the task's idempotency key
+ * `schedule:<id>:<millis>` absorbs even a duplicated tick.
+ *
+ * Local time, across daylight saving (./local-time.ts): a cron pattern names wall-clock times
+ * in `timezone`, and each fires once. A time that exists twice (fall back) fires at its first
+ * occurrence only; a time that does not exist (spring forward) fires at the first instant after
+ * the gap: `30 2 * * *` in America/New_York fires at 03:00 EDT that day. Interval patterns
+ * too: `30 * * * *` runs once in the repeated hour. (BullMQ's job schedulers are not used:
+ * their cron-parser times skip, double, stop or shift runs at transitions.)
  * @module
  */
 import { z } from 'zod';
-import { getNextMillis, type Queue } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import type { Config } from '../config.ts';
 import type { Db, Sql } from '../db/driver.ts';
 import { badRequest, notFound } from '../errors.ts';
@@ -19,6 +26,7 @@ import type { Registry } from '../registry.ts';
 import type { TaskService } from '../service.ts';
 import * as store from '../tasks.ts';
 import { recordAudit, type Actor } from './audit.ts';
+import { checkTimeZone, cronCalendar, nextCronTime } from './local-time.ts';
 
 /** The BullMQ queue that holds every schedule's job scheduler (no agent name starts with `_`). */
 export const SCHEDULER_QUEUE = '_schedules';
@@ -26,7 +34,14 @@ export const SCHEDULER_QUEUE = '_schedules';
 export interface ScheduleJobData {
   scheduleId: string;
   tenantId: string;
+  /** The tick this job stands for (ms since the epoch); absent on jobs of older releases. */
+  tick?: number;
 }
+
+/** The BullMQ job id of one tick of a schedule (BullMQ reserves ':' in custom ids). */
+export const tickJobId = (scheduleId: string, tick: number): string => `tick-${scheduleId}-${tick}`;
+
+const TICK_JOB: JobsOptions = { attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } };
 
 const budget = z.object({ maxCostUsd: z.number().positive().optional(), maxTokens: z.number().int().positive().optional() }).strict();
 
@@ -126,18 +141,25 @@ function toSchedule(r: Row): Schedule {
   };
 }
 
-/** The next tick after `from`, or undefined; throws 400 for a bad cron pattern or timezone. */
+/**
+ * The first tick strictly after `from`, or undefined if the pattern has none left; throws 400
+ * for a bad cron pattern or timezone. The one place schedule times are computed. A cron
+ * pattern is read in `timezone` with the daylight-saving rules above; `everyMs` ticks are
+ * whole multiples of the interval since the epoch, as with BullMQ's `every`.
+ */
 export function nextTick(s: { cron?: string | undefined; everyMs?: number | undefined; timezone: string }, from = Date.now()): number | undefined {
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: s.timezone });
+    checkTimeZone(s.timezone);
   } catch {
     throw badRequest('INVALID_TIMEZONE', `'${s.timezone}' is not an IANA timezone (e.g. America/Chicago, Europe/Berlin, UTC).`);
   }
+  if (!s.cron) return Math.floor(from / s.everyMs!) * s.everyMs! + s.everyMs!;
   try {
-    return s.cron ? getNextMillis(from, { pattern: s.cron, tz: s.timezone }) : getNextMillis(from, { every: s.everyMs! });
+    cronCalendar(s.cron);
   } catch (err) {
     throw badRequest('INVALID_CRON', `'${s.cron}' is not a cron pattern: ${(err as Error).message} (e.g. '0 2 * * *' = 02:00 daily).`);
   }
+  return nextCronTime(s.cron, s.timezone, from);
 }
 
 export interface ScheduleDeps {
@@ -155,6 +177,16 @@ export class ScheduleService {
   /** The queue that holds the job schedulers. */
   queue(): Queue<ScheduleJobData> {
     return this.deps.queues.queue(SCHEDULER_QUEUE) as unknown as Queue<ScheduleJobData>;
+  }
+
+  /** Queues one tick's job; a tick already queued (by any process) is left as it is. */
+  async #queueTick(scheduleId: string, tenantId: string, tick: number): Promise<void> {
+    await this.queue().add('fire', { scheduleId, tenantId, tick }, { ...TICK_JOB, jobId: tickJobId(scheduleId, tick), delay: Math.max(0, tick - Date.now()) });
+  }
+
+  /** Removes a queued tick the schedule no longer has (best effort: it would make no task). */
+  async #dropTick(scheduleId: string, nextRunAt: string | undefined): Promise<void> {
+    if (nextRunAt) await this.queue().remove(tickJobId(scheduleId, Date.parse(nextRunAt))).catch(() => 0);
   }
 
   #checkAgentInput(agentName: string, input: unknown): unknown {
@@ -233,71 +265,64 @@ export class ScheduleService {
       );
       await recordAudit(tx, tenantId, { actor: by, action: 'schedule.updated', subject: `schedule:${id}`, details: { changes: p } });
     });
+    const retimed = merged.cron !== cur.cron || merged.everyMs !== cur.everyMs || merged.timezone !== cur.timezone;
+    if (retimed || p.enabled === false) await this.#dropTick(id, cur.nextRunAt);
     await this.reconcile(id, tenantId);
     return this.get(tenantId, id);
   }
 
   async remove(tenantId: string, id: string, by: Actor): Promise<void> {
-    await this.get(tenantId, id);
+    const cur = await this.get(tenantId, id);
     await this.deps.db.tenant(tenantId, async (tx) => {
       await tx.query(`DELETE FROM schedules WHERE id = $1`, [id]);
       await recordAudit(tx, tenantId, { actor: by, action: 'schedule.deleted', subject: `schedule:${id}` });
     });
-    await this.queue().removeJobScheduler(id);
+    await this.#dropTick(id, cur.nextRunAt);
   }
 
   /**
-   * Mirrors one row into BullMQ: an enabled schedule gets (or keeps) its job scheduler, a
-   * disabled or deleted one loses it. A scheduler that already matches is left alone, so
-   * re-syncing never shifts a tick.
+   * Mirrors one row into BullMQ: an enabled schedule gets its next tick queued (a no-op when it
+   * is queued already, so re-syncing never shifts a tick) and its `next_run_at` set. A disabled
+   * or deleted one gets nothing: a tick of it still queued makes no task when it comes due.
    */
   async reconcile(id: string, tenantId?: string): Promise<void> {
-    const q = this.queue();
     const rows = await this.deps.db.system((tx) => tx.query<Row>(`SELECT ${COLUMNS} FROM schedules WHERE id = $1`, [id]));
     const row = rows.rows[0];
-    if (!row || !row.enabled || (tenantId && row.tenant_id !== tenantId)) {
-      await q.removeJobScheduler(id);
-      return;
-    }
-    const want = row.cron ? { pattern: row.cron, tz: row.timezone } : { every: row.every_ms! };
-    const have = await q.getJobScheduler(id);
-    const same =
-      have && have.pattern === ('pattern' in want ? want.pattern : undefined) && have.every === ('every' in want ? Number(want.every) : undefined) &&
-      (!('tz' in want) || have.tz === want.tz);
-    if (!same) {
-      await q.upsertJobScheduler(id, want, {
-        name: 'fire',
-        data: { scheduleId: id, tenantId: row.tenant_id },
-        opts: { attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
-      });
-    }
-    const next = (await q.getJobScheduler(id))?.next;
-    if (next) await this.deps.db.system((tx) => tx.query(`UPDATE schedules SET next_run_at = $2 WHERE id = $1`, [id, new Date(next)]));
+    if (!row || !row.enabled || (tenantId && row.tenant_id !== tenantId)) return;
+    const next = nextTickOf(row, Date.now());
+    if (next === undefined) return;
+    await this.#queueTick(id, row.tenant_id, next);
+    await this.deps.db.system((tx) =>
+      tx.query(`UPDATE schedules SET next_run_at = $2 WHERE id = $1 AND next_run_at IS DISTINCT FROM $2`, [id, new Date(next)]),
+    );
   }
 
-  /** Mirrors every row, and removes job schedulers whose row is gone. Returns the count kept. */
+  /**
+   * Mirrors every row. Also removes any BullMQ job scheduler left on the queue by an older
+   * release (those fired at cron-parser's times, wrong at daylight-saving transitions).
+   * Returns the count of enabled schedules.
+   */
   async reconcileAll(): Promise<number> {
     const rows = await this.deps.db.system((tx) => tx.query<{ id: string; enabled: boolean }>(`SELECT id, enabled FROM schedules`));
-    const known = new Set(rows.rows.map((r) => r.id));
     for (const r of rows.rows) await this.reconcile(r.id);
-    for (const s of await this.queue().getJobSchedulers(0, -1)) {
-      const sid = s.key;
-      if (!known.has(sid)) await this.queue().removeJobScheduler(sid);
-    }
+    for (const s of await this.queue().getJobSchedulers(0, -1)) await this.queue().removeJobScheduler(s.key);
     return rows.rows.filter((r) => r.enabled).length;
   }
 
   /**
-   * One tick of a schedule: creates its task (idempotent per tick) and records the run.
-   * A tick of a schedule that is gone or disabled removes its job scheduler instead.
+   * One tick of a schedule: queues the next tick, then creates this one's task (idempotent per
+   * tick) and records the run. A tick of a schedule that is gone or disabled does nothing and
+   * queues no next tick; a tick the schedule does not have (it was retimed since) makes no task.
+   * The next tick is the first after this one or after now, whichever is later: ticks missed
+   * while no worker ran are not made up, apart from the one that was queued.
    */
   async fire(data: ScheduleJobData, tickMillis: number): Promise<store.Task | undefined> {
     const { scheduleId, tenantId } = data;
     const row = (await this.deps.db.tenant(tenantId, (tx) => tx.query<Row>(`SELECT ${COLUMNS} FROM schedules WHERE id = $1`, [scheduleId]))).rows[0];
-    if (!row?.enabled) {
-      await this.queue().removeJobScheduler(scheduleId);
-      return undefined;
-    }
+    if (!row?.enabled) return undefined;
+    const next = nextTickOf(row, Math.max(tickMillis, Date.now()));
+    if (next !== undefined) await this.#queueTick(scheduleId, tenantId, next);
+    if (nextTickOf(row, tickMillis - 1) !== tickMillis) return undefined;
     const firedAt = new Date(tickMillis).toISOString();
     try {
       const { task } = await this.deps.tasks.create(
@@ -306,14 +331,13 @@ export class ScheduleService {
         { input: row.input, idempotencyKey: `schedule:${scheduleId}:${tickMillis}`, ...(row.budget ? { budget: row.budget } : {}), ...(row.priority !== null ? { priority: row.priority } : {}) },
         { type: 'schedule', scheduleId, firedAt },
       );
-      const next = nextTickOf(row, tickMillis);
       await this.deps.db.tenant(tenantId, (tx) => markRun(tx, scheduleId, firedAt, task.id, null, next));
       return task;
     } catch (err) {
       const error = { code: (err as { code?: string }).code ?? 'SCHEDULE_FAILED', message: (err as Error).message };
       this.deps.logger.warn({ scheduleId, tenant: tenantId, err: error }, 'a scheduled run could not be created');
       await this.deps.db.tenant(tenantId, async (tx) => {
-        await markRun(tx, scheduleId, firedAt, null, error, nextTickOf(row, tickMillis));
+        await markRun(tx, scheduleId, firedAt, null, error, next);
         await recordAudit(tx, tenantId, { actor: { type: 'schedule', id: scheduleId }, action: 'schedule.failed', subject: `schedule:${scheduleId}`, details: { error, firedAt } });
       });
       return undefined;
@@ -321,9 +345,10 @@ export class ScheduleService {
   }
 }
 
+/** The row's first tick strictly after `after`; undefined if none, or if the row no longer parses. */
 function nextTickOf(row: Row, after: number): number | undefined {
   try {
-    return nextTick({ cron: row.cron ?? undefined, everyMs: row.every_ms ?? undefined, timezone: row.timezone }, after + 1);
+    return nextTick({ cron: row.cron ?? undefined, everyMs: row.every_ms ?? undefined, timezone: row.timezone }, after);
   } catch {
     return undefined;
   }
