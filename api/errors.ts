@@ -6,6 +6,7 @@
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, coerceError } from '../runtime/errors.ts';
+import { engineUnavailable, EngineUnavailableError } from '../runtime/db/unavailable.ts';
 import type { Logger } from '../runtime/logger.ts';
 
 export const notFoundHandler: RequestHandler = (req, _res, next) => {
@@ -14,12 +15,15 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const e = fromBodyParser(err) ?? coerceError(err);
-    if (e.status >= 500) logger.error({ err, method: req.method, path: req.path }, 'request failed');
+    // An engine that cannot be reached (runtime/db/unavailable.ts) is a 503 with Retry-After.
+    const e = fromBodyParser(err) ?? engineUnavailable(err) ?? coerceError(err);
+    if (e instanceof EngineUnavailableError) logger.warn({ err: String(err), code: e.code, method: req.method, path: req.path }, 'request failed: engine unavailable');
+    else if (e.status >= 500) logger.error({ err, method: req.method, path: req.path }, 'request failed');
     if (res.headersSent) {
       res.end();
       return;
     }
+    if (e instanceof EngineUnavailableError) res.set('Retry-After', String(e.retryAfterSeconds));
     const message = e.status >= 500 && e.code === 'INTERNAL' ? 'Something went wrong on our side; the error was logged. Try again, or check `npx brainops doctor`.' : e.message;
     res.status(e.status).json({ error: e.details === undefined ? { code: e.code, message } : { code: e.code, message, details: e.details } });
   };

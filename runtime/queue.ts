@@ -7,6 +7,9 @@
 import { Queue, Worker, createPostgresBackend, runMigrations, withBackend, type JobsOptions, type Processor, type WorkerOptions } from 'bullmq';
 import pg from 'pg';
 import { createRedisClient, isClusterUrl, queueKeyPrefix } from './redis-cluster.ts';
+import { guardPool } from './db/driver.ts';
+import { engineUnavailable } from './db/unavailable.ts';
+import type { Logger } from './logger.ts';
 
 export type QueueKind = 'redis' | 'postgres';
 
@@ -22,7 +25,6 @@ export interface EnqueueOptions {
   delayMs?: number | undefined;
   attempts: number;
   backoffMs: number;
-  jobId?: string | undefined;
   /**
    * Makes the job a BullMQ child of this job (delegation, runtime/flow.ts): the parent waits
    * in `waiting-children` until it ends. A failed child does not fail the parent.
@@ -43,8 +45,8 @@ export interface QueueEngine {
   queue(agent: string): Queue<JobData>;
   worker(agent: string, processor: Processor<JobData>, settings: WorkerSettings): Worker<JobData>;
   /**
-   * Adds a task's job. Adding the same task id twice is harmless: BullMQ keeps the first.
-   * `jobId` (default: the task id) names a resumed task's new job (see guardrails/approvals).
+   * Adds a task's job; its job id is the task id, so adding the same task twice is harmless:
+   * BullMQ keeps the first.
    */
   enqueue(agent: string, data: JobData, opts: EnqueueOptions): Promise<void>;
   /** 'unknown' when no job exists for the task. */
@@ -64,7 +66,16 @@ export interface QueueEngineOptions {
   prefix: string;
   /** Workers this process may start (sizes the PostgreSQL pool: one LISTEN client each). */
   maxWorkers: number;
+  /** Where lost and regained connections are reported (warn). */
+  logger?: Pick<Logger, 'warn'> | undefined;
 }
+
+/**
+ * How long `enqueue` waits for the queue to take a job. Past it the caller goes on (the task
+ * row is the record; the sweeper adds a missing job), and the add, if it still lands, is
+ * harmless: the job id is the task id.
+ */
+export const ENQUEUE_TIMEOUT_MS = 1000;
 
 /** BullMQ priority: 1 is highest. API priority: higher is more important (0-1000). */
 export const bullPriority = (priority = 0): number => 1 + (1000 - Math.max(0, Math.min(1000, priority)));
@@ -73,6 +84,8 @@ export async function createQueueEngine(o: QueueEngineOptions): Promise<QueueEng
   const queues = new Map<string, Queue<JobData>>();
   const workers: Worker<JobData>[] = [];
   let connection: unknown;
+  // Redis only: the fail-fast connection of the Queue instances (see below).
+  let producer: Awaited<ReturnType<typeof createRedisClient>> | undefined;
   let QueueClass: new (name: string, opts: { connection: never; prefix?: string }) => Queue<JobData>;
   let WorkerClass: new (name: string, p: Processor<JobData>, opts: WorkerOptions<never>) => Worker<JobData>;
   let pool: pg.Pool | undefined;
@@ -83,8 +96,13 @@ export async function createQueueEngine(o: QueueEngineOptions): Promise<QueueEng
   if (o.redisUrl) {
     kind = 'redis';
     // A redis+cluster:// URL gives an ioredis Cluster (runtime/redis-cluster.ts).
+    // Workers wait an outage out (BullMQ needs maxRetriesPerRequest: null for them); producers
+    // (Queue: adds, job states, health) get their own connection that fails at once while
+    // Redis is away, so that a request is answered instead of hanging until it is back.
     const redis = await createRedisClient(o.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
-    redis.on('error', () => undefined); // reconnects by itself; health reports it
+    producer = await createRedisClient(o.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+    reportOutages(redis, o.logger, 'Redis (workers)');
+    reportOutages(producer, o.logger, 'Redis');
     connection = redis;
     QueueClass = Queue as never;
     WorkerClass = Worker as never;
@@ -98,7 +116,8 @@ export async function createQueueEngine(o: QueueEngineOptions): Promise<QueueEng
       // Ignored by the embedded server, which gets a session-wide SET at boot instead.
       options: '-c search_path=bullmq,public',
     });
-    pool.on('error', () => undefined);
+    // A database restart must not crash the process (runtime/db/driver.ts).
+    guardPool(pool, o.logger, 'queue database');
     // BullMQ adds an 'error' listener to a pool it did not create for every Queue and Worker.
     pool.setMaxListeners(0);
     // Before the first connection, so that every client of the pool is covered.
@@ -125,16 +144,31 @@ export async function createQueueEngine(o: QueueEngineOptions): Promise<QueueEng
   // jobs); age-only retention keeps it flat.
   const keepCompleted = kind === 'postgres' ? { age: 3600 } : { age: 24 * 3600, count: 10_000 };
 
-  const base = (): { connection: never; prefix?: string } =>
-    kind === 'redis' ? { connection: connection as never, prefix: queueKeyPrefix(o.prefix, isClusterUrl(o.redisUrl!)) } : { connection: connection as never };
+  const base = (role: 'producer' | 'worker'): { connection: never; prefix?: string } =>
+    kind === 'redis' ? { connection: (role === 'worker' ? connection : producer) as never, prefix: queueKeyPrefix(o.prefix, isClusterUrl(o.redisUrl!)) } : { connection: connection as never };
   const queueName = (agent: string) => (kind === 'redis' ? agent : `${o.prefix}-${agent}`);
+
+  // On the Postgres backend a Queue whose first connection failed (the database was away)
+  // stays failed; drop it so that the next use makes a new one.
+  const forgetIfBroken = async <T>(agent: string, op: Promise<T>): Promise<T> => {
+    try {
+      return await op;
+    } catch (err) {
+      const q = queues.get(agent);
+      if (kind === 'postgres' && q && engineUnavailable(err)) {
+        queues.delete(agent);
+        void q.close().catch(() => undefined);
+      }
+      throw err;
+    }
+  };
 
   const engine: QueueEngine = {
     kind,
     queue(agent) {
       let q = queues.get(agent);
       if (!q) {
-        q = new QueueClass(queueName(agent), base());
+        q = new QueueClass(queueName(agent), base('producer'));
         q.on('error', () => undefined);
         queues.set(agent, q);
       }
@@ -142,7 +176,7 @@ export async function createQueueEngine(o: QueueEngineOptions): Promise<QueueEng
     },
     worker(agent, processor, s) {
       const w = new WorkerClass(queueName(agent), processor, {
-        ...base(),
+        ...base('worker'),
         concurrency: s.concurrency,
         lockDuration: s.lockDuration,
         stalledInterval: s.stalledInterval,
@@ -159,7 +193,7 @@ export async function createQueueEngine(o: QueueEngineOptions): Promise<QueueEng
     },
     async enqueue(agent, data, opts) {
       const jobOpts: JobsOptions = {
-        jobId: opts.jobId ?? data.taskId,
+        jobId: data.taskId,
         attempts: opts.attempts,
         backoff: { type: 'exponential', delay: opts.backoffMs },
         priority: bullPriority(opts.priority),
@@ -168,23 +202,56 @@ export async function createQueueEngine(o: QueueEngineOptions): Promise<QueueEng
         ...(opts.delayMs ? { delay: opts.delayMs } : {}),
         ...(opts.parent ? { parent: opts.parent, ignoreDependencyOnFailure: true } : {}),
       };
-      await engine.queue(agent).add(agent, data, jobOpts);
+      const added = engine.queue(agent).add(agent, data, jobOpts);
+      await withDeadline(forgetIfBroken(agent, added), ENQUEUE_TIMEOUT_MS, `the queue did not take the job within ${ENQUEUE_TIMEOUT_MS} ms`);
     },
     async jobState(agent, taskId) {
-      return engine.queue(agent).getJobState(taskId);
+      return forgetIfBroken(agent, engine.queue(agent).getJobState(taskId));
     },
     async ping() {
-      if (kind === 'redis') await (connection as { ping(): Promise<string> }).ping();
+      if (kind === 'redis') {
+        if (producer!.status !== 'ready') throw new Error(`Redis is not connected (${producer!.status})`);
+        await producer!.ping();
+      }
       else await pool!.query('SELECT 1');
     },
     async close() {
       await Promise.allSettled(workers.map((w) => w.close()));
       await Promise.allSettled([...queues.values()].map((q) => q.close()));
-      if (kind === 'redis') (connection as { disconnect(): void }).disconnect();
+      if (kind === 'redis') {
+        (connection as { disconnect(): void }).disconnect();
+        producer!.disconnect();
+      }
       else await pool!.end().catch(() => undefined);
     },
   };
   return engine;
+}
+
+/** Rejects with `message` if `op` has not settled within `ms`; `op` itself goes on. */
+function withDeadline<T>(op: Promise<T>, ms: number, message: string): Promise<T> {
+  op.catch(() => undefined); // settled later, after the deadline: nobody waits for it any more
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+    timer.unref();
+  });
+  return Promise.race([op, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** Logs once when a Redis connection is lost and once when it is back; ioredis reconnects by itself. */
+function reportOutages(client: { on(event: string, fn: (err?: Error) => void): unknown }, logger: Pick<Logger, 'warn'> | undefined, what: string): void {
+  let down = false;
+  client.on('error', (err) => {
+    if (down) return;
+    down = true;
+    logger?.warn({ err: err?.message }, `${what}: connection lost; reconnecting`);
+  });
+  client.on('ready', () => {
+    if (!down) return;
+    down = false;
+    logger?.warn(`${what}: connection is back`);
+  });
 }
 
 /**
