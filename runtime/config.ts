@@ -115,7 +115,7 @@ const schema = z.object({
     .string()
     .regex(/^\s*([a-z][a-z0-9-]*=\d+\/\d+\s*)(,\s*[a-z][a-z0-9-]*=\d+\/\d+\s*)*$/, "must look like 'estimator=60/60000,ad-manager=10/60000'")
     .optional(),
-  /** How often worker processes re-sync BullMQ's job schedulers from the schedules table. */
+  /** How often worker processes re-queue each schedule's next tick (a delayed BullMQ job) from the schedules table. */
   SCHEDULER_RECONCILE_MS: int(1000, 3_600_000).default(60_000),
 });
 

@@ -1,7 +1,8 @@
 /**
- * Schedules on BullMQ job schedulers: a schedule fires on time, keeps firing after every
+ * Schedules on BullMQ (one delayed job per tick): a schedule fires on time, keeps firing after every
  * process was stopped and a new one started on the same engines, two schedulers running at
- * once make exactly one task per tick, and the API validates, lists and disables.
+ * once make exactly one task per tick, a cron schedule gets its local time on daylight-saving
+ * days, and the API validates, lists and disables.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { tickJobId } from '../runtime/guardrails/schedules.ts';

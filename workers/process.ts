@@ -23,7 +23,7 @@ export interface RunningProcess extends Composition {
   server?: Server;
   url?: string;
   workers?: WorkerPool;
-  /** Worker processes also run the scheduler: BullMQ job schedulers synced from the schedules table. */
+  /** Worker processes also run the scheduler: each schedule's next tick queued in BullMQ from the schedules table. */
   scheduler?: SchedulerRole;
   stop(graceMs?: number): Promise<void>;
 }

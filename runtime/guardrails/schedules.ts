@@ -28,7 +28,7 @@ import * as store from '../tasks.ts';
 import { recordAudit, type Actor } from './audit.ts';
 import { checkTimeZone, cronCalendar, nextCronTime } from './local-time.ts';
 
-/** The BullMQ queue that holds every schedule's job scheduler (no agent name starts with `_`). */
+/** The BullMQ queue that holds every schedule's queued tick (no agent name starts with `_`). */
 export const SCHEDULER_QUEUE = '_schedules';
 
 export interface ScheduleJobData {
@@ -174,7 +174,7 @@ export interface ScheduleDeps {
 export class ScheduleService {
   constructor(private readonly deps: ScheduleDeps) {}
 
-  /** The queue that holds the job schedulers. */
+  /** The queue that holds the ticks. */
   queue(): Queue<ScheduleJobData> {
     return this.deps.queues.queue(SCHEDULER_QUEUE) as unknown as Queue<ScheduleJobData>;
   }
