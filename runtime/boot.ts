@@ -54,7 +54,9 @@ export function processLogger(config: Config): Logger {
 }
 
 export async function openDb(config: Config, logger?: Logger): Promise<Db> {
-  if (config.DATABASE_URL) return createPgDb({ kind: 'postgres', url: config.DATABASE_URL, ...(logger ? { logger } : {}) });
+  if (config.DATABASE_URL) {
+    return createPgDb({ kind: 'postgres', url: config.DATABASE_URL, idleInTransactionTimeoutMs: config.DATABASE_IDLE_TX_TIMEOUT_MS, ...(logger ? { logger } : {}) });
+  }
   const embedded = await startEmbedded(config.BRAINOPS_DATA_DIR);
   return createPgDb({ kind: 'pglite', url: embedded.url, onClose: () => embedded.stop(), ...(logger ? { logger } : {}) });
 }

@@ -52,6 +52,8 @@ export interface PgDbOptions {
   poolSize?: number;
   /** Called after the pool is closed (the embedded server shuts down here). */
   onClose?: () => Promise<void>;
+  /** Ends a session idle inside a transaction this long (ms; PostgreSQL only). */
+  idleInTransactionTimeoutMs?: number;
   /** Where a dropped connection is reported (warn); it never crashes the process. */
   logger?: Pick<Logger, 'warn'>;
 }
@@ -76,6 +78,9 @@ export function createPgDb(options: PgDbOptions): Db {
     max: options.poolSize ?? 10,
     // Keep connections: the embedded server is in-process and cheap to hold open.
     idleTimeoutMillis: 30_000,
+    // A frozen process (SIGSTOP, a long pause) must not hold its open transaction's locks
+    // forever: the server ends such a session, and the other workers go on.
+    ...(options.idleInTransactionTimeoutMs ? { options: `-c idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs}` } : {}),
   });
   guardPool(pool, options.logger, 'database');
 
