@@ -60,6 +60,18 @@ const schema = z.object({
   /** How long a worker's lock on a job lasts without renewal; a killed worker's job returns after it. */
   WORKER_LOCK_MS: int(1000, 600_000).default(30_000),
   WORKER_STALLED_INTERVAL_MS: int(500, 600_000).default(15_000),
+  /**
+   * On SIGTERM/SIGINT a worker takes no new tasks and lets running ones finish for this long;
+   * then it stops them before their next step and hands them back to the queue unchanged.
+   * The process exits within this + 5 s.
+   */
+  WORKER_DRAIN_GRACE_MS: int(0, 3_600_000).default(30_000),
+  /**
+   * PostgreSQL ends a BrainOps session that sits inside a transaction this long (0 = never):
+   * a frozen worker cannot hold locks that the others wait for. Our transactions hold no
+   * network calls, so this only ever ends a stuck one.
+   */
+  DATABASE_IDLE_TX_TIMEOUT_MS: int(0, 3_600_000).default(10_000),
   WORKER_MAX_STALLED: int(1, 100).default(5),
   SWEEPER_INTERVAL_MS: int(100, 3_600_000).default(10_000),
   /**
