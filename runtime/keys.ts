@@ -50,19 +50,23 @@ export async function registerKey(db: Db, tenantId: string, key: string, scopes:
   });
 }
 
-/** Resolves a bearer key to its principal, or undefined for an unknown or revoked key. */
+const RESOLVE = `
+WITH k AS (SELECT id, tenant_id, scopes, last_used_at FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL),
+touched AS (
+  UPDATE api_keys SET last_used_at = now()
+  WHERE id = (SELECT id FROM k) AND COALESCE((SELECT last_used_at FROM k) < now() - interval '1 minute', true)
+)
+SELECT id, tenant_id, scopes FROM k`;
+
+/**
+ * Resolves a bearer key to its principal, or undefined for an unknown or revoked key. One
+ * statement; `last_used_at` is written at most once a minute (writing it on every request
+ * would serialise all clients of one key on its row).
+ */
 export async function resolveKey(db: Db, key: string): Promise<Principal | undefined> {
-  return db.system(async (tx) => {
-    const r = await tx.query<{ id: string; tenant_id: string; scopes: Scope[]; stale: boolean }>(
-      `SELECT id, tenant_id, scopes, (last_used_at IS NULL OR last_used_at < now() - interval '1 minute') AS stale
-       FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
-      [hashKey(key)],
-    );
-    const row = r.rows[0];
-    // Writing last_used_at on every request would serialise all clients of one key on its row.
-    if (row?.stale) await tx.query(`UPDATE api_keys SET last_used_at = now() WHERE id = $1`, [row.id]);
-    return row ? { tenantId: row.tenant_id, keyId: row.id, scopes: row.scopes } : undefined;
-  });
+  const r = await db.statement<{ id: string; tenant_id: string; scopes: Scope[] }>('brainops_resolve_key', RESOLVE, [hashKey(key)]);
+  const row = r.rows[0];
+  return row ? { tenantId: row.tenant_id, keyId: row.id, scopes: row.scopes } : undefined;
 }
 
 export async function listKeys(db: Db, tenantId?: string): Promise<{ id: string; tenantId: string; name: string; prefix: string; scopes: string[]; createdAt: string; revoked: boolean }[]> {

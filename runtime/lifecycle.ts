@@ -26,7 +26,8 @@
  */
 import type { Db, Sql } from './db/driver.ts';
 import type { Usage } from './contracts.ts';
-import { COLUMNS, toTask, type EventType, type Task, type TaskError, type TaskRow, type TaskStatus } from './tasks.ts';
+import { AppError } from './errors.ts';
+import { COLUMNS, toTask, type EventType, type NewTask, type Task, type TaskError, type TaskRow, type TaskStatus } from './tasks.ts';
 
 /** The allowed transitions: `from → to`. `running → running` is a takeover (a new attempt). */
 export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = Object.freeze({
@@ -63,6 +64,46 @@ export interface StepRecord {
 export interface Claimed {
   task: Task;
   journal: StepRecord[];
+}
+
+const CREATE = `
+WITH ins AS (
+  INSERT INTO tasks (id, tenant_id, agent, input, idempotency_key, priority, budget, parent_id, created_by)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+  ON CONFLICT (tenant_id, agent, idempotency_key) DO NOTHING
+  RETURNING ${COLUMNS}
+), ev AS (
+  INSERT INTO task_events (task_id, tenant_id, type, data) SELECT id, tenant_id, 'status', '{"status": "queued"}'::jsonb FROM ins
+), au AS (
+  INSERT INTO audit_events (tenant_id, actor, action, subject, details)
+  SELECT tenant_id, $10, 'task.created', 'task:' || id, $11 FROM ins
+)
+SELECT ins.*, true AS created FROM ins
+UNION ALL
+SELECT ${COLUMNS}, false FROM tasks WHERE tenant_id = $2 AND agent = $3 AND idempotency_key = $5 AND NOT EXISTS (SELECT 1 FROM ins)`;
+
+/**
+ * The birth of a task, in one statement: its row (`queued`), its status event and its
+ * `task.created` audit entry — or, for an idempotency key already used, the task it made.
+ * Runs in the caller's tenant transaction, or on the pool when given the Db.
+ */
+export async function create(
+  sql: Sql | Db,
+  tenantId: string,
+  t: NewTask,
+  audit: { actor: unknown; details: Record<string, unknown> },
+): Promise<{ task: Task; created: boolean }> {
+  const params = [
+    t.id, tenantId, t.agent, JSON.stringify(t.input), t.idempotencyKey ?? null, t.priority ?? 0,
+    t.budget ? JSON.stringify(t.budget) : null, t.parentId ?? null, JSON.stringify(t.createdBy), JSON.stringify(audit.actor), JSON.stringify(audit.details),
+  ];
+  for (let tries = 0; tries < 3; tries++) {
+    const r = await statement<TaskRow & { created: boolean }>(sql, 'brainops_create', CREATE, params);
+    const row = r.rows[0];
+    if (row) return { task: toTask(row), created: row.created };
+    // A concurrent create with the same key committed after this statement's snapshot: look again.
+  }
+  throw new AppError('IDEMPOTENCY_RACE', 'The task was created and removed concurrently; try again.', { status: 409 });
 }
 
 const TERMINAL_SQL = `'succeeded', 'failed', 'cancelled'`;

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Db } from './db/driver.ts';
+import type { Db, Sql } from './db/driver.ts';
 import type { Config } from './config.ts';
 import { badRequest, conflict, notFound } from './errors.ts';
 import type { Logger } from './logger.ts';
@@ -14,7 +14,7 @@ import type { QueueEngine } from './queue.ts';
 import type { Registry } from './registry.ts';
 import * as lifecycle from './lifecycle.ts';
 import * as store from './tasks.ts';
-import { actorOf, recordAudit } from './guardrails/audit.ts';
+import { actorOf } from './guardrails/audit.ts';
 import { remainingToday } from './guardrails/budgets.ts';
 import { businessValue, valuePriority } from './guardrails/policy.ts';
 
@@ -49,33 +49,25 @@ export class TaskService {
     const input = agent.input.safeParse(parsed.data.input);
     if (!input.success) throw badRequest('INVALID_INPUT', `The input does not match agent '${agentName}'.`, input.error.issues);
     const b = parsed.data;
-    const { task, created } = await this.db.tenant(tenantId, async (tx) => {
-      // Guardrails: an explicit priority wins, else the value-aware rule (guardrails/policy.ts);
-      // the request's (or schedule's) budget wins, else the agent's default.
-      const explicit = b.priority ?? agent.defaults?.priority;
-      const valued = explicit === undefined && businessValue(input.data) > 0;
-      const priority = valued ? valuePriority(input.data, await remainingToday(tx, tenantId, this.config)) : explicit;
-      const budget = b.budget ?? agent.defaults?.budget;
-      const r = await store.insertTask(tx, tenantId, {
-        id: randomUUID(),
-        agent: agentName,
-        input: input.data,
-        idempotencyKey: b.idempotencyKey,
-        priority,
-        budget,
-        parentId,
-        createdBy,
-      });
-      if (r.created) {
-        await recordAudit(tx, tenantId, {
+    // Guardrails: an explicit priority wins, else the value-aware rule (guardrails/policy.ts);
+    // the request's (or schedule's) budget wins, else the agent's default.
+    const explicit = b.priority ?? agent.defaults?.priority;
+    const valued = explicit === undefined && businessValue(input.data) > 0;
+    const budget = b.budget ?? agent.defaults?.budget;
+    const birth = (sql: Sql | Db, priority: number | undefined) =>
+      lifecycle.create(
+        sql,
+        tenantId,
+        { id: randomUUID(), agent: agentName, input: input.data, idempotencyKey: b.idempotencyKey, priority, budget, parentId, createdBy },
+        {
           actor: actorOf(createdBy, parentId),
-          action: 'task.created',
-          subject: `task:${r.task.id}`,
-          details: { agent: agentName, priority: r.task.priority, ...(budget ? { budget } : {}), ...(parentId ? { parentId } : {}) },
-        });
-      }
-      return r;
-    });
+          details: { agent: agentName, priority: priority ?? 0, ...(budget ? { budget } : {}), ...(parentId ? { parentId } : {}) },
+        },
+      );
+    // One statement; a value-aware priority first reads the tenant's budget, in its transaction.
+    const { task, created } = valued
+      ? await this.db.tenant(tenantId, async (tx) => birth(tx, valuePriority(input.data, await remainingToday(tx, tenantId, this.config))))
+      : await birth(this.db, explicit);
     if (created) {
       try {
         await this.queues.enqueue(agentName, { taskId: task.id, tenantId }, {

@@ -107,30 +107,6 @@ export interface NewTask {
   createdBy: Record<string, unknown>;
 }
 
-/** Inserts a task, or returns the existing one with the same idempotency key. */
-export async function insertTask(tx: Sql, tenantId: string, t: NewTask): Promise<{ task: Task; created: boolean }> {
-  const inserted = await tx.query<TaskRow>(
-    `INSERT INTO tasks (id, tenant_id, agent, input, idempotency_key, priority, budget, parent_id, created_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-     ON CONFLICT (tenant_id, agent, idempotency_key) DO NOTHING
-     RETURNING ${COLUMNS}`,
-    [t.id, tenantId, t.agent, JSON.stringify(t.input), t.idempotencyKey ?? null, t.priority ?? 0,
-      t.budget ? JSON.stringify(t.budget) : null, t.parentId ?? null, JSON.stringify(t.createdBy)],
-  );
-  const row = inserted.rows[0];
-  if (row) {
-    await addEvent(tx, tenantId, row.id, 'status', { status: 'queued' });
-    return { task: toTask(row), created: true };
-  }
-  const existing = await tx.query<TaskRow>(
-    `SELECT ${COLUMNS} FROM tasks WHERE agent = $1 AND idempotency_key = $2`,
-    [t.agent, t.idempotencyKey],
-  );
-  const prior = existing.rows[0];
-  if (!prior) throw new AppError('IDEMPOTENCY_RACE', 'The task was created and removed concurrently; try again.', { status: 409 });
-  return { task: toTask(prior), created: false };
-}
-
 export async function findTask(tx: Sql, id: string): Promise<Task | undefined> {
   if (!isUuid(id)) return undefined;
   const r = await tx.query<TaskRow>(`SELECT ${COLUMNS} FROM tasks WHERE id = $1`, [id]);
