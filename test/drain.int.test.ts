@@ -1,28 +1,33 @@
 /**
- * SIGTERM drains a worker process: it takes no new jobs, and the task it is running
- * finishes before the process exits.
+ * SIGTERM drains a worker process: it takes no new jobs; a task that ends within the drain
+ * grace finishes there; one in a longer step is stopped when the grace runs out and handed
+ * back to the queue unchanged — the process exits within the grace + 5 s, writes nothing
+ * more for it, and another worker finishes it. On PostgreSQL + Redis and on the Postgres backend.
  */
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestApp, workerEnv, workerProcesses, type TestApp, type WorkerProcesses } from './harness.ts';
+import { eventually, startTestApp, workerEnv, workerProcesses, type Engine, type TestApp, type WorkerProcesses } from './harness.ts';
 
-describe('graceful shutdown', () => {
+const GRACE_MS = 2000;
+
+describe.each<Engine>(['pg', 'pg-redis'])('graceful shutdown on %s', (engine) => {
   let app: TestApp;
   let workers: WorkerProcesses;
   beforeAll(async () => {
-    app = await startTestApp('pg', { worker: false });
-    workers = workerProcesses(workerEnv(app, { WORKER_CONCURRENCY: '1' }));
+    app = await startTestApp(engine, { worker: false });
+    workers = workerProcesses(workerEnv(app, { WORKER_CONCURRENCY: '1', WORKER_DRAIN_GRACE_MS: String(GRACE_MS) }));
   });
   afterAll(async () => {
     await workers?.killAll();
     await app?.stop();
   });
+  const task = async (id: string) => (await app.call('GET', `/api/v1/tasks/${id}`)).body;
 
-  it('finishes the running task on SIGTERM and takes no new ones', async () => {
+  it('finishes the running task within the grace on SIGTERM and takes no new ones', async () => {
     const worker = workers.spawn(['--agents', 'probe']);
-    const { body } = await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 6, stepMs: 300 } });
+    const { body } = await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 4, stepMs: 200 } });
     const id = body.task.id as string;
-    await eventually(async () => (await app.call('GET', `/api/v1/tasks/${id}`)).body.steps.length >= 1, 30_000);
+    await eventually(async () => (await task(id)).steps.length >= 1, 60_000);
 
     const exited = once(worker, 'exit');
     worker.kill('SIGTERM');
@@ -31,10 +36,45 @@ describe('graceful shutdown', () => {
     const [code] = await exited;
     expect(code, workers.output.join('\n')).toBe(0);
 
-    const task = (await app.call('GET', `/api/v1/tasks/${id}`)).body.task;
-    expect(task.status).toBe('succeeded');
-    expect(task.attempts).toBe(1);
-    expect(task.output.executedHere).toBe(6);
-    expect((await app.call('GET', `/api/v1/tasks/${late.body.task.id}`)).body.task.status).toBe('queued');
+    const done = (await task(id)).task;
+    expect(done.status).toBe('succeeded');
+    expect(done.attempts).toBe(1);
+    expect(done.output.executedHere).toBe(4);
+    expect((await task(late.body.task.id)).task.status).toBe('queued');
   });
+
+  it('hands a task in a long step back when the grace runs out; the process exits in time and another worker finishes it', async () => {
+    const leaving = workers.spawn(['--agents', 'probe'], 'leaving');
+    const { body } = await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 2, stepMs: 8000 } });
+    const id = body.task.id as string;
+    await eventually(async () => (await task(id)).task.status === 'running', 60_000);
+
+    const exited = once(leaving, 'exit');
+    const signalledAt = Date.now();
+    leaving.kill('SIGTERM');
+    const [code] = await exited;
+    const tookMs = Date.now() - signalledAt;
+    expect(code, workers.output.join('\n')).toBe(0);
+    expect(tookMs).toBeLessThan(GRACE_MS + 5000);
+    // Handed back as it was: still running attempt 1 (no failure, no retry recorded), no step journaled.
+    const handedBack = await task(id);
+    expect(handedBack.task).toMatchObject({ status: 'running', attempts: 1 });
+    expect(handedBack.task.error).toBeUndefined();
+    expect(handedBack.steps).toEqual([]);
+
+    const taker = workers.spawn(['--agents', 'probe'], 'taker');
+    const done = await eventually(async () => {
+      const t = await task(id);
+      return t.task.status === 'succeeded' ? t : undefined;
+    }, 60_000);
+    expect(done.task.attempts).toBe(2);
+    expect(done.steps.map((s: { result: { pid: number } }) => s.result.pid)).toEqual([taker.pid, taker.pid]);
+    const statuses = (await app.proc.runtime.tasks.events('default', id, 0)).filter((e) => e.type === 'status').map((e) => [e.data.status, e.data.attempt ?? null]);
+    expect(statuses).toEqual([
+      ['queued', null],
+      ['running', 1],
+      ['running', 2],
+      ['succeeded', null],
+    ]);
+  }, 120_000);
 });
