@@ -75,7 +75,11 @@ export function describePostgresRestart(engines: Engine[] = ['pg', 'pg-redis']):
         child.on('exit', (code, signal) => exits.push(`worker ${child.pid} exited (code ${code}, signal ${signal})`));
       }
       // Booting is slow on a busy machine: start the clock only once every worker is up.
-      await eventually(async () => workers.output.filter((line) => line.includes('worker is up')).length >= WORKERS, 90_000, 100);
+      await eventually(async () => workers.output.filter((line) => line.includes('worker is up')).length >= WORKERS, 90_000, 100).catch(
+        (err: Error) => {
+          throw new Error(`${err.message}: the workers did not come up\n${workers.output.join('\n')}`);
+        },
+      );
     }, 120_000);
 
     afterAll(async () => {
