@@ -68,8 +68,8 @@ export interface Claimed {
 
 const CREATE = `
 WITH ins AS (
-  INSERT INTO tasks (id, tenant_id, agent, input, idempotency_key, priority, budget, parent_id, created_by)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+  INSERT INTO tasks (id, tenant_id, agent, input, idempotency_key, priority, budget, parent_id, created_by, not_before)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + $12::double precision * interval '1 millisecond')
   ON CONFLICT (tenant_id, agent, idempotency_key) DO NOTHING
   RETURNING ${COLUMNS}
 ), ev AS (
@@ -96,6 +96,7 @@ export async function create(
   const params = [
     t.id, tenantId, t.agent, JSON.stringify(t.input), t.idempotencyKey ?? null, t.priority ?? 0,
     t.budget ? JSON.stringify(t.budget) : null, t.parentId ?? null, JSON.stringify(t.createdBy), JSON.stringify(audit.actor), JSON.stringify(audit.details),
+    t.delayMs ?? null,
   ];
   for (let tries = 0; tries < 3; tries++) {
     const r = await statement<TaskRow & { created: boolean }>(sql, 'brainops_create', CREATE, params);

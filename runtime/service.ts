@@ -58,7 +58,7 @@ export class TaskService {
       lifecycle.create(
         sql,
         tenantId,
-        { id: randomUUID(), agent: agentName, input: input.data, idempotencyKey: b.idempotencyKey, priority, budget, parentId, createdBy },
+        { id: randomUUID(), agent: agentName, input: input.data, idempotencyKey: b.idempotencyKey, priority, budget, parentId, createdBy, delayMs: b.delayMs },
         {
           actor: actorOf(createdBy, parentId),
           details: { agent: agentName, priority: priority ?? 0, ...(budget ? { budget } : {}), ...(parentId ? { parentId } : {}) },

@@ -105,6 +105,8 @@ export interface NewTask {
   budget?: TaskBudget | undefined;
   parentId?: string | undefined;
   createdBy: Record<string, unknown>;
+  /** Not to start before this many ms from now (the request's delayMs). */
+  delayMs?: number | undefined;
 }
 
 export async function findTask(tx: Sql, id: string): Promise<Task | undefined> {
@@ -212,14 +214,19 @@ export async function journal(tx: Sql, taskId: string): Promise<JournalEntry[]> 
 }
 
 /** For the sweeper: queued or running tasks not touched for `olderThanMs`, across tenants, read as the system role. */
-export async function tasksNeedingAttention(db: Db, olderThanMs: number, limit = 200): Promise<{ id: string; tenantId: string; agent: string; status: TaskStatus; priority: number }[]> {
+export async function tasksNeedingAttention(
+  db: Db,
+  olderThanMs: number,
+  limit = 200,
+): Promise<{ id: string; tenantId: string; agent: string; status: TaskStatus; priority: number; delayMs: number }[]> {
   return db.system(async (tx) => {
-    const r = await tx.query<{ id: string; tenant_id: string; agent: string; status: TaskStatus; priority: number }>(
-      `SELECT id, tenant_id, agent, status, priority FROM tasks
+    const r = await tx.query<{ id: string; tenant_id: string; agent: string; status: TaskStatus; priority: number; delay_ms: number }>(
+      `SELECT id, tenant_id, agent, status, priority,
+         GREATEST(0, COALESCE(EXTRACT(EPOCH FROM (not_before - now())) * 1000, 0))::float8 AS delay_ms FROM tasks
        WHERE status IN ('queued', 'running') AND updated_at < now() - ($1::double precision * interval '1 millisecond')
        ORDER BY updated_at LIMIT $2`,
       [olderThanMs, limit],
     );
-    return r.rows.map((x) => ({ id: x.id, tenantId: x.tenant_id, agent: x.agent, status: x.status, priority: x.priority }));
+    return r.rows.map((x) => ({ id: x.id, tenantId: x.tenant_id, agent: x.agent, status: x.status, priority: x.priority, delayMs: Math.round(x.delay_ms) }));
   });
 }

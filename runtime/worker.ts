@@ -11,7 +11,8 @@
  */
 import { DelayedError, UnrecoverableError, WaitingChildrenError, type Job, type Worker } from 'bullmq';
 import type { Runtime } from './boot.ts';
-import { ShutdownInterrupt, StaleAttemptError, TaskCancelledError, type Interrupt, type Wake } from './errors.ts';
+import { coerceError, ShutdownInterrupt, StaleAttemptError, TaskCancelledError, type Interrupt, type Wake } from './errors.ts';
+import { engineUnavailable, RETRY_AFTER_SECONDS } from './db/unavailable.ts';
 import { jobScope } from './flow.ts';
 import { runTask, type RunOutcome } from './runner.ts';
 import type { JobData } from './queue.ts';
@@ -66,7 +67,11 @@ export function startWorkers(rt: Runtime, opts: { agents?: string[] } = {}): Wor
             leaseMs: lockMs / 2,
           }),
         );
-      let outcome = await attempt();
+      let outcome = await attempt().catch((err: unknown) => {
+        // The runner could not even record the failure: the database is away.
+        if (engineUnavailable(err)) return { kind: 'retry', error: coerceError(err) } as const;
+        throw err;
+      });
       // Children: the job leaves the worker until they end (not an attempt). If they already
       // ended, run again now; if BullMQ tracks none of them, look again in a second.
       for (let again = 0; isWaitingForChildren(outcome); again++) {
@@ -79,6 +84,8 @@ export function startWorkers(rt: Runtime, opts: { agents?: string[] } = {}): Wor
       }
       switch (outcome.kind) {
         case 'retry':
+          // An engine outage is not the task's fault: back to the queue without using an attempt.
+          if (engineUnavailable(outcome.error)) return await backToQueue(job, token, Date.now() + RETRY_AFTER_SECONDS * 1000);
           throw outcome.error;
         case 'failed':
           throw new UnrecoverableError(`${outcome.error.code}: ${outcome.error.message}`);

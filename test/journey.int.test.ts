@@ -114,12 +114,20 @@ describe.each(ENGINES)('journey on %s', (engine) => {
     expect(byStatus.body.tasks.every((t: { status: string }) => t.status === 'cancelled')).toBe(true);
   });
 
-  it('re-adds a queued task whose job went missing (the sweeper)', async () => {
+  it('re-adds a queued task whose job went missing, keeping its delay (the sweeper)', async () => {
     const { body } = await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 1, stepMs: 0 }, delayMs: 60_000 });
     const id = body.task.id as string;
     // Simulate "the insert committed but the add failed": remove the job.
     await app.proc.runtime.queues.queue('probe').remove(id);
     await app.proc.runtime.db.system((tx) => tx.query(`UPDATE tasks SET updated_at = now() - interval '1 minute' WHERE id = $1`, [id]));
+    // Re-added with the delay that is left, not at once.
+    const job = await eventually(async () => {
+      const j = await app.proc.runtime.queues.queue('probe').getJob(id);
+      return j && (await j.isDelayed()) ? j : undefined;
+    });
+    expect(job.delay).toBeGreaterThan(30_000);
+    expect(job.delay).toBeLessThanOrEqual(60_000);
+    await job.promote();
     const task = await eventually(async () => {
       const r = await app.call('GET', `/api/v1/tasks/${id}`);
       return r.body.task.status === 'succeeded' ? r.body.task : undefined;
