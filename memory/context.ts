@@ -8,17 +8,17 @@ import type { TaskMemory } from '../runtime/contracts.ts';
 import type { ContextExtension } from '../runtime/runner.ts';
 import type { MemoryStore } from './store.ts';
 
-/** A context extension that gives tasks `ctx.memory`; `store` is resolved when a task runs. */
-export function memoryExtension(store: () => MemoryStore): ContextExtension {
+/** A context extension that gives tasks `ctx.memory` from the process's memory store. */
+export function memoryExtension(store: MemoryStore): ContextExtension {
   return (base) => {
     const memory: TaskMemory = {
       recall: (query, o = {}) =>
         // Every agent's memories of the tenant unless `agent` narrows it (e.g. to its own name).
-        base.step('memory.recall', () => store().recall(base.tenantId, query, o)),
+        base.step('memory.recall', () => store.recall(base.tenantId, query, o)),
       remember: (content, metadata = {}) =>
         base.step('memory.remember', async () => {
           const { kind, expiresAt, ...rest } = metadata;
-          const r = await store().remember(base.tenantId, {
+          const r = await store.remember(base.tenantId, {
             content,
             agent: base.agent.name,
             ...(typeof kind === 'string' ? { kind } : {}),

@@ -1,7 +1,11 @@
 /**
- * Wiring: opens the database (PostgreSQL or the embedded PGlite), applies or checks the
- * migrations, picks the queue backend and the model provider, registers the admin key.
- * Nothing runs at import time; `createRuntime` does it all, and `close` undoes it in order.
+ * The kernel and the runtime. `createKernel` opens the database (PostgreSQL or the embedded
+ * PGlite), applies or checks the migrations, picks the queue backend and the model provider,
+ * registers the admin key and builds the task service and the event bus. `createRuntime`
+ * then builds every context extension from that finished kernel (approvals first, then the
+ * factories the caller lists: tools, memory, delegation) and the runner's dependencies.
+ * Nothing runs at import time, nothing here knows the outer layers (agents/, tools/, memory/,
+ * api/): workers/compose.ts, the composition root, hands them in. `close` undoes it in order.
  * @module
  */
 import type { AnyAgent } from './contracts.ts';
@@ -21,18 +25,18 @@ import { TaskService } from './service.ts';
 import { admit, tenantSpendGuard } from './guardrails/budgets.ts';
 import { approvalExtension } from './guardrails/approvals.ts';
 
-export interface RuntimeOptions {
+export interface KernelOptions {
   config: Config;
   agents: readonly AnyAgent[];
   logger?: Logger;
   /** Overrides the configured model (tests pass a scripted fake). */
   model?: ModelProvider;
-  extensions?: ContextExtension[];
   /** Apply pending migrations (default) or only check that none are pending. */
   migrate?: boolean;
 }
 
-export interface Runtime {
+/** The engines and services every layer builds on: open once the kernel exists. */
+export interface Kernel {
   readonly config: Config;
   readonly logger: Logger;
   readonly db: Db;
@@ -42,8 +46,16 @@ export interface Runtime {
   readonly tasks: TaskService;
   /** Wake-ups for the task event stream (LISTEN/NOTIFY); connects on first use. */
   readonly events: TaskEventBus;
-  readonly runnerDeps: RunnerDeps;
+  /** Closes the event bus, the queues and the database, in that order. */
   close(): Promise<void>;
+}
+
+/** Builds a context extension (the part of `ctx` a layer owns) from the finished kernel. */
+export type ExtensionFactory = (kernel: Kernel) => ContextExtension;
+
+/** The kernel with the runner's dependencies: what workers run tasks with and the API serves. */
+export interface Runtime extends Kernel {
+  readonly runnerDeps: RunnerDeps;
 }
 
 export function processLogger(config: Config): Logger {
@@ -61,7 +73,8 @@ export async function openDb(config: Config, logger?: Logger): Promise<Db> {
   return createPgDb({ kind: 'pglite', url: embedded.url, onClose: () => embedded.stop(), ...(logger ? { logger } : {}) });
 }
 
-export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
+/** Opens the engines and builds the kernel; on any failure closes what it had opened. */
+export async function createKernel(o: KernelOptions): Promise<Kernel> {
   const { config } = o;
   const logger = o.logger ?? processLogger(config);
   const registry = new Registry(o.agents);
@@ -89,19 +102,6 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     });
     if (config.BRAINOPS_ADMIN_KEY) await registerKey(db, 'default', config.BRAINOPS_ADMIN_KEY, ['admin'], 'BRAINOPS_ADMIN_KEY');
     const model = o.model ?? (config.GEMINI_API_KEY ? await geminiProvider(config.GEMINI_API_KEY, config.GEMINI_MODEL) : OFFLINE);
-    const runnerDeps: RunnerDeps = {
-      db,
-      registry,
-      model,
-      logger,
-      // ctx.approval (guardrails/approvals.ts) first, so that a later extension may replace it.
-      extensions: [approvalExtension(db, config), ...(o.extensions ?? [])],
-      // The tenant's daily spend limit, checked before every model call (guardrails/budgets.ts).
-      beforeModelCall: tenantSpendGuard(db, config),
-      // Before a task starts, for a tenant with limits: its daily budget and running cap, in the claim's transaction.
-      admit: (tx, tenantId, taskId) => admit(tx, config, tenantId, taskId),
-      tenantDefaults: { dailyUsd: config.TENANT_DAILY_BUDGET_USD, maxRunning: config.TENANT_MAX_RUNNING },
-    };
     const q = queues;
     return {
       config,
@@ -110,7 +110,6 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
       queues: q,
       registry,
       model,
-      runnerDeps,
       tasks: new TaskService(db, q, registry, config, logger),
       events,
       async close() {
@@ -125,4 +124,26 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     await db.close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * The runtime over a finished kernel: every context extension is built here, from the
+ * kernel, in order — ctx.approval (guardrails/approvals.ts) first, so that a later
+ * extension may replace it, then `extensions` in the order given.
+ */
+export function createRuntime(kernel: Kernel, extensions: readonly ExtensionFactory[] = []): Runtime {
+  const { config, db } = kernel;
+  const runnerDeps: RunnerDeps = {
+    db,
+    registry: kernel.registry,
+    model: kernel.model,
+    logger: kernel.logger,
+    extensions: [approvalExtension(db, config), ...extensions.map((build) => build(kernel))],
+    // The tenant's daily spend limit, checked before every model call (guardrails/budgets.ts).
+    beforeModelCall: tenantSpendGuard(db, config),
+    // Before a task starts, for a tenant with limits: its daily budget and running cap, in the claim's transaction.
+    admit: (tx, tenantId, taskId) => admit(tx, config, tenantId, taskId),
+    tenantDefaults: { dailyUsd: config.TENANT_DAILY_BUDGET_USD, maxRunning: config.TENANT_MAX_RUNNING },
+  };
+  return { ...kernel, runnerDeps };
 }

@@ -26,8 +26,8 @@ import { TERMINAL, type Task } from './tasks.ts';
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
-/** The context extension that gives tasks `ctx.delegate`; `tasks` is resolved when a task runs. */
-export function delegateExtension(tasks: () => TaskService, o: { pollMs?: number } = {}): ContextExtension {
+/** The context extension that gives tasks `ctx.delegate`, creating children through the runtime's task service. */
+export function delegateExtension(service: TaskService, o: { pollMs?: number } = {}): ContextExtension {
   const pollMs = o.pollMs ?? 200;
   return (base) => {
     // Children being created in this attempt: a wait lets them all be added (and journaled)
@@ -36,7 +36,6 @@ export function delegateExtension(tasks: () => TaskService, o: { pollMs?: number
     const delegate: TaskContext['delegate'] = async <O>(agent: string, input: unknown, opts: DelegateOptions = {}): Promise<ChildResult<O>> => {
       if (agent === base.agent.name) throw permanent('DELEGATION_INVALID', `Agent '${agent}' cannot delegate to itself.`);
       const key = base.key(`delegate:${agent}`); // issued before any await
-      const service = tasks();
       const job = jobScope.getStore();
       const creation = base.stepAt(key, async ({ idempotencyKey }) => {
         const { task } = await service.create(

@@ -109,7 +109,7 @@ export class ToolRegistry<S = unknown> {
 
   constructor(
     tools: readonly AnyTool[],
-    private readonly deps: { db: () => Db; services: () => S; logger: () => Logger },
+    private readonly deps: { db: Db; services: S; logger: Logger },
   ) {
     const routes = new Map<string, string>();
     for (const t of tools) {
@@ -162,15 +162,15 @@ export class ToolRegistry<S = unknown> {
     if (!parsed.success) {
       throw badRequest('INVALID_INPUT', `The input of ${name} is invalid: ${describeIssue(parsed.error.issues[0])}.`, parsed.error.issues);
     }
-    const db = this.deps.db();
+    const { db } = this.deps;
     const ctx: ToolContext<S> = {
       tenantId: o.tenantId,
       tx: (fn) => db.tenant(o.tenantId, fn),
       db,
-      services: this.deps.services(),
+      services: this.deps.services,
       idempotencyKey: o.idempotencyKey ?? randomUUID(),
       caller: o.caller,
-      logger: this.deps.logger().child({ tool: name, tenant: o.tenantId }),
+      logger: this.deps.logger.child({ tool: name, tenant: o.tenantId }),
     };
     const raw = await (t.handler as (i: unknown, c: ToolContext<S>) => Promise<unknown>)(parsed.data, ctx);
     const out = (t.output as z.ZodType).safeParse(raw);

@@ -16,7 +16,7 @@ import { silentLogger } from '../runtime/logger.ts';
 import { OFFLINE, type ModelProvider } from '../runtime/models.ts';
 import { VERSION } from '../runtime/version.ts';
 import { createKey } from '../runtime/keys.ts';
-import type { RuntimeOptions } from '../runtime/boot.ts';
+import type { ComposeOptions } from '../workers/compose.ts';
 import { startProcess, type RunningProcess } from '../workers/process.ts';
 
 export type Engine = 'pglite' | 'pg' | 'pg-redis';
@@ -98,7 +98,7 @@ export interface TestApp {
 /** Boots API + workers on fresh engines of the given kind. */
 export async function startTestApp(
   engine: Engine,
-  o: { worker?: boolean; overrides?: Partial<RuntimeOptions>; env?: Record<string, string> } = {},
+  o: { worker?: boolean; overrides?: ComposeOptions; env?: Record<string, string> } = {},
 ): Promise<TestApp> {
   const e = await engineEnv(engine);
   const config = testConfig(e.env, o.env);

@@ -192,14 +192,14 @@ describe('the tool registry', () => {
 });
 
 describe('a tool that cannot be served', () => {
-  const deps = { db: () => app.proc.runtime.db, services: () => ({}), logger: () => app.proc.runtime.logger };
+  const deps = () => ({ db: app.proc.runtime.db, services: {}, logger: app.proc.runtime.logger });
   const t = (name: string, path: string) =>
     defineTool({ name, description: 'x', input: z.object({ id: z.string() }), output: z.object({}), scope: 'read', route: { method: 'GET', path }, handler: () => Promise.resolve({}) });
 
   it('fails start-up when two tools claim one route', () => {
-    expect(() => new ToolRegistry([t('one_tool', '/a/:id'), t('two_tool', '/a/:id')], deps)).toThrow(/both claim GET/);
+    expect(() => new ToolRegistry([t('one_tool', '/a/:id'), t('two_tool', '/a/:id')], deps())).toThrow(/both claim GET/);
   });
   it('fails start-up when a path parameter is not in the input', () => {
-    expect(() => new ToolRegistry([t('one_tool', '/a/:other')], deps)).toThrow(/has no field 'other'/);
+    expect(() => new ToolRegistry([t('one_tool', '/a/:other')], deps())).toThrow(/has no field 'other'/);
   });
 });

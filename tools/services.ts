@@ -1,6 +1,7 @@
 /**
  * What business tools are composed with: configuration, the integrations (each with its
- * offline sandbox) and helpers. Built once per process in tools/index.ts.
+ * offline sandbox) and helpers. Built once per process, from the kernel's database, by the
+ * composition root (workers/compose.ts).
  * @module
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -32,7 +33,7 @@ export interface ServiceOverrides {
   fetch?: typeof fetch;
 }
 
-export function createServices(config: Config, db: () => Db, o: ServiceOverrides = {}): BusinessServices {
+export function createServices(config: Config, db: Db, o: ServiceOverrides = {}): BusinessServices {
   const secrets = systemSecrets(db);
   const baseUrl = () => (config.PUBLIC_BASE_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
   return {

@@ -1,15 +1,28 @@
 /**
- * The composition root: which agents, tools and memory a BrainOps process runs with. The
- * CLI, the tests and the benchmarks all build their runtime here, so there is one list.
+ * The composition root: the one place a BrainOps process is assembled. The CLI, the tests
+ * and the benchmarks all build here, so there is one list of agents, tools, memory and routes.
+ *
+ * In order, each part from what is finished before it:
+ *   1. the plugins (built-in agents, agents/* folders, BRAINOPS_PLUGINS) and the embedder;
+ *   2. the kernel (runtime/boot.ts `createKernel`): database, migrations, queues, model,
+ *      registry, task service, event bus;
+ *   3. from the kernel: the memory store, the business services and the tool registry;
+ *   4. the runtime (`createRuntime`): the context extensions, each built from the kernel —
+ *      approvals, memory, delegation, tools, then the caller's own;
+ *   5. from the runtime: the API's extensions (guardrail, memory, board and business routes).
+ * A failure after step 2 closes the kernel. workers/process.ts starts the roles on the result.
  * @module
  */
 import { builtInAgents } from '../agents/index.ts';
-import { createRuntime, processLogger, type Runtime, type RuntimeOptions } from '../runtime/boot.ts';
+import type { AnyAgent } from '../runtime/contracts.ts';
+import { createKernel, createRuntime, processLogger, type ExtensionFactory, type Kernel, type Runtime } from '../runtime/boot.ts';
 import type { Config } from '../runtime/config.ts';
 import { delegateExtension } from '../runtime/delegate.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { ModelProvider } from '../runtime/models.ts';
 import { loadPlugins, type PluginSet } from '../runtime/plugins.ts';
 import type { AppExtension } from '../api/app.ts';
-import { createEmbedder, createMemoryStore, memoryExtension, type MemoryStore } from '../memory/index.ts';
+import { createEmbedder, createMemoryStore, memoryExtension, type Embedder, type MemoryStore } from '../memory/index.ts';
 import { memoryPaths, memoryRoutes } from '../api/routes/memory.ts';
 import { scheduleRoutes, schedulePaths } from '../api/routes/schedules.ts';
 import { approvalRoutes, approvalPaths } from '../api/routes/approvals.ts';
@@ -19,6 +32,19 @@ import { boardRoutes } from '../api/routes/board.ts';
 import { ToolRegistry, type AnyTool } from '../runtime/tools.ts';
 import { businessTools, createServices, type BusinessServices } from '../tools/index.ts';
 import { businessApp } from '../api/routes/business.ts';
+
+/** What a caller (tests, benchmarks, the CLI) may change in a composition. */
+export interface ComposeOptions {
+  logger?: Logger;
+  /** Exactly these agents (plus BRAINOPS_PLUGINS) instead of the built-ins and agents/* folders. */
+  agents?: readonly AnyAgent[];
+  /** Overrides the configured model (tests pass a scripted fake). */
+  model?: ModelProvider;
+  /** Further context extensions, built from the kernel after the standard ones. */
+  extensions?: ExtensionFactory[];
+  /** Apply pending migrations (default) or only check that none are pending. */
+  migrate?: boolean;
+}
 
 export interface Composition {
   runtime: Runtime;
@@ -31,47 +57,64 @@ export interface Composition {
   services: BusinessServices;
 }
 
-export async function compose(config: Config, overrides: Partial<RuntimeOptions> = {}): Promise<Composition> {
-  // The memory store needs the runtime's database, and the runtime needs the extension that
-  // gives tasks their memory: the extension resolves the store when a task runs, after boot.
-  const embedder = createEmbedder(config);
-  const late: { memory?: MemoryStore } = {};
-  const withMemory = memoryExtension(() => {
-    if (!late.memory) throw new Error('memory store used before the runtime finished booting');
-    return late.memory;
-  });
-  // Child tasks (ctx.delegate) go through the runtime's task service, which exists after boot.
-  const lateRuntime: { value?: Runtime } = {};
-  const withDelegation = delegateExtension(() => {
-    if (!lateRuntime.value) throw new Error('delegation used before the runtime finished booting');
-    return lateRuntime.value.tasks;
-  });
-  // Built-in agents, other agents/* folders and BRAINOPS_PLUGINS; a bad plugin is reported and left out.
+export async function compose(config: Config, o: ComposeOptions = {}): Promise<Composition> {
+  const logger = o.logger ?? processLogger(config);
+  // 1. Built-in agents, other agents/* folders and BRAINOPS_PLUGINS; a bad plugin is reported and left out.
   const business = businessTools();
   const plugins = await loadPlugins({
     knownTools: new Set(business.map((t) => t.name)),
-    builtIns: overrides.agents ?? builtInAgents,
+    builtIns: o.agents ?? builtInAgents,
     // A caller that names its agents (tests, benchmarks) gets exactly those plus BRAINOPS_PLUGINS.
-    ...(overrides.agents ? { agentsDir: null } : {}),
+    ...(o.agents ? { agentsDir: null } : {}),
     specs: config.BRAINOPS_PLUGINS,
-    logger: overrides.logger ?? processLogger(config),
+    logger,
   });
-  // Business tools: routes, ctx.tools, OpenAPI and availability all derive from this registry.
-  const services = createServices(config, () => lateRuntime.value!.db);
-  const tools = new ToolRegistry<BusinessServices>([...business, ...(plugins.tools as AnyTool[])], { db: () => lateRuntime.value!.db, services: () => services, logger: () => lateRuntime.value!.logger });
-  const runtime = await createRuntime({
+  const embedder = createEmbedder(config);
+  // 2. The kernel.
+  const kernel = await createKernel({
     config,
-    ...overrides,
+    logger,
     agents: plugins.agents,
-    extensions: [withMemory, withDelegation, tools.extension(), ...(overrides.extensions ?? [])],
+    ...(o.model ? { model: o.model } : {}),
+    ...(o.migrate !== undefined ? { migrate: o.migrate } : {}),
   });
-  lateRuntime.value = runtime;
-  const memory = (late.memory = createMemoryStore(runtime.db, config, embedder));
-  const guardrails: AppExtension[] = [
+  try {
+    return assemble(kernel, plugins, business, embedder, o.extensions ?? []);
+  } catch (err) {
+    await kernel.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+function assemble(
+  kernel: Kernel,
+  plugins: PluginSet,
+  business: AnyTool[],
+  embedder: Embedder,
+  extra: readonly ExtensionFactory[],
+): Composition {
+  const { config } = kernel;
+  // 3. Built from the kernel. Routes, ctx.tools, OpenAPI and availability all derive from this tool registry.
+  const memory = createMemoryStore(kernel.db, config, embedder);
+  const services = createServices(config, kernel.db);
+  const tools = new ToolRegistry<BusinessServices>([...business, ...(plugins.tools as AnyTool[])], { db: kernel.db, services, logger: kernel.logger });
+  // 4. The runtime: each context extension built from the kernel (ctx.approval comes first, from runtime/).
+  const runtime = createRuntime(kernel, [
+    () => memoryExtension(memory),
+    // Child tasks (ctx.delegate) go through the kernel's task service.
+    (k) => delegateExtension(k.tasks),
+    () => tools.extension(),
+    ...extra,
+  ]);
+  // 5. The API's extensions, built from the runtime.
+  const appExtensions: AppExtension[] = [
     { routes: scheduleRoutes(runtime), paths: schedulePaths() },
     { routes: approvalRoutes(runtime), paths: approvalPaths() },
     { routes: auditRoutes(runtime), paths: auditPaths() },
     { routes: tenantRoutes(runtime), paths: tenantPaths() },
+    { routes: memoryRoutes(memory), paths: memoryPaths() },
+    { routes: boardRoutes() },
+    ...businessApp(runtime, tools, services),
   ];
-  return { runtime, appExtensions: [...guardrails, { routes: memoryRoutes(memory), paths: memoryPaths() }, { routes: boardRoutes() }, ...businessApp(runtime, tools, services)], memory, plugins, tools, services };
+  return { runtime, appExtensions, memory, plugins, tools, services };
 }

@@ -2,21 +2,22 @@
  * A BrainOps process: the API, the workers, or both, with graceful shutdown. SIGTERM/SIGINT
  * stop the HTTP server taking requests, stop the workers taking jobs, let running tasks
  * finish (or hand them back to the queue after the grace period) and close the engines.
+ * Everything it runs is assembled by `compose` (workers/compose.ts, the composition root);
+ * this file only starts the roles on the result: the HTTP server, the workers, the scheduler.
  * @module
  */
 import type { Server } from 'node:http';
 import { createApp } from '../api/app.ts';
 import type { Config } from '../runtime/config.ts';
-import type { RuntimeOptions } from '../runtime/boot.ts';
 import { startWorkers, type WorkerPool } from '../runtime/worker.ts';
-import { compose, type Composition } from './compose.ts';
+import { compose, type ComposeOptions, type Composition } from './compose.ts';
 import { startScheduler, type SchedulerRole } from './scheduler.ts';
 
 export interface ProcessOptions {
   api: boolean;
   worker: boolean;
   agents?: string[];
-  overrides?: Partial<RuntimeOptions>;
+  overrides?: ComposeOptions;
 }
 
 export interface RunningProcess extends Composition {

@@ -11,13 +11,13 @@ export interface SystemSecrets {
   get(name: string): Promise<string>;
 }
 
-export function systemSecrets(db: () => Db): SystemSecrets {
+export function systemSecrets(db: Db): SystemSecrets {
   const cache = new Map<string, Promise<string>>();
   return {
     get(name) {
       let v = cache.get(name);
       if (!v) {
-        v = db().system(async (tx) => {
+        v = db.system(async (tx) => {
           await tx.query(`INSERT INTO system_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [name, randomBytes(32).toString('hex')]);
           const r = await tx.query<{ value: string }>(`SELECT value FROM system_secrets WHERE name = $1`, [name]);
           return r.rows[0]!.value;
