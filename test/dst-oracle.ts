@@ -123,11 +123,14 @@ export function expectations(tz: string, centre: number, known: number[]): Expec
   return out;
 }
 
-/** The fires a next-time function gives in (after, until], chained from `after`. */
+/**
+ * The fires a next-time function gives in (after, until], chained from `after`; 'stopped' if it
+ * gives none, or one not after the instant it was asked about (a schedule would stall there).
+ */
 export function chain(next: (after: number) => number | undefined, after: number, until: number): number[] | 'stopped' {
   const fires: number[] = [];
-  for (let t = next(after); ; t = next(t)) {
-    if (t === undefined) return 'stopped';
+  for (let last = after, t = next(after); ; last = t, t = next(t)) {
+    if (t === undefined || t <= last) return 'stopped';
     if (t > until) return fires;
     fires.push(t);
   }
