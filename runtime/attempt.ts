@@ -23,13 +23,15 @@ import type { StepScope, Usage } from './contracts.ts';
 import { Interrupt, StaleAttemptError, TaskCancelledError } from './errors.ts';
 import * as lifecycle from './lifecycle.ts';
 import type { Logger } from './logger.ts';
-import type { EventType } from './tasks.ts';
+import type { EventType, TaskError } from './tasks.ts';
 
 /** Where a step runs: the attempt and the key of the step it runs inside. */
 const current = new AsyncLocalStorage<{ attempt: Attempt; path: string }>();
 
-/** A step this long still running gets a `started` event (the Board shows it running); shorter ones cost no write. */
+/** A step this long still running gets a `started` event (the Board shows it running); shorter ones cost none. */
 const STARTED_EVENT_AFTER_MS = 250;
+/** Buffered events wait at most this long for a step or the end to carry them. */
+const FLUSH_AFTER_MS = 200;
 
 export interface AttemptOptions {
   db: Db;
@@ -54,6 +56,8 @@ export class Attempt {
   #seq: number;
   #interrupt: Interrupt | undefined;
   #pending: Promise<unknown> = Promise.resolve();
+  #batch: lifecycle.Batch = { events: [] };
+  #flushTimer: NodeJS.Timeout | undefined;
   #leaseConfirmedAt = Date.now();
 
   constructor(private readonly o: AttemptOptions) {
@@ -144,50 +148,80 @@ export class Attempt {
     this.check();
     const seq = ++this.#seq;
     const result = JSON.parse(JSON.stringify(out.result ?? null)) as T;
-    await this.#write(() =>
-      lifecycle.recordStep(this.o.db, this.fence, {
-        name: key,
-        seq,
-        result,
-        usage: out.usage,
-        startedAt,
-        event: { name: key, state: 'finished', seq, durationMs: Date.now() - startedAt.getTime(), ...(out.usage ? { usage: out.usage } : {}) },
-      }),
-    );
+    const event = { name: key, state: 'finished', seq, durationMs: Date.now() - startedAt.getTime(), ...(out.usage ? { usage: out.usage } : {}) };
+    await this.#write((batch) => lifecycle.recordStep(this.o.db, this.fence, { name: key, seq, result, usage: out.usage, startedAt, event }, batch));
     this.#journal.set(key, { name: key, seq, result });
     return result;
   }
 
-  /** Stores an event of this attempt; writes keep their order and are awaited before the attempt ends. */
+  /**
+   * Streams an event of this attempt (a log line, a long step's start). Buffered: it is
+   * written with the next step or the end, or on its own within FLUSH_AFTER_MS — one
+   * statement, fenced — so a step costs one write however much it logs.
+   */
   event(type: EventType, data: Record<string, unknown>): void {
     if (this.#interrupt) return;
-    this.#pending = this.#pending
-      // Written unless the attempt lost the task meanwhile (what it logged before suspending is kept).
-      .then(() => (this.#mustNotWrite() ? true : lifecycle.event(this.o.db, this.fence, type, data)))
-      .then((live) => {
-        if (!live) this.raise(new StaleAttemptError(this.fence.taskId, this.fence.attempt, 'the task moved on'), false);
-      })
-      .catch((err: unknown) => this.o.log.warn({ err }, 'could not store a task event'));
+    this.#batch.events.push({ type, data });
+    this.#scheduleFlush();
   }
 
-  /** A fenced write after the pending ones; raises StaleAttemptError when it changed nothing. */
-  async write(fn: () => Promise<boolean>): Promise<void> {
-    await this.#write(fn);
+  /** Sets the task's progress (buffered like events). */
+  progress(value: { pct: number; message?: string }): void {
+    this.check();
+    this.#batch.progress = value;
+    this.#batch.events.push({ type: 'progress', data: value });
+    this.#scheduleFlush();
+  }
+
+  /**
+   * A fenced write after the pending ones, carrying the buffered batch; raises
+   * StaleAttemptError when it changed nothing.
+   */
+  write(fn: (batch: lifecycle.Batch) => Promise<boolean>): Promise<void> {
+    return this.#write(fn);
+  }
+
+  /** Ends the attempt: running → `to`, with what is buffered, in one fenced statement. */
+  finish(to: 'succeeded' | 'failed' | 'queued', fields: { output?: unknown; error?: TaskError }): Promise<void> {
+    return this.#write((batch) => lifecycle.finish(this.o.db, this.fence, to, fields, batch));
+  }
+
+  #scheduleFlush(): void {
+    this.#flushTimer ??= setTimeout(() => {
+      this.#flushTimer = undefined;
+      if (this.#batch.events.length === 0 && !this.#batch.progress) return;
+      this.#write((batch) => lifecycle.writeBatch(this.o.db, this.fence, batch)).catch((err: unknown) => {
+        if (!(err instanceof Interrupt)) this.o.log.warn({ err }, 'could not store task events');
+      });
+    }, FLUSH_AFTER_MS).unref();
   }
 
   #mustNotWrite(): boolean {
     return this.#interrupt?.kind === 'stale' || this.#interrupt?.kind === 'shutdown';
   }
 
-  async #write(fn: () => Promise<boolean>): Promise<void> {
-    await this.#pending;
-    this.check();
-    if (!(await fn())) this.raise(new StaleAttemptError(this.fence.taskId, this.fence.attempt, 'the task moved on (taken over, cancelled or ended)'));
+  /** Serialised writes: each takes the batch buffered so far. */
+  #write(fn: (batch: lifecycle.Batch) => Promise<boolean>): Promise<void> {
+    const run = this.#pending.then(async () => {
+      if (this.#mustNotWrite()) this.check();
+      const batch = this.#batch;
+      this.#batch = { events: [] };
+      if (!(await fn(batch))) this.raise(new StaleAttemptError(this.fence.taskId, this.fence.attempt, 'the task moved on (taken over, cancelled or ended)'));
+    });
+    this.#pending = run.catch(() => undefined);
+    return run;
   }
 
-  /** Waits for the pending event writes. */
+  /**
+   * Before the attempt ends without a write of its own (an interrupt): writes what is
+   * buffered (what it logged before suspending is kept) unless it lost the task.
+   */
   async flush(): Promise<void> {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
     await this.#pending;
+    if (this.#mustNotWrite() || (this.#batch.events.length === 0 && !this.#batch.progress)) return;
+    await this.#write((batch) => lifecycle.writeBatch(this.o.db, this.fence, batch)).catch(() => undefined);
   }
 
   #parentPath(): string {

@@ -152,100 +152,114 @@ export async function claim(sql: Sql | Db, taskId: string, tenantId: string, o: 
   return row ? { task: toTask(row), journal: row.journal } : undefined;
 }
 
+/**
+ * What an attempt has to say besides its journal: events (log lines, a long step's start,
+ * progress) and its latest progress, buffered and written with its next step or its end —
+ * or on their own after a moment when none comes (runtime/attempt.ts).
+ */
+export interface Batch {
+  events: { type: EventType; data: Record<string, unknown> }[];
+  progress?: { pct: number; message?: string } | undefined;
+}
+
+/** The fence (locks the row against a concurrent claim until this statement commits). */
+const FENCE = `t AS (SELECT id, tenant_id FROM tasks WHERE id = $1 AND attempts = $2 AND status = 'running' FOR NO KEY UPDATE)`;
+
+/** The batch's events (`$n`: a JSON array of {type, data}), in order, for the fenced row. */
+const EVENTS = (n: number) => `e AS (
+  INSERT INTO task_events (task_id, tenant_id, type, data)
+  SELECT t.id, t.tenant_id, x.ev->>'type', x.ev->'data' FROM t, jsonb_array_elements($${n}::jsonb) WITH ORDINALITY AS x(ev, ord) ORDER BY x.ord
+)`;
+
+const USAGE_SUM = (u: string) => `jsonb_build_object(
+      'inputTokens', (usage->>'inputTokens')::bigint + (${u}->>'inputTokens')::bigint,
+      'outputTokens', (usage->>'outputTokens')::bigint + (${u}->>'outputTokens')::bigint,
+      'costUsd', round(((usage->>'costUsd')::numeric + (${u}->>'costUsd')::numeric), 6))`;
+
 const RECORD_STEP = `
-WITH t AS (SELECT id, tenant_id FROM tasks WHERE id = $1 AND attempts = $2 AND status = 'running' FOR NO KEY UPDATE),
+WITH ${FENCE},
 s AS (
   INSERT INTO task_steps (task_id, tenant_id, name, seq, result, usage, attempt, started_at)
   SELECT id, tenant_id, $3, $4, $5, $6, $2, $7 FROM t
   ON CONFLICT (task_id, name) DO NOTHING RETURNING task_id
 ), u AS (
-  UPDATE tasks SET usage = jsonb_build_object(
-      'inputTokens', (usage->>'inputTokens')::bigint + ($6::jsonb->>'inputTokens')::bigint,
-      'outputTokens', (usage->>'outputTokens')::bigint + ($6::jsonb->>'outputTokens')::bigint,
-      'costUsd', round(((usage->>'costUsd')::numeric + ($6::jsonb->>'costUsd')::numeric), 6))
-  WHERE id = (SELECT task_id FROM s) AND $6::jsonb IS NOT NULL
-), e AS (
-  INSERT INTO task_events (task_id, tenant_id, type, data) SELECT id, tenant_id, 'step', $8 FROM t
-)
-SELECT (SELECT count(*) FROM t)::int AS live, (SELECT count(*) FROM s)::int AS fresh`;
+  UPDATE tasks SET
+    usage = CASE WHEN $6::jsonb IS NOT NULL AND EXISTS (SELECT 1 FROM s) THEN ${USAGE_SUM('$6::jsonb')} ELSE usage END,
+    progress = COALESCE($9::jsonb, progress)
+  WHERE id = (SELECT id FROM t) AND (($6::jsonb IS NOT NULL AND EXISTS (SELECT 1 FROM s)) OR $9::jsonb IS NOT NULL)
+), ${EVENTS(8)}
+SELECT (SELECT count(*) FROM t)::int AS live`;
+
+const events = (b: Batch, ...more: Batch['events']): string => JSON.stringify([...b.events, ...more]);
+const progressOf = (b: Batch): string | null => (b.progress ? JSON.stringify(b.progress) : null);
 
 /**
- * Journals a finished step — its row, its usage added to the task, its `step` event — in one
- * statement, fenced. `false`: the attempt is stale and nothing was written. A step already
- * journaled (by an earlier attempt that lost its lock just after) keeps its first result.
+ * Journals a finished step — its row, its usage added to the task, its `step` event, and the
+ * batch — in one statement, fenced. `false`: the attempt is stale and nothing was written.
+ * A step already journaled (by an earlier attempt that lost its lock just after) keeps its
+ * first result.
  */
 export async function recordStep(
   db: Db,
   f: Fence,
   step: { name: string; seq: number; result: unknown; usage?: Usage | undefined; startedAt: Date; event: Record<string, unknown> },
+  batch: Batch,
 ): Promise<boolean> {
   const billable = step.usage && (step.usage.inputTokens || step.usage.outputTokens || step.usage.costUsd) ? step.usage : undefined;
-  const r = await statement<{ live: number; fresh: number }>(db, 'brainops_record_step', RECORD_STEP, [
+  const r = await statement<{ live: number }>(db, 'brainops_record_step', RECORD_STEP, [
     f.taskId, f.attempt, step.name, step.seq, JSON.stringify(step.result ?? null), billable ? JSON.stringify(billable) : null,
-    step.startedAt, JSON.stringify(step.event),
+    step.startedAt, events(batch, { type: 'step', data: step.event }), progressOf(batch),
   ]);
   return (r.rows[0]?.live ?? 0) > 0;
 }
 
-const ADD_USAGE = `
-WITH t AS (
-  UPDATE tasks SET usage = jsonb_build_object(
-      'inputTokens', (usage->>'inputTokens')::bigint + ($3::jsonb->>'inputTokens')::bigint,
-      'outputTokens', (usage->>'outputTokens')::bigint + ($3::jsonb->>'outputTokens')::bigint,
-      'costUsd', round(((usage->>'costUsd')::numeric + ($3::jsonb->>'costUsd')::numeric), 6)), updated_at = now()
-  WHERE id = $1 AND attempts = $2 AND status = 'running' RETURNING id, tenant_id
-)
-INSERT INTO task_events (task_id, tenant_id, type, data) SELECT id, tenant_id, 'step', $4 FROM t RETURNING 1`;
+const WRITE_BATCH = `
+WITH ${FENCE},
+u AS (
+  UPDATE tasks SET usage = CASE WHEN $4::jsonb IS NULL THEN usage ELSE ${USAGE_SUM('$4::jsonb')} END, progress = COALESCE($5::jsonb, progress)
+  WHERE id = (SELECT id FROM t) AND ($4::jsonb IS NOT NULL OR $5::jsonb IS NOT NULL)
+), ${EVENTS(3)}
+SELECT (SELECT count(*) FROM t)::int AS live`;
 
-/** Bills a failed step's tokens (spent although it failed) with its event. `false`: stale. */
-export async function billFailedStep(db: Db, f: Fence, usage: Usage, event: Record<string, unknown>): Promise<boolean> {
-  const r = await statement(db, 'brainops_bill_failed', ADD_USAGE, [f.taskId, f.attempt, JSON.stringify(usage), JSON.stringify(event)]);
-  return r.rows.length > 0;
-}
-
-const PROGRESS = `
-WITH t AS (UPDATE tasks SET progress = $3, updated_at = now() WHERE id = $1 AND attempts = $2 AND status = 'running' RETURNING id, tenant_id)
-INSERT INTO task_events (task_id, tenant_id, type, data) SELECT id, tenant_id, 'progress', $3 FROM t RETURNING 1`;
-
-/** Sets the task's progress and streams it, fenced. `false`: stale. */
-export async function progress(db: Db, f: Fence, value: { pct: number; message?: string }): Promise<boolean> {
-  const r = await statement(db, 'brainops_progress', PROGRESS, [f.taskId, f.attempt, JSON.stringify(value)]);
-  return r.rows.length > 0;
-}
-
-const EVENT = `
-INSERT INTO task_events (task_id, tenant_id, type, data)
-SELECT id, tenant_id, $3, $4 FROM tasks WHERE id = $1 AND attempts = $2 AND status = 'running' RETURNING 1`;
-
-/** Stores an event of the running attempt (a log line, a long step's start), fenced. `false`: stale. */
-export async function event(db: Db, f: Fence, type: EventType, data: Record<string, unknown>): Promise<boolean> {
-  const r = await statement(db, 'brainops_event', EVENT, [f.taskId, f.attempt, type, JSON.stringify(data)]);
-  return r.rows.length > 0;
+/**
+ * Writes the batch on its own (no step ended soon enough to carry it), plus `usage` spent
+ * outside any journaled step (a model step that failed after its tokens were spent). One
+ * statement, fenced. `false`: stale.
+ */
+export async function writeBatch(db: Db, f: Fence, batch: Batch, usage?: Usage): Promise<boolean> {
+  const r = await statement<{ live: number }>(db, 'brainops_write_batch', WRITE_BATCH, [
+    f.taskId, f.attempt, events(batch), usage ? JSON.stringify(usage) : null, progressOf(batch),
+  ]);
+  return (r.rows[0]?.live ?? 0) > 0;
 }
 
 const FINISH = `
-WITH t AS (
-  UPDATE tasks SET status = $3, output = COALESCE($4, output), error = $5, updated_at = now(),
+WITH ${FENCE},
+u AS (
+  UPDATE tasks SET status = $3, output = COALESCE($4, output), error = $5, progress = COALESCE($7::jsonb, progress), updated_at = now(),
     finished_at = CASE WHEN $3 IN (${TERMINAL_SQL}) THEN now() ELSE finished_at END
-  WHERE id = $1 AND attempts = $2 AND status = 'running' RETURNING id, tenant_id
-)
-INSERT INTO task_events (task_id, tenant_id, type, data) SELECT id, tenant_id, 'status', $6 FROM t RETURNING 1`;
+  WHERE id = (SELECT id FROM t)
+), ${EVENTS(6)}
+SELECT (SELECT count(*) FROM t)::int AS live`;
 
 /**
- * Ends an attempt: running → succeeded | failed | queued (a retry follows). One statement,
- * fenced. `false`: the attempt is stale, or the task was cancelled meanwhile; nothing changed.
+ * Ends an attempt: running → succeeded | failed | queued (a retry follows), with the batch
+ * and the status event. One statement, fenced. `false`: the attempt is stale, or the task
+ * was cancelled meanwhile; nothing changed.
  */
 export async function finish(
   db: Db,
   f: Fence,
   to: 'succeeded' | 'failed' | 'queued',
-  fields: { output?: unknown; error?: TaskError } = {},
+  fields: { output?: unknown; error?: TaskError },
+  batch: Batch,
 ): Promise<boolean> {
-  const r = await statement(db, 'brainops_finish', FINISH, [
+  const status = { type: 'status' as const, data: fields.error ? { status: to, error: fields.error } : { status: to } };
+  const r = await statement<{ live: number }>(db, 'brainops_finish', FINISH, [
     f.taskId, f.attempt, to, fields.output === undefined ? null : JSON.stringify(fields.output),
-    fields.error ? JSON.stringify(fields.error) : null, JSON.stringify(fields.error ? { status: to, error: fields.error } : { status: to }),
+    fields.error ? JSON.stringify(fields.error) : null, events(batch, status), progressOf(batch),
   ]);
-  return r.rows.length > 0;
+  return (r.rows[0]?.live ?? 0) > 0;
 }
 
 /**

@@ -100,7 +100,9 @@ export function taskLlm(attempt: Attempt, meter: Meter, deps: LlmDeps): TaskLlm 
           // The tokens were spent although the step failed: bill them now, or a retry spends them again unseen.
           if (usage.inputTokens || usage.outputTokens) {
             meter.charge(usage);
-            await attempt.write(() => lifecycle.billFailedStep(attempt.db, attempt.fence, usage, { name, state: 'failed', usage }));
+            const spent = usage;
+            attempt.event('step', { name, state: 'failed', usage: spent });
+            await attempt.write((batch) => lifecycle.writeBatch(attempt.db, attempt.fence, batch, spent));
           }
           throw err;
         }

@@ -115,7 +115,7 @@ export async function runTask(deps: RunnerDeps, req: RunRequest): Promise<RunOut
     if (!output.success) {
       throw permanent('OUTPUT_INVALID', `Agent '${agent.name}' returned output that does not match its schema.`, z.treeifyError(output.error));
     }
-    await attempt.write(() => lifecycle.finish(db, attempt.fence, 'succeeded', { output: output.data }));
+    await attempt.finish('succeeded', { output: output.data });
     log.info({ attempt: task.attempts }, 'task succeeded');
     return { kind: 'succeeded', output: output.data };
   } catch (thrown) {
@@ -126,7 +126,7 @@ export async function runTask(deps: RunnerDeps, req: RunRequest): Promise<RunOut
     const error: TaskError = err.details === undefined ? { code: err.code, message: err.message } : err.toJSON();
     const retry = err.retryable && req.willRetry;
     try {
-      await attempt.write(() => lifecycle.finish(db, attempt.fence, retry ? 'queued' : 'failed', { error }));
+      await attempt.finish(retry ? 'queued' : 'failed', { error });
     } catch (stale) {
       if (stale instanceof Interrupt) return interrupted(stale, log);
       throw stale;
@@ -190,8 +190,7 @@ function context(deps: RunnerDeps, agent: AnyAgent, attempt: Attempt, meter: Met
     input,
     step: step as TaskContext['step'],
     progress: async (pct, message) => {
-      const value = { pct: Math.max(0, Math.min(100, Math.round(pct))), ...(message === undefined ? {} : { message }) };
-      await attempt.write(() => lifecycle.progress(deps.db, attempt.fence, value));
+      attempt.progress({ pct: Math.max(0, Math.min(100, Math.round(pct))), ...(message === undefined ? {} : { message }) });
     },
     llm: taskLlm(attempt, meter, deps),
     logger,

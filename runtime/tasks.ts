@@ -6,7 +6,7 @@
  */
 import type { Db, Sql } from './db/driver.ts';
 import type { Usage } from './contracts.ts';
-import { AppError, badRequest, notFound } from './errors.ts';
+import { badRequest, notFound } from './errors.ts';
 
 export const TASK_STATUSES = ['queued', 'running', 'awaiting_approval', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];

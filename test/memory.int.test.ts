@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineAgent } from '../runtime/contracts.ts';
-import { AppError } from '../runtime/errors.ts';
+import { TransientError } from '../runtime/errors.ts';
 import { createKey } from '../runtime/keys.ts';
 import { builtInAgents } from '../agents/index.ts';
 import { HashingEmbedder, MemoryStore, reembed, type Embedder } from '../memory/index.ts';
@@ -47,7 +47,7 @@ const rememberer = defineAgent({
     const { id } = await ctx.memory.remember(ctx.input.fact, { kind: 'fact', source: 'test' });
     if (ctx.attempt === 1) {
       flaky++;
-      throw new AppError('FLAKY', 'first attempt fails after remembering', { status: 503 });
+      throw new TransientError('FLAKY', 'first attempt fails after remembering');
     }
     const hits = await ctx.memory.recall(ctx.input.query, { k: 3, kinds: ['fact'] });
     return { id, recalled: hits.map((h) => h.content) };
