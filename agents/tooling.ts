@@ -15,7 +15,9 @@ export function useTool<I, O>(ctx: Pick<TaskContext, 'tools' | 'agent'>, name: s
 /** Whether the worker provides a tool (for optional enrichment). */
 export const hasTool = (ctx: Pick<TaskContext, 'tools'>, name: string): boolean => typeof ctx.tools[name] === 'function';
 
-export const money = (n: number): string => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+const USD = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+/** `$1,234.50`. One formatter for the process: `toLocaleString` builds a new one on every call. */
+export const money = (n: number): string => `$${USD.format(n)}`;
 
 /** Memory is an aid, never a reason to fail: recall returns nothing when memory is off. */
 export async function recallSafe(ctx: Pick<TaskContext, 'memory' | 'logger'>, query: string, o: { k?: number; kinds?: string[] } = {}) {

@@ -25,9 +25,8 @@
  * @module
  */
 import type { Db, Sql } from './db/driver.ts';
-import type { Usage } from './contracts.ts';
 import { AppError } from './errors.ts';
-import { COLUMNS, toTask, type EventType, type NewTask, type Task, type TaskError, type TaskRow, type TaskStatus } from './tasks.ts';
+import { COLUMNS, toTask, type NewTask, type Task, type TaskError, type TaskRow, type TaskStatus } from './tasks.ts';
 
 /** The allowed transitions: `from → to`. `running → running` is a takeover (a new attempt). */
 export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = Object.freeze({
@@ -153,116 +152,6 @@ export async function claim(sql: Sql | Db, taskId: string, tenantId: string, o: 
 }
 
 /**
- * What an attempt has to say besides its journal: events (log lines, a long step's start,
- * progress) and its latest progress, buffered and written with its next step or its end —
- * or on their own after a moment when none comes (runtime/attempt.ts).
- */
-export interface Batch {
-  events: { type: EventType; data: Record<string, unknown> }[];
-  progress?: { pct: number; message?: string } | undefined;
-}
-
-/** The fence (locks the row against a concurrent claim until this statement commits). */
-const FENCE = `t AS (SELECT id, tenant_id FROM tasks WHERE id = $1 AND attempts = $2 AND status = 'running' FOR NO KEY UPDATE)`;
-
-/** The batch's events (`$n`: a JSON array of {type, data}), in order, for the fenced row. */
-const EVENTS = (n: number) => `e AS (
-  INSERT INTO task_events (task_id, tenant_id, type, data)
-  SELECT t.id, t.tenant_id, x.ev->>'type', x.ev->'data' FROM t, jsonb_array_elements($${n}::jsonb) WITH ORDINALITY AS x(ev, ord) ORDER BY x.ord
-)`;
-
-const USAGE_SUM = (u: string) => `jsonb_build_object(
-      'inputTokens', (usage->>'inputTokens')::bigint + (${u}->>'inputTokens')::bigint,
-      'outputTokens', (usage->>'outputTokens')::bigint + (${u}->>'outputTokens')::bigint,
-      'costUsd', round(((usage->>'costUsd')::numeric + (${u}->>'costUsd')::numeric), 6))`;
-
-const RECORD_STEP = `
-WITH ${FENCE},
-s AS (
-  INSERT INTO task_steps (task_id, tenant_id, name, seq, result, usage, attempt, started_at)
-  SELECT id, tenant_id, $3, $4, $5, $6, $2, $7 FROM t
-  ON CONFLICT (task_id, name) DO NOTHING RETURNING task_id
-), u AS (
-  UPDATE tasks SET
-    usage = CASE WHEN $6::jsonb IS NOT NULL AND EXISTS (SELECT 1 FROM s) THEN ${USAGE_SUM('$6::jsonb')} ELSE usage END,
-    progress = COALESCE($9::jsonb, progress)
-  WHERE id = (SELECT id FROM t) AND (($6::jsonb IS NOT NULL AND EXISTS (SELECT 1 FROM s)) OR $9::jsonb IS NOT NULL)
-), ${EVENTS(8)}
-SELECT (SELECT count(*) FROM t)::int AS live`;
-
-const events = (b: Batch, ...more: Batch['events']): string => JSON.stringify([...b.events, ...more]);
-const progressOf = (b: Batch): string | null => (b.progress ? JSON.stringify(b.progress) : null);
-
-/**
- * Journals a finished step — its row, its usage added to the task, its `step` event, and the
- * batch — in one statement, fenced. `false`: the attempt is stale and nothing was written.
- * A step already journaled (by an earlier attempt that lost its lock just after) keeps its
- * first result.
- */
-export async function recordStep(
-  db: Db,
-  f: Fence,
-  step: { name: string; seq: number; result: unknown; usage?: Usage | undefined; startedAt: Date; event: Record<string, unknown> },
-  batch: Batch,
-): Promise<boolean> {
-  const billable = step.usage && (step.usage.inputTokens || step.usage.outputTokens || step.usage.costUsd) ? step.usage : undefined;
-  const r = await statement<{ live: number }>(db, 'brainops_record_step', RECORD_STEP, [
-    f.taskId, f.attempt, step.name, step.seq, JSON.stringify(step.result ?? null), billable ? JSON.stringify(billable) : null,
-    step.startedAt, events(batch, { type: 'step', data: step.event }), progressOf(batch),
-  ]);
-  return (r.rows[0]?.live ?? 0) > 0;
-}
-
-const WRITE_BATCH = `
-WITH ${FENCE},
-u AS (
-  UPDATE tasks SET usage = CASE WHEN $4::jsonb IS NULL THEN usage ELSE ${USAGE_SUM('$4::jsonb')} END, progress = COALESCE($5::jsonb, progress)
-  WHERE id = (SELECT id FROM t) AND ($4::jsonb IS NOT NULL OR $5::jsonb IS NOT NULL)
-), ${EVENTS(3)}
-SELECT (SELECT count(*) FROM t)::int AS live`;
-
-/**
- * Writes the batch on its own (no step ended soon enough to carry it), plus `usage` spent
- * outside any journaled step (a model step that failed after its tokens were spent). One
- * statement, fenced. `false`: stale.
- */
-export async function writeBatch(db: Db, f: Fence, batch: Batch, usage?: Usage): Promise<boolean> {
-  const r = await statement<{ live: number }>(db, 'brainops_write_batch', WRITE_BATCH, [
-    f.taskId, f.attempt, events(batch), usage ? JSON.stringify(usage) : null, progressOf(batch),
-  ]);
-  return (r.rows[0]?.live ?? 0) > 0;
-}
-
-const FINISH = `
-WITH ${FENCE},
-u AS (
-  UPDATE tasks SET status = $3, output = COALESCE($4, output), error = $5, progress = COALESCE($7::jsonb, progress), updated_at = now(),
-    finished_at = CASE WHEN $3 IN (${TERMINAL_SQL}) THEN now() ELSE finished_at END
-  WHERE id = (SELECT id FROM t)
-), ${EVENTS(6)}
-SELECT (SELECT count(*) FROM t)::int AS live`;
-
-/**
- * Ends an attempt: running → succeeded | failed | queued (a retry follows), with the batch
- * and the status event. One statement, fenced. `false`: the attempt is stale, or the task
- * was cancelled meanwhile; nothing changed.
- */
-export async function finish(
-  db: Db,
-  f: Fence,
-  to: 'succeeded' | 'failed' | 'queued',
-  fields: { output?: unknown; error?: TaskError },
-  batch: Batch,
-): Promise<boolean> {
-  const status = { type: 'status' as const, data: fields.error ? { status: to, error: fields.error } : { status: to } };
-  const r = await statement<{ live: number }>(db, 'brainops_finish', FINISH, [
-    f.taskId, f.attempt, to, fields.output === undefined ? null : JSON.stringify(fields.output),
-    fields.error ? JSON.stringify(fields.error) : null, events(batch, status), progressOf(batch),
-  ]);
-  return (r.rows[0]?.live ?? 0) > 0;
-}
-
-/**
  * Moves a task from outside an attempt (the API's cancel, an approval decision, expiry, the
  * sweeper, admission) or from inside one, given its `fence`, inside the caller's
  * transaction. Only the moves TRANSITIONS allows are made; `undefined` when the task is not
@@ -289,8 +178,10 @@ export async function move(
   return r.rows[0] ? toTask(r.rows[0]) : undefined;
 }
 
+export { finish, recordStep, writeBatch, type Batch } from './lifecycle-writes.ts';
+
 /** Runs one statement: prepared once per connection on PostgreSQL (the embedded server shares one session, so not there). */
-function statement<R extends object = Record<string, unknown>>(sql: Sql | Db, name: string, text: string, params: unknown[]) {
+export function statement<R extends object = Record<string, unknown>>(sql: Sql | Db, name: string, text: string, params: unknown[]) {
   if ('statement' in sql) return sql.statement<R>(name, text, params);
   return sql.query<R>(text, params);
 }

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
 import { estimate, options, round2 } from './core.ts';
 import { MATERIALS, MATERIAL_SPECS, REGIONS, REGION_NAMES } from './prices.ts';
-import { memoriesFor, recallSafe, rememberSafe } from '../tooling.ts';
+import { memoriesFor, money, recallSafe, rememberSafe } from '../tooling.ts';
 
 export const estimatorInput = z.object({
   roofAreaSqFt: z.number().positive().max(1_000_000).describe('Roof plan (footprint) area in square feet'),
@@ -59,7 +59,6 @@ export const estimatorOutput = z.object({
 export type EstimatorInput = z.output<typeof estimatorInput>;
 export type EstimatorOutput = z.output<typeof estimatorOutput>;
 
-const money = (n: number): string => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 export default defineAgent({
   name: 'estimator',

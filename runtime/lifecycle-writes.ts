@@ -1,0 +1,181 @@
+/**
+ * The lifecycle's writes from inside an attempt (runtime/lifecycle.ts is the module's front
+ * door): a journaled step, a batch of buffered events and progress, and the end of the
+ * attempt. Each is fenced by its attempt (`attempts = $n AND status = 'running'`; a stale
+ * attempt's write changes nothing and answers `false`).
+ *
+ * **Group commit.** Writes from all the attempts running in this process are sent together:
+ * while one statement is in flight the next ones queue, and the queue goes out as one
+ * statement — one round trip and one commit for every task that wrote meanwhile (Hatchet
+ * batches its inserts across tasks the same way). Alone, a write goes out at once.
+ * @module
+ */
+import type { Db } from './db/driver.ts';
+import type { Usage } from './contracts.ts';
+import type { Fence } from './lifecycle.ts';
+import type { EventType, TaskError } from './tasks.ts';
+
+/**
+ * What an attempt has to say besides its journal: events (log lines, a long step's start,
+ * progress) and its latest progress, buffered and written with its next step or its end —
+ * or on their own after a moment when none comes (runtime/attempt.ts).
+ */
+export interface Batch {
+  events: { type: EventType; data: Record<string, unknown> }[];
+  progress?: { pct: number; message?: string } | undefined;
+}
+
+/** One attempt's write, as a row of the group statement. */
+interface Item {
+  i: number;
+  kind: 'step' | 'batch' | 'finish';
+  task_id: string;
+  attempt: number;
+  events: Batch['events'];
+  progress: Batch['progress'] | null;
+  usage: Usage | null;
+  name?: string;
+  seq?: number;
+  result?: unknown;
+  started_at?: Date;
+  status?: string;
+  output?: unknown;
+  error?: TaskError | null;
+}
+
+const USAGE_SUM = `jsonb_build_object(
+      'inputTokens', (tasks.usage->>'inputTokens')::bigint + (t.usage->>'inputTokens')::bigint,
+      'outputTokens', (tasks.usage->>'outputTokens')::bigint + (t.usage->>'outputTokens')::bigint,
+      'costUsd', round(((tasks.usage->>'costUsd')::numeric + (t.usage->>'costUsd')::numeric), 6))`;
+
+/** Many attempts' writes in one statement; answers the `i` of each write whose fence held. */
+const GROUP = `
+WITH input AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
+    i int, kind text, task_id uuid, attempt int, name text, seq int, result jsonb, usage jsonb, started_at timestamptz,
+    events jsonb, progress jsonb, status text, output jsonb, error jsonb)
+), t AS (
+  SELECT tasks.id, tasks.tenant_id, input.* FROM tasks JOIN input ON tasks.id = input.task_id
+  WHERE tasks.attempts = input.attempt AND tasks.status = 'running'
+  ORDER BY tasks.id FOR NO KEY UPDATE OF tasks
+), s AS (
+  INSERT INTO task_steps (task_id, tenant_id, name, seq, result, usage, attempt, started_at)
+  SELECT id, tenant_id, name, seq, result, usage, attempt, started_at FROM t WHERE kind = 'step'
+  ON CONFLICT (task_id, name) DO NOTHING RETURNING task_id
+), u AS (
+  UPDATE tasks SET
+    usage = CASE WHEN t.usage IS NOT NULL AND (t.kind <> 'step' OR t.id IN (SELECT task_id FROM s)) THEN ${USAGE_SUM} ELSE tasks.usage END,
+    progress = COALESCE(t.progress, tasks.progress),
+    status = COALESCE(t.status, tasks.status),
+    output = COALESCE(t.output, tasks.output),
+    error = CASE WHEN t.kind = 'finish' THEN t.error ELSE tasks.error END,
+    finished_at = CASE WHEN t.status IN ('succeeded', 'failed', 'cancelled') THEN now() ELSE tasks.finished_at END,
+    updated_at = CASE WHEN t.kind = 'finish' OR t.progress IS NOT NULL THEN now() ELSE tasks.updated_at END
+  FROM t WHERE tasks.id = t.id AND (t.kind = 'finish' OR t.progress IS NOT NULL OR t.usage IS NOT NULL)
+), e AS (
+  INSERT INTO task_events (task_id, tenant_id, type, data)
+  SELECT t.id, t.tenant_id, x.ev->>'type', x.ev->'data' FROM t, jsonb_array_elements(t.events) WITH ORDINALITY AS x(ev, ord)
+  ORDER BY t.i, x.ord
+)
+SELECT i FROM t`;
+
+/** Writes in flight at once per process: one goes out while the next batch gathers. */
+const IN_FLIGHT = 2;
+const MAX_GROUP = 256;
+
+class GroupCommit {
+  #queue: { item: Item; done: (live: boolean) => void; fail: (err: unknown) => void }[] = [];
+  #inFlight = 0;
+  #next = 0;
+
+  constructor(private readonly db: Db) {}
+
+  submit(item: Omit<Item, 'i'>): Promise<boolean> {
+    return new Promise<boolean>((done, fail) => {
+      this.#queue.push({ item: { ...item, i: this.#next++ }, done, fail });
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    while (this.#inFlight < IN_FLIGHT && this.#queue.length > 0) {
+      const group = this.#queue.splice(0, MAX_GROUP);
+      this.#inFlight++;
+      this.db
+        .statement<{ i: number }>('brainops_group_write', GROUP, [JSON.stringify(group.map((g) => g.item))])
+        .then(
+          (r) => {
+            const live = new Set(r.rows.map((row) => row.i));
+            for (const g of group) g.done(live.has(g.item.i));
+          },
+          (err: unknown) => group.forEach((g) => g.fail(err)),
+        )
+        .finally(() => {
+          this.#inFlight--;
+          this.#pump();
+        });
+    }
+  }
+}
+
+const groups = new WeakMap<Db, GroupCommit>();
+const groupOf = (db: Db): GroupCommit => {
+  let g = groups.get(db);
+  if (!g) groups.set(db, (g = new GroupCommit(db)));
+  return g;
+};
+
+const billable = (u: Usage | undefined): Usage | null => (u && (u.inputTokens || u.outputTokens || u.costUsd) ? u : null);
+
+/**
+ * Journals a finished step — its row, its usage added to the task, its `step` event — with
+ * the batch. `false`: the attempt is stale and nothing was written. A step already
+ * journaled (by an earlier attempt that lost its lock just after) keeps its first result.
+ */
+export function recordStep(
+  db: Db,
+  f: Fence,
+  step: { name: string; seq: number; result: unknown; usage?: Usage | undefined; startedAt: Date; event: Record<string, unknown> },
+  batch: Batch,
+): Promise<boolean> {
+  return groupOf(db).submit({
+    kind: 'step',
+    task_id: f.taskId,
+    attempt: f.attempt,
+    name: step.name,
+    seq: step.seq,
+    result: step.result ?? null,
+    usage: billable(step.usage),
+    started_at: step.startedAt,
+    events: [...batch.events, { type: 'step', data: step.event }],
+    progress: batch.progress ?? null,
+  });
+}
+
+/**
+ * Writes the batch on its own (no step ended soon enough to carry it), plus `usage` spent
+ * outside any journaled step (a model step that failed after its tokens were spent).
+ * `false`: stale.
+ */
+export function writeBatch(db: Db, f: Fence, batch: Batch, usage?: Usage): Promise<boolean> {
+  return groupOf(db).submit({ kind: 'batch', task_id: f.taskId, attempt: f.attempt, events: batch.events, progress: batch.progress ?? null, usage: billable(usage) });
+}
+
+/**
+ * Ends an attempt: running → succeeded | failed | queued (a retry follows), with the batch
+ * and the status event. `false`: the attempt is stale, or the task was cancelled meanwhile;
+ * nothing changed.
+ */
+export function finish(db: Db, f: Fence, to: 'succeeded' | 'failed' | 'queued', fields: { output?: unknown; error?: TaskError }, batch: Batch): Promise<boolean> {
+  return groupOf(db).submit({
+    kind: 'finish',
+    task_id: f.taskId,
+    attempt: f.attempt,
+    status: to,
+    output: fields.output ?? null,
+    error: fields.error ?? null,
+    usage: null,
+    events: [...batch.events, { type: 'status', data: fields.error ? { status: to, error: fields.error } : { status: to } }],
+    progress: batch.progress ?? null,
+  });
+}
