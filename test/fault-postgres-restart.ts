@@ -5,7 +5,6 @@
  * seconds. No process dies, the API answers 503 with Retry-After (never 500, never a hang)
  * while the database is away, and every task still succeeds soon after it is back.
  */
-import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTempPostgres, type TempPostgres } from './fault-servers.ts';
 import {
@@ -70,16 +69,7 @@ export function describePostgresRestart(engines: Engine[] = ['pg', 'pg-redis']):
       // database is away are retried after 1, 2, 4, 8 s, which a 5 s outage does not use up.
       app = await startTestApp(engine, { worker: false, env: { DATABASE_URL: server.url, TASK_BACKOFF_MS: '1000' } });
       workers = workerProcesses(workerEnv(app, { WORKER_CONCURRENCY: '2', LOG_LEVEL: 'info', ...FAST_FAILOVER }));
-      for (let i = 0; i < WORKERS; i++) {
-        const child: ChildProcess = workers.spawn();
-        child.on('exit', (code, signal) => exits.push(`worker ${child.pid} exited (code ${code}, signal ${signal})`));
-      }
-      // Booting is slow on a busy machine: start the clock only once every worker is up.
-      await eventually(async () => workers.output.filter((line) => line.includes('worker is up')).length >= WORKERS, 90_000, 100).catch(
-        (err: Error) => {
-          throw new Error(`${err.message}: the workers did not come up\n${workers.output.join('\n')}`);
-        },
-      );
+      await workers.spawnReady(WORKERS, exits);
     }, 120_000);
 
     afterAll(async () => {

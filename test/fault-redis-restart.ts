@@ -5,7 +5,6 @@
  * 2 s and accepted (the row is committed; the sweeper adds the job once Redis is back), the
  * workers reconnect by themselves, and every accepted task succeeds exactly once.
  */
-import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTempRedis, type TempRedis } from './fault-servers.ts';
 import { eventually, FAST_FAILOVER, startTestApp, uid, workerEnv, workerProcesses, type TestApp, type WorkerProcesses } from './harness.ts';
@@ -47,16 +46,7 @@ export function describeRedisRestart(): void {
       redis = await startTempRedis();
       app = await startTestApp('pg-redis', { worker: false, env: { REDIS_URL: redis.url } });
       workers = workerProcesses(workerEnv(app, { WORKER_CONCURRENCY: '3', LOG_LEVEL: 'info', ...FAST_FAILOVER }));
-      for (let i = 0; i < WORKERS; i++) {
-        const child: ChildProcess = workers.spawn();
-        child.on('exit', (code, signal) => exits.push(`worker ${child.pid} exited (code ${code}, signal ${signal})`));
-      }
-      // Booting is slow on a busy machine: start the clock only once every worker is up.
-      await eventually(async () => workers.output.filter((line) => line.includes('worker is up')).length >= WORKERS, 90_000, 100).catch(
-        (err: Error) => {
-          throw new Error(`${err.message}: the workers did not come up\n${workers.output.join('\n')}`);
-        },
-      );
+      await workers.spawnReady(WORKERS, exits);
     }, 120_000);
 
     afterAll(async () => {

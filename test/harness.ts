@@ -180,6 +180,11 @@ export interface WorkerProcesses {
   readonly output: string[];
   /** SIGKILLs the live ones and waits until they are gone. */
   killAll(): Promise<void>;
+  /**
+   * Starts `n` worker processes (each exit noted in `exits`) and waits until all say they are
+   * up (they must log at info): booting is slow on a busy machine, so a test's clock starts after.
+   */
+  spawnReady(n: number, exits: string[]): Promise<void>;
 }
 
 /** Real worker processes for the chaos and drain tests, all with the environment `env`. */
@@ -198,6 +203,15 @@ export function workerProcesses(env: NodeJS.ProcessEnv): WorkerProcesses {
       child.stderr!.on('data', keep);
       child.on('exit', () => live.delete(pid));
       return child;
+    },
+    async spawnReady(n, exits) {
+      for (let i = 0; i < n; i++) {
+        const child = this.spawn();
+        child.on('exit', (code, signal) => exits.push(`worker ${child.pid} exited (code ${code}, signal ${signal})`));
+      }
+      await eventually(async () => output.filter((line) => line.includes('worker is up')).length >= n, 90_000, 100).catch((err: Error) => {
+        throw new Error(`${err.message}: the workers did not come up\n${output.join('\n')}`);
+      });
     },
     async killAll() {
       const exits = [...live.values()].map(
