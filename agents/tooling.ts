@@ -29,7 +29,11 @@ export async function recallSafe(ctx: Pick<TaskContext, 'memory' | 'logger'>, qu
   }
 }
 
-export async function rememberSafe(ctx: Pick<TaskContext, 'memory' | 'logger'>, content: string, metadata: Record<string, unknown> & { kind?: string }): Promise<void> {
+export async function rememberSafe(
+  ctx: Pick<TaskContext, 'memory' | 'logger'>,
+  content: string,
+  metadata: Record<string, unknown> & { kind?: string },
+): Promise<void> {
   try {
     await ctx.memory.remember(content, metadata);
   } catch (err) {

@@ -10,22 +10,32 @@ import { engineUnavailable, EngineUnavailableError } from '../runtime/db/unavail
 import type { Logger } from '../runtime/logger.ts';
 
 export const notFoundHandler: RequestHandler = (req, _res, next) => {
-  next(new AppError('ROUTE_NOT_FOUND', `No route ${req.method} ${req.path}. See GET /openapi.json for the routes this API serves.`, { status: 404 }));
+  next(
+    new AppError('ROUTE_NOT_FOUND', `No route ${req.method} ${req.path}. See GET /openapi.json for the routes this API serves.`, {
+      status: 404,
+    }),
+  );
 };
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     // An engine that cannot be reached (runtime/db/unavailable.ts) is a 503 with Retry-After.
     const e = fromBodyParser(err) ?? engineUnavailable(err) ?? coerceError(err);
-    if (e instanceof EngineUnavailableError) logger.warn({ err: String(err), code: e.code, method: req.method, path: req.path }, 'request failed: engine unavailable');
+    if (e instanceof EngineUnavailableError)
+      logger.warn({ err: String(err), code: e.code, method: req.method, path: req.path }, 'request failed: engine unavailable');
     else if (e.status >= 500) logger.error({ err, method: req.method, path: req.path }, 'request failed');
     if (res.headersSent) {
       res.end();
       return;
     }
     if (e instanceof EngineUnavailableError) res.set('Retry-After', String(e.retryAfterSeconds));
-    const message = e.status >= 500 && e.code === 'INTERNAL' ? 'Something went wrong on our side; the error was logged. Try again, or check `npx brainops doctor`.' : e.message;
-    res.status(e.status).json({ error: e.details === undefined ? { code: e.code, message } : { code: e.code, message, details: e.details } });
+    const message =
+      e.status >= 500 && e.code === 'INTERNAL'
+        ? 'Something went wrong on our side; the error was logged. Try again, or check `npx brainops doctor`.'
+        : e.message;
+    res
+      .status(e.status)
+      .json({ error: e.details === undefined ? { code: e.code, message } : { code: e.code, message, details: e.details } });
   };
 }
 
@@ -35,7 +45,9 @@ function fromBodyParser(err: unknown): AppError | undefined {
   if (type === 'entity.parse.failed') return new AppError('MALFORMED_JSON', 'The request body is not valid JSON.', { status: 400 });
   if (type === 'entity.too.large') {
     const limit = (err as { limit?: number }).limit;
-    return new AppError('BODY_TOO_LARGE', `The request body is larger than the ${limit ?? ''} bytes allowed.`.replace('  ', ' '), { status: 413 });
+    return new AppError('BODY_TOO_LARGE', `The request body is larger than the ${limit ?? ''} bytes allowed.`.replace('  ', ' '), {
+      status: 413,
+    });
   }
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
     return new AppError('UNSUPPORTED_ENCODING', 'The request body encoding is not supported; send UTF-8 JSON.', { status: 415 });

@@ -32,7 +32,9 @@ const FIRST_RECHECK_MS = 1000;
 /** Streams the task's events to `res` until the final status or until the client leaves. */
 export function streamTaskEvents(res: Response, o: TaskStreamOptions): void {
   const heartbeatMs = o.heartbeatMs ?? 15_000;
-  res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+  res
+    .status(200)
+    .set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
   res.flushHeaders();
   let after = o.startAfter;
   let closed = false;

@@ -27,14 +27,19 @@ export const commands: Record<string, Command> = {
   api: (config) => serve(config, { api: true, worker: false }),
   async worker(config, args, parseArgs) {
     const { values } = parseArgs({ args, options: { agents: { type: 'string' } } });
-    const agents = values.agents?.split(',').map((s) => s.trim()).filter(Boolean);
+    const agents = values.agents
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     return serve(config, { api: false, worker: true, ...(agents ? { agents } : {}) });
   },
   async migrate(config) {
     const db = await openDb(config);
     try {
       const r = await migrate(db.pool, (name) => out(`applied ${name}`));
-      out(r.applied.length ? `database is at schema version ${r.version}` : `database already at schema version ${r.version}; nothing to do`);
+      out(
+        r.applied.length ? `database is at schema version ${r.version}` : `database already at schema version ${r.version}; nothing to do`,
+      );
       return 0;
     } finally {
       await db.close();
@@ -66,7 +71,9 @@ export const commands: Record<string, Command> = {
       }
       if (sub === 'list') {
         for (const k of await listKeys(db, values.tenant)) {
-          out(`${k.id}  ${k.tenantId.padEnd(12)} ${k.prefix}…  ${k.scopes.join(',').padEnd(24)} ${k.revoked ? 'revoked' : 'active'}  ${k.name}`);
+          out(
+            `${k.id}  ${k.tenantId.padEnd(12)} ${k.prefix}…  ${k.scopes.join(',').padEnd(24)} ${k.revoked ? 'revoked' : 'active'}  ${k.name}`,
+          );
         }
         return 0;
       }

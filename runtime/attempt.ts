@@ -66,7 +66,8 @@ export class Attempt {
     this.signal = this.#controller.signal;
     this.#journal = new Map(o.journal.map((s) => [s.name, s]));
     this.#seq = o.journal.reduce((m, s) => Math.max(m, s.seq), 0);
-    const onAbort = () => this.raise(o.signal.reason instanceof Interrupt ? o.signal.reason : new TaskCancelledError(o.fence.taskId), false);
+    const onAbort = () =>
+      this.raise(o.signal.reason instanceof Interrupt ? o.signal.reason : new TaskCancelledError(o.fence.taskId), false);
     if (o.signal.aborted) onAbort();
     else o.signal.addEventListener('abort', onAbort, { once: true });
   }
@@ -148,8 +149,16 @@ export class Attempt {
     this.check();
     const seq = ++this.#seq;
     const result = JSON.parse(JSON.stringify(out.result ?? null)) as T;
-    const event = { name: key, state: 'finished', seq, durationMs: Date.now() - startedAt.getTime(), ...(out.usage ? { usage: out.usage } : {}) };
-    await this.#write((batch) => lifecycle.recordStep(this.o.db, this.fence, { name: key, seq, result, usage: out.usage, startedAt, event }, batch));
+    const event = {
+      name: key,
+      state: 'finished',
+      seq,
+      durationMs: Date.now() - startedAt.getTime(),
+      ...(out.usage ? { usage: out.usage } : {}),
+    };
+    await this.#write((batch) =>
+      lifecycle.recordStep(this.o.db, this.fence, { name: key, seq, result, usage: out.usage, startedAt, event }, batch),
+    );
     this.#journal.set(key, { name: key, seq, result });
     return result;
   }
@@ -206,7 +215,8 @@ export class Attempt {
       if (this.#mustNotWrite()) this.check();
       const batch = this.#batch;
       this.#batch = { events: [] };
-      if (!(await fn(batch))) this.raise(new StaleAttemptError(this.fence.taskId, this.fence.attempt, 'the task moved on (taken over, cancelled or ended)'));
+      if (!(await fn(batch)))
+        this.raise(new StaleAttemptError(this.fence.taskId, this.fence.attempt, 'the task moved on (taken over, cancelled or ended)'));
     });
     this.#pending = run.catch(() => undefined);
     return run;

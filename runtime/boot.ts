@@ -61,13 +61,29 @@ export interface Runtime extends Kernel {
 export function processLogger(config: Config): Logger {
   return createLogger({
     level: config.LOG_LEVEL,
-    secrets: [config.BRAINOPS_ADMIN_KEY, config.GEMINI_API_KEY, config.STRIPE_SECRET_KEY, config.STRIPE_WEBHOOK_SECRET, config.SENDGRID_API_KEY, config.GOOGLE_ADS_DEVELOPER_TOKEN, config.GOOGLE_ADS_ACCESS_TOKEN, config.GOOGLE_ADS_CLIENT_SECRET, config.GOOGLE_ADS_REFRESH_TOKEN, ...urlPasswords(config.DATABASE_URL, config.REDIS_URL, config.SMTP_URL)],
+    secrets: [
+      config.BRAINOPS_ADMIN_KEY,
+      config.GEMINI_API_KEY,
+      config.STRIPE_SECRET_KEY,
+      config.STRIPE_WEBHOOK_SECRET,
+      config.SENDGRID_API_KEY,
+      config.GOOGLE_ADS_DEVELOPER_TOKEN,
+      config.GOOGLE_ADS_ACCESS_TOKEN,
+      config.GOOGLE_ADS_CLIENT_SECRET,
+      config.GOOGLE_ADS_REFRESH_TOKEN,
+      ...urlPasswords(config.DATABASE_URL, config.REDIS_URL, config.SMTP_URL),
+    ],
   });
 }
 
 export async function openDb(config: Config, logger?: Logger): Promise<Db> {
   if (config.DATABASE_URL) {
-    return createPgDb({ kind: 'postgres', url: config.DATABASE_URL, idleInTransactionTimeoutMs: config.DATABASE_IDLE_TX_TIMEOUT_MS, ...(logger ? { logger } : {}) });
+    return createPgDb({
+      kind: 'postgres',
+      url: config.DATABASE_URL,
+      idleInTransactionTimeoutMs: config.DATABASE_IDLE_TX_TIMEOUT_MS,
+      ...(logger ? { logger } : {}),
+    });
   }
   const embedded = await startEmbedded(config.BRAINOPS_DATA_DIR);
   return createPgDb({ kind: 'pglite', url: embedded.url, onClose: () => embedded.stop(), ...(logger ? { logger } : {}) });
@@ -89,7 +105,7 @@ export async function createKernel(o: KernelOptions): Promise<Kernel> {
     } else {
       const s = await schemaStatus(db.pool);
       if (s.pending.length > 0) {
-        throw new AppError('SCHEMA_BEHIND', `The database lacks migrations ${s.pending.join(", ")}: run \`npx brainops migrate\` first.`);
+        throw new AppError('SCHEMA_BEHIND', `The database lacks migrations ${s.pending.join(', ')}: run \`npx brainops migrate\` first.`);
       }
     }
     queues = await createQueueEngine({

@@ -8,21 +8,20 @@ import { z } from 'zod';
 import { AppError } from './errors.ts';
 import { isClusterUrl, parseClusterUrl } from './redis-cluster.ts';
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalSecret = z.string().min(1).optional();
 const url = (protocols: string[]) =>
-  z
-    .string()
-    .refine((v) => {
+  z.string().refine(
+    (v) => {
       try {
         return protocols.includes(new URL(v).protocol);
       } catch {
         return false;
       }
-    }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+    },
+    `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+  );
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -38,13 +37,21 @@ const schema = z.object({
       message: "must be a URL starting with redis:// or rediss://, or 'redis+cluster://host:port,host:port' for a Redis Cluster",
     })
     .optional(),
-  BRAINOPS_QUEUE_PREFIX: z.string().regex(/^[a-z0-9_-]+$/i, 'must be letters, digits, _ or -').default('brainops'),
+  BRAINOPS_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9_-]+$/i, 'must be letters, digits, _ or -')
+    .default('brainops'),
   BRAINOPS_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Agent plugins to load besides agents/*: npm package names or paths, comma-separated. */
   BRAINOPS_PLUGINS: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean)),
+    .transform((v) =>
+      v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    ),
   GEMINI_API_KEY: optionalSecret,
   GEMINI_MODEL: z.string().min(1).default('gemini-2.5-flash'),
   /** Long-term memory: `auto` uses Gemini embeddings when GEMINI_API_KEY is set, else local hashing. */
@@ -79,16 +86,28 @@ const schema = z.object({
    * this often without one, so that a missed notification cannot stall it.
    */
   EVENT_STREAM_POLL_MS: int(1000, 600_000).default(10_000),
-  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, "must look like '1mb' or '500kb'").default('1mb'),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, "must look like '1mb' or '500kb'")
+    .default('1mb'),
   METRICS_PUBLIC: bool.default(true),
   // Business integrations (tools/integrations): unset = the offline sandboxes.
-  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_\w+$/, "must look like 'sk_test_...' or 'sk_live_...'").optional(),
-  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, "must look like 'whsec_...'").optional(),
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_\w+$/, "must look like 'sk_test_...' or 'sk_live_...'")
+    .optional(),
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_\w+$/, "must look like 'whsec_...'")
+    .optional(),
   SENDGRID_API_KEY: optionalSecret,
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
   EMAIL_FROM: z.string().min(3).default('BrainOps <no-reply@localhost>'),
   GOOGLE_ADS_DEVELOPER_TOKEN: optionalSecret,
-  GOOGLE_ADS_CUSTOMER_ID: z.string().regex(/^\d{10}$/, 'must be the 10-digit customer id without dashes').optional(),
+  GOOGLE_ADS_CUSTOMER_ID: z
+    .string()
+    .regex(/^\d{10}$/, 'must be the 10-digit customer id without dashes')
+    .optional(),
   GOOGLE_ADS_ACCESS_TOKEN: optionalSecret,
   /** OAuth client + refresh token: the adapter mints (and renews) its own access tokens. */
   GOOGLE_ADS_CLIENT_ID: optionalSecret,
@@ -101,7 +120,10 @@ const schema = z.object({
   /** Where links in emails and checkout pages point (unset: this server's http://localhost:PORT). */
   PUBLIC_BASE_URL: url(['http:', 'https:']).optional(),
   /** The tenant whose products, landing pages and assistant the public routes serve. */
-  PUBLIC_TENANT: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a tenant id').default('default'),
+  PUBLIC_TENANT: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a tenant id')
+    .default('default'),
   /** Requests per minute one client may make to each public form/assistant route. */
   PUBLIC_RATE_LIMIT: int(1, 100_000).default(20),
   // Guardrails (runtime/guardrails): approvals, budgets, rate limits, schedules.
@@ -125,7 +147,10 @@ const schema = z.object({
   /** Per-agent rate limits that override the agents' own: `agent=max/durationMs`, comma-separated. */
   AGENT_RATE_LIMITS: z
     .string()
-    .regex(/^\s*([a-z][a-z0-9-]*=\d+\/\d+\s*)(,\s*[a-z][a-z0-9-]*=\d+\/\d+\s*)*$/, "must look like 'estimator=60/60000,ad-manager=10/60000'")
+    .regex(
+      /^\s*([a-z][a-z0-9-]*=\d+\/\d+\s*)(,\s*[a-z][a-z0-9-]*=\d+\/\d+\s*)*$/,
+      "must look like 'estimator=60/60000,ad-manager=10/60000'",
+    )
     .optional(),
   /** How often worker processes re-queue each schedule's next tick (a delayed BullMQ job) from the schedules table. */
   SCHEDULER_RECONCILE_MS: int(1000, 3_600_000).default(60_000),
@@ -134,7 +159,20 @@ const schema = z.object({
 export type Config = Readonly<z.infer<typeof schema>> & { readonly version: string };
 
 /** The names of settings whose values are secrets: never logged, never echoed back. */
-export const SECRET_SETTINGS = ['BRAINOPS_ADMIN_KEY', 'GEMINI_API_KEY', 'DATABASE_URL', 'REDIS_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'SENDGRID_API_KEY', 'SMTP_URL', 'GOOGLE_ADS_DEVELOPER_TOKEN', 'GOOGLE_ADS_ACCESS_TOKEN', 'GOOGLE_ADS_CLIENT_SECRET', 'GOOGLE_ADS_REFRESH_TOKEN'] as const;
+export const SECRET_SETTINGS = [
+  'BRAINOPS_ADMIN_KEY',
+  'GEMINI_API_KEY',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'STRIPE_SECRET_KEY',
+  'STRIPE_WEBHOOK_SECRET',
+  'SENDGRID_API_KEY',
+  'SMTP_URL',
+  'GOOGLE_ADS_DEVELOPER_TOKEN',
+  'GOOGLE_ADS_ACCESS_TOKEN',
+  'GOOGLE_ADS_CLIENT_SECRET',
+  'GOOGLE_ADS_REFRESH_TOKEN',
+] as const;
 
 /**
  * Parses the environment. Throws an AppError whose message names the first bad variable,

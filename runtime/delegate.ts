@@ -33,7 +33,11 @@ export function delegateExtension(service: TaskService, o: { pollMs?: number } =
     // Children being created in this attempt: a wait lets them all be added (and journaled)
     // before the attempt gives up its slot, so parallel delegations all become dependencies.
     const creating = new Set<Promise<unknown>>();
-    const delegate: TaskContext['delegate'] = async <O>(agent: string, input: unknown, opts: DelegateOptions = {}): Promise<ChildResult<O>> => {
+    const delegate: TaskContext['delegate'] = async <O>(
+      agent: string,
+      input: unknown,
+      opts: DelegateOptions = {},
+    ): Promise<ChildResult<O>> => {
       if (agent === base.agent.name) throw permanent('DELEGATION_INVALID', `Agent '${agent}' cannot delegate to itself.`);
       const key = base.key(`delegate:${agent}`); // issued before any await
       const job = jobScope.getStore();

@@ -89,8 +89,7 @@ export function coerceError(err: unknown): AppError {
 
 /** What wakes a suspended task: its child tasks ending, or a person's decision (or its expiry). */
 export type Wake =
-  | { on: 'children'; childTaskId: string }
-  | { on: 'approval'; approvalId: string; /** epoch ms: when the request expires */ until: number };
+  { on: 'children'; childTaskId: string } | { on: 'approval'; approvalId: string; /** epoch ms: when the request expires */ until: number };
 
 /** The base of the interrupt family; see the module comment. */
 export abstract class Interrupt extends Error {

@@ -35,7 +35,13 @@ export async function createKey(db: Db, tenantId: string, scopes: Scope[], name 
 }
 
 /** Registers a given key (e.g. BRAINOPS_ADMIN_KEY) idempotently. */
-export async function registerKey(db: Db, tenantId: string, key: string, scopes: Scope[], name: string): Promise<{ id: string; key: string }> {
+export async function registerKey(
+  db: Db,
+  tenantId: string,
+  key: string,
+  scopes: Scope[],
+  name: string,
+): Promise<{ id: string; key: string }> {
   return db.system(async (tx) => {
     await tx.query(`INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING`, [tenantId]);
     const r = await tx.query<{ id: string; tenant_id: string }>(
@@ -45,7 +51,8 @@ export async function registerKey(db: Db, tenantId: string, key: string, scopes:
       [tenantId, name, hashKey(key), key.slice(0, 7), scopes],
     );
     const row = r.rows[0];
-    if (!row || row.tenant_id !== tenantId) throw new AppError('KEY_CONFLICT', 'That key is already registered to another tenant.', { status: 409 });
+    if (!row || row.tenant_id !== tenantId)
+      throw new AppError('KEY_CONFLICT', 'That key is already registered to another tenant.', { status: 409 });
     return { id: row.id, key };
   });
 }
@@ -69,14 +76,33 @@ export async function resolveKey(db: Db, key: string): Promise<Principal | undef
   return row ? { tenantId: row.tenant_id, keyId: row.id, scopes: row.scopes } : undefined;
 }
 
-export async function listKeys(db: Db, tenantId?: string): Promise<{ id: string; tenantId: string; name: string; prefix: string; scopes: string[]; createdAt: string; revoked: boolean }[]> {
+export async function listKeys(
+  db: Db,
+  tenantId?: string,
+): Promise<{ id: string; tenantId: string; name: string; prefix: string; scopes: string[]; createdAt: string; revoked: boolean }[]> {
   return db.system(async (tx) => {
-    const r = await tx.query<{ id: string; tenant_id: string; name: string; key_prefix: string; scopes: string[]; created_at: Date; revoked_at: Date | null }>(
+    const r = await tx.query<{
+      id: string;
+      tenant_id: string;
+      name: string;
+      key_prefix: string;
+      scopes: string[];
+      created_at: Date;
+      revoked_at: Date | null;
+    }>(
       `SELECT id, tenant_id, name, key_prefix, scopes, created_at, revoked_at FROM api_keys
        WHERE ($1::text IS NULL OR tenant_id = $1) ORDER BY created_at`,
       [tenantId ?? null],
     );
-    return r.rows.map((k) => ({ id: k.id, tenantId: k.tenant_id, name: k.name, prefix: k.key_prefix, scopes: k.scopes, createdAt: k.created_at.toISOString(), revoked: k.revoked_at !== null }));
+    return r.rows.map((k) => ({
+      id: k.id,
+      tenantId: k.tenant_id,
+      name: k.name,
+      prefix: k.key_prefix,
+      scopes: k.scopes,
+      createdAt: k.created_at.toISOString(),
+      revoked: k.revoked_at !== null,
+    }));
   });
 }
 

@@ -158,7 +158,14 @@ export function recordStep(
  * `false`: stale.
  */
 export function writeBatch(db: Db, f: Fence, batch: Batch, usage?: Usage): Promise<boolean> {
-  return groupOf(db).submit({ kind: 'batch', task_id: f.taskId, attempt: f.attempt, events: batch.events, progress: batch.progress ?? null, usage: billable(usage) });
+  return groupOf(db).submit({
+    kind: 'batch',
+    task_id: f.taskId,
+    attempt: f.attempt,
+    events: batch.events,
+    progress: batch.progress ?? null,
+    usage: billable(usage),
+  });
 }
 
 /**
@@ -166,7 +173,13 @@ export function writeBatch(db: Db, f: Fence, batch: Batch, usage?: Usage): Promi
  * and the status event. `false`: the attempt is stale, or the task was cancelled meanwhile;
  * nothing changed.
  */
-export function finish(db: Db, f: Fence, to: 'succeeded' | 'failed' | 'queued', fields: { output?: unknown; error?: TaskError }, batch: Batch): Promise<boolean> {
+export function finish(
+  db: Db,
+  f: Fence,
+  to: 'succeeded' | 'failed' | 'queued',
+  fields: { output?: unknown; error?: TaskError },
+  batch: Batch,
+): Promise<boolean> {
   return groupOf(db).submit({
     kind: 'finish',
     task_id: f.taskId,

@@ -93,8 +93,17 @@ export async function create(
   audit: { actor: unknown; details: Record<string, unknown> },
 ): Promise<{ task: Task; created: boolean }> {
   const params = [
-    t.id, tenantId, t.agent, JSON.stringify(t.input), t.idempotencyKey ?? null, t.priority ?? 0,
-    t.budget ? JSON.stringify(t.budget) : null, t.parentId ?? null, JSON.stringify(t.createdBy), JSON.stringify(audit.actor), JSON.stringify(audit.details),
+    t.id,
+    tenantId,
+    t.agent,
+    JSON.stringify(t.input),
+    t.idempotencyKey ?? null,
+    t.priority ?? 0,
+    t.budget ? JSON.stringify(t.budget) : null,
+    t.parentId ?? null,
+    JSON.stringify(t.createdBy),
+    JSON.stringify(audit.actor),
+    JSON.stringify(audit.details),
     t.delayMs ?? null,
   ];
   for (let tries = 0; tries < 3; tries++) {
@@ -145,7 +154,12 @@ export interface ClaimOptions {
  */
 export async function claim(sql: Sql | Db, taskId: string, tenantId: string, o: ClaimOptions): Promise<Claimed | undefined> {
   const r = await statement<TaskRow & { journal: StepRecord[] }>(sql, 'brainops_claim', CLAIM, [
-    taskId, tenantId, o.resumed ? 0 : 1, o.admitted, o.defaults.dailyUsd ?? null, o.defaults.maxRunning,
+    taskId,
+    tenantId,
+    o.resumed ? 0 : 1,
+    o.admitted,
+    o.defaults.dailyUsd ?? null,
+    o.defaults.maxRunning,
   ]);
   const row = r.rows[0];
   return row ? { task: toTask(row), journal: row.journal } : undefined;
@@ -172,8 +186,14 @@ export async function move(
      ), e AS (
        INSERT INTO task_events (task_id, tenant_id, type, data) SELECT id, tenant_id, 'status', $6 FROM t
      ) SELECT * FROM t`,
-    [taskId, to, o.error ? JSON.stringify(o.error) : null, from, o.fence?.attempt ?? null,
-      JSON.stringify({ status: to, ...(o.error ? { error: o.error } : {}), ...o.data })],
+    [
+      taskId,
+      to,
+      o.error ? JSON.stringify(o.error) : null,
+      from,
+      o.fence?.attempt ?? null,
+      JSON.stringify({ status: to, ...(o.error ? { error: o.error } : {}), ...o.data }),
+    ],
   );
   return r.rows[0] ? toTask(r.rows[0]) : undefined;
 }

@@ -88,12 +88,17 @@ export function taskLlm(attempt: Attempt, meter: Meter, deps: LlmDeps): TaskLlm 
     },
     async invoke<T>(name: string, fn: (model: BaseChatModel) => Promise<T>): Promise<T> {
       const chat = deps.model.chat;
-      if (!chat) throw permanent('MODEL_OFFLINE', 'No language model is configured (set GEMINI_API_KEY); use llm.generate with a fallback.');
+      if (!chat)
+        throw permanent('MODEL_OFFLINE', 'No language model is configured (set GEMINI_API_KEY); use llm.generate with a fallback.');
       const result = await attempt.step(name, async () => {
         await beforeCall();
         let usage: Usage = { ...ZERO_USAGE };
         try {
-          const value = await withUsageMeter(deps.model.name, (u) => (usage = addUsage(usage, u)), () => fn(chat));
+          const value = await withUsageMeter(
+            deps.model.name,
+            (u) => (usage = addUsage(usage, u)),
+            () => fn(chat),
+          );
           meter.charge(usage);
           return { result: value, usage };
         } catch (err) {

@@ -39,9 +39,7 @@ export function createLogger(options: LoggerOptions): Logger {
       base: { pid: process.pid },
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
     },
-    secrets.length === 0
-      ? (stream as pino.DestinationStream)
-      : { write: (line: string) => void stream.write(scrub(line)) },
+    secrets.length === 0 ? (stream as pino.DestinationStream) : { write: (line: string) => void stream.write(scrub(line)) },
   );
 }
 

@@ -4,7 +4,16 @@
  * job id is the task id. Nothing here is home-made queueing: it only picks the backend.
  * @module
  */
-import { Queue, Worker, createPostgresBackend, runMigrations, withBackend, type JobsOptions, type Processor, type WorkerOptions } from 'bullmq';
+import {
+  Queue,
+  Worker,
+  createPostgresBackend,
+  runMigrations,
+  withBackend,
+  type JobsOptions,
+  type Processor,
+  type WorkerOptions,
+} from 'bullmq';
 import pg from 'pg';
 import { createRedisClient, isClusterUrl, queueKeyPrefix } from './redis-cluster.ts';
 import { guardPool } from './db/driver.ts';
@@ -145,7 +154,9 @@ export async function createQueueEngine(o: QueueEngineOptions): Promise<QueueEng
   const keepCompleted = kind === 'postgres' ? { age: 3600 } : { age: 24 * 3600, count: 10_000 };
 
   const base = (role: 'producer' | 'worker'): { connection: never; prefix?: string } =>
-    kind === 'redis' ? { connection: (role === 'worker' ? connection : producer) as never, prefix: queueKeyPrefix(o.prefix, isClusterUrl(o.redisUrl!)) } : { connection: connection as never };
+    kind === 'redis'
+      ? { connection: (role === 'worker' ? connection : producer) as never, prefix: queueKeyPrefix(o.prefix, isClusterUrl(o.redisUrl!)) }
+      : { connection: connection as never };
   const queueName = (agent: string) => (kind === 'redis' ? agent : `${o.prefix}-${agent}`);
 
   // On the Postgres backend a Queue whose first connection failed (the database was away)
@@ -203,7 +214,11 @@ export async function createQueueEngine(o: QueueEngineOptions): Promise<QueueEng
         ...(opts.parent ? { parent: opts.parent, ignoreDependencyOnFailure: true } : {}),
       };
       const added = engine.queue(agent).add(agent, data, jobOpts);
-      await withDeadline(forgetIfBroken(agent, added), ENQUEUE_TIMEOUT_MS, `the queue did not take the job within ${ENQUEUE_TIMEOUT_MS} ms`);
+      await withDeadline(
+        forgetIfBroken(agent, added),
+        ENQUEUE_TIMEOUT_MS,
+        `the queue did not take the job within ${ENQUEUE_TIMEOUT_MS} ms`,
+      );
     },
     async jobState(agent, taskId) {
       return forgetIfBroken(agent, engine.queue(agent).getJobState(taskId));
@@ -212,8 +227,7 @@ export async function createQueueEngine(o: QueueEngineOptions): Promise<QueueEng
       if (kind === 'redis') {
         if (producer!.status !== 'ready') throw new Error(`Redis is not connected (${producer!.status})`);
         await producer!.ping();
-      }
-      else await pool!.query('SELECT 1');
+      } else await pool!.query('SELECT 1');
     },
     async close() {
       await Promise.allSettled(workers.map((w) => w.close()));
@@ -221,8 +235,7 @@ export async function createQueueEngine(o: QueueEngineOptions): Promise<QueueEng
       if (kind === 'redis') {
         (connection as { disconnect(): void }).disconnect();
         producer!.disconnect();
-      }
-      else await pool!.end().catch(() => undefined);
+      } else await pool!.end().catch(() => undefined);
     },
   };
   return engine;
@@ -240,7 +253,11 @@ function withDeadline<T>(op: Promise<T>, ms: number, message: string): Promise<T
 }
 
 /** Logs once when a Redis connection is lost and once when it is back; ioredis reconnects by itself. */
-function reportOutages(client: { on(event: string, fn: (err?: Error) => void): unknown }, logger: Pick<Logger, 'warn'> | undefined, what: string): void {
+function reportOutages(
+  client: { on(event: string, fn: (err?: Error) => void): unknown },
+  logger: Pick<Logger, 'warn'> | undefined,
+  what: string,
+): void {
   let down = false;
   client.on('error', (err) => {
     if (down) return;

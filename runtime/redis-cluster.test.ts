@@ -23,7 +23,14 @@ describe('redis+cluster:// URLs', () => {
   });
 
   it('refuses what is not a cluster URL', () => {
-    for (const bad of ['redis://h:1', 'redis+cluster://', 'redis+cluster://h:99999', 'redis+cluster://h:1,,h:2', 'redis+cluster://h:1/0', 'redis+cluster://h:x']) {
+    for (const bad of [
+      'redis://h:1',
+      'redis+cluster://',
+      'redis+cluster://h:99999',
+      'redis+cluster://h:1,,h:2',
+      'redis+cluster://h:1/0',
+      'redis+cluster://h:x',
+    ]) {
       expect(parseClusterUrl(bad), bad).toBeUndefined();
     }
     expect(isClusterUrl('rediss+cluster://h')).toBe(true);
@@ -31,9 +38,13 @@ describe('redis+cluster:// URLs', () => {
   });
 
   it('is accepted as REDIS_URL; a malformed one names the variable without echoing it', () => {
-    expect(loadConfig({ REDIS_URL: 'redis+cluster://127.0.0.1:7000,127.0.0.1:7001' }, '1').REDIS_URL).toBe('redis+cluster://127.0.0.1:7000,127.0.0.1:7001');
+    expect(loadConfig({ REDIS_URL: 'redis+cluster://127.0.0.1:7000,127.0.0.1:7001' }, '1').REDIS_URL).toBe(
+      'redis+cluster://127.0.0.1:7000,127.0.0.1:7001',
+    );
     expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }, '1').REDIS_URL).toBe('redis://127.0.0.1:6379');
-    expect(() => loadConfig({ REDIS_URL: 'redis+cluster://:hunter2@h:1,,' }, '1')).toThrow(/^REDIS_URL must be .*redis\+cluster:\/\/host:port,host:port.*\.$/);
+    expect(() => loadConfig({ REDIS_URL: 'redis+cluster://:hunter2@h:1,,' }, '1')).toThrow(
+      /^REDIS_URL must be .*redis\+cluster:\/\/host:port,host:port.*\.$/,
+    );
     expect(() => loadConfig({ REDIS_URL: 'redis+cluster://:hunter2@h:1,,' }, '1')).not.toThrow(/hunter2/);
     expect(() => loadConfig({ REDIS_URL: 'http://h' }, '1')).toThrow(/REDIS_URL must be/);
   });

@@ -103,7 +103,15 @@ export async function runTask(deps: RunnerDeps, req: RunRequest): Promise<RunOut
   if (gate.kind !== 'claimed') return gate;
   const { task, journal } = gate.claimed;
 
-  const attempt = new Attempt({ db, fence: { taskId, tenantId, attempt: task.attempts }, journal, signal: req.signal, log, lease: req.lease, leaseMs: req.leaseMs });
+  const attempt = new Attempt({
+    db,
+    fence: { taskId, tenantId, attempt: task.attempts },
+    journal,
+    signal: req.signal,
+    log,
+    lease: req.lease,
+    leaseMs: req.leaseMs,
+  });
   const meter = new Meter(task.usage, task.budget);
   try {
     const input = agent.input.safeParse(task.input);
@@ -113,7 +121,11 @@ export async function runTask(deps: RunnerDeps, req: RunRequest): Promise<RunOut
     attempt.check(); // an interrupt the agent caught still ends the attempt as it said
     const output = agent.output.safeParse(raw);
     if (!output.success) {
-      throw permanent('OUTPUT_INVALID', `Agent '${agent.name}' returned output that does not match its schema.`, z.treeifyError(output.error));
+      throw permanent(
+        'OUTPUT_INVALID',
+        `Agent '${agent.name}' returned output that does not match its schema.`,
+        z.treeifyError(output.error),
+      );
     }
     await attempt.finish('succeeded', { output: output.data });
     log.info({ attempt: task.attempts }, 'task succeeded');
@@ -165,7 +177,9 @@ function interrupted(i: Interrupt, log: Logger): RunOutcome {
 function context(deps: RunnerDeps, agent: AnyAgent, attempt: Attempt, meter: Meter, input: unknown, log: Logger): TaskContext {
   const { taskId, tenantId } = attempt.fence;
   const logger = taskLogger(attempt, log);
-  const wrap = <T>(fn: (scope: StepScope) => Promise<T> | T) => async (scope: StepScope) => ({ result: await fn(scope) });
+  const wrap =
+    <T>(fn: (scope: StepScope) => Promise<T> | T) =>
+    async (scope: StepScope) => ({ result: await fn(scope) });
   const step = <T>(name: string, fn: (scope: StepScope) => Promise<T> | T): Promise<T> => attempt.step(name, wrap(fn));
   const base: ExtensionBase = {
     taskId,
@@ -214,4 +228,3 @@ function taskLogger(attempt: Attempt, log: Logger): TaskLogger {
   };
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
-

@@ -18,16 +18,23 @@ import { actorOf } from './guardrails/audit.ts';
 import { remainingToday } from './guardrails/budgets.ts';
 import { businessValue, valuePriority } from './guardrails/policy.ts';
 
-export const createTaskBody = z.object({
-  input: z.unknown().default({}),
-  idempotencyKey: z.string().min(1).max(200).optional(),
-  priority: z.number().int().min(0).max(1000).optional(),
-  delayMs: z.number().int().min(0).max(30 * 24 * 3600 * 1000).optional(),
-  budget: z
-    .object({ maxCostUsd: z.number().positive().optional(), maxTokens: z.number().int().positive().optional() })
-    .strict()
-    .optional(),
-}).strict();
+export const createTaskBody = z
+  .object({
+    input: z.unknown().default({}),
+    idempotencyKey: z.string().min(1).max(200).optional(),
+    priority: z.number().int().min(0).max(1000).optional(),
+    delayMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 24 * 3600 * 1000)
+      .optional(),
+    budget: z
+      .object({ maxCostUsd: z.number().positive().optional(), maxTokens: z.number().int().positive().optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
 export type CreateTaskBody = z.input<typeof createTaskBody>;
 
 export class TaskService {
@@ -41,7 +48,14 @@ export class TaskService {
 
   /** Validates and creates a task, then enqueues it. Same idempotency key → the same task. */
   /** `parentJob`: the delegating task's BullMQ job, which waits for this one (runtime/flow.ts). */
-  async create(tenantId: string, agentName: string, body: unknown, createdBy: Record<string, unknown>, parentId?: string, parentJob?: JobRef): Promise<{ task: store.Task; created: boolean }> {
+  async create(
+    tenantId: string,
+    agentName: string,
+    body: unknown,
+    createdBy: Record<string, unknown>,
+    parentId?: string,
+    parentJob?: JobRef,
+  ): Promise<{ task: store.Task; created: boolean }> {
     const agent = this.registry.agent(agentName);
     if (!agent) throw notFound('Agent', agentName);
     const parsed = createTaskBody.safeParse(body ?? {});
@@ -58,7 +72,17 @@ export class TaskService {
       lifecycle.create(
         sql,
         tenantId,
-        { id: randomUUID(), agent: agentName, input: input.data, idempotencyKey: b.idempotencyKey, priority, budget, parentId, createdBy, delayMs: b.delayMs },
+        {
+          id: randomUUID(),
+          agent: agentName,
+          input: input.data,
+          idempotencyKey: b.idempotencyKey,
+          priority,
+          budget,
+          parentId,
+          createdBy,
+          delayMs: b.delayMs,
+        },
         {
           actor: actorOf(createdBy, parentId),
           details: { agent: agentName, priority: priority ?? 0, ...(budget ? { budget } : {}), ...(parentId ? { parentId } : {}) },
@@ -70,13 +94,17 @@ export class TaskService {
       : await birth(this.db, explicit);
     if (created) {
       try {
-        await this.queues.enqueue(agentName, { taskId: task.id, tenantId }, {
-          attempts: agent.defaults?.attempts ?? this.config.TASK_ATTEMPTS,
-          backoffMs: this.config.TASK_BACKOFF_MS,
-          priority: task.priority,
-          delayMs: b.delayMs,
-          parent: parentJob,
-        });
+        await this.queues.enqueue(
+          agentName,
+          { taskId: task.id, tenantId },
+          {
+            attempts: agent.defaults?.attempts ?? this.config.TASK_ATTEMPTS,
+            backoffMs: this.config.TASK_BACKOFF_MS,
+            priority: task.priority,
+            delayMs: b.delayMs,
+            parent: parentJob,
+          },
+        );
       } catch (err) {
         // The row is safe; the sweeper re-adds queued tasks that have no job.
         this.logger.warn({ err, taskId: task.id }, 'could not enqueue the task now; the sweeper will');
@@ -109,16 +137,24 @@ export class TaskService {
       if (store.TERMINAL.includes(current.status)) {
         throw conflict('TASK_FINISHED', `Task ${id} already ended as ${current.status}; there is nothing to cancel.`);
       }
-      return (await lifecycle.move(tx, id, 'cancelled', { error: { code: 'TASK_CANCELLED', message: 'Cancelled on request.' } })) ?? current;
+      return (
+        (await lifecycle.move(tx, id, 'cancelled', { error: { code: 'TASK_CANCELLED', message: 'Cancelled on request.' } })) ?? current
+      );
     });
     // Its unfinished children are not needed any more: a parent waiting for them is not in a
     // worker (runtime/flow.ts), so nothing else would stop them.
     const children = await this.db.tenant(tenantId, (tx) =>
-      tx.query<{ id: string }>(`SELECT id FROM tasks WHERE parent_id = $1 AND NOT (status::text = ANY($2::text[]))`, [id, [...store.TERMINAL]]),
+      tx.query<{ id: string }>(`SELECT id FROM tasks WHERE parent_id = $1 AND NOT (status::text = ANY($2::text[]))`, [
+        id,
+        [...store.TERMINAL],
+      ]),
     );
     for (const child of children.rows) await this.cancel(tenantId, child.id).catch(() => undefined);
     // A waiting job is removed now; an active one is stopped by its worker's cancel watch.
-    await this.queues.queue(task.agent).remove(id).catch(() => 0);
+    await this.queues
+      .queue(task.agent)
+      .remove(id)
+      .catch(() => 0);
     return task;
   }
 
@@ -132,4 +168,3 @@ export class TaskService {
     }
   }
 }
-

@@ -23,12 +23,16 @@ export function startSweeper(rt: Runtime): { stop(): void; sweep(): Promise<numb
         if (!agent) continue;
         const state = await rt.queues.jobState(t.agent, t.id);
         if (state === 'unknown') {
-          await rt.queues.enqueue(t.agent, { taskId: t.id, tenantId: t.tenantId }, {
-            attempts: agent.defaults?.attempts ?? rt.config.TASK_ATTEMPTS,
-            backoffMs: rt.config.TASK_BACKOFF_MS,
-            priority: t.priority,
-            delayMs: t.delayMs || undefined,
-          });
+          await rt.queues.enqueue(
+            t.agent,
+            { taskId: t.id, tenantId: t.tenantId },
+            {
+              attempts: agent.defaults?.attempts ?? rt.config.TASK_ATTEMPTS,
+              backoffMs: rt.config.TASK_BACKOFF_MS,
+              priority: t.priority,
+              delayMs: t.delayMs || undefined,
+            },
+          );
           await rt.db.system((tx) => tx.query(`UPDATE tasks SET updated_at = now() WHERE id = $1`, [t.id]));
           log.info({ taskId: t.id, agent: t.agent }, 're-added a task whose job was missing');
           fixed++;

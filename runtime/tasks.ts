@@ -198,10 +198,15 @@ export interface JournalEntry {
 }
 
 export async function journal(tx: Sql, taskId: string): Promise<JournalEntry[]> {
-  const r = await tx.query<{ name: string; seq: number; result: unknown; usage: Usage | null; attempt: number; started_at: Date; finished_at: Date }>(
-    `SELECT name, seq, result, usage, attempt, started_at, finished_at FROM task_steps WHERE task_id = $1 ORDER BY seq`,
-    [taskId],
-  );
+  const r = await tx.query<{
+    name: string;
+    seq: number;
+    result: unknown;
+    usage: Usage | null;
+    attempt: number;
+    started_at: Date;
+    finished_at: Date;
+  }>(`SELECT name, seq, result, usage, attempt, started_at, finished_at FROM task_steps WHERE task_id = $1 ORDER BY seq`, [taskId]);
   return r.rows.map((s) => ({
     name: s.name,
     seq: s.seq,
@@ -227,6 +232,13 @@ export async function tasksNeedingAttention(
        ORDER BY updated_at LIMIT $2`,
       [olderThanMs, limit],
     );
-    return r.rows.map((x) => ({ id: x.id, tenantId: x.tenant_id, agent: x.agent, status: x.status, priority: x.priority, delayMs: Math.round(x.delay_ms) }));
+    return r.rows.map((x) => ({
+      id: x.id,
+      tenantId: x.tenant_id,
+      agent: x.agent,
+      status: x.status,
+      priority: x.priority,
+      delayMs: Math.round(x.delay_ms),
+    }));
   });
 }

@@ -73,7 +73,9 @@ export type AnyTool = ToolDefinition<any, any, any>;
 const TOOL_NAME = /^[a-z][a-z0-9_]{1,62}$/;
 
 /** Declares a business tool; its shape is checked at once so a broken module fails at load. */
-export function defineTool<I extends ToolInputSchema, O extends z.ZodType, S = unknown>(def: ToolDefinition<I, O, S>): ToolDefinition<I, O, S> {
+export function defineTool<I extends ToolInputSchema, O extends z.ZodType, S = unknown>(
+  def: ToolDefinition<I, O, S>,
+): ToolDefinition<I, O, S> {
   if (!TOOL_NAME.test(def.name)) throw new Error(`Tool name '${def.name}' must be snake_case letters and digits (2-63 chars).`);
   if (!(def.input instanceof z.ZodObject)) throw new Error(`Tool '${def.name}' must declare a z.object(...) input schema.`);
   if (!(def.output instanceof z.ZodType)) throw new Error(`Tool '${def.name}' must declare a zod output schema.`);
@@ -117,7 +119,8 @@ export class ToolRegistry<S = unknown> {
       const route = routeOf(t);
       const shape = (t.input as ToolInputSchema).shape as Record<string, unknown>;
       for (const p of pathParams(route.path)) {
-        if (!(p in shape)) throw new Error(`Tool '${t.name}' cannot be served at ${route.method} ${route.path}: its input has no field '${p}'.`);
+        if (!(p in shape))
+          throw new Error(`Tool '${t.name}' cannot be served at ${route.method} ${route.path}: its input has no field '${p}'.`);
       }
       const key = `${route.method} ${route.path.replace(/:[A-Za-z_]+/g, ':')}`;
       const other = routes.get(key);
@@ -174,7 +177,10 @@ export class ToolRegistry<S = unknown> {
     };
     const raw = await (t.handler as (i: unknown, c: ToolContext<S>) => Promise<unknown>)(parsed.data, ctx);
     const out = (t.output as z.ZodType).safeParse(raw);
-    if (!out.success) throw new AppError('TOOL_OUTPUT_INVALID', `Tool '${name}' returned output that does not match its schema.`, { details: out.error.issues });
+    if (!out.success)
+      throw new AppError('TOOL_OUTPUT_INVALID', `Tool '${name}' returned output that does not match its schema.`, {
+        details: out.error.issues,
+      });
     return out.data;
   }
 
@@ -192,7 +198,9 @@ export class ToolRegistry<S = unknown> {
       if (!this.#tools.has(name)) continue;
       const call = (input: unknown, idempotencyKey: string) => this.call(name, input, { tenantId, idempotencyKey, caller: o.caller });
       const step = o.step;
-      bound[name] = step ? (input: unknown) => step(`tool:${name}`, ({ idempotencyKey }) => call(input, idempotencyKey)) : (input: unknown) => call(input, randomUUID());
+      bound[name] = step
+        ? (input: unknown) => step(`tool:${name}`, ({ idempotencyKey }) => call(input, idempotencyKey))
+        : (input: unknown) => call(input, randomUUID());
     }
     Object.defineProperty(bound, DEFINITIONS, { value: names.map((n) => this.#tools.get(n)).filter(Boolean), enumerable: false });
     return bound;
@@ -253,10 +261,25 @@ export class ToolRegistry<S = unknown> {
         ...(t.scope === 'public' ? { security: [] } : {}),
         parameters: [
           ...inPath,
-          ...(bodyless ? Object.entries(rest).map(([n, schema]) => ({ name: n, in: 'query', required: input.required?.includes(n) ?? false, schema })) : []),
+          ...(bodyless
+            ? Object.entries(rest).map(([n, schema]) => ({ name: n, in: 'query', required: input.required?.includes(n) ?? false, schema }))
+            : []),
         ],
-        ...(bodyless ? {} : { requestBody: { required: true, ...json({ ...input, properties: rest, required: (input.required ?? []).filter((k) => !params.includes(k)) }) } }),
-        responses: { [String(r.status ?? 200)]: { description: 'ok', ...json(jsonSchema(t.output, 'output')) }, '400': err, '401': err, '403': err, '404': err },
+        ...(bodyless
+          ? {}
+          : {
+              requestBody: {
+                required: true,
+                ...json({ ...input, properties: rest, required: (input.required ?? []).filter((k) => !params.includes(k)) }),
+              },
+            }),
+        responses: {
+          [String(r.status ?? 200)]: { description: 'ok', ...json(jsonSchema(t.output, 'output')) },
+          '400': err,
+          '401': err,
+          '403': err,
+          '404': err,
+        },
         'x-tool': t.name,
       };
       paths[oaPath] = { ...(paths[oaPath] ?? {}), [r.method.toLowerCase()]: op };
@@ -287,11 +310,12 @@ export function langChainTools(bound: Bound): StructuredToolInterface[] {
   const defs = ((bound as Record<symbol, unknown>)[DEFINITIONS] ?? []) as AnyTool[];
   return defs
     .filter((d) => typeof bound[d.name] === 'function')
-    .map((d) =>
-      langChainTool(async (input: unknown) => JSON.stringify(await bound[d.name]!(input)), {
-        name: d.name,
-        description: d.description,
-        schema: d.input as ToolInputSchema,
-      }) as unknown as StructuredToolInterface,
+    .map(
+      (d) =>
+        langChainTool(async (input: unknown) => JSON.stringify(await bound[d.name]!(input)), {
+          name: d.name,
+          description: d.description,
+          schema: d.input as ToolInputSchema,
+        }) as unknown as StructuredToolInterface,
     );
 }

@@ -51,7 +51,8 @@ export function startWorkers(rt: Runtime, opts: { agents?: string[] } = {}): Wor
     running.set(taskId, { job, token: token ?? '', controller, done: new Promise<void>((r) => (settle = r)) });
     try {
       // A run after a wait for children continues its attempt (the job's data marks it).
-      const markWaiting = (waitingChildren: boolean) => job.updateData({ taskId, tenantId, ...(waitingChildren ? { waitingChildren } : {}) });
+      const markWaiting = (waitingChildren: boolean) =>
+        job.updateData({ taskId, tenantId, ...(waitingChildren ? { waitingChildren } : {}) });
       let resumed = job.data.waitingChildren === true;
       if (resumed) await markWaiting(false);
       const attempt = () =>
@@ -111,7 +112,9 @@ export function startWorkers(rt: Runtime, opts: { agents?: string[] } = {}): Wor
     if (wake.on !== 'approval') throw new Error(`cannot suspend for ${wake.on} here`);
     await job.moveToDelayed(wake.until + 1000, token);
     // A decision made before the move could not promote the job: look once more, after it.
-    const decided = await rt.db.system((tx) => tx.query(`SELECT 1 FROM tasks WHERE id = $1 AND status <> 'awaiting_approval'`, [job.data.taskId]));
+    const decided = await rt.db.system((tx) =>
+      tx.query(`SELECT 1 FROM tasks WHERE id = $1 AND status <> 'awaiting_approval'`, [job.data.taskId]),
+    );
     if (decided.rows.length) await job.promote().catch(() => undefined);
     throw new DelayedError();
   };

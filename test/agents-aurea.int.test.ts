@@ -19,7 +19,12 @@ async function finished(app: TestApp, id: string, timeoutMs = 30_000) {
 
 const children = (app: TestApp, parentId: string) =>
   app.proc.runtime.db
-    .system((tx) => tx.query<{ id: string; agent: string; status: string; input: any; output: any }>(`SELECT id, agent, status, input, output FROM tasks WHERE parent_id = $1 ORDER BY substring(idempotency_key from '#(\d+)$')::int`, [parentId]))
+    .system((tx) =>
+      tx.query<{ id: string; agent: string; status: string; input: any; output: any }>(
+        `SELECT id, agent, status, input, output FROM tasks WHERE parent_id = $1 ORDER BY substring(idempotency_key from '#(\d+)$')::int`,
+        [parentId],
+      ),
+    )
     .then((r) => r.rows);
 
 describe('aurea fans a request out to child tasks (pglite, offline)', () => {
@@ -49,14 +54,18 @@ describe('aurea fans a request out to child tasks (pglite, offline)', () => {
     for (const k of kids) expect(out.reply).toContain(money(k.output.totals.total));
     expect(out.unhandled).toEqual(['write me a poem about gutters']);
     expect(out.reply).toContain('Without a language model I cannot do: "write me a poem about gutters"');
-    expect(steps.map((s: any) => s.name)).toEqual(expect.arrayContaining(['delegate:estimator', 'delegate:estimator#2', 'delegate:estimator/wait', 'delegate:estimator#2/wait']));
+    expect(steps.map((s: any) => s.name)).toEqual(
+      expect.arrayContaining(['delegate:estimator', 'delegate:estimator#2', 'delegate:estimator/wait', 'delegate:estimator#2/wait']),
+    );
   });
 
   it('reports an input the child agent refuses instead of failing the whole request', async () => {
     const created = await app.call('POST', '/api/v1/agents/aurea/tasks', { input: { message: 'estimate 2400 sq ft 30/12 tile' } });
     const { task } = await finished(app, created.body.task.id);
     expect(task.status).toBe('succeeded');
-    expect(task.output.results).toEqual([expect.objectContaining({ agent: 'estimator', status: 'rejected', error: expect.objectContaining({ code: 'INVALID_INPUT' }) })]);
+    expect(task.output.results).toEqual([
+      expect.objectContaining({ agent: 'estimator', status: 'rejected', error: expect.objectContaining({ code: 'INVALID_INPUT' }) }),
+    ]);
     expect(await children(app, task.id)).toEqual([]);
   });
 });
@@ -106,6 +115,11 @@ describe('aurea survives its worker being killed mid-flow (pg-redis)', () => {
     ]);
     expect(task.output.results.map((r: any) => r.taskId).sort()).toEqual(kids.map((k) => k.id).sort());
     // The journal holds each delegation once: the retry replayed it instead of creating again.
-    expect(steps.filter((s: any) => /^delegate:[^/]*$/.test(s.name)).map((s: any) => s.name).sort()).toEqual(['delegate:estimator', 'delegate:estimator#2']);
+    expect(
+      steps
+        .filter((s: any) => /^delegate:[^/]*$/.test(s.name))
+        .map((s: any) => s.name)
+        .sort(),
+    ).toEqual(['delegate:estimator', 'delegate:estimator#2']);
   });
 });

@@ -32,7 +32,10 @@ describe.each(ENGINES)('a delegating parent frees its worker slot while it waits
     const created = await app.call('POST', '/api/v1/agents/aurea/tasks', { input: { message } });
     expect(created.status).toBe(202);
     const id: string = created.body.task.id;
-    await eventually(async () => (await childrenOf(id)).length === 1 && (await app.proc.runtime.queues.jobState('aurea', id)) === 'waiting-children', 20_000);
+    await eventually(
+      async () => (await childrenOf(id)).length === 1 && (await app.proc.runtime.queues.jobState('aurea', id)) === 'waiting-children',
+      20_000,
+    );
     return id;
   };
 
@@ -88,7 +91,9 @@ describe.each(ENGINES)('a delegating parent frees its worker slot while it waits
       const [child] = await childrenOf(id);
       expect(task.output.results).toEqual([expect.objectContaining({ taskId: child!.id, status: 'succeeded' })]);
       // The journal replayed the delegation: one child, created once.
-      expect(steps.filter((s: { name: string }) => /^delegate:[^/]*$/.test(s.name)).map((s: { name: string }) => s.name)).toEqual(['delegate:estimator']);
+      expect(steps.filter((s: { name: string }) => /^delegate:[^/]*$/.test(s.name)).map((s: { name: string }) => s.name)).toEqual([
+        'delegate:estimator',
+      ]);
       expect(await rt.queues.jobState('aurea', id)).toMatch(/completed|unknown/);
     }
   });

@@ -122,7 +122,12 @@ describe('approvals', () => {
     const id = await start({ to: 'lee@example.com' });
     await status(id, 'awaiting_approval');
     const pending = await pendingFor(id);
-    const r = await app.call('POST', `/api/v1/approvals/${pending.id}`, { decision: 'reject', note: 'not this customer' }, { key: approver });
+    const r = await app.call(
+      'POST',
+      `/api/v1/approvals/${pending.id}`,
+      { decision: 'reject', note: 'not this customer' },
+      { key: approver },
+    );
     expect(r.status).toBe(200);
     expect(r.body.approval.status).toBe('rejected');
     const done = await status(id, 'failed');
@@ -134,7 +139,9 @@ describe('approvals', () => {
     const id = await start({ to: 'kim@example.com' });
     await status(id, 'awaiting_approval');
     const pending = await pendingFor(id);
-    await app.proc.runtime.db.system((tx) => tx.query(`UPDATE approvals SET expires_at = now() - interval '1 second' WHERE id = $1`, [pending.id]));
+    await app.proc.runtime.db.system((tx) =>
+      tx.query(`UPDATE approvals SET expires_at = now() - interval '1 second' WHERE id = $1`, [pending.id]),
+    );
     expect(await expireApprovals(app.proc.runtime.db)).toBe(1);
     const done = await status(id, 'failed');
     expect(done.task.error).toMatchObject({ code: 'APPROVAL_EXPIRED' });
@@ -162,7 +169,9 @@ describe('approvals', () => {
   });
 
   it('answers 404 for an unknown approval and 400 for a bad filter', async () => {
-    expect((await app.call('POST', '/api/v1/approvals/00000000-0000-4000-8000-000000000000', { decision: 'approve' }, { key: approver })).status).toBe(404);
+    expect(
+      (await app.call('POST', '/api/v1/approvals/00000000-0000-4000-8000-000000000000', { decision: 'approve' }, { key: approver })).status,
+    ).toBe(404);
     expect((await app.call('GET', '/api/v1/approvals?status=maybe')).status).toBe(400);
   });
 });

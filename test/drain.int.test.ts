@@ -69,7 +69,9 @@ describe.each<Engine>(['pg', 'pg-redis'])('graceful shutdown on %s', (engine) =>
     }, 60_000);
     expect(done.task.attempts).toBe(2);
     expect(done.steps.map((s: { result: { pid: number } }) => s.result.pid)).toEqual([taker.pid, taker.pid]);
-    const statuses = (await app.proc.runtime.tasks.events('default', id, 0)).filter((e) => e.type === 'status').map((e) => [e.data.status, e.data.attempt ?? null]);
+    const statuses = (await app.proc.runtime.tasks.events('default', id, 0))
+      .filter((e) => e.type === 'status')
+      .map((e) => [e.data.status, e.data.attempt ?? null]);
     expect(statuses).toEqual([
       ['queued', null],
       ['running', 1],

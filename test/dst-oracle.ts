@@ -41,7 +41,16 @@ const formats = new Map<string, Intl.DateTimeFormat>();
 export function offsetAt(tz: string, t: number): number {
   let f = formats.get(tz);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
     formats.set(tz, f);
   }
   const m = /^(\d+)\/(\d+)\/(\d+), (\d+):(\d+):(\d+)$/.exec(f.format(t));
@@ -93,7 +102,12 @@ export function expectations(tz: string, centre: number, known: number[]): Expec
   const offsets = [offsetAt(tz, start), ...cuts.map((c) => offsetAt(tz, c))];
   // Then the clock reads a quarter hour exactly at quarter hours of real time (or at a jump).
   if (offsets.some((o) => o % STEP !== 0)) throw new Error(`${tz} has an offset that is not whole quarter hours: ${offsets.join(', ')}`);
-  const out: Expectation[] = INTENDED.map((intended) => ({ intended, after: centre - intended.reach, until: centre + intended.reach, fires: [] }));
+  const out: Expectation[] = INTENDED.map((intended) => ({
+    intended,
+    after: centre - intended.reach,
+    until: centre + intended.reach,
+    fires: [],
+  }));
   let reached = start + offsets[0]!;
   let seg = 0;
   const visit = (t: number): void => {

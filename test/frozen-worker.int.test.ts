@@ -44,18 +44,25 @@ describe.each<Engine>(['pg-redis', 'pg'])('a frozen worker on %s', (engine) => {
     const created = await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: STEPS, stepMs: STEP_MS, remember: true } });
     expect(created.status).toBe(202);
     const id: string = created.body.task.id;
-    await eventually(async () => (await query(`SELECT 1 FROM task_steps WHERE task_id = $1 AND attempt = 1 AND name ~ '^step-\\d+$'`, [id])).length >= 2, 60_000).catch((err: Error) => {
+    await eventually(
+      async () => (await query(`SELECT 1 FROM task_steps WHERE task_id = $1 AND attempt = 1 AND name ~ '^step-\\d+$'`, [id])).length >= 2,
+      60_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\n${workers.output.join('\n')}`);
     });
 
     first.kill('SIGSTOP');
-    const [{ n: journaledByFrozen }] = (await query<{ n: number }>(`SELECT count(*)::int AS n FROM task_steps WHERE task_id = $1 AND attempt = 1 AND name ~ '^step-\\d+$'`, [id])) as [
-      { n: number },
-    ];
+    const [{ n: journaledByFrozen }] = (await query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM task_steps WHERE task_id = $1 AND attempt = 1 AND name ~ '^step-\\d+$'`,
+      [id],
+    )) as [{ n: number }];
     workers.spawn(['--agents', 'probe'], 'rescuer');
     // The lock lapses; the other worker claims the task (attempt 2) and finishes it.
     const done = await eventually(async () => {
-      const [t] = await query<{ status: string; attempts: number; output: { pids: number[] } | null }>(`SELECT status, attempts, output FROM tasks WHERE id = $1`, [id]);
+      const [t] = await query<{ status: string; attempts: number; output: { pids: number[] } | null }>(
+        `SELECT status, attempts, output FROM tasks WHERE id = $1`,
+        [id],
+      );
       return t && t.status === 'succeeded' ? t : undefined;
     }, 60_000).catch((err: Error) => {
       throw new Error(`${err.message}\n${workers.output.join('\n')}`);
@@ -68,7 +75,10 @@ describe.each<Engine>(['pg-redis', 'pg'])('a frozen worker on %s', (engine) => {
     expect(first.exitCode, 'the frozen worker is still alive').toBeNull();
 
     // The stale attempt wrote nothing after the freeze: its journal rows are those from before.
-    const byAttempt = await query<{ attempt: number; n: number }>(`SELECT attempt, count(*)::int AS n FROM task_steps WHERE task_id = $1 AND name ~ '^step-\\d+$' GROUP BY attempt ORDER BY attempt`, [id]);
+    const byAttempt = await query<{ attempt: number; n: number }>(
+      `SELECT attempt, count(*)::int AS n FROM task_steps WHERE task_id = $1 AND name ~ '^step-\\d+$' GROUP BY attempt ORDER BY attempt`,
+      [id],
+    );
     expect(byAttempt).toEqual([
       { attempt: 1, n: journaledByFrozen },
       { attempt: 2, n: STEPS - journaledByFrozen },
@@ -82,7 +92,10 @@ describe.each<Engine>(['pg-redis', 'pg'])('a frozen worker on %s', (engine) => {
         WHERE source_task_id = $1 GROUP BY 1 ORDER BY 1`,
       [id],
     );
-    expect(effects.map((e) => [e.step, e.n]), JSON.stringify(effects)).toEqual(Array.from({ length: STEPS }, (_, i) => [i + 1, 1]));
+    expect(
+      effects.map((e) => [e.step, e.n]),
+      JSON.stringify(effects),
+    ).toEqual(Array.from({ length: STEPS }, (_, i) => [i + 1, 1]));
     // The frozen attempt's effects are the steps it journaled (and at most the one it was inside,
     // whose nested memory step it journaled too, so the rescuer replayed it).
     const byFrozen = effects.filter((e) => e.pids.some((c) => c.includes(`pid ${first.pid}`))).length;

@@ -91,7 +91,12 @@ export interface TestApp {
   /** The engine variables (DATABASE_URL, REDIS_URL, ...) for processes that should join this app. */
   env: Record<string, string>;
   /** fetch against the app with the admin key (or `key: null` for none). */
-  call(method: string, path: string, body?: unknown, opts?: { key?: string | null; raw?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts?: { key?: string | null; raw?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   stop(): Promise<void>;
 }
 

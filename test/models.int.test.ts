@@ -46,7 +46,6 @@ async function runTask(app: TestApp, agent: string, body: unknown): Promise<Deta
   });
 }
 
-
 // Test-only agents --------------------------------------------------------------------------
 
 /** Two language steps: the first one's tokens exhaust a tiny budget, so the second is refused. */
@@ -134,11 +133,16 @@ describe('language steps with scripted models (pglite)', () => {
     expect(prompt?.text).toContain('Customer: Dana Reyes');
   });
 
-  it('gives a language step the tenant\'s relevant memories, bounded', async () => {
-    const remembered = await app.call('POST', '/api/v1/memory', { content: 'Dana Reyes accepted architectural shingles at $9,003.70 and asked for a Tuesday start.', agent: 'estimator' });
+  it("gives a language step the tenant's relevant memories, bounded", async () => {
+    const remembered = await app.call('POST', '/api/v1/memory', {
+      content: 'Dana Reyes accepted architectural shingles at $9,003.70 and asked for a Tuesday start.',
+      agent: 'estimator',
+    });
     expect(remembered.status).toBe(201);
     await app.call('POST', '/api/v1/memory', { content: 'Quarterly newsletter: spring gutter cleaning promotion.' });
-    const fake = fakeModel().respond(new AIMessage({ content: 'ok', usage_metadata: { input_tokens: 1, output_tokens: 1, total_tokens: 2 } }));
+    const fake = fakeModel().respond(
+      new AIMessage({ content: 'ok', usage_metadata: { input_tokens: 1, output_tokens: 1, total_tokens: 2 } }),
+    );
     models.use(chatProvider(MODEL, fake));
 
     const { task } = await runTask(app, 'estimator', { input: ESTIMATE_INPUT });

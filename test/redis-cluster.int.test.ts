@@ -66,14 +66,35 @@ describe('BrainOps on a three-master Redis Cluster (PostgreSQL + redis+cluster:/
     ports = await freePorts(3);
     for (const p of ports) {
       await run('redis-server', [
-        '--cluster-enabled', 'yes', '--port', String(p), '--bind', '127.0.0.1',
-        '--cluster-config-file', join(dir, `nodes-${p}.conf`), '--save', '', '--appendonly', 'no',
-        '--dir', dir, '--logfile', join(dir, `redis-${p}.log`), '--daemonize', 'yes',
+        '--cluster-enabled',
+        'yes',
+        '--port',
+        String(p),
+        '--bind',
+        '127.0.0.1',
+        '--cluster-config-file',
+        join(dir, `nodes-${p}.conf`),
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        '--logfile',
+        join(dir, `redis-${p}.log`),
+        '--daemonize',
+        'yes',
       ]);
     }
-    await eventually(async () => (await cli(ports[0]!, 'ping').catch(() => '')) === 'PONG' && (await cli(ports[2]!, 'ping').catch(() => '')) === 'PONG', 5000);
+    await eventually(
+      async () => (await cli(ports[0]!, 'ping').catch(() => '')) === 'PONG' && (await cli(ports[2]!, 'ping').catch(() => '')) === 'PONG',
+      5000,
+    );
     await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
-    await eventually(async () => (await Promise.all(ports.map((p) => cli(p, 'cluster', 'info')))).every((i) => i.includes('cluster_state:ok')), 10_000);
+    await eventually(
+      async () => (await Promise.all(ports.map((p) => cli(p, 'cluster', 'info')))).every((i) => i.includes('cluster_state:ok')),
+      10_000,
+    );
 
     db = await freshDatabase();
     const config = testConfig({
@@ -98,7 +119,9 @@ describe('BrainOps on a three-master Redis Cluster (PostgreSQL + redis+cluster:/
   it('runs probe and estimator tasks to success, and aurea delegates to estimator', async () => {
     expect((await call('GET', '/health')).body.engines.queue).toBe('redis');
     const probe = await call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 3, stepMs: 0 } });
-    const estimate = await call('POST', '/api/v1/agents/estimator/tasks', { input: { roofAreaSqFt: 2000, pitch: '6/12', material: 'architectural_shingle' } });
+    const estimate = await call('POST', '/api/v1/agents/estimator/tasks', {
+      input: { roofAreaSqFt: 2000, pitch: '6/12', material: 'architectural_shingle' },
+    });
     const aurea = await call('POST', '/api/v1/agents/aurea/tasks', { input: { message: 'estimate 2400 sq ft 6/12 architectural' } });
     for (const r of [probe, estimate, aurea]) expect(r.status, JSON.stringify(r.body)).toBe(202);
 
@@ -122,7 +145,10 @@ describe('BrainOps on a three-master Redis Cluster (PostgreSQL + redis+cluster:/
     const keys = perNode.flat();
     // Keys of all three agents' queues and of the delegation's child job are there.
     for (const agent of ['probe', 'estimator', 'aurea']) expect(keys).toContain(`${tag}:${agent}:meta`);
-    expect(keys.every((k) => k.startsWith(`${tag}:`)), keys.filter((k) => !k.startsWith(`${tag}:`)).join(', ')).toBe(true);
+    expect(
+      keys.every((k) => k.startsWith(`${tag}:`)),
+      keys.filter((k) => !k.startsWith(`${tag}:`)).join(', '),
+    ).toBe(true);
     // Every one of them in the tag's slot (asked of Redis in one pipe), all on one master.
     const asked = spawnSync('redis-cli', ['-p', String(ports[0])], { input: keys.map((k) => `CLUSTER KEYSLOT ${k}\n`).join('') });
     expect(new Set(asked.stdout.toString().trim().split('\n').map(Number))).toEqual(new Set([slot]));

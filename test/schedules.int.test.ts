@@ -16,7 +16,9 @@ import { engineEnv, eventually, testConfig, type Engine } from './harness.ts';
 type Fired = Task & { createdBy: { type: string; scheduleId: string; firedAt: string } };
 
 /** A process (API + worker + scheduler) on the given engine variables, with an admin key. */
-async function boot(env: Record<string, string>): Promise<{ proc: RunningProcess; call: (m: string, p: string, b?: unknown) => Promise<{ status: number; body: any }> }> {
+async function boot(
+  env: Record<string, string>,
+): Promise<{ proc: RunningProcess; call: (m: string, p: string, b?: unknown) => Promise<{ status: number; body: any }> }> {
   const config = testConfig(env, { SCHEDULER_RECONCILE_MS: '1000' });
   const proc = await startProcess(config, { api: true, worker: true, overrides: { logger: silentLogger() } });
   const { key } = await createKey(proc.runtime.db, 'default', ['admin'], 'test');
@@ -173,7 +175,12 @@ describe.each(['pglite', 'pg-redis'] as Engine[])('schedules on %s', (engine) =>
     }
     expect((await a.call('POST', '/api/v1/schedules', { agent: 'nope', everyMs: 5000 })).status).toBe(404);
     expect((await a.call('GET', '/api/v1/schedules')).body.schedules).toEqual([]);
-    const cron = await a.call('POST', '/api/v1/schedules', { agent: 'probe', input: PROBE, cron: '0 2 * * *', timezone: 'America/Chicago' });
+    const cron = await a.call('POST', '/api/v1/schedules', {
+      agent: 'probe',
+      input: PROBE,
+      cron: '0 2 * * *',
+      timezone: 'America/Chicago',
+    });
     expect(cron.status).toBe(201);
     // 02:00 in Chicago is 07:00 or 08:00 UTC, depending on daylight saving time.
     expect([7, 8]).toContain(new Date(cron.body.schedule.nextRunAt).getUTCHours());

@@ -21,11 +21,14 @@ const nested = defineAgent({
   output: z.object({ outer: z.string(), root: z.string(), second: z.string(), sent: z.array(z.string()) }),
   tools: ['email_send'],
   async run(ctx) {
-    const note = (label: string) => async ({ key, idempotencyKey }: { key: string; idempotencyKey: string }) => {
-      ran.push({ attempt: ctx.attempt, key, idempotencyKey });
-      return label;
-    };
-    const send = (to: string) => ctx.tools.email_send!({ to, subject: 'Your estimate', body: `Hello ${ctx.input.customer}` }) as Promise<{ email: { to: string } }>;
+    const note =
+      (label: string) =>
+      async ({ key, idempotencyKey }: { key: string; idempotencyKey: string }) => {
+        ran.push({ attempt: ctx.attempt, key, idempotencyKey });
+        return label;
+      };
+    const send = (to: string) =>
+      ctx.tools.email_send!({ to, subject: 'Your estimate', body: `Hello ${ctx.input.customer}` }) as Promise<{ email: { to: string } }>;
     // A parent step with a nested step and a nested tool call inside it.
     const outer = await ctx.step('draft', async () => {
       await ctx.step('lookup', note('nested lookup'));
@@ -99,7 +102,10 @@ describe('the step scope', () => {
 
     // Both emails went out, each once, under keys that name their place in the task (the tool prefixes `email:`).
     const outbox = await app.proc.runtime.db.system((tx) =>
-      tx.query<{ to_address: string; idempotency_key: string }>(`SELECT to_address, idempotency_key FROM email_outbox WHERE idempotency_key LIKE $1 ORDER BY to_address`, [`email:${id}:%`]),
+      tx.query<{ to_address: string; idempotency_key: string }>(
+        `SELECT to_address, idempotency_key FROM email_outbox WHERE idempotency_key LIKE $1 ORDER BY to_address`,
+        [`email:${id}:%`],
+      ),
     );
     expect(outbox.rows).toEqual([
       { to_address: 'first@example.com', idempotency_key: `email:${id}:draft/tool:email_send` },

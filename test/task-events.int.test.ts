@@ -41,7 +41,11 @@ async function openStream(app: TestApp, taskId: string, lastEventId?: number): P
       while ((cut = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, cut);
         buffer = buffer.slice(cut + 2);
-        const field = (name: string) => block.split('\n').find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2);
+        const field = (name: string) =>
+          block
+            .split('\n')
+            .find((l) => l.startsWith(`${name}: `))
+            ?.slice(name.length + 2);
         if (field('id') === undefined) continue; // a keep-alive comment
         events.push({ id: Number(field('id')), type: field('event')!, data: JSON.parse(field('data')!) });
       }
@@ -56,7 +60,10 @@ async function openStream(app: TestApp, taskId: string, lastEventId?: number): P
 function endsWithin(stream: OpenStream, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the stream did not end within ${ms} ms; got ${JSON.stringify(stream.events.map((e) => e.type))}`)), ms);
+    timer = setTimeout(
+      () => reject(new Error(`the stream did not end within ${ms} ms; got ${JSON.stringify(stream.events.map((e) => e.type))}`)),
+      ms,
+    );
   });
   return Promise.race([stream.ended, timeout]).finally(() => clearTimeout(timer));
 }
@@ -164,7 +171,9 @@ describe('the LISTEN connection on pg', () => {
       ])
     ).rows.map((r) => r.pid);
   const watchers = async (taskId: string) =>
-    (await admin.query<{ listener: number }>(`SELECT listener FROM task_event_watches WHERE task_id = $1`, [taskId])).rows.map((r) => r.listener);
+    (await admin.query<{ listener: number }>(`SELECT listener FROM task_event_watches WHERE task_id = $1`, [taskId])).rows.map(
+      (r) => r.listener,
+    );
 
   it('survives its connection being terminated, and streams still get their events', async () => {
     const waiting = await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 1 }, delayMs: 600_000 });

@@ -15,14 +15,19 @@ const toolCaller = defineAgent({
   name: 'tool-caller',
   description: 'Test agent: calls business tools through ctx.tools and LangChain.',
   version: '1.0.0',
-  input: z.object({ calls: z.array(z.object({ tool: z.string(), input: z.unknown() })), langchain: z.array(z.object({ tool: z.string(), input: z.unknown() })).default([]) }),
+  input: z.object({
+    calls: z.array(z.object({ tool: z.string(), input: z.unknown() })),
+    langchain: z.array(z.object({ tool: z.string(), input: z.unknown() })).default([]),
+  }),
   output: z.object({ results: z.array(z.unknown()), langchain: z.array(z.unknown()) }),
   async run(ctx) {
     const results: unknown[] = [];
-    for (const c of ctx.input.calls) results.push(await ctx.tools[c.tool]!(c.input).catch((e: Error & { status?: number }) => ({ failed: e.message, status: e.status })));
+    for (const c of ctx.input.calls)
+      results.push(await ctx.tools[c.tool]!(c.input).catch((e: Error & { status?: number }) => ({ failed: e.message, status: e.status })));
     const lc = langChainTools(ctx.tools);
     const langchain: unknown[] = [];
-    for (const c of ctx.input.langchain) langchain.push(JSON.parse((await lc.find((t) => t.name === c.tool)!.invoke(c.input as never)) as string));
+    for (const c of ctx.input.langchain)
+      langchain.push(JSON.parse((await lc.find((t) => t.name === c.tool)!.invoke(c.input as never)) as string));
     return { results, langchain };
   },
 });
@@ -47,8 +52,15 @@ beforeAll(async () => {
     ids[`job_del_${m}`] = (await post('/api/v1/crm/jobs', { name: `Gone x${m}x` })).job.id;
     ids[`lead_${m}`] = (await post('/api/v1/pipeline/leads', { name: `Lead x${m}x`, valueUsd: 100 })).lead.id;
     ids[`est_${m}`] = (await post('/api/v1/estimates', { status: 'accepted', output: { totals: { total: 1234 } } })).estimate.id;
-    ids[`camp_${m}`] = (await post('/api/v1/ads/campaigns', { name: `Camp x${m}x`, channel: 'google_search', dailyBudgetUsd: 20 })).campaign.id;
-    ids[`seq_${m}`] = (await post('/api/v1/email-automation/sequences', { name: `Seq x${m}x`, steps: [{ delayDays: 0, subject: 'Hi', body: 'Hello {{name}}' }] })).sequence.id;
+    ids[`camp_${m}`] = (
+      await post('/api/v1/ads/campaigns', { name: `Camp x${m}x`, channel: 'google_search', dailyBudgetUsd: 20 })
+    ).campaign.id;
+    ids[`seq_${m}`] = (
+      await post('/api/v1/email-automation/sequences', {
+        name: `Seq x${m}x`,
+        steps: [{ delayDays: 0, subject: 'Hi', body: 'Hello {{name}}' }],
+      })
+    ).sequence.id;
   }
 }, 60_000);
 afterAll(() => app?.stop());
@@ -60,7 +72,12 @@ const CASES: Record<string, (m: 'h' | 'a') => unknown> = {
   crm_customer_create: (m) => ({ name: `New x${m}x`, email: 'not-an-email', phone: '+1 415 555 2671' }),
   crm_customer_update: (m) => ({ id: ids[`cust_${m}`], address: '1 Main St' }),
   crm_customer_delete: (m) => ({ id: ids[`cust_del_${m}`] }),
-  crm_customers_upsert: (m) => ({ records: [{ externalId: `ext-1x${m}x`, name: 'Synced' }, { externalId: `ext-2x${m}x`, name: 'Synced 2' }] }),
+  crm_customers_upsert: (m) => ({
+    records: [
+      { externalId: `ext-1x${m}x`, name: 'Synced' },
+      { externalId: `ext-2x${m}x`, name: 'Synced 2' },
+    ],
+  }),
   crm_contacts_list: () => ({ q: 'Con', limit: 10 }),
   crm_contact_get: (m) => ({ id: ids[`contact_${m}`] }),
   crm_contact_create: (m) => ({ name: `Contact x${m}x`, customerId: ids[`cust_${m}`] }),
@@ -139,10 +156,16 @@ describe('the tool registry', () => {
     for (const name of names) {
       const req = httpRequest(name, CASES[name]!('h') as Record<string, unknown>);
       const r = await app.call(req.method, req.path, req.body, { key: app.proc.tools.get(name)!.scope === 'public' ? null : app.key });
-      expect(r.status, `${name}: ${req.method} ${req.path} → ${JSON.stringify(r.body)}`).toBe(routeOf(app.proc.tools.get(name)!).status ?? 200);
+      expect(r.status, `${name}: ${req.method} ${req.path} → ${JSON.stringify(r.body)}`).toBe(
+        routeOf(app.proc.tools.get(name)!).status ?? 200,
+      );
       viaHttp.push(r.body);
     }
-    const { task } = (await app.call('POST', '/api/v1/agents/tool-caller/tasks', { input: { calls: names.map((tool) => ({ tool, input: CASES[tool]!('a') })) } })).body;
+    const { task } = (
+      await app.call('POST', '/api/v1/agents/tool-caller/tasks', {
+        input: { calls: names.map((tool) => ({ tool, input: CASES[tool]!('a') })) },
+      })
+    ).body;
     const done = (await app.call('GET', `/api/v1/tasks/${task.id}`)).body.task;
     const finished = done.status === 'succeeded' ? done : await app.proc.runtime.tasks.waitFor('default', task.id, 30_000);
     expect(finished.status, JSON.stringify(finished.error)).toBe('succeeded');
@@ -160,7 +183,14 @@ describe('the tool registry', () => {
 
   it('gives read tools identical results over HTTP, ctx.tools and LangChain', async () => {
     const reads = ['products_list', 'competitor_records_list', 'revenue_dashboard', 'estimates_list'];
-    const { task } = (await app.call('POST', '/api/v1/agents/tool-caller/tasks', { input: { calls: reads.map((tool) => ({ tool, input: CASES[tool]!('a') })), langchain: reads.map((tool) => ({ tool, input: CASES[tool]!('a') })) } })).body;
+    const { task } = (
+      await app.call('POST', '/api/v1/agents/tool-caller/tasks', {
+        input: {
+          calls: reads.map((tool) => ({ tool, input: CASES[tool]!('a') })),
+          langchain: reads.map((tool) => ({ tool, input: CASES[tool]!('a') })),
+        },
+      })
+    ).body;
     const done = await app.proc.runtime.tasks.waitFor('default', task.id, 30_000);
     expect(done.status).toBe('succeeded');
     const out = done.output as { results: unknown[]; langchain: unknown[] };
@@ -173,7 +203,12 @@ describe('the tool registry', () => {
   }, 60_000);
 
   it('lists every tool with its route and schemas, and documents each in OpenAPI', async () => {
-    const listed = (await app.call('GET', '/api/v1/tools?check=true')).body.tools as { name: string; route: { method: string; path: string }; inputSchema: unknown; available: boolean }[];
+    const listed = (await app.call('GET', '/api/v1/tools?check=true')).body.tools as {
+      name: string;
+      route: { method: string; path: string };
+      inputSchema: unknown;
+      available: boolean;
+    }[];
     expect(listed.map((t) => t.name).sort()).toEqual(Object.keys(CASES).sort());
     expect(listed.every((t) => t.available && t.inputSchema)).toBe(true);
     const doc = (await app.call('GET', '/openapi.json')).body as { paths: Record<string, Record<string, { operationId?: string }>> };
@@ -194,7 +229,15 @@ describe('the tool registry', () => {
 describe('a tool that cannot be served', () => {
   const deps = () => ({ db: app.proc.runtime.db, services: {}, logger: app.proc.runtime.logger });
   const t = (name: string, path: string) =>
-    defineTool({ name, description: 'x', input: z.object({ id: z.string() }), output: z.object({}), scope: 'read', route: { method: 'GET', path }, handler: () => Promise.resolve({}) });
+    defineTool({
+      name,
+      description: 'x',
+      input: z.object({ id: z.string() }),
+      output: z.object({}),
+      scope: 'read',
+      route: { method: 'GET', path },
+      handler: () => Promise.resolve({}),
+    });
 
   it('fails start-up when two tools claim one route', () => {
     expect(() => new ToolRegistry([t('one_tool', '/a/:id'), t('two_tool', '/a/:id')], deps())).toThrow(/both claim GET/);

@@ -27,7 +27,8 @@ export interface BusinessServices {
 export type Ctx = ToolContext<BusinessServices>;
 
 /** defineTool with the business services typed in the handler's context. */
-export const businessTool = <I extends ToolInputSchema, O extends z.ZodType>(def: ToolDefinition<I, O, BusinessServices>) => defineTool(def);
+export const businessTool = <I extends ToolInputSchema, O extends z.ZodType>(def: ToolDefinition<I, O, BusinessServices>) =>
+  defineTool(def);
 
 export interface ServiceOverrides {
   fetch?: typeof fetch;
@@ -49,7 +50,9 @@ export function createServices(config: Config, db: Db, o: ServiceOverrides = {})
 /** A signed unsubscribe token for (tenant, email): base64url payload + HMAC. */
 export async function unsubscribeToken(s: BusinessServices, tenantId: string, email: string): Promise<string> {
   const payload = Buffer.from(JSON.stringify([tenantId, email])).toString('base64url');
-  const mac = createHmac('sha256', await s.secrets.get('unsubscribe')).update(payload).digest('base64url');
+  const mac = createHmac('sha256', await s.secrets.get('unsubscribe'))
+    .update(payload)
+    .digest('base64url');
   return `${payload}.${mac}`;
 }
 
@@ -57,7 +60,9 @@ export async function unsubscribeToken(s: BusinessServices, tenantId: string, em
 export async function readUnsubscribeToken(s: BusinessServices, token: string): Promise<{ tenantId: string; email: string } | undefined> {
   const [payload, mac] = token.split('.');
   if (!payload || !mac) return undefined;
-  const want = createHmac('sha256', await s.secrets.get('unsubscribe')).update(payload).digest();
+  const want = createHmac('sha256', await s.secrets.get('unsubscribe'))
+    .update(payload)
+    .digest();
   const got = Buffer.from(mac, 'base64url');
   if (got.length !== want.length || !timingSafeEqual(got, want)) return undefined;
   try {

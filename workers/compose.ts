@@ -97,7 +97,11 @@ function assemble(
   // 3. Built from the kernel. Routes, ctx.tools, OpenAPI and availability all derive from this tool registry.
   const memory = createMemoryStore(kernel.db, config, embedder);
   const services = createServices(config, kernel.db);
-  const tools = new ToolRegistry<BusinessServices>([...business, ...(plugins.tools as AnyTool[])], { db: kernel.db, services, logger: kernel.logger });
+  const tools = new ToolRegistry<BusinessServices>([...business, ...(plugins.tools as AnyTool[])], {
+    db: kernel.db,
+    services,
+    logger: kernel.logger,
+  });
   // 4. The runtime: each context extension built from the kernel (ctx.approval comes first, from runtime/).
   const runtime = createRuntime(kernel, [
     () => memoryExtension(memory),

@@ -61,12 +61,15 @@ export async function startScheduler(rt: Runtime): Promise<SchedulerRole> {
   if (kept > 0) log.info({ schedules: kept }, 'schedules in sync with BullMQ');
   const syncTimer = setInterval(() => void reconcile(), rt.config.SCHEDULER_RECONCILE_MS);
   syncTimer.unref();
-  const expiryTimer = setInterval(() => {
-    expireApprovals(rt.db).then(
-      (n) => n && log.info({ expired: n }, 'approvals expired; their tasks failed'),
-      (err: unknown) => log.warn({ err }, 'approval expiry failed'),
-    );
-  }, Math.min(rt.config.SCHEDULER_RECONCILE_MS, 10_000));
+  const expiryTimer = setInterval(
+    () => {
+      expireApprovals(rt.db).then(
+        (n) => n && log.info({ expired: n }, 'approvals expired; their tasks failed'),
+        (err: unknown) => log.warn({ err }, 'approval expiry failed'),
+      );
+    },
+    Math.min(rt.config.SCHEDULER_RECONCILE_MS, 10_000),
+  );
   expiryTimer.unref();
 
   return {

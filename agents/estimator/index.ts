@@ -18,7 +18,10 @@ export const estimatorInput = z.object({
     .describe('Roof pitch as rise/12, e.g. "6/12"'),
   material: z.enum(MATERIALS).describe('Roofing material'),
   layersToRemove: z.number().int().min(0).max(3).default(1).describe('Existing layers to tear off'),
-  region: z.enum(REGION_NAMES as [string, ...string[]]).default('national').describe('Price region'),
+  region: z
+    .enum(REGION_NAMES as [string, ...string[]])
+    .default('national')
+    .describe('Price region'),
   customerId: z.string().min(1).max(100).optional().describe('CRM customer this estimate is for'),
   customerName: z.string().min(1).max(200).optional().describe('Name to address the summary to'),
 });
@@ -59,10 +62,10 @@ export const estimatorOutput = z.object({
 export type EstimatorInput = z.output<typeof estimatorInput>;
 export type EstimatorOutput = z.output<typeof estimatorOutput>;
 
-
 export default defineAgent({
   name: 'estimator',
-  description: 'Roofing estimate from measurements: squares, materials, labour by region, tax, good/better/best options and a customer summary.',
+  description:
+    'Roofing estimate from measurements: squares, materials, labour by region, tax, good/better/best options and a customer summary.',
   version: '1.0.0',
   input: estimatorInput,
   output: estimatorOutput,
@@ -81,11 +84,16 @@ export default defineAgent({
     // The customer's earlier estimates (remembered by past runs) inform the summary.
     const who = input.customerId ?? input.customerName;
     const past = who
-      ? (await recallSafe(ctx, `estimate for customer ${who}`, { k: 5, kinds: ['estimate'] })).filter((m) => m.metadata.customer === who).map((m) => m.content)
+      ? (await recallSafe(ctx, `estimate for customer ${who}`, { k: 5, kinds: ['estimate'] }))
+          .filter((m) => m.metadata.customer === who)
+          .map((m) => m.content)
       : [];
     const spec = MATERIAL_SPECS[input.material];
     const region = REGIONS[input.region]?.label ?? input.region;
-    const alternatives = numbers.options.filter((o) => !o.selected).map((o) => `${o.tier}: ${o.label} at ${money(o.total)}`).join('; ');
+    const alternatives = numbers.options
+      .filter((o) => !o.selected)
+      .map((o) => `${o.tier}: ${o.label} at ${money(o.total)}`)
+      .join('; ');
     const facts = [
       `Roof: ${input.roofAreaSqFt} sq ft plan area at ${input.pitch} pitch (${numbers.squares} squares to order incl. ${round2(numbers.wasteFactor * 100)}% waste).`,
       `Material: ${spec.label}, ${spec.warrantyYears}-year warranty. Region: ${region}.`,
@@ -95,7 +103,8 @@ export default defineAgent({
     ].join('\n');
     const prompt = `${input.customerName ? `Customer: ${input.customerName}\n` : ''}${facts}`;
     const summary = await ctx.llm.generate('summary', {
-      system: 'You write short, friendly, accurate roofing estimate summaries for homeowners. Use only the facts given. No more than 90 words.',
+      system:
+        'You write short, friendly, accurate roofing estimate summaries for homeowners. Use only the facts given. No more than 90 words.',
       prompt,
       memories: await memoriesFor(ctx, prompt),
       fallback: () =>
@@ -111,11 +120,15 @@ export default defineAgent({
           .join(' '),
     });
     if (who) {
-      await rememberSafe(ctx, `Estimate for customer ${who}: ${money(numbers.totals.total)} for ${numbers.squares} squares of ${spec.label.toLowerCase()} at ${input.pitch}.`, {
-        kind: 'estimate',
-        customer: who,
-        totalUsd: numbers.totals.total,
-      });
+      await rememberSafe(
+        ctx,
+        `Estimate for customer ${who}: ${money(numbers.totals.total)} for ${numbers.squares} squares of ${spec.label.toLowerCase()} at ${input.pitch}.`,
+        {
+          kind: 'estimate',
+          customer: who,
+          totalUsd: numbers.totals.total,
+        },
+      );
     }
     await ctx.progress(100, 'summary written');
     return {

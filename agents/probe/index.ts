@@ -12,7 +12,10 @@ export const probeInput = z.object({
   steps: z.number().int().min(0).max(10_000).default(3).describe('How many journaled steps to run'),
   stepMs: z.number().int().min(0).max(600_000).default(100).describe('How long each step takes, in milliseconds'),
   failTimes: z.number().int().min(0).max(100).default(0).describe('Fail this many attempts (after the first step) before succeeding'),
-  remember: z.boolean().default(false).describe('Each step first stores a memory naming the step, attempt and process: a side effect the chaos tests count'),
+  remember: z
+    .boolean()
+    .default(false)
+    .describe('Each step first stores a memory naming the step, attempt and process: a side effect the chaos tests count'),
 });
 
 export const probeOutput = z.object({
@@ -35,7 +38,8 @@ export default defineAgent({
     for (let i = 1; i <= steps; i++) {
       const r = await ctx.step(`step-${i}`, async () => {
         executedHere++;
-        if (remember) await ctx.memory.remember(`probe ${ctx.taskId} step-${i} attempt ${ctx.attempt} pid ${process.pid}`, { kind: 'probe', step: i });
+        if (remember)
+          await ctx.memory.remember(`probe ${ctx.taskId} step-${i} attempt ${ctx.attempt} pid ${process.pid}`, { kind: 'probe', step: i });
         if (stepMs > 0) await sleep(stepMs, undefined, { signal: ctx.signal });
         return { pid: process.pid, attempt: ctx.attempt };
       });

@@ -36,7 +36,10 @@ export function taskRoutes(rt: Runtime): Router {
   r.post('/api/v1/agents/:name/tasks', async (req, res) => {
     const p = requireScope(req, 'write');
     const { task, created } = await rt.tasks.create(p.tenantId, param(req, 'name'), req.body, { type: 'api_key', keyId: p.keyId });
-    res.status(created ? 202 : 200).location(`/api/v1/tasks/${task.id}`).json({ task });
+    res
+      .status(created ? 202 : 200)
+      .location(`/api/v1/tasks/${task.id}`)
+      .json({ task });
   });
 
   r.get('/api/v1/tasks', async (req, res) => {

@@ -39,7 +39,11 @@ export interface Db extends Sql {
    * prepared once per connection under `name`; on the embedded server, whose connections
    * share one session, it is sent unnamed.
    */
-  statement<R extends object = Record<string, unknown>>(name: string, text: string, params: readonly unknown[]): Promise<QueryResultLike<R>>;
+  statement<R extends object = Record<string, unknown>>(
+    name: string,
+    text: string,
+    params: readonly unknown[],
+  ): Promise<QueryResultLike<R>>;
   close(): Promise<void>;
 }
 
@@ -66,7 +70,8 @@ export interface PgDbOptions {
  * its queries fail, the pool drops it on release, and the next checkout connects anew.
  */
 export function guardPool(pool: pg.Pool, logger: Pick<Logger, 'warn'> | undefined, what: string): void {
-  const report = (err: Error) => logger?.warn({ err: err.message, code: (err as { code?: string }).code }, `${what}: connection lost; it will reconnect`);
+  const report = (err: Error) =>
+    logger?.warn({ err: err.message, code: (err as { code?: string }).code }, `${what}: connection lost; it will reconnect`);
   // The pool re-emits an idle client's error, which the client's own listener already reported.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', report));
@@ -80,7 +85,9 @@ export function createPgDb(options: PgDbOptions): Db {
     idleTimeoutMillis: 30_000,
     // A frozen process (SIGSTOP, a long pause) must not hold its open transaction's locks
     // forever: the server ends such a session, and the other workers go on.
-    ...(options.idleInTransactionTimeoutMs ? { options: `-c idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs}` } : {}),
+    ...(options.idleInTransactionTimeoutMs
+      ? { options: `-c idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs}` }
+      : {}),
   });
   guardPool(pool, options.logger, 'database');
 
@@ -95,7 +102,10 @@ export function createPgDb(options: PgDbOptions): Db {
       return result;
     } catch (err) {
       // A connection that cannot even roll back is broken: the pool must not hand it out again.
-      broken = await client.query('ROLLBACK').then(() => false, () => true);
+      broken = await client.query('ROLLBACK').then(
+        () => false,
+        () => true,
+      );
       throw err;
     } finally {
       client.release(broken);
@@ -109,14 +119,18 @@ export function createPgDb(options: PgDbOptions): Db {
     pool,
     query: (text, params) => pool.query(text, params as unknown[]) as never,
     statement: (name, text, params) =>
-      (options.kind === 'postgres' ? pool.query({ name, text, values: params as unknown[] }) : pool.query(text, params as unknown[])) as never,
+      (options.kind === 'postgres'
+        ? pool.query({ name, text, values: params as unknown[] })
+        : pool.query(text, params as unknown[])) as never,
     tenant(tenantId, fn) {
       if (!TENANT_ID.test(tenantId)) {
         return Promise.reject(new AppError('INVALID_TENANT', `'${tenantId}' is not a valid tenant id.`, { status: 400 }));
       }
       // One round trip: SET LOCAL ROLE, SET LOCAL search_path and the tenant, as settings.
       return transaction(
-        [`SELECT set_config('role', '${APP_ROLE}', true), set_config('search_path', 'public', true), set_config('app.tenant_id', $1, true)`],
+        [
+          `SELECT set_config('role', '${APP_ROLE}', true), set_config('search_path', 'public', true), set_config('app.tenant_id', $1, true)`,
+        ],
         [[tenantId]],
         fn,
       );

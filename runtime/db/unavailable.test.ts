@@ -46,12 +46,13 @@ describe('engineUnavailable', () => {
     expect(engineUnavailable(err)?.code).toBe('DATABASE_UNAVAILABLE');
   });
 
-  it.each(['Connection terminated unexpectedly', 'Connection terminated', 'Client has encountered a connection error and is not queryable'])(
-    "maps node-postgres's '%s'",
-    (message) => {
-      expect(engineUnavailable(new Error(message))?.code).toBe('DATABASE_UNAVAILABLE');
-    },
-  );
+  it.each([
+    'Connection terminated unexpectedly',
+    'Connection terminated',
+    'Client has encountered a connection error and is not queryable',
+  ])("maps node-postgres's '%s'", (message) => {
+    expect(engineUnavailable(new Error(message))?.code).toBe('DATABASE_UNAVAILABLE');
+  });
 
   it('maps the socket errors of an AggregateError (a connect to several addresses)', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' });
@@ -80,7 +81,9 @@ describe('engineUnavailable', () => {
     // An AppError that says what happened keeps its meaning, whatever its cause.
     expect(engineUnavailable(new AppError('NOT_FOUND', 'x', { status: 404, cause: new Error('Connection terminated') }))).toBeUndefined();
     // A third-party API that is down is not our database.
-    const fetchFailed = new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+    const fetchFailed = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+    });
     expect(engineUnavailable(fetchFailed)).toBeUndefined();
   });
 });

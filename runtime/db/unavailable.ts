@@ -33,7 +33,12 @@ const PG_MESSAGES = [
   /^Connection terminated due to connection timeout/i,
 ];
 /** What ioredis says when a command cannot be sent (offline queue off, or retries used up). */
-const REDIS_MESSAGES = [/enableOfflineQueue options is false/i, /^Connection is closed/i, /max retries per request/i, /^Reached the max retries/i];
+const REDIS_MESSAGES = [
+  /enableOfflineQueue options is false/i,
+  /^Connection is closed/i,
+  /max retries per request/i,
+  /^Reached the max retries/i,
+];
 
 type Kind = 'database' | 'queue';
 

@@ -85,11 +85,18 @@ function toApproval(r: Row): Approval {
 
 function checkRequest(req: ApprovalRequest): void {
   const ok =
-    req && typeof req.action === 'string' && /^[a-z0-9_.-]{1,64}$/i.test(req.action) &&
-    typeof req.summary === 'string' && req.summary.length > 0 &&
+    req &&
+    typeof req.action === 'string' &&
+    /^[a-z0-9_.-]{1,64}$/i.test(req.action) &&
+    typeof req.summary === 'string' &&
+    req.summary.length > 0 &&
     (req.amountUsd === undefined || (typeof req.amountUsd === 'number' && Number.isFinite(req.amountUsd) && req.amountUsd >= 0)) &&
     (req.recipients === undefined || (Array.isArray(req.recipients) && req.recipients.every((x) => typeof x === 'string')));
-  if (!ok) throw permanent('APPROVAL_INVALID', 'ctx.approval needs {action: a short name, summary: text, amountUsd?: number >= 0, recipients?: string[]}.');
+  if (!ok)
+    throw permanent(
+      'APPROVAL_INVALID',
+      'ctx.approval needs {action: a short name, summary: text, amountUsd?: number >= 0, recipients?: string[]}.',
+    );
 }
 
 /** The task context's `approval`, per the configured policy. */
@@ -103,53 +110,90 @@ export function approvalExtension(db: Db, config: Config): ContextExtension {
       const { taskId, tenantId } = base;
       const actor: Actor = { type: 'task', id: taskId };
       const stale = () => new StaleAttemptError(taskId, base.attempt, 'the task moved on while it asked for approval');
-      const verdict = await db.tenant(tenantId, async (tx): Promise<{ approved: true; note?: string } | { suspend: string; until: number }> => {
-        const found = await tx.query<{ id: string; status: ApprovalStatus; note: string | null; expires_at: Date | null }>(
-          `SELECT id, status, note, expires_at FROM approvals WHERE task_id = $1 AND step = $2`,
-          [taskId, step],
-        );
-        const prior = found.rows[0];
-        if (prior) {
-          if (prior.status === 'approved' || prior.status === 'auto_approved') return { approved: true, ...(prior.note ? { note: prior.note } : {}) };
-          if (prior.status === 'rejected') throw permanent('APPROVAL_REJECTED', `The '${req.action}' request was rejected.`, { approvalId: prior.id });
-          if (prior.status === 'expired') throw permanent('APPROVAL_EXPIRED', `The '${req.action}' request expired before anyone decided.`, { approvalId: prior.id });
-          if (!(await lifecycle.move(tx, taskId, 'awaiting_approval', { fence: base.fence }))) throw stale();
-          return { suspend: prior.id, until: prior.expires_at?.getTime() ?? Date.now() + config.APPROVAL_EXPIRY_MS };
-        }
-        const need = needsApproval(policy, req);
-        const status: ApprovalStatus = need.required ? 'pending' : 'auto_approved';
-        const expiresAt = new Date(Date.now() + config.APPROVAL_EXPIRY_MS);
-        const inserted = await tx.query<{ id: string }>(
-          `INSERT INTO approvals (tenant_id, task_id, step, action, summary, amount_usd, recipients, status, decided_by, decided_at, expires_at)
+      const verdict = await db.tenant(
+        tenantId,
+        async (tx): Promise<{ approved: true; note?: string } | { suspend: string; until: number }> => {
+          const found = await tx.query<{ id: string; status: ApprovalStatus; note: string | null; expires_at: Date | null }>(
+            `SELECT id, status, note, expires_at FROM approvals WHERE task_id = $1 AND step = $2`,
+            [taskId, step],
+          );
+          const prior = found.rows[0];
+          if (prior) {
+            if (prior.status === 'approved' || prior.status === 'auto_approved')
+              return { approved: true, ...(prior.note ? { note: prior.note } : {}) };
+            if (prior.status === 'rejected')
+              throw permanent('APPROVAL_REJECTED', `The '${req.action}' request was rejected.`, { approvalId: prior.id });
+            if (prior.status === 'expired')
+              throw permanent('APPROVAL_EXPIRED', `The '${req.action}' request expired before anyone decided.`, { approvalId: prior.id });
+            if (!(await lifecycle.move(tx, taskId, 'awaiting_approval', { fence: base.fence }))) throw stale();
+            return { suspend: prior.id, until: prior.expires_at?.getTime() ?? Date.now() + config.APPROVAL_EXPIRY_MS };
+          }
+          const need = needsApproval(policy, req);
+          const status: ApprovalStatus = need.required ? 'pending' : 'auto_approved';
+          const expiresAt = new Date(Date.now() + config.APPROVAL_EXPIRY_MS);
+          const inserted = await tx.query<{ id: string }>(
+            `INSERT INTO approvals (tenant_id, task_id, step, action, summary, amount_usd, recipients, status, decided_by, decided_at, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-          [tenantId, taskId, step, req.action, req.summary, req.amountUsd ?? null, req.recipients ?? null, status,
-            need.required ? null : JSON.stringify({ type: 'system', id: 'policy' }), need.required ? null : new Date(),
-            need.required ? expiresAt : null],
-        );
-        const id = inserted.rows[0]!.id;
-        const details = { taskId, action: req.action, summary: req.summary, amountUsd: req.amountUsd, recipients: req.recipients, thresholdUsd: need.thresholdUsd };
-        if (!need.required) {
-          await recordAudit(tx, tenantId, { actor: { type: 'system', id: 'policy' }, action: 'approval.auto_approved', subject: `approval:${id}`, details });
-          return { approved: true };
-        }
-        await recordAudit(tx, tenantId, { actor, action: 'approval.requested', subject: `approval:${id}`, details });
-        if (!(await lifecycle.move(tx, taskId, 'awaiting_approval', { fence: base.fence, data: { approvalId: id } }))) throw stale();
-        return { suspend: id, until: expiresAt.getTime() };
-      });
+            [
+              tenantId,
+              taskId,
+              step,
+              req.action,
+              req.summary,
+              req.amountUsd ?? null,
+              req.recipients ?? null,
+              status,
+              need.required ? null : JSON.stringify({ type: 'system', id: 'policy' }),
+              need.required ? null : new Date(),
+              need.required ? expiresAt : null,
+            ],
+          );
+          const id = inserted.rows[0]!.id;
+          const details = {
+            taskId,
+            action: req.action,
+            summary: req.summary,
+            amountUsd: req.amountUsd,
+            recipients: req.recipients,
+            thresholdUsd: need.thresholdUsd,
+          };
+          if (!need.required) {
+            await recordAudit(tx, tenantId, {
+              actor: { type: 'system', id: 'policy' },
+              action: 'approval.auto_approved',
+              subject: `approval:${id}`,
+              details,
+            });
+            return { approved: true };
+          }
+          await recordAudit(tx, tenantId, { actor, action: 'approval.requested', subject: `approval:${id}`, details });
+          if (!(await lifecycle.move(tx, taskId, 'awaiting_approval', { fence: base.fence, data: { approvalId: id } }))) throw stale();
+          return { suspend: id, until: expiresAt.getTime() };
+        },
+      );
       if ('approved' in verdict) return verdict;
       base.logger.info(`waiting for approval of '${req.action}'`, { approvalId: verdict.suspend });
-      return base.suspend({ on: 'approval', approvalId: verdict.suspend, until: verdict.until }, `approval ${verdict.suspend} of '${req.action}' is pending`);
+      return base.suspend(
+        { on: 'approval', approvalId: verdict.suspend, until: verdict.until },
+        `approval ${verdict.suspend} of '${req.action}' is pending`,
+      );
     },
   });
 }
 
-export async function listApprovals(tx: Sql, q: { id?: string; status?: ApprovalStatus | undefined; taskId?: string | undefined; limit: number }): Promise<Approval[]> {
+export async function listApprovals(
+  tx: Sql,
+  q: { id?: string; status?: ApprovalStatus | undefined; taskId?: string | undefined; limit: number },
+): Promise<Approval[]> {
   const where: string[] = [];
   const params: unknown[] = [];
   if (q.id) where.push(`a.id = $${params.push(q.id)}::uuid`);
   if (q.status) where.push(`a.status = $${params.push(q.status)}`);
   if (q.taskId) where.push(`a.task_id = $${params.push(q.taskId)}::uuid`);
-  const r = await tx.query<Row>(`${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.created_at DESC LIMIT $${params.push(q.limit)}`, params);
+  const r = await tx.query<Row>(
+    `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.created_at DESC LIMIT $${params.push(q.limit)}`,
+    params,
+  );
   return r.rows.map(toApproval);
 }
 
@@ -183,12 +227,26 @@ export async function decide(
       throw conflict('TASK_NOT_WAITING', `Task ${task.id} is ${task.status}, not waiting for this approval; nothing was changed.`);
     }
     const status: ApprovalStatus = decision === 'approve' ? 'approved' : 'rejected';
-    await tx.query(`UPDATE approvals SET status = $2, decided_by = $3, note = $4, decided_at = now() WHERE id = $1`, [id, status, JSON.stringify(by), note ?? null]);
-    await recordAudit(tx, tenantId, { actor: by, action: `approval.${status}`, subject: `approval:${id}`, details: { taskId: task.id, action: row.action, ...(note ? { note } : {}) } });
+    await tx.query(`UPDATE approvals SET status = $2, decided_by = $3, note = $4, decided_at = now() WHERE id = $1`, [
+      id,
+      status,
+      JSON.stringify(by),
+      note ?? null,
+    ]);
+    await recordAudit(tx, tenantId, {
+      actor: by,
+      action: `approval.${status}`,
+      subject: `approval:${id}`,
+      details: { taskId: task.id, action: row.action, ...(note ? { note } : {}) },
+    });
     if (decision === 'approve') {
       await lifecycle.move(tx, task.id, 'queued', { data: { approvalId: id } });
     } else {
-      const error = { code: 'APPROVAL_REJECTED', message: `'${row.action}' was rejected${note ? `: ${note}` : '.'}`, details: { approvalId: id } };
+      const error = {
+        code: 'APPROVAL_REJECTED',
+        message: `'${row.action}' was rejected${note ? `: ${note}` : '.'}`,
+        details: { approvalId: id },
+      };
       await lifecycle.move(tx, task.id, 'failed', { error });
     }
     const fresh = await tx.query<Row>(`${SELECT} WHERE a.id = $1`, [id]);
@@ -211,11 +269,15 @@ async function wake(deps: DecideDeps, tenantId: string, task: store.Task): Promi
       return;
     }
     const agent = deps.registry.agent(task.agent);
-    await deps.queues.enqueue(task.agent, { taskId: task.id, tenantId }, {
-      attempts: agent?.defaults?.attempts ?? deps.config.TASK_ATTEMPTS,
-      backoffMs: deps.config.TASK_BACKOFF_MS,
-      priority: task.priority,
-    });
+    await deps.queues.enqueue(
+      task.agent,
+      { taskId: task.id, tenantId },
+      {
+        attempts: agent?.defaults?.attempts ?? deps.config.TASK_ATTEMPTS,
+        backoffMs: deps.config.TASK_BACKOFF_MS,
+        priority: task.priority,
+      },
+    );
   } catch {
     // The queue is away: the sweeper re-adds queued tasks whose job is missing or stuck.
   }
@@ -224,7 +286,9 @@ async function wake(deps: DecideDeps, tenantId: string, task: store.Task): Promi
 /** Fails the tasks of approvals nobody decided in time. Returns how many expired. */
 export async function expireApprovals(db: Db): Promise<number> {
   const due = await db.system((tx) =>
-    tx.query<{ id: string; tenant_id: string }>(`SELECT id, tenant_id FROM approvals WHERE status = 'pending' AND expires_at < now() LIMIT 500`),
+    tx.query<{ id: string; tenant_id: string }>(
+      `SELECT id, tenant_id FROM approvals WHERE status = 'pending' AND expires_at < now() LIMIT 500`,
+    ),
   );
   let expired = 0;
   for (const a of due.rows) {
@@ -238,7 +302,12 @@ export async function expireApprovals(db: Db): Promise<number> {
       expired++;
       const error = { code: 'APPROVAL_EXPIRED', message: `Nobody decided on '${row.action}' in time.`, details: { approvalId: a.id } };
       await lifecycle.move(tx, row.task_id, 'failed', { error });
-      await recordAudit(tx, a.tenant_id, { actor: { type: 'system', id: 'expiry' }, action: 'approval.expired', subject: `approval:${a.id}`, details: { taskId: row.task_id } });
+      await recordAudit(tx, a.tenant_id, {
+        actor: { type: 'system', id: 'expiry' },
+        action: 'approval.expired',
+        subject: `approval:${a.id}`,
+        details: { taskId: row.task_id },
+      });
     });
   }
   return expired;

@@ -45,7 +45,11 @@ export async function spentToday(tx: Sql): Promise<number> {
 }
 
 /** Remaining daily budget, for the value-aware priority; undefined when the tenant has no limit. */
-export async function remainingToday(tx: Sql, tenantId: string, config: Config): Promise<{ remainingUsd: number; dailyUsd: number } | undefined> {
+export async function remainingToday(
+  tx: Sql,
+  tenantId: string,
+  config: Config,
+): Promise<{ remainingUsd: number; dailyUsd: number } | undefined> {
   const limits = await tenantLimits(tx, tenantId, config);
   if (limits.dailyUsd === undefined) return undefined;
   return { dailyUsd: limits.dailyUsd, remainingUsd: limits.dailyUsd - (await spentToday(tx)) };
@@ -71,7 +75,12 @@ export async function admit(tx: Sql, config: Config, tenantId: string, taskId: s
         { spentTodayUsd: spent, dailyBudgetUsd: limits.dailyUsd },
       ).toJSON();
       await lifecycle.move(tx, taskId, 'failed', { error });
-      await recordAudit(tx, tenantId, { actor: { type: 'system', id: 'budget' }, action: 'task.refused', subject: `task:${taskId}`, details: { error } });
+      await recordAudit(tx, tenantId, {
+        actor: { type: 'system', id: 'budget' },
+        action: 'task.refused',
+        subject: `task:${taskId}`,
+        details: { error },
+      });
       return { kind: 'refused', error };
     }
   }
@@ -96,10 +105,13 @@ export function tenantSpendGuard(db: Db, config: Config): (tenantId: string, tas
       return spent >= limits.dailyUsd ? { spent, daily: limits.dailyUsd } : undefined;
     });
     if (over) {
-      throw new BudgetExceededError(`Tenant '${tenantId}' has spent $${round2(over.spent)} of its $${over.daily} daily budget; no more model calls today.`, {
-        spentTodayUsd: over.spent,
-        dailyBudgetUsd: over.daily,
-      });
+      throw new BudgetExceededError(
+        `Tenant '${tenantId}' has spent $${round2(over.spent)} of its $${over.daily} daily budget; no more model calls today.`,
+        {
+          spentTodayUsd: over.spent,
+          dailyBudgetUsd: over.daily,
+        },
+      );
     }
   };
 }

@@ -96,10 +96,15 @@ describe('local time across daylight saving', () => {
       transitions += known.filter((t) => t >= Date.UTC(2026, 0, 1) && t < Date.UTC(2027, 0, 1)).length;
       for (const centre of centres) {
         for (const e of expectations(tz, centre, known)) {
-          const d = compare(e.fires, chain((a) => nextCronTime(e.intended.cron, tz, a), e.after, e.until));
+          const d = compare(
+            e.fires,
+            chain((a) => nextCronTime(e.intended.cron, tz, a), e.after, e.until),
+          );
           checked += e.fires.length;
           if (d.stopped || d.missed.length || d.extra.length) {
-            wrong.push(`${tz} '${e.intended.cron}' near ${iso(centre)}: missed [${d.missed.map(iso).join(', ')}] extra [${d.extra.map(iso).join(', ')}]${d.stopped ? ' stopped' : ''}`);
+            wrong.push(
+              `${tz} '${e.intended.cron}' near ${iso(centre)}: missed [${d.missed.map(iso).join(', ')}] extra [${d.extra.map(iso).join(', ')}]${d.stopped ? ' stopped' : ''}`,
+            );
           }
         }
       }

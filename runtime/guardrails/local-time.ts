@@ -49,7 +49,10 @@ export function zoneOffsetMs(timeZone: string, instant: number): number {
   if (at === 2) throw new RangeError(`cannot read the UTC offset of ${timeZone} from '${name}'`);
   if (at === name.length) return 0;
   const sign = name.charCodeAt(at) === 45 || name.charCodeAt(at) === 0x2212 ? -1 : 1;
-  const [h = 0, m = 0, s = 0] = name.slice(at + 1).split(':').map(Number);
+  const [h = 0, m = 0, s = 0] = name
+    .slice(at + 1)
+    .split(':')
+    .map(Number);
   const ms = sign * ((h * 60 + m) * 60 + s) * 1000;
   if (Number.isNaN(ms)) throw new RangeError(`cannot read the UTC offset of ${timeZone} from '${name}'`);
   return ms;
@@ -112,6 +115,9 @@ export function nextCronTime(pattern: string, timeZone: string, after: number): 
     if (at > after) return at;
     wall = calendar.nextRun(wall);
   }
-  if (wall) throw new RangeError(`'${pattern}' in ${timeZone}: no fire time found within ${MAX_STEPS} steps after ${new Date(after).toISOString()}`);
+  if (wall)
+    throw new RangeError(
+      `'${pattern}' in ${timeZone}: no fire time found within ${MAX_STEPS} steps after ${new Date(after).toISOString()}`,
+    );
   return undefined;
 }

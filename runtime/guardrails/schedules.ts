@@ -41,7 +41,12 @@ export interface ScheduleJobData {
 /** The BullMQ job id of one tick of a schedule (BullMQ reserves ':' in custom ids). */
 export const tickJobId = (scheduleId: string, tick: number): string => `tick-${scheduleId}-${tick}`;
 
-const TICK_JOB: JobsOptions = { attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } };
+const TICK_JOB: JobsOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { count: 1000 },
+  removeOnFail: { count: 1000 },
+};
 
 const budget = z.object({ maxCostUsd: z.number().positive().optional(), maxTokens: z.number().int().positive().optional() }).strict();
 
@@ -51,7 +56,12 @@ export const scheduleBody = z
     agent: z.string().min(1).max(64),
     input: z.unknown().default({}),
     cron: z.string().trim().min(9).max(120).optional(),
-    everyMs: z.number().int().min(1000).max(366 * 24 * 3600 * 1000).optional(),
+    everyMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(366 * 24 * 3600 * 1000)
+      .optional(),
     timezone: z.string().min(1).max(64).default('UTC'),
     enabled: z.boolean().default(true),
     budget: budget.optional(),
@@ -65,7 +75,11 @@ export const schedulePatch = z
     name: z.string().trim().min(1).max(100),
     input: z.unknown(),
     cron: z.string().trim().min(9).max(120),
-    everyMs: z.number().int().min(1000).max(366 * 24 * 3600 * 1000),
+    everyMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(366 * 24 * 3600 * 1000),
     timezone: z.string().min(1).max(64),
     enabled: z.boolean(),
     budget: budget.nullable(),
@@ -147,7 +161,10 @@ function toSchedule(r: Row): Schedule {
  * pattern is read in `timezone` with the daylight-saving rules above; `everyMs` ticks are
  * whole multiples of the interval since the epoch, as with BullMQ's `every`.
  */
-export function nextTick(s: { cron?: string | undefined; everyMs?: number | undefined; timezone: string }, from = Date.now()): number | undefined {
+export function nextTick(
+  s: { cron?: string | undefined; everyMs?: number | undefined; timezone: string },
+  from = Date.now(),
+): number | undefined {
   try {
     checkTimeZone(s.timezone);
   } catch {
@@ -181,12 +198,19 @@ export class ScheduleService {
 
   /** Queues one tick's job; a tick already queued (by any process) is left as it is. */
   async #queueTick(scheduleId: string, tenantId: string, tick: number): Promise<void> {
-    await this.queue().add('fire', { scheduleId, tenantId, tick }, { ...TICK_JOB, jobId: tickJobId(scheduleId, tick), delay: Math.max(0, tick - Date.now()) });
+    await this.queue().add(
+      'fire',
+      { scheduleId, tenantId, tick },
+      { ...TICK_JOB, jobId: tickJobId(scheduleId, tick), delay: Math.max(0, tick - Date.now()) },
+    );
   }
 
   /** Removes a queued tick the schedule no longer has (best effort: it would make no task). */
   async #dropTick(scheduleId: string, nextRunAt: string | undefined): Promise<void> {
-    if (nextRunAt) await this.queue().remove(tickJobId(scheduleId, Date.parse(nextRunAt))).catch(() => 0);
+    if (nextRunAt)
+      await this.queue()
+        .remove(tickJobId(scheduleId, Date.parse(nextRunAt)))
+        .catch(() => 0);
   }
 
   #checkAgentInput(agentName: string, input: unknown): unknown {
@@ -199,7 +223,8 @@ export class ScheduleService {
 
   async create(tenantId: string, body: unknown, by: Actor): Promise<Schedule> {
     const r = scheduleBody.safeParse(body ?? {});
-    if (!r.success) throw badRequest('INVALID_REQUEST', `The schedule is invalid: ${r.error.issues[0]?.message ?? 'see details'}.`, r.error.issues);
+    if (!r.success)
+      throw badRequest('INVALID_REQUEST', `The schedule is invalid: ${r.error.issues[0]?.message ?? 'see details'}.`, r.error.issues);
     const b = r.data;
     this.#checkAgentInput(b.agent, b.input);
     const next = nextTick(b);
@@ -210,11 +235,28 @@ export class ScheduleService {
       const ins = await tx.query<Row>(
         `INSERT INTO schedules (tenant_id, name, agent, input, cron, every_ms, timezone, enabled, budget, priority, next_run_at, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
-        [tenantId, name, b.agent, JSON.stringify(b.input), b.cron ?? null, b.everyMs ?? null, b.timezone, b.enabled,
-          b.budget ? JSON.stringify(b.budget) : null, b.priority ?? null, next ? new Date(next) : null, JSON.stringify(by)],
+        [
+          tenantId,
+          name,
+          b.agent,
+          JSON.stringify(b.input),
+          b.cron ?? null,
+          b.everyMs ?? null,
+          b.timezone,
+          b.enabled,
+          b.budget ? JSON.stringify(b.budget) : null,
+          b.priority ?? null,
+          next ? new Date(next) : null,
+          JSON.stringify(by),
+        ],
       );
       const row = ins.rows[0]!;
-      await recordAudit(tx, tenantId, { actor: by, action: 'schedule.created', subject: `schedule:${row.id}`, details: { agent: b.agent, cron: b.cron, everyMs: b.everyMs, enabled: b.enabled } });
+      await recordAudit(tx, tenantId, {
+        actor: by,
+        action: 'schedule.created',
+        subject: `schedule:${row.id}`,
+        details: { agent: b.agent, cron: b.cron, everyMs: b.everyMs, enabled: b.enabled },
+      });
       return toSchedule(row);
     });
     await this.reconcile(schedule.id, tenantId);
@@ -229,7 +271,9 @@ export class ScheduleService {
   }
 
   list(tenantId: string): Promise<Schedule[]> {
-    return this.deps.db.tenant(tenantId, async (tx) => (await tx.query<Row>(`SELECT ${COLUMNS} FROM schedules ORDER BY created_at`)).rows.map(toSchedule));
+    return this.deps.db.tenant(tenantId, async (tx) =>
+      (await tx.query<Row>(`SELECT ${COLUMNS} FROM schedules ORDER BY created_at`)).rows.map(toSchedule),
+    );
   }
 
   /** The schedule's runs: the tasks it created, newest first. */
@@ -245,7 +289,8 @@ export class ScheduleService {
 
   async update(tenantId: string, id: string, body: unknown, by: Actor): Promise<Schedule> {
     const r = schedulePatch.safeParse(body ?? {});
-    if (!r.success) throw badRequest('INVALID_REQUEST', `The change is invalid: ${r.error.issues[0]?.message ?? 'see details'}.`, r.error.issues);
+    if (!r.success)
+      throw badRequest('INVALID_REQUEST', `The change is invalid: ${r.error.issues[0]?.message ?? 'see details'}.`, r.error.issues);
     const p = r.data;
     const cur = await this.get(tenantId, id);
     const merged = {
@@ -259,9 +304,18 @@ export class ScheduleService {
       await tx.query(
         `UPDATE schedules SET name = $2, input = $3, cron = $4, every_ms = $5, timezone = $6, enabled = $7, budget = $8, priority = $9,
            next_run_at = $10, updated_at = now() WHERE id = $1`,
-        [id, p.name ?? cur.name, JSON.stringify(p.input ?? cur.input), merged.cron ?? null, merged.everyMs ?? null, merged.timezone,
-          p.enabled ?? cur.enabled, p.budget === null ? null : JSON.stringify(p.budget ?? cur.budget ?? null),
-          p.priority === null ? null : (p.priority ?? cur.priority ?? null), next ? new Date(next) : null],
+        [
+          id,
+          p.name ?? cur.name,
+          JSON.stringify(p.input ?? cur.input),
+          merged.cron ?? null,
+          merged.everyMs ?? null,
+          merged.timezone,
+          p.enabled ?? cur.enabled,
+          p.budget === null ? null : JSON.stringify(p.budget ?? cur.budget ?? null),
+          p.priority === null ? null : (p.priority ?? cur.priority ?? null),
+          next ? new Date(next) : null,
+        ],
       );
       await recordAudit(tx, tenantId, { actor: by, action: 'schedule.updated', subject: `schedule:${id}`, details: { changes: p } });
     });
@@ -318,7 +372,8 @@ export class ScheduleService {
    */
   async fire(data: ScheduleJobData, tickMillis: number): Promise<store.Task | undefined> {
     const { scheduleId, tenantId } = data;
-    const row = (await this.deps.db.tenant(tenantId, (tx) => tx.query<Row>(`SELECT ${COLUMNS} FROM schedules WHERE id = $1`, [scheduleId]))).rows[0];
+    const row = (await this.deps.db.tenant(tenantId, (tx) => tx.query<Row>(`SELECT ${COLUMNS} FROM schedules WHERE id = $1`, [scheduleId])))
+      .rows[0];
     if (!row?.enabled) return undefined;
     const next = nextTickOf(row, Math.max(tickMillis, Date.now()));
     if (next !== undefined) await this.#queueTick(scheduleId, tenantId, next);
@@ -328,7 +383,12 @@ export class ScheduleService {
       const { task } = await this.deps.tasks.create(
         tenantId,
         row.agent,
-        { input: row.input, idempotencyKey: `schedule:${scheduleId}:${tickMillis}`, ...(row.budget ? { budget: row.budget } : {}), ...(row.priority !== null ? { priority: row.priority } : {}) },
+        {
+          input: row.input,
+          idempotencyKey: `schedule:${scheduleId}:${tickMillis}`,
+          ...(row.budget ? { budget: row.budget } : {}),
+          ...(row.priority !== null ? { priority: row.priority } : {}),
+        },
         { type: 'schedule', scheduleId, firedAt },
       );
       await this.deps.db.tenant(tenantId, (tx) => markRun(tx, scheduleId, firedAt, task.id, null, next));
@@ -338,7 +398,12 @@ export class ScheduleService {
       this.deps.logger.warn({ scheduleId, tenant: tenantId, err: error }, 'a scheduled run could not be created');
       await this.deps.db.tenant(tenantId, async (tx) => {
         await markRun(tx, scheduleId, firedAt, null, error, next);
-        await recordAudit(tx, tenantId, { actor: { type: 'schedule', id: scheduleId }, action: 'schedule.failed', subject: `schedule:${scheduleId}`, details: { error, firedAt } });
+        await recordAudit(tx, tenantId, {
+          actor: { type: 'schedule', id: scheduleId },
+          action: 'schedule.failed',
+          subject: `schedule:${scheduleId}`,
+          details: { error, firedAt },
+        });
       });
       return undefined;
     }
@@ -354,7 +419,14 @@ function nextTickOf(row: Row, after: number): number | undefined {
   }
 }
 
-async function markRun(tx: Sql, id: string, firedAt: string, taskId: string | null, error: store.TaskError | null, next: number | undefined): Promise<void> {
+async function markRun(
+  tx: Sql,
+  id: string,
+  firedAt: string,
+  taskId: string | null,
+  error: store.TaskError | null,
+  next: number | undefined,
+): Promise<void> {
   await tx.query(
     `UPDATE schedules SET last_run_at = GREATEST(COALESCE(last_run_at, $2), $2), last_task_id = COALESCE($3, last_task_id), last_error = $4,
        next_run_at = GREATEST(COALESCE(next_run_at, $5), $5) WHERE id = $1`,

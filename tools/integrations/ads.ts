@@ -40,7 +40,10 @@ function accessTokens(config: Config, fetchImpl: typeof fetch): (() => Promise<s
         body: new URLSearchParams({ grant_type: 'refresh_token', client_id: id, client_secret: secret, refresh_token: refresh }).toString(),
       });
       const body = (await res.json().catch(() => ({}))) as { access_token?: string; expires_in?: number; error?: string };
-      if (!res.ok || !body.access_token) throw new AppError('ADS_AUTH_FAILED', `Google OAuth answered ${res.status}${body.error ? ` (${body.error})` : ''}.`, { status: 502 });
+      if (!res.ok || !body.access_token)
+        throw new AppError('ADS_AUTH_FAILED', `Google OAuth answered ${res.status}${body.error ? ` (${body.error})` : ''}.`, {
+          status: 502,
+        });
       cached = { token: body.access_token, until: Date.now() + ((body.expires_in ?? 3600) - 60) * 1000 };
       return cached.token;
     };
@@ -54,7 +57,15 @@ export function createAdsAdapter(config: Config, fetchImpl?: typeof fetch): AdsA
   const doFetch: typeof fetch = (input, init) => (fetchImpl ?? fetch)(input, init);
   const token = accessTokens(config, doFetch);
   const live = config.GOOGLE_ADS_LIVE && config.GOOGLE_ADS_DEVELOPER_TOKEN && config.GOOGLE_ADS_CUSTOMER_ID && token;
-  const operations = (p: AdsPlan) => [{ create: { name: `${p.name} (${p.campaignId.slice(0, 8)})`, amountMicros: String(Math.round(p.dailyBudgetUsd * 1e6)), deliveryMethod: 'STANDARD' } }];
+  const operations = (p: AdsPlan) => [
+    {
+      create: {
+        name: `${p.name} (${p.campaignId.slice(0, 8)})`,
+        amountMicros: String(Math.round(p.dailyBudgetUsd * 1e6)),
+        deliveryMethod: 'STANDARD',
+      },
+    },
+  ];
   if (!live) return { mode: 'dry_run', apply: (p) => Promise.resolve({ mode: 'dry_run', operations: operations(p) }) };
   return {
     mode: 'live',
@@ -70,7 +81,11 @@ export function createAdsAdapter(config: Config, fetchImpl?: typeof fetch): AdsA
         },
         body: JSON.stringify({ operations: ops }),
       });
-      if (!res.ok) throw new TransientError('ADS_PROVIDER_FAILED', `Google Ads answered ${res.status}: ${(await res.text()).slice(0, 200)}`, { status: 502, retryable: res.status >= 500 || res.status === 429 });
+      if (!res.ok)
+        throw new TransientError('ADS_PROVIDER_FAILED', `Google Ads answered ${res.status}: ${(await res.text()).slice(0, 200)}`, {
+          status: 502,
+          retryable: res.status >= 500 || res.status === 429,
+        });
       const body = (await res.json().catch(() => ({}))) as { results?: { resourceName?: string }[] };
       return { mode: 'live', operations: ops, resourceNames: (body.results ?? []).map((r) => r.resourceName ?? '') };
     },

@@ -18,7 +18,10 @@ export function systemSecrets(db: Db): SystemSecrets {
       let v = cache.get(name);
       if (!v) {
         v = db.system(async (tx) => {
-          await tx.query(`INSERT INTO system_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [name, randomBytes(32).toString('hex')]);
+          await tx.query(`INSERT INTO system_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [
+            name,
+            randomBytes(32).toString('hex'),
+          ]);
           const r = await tx.query<{ value: string }>(`SELECT value FROM system_secrets WHERE name = $1`, [name]);
           return r.rows[0]!.value;
         });
