@@ -79,19 +79,23 @@ WITH input AS (
 )
 SELECT i FROM t`;
 
-/** Writes in flight at once per process: one goes out while the next batch gathers. */
+/** Groups in flight at once per process: one goes out while the next gathers. */
 const IN_FLIGHT = 2;
 const MAX_GROUP = 256;
 
-class GroupCommit {
-  #queue: { item: Item; done: (live: boolean) => void; fail: (err: unknown) => void }[] = [];
+/**
+ * Group commit: items submitted while `IN_FLIGHT` groups are out queue up and go out together
+ * through `send`, which answers each item's result by its index `i` (absent: `undefined`).
+ */
+export class Grouped<I, R> {
+  #queue: { item: I & { i: number }; done: (r: R | undefined) => void; fail: (err: unknown) => void }[] = [];
   #inFlight = 0;
   #next = 0;
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly send: (items: (I & { i: number })[]) => Promise<Map<number, R>>) {}
 
-  submit(item: Omit<Item, 'i'>): Promise<boolean> {
-    return new Promise<boolean>((done, fail) => {
+  submit(item: I): Promise<R | undefined> {
+    return new Promise<R | undefined>((done, fail) => {
       this.#queue.push({ item: { ...item, i: this.#next++ }, done, fail });
       this.#pump();
     });
@@ -101,13 +105,9 @@ class GroupCommit {
     while (this.#inFlight < IN_FLIGHT && this.#queue.length > 0) {
       const group = this.#queue.splice(0, MAX_GROUP);
       this.#inFlight++;
-      this.db
-        .statement<{ i: number }>('brainops_group_write', GROUP, [JSON.stringify(group.map((g) => g.item))])
+      this.send(group.map((g) => g.item))
         .then(
-          (r) => {
-            const live = new Set(r.rows.map((row) => row.i));
-            for (const g of group) g.done(live.has(g.item.i));
-          },
+          (results) => group.forEach((g) => g.done(results.get(g.item.i))),
           (err: unknown) => group.forEach((g) => g.fail(err)),
         )
         .finally(() => {
@@ -118,12 +118,28 @@ class GroupCommit {
   }
 }
 
-const groups = new WeakMap<Db, GroupCommit>();
-const groupOf = (db: Db): GroupCommit => {
-  let g = groups.get(db);
-  if (!g) groups.set(db, (g = new GroupCommit(db)));
+/** One Grouped per database and purpose. */
+export function groupFor<I, R>(
+  purpose: string,
+  db: Db,
+  send: (db: Db, items: (I & { i: number })[]) => Promise<Map<number, R>>,
+): Grouped<I, R> {
+  let perDb = registry.get(purpose);
+  if (!perDb) registry.set(purpose, (perDb = new WeakMap()));
+  let g = perDb.get(db) as Grouped<I, R> | undefined;
+  if (!g) perDb.set(db, (g = new Grouped<I, R>((items) => send(db, items))));
   return g;
+}
+const registry = new Map<string, WeakMap<Db, unknown>>();
+
+const sendWrites = async (db: Db, items: Item[]): Promise<Map<number, true>> => {
+  const r = await db.statement<{ i: number }>('brainops_group_write', GROUP, [JSON.stringify(items)]);
+  return new Map(r.rows.map((row) => [row.i, true]));
 };
+const write = (db: Db, item: Omit<Item, 'i'>): Promise<boolean> =>
+  groupFor<Omit<Item, 'i'>, true>('writes', db, sendWrites)
+    .submit(item)
+    .then((live) => live === true);
 
 const billable = (u: Usage | undefined): Usage | null => (u && (u.inputTokens || u.outputTokens || u.costUsd) ? u : null);
 
@@ -138,7 +154,7 @@ export function recordStep(
   step: { name: string; seq: number; result: unknown; usage?: Usage | undefined; startedAt: Date; event: Record<string, unknown> },
   batch: Batch,
 ): Promise<boolean> {
-  return groupOf(db).submit({
+  return write(db, {
     kind: 'step',
     task_id: f.taskId,
     attempt: f.attempt,
@@ -158,7 +174,7 @@ export function recordStep(
  * `false`: stale.
  */
 export function writeBatch(db: Db, f: Fence, batch: Batch, usage?: Usage): Promise<boolean> {
-  return groupOf(db).submit({
+  return write(db, {
     kind: 'batch',
     task_id: f.taskId,
     attempt: f.attempt,
@@ -180,7 +196,7 @@ export function finish(
   fields: { output?: unknown; error?: TaskError },
   batch: Batch,
 ): Promise<boolean> {
-  return groupOf(db).submit({
+  return write(db, {
     kind: 'finish',
     task_id: f.taskId,
     attempt: f.attempt,

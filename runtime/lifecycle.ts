@@ -26,6 +26,7 @@
  */
 import type { Db, Sql } from './db/driver.ts';
 import { AppError } from './errors.ts';
+import { groupFor } from './lifecycle-writes.ts';
 import { COLUMNS, toTask, type NewTask, type Task, type TaskError, type TaskRow, type TaskStatus } from './tasks.ts';
 
 /** The allowed transitions: `from → to`. `running → running` is a takeover (a new attempt). */
@@ -117,22 +118,48 @@ export async function create(
 
 const TERMINAL_SQL = `'succeeded', 'failed', 'cancelled'`;
 
+const QUALIFIED = COLUMNS.split(',')
+  .map((c) => `tasks.${c.trim()}`)
+  .join(', ');
+
+/** Claims many tasks in one statement ($1: JSON array of {i, task_id, tenant_id, resumed, admitted}). */
 const CLAIM = `
-WITH claimed AS (
-  UPDATE tasks SET status = 'running', attempts = attempts + $3, error = NULL,
-    started_at = COALESCE(started_at, now()), updated_at = now()
-  WHERE id = $1 AND tenant_id = $2 AND status IN ('queued', 'running')
-    AND ($4::boolean OR NOT EXISTS (
-      SELECT 1 FROM tenants WHERE id = $2 AND (COALESCE(daily_budget_usd, $5::numeric) IS NOT NULL OR COALESCE(max_running, $6::int) > 0)))
-  RETURNING ${COLUMNS}
+WITH input AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(i int, task_id uuid, tenant_id text, resumed boolean, admitted boolean)
+), claimed AS (
+  UPDATE tasks SET status = 'running', attempts = tasks.attempts + CASE WHEN input.resumed THEN 0 ELSE 1 END, error = NULL,
+    started_at = COALESCE(tasks.started_at, now()), updated_at = now()
+  FROM input
+  WHERE tasks.id = input.task_id AND tasks.tenant_id = input.tenant_id AND tasks.status IN ('queued', 'running')
+    AND (input.admitted OR NOT EXISTS (
+      SELECT 1 FROM tenants WHERE tenants.id = input.tenant_id
+        AND (COALESCE(tenants.daily_budget_usd, $2::numeric) IS NOT NULL OR COALESCE(tenants.max_running, $3::int) > 0)))
+  RETURNING input.i, input.resumed, ${QUALIFIED}
 ), ev AS (
   INSERT INTO task_events (task_id, tenant_id, type, data)
-  SELECT id, tenant_id, 'status', jsonb_build_object('status', 'running', 'attempt', attempts) || CASE WHEN $3 = 0 THEN '{"resumed": true}'::jsonb ELSE '{}'::jsonb END
+  SELECT id, tenant_id, 'status', jsonb_build_object('status', 'running', 'attempt', attempts) || CASE WHEN resumed THEN '{"resumed": true}'::jsonb ELSE '{}'::jsonb END
   FROM claimed
 )
 SELECT c.*, (SELECT COALESCE(json_agg(json_build_object('name', s.name, 'seq', s.seq, 'result', s.result) ORDER BY s.seq), '[]'::json)
              FROM task_steps s WHERE s.task_id = c.id) AS journal
 FROM claimed c`;
+
+interface ClaimItem {
+  task_id: string;
+  tenant_id: string;
+  resumed: boolean;
+  admitted: boolean;
+}
+type ClaimRow = TaskRow & { i: number; journal: StepRecord[] };
+
+const sendClaims = (defaults: ClaimOptions['defaults']) => async (sql: Sql | Db, items: (ClaimItem & { i: number })[]) => {
+  const r = await statement<ClaimRow>(sql, 'brainops_claim', CLAIM, [
+    JSON.stringify(items),
+    defaults.dailyUsd ?? null,
+    defaults.maxRunning,
+  ]);
+  return new Map(r.rows.map((row) => [row.i, row]));
+};
 
 export interface ClaimOptions {
   /** The run continues an attempt that waited for its children: the attempt number stays. */
@@ -153,15 +180,16 @@ export interface ClaimOptions {
  * `admitted`, its tenant has limits to check first.
  */
 export async function claim(sql: Sql | Db, taskId: string, tenantId: string, o: ClaimOptions): Promise<Claimed | undefined> {
-  const r = await statement<TaskRow & { journal: StepRecord[] }>(sql, 'brainops_claim', CLAIM, [
-    taskId,
-    tenantId,
-    o.resumed ? 0 : 1,
-    o.admitted,
-    o.defaults.dailyUsd ?? null,
-    o.defaults.maxRunning,
-  ]);
-  const row = r.rows[0];
+  const item = { task_id: taskId, tenant_id: tenantId, resumed: o.resumed, admitted: o.admitted };
+  // On the pool, claims made while others are in flight go out together (group commit).
+  const row =
+    'statement' in sql
+      ? await groupFor<ClaimItem, ClaimRow>(
+          `claims:${o.defaults.dailyUsd ?? ''}:${o.defaults.maxRunning}`,
+          sql,
+          sendClaims(o.defaults),
+        ).submit(item)
+      : (await sendClaims(o.defaults)(sql, [{ ...item, i: 0 }])).get(0);
   return row ? { task: toTask(row), journal: row.journal } : undefined;
 }
 

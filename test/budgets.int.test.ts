@@ -73,7 +73,7 @@ describe('budgets', () => {
   });
 
   it("gives a scheduled task its schedule's budget", async () => {
-    const s = await app.call('POST', '/api/v1/schedules', { agent: 'spender', input: { steps: 2 }, everyMs: 60_000, budget: { maxTokens: 600 } });
+    const s = await app.call('POST', '/api/v1/schedules', { agent: 'spender', input: { steps: 2 }, everyMs: 5_000, budget: { maxTokens: 600 } });
     expect(s.status).toBe(201);
     const id = await eventually(async () => (await app.call('GET', `/api/v1/schedules/${s.body.schedule.id}`)).body.runs[0]?.id as string | undefined);
     await app.call('DELETE', `/api/v1/schedules/${s.body.schedule.id}`);
