@@ -51,9 +51,9 @@ const USAGE_SUM = `jsonb_build_object(
 /** Many attempts' writes in one statement; answers the `i` of each write whose fence held. */
 const GROUP = `
 WITH input AS (
-  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
-    i int, kind text, task_id uuid, attempt int, name text, seq int, result jsonb, usage jsonb, started_at timestamptz,
-    events jsonb, progress jsonb, status text, output jsonb, error jsonb)
+  SELECT * FROM unnest($1::int[], $2::text[], $3::uuid[], $4::int[], $5::text[], $6::int[], $7::jsonb[], $8::jsonb[],
+    $9::timestamptz[], $10::jsonb[], $11::jsonb[], $12::text[], $13::jsonb[], $14::jsonb[])
+    AS x(i, kind, task_id, attempt, name, seq, result, usage, started_at, events, progress, status, output, error)
 ), t AS (
   SELECT tasks.id, tasks.tenant_id, input.* FROM tasks JOIN input ON tasks.id = input.task_id
   WHERE tasks.attempts = input.attempt AND tasks.status = 'running'
@@ -132,8 +132,28 @@ export function groupFor<I, R>(
 }
 const registry = new Map<string, WeakMap<Db, unknown>>();
 
+/** A JSON column of the group statement: each value as JSON text, or SQL NULL. */
+const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
+
 const sendWrites = async (db: Db, items: Item[]): Promise<Map<number, true>> => {
-  const r = await db.statement<{ i: number }>('brainops_group_write', GROUP, [JSON.stringify(items)]);
+  // Columns as arrays through `unnest`, which the planner sizes by their length: each task is
+  // looked up by its key (a JSON record set is always guessed at 100 rows: a scan of `tasks`).
+  const r = await db.statement<{ i: number }>('brainops_group_write', GROUP, [
+    items.map((x) => x.i),
+    items.map((x) => x.kind),
+    items.map((x) => x.task_id),
+    items.map((x) => x.attempt),
+    items.map((x) => x.name ?? null),
+    items.map((x) => x.seq ?? null),
+    items.map((x) => (x.kind === 'step' ? JSON.stringify(x.result ?? null) : null)),
+    items.map((x) => json(x.usage)),
+    items.map((x) => x.started_at ?? null),
+    items.map((x) => JSON.stringify(x.events)),
+    items.map((x) => json(x.progress)),
+    items.map((x) => x.status ?? null),
+    items.map((x) => (x.kind === 'finish' ? json(x.output) : null)),
+    items.map((x) => json(x.error)),
+  ]);
   return new Map(r.rows.map((row) => [row.i, true]));
 };
 const write = (db: Db, item: Omit<Item, 'i'>): Promise<boolean> =>

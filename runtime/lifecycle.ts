@@ -122,18 +122,20 @@ const QUALIFIED = COLUMNS.split(',')
   .map((c) => `tasks.${c.trim()}`)
   .join(', ');
 
-/** Claims many tasks in one statement ($1: JSON array of {i, task_id, tenant_id, resumed, admitted}). */
+/**
+ * Claims many tasks in one statement ($1..$5: arrays of i, task id, tenant id, resumed,
+ * admitted). Arrays through `unnest` and not a JSON record set: the planner sizes `unnest` of
+ * a parameter by its length, so it looks each task up by its key instead of scanning `tasks`.
+ */
 const CLAIM = `
-WITH input AS (
-  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(i int, task_id uuid, tenant_id text, resumed boolean, admitted boolean)
-), claimed AS (
+WITH claimed AS (
   UPDATE tasks SET status = 'running', attempts = tasks.attempts + CASE WHEN input.resumed THEN 0 ELSE 1 END, error = NULL,
     started_at = COALESCE(tasks.started_at, now()), updated_at = now()
-  FROM input
+  FROM unnest($1::int[], $2::uuid[], $3::text[], $4::boolean[], $5::boolean[]) AS input(i, task_id, tenant_id, resumed, admitted)
   WHERE tasks.id = input.task_id AND tasks.tenant_id = input.tenant_id AND tasks.status IN ('queued', 'running')
     AND (input.admitted OR NOT EXISTS (
       SELECT 1 FROM tenants WHERE tenants.id = input.tenant_id
-        AND (COALESCE(tenants.daily_budget_usd, $2::numeric) IS NOT NULL OR COALESCE(tenants.max_running, $3::int) > 0)))
+        AND (COALESCE(tenants.daily_budget_usd, $6::numeric) IS NOT NULL OR COALESCE(tenants.max_running, $7::int) > 0)))
   RETURNING input.i, input.resumed, ${QUALIFIED}
 ), ev AS (
   INSERT INTO task_events (task_id, tenant_id, type, data)
@@ -153,8 +155,13 @@ interface ClaimItem {
 type ClaimRow = TaskRow & { i: number; journal: StepRecord[] };
 
 const sendClaims = (defaults: ClaimOptions['defaults']) => async (sql: Sql | Db, items: (ClaimItem & { i: number })[]) => {
+  const col = <K extends keyof (ClaimItem & { i: number })>(k: K) => items.map((x) => x[k]);
   const r = await statement<ClaimRow>(sql, 'brainops_claim', CLAIM, [
-    JSON.stringify(items),
+    col('i'),
+    col('task_id'),
+    col('tenant_id'),
+    col('resumed'),
+    col('admitted'),
     defaults.dailyUsd ?? null,
     defaults.maxRunning,
   ]);
