@@ -125,7 +125,7 @@ describe.each<Engine>(['pg', 'pg-redis'])('chaos on %s', (engine) => {
         expect(startedAfter, `${id} ${name} was started again after it finished`).toEqual([]);
         const replayedBefore = mine.filter((e) => e.replayed && BigInt(e.id) < finishedAt);
         expect(replayedBefore, `${id} ${name} was replayed before it finished`).toEqual([]);
-        expect(mine.filter((e) => e.state === 'started').length, `${id} ${name} started events`).toBeGreaterThanOrEqual(1);
+        // (A `started` event is written only for a step still running after 250 ms: not asserted.)
       }
     }
 
