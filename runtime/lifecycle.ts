@@ -66,26 +66,76 @@ export interface Claimed {
   journal: StepRecord[];
 }
 
+/** The task columns, qualified (for statements that join `tasks` with their input). */
+const QUALIFIED = COLUMNS.split(',')
+  .map((c) => `tasks.${c.trim()}`)
+  .join(', ');
+
+/** Births of many tasks in one statement: each row's parameters are arrays through `unnest`. */
 const CREATE = `
-WITH ins AS (
+WITH input AS (
+  SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::int[], $8::jsonb[], $9::uuid[],
+    $10::jsonb[], $11::jsonb[], $12::jsonb[], $13::float8[])
+    AS x(i, id, tenant_id, agent, input, idempotency_key, priority, budget, parent_id, created_by, actor, details, delay_ms)
+), ins AS (
   INSERT INTO tasks (id, tenant_id, agent, input, idempotency_key, priority, budget, parent_id, created_by, not_before)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + $12::double precision * interval '1 millisecond')
+  SELECT id, tenant_id, agent, input, idempotency_key, priority, budget, parent_id, created_by, now() + delay_ms * interval '1 millisecond'
+  FROM input ORDER BY i
   ON CONFLICT (tenant_id, agent, idempotency_key) DO NOTHING
   RETURNING ${COLUMNS}
 ), ev AS (
   INSERT INTO task_events (task_id, tenant_id, type, data) SELECT id, tenant_id, 'status', '{"status": "queued"}'::jsonb FROM ins
 ), au AS (
   INSERT INTO audit_events (tenant_id, actor, action, subject, details)
-  SELECT tenant_id, $10, 'task.created', 'task:' || id, $11 FROM ins
+  SELECT ins.tenant_id, input.actor, 'task.created', 'task:' || ins.id, input.details FROM ins JOIN input ON input.id = ins.id
 )
-SELECT ins.*, true AS created FROM ins
+SELECT input.i, ins.*, true AS created FROM ins JOIN input ON input.id = ins.id
 UNION ALL
-SELECT ${COLUMNS}, false FROM tasks WHERE tenant_id = $2 AND agent = $3 AND idempotency_key = $5 AND NOT EXISTS (SELECT 1 FROM ins)`;
+SELECT input.i, ${QUALIFIED}, false FROM input JOIN tasks
+  ON tasks.tenant_id = input.tenant_id AND tasks.agent = input.agent AND tasks.idempotency_key = input.idempotency_key
+WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.id = input.id)`;
+
+interface Birth {
+  id: string;
+  tenant_id: string;
+  agent: string;
+  input: string;
+  idempotency_key: string | null;
+  priority: number;
+  budget: string | null;
+  parent_id: string | null;
+  created_by: string;
+  actor: string;
+  details: string;
+  delay_ms: number | null;
+}
+type BirthRow = TaskRow & { i: number; created: boolean };
+
+const sendBirths = async (sql: Sql | Db, items: (Birth & { i: number })[]): Promise<Map<number, BirthRow>> => {
+  const col = <K extends keyof (Birth & { i: number })>(k: K) => items.map((x) => x[k]);
+  const r = await statement<BirthRow>(sql, 'brainops_create', CREATE, [
+    col('i'),
+    col('id'),
+    col('tenant_id'),
+    col('agent'),
+    col('input'),
+    col('idempotency_key'),
+    col('priority'),
+    col('budget'),
+    col('parent_id'),
+    col('created_by'),
+    col('actor'),
+    col('details'),
+    col('delay_ms'),
+  ]);
+  return new Map(r.rows.map((row) => [row.i, row]));
+};
 
 /**
  * The birth of a task, in one statement: its row (`queued`), its status event and its
  * `task.created` audit entry — or, for an idempotency key already used, the task it made.
- * Runs in the caller's tenant transaction, or on the pool when given the Db.
+ * Runs in the caller's tenant transaction, or on the pool when given the Db, where births
+ * made while others are in flight go out together (group commit).
  */
 export async function create(
   sql: Sql | Db,
@@ -93,34 +143,32 @@ export async function create(
   t: NewTask,
   audit: { actor: unknown; details: Record<string, unknown> },
 ): Promise<{ task: Task; created: boolean }> {
-  const params = [
-    t.id,
-    tenantId,
-    t.agent,
-    JSON.stringify(t.input),
-    t.idempotencyKey ?? null,
-    t.priority ?? 0,
-    t.budget ? JSON.stringify(t.budget) : null,
-    t.parentId ?? null,
-    JSON.stringify(t.createdBy),
-    JSON.stringify(audit.actor),
-    JSON.stringify(audit.details),
-    t.delayMs ?? null,
-  ];
+  const birth: Birth = {
+    id: t.id,
+    tenant_id: tenantId,
+    agent: t.agent,
+    input: JSON.stringify(t.input),
+    idempotency_key: t.idempotencyKey ?? null,
+    priority: t.priority ?? 0,
+    budget: t.budget ? JSON.stringify(t.budget) : null,
+    parent_id: t.parentId ?? null,
+    created_by: JSON.stringify(t.createdBy),
+    actor: JSON.stringify(audit.actor),
+    details: JSON.stringify(audit.details),
+    delay_ms: t.delayMs ?? null,
+  };
   for (let tries = 0; tries < 3; tries++) {
-    const r = await statement<TaskRow & { created: boolean }>(sql, 'brainops_create', CREATE, params);
-    const row = r.rows[0];
+    const row =
+      'statement' in sql
+        ? await groupFor<Birth, BirthRow>('births', sql, sendBirths).submit(birth)
+        : (await sendBirths(sql, [{ ...birth, i: 0 }])).get(0);
     if (row) return { task: toTask(row), created: row.created };
-    // A concurrent create with the same key committed after this statement's snapshot: look again.
+    // A create with the same key committed after this statement's snapshot (or in the same group): look again.
   }
   throw new AppError('IDEMPOTENCY_RACE', 'The task was created and removed concurrently; try again.', { status: 409 });
 }
 
 const TERMINAL_SQL = `'succeeded', 'failed', 'cancelled'`;
-
-const QUALIFIED = COLUMNS.split(',')
-  .map((c) => `tasks.${c.trim()}`)
-  .join(', ');
 
 /**
  * Claims many tasks in one statement ($1..$5: arrays of i, task id, tenant id, resumed,

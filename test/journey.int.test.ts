@@ -65,6 +65,20 @@ describe.each(ENGINES)('journey on %s', (engine) => {
     expect(again.body.task.id).toBe(first.body.task.id);
   });
 
+  it('creates one task for concurrent requests with one idempotency key, and one each for distinct keys', async () => {
+    const same = { input: { steps: 1, stepMs: 0 }, idempotencyKey: `race-${engine}` };
+    const racing = await Promise.all(Array.from({ length: 12 }, () => app.call('POST', '/api/v1/agents/probe/tasks', same)));
+    expect(racing.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 202]);
+    expect(new Set(racing.map((r) => r.body.task.id)).size).toBe(1);
+    const distinct = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => app.call('POST', '/api/v1/agents/probe/tasks', { ...same, idempotencyKey: `race-${engine}-${i}` })),
+    );
+    expect(distinct.every((r) => r.status === 202)).toBe(true);
+    expect(new Set(distinct.map((r) => r.body.task.id)).size).toBe(12);
+    const audit = await app.call('GET', `/api/v1/audit?subject=task:${racing[0]!.body.task.id}`);
+    expect(audit.body.events.filter((e: { action: string }) => e.action === 'task.created')).toHaveLength(1);
+  });
+
   it('retries a failing attempt and replays the journaled steps', async () => {
     const { body } = await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 3, stepMs: 0, failTimes: 1 } });
     const task = await eventually(async () => {
