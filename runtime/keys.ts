@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from './db/driver.ts';
+import { groupFor } from './db/group.ts';
 import { AppError, badRequest } from './errors.ts';
 import { isTenantId } from './db/driver.ts';
 
@@ -57,22 +58,33 @@ export async function registerKey(
   });
 }
 
+/** Many bearer keys at once ($1, $2: arrays of i and key hash); `last_used_at` at most once a minute. */
 const RESOLVE = `
-WITH k AS (SELECT id, tenant_id, scopes, last_used_at FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL),
-touched AS (
+WITH k AS (
+  SELECT input.i, api_keys.id, api_keys.tenant_id, api_keys.scopes, api_keys.last_used_at
+  FROM unnest($1::int[], $2::text[]) AS input(i, key_hash)
+  JOIN api_keys ON api_keys.key_hash = input.key_hash AND api_keys.revoked_at IS NULL
+), touched AS (
   UPDATE api_keys SET last_used_at = now()
-  WHERE id = (SELECT id FROM k) AND COALESCE((SELECT last_used_at FROM k) < now() - interval '1 minute', true)
+  WHERE id IN (SELECT id FROM k WHERE last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
 )
-SELECT id, tenant_id, scopes FROM k`;
+SELECT i, id, tenant_id, scopes FROM k`;
+
+type KeyRow = { i: number; id: string; tenant_id: string; scopes: Scope[] };
+
+const sendLookups = async (db: Db, items: { hash: string; i: number }[]): Promise<Map<number, KeyRow>> => {
+  const r = await db.statement<KeyRow>('brainops_resolve_keys', RESOLVE, [items.map((x) => x.i), items.map((x) => x.hash)]);
+  return new Map(r.rows.map((row) => [row.i, row]));
+};
 
 /**
  * Resolves a bearer key to its principal, or undefined for an unknown or revoked key. One
- * statement; `last_used_at` is written at most once a minute (writing it on every request
- * would serialise all clients of one key on its row).
+ * statement, shared by the look-ups made while another is in flight (runtime/db/group.ts);
+ * `last_used_at` is written at most once a minute (writing it on every request would
+ * serialise all clients of one key on its row).
  */
 export async function resolveKey(db: Db, key: string): Promise<Principal | undefined> {
-  const r = await db.statement<{ id: string; tenant_id: string; scopes: Scope[] }>('brainops_resolve_key', RESOLVE, [hashKey(key)]);
-  const row = r.rows[0];
+  const row = await groupFor<{ hash: string }, KeyRow>('keys', db, sendLookups).submit({ hash: hashKey(key) });
   return row ? { tenantId: row.tenant_id, keyId: row.id, scopes: row.scopes } : undefined;
 }
 

@@ -26,7 +26,7 @@
  */
 import type { Db, Sql } from './db/driver.ts';
 import { AppError } from './errors.ts';
-import { groupFor } from './lifecycle-writes.ts';
+import { groupFor } from './db/group.ts';
 import { COLUMNS, toTask, type NewTask, type Task, type TaskError, type TaskRow, type TaskStatus } from './tasks.ts';
 
 /** The allowed transitions: `from → to`. `running → running` is a takeover (a new attempt). */
