@@ -11,7 +11,9 @@ describe('config', () => {
 
   it('stops with one sentence naming the variable', () => {
     expect(() => loadConfig({ PORT: 'abc' }, '1')).toThrow(/^PORT must be a number \(got "abc"\)\. Fix it/);
-    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' }, '1')).toThrow(/^DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\//);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' }, '1')).toThrow(
+      /^DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\//,
+    );
     expect(() => loadConfig({ LOG_LEVEL: 'loud' }, '1')).toThrow(/^LOG_LEVEL must be one of "fatal"/);
   });
 

@@ -13,7 +13,9 @@ describe('plugin loader', () => {
       builtIns: builtInAgents,
       agentsDir: null,
       cwd: FIXTURES,
-      specs: ['good', 'clash', 'old-contract', 'bad-schema', 'missing-tool', 'broken', 'not-installed-pkg', 'with-tool'].map((n) => (n === 'not-installed-pkg' ? n : spec(n))),
+      specs: ['good', 'clash', 'old-contract', 'bad-schema', 'missing-tool', 'broken', 'not-installed-pkg', 'with-tool'].map((n) =>
+        n === 'not-installed-pkg' ? n : spec(n),
+      ),
       knownTools: new Set(builtInAgents.flatMap((a) => a.tools ?? [])),
       logger: { info: () => undefined, error: (_o: unknown, msg?: string) => void errors.push(String(msg)) } as never,
     });
@@ -23,7 +25,8 @@ describe('plugin loader', () => {
     const problems = Object.fromEntries(set.problems.map((p) => [p.source, p.message]));
     expect(problems).toEqual({
       './clash': "is named 'estimator', which agents/index.ts already defines",
-      './old-contract': 'was written for contract version 0; this BrainOps speaks version 1 (rebuild it with defineAgent from this version)',
+      './old-contract':
+        'was written for contract version 0; this BrainOps speaks version 1 (rebuild it with defineAgent from this version)',
       './bad-schema': 'must declare zod schemas for input and output (with the same zod as BrainOps: make zod a peer dependency)',
       './missing-tool': 'declares tools that do not exist: teleport_customer',
       './broken': 'could not be loaded: boom at import',

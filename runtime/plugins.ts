@@ -69,7 +69,9 @@ const DEFAULT_AGENTS_DIR = fileURLToPath(new URL('../agents/', import.meta.url))
 export async function loadPlugins(o: LoadOptions): Promise<PluginSet> {
   const set: PluginSet = { agents: [], tools: [], loaded: [], problems: [] };
   const seen = new Set<unknown>();
-  const candidates: { source: string; load: () => Promise<unknown> }[] = o.builtIns.length ? [{ source: 'agents/index.ts', load: async () => ({ agents: o.builtIns }) }] : [];
+  const candidates: { source: string; load: () => Promise<unknown> }[] = o.builtIns.length
+    ? [{ source: 'agents/index.ts', load: async () => ({ agents: o.builtIns }) }]
+    : [];
   const dir = o.agentsDir === undefined ? DEFAULT_AGENTS_DIR : o.agentsDir;
   if (dir) {
     for (const name of (await readdir(dir).catch(() => [] as string[])).sort()) {
@@ -118,7 +120,8 @@ export async function loadPlugins(o: LoadOptions): Promise<PluginSet> {
     }
     if (loaded.agents.length || loaded.tools.length) set.loaded.push(loaded);
   }
-  for (const p of set.problems) o.logger?.error({ plugin: p.source, agent: p.agent }, `plugin ${p.source}${p.agent ? ` (agent '${p.agent}')` : ''} ${p.message}`);
+  for (const p of set.problems)
+    o.logger?.error({ plugin: p.source, agent: p.agent }, `plugin ${p.source}${p.agent ? ` (agent '${p.agent}')` : ''} ${p.message}`);
   const external = set.loaded.filter((l) => l.source !== 'agents/index.ts');
   if (external.length) o.logger?.info({ plugins: external }, 'plugins loaded');
   return set;
@@ -133,7 +136,9 @@ async function resolveSpec(spec: string, cwd: string): Promise<string> {
     if (!s.isDirectory()) return pathToFileURL(path).href;
     for (const entry of ['package.json', 'index.ts', 'index.js', 'index.mjs']) {
       if (!(await isFile(join(path, entry)))) continue;
-      return entry === 'package.json' ? pathToFileURL(createRequire(join(path, 'noop.js')).resolve(path)).href : pathToFileURL(join(path, entry)).href;
+      return entry === 'package.json'
+        ? pathToFileURL(createRequire(join(path, 'noop.js')).resolve(path)).href
+        : pathToFileURL(join(path, entry)).href;
     }
     throw new Error(`the folder ${path} has no package.json or index file`);
   }
@@ -148,7 +153,8 @@ function exportsOf(mod: unknown): { agents: unknown[]; tools: unknown[] } {
   const m = (mod ?? {}) as Record<string, unknown>;
   const d = m.default as Record<string, unknown> | unknown[] | undefined;
   if (Array.isArray(d)) return { agents: d, tools: asArray(m.tools) };
-  if (d && typeof d === 'object' && ('agents' in d || 'tools' in d) && !('run' in d)) return { agents: asArray(d.agents), tools: asArray(d.tools) };
+  if (d && typeof d === 'object' && ('agents' in d || 'tools' in d) && !('run' in d))
+    return { agents: asArray(d.agents), tools: asArray(d.tools) };
   const agents = d !== undefined ? [d] : asArray(m.agents);
   if (agents.length === 0) throw new Error('exports no agent: export default defineAgent({...}), an array of agents, or {agents, tools}');
   return { agents, tools: asArray(m.tools) };
@@ -160,12 +166,15 @@ const asArray = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray
 export function checkAgent(a: unknown, names: ReadonlyMap<string, string>, tools?: ReadonlySet<string>): string | undefined {
   if (!a || typeof a !== 'object') return 'exports something that is not an agent (use defineAgent from brainops)';
   const agent = a as Partial<AnyAgent>;
-  if (typeof agent.name !== 'string' || !AGENT_NAME.test(agent.name)) return `has an invalid agent name ${JSON.stringify(agent.name)} (lowercase letters, digits and dashes)`;
+  if (typeof agent.name !== 'string' || !AGENT_NAME.test(agent.name))
+    return `has an invalid agent name ${JSON.stringify(agent.name)} (lowercase letters, digits and dashes)`;
   const cv = agent.contractVersion;
-  if (cv !== CONTRACT_VERSION) return `was written for contract version ${String(cv)}; this BrainOps speaks version ${CONTRACT_VERSION} (rebuild it with defineAgent from this version)`;
+  if (cv !== CONTRACT_VERSION)
+    return `was written for contract version ${String(cv)}; this BrainOps speaks version ${CONTRACT_VERSION} (rebuild it with defineAgent from this version)`;
   if (typeof agent.run !== 'function') return 'has no run(ctx) function';
   if (typeof agent.description !== 'string' || !agent.description) return 'has no description';
-  if (!(agent.input instanceof z.ZodType) || !(agent.output instanceof z.ZodType)) return 'must declare zod schemas for input and output (with the same zod as BrainOps: make zod a peer dependency)';
+  if (!(agent.input instanceof z.ZodType) || !(agent.output instanceof z.ZodType))
+    return 'must declare zod schemas for input and output (with the same zod as BrainOps: make zod a peer dependency)';
   try {
     jsonSchema(agent.input, 'input');
     jsonSchema(agent.output, 'output');
@@ -183,8 +192,10 @@ export function checkAgent(a: unknown, names: ReadonlyMap<string, string>, tools
 
 function checkTool(t: unknown, names: ReadonlySet<string>): string | undefined {
   const tool = t as Partial<PluginTool>;
-  if (!tool || typeof tool.name !== 'string' || !TOOL_NAME.test(tool.name)) return `brings a tool with an invalid name ${JSON.stringify(tool?.name)}`;
-  if (typeof tool.handler !== 'function' || !(tool.input instanceof z.ZodType) || !(tool.output instanceof z.ZodType)) return `brings tool '${tool.name}', which is not a defineTool definition`;
+  if (!tool || typeof tool.name !== 'string' || !TOOL_NAME.test(tool.name))
+    return `brings a tool with an invalid name ${JSON.stringify(tool?.name)}`;
+  if (typeof tool.handler !== 'function' || !(tool.input instanceof z.ZodType) || !(tool.output instanceof z.ZodType))
+    return `brings tool '${tool.name}', which is not a defineTool definition`;
   if (names.has(tool.name)) return `brings tool '${tool.name}', which already exists`;
   return undefined;
 }
