@@ -116,9 +116,9 @@ async function serve(config: Config, o: { api: boolean; worker: boolean; agents?
       process.once(signal, () => process.exit(130));
       // The drain grace is enforced by the workers; this bounds what is left (closing connections).
       setTimeout(() => {
-        log.warn({ signal }, 'shutdown took longer than the drain grace + 5 s; exiting now');
+        log.warn({ signal }, 'shutdown took longer than the drain grace + 4 s; exiting now');
         process.exit(process.exitCode ?? 0);
-      }, config.WORKER_DRAIN_GRACE_MS + 5000).unref();
+      }, config.WORKER_DRAIN_GRACE_MS + 4000).unref();
       p.stop().then(resolve, (err: unknown) => {
         log.error({ err }, 'shutdown failed');
         resolve();

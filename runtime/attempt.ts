@@ -32,6 +32,8 @@ const current = new AsyncLocalStorage<{ attempt: Attempt; path: string }>();
 const STARTED_EVENT_AFTER_MS = 250;
 /** Buffered events wait at most this long for a step or the end to carry them. */
 const FLUSH_AFTER_MS = 200;
+/** How long an interrupted agent may take to stop before its attempt is abandoned. */
+const ABANDON_AFTER_MS = 5000;
 
 export interface AttemptOptions {
   db: Db;
@@ -58,12 +60,20 @@ export class Attempt {
   #pending: Promise<unknown> = Promise.resolve();
   #batch: lifecycle.Batch = { events: [] };
   #flushTimer: NodeJS.Timeout | undefined;
+  #abandon!: (i: Interrupt) => void;
+  /**
+   * Rejects with the attempt's interrupt ABANDON_AFTER_MS after it was raised, if the agent
+   * has not stopped by then (a loop that catches everything): the runner stops waiting for it,
+   * and its worker slot is free. It can write nothing more.
+   */
+  readonly abandoned: Promise<never> = new Promise<never>((_, reject) => (this.#abandon = reject));
   #leaseConfirmedAt = Date.now();
 
   constructor(private readonly o: AttemptOptions) {
     this.fence = o.fence;
     this.db = o.db;
     this.signal = this.#controller.signal;
+    this.abandoned.catch(() => undefined); // observed by the runner's race, when it gets that far
     this.#journal = new Map(o.journal.map((s) => [s.name, s]));
     this.#seq = o.journal.reduce((m, s) => Math.max(m, s.seq), 0);
     const onAbort = () =>
@@ -79,7 +89,10 @@ export class Attempt {
 
   /** Records `i` as this attempt's interrupt (the first one wins), aborts `signal`, and throws it. */
   raise(i: Interrupt, throwIt = true): never | void {
-    this.#interrupt ??= i;
+    if (!this.#interrupt) {
+      this.#interrupt = i;
+      setTimeout(() => this.#abandon(i), ABANDON_AFTER_MS).unref();
+    }
     if (!this.#controller.signal.aborted) this.#controller.abort(this.#interrupt);
     if (throwIt) throw this.#interrupt;
   }
@@ -146,7 +159,9 @@ export class Attempt {
     } finally {
       clearTimeout(started);
     }
-    this.check();
+    // A step that finished after its task was cancelled did its work: it is recorded (below)
+    // before the attempt stops. Taken over or shutting down: this attempt writes nothing.
+    if (this.#interrupt && this.#interrupt.kind !== 'cancelled') throw this.#interrupt;
     const seq = ++this.#seq;
     const result = JSON.parse(JSON.stringify(out.result ?? null)) as T;
     const event = {
@@ -160,6 +175,7 @@ export class Attempt {
       lifecycle.recordStep(this.o.db, this.fence, { name: key, seq, result, usage: out.usage, startedAt, event }, batch),
     );
     this.#journal.set(key, { name: key, seq, result });
+    this.check();
     return result;
   }
 
@@ -186,7 +202,7 @@ export class Attempt {
    * A fenced write after the pending ones, carrying the buffered batch; raises
    * StaleAttemptError when it changed nothing.
    */
-  write(fn: (batch: lifecycle.Batch) => Promise<boolean>): Promise<void> {
+  write(fn: (batch: lifecycle.Batch) => Promise<lifecycle.WriteResult>): Promise<void> {
     return this.#write(fn);
   }
 
@@ -210,13 +226,15 @@ export class Attempt {
   }
 
   /** Serialised writes: each takes the batch buffered so far. */
-  #write(fn: (batch: lifecycle.Batch) => Promise<boolean>): Promise<void> {
+  #write(fn: (batch: lifecycle.Batch) => Promise<lifecycle.WriteResult>): Promise<void> {
     const run = this.#pending.then(async () => {
       if (this.#mustNotWrite()) this.check();
       const batch = this.#batch;
       this.#batch = { events: [] };
-      if (!(await fn(batch)))
-        this.raise(new StaleAttemptError(this.fence.taskId, this.fence.attempt, 'the task moved on (taken over, cancelled or ended)'));
+      const result = await fn(batch);
+      if (result === 'stale') this.raise(new StaleAttemptError(this.fence.taskId, this.fence.attempt, 'another attempt owns the task now'));
+      // Cancelled while it ran: what it did is recorded; it stops here.
+      if (result === 'cancelled') this.raise(new TaskCancelledError(this.fence.taskId));
     });
     this.#pending = run.catch(() => undefined);
     return run;

@@ -131,7 +131,7 @@ export class TaskSuspended extends Interrupt {
 export class StaleAttemptError extends Interrupt {
   readonly kind = 'stale';
   constructor(taskId: string, attempt: number, why: string) {
-    super('ATTEMPT_STALE', `Attempt ${attempt} of task ${taskId} is stale: ${why}.`);
+    super('ATTEMPT_STALE', `${attempt ? `Attempt ${attempt}` : 'The running attempt'} of task ${taskId} is stale: ${why}.`);
     this.name = 'StaleAttemptError';
   }
 }

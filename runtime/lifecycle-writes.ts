@@ -2,7 +2,7 @@
  * The lifecycle's writes from inside an attempt (runtime/lifecycle.ts is the module's front
  * door): a journaled step, a batch of buffered events and progress, and the end of the
  * attempt. Each is fenced by its attempt (`attempts = $n AND status = 'running'`; a stale
- * attempt's write changes nothing and answers `false`).
+ * attempt's write changes nothing and answers `stale`; see WriteResult).
  *
  * **Group commit.** Writes from all the attempts running in this process are sent together:
  * while one statement is in flight the next ones queue, and the queue goes out as one
@@ -56,8 +56,8 @@ WITH input AS (
     $9::timestamptz[], $10::jsonb[], $11::jsonb[], $12::text[], $13::jsonb[], $14::jsonb[])
     AS x(i, kind, task_id, attempt, name, seq, result, usage, started_at, events, progress, status, output, error)
 ), t AS (
-  SELECT tasks.id, tasks.tenant_id, input.* FROM tasks JOIN input ON tasks.id = input.task_id
-  WHERE tasks.attempts = input.attempt AND tasks.status = 'running'
+  SELECT tasks.id, tasks.tenant_id, tasks.status AS task_status, input.* FROM tasks JOIN input ON tasks.id = input.task_id
+  WHERE tasks.attempts = input.attempt AND (tasks.status = 'running' OR (tasks.status = 'cancelled' AND input.kind <> 'finish'))
   ORDER BY tasks.id FOR NO KEY UPDATE OF tasks
 ), s AS (
   INSERT INTO task_steps (task_id, tenant_id, name, seq, result, usage, attempt, started_at)
@@ -66,7 +66,7 @@ WITH input AS (
 ), u AS (
   UPDATE tasks SET
     usage = CASE WHEN t.usage IS NOT NULL AND (t.kind <> 'step' OR t.id IN (SELECT task_id FROM s)) THEN ${USAGE_SUM} ELSE tasks.usage END,
-    progress = COALESCE(t.progress, tasks.progress),
+    progress = CASE WHEN t.task_status = 'running' THEN COALESCE(t.progress, tasks.progress) ELSE tasks.progress END,
     status = COALESCE(t.status, tasks.status),
     output = COALESCE(t.output, tasks.output),
     error = CASE WHEN t.kind = 'finish' THEN t.error ELSE tasks.error END,
@@ -78,15 +78,15 @@ WITH input AS (
   SELECT t.id, t.tenant_id, x.ev->>'type', x.ev->'data' FROM t, jsonb_array_elements(t.events) WITH ORDINALITY AS x(ev, ord)
   ORDER BY t.i, x.ord
 )
-SELECT i FROM t`;
+SELECT i, task_status FROM t`;
 
 /** A JSON column of the group statement: each value as JSON text, or SQL NULL. */
 const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
 
-const sendWrites = async (db: Db, items: Item[]): Promise<Map<number, true>> => {
+const sendWrites = async (db: Db, items: Item[]): Promise<Map<number, 'running' | 'cancelled'>> => {
   // Columns as arrays through `unnest`, which the planner sizes by their length: each task is
   // looked up by its key (a JSON record set is always guessed at 100 rows: a scan of `tasks`).
-  const r = await db.statement<{ i: number }>('brainops_group_write', GROUP, [
+  const r = await db.statement<{ i: number; task_status: 'running' | 'cancelled' }>('brainops_group_write', GROUP, [
     items.map((x) => x.i),
     items.map((x) => x.kind),
     items.map((x) => x.task_id),
@@ -102,18 +102,25 @@ const sendWrites = async (db: Db, items: Item[]): Promise<Map<number, true>> => 
     items.map((x) => (x.kind === 'finish' ? json(x.output) : null)),
     items.map((x) => json(x.error)),
   ]);
-  return new Map(r.rows.map((row) => [row.i, true]));
+  return new Map(r.rows.map((row) => [row.i, row.task_status]));
 };
-const write = (db: Db, item: Omit<Item, 'i'>): Promise<boolean> =>
-  groupFor<Omit<Item, 'i'>, true>('writes', db, sendWrites)
+/**
+ * What a fenced write found: `live` (written), `cancelled` (the task was cancelled while the
+ * attempt ran: what it did is still recorded — a step's row, its usage, its events — and the
+ * attempt stops), or `stale` (another attempt owns the task: nothing was written).
+ */
+export type WriteResult = 'live' | 'cancelled' | 'stale';
+
+const write = (db: Db, item: Omit<Item, 'i'>): Promise<WriteResult> =>
+  groupFor<Omit<Item, 'i'>, 'running' | 'cancelled'>('writes', db, sendWrites)
     .submit(item)
-    .then((live) => live === true);
+    .then((status) => (status === 'running' ? 'live' : (status ?? 'stale')));
 
 const billable = (u: Usage | undefined): Usage | null => (u && (u.inputTokens || u.outputTokens || u.costUsd) ? u : null);
 
 /**
  * Journals a finished step — its row, its usage added to the task, its `step` event — with
- * the batch. `false`: the attempt is stale and nothing was written. A step already
+ * the batch (see WriteResult). A step already
  * journaled (by an earlier attempt that lost its lock just after) keeps its first result.
  */
 export function recordStep(
@@ -121,7 +128,7 @@ export function recordStep(
   f: Fence,
   step: { name: string; seq: number; result: unknown; usage?: Usage | undefined; startedAt: Date; event: Record<string, unknown> },
   batch: Batch,
-): Promise<boolean> {
+): Promise<WriteResult> {
   return write(db, {
     kind: 'step',
     task_id: f.taskId,
@@ -139,9 +146,9 @@ export function recordStep(
 /**
  * Writes the batch on its own (no step ended soon enough to carry it), plus `usage` spent
  * outside any journaled step (a model step that failed after its tokens were spent).
- * `false`: stale.
+ * See WriteResult.
  */
-export function writeBatch(db: Db, f: Fence, batch: Batch, usage?: Usage): Promise<boolean> {
+export function writeBatch(db: Db, f: Fence, batch: Batch, usage?: Usage): Promise<WriteResult> {
   return write(db, {
     kind: 'batch',
     task_id: f.taskId,
@@ -154,7 +161,7 @@ export function writeBatch(db: Db, f: Fence, batch: Batch, usage?: Usage): Promi
 
 /**
  * Ends an attempt: running → succeeded | failed | queued (a retry follows), with the batch
- * and the status event. `false`: the attempt is stale, or the task was cancelled meanwhile;
+ * and the status event. `stale`: the attempt is stale, or the task was cancelled meanwhile;
  * nothing changed.
  */
 export function finish(
@@ -163,7 +170,7 @@ export function finish(
   to: 'succeeded' | 'failed' | 'queued',
   fields: { output?: unknown; error?: TaskError },
   batch: Batch,
-): Promise<boolean> {
+): Promise<WriteResult> {
   return write(db, {
     kind: 'finish',
     task_id: f.taskId,

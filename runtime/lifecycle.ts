@@ -281,7 +281,7 @@ export async function move(
   return r.rows[0] ? toTask(r.rows[0]) : undefined;
 }
 
-export { finish, recordStep, writeBatch, type Batch } from './lifecycle-writes.ts';
+export { finish, recordStep, writeBatch, type Batch, type WriteResult } from './lifecycle-writes.ts';
 
 /** Runs one statement: prepared once per connection on PostgreSQL (the embedded server shares one session, so not there). */
 export function statement<R extends object = Record<string, unknown>>(sql: Sql | Db, name: string, text: string, params: unknown[]) {

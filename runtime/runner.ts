@@ -117,7 +117,9 @@ export async function runTask(deps: RunnerDeps, req: RunRequest): Promise<RunOut
     const input = agent.input.safeParse(task.input);
     if (!input.success) throw permanent('INPUT_INVALID', 'The task input no longer matches the agent schema.', z.treeifyError(input.error));
     meter.check();
-    const raw = await agent.run(context(deps, agent, attempt, meter, input.data, log));
+    const running = agent.run(context(deps, agent, attempt, meter, input.data, log));
+    running.catch(() => undefined); // if abandoned, its later failure is nobody's business
+    const raw = await Promise.race([running, attempt.abandoned]);
     attempt.check(); // an interrupt the agent caught still ends the attempt as it said
     const output = agent.output.safeParse(raw);
     if (!output.success) {

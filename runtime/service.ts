@@ -14,6 +14,7 @@ import type { QueueEngine } from './queue.ts';
 import type { Registry } from './registry.ts';
 import * as lifecycle from './lifecycle.ts';
 import * as store from './tasks.ts';
+import { withdrawApprovals } from './guardrails/approvals.ts';
 import { actorOf } from './guardrails/audit.ts';
 import { remainingToday } from './guardrails/budgets.ts';
 import { businessValue, valuePriority } from './guardrails/policy.ts';
@@ -137,9 +138,10 @@ export class TaskService {
       if (store.TERMINAL.includes(current.status)) {
         throw conflict('TASK_FINISHED', `Task ${id} already ended as ${current.status}; there is nothing to cancel.`);
       }
-      return (
-        (await lifecycle.move(tx, id, 'cancelled', { error: { code: 'TASK_CANCELLED', message: 'Cancelled on request.' } })) ?? current
-      );
+      const cancelled = await lifecycle.move(tx, id, 'cancelled', { error: { code: 'TASK_CANCELLED', message: 'Cancelled on request.' } });
+      // A question nobody answered yet is moot now: it leaves the approvals inbox.
+      if (cancelled) await withdrawApprovals(tx, tenantId, id, { type: 'system', id: 'cancel' });
+      return cancelled ?? current;
     });
     // Its unfinished children are not needed any more: a parent waiting for them is not in a
     // worker (runtime/flow.ts), so nothing else would stop them.

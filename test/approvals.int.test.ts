@@ -135,6 +135,23 @@ describe('approvals', () => {
     expect(sent.get(id)).toBeUndefined();
   });
 
+  it('withdraws the pending approval of a task that is cancelled, so nobody can decide it', async () => {
+    const id = await start({ to: 'sam@example.com' });
+    await status(id, 'awaiting_approval');
+    const pending = await pendingFor(id);
+    expect((await app.call('POST', `/api/v1/tasks/${id}/cancel`)).status).toBe(200);
+    const left = await app.call('GET', '/api/v1/approvals?status=pending');
+    expect(left.body.approvals.map((a: { id: string }) => a.id)).not.toContain(pending.id);
+    const withdrawn = await app.call('GET', `/api/v1/approvals?status=withdrawn`);
+    expect(withdrawn.body.approvals.find((a: { id: string }) => a.id === pending.id)).toMatchObject({
+      status: 'withdrawn',
+      decidedBy: { type: 'system', id: 'cancel' },
+    });
+    const late = await app.call('POST', `/api/v1/approvals/${pending.id}`, { decision: 'approve' }, { key: approver });
+    expect(late.status).toBe(409);
+    expect(sent.get(id)).toBeUndefined();
+  });
+
   it('fails a task whose approval expired', async () => {
     const id = await start({ to: 'kim@example.com' });
     await status(id, 'awaiting_approval');
@@ -165,7 +182,7 @@ describe('approvals', () => {
     const pending = await app.call('GET', `/api/v1/approvals?taskId=${big}`);
     const r = await app.call('POST', `/api/v1/approvals/${pending.body.approvals[0].id}`, { decision: 'approve' }, { key: approver });
     expect(r.status).toBe(409);
-    expect(r.body.error.code).toBe('TASK_NOT_WAITING');
+    expect(r.body.error.code).toBe('APPROVAL_DECIDED'); // withdrawn with its task
   });
 
   it('answers 404 for an unknown approval and 400 for a bad filter', async () => {

@@ -24,7 +24,8 @@ import * as store from '../tasks.ts';
 import { recordAudit, type Actor } from './audit.ts';
 import { needsApproval, parseApprovalPolicy } from './policy.ts';
 
-export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'expired', 'auto_approved'] as const;
+/** `withdrawn`: its task was cancelled before anyone decided. */
+export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'expired', 'auto_approved', 'withdrawn'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
 export interface Approval {
@@ -281,6 +282,16 @@ async function wake(deps: DecideDeps, tenantId: string, task: store.Task): Promi
   } catch {
     // The queue is away: the sweeper re-adds queued tasks whose job is missing or stuck.
   }
+}
+
+/** Withdraws a cancelled task's pending approvals (in the cancel's transaction), audited. */
+export async function withdrawApprovals(tx: Sql, tenantId: string, taskId: string, by: Actor): Promise<void> {
+  const r = await tx.query<{ id: string }>(
+    `UPDATE approvals SET status = 'withdrawn', decided_at = now(), decided_by = $2 WHERE task_id = $1 AND status = 'pending' RETURNING id`,
+    [taskId, JSON.stringify(by)],
+  );
+  for (const a of r.rows)
+    await recordAudit(tx, tenantId, { actor: by, action: 'approval.withdrawn', subject: `approval:${a.id}`, details: { taskId } });
 }
 
 /** Fails the tasks of approvals nobody decided in time. Returns how many expired. */
