@@ -16,7 +16,7 @@ export function memoryExtension(store: MemoryStore): ContextExtension {
         // Every agent's memories of the tenant unless `agent` narrows it (e.g. to its own name).
         base.step('memory.recall', () => store.recall(base.tenantId, query, o)),
       remember: (content, metadata = {}) =>
-        base.step('memory.remember', async () => {
+        base.step('memory.remember', async ({ idempotencyKey }) => {
           const { kind, expiresAt, ...rest } = metadata;
           const r = await store.remember(base.tenantId, {
             content,
@@ -25,6 +25,8 @@ export function memoryExtension(store: MemoryStore): ContextExtension {
             ...(typeof expiresAt === 'string' ? { expiresAt } : {}),
             metadata: rest,
             sourceTaskId: base.taskId,
+            // A retry whose first write committed before the journal said so gets that memory back.
+            idempotencyKey,
           });
           return { id: r.id };
         }),

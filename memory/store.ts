@@ -21,6 +21,8 @@ export interface RememberItem {
   sourceTaskId?: string | null;
   /** When the memory stops being recalled; null or absent: never. */
   expiresAt?: Date | string | null;
+  /** The write's idempotency key (a task step's): the same key again returns the memory it made, unchanged. */
+  idempotencyKey?: string | null;
 }
 
 export interface RememberResult {
@@ -127,8 +129,10 @@ export class MemoryStore {
   ): Promise<RememberResult[]> {
     const clean = items.map(validate);
     const results: RememberResult[] = [];
-    for (let start = 0; start < clean.length; start += this.#batchSize) {
-      const batch = clean.slice(start, start + this.#batchSize);
+    // A keyed write is answered alone (it may be a replay), so batches never mix replays and new writes.
+    const size = clean.some((c) => c.idempotencyKey) ? 1 : this.#batchSize;
+    for (let start = 0; start < clean.length; start += size) {
+      const batch = clean.slice(start, start + size);
       const vectors = await this.embedder.embedDocuments(batch.map((b) => b.content));
       results.push(...(await this.#writeBatch(tenantId, batch, vectors)));
       onProgress?.(results.length, clean.length);
@@ -158,6 +162,19 @@ export class MemoryStore {
     return this.#db.tenant(tenantId, async (tx) => {
       // One writer per tenant at a time, so two concurrent copies of a memory cannot both insert.
       await tx.query(`SELECT pg_advisory_xact_lock(hashtext('brainops.memories:' || $1))`, [tenantId]);
+      // Keyed writes already made (a retried step whose first write committed): those answer as before.
+      const keys = batch.map((b) => b.idempotencyKey).filter((k): k is string => k !== null);
+      const made = keys.length
+        ? new Map(
+            (
+              await tx.query<{ idempotency_key: string; memory_id: string }>(
+                `SELECT idempotency_key, memory_id FROM memory_writes WHERE idempotency_key = ANY($1::text[])`,
+                [keys],
+              )
+            ).rows.map((r) => [r.idempotency_key, r.memory_id]),
+          )
+        : new Map<string, string>();
+      if (made.size === batch.length) return batch.map((b) => ({ id: made.get(b.idempotencyKey!)!, merged: false }));
       await this.#tune(tx);
       // Look each one up through the HNSW index (approximate, bounded work) rather than by
       // sorting every row of the scope, which the planner prefers for small or unanalysed tables.
@@ -227,6 +244,14 @@ export class MemoryStore {
           columns(updates.map(([h, r]) => ({ id: ids[h]!, ...r }))),
         );
       }
+      const keyed = batch.flatMap((b, i) => (b.idempotencyKey ? [[b.idempotencyKey, ids[i]!] as const] : []));
+      if (keyed.length) {
+        await tx.query(
+          `INSERT INTO memory_writes (tenant_id, idempotency_key, memory_id) SELECT $1, k, m::uuid FROM unnest($2::text[], $3::text[]) AS u(k, m)
+           ON CONFLICT DO NOTHING`,
+          [tenantId, keyed.map(([k]) => k), keyed.map(([, m]) => m)],
+        );
+      }
       return batch.map((_, i) => ({ id: ids[i]!, merged: merged[i]! }));
     });
   }
@@ -242,7 +267,10 @@ export class MemoryStore {
     const r = await this.#db.tenant(tenantId, async (tx) => {
       await this.#tune(tx);
       return tx.query<
-        Pick<Row, 'id' | 'content' | 'agent' | 'kind' | 'metadata' | 'source_task_id' | 'created_at'> & { score: number; distance: number | null }
+        Pick<Row, 'id' | 'content' | 'agent' | 'kind' | 'metadata' | 'source_task_id' | 'created_at'> & {
+          score: number;
+          distance: number | null;
+        }
       >(sql, params);
     });
     return r.rows.map((row) => ({
@@ -334,6 +362,7 @@ interface Clean {
   metadata: Record<string, unknown>;
   sourceTaskId: string | null;
   expiresAt: string | null;
+  idempotencyKey: string | null;
 }
 
 function validate(item: RememberItem): Clean {
@@ -355,6 +384,7 @@ function validate(item: RememberItem): Clean {
     metadata: item.metadata ?? {},
     sourceTaskId: item.sourceTaskId ?? null,
     expiresAt,
+    idempotencyKey: item.idempotencyKey ?? null,
   };
 }
 

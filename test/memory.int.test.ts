@@ -225,6 +225,28 @@ describe.each(['pglite', 'pg'] as const)('memory on %s', (engine) => {
     expect((await store.get('default', bulk[0]!.id))?.timesSeen).toBe(2);
   });
 
+  it('answers a keyed write made again (a retry whose first write committed) with the memory it made, writing nothing', async () => {
+    const key = `00000000-0000-4000-8000-000000000001:step-7/memory.remember:${engine}`;
+    const first = await store.remember('default', { content: 'Crew note: Lot 14 needs a 40 ft ladder', kind: 'crew', idempotencyKey: key });
+    const again = await store.remember('default', {
+      content: 'Crew note: Lot 14 needs a 40 ft ladder (attempt 2)',
+      kind: 'crew',
+      idempotencyKey: key,
+    });
+    expect(again).toEqual({ id: first.id, merged: false });
+    const rows = await app.proc.runtime.db.system((tx) =>
+      tx.query<{ content: string; times_seen: number }>(`SELECT content, times_seen FROM memories WHERE content LIKE 'Crew note: Lot 14%'`),
+    );
+    expect(rows.rows).toEqual([{ content: 'Crew note: Lot 14 needs a 40 ft ladder', times_seen: 1 }]);
+    // Another key is another write.
+    const other = await store.remember('default', {
+      content: 'Crew note: Lot 15 needs a 28 ft ladder',
+      kind: 'crew',
+      idempotencyKey: `${key}#2`,
+    });
+    expect(other.id).not.toBe(first.id);
+  });
+
   it('never returns expired memories', async () => {
     const past = new Date(Date.now() - 60_000).toISOString();
     const future = new Date(Date.now() + 3_600_000).toISOString();
