@@ -6,6 +6,7 @@
 import express, { type Express } from 'express';
 import type { Runtime } from '../runtime/boot.ts';
 import { authenticate } from './auth.ts';
+import { requireJsonBody } from './http.ts';
 import type { Paths } from './openapi.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { createMetrics, opsRoutes } from './routes/ops.ts';
@@ -49,6 +50,7 @@ export function createApp(rt: Runtime, extensions: AppExtension[] = []): Express
   for (const e of extensions) if (e.raw) app.use(e.raw);
   app.use(express.json({ limit: rt.config.BODY_LIMIT, strict: false }));
   app.use(authenticate(rt.db, isPublicRoute));
+  app.use(requireJsonBody);
   app.use(opsRoutes(rt, metrics, Object.assign({}, ...extensions.map((e) => e.paths ?? {})) as Paths));
   app.use(taskRoutes(rt));
   for (const e of extensions) if (e.routes) app.use(e.routes);

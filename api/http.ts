@@ -3,7 +3,7 @@
  * request, scope checks.
  * @module
  */
-import type { Request } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { z } from 'zod';
 import { AppError, badRequest } from '../runtime/errors.ts';
 import { hasScope, type Principal, type Scope } from '../runtime/keys.ts';
@@ -11,7 +11,8 @@ import { hasScope, type Principal, type Scope } from '../runtime/keys.ts';
 /** Parses `value` with `schema`, or throws 400 with the zod issues in `details`. */
 export function parse<S extends z.ZodType>(schema: S, value: unknown, what = 'request'): z.output<S> {
   const r = schema.safeParse(value);
-  if (!r.success) throw badRequest('INVALID_REQUEST', `The ${what} is invalid: ${r.error.issues[0]?.message ?? 'see details'}.`, r.error.issues);
+  if (!r.success)
+    throw badRequest('INVALID_REQUEST', `The ${what} is invalid: ${r.error.issues[0]?.message ?? 'see details'}.`, r.error.issues);
   return r.data;
 }
 
@@ -24,7 +25,11 @@ export function principal(req: Request): Principal {
 export function requireScope(req: Request, scope: Scope): Principal {
   const p = principal(req);
   if (!hasScope(p, scope)) {
-    throw new AppError('FORBIDDEN', `This key lacks the '${scope}' scope; create one with \`npx brainops keys create --tenant ${p.tenantId} --scopes ${scope}\`.`, { status: 403 });
+    throw new AppError(
+      'FORBIDDEN',
+      `This key lacks the '${scope}' scope; create one with \`npx brainops keys create --tenant ${p.tenantId} --scopes ${scope}\`.`,
+      { status: 403 },
+    );
   }
   return p;
 }
@@ -33,3 +38,23 @@ export function param(req: Request, name: string): string {
   const v = req.params[name];
   return typeof v === 'string' ? v : '';
 }
+
+/**
+ * API request bodies are JSON: a body sent as anything else (a form, `text/plain`, curl's
+ * default) would otherwise be read as no body at all — a task created with default input and
+ * no idempotency key. Answers 415 instead. Routes that read their own body (the Stripe webhook)
+ * are mounted before this.
+ */
+export const requireJsonBody: RequestHandler = (req, _res, next) => {
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && req.path.startsWith('/api/') && !req.is('application/json')) {
+    throw new AppError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Send the request body as JSON with "Content-Type: application/json" (got "${req.headers['content-type'] ?? 'none'}").`,
+      {
+        status: 415,
+      },
+    );
+  }
+  next();
+};

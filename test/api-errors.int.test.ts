@@ -9,7 +9,9 @@ describe('bad input never changes the database', () => {
   let app: TestApp;
   const counts = async () => {
     const r = await app.proc.runtime.db.system((tx) =>
-      tx.query<{ tasks: string; events: string }>(`SELECT (SELECT count(*) FROM tasks) AS tasks, (SELECT count(*) FROM task_events) AS events`),
+      tx.query<{ tasks: string; events: string }>(
+        `SELECT (SELECT count(*) FROM tasks) AS tasks, (SELECT count(*) FROM task_events) AS events`,
+      ),
     );
     return r.rows[0];
   };
@@ -21,16 +23,56 @@ describe('bad input never changes the database', () => {
   });
 
   const cases: [string, () => Promise<{ status: number; body: any }>, number, string][] = [
-    ['invalid agent input', () => app.call('POST', '/api/v1/agents/estimator/tasks', { input: { roofAreaSqFt: -5, pitch: 'steep', material: 'straw' } }), 400, 'INVALID_INPUT'],
-    ['unknown fields in the request', () => app.call('POST', '/api/v1/agents/probe/tasks', { input: {}, colour: 'red' }), 400, 'INVALID_REQUEST'],
+    [
+      'invalid agent input',
+      () => app.call('POST', '/api/v1/agents/estimator/tasks', { input: { roofAreaSqFt: -5, pitch: 'steep', material: 'straw' } }),
+      400,
+      'INVALID_INPUT',
+    ],
+    [
+      'unknown fields in the request',
+      () => app.call('POST', '/api/v1/agents/probe/tasks', { input: {}, colour: 'red' }),
+      400,
+      'INVALID_REQUEST',
+    ],
     ['unknown agent', () => app.call('POST', '/api/v1/agents/astrologer/tasks', { input: {} }), 404, 'NOT_FOUND'],
     ['unknown task', () => app.call('GET', '/api/v1/tasks/3f1c1f7e-59a4-4b8e-9a43-c1a0b2d5e6f7'), 404, 'NOT_FOUND'],
     ['a task id that is not a uuid', () => app.call('GET', '/api/v1/tasks/not-a-uuid'), 404, 'NOT_FOUND'],
     ['malformed JSON', () => app.call('POST', '/api/v1/agents/probe/tasks', undefined, { raw: '{"input": {' }), 400, 'MALFORMED_JSON'],
-    ['an oversized body', () => app.call('POST', '/api/v1/agents/probe/tasks', { input: {}, idempotencyKey: 'x'.repeat(5000) }), 413, 'BODY_TOO_LARGE'],
+    [
+      'a JSON body sent as text/plain',
+      () =>
+        app.call('POST', '/api/v1/agents/probe/tasks', undefined, {
+          raw: '{"input": {"steps": 7}, "idempotencyKey": "t1"}',
+          headers: { 'content-type': 'text/plain' },
+        }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
+    [
+      'a form body (curl -d without a Content-Type)',
+      () =>
+        app.call('POST', '/api/v1/agents/probe/tasks', undefined, {
+          raw: '{"input":{"steps":1}}',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
+    [
+      'an oversized body',
+      () => app.call('POST', '/api/v1/agents/probe/tasks', { input: {}, idempotencyKey: 'x'.repeat(5000) }),
+      413,
+      'BODY_TOO_LARGE',
+    ],
     ['no key', () => app.call('POST', '/api/v1/agents/probe/tasks', { input: {} }, { key: null }), 401, 'UNAUTHORIZED'],
     ['a wrong key', () => app.call('POST', '/api/v1/agents/probe/tasks', { input: {} }, { key: 'bo_not-a-real-key' }), 401, 'UNAUTHORIZED'],
-    ['a malformed Authorization header', () => app.call('GET', '/api/v1/tasks', undefined, { key: null, headers: { authorization: 'Basic abc' } }), 401, 'UNAUTHORIZED'],
+    [
+      'a malformed Authorization header',
+      () => app.call('GET', '/api/v1/tasks', undefined, { key: null, headers: { authorization: 'Basic abc' } }),
+      401,
+      'UNAUTHORIZED',
+    ],
     ['an unknown route', () => app.call('GET', '/api/v1/nothing-here'), 404, 'ROUTE_NOT_FOUND'],
     ['a bad list filter', () => app.call('GET', '/api/v1/tasks?status=sleeping'), 400, 'INVALID_REQUEST'],
     ['a forged cursor', () => app.call('GET', '/api/v1/tasks?cursor=bm9wZQ'), 400, 'INVALID_CURSOR'],
@@ -71,7 +113,9 @@ describe('bad input never changes the database', () => {
     expect(raw.rows).toEqual([]);
     // ...and cannot write into another tenant's rows either.
     await expect(
-      app.proc.runtime.db.tenant('acme', (tx) => tx.query(`INSERT INTO task_events (task_id, tenant_id, type, data) VALUES ($1, 'default', 'log', '{}')`, [mine.body.task.id])),
+      app.proc.runtime.db.tenant('acme', (tx) =>
+        tx.query(`INSERT INTO task_events (task_id, tenant_id, type, data) VALUES ($1, 'default', 'log', '{}')`, [mine.body.task.id]),
+      ),
     ).rejects.toThrow(/row-level security|violates/);
   });
 
