@@ -44,9 +44,6 @@ export function fromStates(to: TaskStatus): TaskStatus[] {
   return (Object.keys(TRANSITIONS) as TaskStatus[]).filter((from) => TRANSITIONS[from].includes(to));
 }
 
-/** Whether `from → to` is allowed. */
-export const canMove = (from: TaskStatus, to: TaskStatus): boolean => TRANSITIONS[from].includes(to);
-
 /** Identifies one attempt of one task: what every write from inside the attempt is fenced by. */
 export interface Fence {
   taskId: string;
@@ -284,7 +281,7 @@ export async function move(
 export { finish, recordStep, writeBatch, type Batch, type WriteResult } from './lifecycle-writes.ts';
 
 /** Runs one statement: prepared once per connection on PostgreSQL (the embedded server shares one session, so not there). */
-export function statement<R extends object = Record<string, unknown>>(sql: Sql | Db, name: string, text: string, params: unknown[]) {
+function statement<R extends object = Record<string, unknown>>(sql: Sql | Db, name: string, text: string, params: unknown[]) {
   if ('statement' in sql) return sql.statement<R>(name, text, params);
   return sql.query<R>(text, params);
 }

@@ -170,15 +170,6 @@ export interface TaskEvent {
   createdAt: string;
 }
 
-export async function addEvent(tx: Sql, tenantId: string, taskId: string, type: EventType, data: Record<string, unknown>): Promise<void> {
-  await tx.query(`INSERT INTO task_events (task_id, tenant_id, type, data) VALUES ($1, $2, $3, $4)`, [
-    taskId,
-    tenantId,
-    type,
-    JSON.stringify(data),
-  ]);
-}
-
 export async function eventsAfter(tx: Sql, taskId: string, afterId: number, limit = 500): Promise<TaskEvent[]> {
   const r = await tx.query<{ id: string; type: EventType; data: Record<string, unknown>; created_at: Date }>(
     `SELECT id, type, data, created_at FROM task_events WHERE task_id = $1 AND id > $2 ORDER BY id LIMIT $3`,

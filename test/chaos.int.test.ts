@@ -4,7 +4,16 @@
  * the steps already done: every task still succeeds, and no finished step runs twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, FAST_FAILOVER, startTestApp, workerEnv, workerProcesses, type Engine, type TestApp, type WorkerProcesses } from './harness.ts';
+import {
+  eventually,
+  FAST_FAILOVER,
+  startTestApp,
+  workerEnv,
+  workerProcesses,
+  type Engine,
+  type TestApp,
+  type WorkerProcesses,
+} from './harness.ts';
 
 const TASKS = 20;
 const STEPS = 6;
@@ -23,9 +32,6 @@ interface StepEvent {
 describe.each<Engine>(['pg', 'pg-redis'])('chaos on %s', (engine) => {
   let app: TestApp;
   let workers: WorkerProcesses;
-
-  const query = <R extends object>(sql: string, params: unknown[] = []) =>
-    app.proc.runtime.db.system((tx) => tx.query<R>(sql, params)).then((r) => r.rows);
 
   beforeAll(async () => {
     // The API (which migrates) runs here; the workers are separate processes.
@@ -55,7 +61,7 @@ describe.each<Engine>(['pg', 'pg-redis'])('chaos on %s', (engine) => {
       const victim = await eventually(
         async () => {
           const live = [...workers.live.keys()];
-          const rows = await query<{ task_id: string; pid: number; journaled: number }>(
+          const rows = await app.query<{ task_id: string; pid: number; journaled: number }>(
             `SELECT s.task_id, (array_agg((s.result->>'pid')::int ORDER BY s.seq DESC))[1] AS pid, count(*)::int AS journaled
              FROM task_steps s JOIN tasks t ON t.id = s.task_id
             WHERE t.status = 'running' GROUP BY s.task_id`,
@@ -69,17 +75,19 @@ describe.each<Engine>(['pg', 'pg-redis'])('chaos on %s', (engine) => {
       const gone = new Promise<void>((r) => child.once('exit', () => r()));
       child.kill('SIGKILL');
       await gone;
-      const [mark] = await query<{ id: string }>(`SELECT coalesce(max(id), 0)::text AS id FROM task_events`);
+      const [mark] = await app.query<{ id: string }>(`SELECT coalesce(max(id), 0)::text AS id FROM task_events`);
       victims.push({ pid: victim.pid, taskId: victim.task_id, journaled: victim.journaled, lastEventBeforeKill: BigInt(mark!.id) });
       workers.spawn();
     }
 
     const tasks = await eventually(
       async () => {
-        const rows = await query<{ id: string; status: string; attempts: number; output: { pids: number[]; executedHere: number } | null }>(
-          `SELECT id, status, attempts, output FROM tasks WHERE id = ANY($1::uuid[])`,
-          [ids],
-        );
+        const rows = await app.query<{
+          id: string;
+          status: string;
+          attempts: number;
+          output: { pids: number[]; executedHere: number } | null;
+        }>(`SELECT id, status, attempts, output FROM tasks WHERE id = ANY($1::uuid[])`, [ids]);
         return rows.every((t) => ['succeeded', 'failed', 'cancelled'].includes(t.status)) ? rows : undefined;
       },
       45_000,
@@ -95,9 +103,10 @@ describe.each<Engine>(['pg', 'pg-redis'])('chaos on %s', (engine) => {
     expect(tasks).toHaveLength(TASKS);
 
     // The journal: exactly one row per step, for every task.
-    const steps = await query<{ task_id: string; name: string }>(`SELECT task_id, name FROM task_steps WHERE task_id = ANY($1::uuid[])`, [
-      ids,
-    ]);
+    const steps = await app.query<{ task_id: string; name: string }>(
+      `SELECT task_id, name FROM task_steps WHERE task_id = ANY($1::uuid[])`,
+      [ids],
+    );
     const expectedNames = Array.from({ length: STEPS }, (_, i) => `step-${i + 1}`).sort();
     for (const id of ids) {
       expect(
@@ -110,7 +119,7 @@ describe.each<Engine>(['pg', 'pg-redis'])('chaos on %s', (engine) => {
     }
 
     // The events: each step finished once, never started after it finished, replayed only after.
-    const events = await query<StepEvent>(
+    const events = await app.query<StepEvent>(
       `SELECT task_id, id::text, data->>'name' AS name, data->>'state' AS state, coalesce((data->>'replayed')::boolean, false) AS replayed
          FROM task_events WHERE type = 'step' AND task_id = ANY($1::uuid[]) ORDER BY id`,
       [ids],

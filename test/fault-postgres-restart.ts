@@ -42,9 +42,6 @@ export function describePostgresRestart(engines: Engine[] = ['pg', 'pg-redis']):
     let workers: WorkerProcesses;
     const exits: string[] = [];
 
-    const query = <R extends object>(sql: string, params: unknown[] = []) =>
-      app.proc.runtime.db.system((tx) => tx.query<R>(sql, params)).then((r) => r.rows);
-
     /** One API request with a hard client-side limit, so a hang is measured, not waited out. */
     async function probe(what: string, method: string, path: string, body?: unknown): Promise<Probe> {
       const started = Date.now();
@@ -87,12 +84,12 @@ export function describePostgresRestart(engines: Engine[] = ['pg', 'pg-redis']):
       }
       // Stop the server while tasks are mid-run: some have journaled steps, none is done yet.
       await eventually(async () => {
-        const [row] = await query<{ n: number }>(
+        const [row] = await app.query<{ n: number }>(
           `SELECT count(DISTINCT s.task_id)::int AS n FROM task_steps s JOIN tasks t ON t.id = s.task_id WHERE t.status = 'running'`,
         );
         return (row?.n ?? 0) >= 4;
       }, 30_000).catch(async (err: Error) => {
-        const rows = await query<{ status: string; n: number }>(`SELECT status::text, count(*)::int AS n FROM tasks GROUP BY 1`);
+        const rows = await app.query<{ status: string; n: number }>(`SELECT status::text, count(*)::int AS n FROM tasks GROUP BY 1`);
         throw new Error(`${err.message}: ${JSON.stringify(rows)}\nworker output:\n${workers.output.join('\n')}`);
       });
 
@@ -115,7 +112,7 @@ export function describePostgresRestart(engines: Engine[] = ['pg', 'pg-redis']):
 
       // Once it is back: every task ends within SETTLE_MS (measured; asserted below).
       const ended = async () =>
-        query<{ id: string; status: string }>(`SELECT id, status::text FROM tasks WHERE id = ANY($1::uuid[])`, [ids]);
+        app.query<{ id: string; status: string }>(`SELECT id, status::text FROM tasks WHERE id = ANY($1::uuid[])`, [ids]);
       const tasks = await eventually(
         async () => {
           const rows = await ended();

@@ -39,9 +39,6 @@ export function describeRedisRestart(): void {
     let workers: WorkerProcesses;
     const exits: string[] = [];
 
-    const query = <R extends object>(sql: string, params: unknown[] = []) =>
-      app.proc.runtime.db.system((tx) => tx.query<R>(sql, params)).then((r) => r.rows);
-
     beforeAll(async () => {
       redis = await startTempRedis();
       app = await startTestApp('pg-redis', { worker: false, env: { REDIS_URL: redis.url } });
@@ -100,7 +97,7 @@ export function describeRedisRestart(): void {
       const ids = accepted.map((p) => p.taskId!);
 
       const ended = () =>
-        query<{ id: string; status: string; idempotency_key: string }>(
+        app.query<{ id: string; status: string; idempotency_key: string }>(
           `SELECT id, status::text, idempotency_key FROM tasks WHERE idempotency_key LIKE $1`,
           [`fault-redis-${run}-%`],
         );
@@ -114,7 +111,7 @@ export function describeRedisRestart(): void {
       ).catch(() => ended());
       const settledMs = Date.now() - upAt;
       const byStatus = tasks.reduce<Record<string, number>>((acc, t) => ({ ...acc, [t.status]: (acc[t.status] ?? 0) + 1 }), {});
-      const finishedSteps = await query<{ task_id: string; name: string; n: number }>(
+      const finishedSteps = await app.query<{ task_id: string; name: string; n: number }>(
         `SELECT task_id, data->>'name' AS name, count(*)::int AS n FROM task_events
         WHERE type = 'step' AND data->>'state' = 'finished' AND task_id = ANY($1::uuid[]) GROUP BY 1, 2`,
         [ids],
@@ -147,7 +144,7 @@ export function describeRedisRestart(): void {
       expect(tasks).toHaveLength(accepted.length);
       expect(new Set(tasks.map((t) => t.id))).toEqual(new Set(ids));
       // The journal holds each step once.
-      const steps = await query<{ task_id: string; n: number }>(
+      const steps = await app.query<{ task_id: string; n: number }>(
         `SELECT task_id, count(*)::int AS n FROM task_steps WHERE task_id = ANY($1::uuid[]) GROUP BY 1`,
         [ids],
       );

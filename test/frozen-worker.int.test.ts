@@ -15,8 +15,6 @@ const LOCK_MS = 2000;
 describe.each<Engine>(['pg-redis', 'pg'])('a frozen worker on %s', (engine) => {
   let app: TestApp;
   let workers: WorkerProcesses;
-  const query = <R extends object>(sql: string, params: unknown[] = []) =>
-    app.proc.runtime.db.system((tx) => tx.query<R>(sql, params)).then((r) => r.rows);
 
   beforeAll(async () => {
     app = await startTestApp(engine, { worker: false });
@@ -45,21 +43,22 @@ describe.each<Engine>(['pg-redis', 'pg'])('a frozen worker on %s', (engine) => {
     expect(created.status).toBe(202);
     const id: string = created.body.task.id;
     await eventually(
-      async () => (await query(`SELECT 1 FROM task_steps WHERE task_id = $1 AND attempt = 1 AND name ~ '^step-\\d+$'`, [id])).length >= 2,
+      async () =>
+        (await app.query(`SELECT 1 FROM task_steps WHERE task_id = $1 AND attempt = 1 AND name ~ '^step-\\d+$'`, [id])).length >= 2,
       60_000,
     ).catch((err: Error) => {
       throw new Error(`${err.message}\n${workers.output.join('\n')}`);
     });
 
     first.kill('SIGSTOP');
-    const [{ n: journaledByFrozen }] = (await query<{ n: number }>(
+    const [{ n: journaledByFrozen }] = (await app.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM task_steps WHERE task_id = $1 AND attempt = 1 AND name ~ '^step-\\d+$'`,
       [id],
     )) as [{ n: number }];
     workers.spawn(['--agents', 'probe'], 'rescuer');
     // The lock lapses; the other worker claims the task (attempt 2) and finishes it.
     const done = await eventually(async () => {
-      const [t] = await query<{ status: string; attempts: number; output: { pids: number[] } | null }>(
+      const [t] = await app.query<{ status: string; attempts: number; output: { pids: number[] } | null }>(
         `SELECT status, attempts, output FROM tasks WHERE id = $1`,
         [id],
       );
@@ -75,7 +74,7 @@ describe.each<Engine>(['pg-redis', 'pg'])('a frozen worker on %s', (engine) => {
     expect(first.exitCode, 'the frozen worker is still alive').toBeNull();
 
     // The stale attempt wrote nothing after the freeze: its journal rows are those from before.
-    const byAttempt = await query<{ attempt: number; n: number }>(
+    const byAttempt = await app.query<{ attempt: number; n: number }>(
       `SELECT attempt, count(*)::int AS n FROM task_steps WHERE task_id = $1 AND name ~ '^step-\\d+$' GROUP BY attempt ORDER BY attempt`,
       [id],
     );
@@ -83,11 +82,11 @@ describe.each<Engine>(['pg-redis', 'pg'])('a frozen worker on %s', (engine) => {
       { attempt: 1, n: journaledByFrozen },
       { attempt: 2, n: STEPS - journaledByFrozen },
     ]);
-    const [{ status }] = (await query<{ status: string }>(`SELECT status FROM tasks WHERE id = $1`, [id])) as [{ status: string }];
+    const [{ status }] = (await app.query<{ status: string }>(`SELECT status FROM tasks WHERE id = $1`, [id])) as [{ status: string }];
     expect(status).toBe('succeeded');
 
     // Every step's side effect ran once: one memory per step, by the attempt that journaled it.
-    const effects = await query<{ step: number; n: number; pids: string[] }>(
+    const effects = await app.query<{ step: number; n: number; pids: string[] }>(
       `SELECT (metadata->>'step')::int AS step, count(*)::int AS n, array_agg(content) AS pids FROM memories
         WHERE source_task_id = $1 GROUP BY 1 ORDER BY 1`,
       [id],

@@ -97,6 +97,8 @@ export interface TestApp {
     body?: unknown,
     opts?: { key?: string | null; raw?: string; headers?: Record<string, string> },
   ): Promise<{ status: number; body: any; headers: Headers }>;
+  /** Rows of one SQL statement run as the system role (for assertions across tenants). */
+  query<R extends object>(sql: string, params?: unknown[]): Promise<R[]>;
   stop(): Promise<void>;
 }
 
@@ -132,6 +134,7 @@ export async function startTestApp(
       }
       return { status: res.status, body: parsed, headers: res.headers };
     },
+    query: (sql, params = []) => proc.runtime.db.system((tx) => tx.query(sql, params)).then((r) => r.rows as never),
     async stop() {
       await proc.stop(2000);
       await e.cleanup();
