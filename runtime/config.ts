@@ -42,6 +42,10 @@ const schema = z.object({
     .regex(/^[a-z0-9_-]+$/i, 'must be letters, digits, _ or -')
     .default('brainops'),
   BRAINOPS_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** The CLI's server: its admin commands and `run` go through this BrainOps API (default: the one `npm start` runs on this data directory). */
+  BRAINOPS_URL: url(['http:', 'https:']).optional(),
+  /** The key the CLI sends to BRAINOPS_URL (default: BRAINOPS_ADMIN_KEY, then the data directory's admin.key). */
+  BRAINOPS_API_KEY: optionalSecret,
   /** Agent plugins to load besides agents/*: npm package names or paths, comma-separated. */
   BRAINOPS_PLUGINS: z
     .string()
@@ -161,6 +165,7 @@ export type Config = Readonly<z.infer<typeof schema>> & { readonly version: stri
 /** The names of settings whose values are secrets: never logged, never echoed back. */
 export const SECRET_SETTINGS = [
   'BRAINOPS_ADMIN_KEY',
+  'BRAINOPS_API_KEY',
   'GEMINI_API_KEY',
   'DATABASE_URL',
   'REDIS_URL',

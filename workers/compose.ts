@@ -29,6 +29,7 @@ import { approvalRoutes, approvalPaths } from '../api/routes/approvals.ts';
 import { auditRoutes, auditPaths } from '../api/routes/audit.ts';
 import { tenantRoutes, tenantPaths } from '../api/routes/tenant.ts';
 import { boardRoutes } from '../api/routes/board.ts';
+import { adminApp } from '../api/routes/admin.ts';
 import { ToolRegistry, type AnyTool } from '../runtime/tools.ts';
 import { businessTools, createServices, type BusinessServices } from '../tools/index.ts';
 import { businessApp } from '../api/routes/business.ts';
@@ -119,6 +120,7 @@ function assemble(
     { routes: memoryRoutes(memory), paths: memoryPaths() },
     { routes: boardRoutes() },
     ...businessApp(runtime, tools, services),
+    adminApp({ runtime, tools, services, memory }),
   ];
   return { runtime, appExtensions, memory, plugins, tools, services };
 }

@@ -1,0 +1,144 @@
+/**
+ * Routes defined once: each definition registers the Express handler and yields its OpenAPI
+ * operation (path parameters, query, body and response schemas from the same zod schemas the
+ * handler parses with), so the document cannot drift from what the route accepts.
+ *
+ *   const api = new RouteSet();
+ *   api.add({ method: 'get', path: '/api/v1/things/:id', summary: '…', scope: 'read',
+ *             responses: { 200: { description: 'The thing', schema: thingSchema } } },
+ *           async ({ params }) => ({ thing: await get(params.id) }));
+ *   app.use(api.router); paths = api.paths;
+ * @module
+ */
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { AppError } from '../runtime/errors.ts';
+import type { Principal, Scope } from '../runtime/keys.ts';
+import { parse, requireScope } from './http.ts';
+import type { Paths } from './openapi.ts';
+
+/** The tenant whose admin keys are the operator's (the key `npm start` writes, BRAINOPS_ADMIN_KEY). */
+export const OPERATOR_TENANT = 'default';
+
+/** Who may call: a scope of the caller's tenant, `operator` (an admin key of the operator tenant), or `public` (no key). */
+export type Access = Scope | 'operator' | 'public';
+
+export interface RouteDef<B extends z.ZodType | undefined, Q extends z.ZodType | undefined> {
+  method: 'get' | 'post' | 'patch' | 'put' | 'delete';
+  /** Express-style path (`/api/v1/things/:id`); the document shows `{id}`. */
+  path: string;
+  summary: string;
+  description?: string;
+  access: Access;
+  tags?: string[];
+  body?: B;
+  query?: Q;
+  /** Status → description and (optional) zod schema of the JSON body. */
+  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /** Status of a successful answer (default 200). */
+  status?: number;
+}
+
+type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface Handled<B, Q> {
+  req: Request;
+  res: Response;
+  principal: Principal | undefined;
+  params: Record<string, string>;
+  body: B;
+  query: Q;
+}
+
+const ERROR_RESPONSES: Record<string, { description: string }> = {
+  '400': { description: 'The request is invalid (details name the field)' },
+  '401': { description: 'Missing, malformed or unknown API key' },
+  '403': { description: 'The key lacks the scope this route needs' },
+};
+
+/** JSON Schema of a zod schema as OpenAPI 3.1 embeds it (no `$schema`). */
+export function schemaOf(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const js = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  delete js.$schema;
+  return js;
+}
+
+const errorRef = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+
+/** A router plus the OpenAPI paths of what was added to it. */
+export class RouteSet {
+  readonly router = Router();
+  readonly paths: Paths = {};
+
+  add<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(
+    def: RouteDef<B, Q>,
+    handler: (h: Handled<Out<B>, Out<Q>>) => Promise<unknown> | unknown,
+  ): this {
+    this.router[def.method](def.path, async (req, res) => {
+      const principal = authorize(req, def.access);
+      const body = (def.body ? parse(def.body, req.body ?? {}, 'body') : undefined) as Out<B>;
+      const query = (def.query ? parse(def.query, req.query, 'query') : undefined) as Out<Q>;
+      const params = Object.fromEntries(Object.entries(req.params).map(([k, v]) => [k, String(v)]));
+      const result = await handler({ req, res, principal, params, body, query });
+      if (!res.headersSent) res.status(def.status ?? 200).json(result);
+    });
+    const names = [...def.path.matchAll(/:([A-Za-z_]+)/g)].map((m) => m[1]!);
+    const responses: Record<string, unknown> = {};
+    for (const [status, r] of Object.entries(def.responses)) {
+      responses[status] = { description: r.description, ...(r.schema ? { content: { 'application/json': { schema: schemaOf(r.schema, 'output') } } } : {}) };
+    }
+    for (const [status, r] of Object.entries(ERROR_RESPONSES)) {
+      if (status === '400' && !def.body && !def.query) continue;
+      if (def.access === 'public' && status !== '400') continue;
+      responses[status] ??= { ...r, ...errorRef };
+    }
+    const op: Record<string, unknown> = {
+      summary: def.summary,
+      ...(def.description ? { description: def.description } : {}),
+      operationId: operationId(def.method, def.path),
+      ...(def.tags ? { tags: def.tags } : {}),
+      ...(def.access === 'public' ? { security: [] } : {}),
+      ...(names.length || def.query
+        ? { parameters: [...names.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })), ...queryParams(def.query)] }
+        : {}),
+      ...(def.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(def.body, 'input') } } } } : {}),
+      responses,
+    };
+    const key = def.path.replace(/:([A-Za-z_]+)/g, '{$1}');
+    this.paths[key] = { ...this.paths[key], [def.method]: op };
+    return this;
+  }
+}
+
+function queryParams(q: z.ZodType | undefined): Record<string, unknown>[] {
+  if (!q) return [];
+  const js = schemaOf(q, 'input') as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  return Object.entries(js.properties ?? {}).map(([name, schema]) => ({
+    name,
+    in: 'query',
+    required: js.required?.includes(name) ?? false,
+    ...(typeof schema.description === 'string' ? { description: schema.description } : {}),
+    schema,
+  }));
+}
+
+const operationId = (method: string, path: string): string =>
+  `${method}_${path
+    .replace(/^\/api\/v1\//, '')
+    .replace(/:([A-Za-z_]+)/g, 'by_$1')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .replace(/^_|_$/g, '')}`;
+
+function authorize(req: Request, access: Access): Principal | undefined {
+  if (access === 'public') return (req as Request & { principal?: Principal }).principal;
+  if (access !== 'operator') return requireScope(req, access);
+  const p = requireScope(req, 'admin');
+  if (p.tenantId !== OPERATOR_TENANT) {
+    throw new AppError(
+      'FORBIDDEN',
+      `Operator routes need an admin key of the '${OPERATOR_TENANT}' tenant (the key \`npm start\` keeps in .brainops/admin.key, or BRAINOPS_ADMIN_KEY).`,
+      { status: 403 },
+    );
+  }
+  return p;
+}
