@@ -9,7 +9,7 @@ import { authenticate } from './auth.ts';
 import { requireJsonBody } from './http.ts';
 import type { Paths } from './openapi.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
-import { createMetrics, opsRoutes } from './routes/ops.ts';
+import { createMetrics, opsPaths, opsRoutes } from './routes/ops.ts';
 import { taskRoutes } from './routes/tasks.ts';
 
 /** Routes anyone may call without a key (API.md, "Public"). */
@@ -17,7 +17,8 @@ const PUBLIC: [string, RegExp][] = [
   ['GET', /^\/health$/],
   ['GET', /^\/metrics$/],
   ['GET', /^\/openapi\.json$/],
-  ['GET', /^\/docs$/],
+  ['GET', /^\/docs(\/.*)?$/],
+  ['GET', /^\/favicon\.ico$/],
   ['GET', /^\/board(\/.*)?$/],
   ['GET', /^\/api\/v1\/products\/public$/],
   ['POST', /^\/api\/v1\/aurea\/public$/],
@@ -51,8 +52,9 @@ export function createApp(rt: Runtime, extensions: AppExtension[] = []): Express
   app.use(express.json({ limit: rt.config.BODY_LIMIT, strict: false }));
   app.use(authenticate(rt.db, isPublicRoute));
   app.use(requireJsonBody);
-  app.use(opsRoutes(rt, metrics, Object.assign({}, ...extensions.map((e) => e.paths ?? {})) as Paths));
-  app.use(taskRoutes(rt));
+  const tasks = taskRoutes(rt);
+  app.use(opsRoutes(rt, metrics, Object.assign({}, opsPaths(), tasks.paths, ...extensions.map((e) => e.paths ?? {})) as Paths));
+  app.use(tasks.router);
   for (const e of extensions) if (e.routes) app.use(e.routes);
   app.use(notFoundHandler);
   app.use(errorHandler(rt.logger));

@@ -10,7 +10,7 @@
  *   app.use(api.router); paths = api.paths;
  * @module
  */
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { AppError } from '../runtime/errors.ts';
 import type { Principal, Scope } from '../runtime/keys.ts';
@@ -33,11 +33,22 @@ export interface RouteDef<B extends z.ZodType | undefined, Q extends z.ZodType |
   tags?: string[];
   body?: B;
   query?: Q;
-  /** Status → description and (optional) zod schema of the JSON body. */
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
-  /** Status of a successful answer (default 200). */
+  /** Descriptions of the path parameters (`:id` → `id`), for the document. */
+  params?: Record<string, string>;
+  /** Status → description, the body's schema (zod, or JSON Schema such as a `$ref`) and media type (default JSON). */
+  responses: Record<number, { description: string; schema?: z.ZodType | JsonSchema; type?: string }>;
+  /** Status of a successful answer when the handler sets none (default 200). */
   status?: number;
+  /** Middleware run before the handler (rate limits, body parsers). */
+  use?: RequestHandler[];
+  /** The request body's schema when it is not `body` (JSON Schema), e.g. built from the registry. */
+  bodySchema?: JsonSchema;
 }
+
+/** A JSON Schema object, as OpenAPI 3.1 embeds it. */
+export type JsonSchema = Record<string, unknown>;
+
+const isZod = (s: unknown): s is z.ZodType => typeof s === 'object' && s !== null && '_zod' in s;
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
@@ -74,21 +85,31 @@ export class RouteSet {
     def: RouteDef<B, Q>,
     handler: (h: Handled<Out<B>, Out<Q>>) => Promise<unknown> | unknown,
   ): this {
-    this.router[def.method](def.path, async (req, res) => {
+    this.router[def.method](def.path, ...(def.use ?? []), async (req: Request, res: Response) => {
       const principal = authorize(req, def.access);
       const body = (def.body ? parse(def.body, req.body ?? {}, 'body') : undefined) as Out<B>;
       const query = (def.query ? parse(def.query, req.query, 'query') : undefined) as Out<Q>;
       const params = Object.fromEntries(Object.entries(req.params).map(([k, v]) => [k, String(v)]));
       const result = await handler({ req, res, principal, params, body, query });
-      if (!res.headersSent) res.status(def.status ?? 200).json(result);
+      if (res.headersSent || res.writableEnded) return;
+      if (def.status && res.statusCode === 200) res.status(def.status);
+      res.json(result);
     });
+    return this.document(def);
+  }
+
+  /** Adds the operation of `def` to the document only (its handler is registered elsewhere, e.g. a template route). */
+  document(def: RouteDef<z.ZodType | undefined, z.ZodType | undefined> & { extensions?: Record<string, unknown> }): this {
     const names = [...def.path.matchAll(/:([A-Za-z_]+)/g)].map((m) => m[1]!);
     const responses: Record<string, unknown> = {};
     for (const [status, r] of Object.entries(def.responses)) {
-      responses[status] = { description: r.description, ...(r.schema ? { content: { 'application/json': { schema: schemaOf(r.schema, 'output') } } } : {}) };
+      const schema = r.schema === undefined ? undefined : isZod(r.schema) ? schemaOf(r.schema, 'output') : r.schema;
+      const type = r.type ?? 'application/json';
+      responses[status] = { description: r.description, ...(schema || r.type ? { content: { [type]: schema ? { schema } : {} } } : {}) };
     }
+    if (names.length) responses['404'] ??= { description: 'Not found', ...errorRef };
     for (const [status, r] of Object.entries(ERROR_RESPONSES)) {
-      if (status === '400' && !def.body && !def.query) continue;
+      if (status === '400' && !def.body && !def.bodySchema && !def.query) continue;
       if (def.access === 'public' && status !== '400') continue;
       responses[status] ??= { ...r, ...errorRef };
     }
@@ -99,10 +120,18 @@ export class RouteSet {
       ...(def.tags ? { tags: def.tags } : {}),
       ...(def.access === 'public' ? { security: [] } : {}),
       ...(names.length || def.query
-        ? { parameters: [...names.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })), ...queryParams(def.query)] }
+        ? {
+            parameters: [
+              ...names.map((name) => ({ name, in: 'path', required: true, ...(def.params?.[name] ? { description: def.params[name] } : {}), schema: { type: 'string' } })),
+              ...queryParams(def.query),
+            ],
+          }
         : {}),
-      ...(def.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(def.body, 'input') } } } } : {}),
+      ...(def.body || def.bodySchema
+        ? { requestBody: { required: true, content: { 'application/json': { schema: def.bodySchema ?? schemaOf(def.body!, 'input') } } } }
+        : {}),
       responses,
+      ...def.extensions,
     };
     const key = def.path.replace(/:([A-Za-z_]+)/g, '{$1}');
     this.paths[key] = { ...this.paths[key], [def.method]: op };

@@ -25,6 +25,8 @@ import { SCOPES } from '../../runtime/keys.ts';
 import type { Composition } from '../../workers/compose.ts';
 import * as admin from '../../workers/admin.ts';
 import { RouteSet } from '../define.ts';
+import { scheduleInfo as schedule } from './schedules.ts';
+import { tenantInfo } from './tenant.ts';
 import type { AppExtension } from '../app.ts';
 
 const keyActor = (p: Principal | undefined): Actor => ({ type: 'api_key', id: p?.keyId ?? 'unknown' });
@@ -49,14 +51,6 @@ const keyInfo = z.object({
   createdAt: z.string().describe('ISO 8601'),
   revoked: z.boolean(),
 });
-const tenantInfo = z.object({
-  id: z.string(),
-  name: z.string(),
-  dailyBudgetUsd: z.number().nullable().describe('USD per UTC day; null = the configured default'),
-  maxRunning: z.number().int().nullable().describe('Tasks running at once; 0 = no cap, null = the configured default'),
-  spentTodayUsd: z.number(),
-});
-const schedule = z.looseObject({ id: z.string(), name: z.string(), agent: z.string(), enabled: z.boolean(), timezone: z.string(), nextRunAt: z.string().optional() });
 const keysQuery = z.object({ tenant: z.string().min(1).max(64).optional().describe('Only this tenant’s keys') }).strict();
 const keysBody = z
   .object({

@@ -24,7 +24,7 @@ export function createBusinessApp(rt: Runtime, tools: ToolRegistry<BusinessServi
     { raw: stripeWebhook(rt, services, mounted) },
     { routes: publicRoutes(rt, tools, services, mounted) },
     { routes: revenueRoutes(rt, tools, services, mounted), paths: mergePaths(tools.openApiPaths(), businessPaths(rt)) },
-    { routes: toolRoutes(tools, rt.config) },
+    toolRoutes(tools, rt.config),
   ];
   return { extensions, mounted };
 }
