@@ -22,6 +22,7 @@ import type { Db } from './db/driver.ts';
 import type { StepScope, Usage } from './contracts.ts';
 import { Interrupt, StaleAttemptError, TaskCancelledError } from './errors.ts';
 import * as lifecycle from './lifecycle.ts';
+import { observeStep } from './metrics.ts';
 import type { Logger } from './logger.ts';
 import type { EventType, TaskError } from './tasks.ts';
 
@@ -38,6 +39,8 @@ const ABANDON_AFTER_MS = 5000;
 export interface AttemptOptions {
   db: Db;
   fence: lifecycle.Fence;
+  /** The task's agent (a metrics label). */
+  agent?: string;
   journal: readonly lifecycle.StepRecord[];
   /** Aborted by the worker: cancellation, lock loss, shutdown (the reason is an Interrupt). */
   signal: AbortSignal;
@@ -50,6 +53,8 @@ export interface AttemptOptions {
 
 export class Attempt {
   readonly fence: lifecycle.Fence;
+  /** The task's agent ('unknown' when not given). */
+  readonly agent: string;
   readonly signal: AbortSignal;
   readonly db: Db;
   readonly #controller = new AbortController();
@@ -71,6 +76,7 @@ export class Attempt {
 
   constructor(private readonly o: AttemptOptions) {
     this.fence = o.fence;
+    this.agent = o.agent ?? 'unknown';
     this.db = o.db;
     this.signal = this.#controller.signal;
     this.abandoned.catch(() => undefined); // observed by the runner's race, when it gets that far
@@ -154,10 +160,13 @@ export class Attempt {
     const startedAt = new Date();
     const started = setTimeout(() => this.event('step', { name: key, state: 'started' }), STARTED_EVENT_AFTER_MS);
     let out: { result: T; usage?: Usage };
+    let ok = false;
     try {
       out = await current.run({ attempt: this, path: key }, () => fn({ key, idempotencyKey: `${this.fence.taskId}:${key}` }));
+      ok = true;
     } finally {
       clearTimeout(started);
+      observeStep(this.agent, (Date.now() - startedAt.getTime()) / 1000, ok);
     }
     // A step that finished after its task was cancelled did its work: it is recorded (below)
     // before the attempt stops. Taken over or shutting down: this attempt writes nothing.

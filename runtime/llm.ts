@@ -14,6 +14,7 @@ import type { GenerateRequest, GenerateResult, TaskLlm, Usage } from './contract
 import { BudgetExceededError, permanent } from './errors.ts';
 import * as lifecycle from './lifecycle.ts';
 import { addUsage, usageOf, ZERO_USAGE, type ModelProvider } from './models.ts';
+import { observeModelUsage } from './metrics.ts';
 import { memoriesForPrompt } from './prompt.ts';
 import type { TaskBudget } from './tasks.ts';
 
@@ -80,6 +81,7 @@ export function taskLlm(attempt: Attempt, meter: Meter, deps: LlmDeps): TaskLlm 
         const reply = (await chat.invoke(messages, { signal: attempt.signal })) as AIMessage;
         const usage = usageOf(deps.model.name, reply);
         meter.charge(usage);
+        observeModelUsage(attempt.agent, usage);
         return { result: { text: reply.text, model: deps.model.name, usage }, usage };
       });
       // A reply's tokens are known only after it: a task that went past its budget stops here.
@@ -100,11 +102,13 @@ export function taskLlm(attempt: Attempt, meter: Meter, deps: LlmDeps): TaskLlm 
             () => fn(chat),
           );
           meter.charge(usage);
+          observeModelUsage(attempt.agent, usage);
           return { result: value, usage };
         } catch (err) {
           // The tokens were spent although the step failed: bill them now, or a retry spends them again unseen.
           if (usage.inputTokens || usage.outputTokens) {
             meter.charge(usage);
+            observeModelUsage(attempt.agent, usage);
             const spent = usage;
             attempt.event('step', { name, state: 'failed', usage: spent });
             await attempt.write((batch) => lifecycle.writeBatch(attempt.db, attempt.fence, batch, spent));
