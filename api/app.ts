@@ -3,7 +3,9 @@
  * It only enqueues and reads; agents run in workers.
  * @module
  */
+import { context, trace } from '@opentelemetry/api';
 import express, { type Express } from 'express';
+import { extractTrace, SpanKind, SpanStatusCode, tracer } from '../runtime/tracing.ts';
 import type { Runtime } from '../runtime/boot.ts';
 import { authenticate } from './auth.ts';
 import { requireJsonBody } from './http.ts';
@@ -42,11 +44,30 @@ export interface AppExtension {
   paths?: Paths;
 }
 
+/**
+ * One SERVER span per request (continuing a caller's `traceparent`), active while the route
+ * runs, so that a task created here carries this trace into the queue (runtime/tracing.ts).
+ * Named by the matched route once it is known; non-recording (free) when tracing is off.
+ */
+const traceRequests: express.RequestHandler = (req, res, next) => {
+  const parent = extractTrace(req.headers as Record<string, unknown>);
+  const span = tracer.startSpan(req.method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': req.path } }, parent);
+  res.on('finish', () => {
+    const route = (req.route as { path?: string } | undefined)?.path;
+    if (route) span.updateName(`${req.method} ${route}`).setAttribute('http.route', route);
+    span.setAttribute('http.response.status_code', res.statusCode);
+    if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
+  });
+  context.with(trace.setSpan(parent, span), next);
+};
+
 export function createApp(rt: Runtime, extensions: AppExtension[] = []): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   const metrics = createMetrics(rt);
+  app.use(traceRequests);
   app.use(metrics.middleware);
   for (const e of extensions) if (e.raw) app.use(e.raw);
   app.use(express.json({ limit: rt.config.BODY_LIMIT, strict: false }));

@@ -8,6 +8,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Config } from '../runtime/config.ts';
 import { processLogger } from '../runtime/boot.ts';
 import { createKey, registerKey } from '../runtime/keys.ts';
+import { startTracing } from '../runtime/tracing.ts';
 import { startProcess } from '../workers/process.ts';
 import type { Command } from './command.ts';
 import { localKeyFile, removeServerFile, writeServerFile } from './remote.ts';
@@ -25,6 +26,7 @@ export const workerCommand: Command = async (config, args, parseArgs) => {
 
 async function serve(config: Config, o: { api: boolean; worker: boolean; agents?: string[] }): Promise<number> {
   const log = processLogger(config);
+  const tracing = await startTracing(config);
   const p = await startProcess(config, { ...o, overrides: { logger: log } });
   const rt = p.runtime;
   let keyNote = '';
@@ -43,6 +45,7 @@ async function serve(config: Config, o: { api: boolean; worker: boolean; agents?
       model: rt.model.name,
       agents: rt.registry.agentNames,
       worker: o.worker,
+      tracing: tracing ? `OTLP to ${config.OTEL_EXPORTER_OTLP_ENDPOINT}` : 'off',
     },
     o.api ? `BrainOps ${config.version} is up at ${p.url}${keyNote}` : `BrainOps ${config.version} worker is up`,
   );
@@ -58,6 +61,7 @@ async function serve(config: Config, o: { api: boolean; worker: boolean; agents?
       removeServerFile(config)
         .catch(() => undefined)
         .then(() => p.stop())
+        .then(() => tracing?.shutdown())
         .then(resolve, (err: unknown) => {
           log.error({ err }, 'shutdown failed');
           resolve();

@@ -23,6 +23,7 @@ import type { StepScope, Usage } from './contracts.ts';
 import { Interrupt, StaleAttemptError, TaskCancelledError } from './errors.ts';
 import * as lifecycle from './lifecycle.ts';
 import { observeStep } from './metrics.ts';
+import { inSpan } from './tracing.ts';
 import type { Logger } from './logger.ts';
 import type { EventType, TaskError } from './tasks.ts';
 
@@ -162,7 +163,9 @@ export class Attempt {
     let out: { result: T; usage?: Usage };
     let ok = false;
     try {
-      out = await current.run({ attempt: this, path: key }, () => fn({ key, idempotencyKey: `${this.fence.taskId}:${key}` }));
+      out = await inSpan('step', { attributes: { 'brainops.step': key, 'brainops.task_id': this.fence.taskId } }, () =>
+        current.run({ attempt: this, path: key }, () => fn({ key, idempotencyKey: `${this.fence.taskId}:${key}` })),
+      );
       ok = true;
     } finally {
       clearTimeout(started);

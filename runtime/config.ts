@@ -44,6 +44,9 @@ const schema = z.object({
   BRAINOPS_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   /** The CLI's server: its admin commands and `run` go through this BrainOps API (default: the one `npm start` runs on this data directory). */
   BRAINOPS_URL: url(['http:', 'https:']).optional(),
+  /** OTLP/HTTP collector for traces (e.g. http://localhost:4318); unset: tracing is off (runtime/tracing.ts). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).max(100).default('brainops'),
   /** The key the CLI sends to BRAINOPS_URL (default: BRAINOPS_ADMIN_KEY, then the data directory's admin.key). */
   BRAINOPS_API_KEY: optionalSecret,
   /** Agent plugins to load besides agents/*: npm package names or paths, comma-separated. */

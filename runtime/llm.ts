@@ -15,6 +15,7 @@ import { BudgetExceededError, permanent } from './errors.ts';
 import * as lifecycle from './lifecycle.ts';
 import { addUsage, usageOf, ZERO_USAGE, type ModelProvider } from './models.ts';
 import { observeModelUsage } from './metrics.ts';
+import { inSpan, SpanKind } from './tracing.ts';
 import { memoriesForPrompt } from './prompt.ts';
 import type { TaskBudget } from './tasks.ts';
 
@@ -78,7 +79,12 @@ export function taskLlm(attempt: Attempt, meter: Meter, deps: LlmDeps): TaskLlm 
         await beforeCall();
         const system = [request.system, request.memories ? memoriesForPrompt(request.memories, 400) : ''].filter(Boolean).join('\n\n');
         const messages = [...(system ? [new SystemMessage(system)] : []), new HumanMessage(request.prompt)];
-        const reply = (await chat.invoke(messages, { signal: attempt.signal })) as AIMessage;
+        const reply = await inSpan(`model ${deps.model.name}`, { kind: SpanKind.CLIENT, attributes: { 'gen_ai.request.model': deps.model.name } }, async (span) => {
+          const r = (await chat.invoke(messages, { signal: attempt.signal })) as AIMessage;
+          const u = usageOf(deps.model.name, r);
+          span.setAttributes({ 'gen_ai.usage.input_tokens': u.inputTokens, 'gen_ai.usage.output_tokens': u.outputTokens, 'brainops.cost_usd': u.costUsd });
+          return r;
+        });
         const usage = usageOf(deps.model.name, reply);
         meter.charge(usage);
         observeModelUsage(attempt.agent, usage);
@@ -96,11 +102,15 @@ export function taskLlm(attempt: Attempt, meter: Meter, deps: LlmDeps): TaskLlm 
         await beforeCall();
         let usage: Usage = { ...ZERO_USAGE };
         try {
-          const value = await withUsageMeter(
-            deps.model.name,
-            (u) => (usage = addUsage(usage, u)),
-            () => fn(chat),
-          );
+          const value = await inSpan(`model ${deps.model.name}`, { kind: SpanKind.CLIENT, attributes: { 'gen_ai.request.model': deps.model.name } }, async (span) => {
+            const v = await withUsageMeter(
+              deps.model.name,
+              (u) => (usage = addUsage(usage, u)),
+              () => fn(chat),
+            );
+            span.setAttributes({ 'gen_ai.usage.input_tokens': usage.inputTokens, 'gen_ai.usage.output_tokens': usage.outputTokens, 'brainops.cost_usd': usage.costUsd });
+            return v;
+          });
           meter.charge(usage);
           observeModelUsage(attempt.agent, usage);
           return { result: value, usage };
