@@ -37,7 +37,6 @@ export const createTaskBody = z
       .optional(),
   })
   .strict();
-export type CreateTaskBody = z.input<typeof createTaskBody>;
 
 export class TaskService {
   constructor(

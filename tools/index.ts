@@ -20,9 +20,9 @@ export function businessTools(): AnyTool[] {
   return [...crmTools, ...pipelineTools, ...estimateTools, ...competitorTools, ...revenueTools, ...landingTools, ...adsTools, ...emailTools, ...dashboardTools, ...productTools];
 }
 
-export { createServices, readUnsubscribeToken, unsubscribeToken, type BusinessServices, type ServiceOverrides } from './services.ts';
+export { createServices, readUnsubscribeToken, type BusinessServices } from './services.ts';
 export { applyStripeEvent, sandboxCompletedEvent } from './revenue.ts';
 export { unsubscribe } from './email.ts';
-export { insertLead, leadInput, STAGES, TRANSITIONS } from './pipeline.ts';
+export { insertLead, leadInput } from './pipeline.ts';
 export { FAQ } from './products.ts';
-export { SLUG, toLanding, type LandingRow } from './landing.ts';
+export { SLUG } from './landing.ts';
