@@ -12,6 +12,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Usage } from './contracts.ts';
 import type { QueueEngine } from './queue.ts';
+import type { TableStat } from './retention.ts';
 
 /** The worker-side series of this process. */
 export const workerRegistry = new Registry();
@@ -116,4 +117,34 @@ export function queueDepthGauge(registry: Registry, queues: QueueEngine, agents:
       );
     },
   });
+}
+
+/**
+ * `brainops_table_bytes`, `brainops_table_rows` and `brainops_table_oldest_row_age_seconds`
+ * per retained table (runtime/retention.ts), read at each scrape: whether retention keeps
+ * the database flat.
+ */
+export function tableGauges(registry: Registry, stats: () => Promise<TableStat[]>): void {
+  let last: Promise<TableStat[]> | undefined;
+  // The three gauges share one read per scrape.
+  const read = () => (last ??= stats().finally(() => setTimeout(() => (last = undefined), 1000).unref()));
+  const gauge = (name: string, help: string, pick: (s: TableStat) => number | undefined) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['table'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const s of await read()) {
+          const v = pick(s);
+          if (v !== undefined) this.set({ table: s.table }, v);
+        }
+      },
+    });
+  gauge('brainops_table_bytes', 'Size of each retained table with its indexes, in bytes', (s) => s.bytes);
+  gauge('brainops_table_rows', 'Rows of each retained table (PostgreSQL’s estimate)', (s) => s.rows);
+  gauge('brainops_table_oldest_row_age_seconds', 'Age of the oldest row each retained table keeps (absent when empty)', (s) =>
+    s.oldest ? Math.max(0, (Date.now() - Date.parse(s.oldest)) / 1000) : undefined,
+  );
 }

@@ -99,6 +99,7 @@ describe('every admin command while `brainops start` owns the embedded database'
     through(r);
     expect(r.stdout).toContain(`✔ server       ${url}`);
     expect(r.stdout).toMatch(/✔ database\s+PostgreSQL .*schema version \d+/);
+    expect(r.stdout).toMatch(/✔ retention\s+task_events \d+ rows/);
     expect(r.stdout).toContain('13/13 operational');
     expect(r.stdout).toContain('All checks passed.');
   }, 60_000);

@@ -62,6 +62,13 @@ export async function doctorReport(c: Composition, o: { runWorkers: boolean; age
     await rt.queues.ping();
     return `BullMQ on ${rt.queues.kind}`;
   });
+  await check('retention', async () => {
+    const { tableStats } = await import('../runtime/retention.ts');
+    const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;
+    return (await tableStats(rt.db, config))
+      .map((t) => `${t.table} ${t.rows} rows ${mb(t.bytes)}, oldest ${t.oldest ? t.oldest.slice(0, 10) : '-'} (keep ${t.keepDays ? `${t.keepDays} d` : 'forever'})`)
+      .join('; ');
+  });
   await check('agents', async () => `${rt.registry.agentNames.length} registered: ${rt.registry.agentNames.join(', ')}`);
   await check('tools', async () => {
     const bad = (await c.tools.availability('default')).filter((a) => !a.ok);

@@ -9,6 +9,7 @@
 import type { Server } from 'node:http';
 import { createApp } from '../api/app.ts';
 import type { Config } from '../runtime/config.ts';
+import { startRetention } from '../runtime/retention.ts';
 import { startWorkers, type WorkerPool } from '../runtime/worker.ts';
 import { compose, type ComposeOptions, type Composition } from './compose.ts';
 import { startScheduler, type SchedulerRole } from './scheduler.ts';
@@ -34,6 +35,8 @@ export async function startProcess(config: Config, o: ProcessOptions): Promise<R
   const rt = c.runtime;
   const workers = o.worker ? startWorkers(rt, o.agents ? { agents: o.agents } : {}) : undefined;
   const scheduler = o.worker ? await startScheduler(rt) : undefined;
+  // Worker processes also delete what has outlived its retention (runtime/retention.ts).
+  const retention = o.worker ? startRetention(rt.db, config, rt.logger) : undefined;
   let server: Server | undefined;
   let url: string | undefined;
   if (o.api) {
@@ -61,6 +64,7 @@ export async function startProcess(config: Config, o: ProcessOptions): Promise<R
           setTimeout(() => server!.closeAllConnections(), 2000).unref();
           await closed;
         }
+        retention?.stop();
         await scheduler?.close();
         await workers?.close(graceMs);
         await rt.close();

@@ -8,7 +8,8 @@ import { Registry as PromRegistry, collectDefaultMetrics, Gauge, Histogram } fro
 import type { RequestHandler } from 'express';
 import type { Runtime } from '../../runtime/boot.ts';
 import { schemaStatus } from '../../runtime/db/migrate.ts';
-import { queueDepthGauge, workerRegistry } from '../../runtime/metrics.ts';
+import { queueDepthGauge, tableGauges, workerRegistry } from '../../runtime/metrics.ts';
+import { tableStats } from '../../runtime/retention.ts';
 import { AppError } from '../../runtime/errors.ts';
 import { z } from 'zod';
 import { RouteSet } from '../define.ts';
@@ -23,6 +24,7 @@ export function createMetrics(rt: Runtime): Metrics {
   // This process's workers' series (runtime/metrics.ts) beside the API's own.
   const registry = PromRegistry.merge([new PromRegistry(), workerRegistry]);
   queueDepthGauge(registry, rt.queues, () => rt.registry.agentNames);
+  tableGauges(registry, () => tableStats(rt.db, rt.config));
   collectDefaultMetrics({ register: registry, prefix: 'brainops_' });
   const http = new Histogram({
     name: 'brainops_http_request_duration_seconds',
