@@ -98,6 +98,8 @@ export function mapHeader(header: string[]): Record<string, Field> {
  */
 export function unwrapCell(v: unknown): string {
   if (v === null || v === undefined) return '';
+  // Most cells need nothing: no quirk marker, no edge or double whitespace, no odd spaces.
+  if (typeof v === 'string' && !/^[\s='",]|[\s,]$|\s\s|[\r\n\t\u00a0\u2007\u202f]/.test(v)) return v;
   let s = String(v)
     .replace(/[\u00a0\u2007\u202f]/g, ' ')
     .replace(/\s*[\r\n]+\s*/g, ', ')
@@ -216,10 +218,19 @@ export interface ImportWarning {
 }
 
 /** Maps one raw export row (any header spelling we know) to a normalised record; dates in `order`. */
-export function normalise(raw: RawRecord, o: ImportOptions & { warn?: (w: Omit<ImportWarning, 'row' | 'externalId'>) => void } = {}): Partial<CustomerRecord> {
+export function normalise(
+  raw: RawRecord,
+  o: ImportOptions & { warn?: (w: Omit<ImportWarning, 'row' | 'externalId'>) => void; fields?: Map<string, Field | undefined> } = {},
+): Partial<CustomerRecord> {
   const mapped: Partial<Record<Field, string>> = {};
-  for (const [h, v] of Object.entries(raw)) {
-    const field = ALIASES[key(h)];
+  for (const h in raw) {
+    const v = raw[h];
+    let field: Field | undefined;
+    if (o.fields?.has(h)) field = o.fields.get(h);
+    else {
+      field = ALIASES[key(h)];
+      o.fields?.set(h, field);
+    }
     if (!field) continue;
     const s = unwrapCell(v);
     if (s !== '') mapped[field] ??= s;
@@ -305,10 +316,11 @@ export function prepare(raws: RawRecord[], o: ImportOptions = {}): Prepared {
     warnings.push({ kind: 'date_order_mixed', value: detected.example, message: `The '${dateHeader}' column mixes day-first and month-first dates; only dates that prove their own order were stored.` });
   }
 
+  const fields = new Map<string, Field | undefined>();
   raws.forEach((raw, i) => {
     const row = i + 1;
     const pending: Omit<ImportWarning, 'row' | 'externalId'>[] = [];
-    const r = normalise(raw, { ...(order ? { dateOrder: order } : {}), decimalComma: o.decimalComma ?? false, warn: (w) => pending.push(w) });
+    const r = normalise(raw, { ...(order ? { dateOrder: order } : {}), decimalComma: o.decimalComma ?? false, warn: (w) => pending.push(w), fields });
     const id = r.externalId;
     if (!id) return void conflicts.push({ row, reason: 'missing_external_id', message: `Row ${row} has no customer id.` });
     if (/^\d(?:[.,]\d+)?E\+\d+$/i.test(id)) {

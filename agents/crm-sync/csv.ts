@@ -43,13 +43,20 @@ const OPTIONS = { relax_column_count: true, relax_quotes: true, skip_empty_lines
  * header (at least two); comma when no candidate splits the header.
  */
 export function detectDelimiter(text: string): Delimiter {
+  // The first 64 KB (whole lines) decide; the whole text only when a quoted field crosses that cut.
+  const cut = text.length > 65_536 ? text.lastIndexOf('\n', 65_536) : -1;
+  const sample = cut > 0 ? text.slice(0, cut + 1) : text;
   let best: { d: Delimiter; score: number; width: number } = { d: ',', score: -1, width: 1 };
   for (const d of Object.keys(DELIMITERS) as Delimiter[]) {
     let rows: string[][];
     try {
-      rows = parse(text, { ...OPTIONS, delimiter: d, to_line: 50 }) as string[][];
+      rows = parse(sample, { ...OPTIONS, delimiter: d, to_line: 50 }) as string[][];
     } catch {
-      continue;
+      try {
+        rows = parse(text, { ...OPTIONS, delimiter: d, to_line: 50 }) as string[][];
+      } catch {
+        continue;
+      }
     }
     const width = rows[0]?.length ?? 0;
     if (width < 2) continue;
