@@ -92,7 +92,7 @@ export function slopeCheck(material: Material, rise: number): SlopeCheck {
     allowed: true, minRise: r.minRise, section: r.section, doubleUnderlayment: double, taperedInsulation: false,
     note: double
       ? `At ${at} (from ${r.minRise}:12 to under ${r.doubleUnderlaymentBelow}:12) ${r.underlaymentSection} require two layers of underlayment: priced.`
-      : `${spec.label} is allowed at ${at} (${r.section}: at least ${r.minRise}:12).`,
+      : `${spec.label} may be installed at ${at} (${r.section}: at least ${r.minRise}:12).`,
   };
 }
 
