@@ -30,8 +30,8 @@ Administration (through the running server when there is one, else on the databa
   migrate                    apply database migrations
   keys create --tenant T --scopes admin|read,write,approve [--name N]
   keys list [--tenant T]     keys revoke <id>
-  tenants list               tenants set <id> [--daily-budget-usd N|default] [--max-running N|default]
-                             per-tenant guardrails: daily budget (USD) and running cap
+  tenants list               tenants set <id> [--daily-budget-usd N|default] [--max-running N|default] [--phone-region XX|default]
+                             per-tenant guardrails: daily budget (USD), running cap; the region phones are read in
   schedules [list|defaults|enable-defaults|enable <id>|disable <id>] [--tenant T] [--timezone Z]
                              autonomous schedules; enable-defaults installs the revenue jobs
   memory status              memories per embedder and dimension

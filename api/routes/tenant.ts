@@ -1,7 +1,7 @@
 /**
  * The caller's tenant and its guardrail settings: GET /api/v1/tenant (read) →
- * {tenant: {id, name, dailyBudgetUsd, maxRunning, spentTodayUsd}}, PATCH /api/v1/tenant
- * (admin) {dailyBudgetUsd?, maxRunning?} (null = the configured default). Audited.
+ * {tenant: {id, name, dailyBudgetUsd, maxRunning, phoneRegion, spentTodayUsd}}, PATCH /api/v1/tenant
+ * (admin) {dailyBudgetUsd?, maxRunning?, phoneRegion?} (null = the configured default). Audited.
  * @module
  */
 import { z } from 'zod';
@@ -16,6 +16,7 @@ export const tenantInfo = z.object({
   name: z.string(),
   dailyBudgetUsd: z.number().nullable().describe('USD per UTC day; null = the configured default'),
   maxRunning: z.number().int().nullable().describe('Tasks running at once; 0 = no cap, null = the configured default'),
+  phoneRegion: z.string().nullable().describe('Two-letter country code phones without a country code are read in; null = US'),
   spentTodayUsd: z.number(),
 });
 
@@ -36,7 +37,7 @@ export function tenantApp(rt: Runtime): AppExtension {
     {
       method: 'patch',
       path: '/api/v1/tenant',
-      summary: "Change the tenant's daily budget (USD) and running cap (admin; null resets to the default); audited as tenant.updated",
+      summary: "Change the tenant's daily budget (USD), running cap and phone region (admin; null resets to the default); audited as tenant.updated",
       access: 'admin',
       tags: ['tenant'],
       body: tenantPatch,
