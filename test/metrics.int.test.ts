@@ -120,7 +120,8 @@ describe('/metrics after a few tasks', () => {
     for (const s of samples.filter((x) => x.name.startsWith('brainops_') && !x.name.startsWith('brainops_process') && !x.name.startsWith('brainops_nodejs'))) {
       if (s.labels.agent) expect(agents).toContain(s.labels.agent);
       if (s.labels.route) expect(s.labels.route).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}/);
-      expect(Object.keys(s.labels).every((k) => ['agent', 'outcome', 'state', 'direction', 'status', 'method', 'route', 'le'].includes(k)), JSON.stringify(s)).toBe(true);
+      if (s.labels.table) expect(['task_events', 'task_steps', 'tasks', 'audit_events']).toContain(s.labels.table);
+      expect(Object.keys(s.labels).every((k) => ['agent', 'outcome', 'state', 'direction', 'status', 'method', 'route', 'table', 'le'].includes(k)), JSON.stringify(s)).toBe(true);
     }
   });
 });
