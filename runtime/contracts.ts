@@ -14,6 +14,8 @@ export interface Usage {
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
+  /** Set when some of the tokens were estimated from text (a reply without usage metadata). */
+  estimated?: boolean;
 }
 
 export interface GenerateRequest {
@@ -56,9 +58,14 @@ export type Jsonify<T> = T extends { toJSON(): infer J }
 
 export interface GenerateResult {
   text: string;
-  /** `offline` when the fallback produced the text, else the model's name. */
+  /**
+   * The model's name; `offline` when no model is configured and the fallback wrote the text;
+   * `template` when a model is configured but gave no usable answer (see `fallback`).
+   */
   model: string;
   usage: Usage;
+  /** Why the template was used although a model is configured (e.g. MODEL_BLOCKED, MODEL_TRUNCATED, RATE_LIMITED). */
+  fallback?: { code: string; message: string };
 }
 
 export interface TaskLlm {
