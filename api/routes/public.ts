@@ -124,7 +124,7 @@ async function sandboxSession(rt: Runtime, id: string) {
   return row;
 }
 
-/** The assistant without a model: the best-matching FAQ answer and the product list, labelled as such. */
+/** The assistant without a model: the best-matching FAQ answer and the product list (the reply's `model` says so, not its text). */
 export function offlineReply(message: string, products: { name: string; priceUsd: number; interval: string }[]): string {
   const words = new Set(message.toLowerCase().match(/[a-z]+/g) ?? []);
   const best = FAQ.map((f) => ({ f, hits: f.keywords.filter((k) => words.has(k)).length })).sort((a, b) => b.hits - a.hits)[0];
@@ -134,6 +134,5 @@ export function offlineReply(message: string, products: { name: string; priceUsd
     const list = (mentioned.length ? mentioned : products).slice(0, 5).map((p) => `${p.name} ($${p.priceUsd}${p.interval === 'one_time' ? '' : `/${p.interval}`})`);
     if (list.length) parts.push(`Our offers: ${list.join(', ')}.`);
   }
-  parts.push('(Automatic answer from our FAQ: no language model is configured.)');
   return parts.join(' ');
 }
