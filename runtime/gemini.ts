@@ -9,11 +9,10 @@
  * @module
  */
 import { ChatGoogleGenerativeAI } from '@langchain/google-genai';
-import { AIMessage } from '@langchain/core/messages';
 import { toJsonSchema } from '@langchain/core/utils/json_schema';
 import { isLangChainTool } from '@langchain/core/utils/function_calling';
 import { toGeminiParameters, toGeminiSchema, type JsonSchema } from './gemini-schema.ts';
-import { answerProblem, finishReasonOf } from './model-outcomes.ts';
+import { answerProblem, ModelAnswerError } from './model-outcomes.ts';
 import { DEFAULT_GEMINI_MODEL, usageOf } from './models.ts';
 
 export const GEMINI_API = 'https://generativelanguage.googleapis.com';
@@ -63,16 +62,24 @@ export class GeminiChat extends ChatGoogleGenerativeAI {
     return super.bindTools([...others, ...(declarations.length ? [{ functionDeclarations: declarations }] : [])] as GoogleGenerativeAIToolType[], kwargs);
   }
 
-  /** A reply that ended for any reason but STOP is not an answer: ModelAnswerError (with the tokens it cost). */
-  override async _generate(...args: Parameters<ChatGoogleGenerativeAI['_generate']>): ReturnType<ChatGoogleGenerativeAI['_generate']> {
-    const result = await super._generate(...args);
-    const message = result.generations[0]?.message;
-    if (message) {
-      const usage = AIMessage.isInstance(message) && message.usage_metadata ? usageOf(this.model, message) : undefined;
-      const problem = answerProblem({ finishReason: finishReasonOf(message) }, usage);
-      if (problem) throw problem;
-    }
-    return result;
+  /**
+   * The raw answer, checked before LangChain maps it: a blocked prompt, a candidate without
+   * content or a finish reason other than STOP is a ModelAnswerError carrying the tokens the
+   * answer still cost (LangChain's own EmptyContentError would lose them).
+   */
+  override async completionWithRetry(...args: Parameters<ChatGoogleGenerativeAI['completionWithRetry']>): ReturnType<ChatGoogleGenerativeAI['completionWithRetry']> {
+    const res = await super.completionWithRetry(...args);
+    const r = res.response;
+    const m = r.usageMetadata;
+    const usage = m
+      ? usageOf(this.model, { text: '', usage_metadata: { input_tokens: m.promptTokenCount ?? 0, output_tokens: m.candidatesTokenCount ?? 0, total_tokens: m.totalTokenCount ?? 0 } })
+      : undefined;
+    const candidate = r.candidates?.[0];
+    const problem =
+      answerProblem({ finishReason: candidate?.finishReason, blockReason: r.promptFeedback?.blockReason }, usage) ??
+      (candidate?.content ? undefined : new ModelAnswerError('MODEL_NO_ANSWER', 'The model returned no candidate.', {}, usage));
+    if (problem) throw problem;
+    return res;
   }
 
   override invocationParams(options?: this['ParsedCallOptions']): Params {

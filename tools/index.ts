@@ -24,5 +24,5 @@ export { createServices, readUnsubscribeToken, unsubscribeToken, type BusinessSe
 export { applyStripeEvent, sandboxCompletedEvent } from './revenue.ts';
 export { unsubscribe } from './email.ts';
 export { insertLead, leadInput, STAGES, TRANSITIONS } from './pipeline.ts';
-export { FAQ } from './products.ts';
+export { FAQ, faqReply } from './products.ts';
 export { SLUG, toLanding, type LandingRow } from './landing.ts';
