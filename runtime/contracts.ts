@@ -23,8 +23,10 @@ export interface GenerateRequest {
   system?: string;
   prompt: string;
   /**
-   * What the step returns when no model is configured. It must be honest: a template or a
-   * rule that states it was not written by a model, never a pretend-LLM answer.
+   * What the step returns when no model is configured, or the model gives no usable answer
+   * (blocked, cut off, unavailable on the last try): finished text its reader can use, built
+   * from facts the agent computed, never a pretend-LLM answer. That no model wrote it is said
+   * by the result's `model` ("offline" / "template") and `fallback`, not in the text.
    */
   fallback: () => string | Promise<string>;
   /**
