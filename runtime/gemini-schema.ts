@@ -170,8 +170,10 @@ function values(node: JsonSchema, type: string, out: JsonSchema, notes: string[]
 
 function bounds(node: JsonSchema, type: string, out: JsonSchema, notes: string[]): void {
   if (type !== 'number' && type !== 'integer') return;
-  if (typeof node.minimum === 'number') out.minimum = node.minimum;
-  if (typeof node.maximum === 'number') out.maximum = node.maximum;
+  // zod's int() bounds every integer by ±MAX_SAFE_INTEGER: noise to a model, left out.
+  const real = (n: unknown): n is number => typeof n === 'number' && Math.abs(n) < Number.MAX_SAFE_INTEGER;
+  if (real(node.minimum)) out.minimum = node.minimum;
+  if (real(node.maximum)) out.maximum = node.maximum;
   const exMin = node.exclusiveMinimum;
   const exMax = node.exclusiveMaximum;
   if (typeof exMin === 'number') {
