@@ -99,7 +99,8 @@ export function usageOf(model: string, message: Pick<AIMessage, 'usage_metadata'
  */
 export async function geminiProvider(apiKey: string, model: string): Promise<ModelProvider> {
   const { GeminiChat } = await import('./gemini.ts');
-  const chat = new GeminiChat({ model, apiKey, temperature: 0.3, maxRetries: 0 });
+  // Gemini 3 is tuned for its default temperature (1.0; Google advises against lowering it).
+  const chat = new GeminiChat({ model, apiKey, maxRetries: 0, ...(model.startsWith('gemini-3') ? {} : { temperature: 0.3 }) });
   return Object.freeze({ name: model, chat });
 }
 

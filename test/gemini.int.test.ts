@@ -376,5 +376,28 @@ describe('the public assistant', () => {
     expect(b.body.model).toBe('template');
     expect(b.body.reply).toMatch(/workmanship is covered for 10 years/);
     expect(b.body.reply).not.toMatch(/template|language model|offline/i);
+
+    // A 429 defers the task: the visitor gets the FAQ at once and the deferred task is cancelled.
+    answer = () => ({ status: 429, body: quota });
+    const c = await app.call('POST', '/api/v1/aurea/public', { message: 'Is there a warranty?' }, { key: null });
+    expect(c.status).toBe(200);
+    expect(c.body).toMatchObject({ model: 'template', reply: expect.stringMatching(/workmanship is covered for 10 years/) });
+    const [last] = await app.query<{ status: string; error: any }>(`SELECT status, error FROM tasks WHERE agent = 'public-assistant' ORDER BY created_at DESC LIMIT 1`);
+    expect(last!.status).toBe('cancelled');
+  });
+
+  it("is held to the tenant's daily budget like every other model call", async () => {
+    expect((await app.call('PATCH', '/api/v1/tenant', { dailyBudgetUsd: 0 })).status).toBe(200);
+    try {
+      answer = () => ok(text('Never sent.'));
+      const r = await app.call('POST', '/api/v1/aurea/public', { message: 'Is there a warranty?' }, { key: null });
+      expect(r.status).toBe(200);
+      expect(r.body.model).toBe('template');
+      expect(sent).toHaveLength(0);
+      const [refused] = await app.query<{ status: string; error: any }>(`SELECT status, error FROM tasks WHERE agent = 'public-assistant' ORDER BY created_at DESC LIMIT 1`);
+      expect(refused).toMatchObject({ status: 'failed', error: { code: 'BUDGET_EXCEEDED' } });
+    } finally {
+      await app.call('PATCH', '/api/v1/tenant', { dailyBudgetUsd: null });
+    }
   });
 });

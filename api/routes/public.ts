@@ -47,15 +47,26 @@ export function publicRoutes(rt: Runtime, tools: ToolRegistry<BusinessServices>,
     // the agent's rate limit. The visitor waits for it; without an answer in time, the FAQ.
     if (rt.registry.agent(PUBLIC_AGENT)) {
       const { task } = await rt.tasks.create(tenantId, PUBLIC_AGENT, { input: { message } }, { type: 'public' });
-      const done = await rt.tasks.waitFor(tenantId, task.id, PUBLIC_WAIT_MS);
+      const done = await answered(tenantId, task.id);
       const out = done.output as { reply?: string; model?: string } | null;
       if (done.status === 'succeeded' && out?.reply) return void res.json({ reply: out.reply, model: out.model });
       if (done.status !== 'failed' && done.status !== 'cancelled') await rt.tasks.cancel(tenantId, task.id).catch(() => undefined);
       rt.logger.warn({ taskId: task.id, status: done.status, error: done.error?.code }, 'public assistant task gave no answer; answering from the FAQ');
     }
     const { products } = (await tools.call('products_public_list', {}, { tenantId, caller: { kind: 'system' } })) as { products: { name: string; priceUsd: number; interval: string }[] };
-    res.json({ reply: faqReply(message, products), model: 'offline' });
+    res.json({ reply: faqReply(message, products), model: rt.model.chat ? 'template' : 'offline' });
   });
+
+  /** The task once it ended, or was deferred by the model's 429 (a visitor does not wait for that), or the wait ran out. */
+  const answered = async (tenantId: string, id: string) => {
+    const deadline = Date.now() + PUBLIC_WAIT_MS;
+    for (;;) {
+      const task = await rt.tasks.get(tenantId, id);
+      const deferred = task.status === 'queued' && task.error?.code === 'RATE_LIMITED';
+      if (['succeeded', 'failed', 'cancelled'].includes(task.status) || deferred || Date.now() >= deadline) return task;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
 
   r.get('/landing/:slug', async (req, res) => {
     const p = await landingBySlug(rt, param(req, 'slug'));
