@@ -16,12 +16,16 @@ import { checkGeminiModel } from '../runtime/gemini.ts';
 import { geminiSchemaViolations } from '../runtime/gemini-schema.ts';
 import { costUsd } from '../runtime/models.ts';
 import { businessTools } from '../tools/index.ts';
+import { estimate } from '../agents/estimator/core.ts';
 import { eventually, startTestApp, type TestApp } from './harness.ts';
 
 const KEY = 'test-key-not-real-4b1d';
 const MODEL = 'gemini-3.5-flash';
 const ORIGIN = 'https://generativelanguage.googleapis.com';
 const ESTIMATE = { roofAreaSqFt: 2000, pitch: '6/12', material: 'architectural_shingle', layersToRemove: 1, region: 'national', customerName: 'Dana Reyes' };
+/** The estimate's total by the deterministic core alone: what must survive any model failure. */
+const TOTAL = estimate({ roofAreaSqFt: 2000, rise: 6, material: 'architectural_shingle', layersToRemove: 1, region: 'national' }).totals.total;
+const TOTAL_TEXT = `$${TOTAL.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 // Recorded shapes ---------------------------------------------------------------------------
 
@@ -194,10 +198,10 @@ describe('every answer has an outcome', () => {
     expect(task.status, JSON.stringify(task.error)).toBe('succeeded');
     expect(task.attempts).toBe(1);
     expect(sent).toHaveLength(1);
-    expect(task.output.totals.total).toBe(9003.7);
+    expect(task.output.totals.total).toBe(TOTAL);
     expect(task.output.summaryModel).toBe('template');
     expect(task.output.summaryFallback).toMatchObject({ code: 'MODEL_BLOCKED' });
-    expect(task.output.summary).toContain('$9,003.70');
+    expect(task.output.summary).toContain(TOTAL_TEXT);
     expect(steps.find((s) => s.name === 'summary').result.fallback.code).toBe('MODEL_BLOCKED');
     // The prompt's tokens were spent: 187 x $1.50/M = 280.5 → 281 micro-dollars.
     expect(task.usage).toEqual({ inputTokens: 187, outputTokens: 0, costUsd: costUsd(MODEL, 187, 0) });
@@ -210,7 +214,7 @@ describe('every answer has an outcome', () => {
     expect(sent).toHaveLength(1);
     expect(task.output.summaryModel).toBe('template');
     expect(task.output.summaryFallback).toMatchObject({ code: 'MODEL_BLOCKED', message: expect.stringContaining('PROHIBITED_CONTENT') });
-    expect(task.output.totals.total).toBe(9003.7);
+    expect(task.output.totals.total).toBe(TOTAL);
   });
 
   it('an answer cut off at MAX_TOKENS is never shipped: the template, MODEL_TRUNCATED, its tokens billed', async () => {
@@ -271,7 +275,7 @@ describe('every answer has an outcome', () => {
     expect(task.status).toBe('succeeded');
     expect(task.output.summaryModel).toBe('template');
     expect(task.output.summaryFallback.code).toBe('RATE_LIMITED');
-    expect(task.output.totals.total).toBe(9003.7);
+    expect(task.output.totals.total).toBe(TOTAL);
     expect(sent).toHaveLength(2);
   });
 
