@@ -160,6 +160,7 @@ export function createRuntime(kernel: Kernel, extensions: readonly ExtensionFact
     // Before a task starts, for a tenant with limits: its daily budget and running cap, in the claim's transaction.
     admit: (tx, tenantId, taskId) => admit(tx, config, tenantId, taskId),
     tenantDefaults: { dailyUsd: config.TENANT_DAILY_BUDGET_USD, maxRunning: config.TENANT_MAX_RUNNING },
+    maxRateLimitDeferrals: config.MODEL_RATE_LIMIT_DEFERRALS,
   };
   return { ...kernel, runnerDeps };
 }

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { AppError } from './errors.ts';
 import { isClusterUrl, parseClusterUrl } from './redis-cluster.ts';
+import { DEFAULT_GEMINI_MODEL } from './models.ts';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -53,7 +54,7 @@ const schema = z.object({
         .filter(Boolean),
     ),
   GEMINI_API_KEY: optionalSecret,
-  GEMINI_MODEL: z.string().min(1).default('gemini-2.5-flash'),
+  GEMINI_MODEL: z.string().min(1).default(DEFAULT_GEMINI_MODEL),
   /** Long-term memory: `auto` uses Gemini embeddings when GEMINI_API_KEY is set, else local hashing. */
   MEMORY_EMBEDDER: z.enum(['auto', 'gemini', 'hashing']).default('auto'),
   GEMINI_EMBEDDING_MODEL: z.string().min(1).default('gemini-embedding-001'),
@@ -63,6 +64,8 @@ const schema = z.object({
   MEMORY_DUPLICATE_SIMILARITY: z.coerce.number().min(0.5).max(1).default(0.97),
   WORKER_CONCURRENCY: int(1, 1000).default(4),
   TASK_ATTEMPTS: int(1, 100).default(5),
+  /** How many times a model's 429 (RESOURCE_EXHAUSTED) may defer one task by the server's delay before it gives up (RATE_LIMITED). */
+  MODEL_RATE_LIMIT_DEFERRALS: int(0, 100).default(5),
   TASK_BACKOFF_MS: int(0, 3_600_000).default(1000),
   /** How long a worker's lock on a job lasts without renewal; a killed worker's job returns after it. */
   WORKER_LOCK_MS: int(1000, 600_000).default(30_000),

@@ -83,6 +83,23 @@ export class BudgetExceededError extends AppError {
   }
 }
 
+/**
+ * An upstream said "too many requests" (a model's 429 RESOURCE_EXHAUSTED): the task is
+ * deferred by `retryAfterMs` (the server's RetryInfo delay) — put back in the queue without
+ * failing and without using an attempt — and fails with this code only when the runner gives
+ * up (MODEL_RATE_LIMIT_DEFERRALS deferrals).
+ */
+export class RateLimitedError extends AppError {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+    options: AppErrorOptions = {},
+  ) {
+    super('RATE_LIMITED', message, { status: 429, ...options, details: { retryAfterMs, ...(options.details as object | undefined) } });
+    this.name = 'RateLimitedError';
+  }
+}
+
 /** Turns anything thrown into an AppError, keeping the original as `cause`. Unknown errors are transient. */
 export function coerceError(err: unknown): AppError {
   if (err instanceof AppError) return err;
