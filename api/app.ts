@@ -7,6 +7,7 @@ import express, { type Express } from 'express';
 import type { Runtime } from '../runtime/boot.ts';
 import { authenticate } from './auth.ts';
 import { requireJsonBody } from './http.ts';
+import { normaliseInput, verifyUtf8 } from './input.ts';
 import type { Paths } from './openapi.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { createMetrics, opsRoutes } from './routes/ops.ts';
@@ -48,9 +49,11 @@ export function createApp(rt: Runtime, extensions: AppExtension[] = []): Express
   const metrics = createMetrics(rt);
   app.use(metrics.middleware);
   for (const e of extensions) if (e.raw) app.use(e.raw);
-  app.use(express.json({ limit: rt.config.BODY_LIMIT, strict: false }));
+  // The key first: a request without a valid one is refused before its body is read.
   app.use(authenticate(rt.db, isPublicRoute));
   app.use(requireJsonBody);
+  app.use(express.json({ limit: rt.config.BODY_LIMIT, strict: false, verify: verifyUtf8 }));
+  app.use(normaliseInput);
   app.use(opsRoutes(rt, metrics, Object.assign({}, ...extensions.map((e) => e.paths ?? {})) as Paths));
   app.use(taskRoutes(rt));
   for (const e of extensions) if (e.routes) app.use(e.routes);

@@ -13,6 +13,7 @@ import { AppError, notFound } from '../../runtime/errors.ts';
 import type { ToolRegistry } from '../../runtime/tools.ts';
 import { applyStripeEvent, FAQ, insertLead, leadInput, readUnsubscribeToken, sandboxCompletedEvent, SLUG, unsubscribe, type BusinessServices } from '../../tools/index.ts';
 import { parse, param } from '../http.ts';
+import { normaliseInput, verifyUtf8 } from '../input.ts';
 import { page, renderLanding } from './landing-html.ts';
 
 function limiter(perMinute: number) {
@@ -64,7 +65,7 @@ export function publicRoutes(rt: Runtime, tools: ToolRegistry<BusinessServices>,
     res.type('html').send(renderLanding(p, { sent: req.query.sent === '1' }));
   });
 
-  r.post('/landing/:slug/leads', forms, express.urlencoded({ extended: false, limit: '20kb' }), async (req, res) => {
+  r.post('/landing/:slug/leads', forms, express.urlencoded({ extended: false, limit: '20kb', verify: verifyUtf8 }), normaliseInput, async (req, res) => {
     const p = await landingBySlug(rt, param(req, 'slug'));
     const form = parse(leadForm, req.body ?? {}, 'form');
     const isForm = Boolean(req.is('urlencoded'));
