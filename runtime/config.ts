@@ -4,6 +4,7 @@
  * No other module reads `process.env`.
  * @module
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { AppError } from './errors.ts';
 import { isClusterUrl, parseClusterUrl } from './redis-cluster.ts';
@@ -22,6 +23,14 @@ const url = (protocols: string[]) =>
     },
     `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
   );
+
+/** `10.0.0.1`, `10.0.0.0/8`, `::1`, `fd00::/8`. */
+function isProxyAddress(v: string): boolean {
+  const [ip = '', bits, ...rest] = v.split('/');
+  const family = isIP(ip);
+  if (!family || rest.length) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -91,6 +100,27 @@ const schema = z.object({
     .regex(/^\d+(b|kb|mb)$/i, "must look like '1mb' or '500kb'")
     .default('1mb'),
   METRICS_PUBLIC: bool.default(true),
+  /** When set, `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>` (a scraper's secret, not an API key). */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Series computed from tenants' data (task counts by agent and status) are left out of `/metrics` unless this is true. */
+  METRICS_TENANT_DATA: bool.default(false),
+  /**
+   * The proxies whose `X-Forwarded-For` is believed (the client address then comes from it):
+   * comma-separated IP addresses, CIDR ranges or `loopback`, `linklocal`, `uniquelocal`.
+   * Unset: none — the address the connection comes from is the client's, and a forged
+   * X-Forwarded-For header cannot dodge the public routes' rate limit.
+   */
+  TRUST_PROXY: z
+    .string()
+    .refine(
+      (v) =>
+        v
+          .split(',')
+          .map((x) => x.trim())
+          .every((x) => ['loopback', 'linklocal', 'uniquelocal'].includes(x) || isProxyAddress(x)),
+      "must be IP addresses, CIDR ranges or 'loopback', 'linklocal', 'uniquelocal', comma-separated",
+    )
+    .optional(),
   // Business integrations (tools/integrations): unset = the offline sandboxes.
   STRIPE_SECRET_KEY: z
     .string()
@@ -161,6 +191,7 @@ export type Config = Readonly<z.infer<typeof schema>> & { readonly version: stri
 /** The names of settings whose values are secrets: never logged, never echoed back. */
 export const SECRET_SETTINGS = [
   'BRAINOPS_ADMIN_KEY',
+  'METRICS_TOKEN',
   'GEMINI_API_KEY',
   'DATABASE_URL',
   'REDIS_URL',

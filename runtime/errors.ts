@@ -92,18 +92,32 @@ interface PgErrorFields {
   detail?: string;
   table?: string;
   column?: string;
+  constraint?: string;
   message: string;
 }
 
 const isPgError = (err: unknown): err is PgErrorFields =>
   err instanceof Error && 'severity' in err && /^[0-9A-Z]{5}$/.test(String((err as { code?: unknown }).code));
 
-/** `Key (tenant_id, external_id)=(...) already exists.` → `['external_id']` (the tenant is implied; values are never echoed). */
-const keyColumns = (detail: string | undefined): string[] =>
-  (/^Key \(([^)]*)\)=/.exec(detail ?? '')?.[1] ?? '')
-    .split(',')
-    .map((c) => c.trim().replace(/^"|"$/g, ''))
-    .filter((c) => c && c !== 'tenant_id');
+/**
+ * The key's columns, the tenant left out (it is implied; values are never echoed): from the
+ * detail `Key (tenant_id, external_id)=(...) already exists.`, or — under row-level security
+ * PostgreSQL leaves the detail out — from a constraint named the default way,
+ * `customers_tenant_id_external_id_key` → `['external_id']`.
+ */
+function keyColumns(err: PgErrorFields): string[] {
+  const listed = /^Key \(([^)]*)\)=/.exec(err.detail ?? '')?.[1];
+  if (listed !== undefined) {
+    return listed
+      .split(',')
+      .map((c) => c.trim().replace(/^"|"$/g, ''))
+      .filter((c) => c && c !== 'tenant_id');
+  }
+  const name = err.constraint ?? '';
+  if (!err.table || !name.startsWith(`${err.table}_`) || !/_(key|fkey|excl)$/.test(name)) return [];
+  const rest = name.slice(err.table.length + 1).replace(/_(key|fkey|excl)$/, '').replace(/^tenant_id_?/, '');
+  return rest ? [rest] : [];
+}
 
 const camel = (column: string): string => column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -123,14 +137,14 @@ export function fromDatabaseError(err: unknown): AppError | undefined {
   const { code } = err;
   const where = err.table ? ` (${err.table.replace(/_/g, ' ')})` : '';
   if (code === '23505' || code === '23P01') {
-    const fields = keyColumns(err.detail).map(camel);
+    const fields = keyColumns(err).map(camel);
     const what = fields.length ? `this ${fields.join(' and ')}` : 'these values';
     return new AppError('ALREADY_EXISTS', `Something${where} with ${what} already exists.`, { status: 409, details: { fields }, cause: err });
   }
   if (code === '23503') {
     if (/still referenced/.test(err.detail ?? ''))
       return new AppError('STILL_REFERENCED', `This${where} is still referenced by other records; remove those first.`, { status: 409, cause: err });
-    const fields = keyColumns(err.detail).map(camel);
+    const fields = keyColumns(err).map(camel);
     return new AppError('INVALID_REFERENCE', `${fields.length ? fields.join(' and ') : 'A reference'} points to something that does not exist.`, {
       status: 400,
       details: { fields },

@@ -22,6 +22,8 @@ function limiter(perMinute: number) {
     limit: perMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
+    // X-Forwarded-For from a client that is not a configured proxy (TRUST_PROXY) is ignored on purpose.
+    validate: { xForwardedForHeader: false },
     handler: (_req: Request, _res: Response, next: NextFunction) => next(new AppError('RATE_LIMITED', 'Too many requests from this client; try again in a minute.', { status: 429 })),
   });
 }
