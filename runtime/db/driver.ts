@@ -4,7 +4,9 @@
  * way the app talks to it through `pg`, so the same SQL and migrations run on both.
  *
  * Tenant work runs in `db.tenant(id, fn)`: a transaction that drops to the `brainops_app`
- * role (which row-level security applies to) and sets `app.tenant_id`. System work (key
+ * role (which row-level security applies to) and fixes its tenant with
+ * `brainops_enter_tenant` (migration 020: `app.tenant_id` with a seal the app role cannot
+ * forge, so changing the setting mid-transaction is refused). System work (key
  * look-up, migrations, the sweeper) runs in `db.system(fn)` as the connecting role.
  * @module
  */
@@ -126,14 +128,9 @@ export function createPgDb(options: PgDbOptions): Db {
       if (!TENANT_ID.test(tenantId)) {
         return Promise.reject(new AppError('INVALID_TENANT', `'${tenantId}' is not a valid tenant id.`, { status: 400 }));
       }
-      // One round trip: SET LOCAL ROLE, SET LOCAL search_path and the tenant, as settings.
-      return transaction(
-        [
-          `SELECT set_config('role', '${APP_ROLE}', true), set_config('search_path', 'public', true), set_config('app.tenant_id', $1, true)`,
-        ],
-        [[tenantId]],
-        fn,
-      );
+      // One round trip: the tenant and its seal, search_path, then SET LOCAL ROLE to the app
+      // role (migration 020: the app role cannot change the tenant afterwards).
+      return transaction([`SELECT public.brainops_enter_tenant($1)`], [[tenantId]], fn);
     },
     system(fn) {
       return transaction([`SET LOCAL search_path TO public`], [[]], fn);
