@@ -74,6 +74,7 @@ describe('schema-driven fuzzer', () => {
     /** Each request's time window (ms) and whether it was refused: a row written inside a refused request's window only is that request's. */
     const windows: { start: number; end: number; refused: boolean; what: string }[] = [];
     const started = Date.now();
+    const timeByRoute = new Map<string, number>();
     for (const [i, op] of plan.entries()) {
       const req = makeRequest(op, r, state);
       routes.add(`${op.method} ${op.template}`);
@@ -90,6 +91,8 @@ describe('schema-driven fuzzer', () => {
       // the request was accepted (the task is its row), only the task's work was refused.
       const refused = res.status >= 400 && !/"details":\{"task":\{"id":/.test(res.text);
       windows.push({ start: t0 - 1, end: Date.now() + 1, refused, what });
+      const route = `${op.method} ${op.template}`;
+      timeByRoute.set(route, (timeByRoute.get(route) ?? 0) + Date.now() - t0);
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       if (res.status >= 500) failures.push(what);
       else if (res.status >= 400 && !hasErrorShape(res)) failures.push(`not the error shape: ${what}`);
@@ -114,7 +117,11 @@ describe('schema-driven fuzzer', () => {
     if (process.env.FUZZ_LOG) (await import('node:fs')).writeFileSync(process.env.FUZZ_LOG, failures.join('\n'));
     const byStatus = [...statuses.entries()].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`).join(', ');
     console.log(
-      `fuzz: seed ${SEED}, ${REQUESTS} requests over ${routes.size} routes (of ${ops.length} in /openapi.json) in ${seconds} s; statuses ${byStatus}; failures ${failures.length}; rows written ${written.rowCount}`,
+      `fuzz: seed ${SEED}, ${REQUESTS} requests over ${routes.size} routes (of ${ops.length} in /openapi.json) in ${seconds} s; statuses ${byStatus}; failures ${failures.length}; rows written ${written.rowCount}; slowest routes ${[...timeByRoute.entries()]
+        .sort(([, a], [, b]) => b - a)
+        .slice(0, 4)
+        .map(([route, ms]) => `${route} ${(ms / 1000).toFixed(1)} s`)
+        .join(', ')}`,
     );
     expect(routes.size).toBe(ops.length);
     expect(failures.slice(0, 25), `${failures.length} failures`).toEqual([]);
