@@ -38,6 +38,13 @@ const schema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  /**
+   * The same database, logging in as the `brainops_app` role itself (give it a password:
+   * `ALTER ROLE brainops_app PASSWORD '...'`): tenant work then connects as that role, which
+   * cannot `RESET ROLE` back to the owner. Unset: tenant work runs on DATABASE_URL's
+   * connections under `SET LOCAL ROLE brainops_app`.
+   */
+  DATABASE_APP_URL: url(['postgres:', 'postgresql:']).optional(),
   BRAINOPS_DATA_DIR: z.string().min(1).default('./.brainops'),
   /** A Redis server, or a Redis Cluster: `redis+cluster://[user:password@]host:port[,host:port...]`. */
   REDIS_URL: z
@@ -194,6 +201,7 @@ export const SECRET_SETTINGS = [
   'METRICS_TOKEN',
   'GEMINI_API_KEY',
   'DATABASE_URL',
+  'DATABASE_APP_URL',
   'REDIS_URL',
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',

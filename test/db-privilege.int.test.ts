@@ -8,9 +8,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../runtime/db/driver.ts';
-import { startTestApp, type Engine, type TestApp } from './harness.ts';
+import { silentLogger } from '../runtime/logger.ts';
+import { startProcess, type RunningProcess } from '../workers/process.ts';
+import { engineEnv, startTestApp, testConfig, type Engine, type EngineEnv, type TestApp } from './harness.ts';
 
 const ENGINES: Engine[] = ['pg', 'pglite'];
+
+/** The rows of the last statement of a multi-statement query (pg answers an array of results). */
+const lastRows = (r: unknown): unknown[] => (Array.isArray(r) ? (r.at(-1) as { rows: unknown[] }).rows : (r as { rows: unknown[] }).rows);
 
 describe.each(ENGINES)('the app role on %s', (engine) => {
   let app: TestApp;
@@ -43,7 +48,7 @@ describe.each(ENGINES)('the app role on %s', (engine) => {
     await refused(`SELECT public.brainops_tenant_seal('default')`, /permission denied/);
     await refused(`SELECT value FROM system_secrets`, /permission denied/);
     // Still only its own rows when it clears the tenant.
-    expect((await inAcme((tx) => tx.query(`SELECT set_config('app.tenant_id', '', true); SELECT id FROM customers`))).rows ?? []).toEqual([]);
+    expect(lastRows(await inAcme((tx) => tx.query(`SELECT set_config('app.tenant_id', '', true); SELECT id FROM customers`)))).toEqual([]);
   });
 
   it('cannot rename, create or delete tenants', async () => {
@@ -55,5 +60,40 @@ describe.each(ENGINES)('the app role on %s', (engine) => {
     // Its own guardrail settings it may change (PATCH /api/v1/tenant runs as the app role).
     expect((await inAcme((tx) => tx.query(`UPDATE tenants SET max_running = 3 WHERE id = 'acme'`))).rowCount).toBe(1);
     expect(await app.query(`SELECT id, name FROM tenants WHERE id = 'acme'`)).toEqual([{ id: 'acme', name: 'Acme' }]);
+  });
+});
+
+describe('the app role logging in itself (DATABASE_APP_URL) on PostgreSQL', () => {
+  let engines: EngineEnv;
+  let proc: RunningProcess;
+  const inAcme = <T>(fn: (tx: Sql) => Promise<T>) => proc.runtime.db.tenant('acme', fn);
+
+  beforeAll(async () => {
+    engines = await engineEnv('pg');
+    const appUrl = engines.env.DATABASE_URL!.replace('postgres://postgres@', 'postgres://brainops_app@');
+    proc = await startProcess(testConfig(engines.env, { DATABASE_APP_URL: appUrl }), { api: true, worker: false, overrides: { logger: silentLogger() } });
+    await proc.runtime.db.system((tx) => tx.query(`INSERT INTO tenants (id, name) VALUES ('acme', 'Acme') ON CONFLICT DO NOTHING`));
+    await proc.runtime.db.tenant('default', (tx) => tx.query(`INSERT INTO customers (tenant_id, name) VALUES ('default', 'Default Customer')`));
+  });
+  afterAll(async () => {
+    await proc?.stop(2000);
+    await engines?.cleanup();
+  });
+
+  it('cannot leave its role: RESET ROLE stays the app role, SET ROLE to the owner is refused', async () => {
+    const after = await inAcme((tx) => tx.query(`RESET ROLE; SELECT current_user, current_setting('is_superuser') AS su`));
+    expect(lastRows(after)).toEqual([{ current_user: 'brainops_app', su: 'off' }]);
+    await expect(inAcme((tx) => tx.query(`SET ROLE postgres`))).rejects.toThrow(/permission denied/);
+    await expect(inAcme((tx) => tx.query(`RESET SESSION AUTHORIZATION; SET SESSION AUTHORIZATION postgres`))).rejects.toThrow(/permission denied/);
+    expect(lastRows(await inAcme((tx) => tx.query(`RESET ROLE; SELECT id FROM customers`)))).toEqual([]);
+    expect(lastRows(await proc.runtime.db.tenant('default', (tx) => tx.query(`RESET ROLE; SELECT name FROM customers`)))).toEqual([{ name: 'Default Customer' }]);
+  });
+
+  it('cannot enter another tenant without the proof BrainOps computes, nor switch the setting', async () => {
+    await expect(inAcme((tx) => tx.query(`SELECT public.brainops_enter_tenant_as_app('default', 'guessed')`))).rejects.toThrow(/not a tenant BrainOps chose/);
+    await expect(inAcme((tx) => tx.query(`SELECT public.brainops_enter_tenant('default')`))).rejects.toThrow(/permission denied/);
+    await expect(inAcme((tx) => tx.query(`SELECT set_config('app.tenant_id', 'default', true); SELECT id FROM customers`))).rejects.toThrow(/tenant_id was changed/);
+    // Tenant work itself goes on as before.
+    expect((await proc.runtime.db.tenant('default', (tx) => tx.query('SELECT name FROM customers'))).rows).toEqual([{ name: 'Default Customer' }]);
   });
 });

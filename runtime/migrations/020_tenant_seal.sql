@@ -69,3 +69,33 @@ END $$;
 -- Tenants: the app role reads its own and changes only its guardrail settings.
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON tenants FROM brainops_app;
 GRANT UPDATE (daily_budget_usd, max_running) ON tenants TO brainops_app;
+
+-- With DATABASE_APP_URL, tenant work logs in as brainops_app itself (a session that cannot
+-- RESET ROLE back to the owner): the role may log in (with the password the operator gives
+-- it), and it enters a tenant by proving, with a digest of the secret that BrainOps computed,
+-- that BrainOps chose that tenant.
+DO $$
+BEGIN
+  ALTER ROLE brainops_app LOGIN;
+EXCEPTION WHEN insufficient_privilege THEN
+  RAISE NOTICE 'brainops_app could not be made a login role (needs CREATEROLE); DATABASE_APP_URL will not work until it is';
+END $$;
+
+-- No SET clause: it would undo the settings made here when the function returns. Everything
+-- is schema-qualified instead.
+CREATE FUNCTION brainops_enter_tenant_as_app(t text, proof text) RETURNS void
+  LANGUAGE plpgsql SECURITY DEFINER
+  AS $$
+  DECLARE
+    s text;
+  BEGIN
+    SELECT value INTO s FROM public.system_secrets WHERE name = 'tenant_seal';
+    IF proof IS DISTINCT FROM pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(s || ':' || t || ':' || s, 'UTF8')), 'hex') THEN
+      RAISE EXCEPTION 'not a tenant BrainOps chose' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    PERFORM pg_catalog.set_config('search_path', 'public', true),
+            pg_catalog.set_config('app.tenant_id', t, true),
+            pg_catalog.set_config('app.tenant_seal', public.brainops_tenant_seal(t), true);
+  END $$;
+REVOKE ALL ON FUNCTION brainops_enter_tenant_as_app(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION brainops_enter_tenant_as_app(text, text) TO brainops_app;
