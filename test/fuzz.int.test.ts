@@ -125,5 +125,5 @@ describe('schema-driven fuzzer', () => {
     );
     expect(routes.size).toBe(ops.length);
     expect(failures.slice(0, 25), `${failures.length} failures`).toEqual([]);
-  }, 150_000);
+  }, 300_000);
 });
