@@ -12,6 +12,7 @@ import { AppError, notFound } from '../../runtime/errors.ts';
 import type { ToolRegistry } from '../../runtime/tools.ts';
 import { applyStripeEvent, faqReply, insertLead, leadInput, readUnsubscribeToken, sandboxCompletedEvent, SLUG, unsubscribe, type BusinessServices } from '../../tools/index.ts';
 import { parse, param } from '../http.ts';
+import { normaliseInput, verifyUtf8 } from '../input.ts';
 import { page, renderLanding } from './landing-html.ts';
 
 /** The agent that answers the public assistant's questions, and how long a visitor waits for it. */
@@ -24,6 +25,8 @@ function limiter(perMinute: number) {
     limit: perMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
+    // X-Forwarded-For from a client that is not a configured proxy (TRUST_PROXY) is ignored on purpose.
+    validate: { xForwardedForHeader: false },
     handler: (_req: Request, _res: Response, next: NextFunction) => next(new AppError('RATE_LIMITED', 'Too many requests from this client; try again in a minute.', { status: 429 })),
   });
 }
@@ -73,7 +76,7 @@ export function publicRoutes(rt: Runtime, tools: ToolRegistry<BusinessServices>,
     res.type('html').send(renderLanding(p, { sent: req.query.sent === '1' }));
   });
 
-  r.post('/landing/:slug/leads', forms, express.urlencoded({ extended: false, limit: '20kb' }), async (req, res) => {
+  r.post('/landing/:slug/leads', forms, express.urlencoded({ extended: false, limit: '20kb', verify: verifyUtf8 }), normaliseInput, async (req, res) => {
     const p = await landingBySlug(rt, param(req, 'slug'));
     const form = parse(leadForm, req.body ?? {}, 'form');
     const isForm = Boolean(req.is('urlencoded'));
