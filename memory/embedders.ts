@@ -130,3 +130,21 @@ function mix(h: number): number {
   x ^= x >>> 16;
   return x >>> 0;
 }
+
+/**
+ * Whether a text has anything to embed: at least one letter or digit (in any script). Text of
+ * only punctuation, symbols or emoji has none; it is refused on write and finds nothing.
+ */
+export function hasWords(text: string): boolean {
+  return tokenize(text).length > 0;
+}
+
+/** A vector a cosine can be taken of: every component finite, not all zero. */
+export function isUsableVector(v: readonly number[]): boolean {
+  let sum = 0;
+  for (const x of v) {
+    if (!Number.isFinite(x)) return false;
+    sum += x * x;
+  }
+  return sum > 0;
+}
