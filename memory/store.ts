@@ -72,9 +72,9 @@ export interface MemoryStoreOptions {
 }
 
 /** A word found in this many memories of the searched scope (or more) never discriminates. */
-const TEXT_CAP = Number(process.env.XCAP ?? 200);
+const TEXT_CAP = 200;
 /** Nor does a word found in this share of a small scope. */
-const SELECTIVE_SHARE = Number(process.env.XSHARE ?? 0.5);
+const SELECTIVE_SHARE = 0.5;
 /** Most memories the text side adds to the index's k. */
 const TEXT_CANDIDATES = 50;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -112,7 +112,7 @@ export class MemoryStore {
     this.#dupSimilarity = o.duplicateSimilarity ?? 0.97;
     this.#efSearch = o.efSearch ?? 40;
     this.#batchSize = o.batchSize ?? 500;
-    this.#textWeight = o.textWeight ?? Number(process.env.XW ?? 0.5);
+    this.#textWeight = o.textWeight ?? 0.5;
   }
 
   /** `(embedding::vector(N))`: the expression the partial HNSW index for dimension N is built on. */
@@ -376,6 +376,9 @@ export class MemoryStore {
       return major > 0 || minor >= 8;
     });
     return {
+      // Every scan of recall is bounded by an index (HNSW, GIN, the scope's b-tree); with a LIMIT
+      // and a guessed selectivity the planner otherwise prefers to read the table from the start.
+      enable_seqscan: 'off',
       'hnsw.ef_search': String(this.#efSearch),
       ...((await this.#iterative) ? { 'hnsw.iterative_scan': 'relaxed_order' } : {}),
     };

@@ -83,7 +83,7 @@ export async function measureRelevance(db: Db, embedder: Embedder, log: Log): Pr
         TENANT,
         `WITH tq AS (SELECT nullif(replace(plainto_tsquery('english', $1)::text, '&', '|'), '')::tsquery AS q)
          SELECT id FROM memories WHERE tsv @@ (SELECT q FROM tq) AND embedder = $2
-          ORDER BY ts_rank(tsv, (SELECT q FROM tq)) DESC, id LIMIT 10`,
+          ORDER BY ts_rank(tsv, (SELECT q FROM tq)) DESC, md5(content) LIMIT 10`,
         [q.text, name],
       );
       return toFixture(r.rows.map((row) => row.id));
