@@ -148,3 +148,19 @@ export function isUsableVector(v: readonly number[]): boolean {
   }
   return sum > 0;
 }
+
+/**
+ * The words of a search query as the text side weighs them: whitespace-separated chunks
+ * (so `INV-10423`, `$4,200` and `o'brien` stay whole for PostgreSQL's parser), lower-cased,
+ * without chunks of only punctuation or only stop words, each once, at most `max`.
+ */
+export function queryTerms(text: string, max = 16): string[] {
+  const out = new Set<string>();
+  for (const chunk of text.normalize('NFKC').toLowerCase().split(/\s+/)) {
+    const words = tokenize(chunk);
+    if (words.length === 0 || words.every((w) => STOPWORDS.has(w))) continue;
+    out.add(chunk);
+    if (out.size === max) break;
+  }
+  return [...out];
+}

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { MemoryHit } from '../runtime/contracts.ts';
 import type { Db, Sql } from '../runtime/db/driver.ts';
 import { badRequest } from '../runtime/errors.ts';
-import { hasWords, isUsableVector, type Embedder } from './embedders.ts';
+import { hasWords, isUsableVector, queryTerms, type Embedder } from './embedders.ts';
 
 export const MAX_CONTENT = 8000;
 export const DEFAULT_KIND = 'note';
@@ -325,35 +325,38 @@ export class MemoryStore {
     if (!isUsableVector(embedded)) return undefined;
     const k = Math.max(1, Math.min(100, Math.trunc(o.k ?? 5)));
     const { name, dim } = this.embedder;
-    const params: unknown[] = [vectorText(embedded), name, q, k, this.#textWeight];
+    const params: unknown[] = [vectorText(embedded), name, k, this.#textWeight];
     const filters = [`embedder = $2`, `dim = ${dim}`, LIVE];
     if (o.agent !== undefined) filters.push(`agent = $${params.push(o.agent)}`);
     if (o.kinds?.length) filters.push(`kind = ANY($${params.push(o.kinds)}::text[])`);
     const where = filters.join(' AND ');
+    const words = queryTerms(q).map((word) => `plainto_tsquery('english', $${params.push(word)})`);
+    const terms = words.length
+      ? `SELECT q, df FROM (VALUES ${words
+          .map((tq) => `(${tq}, (SELECT count(*)::float8 FROM (SELECT 1 FROM memories WHERE tsv @@ ${tq} AND ${where} LIMIT ${TEXT_CAP}) x))`)
+          .join(', ')}) AS t(q, df) WHERE df > 0`
+      : `SELECT NULL::tsquery AS q, 0::float8 AS df WHERE false`;
     const dist = `${this.#vec} <=> $1::vector(${dim})`;
     const cols = 'id, content, agent, kind, metadata, source_task_id, created_at, tsv';
     const sql = `
       WITH v AS MATERIALIZED (
         -- The vector index's answer: the same scan as a bare HNSW query, filters inside it.
-        SELECT ${cols}, ${dist} AS distance FROM memories WHERE ${where} ORDER BY ${dist} LIMIT $4
+        SELECT ${cols}, ${dist} AS distance FROM memories WHERE ${where} ORDER BY ${dist} LIMIT $3
       ), terms AS MATERIALIZED (
-        -- Each lexeme of the query, with how many memories of the scope hold it (counted up to the cap).
-        SELECT t.q, s.df FROM (
-          SELECT (chr(39) || replace(replace(lexeme, chr(92), repeat(chr(92), 2)), chr(39), repeat(chr(39), 2)) || chr(39))::tsquery AS q
-            FROM unnest(to_tsvector('english', $3))
-        ) t CROSS JOIN LATERAL (
-          SELECT count(*)::float8 AS df FROM (SELECT 1 FROM memories WHERE tsv @@ t.q AND ${where} LIMIT ${TEXT_CAP}) x
-        ) s WHERE s.df > 0
+        -- Each word of the query, with how many memories of the scope hold it (counted up to the
+        -- cap). One subquery per word, on a constant tsquery: the planner sees the word's real
+        -- frequency and reads a rare one from the GIN index, a common one from the first rows.
+        ${terms}
       ), d AS (
         -- The frequency from which a word no longer discriminates: a share of the scope, within [2, cap].
         SELECT greatest(2, least(${TEXT_CAP}, ${SELECTIVE_SHARE} * count(*)))::float8 AS d
           FROM (SELECT 1 FROM memories WHERE ${where} LIMIT ${Math.ceil(TEXT_CAP / SELECTIVE_SHARE)}) x
       ), w AS MATERIALIZED (
-        SELECT terms.q, $5 * (1 - ln(terms.df) / ln(d.d)) AS w FROM terms, d WHERE terms.df < d.d
+        SELECT terms.q, $4 * (1 - ln(terms.df) / ln(d.d)) AS w FROM terms, d WHERE terms.df < d.d
       ), t AS MATERIALIZED (
         -- Memories holding a discriminating word that the index did not return.
         SELECT ${cols}, ${dist} AS distance FROM memories
-         WHERE tsv @@ (SELECT string_agg(w.q::text, ' | ')::tsquery FROM w) AND ${where} AND id NOT IN (SELECT id FROM v)
+         WHERE tsv @@ (SELECT string_agg('(' || w.q::text || ')', ' | ')::tsquery FROM w) AND ${where} AND id NOT IN (SELECT id FROM v)
          ORDER BY (SELECT sum(w.w) FROM w WHERE tsv @@ w.q) DESC, ${dist} LIMIT ${TEXT_CANDIDATES}
       )
       SELECT c.id, c.content, c.agent, c.kind, c.metadata, c.source_task_id, c.created_at, c.distance,
@@ -361,7 +364,7 @@ export class MemoryStore {
         FROM (SELECT * FROM v UNION ALL SELECT * FROM t) c
        WHERE c.distance < 'NaN'::float8 -- a stored zero vector has no direction (NaN): never ranked
        ORDER BY score DESC, c.distance, c.id
-       LIMIT $4`;
+       LIMIT $3`;
     return { sql, params };
   }
 
@@ -379,6 +382,10 @@ export class MemoryStore {
       // Every scan of recall is bounded by an index (HNSW, GIN, the scope's b-tree); with a LIMIT
       // and a guessed selectivity the planner otherwise prefers to read the table from the start.
       enable_seqscan: 'off',
+      // ... and the HNSW order over a sort of the whole scope (a small table's cheapest plan).
+      enable_sort: 'off',
+      // Those switches make the plan's cost look huge, which would start the JIT compiler (seconds).
+      jit: 'off',
       'hnsw.ef_search': String(this.#efSearch),
       ...((await this.#iterative) ? { 'hnsw.iterative_scan': 'relaxed_order' } : {}),
     };
