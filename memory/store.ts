@@ -336,10 +336,11 @@ export class MemoryStore {
           .map((tq) => `(${tq}, (SELECT count(*)::float8 FROM (SELECT 1 FROM memories WHERE tsv @@ ${tq} AND ${where} LIMIT ${TEXT_CAP}) x))`)
           .join(', ')}) AS t(q, df) WHERE df > 0`
       : `SELECT NULL::tsquery AS q, 0::float8 AS df WHERE false`;
-    const dist = `${this.#vec} <=> $1::vector(${dim})`;
+    // The query vector is parsed once (qv), not at every use.
+    const dist = `${this.#vec} <=> (SELECT qv.v FROM qv)`;
     const cols = 'id, content, agent, kind, metadata, source_task_id, created_at, tsv';
     const sql = `
-      WITH v AS MATERIALIZED (
+      WITH qv AS (SELECT $1::vector(${dim}) AS v), v AS MATERIALIZED (
         -- The vector index's answer: the same scan as a bare HNSW query, filters inside it.
         SELECT ${cols}, ${dist} AS distance FROM memories WHERE ${where} ORDER BY ${dist} LIMIT $3
       ), terms AS MATERIALIZED (
