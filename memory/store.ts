@@ -334,7 +334,7 @@ export class MemoryStore {
     const terms = words.length
       ? `SELECT q, df FROM (VALUES ${words
           .map((tq) => `(${tq}, (SELECT count(*)::float8 FROM (SELECT 1 FROM memories WHERE tsv @@ ${tq} AND ${where} LIMIT ${TEXT_CAP}) x))`)
-          .join(', ')}) AS t(q, df) WHERE df > 0`
+          .join(', ')}) AS t(q, df) WHERE df > 0 AND df < ${TEXT_CAP}`
       : `SELECT NULL::tsquery AS q, 0::float8 AS df WHERE false`;
     // The query vector is parsed once (qv), not at every use.
     const dist = `${this.#vec} <=> (SELECT qv.v FROM qv)`;
