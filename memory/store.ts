@@ -1,7 +1,8 @@
 /**
  * The memory store: remember (batched embedding, near-duplicate merging, multi-row INSERT),
- * hybrid recall (pgvector cosine + PostgreSQL full text, fused by reciprocal rank), get and
- * delete. Every query runs in `db.tenant(...)`, so row-level security scopes it to one tenant.
+ * hybrid recall (pgvector cosine, re-scored by the query's discriminating words from
+ * PostgreSQL full text), get and delete. Every query runs under the tenant's row-level security
+ * (`db.tenant(...)`, or `db.tenantQuery(...)` for recall's single round trip).
  * @module
  */
 import { randomUUID } from 'node:crypto';
