@@ -62,6 +62,15 @@ export async function doctorReport(c: Composition, o: { runWorkers: boolean; age
     await rt.queues.ping();
     return `BullMQ on ${rt.queues.kind}`;
   });
+  await check('model', async () => {
+    const { GEMINI_API_KEY: key, GEMINI_MODEL: model } = config;
+    if (!key) return 'offline (GEMINI_API_KEY is not set): language steps use their templates';
+    const [{ PRICES_READ, priceOf }, { checkGeminiModel }] = await Promise.all([import('../runtime/models.ts'), import('../runtime/gemini.ts')]);
+    const [inRate, outRate] = priceOf(model);
+    const r = await checkGeminiModel(key, model);
+    if (r.status !== 'ok') throw new Error(r.message);
+    return `${r.message} Price $${inRate} in / $${outRate} out per million tokens (prices read ${PRICES_READ}).`;
+  });
   await check('retention', async () => {
     const { tableStats } = await import('../runtime/retention.ts');
     const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;

@@ -14,6 +14,7 @@ export async function openDb(config: Config, logger?: Logger): Promise<Db> {
     return createPgDb({
       kind: 'postgres',
       url: config.DATABASE_URL,
+      ...(config.DATABASE_APP_URL ? { appUrl: config.DATABASE_APP_URL } : {}),
       idleInTransactionTimeoutMs: config.DATABASE_IDLE_TX_TIMEOUT_MS,
       ...(logger ? { logger } : {}),
     });
