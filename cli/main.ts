@@ -4,6 +4,7 @@
  *   api       the HTTP API only        worker   a worker only (run as many as you like)
  *   migrate   apply database migrations
  *   run       dispatch a task, show live progress, print the result
+ *   replay    re-run a task's journal through the agent's current code (no model, no effects)
  *   keys      create / list / revoke API keys
  *   doctor    check configuration, database, queue and the revenue endpoints
  * @module
@@ -24,6 +25,8 @@ Usage: npx brainops <command> [options]
   migrate                    apply database migrations and exit
   run <agent> --input '<json>' [--timeout 120]
                              dispatch a task, show its progress live, print its output
+  replay <taskId> [--json]   re-run the agent's current code against the task's journal: no model,
+                             no side effects; prints the first divergence, or that there was none
   keys create --tenant T --scopes admin|read,write,approve [--name N]
   keys list [--tenant T]     keys revoke <id>
   doctor                     check configuration, database, queue and endpoints

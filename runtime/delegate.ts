@@ -51,7 +51,7 @@ export function delegateExtension(service: TaskService, o: { pollMs?: number } =
           job,
         );
         return task.id;
-      });
+      }, { agent, input: input ?? null });
       creating.add(creation);
       const childId = await creation.finally(() => creating.delete(creation));
       base.logger.info(`delegated to ${agent}`, { childTaskId: childId });

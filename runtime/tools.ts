@@ -199,7 +199,7 @@ export class ToolRegistry<S = unknown> {
       const call = (input: unknown, idempotencyKey: string) => this.call(name, input, { tenantId, idempotencyKey, caller: o.caller });
       const step = o.step;
       bound[name] = step
-        ? (input: unknown) => step(`tool:${name}`, ({ idempotencyKey }) => call(input, idempotencyKey))
+        ? (input: unknown) => step(`tool:${name}`, ({ idempotencyKey }) => call(input, idempotencyKey), { tool: name, input: input ?? null })
         : (input: unknown) => call(input, randomUUID());
     }
     Object.defineProperty(bound, DEFINITIONS, { value: names.map((n) => this.#tools.get(n)).filter(Boolean), enumerable: false });
