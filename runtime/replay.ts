@@ -28,7 +28,6 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Db } from './db/driver.ts';
 import type { AnyAgent, ApprovalRequest, TaskContext, TaskLlm, TaskLogger } from './contracts.ts';
 import { coerceError, permanent } from './errors.ts';
-import { silentLogger } from './logger.ts';
 import type { ModelProvider } from './models.ts';
 import type { Registry } from './registry.ts';
 import type { ExtensionBase, RunnerDeps, StepRequest } from './runner.ts';
@@ -373,7 +372,6 @@ class Replay {
       },
       approval: (req) => this.#approval(req),
       delegate: ext.delegate ?? unavailable('DELEGATION_UNAVAILABLE', 'This process cannot create child tasks.'),
-      rawLogger: silentLogger(),
     };
   }
 

@@ -225,7 +225,6 @@ function context(deps: RunnerDeps, agent: AnyAgent, attempt: Attempt, meter: Met
     },
     approval: ext.approval ?? unavailable('APPROVALS_UNAVAILABLE', 'This worker cannot suspend tasks for approval.'),
     delegate: ext.delegate ?? unavailable('DELEGATION_UNAVAILABLE', 'This worker cannot create child tasks.'),
-    rawLogger: log,
   };
 }
 

