@@ -34,7 +34,8 @@ Usage: npx brainops <command> [options]
                              autonomous schedules; enable-defaults installs the revenue jobs
   tenants list               tenants set <id> [--daily-budget-usd N|default] [--max-running N|default]
                              per-tenant guardrails: daily budget (USD) and running cap
-  new-agent <name>           scaffold agents/<name>/ (agent, core, passing test)
+  new-agent <name> [--dir D] scaffold a plugin package against @brainops/sdk in D/<name>/
+                             (package.json, agent, pure core, a test that passes as generated)
 
 Configuration comes from the environment (see .env.example and the README).`;
 
