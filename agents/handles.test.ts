@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { defineAgent, defineTool, type ChildResult, type TaskContext } from '../runtime/public.ts';
 import { pipelineLeadMove, pipelineLeadsList } from '../tools/pipeline.ts';
 import estimator from './estimator/index.ts';
+import { MATERIALS } from './estimator/prices.ts';
 import { DELEGATE_AGENTS, typedTask } from './aurea/delegates.ts';
 
 const weather = defineTool({
@@ -64,7 +65,7 @@ describe('typed tools and delegation', () => {
         const r = await ctx.delegate(estimator, { roofAreaSqFt: 2000, pitch: '6/12', material: 'metal' });
         expectTypeOf(r).toExtend<ChildResult>();
         expectTypeOf(r.output!.totals.total).toEqualTypeOf<number>();
-        // @ts-expect-error the estimator's material is one of four words
+        // @ts-expect-error the estimator's material is one of its price book's words
         await ctx.delegate(estimator, { roofAreaSqFt: 2000, pitch: '6/12', material: 'straw' });
         // @ts-expect-error the roof area is required
         await ctx.delegate(estimator, { pitch: '6/12', material: 'metal' });
@@ -77,7 +78,7 @@ describe('typed tools and delegation', () => {
 
   it("types aurea's sub-tasks: each planned task becomes one agent's handle with that agent's input", () => {
     const t = typedTask({ agent: 'estimator', input: { roofAreaSqFt: 1500, pitch: '4/12', material: 'tile' }, clause: 'estimate' });
-    if (!('error' in t) && t.name === 'estimator') expectTypeOf(t.input.material).toEqualTypeOf<'three_tab_shingle' | 'architectural_shingle' | 'metal' | 'tile'>();
+    if (!('error' in t) && t.name === 'estimator') expectTypeOf(t.input.material).toEqualTypeOf<(typeof MATERIALS)[number]>();
     expectTypeOf(DELEGATE_AGENTS[0]).toEqualTypeOf<typeof estimator>();
   });
 

@@ -21,6 +21,12 @@ import { AppError, TransientError } from '@brainops/sdk';
 // The AppError family is the SDK's (plugins throw the same classes); see its module comment.
 export { AppError, BudgetExceededError, TransientError, badRequest, conflict, notFound, permanent, type AppErrorOptions } from '@brainops/sdk';
 
+/** `: <path>: <message>` of the first schema issue, for a 400's sentence ('' when none). */
+export const firstIssue = (issues: readonly { path: readonly PropertyKey[]; message: string }[]): string => {
+  const i = issues[0];
+  return i ? `: ${i.path.map(String).join('.') || 'input'}: ${i.message.replace(/\.$/, '')}` : '';
+};
+
 /** Turns anything thrown into an AppError, keeping the original as `cause`. Unknown errors are transient. */
 export function coerceError(err: unknown): AppError {
   if (err instanceof AppError) return err;
