@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { fakeModel } from '@langchain/core/testing';
 import { AIMessage } from '@langchain/core/messages';
 import { builtInAgents } from '../agents/index.ts';
-import { chatProvider } from '../runtime/models.ts';
+import { chatProvider, OFFLINE } from '../runtime/models.ts';
 import { defineAgent, permanent } from '../runtime/public.ts';
 import { eventually, startTestApp, switchableModel, type TestApp } from './harness.ts';
 
@@ -134,6 +134,23 @@ describe('deterministic replay (pglite)', () => {
       next: { key: 'charge' },
     });
     expect(replay.message).toMatch(/^No divergence: 2 recorded step\(s\) replayed, up to the recorded failure at step charge \(CARD_DECLINED/);
+    expect(await footprint()).toBe(before);
+  });
+
+  it('replays a task waiting for approval up to where a resumed run would go on', async () => {
+    models.use(OFFLINE);
+    await app.proc.tools.call('pipeline_lead_create', { name: 'Wanda Waiting', email: 'wanda@example.com', source: 'website' }, { tenantId: 'default', caller: { kind: 'system' } });
+    const r = await app.call('POST', '/api/v1/agents/email-outreach/tasks', { input: { audience: { from: 'leads', stage: 'new' }, offer: 'Free inspections this month.' } });
+    const id = r.body.task.id;
+    const waiting = await eventually(async () => {
+      const t = (await app.call('GET', `/api/v1/tasks/${id}`)).body.task;
+      return ['awaiting_approval', 'succeeded', 'failed'].includes(t.status) ? t : undefined;
+    });
+    expect(waiting.status, JSON.stringify(waiting.error ?? waiting.output)).toBe('awaiting_approval');
+    const before = await footprint();
+    const replay = (await app.call('GET', `/api/v1/tasks/${id}/replay`)).body.replay;
+    expect(replay).toMatchObject({ outcome: 'caught-up', taskStatus: 'awaiting_approval', next: { key: 'approval:email.send' } });
+    expect(replay.message).toMatch(/^No divergence: .* the code waits for approval approval:email\.send \(pending\), as the recorded run does\.$/);
     expect(await footprint()).toBe(before);
   });
 
