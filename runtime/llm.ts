@@ -5,6 +5,7 @@
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { AIMessage, HumanMessage, SystemMessage } from '@langchain/core/messages';
 import type { ChatGeneration, LLMResult } from '@langchain/core/outputs';
@@ -56,6 +57,11 @@ export interface LlmDeps {
   beforeModelCall?: ((tenantId: string, taskId: string) => Promise<void>) | undefined;
 }
 
+/** What a language step asks for, as journaled (runtime/replay.ts compares it): the hash of its system message and prompt. */
+export function generateRequest(request: Pick<GenerateRequest, 'system' | 'prompt'>): { promptSha256: string } {
+  return { promptSha256: createHash('sha256').update(JSON.stringify([request.system ?? '', request.prompt])).digest('hex') };
+}
+
 /** `ctx.llm` for one attempt. */
 export function taskLlm(attempt: Attempt, meter: Meter, deps: LlmDeps): TaskLlm {
   const { taskId, tenantId } = attempt.fence;
@@ -81,7 +87,7 @@ export function taskLlm(attempt: Attempt, meter: Meter, deps: LlmDeps): TaskLlm 
         const usage = usageOf(deps.model.name, reply);
         meter.charge(usage);
         return { result: { text: reply.text, model: deps.model.name, usage }, usage };
-      });
+      }, generateRequest(request));
       // A reply's tokens are known only after it: a task that went past its budget stops here.
       meter.check('after');
       return result;

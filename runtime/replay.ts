@@ -8,8 +8,9 @@
  * step scope that only replays, so their keys and requests are exactly what a worker's would
  * be; approvals read the recorded decisions. No model is called, no tool handler runs,
  * nothing is written. The first step the code asks for that the journal lacks, asks out of
- * the recorded order, or asks with another request (a tool's or a delegation's input, as
- * journaled since migration 029) ends the replay with a divergence holding both sides.
+ * the recorded order, or asks with another request (a tool's or a delegation's input, a
+ * language step's prompt, as journaled since migration 029) ends the replay with a
+ * divergence holding both sides.
  *
  * Outcomes (ReplayReport.outcome):
  * - `clean`: the code asked for every recorded step, in order, with the same requests, and
@@ -28,6 +29,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Db } from './db/driver.ts';
 import type { AnyAgent, ApprovalRequest, TaskContext, TaskLlm, TaskLogger } from './contracts.ts';
 import { coerceError, permanent } from './errors.ts';
+import { generateRequest } from './llm.ts';
 import type { ModelProvider } from './models.ts';
 import type { Registry } from './registry.ts';
 import type { ExtensionBase, RunnerDeps, StepRequest } from './runner.ts';
@@ -217,7 +219,8 @@ class Replay {
         divergence: { kind: 'order', replay: asked, recorded: side(before) },
       });
     }
-    if (!isDeepStrictEqual(plain(request), rec.request ?? null) && (request !== undefined || rec.request !== undefined)) {
+    // Compared when the journal has one (steps journaled before migration 029 have none).
+    if (rec.request !== undefined && !isDeepStrictEqual(plain(request), rec.request)) {
       this.#raise({
         outcome: 'diverged',
         message: `Divergence at step ${key}: the code asks for something else than the recorded run did.`,
@@ -346,7 +349,7 @@ class Replay {
     const llm: TaskLlm = {
       online,
       modelName: this.deps.model.name,
-      generate: (name) => step(name, undefined),
+      generate: (name, request) => step(name, undefined, generateRequest(request)),
       invoke: (name) => {
         if (!online) return Promise.reject(permanent('MODEL_OFFLINE', 'No language model is configured (set GEMINI_API_KEY); use llm.generate with a fallback.'));
         return step(name, undefined);

@@ -40,8 +40,12 @@ export interface ExtensionBase {
   fence: lifecycle.Fence;
 }
 
-/** What a step asked the outside world for: a tool call or a delegation (see ExtensionBase.step). */
-export type StepRequest = { tool: string; input: unknown } | { agent: string; input: unknown };
+/**
+ * What a step asked the outside world for (see ExtensionBase.step): a tool call, a
+ * delegation, or a language step's prompt (its SHA-256: prompts are long and may hold
+ * personal data, and equality is all a replay needs).
+ */
+export type StepRequest = { tool: string; input: unknown } | { agent: string; input: unknown } | { promptSha256: string };
 
 /** Filled by later layers (tools, memory, approvals, delegation): the parts of the context they own. */
 export type ContextExtension = (base: ExtensionBase) => Partial<Pick<TaskContext, 'tools' | 'memory' | 'approval' | 'delegate'>>;
