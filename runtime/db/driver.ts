@@ -34,6 +34,22 @@ export interface Db extends Sql {
   readonly pool: pg.Pool;
   /** Runs `fn` in a transaction scoped to one tenant, under row-level security. */
   tenant<T>(tenantId: string, fn: (tx: Sql) => Promise<T>): Promise<T>;
+  /**
+   * One read statement under the tenant's row-level security, in ONE round trip: the role, the
+   * tenant and `settings` (transaction-local, e.g. `hnsw.ef_search`) are set by a first
+   * statement of the same simple-protocol message, which PostgreSQL runs as one implicit
+   * transaction (an error anywhere rolls all of it back). `$n` in `text` are replaced by
+   * `params[n-1]` as SQL literals (strings escaped by pg's `escapeLiteral`; finite numbers;
+   * string arrays as array literals; null), so `text` must be trusted SQL with no `$` elsewhere.
+   * For hot reads (memory recall); anything that writes or needs several statements uses `tenant`.
+   * @throws AppError INVALID_TENANT (400) for a malformed tenant id.
+   */
+  tenantQuery<R extends object = Record<string, unknown>>(
+    tenantId: string,
+    text: string,
+    params: readonly unknown[],
+    settings?: Readonly<Record<string, string>>,
+  ): Promise<QueryResultLike<R>>;
   /** Runs `fn` in a transaction as the connecting (owner) role: for system work only. */
   system<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
   /**
@@ -160,6 +176,29 @@ export function createPgDb(options: PgDbOptions): Db {
       }
       return transaction([`SELECT public.brainops_enter_tenant($1)`], [[tenantId]], fn);
     },
+    async tenantQuery<R extends object>(
+      tenantId: string,
+      text: string,
+      params: readonly unknown[],
+      settings: Readonly<Record<string, string>> = {},
+    ): Promise<QueryResultLike<R>> {
+      if (!TENANT_ID.test(tenantId)) {
+        throw new AppError('INVALID_TENANT', `'${tenantId}' is not a valid tenant id.`, { status: 400 });
+      }
+      // The tenant enters through the same sealed functions as `tenant()` (migration 020), in
+      // the same message as the query: one implicit transaction, one round trip.
+      const enter = appPool
+        ? `public.brainops_enter_tenant_as_app(${literal(tenantId)}, ${literal(await tenantProof(tenantId))})`
+        : `public.brainops_enter_tenant(${literal(tenantId)})`;
+      const sets = [enter, ...Object.entries(settings).map(([k, v]) => `set_config(${literal(k)}, ${literal(v)}, true)`)];
+      const body = text.replace(/\$(\d+)/g, (_, n: string) => {
+        const i = Number(n) - 1;
+        if (i < 0 || i >= params.length) throw new Error(`tenantQuery: no parameter $${n}`);
+        return literal(params[i]);
+      });
+      const results = (await (appPool ?? pool).query(`SELECT ${sets.join(', ')};\n${body}`)) as unknown as pg.QueryResult<R>[];
+      return results[results.length - 1]!;
+    },
     system(fn) {
       return transaction([`SET LOCAL search_path TO public`], [[]], fn);
     },
@@ -170,6 +209,20 @@ export function createPgDb(options: PgDbOptions): Db {
       await options.onClose?.();
     },
   };
+}
+
+/** A value as an SQL literal for `tenantQuery`: strings escaped by pg, finite numbers, string arrays, null. */
+function literal(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new Error(`tenantQuery: ${v} is not a finite number`);
+    return String(v);
+  }
+  if (typeof v === 'string') return pg.escapeLiteral(v);
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) {
+    return pg.escapeLiteral(`{${v.map((x) => `"${x.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`);
+  }
+  throw new Error(`tenantQuery: cannot send ${typeof v} as a literal`);
 }
 
 export function isTenantId(value: string): boolean {
