@@ -165,6 +165,11 @@ describe('the AI Board in Chromium', () => {
     expect(await page.locator('.step').count()).toBe(4);
     expect(await page.getAttribute('.progress', 'aria-valuenow')).toBe('100');
     expect((await task(id)).status).toBe('succeeded');
+    // Replay from the task view: the agent's current code against this task's journal.
+    await page.click('button:has-text("Replay")');
+    const replay = page.locator('[aria-label="Replay result"][data-outcome="clean"]');
+    await replay.waitFor();
+    expect(await replay.textContent()).toContain('No divergence: the code asked for all 4 recorded step(s)');
   });
 
   it('lists tasks with filters, and cancels and retries from the list', async () => {

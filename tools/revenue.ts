@@ -55,142 +55,151 @@ const toSession = (r: SessionRow) => ({
   createdAt: iso(r.created_at)!,
 });
 
-export const revenueTools: AnyTool[] = [
-  businessTool({
-    name: 'stripe_checkout_create',
-    description: 'Create a Stripe checkout session for an accepted estimate or a product (a local sandbox session when Stripe is not configured).',
-    input: z
-      .object({
-        estimateId: id.optional(),
-        productId: id.optional(),
-        customerEmail: z.email().optional(),
-        successUrl: z.url().optional(),
-        cancelUrl: z.url().optional(),
-      })
-      .strict()
-      .refine((v) => (v.estimateId === undefined) !== (v.productId === undefined), 'give exactly one of estimateId or productId'),
-    output: z.object({ session: sessionRecord }),
-    scope: 'write',
-    sideEffect: true,
-    route: { method: 'POST', path: '/api/v1/stripe-revenue/checkout', status: 201 },
-    async handler(i, ctx) {
-      // Tenant-qualified: Stripe's idempotency keys are account-wide, and two tenants may
-      // both send `Idempotency-Key: 1` — without the tenant the second would get the first's session.
-      const key = `checkout:${ctx.tenantId}:${ctx.idempotencyKey}`;
-      const prepared = await ctx.tx(async (sql) => {
-        const existing = await sql.query<SessionRow>(`SELECT * FROM checkout_sessions WHERE idempotency_key = $1`, [key]);
-        const found = existing.rows[0];
-        if (found) return { existing: found };
-        if (i.estimateId) {
-          const e = await sql.query<{ status: string; total_usd: string; customer_id: string | null }>(`SELECT status, total_usd, customer_id FROM estimates WHERE id = $1`, [i.estimateId]);
-          const est = e.rows[0];
-          if (!est) throw notFound('Estimate', i.estimateId);
-          if (est.status !== 'accepted') throw conflict('ESTIMATE_NOT_ACCEPTED', `Estimate ${i.estimateId} is '${est.status}'; only accepted estimates can be paid.`);
-          return { amount: num(est.total_usd), interval: 'one_time' as const, description: `Roofing estimate ${i.estimateId.slice(0, 8)}`, customerId: est.customer_id };
-        }
-        const p = await sql.query<{ name: string; price_usd: string; interval: 'one_time' | 'month' | 'year' }>(`SELECT name, price_usd, interval FROM products WHERE id = $1`, [i.productId]);
-        const prod = p.rows[0];
-        if (!prod) throw notFound('Product', i.productId!);
-        return { amount: num(prod.price_usd), interval: prod.interval, description: prod.name, customerId: null };
-      });
-      if (prepared.existing) return { session: toSession(prepared.existing) };
-      if (prepared.amount <= 0) throw badRequest('NOTHING_TO_PAY', 'The amount to pay is zero.');
-      const s = ctx.services;
-      const created = await s.payments.createCheckout({
-        amountUsd: prepared.amount,
-        description: prepared.description,
-        interval: prepared.interval,
-        customerEmail: i.customerEmail,
-        metadata: { tenant_id: ctx.tenantId, ...(i.estimateId ? { estimate_id: i.estimateId } : {}), ...(i.productId ? { product_id: i.productId } : {}) },
-        successUrl: i.successUrl ?? `${s.baseUrl()}/board?paid=1`,
-        cancelUrl: i.cancelUrl ?? `${s.baseUrl()}/board?paid=0`,
-        idempotencyKey: key,
-      });
-      return ctx.tx(async (sql) => {
-        await sql.query(
-          `INSERT INTO checkout_sessions (id, tenant_id, mode, estimate_id, product_id, customer_id, customer_email, amount_usd, interval, url, idempotency_key)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
-          [created.id, ctx.tenantId, s.payments.mode, i.estimateId ?? null, i.productId ?? null, prepared.customerId, i.customerEmail ?? null, prepared.amount, prepared.interval, created.url, key],
-        );
-        const r = await sql.query<SessionRow>(`SELECT * FROM checkout_sessions WHERE idempotency_key = $1`, [key]);
-        return { session: toSession(r.rows[0]!) };
-      });
-    },
+/** The `payments_list` tool's handle: agents that declare it call it typed. */
+export const paymentsList = businessTool({
+  name: 'payments_list',
+  description: 'Stored payments (applied Stripe checkouts), newest first; by estimate, or matched (linked to an estimate) / unmatched.',
+  input: z.object({
+    estimateId: id.optional(),
+    status: z.enum(['matched', 'unmatched']).optional().describe('matched: linked to an estimate; unmatched: not'),
+    limit: z.coerce.number().int().min(1).max(1000).default(200),
   }),
-  businessTool({
-    name: 'payments_list',
-    description: 'Stored payments (applied Stripe checkouts), newest first; by estimate, or matched (linked to an estimate) / unmatched.',
-    input: z.object({
+  output: z.object({
+    payments: z.array(z.object({ id: z.string(), estimateId: z.string().nullable(), productId: z.string().nullable(), customerId: z.string().nullable(), amountUsd: z.number(), interval: z.string(), paidAt: z.string() })),
+  }),
+  scope: 'read',
+  route: { method: 'GET', path: '/api/v1/payments' },
+  probe: { limit: 1 },
+  handler: (i, ctx) =>
+    ctx.tx(async (sql) => {
+      const r = await sql.query<{ id: string; estimate_id: string | null; product_id: string | null; customer_id: string | null; amount_usd: string; interval: string; paid_at: Date }>(
+        `SELECT id, estimate_id, product_id, customer_id, amount_usd, interval, paid_at FROM payments
+         WHERE ($1::uuid IS NULL OR estimate_id = $1::uuid)
+           AND ($2::text IS NULL OR ($2 = 'matched') = (estimate_id IS NOT NULL))
+         ORDER BY paid_at DESC, id DESC LIMIT $3`,
+        [i.estimateId ?? null, i.status ?? null, i.limit],
+      );
+      return {
+        payments: r.rows.map((x) => ({ id: x.id, estimateId: x.estimate_id, productId: x.product_id, customerId: x.customer_id, amountUsd: num(x.amount_usd), interval: x.interval, paidAt: iso(x.paid_at)! })),
+      };
+    }),
+});
+
+/** The `stripe_checkout_create` tool's handle: agents that declare it call it typed. */
+export const stripeCheckoutCreate = businessTool({
+  name: 'stripe_checkout_create',
+  description: 'Create a Stripe checkout session for an accepted estimate or a product (a local sandbox session when Stripe is not configured).',
+  input: z
+    .object({
       estimateId: id.optional(),
-      status: z.enum(['matched', 'unmatched']).optional().describe('matched: linked to an estimate; unmatched: not'),
-      limit: z.coerce.number().int().min(1).max(1000).default(200),
-    }),
-    output: z.object({
-      payments: z.array(z.object({ id: z.string(), estimateId: z.string().nullable(), productId: z.string().nullable(), customerId: z.string().nullable(), amountUsd: z.number(), interval: z.string(), paidAt: z.string() })),
-    }),
-    scope: 'read',
-    route: { method: 'GET', path: '/api/v1/payments' },
-    probe: { limit: 1 },
-    handler: (i, ctx) =>
-      ctx.tx(async (sql) => {
-        const r = await sql.query<{ id: string; estimate_id: string | null; product_id: string | null; customer_id: string | null; amount_usd: string; interval: string; paid_at: Date }>(
-          `SELECT id, estimate_id, product_id, customer_id, amount_usd, interval, paid_at FROM payments
-           WHERE ($1::uuid IS NULL OR estimate_id = $1::uuid)
-             AND ($2::text IS NULL OR ($2 = 'matched') = (estimate_id IS NOT NULL))
-           ORDER BY paid_at DESC, id DESC LIMIT $3`,
-          [i.estimateId ?? null, i.status ?? null, i.limit],
-        );
-        return {
-          payments: r.rows.map((x) => ({ id: x.id, estimateId: x.estimate_id, productId: x.product_id, customerId: x.customer_id, amountUsd: num(x.amount_usd), interval: x.interval, paidAt: iso(x.paid_at)! })),
-        };
-      }),
+      productId: id.optional(),
+      customerEmail: z.email().optional(),
+      successUrl: z.url().optional(),
+      cancelUrl: z.url().optional(),
+    })
+    .strict()
+    .refine((v) => (v.estimateId === undefined) !== (v.productId === undefined), 'give exactly one of estimateId or productId'),
+  output: z.object({ session: sessionRecord }),
+  scope: 'write',
+  sideEffect: true,
+  route: { method: 'POST', path: '/api/v1/stripe-revenue/checkout', status: 201 },
+  async handler(i, ctx) {
+    // Tenant-qualified: Stripe's idempotency keys are account-wide, and two tenants may
+    // both send `Idempotency-Key: 1` — without the tenant the second would get the first's session.
+    const key = `checkout:${ctx.tenantId}:${ctx.idempotencyKey}`;
+    const prepared = await ctx.tx(async (sql) => {
+      const existing = await sql.query<SessionRow>(`SELECT * FROM checkout_sessions WHERE idempotency_key = $1`, [key]);
+      const found = existing.rows[0];
+      if (found) return { existing: found };
+      if (i.estimateId) {
+        const e = await sql.query<{ status: string; total_usd: string; customer_id: string | null }>(`SELECT status, total_usd, customer_id FROM estimates WHERE id = $1`, [i.estimateId]);
+        const est = e.rows[0];
+        if (!est) throw notFound('Estimate', i.estimateId);
+        if (est.status !== 'accepted') throw conflict('ESTIMATE_NOT_ACCEPTED', `Estimate ${i.estimateId} is '${est.status}'; only accepted estimates can be paid.`);
+        return { amount: num(est.total_usd), interval: 'one_time' as const, description: `Roofing estimate ${i.estimateId.slice(0, 8)}`, customerId: est.customer_id };
+      }
+      const p = await sql.query<{ name: string; price_usd: string; interval: 'one_time' | 'month' | 'year' }>(`SELECT name, price_usd, interval FROM products WHERE id = $1`, [i.productId]);
+      const prod = p.rows[0];
+      if (!prod) throw notFound('Product', i.productId!);
+      return { amount: num(prod.price_usd), interval: prod.interval, description: prod.name, customerId: null };
+    });
+    if (prepared.existing) return { session: toSession(prepared.existing) };
+    if (prepared.amount <= 0) throw badRequest('NOTHING_TO_PAY', 'The amount to pay is zero.');
+    const s = ctx.services;
+    const created = await s.payments.createCheckout({
+      amountUsd: prepared.amount,
+      description: prepared.description,
+      interval: prepared.interval,
+      customerEmail: i.customerEmail,
+      metadata: { tenant_id: ctx.tenantId, ...(i.estimateId ? { estimate_id: i.estimateId } : {}), ...(i.productId ? { product_id: i.productId } : {}) },
+      successUrl: i.successUrl ?? `${s.baseUrl()}/board?paid=1`,
+      cancelUrl: i.cancelUrl ?? `${s.baseUrl()}/board?paid=0`,
+      idempotencyKey: key,
+    });
+    return ctx.tx(async (sql) => {
+      await sql.query(
+        `INSERT INTO checkout_sessions (id, tenant_id, mode, estimate_id, product_id, customer_id, customer_email, amount_usd, interval, url, idempotency_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
+        [created.id, ctx.tenantId, s.payments.mode, i.estimateId ?? null, i.productId ?? null, prepared.customerId, i.customerEmail ?? null, prepared.amount, prepared.interval, created.url, key],
+      );
+      const r = await sql.query<SessionRow>(`SELECT * FROM checkout_sessions WHERE idempotency_key = $1`, [key]);
+      return { session: toSession(r.rows[0]!) };
+    });
+  },
+});
+
+/** The `revenue_summary` tool's handle: agents that declare it call it typed. */
+export const revenueSummary = businessTool({
+  name: 'revenue_summary',
+  description: 'Revenue from stored payments: totals, MRR, by product and by month.',
+  input: range,
+  output: z.object({
+    from: z.string().nullable(),
+    to: z.string().nullable(),
+    totalUsd: z.number(),
+    payments: z.number(),
+    mrrUsd: z.number(),
+    byProduct: z.array(z.object({ productId: z.string().nullable(), name: z.string(), totalUsd: z.number(), payments: z.number() })),
+    byMonth: z.array(z.object({ month: z.string(), totalUsd: z.number(), payments: z.number() })),
   }),
-  businessTool({
-    name: 'revenue_summary',
-    description: 'Revenue from stored payments: totals, MRR, by product and by month.',
-    input: range,
-    output: z.object({
-      from: z.string().nullable(),
-      to: z.string().nullable(),
-      totalUsd: z.number(),
-      payments: z.number(),
-      mrrUsd: z.number(),
-      byProduct: z.array(z.object({ productId: z.string().nullable(), name: z.string(), totalUsd: z.number(), payments: z.number() })),
-      byMonth: z.array(z.object({ month: z.string(), totalUsd: z.number(), payments: z.number() })),
+  scope: 'read',
+  route: { method: 'GET', path: '/api/v1/stripe-revenue/summary' },
+  probe: {},
+  handler: (i, ctx) =>
+    ctx.tx(async (sql) => {
+      const where = `($1::date IS NULL OR p.paid_at >= $1::date) AND ($2::date IS NULL OR p.paid_at < $2::date + 1)`;
+      const args = [i.from ?? null, i.to ?? null];
+      const t = await sql.query<{ total: string | null; n: string }>(`SELECT sum(amount_usd) AS total, count(*) AS n FROM payments p WHERE ${where}`, args);
+      // MRR: recurring payments still within their period, as monthly amounts.
+      const mrr = await sql.query<{ mrr: string | null }>(
+        `SELECT sum(CASE WHEN interval = 'month' THEN amount_usd ELSE amount_usd / 12 END) AS mrr FROM payments
+         WHERE (interval = 'month' AND paid_at > now() - interval '31 days') OR (interval = 'year' AND paid_at > now() - interval '366 days')`,
+      );
+      const bp = await sql.query<{ product_id: string | null; name: string | null; total: string; n: string }>(
+        `SELECT p.product_id, coalesce(pr.name, CASE WHEN p.estimate_id IS NOT NULL THEN 'Estimates' ELSE 'Other' END) AS name, sum(p.amount_usd) AS total, count(*) AS n
+         FROM payments p LEFT JOIN products pr ON pr.id = p.product_id WHERE ${where} GROUP BY 1, 2 ORDER BY total DESC`,
+        args,
+      );
+      const bm = await sql.query<{ month: string; total: string; n: string }>(
+        `SELECT to_char(date_trunc('month', p.paid_at), 'YYYY-MM') AS month, sum(p.amount_usd) AS total, count(*) AS n FROM payments p WHERE ${where} GROUP BY 1 ORDER BY 1`,
+        args,
+      );
+      return {
+        from: i.from ?? null,
+        to: i.to ?? null,
+        totalUsd: round2(num(t.rows[0]?.total)),
+        payments: num(t.rows[0]?.n),
+        mrrUsd: round2(num(mrr.rows[0]?.mrr)),
+        byProduct: bp.rows.map((r) => ({ productId: r.product_id, name: r.name ?? 'Other', totalUsd: round2(num(r.total)), payments: num(r.n) })),
+        byMonth: bm.rows.map((r) => ({ month: r.month, totalUsd: round2(num(r.total)), payments: num(r.n) })),
+      };
     }),
-    scope: 'read',
-    route: { method: 'GET', path: '/api/v1/stripe-revenue/summary' },
-    probe: {},
-    handler: (i, ctx) =>
-      ctx.tx(async (sql) => {
-        const where = `($1::date IS NULL OR p.paid_at >= $1::date) AND ($2::date IS NULL OR p.paid_at < $2::date + 1)`;
-        const args = [i.from ?? null, i.to ?? null];
-        const t = await sql.query<{ total: string | null; n: string }>(`SELECT sum(amount_usd) AS total, count(*) AS n FROM payments p WHERE ${where}`, args);
-        // MRR: recurring payments still within their period, as monthly amounts.
-        const mrr = await sql.query<{ mrr: string | null }>(
-          `SELECT sum(CASE WHEN interval = 'month' THEN amount_usd ELSE amount_usd / 12 END) AS mrr FROM payments
-           WHERE (interval = 'month' AND paid_at > now() - interval '31 days') OR (interval = 'year' AND paid_at > now() - interval '366 days')`,
-        );
-        const bp = await sql.query<{ product_id: string | null; name: string | null; total: string; n: string }>(
-          `SELECT p.product_id, coalesce(pr.name, CASE WHEN p.estimate_id IS NOT NULL THEN 'Estimates' ELSE 'Other' END) AS name, sum(p.amount_usd) AS total, count(*) AS n
-           FROM payments p LEFT JOIN products pr ON pr.id = p.product_id WHERE ${where} GROUP BY 1, 2 ORDER BY total DESC`,
-          args,
-        );
-        const bm = await sql.query<{ month: string; total: string; n: string }>(
-          `SELECT to_char(date_trunc('month', p.paid_at), 'YYYY-MM') AS month, sum(p.amount_usd) AS total, count(*) AS n FROM payments p WHERE ${where} GROUP BY 1 ORDER BY 1`,
-          args,
-        );
-        return {
-          from: i.from ?? null,
-          to: i.to ?? null,
-          totalUsd: round2(num(t.rows[0]?.total)),
-          payments: num(t.rows[0]?.n),
-          mrrUsd: round2(num(mrr.rows[0]?.mrr)),
-          byProduct: bp.rows.map((r) => ({ productId: r.product_id, name: r.name ?? 'Other', totalUsd: round2(num(r.total)), payments: num(r.n) })),
-          byMonth: bm.rows.map((r) => ({ month: r.month, totalUsd: round2(num(r.total)), payments: num(r.n) })),
-        };
-      }),
-  }),
+});
+
+export const revenueTools: AnyTool[] = [
+  stripeCheckoutCreate,
+  paymentsList,
+  revenueSummary,
 ];
 
 export type WebhookOutcome = { received: true; applied: boolean; duplicate?: boolean; reason?: string };

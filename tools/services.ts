@@ -27,7 +27,7 @@ export interface BusinessServices {
 export type Ctx = ToolContext<BusinessServices>;
 
 /** defineTool with the business services typed in the handler's context. */
-export const businessTool = <I extends ToolInputSchema, O extends z.ZodType>(def: ToolDefinition<I, O, BusinessServices>) =>
+export const businessTool = <const N extends string, I extends ToolInputSchema, O extends z.ZodType>(def: ToolDefinition<I, O, BusinessServices, N>) =>
   defineTool(def);
 
 export interface ServiceOverrides {
