@@ -103,6 +103,8 @@ const schema = z.object({
   SENDGRID_API_KEY: optionalSecret,
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
   EMAIL_FROM: z.string().min(3).default('BrainOps <no-reply@localhost>'),
+  /** An optional mailbox offered as the second List-Unsubscribe target (`mailto:`), besides the one-click HTTPS link. */
+  EMAIL_UNSUBSCRIBE_MAILTO: z.email().optional(),
   GOOGLE_ADS_DEVELOPER_TOKEN: optionalSecret,
   GOOGLE_ADS_CUSTOMER_ID: z
     .string()

@@ -209,7 +209,7 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid, Google Ads)', 
     expect(text).toContain('Hi Pat, your estimate is ready.');
     const link = /https:\/\/roof\.example(\/unsubscribe\/[\w.-]+)/.exec(text);
     expect(link).not.toBeNull();
-    expect(msg.headers['List-Unsubscribe']).toBe(`<${BASE}${link![1]}>`);
+    expect(msg.headers).toEqual({ 'List-Unsubscribe': `<${BASE}${link![1]}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
     const providerId = await db().system((tx) =>
       tx.query<{ provider_id: string }>(`SELECT provider_id FROM email_outbox WHERE idempotency_key = 'email:sg-1'`),
     );
@@ -219,8 +219,8 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid, Google Ads)', 
     expect(retried.body).toMatchObject({ replayed: true, email: { status: 'sent' } });
     expect(sendgridCalls).toHaveLength(1);
 
-    // The link in the body works, and the address is suppressed from then on (no call).
-    expect((await app.call('GET', link![1]!, undefined, { key: null })).status).toBe(200);
+    // The link's one-click POST works, and the address is suppressed from then on (no call).
+    expect((await app.call('POST', link![1]!, undefined, { key: null, raw: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status).toBe(200);
     const after = await app.call('POST', '/api/v1/email-automation/send', { ...send, idempotencyKey: 'sg-2' });
     expect(after.body.email.status).toBe('suppressed');
     expect(sendgridCalls).toHaveLength(1);
@@ -390,8 +390,40 @@ describe('SMTP (nodemailer) to a server on loopback', () => {
     const link = /https:\/\/roof\.example\/unsubscribe\/[\w.-]+/.exec(raw)?.[0];
     expect(link).toBeDefined();
     expect(raw).toContain(`List-Unsubscribe: <${link}>`);
+    expect(raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m);
     expect((await app.call('POST', '/api/v1/email-automation/send', send)).body.replayed).toBe(true);
     expect(sink.messages).toHaveLength(1);
-    expect((await app.call('GET', link!.slice(BASE.length), undefined, { key: null })).status).toBe(200);
+  });
+
+  it('bulk-sender rules: a GET of the link only confirms; the one-click POST (no key) unsubscribes before the next send', async () => {
+    const send = (key: string) =>
+      app.call('POST', '/api/v1/email-automation/send', { to: 'mo@example.com', subject: 'Spring offer', body: 'Ten percent off gutters.', idempotencyKey: key });
+    expect((await send('offer-1')).body.email).toMatchObject({ status: 'sent' });
+    const raw = sink.messages.at(-1)!.data.replace(/\r\n[ \t]+/g, ' ');
+    const header = /^List-Unsubscribe: <([^>]+)>$/m.exec(raw)?.[1];
+    expect(header).toMatch(/^https:\/\/roof\.example\/unsubscribe\//);
+    expect(raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m);
+    const path = header!.slice(BASE.length);
+    // What a mail scanner does: fetch the link. A confirmation page, nothing changes.
+    const page = await app.call('GET', path, undefined, { key: null });
+    expect(page.status).toBe(200);
+    expect(page.body).toMatch(/<form method="post"/);
+    expect((await send('offer-2')).body.email).toMatchObject({ status: 'sent' });
+    expect(sink.messages.filter((m) => m.to.includes('mo@example.com'))).toHaveLength(2);
+    // What Gmail's one-click does (RFC 8058): POST the form body, no API key.
+    const forged = await app.call('POST', path.slice(0, -10) + (path.at(-10) === 'A' ? 'B' : 'A') + path.slice(-9), undefined, {
+      key: null,
+      raw: 'List-Unsubscribe=One-Click',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(forged.status).toBe(400);
+    const click = await app.call('POST', path, undefined, {
+      key: null,
+      raw: 'List-Unsubscribe=One-Click',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(click.status).toBe(200);
+    expect((await send('offer-3')).body.email).toMatchObject({ status: 'suppressed' });
+    expect(sink.messages.filter((m) => m.to.includes('mo@example.com'))).toHaveLength(2);
   });
 });

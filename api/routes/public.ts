@@ -35,7 +35,7 @@ export function publicRoutes(rt: Runtime, tools: ToolRegistry<BusinessServices>,
   const cfg = rt.config;
   const ask = limiter(cfg.PUBLIC_RATE_LIMIT);
   const forms = limiter(cfg.PUBLIC_RATE_LIMIT);
-  mounted.add('POST /api/v1/aurea/public').add('GET /landing/:slug').add('POST /landing/:slug/leads').add('GET /unsubscribe/:token');
+  mounted.add('POST /api/v1/aurea/public').add('GET /landing/:slug').add('POST /landing/:slug/leads').add('GET /unsubscribe/:token').add('POST /unsubscribe/:token');
 
   r.post('/api/v1/aurea/public', ask, async (req, res) => {
     const { message } = parse(z.object({ message: z.string().trim().min(1, 'message must not be empty').max(2000) }), req.body, 'body');
@@ -77,11 +77,25 @@ export function publicRoutes(rt: Runtime, tools: ToolRegistry<BusinessServices>,
     res.status(201).json({ ok: true, leadId: lead.id });
   });
 
+  // Bulk-sender rules (RFC 8058): the POST is the one-click unsubscribe (mail clients send
+  // `List-Unsubscribe=One-Click`; the confirmation page's button posts the same form) and takes
+  // effect in this request. The GET only shows the confirmation page: mail scanners and link
+  // previews fetch links, and must not unsubscribe anyone.
   r.get('/unsubscribe/:token', async (req, res) => {
-    const who = await readUnsubscribeToken(services, param(req, 'token'));
-    if (!who) throw new AppError('INVALID_TOKEN', 'This unsubscribe link is not valid.', { status: 400 });
+    const token = param(req, 'token');
+    const who = await unsubscriber(services, token);
+    res.type('html').send(
+      page(
+        'Unsubscribe',
+        `<h1>Unsubscribe</h1><p>Stop all emails from us to ${escapeHtml(who.email)}?</p>
+<form method="post" action="/unsubscribe/${encodeURIComponent(token)}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`,
+      ),
+    );
+  });
+  r.post('/unsubscribe/:token', express.urlencoded({ extended: false, limit: '2kb' }), async (req, res) => {
+    const who = await unsubscriber(services, param(req, 'token'));
     await unsubscribe((fn) => rt.db.tenant(who.tenantId, fn), who.tenantId, who.email);
-    res.type('html').send(page('Unsubscribed', `<h1>You are unsubscribed</h1><p>${who.email.replace(/[<>&"]/g, '')} will receive no more emails from us.</p>`));
+    res.status(200).type('html').send(page('Unsubscribed', `<h1>You are unsubscribed</h1><p>${escapeHtml(who.email)} will receive no more emails from us.</p>`));
   });
 
   if (services.payments.mode === 'sandbox') {
@@ -104,6 +118,14 @@ ${s.status === 'open' ? `<form method="post" action="/sandbox/checkout/${s.id}/p
   }
   return r;
 }
+
+async function unsubscriber(services: BusinessServices, token: string): Promise<{ tenantId: string; email: string }> {
+  const who = await readUnsubscribeToken(services, token);
+  if (!who) throw new AppError('INVALID_TOKEN', 'This unsubscribe link is not valid.', { status: 400 });
+  return who;
+}
+
+const escapeHtml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 async function landingBySlug(rt: Runtime, slug: string) {
   if (!SLUG.test(slug)) throw notFound('Landing page', slug);
