@@ -21,4 +21,5 @@ export type {
 } from './contracts.ts';
 export { AppError, permanent, BudgetExceededError } from './errors.ts';
 export { defineTool, langChainTools } from './tools.ts';
+export { guardedFetch, refusedRange, type OutboundOptions } from './outbound.ts';
 export type { AnyTool, ToolContext, ToolDefinition, ToolRoute } from './tools.ts';

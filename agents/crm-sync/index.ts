@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { defineAgent, permanent } from '../../runtime/public.ts';
+import { defineAgent, guardedFetch, permanent } from '../../runtime/public.ts';
 import { csvRecords, prepare, toCustomer, type Conflict, type RawRecord } from './core.ts';
 import { useTool } from '../tooling.ts';
 
@@ -47,20 +47,31 @@ interface UpsertResult {
   conflicts: { externalId: string; reason: string }[];
 }
 
-async function load(s: z.output<typeof source>, signal: AbortSignal): Promise<RawRecord[]> {
+async function load(s: z.output<typeof source>, signal: AbortSignal, allowHosts: () => Promise<string[]>): Promise<RawRecord[]> {
   if (s.kind === 'inline') return s.format === 'csv' ? csvRecords(s.data) : jsonRecords(JSON.parse(s.data));
   if (s.kind === 'fixture') {
     const file = new URL(`./fixtures/${FIXTURES[s.name]}`, import.meta.url);
     const text = await readFile(file, 'utf8');
     return file.pathname.endsWith('.csv') ? csvRecords(text) : jsonRecords(JSON.parse(text));
   }
-  // HTTP: follow `next` links (or ?page=N) until an empty page.
+  // HTTP: follow `next` links (or ?page=N) until an empty page. Every URL (the tenant's, its
+  // `next` links and redirects) goes through the outbound guard; errors name the status only,
+  // never the upstream body (a refused or failing host must not become a port scanner).
+  const hosts = await allowHosts();
   const out: RawRecord[] = [];
   let url: string | null = s.url;
   for (let page = 1; url && page <= s.maxPages; page++) {
-    const res = await fetch(url, { signal, headers: { accept: 'application/json' } });
-    if (!res.ok) throw permanent('CRM_FETCH_FAILED', `The CRM answered ${res.status} for ${url}.`);
-    const body = (await res.json()) as unknown;
+    const res = await guardedFetch(url, { signal, headers: { accept: 'application/json' }, allowHosts: hosts });
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw permanent('CRM_FETCH_FAILED', `The CRM answered HTTP ${res.status} for page ${page}.`);
+    }
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch {
+      throw permanent('CRM_FORMAT', `The CRM's page ${page} is not JSON.`);
+    }
     const items = Array.isArray(body) ? body : (body as Record<string, unknown>)[s.itemsKey];
     if (!Array.isArray(items) || items.length === 0) break;
     out.push(...(items as RawRecord[]));
@@ -88,13 +99,14 @@ export default defineAgent({
   version: '1.0.0',
   input: crmSyncInput,
   output: crmSyncOutput,
-  tools: ['crm_customers_upsert'],
+  tools: ['crm_customers_upsert', 'tenant_outbound_allow_hosts'],
   defaults: { attempts: 5 },
   async run(ctx) {
     const upsert = useTool<{ records: ReturnType<typeof toCustomer>[] }, UpsertResult>(ctx, 'crm_customers_upsert');
     let raws: RawRecord[];
     try {
-      raws = await load(ctx.input.source, ctx.signal);
+      const allowHosts = async () => (await useTool<object, { allowHosts: string[] }>(ctx, 'tenant_outbound_allow_hosts')({})).allowHosts;
+      raws = await load(ctx.input.source, ctx.signal, allowHosts);
     } catch (err) {
       if (err instanceof SyntaxError || (err instanceof Error && err.message.startsWith('CSV:'))) throw permanent('CRM_FORMAT', `The export cannot be read: ${err.message}`);
       throw err;

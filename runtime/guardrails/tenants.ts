@@ -18,22 +18,40 @@ export interface TenantSettings {
   /** Tasks running at once; 0 = no cap, null = the configured default. */
   maxRunning: number | null;
   spentTodayUsd: number;
+  /** ISO 4217 code (lower case) revenue is reported in; Stripe amounts in other currencies are converted. */
+  currency: string;
+  /** Hosts (or IP literals) tenant-supplied URLs may reach even when they resolve to private/loopback addresses. */
+  outboundAllowHosts: string[];
 }
+
+/** A host name or IP literal as the allow-list keeps it: trimmed, lower case, no brackets or port. */
+const allowHost = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .transform((h) => h.replace(/^\[|\]$/g, ''))
+  .pipe(z.union([z.ipv4(), z.ipv6(), z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a host name or an IP address')]));
 
 /** The body of PATCH /api/v1/tenant: at least one setting; null resets it to the default. */
 export const tenantPatch = z
   .object({
     dailyBudgetUsd: z.number().min(0).max(1_000_000_000).nullable().optional(),
     maxRunning: z.number().int().min(0).max(100_000).nullable().optional(),
+    currency: z
+      .string()
+      .regex(/^[A-Za-z]{3}$/, 'must be an ISO 4217 currency code such as "usd"')
+      .transform((c) => c.toLowerCase())
+      .optional(),
+    outboundAllowHosts: z.array(allowHost).max(100).optional(),
   })
   .strict()
-  .refine((b) => b.dailyBudgetUsd !== undefined || b.maxRunning !== undefined, 'give dailyBudgetUsd and/or maxRunning');
+  .refine((b) => Object.values(b).some((v) => v !== undefined), 'give at least one of dailyBudgetUsd, maxRunning, currency, outboundAllowHosts');
 export type TenantPatch = z.output<typeof tenantPatch>;
 
-type Row = { id: string; name: string; daily_budget_usd: string | null; max_running: number | null };
+type Row = { id: string; name: string; daily_budget_usd: string | null; max_running: number | null; currency: string; outbound_allow_hosts: string[] };
 
 async function read(tx: Sql, tenantId: string): Promise<TenantSettings> {
-  const r = await tx.query<Row>(`SELECT id, name, daily_budget_usd, max_running FROM tenants WHERE id = $1`, [tenantId]);
+  const r = await tx.query<Row>(`SELECT id, name, daily_budget_usd, max_running, currency, outbound_allow_hosts FROM tenants WHERE id = $1`, [tenantId]);
   const row = r.rows[0];
   if (!row) throw notFound('tenant', tenantId);
   return {
@@ -42,6 +60,8 @@ async function read(tx: Sql, tenantId: string): Promise<TenantSettings> {
     dailyBudgetUsd: row.daily_budget_usd != null ? Number(row.daily_budget_usd) : null,
     maxRunning: row.max_running,
     spentTodayUsd: await spentToday(tx),
+    currency: row.currency,
+    outboundAllowHosts: row.outbound_allow_hosts,
   };
 }
 
@@ -58,9 +78,11 @@ export function updateTenantSettings(db: Db, tenantId: string, patch: TenantPatc
     const params: unknown[] = [tenantId];
     if (patch.dailyBudgetUsd !== undefined) sets.push(`daily_budget_usd = $${params.push(patch.dailyBudgetUsd)}`);
     if (patch.maxRunning !== undefined) sets.push(`max_running = $${params.push(patch.maxRunning)}`);
+    if (patch.currency !== undefined) sets.push(`currency = $${params.push(patch.currency)}`);
+    if (patch.outboundAllowHosts !== undefined) sets.push(`outbound_allow_hosts = $${params.push([...new Set(patch.outboundAllowHosts)])}::text[]`);
     await tx.query(`UPDATE tenants SET ${sets.join(', ')} WHERE id = $1`, params);
     const after = await read(tx, tenantId);
-    const pick = (s: TenantSettings) => ({ dailyBudgetUsd: s.dailyBudgetUsd, maxRunning: s.maxRunning });
+    const pick = (s: TenantSettings) => ({ dailyBudgetUsd: s.dailyBudgetUsd, maxRunning: s.maxRunning, currency: s.currency, outboundAllowHosts: s.outboundAllowHosts });
     await recordAudit(tx, tenantId, { actor, action: 'tenant.updated', subject: `tenant:${tenantId}`, details: { before: pick(before), after: pick(after) } });
     return after;
   });
