@@ -38,7 +38,7 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid, Google Ads)', 
   /** Stripe's next answers: 400 → the recorded invalid_request_error, else the session. */
   const stripeScript: number[] = [];
   let stripe400: unknown;
-  let session: { id: string; url: string };
+  let session: { id: string; url: string } & Record<string, unknown>;
   let mock: MockAgent;
   let previous: Dispatcher;
   let app: TestApp;
@@ -137,6 +137,8 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid, Google Ads)', 
     expect(form.get('line_items[0][quantity]')).toBe('1');
     expect(form.get('metadata[tenant_id]')).toBe('default');
     expect(form.get('metadata[estimate_id]')).toBe(estimateId);
+    expect(form.get('metadata[brainops_checkout]')).toBe('checkout:default:chk-live-1');
+    expect(form.get('payment_intent_data[metadata][tenant_id]')).toBe('default');
     expect(form.get('customer_email')).toBe('dana@example.com');
     expect(form.get('success_url')).toBe(`${BASE}/board?paid=1`);
     const stored = await db().system((tx) =>
@@ -172,7 +174,7 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid, Google Ads)', 
       type: 'checkout.session.completed',
       created: 1767225700,
       livemode: false,
-      data: { object: { id: session.id, object: 'checkout.session', amount_total: 840050, payment_status: 'paid' } },
+      data: { object: { ...session, status: 'complete', payment_status: 'paid', payment_intent: 'pi_FAKE1live0001' } },
     });
     const stripe = new Stripe(STRIPE_KEY);
     const send = (secret: string) =>
@@ -186,7 +188,7 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid, Google Ads)', 
     expect((await send(WEBHOOK_SECRET)).body).toMatchObject({ received: true, applied: true });
     expect((await send(WEBHOOK_SECRET)).body).toMatchObject({ received: true, applied: false, duplicate: true });
     expect(
-      await count('SELECT count(*)::int AS n FROM payments WHERE checkout_session_id = $1 AND amount_usd = 8400.5', [session.id]),
+      await count(`SELECT count(*)::int AS n FROM payments WHERE checkout_session_id = $1 AND amount_minor = 840050 AND currency = 'usd' AND status = 'paid'`, [session.id]),
     ).toBe(1);
     expect(await count(`SELECT count(*)::int AS n FROM checkout_sessions WHERE id = $1 AND status = 'complete'`, [session.id])).toBe(1);
   });

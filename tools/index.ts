@@ -21,7 +21,8 @@ export function businessTools(): AnyTool[] {
 }
 
 export { createServices, readUnsubscribeToken, unsubscribeToken, type BusinessServices, type ServiceOverrides } from './services.ts';
-export { applyStripeEvent, sandboxCompletedEvent } from './revenue.ts';
+export { applyStripeEvent, sandboxCompletedEvent, type WebhookOutcome } from './stripe-events.ts';
+export { exponent, formatMoney, toMajor, toMinor } from './money.ts';
 export { unsubscribe } from './email.ts';
 export { insertLead, leadInput, STAGES, TRANSITIONS } from './pipeline.ts';
 export { FAQ } from './products.ts';

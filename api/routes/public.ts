@@ -11,7 +11,7 @@ import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import type { Runtime } from '../../runtime/boot.ts';
 import { AppError, notFound } from '../../runtime/errors.ts';
 import type { ToolRegistry } from '../../runtime/tools.ts';
-import { applyStripeEvent, FAQ, insertLead, leadInput, readUnsubscribeToken, sandboxCompletedEvent, SLUG, unsubscribe, type BusinessServices } from '../../tools/index.ts';
+import { applyStripeEvent, FAQ, formatMoney, insertLead, leadInput, readUnsubscribeToken, sandboxCompletedEvent, SLUG, unsubscribe, type BusinessServices } from '../../tools/index.ts';
 import { parse, param } from '../http.ts';
 import { page, renderLanding } from './landing-html.ts';
 
@@ -101,7 +101,7 @@ export function publicRoutes(rt: Runtime, tools: ToolRegistry<BusinessServices>,
   if (services.payments.mode === 'sandbox') {
     r.get('/sandbox/checkout/:id', async (req, res) => {
       const s = await sandboxSession(rt, param(req, 'id'));
-      const amount = `$${s.amount_usd}`;
+      const amount = formatMoney(Number(s.amount_minor), s.currency);
       res.type('html').send(
         page('Sandbox checkout', `<h1>Sandbox checkout</h1><p>Amount: <strong>${amount}</strong> — status: ${s.status}.</p><p>No card is charged: this is the offline Stripe sandbox.</p>
 ${s.status === 'open' ? `<form method="post" action="/sandbox/checkout/${s.id}/pay"><button type="submit">Pay ${amount} (sandbox)</button></form>` : ''}`),
@@ -110,10 +110,10 @@ ${s.status === 'open' ? `<form method="post" action="/sandbox/checkout/${s.id}/p
     r.post('/sandbox/checkout/:id/pay', async (req, res) => {
       const s = await sandboxSession(rt, param(req, 'id'));
       // The same path as a real payment: a signed event, verified, applied once.
-      const payload = sandboxCompletedEvent(s.id, Number(s.amount_usd));
+      const payload = sandboxCompletedEvent({ id: s.id, amountMinor: Number(s.amount_minor), currency: s.currency, interval: s.interval });
       const result = await applyStripeEvent(rt.db, await services.payments.verify(payload, await services.payments.sign(payload)));
       if (req.is('json')) return void res.json(result);
-      res.type('html').send(page('Paid', `<h1>Payment recorded</h1><p>The sandbox payment of $${s.amount_usd} was applied.</p>`));
+      res.type('html').send(page('Paid', `<h1>Payment recorded</h1><p>The sandbox payment of ${formatMoney(Number(s.amount_minor), s.currency)} was applied.</p>`));
     });
   }
   return r;
@@ -140,7 +140,7 @@ async function landingBySlug(rt: Runtime, slug: string) {
 
 async function sandboxSession(rt: Runtime, id: string) {
   const row = await rt.db.system(
-    async (sql) => (await sql.query<{ id: string; amount_usd: string; status: string }>(`SELECT id, amount_usd, status FROM checkout_sessions WHERE id = $1 AND mode = 'sandbox'`, [id])).rows[0],
+    async (sql) => (await sql.query<{ id: string; amount_minor: string; currency: string; interval: string; status: string }>(`SELECT id, amount_minor, currency, interval, status FROM checkout_sessions WHERE id = $1 AND mode = 'sandbox'`, [id])).rows[0],
   );
   if (!row) throw notFound('Checkout session', id);
   return row;
