@@ -375,14 +375,11 @@ async function paymentByIntent(sql: Sql, intent: string | null): Promise<string 
 async function upsertRefund(sql: Sql, tenant: string, created: number, r: { id: string; source: 'refund' | 'charge'; amount: number; currency: string; status: string; intent: string | null }): Promise<void> {
   const payment = await paymentByIntent(sql, r.intent);
   if (!payment) return;
-  // A charge's amount_refunded only grows; a refund object's latest event wins.
+  // The newest event wins (a charge's amount_refunded falls again when a refund fails).
   await sql.query(
     `INSERT INTO stripe_refunds (id, tenant_id, payment_id, source, amount_minor, currency, status, event_created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-     ON CONFLICT (id) DO UPDATE SET
-       amount_minor = CASE WHEN stripe_refunds.source = 'charge' THEN greatest(stripe_refunds.amount_minor, EXCLUDED.amount_minor)
-                           WHEN stripe_refunds.event_created <= EXCLUDED.event_created THEN EXCLUDED.amount_minor ELSE stripe_refunds.amount_minor END,
-       status = CASE WHEN stripe_refunds.event_created <= EXCLUDED.event_created THEN EXCLUDED.status ELSE stripe_refunds.status END,
-       event_created = greatest(stripe_refunds.event_created, EXCLUDED.event_created)`,
+     ON CONFLICT (id) DO UPDATE SET amount_minor = EXCLUDED.amount_minor, status = EXCLUDED.status, event_created = EXCLUDED.event_created
+     WHERE stripe_refunds.event_created <= EXCLUDED.event_created`,
     [r.id, tenant, payment, r.source, r.amount, r.currency, r.status, created],
   );
 }
