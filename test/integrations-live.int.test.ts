@@ -1,6 +1,6 @@
 /**
  * The live paths of the integrations (real keys → real services, same code path), offline:
- * Stripe, SendGrid and Google Ads answer from recorded responses through an undici MockAgent,
+ * Stripe and SendGrid answer from recorded responses through an undici MockAgent,
  * SMTP is a tiny server on loopback. Proves that each outbound call is the one the provider
  * expects, carries its idempotency key, and that a retry never calls the provider twice.
  */
@@ -28,11 +28,9 @@ const record = (into: Recorded[], opts: { path: string; headers?: unknown; body?
   into.push({ path: opts.path, headers: lowerCaseHeaders(opts.headers), body: String(opts.body ?? '') });
 const json = { headers: { 'content-type': 'application/json' } };
 
-describe('live integrations over recorded HTTP (Stripe, SendGrid, Google Ads)', () => {
+describe('live integrations over recorded HTTP (Stripe, SendGrid)', () => {
   const stripeCalls: Recorded[] = [];
   const sendgridCalls: Recorded[] = [];
-  const oauthCalls: Recorded[] = [];
-  const adsCalls: Recorded[] = [];
   /** SendGrid's next answers (status codes); empty → 202. */
   const sendgridScript: number[] = [];
   /** Stripe's next answers: 400 → the recorded invalid_request_error, else the session. */
@@ -49,8 +47,6 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid, Google Ads)', 
     session = await fixture('stripe-checkout-session.json');
     stripe400 = await fixture('stripe-error-invalid-request.json');
     const sendgrid503 = await fixture<unknown>('sendgrid-error-503.json');
-    const token = await fixture<unknown>('google-oauth-token.json');
-    const mutate = await fixture<unknown>('google-ads-campaign-budgets-mutate.json');
     previous = getGlobalDispatcher();
     mock = new MockAgent();
     mock.disableNetConnect();
@@ -78,16 +74,6 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid, Google Ads)', 
           : { statusCode: status, data: JSON.stringify(sendgrid503), responseOptions: json };
       })
       .persist();
-    mock
-      .get('https://oauth2.googleapis.com')
-      .intercept({ path: '/token', method: 'POST' })
-      .reply((o) => (record(oauthCalls, o), { statusCode: 200, data: JSON.stringify(token), responseOptions: json }))
-      .persist();
-    mock
-      .get('https://googleads.googleapis.com')
-      .intercept({ path: '/v17/customers/1234567890/campaignBudgets:mutate', method: 'POST' })
-      .reply((o) => (record(adsCalls, o), { statusCode: 200, data: JSON.stringify(mutate), responseOptions: json }))
-      .persist();
     app = await startTestApp('pglite', {
       worker: false,
       env: {
@@ -96,13 +82,6 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid, Google Ads)', 
         SENDGRID_API_KEY: SENDGRID_KEY,
         EMAIL_FROM: 'Roof Co <hello@roof.example>',
         PUBLIC_BASE_URL: BASE,
-        GOOGLE_ADS_LIVE: 'true',
-        GOOGLE_ADS_DEVELOPER_TOKEN: 'fake-developer-token',
-        GOOGLE_ADS_CUSTOMER_ID: '1234567890',
-        GOOGLE_ADS_CLIENT_ID: 'fake-client.apps.googleusercontent.com',
-        GOOGLE_ADS_CLIENT_SECRET: 'fake-client-secret',
-        GOOGLE_ADS_REFRESH_TOKEN: '1//fake-refresh-token',
-        ADS_DAILY_SPEND_CAP_USD: '100',
       },
     });
   }, 60_000);
@@ -296,64 +275,6 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid, Google Ads)', 
       { idempotency_key: 'exhausted', status: 'failed' },
       { idempotency_key: 'inflight', status: 'queued' },
     ]);
-  });
-
-  it('Google Ads live: mints an OAuth token, sends campaignBudgets:mutate with the request id, once per key', async () => {
-    const campaign = (
-      await app.call('POST', '/api/v1/ads/campaigns', { name: 'Storm season', channel: 'google_search', dailyBudgetUsd: 40 })
-    ).body.campaign;
-    const apply = (dailyBudgetUsd: number, key: string) =>
-      app.call('POST', `/api/v1/ads/campaigns/${campaign.id}/apply`, { dailyBudgetUsd }, { headers: { 'idempotency-key': key } });
-    const r = await apply(80, 'ads-1');
-    expect(r.status, JSON.stringify(r.body)).toBe(200);
-    expect(r.body.action).toMatchObject({ mode: 'live', replayed: false });
-    expect(r.body.campaign).toMatchObject({ dailyBudgetUsd: 80, status: 'active' });
-    expect(oauthCalls).toHaveLength(1);
-    expect(Object.fromEntries(new URLSearchParams(oauthCalls[0]!.body))).toEqual({
-      grant_type: 'refresh_token',
-      client_id: 'fake-client.apps.googleusercontent.com',
-      client_secret: 'fake-client-secret',
-      refresh_token: '1//fake-refresh-token',
-    });
-    expect(adsCalls).toHaveLength(1);
-    const call = adsCalls[0]!;
-    expect(call.headers['authorization']).toBe('Bearer ya29.a0FAKE-access-token-for-tests-only');
-    expect(call.headers['developer-token']).toBe('fake-developer-token');
-    expect(call.headers['request-id']).toBe('ads:ads-1');
-    expect(JSON.parse(call.body)).toEqual({
-      operations: [{ create: { name: `Storm season (${campaign.id.slice(0, 8)})`, amountMicros: '80000000', deliveryMethod: 'STANDARD' } }],
-    });
-    const stored = await db().system((tx) =>
-      tx.query<{ mode: string; payload: { resourceNames: string[] } }>(
-        `SELECT mode, payload FROM ads_actions WHERE idempotency_key = 'ads:ads-1'`,
-      ),
-    );
-    expect(stored.rows[0]).toMatchObject({
-      mode: 'live',
-      payload: { resourceNames: ['customers/1234567890/campaignBudgets/13579246801'] },
-    });
-
-    expect((await apply(80, 'ads-1')).body.action).toMatchObject({ mode: 'live', replayed: true });
-    expect(adsCalls).toHaveLength(1);
-    expect((await apply(90, 'ads-2')).body.action.replayed).toBe(false);
-    expect(adsCalls).toHaveLength(2);
-    expect(oauthCalls).toHaveLength(1); // the access token is reused until it nears expiry
-  });
-
-  it('Google Ads live: a daily budget above ADS_DAILY_SPEND_CAP_USD is refused before any HTTP call', async () => {
-    const campaign = (await app.call('POST', '/api/v1/ads/campaigns', { name: 'Too big', channel: 'google_local', dailyBudgetUsd: 10 }))
-      .body.campaign;
-    const before = { oauth: oauthCalls.length, ads: adsCalls.length, actions: await count('SELECT count(*)::int AS n FROM ads_actions') };
-    const r = await app.call('POST', `/api/v1/ads/campaigns/${campaign.id}/apply`, { dailyBudgetUsd: 150 });
-    expect(r.status).toBe(422);
-    expect(r.body.error).toMatchObject({ code: 'SPEND_CAP_EXCEEDED', details: { dailyBudgetUsd: 150, capUsd: 100 } });
-    expect({ oauth: oauthCalls.length, ads: adsCalls.length, actions: await count('SELECT count(*)::int AS n FROM ads_actions') }).toEqual(
-      before,
-    );
-    const c = (await app.call('GET', '/api/v1/ads/campaigns?status=draft')).body.campaigns.find(
-      (x: { id: string }) => x.id === campaign.id,
-    );
-    expect(c).toMatchObject({ dailyBudgetUsd: 10, status: 'draft' });
   });
 });
 
