@@ -110,8 +110,7 @@ const schema = z.object({
     .string()
     .regex(/^\d{10}$/, 'must be the 10-digit customer id without dashes')
     .optional(),
-  GOOGLE_ADS_ACCESS_TOKEN: optionalSecret,
-  /** OAuth client + refresh token: the adapter mints (and renews) its own access tokens. */
+  /** OAuth client + refresh token for live Google Ads: the google-ads-api client mints and renews access tokens. */
   GOOGLE_ADS_CLIENT_ID: optionalSecret,
   GOOGLE_ADS_CLIENT_SECRET: optionalSecret,
   GOOGLE_ADS_REFRESH_TOKEN: optionalSecret,
@@ -171,7 +170,6 @@ export const SECRET_SETTINGS = [
   'SENDGRID_API_KEY',
   'SMTP_URL',
   'GOOGLE_ADS_DEVELOPER_TOKEN',
-  'GOOGLE_ADS_ACCESS_TOKEN',
   'GOOGLE_ADS_CLIENT_SECRET',
   'GOOGLE_ADS_REFRESH_TOKEN',
 ] as const;
