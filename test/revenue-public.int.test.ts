@@ -231,7 +231,7 @@ describe('public products and assistant', () => {
     const paid = await app.call('POST', `/sandbox/checkout/${s.id}/pay`, {}, { key: null });
     expect(paid.body).toMatchObject({ applied: true });
     expect((await app.call('GET', '/api/v1/stripe-revenue/summary')).body.byProduct).toEqual([
-      { productId: product.id, name: 'Roof inspection', totalUsd: 149, payments: 1 },
+      { productId: product.id, name: 'Roof inspection', total: 149, totalUsd: 149, payments: 1 },
     ]);
   });
 });

@@ -100,6 +100,7 @@ const CASES: Record<string, (m: 'h' | 'a') => unknown> = {
   stripe_checkout_create: (m) => ({ estimateId: ids[`est_${m}`] }),
   revenue_summary: () => ({}),
   payments_list: () => ({ status: 'matched', limit: 10 }),
+  tenant_outbound_allow_hosts: () => ({}),
   landing_page_publish: (m) => ({ slug: `walk-x${m}x`, title: 'Walk', headline: 'H', body: 'B', cta: 'Go' }),
   landing_pages_list: () => ({ limit: 1 }),
   ads_campaigns_list: () => ({ limit: 50 }),
