@@ -7,6 +7,7 @@ import type { AnyTool } from '../runtime/tools.ts';
 import { adsTools } from './ads.ts';
 import { competitorTools } from './competitors.ts';
 import { crmTools } from './crm.ts';
+import { crmImportTools } from './crm-imports.ts';
 import { dashboardTools } from './dashboard.ts';
 import { emailTools } from './email.ts';
 import { estimateTools } from './estimates.ts';
@@ -17,7 +18,7 @@ import { revenueTools } from './revenue.ts';
 
 /** Every built-in business tool. */
 export function businessTools(): AnyTool[] {
-  return [...crmTools, ...pipelineTools, ...estimateTools, ...competitorTools, ...revenueTools, ...landingTools, ...adsTools, ...emailTools, ...dashboardTools, ...productTools];
+  return [...crmTools, ...crmImportTools, ...pipelineTools, ...estimateTools, ...competitorTools, ...revenueTools, ...landingTools, ...adsTools, ...emailTools, ...dashboardTools, ...productTools];
 }
 
 export { createServices, readUnsubscribeToken, unsubscribeToken, type BusinessServices, type ServiceOverrides } from './services.ts';
@@ -25,6 +26,7 @@ export { applyStripeEvent, sandboxCompletedEvent, type WebhookOutcome } from './
 export { exponent, formatMoney, toMajor, toMinor } from './money.ts';
 export { adsApiStatus, GOOGLE_ADS_API_VERSION, type AdsApiStatus } from './integrations/ads.ts';
 export { unsubscribe } from './email.ts';
+export { storeUpload } from './crm-imports.ts';
 export { insertLead, leadInput, STAGES, TRANSITIONS } from './pipeline.ts';
 export { FAQ } from './products.ts';
 export { SLUG, toLanding, type LandingRow } from './landing.ts';

@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from 'zod';
+import { isSupportedCountry } from 'libphonenumber-js';
 import type { Db, Sql } from '../db/driver.ts';
 import { notFound } from '../errors.ts';
 import { recordAudit, type Actor } from './audit.ts';
@@ -17,6 +18,8 @@ export interface TenantSettings {
   dailyBudgetUsd: number | null;
   /** Tasks running at once; 0 = no cap, null = the configured default. */
   maxRunning: number | null;
+  /** ISO 3166-1 alpha-2 region national phone numbers are read in (CRM writes, imports); null = US. */
+  phoneRegion: string | null;
   spentTodayUsd: number;
   /** ISO 4217 code (lower case) revenue is reported in; Stripe amounts in other currencies are converted. */
   currency: string;
@@ -37,6 +40,13 @@ export const tenantPatch = z
   .object({
     dailyBudgetUsd: z.number().min(0).max(1_000_000_000).nullable().optional(),
     maxRunning: z.number().int().min(0).max(100_000).nullable().optional(),
+    phoneRegion: z
+      .string()
+      .transform((s) => s.trim().toUpperCase())
+      .refine((s) => /^[A-Z]{2}$/.test(s) && isSupportedCountry(s), 'phoneRegion must be a two-letter country code libphonenumber knows, e.g. "US", "DE", "AU"')
+      .nullable()
+      .optional()
+      .describe('Region national phone numbers (no +country code) are read in; null = US'),
     currency: z
       .string()
       .regex(/^[A-Za-z]{3}$/, 'must be an ISO 4217 currency code such as "usd"')
@@ -45,13 +55,13 @@ export const tenantPatch = z
     outboundAllowHosts: z.array(allowHost).max(100).optional(),
   })
   .strict()
-  .refine((b) => Object.values(b).some((v) => v !== undefined), 'give at least one of dailyBudgetUsd, maxRunning, currency, outboundAllowHosts');
+  .refine((b) => Object.values(b).some((v) => v !== undefined), 'give at least one of dailyBudgetUsd, maxRunning, phoneRegion, currency, outboundAllowHosts');
 export type TenantPatch = z.output<typeof tenantPatch>;
 
-type Row = { id: string; name: string; daily_budget_usd: string | null; max_running: number | null; currency: string; outbound_allow_hosts: string[] };
+type Row = { id: string; name: string; daily_budget_usd: string | null; max_running: number | null; phone_region: string | null; currency: string; outbound_allow_hosts: string[] };
 
 async function read(tx: Sql, tenantId: string): Promise<TenantSettings> {
-  const r = await tx.query<Row>(`SELECT id, name, daily_budget_usd, max_running, currency, outbound_allow_hosts FROM tenants WHERE id = $1`, [tenantId]);
+  const r = await tx.query<Row>(`SELECT id, name, daily_budget_usd, max_running, phone_region, currency, outbound_allow_hosts FROM tenants WHERE id = $1`, [tenantId]);
   const row = r.rows[0];
   if (!row) throw notFound('tenant', tenantId);
   return {
@@ -59,6 +69,7 @@ async function read(tx: Sql, tenantId: string): Promise<TenantSettings> {
     name: row.name,
     dailyBudgetUsd: row.daily_budget_usd != null ? Number(row.daily_budget_usd) : null,
     maxRunning: row.max_running,
+    phoneRegion: row.phone_region,
     spentTodayUsd: await spentToday(tx),
     currency: row.currency,
     outboundAllowHosts: row.outbound_allow_hosts,
@@ -78,11 +89,12 @@ export function updateTenantSettings(db: Db, tenantId: string, patch: TenantPatc
     const params: unknown[] = [tenantId];
     if (patch.dailyBudgetUsd !== undefined) sets.push(`daily_budget_usd = $${params.push(patch.dailyBudgetUsd)}`);
     if (patch.maxRunning !== undefined) sets.push(`max_running = $${params.push(patch.maxRunning)}`);
+    if (patch.phoneRegion !== undefined) sets.push(`phone_region = $${params.push(patch.phoneRegion)}`);
     if (patch.currency !== undefined) sets.push(`currency = $${params.push(patch.currency)}`);
     if (patch.outboundAllowHosts !== undefined) sets.push(`outbound_allow_hosts = $${params.push([...new Set(patch.outboundAllowHosts)])}::text[]`);
     await tx.query(`UPDATE tenants SET ${sets.join(', ')} WHERE id = $1`, params);
     const after = await read(tx, tenantId);
-    const pick = (s: TenantSettings) => ({ dailyBudgetUsd: s.dailyBudgetUsd, maxRunning: s.maxRunning, currency: s.currency, outboundAllowHosts: s.outboundAllowHosts });
+    const pick = (s: TenantSettings) => ({ dailyBudgetUsd: s.dailyBudgetUsd, maxRunning: s.maxRunning, phoneRegion: s.phoneRegion, currency: s.currency, outboundAllowHosts: s.outboundAllowHosts });
     await recordAudit(tx, tenantId, { actor, action: 'tenant.updated', subject: `tenant:${tenantId}`, details: { before: pick(before), after: pick(after) } });
     return after;
   });
