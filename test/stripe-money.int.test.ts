@@ -209,6 +209,19 @@ describe('refunds and disputes', () => {
   });
 });
 
+describe('refunds and disputes before their payment', () => {
+  it('keeps a refund that arrives before its payment and applies it when the payment arrives', async () => {
+    const t = await tenant('money-early-refund');
+    const s = await t.checkout(100);
+    const pi = 'pi_test_early0001';
+    const [early] = await deliver(event('refund.created', obj('refund', { id: 're_test_early1', amount: 3000, currency: 'usd', status: 'succeeded', payment_intent: pi })));
+    expect(early).toMatchObject({ applied: false, parked: true });
+    expect(await t.summary()).toMatchObject({ total: 0, payments: 0 });
+    await deliver(event('checkout.session.completed', session(s.id, { payment_intent: pi })));
+    expect(await t.summary()).toMatchObject({ total: 70, payments: 1, refunded: 30 });
+  });
+});
+
 describe('currencies', () => {
   it('keeps a JPY payment in whole yen and reports it in the tenant currency through Stripe’s conversion', async () => {
     const t = await tenant('money-jpy');

@@ -23,7 +23,7 @@ import { z } from 'zod';
 import type { Db, Sql } from '../runtime/db/driver.ts';
 import { badRequest } from '../runtime/errors.ts';
 
-export type WebhookOutcome = { received: true; applied: boolean; duplicate?: boolean; reason?: string };
+export type WebhookOutcome = { received: true; applied: boolean; duplicate?: boolean; parked?: boolean; reason?: string };
 
 /** A Stripe id, or an expanded object's id. */
 const ref = z
@@ -116,15 +116,19 @@ interface Handler<O> {
   object: z.ZodType<O>;
   tenant(sys: Sql, o: O): Promise<string | undefined>;
   apply(sql: Sql, tenant: string, e: Event<O>): Promise<void>;
+  /** For refunds and disputes: the payment intent to wait for when its payment is not known yet. */
+  waitsFor?(o: O): string | null;
+  /** For payments: the payment intent that parked events may be waiting for. */
+  releases?(o: O): string | null;
 }
 const handler = <O>(h: Handler<O>) => h as Handler<unknown>;
 
-const SESSION = handler({ object: sessionObject, tenant: (sys, s) => sessionTenant(sys, s.id), apply: applySession });
-const INVOICE = handler({ object: invoiceObject, tenant: (sys, i) => subscriptionTenant(sys, invoiceSubscription(i), i.parent?.subscription_details?.metadata), apply: applyInvoice });
+const SESSION = handler({ object: sessionObject, tenant: (sys, s) => sessionTenant(sys, s.id), apply: applySession, releases: (s) => s.payment_intent });
+const INVOICE = handler({ object: invoiceObject, tenant: (sys, i) => subscriptionTenant(sys, invoiceSubscription(i), i.parent?.subscription_details?.metadata), apply: applyInvoice, releases: invoiceIntent });
 const SUBSCRIPTION = handler({ object: subscriptionObject, tenant: (sys, s) => subscriptionTenant(sys, s.id, s.metadata), apply: applySubscription });
-const CHARGE = handler({ object: chargeObject, tenant: (sys, c) => intentTenant(sys, c.payment_intent), apply: (sql, t, e) => upsertRefund(sql, t, e.created, { id: e.object.id, source: 'charge', amount: e.object.amount_refunded, currency: e.object.currency, status: 'succeeded', intent: e.object.payment_intent }) });
-const REFUND = handler({ object: refundObject, tenant: (sys, r) => intentTenant(sys, r.payment_intent), apply: (sql, t, e) => upsertRefund(sql, t, e.created, { id: e.object.id, source: 'refund', amount: e.object.amount, currency: e.object.currency, status: e.object.status ?? 'succeeded', intent: e.object.payment_intent }) });
-const DISPUTE = handler({ object: disputeObject, tenant: (sys, d) => intentTenant(sys, d.payment_intent), apply: applyDispute });
+const CHARGE = handler({ object: chargeObject, waitsFor: (c) => c.payment_intent, tenant: (sys, c) => intentTenant(sys, c.payment_intent), apply: (sql, t, e) => upsertRefund(sql, t, e.created, { id: e.object.id, source: 'charge', amount: e.object.amount_refunded, currency: e.object.currency, status: 'succeeded', intent: e.object.payment_intent }) });
+const REFUND = handler({ object: refundObject, waitsFor: (r) => r.payment_intent, tenant: (sys, r) => intentTenant(sys, r.payment_intent), apply: (sql, t, e) => upsertRefund(sql, t, e.created, { id: e.object.id, source: 'refund', amount: e.object.amount, currency: e.object.currency, status: e.object.status ?? 'succeeded', intent: e.object.payment_intent }) });
+const DISPUTE = handler({ object: disputeObject, waitsFor: (d) => d.payment_intent, tenant: (sys, d) => intentTenant(sys, d.payment_intent), apply: applyDispute });
 
 /** The event types BrainOps uses; every other type is acknowledged and ignored. */
 const HANDLERS: Record<string, Handler<unknown>> = {
@@ -167,13 +171,28 @@ export async function applyStripeEvent(db: Db, raw: unknown): Promise<WebhookOut
   if (!obj.success) throw invalid(`data.object does not have the fields a ${env.data.type} event carries.`, obj.error.issues);
   const e: Event<unknown> = { id: env.data.id, type: env.data.type, created: env.data.created, object: obj.data };
   const tenant = await db.system((sys) => h.tenant(sys, e.object));
-  if (!tenant) return { received: true, applied: false, reason: `the ${env.data.type} event is about nothing BrainOps created` };
-  return db.tenant(tenant, async (sql) => {
+  if (!tenant) {
+    const intent = h.waitsFor?.(e.object);
+    if (!intent) return { received: true, applied: false, reason: `the ${env.data.type} event is about nothing BrainOps created` };
+    // A refund or dispute before its payment's own event: kept until that arrives (a month at most).
+    await db.system(async (sys) => {
+      await sys.query(`DELETE FROM stripe_parked_events WHERE received_at < now() - interval '30 days'`);
+      await sys.query(`INSERT INTO stripe_parked_events (event_id, payment_intent, payload) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING`, [e.id, intent, JSON.stringify(raw)]);
+    });
+    return { received: true, applied: false, parked: true, reason: `no payment with payment intent ${intent} yet: applied when it arrives` };
+  }
+  const outcome = await db.tenant(tenant, async (sql) => {
     const fresh = await sql.query(`INSERT INTO stripe_events (id, tenant_id, type) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING id`, [e.id, tenant, e.type]);
     if (!fresh.rowCount) return { received: true as const, applied: false, duplicate: true };
     await h.apply(sql, tenant, e);
     return { received: true as const, applied: true };
   });
+  const released = outcome.applied ? h.releases?.(e.object) : null;
+  if (released) {
+    const waiting = await db.system(async (sys) => (await sys.query<{ payload: unknown }>(`DELETE FROM stripe_parked_events WHERE payment_intent = $1 RETURNING payload`, [released])).rows);
+    for (const w of waiting) await applyStripeEvent(db, w.payload);
+  }
+  return outcome;
 }
 
 // --- which tenant ----------------------------------------------------------------------
@@ -182,6 +201,10 @@ async function sessionTenant(sys: Sql, sessionId: string): Promise<string | unde
   return (await sys.query<{ tenant_id: string }>(`SELECT tenant_id FROM checkout_sessions WHERE id = $1`, [sessionId])).rows[0]?.tenant_id;
 }
 
+/** The invoice's payment intent: in `payments` (API 2025-03-31 on, when included) or at the top level (before). */
+function invoiceIntent(i: Invoice): string | null {
+  return i.payments?.data.find((p) => p.payment?.payment_intent)?.payment?.payment_intent ?? i.payment_intent ?? null;
+}
 const invoiceSubscription = (i: Invoice) => i.parent?.subscription_details?.subscription ?? i.subscription ?? null;
 
 /**
@@ -333,7 +356,7 @@ async function applyInvoice(sql: Sql, tenant: string, e: Event<Invoice>): Promis
     kind: 'invoice',
     status: matches ? 'paid' : 'amount_mismatch',
     session,
-    intent: i.payments?.data.find((p) => p.payment?.payment_intent)?.payment?.payment_intent ?? i.payment_intent ?? null,
+    intent: invoiceIntent(i),
     subscriptionId,
     ...paid,
     expected,

@@ -126,3 +126,15 @@ CROSS JOIN LATERAL (
   SELECT coalesce((SELECT sum(amount_minor) FROM stripe_disputes WHERE payment_id = p.id AND status IN ('needs_response', 'under_review', 'lost')), 0)::bigint AS disputed_minor
 ) d;
 GRANT SELECT ON payment_amounts TO brainops_app;
+
+-- A refund or dispute whose payment is not known yet (Stripe does not order events): kept by
+-- its payment intent and applied when that payment's checkout or invoice event arrives.
+-- System work only: no tenant is known for these rows.
+CREATE TABLE stripe_parked_events (
+  event_id        text PRIMARY KEY,
+  payment_intent  text NOT NULL,
+  payload         jsonb NOT NULL,
+  received_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX stripe_parked_events_intent_idx ON stripe_parked_events (payment_intent);
+REVOKE ALL ON stripe_parked_events FROM brainops_app;
