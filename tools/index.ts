@@ -28,5 +28,5 @@ export { adsApiStatus, GOOGLE_ADS_API_VERSION, type AdsApiStatus } from './integ
 export { unsubscribe } from './email.ts';
 export { storeUpload } from './crm-imports.ts';
 export { insertLead, leadInput, STAGES, TRANSITIONS } from './pipeline.ts';
-export { FAQ } from './products.ts';
+export { FAQ, faqReply } from './products.ts';
 export { SLUG, toLanding, type LandingRow } from './landing.ts';

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
-import { money, recallSafe, rememberSafe, useTool } from '../tooling.ts';
+import { languageFallback, money, recallSafe, rememberSafe, useTool } from '../tooling.ts';
 import { allocateBudget, RULE } from './core.ts';
 
 const stats = z.object({
@@ -37,6 +37,7 @@ export const adManagerOutput = z.object({
   applied: z.array(z.object({ id: z.string(), mode: z.string() })),
   copy: z.array(z.string()),
   copyModel: z.string(),
+  copyFallback: languageFallback.optional(),
   previousPlan: z.string().optional(),
 });
 
@@ -77,7 +78,7 @@ export default defineAgent({
       fallback: () =>
         [`${cap(i.product)} in ${i.area}`, 'Free Roof Inspection', 'Licensed & Insured Roofers', `Fast ${cap(i.product)} Quotes`, 'Book Your Estimate Today']
           .map((s) => s.slice(0, 30))
-          .join('\n') + '\n(Headlines from a template: no language model is configured.)',
+          .join('\n'),
     });
     const applied = [];
     if (i.apply) {
@@ -95,6 +96,7 @@ export default defineAgent({
       applied,
       copy: copy.text.split('\n').filter((l) => l.trim() && !l.startsWith('(')),
       copyModel: copy.model,
+      ...(copy.fallback ? { copyFallback: copy.fallback } : {}),
       ...(previous ? { previousPlan: previous.content } : {}),
     };
   },

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
 import { REGION_NAMES } from '../estimator/prices.ts';
-import { recallSafe, rememberSafe } from '../tooling.ts';
+import { languageFallback, recallSafe, rememberSafe } from '../tooling.ts';
 import { compareRuns, describeChanges, readSummary, summarise } from './compare.ts';
 import { findings, ourPriceBook, positioning, priceIndex, type CompetitorData } from './core.ts';
 
@@ -41,6 +41,7 @@ export const competitorAnalysisOutput = z.object({
   opportunities: z.array(finding),
   narrative: z.string(),
   narrativeModel: z.string(),
+  narrativeFallback: languageFallback.optional(),
   changes: z
     .object({
       previousAt: z.string(),
@@ -96,7 +97,6 @@ export default defineAgent({
           numbers.threats[0] ? `Biggest threat: ${numbers.threats[0].title} — ${numbers.threats[0].reasons.join(', ')}.` : 'No competitor stands out as a threat.',
           numbers.opportunities[0] ? `Best opportunity: ${numbers.opportunities[0].title} — ${numbers.opportunities[0].reasons.join(', ')}.` : '',
           changes ? describeChanges(changes) : '',
-          '(Narrative generated from a template: no language model is configured.)',
         ]
           .filter(Boolean)
           .join(' '),
@@ -107,6 +107,6 @@ export default defineAgent({
       ...current,
     });
     await ctx.progress(100, 'narrative written');
-    return { competitors: list.length, ...numbers, narrative: narrative.text, narrativeModel: narrative.model, changes };
+    return { competitors: list.length, ...numbers, narrative: narrative.text, narrativeModel: narrative.model, ...(narrative.fallback ? { narrativeFallback: narrative.fallback } : {}), changes };
   },
 });
