@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { AnyTool } from '../runtime/tools.ts';
+import { toMajor } from './money.ts';
 import { STAGES } from './pipeline.ts';
 import { businessTool } from './services.ts';
 import { num, round2 } from './util.ts';
@@ -31,7 +32,9 @@ export const revenueDashboard = businessTool({
     ctx.tx(async (sql) => {
       const args = [i.from ?? null, i.to ?? null];
       const inRange = (col: string) => `($1::date IS NULL OR ${col} >= $1::date) AND ($2::date IS NULL OR ${col} < $2::date + 1)`;
-      const rev = (await sql.query<{ total: string | null; n: string }>(`SELECT sum(amount_usd) AS total, count(*) AS n FROM payments WHERE ${inRange('paid_at')}`, args)).rows[0];
+      // Settled payments net of refunds and disputes, in the tenant's currency (tools/revenue.ts explains).
+      const cur = (await sql.query<{ currency: string }>(`SELECT currency FROM tenants WHERE id = $1`, [ctx.tenantId])).rows[0]?.currency ?? 'usd';
+      const rev = (await sql.query<{ total: string | null; n: string }>(`SELECT sum(net_tenant_minor) AS total, count(*) AS n FROM payment_amounts WHERE status = 'paid' AND ${inRange('paid_at')}`, args)).rows[0];
       const stages = await sql.query<{ stage: string; n: string; v: string }>(
         `SELECT s.stage, count(l.id) AS n, coalesce(sum(l.value_usd), 0) AS v
          FROM unnest($3::text[]) WITH ORDINALITY AS s(stage, ord) LEFT JOIN leads l ON l.stage = s.stage AND ${inRange('l.created_at')}
@@ -57,14 +60,14 @@ export const revenueDashboard = businessTool({
         )
       ).rows[0]!;
       const top = await sql.query<{ id: string; name: string; total: string; n: string }>(
-        `SELECT c.id, c.name, sum(p.amount_usd) AS total, count(*) AS n FROM payments p JOIN customers c ON c.id = p.customer_id
-         WHERE ${inRange('p.paid_at')} GROUP BY c.id, c.name ORDER BY total DESC LIMIT 5`,
+        `SELECT c.id, c.name, coalesce(sum(p.net_tenant_minor), 0) AS total, count(*) AS n FROM payment_amounts p JOIN customers c ON c.id = p.customer_id
+         WHERE p.status = 'paid' AND ${inRange('p.paid_at')} GROUP BY c.id, c.name ORDER BY total DESC LIMIT 5`,
         args,
       );
       const pipeline = stages.rows.map((r) => ({ stage: r.stage as (typeof STAGES)[number], leads: num(r.n), valueUsd: round2(num(r.v)) }));
       const leads = num(conv.leads);
       return {
-        revenue: { totalUsd: round2(num(rev?.total)), payments: num(rev?.n) },
+        revenue: { totalUsd: toMajor(num(rev?.total), cur), payments: num(rev?.n) },
         pipeline,
         openPipelineValueUsd: round2(pipeline.filter((p) => p.stage !== 'won' && p.stage !== 'lost').reduce((s, p) => s + p.valueUsd, 0)),
         conversion: {
@@ -75,7 +78,7 @@ export const revenueDashboard = businessTool({
           leadToWon: ratio(num(conv.won), leads),
         },
         estimates: { total: num(est.total), accepted: num(est.accepted), declined: num(est.declined), acceptanceRate: ratio(num(est.accepted), num(est.decided)) },
-        topCustomers: top.rows.map((r) => ({ customerId: r.id, name: r.name, totalUsd: round2(num(r.total)), payments: num(r.n) })),
+        topCustomers: top.rows.map((r) => ({ customerId: r.id, name: r.name, totalUsd: toMajor(num(r.total), cur), payments: num(r.n) })),
       };
     }),
 });

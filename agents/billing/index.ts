@@ -52,8 +52,11 @@ export default defineAgent({
       lastReminder: (i.remindersSent[e.id] as Invoice['lastReminder']) ?? null,
     }));
     // Without a payments export, reconcile against what Stripe's webhooks stored.
+    // A payment in another currency that Stripe sent no conversion for has no US-dollar amount
+    // (amountUsd null): it cannot settle a dollar invoice, and stays out of the reconciliation.
     const payments =
-      i.payments ?? (await ctx.tools.payments_list({ status: 'matched', limit: 1000 })).payments;
+      i.payments ??
+      (await ctx.tools.payments_list({ status: 'matched', limit: 1000 })).payments.flatMap((p) => (p.amountUsd === null ? [] : [{ ...p, amountUsd: p.amountUsd }]));
     const r = reconcile(invoices, payments);
     await ctx.progress(40, `${r.invoices.length} invoices reconciled`);
 
