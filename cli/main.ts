@@ -24,6 +24,8 @@ Tasks
                              dispatch a task, show its progress live, print its output;
                              Ctrl-C stops following (the task goes on), a second Ctrl-C cancels it
   cancel <task-id>           cancel a queued, running or waiting task
+  replay <taskId> [--json]   re-run the agent's current code against the task's journal: no model,
+                             no side effects; prints the first divergence, or that there was none
 
 Administration (through the running server when there is one, else on the database)
   doctor                     check configuration, database, queue, agents, tools and revenue endpoints
@@ -39,7 +41,8 @@ Administration (through the running server when there is one, else on the databa
                              re-embed the memories another embedder made
 
 Development
-  new-agent <name>           scaffold agents/<name>/ (agent, core, passing test)
+  new-agent <name> [--dir D] scaffold a plugin package against @brainops/sdk in D/<name>/
+                             (package.json, agent, pure core, a test that passes as generated)
 
 While \`npm start\` runs on the embedded database, the administration commands and \`run\` go
 through its API (found from BRAINOPS_DATA_DIR/server.json, key from admin.key there). Elsewhere,
@@ -52,6 +55,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   worker: async () => (await import('./serve.ts')).workerCommand,
   run: async () => (await import('./run.ts')).runCommand,
   cancel: async () => (await import('./run.ts')).cancelCommand,
+  replay: async () => (await import('./replay.ts')).replayCommand,
   doctor: async () => (await import('./doctor.ts')).doctorCommand,
   migrate: async () => (await import('./admin.ts')).migrateCommand,
   keys: async () => (await import('./admin.ts')).keysCommand,

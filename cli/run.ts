@@ -176,7 +176,7 @@ const bar = (pct: number) => {
 };
 
 /** --url, BRAINOPS_URL or the data directory's server (cli/remote.ts), else this machine's PORT when it answers. */
-async function serverFor(config: Config, url: string | undefined): Promise<Server | undefined> {
+export async function serverFor(config: Config, url: string | undefined): Promise<Server | undefined> {
   if (url) return { url: url.replace(/\/$/, ''), key: await serverKey(config), via: '--url' };
   const found = await findServer(config);
   if (found) return found;

@@ -55,6 +55,8 @@ beforeAll(async () => {
     ids[`camp_${m}`] = (
       await post('/api/v1/ads/campaigns', { name: `Camp x${m}x`, channel: 'google_search', dailyBudgetUsd: 20 })
     ).campaign.id;
+    const upload = await app.call('POST', '/api/v1/crm/imports', undefined, { raw: `external_id,name\r\nUP-x${m}x,Up x${m}x\r\n`, headers: { 'content-type': 'text/csv' } });
+    ids[`upload_${m}`] = upload.body.upload.id;
     ids[`seq_${m}`] = (
       await post('/api/v1/email-automation/sequences', {
         name: `Seq x${m}x`,
@@ -100,6 +102,8 @@ const CASES: Record<string, (m: 'h' | 'a') => unknown> = {
   stripe_checkout_create: (m) => ({ estimateId: ids[`est_${m}`] }),
   revenue_summary: () => ({}),
   payments_list: () => ({ status: 'matched', limit: 10 }),
+  tenant_outbound_allow_hosts: () => ({}),
+  crm_import_upload_read: (m) => ({ id: ids[`upload_${m}`] }),
   landing_page_publish: (m) => ({ slug: `walk-x${m}x`, title: 'Walk', headline: 'H', body: 'B', cta: 'Go' }),
   landing_pages_list: () => ({ limit: 1 }),
   ads_campaigns_list: () => ({ limit: 50 }),

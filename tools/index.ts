@@ -21,8 +21,10 @@ export function businessTools(): AnyTool[] {
   return [...crmTools, ...crmImportTools, ...pipelineTools, ...estimateTools, ...competitorTools, ...revenueTools, ...landingTools, ...adsTools, ...emailTools, ...dashboardTools, ...productTools];
 }
 
-export { createServices, readUnsubscribeToken, type BusinessServices } from './services.ts';
-export { applyStripeEvent, sandboxCompletedEvent } from './revenue.ts';
+export { createServices, readUnsubscribeToken, type BusinessServices, type ServiceOverrides } from './services.ts';
+export { applyStripeEvent, sandboxCompletedEvent } from './stripe-events.ts';
+export { formatMoney } from './money.ts';
+export { adsApiStatus } from './integrations/ads.ts';
 export { unsubscribe } from './email.ts';
 export { storeUpload } from './crm-imports.ts';
 export { insertLead, leadInput } from './pipeline.ts';

@@ -99,60 +99,69 @@ export async function insertLead(sql: Sql, tenantId: string, i: z.output<typeof 
 
 const history = z.array(z.object({ from: z.string().nullable(), to: z.string(), note: z.string().nullable(), at: z.string() }));
 
+/** The `pipeline_leads_list` tool's handle: agents that declare it call it typed. */
+export const pipelineLeadsList = businessTool({
+  name: 'pipeline_leads_list',
+  description: 'List pipeline leads, newest first, optionally in one stage.',
+  input: z.object({ stage: z.enum(STAGES).optional(), limit, cursor }),
+  output: z.object({ leads: z.array(leadRecord), nextCursor: z.string().nullable() }),
+  scope: 'read',
+  route: { method: 'GET', path: '/api/v1/pipeline/leads' },
+  probe: { limit: 1 },
+  handler: (i, ctx) =>
+    ctx.tx(async (sql) => {
+      const p = await newestFirst<LeadRow>(sql, i, { select: 'SELECT * FROM leads', where: ['($1::text IS NULL OR stage = $1)'], params: [i.stage ?? null] });
+      return { leads: p.rows.map(toLead), nextCursor: p.nextCursor };
+    }),
+});
+
+/** The `pipeline_lead_create` tool's handle: agents that declare it call it typed. */
+export const pipelineLeadCreate = businessTool({
+  name: 'pipeline_lead_create',
+  description: 'Create a pipeline lead in stage "new".',
+  input: leadInput,
+  output: z.object({ lead: leadRecord }),
+  scope: 'write',
+  sideEffect: true,
+  route: { method: 'POST', path: '/api/v1/pipeline/leads', status: 201 },
+  handler: (i, ctx) => ctx.tx(async (sql) => ({ lead: await insertLead(sql, ctx.tenantId, i) })),
+});
+
+/** The `pipeline_lead_move` tool's handle: agents that declare it call it typed. */
+export const pipelineLeadMove = businessTool({
+  name: 'pipeline_lead_move',
+  description: 'Move a lead to another stage (new → contacted → qualified → estimate_sent → won | lost); invalid transitions are refused.',
+  input: z.object({ id, stage: z.enum(STAGES), note: z.string().max(2000).optional(), valueUsd: z.number().min(0).max(100_000_000).optional() }).strict(),
+  output: z.object({ lead: leadRecord, history }),
+  scope: 'write',
+  sideEffect: true,
+  route: { method: 'PATCH', path: '/api/v1/pipeline/leads/:id' },
+  handler: (i, ctx) =>
+    ctx.tx(async (sql) => {
+      const cur = await sql.query<LeadRow>(`SELECT * FROM leads WHERE id = $1 FOR UPDATE`, [i.id]);
+      const lead = cur.rows[0];
+      if (!lead) throw notFound('Lead', i.id);
+      if (lead.stage !== i.stage && !TRANSITIONS[lead.stage].includes(i.stage)) {
+        throw conflict('INVALID_TRANSITION', `A lead in stage '${lead.stage}' cannot move to '${i.stage}'; allowed: ${TRANSITIONS[lead.stage].join(', ') || 'none (final stage)'}.`, {
+          from: lead.stage,
+          to: i.stage,
+          allowed: TRANSITIONS[lead.stage],
+        });
+      }
+      const r = await sql.query<LeadRow>(`UPDATE leads SET stage = $2, value_usd = COALESCE($3, value_usd), updated_at = now() WHERE id = $1 RETURNING *`, [i.id, i.stage, i.valueUsd ?? null]);
+      if (lead.stage !== i.stage) {
+        await sql.query(`INSERT INTO lead_stage_history (tenant_id, lead_id, from_stage, to_stage, note) VALUES ($1, $2, $3, $4, $5)`, [ctx.tenantId, i.id, lead.stage, i.stage, i.note ?? null]);
+      }
+      const h = await sql.query<{ from_stage: string | null; to_stage: string; note: string | null; at: Date }>(
+        `SELECT from_stage, to_stage, note, at FROM lead_stage_history WHERE lead_id = $1 ORDER BY id`,
+        [i.id],
+      );
+      return { lead: toLead(r.rows[0]!), history: h.rows.map((x) => ({ from: x.from_stage, to: x.to_stage, note: x.note, at: iso(x.at)! })) };
+    }),
+});
+
 export const pipelineTools: AnyTool[] = [
-  businessTool({
-    name: 'pipeline_leads_list',
-    description: 'List pipeline leads, newest first, optionally in one stage.',
-    input: z.object({ stage: z.enum(STAGES).optional(), limit, cursor }),
-    output: z.object({ leads: z.array(leadRecord), nextCursor: z.string().nullable() }),
-    scope: 'read',
-    route: { method: 'GET', path: '/api/v1/pipeline/leads' },
-    probe: { limit: 1 },
-    handler: (i, ctx) =>
-      ctx.tx(async (sql) => {
-        const p = await newestFirst<LeadRow>(sql, i, { select: 'SELECT * FROM leads', where: ['($1::text IS NULL OR stage = $1)'], params: [i.stage ?? null] });
-        return { leads: p.rows.map(toLead), nextCursor: p.nextCursor };
-      }),
-  }),
-  businessTool({
-    name: 'pipeline_lead_create',
-    description: 'Create a pipeline lead in stage "new".',
-    input: leadInput,
-    output: z.object({ lead: leadRecord }),
-    scope: 'write',
-    sideEffect: true,
-    route: { method: 'POST', path: '/api/v1/pipeline/leads', status: 201 },
-    handler: (i, ctx) => ctx.tx(async (sql) => ({ lead: await insertLead(sql, ctx.tenantId, i) })),
-  }),
-  businessTool({
-    name: 'pipeline_lead_move',
-    description: 'Move a lead to another stage (new → contacted → qualified → estimate_sent → won | lost); invalid transitions are refused.',
-    input: z.object({ id, stage: z.enum(STAGES), note: z.string().max(2000).optional(), valueUsd: z.number().min(0).max(100_000_000).optional() }).strict(),
-    output: z.object({ lead: leadRecord, history }),
-    scope: 'write',
-    sideEffect: true,
-    route: { method: 'PATCH', path: '/api/v1/pipeline/leads/:id' },
-    handler: (i, ctx) =>
-      ctx.tx(async (sql) => {
-        const cur = await sql.query<LeadRow>(`SELECT * FROM leads WHERE id = $1 FOR UPDATE`, [i.id]);
-        const lead = cur.rows[0];
-        if (!lead) throw notFound('Lead', i.id);
-        if (lead.stage !== i.stage && !TRANSITIONS[lead.stage].includes(i.stage)) {
-          throw conflict('INVALID_TRANSITION', `A lead in stage '${lead.stage}' cannot move to '${i.stage}'; allowed: ${TRANSITIONS[lead.stage].join(', ') || 'none (final stage)'}.`, {
-            from: lead.stage,
-            to: i.stage,
-            allowed: TRANSITIONS[lead.stage],
-          });
-        }
-        const r = await sql.query<LeadRow>(`UPDATE leads SET stage = $2, value_usd = COALESCE($3, value_usd), updated_at = now() WHERE id = $1 RETURNING *`, [i.id, i.stage, i.valueUsd ?? null]);
-        if (lead.stage !== i.stage) {
-          await sql.query(`INSERT INTO lead_stage_history (tenant_id, lead_id, from_stage, to_stage, note) VALUES ($1, $2, $3, $4, $5)`, [ctx.tenantId, i.id, lead.stage, i.stage, i.note ?? null]);
-        }
-        const h = await sql.query<{ from_stage: string | null; to_stage: string; note: string | null; at: Date }>(
-          `SELECT from_stage, to_stage, note, at FROM lead_stage_history WHERE lead_id = $1 ORDER BY id`,
-          [i.id],
-        );
-        return { lead: toLead(r.rows[0]!), history: h.rows.map((x) => ({ from: x.from_stage, to: x.to_stage, note: x.note, at: iso(x.at)! })) };
-      }),
-  }),
+  pipelineLeadsList,
+  pipelineLeadCreate,
+  pipelineLeadMove,
 ];

@@ -71,6 +71,14 @@ export async function doctorReport(c: Composition, o: { runWorkers: boolean; age
     if (r.status !== 'ok') throw new Error(r.message);
     return `${r.message} Price $${inRate} in / $${outRate} out per million tokens (prices read ${PRICES_READ}).`;
   });
+  // The version the Google Ads client speaks, refused once Google has sunset it (dry run too:
+  // switching to live would fail on the first call).
+  await check('google ads', async () => {
+    const { adsApiStatus } = await import('../tools/index.ts');
+    const s = adsApiStatus();
+    if (!s.usable) throw new Error(s.message);
+    return `${s.message}; ${c.services.ads.mode === 'live' ? 'live' : 'dry run'}`;
+  });
   await check('retention', async () => {
     const { tableStats } = await import('../runtime/retention.ts');
     const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;

@@ -7,8 +7,9 @@
  */
 import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
-import { languageFallback, money, recallSafe, rememberSafe, useTool } from '../tooling.ts';
+import { languageFallback, money, recallSafe, rememberSafe } from '../tooling.ts';
 import { allocateBudget, RULE } from './core.ts';
+import { adsCampaignApplyPlan, adsCampaignsList } from '../../tools/ads.ts';
 
 const stats = z.object({
   spendUsd: z.number().min(0).describe('Observed daily spend'),
@@ -41,23 +42,16 @@ export const adManagerOutput = z.object({
   previousPlan: z.string().optional(),
 });
 
-interface Campaign {
-  id: string;
-  name: string;
-  dailyBudgetUsd: number;
-  status: string;
-}
-
 export default defineAgent({
   name: 'ad-manager',
   description: 'Allocates an ad budget across campaigns by ROAS/CPA (water-filling optimiser with caps), writes ad copy variants and applies the plan (dry-run by default).',
   version: '1.0.0',
   input: adManagerInput,
   output: adManagerOutput,
-  tools: ['ads_campaigns_list', 'ads_campaign_apply_plan'],
+  tools: [adsCampaignsList, adsCampaignApplyPlan],
   async run(ctx) {
     const i = ctx.input;
-    const { campaigns } = await useTool<object, { campaigns: Campaign[] }>(ctx, 'ads_campaigns_list')({ limit: 100 });
+    const { campaigns } = await ctx.tools.ads_campaigns_list({ limit: 100 });
     const live = campaigns.filter((c) => c.status !== 'paused');
     const plan = allocateBudget(
       i.totalDailyBudgetUsd,
@@ -82,7 +76,7 @@ export default defineAgent({
     });
     const applied = [];
     if (i.apply) {
-      const apply = useTool<{ id: string; dailyBudgetUsd: number }, { action: { mode: string } }>(ctx, 'ads_campaign_apply_plan');
+      const apply = ctx.tools.ads_campaign_apply_plan;
       for (const a of allocations) applied.push({ id: a.id, mode: (await apply({ id: a.id, dailyBudgetUsd: a.dailyBudgetUsd })).action.mode });
     }
     const summary = allocations.map((a) => `${a.name} ${money(a.previousDailyBudgetUsd)} → ${money(a.dailyBudgetUsd)}`).join(', ');

@@ -10,6 +10,7 @@ import { REGION_NAMES } from '../estimator/prices.ts';
 import { languageFallback, recallSafe, rememberSafe } from '../tooling.ts';
 import { compareRuns, describeChanges, readSummary, summarise } from './compare.ts';
 import { findings, ourPriceBook, positioning, priceIndex, type CompetitorData } from './core.ts';
+import { competitorRecordsList } from '../../tools/competitors.ts';
 
 const competitor = z.object({
   name: z.string().trim().min(1).max(200),
@@ -60,11 +61,11 @@ export default defineAgent({
   version: '1.0.0',
   input: competitorAnalysisInput,
   output: competitorAnalysisOutput,
-  tools: ['competitor_records_list'],
+  tools: [competitorRecordsList],
   async run(ctx) {
     const i = ctx.input;
     const list: CompetitorData[] =
-      i.competitors ?? ((await ctx.tools.competitor_records_list!({ limit: 200 })) as { competitors: CompetitorData[] }).competitors;
+      i.competitors ?? (await ctx.tools.competitor_records_list({ limit: 200 })).competitors;
     const us = { prices: i.ourPrices ?? ourPriceBook(i.region), rating: i.ourRating, reviews: i.ourReviews, services: i.ourServices, serviceArea: i.ourServiceArea };
     const numbers = await ctx.step('analyse', () => ({ priceIndex: priceIndex(us, list), positioning: positioning(us, list), ...findings(us, list) }));
     await ctx.progress(60, 'analysed');

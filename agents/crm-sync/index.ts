@@ -11,7 +11,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { defineAgent, permanent } from '../../runtime/public.ts';
+import { defineAgent, guardedFetch, permanent } from '../../runtime/public.ts';
 import { groupWarnings, mapHeader, prepare, readCsv, toCustomer, whyNothing, type Conflict, type ImportWarning, type RawRecord } from './core.ts';
 import { decodeExport, DELIMITERS, type Delimiter, type Encoding } from './csv.ts';
 import { useTool } from '../tooling.ts';
@@ -137,13 +137,24 @@ async function load(ctx: { input: z.output<typeof crmSyncInput>; signal: AbortSi
     const { text, encoding } = decodeExport(await readFile(file));
     return file.pathname.endsWith('.csv') ? fromCsv(text, encoding) : fromJson(JSON.parse(text));
   }
-  // HTTP: follow `next` links (or ?page=N) until an empty page.
+  // HTTP: follow `next` links (or ?page=N) until an empty page. Every URL (the tenant's, its
+  // `next` links and redirects) goes through the outbound guard; errors name the status only,
+  // never the upstream body (a refused or failing host must not become a port scanner).
+  const hosts = (await useTool<object, { allowHosts: string[] }>(ctx, 'tenant_outbound_allow_hosts')({})).allowHosts;
   const out: RawRecord[] = [];
   let url: string | null = s.url;
   for (let page = 1; url && page <= s.maxPages; page++) {
-    const res = await fetch(url, { signal: ctx.signal, headers: { accept: 'application/json' } });
-    if (!res.ok) throw permanent('CRM_FETCH_FAILED', `The CRM answered ${res.status} for ${url}.`);
-    const body = (await res.json()) as unknown;
+    const res = await guardedFetch(url, { signal: ctx.signal, headers: { accept: 'application/json' }, allowHosts: hosts });
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw permanent('CRM_FETCH_FAILED', `The CRM answered HTTP ${res.status} for page ${page}.`);
+    }
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch {
+      throw permanent('CRM_FORMAT', `The CRM's page ${page} is not JSON.`);
+    }
     const items = Array.isArray(body) ? body : (body as Record<string, unknown>)[s.itemsKey];
     if (!Array.isArray(items) || items.length === 0) break;
     out.push(...(items as RawRecord[]));
@@ -166,7 +177,7 @@ export default defineAgent({
   version: '1.1.0',
   input: crmSyncInput,
   output: crmSyncOutput,
-  tools: ['crm_customers_upsert', 'crm_import_upload_read'],
+  tools: ['crm_customers_upsert', 'crm_import_upload_read', 'tenant_outbound_allow_hosts'],
   defaults: { attempts: 5 },
   async run(ctx) {
     const upsert = useTool<{ records: ReturnType<typeof toCustomer>[] }, UpsertResult>(ctx, 'crm_customers_upsert');

@@ -10,6 +10,8 @@ import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
 import { recallSafe, rememberSafe, useTool } from '../tooling.ts';
 import { selectAudience, templateDraft, throttle, type Contact } from './core.ts';
+import { emailSend } from '../../tools/email.ts';
+import { pipelineLeadsList } from '../../tools/pipeline.ts';
 
 export const emailOutreachInput = z.object({
   audience: z
@@ -53,13 +55,13 @@ export default defineAgent({
   version: '1.0.0',
   input: emailOutreachInput,
   output: emailOutreachOutput,
-  tools: ['pipeline_leads_list', 'crm_contacts_list', 'email_send'],
+  tools: [pipelineLeadsList, 'crm_contacts_list', emailSend],
   async run(ctx) {
     const i = ctx.input;
     const now = new Date(await ctx.step('clock', () => new Date().toISOString()));
     const people: Person[] =
       i.audience.from === 'leads'
-        ? (await useTool<object, { leads: Person[] }>(ctx, 'pipeline_leads_list')({ stage: i.audience.stage, limit: i.limit })).leads
+        ? (await ctx.tools.pipeline_leads_list({ stage: i.audience.stage, limit: i.limit })).leads
         : (await useTool<object, { contacts: Person[] }>(ctx, 'crm_contacts_list')({ limit: i.limit })).contacts.filter((c) => !('role' in i.audience && i.audience.role) || c.role === i.audience.role);
 
     // Who we wrote to recently (remembered by earlier runs) is left alone for quietDays.
@@ -91,9 +93,8 @@ export default defineAgent({
       summary: `Send "${i.subject}" to ${audience.included.length} recipient(s) (${times.filter((t) => t.getTime() < hourEnd).length} now, the rest throttled).`,
       recipients: audience.included.map((c) => c.email!),
     });
-    if (!decision.approved) return { status: 'rejected' as const, ...base, drafts, ...(decision.note ? { approvalNote: decision.note } : {}) };
 
-    const send = useTool<{ to: string; subject: string; body: string; idempotencyKey: string }, unknown>(ctx, 'email_send');
+    const send = ctx.tools.email_send;
     const sent = [];
     const deferred = [];
     for (const [n, c] of audience.included.entries()) {

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
+import { landingPagePublish } from '../../tools/landing.ts';
 
 export const landingPageInput = z.object({
   title: z.string().trim().min(1).max(200).describe('Internal title of the page (also the default slug)'),
@@ -34,7 +35,7 @@ export default defineAgent({
   version: '1.0.0',
   input: landingPageInput,
   output: landingPageOutput,
-  tools: ['landing_page_publish'],
+  tools: [landingPagePublish],
   async run(ctx) {
     const i = ctx.input;
     const where = i.area ? ` in ${i.area}` : '';
@@ -52,7 +53,7 @@ export default defineAgent({
     const [headline, ...rest] = copy.text.split('\n').map((l) => l.trim()).filter(Boolean);
     const body = rest.join('\n\n') || copy.text;
     await ctx.progress(60, 'copy written');
-    const published = (await ctx.tools.landing_page_publish!({
+    const published = await ctx.tools.landing_page_publish({
       title: i.title,
       headline: (headline ?? i.title).replace(/^#+\s*/, '').slice(0, 300),
       body,
@@ -60,7 +61,7 @@ export default defineAgent({
       model: copy.model,
       ...(i.slug ? { slug: i.slug } : {}),
       ...(i.campaignId ? { campaignId: i.campaignId } : {}),
-    })) as { page: { id: string; slug: string; url: string; headline: string; body: string; cta: string; model: string } };
+    });
     await ctx.progress(100, 'published');
     const p = published.page;
     return { pageId: p.id, slug: p.slug, url: p.url, headline: p.headline, body: p.body, cta: p.cta, model: p.model };

@@ -42,6 +42,9 @@ export function businessPaths(rt: Runtime): Record<string, Record<string, unknow
     '/landing/{slug}/leads': { post: { summary: 'Lead capture (form or JSON; honeypot field "website"; rate-limited)', security: [], parameters: [{ name: 'slug', in: 'path', required: true, schema: { type: 'string' } }], responses: { '201': { description: 'JSON: {ok, leadId}' }, '303': { description: 'form: back to the page' }, '400': err, '404': err, '429': err } } },
     '/sandbox/checkout/{id}': { get: { summary: 'Offline Stripe sandbox: the checkout page of a session (only without STRIPE_SECRET_KEY)', security: [], parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'text/html' }, '404': err } } },
     '/sandbox/checkout/{id}/pay': { post: { summary: 'Offline Stripe sandbox: pay the session (a signed checkout.session.completed event, applied once)', security: [], parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'JSON {received, applied} or an HTML page' }, '404': err } } },
-    '/unsubscribe/{token}': { get: { summary: 'Unsubscribe link from emails (signed token)', security: [], parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'text/html' }, '400': err } } },
+    '/unsubscribe/{token}': {
+      get: { summary: 'Unsubscribe link from emails (signed token): a confirmation page; changes nothing by itself', security: [], parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'text/html' }, '400': err } },
+      post: { summary: 'One-click unsubscribe (RFC 8058; body `List-Unsubscribe=One-Click`): takes effect at once, no key needed', security: [], parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'text/html' }, '400': err } },
+    },
   };
 }

@@ -9,6 +9,7 @@ import type { Runtime } from '../../runtime/boot.ts';
 import { notFound } from '../../runtime/errors.ts';
 import { jsonSchema } from '../../runtime/registry.ts';
 import { createTaskBody } from '../../runtime/service.ts';
+import { replayTask } from '../../runtime/replay.ts';
 import { TASK_STATUSES } from '../../runtime/tasks.ts';
 import { RouteSet, type JsonSchema } from '../define.ts';
 import type { Paths } from '../openapi.ts';
@@ -137,6 +138,33 @@ export function taskRoutes(rt: Runtime): { router: RouteSet['router']; paths: Pa
       responses: { 200: { description: 'The cancelled task', schema: { type: 'object', properties: { task } } }, 409: { description: 'The task already ended' } },
     },
     async ({ principal, params }) => ({ task: await rt.tasks.cancel(principal!.tenantId, params.id ?? '') }),
+  );
+  api.add(
+    {
+      method: 'get',
+      path: '/api/v1/tasks/:id/replay',
+      summary:
+        "Deterministic replay: the agent's current code against the task's recorded journal, with no model and no side effects; the first divergence with both sides, or a sentence saying there was none",
+      access: 'read',
+      tags: TAGS,
+      params: { id: 'The task id (uuid)' },
+      responses: {
+        200: {
+          description: 'The replay report',
+          schema: {
+            type: 'object',
+            properties: {
+              replay: {
+                type: 'object',
+                properties: { outcome: { type: 'string' }, message: { type: 'string' }, steps: { type: 'array' }, divergence: {}, next: {}, output: {}, outputMatches: { type: 'boolean' } },
+              },
+            },
+          },
+        },
+      },
+    },
+    // Reads only: re-runs the agent's code against the journal (runtime/replay.ts).
+    async ({ principal, params }) => ({ replay: await replayTask(rt, principal!.tenantId, params.id ?? '') }),
   );
   api.add(
     {
