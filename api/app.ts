@@ -3,14 +3,16 @@
  * It only enqueues and reads; agents run in workers.
  * @module
  */
+import { context, trace } from '@opentelemetry/api';
 import express, { type Express } from 'express';
+import { extractTrace, SpanKind, SpanStatusCode, tracer } from '../runtime/tracing.ts';
 import type { Runtime } from '../runtime/boot.ts';
 import { authenticate } from './auth.ts';
 import { requireJsonBody } from './http.ts';
 import { normaliseInput, verifyUtf8 } from './input.ts';
 import type { Paths } from './openapi.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
-import { createMetrics, metricsRoute, opsRoutes } from './routes/ops.ts';
+import { createMetrics, metricsRoute, opsPaths, opsRoutes } from './routes/ops.ts';
 import { taskRoutes } from './routes/tasks.ts';
 
 /** Routes anyone may call without a key (API.md, "Public"). */
@@ -18,7 +20,8 @@ const PUBLIC: [string, RegExp][] = [
   ['GET', /^\/health$/],
   ['GET', /^\/metrics$/],
   ['GET', /^\/openapi\.json$/],
-  ['GET', /^\/docs$/],
+  ['GET', /^\/docs(\/.*)?$/],
+  ['GET', /^\/favicon\.ico$/],
   ['GET', /^\/board(\/.*)?$/],
   ['GET', /^\/api\/v1\/products\/public$/],
   ['POST', /^\/api\/v1\/aurea\/public$/],
@@ -43,12 +46,31 @@ export interface AppExtension {
   paths?: Paths;
 }
 
+/**
+ * One SERVER span per request (continuing a caller's `traceparent`), active while the route
+ * runs, so that a task created here carries this trace into the queue (runtime/tracing.ts).
+ * Named by the matched route once it is known; non-recording (free) when tracing is off.
+ */
+const traceRequests: express.RequestHandler = (req, res, next) => {
+  const parent = extractTrace(req.headers as Record<string, unknown>);
+  const span = tracer.startSpan(req.method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': req.path } }, parent);
+  res.on('finish', () => {
+    const route = (req.route as { path?: string } | undefined)?.path;
+    if (route) span.updateName(`${req.method} ${route}`).setAttribute('http.route', route);
+    span.setAttribute('http.response.status_code', res.statusCode);
+    if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
+  });
+  context.with(trace.setSpan(parent, span), next);
+};
+
 export function createApp(rt: Runtime, extensions: AppExtension[] = []): Express {
   const app = express();
   app.disable('x-powered-by');
   // X-Forwarded-For is believed only from the configured proxies (none by default).
   app.set('trust proxy', rt.config.TRUST_PROXY ?? false);
   const metrics = createMetrics(rt);
+  app.use(traceRequests);
   app.use(metrics.middleware);
   for (const e of extensions) if (e.raw) app.use(e.raw);
   // Before API-key authentication: a scraper's METRICS_TOKEN is not an API key.
@@ -58,8 +80,9 @@ export function createApp(rt: Runtime, extensions: AppExtension[] = []): Express
   app.use(requireJsonBody);
   app.use(express.json({ limit: rt.config.BODY_LIMIT, strict: false, verify: verifyUtf8 }));
   app.use(normaliseInput);
-  app.use(opsRoutes(rt, metrics, Object.assign({}, ...extensions.map((e) => e.paths ?? {})) as Paths));
-  app.use(taskRoutes(rt));
+  const tasks = taskRoutes(rt);
+  app.use(opsRoutes(rt, metrics, Object.assign({}, opsPaths(), tasks.paths, ...extensions.map((e) => e.paths ?? {})) as Paths));
+  app.use(tasks.router);
   for (const e of extensions) if (e.routes) app.use(e.routes);
   app.use(notFoundHandler);
   app.use(errorHandler(rt.logger));

@@ -8,7 +8,7 @@
 import type { parseArgs as ParseArgs } from 'node:util';
 import type { Config } from '../runtime/config.ts';
 import type { ReplayReport } from '../runtime/replay.ts';
-import { apiKey, reachable } from './run.ts';
+import { serverFor } from './run.ts';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -20,10 +20,10 @@ export async function replayCommand(config: Config, args: string[], parseArgs: t
   });
   const taskId = positionals[0];
   if (!taskId) throw new Error('usage: brainops replay <taskId> [--json]');
-  const base = values.url ?? process.env.BRAINOPS_URL ?? `http://127.0.0.1:${config.PORT}`;
-  if (!(await reachable(base))) throw new Error(`no BrainOps answers at ${base}: start one (npx brainops start) or set BRAINOPS_URL.`);
-  const res = await fetch(`${base}/api/v1/tasks/${encodeURIComponent(taskId)}/replay`, {
-    headers: { authorization: `Bearer ${await apiKey(config)}` },
+  const server = await serverFor(config, values.url);
+  if (!server) throw new Error('no BrainOps server found: start one (npx brainops start) or set BRAINOPS_URL.');
+  const res = await fetch(`${server.url}/api/v1/tasks/${encodeURIComponent(taskId)}/replay`, {
+    headers: { authorization: `Bearer ${server.key}` },
   });
   const body = (await res.json()) as { replay?: ReplayReport; error?: { code: string; message: string } };
   if (!body.replay) throw new Error(`${body.error?.code ?? res.status}: ${body.error?.message ?? 'no replay in the answer'}`);

@@ -1,24 +1,28 @@
 /**
- * `brainops run <agent> --input '<json>'`: dispatches a task and shows it live. Talks to a
- * running BrainOps over HTTP when one answers (BRAINOPS_URL, default this machine's PORT);
+ * `brainops run <agent> --input '<json>'`: dispatches a task and shows it live; `brainops
+ * cancel <id>` cancels one. Talks to a running BrainOps over HTTP when one is found (--url,
+ * BRAINOPS_URL, the server `npm start` runs on this data directory, or this machine's PORT);
  * otherwise runs the task in this process on the configured engines.
+ *
+ * Ctrl-C stops following, says that the task goes on and how to cancel it; a second Ctrl-C
+ * within a few seconds (or the first, with --cancel-on-interrupt) cancels the task.
  * @module
  */
 import { readFile } from 'node:fs/promises';
-import type { parseArgs as ParseArgs } from 'node:util';
 import type { Config } from '../runtime/config.ts';
-import { silentLogger } from '../runtime/logger.ts';
 import { TERMINAL, type Task } from '../runtime/tasks.ts';
-import { startProcess } from '../workers/process.ts';
+import { note as err, out, type Command } from './command.ts';
+import { call, findServer, serverKey, type Server } from './remote.ts';
 
 interface Ev {
   type: string;
   data: Record<string, unknown>;
 }
 
-const err = (s: string) => process.stderr.write(`${s}\n`);
+/** How long after the first Ctrl-C a second one still cancels the task. */
+const SECOND_INTERRUPT_MS = 5000;
 
-export async function runCommand(config: Config, args: string[], parseArgs: typeof ParseArgs): Promise<number> {
+export const runCommand: Command = async (config, args, parseArgs) => {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -28,6 +32,7 @@ export async function runCommand(config: Config, args: string[], parseArgs: type
       url: { type: 'string' },
       local: { type: 'boolean', default: false },
       'idempotency-key': { type: 'string' },
+      'cancel-on-interrupt': { type: 'boolean', default: false },
     },
   });
   const agent = positionals[0];
@@ -42,15 +47,20 @@ export async function runCommand(config: Config, args: string[], parseArgs: type
   }
   const body = { input, ...(values['idempotency-key'] ? { idempotencyKey: values['idempotency-key'] } : {}) };
   const timeoutMs = Number(values.timeout) * 1000;
-  const base = values.url ?? process.env.BRAINOPS_URL ?? `http://127.0.0.1:${config.PORT}`;
   const started = Date.now();
+  const server = values.local ? undefined : await serverFor(config, values.url);
+  const follow = new Following(values['cancel-on-interrupt'] ?? false);
   let task: Task;
-  if (!values.local && (await reachable(base))) {
-    err(`dispatching ${agent} to ${base}`);
-    task = await overHttp(base, await apiKey(config), agent, body, timeoutMs);
-  } else {
-    err(`no BrainOps answers at ${base}: running ${agent} in this process (${config.DATABASE_URL ? 'PostgreSQL' : 'embedded database'})`);
-    task = await inProcess(config, agent, body, timeoutMs);
+  try {
+    if (server) {
+      err(`dispatching ${agent} to ${server.url}`);
+      task = await overHttp(server, agent, body, timeoutMs, follow);
+    } else {
+      err(`no BrainOps server found: running ${agent} in this process (${config.DATABASE_URL ? 'PostgreSQL' : 'embedded database'})`);
+      task = await inProcess(config, agent, body, timeoutMs, follow);
+    }
+  } finally {
+    follow.dispose();
   }
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   if (task.status === 'succeeded') {
@@ -59,12 +69,91 @@ export async function runCommand(config: Config, args: string[], parseArgs: type
     return 0;
   }
   if (!TERMINAL.includes(task.status)) {
-    err(`… ${agent} is still ${task.status} after ${secs}s; follow it with GET /api/v1/tasks/${task.id}`);
+    if (follow.interrupted) {
+      err(`… ${agent} is ${task.status}; it goes on${server ? ` on ${server.url}` : ' (the next BrainOps process to start runs it)'}.`);
+      err(`  follow it: GET /api/v1/tasks/${task.id}   cancel it: npx brainops cancel ${task.id}`);
+      return 130;
+    }
+    err(`… ${agent} is still ${task.status} after ${secs}s; follow it with GET /api/v1/tasks/${task.id}, cancel it with npx brainops cancel ${task.id}`);
     return 3;
   }
   err(`✖ ${agent} ${task.status} in ${secs}s: ${task.error ? `${task.error.code}: ${task.error.message}` : ''}`);
   if (task.error?.details) err(JSON.stringify(task.error.details, null, 2));
-  return 1;
+  return follow.interrupted ? 130 : 1;
+};
+
+/** `brainops cancel <task-id> [--tenant T]`: through the server when there is one, else on the database. */
+export const cancelCommand: Command = async (config, args, parseArgs) => {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { url: { type: 'string' }, tenant: { type: 'string', default: 'default' } } });
+  const id = positionals[0];
+  if (!id) throw new Error('usage: brainops cancel <task-id> [--tenant T]');
+  const server = await serverFor(config, values.url);
+  let task: Task;
+  if (server) {
+    task = (await call<{ task: Task }>(server, 'POST', `/api/v1/tasks/${encodeURIComponent(id)}/cancel`)).task;
+  } else {
+    const [{ silentLogger }, { compose }] = await Promise.all([import('../runtime/logger.ts'), import('../workers/compose.ts')]);
+    const { runtime } = await compose(config, { logger: silentLogger() });
+    try {
+      task = await runtime.tasks.cancel(values.tenant ?? 'default', id);
+    } finally {
+      await runtime.close();
+    }
+  }
+  out(`task ${task.id} (${task.agent}) is ${task.status}`);
+  return task.status === 'cancelled' ? 0 : 1;
+};
+
+/**
+ * What Ctrl-C does while a task is followed: the first stops following (after a moment for a
+ * second one) and says how to cancel; a second one, or the first with --cancel-on-interrupt,
+ * cancels the task. Before the task exists, Ctrl-C just exits.
+ */
+class Following {
+  interrupted = false;
+  readonly stop = new AbortController();
+  #taskId: string | undefined;
+  #cancel: ((id: string) => Promise<unknown>) | undefined;
+  #where = '';
+  #count = 0;
+  readonly #onSigint = () => this.#interrupt();
+
+  constructor(private readonly cancelFirst: boolean) {
+    process.on('SIGINT', this.#onSigint);
+  }
+
+  /** The task now followed, where it runs (for the message) and how to cancel it. */
+  track(id: string, where: string, cancel: (id: string) => Promise<unknown>): void {
+    this.#taskId = id;
+    this.#where = where;
+    this.#cancel = cancel;
+  }
+
+  #interrupt(): void {
+    this.#count++;
+    const id = this.#taskId;
+    if (!id || !this.#cancel) process.exit(130);
+    this.interrupted = true;
+    if (this.#count === 1 && !this.cancelFirst) {
+      err(`\n■ Stopped following task ${id}: it goes on ${this.#where}.`);
+      err(`  Press Ctrl-C again within ${SECOND_INTERRUPT_MS / 1000} s to cancel it, or later: npx brainops cancel ${id}`);
+      setTimeout(() => this.stop.abort(), SECOND_INTERRUPT_MS).unref();
+      return;
+    }
+    if (this.#count > 2 || (this.cancelFirst && this.#count > 1)) process.exit(130);
+    err(`\n■ Cancelling task ${id} ...`);
+    this.#cancel(id).then(
+      () => this.stop.abort(),
+      (e: unknown) => {
+        err(`  could not cancel it: ${(e as Error).message}`);
+        this.stop.abort();
+      },
+    );
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.#onSigint);
+  }
 }
 
 function usageText(t: Task): string {
@@ -86,8 +175,16 @@ const bar = (pct: number) => {
   return `[${'#'.repeat(n)}${'.'.repeat(20 - n)}]`;
 };
 
-/** Whether a BrainOps answers at `base` (its /health, healthy or degraded). */
-export async function reachable(base: string): Promise<boolean> {
+/** --url, BRAINOPS_URL or the data directory's server (cli/remote.ts), else this machine's PORT when it answers. */
+export async function serverFor(config: Config, url: string | undefined): Promise<Server | undefined> {
+  if (url) return { url: url.replace(/\/$/, ''), key: await serverKey(config), via: '--url' };
+  const found = await findServer(config);
+  if (found) return found;
+  const local = `http://127.0.0.1:${config.PORT}`;
+  return (await reachable(local)) ? { url: local, key: await serverKey(config), via: `PORT ${config.PORT}` } : undefined;
+}
+
+async function reachable(base: string): Promise<boolean> {
   try {
     const r = await fetch(`${base}/health`, { signal: AbortSignal.timeout(1500) });
     return r.status === 200 || r.status === 503;
@@ -96,22 +193,14 @@ export async function reachable(base: string): Promise<boolean> {
   }
 }
 
-/** The key to call the API with: BRAINOPS_API_KEY, else the admin key (configured or kept in the data folder). */
-export async function apiKey(config: Config): Promise<string> {
-  const key = process.env.BRAINOPS_API_KEY ?? config.BRAINOPS_ADMIN_KEY ?? (await readFile(`${config.BRAINOPS_DATA_DIR}/admin.key`, 'utf8').catch(() => '')).trim();
-  if (!key) throw new Error('No API key: set BRAINOPS_API_KEY (or BRAINOPS_ADMIN_KEY), or run from the folder where `npm start` keeps .brainops/admin.key.');
-  return key;
-}
-
-async function overHttp(base: string, key: string, agent: string, body: unknown, timeoutMs: number): Promise<Task> {
-  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-  const res = await fetch(`${base}/api/v1/agents/${encodeURIComponent(agent)}/tasks`, { method: 'POST', headers, body: JSON.stringify(body) });
-  const json = (await res.json()) as { task?: Task; error?: { code: string; message: string; details?: unknown } };
-  if (!json.task) {
-    throw new Error(`${json.error?.code}: ${json.error?.message}${json.error?.details ? `\n${JSON.stringify(json.error.details, null, 2)}` : ''}`);
-  }
-  const id = json.task.id;
-  const stream = await fetch(`${base}/api/v1/tasks/${id}/events`, { headers, signal: AbortSignal.timeout(timeoutMs) }).catch(() => undefined);
+async function overHttp(s: Server, agent: string, body: unknown, timeoutMs: number, follow: Following): Promise<Task> {
+  const created = await call<{ task: Task }>(s, 'POST', `/api/v1/agents/${encodeURIComponent(agent)}/tasks`, body).catch((e: Error & { details?: unknown }) => {
+    throw new Error(`${e.message}${e.details ? `\n${JSON.stringify(e.details, null, 2)}` : ''}`);
+  });
+  const id = created.task.id;
+  follow.track(id, `on ${s.url}`, (taskId) => call(s, 'POST', `/api/v1/tasks/${taskId}/cancel`));
+  const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), follow.stop.signal]);
+  const stream = await fetch(`${s.url}/api/v1/tasks/${id}/events`, { headers: { authorization: `Bearer ${s.key}` }, signal }).catch(() => undefined);
   if (stream?.body) {
     const decoder = new TextDecoder();
     let buf = '';
@@ -128,18 +217,19 @@ async function overHttp(base: string, key: string, agent: string, body: unknown,
         }
       }
     } catch {
-      // timed out or the server went away: report the task's state below
+      // timed out, interrupted, or the server went away: report the task's state below
     }
   }
-  const final = await fetch(`${base}/api/v1/tasks/${id}`, { headers });
-  return ((await final.json()) as { task: Task }).task;
+  return (await call<{ task: Task }>(s, 'GET', `/api/v1/tasks/${id}`)).task;
 }
 
-async function inProcess(config: Config, agent: string, body: unknown, timeoutMs: number): Promise<Task> {
+async function inProcess(config: Config, agent: string, body: unknown, timeoutMs: number, follow: Following): Promise<Task> {
+  const [{ silentLogger }, { startProcess }] = await Promise.all([import('../runtime/logger.ts'), import('../workers/process.ts')]);
   const p = await startProcess(config, { api: false, worker: true, overrides: { logger: silentLogger() } });
   const rt = p.runtime;
   try {
     const { task } = await rt.tasks.create('default', agent, body, { type: 'cli' });
+    follow.track(task.id, 'in the queue: the next BrainOps process to start runs it', (id) => rt.tasks.cancel('default', id));
     const deadline = Date.now() + timeoutMs;
     let after = 0;
     for (;;) {
@@ -148,7 +238,7 @@ async function inProcess(config: Config, agent: string, body: unknown, timeoutMs
         render(e);
       }
       const t = await rt.tasks.get('default', task.id);
-      if (TERMINAL.includes(t.status) || Date.now() > deadline) {
+      if (TERMINAL.includes(t.status) || Date.now() > deadline || follow.stop.signal.aborted) {
         for (const e of await rt.tasks.events('default', task.id, after)) render(e);
         return t;
       }

@@ -22,6 +22,8 @@ import type { Db } from './db/driver.ts';
 import type { StepScope, Usage } from './contracts.ts';
 import { Interrupt, StaleAttemptError, TaskCancelledError } from './errors.ts';
 import * as lifecycle from './lifecycle.ts';
+import { observeStep } from './metrics.ts';
+import { inSpan } from './tracing.ts';
 import type { Logger } from './logger.ts';
 import { StepKeys } from './step-keys.ts';
 import type { EventType, TaskError } from './tasks.ts';
@@ -36,6 +38,8 @@ const ABANDON_AFTER_MS = 5000;
 export interface AttemptOptions {
   db: Db;
   fence: lifecycle.Fence;
+  /** The task's agent (a metrics label). */
+  agent?: string;
   journal: readonly lifecycle.StepRecord[];
   /** Aborted by the worker: cancellation, lock loss, shutdown (the reason is an Interrupt). */
   signal: AbortSignal;
@@ -48,6 +52,8 @@ export interface AttemptOptions {
 
 export class Attempt {
   readonly fence: lifecycle.Fence;
+  /** The task's agent ('unknown' when not given). */
+  readonly agent: string;
   readonly signal: AbortSignal;
   readonly db: Db;
   readonly #controller = new AbortController();
@@ -69,6 +75,7 @@ export class Attempt {
 
   constructor(private readonly o: AttemptOptions) {
     this.fence = o.fence;
+    this.agent = o.agent ?? 'unknown';
     this.db = o.db;
     this.signal = this.#controller.signal;
     this.abandoned.catch(() => undefined); // observed by the runner's race, when it gets that far
@@ -148,10 +155,15 @@ export class Attempt {
     const startedAt = new Date();
     const started = setTimeout(() => this.event('step', { name: key, state: 'started' }), STARTED_EVENT_AFTER_MS);
     let out: { result: T; usage?: Usage };
+    let ok = false;
     try {
-      out = await this.#keys.within(key, () => fn({ key, idempotencyKey: `${this.fence.taskId}:${key}` }));
+      out = await inSpan('step', { attributes: { 'brainops.step': key, 'brainops.task_id': this.fence.taskId } }, () =>
+        this.#keys.within(key, () => fn({ key, idempotencyKey: `${this.fence.taskId}:${key}` })),
+      );
+      ok = true;
     } finally {
       clearTimeout(started);
+      observeStep(this.agent, (Date.now() - startedAt.getTime()) / 1000, ok);
     }
     // A step that finished after its task was cancelled did its work: it is recorded (below)
     // before the attempt stops. Taken over or shutting down: this attempt writes nothing.

@@ -10,8 +10,8 @@
  */
 import type { AnyAgent } from './contracts.ts';
 import type { Config } from './config.ts';
-import { createPgDb, type Db } from './db/driver.ts';
-import { startEmbedded } from './db/embedded.ts';
+import type { Db } from './db/driver.ts';
+import { openDb } from './db/open.ts';
 import { migrate, schemaStatus } from './db/migrate.ts';
 import { AppError } from './errors.ts';
 import { registerKey } from './keys.ts';
@@ -73,20 +73,6 @@ export function processLogger(config: Config): Logger {
       ...urlPasswords(config.DATABASE_URL, config.REDIS_URL, config.SMTP_URL),
     ],
   });
-}
-
-export async function openDb(config: Config, logger?: Logger): Promise<Db> {
-  if (config.DATABASE_URL) {
-    return createPgDb({
-      kind: 'postgres',
-      url: config.DATABASE_URL,
-      ...(config.DATABASE_APP_URL ? { appUrl: config.DATABASE_APP_URL } : {}),
-      idleInTransactionTimeoutMs: config.DATABASE_IDLE_TX_TIMEOUT_MS,
-      ...(logger ? { logger } : {}),
-    });
-  }
-  const embedded = await startEmbedded(config.BRAINOPS_DATA_DIR);
-  return createPgDb({ kind: 'pglite', url: embedded.url, onClose: () => embedded.stop(), ...(logger ? { logger } : {}) });
 }
 
 /** Opens the engines and builds the kernel; on any failure closes what it had opened. */

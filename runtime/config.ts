@@ -59,6 +59,22 @@ const schema = z.object({
     .regex(/^[a-z0-9_-]+$/i, 'must be letters, digits, _ or -')
     .default('brainops'),
   BRAINOPS_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** The CLI's server: its admin commands and `run` go through this BrainOps API (default: the one `npm start` runs on this data directory). */
+  BRAINOPS_URL: url(['http:', 'https:']).optional(),
+  /** Retention (runtime/retention.ts), in days: events of finished tasks, their step journals, finished tasks, audit rows (kept longest). 0 = keep forever. */
+  RETENTION_EVENTS_DAYS: int(0, 36_500).default(14),
+  RETENTION_STEPS_DAYS: int(0, 36_500).default(30),
+  RETENTION_TASKS_DAYS: int(0, 36_500).default(90),
+  RETENTION_AUDIT_DAYS: int(0, 36_500).default(400),
+  /** Rows one retention statement deletes at most (short transactions, no long locks). */
+  RETENTION_BATCH: int(10, 100_000).default(1000),
+  /** How often worker processes run a retention pass. */
+  RETENTION_INTERVAL_MS: int(1000, 86_400_000).default(3_600_000),
+  /** OTLP/HTTP collector for traces (e.g. http://localhost:4318); unset: tracing is off (runtime/tracing.ts). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).max(100).default('brainops'),
+  /** The key the CLI sends to BRAINOPS_URL (default: BRAINOPS_ADMIN_KEY, then the data directory's admin.key). */
+  BRAINOPS_API_KEY: optionalSecret,
   /** Agent plugins to load besides agents/*: npm package names or paths, comma-separated. */
   BRAINOPS_PLUGINS: z
     .string()
@@ -208,6 +224,7 @@ export type Config = Readonly<z.infer<typeof schema>> & { readonly version: stri
 /** The names of settings whose values are secrets: never logged, never echoed back. */
 export const SECRET_SETTINGS = [
   'BRAINOPS_ADMIN_KEY',
+  'BRAINOPS_API_KEY',
   'METRICS_TOKEN',
   'GEMINI_API_KEY',
   'DATABASE_URL',
@@ -240,7 +257,24 @@ export function loadConfig(env: Record<string, string | undefined>, version: str
       retryable: false,
     });
   }
+  checkRetention(parsed.data);
   return Object.freeze({ ...parsed.data, version });
+}
+
+/** Audit rows outlive the tasks they speak of; a task outlives its events and steps (0 = forever). */
+function checkRetention(c: z.infer<typeof schema>): void {
+  const days = (n: number) => (n === 0 ? Infinity : n);
+  const rule = (shorter: keyof typeof c, longer: keyof typeof c) => {
+    if (days(c[shorter] as number) > days(c[longer] as number)) {
+      throw new AppError('CONFIG_INVALID', `${String(shorter)} (${c[shorter]}) must not be longer than ${String(longer)} (${c[longer]}; 0 = forever). Fix it in the environment or .env and start again.`, {
+        status: 500,
+        retryable: false,
+      });
+    }
+  };
+  rule('RETENTION_EVENTS_DAYS', 'RETENTION_TASKS_DAYS');
+  rule('RETENTION_STEPS_DAYS', 'RETENTION_TASKS_DAYS');
+  rule('RETENTION_TASKS_DAYS', 'RETENTION_AUDIT_DAYS');
 }
 
 function describe(issue: z.core.$ZodIssue | undefined): string {

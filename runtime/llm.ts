@@ -23,6 +23,8 @@ import type { GenerateRequest, GenerateResult, TaskLlm, Usage } from './contract
 import { AppError, BudgetExceededError, RateLimitedError, coerceError, permanent } from './errors.ts';
 import * as lifecycle from './lifecycle.ts';
 import { addUsage, usageOf, ZERO_USAGE, type ModelProvider } from './models.ts';
+import { observeModelUsage } from './metrics.ts';
+import { inSpan, SpanKind } from './tracing.ts';
 import { answerProblem, finishReasonOf, ModelAnswerError, modelError } from './model-outcomes.ts';
 import { memoriesForPrompt } from './prompt.ts';
 import type { TaskBudget } from './tasks.ts';
@@ -106,9 +108,15 @@ export function taskLlm(attempt: Attempt, meter: Meter, deps: LlmDeps): TaskLlm 
         let usage: Usage = { ...ZERO_USAGE };
         let problem: AppError;
         try {
-          const reply = (await chat.invoke(messages, { signal: attempt.signal })) as AIMessage;
+          const reply = await inSpan(`model ${deps.model.name}`, { kind: SpanKind.CLIENT, attributes: { 'gen_ai.request.model': deps.model.name } }, async (span) => {
+            const r = (await chat.invoke(messages, { signal: attempt.signal })) as AIMessage;
+            const u = usageOf(deps.model.name, r, sent);
+            span.setAttributes({ 'gen_ai.usage.input_tokens': u.inputTokens, 'gen_ai.usage.output_tokens': u.outputTokens, 'brainops.cost_usd': u.costUsd });
+            return r;
+          });
           usage = usageOf(deps.model.name, reply, sent);
           meter.charge(usage);
+          observeModelUsage(attempt.agent, usage);
           const bad =
             answerProblem({ finishReason: finishReasonOf(reply) }, usage) ??
             (reply.text.trim() ? undefined : new ModelAnswerError('MODEL_NO_ANSWER', 'The model returned an empty answer.', {}, usage));
@@ -117,7 +125,10 @@ export function taskLlm(attempt: Attempt, meter: Meter, deps: LlmDeps): TaskLlm 
         } catch (err) {
           if (attempt.signal.aborted) throw err;
           const e = modelError(err) ?? coerceError(err);
-          if (e instanceof ModelAnswerError && e.usage) meter.charge((usage = e.usage));
+          if (e instanceof ModelAnswerError && e.usage) {
+            meter.charge((usage = e.usage));
+            observeModelUsage(attempt.agent, usage);
+          }
           if (!fallsBack(e)) throw e;
           problem = e;
         }
@@ -139,18 +150,24 @@ export function taskLlm(attempt: Attempt, meter: Meter, deps: LlmDeps): TaskLlm 
         await beforeCall();
         let usage: Usage = { ...ZERO_USAGE };
         try {
-          const value = await withUsageMeter(
-            deps.model.name,
-            (u) => (usage = addUsage(usage, u)),
-            () => fn(chat),
-          );
+          const value = await inSpan(`model ${deps.model.name}`, { kind: SpanKind.CLIENT, attributes: { 'gen_ai.request.model': deps.model.name } }, async (span) => {
+            const v = await withUsageMeter(
+              deps.model.name,
+              (u) => (usage = addUsage(usage, u)),
+              () => fn(chat),
+            );
+            span.setAttributes({ 'gen_ai.usage.input_tokens': usage.inputTokens, 'gen_ai.usage.output_tokens': usage.outputTokens, 'brainops.cost_usd': usage.costUsd });
+            return v;
+          });
           meter.charge(usage);
+          observeModelUsage(attempt.agent, usage);
           return { result: value, usage };
         } catch (err) {
           if (err instanceof ModelAnswerError && err.usage) usage = addUsage(usage, err.usage);
           // The tokens were spent although the step failed: bill them now, or a retry spends them again unseen.
           if (usage.inputTokens || usage.outputTokens) {
             meter.charge(usage);
+            observeModelUsage(attempt.agent, usage);
             const spent = usage;
             attempt.event('step', { name, state: 'failed', usage: spent });
             await attempt.write((batch) => lifecycle.writeBatch(attempt.db, attempt.fence, batch, spent));

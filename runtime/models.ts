@@ -42,11 +42,6 @@ const PRICES: Record<string, [number, number]> = {
 };
 const FALLBACK_PRICE: [number, number] = Object.values(PRICES).reduce((a, b) => (b[0] + b[1] > a[0] + a[1] ? b : a));
 
-/** The price table, for `doctor` and the docs: model → [input, output] USD per million tokens. */
-export function priceTable(): Readonly<Record<string, readonly [number, number]>> {
-  return PRICES;
-}
-
 export function priceOf(model: string): [number, number] {
   return PRICES[model] ?? FALLBACK_PRICE;
 }

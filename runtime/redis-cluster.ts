@@ -11,8 +11,6 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 
-/** The URL schemes that name a Redis Cluster. */
-export const CLUSTER_PROTOCOLS = ['redis+cluster:', 'rediss+cluster:'] as const;
 
 /** A parsed `redis+cluster://` URL. */
 export interface ClusterUrl {

@@ -16,6 +16,7 @@ import type { Logger } from './logger.ts';
 import type { ModelProvider } from './models.ts';
 import type { Registry } from './registry.ts';
 import type { TaskError } from './tasks.ts';
+import { observeAttempt } from './metrics.ts';
 
 /** What an extension (tools, memory, approvals, delegation) builds the context parts it owns from. */
 export interface ExtensionBase {
@@ -107,6 +108,15 @@ export type RunOutcome =
 
 /** Runs one attempt of a task. Never throws for the task's own failures: see RunOutcome. */
 export async function runTask(deps: RunnerDeps, req: RunRequest): Promise<RunOutcome> {
+  const seen: { createdAt?: string } = {};
+  const started = performance.now();
+  const outcome = await runAttempt(deps, req, seen);
+  // An attempt that never started (deferred, skipped, unknown agent) is not timed.
+  if (seen.createdAt) observeAttempt(req.agent, outcome.kind, (performance.now() - started) / 1000, seen.createdAt);
+  return outcome;
+}
+
+async function runAttempt(deps: RunnerDeps, req: RunRequest, seen: { createdAt?: string }): Promise<RunOutcome> {
   const { db } = deps;
   const { tenantId, taskId } = req;
   const log = deps.logger.child({ taskId, agent: req.agent, tenant: tenantId });
@@ -119,10 +129,12 @@ export async function runTask(deps: RunnerDeps, req: RunRequest): Promise<RunOut
   const gate = await claim(deps, req);
   if (gate.kind !== 'claimed') return gate;
   const { task, journal } = gate.claimed;
+  seen.createdAt = task.createdAt;
 
   const attempt = new Attempt({
     db,
     fence: { taskId, tenantId, attempt: task.attempts },
+    agent: agent.name,
     journal,
     signal: req.signal,
     log,

@@ -3,6 +3,7 @@
  * insert, enqueue), read, list, stream events, cancel.
  * @module
  */
+import { inSpan, injectTrace, SpanKind } from './tracing.ts';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Db, Sql } from './db/driver.ts';
@@ -36,7 +37,6 @@ export const createTaskBody = z
       .optional(),
   })
   .strict();
-export type CreateTaskBody = z.input<typeof createTaskBody>;
 
 export class TaskService {
   constructor(
@@ -95,17 +95,21 @@ export class TaskService {
       : await birth(this.db, explicit);
     if (created) {
       try {
-        await this.queues.enqueue(
-          agentName,
-          { taskId: task.id, tenantId },
-          {
-            attempts: agent.defaults?.attempts ?? this.config.TASK_ATTEMPTS,
-            backoffMs: this.config.TASK_BACKOFF_MS,
-            priority: task.priority,
-            delayMs: b.delayMs,
-            parent: parentJob,
-          },
-        );
+        // The job carries the trace context, so that its attempts continue this trace.
+        await inSpan(`enqueue ${agentName}`, { kind: SpanKind.PRODUCER, attributes: { 'brainops.task_id': task.id, 'brainops.agent': agentName } }, () => {
+          const trace = injectTrace();
+          return this.queues.enqueue(
+            agentName,
+            { taskId: task.id, tenantId, ...(trace ? { trace } : {}) },
+            {
+              attempts: agent.defaults?.attempts ?? this.config.TASK_ATTEMPTS,
+              backoffMs: this.config.TASK_BACKOFF_MS,
+              priority: task.priority,
+              delayMs: b.delayMs,
+              parent: parentJob,
+            },
+          );
+        });
       } catch (err) {
         // The row is safe; the sweeper re-adds queued tasks that have no job.
         this.logger.warn({ err, taskId: task.id }, 'could not enqueue the task now; the sweeper will');

@@ -8,6 +8,7 @@
  * availability check. A tool that cannot be served fails start-up with a sentence saying why.
  * @module
  */
+import { inSpan } from './tracing.ts';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { tool as langChainTool, type StructuredToolInterface } from '@langchain/core/tools';
@@ -123,7 +124,9 @@ export class ToolRegistry<S = unknown> {
       caller: o.caller,
       logger: this.deps.logger.child({ tool: name, tenant: o.tenantId }),
     };
-    const raw = await (t.handler as (i: unknown, c: ToolContext<S>) => Promise<unknown>)(parsed.data, ctx);
+    const raw = await inSpan(`tool ${name}`, { attributes: { 'brainops.tool': name, 'brainops.tenant_id': o.tenantId } }, () =>
+      (t.handler as (i: unknown, c: ToolContext<S>) => Promise<unknown>)(parsed.data, ctx),
+    );
     const out = (t.output as z.ZodType).safeParse(raw);
     if (!out.success)
       throw new AppError('TOOL_OUTPUT_INVALID', `Tool '${name}' returned output that does not match its schema.`, {

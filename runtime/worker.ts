@@ -9,6 +9,7 @@
  * the drain grace runs out on shutdown (the job is handed back unchanged).
  * @module
  */
+import { extractTrace, inSpan, SpanKind, SpanStatusCode } from './tracing.ts';
 import { DelayedError, UnrecoverableError, WaitingChildrenError, type Job, type Worker } from 'bullmq';
 import type { Runtime } from './boot.ts';
 import { coerceError, ShutdownInterrupt, StaleAttemptError, TaskCancelledError, type Interrupt, type Wake } from './errors.ts';
@@ -53,22 +54,36 @@ export function startWorkers(rt: Runtime, opts: { agents?: string[] } = {}): Wor
       // A run after a wait for children continues its attempt (the job's data marks it).
       const deferrals = job.data.rateLimitDeferrals ?? 0;
       const markWaiting = (waitingChildren: boolean) =>
-        job.updateData({ taskId, tenantId, ...(deferrals ? { rateLimitDeferrals: deferrals } : {}), ...(waitingChildren ? { waitingChildren } : {}) });
+        job.updateData({ taskId, tenantId, ...(job.data.trace ? { trace: job.data.trace } : {}), ...(deferrals ? { rateLimitDeferrals: deferrals } : {}), ...(waitingChildren ? { waitingChildren } : {}) });
       let resumed = job.data.waitingChildren === true;
       if (resumed) await markWaiting(false);
+      // Each run is a span of the trace that created the task (its context is in the job).
       const attempt = () =>
         jobScope.run({ id: job.id ?? taskId, queue: job.queueQualifiedName }, () =>
-          runTask(rt.runnerDeps, {
-            taskId,
-            tenantId,
-            agent: job.name,
-            willRetry: job.attemptsMade + 1 < (job.opts.attempts ?? 1),
-            rateLimitDeferrals: deferrals,
-            resumed,
-            signal: controller.signal,
-            lease: async () => (await job.extendLock(token ?? '', lockMs)) === 1,
-            leaseMs: lockMs / 2,
-          }),
+          inSpan(
+            `task ${job.name}`,
+            {
+              kind: SpanKind.CONSUMER,
+              parent: extractTrace(job.data.trace),
+              attributes: { 'brainops.task_id': taskId, 'brainops.agent': job.name, 'brainops.tenant_id': tenantId, 'brainops.job_attempt': job.attemptsMade + 1 },
+            },
+            async (span) => {
+              const outcome = await runTask(rt.runnerDeps, {
+                taskId,
+                tenantId,
+                agent: job.name,
+                willRetry: job.attemptsMade + 1 < (job.opts.attempts ?? 1),
+                rateLimitDeferrals: deferrals,
+                resumed,
+                signal: controller.signal,
+                lease: async () => (await job.extendLock(token ?? '', lockMs)) === 1,
+                leaseMs: lockMs / 2,
+              });
+              span.setAttribute('brainops.outcome', outcome.kind);
+              if (outcome.kind === 'failed' || outcome.kind === 'retry') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.message });
+              return outcome;
+            },
+          ),
         );
       let outcome = await attempt().catch((err: unknown) => {
         // The runner could not even record the failure: the database is away.

@@ -21,12 +21,12 @@ export function businessTools(): AnyTool[] {
   return [...crmTools, ...crmImportTools, ...pipelineTools, ...estimateTools, ...competitorTools, ...revenueTools, ...landingTools, ...adsTools, ...emailTools, ...dashboardTools, ...productTools];
 }
 
-export { createServices, readUnsubscribeToken, unsubscribeToken, type BusinessServices, type ServiceOverrides } from './services.ts';
-export { applyStripeEvent, sandboxCompletedEvent, type WebhookOutcome } from './stripe-events.ts';
-export { exponent, formatMoney, toMajor, toMinor } from './money.ts';
-export { adsApiStatus, GOOGLE_ADS_API_VERSION, type AdsApiStatus } from './integrations/ads.ts';
+export { createServices, readUnsubscribeToken, type BusinessServices, type ServiceOverrides } from './services.ts';
+export { applyStripeEvent, sandboxCompletedEvent } from './stripe-events.ts';
+export { formatMoney } from './money.ts';
+export { adsApiStatus } from './integrations/ads.ts';
 export { unsubscribe } from './email.ts';
 export { storeUpload } from './crm-imports.ts';
-export { insertLead, leadInput, STAGES, TRANSITIONS } from './pipeline.ts';
+export { insertLead, leadInput } from './pipeline.ts';
 export { FAQ, faqReply } from './products.ts';
-export { SLUG, toLanding, type LandingRow } from './landing.ts';
+export { SLUG } from './landing.ts';

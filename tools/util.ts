@@ -12,7 +12,6 @@ import { badRequest, notFound } from '../runtime/errors.ts';
 export const id = z.uuid('must be a UUID');
 export const limit = z.coerce.number().int().min(1).max(200).default(50);
 export const cursor = z.string().min(1).max(200).optional();
-export const money = z.coerce.number().min(0).max(100_000_000);
 /** Search text: optional, trimmed, empty means none. */
 export const q = z.string().trim().max(200).optional();
 

@@ -23,12 +23,13 @@ import type { ModelProvider } from '../runtime/models.ts';
 import { loadPlugins, type PluginSet } from '../runtime/plugins.ts';
 import type { AppExtension } from '../api/app.ts';
 import { createEmbedder, createMemoryStore, memoryExtension, type Embedder, type MemoryStore } from '../memory/index.ts';
-import { memoryPaths, memoryRoutes } from '../api/routes/memory.ts';
-import { scheduleRoutes, schedulePaths } from '../api/routes/schedules.ts';
-import { approvalRoutes, approvalPaths } from '../api/routes/approvals.ts';
-import { auditRoutes, auditPaths } from '../api/routes/audit.ts';
-import { tenantRoutes, tenantPaths } from '../api/routes/tenant.ts';
+import { memoryApp } from '../api/routes/memory.ts';
+import { scheduleApp } from '../api/routes/schedules.ts';
+import { approvalApp } from '../api/routes/approvals.ts';
+import { auditApp } from '../api/routes/audit.ts';
+import { tenantApp } from '../api/routes/tenant.ts';
 import { boardRoutes } from '../api/routes/board.ts';
+import { adminApp } from '../api/routes/admin.ts';
 import { ToolRegistry, type AnyTool } from '../runtime/tools.ts';
 import { businessTools, createServices, type BusinessServices, type ServiceOverrides } from '../tools/index.ts';
 import { businessApp } from '../api/routes/business.ts';
@@ -115,13 +116,14 @@ function assemble(
   ]);
   // 5. The API's extensions, built from the runtime.
   const appExtensions: AppExtension[] = [
-    { routes: scheduleRoutes(runtime), paths: schedulePaths() },
-    { routes: approvalRoutes(runtime), paths: approvalPaths() },
-    { routes: auditRoutes(runtime), paths: auditPaths() },
-    { routes: tenantRoutes(runtime), paths: tenantPaths() },
-    { routes: memoryRoutes(memory), paths: memoryPaths() },
+    scheduleApp(runtime),
+    approvalApp(runtime),
+    auditApp(runtime),
+    tenantApp(runtime),
+    memoryApp(memory),
     { routes: boardRoutes() },
     ...businessApp(runtime, tools, services),
+    adminApp({ runtime, tools, services, memory }),
   ];
   return { runtime, appExtensions, memory, plugins, tools, services };
 }

@@ -9,6 +9,7 @@
 import type { Server } from 'node:http';
 import { createApp } from '../api/app.ts';
 import type { Config } from '../runtime/config.ts';
+import { startRetention } from '../runtime/retention.ts';
 import type { ModelCheck } from '../runtime/gemini.ts';
 import { startWorkers, type WorkerPool } from '../runtime/worker.ts';
 import { compose, type ComposeOptions, type Composition } from './compose.ts';
@@ -54,6 +55,8 @@ export async function startProcess(config: Config, o: ProcessOptions): Promise<R
   const modelCheck = await checkConfiguredModel(rt);
   const workers = o.worker ? startWorkers(rt, o.agents ? { agents: o.agents } : {}) : undefined;
   const scheduler = o.worker ? await startScheduler(rt) : undefined;
+  // Worker processes also delete what has outlived its retention (runtime/retention.ts).
+  const retention = o.worker ? startRetention(rt.db, config, rt.logger) : undefined;
   let server: Server | undefined;
   let url: string | undefined;
   if (o.api) {
@@ -82,6 +85,7 @@ export async function startProcess(config: Config, o: ProcessOptions): Promise<R
           setTimeout(() => server!.closeAllConnections(), 2000).unref();
           await closed;
         }
+        retention?.stop();
         await scheduler?.close();
         await workers?.close(graceMs);
         await rt.close();

@@ -3,39 +3,33 @@
  * newest first. `action` may end in `.*` (e.g. `approval.*`).
  * @module
  */
-import { Router } from 'express';
 import { z } from 'zod';
 import type { Runtime } from '../../runtime/boot.ts';
 import { listAudit } from '../../runtime/guardrails/index.ts';
-import { parse, requireScope } from '../http.ts';
-import type { Paths } from '../openapi.ts';
+import type { AppExtension } from '../app.ts';
+import { RouteSet } from '../define.ts';
 
 const auditQuery = z.object({
-  subject: z.string().min(1).max(300).optional(),
-  action: z.string().regex(/^[a-z0-9_.-]+(\.\*)?$/i, 'action is a dotted name, optionally ending in .*').max(100).optional(),
+  subject: z.string().min(1).max(300).optional().describe('e.g. task:<id>, schedule:<id>'),
+  action: z.string().regex(/^[a-z0-9_.-]+(\.\*)?$/i, 'action is a dotted name, optionally ending in .*').max(100).optional().describe('e.g. approval.decided or approval.*'),
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.string().min(1).max(40).optional(),
+  cursor: z.string().min(1).max(40).optional().describe('`nextCursor` of the previous page'),
 });
+const event = z.looseObject({ id: z.string(), action: z.string(), subject: z.string(), actor: z.object({ type: z.string(), id: z.string().optional() }), at: z.string() });
 
-export function auditRoutes(rt: Runtime): Router {
-  const r = Router();
-  r.get('/api/v1/audit', async (req, res) => {
-    const p = requireScope(req, 'read');
-    const q = parse(auditQuery, req.query, 'query');
-    res.json(await rt.db.tenant(p.tenantId, (tx) => listAudit(tx, q)));
-  });
-  return r;
-}
-
-export function auditPaths(): Paths {
-  const query = z.toJSONSchema(auditQuery, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, unknown> };
-  return {
-    '/api/v1/audit': {
-      get: {
-        summary: 'Who or what caused each task, approval, schedule change and side effect (newest first)',
-        parameters: Object.entries(query.properties).map(([name, schema]) => ({ name, in: 'query', schema })),
-        responses: { '200': { description: '{events, nextCursor}' }, '400': { description: 'Invalid query' } },
-      },
+export function auditApp(rt: Runtime): AppExtension {
+  const api = new RouteSet();
+  api.add(
+    {
+      method: 'get',
+      path: '/api/v1/audit',
+      summary: 'Who or what caused each task, approval, schedule change and side effect (newest first)',
+      access: 'read',
+      tags: ['audit'],
+      query: auditQuery,
+      responses: { 200: { description: 'A page of audit events', schema: z.object({ events: z.array(event), nextCursor: z.string().nullable() }) } },
     },
-  };
+    ({ principal, query }) => rt.db.tenant(principal!.tenantId, (tx) => listAudit(tx, query)),
+  );
+  return { routes: api.router, paths: api.paths };
 }

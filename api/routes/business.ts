@@ -27,7 +27,7 @@ export function createBusinessApp(rt: Runtime, tools: ToolRegistry<BusinessServi
     { raw: crmImportRoutes(rt, isPublicRoute), paths: crmImportPaths(rt.config.IMPORT_BODY_LIMIT) },
     { routes: publicRoutes(rt, tools, services, mounted) },
     { routes: revenueRoutes(rt, tools, services, mounted), paths: mergePaths(tools.openApiPaths(), businessPaths(rt)) },
-    { routes: toolRoutes(tools, rt.config) },
+    toolRoutes(tools, rt.config),
   ];
   return { extensions, mounted };
 }

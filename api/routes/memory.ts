@@ -3,9 +3,9 @@
  * work in the MemoryStore, under the caller's tenant.
  * @module
  */
-import { Router } from 'express';
 import { z } from 'zod';
-import { param, parse, requireScope } from '../http.ts';
+import type { AppExtension } from '../app.ts';
+import { RouteSet } from '../define.ts';
 import { notFound } from '../../runtime/errors.ts';
 import { MAX_CONTENT, type MemoryStore } from '../../memory/index.ts';
 
@@ -38,77 +38,73 @@ const rememberBody = z.object({
   expiresAt: z.iso.datetime({ offset: true }).optional(),
 });
 
-export function memoryRoutes(store: MemoryStore): Router {
-  const r = Router();
+const memory = z.looseObject({ id: z.string(), content: z.string(), agent: z.string().nullable(), kind: z.string(), metadata: z.record(z.string(), z.unknown()), createdAt: z.string() });
+const tags = ['memory'];
 
-  r.get('/api/v1/memory/search', async (req, res) => {
-    const p = requireScope(req, 'read');
-    const q = parse(searchQuery, req.query, 'query');
-    const results = await store.recall(p.tenantId, q.q, {
-      k: q.k,
-      ...(q.agent ? { agent: q.agent } : {}),
-      ...(q.kind?.length ? { kinds: q.kind } : {}),
-    });
-    res.json({ results });
-  });
-
-  r.post('/api/v1/memory', async (req, res) => {
-    const p = requireScope(req, 'write');
-    const b = parse(rememberBody, req.body, 'body');
-    const { id, merged } = await store.remember(p.tenantId, {
-      content: b.content,
-      agent: b.agent ?? null,
-      ...(b.kind ? { kind: b.kind } : {}),
-      ...(b.metadata ? { metadata: b.metadata } : {}),
-      ...(b.expiresAt ? { expiresAt: b.expiresAt } : {}),
-    });
-    const memory = await store.get(p.tenantId, id);
-    // 201 for a new memory; 200 when it merged into an existing near-duplicate.
-    res
-      .status(merged ? 200 : 201)
-      .location(`/api/v1/memory/${id}`)
-      .json({ memory, merged });
-  });
-
-  r.get('/api/v1/memory/:id', async (req, res) => {
-    const p = requireScope(req, 'read');
-    const memory = await store.get(p.tenantId, param(req, 'id'));
-    if (!memory) throw notFound('Memory', param(req, 'id'));
-    res.json({ memory });
-  });
-
-  r.delete('/api/v1/memory/:id', async (req, res) => {
-    const p = requireScope(req, 'write');
-    if (!(await store.delete(p.tenantId, param(req, 'id')))) throw notFound('Memory', param(req, 'id'));
-    res.status(204).end();
-  });
-
-  return r;
-}
-
-/** The memory routes' OpenAPI entries, from the same zod schemas that validate them. */
-export function memoryPaths(): Record<string, Record<string, unknown>> {
-  const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
-  const err = { description: 'Error', ...json({ $ref: '#/components/schemas/Error' }) };
-  const query = z.toJSONSchema(searchQuery, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, unknown>; required?: string[] };
-  return {
-    '/api/v1/memory/search': {
-      get: {
-        summary: 'Hybrid recall (vector + full text) over this tenant’s memories',
-        parameters: Object.entries(query.properties).map(([n, schema]) => ({ name: n, in: 'query', required: query.required?.includes(n) ?? false, schema })),
-        responses: { '200': json({ type: 'object', properties: { results: { type: 'array' } } }), '400': err, '401': err },
+export function memoryApp(store: MemoryStore): AppExtension {
+  const api = new RouteSet();
+  api.add(
+    {
+      method: 'get',
+      path: '/api/v1/memory/search',
+      summary: 'Hybrid recall (vector + full text) over this tenant’s memories',
+      access: 'read',
+      tags,
+      query: searchQuery,
+      responses: { 200: { description: 'The best matches, with their scores', schema: z.object({ results: z.array(memory.extend({ score: z.number() })) }) } },
+    },
+    async ({ principal, query: q }) => ({
+      results: await store.recall(principal!.tenantId, q.q, { k: q.k, ...(q.agent ? { agent: q.agent } : {}), ...(q.kind?.length ? { kinds: q.kind } : {}) }),
+    }),
+  );
+  api.add(
+    {
+      method: 'post',
+      path: '/api/v1/memory',
+      summary: 'Remember something (near-duplicates merge)',
+      access: 'write',
+      tags,
+      body: rememberBody,
+      responses: {
+        201: { description: 'Stored (Location: the memory)', schema: z.object({ memory, merged: z.literal(false) }) },
+        200: { description: 'Merged into an existing near-duplicate', schema: z.object({ memory, merged: z.literal(true) }) },
       },
     },
-    '/api/v1/memory': {
-      post: {
-        summary: 'Remember something (near-duplicates merge)',
-        requestBody: { required: true, ...json(z.toJSONSchema(rememberBody, { io: 'input', unrepresentable: 'any' })) },
-        responses: { '201': { description: 'Stored' }, '200': { description: 'Merged into an existing memory' }, '400': err, '401': err },
-      },
+    async ({ principal, body: b, res }) => {
+      const p = principal!;
+      const { id, merged } = await store.remember(p.tenantId, {
+        content: b.content,
+        agent: b.agent ?? null,
+        ...(b.kind ? { kind: b.kind } : {}),
+        ...(b.metadata ? { metadata: b.metadata } : {}),
+        ...(b.expiresAt ? { expiresAt: b.expiresAt } : {}),
+      });
+      // 201 for a new memory; 200 when it merged into an existing near-duplicate.
+      res.status(merged ? 200 : 201).location(`/api/v1/memory/${id}`);
+      return { memory: await store.get(p.tenantId, id), merged };
     },
-    '/api/v1/memory/{id}': {
-      get: { summary: 'One memory', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'ok' }, '404': err } },
-      delete: { summary: 'Forget a memory', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '204': { description: 'Deleted' }, '404': err } },
+  );
+  api.add(
+    {
+      method: 'get',
+      path: '/api/v1/memory/:id',
+      summary: 'One memory',
+      access: 'read',
+      tags,
+      responses: { 200: { description: 'The memory', schema: z.object({ memory }) } },
     },
-  };
+    async ({ principal, params }) => {
+      const found = await store.get(principal!.tenantId, params.id ?? '');
+      if (!found) throw notFound('Memory', params.id ?? '');
+      return { memory: found };
+    },
+  );
+  api.add(
+    { method: 'delete', path: '/api/v1/memory/:id', summary: 'Forget a memory', access: 'write', tags, responses: { 204: { description: 'Deleted' } } },
+    async ({ principal, params, res }) => {
+      if (!(await store.delete(principal!.tenantId, params.id ?? ''))) throw notFound('Memory', params.id ?? '');
+      res.status(204).end();
+    },
+  );
+  return { routes: api.router, paths: api.paths };
 }

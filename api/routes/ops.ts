@@ -4,14 +4,18 @@
  * @module
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Router } from 'express';
+import express, { Router } from 'express';
 import { Registry as PromRegistry, collectDefaultMetrics, Gauge, Histogram } from 'prom-client';
 import type { RequestHandler } from 'express';
 import type { Runtime } from '../../runtime/boot.ts';
 import { schemaStatus } from '../../runtime/db/migrate.ts';
+import { queueDepthGauge, tableGauges, workerRegistry } from '../../runtime/metrics.ts';
+import { tableStats } from '../../runtime/retention.ts';
 import { AppError } from '../../runtime/errors.ts';
 import { resolveKey } from '../../runtime/keys.ts';
-import { openApiDocument, docsPage, type Paths } from '../openapi.ts';
+import { z } from 'zod';
+import { RouteSet } from '../define.ts';
+import { openApiDocument, docsPage, DOCS_INIT, swaggerUiDir, type Paths } from '../openapi.ts';
 
 export interface Metrics {
   registry: PromRegistry;
@@ -19,7 +23,10 @@ export interface Metrics {
 }
 
 export function createMetrics(rt: Runtime): Metrics {
-  const registry = new PromRegistry();
+  // This process's workers' series (runtime/metrics.ts) beside the API's own.
+  const registry = PromRegistry.merge([new PromRegistry(), workerRegistry]);
+  queueDepthGauge(registry, rt.queues, () => rt.registry.agentNames);
+  tableGauges(registry, () => tableStats(rt.db, rt.config));
   collectDefaultMetrics({ register: registry, prefix: 'brainops_' });
   const http = new Histogram({
     name: 'brainops_http_request_duration_seconds',
@@ -49,6 +56,35 @@ export function createMetrics(rt: Runtime): Metrics {
   };
   return { registry, middleware };
 }
+
+/** The operations of the routes above, for the document. */
+export function opsPaths(): Paths {
+  const doc = new RouteSet();
+  const text = (description: string, type: string) => ({ 200: { description, type } });
+  doc.document({
+    method: 'get',
+    path: '/health',
+    summary: 'Health, version and a check per dependency',
+    access: 'public',
+    tags: ['operations'],
+    responses: {
+      200: { description: 'Every check passed', schema: healthSchema },
+      503: { description: 'Degraded: the failing check says why', schema: healthSchema },
+    },
+  });
+  doc.document({ method: 'get', path: '/metrics', summary: 'Prometheus metrics (text exposition format)', access: 'public', tags: ['operations'], responses: text('The metrics', 'text/plain') });
+  doc.document({ method: 'get', path: '/openapi.json', summary: 'This document (OpenAPI 3.1)', access: 'public', tags: ['operations'], responses: { 200: { description: 'The OpenAPI document', schema: { type: 'object' } } } });
+  doc.document({ method: 'get', path: '/docs', summary: 'The API reference (Swagger UI over /openapi.json)', access: 'public', tags: ['operations'], responses: text('The page', 'text/html') });
+  return doc.paths;
+}
+
+const healthSchema = z.object({
+  status: z.enum(['ok', 'degraded']),
+  version: z.string().describe('package.json version'),
+  engines: z.object({ database: z.string(), queue: z.string(), model: z.string() }),
+  agents: z.number().int(),
+  checks: z.record(z.string(), z.string()).describe("'ok' or 'error: …' per dependency"),
+});
 
 /** Series computed from tenants' data; any series with a `tenant` label is one too. */
 const TENANT_DATA = new Set(['brainops_tasks']);
@@ -120,11 +156,25 @@ export function opsRoutes(rt: Runtime, metrics: Metrics, paths: Paths = {}, extr
   });
 
   r.get('/docs', (_req, res) => {
-    res.type('html').send(docsPage(openApiDocument(rt, paths)));
+    res.type('html').send(docsPage(`BrainOps API ${rt.config.version}`));
   });
+  // Browsers ask every page's origin for it; public, so it never answers 401.
+  // Static files (not API operations): the icon, and Swagger UI's start script and bundle.
+  r.use('/favicon.ico', (req, res, next) => {
+    if (req.path !== '/' || (req.method !== 'GET' && req.method !== 'HEAD')) return next();
+    res.type('image/svg+xml').set('Cache-Control', 'public, max-age=86400').send(FAVICON);
+  });
+  r.use('/docs/init.js', (req, res, next) => {
+    if (req.path !== '/' || (req.method !== 'GET' && req.method !== 'HEAD')) return next();
+    res.type('text/javascript').send(DOCS_INIT);
+  });
+  r.use('/docs/assets', express.static(swaggerUiDir(), { index: false, maxAge: '1d' }));
 
   return r;
 }
+
+/** The BrainOps mark: a roof over a rising bar, in the Board's blue. */
+const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1d4ed8"/><path d="M6 15 16 7l10 8" fill="none" stroke="#fff" stroke-width="3" stroke-linecap="round" stroke-linejoin="round"/><rect x="10" y="18" width="3" height="7" fill="#fff"/><rect x="15" y="15" width="3" height="10" fill="#fff"/><rect x="20" y="12" width="3" height="13" fill="#fff" opacity=".8"/></svg>`;
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms).unref())]);

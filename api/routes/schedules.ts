@@ -4,84 +4,135 @@
  * and auth here; the work in the ScheduleService, which also syncs BullMQ.
  * @module
  */
-import { Router } from 'express';
 import { z } from 'zod';
 import type { Runtime } from '../../runtime/boot.ts';
 import { DEFAULT_SCHEDULES, enableDefaults, scheduleBody, schedulePatch, ScheduleService, type Actor } from '../../runtime/guardrails/index.ts';
 import type { Principal } from '../../runtime/keys.ts';
-import { param, parse, requireScope } from '../http.ts';
-import type { Paths } from '../openapi.ts';
+import type { AppExtension } from '../app.ts';
+import { RouteSet, schemaOf } from '../define.ts';
 
-const runsQuery = z.object({ runs: z.coerce.number().int().min(0).max(200).default(20) });
+const runsQuery = z.object({ runs: z.coerce.number().int().min(0).max(200).default(20).describe('How many recent runs (tasks) to include') });
 const defaultsBody = z.object({ timezone: z.string().min(1).max(64).default('UTC') }).strict();
 
-const keyActor = (p: Principal): Actor => ({ type: 'api_key', id: p.keyId });
+/** A schedule as the API shows it (the operator routes too). */
+export const scheduleInfo = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  agent: z.string(),
+  input: z.unknown(),
+  cron: z.string().optional(),
+  everyMs: z.number().int().optional(),
+  timezone: z.string(),
+  enabled: z.boolean(),
+  nextRunAt: z.string().optional(),
+  lastRunAt: z.string().optional(),
+  lastTaskId: z.string().optional(),
+});
+const defaultsResult = z.object({ enabled: z.array(scheduleInfo), skipped: z.array(z.object({ name: z.string(), agent: z.string(), reason: z.string() })) });
 
-export function scheduleRoutes(rt: Runtime): Router {
-  const r = Router();
+const keyActor = (p: Principal | undefined): Actor => ({ type: 'api_key', id: p?.keyId ?? 'unknown' });
+const tags = ['schedules'];
+
+export function scheduleApp(rt: Runtime): AppExtension {
+  const api = new RouteSet();
   const schedules = new ScheduleService(rt);
-
-  r.get('/api/v1/schedules', async (req, res) => {
-    const p = requireScope(req, 'read');
-    res.json({ schedules: await schedules.list(p.tenantId) });
-  });
-
-  r.post('/api/v1/schedules', async (req, res) => {
-    const p = requireScope(req, 'write');
-    const schedule = await schedules.create(p.tenantId, req.body, keyActor(p));
-    res.status(201).location(`/api/v1/schedules/${schedule.id}`).json({ schedule });
-  });
-
-  r.get('/api/v1/schedules/defaults', (req, res) => {
-    requireScope(req, 'read');
-    res.json({ defaults: DEFAULT_SCHEDULES.map((d) => ({ ...d, registered: rt.registry.agent(d.agent) !== undefined })) });
-  });
-
-  r.post('/api/v1/schedules/defaults', async (req, res) => {
-    const p = requireScope(req, 'admin');
-    const b = parse(defaultsBody, req.body ?? {}, 'body');
-    res.json(await enableDefaults(schedules, p.tenantId, keyActor(p), b.timezone));
-  });
-
-  r.get('/api/v1/schedules/:id', async (req, res) => {
-    const p = requireScope(req, 'read');
-    const q = parse(runsQuery, req.query, 'query');
-    const schedule = await schedules.get(p.tenantId, param(req, 'id'));
-    res.json({ schedule, runs: q.runs ? await schedules.runs(p.tenantId, schedule.id, q.runs) : [] });
-  });
-
-  r.patch('/api/v1/schedules/:id', async (req, res) => {
-    const p = requireScope(req, 'write');
-    res.json({ schedule: await schedules.update(p.tenantId, param(req, 'id'), req.body, keyActor(p)) });
-  });
-
-  r.delete('/api/v1/schedules/:id', async (req, res) => {
-    const p = requireScope(req, 'write');
-    await schedules.remove(p.tenantId, param(req, 'id'), keyActor(p));
-    res.status(204).end();
-  });
-
-  return r;
-}
-
-export function schedulePaths(): Paths {
-  const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
-  const err = { description: 'Error', ...json({ $ref: '#/components/schemas/Error' }) };
-  const id = [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }];
-  const body = (s: z.ZodType) => ({ required: true, ...json(z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' })) });
-  return {
-    '/api/v1/schedules': {
-      get: { summary: 'List schedules (with nextRunAt, lastRunAt, lastTaskId)', responses: { '200': { description: '{schedules}' }, '401': err } },
-      post: { summary: 'Create a schedule: an agent on a cron pattern (with timezone) or every N ms', requestBody: body(scheduleBody), responses: { '201': { description: '{schedule}' }, '400': err, '404': err } },
+  api.add(
+    {
+      method: 'get',
+      path: '/api/v1/schedules',
+      summary: 'List schedules (with nextRunAt, lastRunAt, lastTaskId)',
+      access: 'read',
+      tags,
+      responses: { 200: { description: 'The schedules', schema: z.object({ schedules: z.array(scheduleInfo) }) } },
     },
-    '/api/v1/schedules/defaults': {
-      get: { summary: 'The default autonomous revenue schedules and whether their agents are registered', responses: { '200': { description: '{defaults}' } } },
-      post: { summary: 'Install and enable the default schedules (admin); unregistered agents are skipped', requestBody: body(defaultsBody), responses: { '200': { description: '{enabled, skipped}' }, '403': err } },
+    async ({ principal }) => ({ schedules: await schedules.list(principal!.tenantId) }),
+  );
+  api.add(
+    {
+      method: 'post',
+      path: '/api/v1/schedules',
+      summary: 'Create a schedule: an agent on a cron pattern (with timezone) or every N ms',
+      access: 'write',
+      tags,
+      bodySchema: schemaOf(scheduleBody, 'input'),
+      status: 201,
+      responses: { 201: { description: 'Created (Location: the schedule)', schema: z.object({ schedule: scheduleInfo }) } },
     },
-    '/api/v1/schedules/{id}': {
-      get: { summary: 'A schedule and its recent runs (tasks)', parameters: id, responses: { '200': { description: '{schedule, runs}' }, '404': err } },
-      patch: { summary: 'Change a schedule (enable/disable, timing, input, budget)', parameters: id, requestBody: body(schedulePatch), responses: { '200': { description: '{schedule}' }, '400': err, '404': err } },
-      delete: { summary: 'Delete a schedule (its BullMQ scheduler goes too)', parameters: id, responses: { '204': { description: 'Deleted' }, '404': err } },
+    async ({ principal, req, res }) => {
+      const schedule = await schedules.create(principal!.tenantId, req.body, keyActor(principal));
+      res.location(`/api/v1/schedules/${schedule.id}`);
+      return { schedule };
     },
-  };
+  );
+  api.add(
+    {
+      method: 'get',
+      path: '/api/v1/schedules/defaults',
+      summary: 'The default autonomous revenue schedules and whether their agents are registered',
+      access: 'read',
+      tags,
+      responses: {
+        200: {
+          description: 'The defaults',
+          schema: z.object({ defaults: z.array(z.object({ name: z.string(), agent: z.string(), cron: z.string(), input: z.unknown(), why: z.string(), registered: z.boolean() })) }),
+        },
+      },
+    },
+    () => ({ defaults: DEFAULT_SCHEDULES.map((d) => ({ ...d, registered: rt.registry.agent(d.agent) !== undefined })) }),
+  );
+  api.add(
+    {
+      method: 'post',
+      path: '/api/v1/schedules/defaults',
+      summary: 'Install and enable the default schedules (admin); unregistered agents are skipped',
+      access: 'admin',
+      tags,
+      body: defaultsBody,
+      responses: { 200: { description: 'The schedules enabled and those skipped, with the reason', schema: defaultsResult } },
+    },
+    ({ principal, body }) => enableDefaults(schedules, principal!.tenantId, keyActor(principal), body.timezone),
+  );
+  api.add(
+    {
+      method: 'get',
+      path: '/api/v1/schedules/:id',
+      summary: 'A schedule and its recent runs (tasks)',
+      access: 'read',
+      tags,
+      query: runsQuery,
+      responses: { 200: { description: 'The schedule and its runs, newest first', schema: z.object({ schedule: scheduleInfo, runs: z.array(z.record(z.string(), z.unknown())) }) } },
+    },
+    async ({ principal, params, query }) => {
+      const p = principal!;
+      const schedule = await schedules.get(p.tenantId, params.id ?? '');
+      return { schedule, runs: query.runs ? await schedules.runs(p.tenantId, schedule.id, query.runs) : [] };
+    },
+  );
+  api.add(
+    {
+      method: 'patch',
+      path: '/api/v1/schedules/:id',
+      summary: 'Change a schedule (enable/disable, timing, input, budget)',
+      access: 'write',
+      tags,
+      bodySchema: schemaOf(schedulePatch, 'input'),
+      responses: { 200: { description: 'The schedule after the change', schema: z.object({ schedule: scheduleInfo }) } },
+    },
+    async ({ principal, params, req }) => ({ schedule: await schedules.update(principal!.tenantId, params.id ?? '', req.body, keyActor(principal)) }),
+  );
+  api.add(
+    {
+      method: 'delete',
+      path: '/api/v1/schedules/:id',
+      summary: 'Delete a schedule (its queued tick goes too)',
+      access: 'write',
+      tags,
+      responses: { 204: { description: 'Deleted' } },
+    },
+    async ({ principal, params, res }) => {
+      await schedules.remove(principal!.tenantId, params.id ?? '', keyActor(principal));
+      res.status(204).end();
+    },
+  );
+  return { routes: api.router, paths: api.paths };
 }

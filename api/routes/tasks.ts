@@ -1,84 +1,195 @@
 /**
  * Agents and tasks: list agents, create tasks (with idempotency), read, list, stream events
- * (SSE), cancel. Thin: validation and auth here, everything else in the TaskService.
+ * (SSE), cancel. Thin: validation and auth here, everything else in the TaskService. Each
+ * route is defined once (api/define.ts): the handler and its OpenAPI operation.
  * @module
  */
-import { Router } from 'express';
 import { z } from 'zod';
 import type { Runtime } from '../../runtime/boot.ts';
 import { notFound } from '../../runtime/errors.ts';
+import { jsonSchema } from '../../runtime/registry.ts';
+import { createTaskBody } from '../../runtime/service.ts';
 import { replayTask } from '../../runtime/replay.ts';
 import { TASK_STATUSES } from '../../runtime/tasks.ts';
-import { param, parse, requireScope } from '../http.ts';
+import { RouteSet, type JsonSchema } from '../define.ts';
+import type { Paths } from '../openapi.ts';
 import { streamTaskEvents } from '../task-stream.ts';
 
 const listQuery = z.object({
-  agent: z.string().min(1).max(64).optional(),
-  status: z.enum(TASK_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().min(1).max(500).optional(),
+  agent: z.string().min(1).max(64).optional().describe('Only this agent’s tasks'),
+  status: z.enum(TASK_STATUSES).optional().describe('Only tasks in this status'),
+  limit: z.coerce.number().int().min(1).max(200).default(50).describe('Tasks per page'),
+  cursor: z.string().min(1).max(500).optional().describe('`nextCursor` of the previous page'),
 });
+const eventsQuery = z.object({ after: z.coerce.number().int().min(0).optional().describe('Only events after this id (as Last-Event-ID)') });
 
-export function taskRoutes(rt: Runtime): Router {
-  const r = Router();
+const task: JsonSchema = { $ref: '#/components/schemas/Task' };
+const agentInfo = z.object({
+  name: z.string(),
+  description: z.string(),
+  version: z.string(),
+  inputSchema: z.record(z.string(), z.unknown()).describe('JSON Schema of the input'),
+  outputSchema: z.record(z.string(), z.unknown()).describe('JSON Schema of the output'),
+  tools: z.array(z.string()),
+});
+const TAGS = ['tasks'];
 
-  r.get('/api/v1/agents', (req, res) => {
-    requireScope(req, 'read');
-    res.json({ agents: rt.registry.agents.map((a) => rt.registry.describe(a)) });
-  });
-
-  r.get('/api/v1/agents/:name', (req, res) => {
-    requireScope(req, 'read');
-    const agent = rt.registry.agent(param(req, 'name'));
-    if (!agent) throw notFound('Agent', param(req, 'name'));
-    res.json({ agent: rt.registry.describe(agent) });
-  });
-
-  r.post('/api/v1/agents/:name/tasks', async (req, res) => {
-    const p = requireScope(req, 'write');
-    const { task, created } = await rt.tasks.create(p.tenantId, param(req, 'name'), req.body, { type: 'api_key', keyId: p.keyId });
-    res
-      .status(created ? 202 : 200)
-      .location(`/api/v1/tasks/${task.id}`)
-      .json({ task });
-  });
-
-  r.get('/api/v1/tasks', async (req, res) => {
-    const p = requireScope(req, 'read');
-    const q = parse(listQuery, req.query, 'query');
-    res.json(await rt.tasks.list(p.tenantId, q));
-  });
-
-  r.get('/api/v1/tasks/:id', async (req, res) => {
-    const p = requireScope(req, 'read');
-    const { task, steps } = await rt.tasks.detail(p.tenantId, param(req, 'id'));
-    res.json({ task, steps });
-  });
-
-  r.post('/api/v1/tasks/:id/cancel', async (req, res) => {
-    const p = requireScope(req, 'write');
-    res.json({ task: await rt.tasks.cancel(p.tenantId, param(req, 'id')) });
-  });
-
-  // Reads only: re-runs the agent's code against the journal (runtime/replay.ts).
-  r.get('/api/v1/tasks/:id/replay', async (req, res) => {
-    const p = requireScope(req, 'read');
-    res.json({ replay: await replayTask(rt, p.tenantId, param(req, 'id')) });
-  });
-
-  r.get('/api/v1/tasks/:id/events', async (req, res) => {
-    const p = requireScope(req, 'read');
-    const id = param(req, 'id');
-    await rt.tasks.get(p.tenantId, id); // 404 before the stream starts
-    const lastId = Number(req.get('last-event-id') ?? req.query.after ?? 0) || 0;
-    // Woken by LISTEN/NOTIFY (runtime/events.ts); reads through the tenant's transaction.
-    streamTaskEvents(res, {
-      read: (after, limit) => rt.tasks.events(p.tenantId, id, after, limit),
-      subscribe: (wake) => rt.events.subscribe(id, wake),
-      startAfter: lastId,
-      safetyPollMs: rt.config.EVENT_STREAM_POLL_MS,
+export function taskRoutes(rt: Runtime): { router: RouteSet['router']; paths: Paths } {
+  const api = new RouteSet();
+  api.add(
+    {
+      method: 'get',
+      path: '/api/v1/agents',
+      summary: 'List agents with their JSON schemas',
+      access: 'read',
+      tags: ['agents'],
+      responses: { 200: { description: 'Every registered agent', schema: z.object({ agents: z.array(agentInfo) }) } },
+    },
+    () => ({ agents: rt.registry.agents.map((a) => rt.registry.describe(a)) }),
+  );
+  api.add(
+    {
+      method: 'get',
+      path: '/api/v1/agents/:name',
+      summary: 'One agent with its JSON schemas',
+      access: 'read',
+      tags: ['agents'],
+      params: { name: 'The agent’s name, e.g. estimator' },
+      responses: { 200: { description: 'The agent', schema: z.object({ agent: agentInfo }) } },
+    },
+    ({ params }) => {
+      const agent = rt.registry.agent(params.name ?? '');
+      if (!agent) throw notFound('Agent', params.name ?? '');
+      return { agent: rt.registry.describe(agent) };
+    },
+  );
+  const bodyBase = jsonSchema(createTaskBody, 'input');
+  const created = {
+    202: { description: 'Task accepted (Location: the task)', schema: { type: 'object', required: ['task'], properties: { task } } },
+    200: { description: 'Same idempotency key: the existing task', schema: { type: 'object', required: ['task'], properties: { task } } },
+    422: { description: 'Refused by a guardrail (budget, running cap)' },
+  };
+  api.add(
+    {
+      method: 'post',
+      path: '/api/v1/agents/:name/tasks',
+      summary: 'Run an agent: create a task with its input (the per-agent operations below give each input schema)',
+      access: 'write',
+      tags: ['agents'],
+      params: { name: `The agent: ${rt.registry.agentNames.join(', ')}` },
+      bodySchema: bodyBase,
+      responses: created,
+    },
+    async ({ params, req, res, principal }) => {
+      const p = principal!;
+      const { task: t, created: isNew } = await rt.tasks.create(p.tenantId, params.name ?? '', req.body, { type: 'api_key', keyId: p.keyId });
+      res.status(isNew ? 202 : 200).location(`/api/v1/tasks/${t.id}`);
+      return { task: t };
+    },
+  );
+  // One operation per agent with its own input and output schema: the same route, documented
+  // per agent (a concrete path is matched before the template; the handler is the one above).
+  for (const agent of rt.registry.agents) {
+    api.document({
+      method: 'post',
+      path: `/api/v1/agents/${agent.name}/tasks`,
+      summary: `Run ${agent.name}: ${agent.description}`,
+      access: 'write',
+      tags: ['agents'],
+      bodySchema: { ...bodyBase, properties: { ...(bodyBase.properties as object), input: jsonSchema(agent.input, 'input') }, required: ['input'] },
+      responses: created,
+      extensions: { 'x-output-schema': jsonSchema(agent.output, 'output') },
     });
-  });
-
-  return r;
+  }
+  api.add(
+    {
+      method: 'get',
+      path: '/api/v1/tasks',
+      summary: 'List tasks (newest first, cursor pagination)',
+      access: 'read',
+      tags: TAGS,
+      query: listQuery,
+      responses: {
+        200: { description: 'A page of tasks', schema: { type: 'object', properties: { tasks: { type: 'array', items: task }, nextCursor: { type: ['string', 'null'] } } } },
+      },
+    },
+    ({ principal, query }) => rt.tasks.list(principal!.tenantId, query),
+  );
+  api.add(
+    {
+      method: 'get',
+      path: '/api/v1/tasks/:id',
+      summary: 'A task with its step journal',
+      access: 'read',
+      tags: TAGS,
+      params: { id: 'The task id (uuid)' },
+      responses: { 200: { description: 'The task and its steps', schema: { type: 'object', properties: { task, steps: { type: 'array', items: { type: 'object' } } } } } },
+    },
+    ({ principal, params }) => rt.tasks.detail(principal!.tenantId, params.id ?? ''),
+  );
+  api.add(
+    {
+      method: 'post',
+      path: '/api/v1/tasks/:id/cancel',
+      summary: 'Cancel a queued, running or waiting task (and its unfinished children)',
+      access: 'write',
+      tags: TAGS,
+      params: { id: 'The task id (uuid)' },
+      responses: { 200: { description: 'The cancelled task', schema: { type: 'object', properties: { task } } }, 409: { description: 'The task already ended' } },
+    },
+    async ({ principal, params }) => ({ task: await rt.tasks.cancel(principal!.tenantId, params.id ?? '') }),
+  );
+  api.add(
+    {
+      method: 'get',
+      path: '/api/v1/tasks/:id/replay',
+      summary:
+        "Deterministic replay: the agent's current code against the task's recorded journal, with no model and no side effects; the first divergence with both sides, or a sentence saying there was none",
+      access: 'read',
+      tags: TAGS,
+      params: { id: 'The task id (uuid)' },
+      responses: {
+        200: {
+          description: 'The replay report',
+          schema: {
+            type: 'object',
+            properties: {
+              replay: {
+                type: 'object',
+                properties: { outcome: { type: 'string' }, message: { type: 'string' }, steps: { type: 'array' }, divergence: {}, next: {}, output: {}, outputMatches: { type: 'boolean' } },
+              },
+            },
+          },
+        },
+      },
+    },
+    // Reads only: re-runs the agent's code against the journal (runtime/replay.ts).
+    async ({ principal, params }) => ({ replay: await replayTask(rt, principal!.tenantId, params.id ?? '') }),
+  );
+  api.add(
+    {
+      method: 'get',
+      path: '/api/v1/tasks/:id/events',
+      summary: 'Live task events (text/event-stream): status, progress, log, step; ends after the final status',
+      access: 'read',
+      tags: TAGS,
+      params: { id: 'The task id (uuid)' },
+      query: eventsQuery,
+      responses: { 200: { description: 'Server-sent events; each has an id to resume from (Last-Event-ID)', type: 'text/event-stream' } },
+    },
+    async ({ principal, params, req, res, query }) => {
+      const p = principal!;
+      const id = params.id ?? '';
+      await rt.tasks.get(p.tenantId, id); // 404 before the stream starts
+      const lastId = Number(req.get('last-event-id') ?? query.after ?? 0) || 0;
+      // Woken by LISTEN/NOTIFY (runtime/events.ts); reads through the tenant's transaction.
+      streamTaskEvents(res, {
+        read: (after, limit) => rt.tasks.events(p.tenantId, id, after, limit),
+        subscribe: (wake) => rt.events.subscribe(id, wake),
+        startAfter: lastId,
+        safetyPollMs: rt.config.EVENT_STREAM_POLL_MS,
+      });
+    },
+  );
+  return { router: api.router, paths: api.paths };
 }

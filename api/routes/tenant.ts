@@ -4,38 +4,46 @@
  * (admin) {dailyBudgetUsd?, maxRunning?, phoneRegion?} (null = the configured default). Audited.
  * @module
  */
-import { Router } from 'express';
 import { z } from 'zod';
 import type { Runtime } from '../../runtime/boot.ts';
 import { tenantPatch, tenantSettings, updateTenantSettings } from '../../runtime/guardrails/tenants.ts';
-import { parse, requireScope } from '../http.ts';
-import type { Paths } from '../openapi.ts';
+import type { AppExtension } from '../app.ts';
+import { RouteSet } from '../define.ts';
 
-export function tenantRoutes(rt: Runtime): Router {
-  const r = Router();
-  r.get('/api/v1/tenant', async (req, res) => {
-    const p = requireScope(req, 'read');
-    res.json({ tenant: await tenantSettings(rt.db, p.tenantId) });
-  });
-  r.patch('/api/v1/tenant', async (req, res) => {
-    const p = requireScope(req, 'admin');
-    const patch = parse(tenantPatch, req.body ?? {}, 'body');
-    res.json({ tenant: await updateTenantSettings(rt.db, p.tenantId, patch, { type: 'api_key', id: p.keyId }) });
-  });
-  return r;
-}
+/** A tenant's guardrail settings and today's spend (also the operator routes' shape). */
+export const tenantInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  dailyBudgetUsd: z.number().nullable().describe('USD per UTC day; null = the configured default'),
+  maxRunning: z.number().int().nullable().describe('Tasks running at once; 0 = no cap, null = the configured default'),
+  phoneRegion: z.string().nullable().describe('Two-letter country code phones without a country code are read in; null = US'),
+  spentTodayUsd: z.number(),
+});
 
-export function tenantPaths(): Paths {
-  const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
-  const err = { description: 'Error', ...json({ $ref: '#/components/schemas/Error' }) };
-  return {
-    '/api/v1/tenant': {
-      get: { summary: "The caller's tenant: its daily budget, running cap (null = configured default) and today's spend", responses: { '200': { description: '{tenant}' }, '401': err } },
-      patch: {
-        summary: "Change the tenant's daily budget (USD), running cap and phone region (admin; null resets to the default); audited as tenant.updated",
-        requestBody: { required: true, ...json(z.toJSONSchema(tenantPatch, { io: 'input', unrepresentable: 'any' })) },
-        responses: { '200': { description: '{tenant}' }, '400': err, '403': err },
-      },
+export function tenantApp(rt: Runtime): AppExtension {
+  const api = new RouteSet();
+  api.add(
+    {
+      method: 'get',
+      path: '/api/v1/tenant',
+      summary: "The caller's tenant: its daily budget, running cap (null = configured default) and today's spend",
+      access: 'read',
+      tags: ['tenant'],
+      responses: { 200: { description: 'The tenant', schema: z.object({ tenant: tenantInfo }) } },
     },
-  };
+    async ({ principal }) => ({ tenant: await tenantSettings(rt.db, principal!.tenantId) }),
+  );
+  api.add(
+    {
+      method: 'patch',
+      path: '/api/v1/tenant',
+      summary: "Change the tenant's daily budget (USD), running cap and phone region (admin; null resets to the default); audited as tenant.updated",
+      access: 'admin',
+      tags: ['tenant'],
+      body: tenantPatch,
+      responses: { 200: { description: 'The tenant after the change', schema: z.object({ tenant: tenantInfo }) } },
+    },
+    async ({ principal, body }) => ({ tenant: await updateTenantSettings(rt.db, principal!.tenantId, body, { type: 'api_key', id: principal!.keyId }) }),
+  );
+  return { routes: api.router, paths: api.paths };
 }

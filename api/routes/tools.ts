@@ -4,26 +4,48 @@
  * tenant binding and the one error shape; plus `GET /api/v1/tools`. Nothing here names a tool.
  * @module
  */
-import { Router, type Request } from 'express';
+import type { Request } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../runtime/config.ts';
 import { badRequest } from '../../runtime/errors.ts';
 import { routeOf, type ToolRegistry } from '../../runtime/tools.ts';
-import { parse, requireScope } from '../http.ts';
+import type { AppExtension } from '../app.ts';
+import { RouteSet } from '../define.ts';
+import { requireScope } from '../http.ts';
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function toolRoutes(tools: ToolRegistry, config: Config): Router {
-  const r = Router();
+const toolsQuery = z.object({ check: z.enum(['true', 'false']).optional().describe('true: also check each tool’s integration (available, error)') });
+const toolInfo = z.looseObject({
+  name: z.string(),
+  description: z.string(),
+  scope: z.string(),
+  route: z.object({ method: z.string(), path: z.string() }),
+  available: z.boolean().optional(),
+  error: z.string().optional(),
+});
 
-  r.get('/api/v1/tools', async (req, res) => {
-    const p = requireScope(req, 'read');
-    const q = parse(z.object({ check: z.enum(['true', 'false']).optional() }), req.query, 'query');
-    const list = tools.tools.map((t) => tools.describe(t));
-    if (q.check !== 'true') return void res.json({ tools: list });
-    const availability = new Map((await tools.availability(p.tenantId)).map((a) => [a.name, a]));
-    res.json({ tools: list.map((t) => ({ ...t, available: availability.get(t.name)?.ok ?? false, ...(availability.get(t.name)?.error ? { error: availability.get(t.name)!.error } : {}) })) });
-  });
+/** `GET /api/v1/tools` and every tool's own route (the tools' operations come from the registry). */
+export function toolRoutes(tools: ToolRegistry, config: Config): AppExtension {
+  const api = new RouteSet();
+  api.add(
+    {
+      method: 'get',
+      path: '/api/v1/tools',
+      summary: 'Every business tool with its JSON schemas and its REST route',
+      access: 'read',
+      tags: ['tools'],
+      query: toolsQuery,
+      responses: { 200: { description: 'The tools', schema: z.object({ tools: z.array(toolInfo) }) } },
+    },
+    async ({ principal, query }) => {
+      const list = tools.tools.map((t) => tools.describe(t));
+      if (query.check !== 'true') return { tools: list };
+      const availability = new Map((await tools.availability(principal!.tenantId)).map((a) => [a.name, a]));
+      return { tools: list.map((t) => ({ ...t, available: availability.get(t.name)?.ok ?? false, ...(availability.get(t.name)?.error ? { error: availability.get(t.name)!.error } : {}) })) };
+    },
+  );
+  const r = api.router;
 
   // Static paths before parameterised ones, so /x/upsert is never taken for /x/:id.
   const ordered = [...tools.tools].sort((a, b) => Number(routeOf(a).path.includes(':')) - Number(routeOf(b).path.includes(':')));
@@ -41,7 +63,7 @@ export function toolRoutes(tools: ToolRegistry, config: Config): Router {
       res.status(route.status ?? 200).json(out);
     });
   }
-  return r;
+  return { routes: r, paths: api.paths };
 }
 
 /** The tool input of a request: query (GET/DELETE) or JSON body, with the path params on top. */

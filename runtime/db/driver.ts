@@ -66,7 +66,6 @@ export interface Db extends Sql {
   close(): Promise<void>;
 }
 
-export const APP_ROLE = 'brainops_app';
 const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 export interface PgDbOptions {

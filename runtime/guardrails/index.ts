@@ -3,9 +3,7 @@
  * limits, value-aware priority and the audit trail.
  * @module
  */
-export { audit, recordAudit, actorOf, listAudit, type Actor, type ActorType, type AuditEntry, type AuditEvent } from './audit.ts';
-export { approvalExtension, decide, expireApprovals, listApprovals, APPROVAL_STATUSES, type Approval, type ApprovalStatus } from './approvals.ts';
-export { admit, remainingToday, spentToday, tenantLimits, tenantSpendGuard, type Admission } from './budgets.ts';
-export { DEFAULT_SCHEDULES, enableDefaults, type DefaultSchedule, type DefaultsResult } from './defaults.ts';
-export { needsApproval, parseApprovalPolicy, parseRateLimits, rateLimitFor, valuePriority, businessValue, VALUE_FIELDS } from './policy.ts';
-export { ScheduleService, SCHEDULER_QUEUE, nextTick, scheduleBody, schedulePatch, type Schedule, type ScheduleJobData } from './schedules.ts';
+export { audit, listAudit, type Actor } from './audit.ts';
+export { decide, expireApprovals, listApprovals, APPROVAL_STATUSES } from './approvals.ts';
+export { DEFAULT_SCHEDULES, enableDefaults, type DefaultsResult } from './defaults.ts';
+export { ScheduleService, SCHEDULER_QUEUE, scheduleBody, schedulePatch, type Schedule, type ScheduleJobData } from './schedules.ts';
