@@ -76,10 +76,23 @@ export interface TaskLlm {
 }
 
 export interface ApprovalRequest {
+  /** One of the agent's declared `approvals` (what APPROVAL_POLICY names). */
   action: string;
   summary: string;
   amountUsd?: number;
   recipients?: string[];
+  /** Exactly what will be sent, spent or published: shown by the API and the Board. */
+  content?: ApprovalContent;
+}
+
+/**
+ * What an approval lets happen, in full: the emails (each recipient, subject and body), the
+ * spend (each item and its USD amount, per day when `perDay`), the page (what will be live).
+ */
+export interface ApprovalContent {
+  emails?: { to: string; subject: string; body: string }[];
+  spend?: { description: string; amountUsd: number; previousUsd?: number; perDay?: boolean }[];
+  page?: { title: string; slug?: string; headline: string; body: string; cta: string };
 }
 
 export interface TaskLogger {
@@ -176,6 +189,12 @@ export interface AgentDefinition<I extends z.ZodType = z.ZodType, O extends z.Zo
   output: O;
   /** Names of the business tools the agent may call. */
   tools?: string[];
+  /**
+   * The approval actions the agent may ask for (`ctx.approval({action})`), e.g. `email.send`.
+   * APPROVAL_POLICY may name only declared actions (checked at start); asking for an
+   * undeclared one fails the task.
+   */
+  approvals?: string[];
   /** Task defaults for this agent. */
   defaults?: {
     attempts?: number;

@@ -7,6 +7,7 @@ export { defineAgent, CONTRACT_VERSION } from './contracts.ts';
 export type {
   AgentDefinition,
   AnyAgent,
+  ApprovalContent,
   ApprovalRequest,
   ChildResult,
   DelegateOptions,

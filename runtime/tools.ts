@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { tool as langChainTool, type StructuredToolInterface } from '@langchain/core/tools';
 import type { Db, Sql } from './db/driver.ts';
 import { AppError, badRequest } from './errors.ts';
+import { recordAudit, type Actor } from './guardrails/audit.ts';
 import type { Scope } from './keys.ts';
 import type { Logger } from './logger.ts';
 import { jsonSchema } from './registry.ts';
@@ -29,7 +30,20 @@ export interface ToolRoute {
 }
 
 /** Who called a tool: an API key over HTTP, an agent's task, or the system (self-tests). */
-export type ToolCaller = { kind: 'http'; keyId?: string } | { kind: 'agent'; taskId: string; agent: string } | { kind: 'system' };
+export type ToolCaller = { kind: 'http'; keyId?: string } | { kind: 'agent'; taskId: string; agent: string } | { kind: 'system'; id?: string };
+
+/**
+ * What the audit trail records for each call of a side-effecting tool (the tool-call wrapper
+ * writes it, in one place: ToolRegistry.call). `action` is dotted (`email.sent`); `subject`
+ * names what it happened to (`email:dana@example.com`, `lead:<id>`); `details` adds facts
+ * (a `customerId` puts the row on that customer's trail). Without a declaration a
+ * side-effecting tool is recorded as `tool.<name>` on `tool:<name>`.
+ */
+export interface ToolAudit<I = unknown, O = unknown> {
+  action: string;
+  subject?(input: I, output: O): string;
+  details?(input: I, output: O): Record<string, unknown>;
+}
 
 /** What a tool's handler receives besides its input. */
 export interface ToolContext<S = unknown> {
@@ -60,8 +74,10 @@ export interface ToolDefinition<I extends ToolInputSchema = ToolInputSchema, O e
   scope: Scope | 'public';
   /** Where the tool is served; default `POST /api/v1/tools/<name>`. */
   route?: ToolRoute;
-  /** True when the tool changes state or contacts the outside world. */
+  /** True when the tool changes state or contacts the outside world: every call leaves an audit row. */
   sideEffect?: boolean;
+  /** How its audit rows read (side-effecting tools only); default `tool.<name>` on `tool:<name>`. */
+  audit?: ToolAudit<z.output<I>, z.output<O>>;
   /** A safe input for the availability check (read-only tools only). */
   probe?: z.input<I>;
   handler(input: z.output<I>, ctx: ToolContext<S>): Promise<z.input<O>>;
@@ -80,6 +96,9 @@ export function defineTool<I extends ToolInputSchema, O extends z.ZodType, S = u
   if (!(def.input instanceof z.ZodObject)) throw new Error(`Tool '${def.name}' must declare a z.object(...) input schema.`);
   if (!(def.output instanceof z.ZodType)) throw new Error(`Tool '${def.name}' must declare a zod output schema.`);
   if (typeof def.handler !== 'function') throw new Error(`Tool '${def.name}' has no handler(input, ctx).`);
+  if (def.audit && !def.sideEffect) throw new Error(`Tool '${def.name}' declares an audit record but not sideEffect: true.`);
+  if (def.audit && !/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/.test(def.audit.action))
+    throw new Error(`Tool '${def.name}': audit action '${def.audit.action}' must be dotted lowercase, e.g. 'email.sent'.`);
   return Object.freeze({ ...def });
 }
 
@@ -89,6 +108,8 @@ export interface ToolInfo {
   description: string;
   scope: Scope | 'public';
   sideEffect: boolean;
+  /** The audit action each call records (side-effecting tools). */
+  auditAction?: string;
   route: { method: HttpMethod; path: string; status: number };
   inputSchema: unknown;
   outputSchema: unknown;
@@ -151,6 +172,7 @@ export class ToolRegistry<S = unknown> {
       description: t.description,
       scope: t.scope,
       sideEffect: t.sideEffect ?? false,
+      ...(t.sideEffect ? { auditAction: auditActionOf(t) } : {}),
       route: { method: r.method, path: r.path, status: r.status ?? 200 },
       inputSchema: jsonSchema(t.input, 'input'),
       outputSchema: jsonSchema(t.output, 'output'),
@@ -175,13 +197,49 @@ export class ToolRegistry<S = unknown> {
       caller: o.caller,
       logger: this.deps.logger.child({ tool: name, tenant: o.tenantId }),
     };
-    const raw = await (t.handler as (i: unknown, c: ToolContext<S>) => Promise<unknown>)(parsed.data, ctx);
+    let raw: unknown;
+    try {
+      raw = await (t.handler as (i: unknown, c: ToolContext<S>) => Promise<unknown>)(parsed.data, ctx);
+    } catch (e) {
+      // A refusal (4xx) changed nothing; a failure past validation may have half-happened.
+      if (t.sideEffect && !(e instanceof AppError && e.status < 500)) await this.#audit(t, parsed.data, undefined, ctx, e).catch(() => undefined);
+      throw e;
+    }
     const out = (t.output as z.ZodType).safeParse(raw);
     if (!out.success)
       throw new AppError('TOOL_OUTPUT_INVALID', `Tool '${name}' returned output that does not match its schema.`, {
         details: out.error.issues,
       });
+    if (t.sideEffect) await this.#audit(t, parsed.data, out.data, ctx);
     return out.data;
+  }
+
+  /**
+   * The audit row of one side-effecting call, derived from the tool's definition. Keyed by
+   * the call's idempotency key, so a replayed call (a retried step, a repeated
+   * Idempotency-Key) does not record the same effect twice.
+   */
+  async #audit(t: AnyTool, input: unknown, output: unknown, ctx: ToolContext<S>, error?: unknown): Promise<void> {
+    const a = t.audit as ToolAudit | undefined;
+    const caller = ctx.caller;
+    const actor: Actor =
+      caller.kind === 'agent'
+        ? { type: 'task', id: caller.taskId }
+        : caller.kind === 'http'
+          ? { type: 'api_key', id: caller.keyId ?? 'unknown' }
+          : { type: 'system', id: caller.id ?? 'system' };
+    const own = error === undefined && a?.details ? a.details(input, output) : {};
+    const details: Record<string, unknown> = {
+      tool: t.name,
+      ...(caller.kind === 'agent' ? { taskId: caller.taskId, agent: caller.agent } : {}),
+      ...own,
+      ...(error !== undefined
+        ? { outcome: 'failed', error: { code: (error as { code?: string }).code ?? 'ERROR', message: String((error as Error).message ?? error).slice(0, 500) } }
+        : { outcome: 'done' }),
+    };
+    const subject = error === undefined && a?.subject ? a.subject(input, output) : subjectOnFailure(t, input);
+    const key = error === undefined ? `tool:${t.name}:${ctx.idempotencyKey}` : null;
+    await ctx.tx((sql) => recordAudit(sql, ctx.tenantId, { actor, action: auditActionOf(t), subject, details, ...(key ? { key } : {}) }));
   }
 
   /**
@@ -286,6 +344,17 @@ export class ToolRegistry<S = unknown> {
     }
     return paths;
   }
+}
+
+/** The audit action a side-effecting tool records: its declaration's, else `tool.<name>`. */
+export function auditActionOf(t: AnyTool): string {
+  return (t.audit as ToolAudit | undefined)?.action ?? `tool.${t.name}`;
+}
+
+/** Before there is an output: the input's id when it has one, else the tool. */
+function subjectOnFailure(t: AnyTool, input: unknown): string {
+  const rowId = (input as { id?: unknown } | undefined)?.id;
+  return typeof rowId === 'string' ? `${t.name.split('_')[0]}:${rowId}` : `tool:${t.name}`;
 }
 
 export function routeOf(t: AnyTool): ToolRoute {

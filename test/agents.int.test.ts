@@ -79,12 +79,13 @@ describe('business agents (pglite)', () => {
       const byName = Object.fromEntries(r.task.output.scored.map((s: any) => [s.name, s]));
       // Harriet: fit 5+5+5 (area unknown) = 15; intent 20 + 4 signals x 3 → 25; value 25; recency ≈ 25 → 90
       expect(byName['Hot Harriet']).toMatchObject({ score: 90, components: { fit: 15, intent: 25, value: 25 }, from: 'new', to: 'qualified', moved: true });
-      // Carl: fit 5; intent 10; value 0 ($0 job); recency 25 → 40 → contacted
-      expect(byName['Cold Carl']).toMatchObject({ score: 40, to: 'contacted', moved: true });
+      // Carl: fit 5; intent 10; value 0 ($0 job); recency 25 → 40: worth contacting, but nobody has — he stays new.
+      expect(byName['Cold Carl']).toMatchObject({ score: 40, to: 'new', moved: false, suggestedAction: 'contact' });
       expect(r.task.output).toMatchObject({ summary: 'Call Harriet first.', summaryModel: MODEL });
       expect(fake.calls[0]!.messages.at(-1)!.text).toContain('Hot Harriet: 90/100');
       expect((await tool('pipeline_leads_list', { stage: 'qualified' })).leads.map((l: any) => l.id)).toContain(hot.id);
-      expect((await tool('pipeline_leads_list', { stage: 'contacted' })).leads.map((l: any) => l.id)).toContain(cold.id);
+      expect((await tool('pipeline_leads_list', { stage: 'new' })).leads.map((l: any) => l.id)).toContain(cold.id);
+      expect((await tool('pipeline_leads_list', { stage: 'contacted' })).leads).toEqual([]);
     });
   });
 

@@ -5,6 +5,9 @@
  */
 import type { AnyTool } from '../runtime/tools.ts';
 import { adsTools } from './ads.ts';
+import { auditTools } from './audit.ts';
+import { digestTools } from './digests.ts';
+import { settingsTools } from './settings.ts';
 import { competitorTools } from './competitors.ts';
 import { crmTools } from './crm.ts';
 import { dashboardTools } from './dashboard.ts';
@@ -17,7 +20,7 @@ import { revenueTools } from './revenue.ts';
 
 /** Every built-in business tool. */
 export function businessTools(): AnyTool[] {
-  return [...crmTools, ...pipelineTools, ...estimateTools, ...competitorTools, ...revenueTools, ...landingTools, ...adsTools, ...emailTools, ...dashboardTools, ...productTools];
+  return [...crmTools, ...pipelineTools, ...estimateTools, ...competitorTools, ...revenueTools, ...landingTools, ...adsTools, ...emailTools, ...dashboardTools, ...productTools, ...auditTools, ...settingsTools, ...digestTools];
 }
 
 export { createServices, readUnsubscribeToken, unsubscribeToken, type BusinessServices, type ServiceOverrides } from './services.ts';

@@ -26,6 +26,7 @@ const sessionRecord = z.object({
   status: z.string(),
   estimateId: z.string().nullable(),
   productId: z.string().nullable(),
+  customerId: z.string().nullable(),
   createdAt: z.string(),
 });
 
@@ -52,13 +53,15 @@ const toSession = (r: SessionRow) => ({
   status: r.status,
   estimateId: r.estimate_id,
   productId: r.product_id,
+  customerId: r.customer_id,
   createdAt: iso(r.created_at)!,
 });
 
 export const revenueTools: AnyTool[] = [
   businessTool({
     name: 'stripe_checkout_create',
-    description: 'Create a Stripe checkout session for an accepted estimate or a product (a local sandbox session when Stripe is not configured).',
+    description:
+      'Create a Stripe checkout session for an accepted estimate (for its balance: the total less the payments already stored) or a product (a local sandbox session when Stripe is not configured).',
     input: z
       .object({
         estimateId: id.optional(),
@@ -72,6 +75,11 @@ export const revenueTools: AnyTool[] = [
     output: z.object({ session: sessionRecord }),
     scope: 'write',
     sideEffect: true,
+    audit: {
+      action: 'payment.link_created',
+      subject: (_i, o) => (o.session.estimateId ? `estimate:${o.session.estimateId}` : `product:${o.session.productId}`),
+      details: (_i, o) => ({ sessionId: o.session.id, url: o.session.url, amountUsd: o.session.amountUsd, mode: o.session.mode, ...(o.session.customerId ? { customerId: o.session.customerId } : {}) }),
+    },
     route: { method: 'POST', path: '/api/v1/stripe-revenue/checkout', status: 201 },
     async handler(i, ctx) {
       // Tenant-qualified: Stripe's idempotency keys are account-wide, and two tenants may
@@ -86,7 +94,13 @@ export const revenueTools: AnyTool[] = [
           const est = e.rows[0];
           if (!est) throw notFound('Estimate', i.estimateId);
           if (est.status !== 'accepted') throw conflict('ESTIMATE_NOT_ACCEPTED', `Estimate ${i.estimateId} is '${est.status}'; only accepted estimates can be paid.`);
-          return { amount: num(est.total_usd), interval: 'one_time' as const, description: `Roofing estimate ${i.estimateId.slice(0, 8)}`, customerId: est.customer_id };
+          // A partly paid estimate is charged its balance, in cents, never the whole total again.
+          const paid = await sql.query<{ cents: string | null }>(`SELECT sum(round(amount_usd * 100)) AS cents FROM payments WHERE estimate_id = $1`, [i.estimateId]);
+          const paidCents = Number(paid.rows[0]?.cents ?? 0);
+          const balance = (Math.round(num(est.total_usd) * 100) - paidCents) / 100;
+          if (balance <= 0) throw conflict('NOTHING_TO_PAY', `Estimate ${i.estimateId} is paid in full; there is no balance to charge.`);
+          const description = paidCents > 0 ? `Balance of roofing estimate ${i.estimateId.slice(0, 8)}` : `Roofing estimate ${i.estimateId.slice(0, 8)}`;
+          return { amount: balance, interval: 'one_time' as const, description, customerId: est.customer_id };
         }
         const p = await sql.query<{ name: string; price_usd: string; interval: 'one_time' | 'month' | 'year' }>(`SELECT name, price_usd, interval FROM products WHERE id = $1`, [i.productId]);
         const prod = p.rows[0];

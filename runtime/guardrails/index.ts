@@ -7,5 +7,5 @@ export { audit, recordAudit, actorOf, listAudit, type Actor, type ActorType, typ
 export { approvalExtension, decide, expireApprovals, listApprovals, APPROVAL_STATUSES, type Approval, type ApprovalStatus } from './approvals.ts';
 export { admit, remainingToday, spentToday, tenantLimits, tenantSpendGuard, type Admission } from './budgets.ts';
 export { DEFAULT_SCHEDULES, enableDefaults, type DefaultSchedule, type DefaultsResult } from './defaults.ts';
-export { needsApproval, parseApprovalPolicy, parseRateLimits, rateLimitFor, valuePriority, businessValue, VALUE_FIELDS } from './policy.ts';
+export { checkApprovalPolicy, needsApproval, parseApprovalPolicy, parseRateLimits, rateLimitFor, valuePriority, businessValue, VALUE_FIELDS } from './policy.ts';
 export { ScheduleService, SCHEDULER_QUEUE, nextTick, scheduleBody, schedulePatch, type Schedule, type ScheduleJobData } from './schedules.ts';
