@@ -8,6 +8,7 @@ import type { Config } from '../runtime/config.ts';
 import { DEFAULT_SCHEDULES, enableDefaults, ScheduleService, type Actor } from '../runtime/guardrails/index.ts';
 import { silentLogger } from '../runtime/logger.ts';
 import { compose } from '../workers/compose.ts';
+import { settingsView } from '../tools/index.ts';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const CLI: Actor = { type: 'cli', id: 'brainops schedules' };
@@ -31,9 +32,10 @@ export async function schedulesCommand(config: Config, args: string[], parseArgs
   try {
     const schedules = new ScheduleService(runtime);
     if (sub === 'enable-defaults') {
-      const r = await enableDefaults(schedules, tenant, CLI, values.timezone);
+      const r = await enableDefaults(schedules, tenant, CLI, await settingsView(runtime.db, tenant), values.timezone);
       for (const s of r.enabled) out(`✔ ${s.name.padEnd(28)} ${s.agent.padEnd(20)} ${s.cron ?? ''} ${s.timezone}  next ${s.nextRunAt ?? '-'}`);
       for (const s of r.skipped) out(`- ${s.name.padEnd(28)} skipped: ${s.reason}`);
+      for (const m of r.missing) out(`! setting ${m.setting} is missing (needed by ${m.neededBy.join(', ')}): ${m.how}`);
       out(`${r.enabled.length} default schedule(s) enabled for tenant '${tenant}', ${r.skipped.length} skipped.`);
       return 0;
     }

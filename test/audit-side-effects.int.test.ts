@@ -76,7 +76,10 @@ describe('the audit trail of side effects', () => {
     await call('email_enroll', { sequenceId: seq.id, contactIds: [contact.id] });
     await call('email_sequences_run_due', {});
     await call('email_outbox_retry_due', {});
-    await call('email_send', { to: 'dana@example.com', subject: 'Your estimate', body: 'It is attached.' });
+    const mail = (await call('email_send', { to: 'dana@example.com', subject: 'Your estimate', body: 'It is attached.' })).email;
+    const probeTask = (await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 0 } })).body.task.id;
+    const digest = (await call('digest_publish', { taskId: probeTask, agent: 'probe', title: 'Weekly', body: 'All quiet.' })).digest;
+    await call('digest_mark_emailed', { id: digest.id, to: 'owner@example.com', emailId: mail.id });
     await call('settings_update', { competitorMarkets: ['Denver'] });
     const other = (await call('crm_customer_create', { name: 'Gone Soon' })).customer;
     const otherJob = (await call('crm_job_create', { name: 'Gone job', customerId: other.id })).job;
@@ -103,7 +106,7 @@ describe('the audit trail of side effects', () => {
 
     // The customer's trail: their record, contact, job, lead, estimate, payment link and emails.
     const trail = await app.call('GET', `/api/v1/crm/customers/${customer.id}/audit`);
-    expect(trail.status).toBe(200);
+    expect(trail.status, JSON.stringify(trail.body)).toBe(200);
     const actions = trail.body.events.map((e: { action: string }) => e.action);
     for (const a of ['crm.customer_created', 'crm.customer_updated', 'crm.contact_created', 'crm.job_updated', 'lead.created', 'lead.moved', 'estimate.recorded', 'payment.link_created', 'email.sent'])
       expect(actions, a).toContain(a);

@@ -33,6 +33,7 @@ const invoiceAgent = defineAgent({
   version: '1.0.0',
   input: z.object({ customer: z.string().min(1), amountUsd: z.number().positive() }),
   output: z.object({ approved: z.boolean(), note: z.string().optional() }),
+  approvals: ['send_invoice'],
   async run(ctx) {
     const d = await ctx.approval({
       action: 'send_invoice',

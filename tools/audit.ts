@@ -31,14 +31,14 @@ export const auditTools: AnyTool[] = [
       ctx.tx(async (sql) => {
         await mustExist(sql, 'customers', 'Customer', i.id);
         const linked = await sql.query<{ subject: string }>(
-          `SELECT 'customer:' || $1 AS subject
-           UNION SELECT 'contact:' || id FROM contacts WHERE customer_id = $1
-           UNION SELECT 'job:' || id FROM jobs WHERE customer_id = $1
-           UNION SELECT 'lead:' || id FROM leads WHERE customer_id = $1
-           UNION SELECT 'estimate:' || id FROM estimates WHERE customer_id = $1
-           UNION SELECT 'email:' || lower(email) FROM customers WHERE id = $1 AND email IS NOT NULL
-           UNION SELECT 'email:' || lower(email) FROM contacts WHERE customer_id = $1 AND email IS NOT NULL
-           UNION SELECT 'email:' || lower(email) FROM leads WHERE customer_id = $1 AND email IS NOT NULL`,
+          `SELECT 'customer:' || $1::text AS subject
+           UNION SELECT 'contact:' || id FROM contacts WHERE customer_id = $1::uuid
+           UNION SELECT 'job:' || id FROM jobs WHERE customer_id = $1::uuid
+           UNION SELECT 'lead:' || id FROM leads WHERE customer_id = $1::uuid
+           UNION SELECT 'estimate:' || id FROM estimates WHERE customer_id = $1::uuid
+           UNION SELECT 'email:' || lower(email) FROM customers WHERE id = $1::uuid AND email IS NOT NULL
+           UNION SELECT 'email:' || lower(email) FROM contacts WHERE customer_id = $1::uuid AND email IS NOT NULL
+           UNION SELECT 'email:' || lower(email) FROM leads WHERE customer_id = $1::uuid AND email IS NOT NULL`,
           [i.id],
         );
         return listAudit(sql, { limit: i.limit, cursor: i.cursor, anyOf: { subjects: linked.rows.map((r) => r.subject), customerId: i.id } });

@@ -29,3 +29,4 @@ export { unsubscribe } from './email.ts';
 export { insertLead, leadInput, STAGES, TRANSITIONS } from './pipeline.ts';
 export { FAQ } from './products.ts';
 export { SLUG, toLanding, type LandingRow } from './landing.ts';
+export { settingsView, SETTING_HOWTO, type BusinessSettings } from './settings.ts';

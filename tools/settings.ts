@@ -7,7 +7,8 @@
  * @module
  */
 import { z } from 'zod';
-import type { Sql } from '../runtime/db/driver.ts';
+import type { Db, Sql } from '../runtime/db/driver.ts';
+import type { SettingsView } from '../runtime/guardrails/index.ts';
 import { AppError, permanent } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
@@ -91,6 +92,12 @@ export function presentSettings(s: BusinessSettings): Set<string> {
   if (s.adDailyBudgetUsd) present.add('adDailyBudgetUsd');
   if (s.competitorMarkets.length) present.add('competitorMarkets');
   return present;
+}
+
+/** The tenant's settings as enabling the default jobs sees them (which are set, how to set each). */
+export async function settingsView(db: Db, tenantId: string): Promise<SettingsView> {
+  const s = await db.tenant(tenantId, readSettings);
+  return { present: presentSettings(s), howTo: SETTING_HOWTO };
 }
 
 const recordOut = z.object({ settings: settingsRecord });

@@ -2,12 +2,16 @@
  * crm-sync: imports customers from an external CRM export (CenterPoint-style CSV or JSON,
  * inline, a bundled fixture, or an HTTP endpoint with pagination) through the idempotent
  * upsert tool, in journaled batches with progress. No language step: this is bookkeeping.
+ * Without a `source`, it reads the CRM in the business's settings (`crm_source_fetch`: the
+ * stored credential stays in that tool, out of the journal). With `digest: true` (the nightly
+ * default job) the owner gets a digest of the run, and of a sync that failed.
  * @module
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { defineAgent, permanent } from '../../runtime/public.ts';
+import { defineAgent, permanent, type TaskContext } from '../../runtime/public.ts';
 import { csvRecords, prepare, toCustomer, type Conflict, type RawRecord } from './core.ts';
+import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
 import { useTool } from '../tooling.ts';
 
 export const FIXTURES = { 'centerpoint-1089': 'centerpoint-customers.csv', 'centerpoint-1089-json': 'centerpoint-customers.json' } as const;
@@ -25,8 +29,9 @@ const source = z.discriminatedUnion('kind', [
 ]);
 
 export const crmSyncInput = z.object({
-  source: source.describe('Where the export comes from'),
+  source: source.optional().describe("Where the export comes from; omitted: the CRM in the business's settings"),
   batchSize: z.number().int().min(1).max(1000).default(500),
+  digest: z.boolean().default(false).describe('Send the owner a digest of the run (the default schedule does)'),
 });
 
 export const crmSyncOutput = z.object({
@@ -38,6 +43,7 @@ export const crmSyncOutput = z.object({
   duplicateRows: z.number().int(),
   conflictCount: z.number().int(),
   conflicts: z.array(z.object({ row: z.number().int().optional(), externalId: z.string().optional(), reason: z.string(), message: z.string() })).describe('The first 200 conflicts'),
+  digest: z.object({ digestId: z.string(), emailedTo: z.string().nullable() }).optional(),
 });
 
 interface UpsertResult {
@@ -70,6 +76,20 @@ async function load(s: z.output<typeof source>, signal: AbortSignal): Promise<Ra
   return out;
 }
 
+/** The CRM in the business's settings, page by page through the tool that holds its credential. */
+async function fromSettings(ctx: TaskContext): Promise<RawRecord[]> {
+  const fetchPage = useTool<{ page: number; url?: string }, { records: RawRecord[]; next: string | null }>(ctx, 'crm_source_fetch');
+  const out: RawRecord[] = [];
+  let next: string | undefined;
+  for (let page = 1; page <= 10_000; page++) {
+    const r = await fetchPage({ page, ...(next ? { url: next } : {}) });
+    out.push(...r.records);
+    if (!r.next || r.records.length === 0) break;
+    next = r.next;
+  }
+  return out;
+}
+
 function withPage(url: string, page: number): string {
   const u = new URL(url);
   u.searchParams.set('page', String(page));
@@ -88,16 +108,21 @@ export default defineAgent({
   version: '1.0.0',
   input: crmSyncInput,
   output: crmSyncOutput,
-  tools: ['crm_customers_upsert'],
+  tools: ['crm_customers_upsert', 'crm_source_fetch', ...DIGEST_TOOLS],
+  approvals: [DIGEST_APPROVAL],
   defaults: { attempts: 5 },
   async run(ctx) {
     const upsert = useTool<{ records: ReturnType<typeof toCustomer>[] }, UpsertResult>(ctx, 'crm_customers_upsert');
     let raws: RawRecord[];
     try {
-      raws = await load(ctx.input.source, ctx.signal);
+      raws = ctx.input.source ? await load(ctx.input.source, ctx.signal) : await fromSettings(ctx);
     } catch (err) {
-      if (err instanceof SyntaxError || (err instanceof Error && err.message.startsWith('CSV:'))) throw permanent('CRM_FORMAT', `The export cannot be read: ${err.message}`);
-      throw err;
+      const e = err instanceof SyntaxError || (err instanceof Error && err.message.startsWith('CSV:')) ? permanent('CRM_FORMAT', `The export cannot be read: ${err.message}`) : err;
+      // A sync that cannot run is news for the owner (when nothing will retry it).
+      const final = (e as { retryable?: boolean }).retryable === false || (e as { code?: string }).code?.startsWith('CRM_');
+      if (ctx.input.digest && final)
+        await sendDigest(ctx, { title: 'CRM sync failed', body: `Tonight's CRM sync failed and imported nothing: ${(e as Error).message}`, facts: [] });
+      throw e;
     }
     const prepared = prepare(raws);
     await ctx.progress(5, `${raws.length} rows read, ${prepared.records.length} valid`);
@@ -118,7 +143,15 @@ export default defineAgent({
       }
     }
     ctx.logger.info('import finished', { ...totals, conflicts: conflicts.length });
+    const digest = ctx.input.digest
+      ? await sendDigest(ctx, {
+          title: `CRM sync: ${totals.inserted} new, ${totals.updated} updated, ${conflicts.length} conflict(s)`,
+          body: `The CRM sync read ${raws.length} record(s): ${totals.inserted} new customer(s), ${totals.updated} updated and ${totals.unchanged} unchanged.${conflicts.length ? ` ${conflicts.length} record(s) could not be imported; the first are listed below.` : ' Every record was imported.'}`,
+          facts: conflicts.slice(0, 10).map((c) => c.message),
+        })
+      : undefined;
     return {
+      ...(digest ? { digest } : {}),
       rows: raws.length,
       valid: prepared.records.length,
       ...totals,

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Runtime } from '../../runtime/boot.ts';
 import { DEFAULT_SCHEDULES, enableDefaults, scheduleBody, schedulePatch, ScheduleService, type Actor } from '../../runtime/guardrails/index.ts';
 import type { Principal } from '../../runtime/keys.ts';
+import { settingsView } from '../../tools/index.ts';
 import { param, parse, requireScope } from '../http.ts';
 import type { Paths } from '../openapi.ts';
 
@@ -40,7 +41,7 @@ export function scheduleRoutes(rt: Runtime): Router {
   r.post('/api/v1/schedules/defaults', async (req, res) => {
     const p = requireScope(req, 'admin');
     const b = parse(defaultsBody, req.body ?? {}, 'body');
-    res.json(await enableDefaults(schedules, p.tenantId, keyActor(p), b.timezone));
+    res.json(await enableDefaults(schedules, p.tenantId, keyActor(p), await settingsView(rt.db, p.tenantId), b.timezone));
   });
 
   r.get('/api/v1/schedules/:id', async (req, res) => {
