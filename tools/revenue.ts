@@ -66,12 +66,14 @@ export const revenueTools: AnyTool[] = [
       .object({
         estimateId: id.optional(),
         productId: id.optional(),
+        amountUsd: z.number().positive().max(100_000_000).optional().describe("An estimate's amount to charge (e.g. a balance reconciled against a bank export); at most its stored balance"),
         customerEmail: z.email().optional(),
         successUrl: z.url().optional(),
         cancelUrl: z.url().optional(),
       })
       .strict()
-      .refine((v) => (v.estimateId === undefined) !== (v.productId === undefined), 'give exactly one of estimateId or productId'),
+      .refine((v) => (v.estimateId === undefined) !== (v.productId === undefined), 'give exactly one of estimateId or productId')
+      .refine((v) => v.amountUsd === undefined || v.estimateId !== undefined, 'amountUsd applies to an estimate only'),
     output: z.object({ session: sessionRecord }),
     scope: 'write',
     sideEffect: true,
@@ -99,8 +101,11 @@ export const revenueTools: AnyTool[] = [
           const paidCents = Number(paid.rows[0]?.cents ?? 0);
           const balance = (Math.round(num(est.total_usd) * 100) - paidCents) / 100;
           if (balance <= 0) throw conflict('NOTHING_TO_PAY', `Estimate ${i.estimateId} is paid in full; there is no balance to charge.`);
-          const description = paidCents > 0 ? `Balance of roofing estimate ${i.estimateId.slice(0, 8)}` : `Roofing estimate ${i.estimateId.slice(0, 8)}`;
-          return { amount: balance, interval: 'one_time' as const, description, customerId: est.customer_id };
+          if (i.amountUsd !== undefined && Math.round(i.amountUsd * 100) > Math.round(balance * 100))
+            throw conflict('AMOUNT_ABOVE_BALANCE', `$${i.amountUsd.toFixed(2)} is more than the $${balance.toFixed(2)} left to pay on estimate ${i.estimateId}.`);
+          const amount = i.amountUsd !== undefined ? Math.round(i.amountUsd * 100) / 100 : balance;
+          const description = amount < num(est.total_usd) ? `Balance of roofing estimate ${i.estimateId.slice(0, 8)}` : `Roofing estimate ${i.estimateId.slice(0, 8)}`;
+          return { amount, interval: 'one_time' as const, description, customerId: est.customer_id };
         }
         const p = await sql.query<{ name: string; price_usd: string; interval: 'one_time' | 'month' | 'year' }>(`SELECT name, price_usd, interval FROM products WHERE id = $1`, [i.productId]);
         const prod = p.rows[0];

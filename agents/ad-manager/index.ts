@@ -27,7 +27,7 @@ const stats = z.object({
 
 export const adManagerInput = z.object({
   totalDailyBudgetUsd: z.number().positive().max(1_000_000).optional().describe("Daily budget to allocate; omitted: the business's setting adDailyBudgetUsd"),
-  stats: z.record(z.string(), stats).default({}).describe('Performance per campaign id or name; campaigns without stats keep a nominal $1/day curve at ROAS 1'),
+  stats: z.record(z.string(), stats).default({}).describe("Performance per campaign id or name; a campaign without stats is held at today's budget"),
   minMarginalRoas: z.number().min(0).default(1),
   apply: z.boolean().default(true).describe('Apply the plan through the ads tool (dry-run adapter unless live)'),
   product: z.string().min(1).max(200).default('roof replacement'),
@@ -78,9 +78,15 @@ export default defineAgent({
     }
     const { campaigns } = await useTool<object, { campaigns: Campaign[] }>(ctx, 'ads_campaigns_list')({ limit: 100 });
     const live = campaigns.filter((c) => c.status !== 'paused');
+    // A campaign without stats gives no evidence to move it: it is held at today's budget
+    // (scaled down together with the others held when they alone exceed the total).
+    const heldSum = live.filter((c) => !(i.stats[c.id] ?? i.stats[c.name])).reduce((a, c) => a + c.dailyBudgetUsd, 0);
+    const scale = heldSum > total ? total / heldSum : 1;
     const curves = live.map((c) => {
       const s = i.stats[c.id] ?? i.stats[c.name];
-      return s ? { id: c.id, ...s, ...(s.roas === undefined && !s.cpaUsd ? { roas: 1 } : {}) } : { id: c.id, spendUsd: 1, roas: 1 };
+      if (s) return { id: c.id, ...s, ...(s.roas === undefined && !s.cpaUsd ? { roas: 1 } : {}) };
+      const held = Math.floor(c.dailyBudgetUsd * scale * 100) / 100;
+      return { id: c.id, spendUsd: Math.max(c.dailyBudgetUsd, 1), roas: 1, minDailyUsd: held, maxDailyUsd: held };
     });
     let plan = allocateBudget(total, curves, { minMarginalRoas: i.minMarginalRoas });
     const current = Object.fromEntries(live.map((c) => [c.id, c.dailyBudgetUsd]));

@@ -65,8 +65,10 @@ export default defineAgent({
 
     const links = new Map<string, string>();
     if (i.createCheckoutLinks) {
-      const checkout = useTool<{ estimateId: string }, { session: { url: string } }>(ctx, 'stripe_checkout_create');
-      for (const inv of r.invoices.filter((x) => x.status === 'unpaid' || x.status === 'partial')) links.set(inv.estimateId, (await checkout({ estimateId: inv.estimateId })).session.url);
+      const checkout = useTool<{ estimateId: string; amountUsd: number }, { session: { url: string } }>(ctx, 'stripe_checkout_create');
+      // A partly paid invoice gets a link for its balance, never for the whole amount again.
+      for (const inv of r.invoices.filter((x) => (x.status === 'unpaid' || x.status === 'partial') && x.balanceUsd > 0))
+        links.set(inv.estimateId, (await checkout({ estimateId: inv.estimateId, amountUsd: inv.balanceUsd })).session.url);
     }
     const reminders = [];
     for (const inv of r.invoices) {
