@@ -70,12 +70,11 @@ export async function revenueSelfTest(d: SelfTestDeps): Promise<SelfTestResult> 
   // The agent checks run as a sandbox tenant, never the caller's: no task, memory or
   // competitor history of a real business is written by a health check.
   const sandbox = `selftest-${randomUUID().slice(0, 12)}`;
-  let sandboxed = false;
+  let sandboxed: Promise<unknown> | undefined;
   const runAgent = async (agent: string, input: unknown, check: (out: Record<string, unknown>) => string) => {
-    if (!sandboxed) {
-      await d.rt.db.system((sql) => sql.query(`INSERT INTO tenants (id, name) VALUES ($1, $2)`, [sandbox, 'Revenue self-test sandbox (deleted after the run)']));
-      sandboxed = true;
-    }
+    // The checks run in parallel: the first one creates the sandbox, the others wait for it.
+    sandboxed ??= d.rt.db.system((sql) => sql.query(`INSERT INTO tenants (id, name) VALUES ($1, $2)`, [sandbox, 'Revenue self-test sandbox (deleted after the run)']));
+    await sandboxed;
     const { task } = await d.rt.tasks.create(sandbox, agent, { input }, { type: 'self-test' });
     const done = await d.rt.tasks.waitFor(sandbox, task.id, d.agentWaitMs ?? 15_000);
     if (done.status !== 'succeeded') {
