@@ -70,7 +70,7 @@ export default defineAgent({
   async run(ctx) {
     const i = ctx.input;
     let markets: string[] = [];
-    if (!i.market && hasTool(ctx, 'settings_get')) markets = (await useTool<object, { settings: { competitorMarkets: string[] } }>(ctx, 'settings_get')({})).settings.competitorMarkets;
+    if (!i.market && !i.competitors && hasTool(ctx, 'settings_get')) markets = (await useTool<object, { settings: { competitorMarkets: string[] } }>(ctx, 'settings_get')({})).settings.competitorMarkets;
     const stored = i.competitors ?? ((await ctx.tools.competitor_records_list!({ limit: 200 })) as { competitors: CompetitorData[] }).competitors;
     // The settings' markets: the competitors that serve any of them (or say nothing of where they work).
     const serves = (c: CompetitorData) => !c.serviceArea?.length || c.serviceArea.some((a) => markets.some((m) => a.toLowerCase().includes(m.toLowerCase()) || m.toLowerCase().includes(a.toLowerCase())));
