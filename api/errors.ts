@@ -20,7 +20,7 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     // An engine that cannot be reached (runtime/db/unavailable.ts) is a 503 with Retry-After.
-    const e = fromBodyParser(err) ?? engineUnavailable(err) ?? coerceError(err);
+    const e = fromBodyParser(err, req.path) ?? engineUnavailable(err) ?? coerceError(err);
     if (e instanceof EngineUnavailableError)
       logger.warn({ err: String(err), code: e.code, method: req.method, path: req.path }, 'request failed: engine unavailable');
     else if (e.status >= 500) logger.error({ err, method: req.method, path: req.path }, 'request failed');
@@ -39,13 +39,15 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
-function fromBodyParser(err: unknown): AppError | undefined {
+function fromBodyParser(err: unknown, path: string): AppError | undefined {
   if (typeof err !== 'object' || err === null || !('type' in err)) return undefined;
   const type = (err as { type?: string }).type;
   if (type === 'entity.parse.failed') return new AppError('MALFORMED_JSON', 'The request body is not valid JSON.', { status: 400 });
   if (type === 'entity.too.large') {
     const limit = (err as { limit?: number }).limit;
-    return new AppError('BODY_TOO_LARGE', `The request body is larger than the ${limit ?? ''} bytes allowed.`.replace('  ', ' '), {
+    // A large CRM export sent inline belongs on the upload route, which has its own limit.
+    const hint = path === '/api/v1/crm/imports' ? ' (IMPORT_BODY_LIMIT)' : '; send a large CRM export as the body of POST /api/v1/crm/imports (Content-Type: text/csv) instead';
+    return new AppError('BODY_TOO_LARGE', `The request body is larger than the ${limit ?? ''} bytes allowed${hint}.`.replace('  ', ' '), {
       status: 413,
     });
   }

@@ -86,10 +86,16 @@ const schema = z.object({
    * this often without one, so that a missed notification cannot stall it.
    */
   EVENT_STREAM_POLL_MS: int(1000, 600_000).default(10_000),
+  /** Largest JSON request body (an inline crm-sync export of up to 1,000,000 characters fits). */
   BODY_LIMIT: z
     .string()
     .regex(/^\d+(b|kb|mb)$/i, "must look like '1mb' or '500kb'")
-    .default('1mb'),
+    .default('2mb'),
+  /** Largest CRM export uploaded to POST /api/v1/crm/imports (a 100,000-row export is about 10 MB). */
+  IMPORT_BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, "must look like '50mb' or '500kb'")
+    .default('50mb'),
   METRICS_PUBLIC: bool.default(true),
   // Business integrations (tools/integrations): unset = the offline sandboxes.
   STRIPE_SECRET_KEY: z

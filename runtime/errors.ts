@@ -59,6 +59,12 @@ export class TransientError extends AppError {
 export const badRequest = (code: string, message: string, details?: unknown): AppError =>
   new AppError(code, message, { status: 400, details });
 
+/** `: <path>: <message>` of the first schema issue, for a 400's sentence ('' when none). */
+export const firstIssue = (issues: readonly { path: readonly PropertyKey[]; message: string }[]): string => {
+  const i = issues[0];
+  return i ? `: ${i.path.map(String).join('.') || 'input'}: ${i.message.replace(/\.$/, '')}` : '';
+};
+
 export const notFound = (what: string, id: string): AppError =>
   new AppError('NOT_FOUND', `${what} '${id}' was not found.`, { status: 404 });
 

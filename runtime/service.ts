@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Db, Sql } from './db/driver.ts';
 import type { Config } from './config.ts';
-import { badRequest, conflict, notFound } from './errors.ts';
+import { badRequest, conflict, firstIssue, notFound } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { JobRef } from './flow.ts';
 import type { QueueEngine } from './queue.ts';
@@ -62,7 +62,7 @@ export class TaskService {
     const parsed = createTaskBody.safeParse(body ?? {});
     if (!parsed.success) throw badRequest('INVALID_REQUEST', 'The request body is not a valid task request.', parsed.error.issues);
     const input = agent.input.safeParse(parsed.data.input);
-    if (!input.success) throw badRequest('INVALID_INPUT', `The input does not match agent '${agentName}'.`, input.error.issues);
+    if (!input.success) throw badRequest('INVALID_INPUT', `The input does not match agent '${agentName}'${firstIssue(input.error.issues)}.`, input.error.issues);
     const b = parsed.data;
     // Guardrails: an explicit priority wins, else the value-aware rule (guardrails/policy.ts);
     // the request's (or schedule's) budget wins, else the agent's default.

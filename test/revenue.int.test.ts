@@ -56,6 +56,44 @@ describe('AI estimation (2)', () => {
     expect(r.body.error.code).toBe('INVALID_INPUT');
     expect(await count('tasks')).toBe(before);
   });
+  // /work/shared/cases: estimates to code (IRC R905) and pitch as people write it.
+  it('never prices shingles below 2:12: a 0/12 roof is priced as a membrane on tapered insulation, saying why', async () => {
+    const r = await app.call('POST', '/api/v1/ai-estimation', { roofAreaSqFt: 2000, pitch: '0/12', material: 'architectural_shingle' });
+    expect(r.status).toBe(200);
+    expect(r.body.result).toMatchObject({ material: 'tpo_membrane', substitution: { requested: 'architectural_shingle' }, slope: { taperedInsulation: true } });
+    expect(r.body.result.substitution.reason).toContain('IRC R905.2.2');
+    expect(r.body.result.summary).toContain('may not be installed below 2:12');
+    expect(r.body.result.lineItems.map((li: { description: string }) => li.description).join('\n')).not.toMatch(/shingles/i);
+  });
+  it('refuses 1/12 tile with the code section when asked to refuse, and stores no estimate', async () => {
+    const before = await count('estimates');
+    const r = await app.call('POST', '/api/v1/ai-estimation', { roofAreaSqFt: 2000, pitch: '1/12', material: 'tile', belowMinimumSlope: 'refuse' });
+    expect(r.status).toBeGreaterThanOrEqual(400);
+    expect(JSON.stringify(r.body)).toMatch(/BELOW_MINIMUM_SLOPE/);
+    expect(JSON.stringify(r.body)).toMatch(/Concrete tile may not be installed below 2.5:12 \(IRC R905.3.2\); this roof is 1\/12/);
+    expect(await count('estimates')).toBe(before);
+  });
+  it('prices the double underlayment at 3/12 and reads "6:12", "6 in 12" and degrees like 6/12', async () => {
+    const low = (await app.call('POST', '/api/v1/ai-estimation', { roofAreaSqFt: 2000, pitch: '3/12', material: 'architectural_shingle' })).body.result;
+    expect(low.slope.doubleUnderlayment).toBe(true);
+    expect(low.lineItems.some((li: { description: string }) => li.description.startsWith('Second underlayment layer'))).toBe(true);
+    const totals = [];
+    for (const pitch of ['6/12', '6:12', '6 in 12', '26.565°']) {
+      const r = await app.call('POST', '/api/v1/ai-estimation', { roofAreaSqFt: 2000, pitch, material: 'architectural_shingle' });
+      expect(r.status).toBe(200);
+      expect(r.body.result.pitch).toMatchObject({ rise: 6, label: '6/12' });
+      totals.push(r.body.result.totals.total);
+    }
+    expect(new Set(totals).size).toBe(1);
+  });
+  it('refuses a pitch with the right reason', async () => {
+    const steep = await app.call('POST', '/api/v1/ai-estimation', { roofAreaSqFt: 2000, pitch: '30/12', material: 'metal' });
+    expect(steep.status).toBe(400);
+    const reasons = (b: { error: { details: { message: string }[] } }) => b.error.details.map((d) => d.message).join(' | ');
+    expect(reasons(steep.body)).toContain('pitch "30/12" is 30/12, steeper than 24/12 (63.4°)');
+    const word = await app.call('POST', '/api/v1/ai-estimation', { roofAreaSqFt: 2000, pitch: 'steep', material: 'metal' });
+    expect(reasons(word.body)).toContain('pitch "steep" is not a pitch: write rise per 12 of run');
+  });
   it("answers 404 for another tenant's customer", async () => {
     const theirs = (await app.call('POST', '/api/v1/crm/customers', { name: 'Theirs' }, asOther)).body.customer;
     const before = await count('tasks');

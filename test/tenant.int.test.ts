@@ -56,7 +56,7 @@ describe('tenant settings', () => {
   it('shows the tenant, its settings (null = configured default) and its spend; documented in OpenAPI', async () => {
     const r = await app.call('GET', '/api/v1/tenant', undefined, { key: keys.reader! });
     expect(r.status).toBe(200);
-    expect(r.body.tenant).toEqual({ id: 'acme', name: 'acme', dailyBudgetUsd: null, maxRunning: null, spentTodayUsd: 0 });
+    expect(r.body.tenant).toEqual({ id: 'acme', name: 'acme', dailyBudgetUsd: null, maxRunning: null, phoneRegion: null, spentTodayUsd: 0 });
     expect((await app.call('GET', '/api/v1/tenant', undefined, { key: null })).status).toBe(401);
     const doc = await app.call('GET', '/openapi.json');
     expect(Object.keys(doc.body.paths['/api/v1/tenant'] ?? {}).sort()).toEqual(['get', 'patch']);
@@ -90,7 +90,7 @@ describe('tenant settings', () => {
     expect(audit.body.events[0]).toMatchObject({
       subject: 'tenant:acme',
       actor: { type: 'api_key' },
-      details: { before: { dailyBudgetUsd: null, maxRunning: null }, after: { dailyBudgetUsd: REPLY_COST / 2, maxRunning: 3 } },
+      details: { before: { dailyBudgetUsd: null, maxRunning: null, phoneRegion: null }, after: { dailyBudgetUsd: REPLY_COST / 2, maxRunning: 3, phoneRegion: null } },
     });
 
     const refused = await run('acme');

@@ -87,17 +87,17 @@ describe('bulk upsert by external id (CRM sync)', () => {
     { externalId: 'cp-2', name: 'Bill Dauterive', phone: '512-555-0199' },
   ];
   it('inserts, then reports unchanged on a replay, then updates only what changed', async () => {
-    expect((await app.call('POST', '/api/v1/crm/customers/upsert', { records })).body).toEqual({ inserted: 2, updated: 0, unchanged: 0, conflicts: [] });
-    expect((await app.call('POST', '/api/v1/crm/customers/upsert', { records })).body).toEqual({ inserted: 0, updated: 0, unchanged: 2, conflicts: [] });
+    expect((await app.call('POST', '/api/v1/crm/customers/upsert', { records })).body).toEqual({ inserted: 2, updated: 0, unchanged: 0, conflicts: [], warnings: [], phoneRegion: 'US' });
+    expect((await app.call('POST', '/api/v1/crm/customers/upsert', { records })).body).toEqual({ inserted: 0, updated: 0, unchanged: 2, conflicts: [], warnings: [], phoneRegion: 'US' });
     const changed = [{ ...records[0]!, email: 'dale@gribble.com' }, records[1]!];
-    expect((await app.call('POST', '/api/v1/crm/customers/upsert', { records: changed })).body).toEqual({ inserted: 0, updated: 1, unchanged: 1, conflicts: [] });
+    expect((await app.call('POST', '/api/v1/crm/customers/upsert', { records: changed })).body).toEqual({ inserted: 0, updated: 1, unchanged: 1, conflicts: [], warnings: [], phoneRegion: 'US' });
     expect((await app.call('GET', '/api/v1/crm/customers?q=gribble')).body.customers[0].email).toBe('dale@gribble.com');
   });
   it('reports conflicts: a batch with two versions of one id, and contacts of unknown customers', async () => {
     const r = await app.call('POST', '/api/v1/crm/customers/upsert', { records: [{ externalId: 'cp-9', name: 'A' }, { externalId: 'cp-9', name: 'B' }] });
     expect(r.body).toMatchObject({ inserted: 0, conflicts: [{ externalId: 'cp-9' }] });
     const c = await app.call('POST', '/api/v1/crm/contacts/upsert', { records: [{ externalId: 'k-1', name: 'Kahn', customerExternalId: 'cp-1' }, { externalId: 'k-2', name: 'Minh', customerExternalId: 'nope' }] });
-    expect(c.body).toEqual({ inserted: 1, updated: 0, unchanged: 0, conflicts: [{ externalId: 'k-2', reason: "no customer has externalId 'nope'" }] });
+    expect(c.body).toEqual({ inserted: 1, updated: 0, unchanged: 0, conflicts: [{ externalId: 'k-2', reason: "no customer has externalId 'nope'" }], warnings: [], phoneRegion: 'US' });
   });
   it("keeps external ids per tenant: another tenant's upsert inserts its own rows", async () => {
     expect((await app.call('POST', '/api/v1/crm/customers/upsert', { records }, asOther)).body.inserted).toBe(2);

@@ -9,7 +9,8 @@ import type { Sql } from '../runtime/db/driver.ts';
 import { notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
-import { cursor, id, iso, limit, mustExist, newestFirst, q, softContact } from './util.ts';
+import { cursor, id, iso, limit, mustExist, newestFirst, q, softContact, tenantPhoneRegion } from './util.ts';
+import type { CountryCode } from 'libphonenumber-js';
 
 type Kind = 'text' | 'uuid' | 'numeric' | 'timestamp';
 interface Extra {
@@ -52,6 +53,7 @@ const BASE = [
   { key: 'name', column: 'name', kind: 'text' as Kind },
   { key: 'email', column: 'email', kind: 'text' as Kind },
   { key: 'phone', column: 'phone', kind: 'text' as Kind },
+  { key: 'phoneExtension', column: 'phone_extension', kind: 'text' as Kind },
   { key: 'address', column: 'address', kind: 'text' as Kind },
 ];
 
@@ -62,7 +64,13 @@ function shapes(e: Entity) {
     externalId: z.string().trim().min(1).max(200).nullable().optional(),
     name: z.string().trim().min(1, 'name must not be empty').max(300),
     email: z.string().max(320).nullable().optional().describe('Kept even when malformed, with a warning'),
-    phone: z.string().max(50).nullable().optional().describe('Normalised to E.164 when valid; kept with a warning otherwise'),
+    phone: z
+      .string()
+      .max(50)
+      .nullable()
+      .optional()
+      .describe("Normalised to E.164 when valid (national numbers read in the tenant's phone region, PATCH /api/v1/tenant); kept with a warning otherwise"),
+    phoneExtension: z.string().trim().max(20).nullable().optional().describe('Extension, apart from the number; split off the phone when it carries one ("x204")'),
     address: text(500),
     ...Object.fromEntries(e.extras.map((x) => [x.key, x.input])),
   };
@@ -88,13 +96,21 @@ function toRecord(e: Entity, r: Row): Record<string, unknown> {
 }
 
 /** Column values for an insert/update from validated input (only the keys present). */
-async function columns(sql: Sql, e: Entity, input: Record<string, unknown>): Promise<{ cols: Record<string, unknown>; warnings: string[] }> {
-  const soft: Record<string, unknown> & { warnings: string[] } = softContact({ email: input.email as string | null | undefined, phone: input.phone as string | null | undefined });
+async function columns(sql: Sql, e: Entity, input: Record<string, unknown>, region: CountryCode): Promise<{ cols: Record<string, unknown>; warnings: string[]; issues: { kind: string; message: string }[] }> {
+  const soft = softContact(
+    { email: input.email as string | null | undefined, phone: input.phone as string | null | undefined, phoneExtension: input.phoneExtension as string | null | undefined },
+    region,
+  );
   const cols: Record<string, unknown> = {};
-  const merged: Record<string, unknown> = { ...input, ...('email' in input ? { email: soft.email } : {}), ...('phone' in input ? { phone: soft.phone } : {}) };
+  const merged: Record<string, unknown> = {
+    ...input,
+    ...('email' in input ? { email: soft.email } : {}),
+    ...('phone' in input ? { phone: soft.phone } : {}),
+    ...(soft.phoneExtension !== undefined ? { phoneExtension: soft.phoneExtension } : {}),
+  };
   for (const f of [...BASE, ...e.extras]) if (f.key in merged && merged[f.key] !== undefined) cols[f.column] = merged[f.key];
   for (const x of e.extras) if (x.ref && cols[x.column]) await mustExist(sql, x.ref.table, x.ref.what, cols[x.column] as string);
-  return { cols, warnings: soft.warnings };
+  return { cols, warnings: soft.warnings, issues: soft.issues };
 }
 
 function crud(e: Entity): AnyTool[] {
@@ -151,7 +167,7 @@ function crud(e: Entity): AnyTool[] {
       route: { method: 'POST', path: base, status: 201 },
       handler: (i, ctx) =>
         ctx.tx(async (sql) => {
-          const { cols, warnings } = await columns(sql, e, i);
+          const { cols, warnings } = await columns(sql, e, i, await tenantPhoneRegion(sql, ctx.tenantId));
           const names = ['tenant_id', 'warnings', ...Object.keys(cols)];
           const values = [ctx.tenantId, JSON.stringify(warnings), ...Object.values(cols)];
           const r = await sql.query<Row>(
@@ -173,7 +189,7 @@ function crud(e: Entity): AnyTool[] {
       handler: ({ id: rowId, ...rest }, ctx) =>
         ctx.tx(async (sql) => {
           await mustExist(sql, e.table, Title, rowId);
-          const { cols, warnings } = await columns(sql, e, rest);
+          const { cols, warnings } = await columns(sql, e, rest, await tenantPhoneRegion(sql, ctx.tenantId));
           const sets = Object.keys(cols).map((c, n) => `${c} = $${n + 2}`);
           const r = await sql.query<Row>(
             `UPDATE ${e.table} SET ${[...sets, 'updated_at = now()', ...('email' in rest || 'phone' in rest ? [`warnings = $${sets.length + 2}`] : [])].join(', ')}
@@ -203,14 +219,25 @@ function crud(e: Entity): AnyTool[] {
   ];
 }
 
-/** Bulk upsert keyed by external id: inserts new, updates changed, leaves identical ones alone. */
+/**
+ * Bulk upsert keyed by external id: inserts new, updates changed, leaves identical ones alone.
+ * One look-up of the batch's ids and one multi-row insert per call; an update per changed row.
+ * `warnings` lists each record's soft-validation issues (kind and sentence).
+ */
 function upsertTool(e: Entity, create: z.ZodObject): AnyTool {
   const rec = create.extend({ externalId: z.string().trim().min(1).max(200), ...(e.table === 'customers' ? {} : { customerExternalId: z.string().min(1).max(200).optional() }) });
   return businessTool({
     name: `crm_${e.plural}_upsert`,
-    description: `Idempotent bulk upsert of ${e.plural} keyed by externalId (the CRM sync): reports inserted, updated, unchanged and conflicts.`,
+    description: `Idempotent bulk upsert of ${e.plural} keyed by externalId (the CRM sync): reports inserted, updated, unchanged, conflicts and per-record warnings.`,
     input: z.object({ records: z.array(rec).min(1).max(1000) }),
-    output: z.object({ inserted: z.number(), updated: z.number(), unchanged: z.number(), conflicts: z.array(z.object({ externalId: z.string(), reason: z.string() })) }),
+    output: z.object({
+      inserted: z.number(),
+      updated: z.number(),
+      unchanged: z.number(),
+      conflicts: z.array(z.object({ externalId: z.string(), reason: z.string() })),
+      warnings: z.array(z.object({ externalId: z.string(), kind: z.string(), message: z.string() })).describe('Values kept with a warning (phone_invalid, phone_no_country_code, email_invalid)'),
+      phoneRegion: z.string().describe('The region national phone numbers were read in'),
+    }),
     scope: 'write',
     sideEffect: true,
     audit: {
@@ -221,7 +248,15 @@ function upsertTool(e: Entity, create: z.ZodObject): AnyTool {
     route: { method: 'POST', path: `/api/v1/crm/${e.plural}/upsert` },
     handler: (i, ctx) =>
       ctx.tx(async (sql) => {
-        const result = { inserted: 0, updated: 0, unchanged: 0, conflicts: [] as { externalId: string; reason: string }[] };
+        const region = await tenantPhoneRegion(sql, ctx.tenantId);
+        const result = {
+          inserted: 0,
+          updated: 0,
+          unchanged: 0,
+          conflicts: [] as { externalId: string; reason: string }[],
+          warnings: [] as { externalId: string; kind: string; message: string }[],
+          phoneRegion: region as string,
+        };
         const byKey = new Map<string, string>();
         const dupes = new Set<string>();
         for (const r of i.records as { externalId: string }[]) {
@@ -231,6 +266,7 @@ function upsertTool(e: Entity, create: z.ZodObject): AnyTool {
           byKey.set(r.externalId, json);
         }
         const done = new Set<string>();
+        const prepared: { externalId: string; cols: Record<string, unknown> }[] = [];
         for (const raw of i.records as (Record<string, unknown> & { externalId: string; customerExternalId?: string })[]) {
           const { customerExternalId, ...r } = raw;
           if (dupes.has(r.externalId)) {
@@ -249,23 +285,35 @@ function upsertTool(e: Entity, create: z.ZodObject): AnyTool {
             }
             fields.customerId = c.rows[0].id;
           }
-          const { cols, warnings } = await columns(sql, e, fields);
+          const { cols, warnings, issues } = await columns(sql, e, fields, region);
           cols.warnings = JSON.stringify(warnings);
-          const existing = await sql.query<Row>(`SELECT * FROM ${e.table} WHERE external_id = $1`, [r.externalId]);
-          const row = existing.rows[0];
+          for (const issue of issues) result.warnings.push({ externalId: r.externalId, ...issue });
+          prepared.push({ externalId: r.externalId, cols });
+        }
+        if (!prepared.length) return result;
+        const existing = await sql.query<Row>(`SELECT * FROM ${e.table} WHERE external_id = ANY($1::text[])`, [prepared.map((p) => p.externalId)]);
+        const stored = new Map(existing.rows.map((row) => [row.external_id as string, row]));
+        const inserts: typeof prepared = [];
+        for (const p of prepared) {
+          const row = stored.get(p.externalId);
           if (!row) {
-            const names = ['tenant_id', ...Object.keys(cols)];
-            await sql.query(`INSERT INTO ${e.table} (${names.join(', ')}) VALUES (${names.map((_, n) => `$${n + 1}`).join(', ')})`, [ctx.tenantId, ...Object.values(cols)]);
-            result.inserted++;
+            inserts.push(p);
             continue;
           }
-          const changed = Object.entries(cols).filter(([c, v]) => !same(row[c], v));
+          const changed = Object.entries(p.cols).filter(([c, v]) => !same(row[c], v));
           if (!changed.length) {
             result.unchanged++;
             continue;
           }
           await sql.query(`UPDATE ${e.table} SET ${changed.map(([c], n) => `${c} = $${n + 2}`).join(', ')}, updated_at = now() WHERE id = $1`, [row.id, ...changed.map(([, v]) => v)]);
           result.updated++;
+        }
+        if (inserts.length) {
+          const names = [...new Set(inserts.flatMap((p) => Object.keys(p.cols)))];
+          const params: unknown[] = [ctx.tenantId];
+          const values = inserts.map((p) => `($1, ${names.map((n) => (n in p.cols ? `$${params.push(p.cols[n])}` : 'DEFAULT')).join(', ')})`);
+          await sql.query(`INSERT INTO ${e.table} (tenant_id, ${names.join(', ')}) VALUES ${values.join(', ')}`, params);
+          result.inserted += inserts.length;
         }
         return result;
       }),

@@ -10,6 +10,7 @@ import { digestTools } from './digests.ts';
 import { settingsTools } from './settings.ts';
 import { competitorTools } from './competitors.ts';
 import { crmTools } from './crm.ts';
+import { crmImportTools } from './crm-imports.ts';
 import { dashboardTools } from './dashboard.ts';
 import { emailTools } from './email.ts';
 import { estimateTools } from './estimates.ts';
@@ -20,12 +21,13 @@ import { revenueTools } from './revenue.ts';
 
 /** Every built-in business tool. */
 export function businessTools(): AnyTool[] {
-  return [...crmTools, ...pipelineTools, ...estimateTools, ...competitorTools, ...revenueTools, ...landingTools, ...adsTools, ...emailTools, ...dashboardTools, ...productTools, ...auditTools, ...settingsTools, ...digestTools];
+  return [...crmTools, ...crmImportTools, ...pipelineTools, ...estimateTools, ...competitorTools, ...revenueTools, ...landingTools, ...adsTools, ...emailTools, ...dashboardTools, ...productTools, ...auditTools, ...settingsTools, ...digestTools];
 }
 
 export { createServices, readUnsubscribeToken, unsubscribeToken, type BusinessServices, type ServiceOverrides } from './services.ts';
 export { applyStripeEvent, sandboxCompletedEvent } from './revenue.ts';
 export { unsubscribe } from './email.ts';
+export { storeUpload } from './crm-imports.ts';
 export { insertLead, leadInput, STAGES, TRANSITIONS } from './pipeline.ts';
 export { FAQ } from './products.ts';
 export { SLUG, toLanding, type LandingRow } from './landing.ts';

@@ -8,7 +8,7 @@ import type { Sql } from '../runtime/db/driver.ts';
 import { conflict, notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
-import { cursor, id, iso, limit, mustExist, num, newestFirst, softContact } from './util.ts';
+import { cursor, id, iso, limit, mustExist, num, newestFirst, softContact, tenantPhoneRegion } from './util.ts';
 
 export const STAGES = ['new', 'contacted', 'qualified', 'estimate_sent', 'won', 'lost'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -86,7 +86,7 @@ export const leadInput = z
 /** Inserts a lead (and its first history row) inside the caller's transaction. */
 export async function insertLead(sql: Sql, tenantId: string, i: z.output<typeof leadInput>, landingPageId: string | null = null) {
   await mustExist(sql, 'customers', 'Customer', i.customerId);
-  const soft = softContact({ email: i.email, phone: i.phone });
+  const soft = softContact({ email: i.email, phone: i.phone }, await tenantPhoneRegion(sql, tenantId));
   const r = await sql.query<LeadRow>(
     `INSERT INTO leads (tenant_id, name, email, phone, customer_id, source, value_usd, notes, landing_page_id, warnings)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,

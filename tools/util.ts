@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import validator from 'validator';
-import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import type { Sql } from '../runtime/db/driver.ts';
 import { badRequest, notFound } from '../runtime/errors.ts';
 
@@ -16,31 +16,95 @@ export const money = z.coerce.number().min(0).max(100_000_000);
 /** Search text: optional, trimmed, empty means none. */
 export const q = z.string().trim().max(200).optional();
 
+/** The region national numbers are read in when the tenant has set none. */
+export const DEFAULT_PHONE_REGION: CountryCode = 'US';
+
+/** An ISO 3166-1 alpha-2 code libphonenumber knows (`US`, `DE`, `AU`), upper-cased; else undefined. */
+export function phoneRegion(code: string | null | undefined): CountryCode | undefined {
+  const c = code?.trim().toUpperCase();
+  return c && isSupportedCountry(c) ? (c as CountryCode) : undefined;
+}
+
+/** Why a phone number was kept as written. */
+export type PhoneIssue = 'phone_invalid' | 'phone_no_country_code';
+
+export interface NormalisedPhone {
+  /** E.164 (`+4915123456789`), or the text as written when it is not a valid number. */
+  phone: string | null;
+  /** The extension (`x204`, `ext. 204`), apart from the number. */
+  extension: string | null;
+  issue?: { kind: PhoneIssue; message: string };
+}
+
+/**
+ * One phone normaliser for every CRM write (libphonenumber-js): a number with its own country
+ * code (`+65 6123 4567`, `0049 …`) is read as such; a national one (`0151 23456789`,
+ * `(512) 555-0100 x204`) in `region`, the tenant's default. A valid number becomes E.164 with
+ * its extension apart. NANP numbers of the right shape that libphonenumber does not list as
+ * assigned (area codes like 555, used in examples) are accepted; anything else is kept as
+ * written with an issue — never guessed into another country's number.
+ */
+export function normalisePhone(raw: string | null | undefined, region: CountryCode = DEFAULT_PHONE_REGION): NormalisedPhone {
+  const p = raw?.replace(/\s+/g, ' ').trim() || null;
+  if (!p) return { phone: null, extension: null };
+  const text = p.replace(/^00(?=[1-9])/, '+');
+  const parsed = parsePhoneNumberFromString(text, region);
+  const nanpShape = parsed?.countryCallingCode === '1' && parsed.isPossible() && /^[2-9]\d{9}$/.test(parsed.nationalNumber);
+  if (parsed && (parsed.isValid() || nanpShape)) return { phone: parsed.number, extension: parsed.ext ?? null };
+  const international = text.startsWith('+');
+  return {
+    phone: p,
+    extension: null,
+    issue: international
+      ? { kind: 'phone_invalid', message: `phone '${p}' is not a valid phone number; kept as written` }
+      : {
+          kind: 'phone_no_country_code',
+          message: `phone '${p}' has no country code and is not a valid ${region} number; kept as written (set the tenant's phone region, PATCH /api/v1/tenant {"phoneRegion": "AU"}, if its numbers are written without one)`,
+        },
+  };
+}
+
 /**
  * Soft validation: a malformed email or phone is kept (people type what they type) but
- * flagged in `warnings`; a valid phone is normalised to E.164. Real validators
+ * flagged in `warnings`; a valid phone is normalised to E.164 in the tenant's `region`, its
+ * extension split off into `phoneExtension` (unless one is given). Real validators
  * (validator.js, libphonenumber), not home-made regexes.
  */
-export function softContact(fields: { email?: string | null | undefined; phone?: string | null | undefined }): { email?: string | null; phone?: string | null; warnings: string[] } {
+export function softContact(
+  fields: { email?: string | null | undefined; phone?: string | null | undefined; phoneExtension?: string | null | undefined },
+  region: CountryCode = DEFAULT_PHONE_REGION,
+): { email?: string | null; phone?: string | null; phoneExtension?: string | null; warnings: string[]; issues: { kind: string; message: string }[] } {
   const warnings: string[] = [];
-  const out: { email?: string | null; phone?: string | null; warnings: string[] } = { warnings };
+  const issues: { kind: string; message: string }[] = [];
+  const out: { email?: string | null; phone?: string | null; phoneExtension?: string | null; warnings: string[]; issues: typeof issues } = { warnings, issues };
   if (fields.email !== undefined) {
     const e = fields.email?.trim() || null;
-    if (e && !validator.isEmail(e)) warnings.push(`email '${e}' does not look like a valid address`);
+    if (e && !validator.isEmail(e)) {
+      warnings.push(`email '${e}' does not look like a valid address`);
+      issues.push({ kind: 'email_invalid', message: warnings[warnings.length - 1]! });
+    }
     out.email = e ? e.toLowerCase() : null;
   }
   if (fields.phone !== undefined) {
-    const p = fields.phone?.trim() || null;
-    if (p) {
-      const parsed = parsePhoneNumberFromString(p, 'US');
-      if (parsed?.isValid()) out.phone = parsed.number;
-      else {
-        warnings.push(`phone '${p}' is not a valid phone number`);
-        out.phone = p;
-      }
-    } else out.phone = null;
+    const n = normalisePhone(fields.phone, region);
+    out.phone = n.phone;
+    if (fields.phoneExtension === undefined) out.phoneExtension = n.extension;
+    if (n.issue) {
+      warnings.push(n.issue.message);
+      issues.push(n.issue);
+    }
   }
+  // A given extension wins; an empty one leaves the one split off the phone (or clears it).
+  const ext = fields.phoneExtension?.trim();
+  if (ext) out.phoneExtension = ext;
+  else if (fields.phoneExtension !== undefined && fields.phone === undefined) out.phoneExtension = null;
   return out;
+}
+
+/** The tenant's default phone region (tenants.phone_region), or the default. */
+export async function tenantPhoneRegion(sql: Sql, tenantId: string): Promise<CountryCode> {
+  const r = await sql.query<{ phone_region: string | null }>(`SELECT phone_region FROM tenants WHERE id = $1`, [tenantId]);
+  return phoneRegion(r.rows[0]?.phone_region) ?? DEFAULT_PHONE_REGION;
 }
 
 /** Cursor over (created_at DESC, id DESC): opaque base64url of both. */

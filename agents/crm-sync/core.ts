@@ -1,25 +1,35 @@
 /**
  * CRM import rules: map a CenterPoint-style export (CSV or JSON) to customer records,
- * normalise them, fingerprint them and report the rows that cannot be imported. Whether a
- * record is new, changed or unchanged is decided against the stored customer by the
- * idempotent upsert tool.
+ * unwrap what spreadsheet programs write into cells, normalise, fingerprint, and report the
+ * rows that cannot be imported and the values kept with a warning. Whether a record is new,
+ * changed or unchanged is decided against the stored customer by the idempotent upsert tool,
+ * which also normalises phone numbers (libphonenumber, the tenant's phone region; see
+ * tools/util.ts normalisePhone) — one normaliser for every CRM write.
  *
- * Normalisation (so that cosmetic differences are not changes): whitespace trimmed and
- * collapsed, email lower-cased, US phone numbers to E.164 (+1XXXXXXXXXX), state upper-case,
- * dates to YYYY-MM-DD. The fingerprint is the SHA-256 of the normalised fields in a fixed
- * order: two rows of one file with the same id and fingerprint are one record.
- * Conflicts (reported, never imported): no external id, no name, an invalid email, or the
- * same external id twice in one file with different contents (the first one wins).
+ * Cells: `="00123"` (Excel's text-forced formula) → `00123`; Excel's leading apostrophe
+ * (`'0151…`) dropped; non-breaking spaces, runs of whitespace and line breaks inside a
+ * cell collapsed; a 4-digit US ZIP given back its leading zero; amounts read with the file's
+ * thousands and decimal separators; Excel serial dates (`44240`) turned into dates.
+ * Dates: the order of a column (day-first or month-first) is read from the column itself — a
+ * first number above 12 proves day-first, a second above 12 month-first. A column whose dates
+ * all fit both orders is ambiguous: its dates are stored only when the import says which
+ * order (`dateOrder`), and reported otherwise; an impossible date is never stored.
+ * The fingerprint is the SHA-256 of the normalised fields in a fixed order: two rows of one file
+ * with the same id and fingerprint are one record.
+ * Conflicts (reported, never imported): no external id, an id a spreadsheet turned into
+ * scientific notation, no name, an invalid email, or the same external id twice in one file
+ * with different contents (the first one wins).
  * @module
  */
 import { createHash } from 'node:crypto';
-import { parseCsv } from './csv.ts';
+import { DELIMITERS, detectDelimiter, parseCsv, type Delimiter } from './csv.ts';
 
 export interface CustomerRecord {
   externalId: string;
   name: string;
   email?: string;
   phone?: string;
+  phoneExtension?: string;
   company?: string;
   street?: string;
   city?: string;
@@ -28,42 +38,201 @@ export interface CustomerRecord {
   status?: string;
   source?: string;
   customerSince?: string;
+  /** USD, from a lifetime value / total sales column. */
+  lifetimeValue?: number;
 }
 
-export const FIELDS = ['externalId', 'name', 'email', 'phone', 'company', 'street', 'city', 'state', 'zip', 'status', 'source', 'customerSince'] as const;
+export const FIELDS = ['externalId', 'name', 'email', 'phone', 'phoneExtension', 'company', 'street', 'city', 'state', 'zip', 'status', 'source', 'customerSince', 'lifetimeValue'] as const;
+
+type Field = keyof CustomerRecord | 'firstName' | 'lastName';
 
 /** Header aliases (lower-case, non-alphanumerics removed) → field. */
-const ALIASES: Record<string, keyof CustomerRecord | 'firstName' | 'lastName'> = {
-  customerid: 'externalId', id: 'externalId', externalid: 'externalId', accountnumber: 'externalId', custno: 'externalId',
+const ALIASES: Record<string, Field> = {
+  customerid: 'externalId', id: 'externalId', externalid: 'externalId', accountnumber: 'externalId', custno: 'externalId', customernumber: 'externalId', kundennummer: 'externalId',
   name: 'name', customername: 'name', fullname: 'name', displayname: 'name',
-  firstname: 'firstName', lastname: 'lastName',
-  email: 'email', emailaddress: 'email', primaryemail: 'email',
-  phone: 'phone', phonenumber: 'phone', primaryphone: 'phone', mobile: 'phone',
+  firstname: 'firstName', lastname: 'lastName', givenname: 'firstName', surname: 'lastName', vorname: 'firstName', nachname: 'lastName',
+  email: 'email', emailaddress: 'email', primaryemail: 'email', mail: 'email',
+  phone: 'phone', phonenumber: 'phone', primaryphone: 'phone', mobile: 'phone', telephone: 'phone', tel: 'phone', telefon: 'phone',
+  ext: 'phoneExtension', extension: 'phoneExtension', phoneext: 'phoneExtension', phoneextension: 'phoneExtension',
   company: 'company', companyname: 'company',
   street: 'street', address: 'street', address1: 'street', streetaddress: 'street',
-  city: 'city', state: 'state', province: 'state', zip: 'zip', zipcode: 'zip', postalcode: 'zip',
+  city: 'city', state: 'state', province: 'state', zip: 'zip', zipcode: 'zip', postalcode: 'zip', postcode: 'zip',
   status: 'status', customerstatus: 'status', leadsource: 'source', source: 'source',
-  customersince: 'customerSince', createddate: 'customerSince', created: 'customerSince',
+  customersince: 'customerSince', createddate: 'customerSince', created: 'customerSince', datecreated: 'customerSince',
+  lifetimevalue: 'lifetimeValue', totalsales: 'lifetimeValue', totalrevenue: 'lifetimeValue', ltv: 'lifetimeValue',
 };
 
 const key = (h: string): string => h.toLowerCase().replace(/[^a-z0-9]/g, '');
 
 export type RawRecord = Record<string, unknown>;
 
-/** Rows of a CSV export as objects keyed by their header. */
-export function csvRecords(text: string): RawRecord[] {
-  const [header, ...rows] = parseCsv(text);
-  if (!header) return [];
-  return rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? ''])));
+/** How a CSV export was read. */
+export interface CsvFile {
+  delimiter: Delimiter;
+  header: string[];
+  records: RawRecord[];
 }
 
-/** Maps one raw export row (any header spelling we know) to a normalised record. */
-export function normalise(raw: RawRecord): Partial<CustomerRecord> {
-  const mapped: Record<string, string> = {};
-  for (const [h, v] of Object.entries(raw)) {
-    const field = ALIASES[key(h)];
-    if (!field || v === null || v === undefined) continue;
-    const s = String(v).replace(/\s+/g, ' ').trim();
+/** Rows of a CSV export as objects keyed by their header (the separator detected). */
+export function readCsv(text: string): CsvFile {
+  const delimiter = detectDelimiter(text);
+  const [header, ...rows] = parseCsv(text, delimiter);
+  if (!header) return { delimiter, header: [], records: [] };
+  const names = header.map((h) => unwrapCell(h));
+  return { delimiter, header: names, records: rows.map((r) => Object.fromEntries(names.map((h, i) => [h, r[i] ?? '']))) };
+}
+
+/** Rows of a CSV export as objects keyed by their header. */
+export function csvRecords(text: string): RawRecord[] {
+  return readCsv(text).records;
+}
+
+/** The field each header maps to (unknown headers are left out). */
+export function mapHeader(header: string[]): Record<string, Field> {
+  return Object.fromEntries(header.flatMap((h) => (ALIASES[key(h)] ? [[h, ALIASES[key(h)]!]] : [])));
+}
+
+/**
+ * A cell as the person meant it: Excel's `="00123"` and a leading apostrophe (Excel's text prefix)
+ * unwrapped, non-breaking spaces made spaces, line breaks and runs of whitespace collapsed.
+ */
+export function unwrapCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  // Most cells need nothing: no quirk marker, no edge or double whitespace, no odd spaces.
+  if (typeof v === 'string' && !/^[\s='",]|[\s,]$|\s\s|[\r\n\t\u00a0\u2007\u202f]/.test(v)) return v;
+  let s = String(v)
+    .replace(/[\u00a0\u2007\u202f]/g, ' ')
+    .replace(/\s*[\r\n]+\s*/g, ', ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const formula = /^="(.*)"$/.exec(s);
+  if (formula) s = formula[1]!.replace(/""/g, '"').trim();
+  // Excel's text prefix (never shown in the sheet): `'00123`, `'Dana` — not a quoted `'word'`.
+  if (/^'[^']/.test(s) && !s.endsWith("'")) s = s.slice(1);
+  return s.replace(/^,\s*|,\s*$/g, '');
+}
+
+export type DateOrder = 'dmy' | 'mdy';
+const NUMERIC_DATE = /^(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?:[ T].*)?$/;
+
+/** The order a column's numeric dates are written in, from the values themselves. */
+export function detectDateOrder(values: string[]): { order?: DateOrder; ambiguous: boolean; conflicting: boolean; example?: string } {
+  let dmy = false;
+  let mdy = false;
+  let dotted = false;
+  let example: string | undefined;
+  for (const v of values) {
+    const m = NUMERIC_DATE.exec(v);
+    if (!m) continue;
+    example ??= v;
+    if (m[2] === '.') dotted = true;
+    if (Number(m[1]) > 12 && Number(m[3]) <= 12) dmy = true;
+    if (Number(m[3]) > 12 && Number(m[1]) <= 12) mdy = true;
+  }
+  if (dmy && mdy) return { ambiguous: false, conflicting: true, ...(example ? { example } : {}) };
+  if (dmy) return { order: 'dmy', ambiguous: false, conflicting: false };
+  if (mdy) return { order: 'mdy', ambiguous: false, conflicting: false };
+  // Dotted dates are day-first wherever they are written (DD.MM.YYYY).
+  if (dotted) return { order: 'dmy', ambiguous: false, conflicting: false };
+  return { ambiguous: example !== undefined, conflicting: false, ...(example ? { example } : {}) };
+}
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+/** YYYY-MM-DD when y-m-d is a real calendar day (1900-2100), else undefined. */
+function calendar(y: number, m: number, d: number): string | undefined {
+  if (y < 1900 || y > 2100 || m < 1 || m > 12 || d < 1) return undefined;
+  const days = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return d <= days ? `${y}-${pad(m)}-${pad(d)}` : undefined;
+}
+
+/**
+ * A date cell as YYYY-MM-DD: ISO dates, numeric dates in `order` (none: a numeric date whose
+ * order the cell alone does not prove stays unread), Excel serial day numbers, dates with month
+ * names. `undefined` when it is not a real date; `'ambiguous'` when the order is needed and unknown.
+ */
+export function parseDate(s: string, order?: DateOrder): string | undefined | 'ambiguous' {
+  const iso = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$/.exec(s);
+  if (iso) return calendar(Number(iso[1]), Number(iso[2]), Number(iso[3]));
+  const num = NUMERIC_DATE.exec(s);
+  if (num) {
+    const [a, b] = [Number(num[1]), Number(num[3])];
+    let y = Number(num[4]);
+    if (num[4]!.length === 2) y += y < 70 ? 2000 : 1900;
+    const o = order ?? (a > 12 ? 'dmy' : b > 12 ? 'mdy' : a === b ? 'dmy' : undefined);
+    if (!o) return 'ambiguous';
+    return o === 'dmy' ? calendar(y, b, a) : calendar(y, a, b);
+  }
+  // Excel stores dates as days since 1899-12-30; an unformatted date cell exports that number.
+  if (/^\d{5}(?:\.\d+)?$/.test(s)) {
+    const n = Math.floor(Number(s));
+    if (n < 20_000 || n > 80_000) return undefined;
+    const d = new Date(Date.UTC(1899, 11, 30) + n * 86_400_000);
+    return calendar(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate());
+  }
+  if (/[a-z]/i.test(s)) {
+    const t = Date.parse(s);
+    if (Number.isNaN(t)) return undefined;
+    const d = new Date(t);
+    return calendar(d.getFullYear(), d.getMonth() + 1, d.getDate());
+  }
+  return undefined;
+}
+
+/**
+ * An amount written with thousands separators and a decimal mark (`1,234.56`, `1.234,56`,
+ * `1 234,56`, `$12,500`): `decimalComma` decides a lone separator with three digits after it
+ * (`1,234` is 1234 in a comma-decimal-point file, 1.234 in a semicolon one).
+ */
+export function parseAmount(s: string, decimalComma: boolean): number | undefined {
+  const t = s.replace(/[\s\u00a0$€£]|USD|EUR/g, '');
+  if (!/^-?[\d.,']+$/.test(t)) return undefined;
+  const lastComma = t.lastIndexOf(',');
+  const lastDot = t.lastIndexOf('.');
+  let dec: ',' | '.' | undefined;
+  if (lastComma >= 0 && lastDot >= 0) dec = lastComma > lastDot ? ',' : '.';
+  else if (lastComma >= 0) dec = t.split(',').length > 2 || (t.length - lastComma - 1 === 3 && !decimalComma) ? undefined : ',';
+  else if (lastDot >= 0) dec = t.split('.').length > 2 || (t.length - lastDot - 1 === 3 && decimalComma) ? undefined : '.';
+  const grouping = dec === ',' ? /[.']/g : /[,']/g;
+  let u = t.replace(grouping, '');
+  if (dec === ',') u = u.replace(',', '.');
+  else if (dec === undefined) u = u.replace(/[.,]/g, '');
+  const n = Number(u);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+export interface ImportOptions {
+  /** The order of numeric dates when a column does not prove it. */
+  dateOrder?: DateOrder;
+  /** Amounts use a decimal comma (semicolon-separated exports do). */
+  decimalComma?: boolean;
+}
+
+/** A value kept or left out with a warning (the row is imported). */
+export interface ImportWarning {
+  kind: string;
+  row?: number;
+  externalId?: string;
+  value?: string;
+  message: string;
+}
+
+/** Maps one raw export row (any header spelling we know) to a normalised record; dates in `order`. */
+export function normalise(
+  raw: RawRecord,
+  o: ImportOptions & { warn?: (w: Omit<ImportWarning, 'row' | 'externalId'>) => void; fields?: Map<string, Field | undefined> } = {},
+): Partial<CustomerRecord> {
+  const mapped: Partial<Record<Field, string>> = {};
+  for (const h in raw) {
+    const v = raw[h];
+    let field: Field | undefined;
+    if (o.fields?.has(h)) field = o.fields.get(h);
+    else {
+      field = ALIASES[key(h)];
+      o.fields?.set(h, field);
+    }
+    if (!field) continue;
+    const s = unwrapCell(v);
     if (s !== '') mapped[field] ??= s;
   }
   const name = mapped.name ?? [mapped.firstName, mapped.lastName].filter(Boolean).join(' ');
@@ -71,62 +240,92 @@ export function normalise(raw: RawRecord): Partial<CustomerRecord> {
   if (mapped.externalId) out.externalId = mapped.externalId;
   if (name) out.name = name;
   if (mapped.email) out.email = mapped.email.toLowerCase();
-  if (mapped.phone) out.phone = phone(mapped.phone);
-  for (const f of ['company', 'street', 'city', 'zip', 'status', 'source'] as const) if (mapped[f]) out[f] = mapped[f];
+  // Phones are normalised (E.164, extension apart, the tenant's region) by the upsert tool.
+  if (mapped.phone) out.phone = mapped.phone;
+  if (mapped.phoneExtension) out.phoneExtension = mapped.phoneExtension.replace(/^(?:x|ext\.?)\s*/i, '');
+  for (const f of ['company', 'street', 'city', 'source'] as const) if (mapped[f]) out[f] = mapped[f];
   if (mapped.state) out.state = mapped.state.toUpperCase();
   if (mapped.status) out.status = mapped.status.toLowerCase();
-  if (mapped.customerSince) out.customerSince = isoDate(mapped.customerSince);
+  if (mapped.zip) {
+    // Excel reads 02134 as a number and writes 2134: a US ZIP gets its leading zero back.
+    out.zip = /^\d{4}$/.test(mapped.zip) && /^[A-Z]{2}$/.test(out.state ?? '') ? `0${mapped.zip}` : /^\d{4}-\d{4}$/.test(mapped.zip) ? `0${mapped.zip}` : mapped.zip;
+  }
+  if (mapped.customerSince) {
+    const d = parseDate(mapped.customerSince, o.dateOrder);
+    if (d === 'ambiguous') {
+      o.warn?.({ kind: 'date_ambiguous', value: mapped.customerSince, message: `'${mapped.customerSince}' fits both day-first and month-first and the column does not say which: not stored.` });
+    } else if (d === undefined) {
+      o.warn?.({ kind: 'date_invalid', value: mapped.customerSince, message: `'${mapped.customerSince}' is not a real date${o.dateOrder ? ` read ${o.dateOrder === 'dmy' ? 'day-first' : 'month-first'}` : ''}: not stored.` });
+    } else out.customerSince = d;
+  }
+  if (mapped.lifetimeValue) {
+    const n = parseAmount(mapped.lifetimeValue, o.decimalComma ?? false);
+    if (n === undefined) o.warn?.({ kind: 'amount_invalid', value: mapped.lifetimeValue, message: `'${mapped.lifetimeValue}' is not an amount: not stored.` });
+    else out.lifetimeValue = n;
+  }
   return out;
 }
 
-function phone(s: string): string {
-  const digits = s.replace(/\D/g, '');
-  if (digits.length === 10) return `+1${digits}`;
-  if (digits.length === 11 && digits.startsWith('1')) return `+${digits}`;
-  return s;
-}
-
-function isoDate(s: string): string {
-  const us = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(s);
-  if (us) return `${us[3]}-${us[1]!.padStart(2, '0')}-${us[2]!.padStart(2, '0')}`;
-  const d = new Date(s);
-  return Number.isNaN(d.getTime()) ? s : d.toISOString().slice(0, 10);
-}
-
-/** SHA-256 of the normalised fields in a fixed order: equal records, equal fingerprints. */
+/** SHA-256 of the normalised fields in a fixed order: equal records, equal fingerprints (phones by their digits). */
 export function fingerprint(r: Partial<CustomerRecord>): string {
   return createHash('sha256')
-    .update(JSON.stringify(FIELDS.map((f) => r[f] ?? null)))
+    .update(JSON.stringify(FIELDS.map((f) => (f === 'phone' && r.phone ? phoneKey(r.phone) : (r[f] ?? null)))))
     .digest('hex');
+}
+
+/** A phone's digits (and extension) without a leading NANP 1: `(512) 555-0100` = `+1 512.555.0100`. */
+function phoneKey(p: string): string {
+  const [num, ext] = p.split(/\s*(?:x|ext\.?|#)\s*(?=\d+$)/i);
+  const digits = (num ?? '').replace(/\D/g, '');
+  return `${digits.length === 11 && digits.startsWith('1') ? digits.slice(1) : digits}${ext ? `x${ext}` : ''}`;
 }
 
 export interface Conflict {
   row: number;
   externalId?: string;
-  reason: 'missing_external_id' | 'missing_name' | 'invalid_email' | 'duplicate_external_id';
+  reason: 'missing_external_id' | 'external_id_mangled' | 'missing_name' | 'invalid_email' | 'duplicate_external_id';
   message: string;
 }
 
 export interface Prepared {
-  records: (CustomerRecord & { hash: string })[];
+  /** With the 1-based data row each came from. */
+  records: (CustomerRecord & { hash: string; row: number })[];
   conflicts: Conflict[];
+  warnings: ImportWarning[];
   /** Exact repeats of an earlier row (same id, same contents): skipped silently. */
   duplicates: number;
+  /** The date order used for the customer-since column, and how it was decided. */
+  dateOrder?: { order: DateOrder; decidedBy: 'column' | 'option' };
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Normalises every row, fingerprints it and reports the rows that cannot be imported. */
-export function prepare(raws: RawRecord[]): Prepared {
+export function prepare(raws: RawRecord[], o: ImportOptions = {}): Prepared {
   const seen = new Map<string, string>();
   const records: Prepared['records'] = [];
   const conflicts: Conflict[] = [];
+  const warnings: ImportWarning[] = [];
   let duplicates = 0;
+
+  // The customer-since column's date order, from the column itself.
+  const dateHeader = raws[0] ? Object.keys(raws[0]).find((h) => ALIASES[key(h)] === 'customerSince') : undefined;
+  const detected = dateHeader ? detectDateOrder(raws.map((r) => unwrapCell(r[dateHeader]))) : { ambiguous: false, conflicting: false };
+  const order = detected.order ?? o.dateOrder;
+  if (detected.conflicting) {
+    warnings.push({ kind: 'date_order_mixed', value: detected.example, message: `The '${dateHeader}' column mixes day-first and month-first dates; only dates that prove their own order were stored.` });
+  }
+
+  const fields = new Map<string, Field | undefined>();
   raws.forEach((raw, i) => {
     const row = i + 1;
-    const r = normalise(raw);
+    const pending: Omit<ImportWarning, 'row' | 'externalId'>[] = [];
+    const r = normalise(raw, { ...(order ? { dateOrder: order } : {}), decimalComma: o.decimalComma ?? false, warn: (w) => pending.push(w), fields });
     const id = r.externalId;
     if (!id) return void conflicts.push({ row, reason: 'missing_external_id', message: `Row ${row} has no customer id.` });
+    if (/^\d(?:[.,]\d+)?E\+\d+$/i.test(id)) {
+      return void conflicts.push({ row, externalId: id, reason: 'external_id_mangled', message: `Row ${row}: the customer id '${id}' was turned into scientific notation by a spreadsheet and its digits are lost; export the id column as text.` });
+    }
     if (!r.name) return void conflicts.push({ row, externalId: id, reason: 'missing_name', message: `Customer ${id} has no name.` });
     if (r.email && !EMAIL.test(r.email)) {
       return void conflicts.push({ row, externalId: id, reason: 'invalid_email', message: `Customer ${id} has an invalid email '${r.email}'.` });
@@ -138,18 +337,73 @@ export function prepare(raws: RawRecord[]): Prepared {
       else conflicts.push({ row, externalId: id, reason: 'duplicate_external_id', message: `Customer ${id} appears twice with different details; the first row was kept.` });
       return;
     }
+    for (const w of pending) warnings.push({ ...w, row, externalId: id });
     seen.set(id, hash);
-    records.push({ ...(r as CustomerRecord), hash });
+    records.push({ ...(r as CustomerRecord), hash, row });
   });
-  return { records, conflicts, duplicates };
+  return { records, conflicts, warnings, duplicates, ...(order ? { dateOrder: { order, decidedBy: detected.order ? 'column' : 'option' } } : {}) };
 }
 
 /** The CRM customer the upsert tool stores, from a normalised record. */
-export function toCustomer(r: CustomerRecord): { externalId: string; name: string; email: string | null; phone: string | null; address: string | null; notes: string | null } {
+export function toCustomer(r: CustomerRecord): { externalId: string; name: string; email: string | null; phone: string | null; phoneExtension?: string; address: string | null; notes: string | null } {
   const cityLine = [r.city, [r.state, r.zip].filter(Boolean).join(' ')].filter(Boolean).join(', ');
   const address = [r.street, cityLine].filter(Boolean).join(', ');
-  const notes = [r.company && `Company: ${r.company}`, r.status && `Status: ${r.status}`, r.source && `Source: ${r.source}`, r.customerSince && `Customer since: ${r.customerSince}`]
+  const notes = [
+    r.company && `Company: ${r.company}`,
+    r.status && `Status: ${r.status}`,
+    r.source && `Source: ${r.source}`,
+    r.customerSince && `Customer since: ${r.customerSince}`,
+    r.lifetimeValue !== undefined && `Lifetime value: ${r.lifetimeValue}`,
+  ]
     .filter(Boolean)
     .join('; ');
-  return { externalId: r.externalId, name: r.name, email: r.email ?? null, phone: r.phone ?? null, address: address || null, notes: notes || null };
+  return {
+    externalId: r.externalId,
+    name: r.name,
+    email: r.email ?? null,
+    phone: r.phone ?? null,
+    ...(r.phoneExtension ? { phoneExtension: r.phoneExtension } : {}),
+    address: address || null,
+    notes: notes || null,
+  };
+}
+
+/** A warning kind in the import report: how many, what it means, and up to five examples. */
+export interface WarningGroup {
+  kind: string;
+  count: number;
+  examples: { row?: number; externalId?: string; value?: string; message: string }[];
+}
+
+/** Groups warnings by kind (most frequent first) with the first `n` of each as examples. */
+export function groupWarnings(warnings: ImportWarning[], n = 5): WarningGroup[] {
+  const groups = new Map<string, WarningGroup>();
+  for (const w of warnings) {
+    const g = groups.get(w.kind) ?? { kind: w.kind, count: 0, examples: [] };
+    g.count++;
+    if (g.examples.length < n) g.examples.push({ ...(w.row ? { row: w.row } : {}), ...(w.externalId ? { externalId: w.externalId } : {}), ...(w.value ? { value: w.value } : {}), message: w.message });
+    groups.set(w.kind, g);
+  }
+  return [...groups.values()].sort((a, b) => b.count - a.count);
+}
+
+/**
+ * Why a non-empty export imported nothing, in one sentence (undefined when something was
+ * importable): no data rows, no id column (naming the headers and separator read), or every
+ * row refused (the commonest reasons).
+ */
+export function whyNothing(file: { delimiter?: Delimiter; header: string[] }, rows: number, p: Prepared): string | undefined {
+  if (p.records.length > 0) return undefined;
+  if (rows === 0 && !file.header.length) return 'The export holds no rows at all, not even a header.';
+  if (rows === 0) return `The export has a header row (${file.header.slice(0, 8).join(', ')}) but no data rows.`;
+  const sep = file.delimiter ? `${DELIMITERS[file.delimiter]} ('${file.delimiter === '\t' ? '\\t' : file.delimiter}')` : undefined;
+  const mapped = mapHeader(file.header);
+  if (file.header.length && !Object.values(mapped).includes('externalId')) {
+    const one = file.header.length === 1 ? ` The header read as a single column '${file.header[0]!.slice(0, 80)}': the separator may be one we do not read (comma, semicolon, tab and pipe are).` : '';
+    return `No column holds a customer id: the header${sep ? `, split on ${sep},` : ''} has ${file.header.map((h) => `'${h}'`).slice(0, 10).join(', ')}; name one column "Customer ID" (or ID, External ID, Account Number).${one}`;
+  }
+  const counts = new Map<string, number>();
+  for (const c of p.conflicts) counts.set(c.reason, (counts.get(c.reason) ?? 0) + 1);
+  const reasons = [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${n} ${r.replace(/_/g, ' ')}`);
+  return `None of the ${rows} rows could be imported: ${reasons.join(', ')}${p.conflicts[0] ? ` (e.g. ${p.conflicts[0].message})` : ''}.`;
 }

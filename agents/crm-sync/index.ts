@@ -1,7 +1,12 @@
 /**
  * crm-sync: imports customers from an external CRM export (CenterPoint-style CSV or JSON,
- * inline, a bundled fixture, or an HTTP endpoint with pagination) through the idempotent
- * upsert tool, in journaled batches with progress. No language step: this is bookkeeping.
+ * inline, uploaded through POST /api/v1/crm/imports, a bundled fixture, or an HTTP endpoint
+ * with pagination) through the idempotent upsert tool, in journaled batches with progress.
+ * CSV exports as spreadsheets write them: separator and encoding detected, cell quirks
+ * unwrapped, day-first or month-first dates read from the column (core.ts); phone numbers are
+ * normalised by the upsert tool in the tenant's phone region. The report groups every warning
+ * by kind with examples; a non-empty export that imports nothing fails with a sentence saying
+ * why (CRM_IMPORT_EMPTY). No language step: this is bookkeeping.
  * Without a `source`, it reads the CRM in the business's settings (`crm_source_fetch`: the
  * stored credential stays in that tool, out of the journal). With `digest: true` (the nightly
  * default job) the owner gets a digest of the run, and of a sync that failed.
@@ -10,14 +15,27 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { defineAgent, permanent, type TaskContext } from '../../runtime/public.ts';
-import { csvRecords, prepare, toCustomer, type Conflict, type RawRecord } from './core.ts';
 import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
+import { groupWarnings, mapHeader, prepare, readCsv, toCustomer, whyNothing, type Conflict, type ImportWarning, type RawRecord } from './core.ts';
+import { decodeExport, DELIMITERS, type Delimiter, type Encoding } from './csv.ts';
 import { useTool } from '../tooling.ts';
 
 export const FIXTURES = { 'centerpoint-1089': 'centerpoint-customers.csv', 'centerpoint-1089-json': 'centerpoint-customers.json' } as const;
 
+/** Largest inline export (characters): it travels inside a JSON request body (BODY_LIMIT, 2 MB by default). */
+export const INLINE_MAX_CHARS = 1_000_000;
+
 const source = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('inline'), format: z.enum(['csv', 'json']), data: z.string().min(1).max(50_000_000) }),
+  z.object({
+    kind: z.literal('inline'),
+    format: z.enum(['csv', 'json']),
+    data: z
+      .string()
+      .min(1)
+      .max(INLINE_MAX_CHARS)
+      .describe('The export itself, up to 1,000,000 characters; larger files go to POST /api/v1/crm/imports as text/csv'),
+  }),
+  z.object({ kind: z.literal('upload'), uploadId: z.uuid().describe('An export stored by POST /api/v1/crm/imports') }),
   z.object({ kind: z.literal('fixture'), name: z.enum(Object.keys(FIXTURES) as [keyof typeof FIXTURES]) }),
   z.object({
     kind: z.literal('http'),
@@ -32,6 +50,16 @@ export const crmSyncInput = z.object({
   source: source.optional().describe("Where the export comes from; omitted: the CRM in the business's settings"),
   batchSize: z.number().int().min(1).max(1000).default(500),
   digest: z.boolean().default(false).describe('Send the owner a digest of the run (the default schedule does)'),
+  dateOrder: z
+    .enum(['dmy', 'mdy'])
+    .optional()
+    .describe('Day-first (dmy) or month-first (mdy) for a date column whose values fit both; a column that proves its order (13/02/2021) is read as it says'),
+});
+
+const warningGroup = z.object({
+  kind: z.string().describe('phone_no_country_code, phone_invalid, email_invalid, date_ambiguous, date_invalid, date_order_mixed, amount_invalid'),
+  count: z.number().int(),
+  examples: z.array(z.object({ row: z.number().int().optional(), externalId: z.string().optional(), value: z.string().optional(), message: z.string() })),
 });
 
 export const crmSyncOutput = z.object({
@@ -43,6 +71,19 @@ export const crmSyncOutput = z.object({
   duplicateRows: z.number().int(),
   conflictCount: z.number().int(),
   conflicts: z.array(z.object({ row: z.number().int().optional(), externalId: z.string().optional(), reason: z.string(), message: z.string() })).describe('The first 200 conflicts'),
+  warningCount: z.number().int().describe('Values imported or left out with a warning'),
+  warnings: z.array(warningGroup).describe('Every warning kind, most frequent first, with up to five examples each'),
+  file: z
+    .object({
+      format: z.enum(['csv', 'json']),
+      encoding: z.string().optional().describe('How the bytes were decoded (uploads and fixtures)'),
+      delimiter: z.enum(['comma', 'semicolon', 'tab', 'pipe']).optional(),
+      columns: z.record(z.string(), z.string()).describe('Header → the field it was read as'),
+      ignoredColumns: z.array(z.string()),
+      dateOrder: z.object({ order: z.enum(['dmy', 'mdy']), decidedBy: z.enum(['column', 'option']) }).optional(),
+    })
+    .describe('How the export was read'),
+  phoneRegion: z.string().optional().describe('The region national phone numbers were read in (the tenant setting)'),
   digest: z.object({ digestId: z.string(), emailedTo: z.string().nullable() }).optional(),
 });
 
@@ -51,20 +92,63 @@ interface UpsertResult {
   updated: number;
   unchanged: number;
   conflicts: { externalId: string; reason: string }[];
+  warnings?: { externalId: string; kind: string; message: string }[];
+  phoneRegion?: string;
 }
 
-async function load(s: z.output<typeof source>, signal: AbortSignal): Promise<RawRecord[]> {
-  if (s.kind === 'inline') return s.format === 'csv' ? csvRecords(s.data) : jsonRecords(JSON.parse(s.data));
+interface UploadSlice {
+  encoding: string;
+  text: string;
+  nextOffset: number | null;
+}
+
+interface Loaded {
+  format: 'csv' | 'json';
+  records: RawRecord[];
+  header: string[];
+  delimiter?: Delimiter;
+  encoding?: Encoding | string;
+}
+
+function fromCsv(text: string, encoding?: string): Loaded {
+  const f = readCsv(text);
+  return { format: 'csv', records: f.records, header: f.header, delimiter: f.delimiter, ...(encoding ? { encoding } : {}) };
+}
+
+function fromJson(v: unknown): Loaded {
+  const items = Array.isArray(v) ? v : (v as Record<string, unknown>)?.customers;
+  if (!Array.isArray(items)) throw permanent('CRM_FORMAT', 'A JSON export must be an array of customers or {"customers": [...]}.');
+  const first = items[0];
+  return { format: 'json', records: items as RawRecord[], header: first && typeof first === 'object' ? Object.keys(first) : [] };
+}
+
+async function load(ctx: { input: z.output<typeof crmSyncInput>; signal: AbortSignal; tools: Record<string, (i: unknown) => Promise<unknown>>; agent: string }): Promise<Loaded> {
+  const s = ctx.input.source;
+  if (!s) return fromJson(await fromSettings(ctx as TaskContext));
+  if (s.kind === 'inline') return s.format === 'csv' ? fromCsv(s.data) : fromJson(JSON.parse(s.data));
+  if (s.kind === 'upload') {
+    const read = useTool<{ id: string; offset: number }, UploadSlice>(ctx, 'crm_import_upload_read');
+    const parts: string[] = [];
+    let offset: number | null = 0;
+    let encoding = '';
+    while (offset !== null) {
+      const slice: UploadSlice = await read({ id: s.uploadId, offset });
+      parts.push(slice.text);
+      encoding = slice.encoding;
+      offset = slice.nextOffset;
+    }
+    return fromCsv(parts.join(''), encoding);
+  }
   if (s.kind === 'fixture') {
     const file = new URL(`./fixtures/${FIXTURES[s.name]}`, import.meta.url);
-    const text = await readFile(file, 'utf8');
-    return file.pathname.endsWith('.csv') ? csvRecords(text) : jsonRecords(JSON.parse(text));
+    const { text, encoding } = decodeExport(await readFile(file));
+    return file.pathname.endsWith('.csv') ? fromCsv(text, encoding) : fromJson(JSON.parse(text));
   }
   // HTTP: follow `next` links (or ?page=N) until an empty page.
   const out: RawRecord[] = [];
   let url: string | null = s.url;
   for (let page = 1; url && page <= s.maxPages; page++) {
-    const res = await fetch(url, { signal, headers: { accept: 'application/json' } });
+    const res = await fetch(url, { signal: ctx.signal, headers: { accept: 'application/json' } });
     if (!res.ok) throw permanent('CRM_FETCH_FAILED', `The CRM answered ${res.status} for ${url}.`);
     const body = (await res.json()) as unknown;
     const items = Array.isArray(body) ? body : (body as Record<string, unknown>)[s.itemsKey];
@@ -73,7 +157,7 @@ async function load(s: z.output<typeof source>, signal: AbortSignal): Promise<Ra
     const next = Array.isArray(body) ? undefined : (body as Record<string, unknown>).next;
     url = typeof next === 'string' ? new URL(next, url).toString() : withPage(s.url, page + 1);
   }
-  return out;
+  return fromJson(out);
 }
 
 /** The CRM in the business's settings, page by page through the tool that holds its credential. */
@@ -96,38 +180,39 @@ function withPage(url: string, page: number): string {
   return u.toString();
 }
 
-function jsonRecords(v: unknown): RawRecord[] {
-  const items = Array.isArray(v) ? v : (v as Record<string, unknown>)?.customers;
-  if (!Array.isArray(items)) throw permanent('CRM_FORMAT', 'A JSON export must be an array of customers or {"customers": [...]}.');
-  return items as RawRecord[];
-}
-
 export default defineAgent({
   name: 'crm-sync',
-  description: 'Imports customers from an external CRM export (CenterPoint-style CSV/JSON or a paginated HTTP endpoint): idempotent upserts by external id, change detection, a conflict report.',
-  version: '1.0.0',
+  description:
+    'Imports customers from an external CRM export (CSV as spreadsheets write it, JSON, an uploaded file or a paginated HTTP endpoint): idempotent upserts by external id, change detection, a conflict and warning report.',
+  version: '1.1.0',
   input: crmSyncInput,
   output: crmSyncOutput,
-  tools: ['crm_customers_upsert', 'crm_source_fetch', ...DIGEST_TOOLS],
+  tools: ['crm_customers_upsert', 'crm_import_upload_read', 'crm_source_fetch', ...DIGEST_TOOLS],
   approvals: [DIGEST_APPROVAL],
   defaults: { attempts: 5 },
   async run(ctx) {
     const upsert = useTool<{ records: ReturnType<typeof toCustomer>[] }, UpsertResult>(ctx, 'crm_customers_upsert');
-    let raws: RawRecord[];
+    let loaded: Loaded;
     try {
-      raws = ctx.input.source ? await load(ctx.input.source, ctx.signal) : await fromSettings(ctx);
+      loaded = await load(ctx);
     } catch (err) {
       const e = err instanceof SyntaxError || (err instanceof Error && err.message.startsWith('CSV:')) ? permanent('CRM_FORMAT', `The export cannot be read: ${err.message}`) : err;
       // A sync that cannot run is news for the owner (when nothing will retry it).
       const final = (e as { retryable?: boolean }).retryable === false || (e as { code?: string }).code?.startsWith('CRM_');
-      if (ctx.input.digest && final)
-        await sendDigest(ctx, { title: 'CRM sync failed', body: `Tonight's CRM sync failed and imported nothing: ${(e as Error).message}`, facts: [] });
+      if (ctx.input.digest && final) await sendDigest(ctx, { title: 'CRM sync failed', body: `The CRM sync failed and imported nothing: ${(e as Error).message}`, facts: [] });
       throw e;
     }
-    const prepared = prepare(raws);
-    await ctx.progress(5, `${raws.length} rows read, ${prepared.records.length} valid`);
+    await ctx.progress(3, `${loaded.records.length} rows read`);
+    const prepared = prepare(loaded.records, { ...(ctx.input.dateOrder ? { dateOrder: ctx.input.dateOrder } : {}), decimalComma: loaded.delimiter === ';' });
+    const why = whyNothing(loaded, loaded.records.length, prepared);
+    // An HTTP or JSON source with no customers is an empty CRM, not a failure; a CSV export always has rows.
+    if (why && (loaded.format === 'csv' || loaded.records.length > 0)) throw permanent('CRM_IMPORT_EMPTY', why);
+    await ctx.progress(5, `${loaded.records.length} rows read, ${prepared.records.length} valid`);
+    const rowOf = new Map(prepared.records.map((r) => [r.externalId, r.row]));
     const totals = { inserted: 0, updated: 0, unchanged: 0 };
     const conflicts: (Conflict | { externalId: string; reason: string; message: string })[] = [...prepared.conflicts];
+    const warnings: ImportWarning[] = [...prepared.warnings];
+    let phoneRegion: string | undefined;
     const size = ctx.input.batchSize;
     const batches = Math.ceil(prepared.records.length / size);
     for (let b = 0; b < batches; b++) {
@@ -137,27 +222,41 @@ export default defineAgent({
       totals.inserted += r.inserted;
       totals.updated += r.updated;
       totals.unchanged += r.unchanged;
+      phoneRegion = r.phoneRegion ?? phoneRegion;
       conflicts.push(...r.conflicts.map((c) => ({ ...c, message: `Customer ${c.externalId}: ${c.reason}` })));
+      for (const w of r.warnings ?? []) warnings.push({ kind: w.kind, externalId: w.externalId, ...(rowOf.get(w.externalId) ? { row: rowOf.get(w.externalId)! } : {}), message: w.message });
       if (b % Math.max(1, Math.floor(batches / 20)) === 0 || b === batches - 1) {
         await ctx.progress(5 + (95 * (b + 1)) / batches, `batch ${b + 1} of ${batches}`);
       }
     }
-    ctx.logger.info('import finished', { ...totals, conflicts: conflicts.length });
+    const columns = mapHeader(loaded.header);
+    ctx.logger.info('import finished', { ...totals, conflicts: conflicts.length, warnings: warnings.length });
     const digest = ctx.input.digest
       ? await sendDigest(ctx, {
           title: `CRM sync: ${totals.inserted} new, ${totals.updated} updated, ${conflicts.length} conflict(s)`,
-          body: `The CRM sync read ${raws.length} record(s): ${totals.inserted} new customer(s), ${totals.updated} updated and ${totals.unchanged} unchanged.${conflicts.length ? ` ${conflicts.length} record(s) could not be imported; the first are listed below.` : ' Every record was imported.'}`,
+          body: `The CRM sync read ${loaded.records.length} record(s): ${totals.inserted} new customer(s), ${totals.updated} updated and ${totals.unchanged} unchanged.${conflicts.length ? ` ${conflicts.length} record(s) could not be imported; the first are listed below.` : ' Every record was imported.'}${warnings.length ? ` ${warnings.length} value(s) came with a warning.` : ''}`,
           facts: conflicts.slice(0, 10).map((c) => c.message),
         })
       : undefined;
     return {
       ...(digest ? { digest } : {}),
-      rows: raws.length,
+      rows: loaded.records.length,
       valid: prepared.records.length,
       ...totals,
       duplicateRows: prepared.duplicates,
       conflictCount: conflicts.length,
       conflicts: conflicts.slice(0, 200),
+      warningCount: warnings.length,
+      warnings: groupWarnings(warnings),
+      file: {
+        format: loaded.format,
+        ...(loaded.encoding ? { encoding: loaded.encoding } : {}),
+        ...(loaded.delimiter ? { delimiter: DELIMITERS[loaded.delimiter] } : {}),
+        columns,
+        ignoredColumns: loaded.header.filter((h) => !(h in columns)),
+        ...(prepared.dateOrder ? { dateOrder: prepared.dateOrder } : {}),
+      },
+      ...(phoneRegion ? { phoneRegion } : {}),
     };
   },
 });

@@ -1,8 +1,9 @@
 /**
- * The estimator's deterministic core: squares from plan area x pitch factor x waste,
- * line items from the price book, tax, and good/better/best options. No I/O, no model.
+ * The estimator's deterministic core: the code check (IRC R905 minimum slopes and
+ * underlayment), squares from plan area x pitch factor x waste, line items from the price
+ * book, overhead and profit, tax, and good/better/best options. No I/O, no model.
  */
-import { COMMON, MATERIAL_SPECS, REGIONS, type Material } from './prices.ts';
+import { COMMON, LOW_SLOPE_SYSTEM, MARKUP, MATERIAL_SPECS, MATERIALS, REGIONS, type Material } from './prices.ts';
 
 export interface EstimateRequest {
   roofAreaSqFt: number;
@@ -21,6 +22,20 @@ export interface LineItem {
   total: number;
 }
 
+/** What the code says about a material on a slope. */
+export interface SlopeCheck {
+  allowed: boolean;
+  /** Lowest rise per 12 the material may be laid on. */
+  minRise: number;
+  section: string;
+  /** Two layers of underlayment are required (and priced). */
+  doubleUnderlayment: boolean;
+  /** A dead-flat deck (under 1/4:12) gets tapered insulation to drain (membranes only). */
+  taperedInsulation: boolean;
+  /** One sentence: why not, or what the slope requires. */
+  note: string;
+}
+
 export interface EstimateNumbers {
   pitchFactor: number;
   wasteFactor: number;
@@ -29,7 +44,11 @@ export interface EstimateNumbers {
   /** Squares to order: pitched area plus waste, rounded up to whole bundles (1/3 square). */
   squares: number;
   lineItems: LineItem[];
-  totals: { subtotal: number; tax: number; total: number };
+  /** subtotal = cost + overhead + profit (the line items' sum); tax on materials. */
+  totals: { cost: number; overhead: number; profit: number; subtotal: number; tax: number; total: number };
+  /** The total per square foot of pitched roof area (not plan area). */
+  pricePerSqFtOfRoof: number;
+  slope: SlopeCheck;
 }
 
 export const round2 = (n: number): number => Math.round((n + Number.EPSILON) * 100) / 100;
@@ -51,10 +70,39 @@ export function wasteFactor(material: Material, rise: number): number {
   return MATERIAL_SPECS[material].waste + (rise >= 8 ? 0.03 : 0);
 }
 
+/** The IRC R905 check of `material` at `rise`/12. */
+export function slopeCheck(material: Material, rise: number): SlopeCheck {
+  const spec = MATERIAL_SPECS[material];
+  const r = spec.slope;
+  const at = `${rise}/12`;
+  if (material === LOW_SLOPE_SYSTEM && rise < r.minRise) {
+    return {
+      allowed: true, minRise: r.minRise, section: r.section, doubleUnderlayment: false, taperedInsulation: true,
+      note: `${r.section} requires a design slope of at least 1/4:12; a ${at} deck gets tapered insulation to drain.`,
+    };
+  }
+  if (rise < r.minRise) {
+    return {
+      allowed: false, minRise: r.minRise, section: r.section, doubleUnderlayment: false, taperedInsulation: false,
+      note: `${spec.label} may not be installed below ${r.minRise}:12 (${r.section}); this roof is ${at}.`,
+    };
+  }
+  const double = r.doubleUnderlaymentBelow !== undefined && rise < r.doubleUnderlaymentBelow;
+  return {
+    allowed: true, minRise: r.minRise, section: r.section, doubleUnderlayment: double, taperedInsulation: false,
+    note: double
+      ? `At ${at} (from ${r.minRise}:12 to under ${r.doubleUnderlaymentBelow}:12) ${r.underlaymentSection} require two layers of underlayment: priced.`
+      : `${spec.label} may be installed at ${at} (${r.section}: at least ${r.minRise}:12).`,
+  };
+}
+
+/** Prices `req.material` on the roof; throws when the code does not allow it there (see plan()). */
 export function estimate(req: EstimateRequest): EstimateNumbers {
   const region = REGIONS[req.region];
   if (!region) throw new Error(`Unknown region '${req.region}'.`);
   const spec = MATERIAL_SPECS[req.material];
+  const slope = slopeCheck(req.material, req.rise);
+  if (!slope.allowed) throw new Error(slope.note);
   const pf = pitchFactor(req.rise);
   const wf = wasteFactor(req.material, req.rise);
   const roofSquares = (req.roofAreaSqFt * pf) / 100;
@@ -67,15 +115,20 @@ export function estimate(req: EstimateRequest): EstimateNumbers {
     unitPrice: round2(unitPrice),
     total: round2(round2(quantity) * round2(unitPrice)),
   });
-  const materialItems: LineItem[] = [
-    item(spec.label, squares, 'square', spec.pricePerSquare * region.materials),
-    item('Synthetic underlayment', squares, 'square', COMMON.underlaymentPerSquare * region.materials),
-    item('Drip edge, starter, ridge cap, flashing and vents', squares, 'square', COMMON.accessoriesPerSquare * region.materials),
-  ];
+  const materialItems: LineItem[] = [item(spec.label, squares, 'square', spec.pricePerSquare * region.materials)];
+  if (spec.underlayment) {
+    materialItems.push(item('Synthetic underlayment', squares, 'square', COMMON.underlaymentPerSquare * region.materials));
+    if (slope.doubleUnderlayment) {
+      materialItems.push(item(`Second underlayment layer (low slope, ${spec.slope.underlaymentSection})`, squares, 'square', COMMON.underlaymentPerSquare * region.materials));
+    }
+  }
+  materialItems.push(item('Drip edge, starter, ridge cap, flashing and vents', squares, 'square', COMMON.accessoriesPerSquare * region.materials));
   const labourItems: LineItem[] = [
     item(`Installation labour${steepMultiplier(req.rise) > 1 ? ` (steep ${req.rise}/12)` : ''}`, roofSquares, 'square',
       spec.labourPerSquare * region.labour * steepMultiplier(req.rise)),
   ];
+  if (slope.doubleUnderlayment) labourItems.push(item('Second underlayment layer, labour', roofSquares, 'square', COMMON.secondUnderlaymentLabourPerSquare * region.labour));
+  if (slope.taperedInsulation) labourItems.push(item(`Tapered insulation to a 1/4:12 drainage slope (${spec.slope.section})`, roofSquares, 'square', COMMON.taperedInsulationPerSquare * region.materials));
   if (req.layersToRemove > 0) {
     labourItems.push(
       item(`Tear-off of ${req.layersToRemove} existing layer${req.layersToRemove > 1 ? 's' : ''}`, roofSquares * req.layersToRemove, 'square',
@@ -84,16 +137,43 @@ export function estimate(req: EstimateRequest): EstimateNumbers {
     );
   }
   labourItems.push(item('Building permit', 1, 'each', COMMON.permit));
-  const lineItems = [...materialItems, ...labourItems];
-  const subtotal = round2(lineItems.reduce((s, li) => s + li.total, 0));
+  const costItems = [...materialItems, ...labourItems];
+  const cost = round2(costItems.reduce((s, li) => s + li.total, 0));
+  const overhead = round2(cost * MARKUP.overhead);
+  const profit = round2((cost + overhead) * MARKUP.profit);
+  const lineItems = [
+    ...costItems,
+    item(`Overhead (${MARKUP.overhead * 100} % of cost)`, 1, 'each', overhead),
+    item(`Profit (${MARKUP.profit * 100} % of cost and overhead)`, 1, 'each', profit),
+  ];
+  const subtotal = round2(cost + overhead + profit);
   const tax = round2(materialItems.reduce((s, li) => s + li.total, 0) * region.taxRate);
+  const total = round2(subtotal + tax);
   return {
     pitchFactor: round4(pf),
     wasteFactor: wf,
     roofSquares: round2(roofSquares),
     squares: round2(squares),
     lineItems,
-    totals: { subtotal, tax, total: round2(subtotal + tax) },
+    totals: { cost, overhead, profit, subtotal, tax, total },
+    pricePerSqFtOfRoof: round2(total / (roofSquares * 100)),
+    slope,
+  };
+}
+
+/** What is priced: the requested material, or the low-slope system when the code forbids it. */
+export interface Plan {
+  material: Material;
+  /** Set when the requested material is not allowed on this slope. */
+  substitution?: { requested: Material; reason: string };
+}
+
+export function plan(req: EstimateRequest): Plan {
+  const check = slopeCheck(req.material, req.rise);
+  if (check.allowed) return { material: req.material };
+  return {
+    material: LOW_SLOPE_SYSTEM,
+    substitution: { requested: req.material, reason: `${check.note} Priced as a ${MATERIAL_SPECS[LOW_SLOPE_SYSTEM].label} instead (a low-slope system).` },
   };
 }
 
@@ -112,14 +192,23 @@ export interface EstimateOption {
   selected: boolean;
 }
 
-/** Good/better/best: the same roof priced in three materials; tile, when asked for, is "best". */
+/**
+ * Good/better/best: the same roof priced in up to three materials the code allows on it,
+ * cheapest first. Shingles and metal normally; tile, when asked for, is "best"; on a slope too
+ * low for some of them the priced material (a membrane) takes their place.
+ */
 export function options(req: EstimateRequest): EstimateOption[] {
-  const tiers = req.material === 'tile' ? [TIERS[0]!, TIERS[1]!, { tier: 'best' as const, material: 'tile' as const }] : TIERS;
-  return tiers.map(({ tier, material }) => ({
-    tier,
+  const wanted = req.material === 'tile' ? ['three_tab_shingle', 'architectural_shingle', 'tile'] : TIERS.map((t) => t.material);
+  const candidates = MATERIALS.filter((m) => (wanted.includes(m) || m === req.material) && slopeCheck(m, req.rise).allowed);
+  const priced = candidates.map((material) => ({ material, total: estimate({ ...req, material }).totals.total }));
+  priced.sort((a, b) => a.total - b.total);
+  const kept = priced.length > 3 ? [...priced.filter((p) => p.material !== req.material).slice(0, 2), priced.find((p) => p.material === req.material)!].sort((a, b) => a.total - b.total) : priced;
+  const tiers = ['good', 'better', 'best'] as const;
+  return kept.map(({ material, total }, i) => ({
+    tier: tiers[i]!,
     material,
     label: MATERIAL_SPECS[material].label,
-    total: estimate({ ...req, material }).totals.total,
+    total,
     warrantyYears: MATERIAL_SPECS[material].warrantyYears,
     selected: material === req.material,
   }));

@@ -1,22 +1,33 @@
 /**
  * estimator: a roofing estimate from measurements. The numbers come from the deterministic
- * core; the customer-facing summary is a language step with an offline template.
+ * core (IRC R905 slope rules, the dated price book); the customer-facing summary is a
+ * language step with an offline template. A covering the code does not allow on the slope is
+ * never priced: the estimate is for a low-slope membrane instead (`substitution` says why), or
+ * with `belowMinimumSlope: "refuse"` the task fails with BELOW_MINIMUM_SLOPE and the reason.
  * @module
  */
 import { z } from 'zod';
-import { defineAgent } from '../../runtime/public.ts';
-import { estimate, options, round2 } from './core.ts';
-import { MATERIALS, MATERIAL_SPECS, REGIONS, REGION_NAMES } from './prices.ts';
+import { defineAgent, permanent } from '../../runtime/public.ts';
+import { estimate, options, plan, round2 } from './core.ts';
+import { parsePitch } from './pitch.ts';
+import { MATERIALS, MATERIAL_SPECS, PRICE_BOOK, REGIONS, REGION_NAMES } from './prices.ts';
 import { memoriesFor, money, recallSafe, rememberSafe } from '../tooling.ts';
 
 export const estimatorInput = z.object({
   roofAreaSqFt: z.number().positive().max(1_000_000).describe('Roof plan (footprint) area in square feet'),
   pitch: z
     .string()
-    .regex(/^(\d{1,2})\/12$/, 'pitch must look like "6/12" (rise per 12 of run)')
-    .refine((p) => Number(p.split('/')[0]) <= 24, 'pitch rise must be at most 24/12')
-    .describe('Roof pitch as rise/12, e.g. "6/12"'),
+    .max(40)
+    .superRefine((p, c) => {
+      const r = parsePitch(p);
+      if ('error' in r) c.addIssue({ code: 'custom', message: r.error });
+    })
+    .describe('Roof pitch: rise per 12 of run ("6/12", "6:12", "6 in 12") or an angle ("26.6°"); at most 24/12'),
   material: z.enum(MATERIALS).describe('Roofing material'),
+  belowMinimumSlope: z
+    .enum(['offer_membrane', 'refuse'])
+    .default('offer_membrane')
+    .describe('When the code does not allow the material on this slope: price a low-slope membrane instead, or fail with the reason'),
   layersToRemove: z.number().int().min(0).max(3).default(1).describe('Existing layers to tear off'),
   region: z
     .enum(REGION_NAMES as [string, ...string[]])
@@ -36,7 +47,19 @@ const lineItem = z.object({
 
 export const estimatorOutput = z.object({
   lineItems: z.array(lineItem),
-  totals: z.object({ subtotal: z.number(), tax: z.number(), total: z.number() }),
+  totals: z
+    .object({ cost: z.number(), overhead: z.number(), profit: z.number(), subtotal: z.number(), tax: z.number(), total: z.number() })
+    .describe('USD: subtotal = cost + overhead + profit (the line items); tax on materials; total = subtotal + tax'),
+  pricePerSqFtOfRoof: z.number().describe('Total per square foot of pitched roof area, USD'),
+  pitch: z.object({ rise: z.number(), degrees: z.number(), label: z.string() }).describe('The pitch as read: rise per 12 of run and its angle'),
+  slope: z
+    .object({ allowed: z.boolean(), minRise: z.number(), section: z.string(), doubleUnderlayment: z.boolean(), taperedInsulation: z.boolean(), note: z.string() })
+    .describe('The IRC R905 check of the priced material on this slope'),
+  substitution: z
+    .object({ requested: z.enum(MATERIALS), reason: z.string() })
+    .optional()
+    .describe('Set when the requested material is not allowed on this slope and a low-slope system was priced instead'),
+  priceBook: z.object({ edition: z.string(), asOf: z.string(), basis: z.string(), sources: z.array(z.string()) }),
   squares: z.number().describe('Roofing squares to order, including pitch and waste'),
   roofSquares: z.number().describe('Pitched roof area in squares, before waste'),
   pitchFactor: z.number(),
@@ -71,13 +94,18 @@ export default defineAgent({
   output: estimatorOutput,
   async run(ctx) {
     const input = ctx.input;
-    const request = {
+    const pitch = parsePitch(input.pitch);
+    if ('error' in pitch) throw permanent('INVALID_PITCH', pitch.error);
+    const asked = {
       roofAreaSqFt: input.roofAreaSqFt,
-      rise: Number(input.pitch.split('/')[0]),
+      rise: pitch.rise,
       material: input.material,
       layersToRemove: input.layersToRemove,
       region: input.region,
     };
+    const chosen = plan(asked);
+    if (chosen.substitution && input.belowMinimumSlope === 'refuse') throw permanent('BELOW_MINIMUM_SLOPE', chosen.substitution.reason.split(' Priced as')[0]!);
+    const request = { ...asked, material: chosen.material };
     const numbers = await ctx.step('price', () => ({ ...estimate(request), options: options(request) }));
     await ctx.progress(60, 'priced');
 
@@ -88,14 +116,15 @@ export default defineAgent({
           .filter((m) => m.metadata.customer === who)
           .map((m) => m.content)
       : [];
-    const spec = MATERIAL_SPECS[input.material];
+    const spec = MATERIAL_SPECS[request.material];
     const region = REGIONS[input.region]?.label ?? input.region;
     const alternatives = numbers.options
       .filter((o) => !o.selected)
       .map((o) => `${o.tier}: ${o.label} at ${money(o.total)}`)
       .join('; ');
     const facts = [
-      `Roof: ${input.roofAreaSqFt} sq ft plan area at ${input.pitch} pitch (${numbers.squares} squares to order incl. ${round2(numbers.wasteFactor * 100)}% waste).`,
+      `Roof: ${input.roofAreaSqFt} sq ft plan area at ${pitch.label} pitch (${numbers.squares} squares to order incl. ${round2(numbers.wasteFactor * 100)}% waste).`,
+      ...(chosen.substitution ? [`Code: ${chosen.substitution.reason}`] : numbers.slope.doubleUnderlayment || numbers.slope.taperedInsulation ? [`Code: ${numbers.slope.note}`] : []),
       `Material: ${spec.label}, ${spec.warrantyYears}-year warranty. Region: ${region}.`,
       `Tear-off: ${input.layersToRemove} layer(s). Total ${money(numbers.totals.total)} including ${money(numbers.totals.tax)} tax.`,
       `Other options: ${alternatives}.`,
@@ -110,7 +139,8 @@ export default defineAgent({
       fallback: () =>
         [
           `${input.customerName ? `${input.customerName}, here` : 'Here'} is your roofing estimate.`,
-          `We measured ${numbers.squares} squares of ${spec.label.toLowerCase()} for your ${input.pitch} roof`,
+          chosen.substitution ? chosen.substitution.reason : numbers.slope.doubleUnderlayment || numbers.slope.taperedInsulation ? numbers.slope.note : '',
+          `We measured ${numbers.squares} squares of ${spec.label.toLowerCase()} for your ${pitch.label} roof`,
           `(${region} prices), with ${input.layersToRemove === 0 ? 'no tear-off' : `tear-off of ${input.layersToRemove} layer(s)`}.`,
           `Total: ${money(numbers.totals.total)} including ${money(numbers.totals.tax)} tax, ${spec.warrantyYears}-year material warranty.`,
           alternatives ? `Alternatives — ${alternatives}.` : '',
@@ -122,7 +152,7 @@ export default defineAgent({
     if (who) {
       await rememberSafe(
         ctx,
-        `Estimate for customer ${who}: ${money(numbers.totals.total)} for ${numbers.squares} squares of ${spec.label.toLowerCase()} at ${input.pitch}.`,
+        `Estimate for customer ${who}: ${money(numbers.totals.total)} for ${numbers.squares} squares of ${spec.label.toLowerCase()} at ${pitch.label}.`,
         {
           kind: 'estimate',
           customer: who,
@@ -133,7 +163,10 @@ export default defineAgent({
     await ctx.progress(100, 'summary written');
     return {
       ...numbers,
-      material: input.material,
+      pitch,
+      ...(chosen.substitution ? { substitution: chosen.substitution } : {}),
+      priceBook: { ...PRICE_BOOK, sources: [...PRICE_BOOK.sources] },
+      material: request.material,
       region: input.region,
       summary: summary.text,
       summaryModel: summary.model,

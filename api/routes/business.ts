@@ -8,6 +8,8 @@ import type { Runtime } from '../../runtime/boot.ts';
 import type { ToolRegistry } from '../../runtime/tools.ts';
 import type { BusinessServices } from '../../tools/index.ts';
 import type { AppExtension } from '../app.ts';
+import { isPublicRoute } from '../app.ts';
+import { crmImportPaths, crmImportRoutes } from './crm-imports.ts';
 import { publicRoutes } from './public.ts';
 import { revenueRoutes, stripeWebhook } from './revenue.ts';
 import { businessPaths } from './business-paths.ts';
@@ -22,6 +24,7 @@ export function createBusinessApp(rt: Runtime, tools: ToolRegistry<BusinessServi
   const mounted = new Set<string>();
   const extensions: AppExtension[] = [
     { raw: stripeWebhook(rt, services, mounted) },
+    { raw: crmImportRoutes(rt, isPublicRoute), paths: crmImportPaths(rt.config.IMPORT_BODY_LIMIT) },
     { routes: publicRoutes(rt, tools, services, mounted) },
     { routes: revenueRoutes(rt, tools, services, mounted), paths: mergePaths(tools.openApiPaths(), businessPaths(rt)) },
     { routes: toolRoutes(tools, rt.config) },

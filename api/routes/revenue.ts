@@ -7,7 +7,7 @@
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Runtime } from '../../runtime/boot.ts';
-import { AppError } from '../../runtime/errors.ts';
+import { AppError, firstIssue } from '../../runtime/errors.ts';
 import type { ToolRegistry } from '../../runtime/tools.ts';
 import { applyStripeEvent, type BusinessServices } from '../../tools/index.ts';
 import { parse, requireScope } from '../http.ts';
@@ -23,7 +23,7 @@ async function runAgent(rt: Runtime, req: Request, res: Response, agent: string,
   if (!def) throw new AppError('AGENT_UNAVAILABLE', `The '${agent}' agent is not registered in this process.`, { status: 503 });
   const input: unknown = req.body ?? {};
   const checked = def.input.safeParse(input);
-  if (!checked.success) throw new AppError('INVALID_INPUT', `The input does not match agent '${agent}'.`, { status: 400, details: checked.error.issues });
+  if (!checked.success) throw new AppError('INVALID_INPUT', `The input does not match agent '${agent}'${firstIssue(checked.error.issues)}.`, { status: 400, details: checked.error.issues });
   await before?.(p.tenantId, checked.data);
   const key = req.get('idempotency-key');
   const { task } = await rt.tasks.create(p.tenantId, agent, { input, ...(key ? { idempotencyKey: key } : {}) }, { type: 'api_key', keyId: p.keyId });

@@ -1,7 +1,7 @@
 /**
  * The caller's tenant and its guardrail settings: GET /api/v1/tenant (read) →
- * {tenant: {id, name, dailyBudgetUsd, maxRunning, spentTodayUsd}}, PATCH /api/v1/tenant
- * (admin) {dailyBudgetUsd?, maxRunning?} (null = the configured default). Audited.
+ * {tenant: {id, name, dailyBudgetUsd, maxRunning, phoneRegion, spentTodayUsd}}, PATCH /api/v1/tenant
+ * (admin) {dailyBudgetUsd?, maxRunning?, phoneRegion?} (null = the configured default). Audited.
  * @module
  */
 import { Router } from 'express';
@@ -32,7 +32,7 @@ export function tenantPaths(): Paths {
     '/api/v1/tenant': {
       get: { summary: "The caller's tenant: its daily budget, running cap (null = configured default) and today's spend", responses: { '200': { description: '{tenant}' }, '401': err } },
       patch: {
-        summary: "Change the tenant's daily budget (USD) and running cap (admin; null resets to the default); audited as tenant.updated",
+        summary: "Change the tenant's daily budget (USD), running cap and phone region (admin; null resets to the default); audited as tenant.updated",
         requestBody: { required: true, ...json(z.toJSONSchema(tenantPatch, { io: 'input', unrepresentable: 'any' })) },
         responses: { '200': { description: '{tenant}' }, '400': err, '403': err },
       },

@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from 'zod';
+import { isSupportedCountry } from 'libphonenumber-js';
 import type { Db, Sql } from '../db/driver.ts';
 import { notFound } from '../errors.ts';
 import { recordAudit, type Actor } from './audit.ts';
@@ -17,6 +18,8 @@ export interface TenantSettings {
   dailyBudgetUsd: number | null;
   /** Tasks running at once; 0 = no cap, null = the configured default. */
   maxRunning: number | null;
+  /** ISO 3166-1 alpha-2 region national phone numbers are read in (CRM writes, imports); null = US. */
+  phoneRegion: string | null;
   spentTodayUsd: number;
 }
 
@@ -25,15 +28,22 @@ export const tenantPatch = z
   .object({
     dailyBudgetUsd: z.number().min(0).max(1_000_000_000).nullable().optional(),
     maxRunning: z.number().int().min(0).max(100_000).nullable().optional(),
+    phoneRegion: z
+      .string()
+      .transform((s) => s.trim().toUpperCase())
+      .refine((s) => /^[A-Z]{2}$/.test(s) && isSupportedCountry(s), 'phoneRegion must be a two-letter country code libphonenumber knows, e.g. "US", "DE", "AU"')
+      .nullable()
+      .optional()
+      .describe('Region national phone numbers (no +country code) are read in; null = US'),
   })
   .strict()
-  .refine((b) => b.dailyBudgetUsd !== undefined || b.maxRunning !== undefined, 'give dailyBudgetUsd and/or maxRunning');
+  .refine((b) => b.dailyBudgetUsd !== undefined || b.maxRunning !== undefined || b.phoneRegion !== undefined, 'give dailyBudgetUsd, maxRunning and/or phoneRegion');
 export type TenantPatch = z.output<typeof tenantPatch>;
 
-type Row = { id: string; name: string; daily_budget_usd: string | null; max_running: number | null };
+type Row = { id: string; name: string; daily_budget_usd: string | null; max_running: number | null; phone_region: string | null };
 
 async function read(tx: Sql, tenantId: string): Promise<TenantSettings> {
-  const r = await tx.query<Row>(`SELECT id, name, daily_budget_usd, max_running FROM tenants WHERE id = $1`, [tenantId]);
+  const r = await tx.query<Row>(`SELECT id, name, daily_budget_usd, max_running, phone_region FROM tenants WHERE id = $1`, [tenantId]);
   const row = r.rows[0];
   if (!row) throw notFound('tenant', tenantId);
   return {
@@ -41,6 +51,7 @@ async function read(tx: Sql, tenantId: string): Promise<TenantSettings> {
     name: row.name,
     dailyBudgetUsd: row.daily_budget_usd != null ? Number(row.daily_budget_usd) : null,
     maxRunning: row.max_running,
+    phoneRegion: row.phone_region,
     spentTodayUsd: await spentToday(tx),
   };
 }
@@ -58,9 +69,10 @@ export function updateTenantSettings(db: Db, tenantId: string, patch: TenantPatc
     const params: unknown[] = [tenantId];
     if (patch.dailyBudgetUsd !== undefined) sets.push(`daily_budget_usd = $${params.push(patch.dailyBudgetUsd)}`);
     if (patch.maxRunning !== undefined) sets.push(`max_running = $${params.push(patch.maxRunning)}`);
+    if (patch.phoneRegion !== undefined) sets.push(`phone_region = $${params.push(patch.phoneRegion)}`);
     await tx.query(`UPDATE tenants SET ${sets.join(', ')} WHERE id = $1`, params);
     const after = await read(tx, tenantId);
-    const pick = (s: TenantSettings) => ({ dailyBudgetUsd: s.dailyBudgetUsd, maxRunning: s.maxRunning });
+    const pick = (s: TenantSettings) => ({ dailyBudgetUsd: s.dailyBudgetUsd, maxRunning: s.maxRunning, phoneRegion: s.phoneRegion });
     await recordAudit(tx, tenantId, { actor, action: 'tenant.updated', subject: `tenant:${tenantId}`, details: { before: pick(before), after: pick(after) } });
     return after;
   });
