@@ -10,6 +10,7 @@ import estimator from './estimator/index.ts';
 import landingPage from './landing-page/index.ts';
 import leadQualifier from './lead-qualifier/index.ts';
 import probe from './probe/index.ts';
+import publicAssistant from './public-assistant/index.ts';
 import revenueAnalyst from './revenue-analyst/index.ts';
 
-export const builtInAgents: readonly AnyAgent[] = [probe, estimator, crmSync, leadQualifier, emailOutreach, adManager, billing, revenueAnalyst, aurea, competitorAnalysis, landingPage];
+export const builtInAgents: readonly AnyAgent[] = [probe, estimator, crmSync, leadQualifier, emailOutreach, adManager, billing, revenueAnalyst, aurea, competitorAnalysis, landingPage, publicAssistant];

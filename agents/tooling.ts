@@ -3,7 +3,14 @@
  * failure when the worker does not provide it, and money formatting.
  * @module
  */
+import { z } from 'zod';
 import { permanent, type TaskContext } from '../runtime/public.ts';
+
+/**
+ * Output metadata of a language step that used its template although a model is configured
+ * (GenerateResult.fallback): the code (MODEL_BLOCKED, MODEL_TRUNCATED, RATE_LIMITED, ...) and why.
+ */
+export const languageFallback = z.object({ code: z.string(), message: z.string() });
 
 /** The tool `name` from ctx.tools, or a permanent TOOL_UNAVAILABLE naming agent and tool. */
 export function useTool<I, O>(ctx: Pick<TaskContext, 'tools' | 'agent'>, name: string): (input: I) => Promise<O> {

@@ -7,9 +7,10 @@ import express, { type Express } from 'express';
 import type { Runtime } from '../runtime/boot.ts';
 import { authenticate } from './auth.ts';
 import { requireJsonBody } from './http.ts';
+import { normaliseInput, verifyUtf8 } from './input.ts';
 import type { Paths } from './openapi.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
-import { createMetrics, opsRoutes } from './routes/ops.ts';
+import { createMetrics, metricsRoute, opsRoutes } from './routes/ops.ts';
 import { taskRoutes } from './routes/tasks.ts';
 
 /** Routes anyone may call without a key (API.md, "Public"). */
@@ -44,13 +45,18 @@ export interface AppExtension {
 export function createApp(rt: Runtime, extensions: AppExtension[] = []): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // X-Forwarded-For is believed only from the configured proxies (none by default).
+  app.set('trust proxy', rt.config.TRUST_PROXY ?? false);
   const metrics = createMetrics(rt);
   app.use(metrics.middleware);
   for (const e of extensions) if (e.raw) app.use(e.raw);
-  app.use(express.json({ limit: rt.config.BODY_LIMIT, strict: false }));
+  // Before API-key authentication: a scraper's METRICS_TOKEN is not an API key.
+  app.use(metricsRoute(rt, metrics));
+  // The key first: a request without a valid one is refused before its body is read.
   app.use(authenticate(rt.db, isPublicRoute));
   app.use(requireJsonBody);
+  app.use(express.json({ limit: rt.config.BODY_LIMIT, strict: false, verify: verifyUtf8 }));
+  app.use(normaliseInput);
   app.use(opsRoutes(rt, metrics, Object.assign({}, ...extensions.map((e) => e.paths ?? {})) as Paths));
   app.use(taskRoutes(rt));
   for (const e of extensions) if (e.routes) app.use(e.routes);

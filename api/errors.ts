@@ -20,7 +20,7 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     // An engine that cannot be reached (runtime/db/unavailable.ts) is a 503 with Retry-After.
-    const e = fromBodyParser(err, req.path) ?? engineUnavailable(err) ?? coerceError(err);
+    const e = (err instanceof AppError ? undefined : fromBodyParser(err, req.path)) ?? engineUnavailable(err) ?? coerceError(err);
     if (e instanceof EngineUnavailableError)
       logger.warn({ err: String(err), code: e.code, method: req.method, path: req.path }, 'request failed: engine unavailable');
     else if (e.status >= 500) logger.error({ err, method: req.method, path: req.path }, 'request failed');
@@ -39,9 +39,15 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
+/**
+ * Errors raised by Express and the body parsers before a route runs (http-errors with a 4xx
+ * `status`): malformed JSON, an oversized body, an unsupported charset or encoding, a body
+ * whose Content-Encoding does not decode (broken gzip), bytes that are not UTF-8, a path
+ * parameter whose percent-encoding does not decode. Each becomes a clear 4xx.
+ */
 function fromBodyParser(err: unknown, path: string): AppError | undefined {
-  if (typeof err !== 'object' || err === null || !('type' in err)) return undefined;
-  const type = (err as { type?: string }).type;
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { type, status, code } = err as { type?: string; status?: unknown; code?: unknown };
   if (type === 'entity.parse.failed') return new AppError('MALFORMED_JSON', 'The request body is not valid JSON.', { status: 400 });
   if (type === 'entity.too.large') {
     const limit = (err as { limit?: number }).limit;
@@ -54,5 +60,13 @@ function fromBodyParser(err: unknown, path: string): AppError | undefined {
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
     return new AppError('UNSUPPORTED_ENCODING', 'The request body encoding is not supported; send UTF-8 JSON.', { status: 415 });
   }
-  return undefined;
+  if (type === 'encoding.invalid') return new AppError('INVALID_TEXT', 'The request body is not valid UTF-8.', { status: 400 });
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  // zlib's errors (Z_DATA_ERROR, Z_BUF_ERROR, ...) when the body is not what Content-Encoding says.
+  if (typeof code === 'string' && code.startsWith('Z_'))
+    return new AppError('INVALID_CONTENT_ENCODING', 'The request body does not decode as its Content-Encoding says.', { status: 400 });
+  if (err instanceof URIError) return new AppError('MALFORMED_URL', 'The path has percent-encoding that does not decode to UTF-8 text.', { status: 400 });
+  if (type === 'request.size.invalid' || type === 'request.aborted')
+    return new AppError('INCOMPLETE_BODY', 'The request body ended before its Content-Length.', { status: 400 });
+  return new AppError('BAD_REQUEST', 'The request could not be read.', { status });
 }

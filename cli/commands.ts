@@ -139,8 +139,11 @@ async function ensureLocalKey(config: Config, rt: { db: Parameters<typeof regist
     await mkdir(config.BRAINOPS_DATA_DIR, { recursive: true });
     await writeFile(file, `${key}\n`, { mode: 0o600 });
     await chmod(file, 0o600);
-  } else {
-    await registerKey(rt.db, 'default', key, ['admin'], 'local admin key');
+  } else if ((await registerKey(rt.db, 'default', key, ['admin'], 'local admin key')).revoked) {
+    // A revoked local key stays revoked: make a new one in its place.
+    const created = await createKey(rt.db, 'default', ['admin'], 'local admin key');
+    key = created.key;
+    await writeFile(file, `${key}\n`, { mode: 0o600 });
   }
   return ` — API key (admin, tenant "default") in ${file}`;
 }

@@ -6,6 +6,7 @@
  */
 import type { Config } from '../runtime/config.ts';
 import { silentLogger } from '../runtime/logger.ts';
+import { PRICES_READ, priceOf } from '../runtime/models.ts';
 import { schemaStatus } from '../runtime/db/migrate.ts';
 import { compose } from '../workers/compose.ts';
 import { startWorkers } from '../runtime/worker.ts';
@@ -38,6 +39,15 @@ export async function doctorCommand(config: Config): Promise<number> {
     await check('queue', async () => {
       await rt.queues.ping();
       return `BullMQ on ${rt.queues.kind}`;
+    });
+    await check('model', async () => {
+      const { GEMINI_API_KEY: key, GEMINI_MODEL: model } = config;
+      if (!key) return 'offline (GEMINI_API_KEY is not set): language steps use their templates';
+      const [inRate, outRate] = priceOf(model);
+      const { checkGeminiModel } = await import('../runtime/gemini.ts');
+      const r = await checkGeminiModel(key, model);
+      if (r.status !== 'ok') throw new Error(r.message);
+      return `${r.message} Price $${inRate} in / $${outRate} out per million tokens (prices read ${PRICES_READ}).`;
     });
     await check('agents', async () => `${rt.registry.agentNames.length} registered: ${rt.registry.agentNames.join(', ')}`);
     await check('tools', async () => {

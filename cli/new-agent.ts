@@ -78,11 +78,11 @@ export default defineAgent({
     // Journaled: a retried task gets this result back instead of computing it again.
     const numbers = await ctx.step('count', () => ${fn}Core(ctx.input.text));
     await ctx.progress(50, 'counted');
-    // A language step must declare an honest offline fallback.
+    // A language step declares its fallback: finished text built from the facts (noteModel says whether a model wrote it).
     const note = await ctx.llm.generate('note', {
       system: 'You comment on texts in one short sentence.',
       prompt: \`Text: \${ctx.input.text}\\nWords: \${numbers.words}\`,
-      fallback: () => \`\${numbers.words} word(s); the longest is "\${numbers.longest}". (Template: no language model is configured.)\`,
+      fallback: () => \`\${numbers.words} word(s); the longest is "\${numbers.longest}".\`,
     });
     return { ...numbers, note: note.text, noteModel: note.model };
   },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cosine, HashingEmbedder } from './embedders.ts';
+import { cosine, HashingEmbedder, hasWords, isUsableVector, queryTerms } from './embedders.ts';
 import { memoriesForPrompt } from './context.ts';
 
 describe('HashingEmbedder', () => {
@@ -44,5 +44,28 @@ describe('memoriesForPrompt', () => {
     expect(text).toContain('b'.repeat(30));
     expect(text).not.toContain('c');
     expect(memoriesForPrompt([hit('x'.repeat(100))], 5)).toBe('');
+  });
+});
+
+describe('what there is to embed', () => {
+  it('finds words in any script and none in punctuation, symbols or emoji', () => {
+    for (const t of ['roof', 'Dach 12', 'крыша', '屋根', '4,200']) expect(hasWords(t)).toBe(true);
+    for (const t of ['', '?!… — ***', '🎉🎉🚀 👍🏽', '\u200b…\u200b', '$ % &']) expect(hasWords(t)).toBe(false);
+    expect(isUsableVector(new HashingEmbedder({ dim: 16 }).embed('🎉'))).toBe(false);
+    expect(isUsableVector([0, Number.NaN])).toBe(false);
+    expect(isUsableVector([0, 0.5])).toBe(true);
+  });
+
+  it('keeps ids and amounts whole in query terms, without stop words or punctuation', () => {
+    expect(queryTerms('Has INV-10423 been paid? What about the $4,200 quote… for Whitfield!')).toEqual([
+      'inv-10423',
+      'paid?',
+      'about',
+      '$4,200',
+      'quote...', // NFKC
+      'whitfield!',
+    ]);
+    expect(queryTerms('the and of ?!')).toEqual([]);
+    expect(queryTerms('a b c d e f g h', 3)).toEqual(['b', 'c', 'd']);
   });
 });

@@ -130,3 +130,37 @@ function mix(h: number): number {
   x ^= x >>> 16;
   return x >>> 0;
 }
+
+/**
+ * Whether a text has anything to embed: at least one letter or digit (in any script). Text of
+ * only punctuation, symbols or emoji has none; it is refused on write and finds nothing.
+ */
+export function hasWords(text: string): boolean {
+  return tokenize(text).length > 0;
+}
+
+/** A vector a cosine can be taken of: every component finite, not all zero. */
+export function isUsableVector(v: readonly number[]): boolean {
+  let sum = 0;
+  for (const x of v) {
+    if (!Number.isFinite(x)) return false;
+    sum += x * x;
+  }
+  return sum > 0;
+}
+
+/**
+ * The words of a search query as the text side weighs them: whitespace-separated chunks
+ * (so `INV-10423`, `$4,200` and `o'brien` stay whole for PostgreSQL's parser), lower-cased,
+ * without chunks of only punctuation or only stop words, each once, at most `max`.
+ */
+export function queryTerms(text: string, max = 16): string[] {
+  const out = new Set<string>();
+  for (const chunk of text.normalize('NFKC').toLowerCase().split(/\s+/)) {
+    const words = tokenize(chunk);
+    if (words.length === 0 || words.every((w) => STOPWORDS.has(w))) continue;
+    out.add(chunk);
+    if (out.size === max) break;
+  }
+  return [...out];
+}

@@ -9,11 +9,12 @@ import { HashingEmbedder, type Embedder } from './embedders.ts';
 import { GeminiEmbedder } from './gemini.ts';
 import { MemoryStore } from './store.ts';
 
-export { HashingEmbedder, cosine, normalize, tokenize, type Embedder } from './embedders.ts';
+export { HashingEmbedder, cosine, hasWords, isUsableVector, normalize, tokenize, type Embedder } from './embedders.ts';
 export { GeminiEmbedder, type GeminiEmbedderOptions } from './gemini.ts';
 export {
   MemoryStore,
   MAX_CONTENT,
+  vectorText,
   type MemoryRecord,
   type RecallHit,
   type RecallOptions,

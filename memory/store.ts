@@ -1,14 +1,15 @@
 /**
  * The memory store: remember (batched embedding, near-duplicate merging, multi-row INSERT),
- * hybrid recall (pgvector cosine + PostgreSQL full text, fused by reciprocal rank), get and
- * delete. Every query runs in `db.tenant(...)`, so row-level security scopes it to one tenant.
+ * hybrid recall (pgvector cosine, re-scored by the query's discriminating words from
+ * PostgreSQL full text), get and delete. Every query runs under the tenant's row-level security
+ * (`db.tenant(...)`, or `db.tenantQuery(...)` for recall's single round trip).
  * @module
  */
 import { randomUUID } from 'node:crypto';
 import type { MemoryHit } from '../runtime/contracts.ts';
 import type { Db, Sql } from '../runtime/db/driver.ts';
 import { badRequest } from '../runtime/errors.ts';
-import type { Embedder } from './embedders.ts';
+import { hasWords, isUsableVector, queryTerms, type Embedder } from './embedders.ts';
 
 export const MAX_CONTENT = 8000;
 export const DEFAULT_KIND = 'note';
@@ -39,8 +40,8 @@ export interface RecallOptions {
 
 export interface RecallHit extends MemoryHit {
   kind: string;
-  /** Cosine similarity to the query, when the memory was among the vector candidates. */
-  similarity: number | null;
+  /** Cosine similarity to the query (always computed; never null or NaN). */
+  similarity: number;
   /** The task that wrote the memory, if a task did. */
   sourceTaskId: string | null;
 }
@@ -67,10 +68,16 @@ export interface MemoryStoreOptions {
   efSearch?: number;
   /** Texts embedded and inserted per round trip by rememberMany. */
   batchSize?: number;
+  /** What a query word found in a single memory of the scope adds to that memory's score (cosine units). */
+  textWeight?: number;
 }
 
-/** Reciprocal rank fusion constant (Cormack et al.): damps the weight of the top ranks. */
-const RRF_K = 60;
+/** A word found in this many memories of the searched scope (or more) never discriminates. */
+const TEXT_CAP = 200;
+/** Nor does a word found in this share of a small scope. */
+const SELECTIVE_SHARE = 0.5;
+/** Most memories the text side adds to the index's k. */
+const TEXT_CANDIDATES = 50;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface Row {
@@ -97,6 +104,7 @@ export class MemoryStore {
   readonly #dupSimilarity: number;
   readonly #efSearch: number;
   readonly #batchSize: number;
+  readonly #textWeight: number;
   #iterative: Promise<boolean> | undefined;
 
   constructor(db: Db, embedder: Embedder, o: MemoryStoreOptions = {}) {
@@ -105,6 +113,7 @@ export class MemoryStore {
     this.#dupSimilarity = o.duplicateSimilarity ?? 0.97;
     this.#efSearch = o.efSearch ?? 40;
     this.#batchSize = o.batchSize ?? 500;
+    this.#textWeight = o.textWeight ?? 0.5;
   }
 
   /** `(embedding::vector(N))`: the expression the partial HNSW index for dimension N is built on. */
@@ -144,6 +153,10 @@ export class MemoryStore {
     const { name, dim } = this.embedder;
     if (vectors.length !== batch.length || vectors.some((v) => v.length !== dim)) {
       throw new Error(`Embedder ${name} returned ${vectors.length} vectors for ${batch.length} texts (expected ${dim} dimensions each).`);
+    }
+    const empty = vectors.findIndex((v) => !isUsableVector(v));
+    if (empty !== -1) {
+      throw badRequest('INVALID_MEMORY', `Embedder ${name} found nothing to embed in '${batch[empty]!.content.slice(0, 80)}' (an all-zero or non-finite vector).`);
     }
     // Near-duplicates within the call: a later text merges into the earlier one.
     const into = new Array<number>(batch.length).fill(-1);
@@ -257,22 +270,29 @@ export class MemoryStore {
   }
 
   /**
-   * Hybrid recall: the nearest memories by cosine (same embedder and dimension only) and the
-   * best full-text matches, fused by reciprocal rank. Expired memories are never returned.
+   * Hybrid recall: the `k` nearest memories by cosine (HNSW, same embedder and dimension, the
+   * filters inside the index scan), re-scored by the query's *discriminating* words.
+   *
+   * score = cosine similarity + Σ over the query's lexemes t found in the memory of
+   *   textWeight × (1 − ln df_t / ln d),  for 0 < df_t < d,
+   * where df_t is how many memories of the searched scope contain t (counted up to
+   * {@link TEXT_CAP}) and d = clamp(share × scope size, 2, TEXT_CAP): a word in one memory
+   * weighs `textWeight`, a word in d or more memories weighs nothing. Memories containing a
+   * discriminating word join the candidates even when the index did not return them (a name,
+   * an invoice number); every candidate's similarity is computed, never null. On a query with
+   * no discriminating word the text side adds nothing and recall returns exactly the index's
+   * top k in its order.
+   *
+   * A query with nothing to embed (only punctuation, emoji) returns []. One round trip: the
+   * tenant and the index settings travel with the query (`db.tenantQuery`). Expired memories
+   * are never returned.
    */
   async recall(tenantId: string, query: string, o: RecallOptions = {}): Promise<RecallHit[]> {
-    const q = query.trim();
-    if (!q) return [];
-    const { sql, params } = await this.#recallQuery(q, o);
-    const r = await this.#db.tenant(tenantId, async (tx) => {
-      await this.#tune(tx);
-      return tx.query<
-        Pick<Row, 'id' | 'content' | 'agent' | 'kind' | 'metadata' | 'source_task_id' | 'created_at'> & {
-          score: number;
-          distance: number | null;
-        }
-      >(sql, params);
-    });
+    const built = await this.#recallQuery(query, o);
+    if (!built) return [];
+    const r = await this.#db.tenantQuery<
+      Pick<Row, 'id' | 'content' | 'agent' | 'kind' | 'metadata' | 'source_task_id' | 'created_at'> & { score: number; distance: number }
+    >(tenantId, built.sql, built.params, await this.#settings());
     return r.rows.map((row) => ({
       id: row.id,
       content: row.content,
@@ -280,7 +300,7 @@ export class MemoryStore {
       agent: row.agent,
       kind: row.kind,
       metadata: row.metadata,
-      similarity: row.distance === null ? null : 1 - row.distance,
+      similarity: 1 - row.distance,
       sourceTaskId: row.source_task_id,
       createdAt: row.created_at.toISOString(),
     }));
@@ -288,46 +308,89 @@ export class MemoryStore {
 
   /** The query plan of a recall, for operators and the benchmark (EXPLAIN, optionally ANALYZE). */
   async explain(tenantId: string, query: string, o: RecallOptions & { analyze?: boolean } = {}): Promise<string> {
-    const { sql, params } = await this.#recallQuery(query.trim(), o);
-    const r = await this.#db.tenant(tenantId, async (tx) => {
-      await this.#tune(tx);
-      return tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${o.analyze ? '(ANALYZE, COSTS OFF) ' : ''}${sql}`, params);
-    });
+    const built = await this.#recallQuery(query, o);
+    if (!built) return 'nothing to embed: no query is run';
+    const r = await this.#db.tenantQuery<{ 'QUERY PLAN': string }>(
+      tenantId,
+      `EXPLAIN ${o.analyze ? '(ANALYZE, COSTS OFF) ' : ''}${built.sql}`,
+      built.params,
+      await this.#settings(),
+    );
     return r.rows.map((row) => row['QUERY PLAN']).join('\n');
   }
 
-  async #recallQuery(q: string, o: RecallOptions): Promise<{ sql: string; params: unknown[] }> {
+  async #recallQuery(query: string, o: RecallOptions): Promise<{ sql: string; params: unknown[] } | undefined> {
+    const q = query.trim();
+    if (!hasWords(q)) return undefined;
+    const embedded = await this.embedder.embedQuery(q);
+    if (!isUsableVector(embedded)) return undefined;
     const k = Math.max(1, Math.min(100, Math.trunc(o.k ?? 5)));
-    const vector = vectorText(await this.embedder.embedQuery(q));
     const { name, dim } = this.embedder;
-    const params: unknown[] = [vector, name, q, Math.max(40, k * 4), k];
+    const params: unknown[] = [vectorText(embedded), name, k, this.#textWeight];
     const filters = [`embedder = $2`, `dim = ${dim}`, LIVE];
     if (o.agent !== undefined) filters.push(`agent = $${params.push(o.agent)}`);
     if (o.kinds?.length) filters.push(`kind = ANY($${params.push(o.kinds)}::text[])`);
     const where = filters.join(' AND ');
+    const words = queryTerms(q).map((word) => `plainto_tsquery('english', $${params.push(word)})`);
+    const terms = words.length
+      ? `SELECT q, df FROM (VALUES ${words
+          .map((tq) => `(${tq}, (SELECT count(*)::float8 FROM (SELECT 1 FROM memories WHERE tsv @@ ${tq} AND ${where} LIMIT ${TEXT_CAP}) x))`)
+          .join(', ')}) AS t(q, df) WHERE df > 0 AND df < ${TEXT_CAP}`
+      : `SELECT NULL::tsquery AS q, 0::float8 AS df WHERE false`;
+    // The query vector is parsed once (qv), not at every use.
+    const dist = `${this.#vec} <=> (SELECT qv.v FROM qv)`;
+    const cols = 'id, content, agent, kind, metadata, source_task_id, created_at, tsv';
     const sql = `
-      WITH v AS MATERIALIZED (
-        SELECT id, ${this.#vec} <=> $1::vector(${dim}) AS distance FROM memories
-         WHERE ${where} ORDER BY ${this.#vec} <=> $1::vector(${dim}) LIMIT $4
-      ), vr AS (
-        SELECT id, distance, row_number() OVER (ORDER BY distance) AS r FROM v
-      ), tq AS (
-        -- Any query word may match (OR), not all of them: recall, not search.
-        SELECT nullif(replace(plainto_tsquery('english', $3)::text, '&', '|'), '')::tsquery AS q
+      WITH qv AS (SELECT $1::vector(${dim}) AS v), v AS MATERIALIZED (
+        -- The vector index's answer: the same scan as a bare HNSW query, filters inside it.
+        SELECT ${cols}, ${dist} AS distance FROM memories WHERE ${where} ORDER BY ${dist} LIMIT $3
+      ), terms AS MATERIALIZED (
+        -- Each word of the query, with how many memories of the scope hold it (counted up to the
+        -- cap). One subquery per word, on a constant tsquery: the planner sees the word's real
+        -- frequency and reads a rare one from the GIN index, a common one from the first rows.
+        ${terms}
+      ), d AS (
+        -- The frequency from which a word no longer discriminates: a share of the scope, within [2, cap].
+        SELECT greatest(2, least(${TEXT_CAP}, ${SELECTIVE_SHARE} * count(*)))::float8 AS d
+          FROM (SELECT 1 FROM memories WHERE ${where} LIMIT ${Math.ceil(TEXT_CAP / SELECTIVE_SHARE)}) x
+      ), w AS MATERIALIZED (
+        SELECT terms.q, $4 * (1 - ln(terms.df) / ln(d.d)) AS w FROM terms, d WHERE terms.df < d.d
       ), t AS MATERIALIZED (
-        -- A scalar subquery, not a join: the planner can then use the GIN index on tsv.
-        SELECT id, row_number() OVER (ORDER BY ts_rank(tsv, (SELECT q FROM tq)) DESC, id) AS r FROM memories
-         WHERE tsv @@ (SELECT q FROM tq) AND ${where}
-         ORDER BY ts_rank(tsv, (SELECT q FROM tq)) DESC, id LIMIT $4
-      ), fused AS (
-        SELECT id, sum(1.0 / (${RRF_K} + r))::float8 AS score
-          FROM (SELECT id, r FROM vr UNION ALL SELECT id, r FROM t) x GROUP BY id
+        -- Memories holding a discriminating word that the index did not return.
+        SELECT ${cols}, ${dist} AS distance FROM memories
+         WHERE tsv @@ (SELECT string_agg('(' || w.q::text || ')', ' | ')::tsquery FROM w) AND ${where} AND id NOT IN (SELECT id FROM v)
+         ORDER BY (SELECT sum(w.w) FROM w WHERE tsv @@ w.q) DESC, ${dist} LIMIT ${TEXT_CANDIDATES}
       )
-      SELECT m.id, m.content, m.agent, m.kind, m.metadata, m.source_task_id, m.created_at, f.score, vr.distance
-        FROM fused f JOIN memories m ON m.id = f.id LEFT JOIN vr ON vr.id = f.id
-       ORDER BY f.score DESC, vr.distance NULLS LAST, m.created_at DESC
-       LIMIT $5`;
+      SELECT c.id, c.content, c.agent, c.kind, c.metadata, c.source_task_id, c.created_at, c.distance,
+             (1 - c.distance + coalesce((SELECT sum(w.w) FROM w WHERE c.tsv @@ w.q), 0))::float8 AS score
+        FROM (SELECT * FROM v UNION ALL SELECT * FROM t) c
+       WHERE c.distance < 'NaN'::float8 -- a stored zero vector has no direction (NaN): never ranked
+       ORDER BY score DESC, c.distance, c.id
+       LIMIT $3`;
     return { sql, params };
+  }
+
+  /**
+   * Transaction-local settings sent with every recall: ef_search, and pgvector 0.8+'s iterative
+   * scan. The version is read once, through `via` (inside a transaction, its own connection:
+   * on the embedded server a second connection would wait for that transaction to end).
+   */
+  async #settings(via: Sql = this.#db): Promise<Record<string, string>> {
+    this.#iterative ??= via.query<{ v: string | null }>(`SELECT extversion AS v FROM pg_extension WHERE extname = 'vector'`).then((r) => {
+      const [major = 0, minor = 0] = (r.rows[0]?.v ?? '0').split('.').map(Number);
+      return major > 0 || minor >= 8;
+    });
+    return {
+      // Every scan of recall is bounded by an index (HNSW, GIN, the scope's b-tree); with a LIMIT
+      // and a guessed selectivity the planner otherwise prefers to read the table from the start.
+      enable_seqscan: 'off',
+      // ... and the HNSW order over a sort of the whole scope (a small table's cheapest plan).
+      enable_sort: 'off',
+      // Those switches make the plan's cost look huge, which would start the JIT compiler (seconds).
+      jit: 'off',
+      'hnsw.ef_search': String(this.#efSearch),
+      ...((await this.#iterative) ? { 'hnsw.iterative_scan': 'relaxed_order' } : {}),
+    };
   }
 
   async get(tenantId: string, id: string): Promise<MemoryRecord | undefined> {
@@ -343,15 +406,9 @@ export class MemoryStore {
     return (r.rowCount ?? 0) > 0;
   }
 
-  /** pgvector 0.8+ keeps scanning the HNSW graph until enough rows pass the filters. */
+  /** Applies {@link #settings} inside a transaction (the write path's duplicate look-up). */
   async #tune(tx: Sql): Promise<void> {
-    this.#iterative ??= tx.query<{ v: string | null }>(`SELECT extversion AS v FROM pg_extension WHERE extname = 'vector'`).then((r) => {
-      const [major = 0, minor = 0] = (r.rows[0]?.v ?? '0').split('.').map(Number);
-      return major > 0 || minor >= 8;
-    });
-    const settings = [`SELECT set_config('hnsw.ef_search', $1, true)`];
-    if (await this.#iterative) settings.push(`SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)`);
-    for (const s of settings) await tx.query(s, s.includes('$1') ? [String(this.#efSearch)] : []);
+    for (const [key, value] of Object.entries(await this.#settings(tx))) await tx.query(`SELECT set_config($1, $2, true)`, [key, value]);
   }
 }
 
@@ -368,6 +425,8 @@ interface Clean {
 function validate(item: RememberItem): Clean {
   const content = item.content?.trim();
   if (!content) throw badRequest('INVALID_MEMORY', 'A memory needs some content.');
+  if (!hasWords(content))
+    throw badRequest('INVALID_MEMORY', 'A memory needs at least one letter or digit: content of only punctuation, symbols or emoji has nothing to embed.');
   if (content.length > MAX_CONTENT)
     throw badRequest('INVALID_MEMORY', `A memory holds at most ${MAX_CONTENT} characters (got ${content.length}).`);
   let expiresAt: string | null = null;

@@ -82,6 +82,7 @@ export async function openDb(config: Config, logger?: Logger): Promise<Db> {
     return createPgDb({
       kind: 'postgres',
       url: config.DATABASE_URL,
+      ...(config.DATABASE_APP_URL ? { appUrl: config.DATABASE_APP_URL } : {}),
       idleInTransactionTimeoutMs: config.DATABASE_IDLE_TX_TIMEOUT_MS,
       ...(logger ? { logger } : {}),
     });
@@ -119,7 +120,11 @@ export async function createKernel(o: KernelOptions): Promise<Kernel> {
       maxWorkers: registry.agentNames.length,
       logger,
     });
-    if (config.BRAINOPS_ADMIN_KEY) await registerKey(db, 'default', config.BRAINOPS_ADMIN_KEY, ['admin'], 'BRAINOPS_ADMIN_KEY');
+    if (config.BRAINOPS_ADMIN_KEY) {
+      const admin = await registerKey(db, 'default', config.BRAINOPS_ADMIN_KEY, ['admin'], 'BRAINOPS_ADMIN_KEY');
+      if (admin.revoked)
+        logger.warn({ keyId: admin.id }, 'BRAINOPS_ADMIN_KEY was revoked and stays revoked: set a new one (see README, "Rotating the admin key")');
+    }
     const model = o.model ?? (config.GEMINI_API_KEY ? await geminiProvider(config.GEMINI_API_KEY, config.GEMINI_MODEL) : OFFLINE);
     const q = queues;
     return {
@@ -163,6 +168,7 @@ export function createRuntime(kernel: Kernel, extensions: readonly ExtensionFact
     // Before a task starts, for a tenant with limits: its daily budget and running cap, in the claim's transaction.
     admit: (tx, tenantId, taskId) => admit(tx, config, tenantId, taskId),
     tenantDefaults: { dailyUsd: config.TENANT_DAILY_BUDGET_USD, maxRunning: config.TENANT_MAX_RUNNING },
+    maxRateLimitDeferrals: config.MODEL_RATE_LIMIT_DEFERRALS,
   };
   return { ...kernel, runnerDeps };
 }

@@ -4,9 +4,11 @@
  * No other module reads `process.env`.
  * @module
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { AppError } from './errors.ts';
 import { isClusterUrl, parseClusterUrl } from './redis-cluster.ts';
+import { DEFAULT_GEMINI_MODEL } from './models.ts';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -23,12 +25,27 @@ const url = (protocols: string[]) =>
     `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
   );
 
+/** `10.0.0.1`, `10.0.0.0/8`, `::1`, `fd00::/8`. */
+function isProxyAddress(v: string): boolean {
+  const [ip = '', bits, ...rest] = v.split('/');
+  const family = isIP(ip);
+  if (!family || rest.length) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: int(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  /**
+   * The same database, logging in as the `brainops_app` role itself (give it a password:
+   * `ALTER ROLE brainops_app PASSWORD '...'`): tenant work then connects as that role, which
+   * cannot `RESET ROLE` back to the owner. Unset: tenant work runs on DATABASE_URL's
+   * connections under `SET LOCAL ROLE brainops_app`.
+   */
+  DATABASE_APP_URL: url(['postgres:', 'postgresql:']).optional(),
   BRAINOPS_DATA_DIR: z.string().min(1).default('./.brainops'),
   /** A Redis server, or a Redis Cluster: `redis+cluster://[user:password@]host:port[,host:port...]`. */
   REDIS_URL: z
@@ -53,7 +70,7 @@ const schema = z.object({
         .filter(Boolean),
     ),
   GEMINI_API_KEY: optionalSecret,
-  GEMINI_MODEL: z.string().min(1).default('gemini-2.5-flash'),
+  GEMINI_MODEL: z.string().min(1).default(DEFAULT_GEMINI_MODEL),
   /** Long-term memory: `auto` uses Gemini embeddings when GEMINI_API_KEY is set, else local hashing. */
   MEMORY_EMBEDDER: z.enum(['auto', 'gemini', 'hashing']).default('auto'),
   GEMINI_EMBEDDING_MODEL: z.string().min(1).default('gemini-embedding-001'),
@@ -63,6 +80,8 @@ const schema = z.object({
   MEMORY_DUPLICATE_SIMILARITY: z.coerce.number().min(0.5).max(1).default(0.97),
   WORKER_CONCURRENCY: int(1, 1000).default(4),
   TASK_ATTEMPTS: int(1, 100).default(5),
+  /** How many times a model's 429 (RESOURCE_EXHAUSTED) may defer one task by the server's delay before it gives up (RATE_LIMITED). */
+  MODEL_RATE_LIMIT_DEFERRALS: int(0, 100).default(5),
   TASK_BACKOFF_MS: int(0, 3_600_000).default(1000),
   /** How long a worker's lock on a job lasts without renewal; a killed worker's job returns after it. */
   WORKER_LOCK_MS: int(1000, 600_000).default(30_000),
@@ -97,6 +116,27 @@ const schema = z.object({
     .regex(/^\d+(b|kb|mb)$/i, "must look like '50mb' or '500kb'")
     .default('50mb'),
   METRICS_PUBLIC: bool.default(true),
+  /** When set, `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>` (a scraper's secret, not an API key). */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Series computed from tenants' data (task counts by agent and status) are left out of `/metrics` unless this is true. */
+  METRICS_TENANT_DATA: bool.default(false),
+  /**
+   * The proxies whose `X-Forwarded-For` is believed (the client address then comes from it):
+   * comma-separated IP addresses, CIDR ranges or `loopback`, `linklocal`, `uniquelocal`.
+   * Unset: none — the address the connection comes from is the client's, and a forged
+   * X-Forwarded-For header cannot dodge the public routes' rate limit.
+   */
+  TRUST_PROXY: z
+    .string()
+    .refine(
+      (v) =>
+        v
+          .split(',')
+          .map((x) => x.trim())
+          .every((x) => ['loopback', 'linklocal', 'uniquelocal'].includes(x) || isProxyAddress(x)),
+      "must be IP addresses, CIDR ranges or 'loopback', 'linklocal', 'uniquelocal', comma-separated",
+    )
+    .optional(),
   // Business integrations (tools/integrations): unset = the offline sandboxes.
   STRIPE_SECRET_KEY: z
     .string()
@@ -167,8 +207,10 @@ export type Config = Readonly<z.infer<typeof schema>> & { readonly version: stri
 /** The names of settings whose values are secrets: never logged, never echoed back. */
 export const SECRET_SETTINGS = [
   'BRAINOPS_ADMIN_KEY',
+  'METRICS_TOKEN',
   'GEMINI_API_KEY',
   'DATABASE_URL',
+  'DATABASE_APP_URL',
   'REDIS_URL',
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',

@@ -14,6 +14,8 @@ export interface Usage {
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
+  /** Set when some of the tokens were estimated from text (a reply without usage metadata). */
+  estimated?: boolean;
 }
 
 export interface GenerateRequest {
@@ -21,8 +23,10 @@ export interface GenerateRequest {
   system?: string;
   prompt: string;
   /**
-   * What the step returns when no model is configured. It must be honest: a template or a
-   * rule that states it was not written by a model, never a pretend-LLM answer.
+   * What the step returns when no model is configured, or the model gives no usable answer
+   * (blocked, cut off, unavailable on the last try): finished text its reader can use, built
+   * from facts the agent computed, never a pretend-LLM answer. That no model wrote it is said
+   * by the result's `model` ("offline" / "template") and `fallback`, not in the text.
    */
   fallback: () => string | Promise<string>;
   /**
@@ -56,9 +60,14 @@ export type Jsonify<T> = T extends { toJSON(): infer J }
 
 export interface GenerateResult {
   text: string;
-  /** `offline` when the fallback produced the text, else the model's name. */
+  /**
+   * The model's name; `offline` when no model is configured and the fallback wrote the text;
+   * `template` when a model is configured but gave no usable answer (see `fallback`).
+   */
   model: string;
   usage: Usage;
+  /** Why the template was used although a model is configured (e.g. MODEL_BLOCKED, MODEL_TRUNCATED, RATE_LIMITED). */
+  fallback?: { code: string; message: string };
 }
 
 export interface TaskLlm {

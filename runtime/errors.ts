@@ -83,11 +83,103 @@ export class BudgetExceededError extends AppError {
   }
 }
 
+/**
+ * An upstream said "too many requests" (a model's 429 RESOURCE_EXHAUSTED): the task is
+ * deferred by `retryAfterMs` (the server's RetryInfo delay) — put back in the queue without
+ * failing and without using an attempt — and fails with this code only when the runner gives
+ * up (MODEL_RATE_LIMIT_DEFERRALS deferrals).
+ */
+export class RateLimitedError extends AppError {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+    options: AppErrorOptions = {},
+  ) {
+    super('RATE_LIMITED', message, { status: 429, ...options, details: { retryAfterMs, ...(options.details as object | undefined) } });
+    this.name = 'RateLimitedError';
+  }
+}
+
 /** Turns anything thrown into an AppError, keeping the original as `cause`. Unknown errors are transient. */
 export function coerceError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  const db = fromDatabaseError(err);
+  if (db) return db;
   if (err instanceof Error) return new TransientError('INTERNAL', err.message || 'Unexpected error.', { status: 500, cause: err });
   return new TransientError('INTERNAL', String(err), { status: 500 });
+}
+
+/** The fields of a PostgreSQL error (`pg`'s DatabaseError) that the mapper reads. */
+interface PgErrorFields {
+  code: string;
+  detail?: string;
+  table?: string;
+  column?: string;
+  constraint?: string;
+  message: string;
+}
+
+const isPgError = (err: unknown): err is PgErrorFields =>
+  err instanceof Error && 'severity' in err && /^[0-9A-Z]{5}$/.test(String((err as { code?: unknown }).code));
+
+/**
+ * The key's columns, the tenant left out (it is implied; values are never echoed): from the
+ * detail `Key (tenant_id, external_id)=(...) already exists.`, or — under row-level security
+ * PostgreSQL leaves the detail out — from a constraint named the default way,
+ * `customers_tenant_id_external_id_key` → `['external_id']`.
+ */
+function keyColumns(err: PgErrorFields): string[] {
+  const listed = /^Key \(([^)]*)\)=/.exec(err.detail ?? '')?.[1];
+  if (listed !== undefined) {
+    return listed
+      .split(',')
+      .map((c) => c.trim().replace(/^"|"$/g, ''))
+      .filter((c) => c && c !== 'tenant_id');
+  }
+  const name = err.constraint ?? '';
+  if (!err.table || !name.startsWith(`${err.table}_`) || !/_(key|fkey|excl)$/.test(name)) return [];
+  const rest = name.slice(err.table.length + 1).replace(/_(key|fkey|excl)$/, '').replace(/^tenant_id_?/, '');
+  return rest ? [rest] : [];
+}
+
+const camel = (column: string): string => column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * The one mapper from a PostgreSQL error to what the caller did wrong, by SQLSTATE class
+ * (https://www.postgresql.org/docs/current/errcodes-appendix.html): a duplicate (23505,
+ * 23P01) → 409 `ALREADY_EXISTS` with `details.fields` (camelCase, the tenant left out); a row
+ * still referenced (23503 on delete) → 409 `STILL_REFERENCED`; a reference to nothing (23503
+ * on insert/update) → 400 `INVALID_REFERENCE`; any other integrity (class 23) or data error
+ * (class 22: a number outside its column's range, text that is not a valid uuid/number/date,
+ * a NUL character) → 400 `INVALID_VALUE`; a value nested too deep to store (54001) → 400.
+ * Such errors are permanent: a task that hits one is not retried. Anything else → undefined
+ * (connection losses, serialisation failures: the caller's usual handling).
+ */
+export function fromDatabaseError(err: unknown): AppError | undefined {
+  if (!isPgError(err)) return undefined;
+  const { code } = err;
+  const where = err.table ? ` (${err.table.replace(/_/g, ' ')})` : '';
+  if (code === '23505' || code === '23P01') {
+    const fields = keyColumns(err).map(camel);
+    const what = fields.length ? `this ${fields.join(' and ')}` : 'these values';
+    return new AppError('ALREADY_EXISTS', `Something${where} with ${what} already exists.`, { status: 409, details: { fields }, cause: err });
+  }
+  if (code === '23503') {
+    if (/still referenced/.test(err.detail ?? ''))
+      return new AppError('STILL_REFERENCED', `This${where} is still referenced by other records; remove those first.`, { status: 409, cause: err });
+    const fields = keyColumns(err).map(camel);
+    return new AppError('INVALID_REFERENCE', `${fields.length ? fields.join(' and ') : 'A reference'} points to something that does not exist.`, {
+      status: 400,
+      details: { fields },
+      cause: err,
+    });
+  }
+  if (code.startsWith('22') || code.startsWith('23')) {
+    const field = err.column ? { field: camel(err.column) } : undefined;
+    return new AppError('INVALID_VALUE', `A value is not valid for where it is stored${where}: ${err.message}.`, { status: 400, details: field, cause: err });
+  }
+  if (code === '54001') return new AppError('INVALID_VALUE', 'A value is nested too deeply to store.', { status: 400, cause: err });
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------

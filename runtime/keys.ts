@@ -35,26 +35,30 @@ export async function createKey(db: Db, tenantId: string, scopes: Scope[], name 
   return registerKey(db, tenantId, key, scopes, name);
 }
 
-/** Registers a given key (e.g. BRAINOPS_ADMIN_KEY) idempotently. */
+/**
+ * Registers a given key (e.g. BRAINOPS_ADMIN_KEY) idempotently. A key that was revoked stays
+ * revoked: registering it again (the next start with the same environment) does not bring it
+ * back; `revoked` says so, and the key resolves to nothing.
+ */
 export async function registerKey(
   db: Db,
   tenantId: string,
   key: string,
   scopes: Scope[],
   name: string,
-): Promise<{ id: string; key: string }> {
+): Promise<{ id: string; key: string; revoked: boolean }> {
   return db.system(async (tx) => {
     await tx.query(`INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING`, [tenantId]);
-    const r = await tx.query<{ id: string; tenant_id: string }>(
+    const r = await tx.query<{ id: string; tenant_id: string; revoked: boolean }>(
       `INSERT INTO api_keys (tenant_id, name, key_hash, key_prefix, scopes) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (key_hash) DO UPDATE SET scopes = EXCLUDED.scopes, revoked_at = NULL
-       RETURNING id, tenant_id`,
+       ON CONFLICT (key_hash) DO UPDATE SET scopes = EXCLUDED.scopes
+       RETURNING id, tenant_id, revoked_at IS NOT NULL AS revoked`,
       [tenantId, name, hashKey(key), key.slice(0, 7), scopes],
     );
     const row = r.rows[0];
     if (!row || row.tenant_id !== tenantId)
       throw new AppError('KEY_CONFLICT', 'That key is already registered to another tenant.', { status: 409 });
-    return { id: row.id, key };
+    return { id: row.id, key, revoked: row.revoked };
   });
 }
 

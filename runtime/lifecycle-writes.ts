@@ -47,7 +47,8 @@ interface Item {
 const USAGE_SUM = `jsonb_build_object(
       'inputTokens', (tasks.usage->>'inputTokens')::bigint + (t.usage->>'inputTokens')::bigint,
       'outputTokens', (tasks.usage->>'outputTokens')::bigint + (t.usage->>'outputTokens')::bigint,
-      'costUsd', round(((tasks.usage->>'costUsd')::numeric + (t.usage->>'costUsd')::numeric), 6))`;
+      'costUsd', round(((tasks.usage->>'costUsd')::numeric + (t.usage->>'costUsd')::numeric), 6))
+    || CASE WHEN (tasks.usage->>'estimated')::boolean OR (t.usage->>'estimated')::boolean THEN '{"estimated": true}'::jsonb ELSE '{}'::jsonb END`;
 
 /** Many attempts' writes in one statement; answers the `i` of each write whose fence held. */
 const GROUP = `

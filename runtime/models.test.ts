@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AIMessage } from '@langchain/core/messages';
-import { addUsage, costUsd, OFFLINE, priceOf, usageOf, ZERO_USAGE } from './models.ts';
+import { addUsage, costUsd, DEFAULT_GEMINI_MODEL, OFFLINE, PRICES_READ, priceOf, usageOf, ZERO_USAGE } from './models.ts';
 
 // Expected values are worked out by hand from the published per-million-token prices,
 // so a change to the price table or the rounding shows up here.
@@ -27,12 +27,20 @@ describe('costUsd', () => {
   });
 
   it('charges an unknown model the most expensive known rate, never zero', () => {
-    expect(priceOf('some-future-model')).toEqual([1.25, 10]);
+    // The most expensive known rate: gemini-3.1-pro-preview, $2 in, $12 out.
+    expect(priceOf('some-future-model')).toEqual([2, 12]);
     expect(priceOf('gemini-2.5-flash')).toEqual([0.3, 2.5]);
-    // 1000 x 1.25 + 500 x 10 = 1250 + 5000 micro-dollars.
-    expect(costUsd('some-future-model', 1000, 500)).toBe(0.00625);
+    // 1000 x 2 + 500 x 12 = 2000 + 6000 micro-dollars.
+    expect(costUsd('some-future-model', 1000, 500)).toBe(0.008);
     // A dated preview name is not the base model: it gets the fallback rate too.
-    expect(costUsd('gemini-2.5-flash-preview-05-20', 1000, 500)).toBe(0.00625);
+    expect(costUsd('gemini-2.5-flash-preview-05-20', 1000, 500)).toBe(0.008);
+  });
+
+  it('prices the default model, Gemini 3.5 Flash, from the dated table', () => {
+    expect(DEFAULT_GEMINI_MODEL).toBe('gemini-3.5-flash');
+    expect(PRICES_READ).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    // 1000 x $1.50 + 500 x $9 = 1500 + 4500 micro-dollars.
+    expect(costUsd('gemini-3.5-flash', 1000, 500)).toBe(0.006);
   });
 });
 
@@ -57,10 +65,16 @@ describe('usageOf', () => {
 
   it('prices the reply at the fallback rate when the model is unknown', () => {
     const reply = new AIMessage({ content: 'x', usage_metadata: { input_tokens: 1000, output_tokens: 500, total_tokens: 1500 } });
-    expect(usageOf('some-future-model', reply)).toEqual({ inputTokens: 1000, outputTokens: 500, costUsd: 0.00625 });
+    expect(usageOf('some-future-model', reply)).toEqual({ inputTokens: 1000, outputTokens: 500, costUsd: 0.008 });
   });
 
-  it('reports zero usage for a reply without usage_metadata (e.g. a scripted fake)', () => {
+  it('estimates, and marks, the usage of a reply without usage_metadata when the input is known', () => {
+    // 40 characters in → 10 tokens; 'no usage' (8 characters) out → 2 tokens. 10 x 0.30 + 2 x 2.50 = 8 micro-dollars.
+    expect(usageOf('gemini-2.5-flash', new AIMessage('no usage'), 'x'.repeat(40))).toEqual({ inputTokens: 10, outputTokens: 2, costUsd: 0.000008, estimated: true });
+    expect(addUsage({ inputTokens: 1, outputTokens: 1, costUsd: 0 }, { inputTokens: 1, outputTokens: 0, costUsd: 0, estimated: true })).toMatchObject({ estimated: true });
+  });
+
+  it('reports zero usage for a reply without usage_metadata when nothing is known of its input', () => {
     const u = usageOf('gemini-2.5-flash', new AIMessage('no usage'));
     expect(u).toEqual({ inputTokens: 0, outputTokens: 0, costUsd: 0 });
     expect(u).not.toBe(ZERO_USAGE); // a fresh object: callers may mutate it

@@ -27,6 +27,8 @@ export interface JobData {
   tenantId: string;
   /** Set while the job waits for its children (runtime/flow.ts): its next run is a resume. */
   waitingChildren?: boolean;
+  /** How many times a model's 429 has deferred the task so far (runtime/runner.ts). */
+  rateLimitDeferrals?: number;
 }
 
 export interface EnqueueOptions {

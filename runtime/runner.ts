@@ -9,7 +9,7 @@ import { Attempt } from './attempt.ts';
 import type { Db, Sql } from './db/driver.ts';
 import type { Admission } from './guardrails/budgets.ts';
 import type { AnyAgent, StepScope, TaskContext, TaskLogger } from './contracts.ts';
-import { AppError, Interrupt, TaskSuspended, coerceError, permanent, type Wake } from './errors.ts';
+import { AppError, Interrupt, RateLimitedError, TaskSuspended, coerceError, permanent, type Wake } from './errors.ts';
 import * as lifecycle from './lifecycle.ts';
 import { Meter, taskLlm } from './llm.ts';
 import type { Logger } from './logger.ts';
@@ -55,6 +55,8 @@ export interface RunnerDeps {
   admit?: (tx: Sql, tenantId: string, taskId: string) => Promise<Admission>;
   /** The configured tenant limits (TENANT_DAILY_BUDGET_USD, TENANT_MAX_RUNNING): a claim without limits is one statement. */
   tenantDefaults?: { dailyUsd: number | undefined; maxRunning: number };
+  /** How many times a model's 429 may defer one task before it gives up (MODEL_RATE_LIMIT_DEFERRALS; default 5). */
+  maxRateLimitDeferrals?: number;
 }
 
 export interface RunRequest {
@@ -63,6 +65,8 @@ export interface RunRequest {
   agent: string;
   /** Whether a retryable failure will be tried again by the queue. */
   willRetry: boolean;
+  /** How many times a model's 429 has deferred this task already (the job's data keeps count). */
+  rateLimitDeferrals?: number;
   /** The run continues an attempt that waited for its child tasks: not a new attempt. */
   resumed?: boolean;
   /** Aborted by the worker; its reason (an Interrupt) says why. */
@@ -84,8 +88,11 @@ export type RunOutcome =
   | { kind: 'stale' }
   /** The worker is shutting down: the task goes back to the queue as it is. */
   | { kind: 'shutdown' }
-  /** Not started now (the tenant is at its running cap): try again after `delayMs`. */
-  | { kind: 'deferred'; delayMs: number }
+  /**
+   * Not started now (the tenant is at its running cap), or stopped by a model's 429
+   * (`rateLimited`: the row is `queued` with the RATE_LIMITED error): try again after `delayMs`.
+   */
+  | { kind: 'deferred'; delayMs: number; rateLimited?: boolean }
   | { kind: 'skipped'; reason: string };
 
 /** Runs one attempt of a task. Never throws for the task's own failures: see RunOutcome. */
@@ -117,7 +124,7 @@ export async function runTask(deps: RunnerDeps, req: RunRequest): Promise<RunOut
     const input = agent.input.safeParse(task.input);
     if (!input.success) throw permanent('INPUT_INVALID', 'The task input no longer matches the agent schema.', z.treeifyError(input.error));
     meter.check();
-    const running = agent.run(context(deps, agent, attempt, meter, input.data, log));
+    const running = agent.run(context(deps, req, agent, attempt, meter, input.data, log));
     running.catch(() => undefined); // if abandoned, its later failure is nobody's business
     const raw = await Promise.race([running, attempt.abandoned]);
     attempt.check(); // an interrupt the agent caught still ends the attempt as it said
@@ -138,6 +145,17 @@ export async function runTask(deps: RunnerDeps, req: RunRequest): Promise<RunOut
     if (interrupt) return interrupted(interrupt, log);
     const err = coerceError(thrown);
     const error: TaskError = err.details === undefined ? { code: err.code, message: err.message } : err.toJSON();
+    if (err instanceof RateLimitedError && mayDefer(deps, req)) {
+      // Deferred, not failed: back to the queue after the server's delay, without using an attempt.
+      try {
+        await attempt.finish('queued', { error });
+      } catch (stale) {
+        if (stale instanceof Interrupt) return interrupted(stale, log);
+        throw stale;
+      }
+      log.warn({ err: error, retryAfterMs: err.retryAfterMs }, 'model rate-limited; task deferred');
+      return { kind: 'deferred', delayMs: err.retryAfterMs, rateLimited: true };
+    }
     const retry = err.retryable && req.willRetry;
     try {
       await attempt.finish(retry ? 'queued' : 'failed', { error });
@@ -148,6 +166,11 @@ export async function runTask(deps: RunnerDeps, req: RunRequest): Promise<RunOut
     log.warn({ err: error, attempt: task.attempts }, retry ? 'task attempt failed; it will be retried' : 'task failed');
     return retry ? { kind: 'retry', error: err } : { kind: 'failed', error };
   }
+}
+
+/** Whether a 429 may defer the task once more (else it fails, or its language step falls back). */
+export function mayDefer(deps: Pick<RunnerDeps, 'maxRateLimitDeferrals'>, req: Pick<RunRequest, 'rateLimitDeferrals'>): boolean {
+  return (req.rateLimitDeferrals ?? 0) < (deps.maxRateLimitDeferrals ?? 5);
 }
 
 type Gate = { kind: 'claimed'; claimed: lifecycle.Claimed } | Extract<RunOutcome, { kind: 'failed' | 'deferred' | 'skipped' }>;
@@ -176,7 +199,7 @@ function interrupted(i: Interrupt, log: Logger): RunOutcome {
 }
 
 /** The task context over one attempt. */
-function context(deps: RunnerDeps, agent: AnyAgent, attempt: Attempt, meter: Meter, input: unknown, log: Logger): TaskContext {
+function context(deps: RunnerDeps, req: RunRequest, agent: AnyAgent, attempt: Attempt, meter: Meter, input: unknown, log: Logger): TaskContext {
   const { taskId, tenantId } = attempt.fence;
   const logger = taskLogger(attempt, log);
   const wrap =
@@ -208,7 +231,7 @@ function context(deps: RunnerDeps, agent: AnyAgent, attempt: Attempt, meter: Met
     progress: async (pct, message) => {
       attempt.progress({ pct: Math.max(0, Math.min(100, Math.round(pct))), ...(message === undefined ? {} : { message }) });
     },
-    llm: taskLlm(attempt, meter, deps),
+    llm: taskLlm(attempt, meter, { ...deps, lastChance: { retry: !req.willRetry, defer: !mayDefer(deps, req) } }),
     logger,
     signal: attempt.signal,
     tools: ext.tools ?? {},

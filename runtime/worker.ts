@@ -51,8 +51,9 @@ export function startWorkers(rt: Runtime, opts: { agents?: string[] } = {}): Wor
     running.set(taskId, { job, token: token ?? '', controller, done: new Promise<void>((r) => (settle = r)) });
     try {
       // A run after a wait for children continues its attempt (the job's data marks it).
+      const deferrals = job.data.rateLimitDeferrals ?? 0;
       const markWaiting = (waitingChildren: boolean) =>
-        job.updateData({ taskId, tenantId, ...(waitingChildren ? { waitingChildren } : {}) });
+        job.updateData({ taskId, tenantId, ...(deferrals ? { rateLimitDeferrals: deferrals } : {}), ...(waitingChildren ? { waitingChildren } : {}) });
       let resumed = job.data.waitingChildren === true;
       if (resumed) await markWaiting(false);
       const attempt = () =>
@@ -62,6 +63,7 @@ export function startWorkers(rt: Runtime, opts: { agents?: string[] } = {}): Wor
             tenantId,
             agent: job.name,
             willRetry: job.attemptsMade + 1 < (job.opts.attempts ?? 1),
+            rateLimitDeferrals: deferrals,
             resumed,
             signal: controller.signal,
             lease: async () => (await job.extendLock(token ?? '', lockMs)) === 1,
@@ -91,6 +93,8 @@ export function startWorkers(rt: Runtime, opts: { agents?: string[] } = {}): Wor
         case 'failed':
           throw new UnrecoverableError(`${outcome.error.code}: ${outcome.error.message}`);
         case 'deferred':
+          // A model's 429: counted, so that the runner gives up after MODEL_RATE_LIMIT_DEFERRALS.
+          if (outcome.rateLimited) await job.updateData({ ...job.data, waitingChildren: undefined, rateLimitDeferrals: deferrals + 1 });
           // The tenant is at its running cap: the free slot goes to another tenant's task.
           return await backToQueue(job, token, Date.now() + outcome.delayMs);
         case 'shutdown':

@@ -138,6 +138,8 @@ describe('business agents with a scripted model (pglite)', () => {
           usage_metadata,
         }),
       )
+      // The planner's second turn: the calls were answered as planned; the model is done.
+      .respond(scripted('Planned both sub-tasks.'))
       // The children share the model and run in parallel: each reply is chosen by its prompt.
       .respond((msgs) => scripted(msgs[0]!.text.includes('estimate') ? 'Estimate summary (scripted).' : 'Market narrative (scripted).'))
       .respond((msgs) => scripted(msgs[0]!.text.includes('estimate') ? 'Estimate summary (scripted).' : 'Market narrative (scripted).'))
@@ -162,9 +164,12 @@ describe('business agents with a scripted model (pglite)', () => {
     const total = kids.rows[0]!.output.totals.total as number;
     expect(compose).toContain(`$${total.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`);
     expect(compose).toContain('Market narrative (scripted).');
-    expect(fake.callCount).toBe(4);
-    // The parent pays for its own two replies (plan + answer); each child for its own.
-    expect(task.usage).toEqual({ inputTokens: 200, outputTokens: 80, costUsd: 0.00026 });
+    expect(fake.callCount).toBe(5);
+    // The planner's second turn carried the model's calls back with their function responses.
+    const turn2 = fake.calls[1]!.messages;
+    expect(turn2.filter((m) => m.type === 'tool').map((m) => (m as unknown as { tool_call_id: string }).tool_call_id)).toEqual(['c1', 'c2']);
+    // The parent pays for its own three replies (two planning turns + answer); each child for its own.
+    expect(task.usage).toEqual({ inputTokens: 300, outputTokens: 120, costUsd: 0.00039 });
   });
 
   it('competitor-analysis remembers its findings and reports the changes on the next run for the market', async () => {

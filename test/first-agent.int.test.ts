@@ -68,7 +68,7 @@ describe('the "write your first agent" guide', () => {
     const first = await go();
     expect(first.status, JSON.stringify(first.error)).toBe('succeeded');
     expect(first.output).toMatchObject({ totalUsd: 1978.75, noteModel: 'offline', quotedBefore: 0 });
-    expect(first.output.note).toBe('Your aluminum gutters: $1978.75 all in. (Template: no language model is configured.)');
+    expect(first.output.note).toBe('Your aluminum gutters: $1978.75 all in.');
     expect((await go()).output.quotedBefore).toBe(1);
   });
 });

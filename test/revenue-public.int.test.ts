@@ -220,7 +220,9 @@ describe('public products and assistant', () => {
     expect(a.status).toBe(200);
     expect(a.body.reply).toMatch(/workmanship is covered for 10 years/);
     expect(a.body.reply).toMatch(/Roof inspection \(\$149\)/);
-    expect(a.body.reply).toMatch(/no language model/);
+    // Which model answered is metadata, never part of what the visitor reads.
+    expect(a.body.model).toBe('offline');
+    expect(a.body.reply).not.toMatch(/language model|template/i);
     expect((await app.call('POST', '/api/v1/aurea/public', { message: '' }, { key: null })).status).toBe(400);
   });
   it('pays a sandbox checkout session through the signed-event path', async () => {

@@ -29,6 +29,6 @@ export { applyStripeEvent, sandboxCompletedEvent } from './revenue.ts';
 export { unsubscribe } from './email.ts';
 export { storeUpload } from './crm-imports.ts';
 export { insertLead, leadInput, STAGES, TRANSITIONS } from './pipeline.ts';
-export { FAQ } from './products.ts';
+export { FAQ, faqReply } from './products.ts';
 export { SLUG, toLanding, type LandingRow } from './landing.ts';
 export { settingsView, SETTING_HOWTO, type BusinessSettings } from './settings.ts';

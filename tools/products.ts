@@ -47,6 +47,19 @@ export const FAQ: { q: string; a: string; keywords: string[] }[] = [
   { q: 'How long does a replacement take?', a: 'Most residential roofs are replaced in one to three days, weather permitting.', keywords: ['long', 'time', 'days', 'schedule', 'when'] },
 ];
 
+/** The reply without a model: the best-matching FAQ answer and the offers the question names. Finished text. */
+export function faqReply(message: string, products: { name: string; priceUsd: number; interval: string }[]): string {
+  const words = new Set(message.toLowerCase().match(/[a-z]+/g) ?? []);
+  const best = FAQ.map((f) => ({ f, hits: f.keywords.filter((k) => words.has(k)).length })).sort((a, b) => b.hits - a.hits)[0];
+  const parts = [best && best.hits > 0 ? best.f.a : 'Thanks for your message! For anything about your roof, the quickest route is a free estimate: leave your details on this site and we will get back to you.'];
+  const mentioned = products.filter((p) => p.name.toLowerCase().split(/\s+/).some((w) => w.length > 3 && words.has(w)));
+  if (mentioned.length || words.has('products') || words.has('offer') || words.has('services')) {
+    const list = (mentioned.length ? mentioned : products).slice(0, 5).map((p) => `${p.name} ($${p.priceUsd}${p.interval === 'one_time' ? '' : `/${p.interval}`})`);
+    if (list.length) parts.push(`Our offers: ${list.join(', ')}.`);
+  }
+  return parts.join(' ');
+}
+
 export const productTools: AnyTool[] = [
   businessTool({
     name: 'products_public_list',

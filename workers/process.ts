@@ -9,6 +9,7 @@
 import type { Server } from 'node:http';
 import { createApp } from '../api/app.ts';
 import type { Config } from '../runtime/config.ts';
+import type { ModelCheck } from '../runtime/gemini.ts';
 import { startWorkers, type WorkerPool } from '../runtime/worker.ts';
 import { compose, type ComposeOptions, type Composition } from './compose.ts';
 import { startScheduler, type SchedulerRole } from './scheduler.ts';
@@ -26,12 +27,31 @@ export interface RunningProcess extends Composition {
   workers?: WorkerPool;
   /** Worker processes also run the scheduler: each schedule's next tick queued in BullMQ from the schedules table. */
   scheduler?: SchedulerRole;
+  /** With GEMINI_API_KEY set: what Gemini's model list said about GEMINI_MODEL at start-up. */
+  modelCheck?: ModelCheck;
   stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * With a key set and the configured Gemini model in use: checks it against the API's model
+ * list and says clearly, in the log, when it is retired or unknown (its language steps would
+ * fall back to their templates). Start-up goes on either way.
+ */
+async function checkConfiguredModel(rt: RunningProcess['runtime']): Promise<ModelCheck | undefined> {
+  const { GEMINI_API_KEY: key, GEMINI_MODEL: model } = rt.config;
+  if (!key || rt.model.name !== model) return undefined;
+  const { checkGeminiModel } = await import('../runtime/gemini.ts');
+  const check = await checkGeminiModel(key, model);
+  if (check.status === 'ok') rt.logger.info({ model }, check.message);
+  else if (check.status === 'unreachable') rt.logger.warn({ model }, check.message);
+  else rt.logger.error({ model, status: check.status }, `${check.message} Language steps will use their templates until it is changed.`);
+  return check;
 }
 
 export async function startProcess(config: Config, o: ProcessOptions): Promise<RunningProcess> {
   const c = await compose(config, { migrate: o.api || config.DATABASE_URL === undefined, ...o.overrides });
   const rt = c.runtime;
+  const modelCheck = await checkConfiguredModel(rt);
   const workers = o.worker ? startWorkers(rt, o.agents ? { agents: o.agents } : {}) : undefined;
   const scheduler = o.worker ? await startScheduler(rt) : undefined;
   let server: Server | undefined;
@@ -48,6 +68,7 @@ export async function startProcess(config: Config, o: ProcessOptions): Promise<R
   let stopping: Promise<void> | undefined;
   return {
     ...c,
+    ...(modelCheck ? { modelCheck } : {}),
     ...(server ? { server } : {}),
     ...(url ? { url } : {}),
     ...(workers ? { workers } : {}),

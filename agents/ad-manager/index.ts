@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
 import { permanent } from '../../runtime/public.ts';
 import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
-import { money, recallSafe, rememberSafe, useTool } from '../tooling.ts';
+import { languageFallback, money, recallSafe, rememberSafe, useTool } from '../tooling.ts';
 import { allocateBudget, compareWithStatusQuo, RULE } from './core.ts';
 
 const stats = z.object({
@@ -44,6 +44,7 @@ export const adManagerOutput = z.object({
   applied: z.array(z.object({ id: z.string(), mode: z.string() })),
   copy: z.array(z.string()),
   copyModel: z.string(),
+  copyFallback: languageFallback.optional(),
   previousPlan: z.string().optional(),
   statusQuo: z.object({ dailyBudgetUsd: z.number(), expectedRevenueUsd: z.number(), profitUsd: z.number() }).describe("Today's budgets on the same curves"),
   revenueChangeUsd: z.number().describe('Plan minus status quo, USD/day'),
@@ -106,7 +107,7 @@ export default defineAgent({
       fallback: () =>
         [`${cap(i.product)} in ${i.area}`, 'Free Roof Inspection', 'Licensed & Insured Roofers', `Fast ${cap(i.product)} Quotes`, 'Book Your Estimate Today']
           .map((s) => s.slice(0, 30))
-          .join('\n') + '\n(Headlines from a template: no language model is configured.)',
+          .join('\n'),
     });
     const applied = [];
     const changes = allocations.filter((a) => Math.abs(a.dailyBudgetUsd - a.previousDailyBudgetUsd) >= 0.005);
@@ -139,6 +140,7 @@ export default defineAgent({
       applied,
       copy: copy.text.split('\n').filter((l) => l.trim() && !l.startsWith('(')),
       copyModel: copy.model,
+      ...(copy.fallback ? { copyFallback: copy.fallback } : {}),
       ...(previous ? { previousPlan: previous.content } : {}),
       statusQuo: compared.statusQuo,
       revenueChangeUsd: compared.revenueChangeUsd,

@@ -10,8 +10,8 @@
  * @module
  */
 import { z } from 'zod';
-import { defineAgent, type ChildResult } from '../../runtime/public.ts';
-import { money } from '../tooling.ts';
+import { AppError, defineAgent, type ChildResult } from '../../runtime/public.ts';
+import { languageFallback, money } from '../tooling.ts';
 import { finalizePlan, planOffline, wholeSentences, type Plan, type PlannedTask } from './parse.ts';
 import { planWithTools } from './tools.ts';
 
@@ -35,7 +35,9 @@ export const aureaInput = z.object({
 export const aureaOutput = z.object({
   reply: z.string(),
   replyModel: z.string(),
+  replyFallback: languageFallback.optional(),
   planModel: z.string(),
+  planFallback: languageFallback.optional(),
   plan: z.array(z.object({ agent: z.string(), input: z.record(z.string(), z.unknown()), clause: z.string(), notPassed: z.array(z.string()).optional() })),
   results: z.array(z.object({ agent: z.string(), clause: z.string(), taskId: z.string().optional(), status: z.string(), output: z.unknown().optional(), error: z.object({ code: z.string(), message: z.string() }).optional() })),
   unhandled: z.array(z.string()),
@@ -55,6 +57,11 @@ function readPlan(text: string, message: string): Plan {
   } catch {
     return planOffline(message);
   }
+}
+
+/** A model error that retrying will not mend (MODEL_BLOCKED, MODEL_TRUNCATED, MODEL_NO_ANSWER, MODEL_AUTH, ...). */
+function isModelRefusal(err: unknown): err is AppError {
+  return err instanceof AppError && err.code.startsWith('MODEL_') && !err.retryable;
 }
 
 /** An account of a child's result in whole sentences, for the template answer. */
@@ -81,8 +88,9 @@ export default defineAgent({
     const { message, maxSubtasks } = ctx.input;
     // Online: a tool-calling step, one tool per delegable agent; the calls are the plan. A
     // reply without tool calls may still carry a JSON plan. Offline: the rule planner.
-    let plan: Plan;
+    let plan: Plan | undefined;
     let planModel = 'offline';
+    let planFallback: { code: string; message: string } | undefined;
     if (ctx.llm.online) {
       const planned = await planWithTools(
         ctx,
@@ -93,13 +101,20 @@ export default defineAgent({
         ].join('\n'),
         message,
         DELEGATES,
-      );
-      plan = finalizePlan(message, planned.plan ?? readPlan(planned.text, message));
-      planModel = ctx.llm.modelName;
-    } else {
-      // A JSON round trip keeps the plan's shape (no undefined fields in it).
-      plan = (await ctx.step('plan', () => planOffline(message))) as Plan;
+      ).catch((err: unknown) => {
+        // No usable plan from the model (blocked, cut off, refused request): the rule planner.
+        // A 429 or an outage is not caught: the task is deferred or retried instead.
+        if (!isModelRefusal(err)) throw err;
+        planFallback = { code: err.code, message: err.message };
+        return undefined;
+      });
+      if (planned) {
+        plan = finalizePlan(message, planned.plan ?? readPlan(planned.text, message));
+        planModel = ctx.llm.modelName;
+      } else planModel = 'template';
     }
+    // A JSON round trip keeps the plan's shape (no undefined fields in it).
+    plan ??= (await ctx.step(ctx.llm.online ? 'plan:rules' : 'plan', () => planOffline(message))) as Plan;
     const tasks: PlannedTask[] = plan.tasks.slice(0, maxSubtasks);
     const unhandled = [...plan.unhandled, ...plan.tasks.slice(maxSubtasks).map((t) => t.clause)];
     await ctx.progress(20, `${tasks.length} sub-task(s) planned`);
@@ -130,10 +145,10 @@ export default defineAgent({
       system: 'You are Aurea, the executive assistant of a roofing company. Answer the owner in under 150 words from the results given; do not invent numbers.',
       prompt: `Request: ${message}\nResults:\n${lines.join('\n') || '(none)'}\n${cannot}`,
       fallback: () =>
-        [tasks.length ? `Here is what the agents did for "${message}":` : `I could not turn "${message}" into a task for any agent.`, ...lines, cannot, '(Answer composed from a template: no language model is configured.)']
+        [tasks.length ? `Here is what the agents did for "${message}":` : `I could not turn "${message}" into a task for any agent.`, ...lines, cannot]
           .filter(Boolean)
           .join('\n'),
     });
-    return { reply: reply.text, replyModel: reply.model, planModel, plan: tasks, results, unhandled };
+    return { reply: reply.text, replyModel: reply.model, ...(reply.fallback ? { replyFallback: reply.fallback } : {}), planModel, ...(planFallback ? { planFallback } : {}), plan: tasks, results, unhandled };
   },
 });

@@ -43,10 +43,11 @@ describe('dunning schedule', () => {
     expect(dunningStage({ dueAt: '2025-05-01', balanceUsd: 0, lastReminder: null }, now)).toBeNull();
   });
 
-  it('writes an honest template reminder', () => {
+  it('writes a finished reminder a customer can read, with no internal label', () => {
     const [i] = reconcile([{ estimateId: 'e9', amountUsd: 42.5, dueAt: '2025-06-01' }], []).invoices;
     const text = reminderTemplate(i!, 'final', 30, 'Acme Roofing');
     expect(text).toContain('Final notice: $42.50 for estimate e9 is 30 days overdue');
-    expect(text).toContain('template');
+    expect(text).not.toMatch(/template|language model/i);
+    expect(text.endsWith('— Acme Roofing')).toBe(true);
   });
 });

@@ -91,7 +91,7 @@ export function dunningStage(inv: Pick<ReconciledInvoice, 'dueAt' | 'balanceUsd'
   return { stage: reached.stage, daysOverdue };
 }
 
-/** The offline reminder text: a template that says it is one. */
+/** The template reminder: finished text a customer can read (whether a model wrote it is in the output's metadata, never here). */
 export function reminderTemplate(inv: ReconciledInvoice, stage: DunningStage, daysOverdue: number, company: string): string {
   const amount = `$${inv.balanceUsd.toFixed(2)}`;
   const line: Record<DunningStage, string> = {
@@ -100,5 +100,5 @@ export function reminderTemplate(inv: ReconciledInvoice, stage: DunningStage, da
     final: `Final notice: ${amount} for estimate ${inv.estimateId} is ${daysOverdue} days overdue. Please pay within 7 days.`,
     collections: `Your balance of ${amount} for estimate ${inv.estimateId} is ${daysOverdue} days overdue and will be referred for collection unless paid.`,
   };
-  return `${line[stage]}\n\n— ${company}\n(Written from a template: no language model is configured.)`;
+  return `${line[stage]}\n\nIf you have already paid, thank you, and please disregard this message.\n\n— ${company}`;
 }

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
 import { REGION_NAMES } from '../estimator/prices.ts';
 import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
-import { hasTool, recallSafe, rememberSafe, useTool } from '../tooling.ts';
+import { hasTool, languageFallback, recallSafe, rememberSafe, useTool } from '../tooling.ts';
 import { compareRuns, describeChanges, readSummary, summarise } from './compare.ts';
 import { findings, ourPriceBook, positioning, priceIndex, type CompetitorData } from './core.ts';
 
@@ -45,6 +45,7 @@ export const competitorAnalysisOutput = z.object({
   opportunities: z.array(finding),
   narrative: z.string(),
   narrativeModel: z.string(),
+  narrativeFallback: languageFallback.optional(),
   changes: z
     .object({
       previousAt: z.string(),
@@ -107,7 +108,6 @@ export default defineAgent({
           numbers.threats[0] ? `Biggest threat: ${numbers.threats[0].title} — ${numbers.threats[0].reasons.join(', ')}.` : 'No competitor stands out as a threat.',
           numbers.opportunities[0] ? `Best opportunity: ${numbers.opportunities[0].title} — ${numbers.opportunities[0].reasons.join(', ')}.` : '',
           changes ? describeChanges(changes) : '',
-          '(Narrative generated from a template: no language model is configured.)',
         ]
           .filter(Boolean)
           .join(' '),
@@ -125,6 +125,6 @@ export default defineAgent({
           facts: numbers.priceIndex.filter((p) => p.index !== null).map((p) => `${p.material.replace(/_/g, ' ')}: our price index ${p.index} (market median $${p.marketMedian}/square)`),
         })
       : undefined;
-    return { competitors: list.length, ...numbers, narrative: narrative.text, narrativeModel: narrative.model, changes, market, ...(digest ? { digest } : {}) };
+    return { competitors: list.length, ...numbers, narrative: narrative.text, narrativeModel: narrative.model, ...(narrative.fallback ? { narrativeFallback: narrative.fallback } : {}), changes, market, ...(digest ? { digest } : {}) };
   },
 });

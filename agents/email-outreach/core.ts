@@ -77,7 +77,7 @@ export function throttle(count: number, caps: { perHour: number; perDay: number 
   return out;
 }
 
-/** The offline follow-up: a plain template that says it is one. */
+/** The template follow-up: finished text a recipient can read (whether a model wrote it is in the output's metadata, never here). */
 export function templateDraft(contact: Contact, campaign: { subject: string; offer: string; sender: string }): { subject: string; body: string } {
   const first = contact.name?.trim().split(/\s+/)[0];
   return {
@@ -91,7 +91,7 @@ export function templateDraft(contact: Contact, campaign: { subject: string; off
       '',
       `— ${campaign.sender}`,
       '',
-      '(Written from a template: no language model is configured. To stop these emails, reply "unsubscribe".)',
+      'To stop receiving these emails, reply "unsubscribe".',
     ].join('\n'),
   };
 }

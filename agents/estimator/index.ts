@@ -11,7 +11,7 @@ import { defineAgent, permanent } from '../../runtime/public.ts';
 import { estimate, options, plan, round2 } from './core.ts';
 import { parsePitch } from './pitch.ts';
 import { MATERIALS, MATERIAL_SPECS, PRICE_BOOK, REGIONS, REGION_NAMES } from './prices.ts';
-import { memoriesFor, money, recallSafe, rememberSafe } from '../tooling.ts';
+import { languageFallback, memoriesFor, money, recallSafe, rememberSafe } from '../tooling.ts';
 
 export const estimatorInput = z.object({
   roofAreaSqFt: z.number().positive().max(1_000_000).describe('Roof plan (footprint) area in square feet'),
@@ -77,7 +77,8 @@ export const estimatorOutput = z.object({
     }),
   ),
   summary: z.string(),
-  summaryModel: z.string().describe('Which model wrote the summary, or "offline" for the template'),
+  summaryModel: z.string().describe('Which model wrote the summary; "offline" (no model configured) or "template" (no usable answer) for the template'),
+  summaryFallback: languageFallback.optional().describe('Why the template was used although a model is configured'),
   customerId: z.string().optional(),
   pastEstimates: z.array(z.string()).optional().describe("This customer's earlier estimates and accepted prices, from memory"),
 });
@@ -144,7 +145,7 @@ export default defineAgent({
           `(${region} prices), with ${input.layersToRemove === 0 ? 'no tear-off' : `tear-off of ${input.layersToRemove} layer(s)`}.`,
           `Total: ${money(numbers.totals.total)} including ${money(numbers.totals.tax)} tax, ${spec.warrantyYears}-year material warranty.`,
           alternatives ? `Alternatives — ${alternatives}.` : '',
-          '(Summary generated from a template: no language model is configured.)',
+          'Questions or ready to book? Reply to this estimate and we will schedule your project.',
         ]
           .filter(Boolean)
           .join(' '),
@@ -170,6 +171,7 @@ export default defineAgent({
       region: input.region,
       summary: summary.text,
       summaryModel: summary.model,
+      ...(summary.fallback ? { summaryFallback: summary.fallback } : {}),
       ...(input.customerId ? { customerId: input.customerId } : {}),
       ...(past.length ? { pastEstimates: past } : {}),
     };

@@ -49,7 +49,6 @@ export default defineAgent({
           `Our crews handle ${i.service}${where} from inspection to clean-up, with written good/better/best options and manufacturer-backed warranties.`,
           i.offer ? `${i.offer[0]!.toUpperCase()}${i.offer.slice(1)}.` : 'Estimates are free and come with no obligation.',
           `Leave your details below and we will get back to you within one business day.`,
-          '(Page copy generated from a template: no language model is configured.)',
         ].join('\n\n'),
     });
     const [headline, ...rest] = copy.text.split('\n').map((l) => l.trim()).filter(Boolean);

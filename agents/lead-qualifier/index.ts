@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
-import { hasTool, recallSafe, rememberSafe, useTool } from '../tooling.ts';
+import { languageFallback, hasTool, recallSafe, rememberSafe, useTool } from '../tooling.ts';
 import { scoreLead, STAGES, type Stage } from './core.ts';
 
 interface Lead {
@@ -48,6 +48,7 @@ export const leadQualifierOutput = z.object({
   ),
   summary: z.string(),
   summaryModel: z.string(),
+  summaryFallback: languageFallback.optional(),
 });
 
 export default defineAgent({
@@ -91,12 +92,12 @@ export default defineAgent({
       prompt: lines.join('\n') || 'No open leads.',
       fallback: () =>
         scored.length
-          ? `Call first: ${scored.slice(0, 3).map((s) => `${s.name} (${s.score})`).join(', ')}. ${scored.filter((s) => s.moved).length} lead(s) judged qualified; ${scored.filter((s) => s.suggestedAction === 'contact').length} worth contacting, not contacted yet. (Summary generated from a template: no language model is configured.)`
-          : 'No open leads to score. (Summary generated from a template: no language model is configured.)',
+          ? `Call first: ${scored.slice(0, 3).map((s) => `${s.name} (${s.score})`).join(', ')}. ${scored.filter((s) => s.moved).length} lead(s) judged qualified; ${scored.filter((s) => s.suggestedAction === 'contact').length} worth contacting, not contacted yet.`
+          : 'No open leads to score.',
     });
     for (const s of scored.slice(0, 20)) {
       await rememberSafe(ctx, `Lead ${s.name} scored ${s.score}/100 on ${now.slice(0, 10)}: ${s.explanation.join('; ')}`, { kind: 'lead_score', leadId: s.leadId, score: s.score });
     }
-    return { scored, summary: summary.text, summaryModel: summary.model };
+    return { scored, summary: summary.text, summaryModel: summary.model, ...(summary.fallback ? { summaryFallback: summary.fallback } : {}) };
   },
 });

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
 import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
-import { hasTool, money, recallSafe, rememberSafe, useTool } from '../tooling.ts';
+import { languageFallback, hasTool, money, recallSafe, rememberSafe, useTool } from '../tooling.ts';
 import { ANOMALY_RULE, anomalies, recommendations, trend, weekStart, weeklyTotals, type WeekTotal } from './core.ts';
 
 const DAY = 86_400_000;
@@ -31,6 +31,7 @@ export const revenueAnalystOutput = z.object({
   recommendations: z.array(z.string()),
   report: z.string(),
   reportModel: z.string(),
+  reportFallback: languageFallback.optional(),
   previousReport: z.string().optional(),
   digest: z.object({ digestId: z.string(), emailedTo: z.string().nullable() }).optional(),
 });
@@ -89,7 +90,7 @@ export default defineAgent({
     const report = await ctx.llm.generate('report', {
       system: 'You are the revenue analyst of a roofing company. Write the weekly revenue report in under 200 words from the facts given: numbers first, then what changed since the last report, then actions.',
       prompt: facts.join('\n'),
-      fallback: () => `${facts.filter((f) => !f.startsWith('Last report')).join('\n')}\n(Report generated from a template: no language model is configured.)`,
+      fallback: () => facts.filter((f) => !f.startsWith('Last report')).join('\n'),
     });
     await rememberSafe(ctx, `Weekly revenue report ${today}: last week ${money(t.lastWeekUsd)}, trend ${t.direction} ${money(t.slopePerWeekUsd)}/week, ${found.length} anomaly(ies).`, { kind: 'revenue_report' });
     const digest = i.digest
@@ -99,6 +100,6 @@ export default defineAgent({
           facts: [...found.map((a) => `${a.weekStart}: ${a.kind} (${money(a.revenueUsd)}, z=${a.z})`), ...recs],
         })
       : undefined;
-    return { weeks, trend: t, anomalies: found, anomalyRule: ANOMALY_RULE, recommendations: recs, report: report.text, reportModel: report.model, ...(previous ? { previousReport: previous.content } : {}), ...(digest ? { digest } : {}) };
+    return { weeks, trend: t, anomalies: found, anomalyRule: ANOMALY_RULE, recommendations: recs, report: report.text, reportModel: report.model, ...(report.fallback ? { reportFallback: report.fallback } : {}), ...(previous ? { previousReport: previous.content } : {}), ...(digest ? { digest } : {}) };
   },
 });

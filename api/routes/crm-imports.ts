@@ -42,6 +42,11 @@ export function crmImportRoutes(rt: Runtime, isPublic: (method: string, path: st
   r.post(
     '/api/v1/crm/imports',
     authenticate(rt.db, isPublic),
+    // The scope right after the key, like every other route (403 before 415).
+    (req, _res, next) => {
+      requireScope(req, 'write');
+      next();
+    },
     unsupported,
     express.raw({ type: () => true, limit: rt.config.IMPORT_BODY_LIMIT }),
     async (req, res) => {

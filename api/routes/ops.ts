@@ -3,12 +3,14 @@
  * (Prometheus), /openapi.json and /docs.
  * @module
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router } from 'express';
 import { Registry as PromRegistry, collectDefaultMetrics, Gauge, Histogram } from 'prom-client';
 import type { RequestHandler } from 'express';
 import type { Runtime } from '../../runtime/boot.ts';
 import { schemaStatus } from '../../runtime/db/migrate.ts';
 import { AppError } from '../../runtime/errors.ts';
+import { resolveKey } from '../../runtime/keys.ts';
 import { openApiDocument, docsPage, type Paths } from '../openapi.ts';
 
 export interface Metrics {
@@ -48,6 +50,39 @@ export function createMetrics(rt: Runtime): Metrics {
   return { registry, middleware };
 }
 
+/** Series computed from tenants' data; any series with a `tenant` label is one too. */
+const TENANT_DATA = new Set(['brainops_tasks']);
+
+/**
+ * GET /metrics (Prometheus text). Who may read it: with METRICS_TOKEN set, only
+ * `Authorization: Bearer <METRICS_TOKEN>`; else with METRICS_PUBLIC=false, any API key; else
+ * anyone (401 otherwise). Series computed from tenants' data are left out unless
+ * METRICS_TENANT_DATA=true.
+ */
+export function metricsRoute(rt: Runtime, metrics: Metrics): Router {
+  const r = Router();
+  const cfg = rt.config;
+  const token = cfg.METRICS_TOKEN ? digest(cfg.METRICS_TOKEN) : undefined;
+  r.get('/metrics', async (req, res) => {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+    if (token) {
+      if (!bearer || !timingSafeEqual(digest(bearer), token))
+        throw new AppError('UNAUTHORIZED', 'Metrics need "Authorization: Bearer <METRICS_TOKEN>".', { status: 401 });
+    } else if (!cfg.METRICS_PUBLIC && !(bearer && (await resolveKey(rt.db, bearer)))) {
+      throw new AppError('UNAUTHORIZED', 'Metrics are restricted (METRICS_PUBLIC=false): send an API key.', { status: 401 });
+    }
+    const shown = metrics.registry.getMetricsAsArray().filter((m) => {
+      const labels = (m as { labelNames?: readonly string[] }).labelNames ?? [];
+      return cfg.METRICS_TENANT_DATA || !(TENANT_DATA.has(m.name) || labels.includes('tenant') || labels.includes('tenant_id'));
+    });
+    const text = await Promise.all(shown.map((m) => metrics.registry.getSingleMetricAsString(m.name)));
+    res.set('Content-Type', metrics.registry.contentType).send(`${text.join('\n')}\n`);
+  });
+  return r;
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
 export function opsRoutes(rt: Runtime, metrics: Metrics, paths: Paths = {}, extraChecks: Record<string, () => Promise<void>> = {}): Router {
   const r = Router();
 
@@ -78,13 +113,6 @@ export function opsRoutes(rt: Runtime, metrics: Metrics, paths: Paths = {}, extr
       agents: rt.registry.agentNames.length,
       checks,
     });
-  });
-
-  r.get('/metrics', async (req, res) => {
-    if (!rt.config.METRICS_PUBLIC && !(req as { principal?: unknown }).principal) {
-      throw new AppError('UNAUTHORIZED', 'Metrics are restricted (METRICS_PUBLIC=false): send an API key.', { status: 401 });
-    }
-    res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
   r.get('/openapi.json', (_req, res) => {

@@ -7,13 +7,17 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
-import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import type { Runtime } from '../../runtime/boot.ts';
 import { AppError, notFound } from '../../runtime/errors.ts';
 import type { ToolRegistry } from '../../runtime/tools.ts';
-import { applyStripeEvent, FAQ, insertLead, leadInput, readUnsubscribeToken, sandboxCompletedEvent, SLUG, unsubscribe, type BusinessServices } from '../../tools/index.ts';
+import { applyStripeEvent, faqReply, insertLead, leadInput, readUnsubscribeToken, sandboxCompletedEvent, SLUG, unsubscribe, type BusinessServices } from '../../tools/index.ts';
 import { parse, param } from '../http.ts';
+import { normaliseInput, verifyUtf8 } from '../input.ts';
 import { page, renderLanding } from './landing-html.ts';
+
+/** The agent that answers the public assistant's questions, and how long a visitor waits for it. */
+const PUBLIC_AGENT = 'public-assistant';
+const PUBLIC_WAIT_MS = 20_000;
 
 function limiter(perMinute: number) {
   return rateLimit({
@@ -21,6 +25,8 @@ function limiter(perMinute: number) {
     limit: perMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
+    // X-Forwarded-For from a client that is not a configured proxy (TRUST_PROXY) is ignored on purpose.
+    validate: { xForwardedForHeader: false },
     handler: (_req: Request, _res: Response, next: NextFunction) => next(new AppError('RATE_LIMITED', 'Too many requests from this client; try again in a minute.', { status: 429 })),
   });
 }
@@ -39,32 +45,38 @@ export function publicRoutes(rt: Runtime, tools: ToolRegistry<BusinessServices>,
 
   r.post('/api/v1/aurea/public', ask, async (req, res) => {
     const { message } = parse(z.object({ message: z.string().trim().min(1, 'message must not be empty').max(2000) }), req.body, 'body');
-    const { products } = (await tools.call('products_public_list', {}, { tenantId: cfg.PUBLIC_TENANT, caller: { kind: 'system' } })) as { products: { name: string; description: string; priceUsd: number; interval: string }[] };
-    const catalogue = products.map((p) => `- ${p.name}: $${p.priceUsd}${p.interval === 'one_time' ? '' : `/${p.interval}`}. ${p.description}`).join('\n');
-    const chat = rt.model.chat;
-    if (chat) {
-      try {
-        const reply = await chat.invoke(
-          [
-            new SystemMessage(`You are Aurea, the assistant on a roofing company's website. Answer briefly and only from these facts; if unsure, suggest requesting a free estimate.\nProducts:\n${catalogue || '(none listed)'}\nFAQ:\n${FAQ.map((f) => `Q: ${f.q}\nA: ${f.a}`).join('\n')}`),
-            new HumanMessage(message),
-          ],
-          { signal: AbortSignal.timeout(20_000) },
-        );
-        return void res.json({ reply: reply.text, model: rt.model.name });
-      } catch (err) {
-        rt.logger.warn({ err: (err as Error).message }, 'public assistant model failed; answering from the FAQ');
-      }
+    const tenantId = cfg.PUBLIC_TENANT;
+    // The model call is a task like every other: metered, held to the tenant's budget and to
+    // the agent's rate limit. The visitor waits for it; without an answer in time, the FAQ.
+    if (rt.registry.agent(PUBLIC_AGENT)) {
+      const { task } = await rt.tasks.create(tenantId, PUBLIC_AGENT, { input: { message } }, { type: 'public' });
+      const done = await answered(tenantId, task.id);
+      const out = done.output as { reply?: string; model?: string } | null;
+      if (done.status === 'succeeded' && out?.reply) return void res.json({ reply: out.reply, model: out.model });
+      if (done.status !== 'failed' && done.status !== 'cancelled') await rt.tasks.cancel(tenantId, task.id).catch(() => undefined);
+      rt.logger.warn({ taskId: task.id, status: done.status, error: done.error?.code }, 'public assistant task gave no answer; answering from the FAQ');
     }
-    res.json({ reply: offlineReply(message, products), model: 'offline' });
+    const { products } = (await tools.call('products_public_list', {}, { tenantId, caller: { kind: 'system' } })) as { products: { name: string; priceUsd: number; interval: string }[] };
+    res.json({ reply: faqReply(message, products), model: rt.model.chat ? 'template' : 'offline' });
   });
+
+  /** The task once it ended, or was deferred by the model's 429 (a visitor does not wait for that), or the wait ran out. */
+  const answered = async (tenantId: string, id: string) => {
+    const deadline = Date.now() + PUBLIC_WAIT_MS;
+    for (;;) {
+      const task = await rt.tasks.get(tenantId, id);
+      const deferred = task.status === 'queued' && task.error?.code === 'RATE_LIMITED';
+      if (['succeeded', 'failed', 'cancelled'].includes(task.status) || deferred || Date.now() >= deadline) return task;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
 
   r.get('/landing/:slug', async (req, res) => {
     const p = await landingBySlug(rt, param(req, 'slug'));
     res.type('html').send(renderLanding(p, { sent: req.query.sent === '1' }));
   });
 
-  r.post('/landing/:slug/leads', forms, express.urlencoded({ extended: false, limit: '20kb' }), async (req, res) => {
+  r.post('/landing/:slug/leads', forms, express.urlencoded({ extended: false, limit: '20kb', verify: verifyUtf8 }), normaliseInput, async (req, res) => {
     const p = await landingBySlug(rt, param(req, 'slug'));
     const form = parse(leadForm, req.body ?? {}, 'form');
     const isForm = Boolean(req.is('urlencoded'));
@@ -122,18 +134,4 @@ async function sandboxSession(rt: Runtime, id: string) {
   );
   if (!row) throw notFound('Checkout session', id);
   return row;
-}
-
-/** The assistant without a model: the best-matching FAQ answer and the product list, labelled as such. */
-export function offlineReply(message: string, products: { name: string; priceUsd: number; interval: string }[]): string {
-  const words = new Set(message.toLowerCase().match(/[a-z]+/g) ?? []);
-  const best = FAQ.map((f) => ({ f, hits: f.keywords.filter((k) => words.has(k)).length })).sort((a, b) => b.hits - a.hits)[0];
-  const parts = [best && best.hits > 0 ? best.f.a : 'Thanks for your message! For anything about your roof, the quickest route is a free estimate: leave your details on this site and we will get back to you.'];
-  const mentioned = products.filter((p) => p.name.toLowerCase().split(/\s+/).some((w) => w.length > 3 && words.has(w)));
-  if (mentioned.length || words.has('products') || words.has('offer') || words.has('services')) {
-    const list = (mentioned.length ? mentioned : products).slice(0, 5).map((p) => `${p.name} ($${p.priceUsd}${p.interval === 'one_time' ? '' : `/${p.interval}`})`);
-    if (list.length) parts.push(`Our offers: ${list.join(', ')}.`);
-  }
-  parts.push('(Automatic answer from our FAQ: no language model is configured.)');
-  return parts.join(' ');
 }

@@ -45,6 +45,8 @@ export interface Usage {
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
+  /** Some tokens were estimated from text (a model reply without usage data). */
+  estimated?: boolean;
 }
 
 export interface Task {

@@ -22,7 +22,7 @@ export default defineAgent({
     const text = await ctx.llm.generate('greeting', {
       system: `Write a one-sentence ${tone} greeting for a roofing company's customer.`,
       prompt: `Customer: ${name}${greetedBefore ? ' (greeted before: say welcome back)' : ''}`,
-      fallback: () => `${tone === 'formal' ? 'Good day' : 'Hi'} ${name}${greetedBefore ? ', welcome back' : ''}! (template greeting: no language model is configured)`,
+      fallback: () => `${tone === 'formal' ? 'Good day' : 'Hi'} ${name}${greetedBefore ? ', welcome back' : ''}!`,
     });
     await ctx.memory.remember(`greeted ${name}`, { kind: 'greeting' }).catch(() => undefined);
     return { greeting: text.text, model: text.model, greetedBefore };

@@ -4,10 +4,13 @@
  * way the app talks to it through `pg`, so the same SQL and migrations run on both.
  *
  * Tenant work runs in `db.tenant(id, fn)`: a transaction that drops to the `brainops_app`
- * role (which row-level security applies to) and sets `app.tenant_id`. System work (key
+ * role (which row-level security applies to) and fixes its tenant with
+ * `brainops_enter_tenant` (migration 020: `app.tenant_id` with a seal the app role cannot
+ * forge, so changing the setting mid-transaction is refused). System work (key
  * look-up, migrations, the sweeper) runs in `db.system(fn)` as the connecting role.
  * @module
  */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -31,6 +34,22 @@ export interface Db extends Sql {
   readonly pool: pg.Pool;
   /** Runs `fn` in a transaction scoped to one tenant, under row-level security. */
   tenant<T>(tenantId: string, fn: (tx: Sql) => Promise<T>): Promise<T>;
+  /**
+   * One read statement under the tenant's row-level security, in ONE round trip: the role, the
+   * tenant and `settings` (transaction-local, e.g. `hnsw.ef_search`) are set by a first
+   * statement of the same simple-protocol message, which PostgreSQL runs as one implicit
+   * transaction (an error anywhere rolls all of it back). `$n` in `text` are replaced by
+   * `params[n-1]` as SQL literals (strings escaped by pg's `escapeLiteral`; finite numbers;
+   * string arrays as array literals; null), so `text` must be trusted SQL with no `$` elsewhere.
+   * For hot reads (memory recall); anything that writes or needs several statements uses `tenant`.
+   * @throws AppError INVALID_TENANT (400) for a malformed tenant id.
+   */
+  tenantQuery<R extends object = Record<string, unknown>>(
+    tenantId: string,
+    text: string,
+    params: readonly unknown[],
+    settings?: Readonly<Record<string, string>>,
+  ): Promise<QueryResultLike<R>>;
   /** Runs `fn` in a transaction as the connecting (owner) role: for system work only. */
   system<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
   /**
@@ -60,6 +79,11 @@ export interface PgDbOptions {
   idleInTransactionTimeoutMs?: number;
   /** Where a dropped connection is reported (warn); it never crashes the process. */
   logger?: Pick<Logger, 'warn'>;
+  /**
+   * A connection string that logs in as the app role itself (DATABASE_APP_URL): tenant work
+   * then runs on its own pool, whose sessions cannot leave that role.
+   */
+  appUrl?: string;
 }
 
 /**
@@ -78,21 +102,38 @@ export function guardPool(pool: pg.Pool, logger: Pick<Logger, 'warn'> | undefine
 }
 
 export function createPgDb(options: PgDbOptions): Db {
-  const pool = new pg.Pool({
-    connectionString: options.url,
-    max: options.poolSize ?? 10,
-    // Keep connections: the embedded server is in-process and cheap to hold open.
-    idleTimeoutMillis: 30_000,
-    // A frozen process (SIGSTOP, a long pause) must not hold its open transaction's locks
-    // forever: the server ends such a session, and the other workers go on.
-    ...(options.idleInTransactionTimeoutMs
-      ? { options: `-c idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs}` }
-      : {}),
-  });
+  const newPool = (connectionString: string) =>
+    new pg.Pool({
+      connectionString,
+      max: options.poolSize ?? 10,
+      // Keep connections: the embedded server is in-process and cheap to hold open.
+      idleTimeoutMillis: 30_000,
+      // A frozen process (SIGSTOP, a long pause) must not hold its open transaction's locks
+      // forever: the server ends such a session, and the other workers go on.
+      ...(options.idleInTransactionTimeoutMs
+        ? { options: `-c idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs}` }
+        : {}),
+    });
+  const pool = newPool(options.url);
   guardPool(pool, options.logger, 'database');
+  const appPool = options.appUrl ? newPool(options.appUrl) : undefined;
+  if (appPool) guardPool(appPool, options.logger, 'database (app role)');
+  // The tenant seal's secret (migration 020), read once by the owner: the app role proves with
+  // it which tenant BrainOps chose (brainops_enter_tenant_as_app), and cannot read it itself.
+  let secret: Promise<string> | undefined;
+  const tenantProof = async (tenantId: string): Promise<string> => {
+    if (!secret) {
+      secret = pool
+        .query<{ value: string }>(`SELECT value FROM public.system_secrets WHERE name = 'tenant_seal'`)
+        .then((r) => r.rows[0]?.value ?? Promise.reject(new Error('the tenant seal secret is missing: run the migrations')));
+      secret.catch(() => (secret = undefined));
+    }
+    const s = await secret;
+    return createHash('sha256').update(`${s}:${tenantId}:${s}`).digest('hex');
+  };
 
-  async function transaction<T>(setup: string[], params: unknown[][], fn: (tx: Sql) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
+  async function transaction<T>(setup: string[], params: unknown[][], fn: (tx: Sql) => Promise<T>, on: pg.Pool = pool): Promise<T> {
+    const client = await on.connect();
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -126,14 +167,37 @@ export function createPgDb(options: PgDbOptions): Db {
       if (!TENANT_ID.test(tenantId)) {
         return Promise.reject(new AppError('INVALID_TENANT', `'${tenantId}' is not a valid tenant id.`, { status: 400 }));
       }
-      // One round trip: SET LOCAL ROLE, SET LOCAL search_path and the tenant, as settings.
-      return transaction(
-        [
-          `SELECT set_config('role', '${APP_ROLE}', true), set_config('search_path', 'public', true), set_config('app.tenant_id', $1, true)`,
-        ],
-        [[tenantId]],
-        fn,
-      );
+      // One round trip: the tenant and its seal, search_path, then SET LOCAL ROLE to the app
+      // role (migration 020: the app role cannot change the tenant afterwards).
+      if (appPool) {
+        return tenantProof(tenantId).then((proof) =>
+          transaction([`SELECT public.brainops_enter_tenant_as_app($1, $2)`], [[tenantId, proof]], fn, appPool),
+        );
+      }
+      return transaction([`SELECT public.brainops_enter_tenant($1)`], [[tenantId]], fn);
+    },
+    async tenantQuery<R extends object>(
+      tenantId: string,
+      text: string,
+      params: readonly unknown[],
+      settings: Readonly<Record<string, string>> = {},
+    ): Promise<QueryResultLike<R>> {
+      if (!TENANT_ID.test(tenantId)) {
+        throw new AppError('INVALID_TENANT', `'${tenantId}' is not a valid tenant id.`, { status: 400 });
+      }
+      const sets = [
+        `set_config('role', '${APP_ROLE}', true)`,
+        `set_config('search_path', 'public', true)`,
+        `set_config('app.tenant_id', ${literal(tenantId)}, true)`,
+        ...Object.entries(settings).map(([k, v]) => `set_config(${literal(k)}, ${literal(v)}, true)`),
+      ];
+      const body = text.replace(/\$(\d+)/g, (_, n: string) => {
+        const i = Number(n) - 1;
+        if (i < 0 || i >= params.length) throw new Error(`tenantQuery: no parameter $${n}`);
+        return literal(params[i]);
+      });
+      const results = (await pool.query(`SELECT ${sets.join(', ')};\n${body}`)) as unknown as pg.QueryResult<R>[];
+      return results[results.length - 1]!;
     },
     system(fn) {
       return transaction([`SET LOCAL search_path TO public`], [[]], fn);
@@ -141,10 +205,24 @@ export function createPgDb(options: PgDbOptions): Db {
     async close() {
       if (closed) return;
       closed = true;
-      await pool.end();
+      await Promise.all([pool.end(), appPool?.end()]);
       await options.onClose?.();
     },
   };
+}
+
+/** A value as an SQL literal for `tenantQuery`: strings escaped by pg, finite numbers, string arrays, null. */
+function literal(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new Error(`tenantQuery: ${v} is not a finite number`);
+    return String(v);
+  }
+  if (typeof v === 'string') return pg.escapeLiteral(v);
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) {
+    return pg.escapeLiteral(`{${v.map((x) => `"${x.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`);
+  }
+  throw new Error(`tenantQuery: cannot send ${typeof v} as a literal`);
 }
 
 export function isTenantId(value: string): boolean {

@@ -1,23 +1,40 @@
 /**
  * The embedded database: PGlite (PostgreSQL compiled to WebAssembly) with pgvector,
- * persisted under BRAINOPS_DATA_DIR and served in-process on a loopback port through
- * PGLiteSocketServer, so the app and BullMQ's Postgres backend talk to it exactly as they
+ * persisted under BRAINOPS_DATA_DIR and served in-process on a Unix socket inside that
+ * (mode 0700) directory through PGLiteSocketServer, so the app and BullMQ's Postgres backend talk to it exactly as they
  * would to a real server.
  * @module
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AppError } from '../errors.ts';
 
 export interface EmbeddedServer {
+  /** A connection string for the Unix socket (`?host=<directory>`). */
   url: string;
   dataDir: string;
+  /** The socket file; its directory is mode 0700. */
+  socketPath: string;
   stop(): Promise<void>;
 }
 
+/** Longest Unix socket path the OS accepts (sun_path is 108 bytes on Linux, 104 on macOS). */
+const MAX_SOCKET_PATH = 100;
+
+/**
+ * Opens the embedded database in `dataDir` and serves it on a Unix socket that only this
+ * user can reach: `<dataDir>/.s.PGSQL.5432`, with the data directory made mode 0700 (or, when
+ * that path is too long for a socket, a fresh 0700 directory under the system temp folder).
+ * The socket server gives every connection the superuser's one shared session, so no other
+ * local process may connect; and the search path BullMQ relies on is the database's
+ * configured default, so a session that runs `RESET ALL` does not take it away from the
+ * workers.
+ */
 export async function startEmbedded(dataDir: string): Promise<EmbeddedServer> {
   const dir = resolve(dataDir);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
   const lock = join(dir, 'brainops.pid');
   await acquireLock(lock, dir);
   const [{ PGlite }, { vector }, { PGLiteSocketServer }] = await Promise.all([
@@ -25,31 +42,42 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedServer> {
     import('@electric-sql/pglite-pgvector'),
     import('@electric-sql/pglite-socket'),
   ]);
+  // The socket server ignores connection start-up options and all its connections share one
+  // session. BullMQ's SQL relies on this search path: give it on the command line (as PGlite
+  // gives its own), so that it is the session's default, and RESET ALL returns to it.
+  const startParams = [...PGlite.defaultStartParams, '-c', `search_path=${SEARCH_PATH}`];
   let db: InstanceType<typeof PGlite>;
   try {
-    db = await PGlite.create({ dataDir: join(dir, 'pgdata'), extensions: { vector } });
+    db = await PGlite.create({ dataDir: join(dir, 'pgdata'), extensions: { vector }, startParams });
   } catch (err) {
     await rm(lock, { force: true });
     throw new AppError('EMBEDDED_DB_FAILED', `Could not open the embedded database in ${dir}: ${(err as Error).message}. Move that folder away to start fresh.`, { cause: err });
   }
-  // The socket server ignores connection start-up options and all its connections share
-  // one session: set the search path BullMQ's SQL relies on once, here, at every boot.
-  await db.exec('SET search_path TO bullmq, public');
+  let socketDir = dir;
+  let tempDir: string | undefined;
+  if (join(dir, SOCKET).length > MAX_SOCKET_PATH) socketDir = tempDir = await mkdtemp(join(tmpdir(), 'brainops-'));
+  const path = join(socketDir, SOCKET);
+  await rm(path, { force: true }); // left by a process that died (the lock above says none is running)
   // Every pool client and each worker's LISTEN connection counts; there is no cost to many.
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 256 });
+  const server = new PGLiteSocketServer({ db, path, maxConnections: 256 });
   serializeExtendedQueries(server as unknown as { queryQueue: QueryQueue });
   await server.start();
-  const port = Number(server.getServerConn().split(':').pop());
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url: `postgres://postgres@localhost/postgres?host=${encodeURIComponent(socketDir)}`,
     dataDir: dir,
+    socketPath: path,
     async stop() {
       await server.stop();
       await db.close();
+      await rm(path, { force: true });
+      if (tempDir) await rm(tempDir, { recursive: true, force: true });
       await rm(lock, { force: true });
     },
   };
 }
+
+const SEARCH_PATH = 'bullmq,public';
+const SOCKET = '.s.PGSQL.5432';
 
 async function acquireLock(lock: string, dir: string): Promise<void> {
   const prior = Number(await readFile(lock, 'utf8').catch(() => ''));

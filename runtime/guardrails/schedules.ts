@@ -130,7 +130,8 @@ interface Row {
   updated_at: Date;
 }
 
-const COLUMNS = `id, tenant_id, name, agent, input, cron, every_ms, timezone, enabled, budget, priority, last_run_at,
+// every_ms is a bigint (up to 366 days in ms): read as a JS number, not a string.
+const COLUMNS = `id, tenant_id, name, agent, input, cron, every_ms::float8 AS every_ms, timezone, enabled, budget, priority, last_run_at,
   last_task_id, last_error, next_run_at, created_by, created_at, updated_at`;
 
 function toSchedule(r: Row): Schedule {

@@ -4,7 +4,41 @@
  */
 import { humanize, isRecord, money, num } from '../format.ts';
 
-export function OutputView({ output }: { agent: string; output: unknown }) {
+export function OutputView(props: { agent: string; output: unknown }) {
+  return (
+    <>
+      <TemplateNotes output={props.output} />
+      <OutputBody {...props} />
+    </>
+  );
+}
+
+/**
+ * Where a language step's text came from its template instead of a model (`*Model` is
+ * "offline" or "template", `*Fallback` says why): shown here, for the team, never in the
+ * text a customer reads.
+ */
+function TemplateNotes({ output }: { output: unknown }) {
+  if (!isRecord(output)) return null;
+  const notes = Object.entries(output)
+    .filter(([k, v]) => /(^m|M)odel$/.test(k) && (v === 'offline' || v === 'template'))
+    .map(([k]) => {
+      const field = k === 'model' ? 'text' : k.replace(/Model$/, '');
+      const fallback = output[k === 'model' ? 'fallback' : `${field}Fallback`];
+      const why = isRecord(fallback) && typeof fallback.code === 'string' ? `the model gave no usable answer (${fallback.code})` : 'no language model is configured';
+      return `${humanize(field)}: written from the template — ${why}.`;
+    });
+  if (!notes.length) return null;
+  return (
+    <ul className="template-notes" aria-label="Template notes">
+      {notes.map((n) => (
+        <li key={n}>{n}</li>
+      ))}
+    </ul>
+  );
+}
+
+function OutputBody({ output }: { agent: string; output: unknown }) {
   if (isRecord(output) && Array.isArray(output.lineItems) && isRecord(output.totals)) return <EstimateView output={output} />;
   const matrix = isRecord(output) ? findMatrix(output) : undefined;
   if (matrix) {

@@ -183,7 +183,9 @@ export function TaskView({ id }: { id: string }) {
         <div>
           <dt>Tokens</dt>
           <dd>
+            {task.usage?.estimated ? '≈ ' : ''}
             {num(task.usage?.inputTokens ?? 0)} in / {num(task.usage?.outputTokens ?? 0)} out
+            {task.usage?.estimated ? ' (estimated: a reply had no usage data)' : ''}
           </dd>
         </div>
         <div>

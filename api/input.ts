@@ -1,0 +1,73 @@
+/**
+ * The one input normaliser: every value a request carries — its decoded path, its query and
+ * its parsed body (JSON, or a form) — is checked here once, before any route sees it, so that
+ * text no column can hold never reaches a handler or the database:
+ *
+ * - a NUL character (`\u0000`, `%00`): PostgreSQL text and jsonb cannot store it;
+ * - invalid Unicode: a lone UTF-16 surrogate (`"\ud800"`), or bytes that are not UTF-8 in the
+ *   body (they would be stored silently as U+FFFD);
+ * - a path whose percent-encoding does not decode (`%E0%A4`, `%ZZ`);
+ * - a number JSON cannot carry back (`1e400` parses as Infinity);
+ * - values nested deeper than {@link MAX_DEPTH} levels.
+ *
+ * Each is refused with 400 in the API.md error shape (`INVALID_TEXT`, `MALFORMED_URL`,
+ * `INVALID_NUMBER`, `TOO_DEEP`), naming where the value was (`details.at`: `body.input.name`,
+ * `query.q`, `path`).
+ * @module
+ */
+import { isUtf8 } from 'node:buffer';
+import type { IncomingMessage } from 'node:http';
+import type { RequestHandler } from 'express';
+import { badRequest } from '../runtime/errors.ts';
+
+/** How deep objects and arrays may nest in a request (a task input is a few levels). */
+export const MAX_DEPTH = 32;
+
+const BAD_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const textError = (at: string, s: string) =>
+  badRequest(
+    'INVALID_TEXT',
+    `${at} contains ${s.includes('\u0000') ? 'a NUL character' : 'invalid Unicode (a lone surrogate)'}, which cannot be stored; send valid UTF-8 text.`,
+    { at },
+  );
+
+/** Throws 400 when `value` (any JSON-like value) holds text or numbers no column can store, or nests too deep. Iterative: a deep value cannot overflow the stack. */
+export function checkValue(value: unknown, at: string): void {
+  const stack: [unknown, string, number][] = [[value, at, 0]];
+  while (stack.length) {
+    const [v, where, depth] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (BAD_TEXT.test(v)) throw textError(where, v);
+    } else if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw badRequest('INVALID_NUMBER', `${where} is not a finite number.`, { at: where });
+    } else if (v !== null && typeof v === 'object') {
+      if (depth >= MAX_DEPTH) throw badRequest('TOO_DEEP', `${where} nests deeper than ${MAX_DEPTH} levels.`, { at: where });
+      for (const [k, child] of Object.entries(v)) {
+        if (BAD_TEXT.test(k)) throw textError(`a key in ${where}`, k);
+        stack.push([child, Array.isArray(v) ? `${where}[${k}]` : `${where}.${k}`, depth + 1]);
+      }
+    }
+  }
+}
+
+/** Middleware: checks the path, the query and the body parsed so far (see the module comment). */
+export const normaliseInput: RequestHandler = (req, _res, next) => {
+  let path: string;
+  try {
+    path = decodeURIComponent(req.path);
+  } catch {
+    throw badRequest('MALFORMED_URL', 'The path has percent-encoding that does not decode to UTF-8 text.', { at: 'path' });
+  }
+  if (BAD_TEXT.test(path)) throw textError('path', path);
+  checkValue(req.query, 'query');
+  if (req.body !== undefined) checkValue(req.body, 'body');
+  next();
+};
+
+/** The body parsers' `verify` hook: bytes that are not UTF-8 are refused instead of read as U+FFFD. */
+export function verifyUtf8(_req: IncomingMessage, _res: unknown, buf: Buffer): void {
+  if (!isUtf8(buf)) {
+    throw Object.assign(new Error('The request body is not valid UTF-8.'), { status: 400, type: 'encoding.invalid' });
+  }
+}

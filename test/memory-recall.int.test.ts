@@ -1,0 +1,135 @@
+/**
+ * Hybrid recall's fusion and its refusals, on each database engine: the text side re-ranks
+ * only by words that discriminate (a name, an invoice number), a query of common words gets
+ * exactly the vector index's answer, filters hold for text-found memories too, and content
+ * with nothing to embed is refused on write and finds nothing on search.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HashingEmbedder, MemoryStore, vectorText, type Embedder } from '../memory/index.ts';
+import { startTestApp, type TestApp } from './harness.ts';
+
+/** Jobs that all share the same everyday words (roof, crew, customer, job). */
+const COMMON = Array.from(
+  { length: 16 },
+  (_, i) =>
+    `Roof job ${['on the north side', 'with the new crew', 'for a repeat customer', 'after the storm'][i % 4]}: the crew finished the roof ${['early', 'late', 'on time', 'in the rain'][Math.floor(i / 4)]} and the customer was happy`,
+);
+/** One memory with a rare name, worded unlike the query. */
+const RARE = 'Oyelaran prefers morning appointments and paid the deposit by check';
+
+/** An embedder that finds nothing in anything: every vector is zero. */
+class BlankEmbedder implements Embedder {
+  readonly name = 'blank-v1';
+  readonly dim = 768;
+  embedDocuments = (t: string[]) => Promise.resolve(t.map(() => new Array<number>(768).fill(0)));
+  embedQuery = () => Promise.resolve(new Array<number>(768).fill(0));
+}
+
+describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
+  let app: TestApp;
+  let store: MemoryStore;
+  const embedder = new HashingEmbedder();
+  const TENANT = 'default';
+
+  /**
+   * The vector index's own answer: its top k of the same scope, no text, in order of cosine
+   * distance (the index ranks by its own float arithmetic, which may swap near-ties).
+   */
+  const vectorOnly = async (query: string, k: number, agent = 'field'): Promise<string[]> => {
+    const v = vectorText(await embedder.embedQuery(query));
+    const r = await app.proc.runtime.db.tenantQuery<{ id: string }>(
+      TENANT,
+      `SELECT id FROM (
+         SELECT id, (embedding::vector(768)) <=> $2::vector(768) AS distance FROM memories
+          WHERE embedder = 'hashing-v1' AND dim = 768 AND agent = $1
+          ORDER BY (embedding::vector(768)) <=> $2::vector(768) LIMIT ${k}) x
+        ORDER BY distance, id`,
+      [agent, v],
+    );
+    return r.rows.map((row) => row.id);
+  };
+
+  beforeAll(async () => {
+    app = await startTestApp(engine);
+    store = new MemoryStore(app.proc.runtime.db, embedder);
+    await store.rememberMany(TENANT, [...COMMON, RARE].map((content) => ({ content, agent: 'field' })));
+    await store.remember(TENANT, { content: 'Oyelaran asked the office for a second estimate', agent: 'office' });
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('returns exactly what the vector index returns on a query of common words', async () => {
+    // Every word of the query is in most memories: none discriminates.
+    const query = 'roof crew customer job';
+    const hits = await store.recall(TENANT, query, { k: 8, agent: 'field' });
+    expect(hits.map((h) => h.id)).toEqual(await vectorOnly(query, 8));
+    for (const h of hits) expect(h.score).toBeCloseTo(h.similarity, 12);
+  });
+
+  it('ranks the one memory holding a rare query word first, above closer vectors', async () => {
+    const query = 'what did the Oyelaran roof job crew say';
+    const index = await vectorOnly(query, 17);
+    const [rare] = await store.recall(TENANT, 'Oyelaran', { k: 1, agent: 'field' });
+    expect(rare!.content).toBe(RARE);
+    // By vectors alone the rare memory is not first: the roof/crew/job memories are closer.
+    expect(index[0]).not.toBe(rare!.id);
+    const hits = await store.recall(TENANT, query, { k: 3, agent: 'field' });
+    expect(hits[0]!.id).toBe(rare!.id);
+    expect(hits[0]!.score).toBeGreaterThan(hits[0]!.similarity);
+    // The common words added nothing to the others: their order is the index's.
+    const rest = index.filter((id) => id !== rare!.id).slice(0, 2);
+    expect(hits.slice(1).map((h) => h.id)).toEqual(rest);
+    for (const h of hits.slice(1)) expect(h.score).toBeCloseTo(h.similarity, 12);
+  });
+
+  it('finds a rare word outside the index’s top k, with its similarity, inside the filters', async () => {
+    const query = 'roof crew customer job Oyelaran';
+    const hits = await store.recall(TENANT, query, { k: 1, agent: 'field' });
+    expect(await vectorOnly(query, 1)).not.toEqual(hits.map((h) => h.id));
+    expect(hits.map((h) => h.content)).toEqual([RARE]);
+    expect(Number.isFinite(hits[0]!.similarity)).toBe(true);
+    // The office's Oyelaran memory is another agent's: the text side respects the filter.
+    const office = await store.recall(TENANT, 'Oyelaran', { k: 5, agent: 'office' });
+    expect(office.map((h) => h.content)).toEqual(['Oyelaran asked the office for a second estimate']);
+    expect(await store.recall(TENANT, 'Oyelaran', { k: 5, kinds: ['quote'] })).toEqual([]);
+  });
+
+  it('refuses content with nothing to embed with a 400, and changes nothing', async () => {
+    const before = (await app.call('GET', `/api/v1/memory/search?q=roof&k=50`)).body.results.length;
+    for (const content of ['?!… — ***', '🎉🎉🚀 👍🏽', '\u200b…\u200b']) {
+      const r = await app.call('POST', '/api/v1/memory', { content });
+      expect(r.status).toBe(400);
+      expect(r.body.error).toMatchObject({ code: 'INVALID_MEMORY' });
+      expect(r.body.error.message).toMatch(/nothing to embed/);
+    }
+    await expect(store.rememberMany(TENANT, [{ content: 'a real note' }, { content: '!!!' }])).rejects.toMatchObject({ status: 400 });
+    // An embedder that returns a zero vector for real words is refused too: no zero vector is stored.
+    await expect(new MemoryStore(app.proc.runtime.db, new BlankEmbedder()).remember(TENANT, { content: 'words' })).rejects.toMatchObject({
+      status: 400,
+    });
+    expect((await app.call('GET', `/api/v1/memory/search?q=roof&k=50`)).body.results.length).toBe(before);
+    expect(await store.recall(TENANT, 'a real note', { k: 50 })).not.toContainEqual(expect.objectContaining({ content: 'a real note' }));
+  });
+
+  it('answers a search with nothing to embed with no results, and never ranks a similarity that is not a number', async () => {
+    const r = await app.call('GET', `/api/v1/memory/search?q=${encodeURIComponent('🤷 ???')}`);
+    expect(r.status).toBe(200);
+    expect(r.body.results).toEqual([]);
+    expect(await new MemoryStore(app.proc.runtime.db, new BlankEmbedder()).recall(TENANT, 'roof')).toEqual([]);
+    // A zero vector stored before this check existed has no direction: it is never ranked.
+    await app.proc.runtime.db.tenant(TENANT, (tx) =>
+      tx.query(
+        `INSERT INTO memories (tenant_id, agent, content, embedding, embedder, dim) VALUES ($1, 'field', 'legacy roof crew job note', $2::vector, 'hashing-v1', 768)`,
+        [TENANT, vectorText(new Array<number>(768).fill(0))],
+      ),
+    );
+    const hits = await store.recall(TENANT, 'legacy roof crew job note', { k: 50 });
+    expect(hits.length).toBeGreaterThan(0);
+    expect(hits.map((h) => h.content)).not.toContain('legacy roof crew job note');
+    for (const h of hits) {
+      expect(Number.isFinite(h.similarity)).toBe(true);
+      expect(Number.isFinite(h.score)).toBe(true);
+    }
+  });
+});
