@@ -132,9 +132,10 @@ describe('aurea plans free-form requests (a table of 34)', () => {
         const calls = row.model ?? row.plan.map((p) => ({ agent: p.agent, args: {} }));
         // Only agents the model can call (landing-page has no planning tool).
         const callable = calls.filter((c) => c.agent in DELEGATE_SCHEMAS);
-        const fake = fakeModel().respond(
-          new AIMessage({ content: '', tool_calls: callable.map((c, n) => ({ name: toolName(c.agent), args: c.args, id: `c${n}`, type: 'tool_call' as const })) }),
-        );
+        // One turn of tool calls, then a reply without any: the plan is done.
+        const fake = fakeModel()
+          .respond(new AIMessage({ content: '', tool_calls: callable.map((c, n) => ({ name: toolName(c.agent), args: c.args, id: `c${n}`, type: 'tool_call' as const })) }))
+          .respond(new AIMessage({ content: 'That is the plan.' }));
         const ctx = { llm: { invoke: <T>(_name: string, fn: (m: BaseChatModel) => Promise<T>) => fn(fake as unknown as BaseChatModel) } };
         const planned = await planWithTools(ctx as never, 'plan', row.request, DELEGATES);
         if (!planned.plan) throw new Error('the scripted model made no tool calls');
