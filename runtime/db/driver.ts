@@ -185,18 +185,18 @@ export function createPgDb(options: PgDbOptions): Db {
       if (!TENANT_ID.test(tenantId)) {
         throw new AppError('INVALID_TENANT', `'${tenantId}' is not a valid tenant id.`, { status: 400 });
       }
-      const sets = [
-        `set_config('role', '${APP_ROLE}', true)`,
-        `set_config('search_path', 'public', true)`,
-        `set_config('app.tenant_id', ${literal(tenantId)}, true)`,
-        ...Object.entries(settings).map(([k, v]) => `set_config(${literal(k)}, ${literal(v)}, true)`),
-      ];
+      // The tenant enters through the same sealed functions as `tenant()` (migration 020), in
+      // the same message as the query: one implicit transaction, one round trip.
+      const enter = appPool
+        ? `public.brainops_enter_tenant_as_app(${literal(tenantId)}, ${literal(await tenantProof(tenantId))})`
+        : `public.brainops_enter_tenant(${literal(tenantId)})`;
+      const sets = [enter, ...Object.entries(settings).map(([k, v]) => `set_config(${literal(k)}, ${literal(v)}, true)`)];
       const body = text.replace(/\$(\d+)/g, (_, n: string) => {
         const i = Number(n) - 1;
         if (i < 0 || i >= params.length) throw new Error(`tenantQuery: no parameter $${n}`);
         return literal(params[i]);
       });
-      const results = (await pool.query(`SELECT ${sets.join(', ')};\n${body}`)) as unknown as pg.QueryResult<R>[];
+      const results = (await (appPool ?? pool).query(`SELECT ${sets.join(', ')};\n${body}`)) as unknown as pg.QueryResult<R>[];
       return results[results.length - 1]!;
     },
     system(fn) {
