@@ -5,11 +5,12 @@
  * the default schedules call `sendDigest` when their input says `digest: true`.
  * @module
  */
-import type { TaskContext } from '../runtime/public.ts';
-import { useTool } from './tooling.ts';
+import type { TaskContext, ToolsOf } from '../runtime/public.ts';
+import { digestMarkEmailed, digestPublish } from '../tools/digests.ts';
+import { emailSend } from '../tools/email.ts';
 
-/** The tools and the approval action an agent that sends digests must declare. */
-export const DIGEST_TOOLS = ['digest_publish', 'digest_mark_emailed', 'email_send'] as const;
+/** The tools (handles) and the approval action an agent that sends digests must declare. */
+export const DIGEST_TOOLS = [digestPublish, digestMarkEmailed, emailSend] as const;
 export const DIGEST_APPROVAL = 'digest.email';
 
 export interface Digest {
@@ -30,8 +31,11 @@ export interface DigestResult {
  * the exact email and sends it once (idempotency key of the task). Each call is a journaled
  * tool step, so a retried run neither publishes nor sends twice.
  */
-export async function sendDigest(ctx: TaskContext, d: Digest): Promise<DigestResult> {
-  const published = await useTool<object, { digest: { id: string }; ownerEmail: string | null }>(ctx, 'digest_publish')({
+export async function sendDigest(
+  ctx: Pick<TaskContext, 'taskId' | 'agent' | 'approval'> & { tools: ToolsOf<typeof DIGEST_TOOLS> },
+  d: Digest,
+): Promise<DigestResult> {
+  const published = await ctx.tools.digest_publish({
     taskId: ctx.taskId,
     agent: ctx.agent,
     title: d.title,
@@ -43,7 +47,7 @@ export async function sendDigest(ctx: TaskContext, d: Digest): Promise<DigestRes
   const subject = `BrainOps digest: ${d.title}`;
   const body = [d.body, ...(d.facts?.length ? ['', ...d.facts.map((f) => `- ${f}`)] : [])].join('\n');
   await ctx.approval({ action: DIGEST_APPROVAL, summary: `Email the digest "${d.title}" to the owner (${to}).`, recipients: [to], content: { emails: [{ to, subject, body }] } });
-  const sent = await useTool<object, { email: { id: string } }>(ctx, 'email_send')({ to, subject, body, idempotencyKey: `digest:${ctx.taskId}` });
-  await useTool<object, unknown>(ctx, 'digest_mark_emailed')({ id: published.digest.id, to, emailId: sent.email.id });
+  const sent = await ctx.tools.email_send({ to, subject, body, idempotencyKey: `digest:${ctx.taskId}` });
+  await ctx.tools.digest_mark_emailed({ id: published.digest.id, to, emailId: sent.email.id });
   return { digestId: published.digest.id, emailedTo: to };
 }

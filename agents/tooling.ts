@@ -1,5 +1,6 @@
 /**
- * Small helpers the built-in agents share: typed access to a business tool with a clear
+ * Small helpers the built-in agents share: access to a business tool declared by name (an
+ * agent that declares the tool's handle calls `ctx.tools.<name>` typed instead) with a clear
  * failure when the worker does not provide it, and money formatting.
  * @module
  */
@@ -13,14 +14,14 @@ import { permanent, type TaskContext } from '../runtime/public.ts';
 export const languageFallback = z.object({ code: z.string(), message: z.string() });
 
 /** The tool `name` from ctx.tools, or a permanent TOOL_UNAVAILABLE naming agent and tool. */
-export function useTool<I, O>(ctx: Pick<TaskContext, 'tools' | 'agent'>, name: string): (input: I) => Promise<O> {
-  const fn = ctx.tools[name];
+export function useTool<I, O>(ctx: { tools: object; agent: string }, name: string): (input: I) => Promise<O> {
+  const fn = (ctx.tools as Record<string, unknown>)[name];
   if (!fn) throw permanent('TOOL_UNAVAILABLE', `Agent '${ctx.agent}' needs the tool '${name}', which this worker does not provide.`);
   return fn as (input: I) => Promise<O>;
 }
 
 /** Whether the worker provides a tool (for optional enrichment). */
-export const hasTool = (ctx: Pick<TaskContext, 'tools'>, name: string): boolean => typeof ctx.tools[name] === 'function';
+export const hasTool = (ctx: { tools: object }, name: string): boolean => typeof (ctx.tools as Record<string, unknown>)[name] === 'function';
 
 const USD = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 /** `$1,234.50`. One formatter for the process: `toLocaleString` builds a new one on every call. */

@@ -27,6 +27,7 @@ const PUBLIC: [string, RegExp][] = [
   ['POST', /^\/api\/v1\/stripe-revenue\/webhook$/],
   // Links in emails and the offline Stripe sandbox's checkout page (tools/integrations).
   ['GET', /^\/unsubscribe\/[^/]+$/],
+  ['POST', /^\/unsubscribe\/[^/]+$/],
   ['GET', /^\/sandbox\/checkout\/[^/]+$/],
   ['POST', /^\/sandbox\/checkout\/[^/]+\/pay$/],
 ];

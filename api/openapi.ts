@@ -78,6 +78,14 @@ export function openApiDocument(rt: Runtime, extra: Paths = {}): Record<string, 
     '/api/v1/tasks/{id}/events': {
       get: { summary: 'Live task events (text/event-stream): status, progress, log, step', parameters: [idParam], responses: { '200': { description: 'event stream' }, ...errors } },
     },
+    '/api/v1/tasks/{id}/replay': {
+      get: {
+        summary:
+          "Deterministic replay: the agent's current code against the task's recorded journal, with no model and no side effects; the first divergence with both sides, or a sentence saying there was none",
+        parameters: [idParam],
+        responses: { '200': { description: '{replay: {outcome, message, steps, divergence?, next?, output?, outputMatches?}}' }, ...errors },
+      },
+    },
     '/api/v1/tasks/{id}/cancel': { post: { summary: 'Cancel a queued, running or waiting task', parameters: [idParam], responses: { '200': taskResponse, ...errors } } },
   };
   const bodyBase = jsonSchema(createTaskBody, 'input');

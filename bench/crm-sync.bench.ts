@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { generateCustomers } from '../agents/crm-sync/fixtures/generate.ts';
 import { normalise, toCustomer, type CustomerRecord } from '../agents/crm-sync/core.ts';
+import { updateTenantSettings } from '../runtime/guardrails/tenants.ts';
 import { silentLogger } from '../runtime/logger.ts';
 import { TERMINAL } from '../runtime/tasks.ts';
 import { startProcess } from '../workers/process.ts';
@@ -41,6 +42,8 @@ export default async function crmSyncBench(log: Log): Promise<void> {
       const proc = await startProcess(testConfig(e.env, { WORKER_CONCURRENCY: '1', TASK_ATTEMPTS: '1' }), { api: false, worker: true, overrides: { logger: silentLogger(), migrate: true } });
       const rt = proc.runtime;
       try {
+        // The fake CRM listens on loopback, which tenant URLs may reach only when allow-listed.
+        await updateTenantSettings(rt.db, 'default', { outboundAllowHosts: ['127.0.0.1'] }, { type: 'system', id: 'bench' });
         const importOnce = async (label: string): Promise<{ perSecond: number; output: Record<string, number> }> => {
           const t0 = performance.now();
           const { task } = await rt.tasks.create('default', 'crm-sync', { input: { source: { kind: 'http', url } } }, { kind: 'bench' });

@@ -12,6 +12,7 @@ import { openDb, processLogger } from '../runtime/boot.ts';
 import { createKey, listKeys, registerKey, revokeKey, SCOPES, type Scope } from '../runtime/keys.ts';
 import { startProcess } from '../workers/process.ts';
 import { runCommand } from './run.ts';
+import { replayCommand } from './replay.ts';
 import { doctorCommand } from './doctor.ts';
 import { memoryCommand } from './memory.ts';
 import { schedulesCommand } from './schedules.ts';
@@ -46,6 +47,7 @@ export const commands: Record<string, Command> = {
     }
   },
   run: runCommand,
+  replay: replayCommand,
   doctor: doctorCommand,
   memory: memoryCommand,
   schedules: schedulesCommand,

@@ -12,6 +12,7 @@ import { compose } from '../workers/compose.ts';
 import { startWorkers } from '../runtime/worker.ts';
 import { createBusinessApp } from '../api/routes/business.ts';
 import { revenueSelfTest } from '../api/routes/revenue-check.ts';
+import { adsApiStatus } from '../tools/index.ts';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -54,6 +55,13 @@ export async function doctorCommand(config: Config): Promise<number> {
       const bad = (await c.tools.availability('default')).filter((a) => !a.ok);
       if (bad.length) throw new Error(bad.map((b) => `${b.name}: ${b.error}`).join('; '));
       return `${c.tools.tools.length} business tools served`;
+    });
+    // The version the Google Ads client speaks, refused once Google has sunset it (dry run too:
+    // switching to live would fail on the first call).
+    await check('google ads', async () => {
+      const s = adsApiStatus();
+      if (!s.usable) throw new Error(s.message);
+      return `${s.message}; ${c.services.ads.mode === 'live' ? 'live' : 'dry run'}`;
     });
     failures += await revenueCheck(c);
   } finally {

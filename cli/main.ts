@@ -4,6 +4,7 @@
  *   api       the HTTP API only        worker   a worker only (run as many as you like)
  *   migrate   apply database migrations
  *   run       dispatch a task, show live progress, print the result
+ *   replay    re-run a task's journal through the agent's current code (no model, no effects)
  *   keys      create / list / revoke API keys
  *   doctor    check configuration, database, queue and the revenue endpoints
  * @module
@@ -24,6 +25,8 @@ Usage: npx brainops <command> [options]
   migrate                    apply database migrations and exit
   run <agent> --input '<json>' [--timeout 120]
                              dispatch a task, show its progress live, print its output
+  replay <taskId> [--json]   re-run the agent's current code against the task's journal: no model,
+                             no side effects; prints the first divergence, or that there was none
   keys create --tenant T --scopes admin|read,write,approve [--name N]
   keys list [--tenant T]     keys revoke <id>
   doctor                     check configuration, database, queue and endpoints
@@ -31,7 +34,8 @@ Usage: npx brainops <command> [options]
                              autonomous schedules; enable-defaults installs the revenue jobs
   tenants list               tenants set <id> [--daily-budget-usd N|default] [--max-running N|default]
                              per-tenant guardrails: daily budget (USD) and running cap
-  new-agent <name>           scaffold agents/<name>/ (agent, core, passing test)
+  new-agent <name> [--dir D] scaffold a plugin package against @brainops/sdk in D/<name>/
+                             (package.json, agent, pure core, a test that passes as generated)
 
 Configuration comes from the environment (see .env.example and the README).`;
 

@@ -12,29 +12,39 @@ const REPO = fileURLToPath(new URL('../', import.meta.url));
 describe('brainops new-agent', () => {
   let dir: string;
   beforeAll(async () => {
-    // Inside the repository (gitignored), so the scaffold resolves zod and the runtime as agents/* do.
-    // Inside the repo (gitignored), so the scaffold's relative imports resolve; a fresh clone has no .brainops yet.
+    // Inside the repository (gitignored), so the package resolves @brainops/sdk, zod and vitest
+    // from the repository's node_modules as if installed; a fresh clone has no .brainops yet.
     await mkdir(join(REPO, '.brainops'), { recursive: true });
     dir = await mkdtemp(join(REPO, '.brainops', 'scaffold-'));
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('writes an agent the loader accepts and whose generated test passes', async () => {
+  it('writes a plugin package against the SDK, whose generated test passes and that the loader accepts', async () => {
     const files = await scaffoldAgent('roof-notes', dir);
-    expect(files.map((f) => f.slice(dir.length + 1))).toEqual(['roof-notes/core.ts', 'roof-notes/core.test.ts', 'roof-notes/index.ts']);
-    expect(await readFile(join(dir, 'roof-notes', 'index.ts'), 'utf8')).toContain("from '../../../runtime/public.ts'");
+    expect(files.map((f) => f.slice(dir.length + 1))).toEqual([
+      'roof-notes/package.json',
+      'roof-notes/tsconfig.json',
+      'roof-notes/src/core.ts',
+      'roof-notes/src/agent.test.ts',
+      'roof-notes/src/index.ts',
+    ]);
+    const pkg = JSON.parse(await readFile(join(dir, 'roof-notes', 'package.json'), 'utf8'));
+    expect(pkg.peerDependencies).toEqual({ '@brainops/sdk': '^1.0.0', zod: '^4' });
+    const index = await readFile(join(dir, 'roof-notes', 'src/index.ts'), 'utf8');
+    expect(index).toContain("from '@brainops/sdk'");
+    expect(index).not.toMatch(/runtime\/|\.\.\/\.\./); // nothing of the repository
 
-    const set = await loadPlugins({ builtIns: [], agentsDir: dir });
+    const set = await loadPlugins({ builtIns: [], agentsDir: null, specs: [join(dir, 'roof-notes', 'src/index.ts')] });
     expect(set.problems).toEqual([]);
     expect(set.agents.map((a) => a.name)).toEqual(['roof-notes']);
 
-    // The generated test itself, run by vitest as a user would run it (a bare config here, so
-    // the repository's projects, which only include real folders, do not filter it out).
+    // The generated test itself, run by vitest as the package's `npm test` would (a bare config
+    // here, so the repository's projects, which only include real folders, do not filter it out).
     await writeFile(join(dir, 'vitest.config.mjs'), 'export default {};\n');
     const r = await promisify(execFile)(process.execPath, [join(REPO, 'node_modules/vitest/vitest.mjs'), 'run', 'roof-notes'], { cwd: dir, timeout: 60_000, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } }).catch(
       (e: { stdout: string; stderr: string }) => e,
     );
-    expect((r.stdout + r.stderr).replace(/\u001b\[[0-9;]*m/g, '')).toMatch(/Tests\s+2 passed \(2\)/);
+    expect((r.stdout + r.stderr).replace(/\u001b\[[0-9;]*m/g, '')).toMatch(/Tests\s+3 passed \(3\)/);
   }, 90_000);
 
   it('refuses a bad name and an existing folder', async () => {

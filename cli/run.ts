@@ -86,7 +86,8 @@ const bar = (pct: number) => {
   return `[${'#'.repeat(n)}${'.'.repeat(20 - n)}]`;
 };
 
-async function reachable(base: string): Promise<boolean> {
+/** Whether a BrainOps answers at `base` (its /health, healthy or degraded). */
+export async function reachable(base: string): Promise<boolean> {
   try {
     const r = await fetch(`${base}/health`, { signal: AbortSignal.timeout(1500) });
     return r.status === 200 || r.status === 503;
@@ -95,7 +96,8 @@ async function reachable(base: string): Promise<boolean> {
   }
 }
 
-async function apiKey(config: Config): Promise<string> {
+/** The key to call the API with: BRAINOPS_API_KEY, else the admin key (configured or kept in the data folder). */
+export async function apiKey(config: Config): Promise<string> {
   const key = process.env.BRAINOPS_API_KEY ?? config.BRAINOPS_ADMIN_KEY ?? (await readFile(`${config.BRAINOPS_DATA_DIR}/admin.key`, 'utf8').catch(() => '')).trim();
   if (!key) throw new Error('No API key: set BRAINOPS_API_KEY (or BRAINOPS_ADMIN_KEY), or run from the folder where `npm start` keeps .brainops/admin.key.');
   return key;

@@ -6,7 +6,8 @@
  * parent's key as a path (`answer/tool:crm_search#2`). The counters live per parent, so a
  * nested step's key never depends on whether its parent ran or was replayed, and no key
  * depends on the order of unrelated steps. The same scope keys tool calls (their
- * idempotency key is `<task id>:<step key>`), memory, approvals and delegation.
+ * idempotency key is `<task id>:<step key>`), memory, approvals and delegation. The rule
+ * itself lives in runtime/step-keys.ts, which the deterministic replay uses too.
  *
  * **Interrupts stick.** The first interrupt raised (cancelled, suspended, stale, shutdown)
  * aborts `signal`, and every later step, tool call, model call or write throws it again —
@@ -17,16 +18,13 @@
  * (runtime/lifecycle.ts). Either failing raises StaleAttemptError.
  * @module
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Db } from './db/driver.ts';
 import type { StepScope, Usage } from './contracts.ts';
 import { Interrupt, StaleAttemptError, TaskCancelledError } from './errors.ts';
 import * as lifecycle from './lifecycle.ts';
 import type { Logger } from './logger.ts';
+import { StepKeys } from './step-keys.ts';
 import type { EventType, TaskError } from './tasks.ts';
-
-/** Where a step runs: the attempt and the key of the step it runs inside. */
-const current = new AsyncLocalStorage<{ attempt: Attempt; path: string }>();
 
 /** A step this long still running gets a `started` event (the Board shows it running); shorter ones cost none. */
 const STARTED_EVENT_AFTER_MS = 250;
@@ -54,7 +52,7 @@ export class Attempt {
   readonly db: Db;
   readonly #controller = new AbortController();
   readonly #journal: Map<string, lifecycle.StepRecord>;
-  readonly #counters = new Map<string, number>();
+  readonly #keys = new StepKeys();
   #seq: number;
   #interrupt: Interrupt | undefined;
   #pending: Promise<unknown> = Promise.resolve();
@@ -125,26 +123,22 @@ export class Attempt {
    * comment). Synchronous: parallel calls get their keys in call order, on every attempt.
    */
   key(name: string): string {
-    if (!name || name.includes('/')) throw new TypeError(`A step name must be non-empty and without '/': '${name}'.`);
-    const parent = this.#parentPath();
-    const counter = `${parent}\u0000${name}`;
-    const n = (this.#counters.get(counter) ?? 0) + 1;
-    this.#counters.set(counter, n);
-    const own = n === 1 ? name : `${name}#${n}`;
-    return parent ? `${parent}/${own}` : own;
+    return this.#keys.key(name);
   }
 
   /** Runs a journaled step named `name` in the current scope (see stepAt). */
-  step<T>(name: string, fn: (scope: StepScope) => Promise<{ result: T; usage?: Usage }>): Promise<T> {
-    return this.stepAt(this.key(name), fn);
+  step<T>(name: string, fn: (scope: StepScope) => Promise<{ result: T; usage?: Usage }>, request?: unknown): Promise<T> {
+    return this.stepAt(this.key(name), fn, request);
   }
 
   /**
    * Runs the step `key` once per task: replays its journaled result, or runs `fn` (inside
    * the step's scope, so nested steps are keyed under it) and journals the result, its usage
    * and its event in one fenced write. The result is what a JSON round trip gives back.
+   * `request`: what the step asks the outside world for (a tool call, a delegation), journaled
+   * with it so that a replay can tell when the code asks something else at the same key.
    */
-  async stepAt<T>(key: string, fn: (scope: StepScope) => Promise<{ result: T; usage?: Usage }>): Promise<T> {
+  async stepAt<T>(key: string, fn: (scope: StepScope) => Promise<{ result: T; usage?: Usage }>, request?: unknown): Promise<T> {
     await this.guard();
     const done = this.#journal.get(key);
     if (done) {
@@ -155,7 +149,7 @@ export class Attempt {
     const started = setTimeout(() => this.event('step', { name: key, state: 'started' }), STARTED_EVENT_AFTER_MS);
     let out: { result: T; usage?: Usage };
     try {
-      out = await current.run({ attempt: this, path: key }, () => fn({ key, idempotencyKey: `${this.fence.taskId}:${key}` }));
+      out = await this.#keys.within(key, () => fn({ key, idempotencyKey: `${this.fence.taskId}:${key}` }));
     } finally {
       clearTimeout(started);
     }
@@ -172,7 +166,7 @@ export class Attempt {
       ...(out.usage ? { usage: out.usage } : {}),
     };
     await this.#write((batch) =>
-      lifecycle.recordStep(this.o.db, this.fence, { name: key, seq, result, usage: out.usage, startedAt, event }, batch),
+      lifecycle.recordStep(this.o.db, this.fence, { name: key, seq, result, usage: out.usage, request, startedAt, event }, batch),
     );
     this.#journal.set(key, { name: key, seq, result });
     this.check();
@@ -250,10 +244,5 @@ export class Attempt {
     await this.#pending;
     if (this.#mustNotWrite() || (this.#batch.events.length === 0 && !this.#batch.progress)) return;
     await this.#write((batch) => lifecycle.writeBatch(this.o.db, this.fence, batch)).catch(() => undefined);
-  }
-
-  #parentPath(): string {
-    const here = current.getStore();
-    return here && here.attempt === this ? here.path : '';
   }
 }

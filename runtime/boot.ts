@@ -69,7 +69,6 @@ export function processLogger(config: Config): Logger {
       config.STRIPE_WEBHOOK_SECRET,
       config.SENDGRID_API_KEY,
       config.GOOGLE_ADS_DEVELOPER_TOKEN,
-      config.GOOGLE_ADS_ACCESS_TOKEN,
       config.GOOGLE_ADS_CLIENT_SECRET,
       config.GOOGLE_ADS_REFRESH_TOKEN,
       ...urlPasswords(config.DATABASE_URL, config.REDIS_URL, config.SMTP_URL),

@@ -149,13 +149,14 @@ const schema = z.object({
   SENDGRID_API_KEY: optionalSecret,
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
   EMAIL_FROM: z.string().min(3).default('BrainOps <no-reply@localhost>'),
+  /** An optional mailbox offered as the second List-Unsubscribe target (`mailto:`), besides the one-click HTTPS link. */
+  EMAIL_UNSUBSCRIBE_MAILTO: z.email().optional(),
   GOOGLE_ADS_DEVELOPER_TOKEN: optionalSecret,
   GOOGLE_ADS_CUSTOMER_ID: z
     .string()
     .regex(/^\d{10}$/, 'must be the 10-digit customer id without dashes')
     .optional(),
-  GOOGLE_ADS_ACCESS_TOKEN: optionalSecret,
-  /** OAuth client + refresh token: the adapter mints (and renews) its own access tokens. */
+  /** OAuth client + refresh token for live Google Ads: the google-ads-api client mints and renews access tokens. */
   GOOGLE_ADS_CLIENT_ID: optionalSecret,
   GOOGLE_ADS_CLIENT_SECRET: optionalSecret,
   GOOGLE_ADS_REFRESH_TOKEN: optionalSecret,
@@ -217,7 +218,6 @@ export const SECRET_SETTINGS = [
   'SENDGRID_API_KEY',
   'SMTP_URL',
   'GOOGLE_ADS_DEVELOPER_TOKEN',
-  'GOOGLE_ADS_ACCESS_TOKEN',
   'GOOGLE_ADS_CLIENT_SECRET',
   'GOOGLE_ADS_REFRESH_TOKEN',
 ] as const;

@@ -1,5 +1,6 @@
 /**
- * Delegation: an agent runs other agents as child tasks (`ctx.delegate(agent, input)`).
+ * Delegation: an agent runs other agents as child tasks (`ctx.delegate(handle, input)`, or
+ * by name). An agent that declares `agents` may delegate only to those.
  *
  * A child is an ordinary task (its own row, queue job, journal, retries) whose `parentId` is
  * the delegating task. One delegation is one key of the parent's step scope, `delegate:<agent>`
@@ -17,7 +18,7 @@
  * may not delegate to itself.
  * @module
  */
-import type { ChildResult, DelegateOptions, TaskContext } from './contracts.ts';
+import { refNames, type AgentRef, type ChildResult, type DelegateOptions, type TaskContext } from './contracts.ts';
 import { AppError, TaskCancelledError, permanent } from './errors.ts';
 import { jobScope } from './flow.ts';
 import type { ContextExtension } from './runner.ts';
@@ -33,12 +34,13 @@ export function delegateExtension(service: TaskService, o: { pollMs?: number } =
     // Children being created in this attempt: a wait lets them all be added (and journaled)
     // before the attempt gives up its slot, so parallel delegations all become dependencies.
     const creating = new Set<Promise<unknown>>();
-    const delegate: TaskContext['delegate'] = async <O>(
-      agent: string,
-      input: unknown,
-      opts: DelegateOptions = {},
-    ): Promise<ChildResult<O>> => {
+    const declared = refNames(base.agent.agents);
+    const delegate = async <O>(target: AgentRef, input: unknown, opts: DelegateOptions = {}): Promise<ChildResult<O>> => {
+      const agent = typeof target === 'string' ? target : target.name;
       if (agent === base.agent.name) throw permanent('DELEGATION_INVALID', `Agent '${agent}' cannot delegate to itself.`);
+      if (declared && !declared.includes(agent)) {
+        throw permanent('DELEGATION_INVALID', `Agent '${base.agent.name}' does not declare '${agent}' in its agents: [${declared.join(', ')}].`);
+      }
       const key = base.key(`delegate:${agent}`); // issued before any await
       const job = jobScope.getStore();
       const creation = base.stepAt(key, async ({ idempotencyKey }) => {
@@ -51,7 +53,7 @@ export function delegateExtension(service: TaskService, o: { pollMs?: number } =
           job,
         );
         return task.id;
-      });
+      }, { agent, input: input ?? null });
       creating.add(creation);
       const childId = await creation.finally(() => creating.delete(creation));
       base.logger.info(`delegated to ${agent}`, { childTaskId: childId });
@@ -79,7 +81,7 @@ export function delegateExtension(service: TaskService, o: { pollMs?: number } =
         }
       }) as Promise<ChildResult<O>>;
     };
-    return { delegate };
+    return { delegate: delegate as TaskContext['delegate'] };
   };
 }
 

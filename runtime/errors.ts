@@ -1,7 +1,7 @@
 /**
  * Errors and interrupts.
  *
- * Errors: one `AppError` class family. The API turns any of them into
+ * Errors: one `AppError` class family (defined in the SDK, `@brainops/sdk`, re-exported here). The API turns any of them into
  * `{error: {code, message, details}}` with `status`; inside a task the *class* says whether
  * the attempt is tried again — `TransientError` (an upstream hiccup, a dropped connection,
  * anything unknown) is retried with backoff, every other `AppError` (bad input, a refusal,
@@ -16,72 +16,16 @@
  * @module
  */
 
-export interface AppErrorOptions {
-  status?: number;
-  details?: unknown;
-  cause?: unknown;
-  /** Overrides the class's retry rule (e.g. an upstream answer that says "try later"). */
-  retryable?: boolean;
-}
+import { AppError, TransientError, type AppErrorOptions } from '@brainops/sdk';
 
-export class AppError extends Error {
-  readonly code: string;
-  readonly status: number;
-  readonly details: unknown;
-  /** Whether a task attempt that threw this is tried again. Set by the class. */
-  readonly retryable: boolean;
-
-  constructor(code: string, message: string, options: AppErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'AppError';
-    this.code = code;
-    this.status = options.status ?? 500;
-    this.details = options.details;
-    this.retryable = options.retryable ?? (new.target as { retryByDefault?: boolean }).retryByDefault === true;
-  }
-
-  toJSON(): { code: string; message: string; details?: unknown } {
-    return this.details === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, details: this.details };
-  }
-}
-
-/** A failure that may pass: a dropped connection, an upstream 5xx or 429, an unknown error. Retried. */
-export class TransientError extends AppError {
-  static readonly retryByDefault = true;
-  constructor(code: string, message: string, options: AppErrorOptions = {}) {
-    super(code, message, { status: 503, ...options });
-    this.name = 'TransientError';
-  }
-}
-
-export const badRequest = (code: string, message: string, details?: unknown): AppError =>
-  new AppError(code, message, { status: 400, details });
+// The AppError family is the SDK's (plugins throw the same classes); see its module comment.
+export { AppError, BudgetExceededError, TransientError, badRequest, conflict, notFound, permanent, type AppErrorOptions } from '@brainops/sdk';
 
 /** `: <path>: <message>` of the first schema issue, for a 400's sentence ('' when none). */
 export const firstIssue = (issues: readonly { path: readonly PropertyKey[]; message: string }[]): string => {
   const i = issues[0];
   return i ? `: ${i.path.map(String).join('.') || 'input'}: ${i.message.replace(/\.$/, '')}` : '';
 };
-
-export const notFound = (what: string, id: string): AppError =>
-  new AppError('NOT_FOUND', `${what} '${id}' was not found.`, { status: 404 });
-
-export const conflict = (code: string, message: string, details?: unknown): AppError =>
-  new AppError(code, message, { status: 409, details });
-
-/** A permanent failure of a task: the worker fails it without retrying. */
-export const permanent = (code: string, message: string, details?: unknown): AppError =>
-  new AppError(code, message, { status: 422, details });
-
-/** Raised when a task's or tenant's budget would be exceeded; never retried. */
-export class BudgetExceededError extends AppError {
-  constructor(message: string, details?: unknown) {
-    super('BUDGET_EXCEEDED', message, { status: 402, details });
-    this.name = 'BudgetExceededError';
-  }
-}
 
 /**
  * An upstream said "too many requests" (a model's 429 RESOURCE_EXHAUSTED): the task is

@@ -38,6 +38,7 @@ interface Item {
   name?: string;
   seq?: number;
   result?: unknown;
+  request?: unknown;
   started_at?: Date;
   status?: string;
   output?: unknown;
@@ -54,15 +55,15 @@ const USAGE_SUM = `jsonb_build_object(
 const GROUP = `
 WITH input AS (
   SELECT * FROM unnest($1::int[], $2::text[], $3::uuid[], $4::int[], $5::text[], $6::int[], $7::jsonb[], $8::jsonb[],
-    $9::timestamptz[], $10::jsonb[], $11::jsonb[], $12::text[], $13::jsonb[], $14::jsonb[])
-    AS x(i, kind, task_id, attempt, name, seq, result, usage, started_at, events, progress, status, output, error)
+    $9::timestamptz[], $10::jsonb[], $11::jsonb[], $12::text[], $13::jsonb[], $14::jsonb[], $15::jsonb[])
+    AS x(i, kind, task_id, attempt, name, seq, result, usage, started_at, events, progress, status, output, error, request)
 ), t AS (
   SELECT tasks.id, tasks.tenant_id, tasks.status AS task_status, input.* FROM tasks JOIN input ON tasks.id = input.task_id
   WHERE tasks.attempts = input.attempt AND (tasks.status = 'running' OR (tasks.status = 'cancelled' AND input.kind <> 'finish'))
   ORDER BY tasks.id FOR NO KEY UPDATE OF tasks
 ), s AS (
-  INSERT INTO task_steps (task_id, tenant_id, name, seq, result, usage, attempt, started_at)
-  SELECT id, tenant_id, name, seq, result, usage, attempt, started_at FROM t WHERE kind = 'step'
+  INSERT INTO task_steps (task_id, tenant_id, name, seq, result, usage, attempt, started_at, request)
+  SELECT id, tenant_id, name, seq, result, usage, attempt, started_at, request FROM t WHERE kind = 'step'
   ON CONFLICT (task_id, name) DO NOTHING RETURNING task_id
 ), u AS (
   UPDATE tasks SET
@@ -102,6 +103,7 @@ const sendWrites = async (db: Db, items: Item[]): Promise<Map<number, 'running' 
     items.map((x) => x.status ?? null),
     items.map((x) => (x.kind === 'finish' ? json(x.output) : null)),
     items.map((x) => json(x.error)),
+    items.map((x) => (x.kind === 'step' ? json(x.request) : null)),
   ]);
   return new Map(r.rows.map((row) => [row.i, row.task_status]));
 };
@@ -127,7 +129,16 @@ const billable = (u: Usage | undefined): Usage | null => (u && (u.inputTokens ||
 export function recordStep(
   db: Db,
   f: Fence,
-  step: { name: string; seq: number; result: unknown; usage?: Usage | undefined; startedAt: Date; event: Record<string, unknown> },
+  step: {
+    name: string;
+    seq: number;
+    result: unknown;
+    usage?: Usage | undefined;
+    /** What the step asked the outside world for (a tool call, a delegation), for replay. */
+    request?: unknown;
+    startedAt: Date;
+    event: Record<string, unknown>;
+  },
   batch: Batch,
 ): Promise<WriteResult> {
   return write(db, {
@@ -137,6 +148,7 @@ export function recordStep(
     name: step.name,
     seq: step.seq,
     result: step.result ?? null,
+    request: step.request ?? null,
     usage: billable(step.usage),
     started_at: step.startedAt,
     events: [...batch.events, { type: 'step', data: step.event }],

@@ -13,6 +13,7 @@
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/messages';
 import type { ChatGeneration, LLMResult } from '@langchain/core/outputs';
@@ -71,6 +72,11 @@ export interface LlmDeps {
   lastChance?: { retry: boolean; defer: boolean };
 }
 
+/** What a language step asks for, as journaled (runtime/replay.ts compares it): the hash of its system message and prompt. */
+export function generateRequest(request: Pick<GenerateRequest, 'system' | 'prompt'>): { promptSha256: string } {
+  return { promptSha256: createHash('sha256').update(JSON.stringify([request.system ?? '', request.prompt])).digest('hex') };
+}
+
 /** `ctx.llm` for one attempt. */
 export function taskLlm(attempt: Attempt, meter: Meter, deps: LlmDeps): TaskLlm {
   const { taskId, tenantId } = attempt.fence;
@@ -120,7 +126,7 @@ export function taskLlm(attempt: Attempt, meter: Meter, deps: LlmDeps): TaskLlm 
         const text = await request.fallback();
         const fallback = { code: problem.code, message: problem.message };
         return { result: { text, model: 'template', usage, fallback }, usage };
-      });
+      }, generateRequest(request));
       // A reply's tokens are known only after it: a task that went past its budget stops here.
       meter.check('after');
       return result;

@@ -6,7 +6,7 @@
  * packages or paths named in BRAINOPS_PLUGINS (`@acme/brainops-agent-x,./local/path`). A
  * plugin module exports an agent (`export default defineAgent(...)`), an array of agents, or
  * `{agents, tools}` — plugins may bring their own tools. Each agent is checked before it is
- * registered: contract version, name, zod schemas that describe as JSON Schema, a run
+ * registered: contract version (semver: the same major, a minor not newer than ours), name, zod schemas that describe as JSON Schema, a run
  * function, no clash with an agent already loaded, and (when the tool list is known) that
  * every tool it declares exists. A plugin that fails is reported with a sentence saying why
  * and left out; the others keep working.
@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { CONTRACT_VERSION, type AnyAgent } from './contracts.ts';
+import { contractProblem, refNames, type AnyAgent } from './contracts.ts';
 import type { Logger } from './logger.ts';
 import { jsonSchema } from './registry.ts';
 
@@ -164,13 +164,12 @@ const asArray = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray
 
 /** Why an agent cannot be registered, or undefined when it can. */
 export function checkAgent(a: unknown, names: ReadonlyMap<string, string>, tools?: ReadonlySet<string>): string | undefined {
-  if (!a || typeof a !== 'object') return 'exports something that is not an agent (use defineAgent from brainops)';
+  if (!a || typeof a !== 'object') return 'exports something that is not an agent (use defineAgent from @brainops/sdk)';
   const agent = a as Partial<AnyAgent>;
   if (typeof agent.name !== 'string' || !AGENT_NAME.test(agent.name))
     return `has an invalid agent name ${JSON.stringify(agent.name)} (lowercase letters, digits and dashes)`;
-  const cv = agent.contractVersion;
-  if (cv !== CONTRACT_VERSION)
-    return `was written for contract version ${String(cv)}; this BrainOps speaks version ${CONTRACT_VERSION} (rebuild it with defineAgent from this version)`;
+  const version = contractProblem(agent.contractVersion);
+  if (version) return version;
   if (typeof agent.run !== 'function') return 'has no run(ctx) function';
   if (typeof agent.description !== 'string' || !agent.description) return 'has no description';
   if (!(agent.input instanceof z.ZodType) || !(agent.output instanceof z.ZodType))
@@ -184,7 +183,7 @@ export function checkAgent(a: unknown, names: ReadonlyMap<string, string>, tools
   const other = names.get(agent.name);
   if (other) return `is named '${agent.name}', which ${other} already defines`;
   if (tools) {
-    const missing = (agent.tools ?? []).filter((t) => !tools.has(t));
+    const missing = (refNames(agent.tools) ?? []).filter((t) => !tools.has(t));
     if (missing.length) return `declares tools that do not exist: ${missing.join(', ')}`;
   }
   return undefined;

@@ -1,25 +1,9 @@
 /**
- * The public plugin contract of BrainOps: what an agent (or tool) module imports.
- * Versioned by CONTRACT_VERSION.
+ * The public plugin contract of BrainOps: what an agent (or tool) module imports. It is the
+ * SDK (`@brainops/sdk`, packages/sdk), plus `langChainTools` (which needs the runtime's
+ * LangChain); built-in agents import it from here, plugin packages from `@brainops/sdk`.
  * @module
  */
-export { defineAgent, CONTRACT_VERSION } from './contracts.ts';
-export type {
-  AgentDefinition,
-  AnyAgent,
-  ApprovalContent,
-  ApprovalRequest,
-  ChildResult,
-  DelegateOptions,
-  GenerateRequest,
-  GenerateResult,
-  MemoryHit,
-  TaskContext,
-  TaskLlm,
-  TaskLogger,
-  TaskMemory,
-  Usage,
-} from './contracts.ts';
-export { AppError, permanent, BudgetExceededError } from './errors.ts';
-export { defineTool, langChainTools } from './tools.ts';
-export type { AnyTool, ToolContext, ToolDefinition, ToolRoute } from './tools.ts';
+export * from '@brainops/sdk';
+export { langChainTools } from './tools.ts';
+export { guardedFetch, refusedRange, type OutboundOptions } from './outbound.ts';

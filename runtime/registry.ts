@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from 'zod';
-import { CONTRACT_VERSION, type AnyAgent } from './contracts.ts';
+import { contractProblem, refNames, type AnyAgent } from './contracts.ts';
 
 export interface AgentInfo {
   name: string;
@@ -28,10 +28,8 @@ export class Registry {
   /** Adds an agent; throws a sentence saying what is wrong with it. */
   addAgent(agent: AnyAgent): void {
     if (this.#agents.has(agent.name)) throw new Error(`Agent '${agent.name}' is defined twice.`);
-    const cv = agent.contractVersion ?? CONTRACT_VERSION;
-    if (cv !== CONTRACT_VERSION) {
-      throw new Error(`Agent '${agent.name}' was written for contract version ${cv}; this BrainOps speaks version ${CONTRACT_VERSION}.`);
-    }
+    const problem = agent.contractVersion === undefined ? undefined : contractProblem(agent.contractVersion);
+    if (problem) throw new Error(`Agent '${agent.name}' ${problem}.`);
     if (!(agent.input instanceof z.ZodType) || !(agent.output instanceof z.ZodType)) {
       throw new Error(`Agent '${agent.name}' must declare zod schemas for input and output.`);
     }
@@ -57,8 +55,8 @@ export class Registry {
       version: agent.version,
       inputSchema: jsonSchema(agent.input, 'input'),
       outputSchema: jsonSchema(agent.output, 'output'),
-      tools: agent.tools ?? [],
-      approvals: agent.approvals ?? [],
+      tools: refNames(agent.tools) ?? [],
+      approvals: [...(agent.approvals ?? [])],
     };
   }
 

@@ -27,15 +27,25 @@ export interface ExtensionBase {
   signal: AbortSignal;
   /** Issues the key of the next step called `name` in the current scope, without running one. */
   key(name: string): string;
-  /** A journaled step named `name` in the current scope. */
-  step<T>(name: string, fn: (scope: StepScope) => Promise<T> | T): Promise<T>;
+  /**
+   * A journaled step named `name` in the current scope. `request`: what it asks the outside
+   * world for (`{tool, input}`, `{agent, input}`), journaled with it for replay (runtime/replay.ts).
+   */
+  step<T>(name: string, fn: (scope: StepScope) => Promise<T> | T, request?: StepRequest): Promise<T>;
   /** A journaled step under a key issued by `key` (two steps of one logical call share its key). */
-  stepAt<T>(key: string, fn: (scope: StepScope) => Promise<T> | T): Promise<T>;
+  stepAt<T>(key: string, fn: (scope: StepScope) => Promise<T> | T, request?: StepRequest): Promise<T>;
   /** Ends the attempt: the task waits until `wake`. Sticks like every interrupt. */
   suspend(wake: Wake, reason: string): never;
   /** Writes inside the caller's transaction, fenced by this attempt (e.g. running → awaiting_approval). */
   fence: lifecycle.Fence;
 }
+
+/**
+ * What a step asked the outside world for (see ExtensionBase.step): a tool call, a
+ * delegation, or a language step's prompt (its SHA-256: prompts are long and may hold
+ * personal data, and equality is all a replay needs).
+ */
+export type StepRequest = { tool: string; input: unknown } | { agent: string; input: unknown } | { promptSha256: string };
 
 /** Filled by later layers (tools, memory, approvals, delegation): the parts of the context they own. */
 export type ContextExtension = (base: ExtensionBase) => Partial<Pick<TaskContext, 'tools' | 'memory' | 'approval' | 'delegate'>>;
@@ -205,7 +215,8 @@ function context(deps: RunnerDeps, req: RunRequest, agent: AnyAgent, attempt: At
   const wrap =
     <T>(fn: (scope: StepScope) => Promise<T> | T) =>
     async (scope: StepScope) => ({ result: await fn(scope) });
-  const step = <T>(name: string, fn: (scope: StepScope) => Promise<T> | T): Promise<T> => attempt.step(name, wrap(fn));
+  const step = <T>(name: string, fn: (scope: StepScope) => Promise<T> | T, request?: StepRequest): Promise<T> =>
+    attempt.step(name, wrap(fn), request);
   const base: ExtensionBase = {
     taskId,
     tenantId,
@@ -216,7 +227,7 @@ function context(deps: RunnerDeps, req: RunRequest, agent: AnyAgent, attempt: At
     fence: attempt.fence,
     key: (name) => attempt.key(name),
     step,
-    stepAt: (key, fn) => attempt.stepAt(key, wrap(fn)),
+    stepAt: (key, fn, request) => attempt.stepAt(key, wrap(fn), request),
     suspend: (wake, reason) => attempt.raise(new TaskSuspended(taskId, wake, reason)) as never,
   };
   const ext = Object.assign({}, ...(deps.extensions ?? []).map((e) => e(base))) as Partial<TaskContext>;
@@ -241,7 +252,6 @@ function context(deps: RunnerDeps, req: RunRequest, agent: AnyAgent, attempt: At
     },
     approval: ext.approval ?? unavailable('APPROVALS_UNAVAILABLE', 'This worker cannot suspend tasks for approval.'),
     delegate: ext.delegate ?? unavailable('DELEGATION_UNAVAILABLE', 'This worker cannot create child tasks.'),
-    rawLogger: log,
   };
 }
 

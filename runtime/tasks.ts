@@ -186,6 +186,8 @@ export interface JournalEntry {
   attempt: number;
   startedAt: string;
   finishedAt: string;
+  /** What the step asked the outside world for (`{tool, input}`, `{agent, input}`), when it did. */
+  request?: unknown;
 }
 
 export async function journal(tx: Sql, taskId: string): Promise<JournalEntry[]> {
@@ -197,7 +199,10 @@ export async function journal(tx: Sql, taskId: string): Promise<JournalEntry[]> 
     attempt: number;
     started_at: Date;
     finished_at: Date;
-  }>(`SELECT name, seq, result, usage, attempt, started_at, finished_at FROM task_steps WHERE task_id = $1 ORDER BY seq`, [taskId]);
+    request: unknown;
+  }>(`SELECT name, seq, result, usage, attempt, started_at, finished_at, request FROM task_steps WHERE task_id = $1 ORDER BY seq`, [
+    taskId,
+  ]);
   return r.rows.map((s) => ({
     name: s.name,
     seq: s.seq,
@@ -206,6 +211,7 @@ export async function journal(tx: Sql, taskId: string): Promise<JournalEntry[]> 
     attempt: s.attempt,
     startedAt: s.started_at.toISOString(),
     finishedAt: s.finished_at.toISOString(),
+    ...(s.request === null || s.request === undefined ? {} : { request: s.request }),
   }));
 }
 

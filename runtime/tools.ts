@@ -11,7 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { tool as langChainTool, type StructuredToolInterface } from '@langchain/core/tools';
-import type { Db, Sql } from './db/driver.ts';
+import { refNames, type AnyTool, type HttpMethod, type ToolAudit, type ToolCaller, type ToolContext, type ToolInputSchema, type ToolRoute } from '@brainops/sdk';
+import type { Db } from './db/driver.ts';
 import { AppError, badRequest } from './errors.ts';
 import { recordAudit, type Actor } from './guardrails/audit.ts';
 import type { Scope } from './keys.ts';
@@ -19,88 +20,18 @@ import type { Logger } from './logger.ts';
 import { jsonSchema } from './registry.ts';
 import type { ContextExtension, ExtensionBase } from './runner.ts';
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-
-export interface ToolRoute {
-  method: HttpMethod;
-  /** Express path; `:name` segments must be fields of the input schema. */
-  path: string;
-  /** Success status (default 200; 201 suits creations). */
-  status?: number;
-}
-
-/** Who called a tool: an API key over HTTP, an agent's task, or the system (self-tests). */
-export type ToolCaller = { kind: 'http'; keyId?: string } | { kind: 'agent'; taskId: string; agent: string } | { kind: 'system'; id?: string };
-
-/**
- * What the audit trail records for each call of a side-effecting tool (the tool-call wrapper
- * writes it, in one place: ToolRegistry.call). `action` is dotted (`email.sent`); `subject`
- * names what it happened to (`email:dana@example.com`, `lead:<id>`); `details` adds facts
- * (a `customerId` puts the row on that customer's trail). Without a declaration a
- * side-effecting tool is recorded as `tool.<name>` on `tool:<name>`.
- */
-export interface ToolAudit<I = unknown, O = unknown> {
-  action: string;
-  subject?(input: I, output: O): string;
-  details?(input: I, output: O): Record<string, unknown>;
-}
-
-/** What a tool's handler receives besides its input. */
-export interface ToolContext<S = unknown> {
-  readonly tenantId: string;
-  /** Runs `fn` in one transaction under the tenant's row-level security. */
-  tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T>;
-  readonly db: Db;
-  /** The integrations and helpers the tools were composed with (tools/index.ts). */
-  readonly services: S;
-  /**
-   * Stable for one logical call: `<task id>:<tool>#<n>` inside a task (the same on a retry),
-   * the `Idempotency-Key` header over HTTP (or a fresh id). Outbound side effects carry it.
-   */
-  readonly idempotencyKey: string;
-  readonly caller: ToolCaller;
-  readonly logger: Logger;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ToolInputSchema = z.ZodObject<any>;
-
-export interface ToolDefinition<I extends ToolInputSchema = ToolInputSchema, O extends z.ZodType = z.ZodType, S = unknown> {
-  name: string;
-  description: string;
-  input: I;
-  output: O;
-  /** Scope the API key needs; `public` tools need no key and run as the public tenant. */
-  scope: Scope | 'public';
-  /** Where the tool is served; default `POST /api/v1/tools/<name>`. */
-  route?: ToolRoute;
-  /** True when the tool changes state or contacts the outside world: every call leaves an audit row. */
-  sideEffect?: boolean;
-  /** How its audit rows read (side-effecting tools only); default `tool.<name>` on `tool:<name>`. */
-  audit?: ToolAudit<z.output<I>, z.output<O>>;
-  /** A safe input for the availability check (read-only tools only). */
-  probe?: z.input<I>;
-  handler(input: z.output<I>, ctx: ToolContext<S>): Promise<z.input<O>>;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyTool = ToolDefinition<any, any, any>;
-
-const TOOL_NAME = /^[a-z][a-z0-9_]{1,62}$/;
-
-/** Declares a business tool; its shape is checked at once so a broken module fails at load. */
-export function defineTool<I extends ToolInputSchema, O extends z.ZodType, S = unknown>(
-  def: ToolDefinition<I, O, S>,
-): ToolDefinition<I, O, S> {
-  if (!TOOL_NAME.test(def.name)) throw new Error(`Tool name '${def.name}' must be snake_case letters and digits (2-63 chars).`);
-  if (!(def.input instanceof z.ZodObject)) throw new Error(`Tool '${def.name}' must declare a z.object(...) input schema.`);
-  if (!(def.output instanceof z.ZodType)) throw new Error(`Tool '${def.name}' must declare a zod output schema.`);
-  if (typeof def.handler !== 'function') throw new Error(`Tool '${def.name}' has no handler(input, ctx).`);
-  if (def.audit && !def.sideEffect) throw new Error(`Tool '${def.name}' declares an audit record but not sideEffect: true.`);
-  if (def.audit && !/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/.test(def.audit.action))
-    throw new Error(`Tool '${def.name}': audit action '${def.audit.action}' must be dotted lowercase, e.g. 'email.sent'.`);
-  return Object.freeze({ ...def });
-}
+// The tool contract (defineTool, ToolDefinition, ToolContext, ...) is the SDK's; the registry is the runtime's.
+export {
+  defineTool,
+  type AnyTool,
+  type HttpMethod,
+  type ToolAudit,
+  type ToolCaller,
+  type ToolContext,
+  type ToolDefinition,
+  type ToolInputSchema,
+  type ToolRoute,
+} from '@brainops/sdk';
 
 /** The public description of a tool (`GET /api/v1/tools`). */
 export interface ToolInfo {
@@ -188,10 +119,10 @@ export class ToolRegistry<S = unknown> {
       throw badRequest('INVALID_INPUT', `The input of ${name} is invalid: ${describeIssue(parsed.error.issues[0])}.`, parsed.error.issues);
     }
     const { db } = this.deps;
+    // Only the tenant's transaction: the owner role (which row-level security does not bind) stays here.
     const ctx: ToolContext<S> = {
       tenantId: o.tenantId,
       tx: (fn) => db.tenant(o.tenantId, fn),
-      db,
       services: this.deps.services,
       idempotencyKey: o.idempotencyKey ?? randomUUID(),
       caller: o.caller,
@@ -257,7 +188,7 @@ export class ToolRegistry<S = unknown> {
       const call = (input: unknown, idempotencyKey: string) => this.call(name, input, { tenantId, idempotencyKey, caller: o.caller });
       const step = o.step;
       bound[name] = step
-        ? (input: unknown) => step(`tool:${name}`, ({ idempotencyKey }) => call(input, idempotencyKey))
+        ? (input: unknown) => step(`tool:${name}`, ({ idempotencyKey }) => call(input, idempotencyKey), { tool: name, input: input ?? null })
         : (input: unknown) => call(input, randomUUID());
     }
     Object.defineProperty(bound, DEFINITIONS, { value: names.map((n) => this.#tools.get(n)).filter(Boolean), enumerable: false });
@@ -267,7 +198,7 @@ export class ToolRegistry<S = unknown> {
   /** The context extension that fills `ctx.tools` with the agent's declared tools, tenant-bound. */
   extension(): ContextExtension {
     return (base) => {
-      const declared = base.agent.tools;
+      const declared = refNames(base.agent.tools);
       const missing = (declared ?? []).filter((n) => !this.#tools.has(n));
       if (missing.length) base.logger.warn(`agent declares tools that are not registered: ${missing.join(', ')}`);
       return {
@@ -371,11 +302,12 @@ function describeIssue(issue: z.core.$ZodIssue | undefined): string {
 }
 
 /**
- * LangChain tools over a bound `ctx.tools` record, for tool-calling models
+ * LangChain tools over a bound `ctx.tools` record (typed or not), for tool-calling models
  * (`model.bindTools(langChainTools(ctx.tools))`). Each call goes through the bound callable,
  * so it is journaled and tenant-scoped like a direct `ctx.tools.x(...)` call.
  */
-export function langChainTools(bound: Bound): StructuredToolInterface[] {
+export function langChainTools(tools: object): StructuredToolInterface[] {
+  const bound = tools as Bound;
   const defs = ((bound as Record<symbol, unknown>)[DEFINITIONS] ?? []) as AnyTool[];
   return defs
     .filter((d) => typeof bound[d.name] === 'function')

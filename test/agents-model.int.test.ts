@@ -9,7 +9,7 @@ import { fakeModel } from '@langchain/core/testing';
 import { AIMessage, type BaseMessage } from '@langchain/core/messages';
 import { findings, ourPriceBook, priceIndex } from '../agents/competitor-analysis/core.ts';
 import { chatProvider, OFFLINE } from '../runtime/models.ts';
-import { applyStripeEvent, sandboxCompletedEvent } from '../tools/revenue.ts';
+import { applyStripeEvent, sandboxCompletedEvent } from '../tools/stripe-events.ts';
 import { eventually, startTestApp, switchableModel, type TestApp } from './harness.ts';
 
 const MODEL = 'gemini-2.5-flash';
@@ -204,7 +204,7 @@ describe('business agents with a scripted model (pglite)', () => {
     models.use(OFFLINE);
     const est = (await tool('estimates_record', { status: 'accepted', output: { totals: { total: 300 } } })).estimate;
     const { session } = await tool('stripe_checkout_create', { estimateId: est.id });
-    const applied = await applyStripeEvent(app.proc.runtime.db, JSON.parse(sandboxCompletedEvent(session.id, 300)));
+    const applied = await applyStripeEvent(app.proc.runtime.db, JSON.parse(sandboxCompletedEvent({ id: session.id, amountMinor: 30000, currency: 'usd', interval: 'one_time' })));
     expect(applied).toMatchObject({ applied: true });
     const listed = await app.call('GET', `/api/v1/payments?estimateId=${est.id}`);
     expect(listed.status).toBe(200);

@@ -104,16 +104,15 @@ describe('the AI Board in Chromium', () => {
   it('dispatches an estimate through the generated form and shows its table', async () => {
     await page.selectOption('#agent-select', 'estimator');
     // Inline validation: nothing is sent while required fields are empty or malformed.
-    await page.fill('#form-estimator-pitch', '6-12');
+    await page.fill('#form-estimator-pitch', 'steep');
     await page.click('button:has-text("Dispatch")');
     await expectText('#form-estimator-roofAreaSqFt-error', 'Required');
-    await expectText('#form-estimator-pitch-error', 'Does not match');
     expect((await app.call('GET', '/api/v1/tasks?agent=estimator')).body.tasks).toHaveLength(0);
     // The server's zod issue lands next to its field (the client cannot know the 24/12 limit).
     await page.fill('#form-estimator-roofAreaSqFt', '2400');
     await page.fill('#form-estimator-pitch', '30/12');
     await page.click('button:has-text("Dispatch")');
-    await expectText('#form-estimator-pitch-error', 'at most 24/12');
+    await expectText('#form-estimator-pitch-error', 'steeper than 24/12');
     await shot('board-dispatch');
     expect(await page.getAttribute('#form-estimator-material', 'aria-invalid')).toBeNull();
 
@@ -170,6 +169,11 @@ describe('the AI Board in Chromium', () => {
     expect(await page.locator('.step').count()).toBe(4);
     expect(await page.getAttribute('.progress', 'aria-valuenow')).toBe('100');
     expect((await task(id)).status).toBe('succeeded');
+    // Replay from the task view: the agent's current code against this task's journal.
+    await page.click('button:has-text("Replay")');
+    const replay = page.locator('[aria-label="Replay result"][data-outcome="clean"]');
+    await replay.waitFor();
+    expect(await replay.textContent()).toContain('No divergence: the code asked for all 4 recorded step(s)');
   });
 
   it('lists tasks with filters, and cancels and retries from the list', async () => {

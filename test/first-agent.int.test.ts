@@ -13,7 +13,7 @@ import { eventually, startTestApp, type TestApp } from './harness.ts';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 
-/** `ts` blocks of the guide whose first line names their file: `// agents/x/y.ts`. */
+/** `ts` blocks of the guide whose first line names their file: `// gutter-quote/src/x.ts`. */
 function codeBlocks(markdown: string): { path: string; code: string }[] {
   return [...markdown.matchAll(/```ts\n\/\/ (\S+)\n([\s\S]*?)```/g)].map((m) => ({ path: m[1]!, code: m[2]! }));
 }
@@ -25,32 +25,34 @@ describe('the "write your first agent" guide', () => {
 
   beforeAll(async () => {
     blocks = codeBlocks(await readFile(join(REPO, 'docs/first-agent.md'), 'utf8'));
-    // Inside the repository (gitignored) so that `brainops` and `zod` resolve as they do for agents/*.
+    // Inside the repository (gitignored) so that @brainops/sdk, zod and vitest resolve as if installed in the package.
     await mkdir(join(REPO, '.brainops'), { recursive: true });
     dir = await mkdtemp(join(REPO, '.brainops', 'guide-'));
     for (const b of blocks) {
       await mkdir(dirname(join(dir, b.path)), { recursive: true });
       await writeFile(join(dir, b.path), b.code);
     }
-    app = await startTestApp('pglite', { env: { BRAINOPS_PLUGINS: join(dir, 'agents/gutter-quote') } });
+    app = await startTestApp('pglite', { env: { BRAINOPS_PLUGINS: join(dir, 'gutter-quote/src/index.ts') } });
   });
   afterAll(async () => {
     await app?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('has the three files it promises', () => {
-    expect(blocks.map((b) => b.path)).toEqual(['agents/gutter-quote/core.ts', 'agents/gutter-quote/core.test.ts', 'agents/gutter-quote/index.ts']);
+  it('has the three source files it promises, importing nothing of BrainOps but the SDK', () => {
+    expect(blocks.map((b) => b.path)).toEqual(['gutter-quote/src/core.ts', 'gutter-quote/src/index.ts', 'gutter-quote/src/agent.test.ts']);
+    const packages = new Set(blocks.flatMap((b) => [...b.code.matchAll(/from '([^.][^']*)'/g)].map((m) => m[1])));
+    expect([...packages].sort()).toEqual(['@brainops/sdk', '@brainops/sdk/testing', 'vitest', 'zod']);
   });
 
   it("passes the guide's own unit test", async () => {
     await writeFile(join(dir, 'vitest.config.mjs'), 'export default {};\n');
-    const r = await promisify(execFile)(process.execPath, [join(REPO, 'node_modules/vitest/vitest.mjs'), 'run', 'agents/gutter-quote'], {
+    const r = await promisify(execFile)(process.execPath, [join(REPO, 'node_modules/vitest/vitest.mjs'), 'run', 'gutter-quote'], {
       cwd: dir,
       timeout: 60_000,
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
     }).catch((e: { stdout: string; stderr: string }) => e);
-    expect((r.stdout + r.stderr).replace(/\u001b\[[0-9;]*m/g, '')).toMatch(/Tests\s+1 passed \(1\)/);
+    expect((r.stdout + r.stderr).replace(/\u001b\[[0-9;]*m/g, '')).toMatch(/Tests\s+2 passed \(2\)/);
   }, 90_000);
 
   it('runs as a plugin and gives the total the guide states, remembering the customer', async () => {

@@ -1,6 +1,6 @@
 /**
  * The live paths of the integrations (real keys → real services, same code path), offline:
- * Stripe, SendGrid and Google Ads answer from recorded responses through an undici MockAgent,
+ * Stripe and SendGrid answer from recorded responses through an undici MockAgent,
  * SMTP is a tiny server on loopback. Proves that each outbound call is the one the provider
  * expects, carries its idempotency key, and that a retry never calls the provider twice.
  */
@@ -28,17 +28,15 @@ const record = (into: Recorded[], opts: { path: string; headers?: unknown; body?
   into.push({ path: opts.path, headers: lowerCaseHeaders(opts.headers), body: String(opts.body ?? '') });
 const json = { headers: { 'content-type': 'application/json' } };
 
-describe('live integrations over recorded HTTP (Stripe, SendGrid, Google Ads)', () => {
+describe('live integrations over recorded HTTP (Stripe, SendGrid)', () => {
   const stripeCalls: Recorded[] = [];
   const sendgridCalls: Recorded[] = [];
-  const oauthCalls: Recorded[] = [];
-  const adsCalls: Recorded[] = [];
   /** SendGrid's next answers (status codes); empty → 202. */
   const sendgridScript: number[] = [];
   /** Stripe's next answers: 400 → the recorded invalid_request_error, else the session. */
   const stripeScript: number[] = [];
   let stripe400: unknown;
-  let session: { id: string; url: string };
+  let session: { id: string; url: string } & Record<string, unknown>;
   let mock: MockAgent;
   let previous: Dispatcher;
   let app: TestApp;
@@ -49,8 +47,6 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid, Google Ads)', 
     session = await fixture('stripe-checkout-session.json');
     stripe400 = await fixture('stripe-error-invalid-request.json');
     const sendgrid503 = await fixture<unknown>('sendgrid-error-503.json');
-    const token = await fixture<unknown>('google-oauth-token.json');
-    const mutate = await fixture<unknown>('google-ads-campaign-budgets-mutate.json');
     previous = getGlobalDispatcher();
     mock = new MockAgent();
     mock.disableNetConnect();
@@ -78,16 +74,6 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid, Google Ads)', 
           : { statusCode: status, data: JSON.stringify(sendgrid503), responseOptions: json };
       })
       .persist();
-    mock
-      .get('https://oauth2.googleapis.com')
-      .intercept({ path: '/token', method: 'POST' })
-      .reply((o) => (record(oauthCalls, o), { statusCode: 200, data: JSON.stringify(token), responseOptions: json }))
-      .persist();
-    mock
-      .get('https://googleads.googleapis.com')
-      .intercept({ path: '/v17/customers/1234567890/campaignBudgets:mutate', method: 'POST' })
-      .reply((o) => (record(adsCalls, o), { statusCode: 200, data: JSON.stringify(mutate), responseOptions: json }))
-      .persist();
     app = await startTestApp('pglite', {
       worker: false,
       env: {
@@ -96,13 +82,6 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid, Google Ads)', 
         SENDGRID_API_KEY: SENDGRID_KEY,
         EMAIL_FROM: 'Roof Co <hello@roof.example>',
         PUBLIC_BASE_URL: BASE,
-        GOOGLE_ADS_LIVE: 'true',
-        GOOGLE_ADS_DEVELOPER_TOKEN: 'fake-developer-token',
-        GOOGLE_ADS_CUSTOMER_ID: '1234567890',
-        GOOGLE_ADS_CLIENT_ID: 'fake-client.apps.googleusercontent.com',
-        GOOGLE_ADS_CLIENT_SECRET: 'fake-client-secret',
-        GOOGLE_ADS_REFRESH_TOKEN: '1//fake-refresh-token',
-        ADS_DAILY_SPEND_CAP_USD: '100',
       },
     });
   }, 60_000);
@@ -137,6 +116,8 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid, Google Ads)', 
     expect(form.get('line_items[0][quantity]')).toBe('1');
     expect(form.get('metadata[tenant_id]')).toBe('default');
     expect(form.get('metadata[estimate_id]')).toBe(estimateId);
+    expect(form.get('metadata[brainops_checkout]')).toBe('checkout:default:chk-live-1');
+    expect(form.get('payment_intent_data[metadata][tenant_id]')).toBe('default');
     expect(form.get('customer_email')).toBe('dana@example.com');
     expect(form.get('success_url')).toBe(`${BASE}/board?paid=1`);
     const stored = await db().system((tx) =>
@@ -172,7 +153,7 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid, Google Ads)', 
       type: 'checkout.session.completed',
       created: 1767225700,
       livemode: false,
-      data: { object: { id: session.id, object: 'checkout.session', amount_total: 840050, payment_status: 'paid' } },
+      data: { object: { ...session, status: 'complete', payment_status: 'paid', payment_intent: 'pi_FAKE1live0001' } },
     });
     const stripe = new Stripe(STRIPE_KEY);
     const send = (secret: string) =>
@@ -186,7 +167,7 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid, Google Ads)', 
     expect((await send(WEBHOOK_SECRET)).body).toMatchObject({ received: true, applied: true });
     expect((await send(WEBHOOK_SECRET)).body).toMatchObject({ received: true, applied: false, duplicate: true });
     expect(
-      await count('SELECT count(*)::int AS n FROM payments WHERE checkout_session_id = $1 AND amount_usd = 8400.5', [session.id]),
+      await count(`SELECT count(*)::int AS n FROM payments WHERE checkout_session_id = $1 AND amount_minor = 840050 AND currency = 'usd' AND status = 'paid'`, [session.id]),
     ).toBe(1);
     expect(await count(`SELECT count(*)::int AS n FROM checkout_sessions WHERE id = $1 AND status = 'complete'`, [session.id])).toBe(1);
   });
@@ -209,7 +190,7 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid, Google Ads)', 
     expect(text).toContain('Hi Pat, your estimate is ready.');
     const link = /https:\/\/roof\.example(\/unsubscribe\/[\w.-]+)/.exec(text);
     expect(link).not.toBeNull();
-    expect(msg.headers['List-Unsubscribe']).toBe(`<${BASE}${link![1]}>`);
+    expect(msg.headers).toEqual({ 'List-Unsubscribe': `<${BASE}${link![1]}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
     const providerId = await db().system((tx) =>
       tx.query<{ provider_id: string }>(`SELECT provider_id FROM email_outbox WHERE idempotency_key = 'email:sg-1'`),
     );
@@ -219,8 +200,8 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid, Google Ads)', 
     expect(retried.body).toMatchObject({ replayed: true, email: { status: 'sent' } });
     expect(sendgridCalls).toHaveLength(1);
 
-    // The link in the body works, and the address is suppressed from then on (no call).
-    expect((await app.call('GET', link![1]!, undefined, { key: null })).status).toBe(200);
+    // The link's one-click POST works, and the address is suppressed from then on (no call).
+    expect((await app.call('POST', link![1]!, undefined, { key: null, raw: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status).toBe(200);
     const after = await app.call('POST', '/api/v1/email-automation/send', { ...send, idempotencyKey: 'sg-2' });
     expect(after.body.email.status).toBe('suppressed');
     expect(sendgridCalls).toHaveLength(1);
@@ -295,64 +276,6 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid, Google Ads)', 
       { idempotency_key: 'inflight', status: 'queued' },
     ]);
   });
-
-  it('Google Ads live: mints an OAuth token, sends campaignBudgets:mutate with the request id, once per key', async () => {
-    const campaign = (
-      await app.call('POST', '/api/v1/ads/campaigns', { name: 'Storm season', channel: 'google_search', dailyBudgetUsd: 40 })
-    ).body.campaign;
-    const apply = (dailyBudgetUsd: number, key: string) =>
-      app.call('POST', `/api/v1/ads/campaigns/${campaign.id}/apply`, { dailyBudgetUsd }, { headers: { 'idempotency-key': key } });
-    const r = await apply(80, 'ads-1');
-    expect(r.status, JSON.stringify(r.body)).toBe(200);
-    expect(r.body.action).toMatchObject({ mode: 'live', replayed: false });
-    expect(r.body.campaign).toMatchObject({ dailyBudgetUsd: 80, status: 'active' });
-    expect(oauthCalls).toHaveLength(1);
-    expect(Object.fromEntries(new URLSearchParams(oauthCalls[0]!.body))).toEqual({
-      grant_type: 'refresh_token',
-      client_id: 'fake-client.apps.googleusercontent.com',
-      client_secret: 'fake-client-secret',
-      refresh_token: '1//fake-refresh-token',
-    });
-    expect(adsCalls).toHaveLength(1);
-    const call = adsCalls[0]!;
-    expect(call.headers['authorization']).toBe('Bearer ya29.a0FAKE-access-token-for-tests-only');
-    expect(call.headers['developer-token']).toBe('fake-developer-token');
-    expect(call.headers['request-id']).toBe('ads:ads-1');
-    expect(JSON.parse(call.body)).toEqual({
-      operations: [{ create: { name: `Storm season (${campaign.id.slice(0, 8)})`, amountMicros: '80000000', deliveryMethod: 'STANDARD' } }],
-    });
-    const stored = await db().system((tx) =>
-      tx.query<{ mode: string; payload: { resourceNames: string[] } }>(
-        `SELECT mode, payload FROM ads_actions WHERE idempotency_key = 'ads:ads-1'`,
-      ),
-    );
-    expect(stored.rows[0]).toMatchObject({
-      mode: 'live',
-      payload: { resourceNames: ['customers/1234567890/campaignBudgets/13579246801'] },
-    });
-
-    expect((await apply(80, 'ads-1')).body.action).toMatchObject({ mode: 'live', replayed: true });
-    expect(adsCalls).toHaveLength(1);
-    expect((await apply(90, 'ads-2')).body.action.replayed).toBe(false);
-    expect(adsCalls).toHaveLength(2);
-    expect(oauthCalls).toHaveLength(1); // the access token is reused until it nears expiry
-  });
-
-  it('Google Ads live: a daily budget above ADS_DAILY_SPEND_CAP_USD is refused before any HTTP call', async () => {
-    const campaign = (await app.call('POST', '/api/v1/ads/campaigns', { name: 'Too big', channel: 'google_local', dailyBudgetUsd: 10 }))
-      .body.campaign;
-    const before = { oauth: oauthCalls.length, ads: adsCalls.length, actions: await count('SELECT count(*)::int AS n FROM ads_actions') };
-    const r = await app.call('POST', `/api/v1/ads/campaigns/${campaign.id}/apply`, { dailyBudgetUsd: 150 });
-    expect(r.status).toBe(422);
-    expect(r.body.error).toMatchObject({ code: 'SPEND_CAP_EXCEEDED', details: { dailyBudgetUsd: 150, capUsd: 100 } });
-    expect({ oauth: oauthCalls.length, ads: adsCalls.length, actions: await count('SELECT count(*)::int AS n FROM ads_actions') }).toEqual(
-      before,
-    );
-    const c = (await app.call('GET', '/api/v1/ads/campaigns?status=draft')).body.campaigns.find(
-      (x: { id: string }) => x.id === campaign.id,
-    );
-    expect(c).toMatchObject({ dailyBudgetUsd: 10, status: 'draft' });
-  });
 });
 
 describe('SMTP (nodemailer) to a server on loopback', () => {
@@ -390,8 +313,40 @@ describe('SMTP (nodemailer) to a server on loopback', () => {
     const link = /https:\/\/roof\.example\/unsubscribe\/[\w.-]+/.exec(raw)?.[0];
     expect(link).toBeDefined();
     expect(raw).toContain(`List-Unsubscribe: <${link}>`);
+    expect(raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m);
     expect((await app.call('POST', '/api/v1/email-automation/send', send)).body.replayed).toBe(true);
     expect(sink.messages).toHaveLength(1);
-    expect((await app.call('GET', link!.slice(BASE.length), undefined, { key: null })).status).toBe(200);
+  });
+
+  it('bulk-sender rules: a GET of the link only confirms; the one-click POST (no key) unsubscribes before the next send', async () => {
+    const send = (key: string) =>
+      app.call('POST', '/api/v1/email-automation/send', { to: 'mo@example.com', subject: 'Spring offer', body: 'Ten percent off gutters.', idempotencyKey: key });
+    expect((await send('offer-1')).body.email).toMatchObject({ status: 'sent' });
+    const raw = sink.messages.at(-1)!.data.replace(/\r\n[ \t]+/g, ' ');
+    const header = /^List-Unsubscribe: <([^>]+)>$/m.exec(raw)?.[1];
+    expect(header).toMatch(/^https:\/\/roof\.example\/unsubscribe\//);
+    expect(raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m);
+    const path = header!.slice(BASE.length);
+    // What a mail scanner does: fetch the link. A confirmation page, nothing changes.
+    const page = await app.call('GET', path, undefined, { key: null });
+    expect(page.status).toBe(200);
+    expect(page.body).toMatch(/<form method="post"/);
+    expect((await send('offer-2')).body.email).toMatchObject({ status: 'sent' });
+    expect(sink.messages.filter((m) => m.to.includes('mo@example.com'))).toHaveLength(2);
+    // What Gmail's one-click does (RFC 8058): POST the form body, no API key.
+    const forged = await app.call('POST', path.slice(0, -10) + (path.at(-10) === 'A' ? 'B' : 'A') + path.slice(-9), undefined, {
+      key: null,
+      raw: 'List-Unsubscribe=One-Click',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(forged.status).toBe(400);
+    const click = await app.call('POST', path, undefined, {
+      key: null,
+      raw: 'List-Unsubscribe=One-Click',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(click.status).toBe(200);
+    expect((await send('offer-3')).body.email).toMatchObject({ status: 'suppressed' });
+    expect(sink.messages.filter((m) => m.to.includes('mo@example.com'))).toHaveLength(2);
   });
 });

@@ -139,7 +139,7 @@ describe('Stripe checkout (4), webhook (5) and summary (6)', () => {
     expect(again.body.session.id).toBe(sessionId);
     const page = await app.call('GET', new URL(r.body.session.url).pathname, undefined, { key: null });
     expect(page.status).toBe(200);
-    expect(String(page.body)).toContain('$8400.5');
+    expect(String(page.body)).toContain('$8,400.50');
   });
   it('refuses a draft estimate (409), bad input (400) and another tenant’s estimate (404), writing nothing', async () => {
     const before = await count('checkout_sessions');
@@ -151,7 +151,7 @@ describe('Stripe checkout (4), webhook (5) and summary (6)', () => {
     expect(await count('checkout_sessions')).toBe(before);
   });
 
-  const event = (id: string) => JSON.stringify({ id, object: 'event', type: 'checkout.session.completed', created: 1767225600, data: { object: { id: sessionId, object: 'checkout.session', amount_total: 840050 } } });
+  const event = (id: string) => JSON.stringify({ id, object: 'event', type: 'checkout.session.completed', created: 1767225600, data: { object: { id: sessionId, object: 'checkout.session', mode: 'payment', payment_status: 'paid', currency: 'usd', amount_total: 840050, payment_intent: 'pi_test_1' } } });
   const send = (payload: string, signature: string) => app.call('POST', '/api/v1/stripe-revenue/webhook', undefined, { key: null, raw: payload, headers: { 'stripe-signature': signature } });
 
   it('applies a signed event once: a replay changes nothing', async () => {

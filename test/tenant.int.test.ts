@@ -56,14 +56,14 @@ describe('tenant settings', () => {
   it('shows the tenant, its settings (null = configured default) and its spend; documented in OpenAPI', async () => {
     const r = await app.call('GET', '/api/v1/tenant', undefined, { key: keys.reader! });
     expect(r.status).toBe(200);
-    expect(r.body.tenant).toEqual({ id: 'acme', name: 'acme', dailyBudgetUsd: null, maxRunning: null, phoneRegion: null, spentTodayUsd: 0 });
+    expect(r.body.tenant).toEqual({ id: 'acme', name: 'acme', dailyBudgetUsd: null, maxRunning: null, phoneRegion: null, spentTodayUsd: 0, currency: 'usd', outboundAllowHosts: [] });
     expect((await app.call('GET', '/api/v1/tenant', undefined, { key: null })).status).toBe(401);
     const doc = await app.call('GET', '/openapi.json');
     expect(Object.keys(doc.body.paths['/api/v1/tenant'] ?? {}).sort()).toEqual(['get', 'patch']);
   });
 
   it('rejects bad input with 400 and a non-admin key with 403, changing nothing', async () => {
-    const bad: unknown[] = [{}, { dailyBudgetUsd: -1 }, { dailyBudgetUsd: '5' }, { maxRunning: 1.5 }, { maxRunning: -2 }, { name: 'evil' }, { dailyBudgetUsd: 5, id: 'beta' }];
+    const bad: unknown[] = [{}, { dailyBudgetUsd: -1 }, { dailyBudgetUsd: '5' }, { maxRunning: 1.5 }, { maxRunning: -2 }, { name: 'evil' }, { dailyBudgetUsd: 5, id: 'beta' }, { currency: 'dollars' }, { outboundAllowHosts: ['http://x.example/'] }, { outboundAllowHosts: 'x.example' }];
     for (const body of bad) {
       const r = await app.call('PATCH', '/api/v1/tenant', body, { key: keys.acme! });
       expect(r.status, JSON.stringify(body)).toBe(400);

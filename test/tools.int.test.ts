@@ -55,6 +55,8 @@ beforeAll(async () => {
     ids[`camp_${m}`] = (
       await post('/api/v1/ads/campaigns', { name: `Camp x${m}x`, channel: 'google_search', dailyBudgetUsd: 20 })
     ).campaign.id;
+    const upload = await app.call('POST', '/api/v1/crm/imports', undefined, { raw: `external_id,name\r\nUP-x${m}x,Up x${m}x\r\n`, headers: { 'content-type': 'text/csv' } });
+    ids[`upload_${m}`] = upload.body.upload.id;
     ids[`seq_${m}`] = (
       await post('/api/v1/email-automation/sequences', {
         name: `Seq x${m}x`,
@@ -65,11 +67,6 @@ beforeAll(async () => {
     const other = (await post('/api/v1/agents/probe/tasks', { input: { steps: 0 } })).task.id;
     ids[`digest_${m}`] = (await post('/api/v1/digests', { taskId: other, agent: 'probe', title: 'Earlier', body: 'Earlier run.' })).digest.id;
     ids[`email_${m}`] = (await post('/api/v1/email-automation/send', { to: 'owner@example.com', subject: 'Digest', body: 'Earlier run.' })).email.id;
-  }
-  for (const m of ['h', 'a']) {
-    const up = await app.call('POST', '/api/v1/crm/imports', undefined, { raw: `Customer ID,First Name,Last Name\nUP-1,Ann,x${m}x\n`, headers: { 'content-type': 'text/csv' } });
-    expect(up.status, JSON.stringify(up.body)).toBe(202);
-    ids[`upload_${m}`] = up.body.upload.id;
   }
   // The CRM source the fetch tool reads: this server's public product list stands in for one.
   const crm = await app.call('PATCH', '/api/v1/settings', { crm: { url: `${app.url}/api/v1/products/public`, itemsKey: 'products' } });
@@ -113,6 +110,8 @@ const CASES: Record<string, (m: 'h' | 'a') => unknown> = {
   stripe_checkout_create: (m) => ({ estimateId: ids[`est_${m}`] }),
   revenue_summary: () => ({}),
   payments_list: () => ({ status: 'matched', limit: 10 }),
+  tenant_outbound_allow_hosts: () => ({}),
+  crm_import_upload_read: (m) => ({ id: ids[`upload_${m}`] }),
   landing_page_publish: (m) => ({ slug: `walk-x${m}x`, title: 'Walk', headline: 'H', body: 'B', cta: 'Go' }),
   landing_pages_list: () => ({ limit: 1 }),
   ads_campaigns_list: () => ({ limit: 50 }),
@@ -135,7 +134,6 @@ const CASES: Record<string, (m: 'h' | 'a') => unknown> = {
   digest_publish: (m) => ({ taskId: ids[`task_${m}`], agent: 'probe', title: `Digest x${m}x`, body: 'All quiet.' }),
   digest_mark_emailed: (m) => ({ id: ids[`digest_${m}`], to: 'owner@example.com', emailId: ids[`email_${m}`] }),
   digests_list: () => ({ limit: 10 }),
-  crm_import_upload_read: (m) => ({ id: ids[`upload_${m}`], offset: 0 }),
 };
 
 /** Ids, timestamps, sandbox session ids and the per-side marker differ by construction. */

@@ -56,21 +56,73 @@ function checkCap(ctx: Ctx, dailyBudgetUsd: number): void {
   }
 }
 
+/** The `ads_campaigns_list` tool's handle: agents that declare it call it typed. */
+export const adsCampaignsList = businessTool({
+  name: 'ads_campaigns_list',
+  description: 'List ad campaigns, newest first.',
+  input: z.object({ status: z.enum(['draft', 'active', 'paused']).optional(), limit, cursor }),
+  output: z.object({ campaigns: z.array(campaignRecord), nextCursor: z.string().nullable(), mode: z.enum(['dry_run', 'live']), dailySpendCapUsd: z.number() }),
+  scope: 'read',
+  route: { method: 'GET', path: '/api/v1/ads/campaigns' },
+  probe: { limit: 1 },
+  handler: (i, ctx) =>
+    ctx.tx(async (sql) => {
+      const p = await newestFirst<Row>(sql, i, { select: 'SELECT * FROM ads_campaigns', where: ['($1::text IS NULL OR status = $1)'], params: [i.status ?? null] });
+      return { campaigns: p.rows.map(toCampaign), nextCursor: p.nextCursor, mode: ctx.services.ads.mode, dailySpendCapUsd: ctx.services.config.ADS_DAILY_SPEND_CAP_USD };
+    }),
+});
+
+/** The `ads_campaign_apply_plan` tool's handle: agents that declare it call it typed. */
+export const adsCampaignApplyPlan = businessTool({
+  name: 'ads_campaign_apply_plan',
+  description: 'Apply a budget/bid plan to a campaign through the ads adapter (dry-run unless live is configured); refuses spend above the cap.',
+  input: z
+    .object({
+      id,
+      dailyBudgetUsd: z.number().min(0).max(1_000_000),
+      bids: z.record(z.string().min(1).max(80), z.number().min(0).max(1000)).optional(),
+      activate: z.boolean().default(true),
+    })
+    .strict(),
+  output: z.object({ campaign: campaignRecord, action: z.object({ mode: z.enum(['dry_run', 'live']), operations: z.array(z.unknown()), replayed: z.boolean() }) }),
+  scope: 'write',
+  sideEffect: true,
+  audit: {
+    action: 'ads.budget_applied',
+    subject: (i) => `ads_campaign:${i.id}`,
+    details: (i, o) => ({ dailyBudgetUsd: i.dailyBudgetUsd, bids: i.bids ?? {}, mode: o.action.mode, replayed: o.action.replayed }),
+  },
+  route: { method: 'POST', path: '/api/v1/ads/campaigns/:id/apply' },
+  async handler(i, ctx) {
+    checkCap(ctx, i.dailyBudgetUsd);
+    const key = `ads:${ctx.idempotencyKey}`;
+    const found = await ctx.tx(async (sql) => {
+      const c = await sql.query<Row>(`SELECT * FROM ads_campaigns WHERE id = $1`, [i.id]);
+      if (!c.rows[0]) throw notFound('Ad campaign', i.id);
+      const prev = await sql.query<{ mode: 'dry_run' | 'live'; payload: { operations: unknown[] } }>(`SELECT mode, payload FROM ads_actions WHERE idempotency_key = $1`, [key]);
+      return { campaign: c.rows[0], prev: prev.rows[0] };
+    });
+    if (found.prev) return { campaign: toCampaign(found.campaign), action: { mode: found.prev.mode, operations: found.prev.payload.operations, replayed: true } };
+    const result = await ctx.services.ads.apply({ campaignId: i.id, name: found.campaign.name, dailyBudgetUsd: i.dailyBudgetUsd, bids: i.bids }, key);
+    return ctx.tx(async (sql) => {
+      await sql.query(`INSERT INTO ads_actions (tenant_id, campaign_id, mode, payload, idempotency_key) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`, [
+        ctx.tenantId,
+        i.id,
+        result.mode,
+        JSON.stringify({ operations: result.operations, dailyBudgetUsd: i.dailyBudgetUsd, bids: i.bids ?? {}, ...(result.resourceNames ? { resourceNames: result.resourceNames } : {}) }),
+        key,
+      ]);
+      const r = await sql.query<Row>(
+        `UPDATE ads_campaigns SET daily_budget_usd = $2, plan = plan || $3::jsonb, status = CASE WHEN $4 THEN 'active' ELSE status END, updated_at = now() WHERE id = $1 RETURNING *`,
+        [i.id, i.dailyBudgetUsd, JSON.stringify({ bids: i.bids ?? {}, lastAppliedMode: result.mode }), i.activate],
+      );
+      return { campaign: toCampaign(r.rows[0]!), action: { mode: result.mode, operations: result.operations, replayed: false } };
+    });
+  },
+});
+
 export const adsTools: AnyTool[] = [
-  businessTool({
-    name: 'ads_campaigns_list',
-    description: 'List ad campaigns, newest first.',
-    input: z.object({ status: z.enum(['draft', 'active', 'paused']).optional(), limit, cursor }),
-    output: z.object({ campaigns: z.array(campaignRecord), nextCursor: z.string().nullable(), mode: z.enum(['dry_run', 'live']), dailySpendCapUsd: z.number() }),
-    scope: 'read',
-    route: { method: 'GET', path: '/api/v1/ads/campaigns' },
-    probe: { limit: 1 },
-    handler: (i, ctx) =>
-      ctx.tx(async (sql) => {
-        const p = await newestFirst<Row>(sql, i, { select: 'SELECT * FROM ads_campaigns', where: ['($1::text IS NULL OR status = $1)'], params: [i.status ?? null] });
-        return { campaigns: p.rows.map(toCampaign), nextCursor: p.nextCursor, mode: ctx.services.ads.mode, dailySpendCapUsd: ctx.services.config.ADS_DAILY_SPEND_CAP_USD };
-      }),
-  }),
+  adsCampaignsList,
   businessTool({
     name: 'ads_campaign_create',
     description: 'Create an ad campaign (status draft) with a daily budget within the spend cap.',
@@ -99,51 +151,5 @@ export const adsTools: AnyTool[] = [
       });
     },
   }),
-  businessTool({
-    name: 'ads_campaign_apply_plan',
-    description: 'Apply a budget/bid plan to a campaign through the ads adapter (dry-run unless live is configured); refuses spend above the cap.',
-    input: z
-      .object({
-        id,
-        dailyBudgetUsd: z.number().min(0).max(1_000_000),
-        bids: z.record(z.string().min(1).max(80), z.number().min(0).max(1000)).optional(),
-        activate: z.boolean().default(true),
-      })
-      .strict(),
-    output: z.object({ campaign: campaignRecord, action: z.object({ mode: z.enum(['dry_run', 'live']), operations: z.array(z.unknown()), replayed: z.boolean() }) }),
-    scope: 'write',
-    sideEffect: true,
-    audit: {
-      action: 'ads.budget_applied',
-      subject: (i) => `ads_campaign:${i.id}`,
-      details: (i, o) => ({ dailyBudgetUsd: i.dailyBudgetUsd, bids: i.bids ?? {}, mode: o.action.mode, replayed: o.action.replayed }),
-    },
-    route: { method: 'POST', path: '/api/v1/ads/campaigns/:id/apply' },
-    async handler(i, ctx) {
-      checkCap(ctx, i.dailyBudgetUsd);
-      const key = `ads:${ctx.idempotencyKey}`;
-      const found = await ctx.tx(async (sql) => {
-        const c = await sql.query<Row>(`SELECT * FROM ads_campaigns WHERE id = $1`, [i.id]);
-        if (!c.rows[0]) throw notFound('Ad campaign', i.id);
-        const prev = await sql.query<{ mode: 'dry_run' | 'live'; payload: { operations: unknown[] } }>(`SELECT mode, payload FROM ads_actions WHERE idempotency_key = $1`, [key]);
-        return { campaign: c.rows[0], prev: prev.rows[0] };
-      });
-      if (found.prev) return { campaign: toCampaign(found.campaign), action: { mode: found.prev.mode, operations: found.prev.payload.operations, replayed: true } };
-      const result = await ctx.services.ads.apply({ campaignId: i.id, name: found.campaign.name, dailyBudgetUsd: i.dailyBudgetUsd, bids: i.bids }, key);
-      return ctx.tx(async (sql) => {
-        await sql.query(`INSERT INTO ads_actions (tenant_id, campaign_id, mode, payload, idempotency_key) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`, [
-          ctx.tenantId,
-          i.id,
-          result.mode,
-          JSON.stringify({ operations: result.operations, dailyBudgetUsd: i.dailyBudgetUsd, bids: i.bids ?? {}, ...(result.resourceNames ? { resourceNames: result.resourceNames } : {}) }),
-          key,
-        ]);
-        const r = await sql.query<Row>(
-          `UPDATE ads_campaigns SET daily_budget_usd = $2, plan = plan || $3::jsonb, status = CASE WHEN $4 THEN 'active' ELSE status END, updated_at = now() WHERE id = $1 RETURNING *`,
-          [i.id, i.dailyBudgetUsd, JSON.stringify({ bids: i.bids ?? {}, lastAppliedMode: result.mode }), i.activate],
-        );
-        return { campaign: toCampaign(r.rows[0]!), action: { mode: result.mode, operations: result.operations, replayed: false } };
-      });
-    },
-  }),
+  adsCampaignApplyPlan,
 ];

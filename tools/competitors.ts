@@ -52,18 +52,21 @@ const toCompetitor = (r: Row): z.output<typeof competitorRecord> => ({
   updatedAt: iso(r.updated_at)!,
 });
 
+/** The `competitor_records_list` tool's handle: agents that declare it call it typed. */
+export const competitorRecordsList = businessTool({
+  name: 'competitor_records_list',
+  description: 'List the competitor records of this business.',
+  input: z.object({ limit: z.coerce.number().int().min(1).max(500).default(200) }),
+  output: z.object({ competitors: z.array(competitorRecord) }),
+  scope: 'read',
+  route: { method: 'GET', path: '/api/v1/competitors' },
+  probe: { limit: 1 },
+  handler: (i, ctx) =>
+    ctx.tx(async (sql) => ({ competitors: (await sql.query<Row>(`SELECT * FROM competitors ORDER BY name LIMIT $1`, [i.limit])).rows.map(toCompetitor) })),
+});
+
 export const competitorTools: AnyTool[] = [
-  businessTool({
-    name: 'competitor_records_list',
-    description: 'List the competitor records of this business.',
-    input: z.object({ limit: z.coerce.number().int().min(1).max(500).default(200) }),
-    output: z.object({ competitors: z.array(competitorRecord) }),
-    scope: 'read',
-    route: { method: 'GET', path: '/api/v1/competitors' },
-    probe: { limit: 1 },
-    handler: (i, ctx) =>
-      ctx.tx(async (sql) => ({ competitors: (await sql.query<Row>(`SELECT * FROM competitors ORDER BY name LIMIT $1`, [i.limit])).rows.map(toCompetitor) })),
-  }),
+  competitorRecordsList,
   businessTool({
     name: 'competitor_record_upsert',
     description: 'Create or replace a competitor record by name.',

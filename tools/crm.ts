@@ -328,7 +328,26 @@ function same(dbValue: unknown, v: unknown): boolean {
   return String(dbValue) === String(v);
 }
 
-export const crmTools: AnyTool[] = ENTITIES.flatMap(crud);
+/**
+ * The hosts this tenant allow-listed for outbound requests (tenants.outbound_allow_hosts,
+ * set with PATCH /api/v1/tenant): crm-sync's `http` source passes them to runtime/outbound.ts.
+ */
+const outboundAllowHosts = businessTool({
+  name: 'tenant_outbound_allow_hosts',
+  description: 'The hosts this tenant allow-listed for its import URLs, which may then resolve to private or loopback addresses.',
+  input: z.object({}),
+  output: z.object({ allowHosts: z.array(z.string()) }),
+  scope: 'read',
+  route: { method: 'GET', path: '/api/v1/tenant/outbound-allow-hosts' },
+  probe: {},
+  handler: (_i, ctx) =>
+    ctx.tx(async (sql) => {
+      const r = await sql.query<{ outbound_allow_hosts: string[] }>(`SELECT outbound_allow_hosts FROM tenants WHERE id = $1`, [ctx.tenantId]);
+      return { allowHosts: r.rows[0]?.outbound_allow_hosts ?? [] };
+    }),
+});
+
+export const crmTools: AnyTool[] = [...ENTITIES.flatMap(crud), outboundAllowHosts];
 
 /** The written record of a CRM tool's output (`{customer: {...}}`). */
 const rowOf = (o: Record<string, unknown>, singular: string) => o[singular] as { id: string; customerId?: string | null };

@@ -78,6 +78,23 @@ async function withFooter(ctx: Ctx, to: string, body: string): Promise<string> {
   return `${body}\n\n--\nTo stop these emails: ${url}`;
 }
 
+/** The `email_send` tool's handle: agents that declare it call it typed. */
+export const emailSend = businessTool({
+  name: 'email_send',
+  description: 'Send one email through the configured provider (offline: the outbox). Same idempotencyKey → sent once. Unsubscribed addresses are suppressed.',
+  input: z.object({ to: z.email(), subject: z.string().trim().min(1).max(200), body: z.string().trim().min(1).max(50_000), idempotencyKey: z.string().min(1).max(200).optional() }).strict(),
+  output: z.object({ email: emailRecord, replayed: z.boolean() }),
+  scope: 'write',
+  sideEffect: true,
+  audit: {
+    action: 'email.sent',
+    subject: (_i, o) => `email:${o.email.to}`,
+    details: (_i, o) => ({ emailId: o.email.id, subject: o.email.subject, status: o.email.status, provider: o.email.provider, replayed: o.replayed }),
+  },
+  route: { method: 'POST', path: '/api/v1/email-automation/send' },
+  handler: async (i, ctx) => sendEmail(ctx, { to: i.to, subject: i.subject, body: await withFooter(ctx, i.to, i.body), idempotencyKey: `email:${i.idempotencyKey ?? ctx.idempotencyKey}` }),
+});
+
 export const emailTools: AnyTool[] = [
   businessTool({
     name: 'email_sequences_list',
@@ -148,29 +165,15 @@ export const emailTools: AnyTool[] = [
         return { enrolled, skipped };
       }),
   }),
-  businessTool({
-    name: 'email_send',
-    description: 'Send one email through the configured provider (offline: the outbox). Same idempotencyKey → sent once. Unsubscribed addresses are suppressed.',
-    input: z.object({ to: z.email(), subject: z.string().trim().min(1).max(200), body: z.string().trim().min(1).max(50_000), idempotencyKey: z.string().min(1).max(200).optional() }).strict(),
-    output: z.object({ email: emailRecord, replayed: z.boolean() }),
-    scope: 'write',
-    sideEffect: true,
-    audit: {
-      action: 'email.sent',
-      subject: (_i, o) => `email:${o.email.to}`,
-      details: (_i, o) => ({ emailId: o.email.id, subject: o.email.subject, status: o.email.status, provider: o.email.provider, replayed: o.replayed }),
-    },
-    route: { method: 'POST', path: '/api/v1/email-automation/send' },
-    handler: async (i, ctx) => sendEmail(ctx, { to: i.to, subject: i.subject, body: await withFooter(ctx, i.to, i.body), idempotencyKey: `email:${i.idempotencyKey ?? ctx.idempotencyKey}` }),
-  }),
+  emailSend,
   businessTool({
     name: 'email_sequences_run_due',
     description: 'Send every sequence step that is due (each exactly once) and advance the enrolments.',
     input: z.object({ limit: z.number().int().min(1).max(500).default(100) }).strict(),
     output: z.object({ sent: z.number(), suppressed: z.number(), finished: z.number() }),
     scope: 'write',
-    sideEffect: true,
     audit: { action: 'email.sequences_sent', subject: () => 'email:sequences', details: (_i, o) => ({ ...o }) },
+    sideEffect: true,
     route: { method: 'POST', path: '/api/v1/email-automation/run-due' },
     async handler(i, ctx) {
       const due = await ctx.tx(

@@ -47,6 +47,26 @@ const toEstimate = (r: Row) => ({
   updatedAt: iso(r.updated_at)!,
 });
 
+/** The `estimates_list` tool's handle: agents that declare it call it typed. */
+export const estimatesList = businessTool({
+  name: 'estimates_list',
+  description: 'List stored estimates, newest first, optionally by status or customer.',
+  input: z.object({ status: z.enum(ESTIMATE_STATUSES).optional(), customerId: id.optional(), limit, cursor }),
+  output: z.object({ estimates: z.array(estimateRecord), nextCursor: z.string().nullable() }),
+  scope: 'read',
+  route: { method: 'GET', path: '/api/v1/estimates' },
+  probe: { limit: 1 },
+  handler: (i, ctx) =>
+    ctx.tx(async (sql) => {
+      const p = await newestFirst<Row>(sql, i, {
+        select: 'SELECT * FROM estimates',
+        where: ['($1::text IS NULL OR status = $1)', '($2::uuid IS NULL OR customer_id = $2)'],
+        params: [i.status ?? null, i.customerId ?? null],
+      });
+      return { estimates: p.rows.map(toEstimate), nextCursor: p.nextCursor };
+    }),
+});
+
 export const estimateTools: AnyTool[] = [
   businessTool({
     name: 'estimates_record',
@@ -91,22 +111,5 @@ export const estimateTools: AnyTool[] = [
         return { estimate: toEstimate(r.rows[0]!) };
       }),
   }),
-  businessTool({
-    name: 'estimates_list',
-    description: 'List stored estimates, newest first, optionally by status or customer.',
-    input: z.object({ status: z.enum(ESTIMATE_STATUSES).optional(), customerId: id.optional(), limit, cursor }),
-    output: z.object({ estimates: z.array(estimateRecord), nextCursor: z.string().nullable() }),
-    scope: 'read',
-    route: { method: 'GET', path: '/api/v1/estimates' },
-    probe: { limit: 1 },
-    handler: (i, ctx) =>
-      ctx.tx(async (sql) => {
-        const p = await newestFirst<Row>(sql, i, {
-          select: 'SELECT * FROM estimates',
-          where: ['($1::text IS NULL OR status = $1)', '($2::uuid IS NULL OR customer_id = $2)'],
-          params: [i.status ?? null, i.customerId ?? null],
-        });
-        return { estimates: p.rows.map(toEstimate), nextCursor: p.nextCursor };
-      }),
-  }),
+  estimatesList,
 ];

@@ -25,7 +25,9 @@ export function businessTools(): AnyTool[] {
 }
 
 export { createServices, readUnsubscribeToken, unsubscribeToken, type BusinessServices, type ServiceOverrides } from './services.ts';
-export { applyStripeEvent, sandboxCompletedEvent } from './revenue.ts';
+export { applyStripeEvent, sandboxCompletedEvent, type WebhookOutcome } from './stripe-events.ts';
+export { exponent, formatMoney, toMajor, toMinor } from './money.ts';
+export { adsApiStatus, GOOGLE_ADS_API_VERSION, type AdsApiStatus } from './integrations/ads.ts';
 export { unsubscribe } from './email.ts';
 export { storeUpload } from './crm-imports.ts';
 export { insertLead, leadInput, STAGES, TRANSITIONS } from './pipeline.ts';

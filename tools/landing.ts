@@ -88,30 +88,33 @@ export const landingInput = z
   })
   .strict();
 
+/** The `landing_page_publish` tool's handle: agents that declare it call it typed. */
+export const landingPagePublish = businessTool({
+  name: 'landing_page_publish',
+  description: 'Publish a landing page at /landing/:slug with a lead-capture form.',
+  input: landingInput,
+  output: z.object({ page: landingRecord }),
+  scope: 'write',
+  sideEffect: true,
+  audit: { action: 'landing.published', subject: (_i, o) => `landing_page:${o.page.id}`, details: (_i, o) => ({ slug: o.page.slug, url: o.page.url, title: o.page.title }) },
+  route: { method: 'POST', path: '/api/v1/landing-pages/publish', status: 201 },
+  handler: (i, ctx) =>
+    ctx.tx(async (sql) => {
+      if (i.campaignId) {
+        const c = await sql.query(`SELECT 1 FROM ads_campaigns WHERE id = $1`, [i.campaignId]);
+        if (!c.rowCount) throw conflict('CAMPAIGN_UNKNOWN', `Ad campaign '${i.campaignId}' was not found.`);
+      }
+      const slug = await freeSlug(sql, i.slug ?? slugify(i.title), i.slug !== undefined);
+      const r = await sql.query<LandingRow>(
+        `INSERT INTO landing_pages (tenant_id, slug, title, headline, body, cta, campaign_id, model) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+        [ctx.tenantId, slug, i.title, i.headline, i.body, i.cta, i.campaignId ?? null, i.model ?? 'manual'],
+      );
+      return { page: toLanding(r.rows[0]!, ctx.services.baseUrl()) };
+    }),
+});
+
 export const landingTools: AnyTool[] = [
-  businessTool({
-    name: 'landing_page_publish',
-    description: 'Publish a landing page at /landing/:slug with a lead-capture form.',
-    input: landingInput,
-    output: z.object({ page: landingRecord }),
-    scope: 'write',
-    sideEffect: true,
-    audit: { action: 'landing.published', subject: (_i, o) => `landing_page:${o.page.id}`, details: (_i, o) => ({ slug: o.page.slug, url: o.page.url, title: o.page.title }) },
-    route: { method: 'POST', path: '/api/v1/landing-pages/publish', status: 201 },
-    handler: (i, ctx) =>
-      ctx.tx(async (sql) => {
-        if (i.campaignId) {
-          const c = await sql.query(`SELECT 1 FROM ads_campaigns WHERE id = $1`, [i.campaignId]);
-          if (!c.rowCount) throw conflict('CAMPAIGN_UNKNOWN', `Ad campaign '${i.campaignId}' was not found.`);
-        }
-        const slug = await freeSlug(sql, i.slug ?? slugify(i.title), i.slug !== undefined);
-        const r = await sql.query<LandingRow>(
-          `INSERT INTO landing_pages (tenant_id, slug, title, headline, body, cta, campaign_id, model) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
-          [ctx.tenantId, slug, i.title, i.headline, i.body, i.cta, i.campaignId ?? null, i.model ?? 'manual'],
-        );
-        return { page: toLanding(r.rows[0]!, ctx.services.baseUrl()) };
-      }),
-  }),
+  landingPagePublish,
   businessTool({
     name: 'landing_pages_list',
     description: 'List this business’s landing pages.',

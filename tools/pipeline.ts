@@ -117,84 +117,93 @@ async function contactProof(sql: Sql, lead: LeadRow, contact: { channel: string;
 
 const history = z.array(z.object({ from: z.string().nullable(), to: z.string(), note: z.string().nullable(), at: z.string() }));
 
+/** The `pipeline_leads_list` tool's handle: agents that declare it call it typed. */
+export const pipelineLeadsList = businessTool({
+  name: 'pipeline_leads_list',
+  description: 'List pipeline leads, newest first, optionally in one stage.',
+  input: z.object({ stage: z.enum(STAGES).optional(), limit, cursor }),
+  output: z.object({ leads: z.array(leadRecord), nextCursor: z.string().nullable() }),
+  scope: 'read',
+  route: { method: 'GET', path: '/api/v1/pipeline/leads' },
+  probe: { limit: 1 },
+  handler: (i, ctx) =>
+    ctx.tx(async (sql) => {
+      const p = await newestFirst<LeadRow>(sql, i, { select: 'SELECT * FROM leads', where: ['($1::text IS NULL OR stage = $1)'], params: [i.stage ?? null] });
+      return { leads: p.rows.map(toLead), nextCursor: p.nextCursor };
+    }),
+});
+
+/** The `pipeline_lead_create` tool's handle: agents that declare it call it typed. */
+export const pipelineLeadCreate = businessTool({
+  name: 'pipeline_lead_create',
+  description: 'Create a pipeline lead in stage "new".',
+  input: leadInput,
+  output: z.object({ lead: leadRecord }),
+  scope: 'write',
+  sideEffect: true,
+  audit: { action: 'lead.created', subject: (_i, o) => `lead:${o.lead.id}`, details: (_i, o) => ({ name: o.lead.name, source: o.lead.source, ...(o.lead.customerId ? { customerId: o.lead.customerId } : {}) }) },
+  route: { method: 'POST', path: '/api/v1/pipeline/leads', status: 201 },
+  handler: (i, ctx) => ctx.tx(async (sql) => ({ lead: await insertLead(sql, ctx.tenantId, i) })),
+});
+
+/** The `pipeline_lead_move` tool's handle: agents that declare it call it typed. */
+export const pipelineLeadMove = businessTool({
+  name: 'pipeline_lead_move',
+  description:
+    'Move a lead to another stage (new → contacted → qualified → estimate_sent → won | lost); invalid transitions are refused. `contacted` records a fact: a task may set it only with the email that made the contact (contact.emailId).',
+  input: z
+    .object({
+      id,
+      stage: z.enum(STAGES),
+      note: z.string().max(2000).optional(),
+      valueUsd: z.number().min(0).max(100_000_000).optional(),
+      contact: z
+        .object({ channel: z.enum(['email', 'phone', 'sms', 'in_person', 'other']), emailId: id.optional().describe('The email_outbox id of the email that made the contact') })
+        .strict()
+        .optional()
+        .describe('How the lead was contacted (moves to contacted)'),
+    })
+    .strict(),
+  output: z.object({ lead: leadRecord, history }),
+  scope: 'write',
+  sideEffect: true,
+  audit: {
+    action: 'lead.moved',
+    subject: (i) => `lead:${i.id}`,
+    details: (i, o) => ({ from: o.history.at(-1)?.from ?? null, to: o.lead.stage, ...(i.note ? { note: i.note } : {}), ...(o.lead.customerId ? { customerId: o.lead.customerId } : {}) }),
+  },
+  route: { method: 'PATCH', path: '/api/v1/pipeline/leads/:id' },
+  handler: (i, ctx) =>
+    ctx.tx(async (sql) => {
+      const cur = await sql.query<LeadRow>(`SELECT * FROM leads WHERE id = $1 FOR UPDATE`, [i.id]);
+      const lead = cur.rows[0];
+      if (!lead) throw notFound('Lead', i.id);
+      if (lead.stage !== i.stage && !TRANSITIONS[lead.stage].includes(i.stage)) {
+        throw conflict('INVALID_TRANSITION', `A lead in stage '${lead.stage}' cannot move to '${i.stage}'; allowed: ${TRANSITIONS[lead.stage].join(', ') || 'none (final stage)'}.`, {
+          from: lead.stage,
+          to: i.stage,
+          allowed: TRANSITIONS[lead.stage],
+        });
+      }
+      let note = i.note ?? null;
+      if (i.stage === 'contacted' && lead.stage !== 'contacted') {
+        const proof = await contactProof(sql, lead, i.contact, ctx.caller.kind === 'http');
+        note = [note, proof].filter(Boolean).join(' — ');
+      }
+      const r = await sql.query<LeadRow>(`UPDATE leads SET stage = $2, value_usd = COALESCE($3, value_usd), updated_at = now() WHERE id = $1 RETURNING *`, [i.id, i.stage, i.valueUsd ?? null]);
+      if (lead.stage !== i.stage) {
+        await sql.query(`INSERT INTO lead_stage_history (tenant_id, lead_id, from_stage, to_stage, note) VALUES ($1, $2, $3, $4, $5)`, [ctx.tenantId, i.id, lead.stage, i.stage, note]);
+      }
+      const h = await sql.query<{ from_stage: string | null; to_stage: string; note: string | null; at: Date }>(
+        `SELECT from_stage, to_stage, note, at FROM lead_stage_history WHERE lead_id = $1 ORDER BY id`,
+        [i.id],
+      );
+      return { lead: toLead(r.rows[0]!), history: h.rows.map((x) => ({ from: x.from_stage, to: x.to_stage, note: x.note, at: iso(x.at)! })) };
+    }),
+});
+
 export const pipelineTools: AnyTool[] = [
-  businessTool({
-    name: 'pipeline_leads_list',
-    description: 'List pipeline leads, newest first, optionally in one stage.',
-    input: z.object({ stage: z.enum(STAGES).optional(), limit, cursor }),
-    output: z.object({ leads: z.array(leadRecord), nextCursor: z.string().nullable() }),
-    scope: 'read',
-    route: { method: 'GET', path: '/api/v1/pipeline/leads' },
-    probe: { limit: 1 },
-    handler: (i, ctx) =>
-      ctx.tx(async (sql) => {
-        const p = await newestFirst<LeadRow>(sql, i, { select: 'SELECT * FROM leads', where: ['($1::text IS NULL OR stage = $1)'], params: [i.stage ?? null] });
-        return { leads: p.rows.map(toLead), nextCursor: p.nextCursor };
-      }),
-  }),
-  businessTool({
-    name: 'pipeline_lead_create',
-    description: 'Create a pipeline lead in stage "new".',
-    input: leadInput,
-    output: z.object({ lead: leadRecord }),
-    scope: 'write',
-    sideEffect: true,
-    audit: { action: 'lead.created', subject: (_i, o) => `lead:${o.lead.id}`, details: (_i, o) => ({ name: o.lead.name, source: o.lead.source, ...(o.lead.customerId ? { customerId: o.lead.customerId } : {}) }) },
-    route: { method: 'POST', path: '/api/v1/pipeline/leads', status: 201 },
-    handler: (i, ctx) => ctx.tx(async (sql) => ({ lead: await insertLead(sql, ctx.tenantId, i) })),
-  }),
-  businessTool({
-    name: 'pipeline_lead_move',
-    description:
-      'Move a lead to another stage (new → contacted → qualified → estimate_sent → won | lost); invalid transitions are refused. `contacted` records a fact: a task may set it only with the email that made the contact (contact.emailId).',
-    input: z
-      .object({
-        id,
-        stage: z.enum(STAGES),
-        note: z.string().max(2000).optional(),
-        valueUsd: z.number().min(0).max(100_000_000).optional(),
-        contact: z
-          .object({ channel: z.enum(['email', 'phone', 'sms', 'in_person', 'other']), emailId: id.optional().describe('The email_outbox id of the email that made the contact') })
-          .strict()
-          .optional()
-          .describe('How the lead was contacted (moves to contacted)'),
-      })
-      .strict(),
-    output: z.object({ lead: leadRecord, history }),
-    scope: 'write',
-    sideEffect: true,
-    audit: {
-      action: 'lead.moved',
-      subject: (i) => `lead:${i.id}`,
-      details: (i, o) => ({ from: o.history.at(-1)?.from ?? null, to: o.lead.stage, ...(i.note ? { note: i.note } : {}), ...(o.lead.customerId ? { customerId: o.lead.customerId } : {}) }),
-    },
-    route: { method: 'PATCH', path: '/api/v1/pipeline/leads/:id' },
-    handler: (i, ctx) =>
-      ctx.tx(async (sql) => {
-        const cur = await sql.query<LeadRow>(`SELECT * FROM leads WHERE id = $1 FOR UPDATE`, [i.id]);
-        const lead = cur.rows[0];
-        if (!lead) throw notFound('Lead', i.id);
-        if (lead.stage !== i.stage && !TRANSITIONS[lead.stage].includes(i.stage)) {
-          throw conflict('INVALID_TRANSITION', `A lead in stage '${lead.stage}' cannot move to '${i.stage}'; allowed: ${TRANSITIONS[lead.stage].join(', ') || 'none (final stage)'}.`, {
-            from: lead.stage,
-            to: i.stage,
-            allowed: TRANSITIONS[lead.stage],
-          });
-        }
-        let note = i.note ?? null;
-        if (i.stage === 'contacted' && lead.stage !== 'contacted') {
-          const proof = await contactProof(sql, lead, i.contact, ctx.caller.kind === 'http');
-          note = [note, proof].filter(Boolean).join(' — ');
-        }
-        const r = await sql.query<LeadRow>(`UPDATE leads SET stage = $2, value_usd = COALESCE($3, value_usd), updated_at = now() WHERE id = $1 RETURNING *`, [i.id, i.stage, i.valueUsd ?? null]);
-        if (lead.stage !== i.stage) {
-          await sql.query(`INSERT INTO lead_stage_history (tenant_id, lead_id, from_stage, to_stage, note) VALUES ($1, $2, $3, $4, $5)`, [ctx.tenantId, i.id, lead.stage, i.stage, note]);
-        }
-        const h = await sql.query<{ from_stage: string | null; to_stage: string; note: string | null; at: Date }>(
-          `SELECT from_stage, to_stage, note, at FROM lead_stage_history WHERE lead_id = $1 ORDER BY id`,
-          [i.id],
-        );
-        return { lead: toLead(r.rows[0]!), history: h.rows.map((x) => ({ from: x.from_stage, to: x.to_stage, note: x.note, at: iso(x.at)! })) };
-      }),
-  }),
+  pipelineLeadsList,
+  pipelineLeadCreate,
+  pipelineLeadMove,
 ];

@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import type { Config } from '../runtime/config.ts';
 import type { Db } from '../runtime/db/driver.ts';
 import { defineTool, type ToolDefinition, type ToolInputSchema, type ToolContext } from '../runtime/tools.ts';
-import { createAdsAdapter, type AdsAdapter } from './integrations/ads.ts';
+import { createAdsAdapter, type AdsAdapter, type AdsAdapterOptions } from './integrations/ads.ts';
 import { createEmailTransport, type EmailTransport } from './integrations/email.ts';
 import { systemSecrets, type SystemSecrets } from './integrations/secrets.ts';
 import { createPayments, type PaymentsAdapter } from './integrations/stripe.ts';
@@ -27,11 +27,13 @@ export interface BusinessServices {
 export type Ctx = ToolContext<BusinessServices>;
 
 /** defineTool with the business services typed in the handler's context. */
-export const businessTool = <I extends ToolInputSchema, O extends z.ZodType>(def: ToolDefinition<I, O, BusinessServices>) =>
+export const businessTool = <const N extends string, I extends ToolInputSchema, O extends z.ZodType>(def: ToolDefinition<I, O, BusinessServices, N>) =>
   defineTool(def);
 
 export interface ServiceOverrides {
   fetch?: typeof fetch;
+  /** Passed to the Google Ads adapter (the client library's hooks, a clock, a version). */
+  ads?: AdsAdapterOptions;
 }
 
 export function createServices(config: Config, db: Db, o: ServiceOverrides = {}): BusinessServices {
@@ -43,7 +45,7 @@ export function createServices(config: Config, db: Db, o: ServiceOverrides = {})
     baseUrl,
     payments: createPayments(config, secrets, baseUrl),
     email: createEmailTransport(config, o.fetch),
-    ads: createAdsAdapter(config, o.fetch),
+    ads: createAdsAdapter(config, o.ads),
   };
 }
 

@@ -102,78 +102,83 @@ export async function settingsView(db: Db, tenantId: string): Promise<SettingsVi
 
 const recordOut = z.object({ settings: settingsRecord });
 
-export const settingsTools: AnyTool[] = [
-  businessTool({
-    name: 'settings_get',
-    description: "The business's settings for its autonomous jobs: owner email, CRM source (the credential only as crmCredentialSet), daily ad budget, competitor markets.",
-    input: z.object({}),
-    output: recordOut,
-    scope: 'read',
-    route: { method: 'GET', path: '/api/v1/settings' },
-    probe: {},
-    handler: (_i, ctx) => ctx.tx(async (sql) => ({ settings: await readSettings(sql) })),
-  }),
-  businessTool({
-    name: 'settings_update',
-    description: 'Change some settings; null clears one. crmCredential is write-only.',
-    input: patch,
-    output: recordOut,
-    scope: 'admin',
-    sideEffect: true,
-    audit: {
-      action: 'settings.updated',
-      subject: () => 'settings',
-      // The credential's value never reaches the trail: only that it changed.
-      details: (i) => ({ changed: Object.keys(i), ...Object.fromEntries(Object.entries(i).filter(([k]) => k !== 'crmCredential')) }),
-    },
-    route: { method: 'PATCH', path: '/api/v1/settings' },
-    handler: (i, ctx) =>
-      ctx.tx(async (sql) => {
-        const { crmCredential, ...rest } = i;
-        const { settings } = await read(sql);
-        const merged: Record<string, unknown> = { ownerEmail: settings.ownerEmail, crm: settings.crm, adDailyBudgetUsd: settings.adDailyBudgetUsd, competitorMarkets: settings.competitorMarkets, ...rest };
-        await sql.query(
-          `INSERT INTO business_settings (tenant_id, settings, crm_credential) VALUES ($1, $2, $3)
-           ON CONFLICT (tenant_id) DO UPDATE SET settings = EXCLUDED.settings,
-             crm_credential = CASE WHEN $4 THEN EXCLUDED.crm_credential ELSE business_settings.crm_credential END, updated_at = now()`,
-          [ctx.tenantId, JSON.stringify(merged), crmCredential ?? null, crmCredential !== undefined],
-        );
-        return { settings: await readSettings(sql) };
-      }),
-  }),
-  businessTool({
-    name: 'crm_source_fetch',
-    description: "One page of the business's CRM export, fetched from the configured source with its stored credential (crm-sync reads through this).",
-    input: z.object({ page: z.number().int().min(1).max(10_000).default(1), url: z.url().optional().describe('The `next` link of the previous page') }).strict(),
-    output: z.object({ records: z.array(z.record(z.string(), z.unknown())), next: z.string().nullable(), source: z.string() }),
-    scope: 'write',
-    async handler(i, ctx) {
-      const { settings, credential } = await ctx.tx(read);
-      const src = settings.crm;
-      if (!src) throw permanent('CRM_NOT_CONFIGURED', `No CRM source is set for this business. Set one with ${SETTING_HOWTO.crm}.`);
-      const origin = new URL(src.url).origin;
-      // A `next` link is followed only on the configured CRM's origin: the credential goes nowhere else.
-      if (i.url && new URL(i.url).origin !== origin) throw permanent('CRM_LINK_FOREIGN', `The CRM's next link ${i.url} leaves ${origin}; it is not followed.`);
-      const url = i.url ?? withPage(src.url, i.page);
-      const headers: Record<string, string> = { accept: 'application/json' };
-      if (credential) {
-        if (src.authScheme === 'bearer') headers.authorization = `Bearer ${credential}`;
-        else if (src.authScheme === 'basic') headers.authorization = `Basic ${Buffer.from(credential).toString('base64')}`;
-        else headers[src.authHeader] = credential;
-      }
-      const res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
-      if (res.status === 401 || res.status === 403)
-        throw permanent('CRM_AUTH_FAILED', `The CRM refused the stored credential (${res.status}). Set a new one with PATCH /api/v1/settings {"crmCredential": "<token>"}.`);
-      if (!res.ok) throw new AppError('CRM_FETCH_FAILED', `The CRM answered ${res.status} for ${url}.`, { status: 502, retryable: res.status >= 500 || res.status === 429 });
-      const body = (await res.json()) as unknown;
-      const items = Array.isArray(body) ? body : (body as Record<string, unknown>)?.[src.itemsKey];
-      if (!Array.isArray(items)) throw permanent('CRM_FORMAT', `The CRM page at ${url} holds no "${src.itemsKey}" array.`);
-      const nextLink = Array.isArray(body) ? undefined : (body as Record<string, unknown>).next;
-      const next = items.length === 0 || i.page >= src.maxPages ? null : typeof nextLink === 'string' ? new URL(nextLink, url).toString() : withPage(src.url, i.page + 1);
-      return { records: items as Record<string, unknown>[], next, source: origin };
-    },
-  }),
-];
+/** The `settings_get` tool's handle: agents that declare it call it typed. */
+export const settingsGet = businessTool({
+  name: 'settings_get',
+  description: "The business's settings for its autonomous jobs: owner email, CRM source (the credential only as crmCredentialSet), daily ad budget, competitor markets.",
+  input: z.object({}),
+  output: recordOut,
+  scope: 'read',
+  route: { method: 'GET', path: '/api/v1/settings' },
+  probe: {},
+  handler: (_i, ctx) => ctx.tx(async (sql) => ({ settings: await readSettings(sql) })),
+});
+
+/** The `settings_update` tool's handle: agents that declare it call it typed. */
+export const settingsUpdate = businessTool({
+  name: 'settings_update',
+  description: 'Change some settings; null clears one. crmCredential is write-only.',
+  input: patch,
+  output: recordOut,
+  scope: 'admin',
+  sideEffect: true,
+  audit: {
+    action: 'settings.updated',
+    subject: () => 'settings',
+    // The credential's value never reaches the trail: only that it changed.
+    details: (i) => ({ changed: Object.keys(i), ...Object.fromEntries(Object.entries(i).filter(([k]) => k !== 'crmCredential')) }),
+  },
+  route: { method: 'PATCH', path: '/api/v1/settings' },
+  handler: (i, ctx) =>
+    ctx.tx(async (sql) => {
+      const { crmCredential, ...rest } = i;
+      const { settings } = await read(sql);
+      const merged: Record<string, unknown> = { ownerEmail: settings.ownerEmail, crm: settings.crm, adDailyBudgetUsd: settings.adDailyBudgetUsd, competitorMarkets: settings.competitorMarkets, ...rest };
+      await sql.query(
+        `INSERT INTO business_settings (tenant_id, settings, crm_credential) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id) DO UPDATE SET settings = EXCLUDED.settings,
+           crm_credential = CASE WHEN $4 THEN EXCLUDED.crm_credential ELSE business_settings.crm_credential END, updated_at = now()`,
+        [ctx.tenantId, JSON.stringify(merged), crmCredential ?? null, crmCredential !== undefined],
+      );
+      return { settings: await readSettings(sql) };
+    }),
+});
+
+/** The `crm_source_fetch` tool's handle: agents that declare it call it typed. */
+export const crmSourceFetch = businessTool({
+  name: 'crm_source_fetch',
+  description: "One page of the business's CRM export, fetched from the configured source with its stored credential (crm-sync reads through this).",
+  input: z.object({ page: z.number().int().min(1).max(10_000).default(1), url: z.url().optional().describe('The `next` link of the previous page') }).strict(),
+  output: z.object({ records: z.array(z.record(z.string(), z.unknown())), next: z.string().nullable(), source: z.string() }),
+  scope: 'write',
+  async handler(i, ctx) {
+    const { settings, credential } = await ctx.tx(read);
+    const src = settings.crm;
+    if (!src) throw permanent('CRM_NOT_CONFIGURED', `No CRM source is set for this business. Set one with ${SETTING_HOWTO.crm}.`);
+    const origin = new URL(src.url).origin;
+    // A `next` link is followed only on the configured CRM's origin: the credential goes nowhere else.
+    if (i.url && new URL(i.url).origin !== origin) throw permanent('CRM_LINK_FOREIGN', `The CRM's next link ${i.url} leaves ${origin}; it is not followed.`);
+    const url = i.url ?? withPage(src.url, i.page);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (credential) {
+      if (src.authScheme === 'bearer') headers.authorization = `Bearer ${credential}`;
+      else if (src.authScheme === 'basic') headers.authorization = `Basic ${Buffer.from(credential).toString('base64')}`;
+      else headers[src.authHeader] = credential;
+    }
+    const res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
+    if (res.status === 401 || res.status === 403)
+      throw permanent('CRM_AUTH_FAILED', `The CRM refused the stored credential (${res.status}). Set a new one with PATCH /api/v1/settings {"crmCredential": "<token>"}.`);
+    if (!res.ok) throw new AppError('CRM_FETCH_FAILED', `The CRM answered ${res.status} for ${url}.`, { status: 502, retryable: res.status >= 500 || res.status === 429 });
+    const body = (await res.json()) as unknown;
+    const items = Array.isArray(body) ? body : (body as Record<string, unknown>)?.[src.itemsKey];
+    if (!Array.isArray(items)) throw permanent('CRM_FORMAT', `The CRM page at ${url} holds no "${src.itemsKey}" array.`);
+    const nextLink = Array.isArray(body) ? undefined : (body as Record<string, unknown>).next;
+    const next = items.length === 0 || i.page >= src.maxPages ? null : typeof nextLink === 'string' ? new URL(nextLink, url).toString() : withPage(src.url, i.page + 1);
+    return { records: items as Record<string, unknown>[], next, source: origin };
+  },
+});
+
+export const settingsTools: AnyTool[] = [settingsGet, settingsUpdate, crmSourceFetch];
 
 function withPage(url: string, page: number): string {
   const u = new URL(url);

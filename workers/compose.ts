@@ -30,7 +30,7 @@ import { auditRoutes, auditPaths } from '../api/routes/audit.ts';
 import { tenantRoutes, tenantPaths } from '../api/routes/tenant.ts';
 import { boardRoutes } from '../api/routes/board.ts';
 import { ToolRegistry, type AnyTool } from '../runtime/tools.ts';
-import { businessTools, createServices, type BusinessServices } from '../tools/index.ts';
+import { businessTools, createServices, type BusinessServices, type ServiceOverrides } from '../tools/index.ts';
 import { businessApp } from '../api/routes/business.ts';
 
 /** What a caller (tests, benchmarks, the CLI) may change in a composition. */
@@ -44,6 +44,8 @@ export interface ComposeOptions {
   extensions?: ExtensionFactory[];
   /** Apply pending migrations (default) or only check that none are pending. */
   migrate?: boolean;
+  /** Options for the business integrations (tests pass the Google Ads client's hooks). */
+  services?: ServiceOverrides;
 }
 
 export interface Composition {
@@ -79,7 +81,7 @@ export async function compose(config: Config, o: ComposeOptions = {}): Promise<C
     ...(o.migrate !== undefined ? { migrate: o.migrate } : {}),
   });
   try {
-    return assemble(kernel, plugins, business, embedder, o.extensions ?? []);
+    return assemble(kernel, plugins, business, embedder, o.extensions ?? [], o.services);
   } catch (err) {
     await kernel.close().catch(() => undefined);
     throw err;
@@ -92,11 +94,12 @@ function assemble(
   business: AnyTool[],
   embedder: Embedder,
   extra: readonly ExtensionFactory[],
+  serviceOverrides: ServiceOverrides = {},
 ): Composition {
   const { config } = kernel;
   // 3. Built from the kernel. Routes, ctx.tools, OpenAPI and availability all derive from this tool registry.
   const memory = createMemoryStore(kernel.db, config, embedder);
-  const services = createServices(config, kernel.db);
+  const services = createServices(config, kernel.db, serviceOverrides);
   const tools = new ToolRegistry<BusinessServices>([...business, ...(plugins.tools as AnyTool[])], {
     db: kernel.db,
     services,

@@ -13,8 +13,10 @@ import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
 import { permanent } from '../../runtime/public.ts';
 import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
-import { languageFallback, money, recallSafe, rememberSafe, useTool } from '../tooling.ts';
+import { languageFallback, money, recallSafe, rememberSafe } from '../tooling.ts';
 import { allocateBudget, compareWithStatusQuo, RULE } from './core.ts';
+import { adsCampaignApplyPlan, adsCampaignsList } from '../../tools/ads.ts';
+import { settingsGet } from '../../tools/settings.ts';
 
 const stats = z.object({
   spendUsd: z.number().min(0).describe('Observed daily spend'),
@@ -53,31 +55,24 @@ export const adManagerOutput = z.object({
   digest: z.object({ digestId: z.string(), emailedTo: z.string().nullable() }).optional(),
 });
 
-interface Campaign {
-  id: string;
-  name: string;
-  dailyBudgetUsd: number;
-  status: string;
-}
-
 export default defineAgent({
   name: 'ad-manager',
   description: 'Allocates an ad budget across campaigns by ROAS/CPA (water-filling optimiser with caps), writes ad copy variants and applies the plan (dry-run by default).',
   version: '1.0.0',
   input: adManagerInput,
   output: adManagerOutput,
-  tools: ['ads_campaigns_list', 'ads_campaign_apply_plan', 'settings_get', ...DIGEST_TOOLS],
+  tools: [adsCampaignsList, adsCampaignApplyPlan, settingsGet, ...DIGEST_TOOLS],
   approvals: ['ads.budget', DIGEST_APPROVAL],
   async run(ctx) {
     const i = ctx.input;
     let total = i.totalDailyBudgetUsd;
     if (total === undefined) {
-      const { settings } = await useTool<object, { settings: { adDailyBudgetUsd: number | null } }>(ctx, 'settings_get')({});
+      const { settings } = await ctx.tools.settings_get({});
       if (!settings.adDailyBudgetUsd)
         throw permanent('AD_BUDGET_NOT_SET', 'No daily ad budget was given and none is set for this business: set one with PATCH /api/v1/settings {"adDailyBudgetUsd": 50}.');
       total = settings.adDailyBudgetUsd;
     }
-    const { campaigns } = await useTool<object, { campaigns: Campaign[] }>(ctx, 'ads_campaigns_list')({ limit: 100 });
+    const { campaigns } = await ctx.tools.ads_campaigns_list({ limit: 100 });
     const live = campaigns.filter((c) => c.status !== 'paused');
     // A campaign without stats gives no evidence to move it: it is held at today's budget
     // (scaled down together with the others held when they alone exceed the total).
@@ -119,7 +114,7 @@ export default defineAgent({
         amountUsd: plan.allocatedUsd,
         content: { spend: changes.map((a) => ({ description: `${a.name} daily budget`, amountUsd: a.dailyBudgetUsd, previousUsd: a.previousDailyBudgetUsd, perDay: true })) },
       });
-      const apply = useTool<{ id: string; dailyBudgetUsd: number }, { action: { mode: string } }>(ctx, 'ads_campaign_apply_plan');
+      const apply = ctx.tools.ads_campaign_apply_plan;
       for (const a of changes) applied.push({ id: a.id, mode: (await apply({ id: a.id, dailyBudgetUsd: a.dailyBudgetUsd })).action.mode });
     }
     const summary = allocations.map((a) => `${a.name} ${money(a.previousDailyBudgetUsd)} → ${money(a.dailyBudgetUsd)}`).join(', ');

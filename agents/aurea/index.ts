@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { AppError, defineAgent, type ChildResult } from '../../runtime/public.ts';
 import { languageFallback, money } from '../tooling.ts';
 import { finalizePlan, planOffline, wholeSentences, type Plan, type PlannedTask } from './parse.ts';
+import { DELEGATE_AGENTS, typedTask } from './delegates.ts';
 import { planWithTools } from './tools.ts';
 
 export const DELEGATES: Record<string, string> = {
@@ -84,6 +85,7 @@ export default defineAgent({
   version: '1.0.0',
   input: aureaInput,
   output: aureaOutput,
+  agents: DELEGATE_AGENTS,
   async run(ctx) {
     const { message, maxSubtasks } = ctx.input;
     // Online: a tool-calling step, one tool per delegable agent; the calls are the plan. A
@@ -122,8 +124,10 @@ export default defineAgent({
     // Fan out: all children run at once, each in its own agent's queue.
     const results = await Promise.all(
       tasks.map(async (t) => {
+        const typed = typedTask(t);
+        if ('error' in typed) return { agent: t.agent, clause: t.clause, status: 'rejected', error: typed.error };
         try {
-          const r = await ctx.delegate(t.agent, t.input);
+          const r = await ctx.delegate(typed.agent, typed.input);
           return { ...r, clause: t.clause };
         } catch (err) {
           const e = err as { code?: string; message: string; status?: number };

@@ -7,8 +7,10 @@
  */
 import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
-import { money, rememberSafe, useTool } from '../tooling.ts';
+import { money, rememberSafe } from '../tooling.ts';
 import { DUNNING, dunningStage, reconcile, reminderTemplate, type Invoice } from './core.ts';
+import { estimatesList } from '../../tools/estimates.ts';
+import { paymentsList, stripeCheckoutCreate } from '../../tools/revenue.ts';
 
 export const billingInput = z.object({
   payments: z
@@ -29,14 +31,6 @@ export const billingOutput = z.object({
   totals: z.object({ invoicedUsd: z.number(), collectedUsd: z.number(), outstandingUsd: z.number() }),
 });
 
-interface Estimate {
-  id: string;
-  customerId: string | null;
-  status: string;
-  totalUsd: number;
-  updatedAt: string;
-}
-
 const DAY = 86_400_000;
 
 export default defineAgent({
@@ -45,11 +39,11 @@ export default defineAgent({
   version: '1.0.0',
   input: billingInput,
   output: billingOutput,
-  tools: ['estimates_list', 'payments_list', 'stripe_checkout_create'],
+  tools: [estimatesList, paymentsList, stripeCheckoutCreate],
   async run(ctx) {
     const i = ctx.input;
     const now = new Date(await ctx.step('clock', () => i.now ?? new Date().toISOString()));
-    const { estimates } = await useTool<object, { estimates: Estimate[] }>(ctx, 'estimates_list')({ status: 'accepted', limit: 200 });
+    const { estimates } = await ctx.tools.estimates_list({ status: 'accepted', limit: 200 });
     const invoices: Invoice[] = estimates.map((e) => ({
       estimateId: e.id,
       customerId: e.customerId,
@@ -58,14 +52,17 @@ export default defineAgent({
       lastReminder: (i.remindersSent[e.id] as Invoice['lastReminder']) ?? null,
     }));
     // Without a payments export, reconcile against what Stripe's webhooks stored.
+    // A payment in another currency that Stripe sent no conversion for has no US-dollar amount
+    // (amountUsd null): it cannot settle a dollar invoice, and stays out of the reconciliation.
     const payments =
-      i.payments ?? (await useTool<object, { payments: { id: string; estimateId: string | null; amountUsd: number; paidAt: string }[] }>(ctx, 'payments_list')({ status: 'matched', limit: 1000 })).payments;
+      i.payments ??
+      (await ctx.tools.payments_list({ status: 'matched', limit: 1000 })).payments.flatMap((p) => (p.amountUsd === null ? [] : [{ ...p, amountUsd: p.amountUsd }]));
     const r = reconcile(invoices, payments);
     await ctx.progress(40, `${r.invoices.length} invoices reconciled`);
 
     const links = new Map<string, string>();
     if (i.createCheckoutLinks) {
-      const checkout = useTool<{ estimateId: string; amountUsd: number }, { session: { url: string } }>(ctx, 'stripe_checkout_create');
+      const checkout = ctx.tools.stripe_checkout_create;
       // A partly paid invoice gets a link for its balance, never for the whole amount again.
       for (const inv of r.invoices.filter((x) => (x.status === 'unpaid' || x.status === 'partial') && x.balanceUsd > 0))
         links.set(inv.estimateId, (await checkout({ estimateId: inv.estimateId, amountUsd: inv.balanceUsd })).session.url);

@@ -10,9 +10,11 @@ import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
 import { REGION_NAMES } from '../estimator/prices.ts';
 import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
-import { hasTool, languageFallback, recallSafe, rememberSafe, useTool } from '../tooling.ts';
+import { hasTool, languageFallback, recallSafe, rememberSafe } from '../tooling.ts';
 import { compareRuns, describeChanges, readSummary, summarise } from './compare.ts';
 import { findings, ourPriceBook, positioning, priceIndex, type CompetitorData } from './core.ts';
+import { competitorRecordsList } from '../../tools/competitors.ts';
+import { settingsGet } from '../../tools/settings.ts';
 
 const competitor = z.object({
   name: z.string().trim().min(1).max(200),
@@ -66,13 +68,13 @@ export default defineAgent({
   version: '1.0.0',
   input: competitorAnalysisInput,
   output: competitorAnalysisOutput,
-  tools: ['competitor_records_list', 'settings_get', ...DIGEST_TOOLS],
+  tools: [competitorRecordsList, settingsGet, ...DIGEST_TOOLS],
   approvals: [DIGEST_APPROVAL],
   async run(ctx) {
     const i = ctx.input;
     let markets: string[] = [];
-    if (!i.market && !i.competitors && hasTool(ctx, 'settings_get')) markets = (await useTool<object, { settings: { competitorMarkets: string[] } }>(ctx, 'settings_get')({})).settings.competitorMarkets;
-    const stored = i.competitors ?? ((await ctx.tools.competitor_records_list!({ limit: 200 })) as { competitors: CompetitorData[] }).competitors;
+    if (!i.market && !i.competitors && hasTool(ctx, 'settings_get')) markets = (await ctx.tools.settings_get({})).settings.competitorMarkets;
+    const stored: CompetitorData[] = i.competitors ?? (await ctx.tools.competitor_records_list({ limit: 200 })).competitors;
     // The settings' markets: the competitors that serve any of them (or say nothing of where they work).
     const serves = (c: CompetitorData) => !c.serviceArea?.length || c.serviceArea.some((a) => markets.some((m) => a.toLowerCase().includes(m.toLowerCase()) || m.toLowerCase().includes(a.toLowerCase())));
     const list: CompetitorData[] = markets.length && !i.competitors ? stored.filter(serves) : stored;

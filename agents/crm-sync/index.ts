@@ -14,7 +14,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { defineAgent, permanent, type TaskContext } from '../../runtime/public.ts';
+import { defineAgent, guardedFetch, permanent, type ToolsOf } from '../../runtime/public.ts';
+import { crmSourceFetch } from '../../tools/settings.ts';
 import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
 import { groupWarnings, mapHeader, prepare, readCsv, toCustomer, whyNothing, type Conflict, type ImportWarning, type RawRecord } from './core.ts';
 import { decodeExport, DELIMITERS, type Delimiter, type Encoding } from './csv.ts';
@@ -122,9 +123,13 @@ function fromJson(v: unknown): Loaded {
   return { format: 'json', records: items as RawRecord[], header: first && typeof first === 'object' ? Object.keys(first) : [] };
 }
 
-async function load(ctx: { input: z.output<typeof crmSyncInput>; signal: AbortSignal; tools: Record<string, (i: unknown) => Promise<unknown>>; agent: string }): Promise<Loaded> {
+// CRM tools are built by a factory (tools/crm.ts): named; the settings source and digests by handle.
+const CRM_SYNC_TOOLS = ['crm_customers_upsert', 'crm_import_upload_read', 'tenant_outbound_allow_hosts', crmSourceFetch, ...DIGEST_TOOLS] as const;
+type SyncTools = ToolsOf<typeof CRM_SYNC_TOOLS>;
+
+async function load(ctx: { input: z.output<typeof crmSyncInput>; signal: AbortSignal; tools: SyncTools; agent: string }): Promise<Loaded> {
   const s = ctx.input.source;
-  if (!s) return fromJson(await fromSettings(ctx as TaskContext));
+  if (!s) return fromJson(await fromSettings(ctx));
   if (s.kind === 'inline') return s.format === 'csv' ? fromCsv(s.data) : fromJson(JSON.parse(s.data));
   if (s.kind === 'upload') {
     const read = useTool<{ id: string; offset: number }, UploadSlice>(ctx, 'crm_import_upload_read');
@@ -144,13 +149,24 @@ async function load(ctx: { input: z.output<typeof crmSyncInput>; signal: AbortSi
     const { text, encoding } = decodeExport(await readFile(file));
     return file.pathname.endsWith('.csv') ? fromCsv(text, encoding) : fromJson(JSON.parse(text));
   }
-  // HTTP: follow `next` links (or ?page=N) until an empty page.
+  // HTTP: follow `next` links (or ?page=N) until an empty page. Every URL (the tenant's, its
+  // `next` links and redirects) goes through the outbound guard; errors name the status only,
+  // never the upstream body (a refused or failing host must not become a port scanner).
+  const hosts = (await useTool<object, { allowHosts: string[] }>(ctx, 'tenant_outbound_allow_hosts')({})).allowHosts;
   const out: RawRecord[] = [];
   let url: string | null = s.url;
   for (let page = 1; url && page <= s.maxPages; page++) {
-    const res = await fetch(url, { signal: ctx.signal, headers: { accept: 'application/json' } });
-    if (!res.ok) throw permanent('CRM_FETCH_FAILED', `The CRM answered ${res.status} for ${url}.`);
-    const body = (await res.json()) as unknown;
+    const res = await guardedFetch(url, { signal: ctx.signal, headers: { accept: 'application/json' }, allowHosts: hosts });
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw permanent('CRM_FETCH_FAILED', `The CRM answered HTTP ${res.status} for page ${page}.`);
+    }
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch {
+      throw permanent('CRM_FORMAT', `The CRM's page ${page} is not JSON.`);
+    }
     const items = Array.isArray(body) ? body : (body as Record<string, unknown>)[s.itemsKey];
     if (!Array.isArray(items) || items.length === 0) break;
     out.push(...(items as RawRecord[]));
@@ -161,8 +177,8 @@ async function load(ctx: { input: z.output<typeof crmSyncInput>; signal: AbortSi
 }
 
 /** The CRM in the business's settings, page by page through the tool that holds its credential. */
-async function fromSettings(ctx: TaskContext): Promise<RawRecord[]> {
-  const fetchPage = useTool<{ page: number; url?: string }, { records: RawRecord[]; next: string | null }>(ctx, 'crm_source_fetch');
+async function fromSettings(ctx: { tools: SyncTools }): Promise<RawRecord[]> {
+  const fetchPage = ctx.tools.crm_source_fetch;
   const out: RawRecord[] = [];
   let next: string | undefined;
   for (let page = 1; page <= 10_000; page++) {
@@ -187,7 +203,7 @@ export default defineAgent({
   version: '1.1.0',
   input: crmSyncInput,
   output: crmSyncOutput,
-  tools: ['crm_customers_upsert', 'crm_import_upload_read', 'crm_source_fetch', ...DIGEST_TOOLS],
+  tools: CRM_SYNC_TOOLS,
   approvals: [DIGEST_APPROVAL],
   defaults: { attempts: 5 },
   async run(ctx) {

@@ -13,6 +13,7 @@ import { defineAgent } from '../../runtime/public.ts';
 import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
 import { recallSafe, rememberSafe, useTool } from '../tooling.ts';
 import { selectAudience, templateDraft, throttle, type Contact } from './core.ts';
+import { pipelineLeadMove, pipelineLeadsList } from '../../tools/pipeline.ts';
 
 export const emailOutreachInput = z.object({
   audience: z
@@ -59,14 +60,15 @@ export default defineAgent({
   version: '1.0.0',
   input: emailOutreachInput,
   output: emailOutreachOutput,
-  tools: ['pipeline_leads_list', 'pipeline_lead_move', 'crm_contacts_list', 'email_send', ...DIGEST_TOOLS],
+  // email_send comes with DIGEST_TOOLS (its handle).
+  tools: [pipelineLeadsList, pipelineLeadMove, 'crm_contacts_list', ...DIGEST_TOOLS],
   approvals: ['email.send', DIGEST_APPROVAL],
   async run(ctx) {
     const i = ctx.input;
     const now = new Date(await ctx.step('clock', () => new Date().toISOString()));
     const people: Person[] =
       i.audience.from === 'leads'
-        ? (await useTool<object, { leads: Person[] }>(ctx, 'pipeline_leads_list')({ stage: i.audience.stage, limit: i.limit })).leads
+        ? (await ctx.tools.pipeline_leads_list({ stage: i.audience.stage, limit: i.limit })).leads
         : (await useTool<object, { contacts: Person[] }>(ctx, 'crm_contacts_list')({ limit: i.limit })).contacts.filter((c) => !('role' in i.audience && i.audience.role) || c.role === i.audience.role);
 
     // Who we wrote to recently (remembered by earlier runs) is left alone for quietDays.
@@ -102,10 +104,9 @@ export default defineAgent({
       recipients: audience.included.map((c) => c.email!),
       content: { emails: audience.included.map((c, n) => ({ to: c.email!, subject: drafts[n]!.subject, body: drafts[n]!.body })) },
     });
-    if (!decision.approved) return { status: 'rejected' as const, ...base, drafts, ...(decision.note ? { approvalNote: decision.note } : {}) };
 
-    const send = useTool<{ to: string; subject: string; body: string; idempotencyKey: string }, { email: { id: string; status: string } }>(ctx, 'email_send');
-    const move = useTool<{ id: string; stage: 'contacted'; contact: { channel: 'email'; emailId: string }; note: string }, unknown>(ctx, 'pipeline_lead_move');
+    const send = ctx.tools.email_send;
+    const move = ctx.tools.pipeline_lead_move;
     const stageOf = new Map(people.map((p) => [p.id, p.stage]));
     const movedToContacted: string[] = [];
     const sent = [];

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
+import { landingPagePublish } from '../../tools/landing.ts';
 
 export const landingPageInput = z.object({
   title: z.string().trim().min(1).max(200).describe('Internal title of the page (also the default slug)'),
@@ -35,7 +36,7 @@ export default defineAgent({
   version: '1.0.0',
   input: landingPageInput,
   output: landingPageOutput,
-  tools: ['landing_page_publish'],
+  tools: [landingPagePublish],
   approvals: ['landing.publish'],
   async run(ctx) {
     const i = ctx.input;
@@ -61,12 +62,12 @@ export default defineAgent({
       summary: `Publish the landing page "${i.title}"${i.slug ? ` at /landing/${i.slug}` : ''}.`,
       content: { page: { ...page, ...(i.slug ? { slug: i.slug } : {}) } },
     });
-    const published = (await ctx.tools.landing_page_publish!({
+    const published = await ctx.tools.landing_page_publish({
       ...page,
       model: copy.model,
       ...(i.slug ? { slug: i.slug } : {}),
       ...(i.campaignId ? { campaignId: i.campaignId } : {}),
-    })) as { page: { id: string; slug: string; url: string; headline: string; body: string; cta: string; model: string } };
+    });
     await ctx.progress(100, 'published');
     const p = published.page;
     return { pageId: p.id, slug: p.slug, url: p.url, headline: p.headline, body: p.body, cta: p.cta, model: p.model };

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
 import { languageFallback, hasTool, recallSafe, rememberSafe, useTool } from '../tooling.ts';
 import { scoreLead, STAGES, type Stage } from './core.ts';
+import { pipelineLeadMove, pipelineLeadsList } from '../../tools/pipeline.ts';
 
 interface Lead {
   id: string;
@@ -57,10 +58,10 @@ export default defineAgent({
   version: '1.0.0',
   input: leadQualifierInput,
   output: leadQualifierOutput,
-  tools: ['pipeline_leads_list', 'pipeline_lead_move', 'crm_customer_get'],
+  tools: [pipelineLeadsList, pipelineLeadMove, 'crm_customer_get'],
   async run(ctx) {
-    const list = useTool<{ stage: Stage; limit: number }, { leads: Lead[] }>(ctx, 'pipeline_leads_list');
-    const move = useTool<{ id: string; stage: Stage; note: string }, unknown>(ctx, 'pipeline_lead_move');
+    const list = ctx.tools.pipeline_leads_list;
+    const move = ctx.tools.pipeline_lead_move;
     const now = await ctx.step('clock', () => ctx.input.now ?? new Date().toISOString());
     const leads: Lead[] = [];
     for (const stage of ctx.input.stages) leads.push(...(await list({ stage, limit: ctx.input.limit })).leads);

@@ -9,8 +9,10 @@
 import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
 import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
-import { languageFallback, hasTool, money, recallSafe, rememberSafe, useTool } from '../tooling.ts';
+import { languageFallback, hasTool, money, recallSafe, rememberSafe } from '../tooling.ts';
 import { ANOMALY_RULE, anomalies, recommendations, trend, weekStart, weeklyTotals, type WeekTotal } from './core.ts';
+import { revenueDashboard } from '../../tools/dashboard.ts';
+import { revenueSummary } from '../../tools/revenue.ts';
 
 const DAY = 86_400_000;
 
@@ -36,18 +38,13 @@ export const revenueAnalystOutput = z.object({
   digest: z.object({ digestId: z.string(), emailedTo: z.string().nullable() }).optional(),
 });
 
-interface Dashboard {
-  pipeline: { stage: string; leads: number; valueUsd: number }[];
-  openPipelineValueUsd: number;
-}
-
 export default defineAgent({
   name: 'revenue-analyst',
   description: 'Weekly revenue report: weekly totals, trend, anomalies (modified z-score > 3.5), pipeline and recommendations.',
   version: '1.0.0',
   input: revenueAnalystInput,
   output: revenueAnalystOutput,
-  tools: ['revenue_summary', 'revenue_dashboard', ...DIGEST_TOOLS],
+  tools: [revenueSummary, revenueDashboard, ...DIGEST_TOOLS],
   approvals: [DIGEST_APPROVAL],
   async run(ctx) {
     const i = ctx.input;
@@ -57,7 +54,7 @@ export default defineAgent({
     if (i.days) weeks = weeklyTotals(i.days.filter((d) => d.date >= from && d.date <= today));
     else {
       // One revenue_summary per week (Monday-Sunday): the stored payments, summed by the tool.
-      const summary = useTool<{ from: string; to: string }, { totalUsd: number }>(ctx, 'revenue_summary');
+      const summary = ctx.tools.revenue_summary;
       weeks = [];
       const first = Date.parse(weekStart(from));
       for (let w = first; w <= Date.parse(today); w += 7 * DAY) {
@@ -69,7 +66,7 @@ export default defineAgent({
     let leadsByStage = i.leadsByStage;
     let pipelineValueUsd: number | undefined;
     if (!leadsByStage && hasTool(ctx, 'revenue_dashboard')) {
-      const d = await useTool<{ from: string; to: string }, Dashboard>(ctx, 'revenue_dashboard')({ from, to: today });
+      const d = await ctx.tools.revenue_dashboard({ from, to: today });
       leadsByStage = Object.fromEntries(d.pipeline.map((p) => [p.stage, p.leads]));
       pipelineValueUsd = d.openPipelineValueUsd;
     }

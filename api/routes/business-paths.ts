@@ -40,6 +40,9 @@ export function businessPaths(rt: Runtime): Record<string, Record<string, unknow
     '/api/v1/aurea/public': { post: { summary: 'Public assistant (rate-limited per client)', security: [], requestBody: { required: true, ...json({ type: 'object', required: ['message'], properties: { message: { type: 'string', maxLength: 2000 } } }) }, responses: { '200': json({ type: 'object', properties: { reply: { type: 'string' }, model: { type: 'string', description: 'The model that answered; "template" or "offline" when the reply came from the FAQ' } } }), '400': err, '429': err } } },
     '/landing/{slug}': { get: { summary: 'Public landing page (HTML) with lead form', security: [], parameters: [{ name: 'slug', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'text/html' }, '404': err } } },
     '/landing/{slug}/leads': { post: { summary: 'Lead capture (form or JSON; honeypot field "website"; rate-limited)', security: [], parameters: [{ name: 'slug', in: 'path', required: true, schema: { type: 'string' } }], responses: { '201': { description: 'JSON: {ok, leadId}' }, '303': { description: 'form: back to the page' }, '400': err, '404': err, '429': err } } },
-    '/unsubscribe/{token}': { get: { summary: 'Unsubscribe link from emails (signed token)', security: [], parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'text/html' }, '400': err } } },
+    '/unsubscribe/{token}': {
+      get: { summary: 'Unsubscribe link from emails (signed token): a confirmation page; changes nothing by itself', security: [], parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'text/html' }, '400': err } },
+      post: { summary: 'One-click unsubscribe (RFC 8058; body `List-Unsubscribe=One-Click`): takes effect at once, no key needed', security: [], parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'text/html' }, '400': err } },
+    },
   };
 }

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { Runtime } from '../../runtime/boot.ts';
 import { AppError, notFound } from '../../runtime/errors.ts';
 import type { ToolRegistry } from '../../runtime/tools.ts';
-import { applyStripeEvent, faqReply, insertLead, leadInput, readUnsubscribeToken, sandboxCompletedEvent, SLUG, unsubscribe, type BusinessServices } from '../../tools/index.ts';
+import { applyStripeEvent, faqReply, formatMoney, insertLead, leadInput, readUnsubscribeToken, sandboxCompletedEvent, SLUG, unsubscribe, type BusinessServices } from '../../tools/index.ts';
 import { parse, param } from '../http.ts';
 import { normaliseInput, verifyUtf8 } from '../input.ts';
 import { page, renderLanding } from './landing-html.ts';
@@ -41,7 +41,7 @@ export function publicRoutes(rt: Runtime, tools: ToolRegistry<BusinessServices>,
   const cfg = rt.config;
   const ask = limiter(cfg.PUBLIC_RATE_LIMIT);
   const forms = limiter(cfg.PUBLIC_RATE_LIMIT);
-  mounted.add('POST /api/v1/aurea/public').add('GET /landing/:slug').add('POST /landing/:slug/leads').add('GET /unsubscribe/:token');
+  mounted.add('POST /api/v1/aurea/public').add('GET /landing/:slug').add('POST /landing/:slug/leads').add('GET /unsubscribe/:token').add('POST /unsubscribe/:token');
 
   r.post('/api/v1/aurea/public', ask, async (req, res) => {
     const { message } = parse(z.object({ message: z.string().trim().min(1, 'message must not be empty').max(2000) }), req.body, 'body');
@@ -89,17 +89,31 @@ export function publicRoutes(rt: Runtime, tools: ToolRegistry<BusinessServices>,
     res.status(201).json({ ok: true, leadId: lead.id });
   });
 
+  // Bulk-sender rules (RFC 8058): the POST is the one-click unsubscribe (mail clients send
+  // `List-Unsubscribe=One-Click`; the confirmation page's button posts the same form) and takes
+  // effect in this request. The GET only shows the confirmation page: mail scanners and link
+  // previews fetch links, and must not unsubscribe anyone.
   r.get('/unsubscribe/:token', async (req, res) => {
-    const who = await readUnsubscribeToken(services, param(req, 'token'));
-    if (!who) throw new AppError('INVALID_TOKEN', 'This unsubscribe link is not valid.', { status: 400 });
+    const token = param(req, 'token');
+    const who = await unsubscriber(services, token);
+    res.type('html').send(
+      page(
+        'Unsubscribe',
+        `<h1>Unsubscribe</h1><p>Stop all emails from us to ${escapeHtml(who.email)}?</p>
+<form method="post" action="/unsubscribe/${encodeURIComponent(token)}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`,
+      ),
+    );
+  });
+  r.post('/unsubscribe/:token', express.urlencoded({ extended: false, limit: '2kb' }), async (req, res) => {
+    const who = await unsubscriber(services, param(req, 'token'));
     await unsubscribe((fn) => rt.db.tenant(who.tenantId, fn), who.tenantId, who.email);
-    res.type('html').send(page('Unsubscribed', `<h1>You are unsubscribed</h1><p>${who.email.replace(/[<>&"]/g, '')} will receive no more emails from us.</p>`));
+    res.status(200).type('html').send(page('Unsubscribed', `<h1>You are unsubscribed</h1><p>${escapeHtml(who.email)} will receive no more emails from us.</p>`));
   });
 
   if (services.payments.mode === 'sandbox') {
     r.get('/sandbox/checkout/:id', async (req, res) => {
       const s = await sandboxSession(rt, param(req, 'id'));
-      const amount = `$${s.amount_usd}`;
+      const amount = formatMoney(Number(s.amount_minor), s.currency);
       res.type('html').send(
         page('Sandbox checkout', `<h1>Sandbox checkout</h1><p>Amount: <strong>${amount}</strong> — status: ${s.status}.</p><p>No card is charged: this is the offline Stripe sandbox.</p>
 ${s.status === 'open' ? `<form method="post" action="/sandbox/checkout/${s.id}/pay"><button type="submit">Pay ${amount} (sandbox)</button></form>` : ''}`),
@@ -108,14 +122,22 @@ ${s.status === 'open' ? `<form method="post" action="/sandbox/checkout/${s.id}/p
     r.post('/sandbox/checkout/:id/pay', async (req, res) => {
       const s = await sandboxSession(rt, param(req, 'id'));
       // The same path as a real payment: a signed event, verified, applied once.
-      const payload = sandboxCompletedEvent(s.id, Number(s.amount_usd));
+      const payload = sandboxCompletedEvent({ id: s.id, amountMinor: Number(s.amount_minor), currency: s.currency, interval: s.interval });
       const result = await applyStripeEvent(rt.db, await services.payments.verify(payload, await services.payments.sign(payload)));
       if (req.is('json')) return void res.json(result);
-      res.type('html').send(page('Paid', `<h1>Payment recorded</h1><p>The sandbox payment of $${s.amount_usd} was applied.</p>`));
+      res.type('html').send(page('Paid', `<h1>Payment recorded</h1><p>The sandbox payment of ${formatMoney(Number(s.amount_minor), s.currency)} was applied.</p>`));
     });
   }
   return r;
 }
+
+async function unsubscriber(services: BusinessServices, token: string): Promise<{ tenantId: string; email: string }> {
+  const who = await readUnsubscribeToken(services, token);
+  if (!who) throw new AppError('INVALID_TOKEN', 'This unsubscribe link is not valid.', { status: 400 });
+  return who;
+}
+
+const escapeHtml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 async function landingBySlug(rt: Runtime, slug: string) {
   if (!SLUG.test(slug)) throw notFound('Landing page', slug);
@@ -130,7 +152,7 @@ async function landingBySlug(rt: Runtime, slug: string) {
 
 async function sandboxSession(rt: Runtime, id: string) {
   const row = await rt.db.system(
-    async (sql) => (await sql.query<{ id: string; amount_usd: string; status: string }>(`SELECT id, amount_usd, status FROM checkout_sessions WHERE id = $1 AND mode = 'sandbox'`, [id])).rows[0],
+    async (sql) => (await sql.query<{ id: string; amount_minor: string; currency: string; interval: string; status: string }>(`SELECT id, amount_minor, currency, interval, status FROM checkout_sessions WHERE id = $1 AND mode = 'sandbox'`, [id])).rows[0],
   );
   if (!row) throw notFound('Checkout session', id);
   return row;

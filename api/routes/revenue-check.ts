@@ -100,7 +100,7 @@ export async function revenueSelfTest(d: SelfTestDeps): Promise<SelfTestResult> 
     4: async () => {
       const nf = await expectNotFound('stripe_checkout_create', { productId: randomUUID() });
       if (d.services.payments.mode === 'stripe') return `${nf}; Stripe configured`;
-      const s = await d.services.payments.createCheckout({ amountUsd: 1, description: 'self-test', interval: 'one_time', metadata: {}, successUrl: 'http://x/', cancelUrl: 'http://x/', idempotencyKey: randomUUID() });
+      const s = await d.services.payments.createCheckout({ amountMinor: 100, currency: 'usd', description: 'self-test', interval: 'one_time', metadata: {}, successUrl: 'http://x/', cancelUrl: 'http://x/', idempotencyKey: randomUUID() });
       return `${nf}; sandbox session ${s.id.slice(0, 14)}…`;
     },
     5: async () => {

@@ -7,6 +7,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Runtime } from '../../runtime/boot.ts';
 import { notFound } from '../../runtime/errors.ts';
+import { replayTask } from '../../runtime/replay.ts';
 import { TASK_STATUSES } from '../../runtime/tasks.ts';
 import { param, parse, requireScope } from '../http.ts';
 import { streamTaskEvents } from '../task-stream.ts';
@@ -57,6 +58,12 @@ export function taskRoutes(rt: Runtime): Router {
   r.post('/api/v1/tasks/:id/cancel', async (req, res) => {
     const p = requireScope(req, 'write');
     res.json({ task: await rt.tasks.cancel(p.tenantId, param(req, 'id')) });
+  });
+
+  // Reads only: re-runs the agent's code against the journal (runtime/replay.ts).
+  r.get('/api/v1/tasks/:id/replay', async (req, res) => {
+    const p = requireScope(req, 'read');
+    res.json({ replay: await replayTask(rt, p.tenantId, param(req, 'id')) });
   });
 
   r.get('/api/v1/tasks/:id/events', async (req, res) => {

@@ -229,6 +229,30 @@ const qs = (params: Record<string, string | number | undefined>): string => {
   return s ? `?${s}` : '';
 };
 
+/** One side of a replay's divergence (runtime/replay.ts). */
+export interface ReplaySide {
+  key?: string;
+  request?: unknown;
+  result?: unknown;
+  seq?: number;
+  [k: string]: unknown;
+}
+
+/** `GET /api/v1/tasks/:id/replay`: the agent's current code against the task's journal. */
+export interface Replay {
+  taskId: string;
+  agent: string;
+  agentVersion: string;
+  taskStatus: TaskStatus;
+  outcome: 'clean' | 'diverged' | 'reached-failure' | 'caught-up';
+  message: string;
+  steps: { key: string; seq: number; kind: 'step' | 'approval' }[];
+  journalSteps: number;
+  divergence?: { kind: string; replay: ReplaySide | null; recorded: ReplaySide | null };
+  next?: ReplaySide;
+  outputMatches?: boolean;
+}
+
 export const api = {
   agents: () => request<{ agents: Agent[] }>('GET', '/api/v1/agents').then((r) => r.agents),
   dispatch: (agent: string, input: unknown) =>
@@ -236,6 +260,7 @@ export const api = {
   task: (id: string) => request<{ task: Task; steps: JournalStep[] }>('GET', `/api/v1/tasks/${encodeURIComponent(id)}`),
   tasks: (q: { agent?: string; status?: string; limit?: number; cursor?: string }) =>
     request<{ tasks: Task[]; nextCursor: string | null }>('GET', `/api/v1/tasks${qs(q)}`),
+  replay: (id: string) => request<{ replay: Replay }>('GET', `/api/v1/tasks/${encodeURIComponent(id)}/replay`).then((r) => r.replay),
   cancel: (id: string) => request<{ task: Task }>('POST', `/api/v1/tasks/${encodeURIComponent(id)}/cancel`).then((r) => r.task),
   approvals: (status?: string) => request<{ approvals: Approval[] }>('GET', `/api/v1/approvals${qs({ status })}`).then((r) => r.approvals),
   decide: (id: string, decision: 'approve' | 'reject', note?: string) =>

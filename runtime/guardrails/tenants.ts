@@ -21,7 +21,19 @@ export interface TenantSettings {
   /** ISO 3166-1 alpha-2 region national phone numbers are read in (CRM writes, imports); null = US. */
   phoneRegion: string | null;
   spentTodayUsd: number;
+  /** ISO 4217 code (lower case) revenue is reported in; Stripe amounts in other currencies are converted. */
+  currency: string;
+  /** Hosts (or IP literals) tenant-supplied URLs may reach even when they resolve to private/loopback addresses. */
+  outboundAllowHosts: string[];
 }
+
+/** A host name or IP literal as the allow-list keeps it: trimmed, lower case, no brackets or port. */
+const allowHost = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .transform((h) => h.replace(/^\[|\]$/g, ''))
+  .pipe(z.union([z.ipv4(), z.ipv6(), z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a host name or an IP address')]));
 
 /** The body of PATCH /api/v1/tenant: at least one setting; null resets it to the default. */
 export const tenantPatch = z
@@ -35,15 +47,21 @@ export const tenantPatch = z
       .nullable()
       .optional()
       .describe('Region national phone numbers (no +country code) are read in; null = US'),
+    currency: z
+      .string()
+      .regex(/^[A-Za-z]{3}$/, 'must be an ISO 4217 currency code such as "usd"')
+      .transform((c) => c.toLowerCase())
+      .optional(),
+    outboundAllowHosts: z.array(allowHost).max(100).optional(),
   })
   .strict()
-  .refine((b) => b.dailyBudgetUsd !== undefined || b.maxRunning !== undefined || b.phoneRegion !== undefined, 'give dailyBudgetUsd, maxRunning and/or phoneRegion');
+  .refine((b) => Object.values(b).some((v) => v !== undefined), 'give at least one of dailyBudgetUsd, maxRunning, phoneRegion, currency, outboundAllowHosts');
 export type TenantPatch = z.output<typeof tenantPatch>;
 
-type Row = { id: string; name: string; daily_budget_usd: string | null; max_running: number | null; phone_region: string | null };
+type Row = { id: string; name: string; daily_budget_usd: string | null; max_running: number | null; phone_region: string | null; currency: string; outbound_allow_hosts: string[] };
 
 async function read(tx: Sql, tenantId: string): Promise<TenantSettings> {
-  const r = await tx.query<Row>(`SELECT id, name, daily_budget_usd, max_running, phone_region FROM tenants WHERE id = $1`, [tenantId]);
+  const r = await tx.query<Row>(`SELECT id, name, daily_budget_usd, max_running, phone_region, currency, outbound_allow_hosts FROM tenants WHERE id = $1`, [tenantId]);
   const row = r.rows[0];
   if (!row) throw notFound('tenant', tenantId);
   return {
@@ -53,6 +71,8 @@ async function read(tx: Sql, tenantId: string): Promise<TenantSettings> {
     maxRunning: row.max_running,
     phoneRegion: row.phone_region,
     spentTodayUsd: await spentToday(tx),
+    currency: row.currency,
+    outboundAllowHosts: row.outbound_allow_hosts,
   };
 }
 
@@ -70,9 +90,11 @@ export function updateTenantSettings(db: Db, tenantId: string, patch: TenantPatc
     if (patch.dailyBudgetUsd !== undefined) sets.push(`daily_budget_usd = $${params.push(patch.dailyBudgetUsd)}`);
     if (patch.maxRunning !== undefined) sets.push(`max_running = $${params.push(patch.maxRunning)}`);
     if (patch.phoneRegion !== undefined) sets.push(`phone_region = $${params.push(patch.phoneRegion)}`);
+    if (patch.currency !== undefined) sets.push(`currency = $${params.push(patch.currency)}`);
+    if (patch.outboundAllowHosts !== undefined) sets.push(`outbound_allow_hosts = $${params.push([...new Set(patch.outboundAllowHosts)])}::text[]`);
     await tx.query(`UPDATE tenants SET ${sets.join(', ')} WHERE id = $1`, params);
     const after = await read(tx, tenantId);
-    const pick = (s: TenantSettings) => ({ dailyBudgetUsd: s.dailyBudgetUsd, maxRunning: s.maxRunning, phoneRegion: s.phoneRegion });
+    const pick = (s: TenantSettings) => ({ dailyBudgetUsd: s.dailyBudgetUsd, maxRunning: s.maxRunning, phoneRegion: s.phoneRegion, currency: s.currency, outboundAllowHosts: s.outboundAllowHosts });
     await recordAudit(tx, tenantId, { actor, action: 'tenant.updated', subject: `tenant:${tenantId}`, details: { before: pick(before), after: pick(after) } });
     return after;
   });

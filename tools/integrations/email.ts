@@ -14,7 +14,19 @@ export interface EmailMessage {
   subject: string;
   text: string;
   idempotencyKey: string;
+  /** The signed one-click unsubscribe URL (HTTPS in production; RFC 8058). */
   unsubscribeUrl?: string;
+}
+
+/**
+ * The bulk-sender headers (RFC 2369 + RFC 8058, required by Gmail's and Yahoo's sender rules):
+ * `List-Unsubscribe: <https URL>[, <mailto:...>]` and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`.
+ * The URL answers a POST with that body by unsubscribing at once, without any key (api/routes/public.ts).
+ */
+export function listUnsubscribeHeaders(unsubscribeUrl: string | undefined, mailto: string | undefined): Record<string, string> {
+  if (!unsubscribeUrl) return {};
+  const targets = [`<${unsubscribeUrl}>`, ...(mailto ? [`<mailto:${mailto}?subject=unsubscribe>`] : [])];
+  return { 'List-Unsubscribe': targets.join(', '), 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
 }
 
 export interface EmailTransport {
@@ -25,6 +37,7 @@ export interface EmailTransport {
 
 export function createEmailTransport(config: Config, fetchImpl: typeof fetch = fetch): EmailTransport {
   const from = config.EMAIL_FROM;
+  const listHeaders = (m: EmailMessage) => listUnsubscribeHeaders(m.unsubscribeUrl, config.EMAIL_UNSUBSCRIBE_MAILTO);
   if (config.SMTP_URL) {
     const transporter = nodemailer.createTransport(config.SMTP_URL);
     return {
@@ -35,7 +48,7 @@ export function createEmailTransport(config: Config, fetchImpl: typeof fetch = f
           to: m.to,
           subject: m.subject,
           text: m.text,
-          headers: { 'X-Idempotency-Key': m.idempotencyKey, ...(m.unsubscribeUrl ? { 'List-Unsubscribe': `<${m.unsubscribeUrl}>` } : {}) },
+          headers: { 'X-Idempotency-Key': m.idempotencyKey, ...listHeaders(m) },
         });
         return { providerId: info.messageId ?? null, status: 'sent' };
       },
@@ -57,7 +70,7 @@ export function createEmailTransport(config: Config, fetchImpl: typeof fetch = f
             subject: m.subject,
             content: [{ type: 'text/plain', value: m.text }],
             custom_args: { idempotency_key: m.idempotencyKey },
-            ...(m.unsubscribeUrl ? { headers: { 'List-Unsubscribe': `<${m.unsubscribeUrl}>` } } : {}),
+            ...(m.unsubscribeUrl ? { headers: listHeaders(m) } : {}),
           }),
         });
         if (!res.ok) throw new AppError('EMAIL_PROVIDER_FAILED', `SendGrid answered ${res.status}: ${(await res.text()).slice(0, 200)}`, { status: 502, retryable: res.status >= 500 || res.status === 429 });

@@ -12,11 +12,18 @@ import { AppError } from '../../runtime/errors.ts';
 import type { SystemSecrets } from './secrets.ts';
 
 export interface CheckoutRequest {
-  amountUsd: number;
+  /** In `currency`'s minor units by Stripe's rules (tools/money.ts): 10050 = $100.50, 500 = ¥500. */
+  amountMinor: number;
+  /** ISO 4217, lower case. */
+  currency: string;
   description: string;
   interval: 'one_time' | 'month' | 'year';
   customerEmail?: string | undefined;
-  /** Carried on the session and back on its events: tenant id, estimate/product ids. */
+  /**
+   * Carried on the session and back on its events: tenant id, estimate/product ids, and
+   * `brainops_checkout` (our idempotency key); copied to the subscription or payment intent
+   * too, so their events can be traced to the session even before it completes.
+   */
   metadata: Record<string, string>;
   successUrl: string;
   cancelUrl: string;
@@ -27,11 +34,19 @@ export interface CheckoutRequest {
 export interface PaymentsAdapter {
   readonly mode: 'stripe' | 'sandbox';
   createCheckout(req: CheckoutRequest): Promise<{ id: string; url: string }>;
-  /** Verifies a webhook's signature over its raw body; throws WEBHOOK_SIGNATURE_INVALID (400). */
-  verify(rawBody: Buffer | string, signature: string | undefined): Promise<Stripe.Event>;
+  /**
+   * Verifies a webhook's signature over its raw body and its timestamp (within the tolerance,
+   * in either direction); throws WEBHOOK_SIGNATURE_MISSING / WEBHOOK_SIGNATURE_INVALID /
+   * WEBHOOK_TIMESTAMP (400), or INVALID_EVENT (400) for a signed body that is not JSON.
+   * Returns the parsed body, still to be checked (tools/stripe-events.ts).
+   */
+  verify(rawBody: Buffer | string, signature: string | undefined): Promise<unknown>;
   /** Signs a payload as Stripe would (the sandbox's pay page and the self-test use it). */
   sign(payload: string): Promise<string>;
 }
+
+/** How far a webhook signature's timestamp may be from now, either way (Stripe's default: 5 minutes). */
+export const WEBHOOK_TOLERANCE_S = 300;
 
 export function createPayments(config: Config, secrets: SystemSecrets, baseUrl: () => string): PaymentsAdapter {
   // The fetch-based client (a documented Stripe option) instead of the default node:http one:
@@ -51,7 +66,6 @@ export function createPayments(config: Config, secrets: SystemSecrets, baseUrl: 
         const id = `cs_sandbox_${randomBytes(12).toString('hex')}`;
         return { id, url: `${baseUrl()}/sandbox/checkout/${id}` };
       }
-      const cents = Math.round(req.amountUsd * 100);
       const session = await stripe.checkout.sessions
         .create(
           {
@@ -60,8 +74,8 @@ export function createPayments(config: Config, secrets: SystemSecrets, baseUrl: 
               {
                 quantity: 1,
                 price_data: {
-                  currency: 'usd',
-                  unit_amount: cents,
+                  currency: req.currency,
+                  unit_amount: req.amountMinor,
                   product_data: { name: req.description },
                   ...(req.interval === 'one_time' ? {} : { recurring: { interval: req.interval } }),
                 },
@@ -70,6 +84,7 @@ export function createPayments(config: Config, secrets: SystemSecrets, baseUrl: 
             success_url: req.successUrl,
             cancel_url: req.cancelUrl,
             metadata: req.metadata,
+            ...(req.interval === 'one_time' ? { payment_intent_data: { metadata: req.metadata } } : { subscription_data: { metadata: req.metadata } }),
             ...(req.customerEmail ? { customer_email: req.customerEmail } : {}),
           },
           { idempotencyKey: req.idempotencyKey },
@@ -82,13 +97,23 @@ export function createPayments(config: Config, secrets: SystemSecrets, baseUrl: 
     },
     async verify(rawBody, signature) {
       if (!signature) throw new AppError('WEBHOOK_SIGNATURE_MISSING', 'The Stripe-Signature header is missing.', { status: 400 });
+      let event: unknown;
       try {
-        return stripe.webhooks.constructEvent(rawBody, signature, await webhookSecret());
+        event = stripe.webhooks.constructEvent(rawBody, signature, await webhookSecret(), WEBHOOK_TOLERANCE_S);
       } catch (e) {
-        throw new AppError('WEBHOOK_SIGNATURE_INVALID', `The Stripe signature does not match this body: ${(e as Error).message}`, {
+        if (!(e instanceof Stripe.errors.StripeSignatureVerificationError))
+          throw new AppError('INVALID_EVENT', 'The signed Stripe event is not JSON.', { status: 400 });
+        const old = /tolerance/i.test(e.message);
+        throw new AppError(old ? 'WEBHOOK_TIMESTAMP' : 'WEBHOOK_SIGNATURE_INVALID', old ? `The Stripe signature's timestamp is more than ${WEBHOOK_TOLERANCE_S} s old.` : `The Stripe signature does not match this body: ${e.message}`, {
           status: 400,
         });
       }
+      // The library refuses only old timestamps; one from the future is as suspect (a replay
+      // prepared in advance, or a clock gone wrong) and is refused the same way.
+      const t = Number(/(?:^|,)\s*t=(\d+)/.exec(signature)?.[1]);
+      if (!Number.isFinite(t) || t > Date.now() / 1000 + WEBHOOK_TOLERANCE_S)
+        throw new AppError('WEBHOOK_TIMESTAMP', `The Stripe signature's timestamp is more than ${WEBHOOK_TOLERANCE_S} s in the future.`, { status: 400 });
+      return event;
     },
     async sign(payload) {
       return stripe.webhooks.generateTestHeaderString({ payload, secret: await webhookSecret() });

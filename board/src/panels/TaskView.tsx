@@ -1,6 +1,6 @@
 /** The live task view: status, progress, step timeline, logs, output, usage — over SSE. */
 import { useEffect, useState } from 'react';
-import { api, ApiError, TERMINAL, type JournalStep, type Task, type TaskStatus } from '../api.ts';
+import { api, ApiError, TERMINAL, type JournalStep, type Replay, type Task, type TaskStatus } from '../api.ts';
 import { followEvents, type SseEvent } from '../sse.ts';
 import { navigate } from '../router.ts';
 import { duration, money, num, when } from '../format.ts';
@@ -36,6 +36,8 @@ export function TaskView({ id }: { id: string }) {
   const [error, setError] = useState<ApiError | undefined>();
   const [live, setLive] = useState(false);
   const [actionMsg, setActionMsg] = useState('');
+  const [replay, setReplay] = useState<Replay | undefined>();
+  const [replaying, setReplaying] = useState(false);
 
   useEffect(() => {
     const ctl = new AbortController();
@@ -114,6 +116,17 @@ export function TaskView({ id }: { id: string }) {
       setActionMsg((e as Error).message);
     }
   };
+  // Deterministic replay: the agent's current code against this task's journal (no model, no side effects).
+  const runReplay = async () => {
+    setReplaying(true);
+    try {
+      setReplay(await api.replay(task.id));
+    } catch (e) {
+      setActionMsg((e as Error).message);
+    } finally {
+      setReplaying(false);
+    }
+  };
   const retry = async () => {
     try {
       const t = await api.dispatch(task.agent, task.input);
@@ -139,6 +152,15 @@ export function TaskView({ id }: { id: string }) {
               Cancel
             </button>
           )}
+          <button
+            type="button"
+            className="secondary"
+            onClick={runReplay}
+            disabled={replaying}
+            title="Re-run the agent's current code against this task's recorded steps: no model, no side effects"
+          >
+            {replaying ? 'Replaying…' : 'Replay'}
+          </button>
           {terminal && (
             <button type="button" className="secondary" onClick={retry}>
               {task.status === 'succeeded' ? 'Run again' : 'Retry'}
@@ -193,6 +215,20 @@ export function TaskView({ id }: { id: string }) {
           <dd>{money(task.usage?.costUsd ?? 0)}</dd>
         </div>
       </dl>
+
+      {replay && (
+        <div className={`notice${replay.outcome === 'diverged' ? ' error' : ''}`} role="status" aria-label="Replay result" data-outcome={replay.outcome}>
+          <p>
+            <strong>Replay ({replay.agent} {replay.agentVersion}):</strong> {replay.message}
+          </p>
+          {replay.divergence && (
+            <>
+              <RawJson value={replay.divergence.replay} label="Replayed code asked for" />
+              <RawJson value={replay.divergence.recorded} label="Recorded run had" />
+            </>
+          )}
+        </div>
+      )}
 
       {task.error && (
         <div className="notice error" role="alert">

@@ -1,14 +1,15 @@
-// An external BrainOps agent plugin, as its own npm package. Install it next to BrainOps
+// An external BrainOps agent plugin, as its own npm package, built against the SDK
+// (@brainops/sdk) only. Build it (`npm run build`), install it next to BrainOps
 // (`npm install brainops-agent-hello`) and name it in the environment:
 //   BRAINOPS_PLUGINS=brainops-agent-hello npx brainops start
 // It then appears in GET /api/v1/agents, /openapi.json and the Board, with no change to BrainOps.
 import { z } from 'zod';
-import { defineAgent } from 'brainops';
+import { defineAgent } from '@brainops/sdk';
 
 export default defineAgent({
   name: 'hello',
   description: 'Greets a customer by name (an example plugin).',
-  version: '0.1.0',
+  version: '0.2.0',
   input: z.object({
     name: z.string().trim().min(1).max(100).describe('Who to greet'),
     tone: z.enum(['warm', 'formal']).default('warm'),

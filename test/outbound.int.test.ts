@@ -1,0 +1,140 @@
+/**
+ * Outbound requests to tenant-supplied URLs (issue 13, item 6): crm-sync's `http` source
+ * against real HTTP servers on 127.0.0.1. Refused by default (no request reaches the server),
+ * accepted once the tenant allow-lists the host, a redirect to loopback refused even from an
+ * allow-listed host, and an upstream error body never echoed.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { guardedFetch, refusedRange } from '../runtime/public.ts';
+import { eventually, startTestApp, type TestApp } from './harness.ts';
+
+const CUSTOMERS = [
+  { external_id: 'OB-1', name: 'Ada Okafor', email: 'ada@example.com' },
+  { external_id: 'OB-2', name: 'Ben Ruiz', email: 'ben@example.com' },
+];
+
+/** A server on 127.0.0.1 answering by path; `hits` counts every request it saw. */
+async function serve(handler: (path: string) => { status: number; body?: string; location?: string }) {
+  const hits: string[] = [];
+  const server: Server = createServer((req, res) => {
+    hits.push(req.url ?? '');
+    const a = handler(req.url ?? '/');
+    res.writeHead(a.status, { 'content-type': 'application/json', ...(a.location ? { location: a.location } : {}) });
+    res.end(a.body ?? '');
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const port = (server.address() as AddressInfo).port;
+  return { hits, port, close: () => new Promise<void>((ok) => server.close(() => ok())) };
+}
+
+describe('address classes (ipaddr.js)', () => {
+  it('refuses loopback, private, link-local/metadata, CGNAT, unique-local and mapped forms; passes public unicast', () => {
+    expect(refusedRange('127.0.0.1')).toBe('loopback');
+    expect(refusedRange('10.1.2.3')).toBe('private');
+    expect(refusedRange('192.168.0.10')).toBe('private');
+    expect(refusedRange('169.254.169.254')).toBe('linkLocal');
+    expect(refusedRange('100.100.100.200')).toBe('carrierGradeNat');
+    expect(refusedRange('0.0.0.0')).toBe('unspecified');
+    expect(refusedRange('::1')).toBe('loopback');
+    expect(refusedRange('fd00:ec2::254')).toBe('uniqueLocal');
+    expect(refusedRange('::ffff:127.0.0.1')).toBe('loopback');
+    expect(refusedRange('93.184.215.14')).toBeUndefined();
+    expect(refusedRange('2606:4700:4700::1111')).toBeUndefined();
+  });
+});
+
+describe('guardedFetch against servers on 127.0.0.1', () => {
+  let target: Awaited<ReturnType<typeof serve>>;
+  let redirector: Awaited<ReturnType<typeof serve>>;
+  beforeAll(async () => {
+    target = await serve(() => ({ status: 200, body: JSON.stringify({ customers: [] }) }));
+    redirector = await serve(() => ({ status: 302, location: `http://localhost:${target.port}/inner` }));
+  });
+  afterAll(async () => {
+    await target?.close();
+    await redirector?.close();
+  });
+
+  it('refuses an IP literal and a name that resolves to loopback before any request is sent', async () => {
+    const before = target.hits.length;
+    await expect(guardedFetch(`http://127.0.0.1:${target.port}/x`)).rejects.toMatchObject({ code: 'OUTBOUND_REFUSED', details: { range: 'loopback' } });
+    await expect(guardedFetch(`http://localhost:${target.port}/x`)).rejects.toMatchObject({ code: 'OUTBOUND_REFUSED' });
+    await expect(guardedFetch(`http://[::ffff:127.0.0.1]:${target.port}/x`)).rejects.toMatchObject({ code: 'OUTBOUND_REFUSED' });
+    await expect(guardedFetch('file:///etc/passwd')).rejects.toMatchObject({ code: 'OUTBOUND_REFUSED' });
+    expect(target.hits.length).toBe(before);
+  });
+
+  it('follows a redirect only to an allowed address', async () => {
+    const before = target.hits.length;
+    await expect(guardedFetch(`http://127.0.0.1:${redirector.port}/`, { allowHosts: ['127.0.0.1'] })).rejects.toMatchObject({ code: 'OUTBOUND_REFUSED' });
+    expect(target.hits.length).toBe(before);
+    const ok = await guardedFetch(`http://127.0.0.1:${redirector.port}/`, { allowHosts: ['127.0.0.1', 'LOCALHOST'] });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ customers: [] });
+    expect(target.hits.at(-1)).toBe('/inner');
+  });
+});
+
+describe('crm-sync http source through the guard (pglite)', () => {
+  let app: TestApp;
+  let crm: Awaited<ReturnType<typeof serve>>;
+  beforeAll(async () => {
+    crm = await serve((path) => {
+      if (path.startsWith('/customers')) return { status: 200, body: JSON.stringify(path.includes('page=2') ? { customers: [] } : { customers: CUSTOMERS }) };
+      if (path.startsWith('/to-loopback')) return { status: 302, location: `http://localhost:${crm.port}/customers` };
+      if (path.startsWith('/to-metadata')) return { status: 301, location: 'http://169.254.169.254/latest/meta-data/' };
+      return { status: 500, body: 'SECRET-UPSTREAM-BODY internal stack trace' };
+    });
+    app = await startTestApp('pglite');
+  }, 60_000);
+  afterAll(async () => {
+    await app?.stop();
+    await crm?.close();
+  });
+
+  async function sync(url: string) {
+    const r = await app.call('POST', '/api/v1/agents/crm-sync/tasks', { input: { source: { kind: 'http', url } } });
+    expect(r.status, JSON.stringify(r.body)).toBe(202);
+    return eventually(async () => {
+      const b = (await app.call('GET', `/api/v1/tasks/${r.body.task.id}`)).body;
+      return ['succeeded', 'failed'].includes(b.task.status) ? b.task : undefined;
+    }, 30_000);
+  }
+
+  it('refuses a server on 127.0.0.1 until the tenant allow-lists it, then imports from it', async () => {
+    const url = `http://127.0.0.1:${crm.port}/customers`;
+    const refused = await sync(url);
+    expect(refused.status).toBe('failed');
+    expect(refused.error).toMatchObject({ code: 'OUTBOUND_REFUSED' });
+    expect(crm.hits).toHaveLength(0);
+
+    const bad = await app.call('PATCH', '/api/v1/tenant', { outboundAllowHosts: ['not a host!'] });
+    expect(bad.status).toBe(400);
+    const set = await app.call('PATCH', '/api/v1/tenant', { outboundAllowHosts: ['127.0.0.1'] });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    expect(set.body.tenant.outboundAllowHosts).toEqual(['127.0.0.1']);
+
+    const ok = await sync(url);
+    expect(ok.status, JSON.stringify(ok.error)).toBe('succeeded');
+    expect(ok.output).toMatchObject({ rows: 2, inserted: 2 });
+  });
+
+  it('refuses a redirect from the allow-listed host to loopback by name or to the metadata address', async () => {
+    const before = crm.hits.length;
+    const viaName = await sync(`http://127.0.0.1:${crm.port}/to-loopback`);
+    expect(viaName.error).toMatchObject({ code: 'OUTBOUND_REFUSED' });
+    const viaMeta = await sync(`http://127.0.0.1:${crm.port}/to-metadata`);
+    expect(viaMeta.error).toMatchObject({ code: 'OUTBOUND_REFUSED', details: { range: 'linkLocal' } });
+    // Only the two redirecting requests reached the server; the redirects' targets were never fetched.
+    expect(crm.hits.slice(before)).toEqual(['/to-loopback', '/to-metadata']);
+  });
+
+  it('never echoes the upstream body in the error', async () => {
+    const failed = await sync(`http://127.0.0.1:${crm.port}/broken`);
+    expect(failed.status).toBe('failed');
+    expect(failed.error.code).toBe('CRM_FETCH_FAILED');
+    expect(JSON.stringify(failed.error)).not.toContain('SECRET-UPSTREAM-BODY');
+  });
+});
