@@ -37,6 +37,7 @@ export const schedulesCommand: Command = async (config, args, parseArgs) => {
     const d = r as DefaultsResult;
     for (const s of d.enabled) out(`✔ ${s.name.padEnd(28)} ${s.agent.padEnd(20)} ${s.cron ?? ''} ${s.timezone}  next ${s.nextRunAt ?? '-'}`);
     for (const s of d.skipped) out(`- ${s.name.padEnd(28)} skipped: ${s.reason}`);
+    for (const m of d.missing) out(`! setting ${m.setting} is missing (needed by ${m.neededBy.join(', ')}): ${m.how}`);
     out(`${d.enabled.length} default schedule(s) enabled for tenant '${tenant}', ${d.skipped.length} skipped.`);
     return 0;
   }

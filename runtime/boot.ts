@@ -24,6 +24,7 @@ import type { ContextExtension, RunnerDeps } from './runner.ts';
 import { TaskService } from './service.ts';
 import { admit, tenantSpendGuard } from './guardrails/budgets.ts';
 import { approvalExtension } from './guardrails/approvals.ts';
+import { checkApprovalPolicy, parseApprovalPolicy } from './guardrails/policy.ts';
 
 export interface KernelOptions {
   config: Config;
@@ -80,6 +81,8 @@ export async function createKernel(o: KernelOptions): Promise<Kernel> {
   const { config } = o;
   const logger = o.logger ?? processLogger(config);
   const registry = new Registry(o.agents);
+  // Before anything opens: a policy that names no real action stops start-up.
+  checkApprovalPolicy(parseApprovalPolicy(config.APPROVAL_POLICY), registry.approvalActions);
   const db = await openDb(config, logger);
   // Before the pool's first connection: on the embedded server, notifications arrive on its clients.
   const events = createTaskEventBus({ url: db.url, logger, embeddedPool: db.kind === 'pglite' ? db.pool : undefined });

@@ -197,7 +197,7 @@ const schema = z.object({
    */
   APPROVAL_POLICY: z
     .string()
-    .regex(/^\s*([a-z0-9_.*-]+=\d+(\.\d+)?\s*)(,\s*[a-z0-9_.*-]+=\d+(\.\d+)?\s*)*$/i, "must look like 'send_email=0,ad_spend=50,*=0'")
+    .regex(/^\s*([a-z0-9_.*-]+=\d+(\.\d+)?\s*)(,\s*[a-z0-9_.*-]+=\d+(\.\d+)?\s*)*$/i, "must look like 'email.send=0,ads.budget=50,*=0'")
     .default('*=0'),
   /** How long a pending approval waits before its task fails with APPROVAL_EXPIRED. */
   APPROVAL_EXPIRY_MS: int(1000, 90 * 24 * 3600 * 1000).default(72 * 3600 * 1000),

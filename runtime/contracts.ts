@@ -11,6 +11,7 @@ export {
   refNames,
   type AgentRef,
   type AnyAgent,
+  type ApprovalContent,
   type ApprovalRequest,
   type ChildResult,
   type DelegateOptions,

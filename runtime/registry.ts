@@ -14,6 +14,8 @@ export interface AgentInfo {
   inputSchema: unknown;
   outputSchema: unknown;
   tools: string[];
+  /** The approval actions it may ask for. */
+  approvals: string[];
 }
 
 export class Registry {
@@ -54,7 +56,13 @@ export class Registry {
       inputSchema: jsonSchema(agent.input, 'input'),
       outputSchema: jsonSchema(agent.output, 'output'),
       tools: refNames(agent.tools) ?? [],
+      approvals: [...(agent.approvals ?? [])],
     };
+  }
+
+  /** Every approval action a registered agent declares, sorted: what APPROVAL_POLICY may name. */
+  get approvalActions(): string[] {
+    return [...new Set(this.agents.flatMap((a) => a.approvals ?? []))].sort();
   }
 }
 

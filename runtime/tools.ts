@@ -12,9 +12,10 @@ import { inSpan } from './tracing.ts';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { tool as langChainTool, type StructuredToolInterface } from '@langchain/core/tools';
-import { refNames, type AnyTool, type HttpMethod, type ToolCaller, type ToolContext, type ToolInputSchema, type ToolRoute } from '@brainops/sdk';
+import { refNames, type AnyTool, type HttpMethod, type ToolAudit, type ToolCaller, type ToolContext, type ToolInputSchema, type ToolRoute } from '@brainops/sdk';
 import type { Db } from './db/driver.ts';
 import { AppError, badRequest } from './errors.ts';
+import { recordAudit, type Actor } from './guardrails/audit.ts';
 import type { Scope } from './keys.ts';
 import type { Logger } from './logger.ts';
 import { jsonSchema } from './registry.ts';
@@ -38,6 +39,8 @@ export interface ToolInfo {
   description: string;
   scope: Scope | 'public';
   sideEffect: boolean;
+  /** The audit action each call records (side-effecting tools). */
+  auditAction?: string;
   route: { method: HttpMethod; path: string; status: number };
   inputSchema: unknown;
   outputSchema: unknown;
@@ -100,6 +103,7 @@ export class ToolRegistry<S = unknown> {
       description: t.description,
       scope: t.scope,
       sideEffect: t.sideEffect ?? false,
+      ...(t.sideEffect ? { auditAction: auditActionOf(t) } : {}),
       route: { method: r.method, path: r.path, status: r.status ?? 200 },
       inputSchema: jsonSchema(t.input, 'input'),
       outputSchema: jsonSchema(t.output, 'output'),
@@ -124,15 +128,51 @@ export class ToolRegistry<S = unknown> {
       caller: o.caller,
       logger: this.deps.logger.child({ tool: name, tenant: o.tenantId }),
     };
-    const raw = await inSpan(`tool ${name}`, { attributes: { 'brainops.tool': name, 'brainops.tenant_id': o.tenantId } }, () =>
-      (t.handler as (i: unknown, c: ToolContext<S>) => Promise<unknown>)(parsed.data, ctx),
-    );
+    let raw: unknown;
+    try {
+      raw = await inSpan(`tool ${name}`, { attributes: { 'brainops.tool': name, 'brainops.tenant_id': o.tenantId } }, () =>
+        (t.handler as (i: unknown, c: ToolContext<S>) => Promise<unknown>)(parsed.data, ctx),
+      );
+    } catch (e) {
+      // A refusal (4xx) changed nothing; a failure past validation may have half-happened.
+      if (t.sideEffect && !(e instanceof AppError && e.status < 500)) await this.#audit(t, parsed.data, undefined, ctx, e).catch(() => undefined);
+      throw e;
+    }
     const out = (t.output as z.ZodType).safeParse(raw);
     if (!out.success)
       throw new AppError('TOOL_OUTPUT_INVALID', `Tool '${name}' returned output that does not match its schema.`, {
         details: out.error.issues,
       });
+    if (t.sideEffect) await this.#audit(t, parsed.data, out.data, ctx);
     return out.data;
+  }
+
+  /**
+   * The audit row of one side-effecting call, derived from the tool's definition. Keyed by
+   * the call's idempotency key, so a replayed call (a retried step, a repeated
+   * Idempotency-Key) does not record the same effect twice.
+   */
+  async #audit(t: AnyTool, input: unknown, output: unknown, ctx: ToolContext<S>, error?: unknown): Promise<void> {
+    const a = t.audit as ToolAudit | undefined;
+    const caller = ctx.caller;
+    const actor: Actor =
+      caller.kind === 'agent'
+        ? { type: 'task', id: caller.taskId }
+        : caller.kind === 'http'
+          ? { type: 'api_key', id: caller.keyId ?? 'unknown' }
+          : { type: 'system', id: caller.id ?? 'system' };
+    const own = error === undefined && a?.details ? a.details(input, output) : {};
+    const details: Record<string, unknown> = {
+      tool: t.name,
+      ...(caller.kind === 'agent' ? { taskId: caller.taskId, agent: caller.agent } : {}),
+      ...own,
+      ...(error !== undefined
+        ? { outcome: 'failed', error: { code: (error as { code?: string }).code ?? 'ERROR', message: String((error as Error).message ?? error).slice(0, 500) } }
+        : { outcome: 'done' }),
+    };
+    const subject = error === undefined && a?.subject ? a.subject(input, output) : subjectOnFailure(t, input);
+    const key = error === undefined ? `tool:${t.name}:${ctx.idempotencyKey}` : null;
+    await ctx.tx((sql) => recordAudit(sql, ctx.tenantId, { actor, action: auditActionOf(t), subject, details, ...(key ? { key } : {}) }));
   }
 
   /**
@@ -237,6 +277,17 @@ export class ToolRegistry<S = unknown> {
     }
     return paths;
   }
+}
+
+/** The audit action a side-effecting tool records: its declaration's, else `tool.<name>`. */
+export function auditActionOf(t: AnyTool): string {
+  return (t.audit as ToolAudit | undefined)?.action ?? `tool.${t.name}`;
+}
+
+/** Before there is an output: the input's id when it has one, else the tool. */
+function subjectOnFailure(t: AnyTool, input: unknown): string {
+  const rowId = (input as { id?: unknown } | undefined)?.id;
+  return typeof rowId === 'string' ? `${t.name.split('_')[0]}:${rowId}` : `tool:${t.name}`;
 }
 
 export function routeOf(t: AnyTool): ToolRoute {

@@ -29,7 +29,8 @@ describe('business agents with a scripted model (pglite)', () => {
   const models = switchableModel();
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp('pglite', { overrides: { model: models.provider } });
+    // Emails wait for a person; budgets, pages and digests auto-approve (recorded): the operator's policy.
+    app = await startTestApp('pglite', { overrides: { model: models.provider }, env: { APPROVAL_POLICY: 'email.send=0' } });
   });
   afterAll(() => app?.stop());
 

@@ -18,7 +18,8 @@ describe('business agents (pglite)', () => {
   const models = switchableModel();
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp('pglite', { overrides: { model: models.provider } });
+    // Emails wait for a person; budgets, pages and digests auto-approve (recorded): the operator's policy.
+    app = await startTestApp('pglite', { overrides: { model: models.provider }, env: { APPROVAL_POLICY: 'email.send=0' } });
   });
   afterAll(() => app?.stop());
 
@@ -79,19 +80,20 @@ describe('business agents (pglite)', () => {
       const byName = Object.fromEntries(r.task.output.scored.map((s: any) => [s.name, s]));
       // Harriet: fit 5+5+5 (area unknown) = 15; intent 20 + 4 signals x 3 → 25; value 25; recency ≈ 25 → 90
       expect(byName['Hot Harriet']).toMatchObject({ score: 90, components: { fit: 15, intent: 25, value: 25 }, from: 'new', to: 'qualified', moved: true });
-      // Carl: fit 5; intent 10; value 0 ($0 job); recency 25 → 40 → contacted
-      expect(byName['Cold Carl']).toMatchObject({ score: 40, to: 'contacted', moved: true });
+      // Carl: fit 5; intent 10; value 0 ($0 job); recency 25 → 40: worth contacting, but nobody has — he stays new.
+      expect(byName['Cold Carl']).toMatchObject({ score: 40, to: 'new', moved: false, suggestedAction: 'contact' });
       expect(r.task.output).toMatchObject({ summary: 'Call Harriet first.', summaryModel: MODEL });
       expect(fake.calls[0]!.messages.at(-1)!.text).toContain('Hot Harriet: 90/100');
       expect((await tool('pipeline_leads_list', { stage: 'qualified' })).leads.map((l: any) => l.id)).toContain(hot.id);
-      expect((await tool('pipeline_leads_list', { stage: 'contacted' })).leads.map((l: any) => l.id)).toContain(cold.id);
+      expect((await tool('pipeline_leads_list', { stage: 'new' })).leads.map((l: any) => l.id)).toContain(cold.id);
+      expect((await tool('pipeline_leads_list', { stage: 'contacted' })).leads).toEqual([]);
     });
   });
 
   describe('email-outreach', () => {
     it('drafts offline, waits for approval, then sends each email once', async () => {
       models.use(OFFLINE);
-      await tool('pipeline_lead_create', { name: 'Ann Outreach', email: 'ann@example.com', source: 'website' });
+      const ann = (await tool('pipeline_lead_create', { name: 'Ann Outreach', email: 'ann@example.com', source: 'website' })).lead;
       await tool('pipeline_lead_create', { name: 'No Mail', source: 'website' });
       const created = await app.call('POST', '/api/v1/agents/email-outreach/tasks', { input: { audience: { from: 'leads', stage: 'new' }, unsubscribed: [] } });
       const id = created.body.task.id;
@@ -99,6 +101,10 @@ describe('business agents (pglite)', () => {
       const pending = (await app.call('GET', '/api/v1/approvals?status=pending')).body.approvals.find((a: any) => a.taskId === id);
       expect(pending).toMatchObject({ action: 'email.send' });
       expect(pending.recipients).toContain('ann@example.com');
+      // The approval carries exactly what will be sent.
+      expect(pending.content.emails).toEqual([{ to: 'ann@example.com', subject: 'Following up on your roof', body: expect.stringContaining('Hi Ann') }]);
+      // Nobody has contacted Ann yet: she is still new.
+      expect((await tool('pipeline_leads_list', { stage: 'new' })).leads.map((l: any) => l.id)).toContain(ann.id);
       const decided = await app.call('POST', `/api/v1/approvals/${pending.id}`, { decision: 'approve' });
       expect(decided.status).toBe(200);
       const done = await eventually(async () => {
@@ -113,6 +119,10 @@ describe('business agents (pglite)', () => {
       expect(out.drafts[0].model).toBe('offline');
       expect(out.drafts[0].body).not.toMatch(/template|language model/i);
       expect(done.steps.filter((s: any) => s.name.startsWith('tool:email_send'))).toHaveLength(out.sent.length);
+      // The email made the contact: Ann is now contacted, and her history says by which email.
+      expect(out.movedToContacted).toEqual([ann.id]);
+      const moved = await app.call('PATCH', `/api/v1/pipeline/leads/${ann.id}`, { stage: 'contacted' });
+      expect(moved.body.history.at(-1)).toMatchObject({ from: 'new', to: 'contacted', note: expect.stringMatching(/email-outreach: "Following up on your roof" — contacted by email [0-9a-f-]{36}/) });
     });
   });
 
@@ -133,6 +143,18 @@ describe('business agents (pglite)', () => {
         ]),
       );
       expect(out.applied.every((x: any) => x.mode === 'dry_run')).toBe(true);
+      // Today's $150 + $150 on the same curves: 4·100·ln 2.5 + 2·100·ln 2.5 = 549.77 < 583.76.
+      expect(out.statusQuo).toEqual({ dailyBudgetUsd: 300, expectedRevenueUsd: 549.77, profitUsd: 249.77 });
+      expect(out.comparison).toContain('That is $33.99/day more.');
+      // The spend was approved (here by the policy, which names only emails) with every budget in it.
+      const approvals = (await app.call('GET', `/api/v1/approvals?taskId=${r.task.id}`)).body.approvals;
+      expect(approvals).toMatchObject([{ action: 'ads.budget', status: 'auto_approved', amountUsd: 300 }]);
+      expect(approvals[0].content.spend).toEqual(
+        expect.arrayContaining([
+          { description: 'Search A daily budget', amountUsd: 233.33, previousUsd: 150, perDay: true },
+          { description: 'Local B daily budget', amountUsd: 66.67, previousUsd: 150, perDay: true },
+        ]),
+      );
       expect(out.copyModel).toBe('offline');
       expect(out.copy).toHaveLength(5);
     });

@@ -24,6 +24,7 @@ const mailer = defineAgent({
   version: '1.0.0',
   input: z.object({ to: z.string(), action: z.string().default('send_email'), amountUsd: z.number().optional() }),
   output: z.object({ sent: z.boolean(), note: z.string().optional() }),
+  approvals: ['send_email', 'ad_spend', 'internal_note'],
   async run(ctx) {
     const draft = await ctx.step('draft', () => {
       bump(drafted, ctx.taskId);

@@ -33,12 +33,17 @@ const invoiceAgent = defineAgent({
   version: '1.0.0',
   input: z.object({ customer: z.string().min(1), amountUsd: z.number().positive() }),
   output: z.object({ approved: z.boolean(), note: z.string().optional() }),
+  approvals: ['send_invoice'],
   async run(ctx) {
     const d = await ctx.approval({
       action: 'send_invoice',
       summary: `Send a $${ctx.input.amountUsd} invoice to ${ctx.input.customer}`,
       amountUsd: ctx.input.amountUsd,
       recipients: [`${ctx.input.customer}@example.com`],
+      content: {
+        emails: [{ to: `${ctx.input.customer}@example.com`, subject: `Invoice for $${ctx.input.amountUsd}`, body: `Hello ${ctx.input.customer},\nyour invoice is attached.` }],
+        spend: [{ description: 'Card processing fee', amountUsd: 3.5 }],
+      },
     });
     return { approved: d.approved, ...(d.note ? { note: d.note } : {}) };
   },
@@ -210,6 +215,10 @@ describe('the AI Board in Chromium', () => {
     await page.locator('[data-testid="pending-badge"]', { hasText: '1' }).waitFor({ timeout: 15_000 });
     const card = page.locator('.approval', { hasText: 'dana' });
     await card.waitFor();
+    // The card shows exactly what approving sends and spends.
+    await card.locator('.approval-content .email', { hasText: 'Subject: Invoice for $1250' }).waitFor();
+    expect(await card.locator('.email-body').innerText()).toBe('Hello dana,\nyour invoice is attached.');
+    expect(await card.locator('table.spend').innerText()).toContain('Card processing fee');
     await card.locator('textarea').fill('Checked the job sheet');
     await shot('board-approvals');
     await card.locator('button:has-text("Approve")').click();
@@ -218,6 +227,10 @@ describe('the AI Board in Chromium', () => {
       return t.status === 'succeeded' ? t : undefined;
     }, 15_000);
     expect(done.output).toMatchObject({ approved: true, note: 'Checked the job sheet' });
+    // The task's page shows its audit trail: asked, approved.
+    await page.goto(board(`/tasks/${id}`));
+    await page.locator('.audit-trail li[data-action="approval.approved"]').waitFor();
+    await page.locator('.audit-trail li[data-action="task.created"]').waitFor();
   });
 
   it('creates a schedule in the UI that the API then lists, when the server has schedules', async () => {

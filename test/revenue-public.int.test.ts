@@ -15,7 +15,8 @@ const count = async (table: string, where = 'true'): Promise<number> =>
     .n;
 
 beforeAll(async () => {
-  app = await startTestApp('pglite', { env: { PUBLIC_RATE_LIMIT: '4', ADS_DAILY_SPEND_CAP_USD: '100' } });
+  // Pages auto-approve here (the policy names only emails); test/decisions.int.test.ts shows the page waiting.
+  app = await startTestApp('pglite', { env: { PUBLIC_RATE_LIMIT: '4', ADS_DAILY_SPEND_CAP_USD: '100', APPROVAL_POLICY: 'email.send=0' } });
   asOther.key = (await createKey(app.proc.runtime.db, 'other', ['admin'], 'other')).key;
 }, 60_000);
 afterAll(() => app?.stop());

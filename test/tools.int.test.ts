@@ -63,7 +63,14 @@ beforeAll(async () => {
         steps: [{ delayDays: 0, subject: 'Hi', body: 'Hello {{name}}' }],
       })
     ).sequence.id;
+    ids[`task_${m}`] = (await post('/api/v1/agents/probe/tasks', { input: { steps: 0 } })).task.id;
+    const other = (await post('/api/v1/agents/probe/tasks', { input: { steps: 0 } })).task.id;
+    ids[`digest_${m}`] = (await post('/api/v1/digests', { taskId: other, agent: 'probe', title: 'Earlier', body: 'Earlier run.' })).digest.id;
+    ids[`email_${m}`] = (await post('/api/v1/email-automation/send', { to: 'owner@example.com', subject: 'Digest', body: 'Earlier run.' })).email.id;
   }
+  // The CRM source the fetch tool reads: this server's public product list stands in for one.
+  const crm = await app.call('PATCH', '/api/v1/settings', { crm: { url: `${app.url}/api/v1/products/public`, itemsKey: 'products' } });
+  expect(crm.status).toBe(200);
 }, 60_000);
 afterAll(() => app?.stop());
 
@@ -94,7 +101,8 @@ const CASES: Record<string, (m: 'h' | 'a') => unknown> = {
   crm_jobs_upsert: (m) => ({ records: [{ externalId: `job-1x${m}x`, name: 'Synced job' }] }),
   pipeline_leads_list: () => ({ stage: 'new', limit: 50 }),
   pipeline_lead_create: (m) => ({ name: `Lead x${m}x`, email: 'lead@example.com', valueUsd: 250 }),
-  pipeline_lead_move: (m) => ({ id: ids[`lead_${m}`], stage: 'contacted', note: 'called' }),
+  // A judgement, not a fact: a task may not say a lead was contacted without the email that did it.
+  pipeline_lead_move: (m) => ({ id: ids[`lead_${m}`], stage: 'qualified', note: 'scored 80' }),
   estimates_record: (m) => ({ status: 'sent', output: { totals: { total: 999 }, tag: `x${m}x` } }),
   estimates_list: () => ({ status: 'accepted', limit: 10 }),
   competitor_records_list: () => ({}),
@@ -119,6 +127,13 @@ const CASES: Record<string, (m: 'h' | 'a') => unknown> = {
   products_public_list: () => ({}),
   products_list: () => ({}),
   product_upsert: (m) => ({ sku: `sku-x${m}x`, name: 'Gutter guard', priceUsd: 199 }),
+  crm_customer_audit: (m) => ({ id: ids[`cust_${m}`] }),
+  settings_get: () => ({}),
+  settings_update: (m) => ({ competitorMarkets: [`Market x${m}x`] }),
+  crm_source_fetch: () => ({ page: 1 }),
+  digest_publish: (m) => ({ taskId: ids[`task_${m}`], agent: 'probe', title: `Digest x${m}x`, body: 'All quiet.' }),
+  digest_mark_emailed: (m) => ({ id: ids[`digest_${m}`], to: 'owner@example.com', emailId: ids[`email_${m}`] }),
+  digests_list: () => ({ limit: 10 }),
 };
 
 /** Ids, timestamps, sandbox session ids and the per-side marker differ by construction. */
@@ -176,7 +191,7 @@ describe('the tool registry', () => {
     const viaAgent = (finished.output as { results: unknown[] }).results;
     for (const [n, name] of names.entries()) {
       // Lists see the other side's rows too; compare their shape, and everything else exactly.
-      const isList = /_list$|_summary$|_dashboard$|run_due$/.test(name);
+      const isList = /_list$|_summary$|_dashboard$|run_due$|_audit$|^settings_get$|^crm_source_fetch$/.test(name);
       if (isList) expect(Object.keys(viaAgent[n] as object).sort(), name).toEqual(Object.keys(viaHttp[n] as object).sort());
       else expect(normalise(viaAgent[n]), name).toEqual(normalise(viaHttp[n]));
     }

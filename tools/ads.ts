@@ -87,6 +87,11 @@ export const adsCampaignApplyPlan = businessTool({
   output: z.object({ campaign: campaignRecord, action: z.object({ mode: z.enum(['dry_run', 'live']), operations: z.array(z.unknown()), replayed: z.boolean() }) }),
   scope: 'write',
   sideEffect: true,
+  audit: {
+    action: 'ads.budget_applied',
+    subject: (i) => `ads_campaign:${i.id}`,
+    details: (i, o) => ({ dailyBudgetUsd: i.dailyBudgetUsd, bids: i.bids ?? {}, mode: o.action.mode, replayed: o.action.replayed }),
+  },
   route: { method: 'POST', path: '/api/v1/ads/campaigns/:id/apply' },
   async handler(i, ctx) {
     checkCap(ctx, i.dailyBudgetUsd);
@@ -133,6 +138,7 @@ export const adsTools: AnyTool[] = [
     output: z.object({ campaign: campaignRecord }),
     scope: 'write',
     sideEffect: true,
+    audit: { action: 'ads.campaign_created', subject: (_i, o) => `ads_campaign:${o.campaign.id}`, details: (i) => ({ name: i.name, channel: i.channel, dailyBudgetUsd: i.dailyBudgetUsd }) },
     route: { method: 'POST', path: '/api/v1/ads/campaigns', status: 201 },
     handler: (i, ctx) => {
       checkCap(ctx, i.dailyBudgetUsd);

@@ -74,6 +74,7 @@ export const competitorTools: AnyTool[] = [
     output: z.object({ competitor: competitorRecord }),
     scope: 'write',
     sideEffect: true,
+    audit: { action: 'competitor.recorded', subject: (_i, o) => `competitor:${o.competitor.id}`, details: (i) => ({ name: i.name }) },
     route: { method: 'PUT', path: '/api/v1/competitors' },
     handler: (i, ctx) =>
       ctx.tx(async (sql) => {

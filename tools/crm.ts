@@ -163,6 +163,7 @@ function crud(e: Entity): AnyTool[] {
       output: written,
       scope: 'write',
       sideEffect: true,
+      audit: { action: `crm.${S}_created`, subject: (_i, o) => `${S}:${rowOf(o, S).id}`, details: (_i, o) => linkOf(rowOf(o, S), S) },
       route: { method: 'POST', path: base, status: 201 },
       handler: (i, ctx) =>
         ctx.tx(async (sql) => {
@@ -183,6 +184,7 @@ function crud(e: Entity): AnyTool[] {
       output: written,
       scope: 'write',
       sideEffect: true,
+      audit: { action: `crm.${S}_updated`, subject: (i) => `${S}:${i.id}`, details: (i, o) => ({ ...linkOf(rowOf(o, S), S), fields: Object.keys(i).filter((k) => k !== 'id') }) },
       route: { method: 'PATCH', path: `${base}/:id` },
       handler: ({ id: rowId, ...rest }, ctx) =>
         ctx.tx(async (sql) => {
@@ -204,6 +206,7 @@ function crud(e: Entity): AnyTool[] {
       output: z.object({ deleted: z.literal(true), id: z.string() }),
       scope: 'write',
       sideEffect: true,
+      audit: { action: `crm.${S}_deleted`, subject: (i) => `${S}:${i.id}`, ...(S === 'customer' ? { details: (i) => ({ customerId: i.id }) } : {}) },
       route: { method: 'DELETE', path: `${base}/:id` },
       handler: (i, ctx) =>
         ctx.tx(async (sql) => {
@@ -237,6 +240,11 @@ function upsertTool(e: Entity, create: z.ZodObject): AnyTool {
     }),
     scope: 'write',
     sideEffect: true,
+    audit: {
+      action: `crm.${e.plural}_upserted`,
+      subject: () => `crm:${e.plural}`,
+      details: (i, o) => ({ records: i.records.length, inserted: o.inserted, updated: o.updated, unchanged: o.unchanged, conflicts: o.conflicts.length }),
+    },
     route: { method: 'POST', path: `/api/v1/crm/${e.plural}/upsert` },
     handler: (i, ctx) =>
       ctx.tx(async (sql) => {
@@ -340,3 +348,11 @@ const outboundAllowHosts = businessTool({
 });
 
 export const crmTools: AnyTool[] = [...ENTITIES.flatMap(crud), outboundAllowHosts];
+
+/** The written record of a CRM tool's output (`{customer: {...}}`). */
+const rowOf = (o: Record<string, unknown>, singular: string) => o[singular] as { id: string; customerId?: string | null };
+/** What puts a CRM audit row on a customer's trail: the customer itself, or its customerId. */
+function linkOf(row: { id: string; customerId?: string | null }, singular: string): Record<string, unknown> {
+  if (singular === 'customer') return { customerId: row.id };
+  return row.customerId ? { customerId: row.customerId } : {};
+}

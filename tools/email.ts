@@ -86,6 +86,11 @@ export const emailSend = businessTool({
   output: z.object({ email: emailRecord, replayed: z.boolean() }),
   scope: 'write',
   sideEffect: true,
+  audit: {
+    action: 'email.sent',
+    subject: (_i, o) => `email:${o.email.to}`,
+    details: (_i, o) => ({ emailId: o.email.id, subject: o.email.subject, status: o.email.status, provider: o.email.provider, replayed: o.replayed }),
+  },
   route: { method: 'POST', path: '/api/v1/email-automation/send' },
   handler: async (i, ctx) => sendEmail(ctx, { to: i.to, subject: i.subject, body: await withFooter(ctx, i.to, i.body), idempotencyKey: `email:${i.idempotencyKey ?? ctx.idempotencyKey}` }),
 });
@@ -115,6 +120,7 @@ export const emailTools: AnyTool[] = [
     output: z.object({ sequence: sequenceRecord }),
     scope: 'write',
     sideEffect: true,
+    audit: { action: 'email.sequence_created', subject: (_i, o) => `email_sequence:${o.sequence.id}`, details: (i) => ({ name: i.name, steps: i.steps.length }) },
     route: { method: 'POST', path: '/api/v1/email-automation/sequences', status: 201 },
     handler: (i, ctx) =>
       ctx.tx(async (sql) => {
@@ -129,6 +135,7 @@ export const emailTools: AnyTool[] = [
     output: z.object({ enrolled: z.number(), skipped: z.array(z.object({ contactId: z.string(), reason: z.string() })) }),
     scope: 'write',
     sideEffect: true,
+    audit: { action: 'email.enrolled', subject: (i) => `email_sequence:${i.sequenceId}`, details: (i, o) => ({ contactIds: i.contactIds, enrolled: o.enrolled, skipped: o.skipped.length }) },
     route: { method: 'POST', path: '/api/v1/email-automation/sequences/:sequenceId/enroll' },
     handler: (i, ctx) =>
       ctx.tx(async (sql) => {
@@ -165,6 +172,7 @@ export const emailTools: AnyTool[] = [
     input: z.object({ limit: z.number().int().min(1).max(500).default(100) }).strict(),
     output: z.object({ sent: z.number(), suppressed: z.number(), finished: z.number() }),
     scope: 'write',
+    audit: { action: 'email.sequences_sent', subject: () => 'email:sequences', details: (_i, o) => ({ ...o }) },
     sideEffect: true,
     route: { method: 'POST', path: '/api/v1/email-automation/run-due' },
     async handler(i, ctx) {
@@ -214,6 +222,7 @@ export const emailTools: AnyTool[] = [
     output: z.object({ sent: z.number(), failed: z.number(), suppressed: z.number() }),
     scope: 'write',
     sideEffect: true,
+    audit: { action: 'email.retried', subject: () => 'email:outbox', details: (_i, o) => ({ ...o }) },
     route: { method: 'POST', path: '/api/v1/email-automation/retry-due' },
     async handler(i, ctx) {
       const out = { sent: 0, failed: 0, suppressed: 0 };

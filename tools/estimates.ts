@@ -89,6 +89,11 @@ export const estimateTools: AnyTool[] = [
     output: z.object({ estimate: estimateRecord }),
     scope: 'write',
     sideEffect: true,
+    audit: {
+      action: 'estimate.recorded',
+      subject: (_i, o) => `estimate:${o.estimate.id}`,
+      details: (i, o) => ({ status: o.estimate.status, totalUsd: o.estimate.totalUsd, ...(o.estimate.customerId ? { customerId: o.estimate.customerId } : {}), ...(i.id ? { changed: 'status' } : {}) }),
+    },
     route: { method: 'POST', path: '/api/v1/estimates', status: 201 },
     handler: (i, ctx) =>
       ctx.tx(async (sql) => {

@@ -5,6 +5,9 @@
  */
 import type { AnyTool } from '../runtime/tools.ts';
 import { adsTools } from './ads.ts';
+import { auditTools } from './audit.ts';
+import { digestTools } from './digests.ts';
+import { settingsTools } from './settings.ts';
 import { competitorTools } from './competitors.ts';
 import { crmTools } from './crm.ts';
 import { crmImportTools } from './crm-imports.ts';
@@ -18,7 +21,7 @@ import { revenueTools } from './revenue.ts';
 
 /** Every built-in business tool. */
 export function businessTools(): AnyTool[] {
-  return [...crmTools, ...crmImportTools, ...pipelineTools, ...estimateTools, ...competitorTools, ...revenueTools, ...landingTools, ...adsTools, ...emailTools, ...dashboardTools, ...productTools];
+  return [...crmTools, ...crmImportTools, ...pipelineTools, ...estimateTools, ...competitorTools, ...revenueTools, ...landingTools, ...adsTools, ...emailTools, ...dashboardTools, ...productTools, ...auditTools, ...settingsTools, ...digestTools];
 }
 
 export { createServices, readUnsubscribeToken, type BusinessServices, type ServiceOverrides } from './services.ts';
@@ -30,3 +33,4 @@ export { storeUpload } from './crm-imports.ts';
 export { insertLead, leadInput } from './pipeline.ts';
 export { FAQ, faqReply } from './products.ts';
 export { SLUG } from './landing.ts';
+export { settingsView } from './settings.ts';

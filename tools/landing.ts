@@ -96,6 +96,7 @@ export const landingPagePublish = businessTool({
   output: z.object({ page: landingRecord }),
   scope: 'write',
   sideEffect: true,
+  audit: { action: 'landing.published', subject: (_i, o) => `landing_page:${o.page.id}`, details: (_i, o) => ({ slug: o.page.slug, url: o.page.url, title: o.page.title }) },
   route: { method: 'POST', path: '/api/v1/landing-pages/publish', status: 201 },
   handler: (i, ctx) =>
     ctx.tx(async (sql) => {

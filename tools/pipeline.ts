@@ -97,6 +97,24 @@ export async function insertLead(sql: Sql, tenantId: string, i: z.output<typeof 
   return toLead(lead);
 }
 
+/**
+ * The fact behind a move to `contacted`, as a history note. A person (over HTTP) states it
+ * (`contact.channel`, or nothing); a task must show the email that made the contact: an
+ * outbox row to the lead's own address that was not suppressed or failed.
+ */
+async function contactProof(sql: Sql, lead: LeadRow, contact: { channel: string; emailId?: string | undefined } | undefined, byPerson: boolean): Promise<string | null> {
+  if (contact?.emailId) {
+    const e = await sql.query<{ to_address: string; status: string }>(`SELECT to_address, status FROM email_outbox WHERE id = $1`, [contact.emailId]);
+    const email = e.rows[0];
+    if (!email || !lead.email || email.to_address !== lead.email.toLowerCase() || !['queued', 'sent'].includes(email.status))
+      throw conflict('CONTACT_UNPROVEN', `Email ${contact.emailId} did not reach lead ${lead.id} (${lead.email ?? 'no email address'}); the lead stays '${lead.stage}'.`);
+    return `contacted by email ${contact.emailId}`;
+  }
+  if (!byPerson)
+    throw conflict('CONTACT_UNPROVEN', `Nobody contacted lead ${lead.id}: a task may move a lead to 'contacted' only with the email that contacted them (contact.emailId).`);
+  return contact ? `contacted by ${contact.channel.replace('_', ' ')}` : null;
+}
+
 const history = z.array(z.object({ from: z.string().nullable(), to: z.string(), note: z.string().nullable(), at: z.string() }));
 
 /** The `pipeline_leads_list` tool's handle: agents that declare it call it typed. */
@@ -123,6 +141,7 @@ export const pipelineLeadCreate = businessTool({
   output: z.object({ lead: leadRecord }),
   scope: 'write',
   sideEffect: true,
+  audit: { action: 'lead.created', subject: (_i, o) => `lead:${o.lead.id}`, details: (_i, o) => ({ name: o.lead.name, source: o.lead.source, ...(o.lead.customerId ? { customerId: o.lead.customerId } : {}) }) },
   route: { method: 'POST', path: '/api/v1/pipeline/leads', status: 201 },
   handler: (i, ctx) => ctx.tx(async (sql) => ({ lead: await insertLead(sql, ctx.tenantId, i) })),
 });
@@ -130,11 +149,29 @@ export const pipelineLeadCreate = businessTool({
 /** The `pipeline_lead_move` tool's handle: agents that declare it call it typed. */
 export const pipelineLeadMove = businessTool({
   name: 'pipeline_lead_move',
-  description: 'Move a lead to another stage (new → contacted → qualified → estimate_sent → won | lost); invalid transitions are refused.',
-  input: z.object({ id, stage: z.enum(STAGES), note: z.string().max(2000).optional(), valueUsd: z.number().min(0).max(100_000_000).optional() }).strict(),
+  description:
+    'Move a lead to another stage (new → contacted → qualified → estimate_sent → won | lost); invalid transitions are refused. `contacted` records a fact: a task may set it only with the email that made the contact (contact.emailId).',
+  input: z
+    .object({
+      id,
+      stage: z.enum(STAGES),
+      note: z.string().max(2000).optional(),
+      valueUsd: z.number().min(0).max(100_000_000).optional(),
+      contact: z
+        .object({ channel: z.enum(['email', 'phone', 'sms', 'in_person', 'other']), emailId: id.optional().describe('The email_outbox id of the email that made the contact') })
+        .strict()
+        .optional()
+        .describe('How the lead was contacted (moves to contacted)'),
+    })
+    .strict(),
   output: z.object({ lead: leadRecord, history }),
   scope: 'write',
   sideEffect: true,
+  audit: {
+    action: 'lead.moved',
+    subject: (i) => `lead:${i.id}`,
+    details: (i, o) => ({ from: o.history.at(-1)?.from ?? null, to: o.lead.stage, ...(i.note ? { note: i.note } : {}), ...(o.lead.customerId ? { customerId: o.lead.customerId } : {}) }),
+  },
   route: { method: 'PATCH', path: '/api/v1/pipeline/leads/:id' },
   handler: (i, ctx) =>
     ctx.tx(async (sql) => {
@@ -148,9 +185,14 @@ export const pipelineLeadMove = businessTool({
           allowed: TRANSITIONS[lead.stage],
         });
       }
+      let note = i.note ?? null;
+      if (i.stage === 'contacted' && lead.stage !== 'contacted') {
+        const proof = await contactProof(sql, lead, i.contact, ctx.caller.kind === 'http');
+        note = [note, proof].filter(Boolean).join(' — ');
+      }
       const r = await sql.query<LeadRow>(`UPDATE leads SET stage = $2, value_usd = COALESCE($3, value_usd), updated_at = now() WHERE id = $1 RETURNING *`, [i.id, i.stage, i.valueUsd ?? null]);
       if (lead.stage !== i.stage) {
-        await sql.query(`INSERT INTO lead_stage_history (tenant_id, lead_id, from_stage, to_stage, note) VALUES ($1, $2, $3, $4, $5)`, [ctx.tenantId, i.id, lead.stage, i.stage, i.note ?? null]);
+        await sql.query(`INSERT INTO lead_stage_history (tenant_id, lead_id, from_stage, to_stage, note) VALUES ($1, $2, $3, $4, $5)`, [ctx.tenantId, i.id, lead.stage, i.stage, note]);
       }
       const h = await sql.query<{ from_stage: string | null; to_stage: string; note: string | null; at: Date }>(
         `SELECT from_stage, to_stage, note, at FROM lead_stage_history WHERE lead_id = $1 ORDER BY id`,

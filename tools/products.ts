@@ -97,6 +97,7 @@ export const productTools: AnyTool[] = [
     output: z.object({ product: productRecord }),
     scope: 'write',
     sideEffect: true,
+    audit: { action: 'product.saved', subject: (_i, o) => `product:${o.product.id}`, details: (i) => ({ sku: i.sku, priceUsd: i.priceUsd, public: i.public }) },
     route: { method: 'PUT', path: '/api/v1/products' },
     handler: (i, ctx) =>
       ctx.tx(async (sql) => {

@@ -32,6 +32,7 @@ const sessionRecord = z.object({
   paymentStatus: z.string().describe("Stripe's payment_status: unpaid (also while a delayed method is pending), paid, failed"),
   estimateId: z.string().nullable(),
   productId: z.string().nullable(),
+  customerId: z.string().nullable(),
   createdAt: z.string(),
 });
 
@@ -64,26 +65,35 @@ const toSession = (r: SessionRow) => ({
   paymentStatus: r.payment_status,
   estimateId: r.estimate_id,
   productId: r.product_id,
+  customerId: r.customer_id,
   createdAt: iso(r.created_at)!,
 });
 
 /** The `stripe_checkout_create` tool's handle: agents that declare it call it typed. */
 export const stripeCheckoutCreate = businessTool({
   name: 'stripe_checkout_create',
-  description: 'Create a Stripe checkout session for an accepted estimate or a product (a local sandbox session when Stripe is not configured).',
+  description:
+    'Create a Stripe checkout session for an accepted estimate (for its balance: the total less the payments already stored) or a product (a local sandbox session when Stripe is not configured).',
   input: z
     .object({
       estimateId: id.optional(),
       productId: id.optional(),
+      amountUsd: z.number().positive().max(100_000_000).optional().describe("An estimate's amount to charge (e.g. a balance reconciled against a bank export); at most its stored balance"),
       customerEmail: z.email().optional(),
       successUrl: z.url().optional(),
       cancelUrl: z.url().optional(),
     })
     .strict()
-    .refine((v) => (v.estimateId === undefined) !== (v.productId === undefined), 'give exactly one of estimateId or productId'),
+    .refine((v) => (v.estimateId === undefined) !== (v.productId === undefined), 'give exactly one of estimateId or productId')
+    .refine((v) => v.amountUsd === undefined || v.estimateId !== undefined, 'amountUsd applies to an estimate only'),
   output: z.object({ session: sessionRecord }),
   scope: 'write',
   sideEffect: true,
+  audit: {
+    action: 'payment.link_created',
+    subject: (_i, o) => (o.session.estimateId ? `estimate:${o.session.estimateId}` : `product:${o.session.productId}`),
+    details: (_i, o) => ({ sessionId: o.session.id, url: o.session.url, amountUsd: o.session.amountUsd, mode: o.session.mode, ...(o.session.customerId ? { customerId: o.session.customerId } : {}) }),
+  },
   route: { method: 'POST', path: '/api/v1/stripe-revenue/checkout', status: 201 },
   async handler(i, ctx) {
     // Tenant-qualified: Stripe's idempotency keys are account-wide, and two tenants may
@@ -98,7 +108,23 @@ export const stripeCheckoutCreate = businessTool({
         const est = e.rows[0];
         if (!est) throw notFound('Estimate', i.estimateId);
         if (est.status !== 'accepted') throw conflict('ESTIMATE_NOT_ACCEPTED', `Estimate ${i.estimateId} is '${est.status}'; only accepted estimates can be paid.`);
-        return { amount: num(est.total_usd), interval: 'one_time' as const, description: `Roofing estimate ${i.estimateId.slice(0, 8)}`, customerId: est.customer_id };
+        // A partly paid estimate is charged its balance, in cents, never the whole total again:
+        // the net of its paid payments (refunds and disputes given back) in US dollars.
+        const paid = await sql.query<{ cents: string | null }>(
+          `SELECT sum(CASE WHEN a.currency = 'usd' THEN a.net_minor
+                           WHEN p.source_currency = 'usd' AND a.amount_minor > 0 THEN round(a.net_minor::numeric * p.source_amount_minor / a.amount_minor)
+                           ELSE 0 END) AS cents
+             FROM payment_amounts a JOIN payments p ON p.id = a.id WHERE a.estimate_id = $1`,
+          [i.estimateId],
+        );
+        const paidCents = Number(paid.rows[0]?.cents ?? 0);
+        const balance = (Math.round(num(est.total_usd) * 100) - paidCents) / 100;
+        if (balance <= 0) throw conflict('NOTHING_TO_PAY', `Estimate ${i.estimateId} is paid in full; there is no balance to charge.`);
+        if (i.amountUsd !== undefined && Math.round(i.amountUsd * 100) > Math.round(balance * 100))
+          throw conflict('AMOUNT_ABOVE_BALANCE', `$${i.amountUsd.toFixed(2)} is more than the $${balance.toFixed(2)} left to pay on estimate ${i.estimateId}.`);
+        const amount = i.amountUsd !== undefined ? Math.round(i.amountUsd * 100) / 100 : balance;
+        const description = amount < num(est.total_usd) ? `Balance of roofing estimate ${i.estimateId.slice(0, 8)}` : `Roofing estimate ${i.estimateId.slice(0, 8)}`;
+        return { amount, interval: 'one_time' as const, description, customerId: est.customer_id };
       }
       const p = await sql.query<{ name: string; price_usd: string; interval: 'one_time' | 'month' | 'year' }>(`SELECT name, price_usd, interval FROM products WHERE id = $1`, [i.productId]);
       const prod = p.rows[0];

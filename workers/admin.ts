@@ -164,7 +164,10 @@ export async function schedulesRun(
 ): Promise<{ schedules: Schedule[] } | DefaultsResult | { schedule: Schedule }> {
   const { ScheduleService, enableDefaults } = await import('../runtime/guardrails/index.ts');
   const schedules = new ScheduleService(rt);
-  if (o.op === 'enable-defaults') return enableDefaults(schedules, tenantId, actor, o.timezone);
+  if (o.op === 'enable-defaults') {
+    const { settingsView } = await import('../tools/index.ts');
+    return enableDefaults(schedules, tenantId, actor, await settingsView(rt.db, tenantId), o.timezone);
+  }
   if (o.op === 'set') return { schedule: await schedules.update(tenantId, o.id, { enabled: o.enabled }, actor) };
   return { schedules: await schedules.list(tenantId) };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allocateBudget, roasOf } from './core.ts';
+import { allocateBudget, compareWithStatusQuo, roasOf } from './core.ts';
 
 describe('ad budget optimiser (water-filling)', () => {
   it('equalises marginal returns: two campaigns worked out by hand', () => {
@@ -56,5 +56,46 @@ describe('ad budget optimiser (water-filling)', () => {
 
   it('refuses minimums above the budget', () => {
     expect(() => allocateBudget(10, [{ id: 'a', spendUsd: 1, roas: 2, minDailyUsd: 20 }])).toThrow(/minimums add up to \$20/);
+  });
+});
+
+describe('the plan against the status quo', () => {
+  const one = [{ id: 'a', spendUsd: 100, roas: 2 }];
+
+  it('says why a plan projects less: the floor stops spending below cost, and profit rises', () => {
+    // Today $300/day: R = 2·100·ln(4) = 277.26, profit -22.74. Plan: b = 100(2/1 - 1) = 100,
+    // R = 2·100·ln(2) = 138.63, profit 38.63; $200 stays unspent.
+    const plan = allocateBudget(300, one);
+    const c = compareWithStatusQuo(300, one, { a: 300 }, plan);
+    expect(c.statusQuo).toEqual({ dailyBudgetUsd: 300, expectedRevenueUsd: 277.26, profitUsd: -22.74 });
+    expect(c.plan).toEqual({ dailyBudgetUsd: 100, expectedRevenueUsd: 138.63, profitUsd: 38.63 });
+    expect(c.revenueChangeUsd).toBe(-138.63);
+    expect(c.keepStatusQuo).toBe(false);
+    expect(c.explanation).toBe(
+      "The plan projects $138.63/day of revenue on $100.00/day of spend; today's budgets ($300.00/day) project $277.26/day. It projects $138.63/day less because the plan stops spending where a further dollar would return less than $1.00 (minMarginalRoas), so profit (revenue − spend) goes from -$22.74 to $38.63/day.",
+    );
+  });
+
+  it('says why a plan projects less: the budget given is below today’s spend', () => {
+    const two = [
+      { id: 'a', spendUsd: 100, roas: 4 },
+      { id: 'b', spendUsd: 100, roas: 3 },
+    ];
+    const plan = allocateBudget(100, two);
+    const c = compareWithStatusQuo(100, two, { a: 100, b: 100 }, plan);
+    expect(c.revenueChangeUsd).toBeLessThan(0);
+    expect(c.explanation).toContain('because the budget given ($100.00/day) is $100.00 below what the campaigns spend today');
+  });
+
+  it('reports the gain when the plan beats today’s budgets', () => {
+    const two = [
+      { id: 'a', spendUsd: 100, roas: 4 },
+      { id: 'b', spendUsd: 100, roas: 2 },
+    ];
+    // Even split of 300 vs the water-filled 233.33 / 66.67 (583.76).
+    const c = compareWithStatusQuo(300, two, { a: 150, b: 150 }, allocateBudget(300, two));
+    expect(c.revenueChangeUsd).toBeGreaterThan(0);
+    expect(c.keepStatusQuo).toBe(false);
+    expect(c.explanation).toMatch(/That is \$\d+\.\d\d\/day more\.$/);
   });
 });

@@ -110,3 +110,61 @@ export function allocateBudget(totalUsd: number, campaigns: CampaignStats[], opt
     rule: RULE,
   };
 }
+
+export interface StatusQuoComparison {
+  statusQuo: { dailyBudgetUsd: number; expectedRevenueUsd: number; profitUsd: number };
+  plan: { dailyBudgetUsd: number; expectedRevenueUsd: number; profitUsd: number };
+  /** Plan revenue minus status-quo revenue, USD per day. */
+  revenueChangeUsd: number;
+  /** Whole sentences: how the plan compares, and why when it projects less revenue. */
+  explanation: string;
+  /** True when the plan is worse on revenue and on profit: keep today's budgets instead. */
+  keepStatusQuo: boolean;
+}
+
+const USD = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const fmt = (n: number): string => `${n < 0 ? '-' : ''}$${USD.format(Math.abs(n))}`;
+
+/**
+ * The plan against today's budgets on the same response curves (R(b) = roas·s·ln(1 + b/s)).
+ * A plan may project less revenue than the status quo for two reasons only, and says which:
+ * the budget given is smaller than today's spend, or the floor (`minMarginalRoas`) stops
+ * spending where a dollar would return less than it costs — then profit (revenue − spend)
+ * rises although revenue falls. Anything else keeps the status quo.
+ */
+export function compareWithStatusQuo(
+  totalUsd: number,
+  campaigns: CampaignStats[],
+  current: Record<string, number>,
+  plan: AllocationPlan,
+  opts: { minMarginalRoas?: number } = {},
+): StatusQuoComparison {
+  const floor = opts.minMarginalRoas ?? 1;
+  let quoSpend = 0;
+  let quoRevenue = 0;
+  for (const c of campaigns) {
+    const b = current[c.id] ?? 0;
+    quoSpend += b;
+    quoRevenue += revenue(roasOf(c), Math.max(c.spendUsd, 1), b);
+  }
+  const statusQuo = { dailyBudgetUsd: round2(quoSpend), expectedRevenueUsd: round2(quoRevenue), profitUsd: round2(quoRevenue - quoSpend) };
+  const planned = { dailyBudgetUsd: plan.allocatedUsd, expectedRevenueUsd: plan.expectedRevenueUsd, profitUsd: round2(plan.expectedRevenueUsd - plan.allocatedUsd) };
+  const change = round2(planned.expectedRevenueUsd - statusQuo.expectedRevenueUsd);
+  const head = `The plan projects ${fmt(planned.expectedRevenueUsd)}/day of revenue on ${fmt(planned.dailyBudgetUsd)}/day of spend; today's budgets (${fmt(statusQuo.dailyBudgetUsd)}/day) project ${fmt(statusQuo.expectedRevenueUsd)}/day.`;
+  if (change >= -0.01) return { statusQuo, plan: planned, revenueChangeUsd: change, explanation: `${head} That is ${fmt(change)}/day more.`, keepStatusQuo: false };
+  const reasons: string[] = [];
+  if (totalUsd + 0.005 < quoSpend) reasons.push(`the budget given (${fmt(totalUsd)}/day) is ${fmt(quoSpend - totalUsd)} below what the campaigns spend today`);
+  if (plan.unallocatedUsd > 0.005 && planned.dailyBudgetUsd + 0.005 < quoSpend)
+    reasons.push(
+      `the plan stops spending where a further dollar would return less than ${fmt(floor)} (minMarginalRoas), so profit (revenue − spend) goes from ${fmt(statusQuo.profitUsd)} to ${fmt(planned.profitUsd)}/day`,
+    );
+  if (!reasons.length)
+    return {
+      statusQuo,
+      plan: planned,
+      revenueChangeUsd: change,
+      explanation: `${head} The plan would earn ${fmt(-change)}/day less without earning more profit, so today's budgets are kept.`,
+      keepStatusQuo: true,
+    };
+  return { statusQuo, plan: planned, revenueChangeUsd: change, explanation: `${head} It projects ${fmt(-change)}/day less because ${reasons.join(', and ')}.`, keepStatusQuo: false };
+}

@@ -2,14 +2,21 @@
  * ad-manager: allocates a daily budget across ad campaigns with the water-filling optimiser
  * (core.ts), writes ad copy variants (a language step with a template), and applies the plan
  * through the ads tool — dry-run unless the ads adapter is configured live; the tool refuses
- * spend above the cap. Remembers each plan so the next run can compare.
+ * spend above the cap. The plan is compared with today's budgets on the same curves, and a
+ * plan that projects less says why (or today's budgets are kept). Applying waits for a
+ * person (`ads.budget`, per APPROVAL_POLICY's threshold) who sees every campaign's old and
+ * new daily budget. The daily budget defaults to the business's setting (adDailyBudgetUsd).
+ * Remembers each plan so the next run can compare.
  * @module
  */
 import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
+import { permanent } from '../../runtime/public.ts';
+import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
 import { languageFallback, money, recallSafe, rememberSafe } from '../tooling.ts';
-import { allocateBudget, RULE } from './core.ts';
+import { allocateBudget, compareWithStatusQuo, RULE } from './core.ts';
 import { adsCampaignApplyPlan, adsCampaignsList } from '../../tools/ads.ts';
+import { settingsGet } from '../../tools/settings.ts';
 
 const stats = z.object({
   spendUsd: z.number().min(0).describe('Observed daily spend'),
@@ -21,12 +28,13 @@ const stats = z.object({
 });
 
 export const adManagerInput = z.object({
-  totalDailyBudgetUsd: z.number().positive().max(1_000_000),
-  stats: z.record(z.string(), stats).default({}).describe('Performance per campaign id or name; campaigns without stats keep a nominal $1/day curve at ROAS 1'),
+  totalDailyBudgetUsd: z.number().positive().max(1_000_000).optional().describe("Daily budget to allocate; omitted: the business's setting adDailyBudgetUsd"),
+  stats: z.record(z.string(), stats).default({}).describe("Performance per campaign id or name; a campaign without stats is held at today's budget"),
   minMarginalRoas: z.number().min(0).default(1),
   apply: z.boolean().default(true).describe('Apply the plan through the ads tool (dry-run adapter unless live)'),
   product: z.string().min(1).max(200).default('roof replacement'),
   area: z.string().min(1).max(200).default('your area'),
+  digest: z.boolean().default(false).describe('Send the owner a digest of the run (the default schedule does)'),
 });
 
 export const adManagerOutput = z.object({
@@ -40,6 +48,11 @@ export const adManagerOutput = z.object({
   copyModel: z.string(),
   copyFallback: languageFallback.optional(),
   previousPlan: z.string().optional(),
+  statusQuo: z.object({ dailyBudgetUsd: z.number(), expectedRevenueUsd: z.number(), profitUsd: z.number() }).describe("Today's budgets on the same curves"),
+  revenueChangeUsd: z.number().describe('Plan minus status quo, USD/day'),
+  comparison: z.string().describe('How the plan compares with today, and why when it projects less'),
+  keptStatusQuo: z.boolean(),
+  digest: z.object({ digestId: z.string(), emailedTo: z.string().nullable() }).optional(),
 });
 
 export default defineAgent({
@@ -48,19 +61,36 @@ export default defineAgent({
   version: '1.0.0',
   input: adManagerInput,
   output: adManagerOutput,
-  tools: [adsCampaignsList, adsCampaignApplyPlan],
+  tools: [adsCampaignsList, adsCampaignApplyPlan, settingsGet, ...DIGEST_TOOLS],
+  approvals: ['ads.budget', DIGEST_APPROVAL],
   async run(ctx) {
     const i = ctx.input;
+    let total = i.totalDailyBudgetUsd;
+    if (total === undefined) {
+      const { settings } = await ctx.tools.settings_get({});
+      if (!settings.adDailyBudgetUsd)
+        throw permanent('AD_BUDGET_NOT_SET', 'No daily ad budget was given and none is set for this business: set one with PATCH /api/v1/settings {"adDailyBudgetUsd": 50}.');
+      total = settings.adDailyBudgetUsd;
+    }
     const { campaigns } = await ctx.tools.ads_campaigns_list({ limit: 100 });
     const live = campaigns.filter((c) => c.status !== 'paused');
-    const plan = allocateBudget(
-      i.totalDailyBudgetUsd,
-      live.map((c) => {
-        const s = i.stats[c.id] ?? i.stats[c.name];
-        return s ? { id: c.id, ...s, ...(s.roas === undefined && !s.cpaUsd ? { roas: 1 } : {}) } : { id: c.id, spendUsd: 1, roas: 1 };
-      }),
-      { minMarginalRoas: i.minMarginalRoas },
-    );
+    // A campaign without stats gives no evidence to move it: it is held at today's budget
+    // (scaled down together with the others held when they alone exceed the total).
+    const heldSum = live.filter((c) => !(i.stats[c.id] ?? i.stats[c.name])).reduce((a, c) => a + c.dailyBudgetUsd, 0);
+    const scale = heldSum > total ? total / heldSum : 1;
+    const curves = live.map((c) => {
+      const s = i.stats[c.id] ?? i.stats[c.name];
+      if (s) return { id: c.id, ...s, ...(s.roas === undefined && !s.cpaUsd ? { roas: 1 } : {}) };
+      const held = Math.floor(c.dailyBudgetUsd * scale * 100) / 100;
+      return { id: c.id, spendUsd: Math.max(c.dailyBudgetUsd, 1), roas: 1, minDailyUsd: held, maxDailyUsd: held };
+    });
+    let plan = allocateBudget(total, curves, { minMarginalRoas: i.minMarginalRoas });
+    const current = Object.fromEntries(live.map((c) => [c.id, c.dailyBudgetUsd]));
+    const compared = compareWithStatusQuo(total, curves, current, plan, { minMarginalRoas: i.minMarginalRoas });
+    if (compared.keepStatusQuo) {
+      // Today's budgets beat the plan: keep them (reported, and nothing changes).
+      plan = { ...plan, allocations: plan.allocations.map((a) => ({ ...a, dailyBudgetUsd: current[a.id] ?? 0 })), allocatedUsd: compared.statusQuo.dailyBudgetUsd, expectedRevenueUsd: compared.statusQuo.expectedRevenueUsd, unallocatedUsd: Math.max(0, total - compared.statusQuo.dailyBudgetUsd) };
+    }
     await ctx.progress(40, `allocated ${money(plan.allocatedUsd)} over ${live.length} campaigns`);
     const previous = (await recallSafe(ctx, 'ad budget plan allocation', { k: 1, kinds: ['ad_plan'] }))[0];
 
@@ -75,11 +105,26 @@ export default defineAgent({
           .join('\n'),
     });
     const applied = [];
-    if (i.apply) {
+    const changes = allocations.filter((a) => Math.abs(a.dailyBudgetUsd - a.previousDailyBudgetUsd) >= 0.005);
+    if (i.apply && changes.length) {
+      // Money: a person approves exactly these budgets (the policy's threshold is on the daily total).
+      await ctx.approval({
+        action: 'ads.budget',
+        summary: `Set ${changes.length} campaign budget(s): ${money(compared.statusQuo.dailyBudgetUsd)}/day → ${money(plan.allocatedUsd)}/day in total. ${compared.explanation}`,
+        amountUsd: plan.allocatedUsd,
+        content: { spend: changes.map((a) => ({ description: `${a.name} daily budget`, amountUsd: a.dailyBudgetUsd, previousUsd: a.previousDailyBudgetUsd, perDay: true })) },
+      });
       const apply = ctx.tools.ads_campaign_apply_plan;
-      for (const a of allocations) applied.push({ id: a.id, mode: (await apply({ id: a.id, dailyBudgetUsd: a.dailyBudgetUsd })).action.mode });
+      for (const a of changes) applied.push({ id: a.id, mode: (await apply({ id: a.id, dailyBudgetUsd: a.dailyBudgetUsd })).action.mode });
     }
     const summary = allocations.map((a) => `${a.name} ${money(a.previousDailyBudgetUsd)} → ${money(a.dailyBudgetUsd)}`).join(', ');
+    const digest = i.digest
+      ? await sendDigest(ctx, {
+          title: changes.length ? `Ad budgets: ${changes.length} campaign(s) changed` : 'Ad budgets: no change',
+          body: `${compared.explanation} ${changes.length ? `${applied.length} campaign budget(s) were applied (${applied[0]?.mode ?? 'dry_run'}).` : 'No campaign budget needed to change.'}`,
+          facts: allocations.map((a) => `${a.name}: ${money(a.previousDailyBudgetUsd)} → ${money(a.dailyBudgetUsd)} per day`),
+        })
+      : undefined;
     await rememberSafe(ctx, `Ad budget plan: ${money(plan.allocatedUsd)}/day (${summary}); expected revenue ${money(plan.expectedRevenueUsd)}/day.`, { kind: 'ad_plan' });
     return {
       rule: RULE,
@@ -92,6 +137,11 @@ export default defineAgent({
       copyModel: copy.model,
       ...(copy.fallback ? { copyFallback: copy.fallback } : {}),
       ...(previous ? { previousPlan: previous.content } : {}),
+      statusQuo: compared.statusQuo,
+      revenueChangeUsd: compared.revenueChangeUsd,
+      comparison: compared.explanation,
+      keptStatusQuo: compared.keepStatusQuo,
+      ...(digest ? { digest } : {}),
     };
   },
 });

@@ -12,12 +12,13 @@ import competitorAnalysis from '../competitor-analysis/index.ts';
 import crmSync from '../crm-sync/index.ts';
 import emailOutreach from '../email-outreach/index.ts';
 import estimator from '../estimator/index.ts';
+import landingPage from '../landing-page/index.ts';
 import leadQualifier from '../lead-qualifier/index.ts';
 import revenueAnalyst from '../revenue-analyst/index.ts';
 import type { PlannedTask } from './parse.ts';
 
 /** Aurea's `agents`: whom it may delegate to (ctx.delegate is typed from these). */
-export const DELEGATE_AGENTS = [estimator, competitorAnalysis, leadQualifier, emailOutreach, adManager, billing, revenueAnalyst, crmSync] as const;
+export const DELEGATE_AGENTS = [estimator, competitorAnalysis, leadQualifier, landingPage, emailOutreach, adManager, billing, revenueAnalyst, crmSync] as const;
 
 export type Delegable = (typeof DELEGATE_AGENTS)[number];
 

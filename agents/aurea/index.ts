@@ -4,19 +4,23 @@
  * killed worker never duplicates or loses a child), waits for them and composes the answer.
  * Planning is a language step whose offline fallback is the rule planner (parse.ts): offline,
  * Aurea handles requests that match an agent's input and says plainly what it cannot do.
+ * Either way the plan carries the whole request (places, amounts, periods reach the
+ * sub-tasks; what no agent can take is named in the reply) and never runs a side effect the
+ * request did not ask for (parse.ts `finalizePlan`). Replies are whole sentences.
  * @module
  */
 import { z } from 'zod';
 import { AppError, defineAgent, type ChildResult } from '../../runtime/public.ts';
 import { languageFallback, money } from '../tooling.ts';
-import { planOffline, type Plan, type PlannedTask } from './parse.ts';
+import { finalizePlan, planOffline, wholeSentences, type Plan, type PlannedTask } from './parse.ts';
 import { DELEGATE_AGENTS, typedTask } from './delegates.ts';
 import { planWithTools } from './tools.ts';
 
 export const DELEGATES: Record<string, string> = {
   estimator: '{"roofAreaSqFt": number, "pitch": "R/12", "material": "three_tab_shingle"|"architectural_shingle"|"metal"|"tile", "layersToRemove"?: 0-3, "region"?: string}',
-  'competitor-analysis': '{"serviceArea"?: string}',
-  'lead-qualifier': '{"stages"?: ["new"|"contacted"], "move"?: boolean}',
+  'competitor-analysis': '{"market"?: string (the place, e.g. "Denver"), "region"?: "national"|"northeast"|"midwest"|"south"|"texas"|"west"|"florida"}',
+  'lead-qualifier': '{"stages"?: ["new"|"contacted"], "move"?: boolean (only when asked to move leads)}',
+  'landing-page': '{"title": string, "service"?: string, "area"?: string, "offer"?: string} (needs approval before publishing)',
   'email-outreach': '{"subject"?: string, "offer"?: string} (needs approval before sending)',
   'ad-manager': '{"totalDailyBudgetUsd": number}',
   billing: '{}',
@@ -35,7 +39,7 @@ export const aureaOutput = z.object({
   replyFallback: languageFallback.optional(),
   planModel: z.string(),
   planFallback: languageFallback.optional(),
-  plan: z.array(z.object({ agent: z.string(), input: z.record(z.string(), z.unknown()), clause: z.string() })),
+  plan: z.array(z.object({ agent: z.string(), input: z.record(z.string(), z.unknown()), clause: z.string(), notPassed: z.array(z.string()).optional() })),
   results: z.array(z.object({ agent: z.string(), clause: z.string(), taskId: z.string().optional(), status: z.string(), output: z.unknown().optional(), error: z.object({ code: z.string(), message: z.string() }).optional() })),
   unhandled: z.array(z.string()),
 });
@@ -61,16 +65,18 @@ function isModelRefusal(err: unknown): err is AppError {
   return err instanceof AppError && err.code.startsWith('MODEL_') && !err.retryable;
 }
 
-/** A one-line account of a child's result, for the template answer. */
-function describe(r: ChildResult, clause: string): string {
-  if (r.status !== 'succeeded') return `• ${clause}: ${r.agent} ${r.status}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''}.`;
+/** An account of a child's result in whole sentences, for the template answer. */
+function describe(r: ChildResult, clause: string, notPassed: string[] = []): string {
+  const unused = notPassed.length ? ` ${r.agent} has no place for ${notPassed.map((n) => `"${n}"`).join(' or ')}, so it was not used.` : '';
+  if (r.status !== 'succeeded') return `• ${clause}: ${r.agent} ${r.status}${r.error ? ` (${r.error.code}): ${wholeSentences(r.error.message)}` : '.'}${unused}`;
   const o = (r.output ?? {}) as Record<string, unknown>;
   if (r.agent === 'estimator') {
     const totals = o.totals as { total: number } | undefined;
-    return `• ${clause}: ${o.squares} squares, total ${totals ? money(totals.total) : 'n/a'}${Array.isArray(o.options) ? ` (${(o.options as { tier: string; total: number }[]).map((x) => `${x.tier} ${money(x.total)}`).join(', ')})` : ''}.`;
+    return `• ${clause}: ${o.squares} squares, total ${totals ? money(totals.total) : 'n/a'}${Array.isArray(o.options) ? ` (${(o.options as { tier: string; total: number }[]).map((x) => `${x.tier} ${money(x.total)}`).join(', ')})` : ''}.${unused}`;
   }
-  const text = ['summary', 'report', 'reply', 'narrative'].map((k) => o[k]).find((v) => typeof v === 'string') as string | undefined;
-  return `• ${clause}: ${r.agent} done${text ? ` — ${text.slice(0, 300)}` : ''}.`;
+  const text = ['summary', 'report', 'reply', 'narrative', 'comparison'].map((k) => o[k]).find((v) => typeof v === 'string') as string | undefined;
+  const said = text ? wholeSentences(text) : '';
+  return `• ${clause}: ${r.agent} finished.${said ? ` ${/[.!?)]$/.test(said) ? said : `${said}.`}` : ''}${unused}`;
 }
 
 export default defineAgent({
@@ -105,11 +111,12 @@ export default defineAgent({
         return undefined;
       });
       if (planned) {
-        plan = planned.plan ?? readPlan(planned.text, message);
+        plan = finalizePlan(message, planned.plan ?? readPlan(planned.text, message));
         planModel = ctx.llm.modelName;
       } else planModel = 'template';
     }
-    plan ??= await ctx.step(ctx.llm.online ? 'plan:rules' : 'plan', () => planOffline(message));
+    // A JSON round trip keeps the plan's shape (no undefined fields in it).
+    plan ??= (await ctx.step(ctx.llm.online ? 'plan:rules' : 'plan', () => planOffline(message))) as Plan;
     const tasks: PlannedTask[] = plan.tasks.slice(0, maxSubtasks);
     const unhandled = [...plan.unhandled, ...plan.tasks.slice(maxSubtasks).map((t) => t.clause)];
     await ctx.progress(20, `${tasks.length} sub-task(s) planned`);
@@ -132,7 +139,7 @@ export default defineAgent({
     );
     await ctx.progress(80, 'sub-tasks finished');
 
-    const lines = results.map((r) => describe(r as ChildResult, r.clause));
+    const lines = results.map((r, n) => describe(r as ChildResult, r.clause, tasks[n]?.notPassed));
     const cannot = unhandled.length
       ? ctx.llm.online
         ? `I could not map these to an agent: ${unhandled.map((u) => `"${u}"`).join(', ')}.`

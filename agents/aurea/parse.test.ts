@@ -18,7 +18,7 @@ describe('aurea offline planner', () => {
     const plan = planOffline('Estimate 2000 sq ft 4/12 3-tab and analyse competitors in Austin; also write me a poem about gutters');
     expect(plan.tasks.map((t) => [t.agent, t.input])).toEqual([
       ['estimator', { roofAreaSqFt: 2000, pitch: '4/12', material: 'three_tab_shingle' }],
-      ['competitor-analysis', { serviceArea: 'Austin' }],
+      ['competitor-analysis', { market: 'Austin', region: 'texas' }],
     ]);
     expect(plan.unhandled).toEqual(['write me a poem about gutters']);
   });
@@ -26,9 +26,10 @@ describe('aurea offline planner', () => {
   it('routes leads, ads, billing and revenue requests', () => {
     const plan = planOffline('qualify the new leads. Set the ads budget to $250. Chase overdue invoices. Weekly revenue report');
     expect(plan.tasks.map((t) => [t.agent, t.input])).toEqual([
-      ['lead-qualifier', {}],
-      ['ad-manager', { totalDailyBudgetUsd: 250 }],
-      ['billing', {}],
+      // Scoring, not moving; setting a budget applies it; nobody asked for pay links.
+      ['lead-qualifier', { move: false, stages: ['new'] }],
+      ['ad-manager', { apply: true, totalDailyBudgetUsd: 250 }],
+      ['billing', { createCheckoutLinks: false }],
       ['revenue-analyst', {}],
     ]);
   });

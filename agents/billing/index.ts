@@ -1,6 +1,6 @@
 /**
  * billing: money in. Reconciles accepted estimates against the payments given (a Stripe or
- * bank export) to the cent, creates Stripe checkout links for unpaid ones, and drafts dunning
+ * bank export) to the cent, creates Stripe checkout links for the balance of unpaid and partly paid ones, and drafts dunning
  * reminders for overdue ones at the stage they reached (1/7/14/30 days; core.ts). Reminders
  * are drafts: sending them is email-outreach's job, behind its approval.
  * @module
@@ -35,7 +35,7 @@ const DAY = 86_400_000;
 
 export default defineAgent({
   name: 'billing',
-  description: 'Reconciles payments against accepted estimates, creates Stripe checkout links for unpaid ones and drafts dunning reminders for overdue ones.',
+  description: 'Reconciles payments against accepted estimates, creates Stripe checkout links for the balance of unpaid and partly paid ones, and drafts dunning reminders for overdue ones.',
   version: '1.0.0',
   input: billingInput,
   output: billingOutput,
@@ -63,7 +63,9 @@ export default defineAgent({
     const links = new Map<string, string>();
     if (i.createCheckoutLinks) {
       const checkout = ctx.tools.stripe_checkout_create;
-      for (const inv of r.invoices.filter((x) => x.status === 'unpaid')) links.set(inv.estimateId, (await checkout({ estimateId: inv.estimateId })).session.url);
+      // A partly paid invoice gets a link for its balance, never for the whole amount again.
+      for (const inv of r.invoices.filter((x) => (x.status === 'unpaid' || x.status === 'partial') && x.balanceUsd > 0))
+        links.set(inv.estimateId, (await checkout({ estimateId: inv.estimateId, amountUsd: inv.balanceUsd })).session.url);
     }
     const reminders = [];
     for (const inv of r.invoices) {

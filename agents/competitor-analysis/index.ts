@@ -1,16 +1,20 @@
 /**
  * competitor-analysis: positions us in a market. The numbers (price index, positioning
  * matrix, ranked threats and opportunities) come from the deterministic core; the narrative
- * is a language step with an offline template.
+ * is a language step with an offline template. Without a market, it analyses the markets in
+ * the business's settings (competitorMarkets): the stored competitors serving any of them.
+ * With `digest: true` (the weekly default job) the owner gets what changed.
  * @module
  */
 import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
 import { REGION_NAMES } from '../estimator/prices.ts';
-import { languageFallback, recallSafe, rememberSafe } from '../tooling.ts';
+import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
+import { hasTool, languageFallback, recallSafe, rememberSafe } from '../tooling.ts';
 import { compareRuns, describeChanges, readSummary, summarise } from './compare.ts';
 import { findings, ourPriceBook, positioning, priceIndex, type CompetitorData } from './core.ts';
 import { competitorRecordsList } from '../../tools/competitors.ts';
+import { settingsGet } from '../../tools/settings.ts';
 
 const competitor = z.object({
   name: z.string().trim().min(1).max(200),
@@ -29,7 +33,8 @@ export const competitorAnalysisInput = z.object({
   ourReviews: z.number().int().min(0).default(0),
   ourServices: z.array(z.string().min(1).max(100)).max(50).default(['roof replacement', 'roof repair', 'inspection']),
   ourServiceArea: z.array(z.string().min(1).max(100)).max(200).default([]),
-  market: z.string().trim().min(1).max(200).optional().describe('Name of the market, to compare with its previous run; default: the region'),
+  market: z.string().trim().min(1).max(200).optional().describe("Name of the market, to compare with its previous run; default: the markets in the business's settings, else the region"),
+  digest: z.boolean().default(false).describe('Send the owner a digest of what changed (the default schedule does)'),
 });
 
 const finding = z.object({ kind: z.enum(['threat', 'opportunity']), title: z.string(), competitor: z.string().nullable(), score: z.number(), reasons: z.array(z.string()) });
@@ -53,6 +58,8 @@ export const competitorAnalysisOutput = z.object({
     })
     .nullable()
     .describe('What changed since the previous run for the same market; null on the first run'),
+  market: z.string().describe('The market analysed'),
+  digest: z.object({ digestId: z.string(), emailedTo: z.string().nullable() }).optional(),
 });
 
 export default defineAgent({
@@ -61,16 +68,21 @@ export default defineAgent({
   version: '1.0.0',
   input: competitorAnalysisInput,
   output: competitorAnalysisOutput,
-  tools: [competitorRecordsList],
+  tools: [competitorRecordsList, settingsGet, ...DIGEST_TOOLS],
+  approvals: [DIGEST_APPROVAL],
   async run(ctx) {
     const i = ctx.input;
-    const list: CompetitorData[] =
-      i.competitors ?? (await ctx.tools.competitor_records_list({ limit: 200 })).competitors;
+    let markets: string[] = [];
+    if (!i.market && !i.competitors && hasTool(ctx, 'settings_get')) markets = (await ctx.tools.settings_get({})).settings.competitorMarkets;
+    const stored: CompetitorData[] = i.competitors ?? (await ctx.tools.competitor_records_list({ limit: 200 })).competitors;
+    // The settings' markets: the competitors that serve any of them (or say nothing of where they work).
+    const serves = (c: CompetitorData) => !c.serviceArea?.length || c.serviceArea.some((a) => markets.some((m) => a.toLowerCase().includes(m.toLowerCase()) || m.toLowerCase().includes(a.toLowerCase())));
+    const list: CompetitorData[] = markets.length && !i.competitors ? stored.filter(serves) : stored;
     const us = { prices: i.ourPrices ?? ourPriceBook(i.region), rating: i.ourRating, reviews: i.ourReviews, services: i.ourServices, serviceArea: i.ourServiceArea };
     const numbers = await ctx.step('analyse', () => ({ priceIndex: priceIndex(us, list), positioning: positioning(us, list), ...findings(us, list) }));
     await ctx.progress(60, 'analysed');
     // The previous run for this market (remembered below by that run) gives the changes.
-    const market = i.market ?? i.region;
+    const market = i.market ?? (markets.length ? markets.join(' + ') : i.region);
     const at = await ctx.step('clock', () => new Date().toISOString());
     const current = summarise(market, at, numbers.priceIndex, list.map((c) => c.name), numbers.threats);
     const previous = (await recallSafe(ctx, `competitor findings ${market}`, { k: 20, kinds: ['competitor_findings'] }))
@@ -108,6 +120,13 @@ export default defineAgent({
       ...current,
     });
     await ctx.progress(100, 'narrative written');
-    return { competitors: list.length, ...numbers, narrative: narrative.text, narrativeModel: narrative.model, ...(narrative.fallback ? { narrativeFallback: narrative.fallback } : {}), changes };
+    const digest = i.digest
+      ? await sendDigest(ctx, {
+          title: changes ? `Market ${market}: what changed this week` : `Market ${market}: first scan`,
+          body: `${changes ? describeChanges(changes) : `This is the first scan of ${market}: ${list.length} competitor(s) compared.`} ${numbers.threats[0] ? `The biggest threat is ${numbers.threats[0].title}.` : 'No competitor stands out as a threat.'}`,
+          facts: numbers.priceIndex.filter((p) => p.index !== null).map((p) => `${p.material.replace(/_/g, ' ')}: our price index ${p.index} (market median $${p.marketMedian}/square)`),
+        })
+      : undefined;
+    return { competitors: list.length, ...numbers, narrative: narrative.text, narrativeModel: narrative.model, ...(narrative.fallback ? { narrativeFallback: narrative.fallback } : {}), changes, market, ...(digest ? { digest } : {}) };
   },
 });

@@ -7,11 +7,16 @@
  * normalised by the upsert tool in the tenant's phone region. The report groups every warning
  * by kind with examples; a non-empty export that imports nothing fails with a sentence saying
  * why (CRM_IMPORT_EMPTY). No language step: this is bookkeeping.
+ * Without a `source`, it reads the CRM in the business's settings (`crm_source_fetch`: the
+ * stored credential stays in that tool, out of the journal). With `digest: true` (the nightly
+ * default job) the owner gets a digest of the run, and of a sync that failed.
  * @module
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { defineAgent, guardedFetch, permanent } from '../../runtime/public.ts';
+import { defineAgent, guardedFetch, permanent, type ToolsOf } from '../../runtime/public.ts';
+import { crmSourceFetch } from '../../tools/settings.ts';
+import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
 import { groupWarnings, mapHeader, prepare, readCsv, toCustomer, whyNothing, type Conflict, type ImportWarning, type RawRecord } from './core.ts';
 import { decodeExport, DELIMITERS, type Delimiter, type Encoding } from './csv.ts';
 import { useTool } from '../tooling.ts';
@@ -43,8 +48,9 @@ const source = z.discriminatedUnion('kind', [
 ]);
 
 export const crmSyncInput = z.object({
-  source: source.describe('Where the export comes from'),
+  source: source.optional().describe("Where the export comes from; omitted: the CRM in the business's settings"),
   batchSize: z.number().int().min(1).max(1000).default(500),
+  digest: z.boolean().default(false).describe('Send the owner a digest of the run (the default schedule does)'),
   dateOrder: z
     .enum(['dmy', 'mdy'])
     .optional()
@@ -79,6 +85,7 @@ export const crmSyncOutput = z.object({
     })
     .describe('How the export was read'),
   phoneRegion: z.string().optional().describe('The region national phone numbers were read in (the tenant setting)'),
+  digest: z.object({ digestId: z.string(), emailedTo: z.string().nullable() }).optional(),
 });
 
 interface UpsertResult {
@@ -116,8 +123,13 @@ function fromJson(v: unknown): Loaded {
   return { format: 'json', records: items as RawRecord[], header: first && typeof first === 'object' ? Object.keys(first) : [] };
 }
 
-async function load(ctx: { input: z.output<typeof crmSyncInput>; signal: AbortSignal; tools: Record<string, (i: unknown) => Promise<unknown>>; agent: string }): Promise<Loaded> {
+// CRM tools are built by a factory (tools/crm.ts): named; the settings source and digests by handle.
+const CRM_SYNC_TOOLS = ['crm_customers_upsert', 'crm_import_upload_read', 'tenant_outbound_allow_hosts', crmSourceFetch, ...DIGEST_TOOLS] as const;
+type SyncTools = ToolsOf<typeof CRM_SYNC_TOOLS>;
+
+async function load(ctx: { input: z.output<typeof crmSyncInput>; signal: AbortSignal; tools: SyncTools; agent: string }): Promise<Loaded> {
   const s = ctx.input.source;
+  if (!s) return fromJson(await fromSettings(ctx));
   if (s.kind === 'inline') return s.format === 'csv' ? fromCsv(s.data) : fromJson(JSON.parse(s.data));
   if (s.kind === 'upload') {
     const read = useTool<{ id: string; offset: number }, UploadSlice>(ctx, 'crm_import_upload_read');
@@ -164,6 +176,20 @@ async function load(ctx: { input: z.output<typeof crmSyncInput>; signal: AbortSi
   return fromJson(out);
 }
 
+/** The CRM in the business's settings, page by page through the tool that holds its credential. */
+async function fromSettings(ctx: { tools: SyncTools }): Promise<RawRecord[]> {
+  const fetchPage = ctx.tools.crm_source_fetch;
+  const out: RawRecord[] = [];
+  let next: string | undefined;
+  for (let page = 1; page <= 10_000; page++) {
+    const r = await fetchPage({ page, ...(next ? { url: next } : {}) });
+    out.push(...r.records);
+    if (!r.next || r.records.length === 0) break;
+    next = r.next;
+  }
+  return out;
+}
+
 function withPage(url: string, page: number): string {
   const u = new URL(url);
   u.searchParams.set('page', String(page));
@@ -177,7 +203,8 @@ export default defineAgent({
   version: '1.1.0',
   input: crmSyncInput,
   output: crmSyncOutput,
-  tools: ['crm_customers_upsert', 'crm_import_upload_read', 'tenant_outbound_allow_hosts'],
+  tools: CRM_SYNC_TOOLS,
+  approvals: [DIGEST_APPROVAL],
   defaults: { attempts: 5 },
   async run(ctx) {
     const upsert = useTool<{ records: ReturnType<typeof toCustomer>[] }, UpsertResult>(ctx, 'crm_customers_upsert');
@@ -185,8 +212,11 @@ export default defineAgent({
     try {
       loaded = await load(ctx);
     } catch (err) {
-      if (err instanceof SyntaxError || (err instanceof Error && err.message.startsWith('CSV:'))) throw permanent('CRM_FORMAT', `The export cannot be read: ${err.message}`);
-      throw err;
+      const e = err instanceof SyntaxError || (err instanceof Error && err.message.startsWith('CSV:')) ? permanent('CRM_FORMAT', `The export cannot be read: ${err.message}`) : err;
+      // A sync that cannot run is news for the owner (when nothing will retry it).
+      const final = (e as { retryable?: boolean }).retryable === false || (e as { code?: string }).code?.startsWith('CRM_');
+      if (ctx.input.digest && final) await sendDigest(ctx, { title: 'CRM sync failed', body: `The CRM sync failed and imported nothing: ${(e as Error).message}`, facts: [] });
+      throw e;
     }
     await ctx.progress(3, `${loaded.records.length} rows read`);
     const prepared = prepare(loaded.records, { ...(ctx.input.dateOrder ? { dateOrder: ctx.input.dateOrder } : {}), decimalComma: loaded.delimiter === ';' });
@@ -217,7 +247,15 @@ export default defineAgent({
     }
     const columns = mapHeader(loaded.header);
     ctx.logger.info('import finished', { ...totals, conflicts: conflicts.length, warnings: warnings.length });
+    const digest = ctx.input.digest
+      ? await sendDigest(ctx, {
+          title: `CRM sync: ${totals.inserted} new, ${totals.updated} updated, ${conflicts.length} conflict(s)`,
+          body: `The CRM sync read ${loaded.records.length} record(s): ${totals.inserted} new customer(s), ${totals.updated} updated and ${totals.unchanged} unchanged.${conflicts.length ? ` ${conflicts.length} record(s) could not be imported; the first are listed below.` : ' Every record was imported.'}${warnings.length ? ` ${warnings.length} value(s) came with a warning.` : ''}`,
+          facts: conflicts.slice(0, 10).map((c) => c.message),
+        })
+      : undefined;
     return {
+      ...(digest ? { digest } : {}),
       rows: loaded.records.length,
       valid: prepared.records.length,
       ...totals,

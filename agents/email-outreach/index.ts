@@ -4,14 +4,16 @@
  * step with an honest template; nothing is sent before a person approves the batch
  * (ctx.approval), and each send carries an idempotency key of task + contact, so a retried
  * task never emails anyone twice. Sends beyond this hour's throttle are reported as deferred.
+ * The approval carries every email in full (recipient, subject, body). A lead in stage `new`
+ * that was emailed moves to `contacted`, with the email as the proof of contact.
  * @module
  */
 import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
+import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
 import { recallSafe, rememberSafe, useTool } from '../tooling.ts';
 import { selectAudience, templateDraft, throttle, type Contact } from './core.ts';
-import { emailSend } from '../../tools/email.ts';
-import { pipelineLeadsList } from '../../tools/pipeline.ts';
+import { pipelineLeadMove, pipelineLeadsList } from '../../tools/pipeline.ts';
 
 export const emailOutreachInput = z.object({
   audience: z
@@ -28,6 +30,7 @@ export const emailOutreachInput = z.object({
   perHour: z.number().int().min(1).max(10_000).default(20),
   perDay: z.number().int().min(1).max(100_000).default(100),
   limit: z.number().int().min(1).max(500).default(100),
+  digest: z.boolean().default(false).describe('Send the owner a digest of the run (the default schedule does)'),
 });
 
 export const emailOutreachOutput = z.object({
@@ -38,6 +41,8 @@ export const emailOutreachOutput = z.object({
   deferred: z.array(z.object({ contactId: z.string(), email: z.string(), sendAfter: z.string() })),
   drafts: z.array(z.object({ contactId: z.string(), subject: z.string(), body: z.string(), model: z.string() })),
   approvalNote: z.string().optional(),
+  movedToContacted: z.array(z.string()).default([]).describe('Leads moved from new to contacted by the email they were sent'),
+  digest: z.object({ digestId: z.string(), emailedTo: z.string().nullable() }).optional(),
 });
 
 interface Person {
@@ -55,7 +60,9 @@ export default defineAgent({
   version: '1.0.0',
   input: emailOutreachInput,
   output: emailOutreachOutput,
-  tools: [pipelineLeadsList, 'crm_contacts_list', emailSend],
+  // email_send comes with DIGEST_TOOLS (its handle).
+  tools: [pipelineLeadsList, pipelineLeadMove, 'crm_contacts_list', ...DIGEST_TOOLS],
+  approvals: ['email.send', DIGEST_APPROVAL],
   async run(ctx) {
     const i = ctx.input;
     const now = new Date(await ctx.step('clock', () => new Date().toISOString()));
@@ -72,9 +79,12 @@ export default defineAgent({
     const audience = selectAudience(contacts, { quietDays: i.quietDays, unsubscribed: i.unsubscribed }, now);
     await ctx.progress(20, `${audience.included.length} recipients, ${audience.excluded.length} excluded`);
     const base = { audience: audience.included.length, excluded: audience.excluded, sent: [], deferred: [], drafts: [] };
-    if (audience.included.length === 0) return { status: 'nothing_to_send' as const, ...base };
+    if (audience.included.length === 0) {
+      // Nothing to send is nothing the owner must hear about.
+      return { status: 'nothing_to_send' as const, ...base };
+    }
 
-    const drafts = [];
+    const drafts: { contactId: string; subject: string; body: string; model: string }[] = [];
     for (const c of audience.included) {
       const t = templateDraft(c, i);
       const d = await ctx.llm.generate(`draft:${c.id}`, {
@@ -92,9 +102,13 @@ export default defineAgent({
       action: 'email.send',
       summary: `Send "${i.subject}" to ${audience.included.length} recipient(s) (${times.filter((t) => t.getTime() < hourEnd).length} now, the rest throttled).`,
       recipients: audience.included.map((c) => c.email!),
+      content: { emails: audience.included.map((c, n) => ({ to: c.email!, subject: drafts[n]!.subject, body: drafts[n]!.body })) },
     });
 
     const send = ctx.tools.email_send;
+    const move = ctx.tools.pipeline_lead_move;
+    const stageOf = new Map(people.map((p) => [p.id, p.stage]));
+    const movedToContacted: string[] = [];
     const sent = [];
     const deferred = [];
     for (const [n, c] of audience.included.entries()) {
@@ -106,9 +120,21 @@ export default defineAgent({
       }
       const result = await send({ to: c.email!, subject: draft.subject, body: draft.body, idempotencyKey: `${ctx.taskId}:${c.id}` });
       sent.push({ contactId: c.id, email: c.email!, result });
+      // The lead's stage now records the fact: this email contacted them.
+      if (i.audience.from === 'leads' && stageOf.get(c.id) === 'new' && ['queued', 'sent'].includes(result.email.status)) {
+        await move({ id: c.id, stage: 'contacted', contact: { channel: 'email', emailId: result.email.id }, note: `email-outreach: "${draft.subject}"` });
+        movedToContacted.push(c.id);
+      }
       await rememberSafe(ctx, `Outreach email "${draft.subject}" sent to ${c.name ?? c.email} <${c.email}>`, { kind: 'outreach', email: c.email, sentAt: now.toISOString() });
     }
     await ctx.progress(100, `${sent.length} sent, ${deferred.length} deferred`);
-    return { status: 'sent' as const, ...base, sent, deferred, drafts, ...(decision.note ? { approvalNote: decision.note } : {}) };
+    const digest = i.digest
+      ? await sendDigest(ctx, {
+          title: `Follow-ups: ${sent.length} sent, ${deferred.length} deferred`,
+          body: `The follow-up run sent "${i.subject}" to ${sent.length} recipient(s)${deferred.length ? ` and deferred ${deferred.length} to stay under ${i.perHour} per hour` : ''}. ${audience.excluded.length} were left out (unsubscribed, no valid email or written to in the last ${i.quietDays} days).`,
+          facts: sent.map((s) => `sent to ${s.email}`).slice(0, 20),
+        })
+      : undefined;
+    return { status: 'sent' as const, ...base, sent, deferred, drafts, movedToContacted, ...(decision.note ? { approvalNote: decision.note } : {}), ...(digest ? { digest } : {}) };
   },
 });

@@ -1,6 +1,7 @@
 /**
  * landing-page: writes a campaign landing page (headline + body: a language step with an
- * offline template) and publishes it at /landing/:slug with lead capture, through the
+ * offline template) and, once a person approves exactly that page (`landing.publish`, per
+ * APPROVAL_POLICY), publishes it at /landing/:slug with lead capture, through the
  * `landing_page_publish` tool.
  * @module
  */
@@ -36,6 +37,7 @@ export default defineAgent({
   input: landingPageInput,
   output: landingPageOutput,
   tools: [landingPagePublish],
+  approvals: ['landing.publish'],
   async run(ctx) {
     const i = ctx.input;
     const where = i.area ? ` in ${i.area}` : '';
@@ -53,11 +55,15 @@ export default defineAgent({
     const [headline, ...rest] = copy.text.split('\n').map((l) => l.trim()).filter(Boolean);
     const body = rest.join('\n\n') || copy.text;
     await ctx.progress(60, 'copy written');
+    const page = { title: i.title, headline: (headline ?? i.title).replace(/^#+\s*/, '').slice(0, 300), body, cta: i.cta };
+    // Publishing puts words in public under the business's name: a person sees the page first.
+    await ctx.approval({
+      action: 'landing.publish',
+      summary: `Publish the landing page "${i.title}"${i.slug ? ` at /landing/${i.slug}` : ''}.`,
+      content: { page: { ...page, ...(i.slug ? { slug: i.slug } : {}) } },
+    });
     const published = await ctx.tools.landing_page_publish({
-      title: i.title,
-      headline: (headline ?? i.title).replace(/^#+\s*/, '').slice(0, 300),
-      body,
-      cta: i.cta,
+      ...page,
       model: copy.model,
       ...(i.slug ? { slug: i.slug } : {}),
       ...(i.campaignId ? { campaignId: i.campaignId } : {}),

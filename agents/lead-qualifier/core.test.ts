@@ -42,10 +42,15 @@ describe('lead scoring', () => {
     // fit 5 + 5 (area unknown) = 10; intent 14 + 3 = 17; value 10; recency 14 days → 12.5
     expect(s.components).toEqual({ fit: 10, intent: 17, value: 10, recency: 12.5 });
     expect(s.score).toBe(50);
-    expect(s.suggestedStage).toBe('contacted');
+    // Worth contacting, but nobody has: the stage stays a fact.
+    expect(s.suggestedStage).toBe('new');
+    expect(s.suggestedAction).toBe('contact');
   });
 
-  it('routes only forward', () => {
+  it('routes only forward, and never to contacted', () => {
+    expect(route('new', 45)).toBe('new');
+    expect(route('new', 69)).toBe('new');
+    expect(route('new', 70)).toBe('qualified');
     expect(route('contacted', 45)).toBe('contacted');
     expect(route('contacted', 75)).toBe('qualified');
     expect(route('estimate_sent', 99)).toBe('estimate_sent');

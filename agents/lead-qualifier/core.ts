@@ -9,8 +9,10 @@
  *   value    25 x min(valueUsd, 20,000) / 20,000; 5 when unknown
  *   recency  25 x 0.5^(days since last activity / 14): halves every two weeks
  *
- * Routing moves a lead only forward: >= 70 → qualified, >= 40 → contacted; stages at or
- * past `qualified` are never moved by the score.
+ * Routing records judgements, never facts it cannot know: >= 70 → qualified (a judgement the
+ * score makes); a lead is never moved to `contacted` by a score, because that stage records
+ * that someone contacted them (email-outreach moves it when its email goes out). A score of
+ * 40-69 suggests the action `contact` instead. Stages at or past `qualified` are never moved.
  * @module
  */
 
@@ -38,6 +40,8 @@ export interface LeadScore {
   components: { fit: number; intent: number; value: number; recency: number };
   explanation: string[];
   suggestedStage: Stage;
+  /** What a person should do next: `contact` (worth a call or an email), `nurture`, or nothing (already qualified or later). */
+  suggestedAction: 'contact' | 'nurture' | null;
 }
 
 const SOURCE_WEIGHTS: [RegExp, number, string][] = [
@@ -86,13 +90,18 @@ export function scoreLead(lead: LeadFacts, now: Date): LeadScore {
   explanation.push(`recency ${recency}/25: last activity ${Math.floor(days)} day(s) ago (halves every 14 days)`);
 
   const score = Math.round(fit + intent + value + recency);
-  return { score, components: { fit, intent, value, recency }, explanation, suggestedStage: route(lead.stage, score) };
+  const suggestedStage = route(lead.stage, score);
+  const open = STAGES.indexOf(suggestedStage) < STAGES.indexOf('qualified');
+  const suggestedAction = !open ? null : score >= 40 && lead.stage === 'new' ? 'contact' : 'nurture';
+  return { score, components: { fit, intent, value, recency }, explanation, suggestedStage, suggestedAction };
 }
 
-/** The stage a score routes a lead to; never backwards, never out of qualified or later. */
+/**
+ * The stage a score routes a lead to: `qualified` from 70, else where it is. Never
+ * backwards, never out of qualified or later, never to `contacted` (a fact, not a score).
+ */
 export function route(stage: Stage, score: number): Stage {
   const at = STAGES.indexOf(stage);
   if (at >= STAGES.indexOf('qualified')) return stage;
-  const target: Stage = score >= 70 ? 'qualified' : score >= 40 ? 'contacted' : stage;
-  return STAGES.indexOf(target) > at ? target : stage;
+  return score >= 70 ? 'qualified' : stage;
 }

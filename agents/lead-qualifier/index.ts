@@ -1,7 +1,8 @@
 /**
  * lead-qualifier: scores open pipeline leads (fit, intent, value, recency; see core.ts) from
- * the pipeline, the CRM and memory, explains each score, moves leads forward through the
- * pipeline tool and remembers the result. The overview is a language step with a template.
+ * the pipeline, the CRM and memory, explains each score, moves leads it judges qualified
+ * through the pipeline tool (never to `contacted`: that stage records a contact this agent
+ * does not make) and remembers the result. The overview is a language step with a template.
  * @module
  */
 import { z } from 'zod';
@@ -27,7 +28,7 @@ interface Lead {
 export const leadQualifierInput = z.object({
   stages: z.array(z.enum(['new', 'contacted'])).min(1).default(['new', 'contacted']).describe('Which stages to score'),
   limit: z.number().int().min(1).max(200).default(50),
-  move: z.boolean().default(true).describe('Move leads to the stage their score routes them to'),
+  move: z.boolean().default(true).describe('Move leads scoring 70+ to qualified (never to contacted: nobody contacted them)'),
   serviceAreaZips: z.array(z.string().regex(/^\d{5}$/)).default([]).describe('ZIP codes we serve (matched against the customer address)'),
   now: z.iso.datetime().optional().describe('Score as of this time (default: now)'),
 });
@@ -43,6 +44,7 @@ export const leadQualifierOutput = z.object({
       from: z.enum(STAGES),
       to: z.enum(STAGES),
       moved: z.boolean(),
+      suggestedAction: z.enum(['contact', 'nurture']).nullable().describe('What a person should do next'),
     }),
   ),
   summary: z.string(),
@@ -81,17 +83,17 @@ export default defineAgent({
       const s = scoreLead({ ...lead, inServiceArea, existingCustomer, memorySignals, lastActivityAt: lead.updatedAt }, new Date(now));
       const moved = ctx.input.move && s.suggestedStage !== lead.stage;
       if (moved) await move({ id: lead.id, stage: s.suggestedStage, note: `lead-qualifier: score ${s.score}/100` });
-      scored.push({ leadId: lead.id, name: lead.name, score: s.score, components: s.components, explanation: s.explanation, from: lead.stage, to: moved ? s.suggestedStage : lead.stage, moved });
+      scored.push({ leadId: lead.id, name: lead.name, score: s.score, components: s.components, explanation: s.explanation, from: lead.stage, to: moved ? s.suggestedStage : lead.stage, moved, suggestedAction: s.suggestedAction });
     }
     await ctx.progress(80, `${scored.length} leads scored`);
     scored.sort((a, b) => b.score - a.score);
-    const lines = scored.map((s) => `${s.name}: ${s.score}/100 (${s.explanation.join('; ')})${s.moved ? ` → ${s.to}` : ''}`);
+    const lines = scored.map((s) => `${s.name}: ${s.score}/100 (${s.explanation.join('; ')})${s.moved ? ` → ${s.to}` : ''}${s.suggestedAction === 'contact' ? ' — not contacted yet' : ''}`);
     const summary = await ctx.llm.generate('summary', {
       system: 'You are a sales manager. In under 120 words, say which leads to call first and why, using only the scores and reasons given.',
       prompt: lines.join('\n') || 'No open leads.',
       fallback: () =>
         scored.length
-          ? `Call first: ${scored.slice(0, 3).map((s) => `${s.name} (${s.score})`).join(', ')}. ${scored.filter((s) => s.moved).length} lead(s) moved forward.`
+          ? `Call first: ${scored.slice(0, 3).map((s) => `${s.name} (${s.score})`).join(', ')}. ${scored.filter((s) => s.moved).length} lead(s) judged qualified; ${scored.filter((s) => s.suggestedAction === 'contact').length} worth contacting, not contacted yet.`
           : 'No open leads to score.',
     });
     for (const s of scored.slice(0, 20)) {

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { defineAgent } from '../../runtime/public.ts';
+import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
 import { languageFallback, hasTool, money, recallSafe, rememberSafe } from '../tooling.ts';
 import { ANOMALY_RULE, anomalies, recommendations, trend, weekStart, weeklyTotals, type WeekTotal } from './core.ts';
 import { revenueDashboard } from '../../tools/dashboard.ts';
@@ -20,6 +21,7 @@ export const revenueAnalystInput = z.object({
   days: z.array(z.object({ date: z.iso.date(), revenueUsd: z.number() })).optional().describe('Daily revenue to analyse instead of the dashboard'),
   leadsByStage: z.record(z.string(), z.number().int().min(0)).optional(),
   now: z.iso.date().optional(),
+  digest: z.boolean().default(false).describe('Send the owner the report as a digest (the monthly default job does)'),
 });
 
 const week = z.object({ weekStart: z.string(), revenueUsd: z.number() });
@@ -33,6 +35,7 @@ export const revenueAnalystOutput = z.object({
   reportModel: z.string(),
   reportFallback: languageFallback.optional(),
   previousReport: z.string().optional(),
+  digest: z.object({ digestId: z.string(), emailedTo: z.string().nullable() }).optional(),
 });
 
 export default defineAgent({
@@ -41,7 +44,8 @@ export default defineAgent({
   version: '1.0.0',
   input: revenueAnalystInput,
   output: revenueAnalystOutput,
-  tools: [revenueSummary, revenueDashboard],
+  tools: [revenueSummary, revenueDashboard, ...DIGEST_TOOLS],
+  approvals: [DIGEST_APPROVAL],
   async run(ctx) {
     const i = ctx.input;
     const today = await ctx.step('clock', () => i.now ?? new Date().toISOString().slice(0, 10));
@@ -86,6 +90,13 @@ export default defineAgent({
       fallback: () => facts.filter((f) => !f.startsWith('Last report')).join('\n'),
     });
     await rememberSafe(ctx, `Weekly revenue report ${today}: last week ${money(t.lastWeekUsd)}, trend ${t.direction} ${money(t.slopePerWeekUsd)}/week, ${found.length} anomaly(ies).`, { kind: 'revenue_report' });
-    return { weeks, trend: t, anomalies: found, anomalyRule: ANOMALY_RULE, recommendations: recs, report: report.text, reportModel: report.model, ...(report.fallback ? { reportFallback: report.fallback } : {}), ...(previous ? { previousReport: previous.content } : {}) };
+    const digest = i.digest
+      ? await sendDigest(ctx, {
+          title: `Revenue report ${today}: last week ${money(t.lastWeekUsd)}, trend ${t.direction}`,
+          body: report.text,
+          facts: [...found.map((a) => `${a.weekStart}: ${a.kind} (${money(a.revenueUsd)}, z=${a.z})`), ...recs],
+        })
+      : undefined;
+    return { weeks, trend: t, anomalies: found, anomalyRule: ANOMALY_RULE, recommendations: recs, report: report.text, reportModel: report.model, ...(report.fallback ? { reportFallback: report.fallback } : {}), ...(previous ? { previousReport: previous.content } : {}), ...(digest ? { digest } : {}) };
   },
 });

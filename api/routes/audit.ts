@@ -1,5 +1,5 @@
 /**
- * The audit trail: GET /api/v1/audit?subject=&action=&limit=&cursor= → {events, nextCursor},
+ * The audit trail: GET /api/v1/audit?subject=&action=&task=&limit=&cursor= → {events, nextCursor},
  * newest first. `action` may end in `.*` (e.g. `approval.*`).
  * @module
  */
@@ -12,6 +12,7 @@ import { RouteSet } from '../define.ts';
 const auditQuery = z.object({
   subject: z.string().min(1).max(300).optional().describe('e.g. task:<id>, schedule:<id>'),
   action: z.string().regex(/^[a-z0-9_.-]+(\.\*)?$/i, 'action is a dotted name, optionally ending in .*').max(100).optional().describe('e.g. approval.decided or approval.*'),
+  task: z.uuid('task must be a task id').optional().describe("A task's trail: what it did and what happened to it"),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z.string().min(1).max(40).optional().describe('`nextCursor` of the previous page'),
 });

@@ -1,6 +1,9 @@
 /**
- * The revenue self-test (endpoint 1, and `brainops doctor`): exercises the twelve other
- * revenue endpoints, read-only or sandboxed, through the same code their routes run.
+ * The revenue self-test (endpoint 1, the Board's Revenue panel and `brainops doctor`):
+ * exercises the twelve other revenue endpoints, read-only or sandboxed, through the same code
+ * their routes run. It writes nothing into the tenant's data: the agent-backed checks run in
+ * a throwaway sandbox tenant that is deleted (with everything its tasks wrote: tasks, steps,
+ * memories, audit rows) before the answer, and the tenant's own tools are only read.
  * @module
  */
 import { randomUUID } from 'node:crypto';
@@ -64,10 +67,20 @@ export async function revenueSelfTest(d: SelfTestDeps): Promise<SelfTestResult> 
     }
     throw new Error(`${name} accepted an id that does not exist`);
   };
+  // The agent checks run as a sandbox tenant, never the caller's: no task, memory or
+  // competitor history of a real business is written by a health check.
+  const sandbox = `selftest-${randomUUID().slice(0, 12)}`;
+  let sandboxed: Promise<unknown> | undefined;
   const runAgent = async (agent: string, input: unknown, check: (out: Record<string, unknown>) => string) => {
-    const { task } = await d.rt.tasks.create(d.tenantId, agent, { input }, { type: 'self-test' });
-    const done = await d.rt.tasks.waitFor(d.tenantId, task.id, d.agentWaitMs ?? 15_000);
-    if (done.status !== 'succeeded') throw new Error(`task ${task.id} is ${done.status}${done.error ? `: ${done.error.message}` : ' (is a worker running?)'}`);
+    // The checks run in parallel: the first one creates the sandbox, the others wait for it.
+    sandboxed ??= d.rt.db.system((sql) => sql.query(`INSERT INTO tenants (id, name) VALUES ($1, $2)`, [sandbox, 'Revenue self-test sandbox (deleted after the run)']));
+    await sandboxed;
+    const { task } = await d.rt.tasks.create(sandbox, agent, { input }, { type: 'self-test' });
+    const done = await d.rt.tasks.waitFor(sandbox, task.id, d.agentWaitMs ?? 15_000);
+    if (done.status !== 'succeeded') {
+      if (done.status === 'queued' || done.status === 'running') await d.rt.tasks.cancel(sandbox, task.id).catch(() => undefined);
+      throw new Error(`task ${task.id} is ${done.status}${done.error ? `: ${done.error.message}` : ' (is a worker running?)'}`);
+    }
     return check(done.output as Record<string, unknown>);
   };
 
@@ -129,18 +142,24 @@ export async function revenueSelfTest(d: SelfTestDeps): Promise<SelfTestResult> 
     13: async () => `pipeline value $${((await call('revenue_dashboard', {})) as { openPipelineValueUsd: number }).openPipelineValueUsd}`,
   };
 
-  const endpoints = await Promise.all(
-    REVENUE_ENDPOINTS.map(async (e) => {
-      const started = Date.now();
-      try {
-        if (!served.has(e.route)) throw new Error(`route ${e.route} is not mounted`);
-        const detail = await checks[e.n]!();
-        return { ...e, ok: true, ms: Date.now() - started, detail };
-      } catch (err) {
-        return { ...e, ok: false, ms: Date.now() - started, detail: (err as Error).message };
-      }
-    }),
-  );
+  let endpoints;
+  try {
+    endpoints = await Promise.all(
+      REVENUE_ENDPOINTS.map(async (e) => {
+        const started = Date.now();
+        try {
+          if (!served.has(e.route)) throw new Error(`route ${e.route} is not mounted`);
+          const detail = await checks[e.n]!();
+          return { ...e, ok: true, ms: Date.now() - started, detail };
+        } catch (err) {
+          return { ...e, ok: false, ms: Date.now() - started, detail: (err as Error).message };
+        }
+      }),
+    );
+  } finally {
+    // Everything the sandbox's tasks wrote goes with it (every tenant table cascades).
+    if (sandboxed) await d.rt.db.system((sql) => sql.query(`DELETE FROM tenants WHERE id = $1`, [sandbox]));
+  }
   const failures = endpoints.filter((e) => !e.ok).map((e) => ({ n: e.n, name: e.name, route: e.route, error: e.detail }));
   return { available: endpoints.filter((e) => e.ok).length, total: REVENUE_ENDPOINTS.length, endpoints, failures };
 }

@@ -10,6 +10,7 @@ import { DEFAULT_SCHEDULES, enableDefaults, scheduleBody, schedulePatch, Schedul
 import type { Principal } from '../../runtime/keys.ts';
 import type { AppExtension } from '../app.ts';
 import { RouteSet, schemaOf } from '../define.ts';
+import { settingsView } from '../../tools/index.ts';
 
 const runsQuery = z.object({ runs: z.coerce.number().int().min(0).max(200).default(20).describe('How many recent runs (tasks) to include') });
 const defaultsBody = z.object({ timezone: z.string().min(1).max(64).default('UTC') }).strict();
@@ -28,7 +29,11 @@ export const scheduleInfo = z.looseObject({
   lastRunAt: z.string().optional(),
   lastTaskId: z.string().optional(),
 });
-const defaultsResult = z.object({ enabled: z.array(scheduleInfo), skipped: z.array(z.object({ name: z.string(), agent: z.string(), reason: z.string() })) });
+const defaultsResult = z.object({
+  enabled: z.array(scheduleInfo),
+  skipped: z.array(z.object({ name: z.string(), agent: z.string(), reason: z.string() })),
+  missing: z.array(z.object({ setting: z.string(), neededBy: z.array(z.string()), how: z.string() })).describe('Settings the skipped defaults need, and how to set each'),
+});
 
 const keyActor = (p: Principal | undefined): Actor => ({ type: 'api_key', id: p?.keyId ?? 'unknown' });
 const tags = ['schedules'];
@@ -84,13 +89,13 @@ export function scheduleApp(rt: Runtime): AppExtension {
     {
       method: 'post',
       path: '/api/v1/schedules/defaults',
-      summary: 'Install and enable the default schedules (admin); unregistered agents are skipped',
+      summary: 'Install and enable the default schedules (admin); those whose agent or settings are missing are skipped, with how to set them',
       access: 'admin',
       tags,
       body: defaultsBody,
       responses: { 200: { description: 'The schedules enabled and those skipped, with the reason', schema: defaultsResult } },
     },
-    ({ principal, body }) => enableDefaults(schedules, principal!.tenantId, keyActor(principal), body.timezone),
+    async ({ principal, body }) => enableDefaults(schedules, principal!.tenantId, keyActor(principal), await settingsView(rt.db, principal!.tenantId), body.timezone),
   );
   api.add(
     {

@@ -11,6 +11,7 @@ import { Approvals } from './panels/Approvals.tsx';
 import { Schedules } from './panels/Schedules.tsx';
 import { Revenue } from './panels/Revenue.tsx';
 import { Memory } from './panels/Memory.tsx';
+import { CustomerTrail, Digests } from './panels/Trail.tsx';
 
 const NAV: [string, string][] = [
   ['/dispatch', 'Dispatch'],
@@ -19,6 +20,8 @@ const NAV: [string, string][] = [
   ['/schedules', 'Schedules'],
   ['/revenue', 'Revenue'],
   ['/memory', 'Memory'],
+  ['/digests', 'Digests'],
+  ['/customers', 'Customer trail'],
 ];
 
 /** Pending approvals, or null when this server has no approvals API. */
@@ -75,6 +78,8 @@ export function App() {
   else if (section === '/schedules') page = <Schedules />;
   else if (section === '/revenue') page = <Revenue />;
   else if (section === '/memory') page = <Memory />;
+  else if (section === '/digests') page = <Digests />;
+  else if (section === '/customers') page = <CustomerTrail />;
   else page = <Dispatch initialAgent={search.get('agent') ?? undefined} />;
 
   const current = section === '/' ? '/dispatch' : section;

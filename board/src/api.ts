@@ -94,10 +94,46 @@ export interface Approval {
   summary?: string;
   amountUsd?: number;
   recipients?: string[];
+  /** Exactly what will be sent, spent or published. */
+  content?: ApprovalContent;
   status?: string;
   note?: string | null;
   createdAt?: string;
   [key: string]: unknown;
+}
+
+export interface ApprovalContent {
+  emails?: { to: string; subject: string; body: string }[];
+  spend?: { description: string; amountUsd: number; previousUsd?: number; perDay?: boolean }[];
+  page?: { title: string; slug?: string; headline: string; body: string; cta: string };
+}
+
+/** One row of the audit trail: who or what did what, to what, when. */
+export interface AuditEvent {
+  id: string;
+  actor: { type: string; id: string };
+  action: string;
+  subject: string;
+  details: Record<string, unknown>;
+  at: string;
+}
+
+export interface Digest {
+  id: string;
+  taskId: string | null;
+  agent: string;
+  title: string;
+  body: string;
+  facts: string[];
+  emailedTo: string | null;
+  createdAt: string;
+}
+
+export interface Customer {
+  id: string;
+  name: string;
+  email: string | null;
+  phone: string | null;
 }
 
 export interface Schedule {
@@ -239,5 +275,9 @@ export const api = {
   testRevenue: () => request<Record<string, unknown>>('GET', '/api/v1/test-revenue'),
   memorySearch: (q: string, agent?: string) =>
     request<{ results: Memory[] }>('GET', `/api/v1/memory/search${qs({ q, agent, k: 20 })}`).then((r) => r.results),
+  audit: (q: { task?: string; subject?: string; limit?: number }) => request<{ events: AuditEvent[] }>('GET', `/api/v1/audit${qs(q)}`).then((r) => r.events),
+  customerAudit: (id: string) => request<{ events: AuditEvent[] }>('GET', `/api/v1/crm/customers/${encodeURIComponent(id)}/audit`).then((r) => r.events),
+  customers: (q: string) => request<{ customers: Customer[] }>('GET', `/api/v1/crm/customers${qs({ q, limit: 20 })}`).then((r) => r.customers),
+  digests: () => request<{ digests: Digest[] }>('GET', '/api/v1/digests?limit=50').then((r) => r.digests),
   memory: (id: string) => request<{ memory: Memory }>('GET', `/api/v1/memory/${encodeURIComponent(id)}`).then((r) => r.memory),
 };

@@ -13,7 +13,7 @@
  * @module
  */
 import type { Config } from '../config.ts';
-import type { ApprovalRequest } from '../contracts.ts';
+import type { ApprovalContent, ApprovalRequest } from '../contracts.ts';
 import type { Db, Sql } from '../db/driver.ts';
 import { conflict, notFound, permanent, StaleAttemptError } from '../errors.ts';
 import * as lifecycle from '../lifecycle.ts';
@@ -37,6 +37,8 @@ export interface Approval {
   summary: string;
   amountUsd?: number;
   recipients?: string[];
+  /** Exactly what will be sent, spent or published. */
+  content?: ApprovalContent;
   status: ApprovalStatus;
   decidedBy?: Actor;
   note?: string;
@@ -54,6 +56,7 @@ interface Row {
   summary: string;
   amount_usd: string | null;
   recipients: string[] | null;
+  content: ApprovalContent | null;
   status: ApprovalStatus;
   decided_by: Actor | null;
   note: string | null;
@@ -62,7 +65,7 @@ interface Row {
   expires_at: Date | null;
 }
 
-const SELECT = `SELECT a.id, a.task_id, t.agent, a.step, a.action, a.summary, a.amount_usd, a.recipients, a.status,
+const SELECT = `SELECT a.id, a.task_id, t.agent, a.step, a.action, a.summary, a.amount_usd, a.recipients, a.content, a.status,
   a.decided_by, a.note, a.created_at, a.decided_at, a.expires_at FROM approvals a JOIN tasks t ON t.id = a.task_id`;
 
 function toApproval(r: Row): Approval {
@@ -75,6 +78,7 @@ function toApproval(r: Row): Approval {
     summary: r.summary,
     ...(r.amount_usd !== null ? { amountUsd: Number(r.amount_usd) } : {}),
     ...(r.recipients ? { recipients: r.recipients } : {}),
+    ...(r.content ? { content: r.content } : {}),
     status: r.status,
     ...(r.decided_by ? { decidedBy: r.decided_by } : {}),
     ...(r.note !== null ? { note: r.note } : {}),
@@ -92,11 +96,12 @@ function checkRequest(req: ApprovalRequest): void {
     typeof req.summary === 'string' &&
     req.summary.length > 0 &&
     (req.amountUsd === undefined || (typeof req.amountUsd === 'number' && Number.isFinite(req.amountUsd) && req.amountUsd >= 0)) &&
-    (req.recipients === undefined || (Array.isArray(req.recipients) && req.recipients.every((x) => typeof x === 'string')));
+    (req.recipients === undefined || (Array.isArray(req.recipients) && req.recipients.every((x) => typeof x === 'string'))) &&
+    (req.content === undefined || (typeof req.content === 'object' && req.content !== null && !Array.isArray(req.content)));
   if (!ok)
     throw permanent(
       'APPROVAL_INVALID',
-      'ctx.approval needs {action: a short name, summary: text, amountUsd?: number >= 0, recipients?: string[]}.',
+      'ctx.approval needs {action: a short name, summary: text, amountUsd?: number >= 0, recipients?: string[], content?: {emails?, spend?, page?}}.',
     );
 }
 
@@ -106,6 +111,12 @@ export function approvalExtension(db: Db, config: Config): ContextExtension {
   return (base) => ({
     async approval(req) {
       checkRequest(req);
+      const declared = base.agent.approvals;
+      if (declared && !declared.includes(req.action))
+        throw permanent(
+          'APPROVAL_UNDECLARED',
+          `Agent '${base.agent.name}' asked approval for '${req.action}', which it does not declare (approvals: ${declared.join(', ') || 'none'}).`,
+        );
       // Keyed by the step scope: the same agent code asks the same questions at the same keys.
       const step = base.key(`approval:${req.action}`);
       const { taskId, tenantId } = base;
@@ -133,8 +144,8 @@ export function approvalExtension(db: Db, config: Config): ContextExtension {
           const status: ApprovalStatus = need.required ? 'pending' : 'auto_approved';
           const expiresAt = new Date(Date.now() + config.APPROVAL_EXPIRY_MS);
           const inserted = await tx.query<{ id: string }>(
-            `INSERT INTO approvals (tenant_id, task_id, step, action, summary, amount_usd, recipients, status, decided_by, decided_at, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+            `INSERT INTO approvals (tenant_id, task_id, step, action, summary, amount_usd, recipients, status, decided_by, decided_at, expires_at, content)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
             [
               tenantId,
               taskId,
@@ -147,6 +158,7 @@ export function approvalExtension(db: Db, config: Config): ContextExtension {
               need.required ? null : JSON.stringify({ type: 'system', id: 'policy' }),
               need.required ? null : new Date(),
               need.required ? expiresAt : null,
+              req.content ? JSON.stringify(req.content) : null,
             ],
           );
           const id = inserted.rows[0]!.id;

@@ -21,22 +21,22 @@ export interface AuditEntry {
   /** What it happened to: `task:<id>`, `schedule:<id>`, `approval:<id>`, `email:<to>`. */
   subject: string;
   details?: Record<string, unknown>;
+  /** Records the entry once: a second entry with the same key is dropped (replayed side effects). */
+  key?: string;
 }
 
-export interface AuditEvent extends Required<AuditEntry> {
+export interface AuditEvent extends Required<Omit<AuditEntry, 'key'>> {
   id: string;
   at: string;
 }
 
 /** Records an entry inside an open tenant transaction (the same commit as the change itself). */
 export async function recordAudit(tx: Sql, tenantId: string, e: AuditEntry): Promise<void> {
-  await tx.query(`INSERT INTO audit_events (tenant_id, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)`, [
-    tenantId,
-    JSON.stringify(e.actor),
-    e.action,
-    e.subject,
-    JSON.stringify(e.details ?? {}),
-  ]);
+  await tx.query(
+    `INSERT INTO audit_events (tenant_id, actor, action, subject, details, key) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (tenant_id, key) WHERE key IS NOT NULL DO NOTHING`,
+    [tenantId, JSON.stringify(e.actor), e.action, e.subject, JSON.stringify(e.details ?? {}), e.key ?? null],
+  );
 }
 
 /**
@@ -61,6 +61,10 @@ export function actorOf(createdBy: Record<string, unknown>, parentId?: string): 
 export interface AuditQuery {
   subject?: string | undefined;
   action?: string | undefined;
+  /** A task's trail: rows about it (`task:<id>`), rows it caused (actor), rows naming it in details.taskId. */
+  task?: string | undefined;
+  /** Any of these subjects, or a details.customerId of `customerId` (a customer's trail; tools/crm.ts). */
+  anyOf?: { subjects: string[]; customerId?: string } | undefined;
   limit: number;
   cursor?: string | undefined;
 }
@@ -74,6 +78,15 @@ export async function listAudit(tx: Sql, q: AuditQuery): Promise<{ events: Audit
     // `task.*` matches every task action.
     if (q.action.endsWith('.*')) where.push(`action LIKE $${params.push(`${q.action.slice(0, -1)}%`)}`);
     else where.push(`action = $${params.push(q.action)}`);
+  }
+  if (q.task) {
+    const t = `$${params.push(q.task)}`;
+    where.push(`(subject = 'task:' || ${t} OR (actor->>'type' = 'task' AND actor->>'id' = ${t}) OR details->>'taskId' = ${t})`);
+  }
+  if (q.anyOf) {
+    const ors = [`subject = ANY($${params.push(q.anyOf.subjects)}::text[])`];
+    if (q.anyOf.customerId) ors.push(`details->>'customerId' = $${params.push(q.anyOf.customerId)}`);
+    where.push(`(${ors.join(' OR ')})`);
   }
   if (q.cursor) {
     if (!/^\d{1,18}$/.test(q.cursor)) throw badRequest('INVALID_CURSOR', 'The cursor is not one this API returned; start again without it.');

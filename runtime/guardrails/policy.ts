@@ -4,6 +4,7 @@
  * @module
  */
 import type { ApprovalRequest, AnyAgent } from '../contracts.ts';
+import { AppError } from '../errors.ts';
 
 /** `action=minUsd` pairs from APPROVAL_POLICY; `*` matches any action. */
 export type ApprovalPolicy = ReadonlyMap<string, number>;
@@ -15,6 +16,23 @@ export function parseApprovalPolicy(text: string): ApprovalPolicy {
     if (action && min !== undefined) policy.set(action.toLowerCase(), Number(min));
   }
   return policy;
+}
+
+/**
+ * Checks that the policy names only real actions (those the registered agents declare, or
+ * `*`). A misspelt name would silently approve everything it meant to hold back, so it
+ * stops start-up with a sentence naming it and the real ones.
+ */
+export function checkApprovalPolicy(policy: ApprovalPolicy, known: readonly string[]): void {
+  const valid = new Set(known.map((a) => a.toLowerCase()));
+  const unknown = [...policy.keys()].filter((a) => a !== '*' && !valid.has(a));
+  if (!unknown.length) return;
+  const list = known.length ? known.join(', ') : 'none (no registered agent asks for approval)';
+  throw new AppError(
+    'CONFIG_INVALID',
+    `APPROVAL_POLICY names ${unknown.map((a) => `'${a}'`).join(', ')}, which no agent asks approval for, so it would hold nothing back; the actions are: ${list} (or * for all). Fix it in the environment or .env and start again.`,
+    { status: 500, retryable: false, details: { unknown, known } },
+  );
 }
 
 /**

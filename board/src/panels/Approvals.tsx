@@ -1,6 +1,6 @@
 /** Approvals inbox: what waiting tasks want to do, approve or reject with a note. */
 import { useState } from 'react';
-import { api, type Approval } from '../api.ts';
+import { api, type Approval, type ApprovalContent } from '../api.ts';
 import { useInterval, useLoad } from '../hooks.ts';
 import { linkProps } from '../router.ts';
 import { humanize, isRecord, money, short, when } from '../format.ts';
@@ -115,6 +115,7 @@ function ApprovalCard({ approval, onDecided }: { approval: Approval; onDecided: 
           </div>
         )}
       </dl>
+      {approval.content && <WhatIsApproved content={approval.content} />}
       {pending && (
         <div className="decision">
           <div className="field">
@@ -138,5 +139,71 @@ function ApprovalCard({ approval, onDecided }: { approval: Approval; onDecided: 
       )}
       <RawJson value={approval} label="Details" />
     </li>
+  );
+}
+
+/** Exactly what approving lets happen: every email in full, every amount, the page as it will read. */
+function WhatIsApproved({ content }: { content: ApprovalContent }) {
+  return (
+    <div className="approval-content">
+      {content.emails && content.emails.length > 0 && (
+        <>
+          <h3>
+            {content.emails.length} email{content.emails.length > 1 ? 's' : ''} to send
+          </h3>
+          <ol className="emails">
+            {content.emails.map((m, i) => (
+              <li key={i} className="email">
+                <div>
+                  <strong>To:</strong> {m.to}
+                </div>
+                <div>
+                  <strong>Subject:</strong> {m.subject}
+                </div>
+                <pre className="email-body">{m.body}</pre>
+              </li>
+            ))}
+          </ol>
+        </>
+      )}
+      {content.spend && content.spend.length > 0 && (
+        <>
+          <h3>Money to spend</h3>
+          <table className="spend">
+            <thead>
+              <tr>
+                <th scope="col">What</th>
+                <th scope="col">Now</th>
+                <th scope="col">After approval</th>
+              </tr>
+            </thead>
+            <tbody>
+              {content.spend.map((x, i) => (
+                <tr key={i}>
+                  <td>{x.description}</td>
+                  <td>{x.previousUsd === undefined ? '—' : `${money(x.previousUsd)}${x.perDay ? '/day' : ''}`}</td>
+                  <td>
+                    {money(x.amountUsd)}
+                    {x.perDay ? '/day' : ''}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+      {content.page && (
+        <>
+          <h3>Page to publish{content.page.slug ? ` at /landing/${content.page.slug}` : ''}</h3>
+          <div className="page-preview">
+            <h4>{content.page.headline}</h4>
+            <pre className="page-body">{content.page.body}</pre>
+            <p>
+              <strong>Button:</strong> {content.page.cta}
+            </p>
+          </div>
+        </>
+      )}
+    </div>
   );
 }

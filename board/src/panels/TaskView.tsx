@@ -7,6 +7,8 @@ import { duration, money, num, when } from '../format.ts';
 import { ErrorBox, Loading, RawJson, StatusBadge } from '../components/common.tsx';
 import { OutputView } from '../components/OutputView.tsx';
 import { StepTimeline, type StepState } from '../components/StepTimeline.tsx';
+import { AuditTrail } from '../components/AuditTrail.tsx';
+import { useLoad } from '../hooks.ts';
 
 interface LogLine {
   at: string;
@@ -266,6 +268,19 @@ export function TaskView({ id }: { id: string }) {
         {task.output !== undefined && <RawJson value={task.output} label="Raw output JSON" />}
         <RawJson value={task.input} label="Input" />
       </div>
+
+      <div className="card">
+        <h2>Audit trail</h2>
+        <TaskTrail id={id} refresh={task.status} />
+      </div>
     </section>
   );
+}
+
+/** What this task did and what happened to it (side effects, approvals, its creation). */
+function TaskTrail({ id, refresh }: { id: string; refresh: string }) {
+  const trail = useLoad(() => api.audit({ task: id, limit: 100 }), [id, refresh]);
+  if (trail.error) return <ErrorBox error={trail.error} what="The audit trail" />;
+  if (!trail.data) return <Loading what="the audit trail" />;
+  return <AuditTrail events={trail.data} />;
 }

@@ -93,11 +93,26 @@ export interface TaskLlm {
 }
 
 export interface ApprovalRequest {
-  /** A short name (`email.send`, `ads.budget`): the approval's key in the task. */
+  /**
+   * A short name (`email.send`, `ads.budget`): the approval's key in the task. One of the
+   * agent's declared `approvals` (what APPROVAL_POLICY names).
+   */
   action: string;
   summary: string;
   amountUsd?: number;
   recipients?: string[];
+  /** Exactly what will be sent, spent or published: shown by the API and the Board. */
+  content?: ApprovalContent;
+}
+
+/**
+ * What an approval lets happen, in full: the emails (each recipient, subject and body), the
+ * spend (each item and its USD amount, per day when `perDay`), the page (what will be live).
+ */
+export interface ApprovalContent {
+  emails?: { to: string; subject: string; body: string }[];
+  spend?: { description: string; amountUsd: number; previousUsd?: number; perDay?: boolean }[];
+  page?: { title: string; slug?: string; headline: string; body: string; cta: string };
 }
 
 /**
@@ -253,6 +268,12 @@ export interface AgentDefinition<
   tools?: T;
   /** The agents it may delegate to: handles (typed `ctx.delegate`) or names. Omitted: any agent, untyped. */
   agents?: A;
+  /**
+   * The approval actions the agent may ask for (`ctx.approval({action})`), e.g. `email.send`.
+   * APPROVAL_POLICY may name only declared actions (checked at start); asking for an
+   * undeclared one fails the task.
+   */
+  approvals?: readonly string[];
   /** Task defaults for this agent. */
   defaults?: {
     attempts?: number;

@@ -22,7 +22,20 @@ export interface ToolRoute {
 }
 
 /** Who called a tool: an API key over HTTP, an agent's task, or the system (self-tests). */
-export type ToolCaller = { kind: 'http'; keyId?: string } | { kind: 'agent'; taskId: string; agent: string } | { kind: 'system' };
+export type ToolCaller = { kind: 'http'; keyId?: string } | { kind: 'agent'; taskId: string; agent: string } | { kind: 'system'; id?: string };
+
+/**
+ * What the audit trail records for each call of a side-effecting tool (the runtime's one
+ * tool-call wrapper writes it). `action` is dotted (`email.sent`); `subject` names what it
+ * happened to (`email:dana@example.com`, `lead:<id>`); `details` adds facts (a `customerId`
+ * puts the row on that customer's trail). Without a declaration a side-effecting tool is
+ * recorded as `tool.<name>` on `tool:<name>`.
+ */
+export interface ToolAudit<I = unknown, O = unknown> {
+  action: string;
+  subject?(input: I, output: O): string;
+  details?(input: I, output: O): Record<string, unknown>;
+}
 
 /** SQL inside a tenant's transaction (row-level security applies): `query(text, params)`. */
 export interface SqlClient {
@@ -72,8 +85,10 @@ export interface ToolDefinition<I extends ToolInputSchema = ToolInputSchema, O e
   scope: Scope | 'public';
   /** Where the tool is served; default `POST /api/v1/tools/<name>`. */
   route?: ToolRoute;
-  /** True when the tool changes state or contacts the outside world. */
+  /** True when the tool changes state or contacts the outside world: every call leaves an audit row. */
   sideEffect?: boolean;
+  /** How its audit rows read (side-effecting tools only); default `tool.<name>` on `tool:<name>`. */
+  audit?: ToolAudit<z.output<I>, z.output<O>>;
   /** A safe input for the availability check (read-only tools only). */
   probe?: z.input<I>;
   handler(input: z.output<I>, ctx: ToolContext<S>): Promise<z.input<O>>;
@@ -102,5 +117,8 @@ export function defineTool<const N extends string, I extends ToolInputSchema, O 
   if (!(def.input instanceof z.ZodObject)) throw new Error(`Tool '${def.name}' must declare a z.object(...) input schema.`);
   if (!(def.output instanceof z.ZodType)) throw new Error(`Tool '${def.name}' must declare a zod output schema.`);
   if (typeof def.handler !== 'function') throw new Error(`Tool '${def.name}' has no handler(input, ctx).`);
+  if (def.audit && !def.sideEffect) throw new Error(`Tool '${def.name}' declares an audit record but not sideEffect: true.`);
+  if (def.audit && !/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/.test(def.audit.action))
+    throw new Error(`Tool '${def.name}': audit action '${def.audit.action}' must be dotted lowercase, e.g. 'email.sent'.`);
   return Object.freeze({ ...def });
 }
