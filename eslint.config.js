@@ -1,7 +1,18 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'board/dist/', 'packages/*/dist/', 'examples/**/dist/', '.spikes/', 'coverage/', '.brainops/', 'examples/**/node_modules/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'board/dist/',
+      'packages/*/dist/',
+      'examples/**/dist/',
+      '.spikes/',
+      'coverage/',
+      '.brainops/',
+      'examples/**/node_modules/',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -7,7 +7,11 @@ export default defineConfig({
         test: {
           name: 'unit',
           sequence: { groupOrder: 0 },
-          include: ['{runtime,agents,tools,memory,api,workers,cli,bench}/**/*.test.ts', 'board/src/**/*.test.ts', 'packages/*/src/**/*.test.ts'],
+          include: [
+            '{runtime,agents,tools,memory,api,workers,cli,bench}/**/*.test.ts',
+            'board/src/**/*.test.ts',
+            'packages/*/src/**/*.test.ts',
+          ],
           exclude: ['**/*.int.test.ts', 'node_modules/**'],
         },
       },

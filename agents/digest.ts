@@ -46,7 +46,12 @@ export async function sendDigest(
   if (!to) return { digestId: published.digest.id, emailedTo: null };
   const subject = `BrainOps digest: ${d.title}`;
   const body = [d.body, ...(d.facts?.length ? ['', ...d.facts.map((f) => `- ${f}`)] : [])].join('\n');
-  await ctx.approval({ action: DIGEST_APPROVAL, summary: `Email the digest "${d.title}" to the owner (${to}).`, recipients: [to], content: { emails: [{ to, subject, body }] } });
+  await ctx.approval({
+    action: DIGEST_APPROVAL,
+    summary: `Email the digest "${d.title}" to the owner (${to}).`,
+    recipients: [to],
+    content: { emails: [{ to, subject, body }] },
+  });
   const sent = await ctx.tools.email_send({ to, subject, body, idempotencyKey: `digest:${ctx.taskId}` });
   await ctx.tools.digest_mark_emailed({ id: published.digest.id, to, emailId: sent.email.id });
   return { digestId: published.digest.id, emailedTo: to };

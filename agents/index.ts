@@ -13,4 +13,17 @@ import probe from './probe/index.ts';
 import publicAssistant from './public-assistant/index.ts';
 import revenueAnalyst from './revenue-analyst/index.ts';
 
-export const builtInAgents: readonly AnyAgent[] = [probe, estimator, crmSync, leadQualifier, emailOutreach, adManager, billing, revenueAnalyst, aurea, competitorAnalysis, landingPage, publicAssistant];
+export const builtInAgents: readonly AnyAgent[] = [
+  probe,
+  estimator,
+  crmSync,
+  leadQualifier,
+  emailOutreach,
+  adManager,
+  billing,
+  revenueAnalyst,
+  aurea,
+  competitorAnalysis,
+  landingPage,
+  publicAssistant,
+];

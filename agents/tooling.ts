@@ -21,7 +21,8 @@ export function useTool<I, O>(ctx: { tools: object; agent: string }, name: strin
 }
 
 /** Whether the worker provides a tool (for optional enrichment). */
-export const hasTool = (ctx: { tools: object }, name: string): boolean => typeof (ctx.tools as Record<string, unknown>)[name] === 'function';
+export const hasTool = (ctx: { tools: object }, name: string): boolean =>
+  typeof (ctx.tools as Record<string, unknown>)[name] === 'function';
 
 const USD = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 /** `$1,234.50`. One formatter for the process: `toLocaleString` builds a new one on every call. */

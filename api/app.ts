@@ -53,7 +53,11 @@ export interface AppExtension {
  */
 const traceRequests: express.RequestHandler = (req, res, next) => {
   const parent = extractTrace(req.headers as Record<string, unknown>);
-  const span = tracer.startSpan(req.method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': req.path } }, parent);
+  const span = tracer.startSpan(
+    req.method,
+    { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': req.path } },
+    parent,
+  );
   res.on('finish', () => {
     const route = (req.route as { path?: string } | undefined)?.path;
     if (route) span.updateName(`${req.method} ${route}`).setAttribute('http.route', route);

@@ -122,7 +122,13 @@ export class RouteSet {
       ...(names.length || def.query
         ? {
             parameters: [
-              ...names.map((name) => ({ name, in: 'path', required: true, ...(def.params?.[name] ? { description: def.params[name] } : {}), schema: { type: 'string' } })),
+              ...names.map((name) => ({
+                name,
+                in: 'path',
+                required: true,
+                ...(def.params?.[name] ? { description: def.params[name] } : {}),
+                schema: { type: 'string' },
+              })),
               ...queryParams(def.query),
             ],
           }

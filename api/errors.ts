@@ -52,7 +52,10 @@ function fromBodyParser(err: unknown, path: string): AppError | undefined {
   if (type === 'entity.too.large') {
     const limit = (err as { limit?: number }).limit;
     // A large CRM export sent inline belongs on the upload route, which has its own limit.
-    const hint = path === '/api/v1/crm/imports' ? ' (IMPORT_BODY_LIMIT)' : '; send a large CRM export as the body of POST /api/v1/crm/imports (Content-Type: text/csv) instead';
+    const hint =
+      path === '/api/v1/crm/imports'
+        ? ' (IMPORT_BODY_LIMIT)'
+        : '; send a large CRM export as the body of POST /api/v1/crm/imports (Content-Type: text/csv) instead';
     return new AppError('BODY_TOO_LARGE', `The request body is larger than the ${limit ?? ''} bytes allowed${hint}.`.replace('  ', ' '), {
       status: 413,
     });
@@ -65,7 +68,8 @@ function fromBodyParser(err: unknown, path: string): AppError | undefined {
   // zlib's errors (Z_DATA_ERROR, Z_BUF_ERROR, ...) when the body is not what Content-Encoding says.
   if (typeof code === 'string' && code.startsWith('Z_'))
     return new AppError('INVALID_CONTENT_ENCODING', 'The request body does not decode as its Content-Encoding says.', { status: 400 });
-  if (err instanceof URIError) return new AppError('MALFORMED_URL', 'The path has percent-encoding that does not decode to UTF-8 text.', { status: 400 });
+  if (err instanceof URIError)
+    return new AppError('MALFORMED_URL', 'The path has percent-encoding that does not decode to UTF-8 text.', { status: 400 });
   if (type === 'request.size.invalid' || type === 'request.aborted')
     return new AppError('INCOMPLETE_BODY', 'The request body ended before its Content-Length.', { status: 400 });
   return new AppError('BAD_REQUEST', 'The request could not be read.', { status });

@@ -61,7 +61,6 @@ export function openApiDocument(rt: Runtime, paths: Paths = {}): Record<string, 
   };
 }
 
-
 /** Where the Swagger UI bundle is installed (served at /docs/assets, so /docs needs no internet). */
 export const swaggerUiDir = (): string => dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 

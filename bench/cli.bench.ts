@@ -14,14 +14,7 @@ import { performance } from 'node:perf_hooks';
 const RUNS = Number(process.env.BENCH_CLI_RUNS ?? 7);
 const TARGET_MS = 1500;
 
-const COMMANDS: string[][] = [
-  ['--help'],
-  ['migrate'],
-  ['keys', 'list'],
-  ['tenants', 'list'],
-  ['schedules', 'list'],
-  ['memory', 'status'],
-];
+const COMMANDS: string[][] = [['--help'], ['migrate'], ['keys', 'list'], ['tenants', 'list'], ['schedules', 'list'], ['memory', 'status']];
 
 export default async function cliBench(log: (line: string) => void): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'brainops-bench-cli-'));
@@ -33,7 +26,11 @@ export default async function cliBench(log: (line: string) => void): Promise<voi
       if (Date.now() > deadline) throw new Error('brainops start did not come up in 120 s');
       await new Promise((r) => setTimeout(r, 200));
     }
-    log(`brainops start is up on ${dir}; ${RUNS} runs per command, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    log(
+      `brainops start is up on ${dir}; ${RUNS} runs per command, load ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
     log(`| command                | median   | max      | target < ${TARGET_MS / 1000} s |`);
     log(`|------------------------|----------|----------|--------------|`);
     for (const args of COMMANDS) {
@@ -47,9 +44,15 @@ export default async function cliBench(log: (line: string) => void): Promise<voi
       times.sort((a, b) => a - b);
       const median = times[Math.floor(times.length / 2)]!;
       const max = times[times.length - 1]!;
-      log(`| ${args.join(' ').padEnd(22)} | ${`${Math.round(median)} ms`.padEnd(8)} | ${`${Math.round(max)} ms`.padEnd(8)} | ${(median < TARGET_MS ? 'met' : 'NOT met').padEnd(12)} |`);
+      log(
+        `| ${args.join(' ').padEnd(22)} | ${`${Math.round(median)} ms`.padEnd(8)} | ${`${Math.round(max)} ms`.padEnd(8)} | ${(median < TARGET_MS ? 'met' : 'NOT met').padEnd(12)} |`,
+      );
     }
-    log(`load ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end`);
+    log(
+      `load ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} at the end`,
+    );
   } finally {
     const exited = new Promise((r) => server.once('exit', r));
     server.kill('SIGTERM');

@@ -27,7 +27,11 @@ function serve(rows: Record<string, string>[]): Promise<{ server: Server; url: s
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ customers: slice, ...(slice.length === PAGE ? { next: `/customers?page=${page + 1}` } : {}) }));
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/customers?page=1` })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/customers?page=1` }),
+    ),
+  );
 }
 
 export default async function crmSyncBench(log: Log): Promise<void> {
@@ -39,7 +43,11 @@ export default async function crmSyncBench(log: Log): Promise<void> {
   try {
     for (const engine of engines) {
       const e = await engineEnv(engine);
-      const proc = await startProcess(testConfig(e.env, { WORKER_CONCURRENCY: '1', TASK_ATTEMPTS: '1' }), { api: false, worker: true, overrides: { logger: silentLogger(), migrate: true } });
+      const proc = await startProcess(testConfig(e.env, { WORKER_CONCURRENCY: '1', TASK_ATTEMPTS: '1' }), {
+        api: false,
+        worker: true,
+        overrides: { logger: silentLogger(), migrate: true },
+      });
       const rt = proc.runtime;
       try {
         // The fake CRM listens on loopback, which tenant URLs may reach only when allow-listed.
@@ -51,7 +59,7 @@ export default async function crmSyncBench(log: Log): Promise<void> {
           const tick = ticker(log, `${engine} ${label}`, () => Math.round((pct / 100) * n), n, 10_000);
           let done = task;
           try {
-            for (const deadline = Date.now() + 30 * 60_000; !TERMINAL.includes(done.status) && Date.now() < deadline; ) {
+            for (const deadline = Date.now() + 30 * 60_000; !TERMINAL.includes(done.status) && Date.now() < deadline;) {
               done = await rt.tasks.waitFor('default', task.id, 1000, 250);
               pct = done.progress?.pct ?? pct;
             }
@@ -80,12 +88,31 @@ export default async function crmSyncBench(log: Log): Promise<void> {
             const b = j * 7;
             return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7})`;
           });
-          await rt.db.system((tx) => tx.query(`INSERT INTO customers (tenant_id, external_id, name, email, phone, address, notes) VALUES ${values.join(', ')}`, params));
+          await rt.db.system((tx) =>
+            tx.query(
+              `INSERT INTO customers (tenant_id, external_id, name, email, phone, address, notes) VALUES ${values.join(', ')}`,
+              params,
+            ),
+          );
         }
         const raw = (n / (performance.now() - t0)) * 1000;
         out.push(
-          { engine, metric: `crm-sync first import (${fmt(n)} new)`, runtime: first.perSecond, baseline: raw, unit: 'rows/s', note: 'vs raw multi-row INSERT' },
-          { engine, metric: `crm-sync re-import (${fmt(n)} unchanged)`, runtime: second.perSecond, baseline: raw, unit: 'rows/s', note: 'vs raw multi-row INSERT' },
+          {
+            engine,
+            metric: `crm-sync first import (${fmt(n)} new)`,
+            runtime: first.perSecond,
+            baseline: raw,
+            unit: 'rows/s',
+            note: 'vs raw multi-row INSERT',
+          },
+          {
+            engine,
+            metric: `crm-sync re-import (${fmt(n)} unchanged)`,
+            runtime: second.perSecond,
+            baseline: raw,
+            unit: 'rows/s',
+            note: 'vs raw multi-row INSERT',
+          },
         );
       } finally {
         await proc.stop(2000);
@@ -96,5 +123,7 @@ export default async function crmSyncBench(log: Log): Promise<void> {
     server.close();
   }
   for (const line of table(out)) log(line);
-  log('ratio = crm-sync ÷ raw INSERT; crm-sync also fetches over HTTP, normalises, fingerprints, checks every row against the stored one and journals each batch.');
+  log(
+    'ratio = crm-sync ÷ raw INSERT; crm-sync also fetches over HTTP, normalises, fingerprints, checks every row against the stored one and journals each batch.',
+  );
 }

@@ -192,11 +192,25 @@ export default async function memoryBench(log: Log): Promise<void> {
     const sample = await store.recall(TENANT, qs[0]!.text, { k: 10 });
     const line = (name: string, r: Timing, recall10: string) =>
       `| ${name} | ${fmt(r.qps, 1)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${recall10} |`;
-    log(`| query (4 clients; medians of 3 alternating rounds of ${queries}) | QPS | p50 ms | p99 ms | recall@10 vs exact (${exact.length} queries) |`);
+    log(
+      `| query (4 clients; medians of 3 alternating rounds of ${queries}) | QPS | p50 ms | p99 ms | recall@10 vs exact (${exact.length} queries) |`,
+    );
     log('|---|---|---|---|---|');
     log(line('exact `ORDER BY embedding <=> $1 LIMIT 10` (untyped column: no index), in a tenant transaction', rawExact, '1.000'));
-    log(line('raw HNSW `ORDER BY (embedding::vector(768)) <=> $1 LIMIT 10`, one statement, no transaction', med((r) => r.raw), rawRecall.toFixed(3)));
-    log(line('`recall(q, {k: 10})`: HNSW + selective text, tenant set in the same round trip, rows returned', med((r) => r.recall), hybridRecall.toFixed(3)));
+    log(
+      line(
+        'raw HNSW `ORDER BY (embedding::vector(768)) <=> $1 LIMIT 10`, one statement, no transaction',
+        med((r) => r.raw),
+        rawRecall.toFixed(3),
+      ),
+    );
+    log(
+      line(
+        '`recall(q, {k: 10})`: HNSW + selective text, tenant set in the same round trip, rows returned',
+        med((r) => r.recall),
+        hybridRecall.toFixed(3),
+      ),
+    );
     log(
       `recall() vs raw HNSW: ${median(ratios).toFixed(2)}x QPS (rounds ${ratios.map((r) => r.toFixed(2)).join(', ')}; target >= 0.80); ` +
         `recall@10 ${hybridRecall.toFixed(3)} = ${(hybridRecall / rawRecall).toFixed(3)} of the raw index's (target >= 0.95 of exact: ${hybridRecall >= 0.95 ? 'met' : 'NOT met'})`,

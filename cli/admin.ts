@@ -74,11 +74,20 @@ export const keysCommand: Command = async (config, args, parseArgs) => {
     const admin = await import('../workers/admin.ts');
     const keys = await viaServerOrDb(
       config,
-      async (s) => (await call<{ keys: KeyInfo[] }>(s, 'GET', `/api/v1/admin/keys${values.tenant ? `?tenant=${encodeURIComponent(values.tenant)}` : ''}`)).keys,
+      async (s) =>
+        (
+          await call<{ keys: KeyInfo[] }>(
+            s,
+            'GET',
+            `/api/v1/admin/keys${values.tenant ? `?tenant=${encodeURIComponent(values.tenant)}` : ''}`,
+          )
+        ).keys,
       (db) => admin.keysList(db, values.tenant),
     );
     for (const k of keys) {
-      out(`${k.id}  ${k.tenantId.padEnd(12)} ${k.prefix}…  ${k.scopes.join(',').padEnd(24)} ${k.revoked ? 'revoked' : 'active'}  ${k.name}`);
+      out(
+        `${k.id}  ${k.tenantId.padEnd(12)} ${k.prefix}…  ${k.scopes.join(',').padEnd(24)} ${k.revoked ? 'revoked' : 'active'}  ${k.name}`,
+      );
     }
     if (keys.length === 0) out('No API keys yet: `npx brainops keys create --tenant T --scopes read` makes one.');
     return 0;

@@ -30,7 +30,8 @@ export const doctorCommand: Command = async (config) => {
     }
   }
   for (const c of r.checks) out(`${c.ok ? '✔' : '✖'} ${c.name.padEnd(12)} ${c.detail}`);
-  for (const e of r.revenue.endpoints) out(`  ${e.ok ? '✔' : '✖'} ${String(e.n).padStart(2)} ${e.name.padEnd(36)} ${e.route.padEnd(42)} ${e.detail}`);
+  for (const e of r.revenue.endpoints)
+    out(`  ${e.ok ? '✔' : '✖'} ${String(e.n).padStart(2)} ${e.name.padEnd(36)} ${e.route.padEnd(42)} ${e.detail}`);
   const revenueOk = r.revenue.available === r.revenue.total;
   out(`${revenueOk ? '✔' : '✖'} ${'revenue'.padEnd(12)} ${r.revenue.available}/${r.revenue.total} operational`);
   const failures = r.checks.filter((c) => !c.ok).length + (revenueOk ? 0 : 1);

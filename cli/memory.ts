@@ -24,7 +24,10 @@ export const memoryCommand: Command = async (config, args, parseArgs) => {
       async (db) => admin.memoryStatus(db, await embedder()),
     );
     out(`current embedder: ${r.embedder.name} (${r.embedder.dim} dimensions)`);
-    for (const row of r.rows) out(`${row.embedder.padEnd(36)} ${String(row.dim).padStart(5)}  ${row.memories} memories${row.needsReembed ? '  (needs reembed)' : ''}`);
+    for (const row of r.rows)
+      out(
+        `${row.embedder.padEnd(36)} ${String(row.dim).padStart(5)}  ${row.memories} memories${row.needsReembed ? '  (needs reembed)' : ''}`,
+      );
     if (r.rows.length === 0) out('no memories yet');
     return 0;
   }
@@ -35,7 +38,13 @@ export const memoryCommand: Command = async (config, args, parseArgs) => {
     config,
     (s) => {
       out('re-embedding on the server (progress is in its log) ...');
-      return call<Awaited<ReturnType<typeof admin.memoryReembed>>>(s, 'POST', '/api/v1/admin/memory/reembed', { batchSize, ...(values.tenant ? { tenant: values.tenant } : {}) }, 24 * 3600_000);
+      return call<Awaited<ReturnType<typeof admin.memoryReembed>>>(
+        s,
+        'POST',
+        '/api/v1/admin/memory/reembed',
+        { batchSize, ...(values.tenant ? { tenant: values.tenant } : {}) },
+        24 * 3600_000,
+      );
     },
     async (db) => {
       const e = await embedder();

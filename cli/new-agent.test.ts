@@ -41,9 +41,11 @@ describe('brainops new-agent', () => {
     // The generated test itself, run by vitest as the package's `npm test` would (a bare config
     // here, so the repository's projects, which only include real folders, do not filter it out).
     await writeFile(join(dir, 'vitest.config.mjs'), 'export default {};\n');
-    const r = await promisify(execFile)(process.execPath, [join(REPO, 'node_modules/vitest/vitest.mjs'), 'run', 'roof-notes'], { cwd: dir, timeout: 60_000, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } }).catch(
-      (e: { stdout: string; stderr: string }) => e,
-    );
+    const r = await promisify(execFile)(process.execPath, [join(REPO, 'node_modules/vitest/vitest.mjs'), 'run', 'roof-notes'], {
+      cwd: dir,
+      timeout: 60_000,
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+    }).catch((e: { stdout: string; stderr: string }) => e);
     expect((r.stdout + r.stderr).replace(/\u001b\[[0-9;]*m/g, '')).toMatch(/Tests\s+3 passed \(3\)/);
   }, 90_000);
 

@@ -21,9 +21,15 @@ const camel = (s: string): string => s.replace(/-([a-z0-9])/g, (_, c: string) =>
 
 /** Writes the package; refuses a bad name or an existing folder. Returns the paths written. */
 export async function scaffoldAgent(name: string, parentDir: string): Promise<string[]> {
-  if (!NAME.test(name)) throw new AppError('BAD_NAME', `'${name}' is not an agent name: use lowercase letters, digits and dashes (2-49 chars, starting with a letter).`, { status: 400 });
+  if (!NAME.test(name))
+    throw new AppError(
+      'BAD_NAME',
+      `'${name}' is not an agent name: use lowercase letters, digits and dashes (2-49 chars, starting with a letter).`,
+      { status: 400 },
+    );
   const dir = join(parentDir, name);
-  if (await stat(dir).catch(() => undefined)) throw new AppError('EXISTS', `${dir} already exists; pick another name or delete it.`, { status: 409 });
+  if (await stat(dir).catch(() => undefined))
+    throw new AppError('EXISTS', `${dir} already exists; pick another name or delete it.`, { status: 409 });
   const fn = camel(name);
   const sdk = `^${CONTRACT_VERSION.split('.')[0]}.${CONTRACT_VERSION.split('.')[1]}.0`;
   const files: Record<string, string> = {

@@ -99,7 +99,9 @@ export async function call<T>(s: Server, method: string, path: string, body?: un
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
-    throw new Error(`Could not reach BrainOps at ${s.url} (${s.via}): ${(err as Error).cause ? String((err as Error & { cause: unknown }).cause) : (err as Error).message}`);
+    throw new Error(
+      `Could not reach BrainOps at ${s.url} (${s.via}): ${(err as Error).cause ? String((err as Error & { cause: unknown }).cause) : (err as Error).message}`,
+    );
   }
   const text = await res.text();
   let json: unknown;
@@ -110,7 +112,12 @@ export async function call<T>(s: Server, method: string, path: string, body?: un
   }
   if (!res.ok) {
     const e = (json as { error?: { code?: string; message?: string; details?: unknown } }).error;
-    throw new ApiCallError(res.status, e?.code ?? `HTTP_${res.status}`, `${e?.code ?? res.status}: ${e?.message ?? text.slice(0, 200)}`, e?.details);
+    throw new ApiCallError(
+      res.status,
+      e?.code ?? `HTTP_${res.status}`,
+      `${e?.code ?? res.status}: ${e?.message ?? text.slice(0, 200)}`,
+      e?.details,
+    );
   }
   return json as T;
 }

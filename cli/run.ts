@@ -74,7 +74,9 @@ export const runCommand: Command = async (config, args, parseArgs) => {
       err(`  follow it: GET /api/v1/tasks/${task.id}   cancel it: npx brainops cancel ${task.id}`);
       return 130;
     }
-    err(`… ${agent} is still ${task.status} after ${secs}s; follow it with GET /api/v1/tasks/${task.id}, cancel it with npx brainops cancel ${task.id}`);
+    err(
+      `… ${agent} is still ${task.status} after ${secs}s; follow it with GET /api/v1/tasks/${task.id}, cancel it with npx brainops cancel ${task.id}`,
+    );
     return 3;
   }
   err(`✖ ${agent} ${task.status} in ${secs}s: ${task.error ? `${task.error.code}: ${task.error.message}` : ''}`);
@@ -84,7 +86,11 @@ export const runCommand: Command = async (config, args, parseArgs) => {
 
 /** `brainops cancel <task-id> [--tenant T]`: through the server when there is one, else on the database. */
 export const cancelCommand: Command = async (config, args, parseArgs) => {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { url: { type: 'string' }, tenant: { type: 'string', default: 'default' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { url: { type: 'string' }, tenant: { type: 'string', default: 'default' } },
+  });
   const id = positionals[0];
   if (!id) throw new Error('usage: brainops cancel <task-id> [--tenant T]');
   const server = await serverFor(config, values.url);
@@ -164,7 +170,8 @@ function usageText(t: Task): string {
 function render(e: Ev): void {
   const d = e.data;
   if (e.type === 'status') err(`  status   ${String(d.status)}${d.error ? ` — ${(d.error as { message?: string }).message}` : ''}`);
-  else if (e.type === 'progress') err(`  progress ${bar(Number(d.pct))} ${String(d.pct).padStart(3)}%${d.message ? `  ${String(d.message)}` : ''}`);
+  else if (e.type === 'progress')
+    err(`  progress ${bar(Number(d.pct))} ${String(d.pct).padStart(3)}%${d.message ? `  ${String(d.message)}` : ''}`);
   else if (e.type === 'step' && d.state === 'finished') err(`  step     ${String(d.name)} ✓ (${String(d.durationMs)} ms)`);
   else if (e.type === 'step' && d.replayed) err(`  step     ${String(d.name)} ↺ replayed from the journal`);
   else if (e.type === 'log') err(`  ${String(d.level).padEnd(8)} ${String(d.message)}`);
@@ -194,13 +201,17 @@ async function reachable(base: string): Promise<boolean> {
 }
 
 async function overHttp(s: Server, agent: string, body: unknown, timeoutMs: number, follow: Following): Promise<Task> {
-  const created = await call<{ task: Task }>(s, 'POST', `/api/v1/agents/${encodeURIComponent(agent)}/tasks`, body).catch((e: Error & { details?: unknown }) => {
-    throw new Error(`${e.message}${e.details ? `\n${JSON.stringify(e.details, null, 2)}` : ''}`);
-  });
+  const created = await call<{ task: Task }>(s, 'POST', `/api/v1/agents/${encodeURIComponent(agent)}/tasks`, body).catch(
+    (e: Error & { details?: unknown }) => {
+      throw new Error(`${e.message}${e.details ? `\n${JSON.stringify(e.details, null, 2)}` : ''}`);
+    },
+  );
   const id = created.task.id;
   follow.track(id, `on ${s.url}`, (taskId) => call(s, 'POST', `/api/v1/tasks/${taskId}/cancel`));
   const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), follow.stop.signal]);
-  const stream = await fetch(`${s.url}/api/v1/tasks/${id}/events`, { headers: { authorization: `Bearer ${s.key}` }, signal }).catch(() => undefined);
+  const stream = await fetch(`${s.url}/api/v1/tasks/${id}/events`, { headers: { authorization: `Bearer ${s.key}` }, signal }).catch(
+    () => undefined,
+  );
   if (stream?.body) {
     const decoder = new TextDecoder();
     let buf = '';

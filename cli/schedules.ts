@@ -35,7 +35,8 @@ export const schedulesCommand: Command = async (config, args, parseArgs) => {
   const r = await run(config, tenant, op);
   if ('enabled' in r && Array.isArray(r.enabled)) {
     const d = r as DefaultsResult;
-    for (const s of d.enabled) out(`✔ ${s.name.padEnd(28)} ${s.agent.padEnd(20)} ${s.cron ?? ''} ${s.timezone}  next ${s.nextRunAt ?? '-'}`);
+    for (const s of d.enabled)
+      out(`✔ ${s.name.padEnd(28)} ${s.agent.padEnd(20)} ${s.cron ?? ''} ${s.timezone}  next ${s.nextRunAt ?? '-'}`);
     for (const s of d.skipped) out(`- ${s.name.padEnd(28)} skipped: ${s.reason}`);
     for (const m of d.missing) out(`! setting ${m.setting} is missing (needed by ${m.neededBy.join(', ')}): ${m.how}`);
     out(`${d.enabled.length} default schedule(s) enabled for tenant '${tenant}', ${d.skipped.length} skipped.`);
@@ -47,10 +48,13 @@ export const schedulesCommand: Command = async (config, args, parseArgs) => {
     return 0;
   }
   const list = (r as { schedules: Schedule[] }).schedules;
-  if (list.length === 0) out(`No schedules for tenant '${tenant}'. \`npx brainops schedules enable-defaults\` installs the default revenue jobs.`);
+  if (list.length === 0)
+    out(`No schedules for tenant '${tenant}'. \`npx brainops schedules enable-defaults\` installs the default revenue jobs.`);
   for (const s of list) {
     const when = s.cron ? `${s.cron} (${s.timezone})` : `every ${s.everyMs} ms`;
-    out(`${s.id}  ${s.enabled ? 'on ' : 'off'}  ${s.name.padEnd(28)} ${s.agent.padEnd(20)} ${when.padEnd(26)} next ${s.nextRunAt ?? '-'}  last ${s.lastRunAt ?? '-'}`);
+    out(
+      `${s.id}  ${s.enabled ? 'on ' : 'off'}  ${s.name.padEnd(28)} ${s.agent.padEnd(20)} ${when.padEnd(26)} next ${s.nextRunAt ?? '-'}  last ${s.lastRunAt ?? '-'}`,
+    );
   }
   return 0;
 };

@@ -33,7 +33,11 @@ async function serve(config: Config, o: { api: boolean; worker: boolean; agents?
   if (o.api && !config.BRAINOPS_ADMIN_KEY) keyNote = await ensureLocalKey(config, rt);
   if (p.url) {
     // The address the CLI on this machine reaches (a wildcard HOST listens on loopback too).
-    const host = ['0.0.0.0', '::', 'localhost'].includes(config.HOST) ? '127.0.0.1' : config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+    const host = ['0.0.0.0', '::', 'localhost'].includes(config.HOST)
+      ? '127.0.0.1'
+      : config.HOST.includes(':')
+        ? `[${config.HOST}]`
+        : config.HOST;
     await writeServerFile(config, p.url.replace(/\/\/[^/:]+(:\d+)$/, `//${host}$1`));
   }
   log.info(

@@ -12,7 +12,8 @@ import { call } from './remote.ts';
 const USAGE = 'usage: tenants list | tenants set <id> [--daily-budget-usd N|default] [--max-running N|default] [--phone-region XX|default]';
 
 /** `default` → null (use the configured default); a number → that number; anything else stays as given for the schema to reject. */
-const setting = (v: string | undefined): number | null | string | undefined => (v === undefined ? undefined : v === 'default' ? null : v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
+const setting = (v: string | undefined): number | null | string | undefined =>
+  v === undefined ? undefined : v === 'default' ? null : v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
 
 const line = (t: TenantSettings) =>
   `${t.id.padEnd(20)} budget ${t.dailyBudgetUsd === null ? 'default' : `$${t.dailyBudgetUsd}/day`}`.padEnd(44) +
@@ -37,10 +38,14 @@ export const tenantsCommand: Command = async (config, args, parseArgs) => {
       maxRunning: setting(values['max-running']),
       phoneRegion: values['phone-region'] === 'default' ? null : values['phone-region'],
     });
-    if (!patch.success) throw new Error(`${patch.error.issues[0]?.path.join('.') || 'tenants set'}: ${patch.error.issues[0]?.message ?? 'invalid'}. ${USAGE}`);
+    if (!patch.success)
+      throw new Error(
+        `${patch.error.issues[0]?.path.join('.') || 'tenants set'}: ${patch.error.issues[0]?.message ?? 'invalid'}. ${USAGE}`,
+      );
     const t = await viaServerOrDb(
       config,
-      async (s) => (await call<{ tenant: TenantSettings }>(s, 'PATCH', `/api/v1/admin/tenants/${encodeURIComponent(id)}`, patch.data)).tenant,
+      async (s) =>
+        (await call<{ tenant: TenantSettings }>(s, 'PATCH', `/api/v1/admin/tenants/${encodeURIComponent(id)}`, patch.data)).tenant,
       (db) => admin.tenantsSet(db, id, patch.data, { type: 'cli', id: 'brainops tenants' }),
     );
     out(line(t));

@@ -156,7 +156,10 @@ export class MemoryStore {
     }
     const empty = vectors.findIndex((v) => !isUsableVector(v));
     if (empty !== -1) {
-      throw badRequest('INVALID_MEMORY', `Embedder ${name} found nothing to embed in '${batch[empty]!.content.slice(0, 80)}' (an all-zero or non-finite vector).`);
+      throw badRequest(
+        'INVALID_MEMORY',
+        `Embedder ${name} found nothing to embed in '${batch[empty]!.content.slice(0, 80)}' (an all-zero or non-finite vector).`,
+      );
     }
     // Near-duplicates within the call: a later text merges into the earlier one.
     const into = new Array<number>(batch.length).fill(-1);
@@ -334,7 +337,9 @@ export class MemoryStore {
     const words = queryTerms(q).map((word) => `plainto_tsquery('english', $${params.push(word)})`);
     const terms = words.length
       ? `SELECT q, df FROM (VALUES ${words
-          .map((tq) => `(${tq}, (SELECT count(*)::float8 FROM (SELECT 1 FROM memories WHERE tsv @@ ${tq} AND ${where} LIMIT ${TEXT_CAP}) x))`)
+          .map(
+            (tq) => `(${tq}, (SELECT count(*)::float8 FROM (SELECT 1 FROM memories WHERE tsv @@ ${tq} AND ${where} LIMIT ${TEXT_CAP}) x))`,
+          )
           .join(', ')}) AS t(q, df) WHERE df > 0 AND df < ${TEXT_CAP}`
       : `SELECT NULL::tsquery AS q, 0::float8 AS df WHERE false`;
     // The query vector is parsed once (qv), not at every use.
@@ -426,7 +431,10 @@ function validate(item: RememberItem): Clean {
   const content = item.content?.trim();
   if (!content) throw badRequest('INVALID_MEMORY', 'A memory needs some content.');
   if (!hasWords(content))
-    throw badRequest('INVALID_MEMORY', 'A memory needs at least one letter or digit: content of only punctuation, symbols or emoji has nothing to embed.');
+    throw badRequest(
+      'INVALID_MEMORY',
+      'A memory needs at least one letter or digit: content of only punctuation, symbols or emoji has nothing to embed.',
+    );
   if (content.length > MAX_CONTENT)
     throw badRequest('INVALID_MEMORY', `A memory holds at most ${MAX_CONTENT} characters (got ${content.length}).`);
   let expiresAt: string | null = null;

@@ -108,7 +108,10 @@ export async function createKernel(o: KernelOptions): Promise<Kernel> {
     if (config.BRAINOPS_ADMIN_KEY) {
       const admin = await registerKey(db, 'default', config.BRAINOPS_ADMIN_KEY, ['admin'], 'BRAINOPS_ADMIN_KEY');
       if (admin.revoked)
-        logger.warn({ keyId: admin.id }, 'BRAINOPS_ADMIN_KEY was revoked and stays revoked: set a new one (see README, "Rotating the admin key")');
+        logger.warn(
+          { keyId: admin.id },
+          'BRAINOPS_ADMIN_KEY was revoked and stays revoked: set a new one (see README, "Rotating the admin key")',
+        );
     }
     const model = o.model ?? (config.GEMINI_API_KEY ? await geminiProvider(config.GEMINI_API_KEY, config.GEMINI_MODEL) : OFFLINE);
     const q = queues;

@@ -266,10 +266,14 @@ function checkRetention(c: z.infer<typeof schema>): void {
   const days = (n: number) => (n === 0 ? Infinity : n);
   const rule = (shorter: keyof typeof c, longer: keyof typeof c) => {
     if (days(c[shorter] as number) > days(c[longer] as number)) {
-      throw new AppError('CONFIG_INVALID', `${String(shorter)} (${c[shorter]}) must not be longer than ${String(longer)} (${c[longer]}; 0 = forever). Fix it in the environment or .env and start again.`, {
-        status: 500,
-        retryable: false,
-      });
+      throw new AppError(
+        'CONFIG_INVALID',
+        `${String(shorter)} (${c[shorter]}) must not be longer than ${String(longer)} (${c[longer]}; 0 = forever). Fix it in the environment or .env and start again.`,
+        {
+          status: 500,
+          retryable: false,
+        },
+      );
     }
   };
   rule('RETENTION_EVENTS_DAYS', 'RETENTION_TASKS_DAYS');

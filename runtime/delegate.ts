@@ -39,21 +39,28 @@ export function delegateExtension(service: TaskService, o: { pollMs?: number } =
       const agent = typeof target === 'string' ? target : target.name;
       if (agent === base.agent.name) throw permanent('DELEGATION_INVALID', `Agent '${agent}' cannot delegate to itself.`);
       if (declared && !declared.includes(agent)) {
-        throw permanent('DELEGATION_INVALID', `Agent '${base.agent.name}' does not declare '${agent}' in its agents: [${declared.join(', ')}].`);
+        throw permanent(
+          'DELEGATION_INVALID',
+          `Agent '${base.agent.name}' does not declare '${agent}' in its agents: [${declared.join(', ')}].`,
+        );
       }
       const key = base.key(`delegate:${agent}`); // issued before any await
       const job = jobScope.getStore();
-      const creation = base.stepAt(key, async ({ idempotencyKey }) => {
-        const { task } = await service.create(
-          base.tenantId,
-          agent,
-          { input, idempotencyKey, ...(opts.priority !== undefined ? { priority: opts.priority } : {}) },
-          { kind: 'agent', taskId: base.taskId, agent: base.agent.name },
-          base.taskId,
-          job,
-        );
-        return task.id;
-      }, { agent, input: input ?? null });
+      const creation = base.stepAt(
+        key,
+        async ({ idempotencyKey }) => {
+          const { task } = await service.create(
+            base.tenantId,
+            agent,
+            { input, idempotencyKey, ...(opts.priority !== undefined ? { priority: opts.priority } : {}) },
+            { kind: 'agent', taskId: base.taskId, agent: base.agent.name },
+            base.taskId,
+            job,
+          );
+          return task.id;
+        },
+        { agent, input: input ?? null },
+      );
       creating.add(creation);
       const childId = await creation.finally(() => creating.delete(creation));
       base.logger.info(`delegated to ${agent}`, { childTaskId: childId });

@@ -19,7 +19,16 @@
 import { AppError, TransientError, type AppErrorOptions } from '@brainops/sdk';
 
 // The AppError family is the SDK's (plugins throw the same classes); see its module comment.
-export { AppError, BudgetExceededError, TransientError, badRequest, conflict, notFound, permanent, type AppErrorOptions } from '@brainops/sdk';
+export {
+  AppError,
+  BudgetExceededError,
+  TransientError,
+  badRequest,
+  conflict,
+  notFound,
+  permanent,
+  type AppErrorOptions,
+} from '@brainops/sdk';
 
 /** `: <path>: <message>` of the first schema issue, for a 400's sentence ('' when none). */
 export const firstIssue = (issues: readonly { path: readonly PropertyKey[]; message: string }[]): string => {
@@ -82,7 +91,10 @@ function keyColumns(err: PgErrorFields): string[] {
   }
   const name = err.constraint ?? '';
   if (!err.table || !name.startsWith(`${err.table}_`) || !/_(key|fkey|excl)$/.test(name)) return [];
-  const rest = name.slice(err.table.length + 1).replace(/_(key|fkey|excl)$/, '').replace(/^tenant_id_?/, '');
+  const rest = name
+    .slice(err.table.length + 1)
+    .replace(/_(key|fkey|excl)$/, '')
+    .replace(/^tenant_id_?/, '');
   return rest ? [rest] : [];
 }
 
@@ -106,21 +118,36 @@ export function fromDatabaseError(err: unknown): AppError | undefined {
   if (code === '23505' || code === '23P01') {
     const fields = keyColumns(err).map(camel);
     const what = fields.length ? `this ${fields.join(' and ')}` : 'these values';
-    return new AppError('ALREADY_EXISTS', `Something${where} with ${what} already exists.`, { status: 409, details: { fields }, cause: err });
-  }
-  if (code === '23503') {
-    if (/still referenced/.test(err.detail ?? ''))
-      return new AppError('STILL_REFERENCED', `This${where} is still referenced by other records; remove those first.`, { status: 409, cause: err });
-    const fields = keyColumns(err).map(camel);
-    return new AppError('INVALID_REFERENCE', `${fields.length ? fields.join(' and ') : 'A reference'} points to something that does not exist.`, {
-      status: 400,
+    return new AppError('ALREADY_EXISTS', `Something${where} with ${what} already exists.`, {
+      status: 409,
       details: { fields },
       cause: err,
     });
   }
+  if (code === '23503') {
+    if (/still referenced/.test(err.detail ?? ''))
+      return new AppError('STILL_REFERENCED', `This${where} is still referenced by other records; remove those first.`, {
+        status: 409,
+        cause: err,
+      });
+    const fields = keyColumns(err).map(camel);
+    return new AppError(
+      'INVALID_REFERENCE',
+      `${fields.length ? fields.join(' and ') : 'A reference'} points to something that does not exist.`,
+      {
+        status: 400,
+        details: { fields },
+        cause: err,
+      },
+    );
+  }
   if (code.startsWith('22') || code.startsWith('23')) {
     const field = err.column ? { field: camel(err.column) } : undefined;
-    return new AppError('INVALID_VALUE', `A value is not valid for where it is stored${where}: ${err.message}.`, { status: 400, details: field, cause: err });
+    return new AppError('INVALID_VALUE', `A value is not valid for where it is stored${where}: ${err.message}.`, {
+      status: 400,
+      details: field,
+      cause: err,
+    });
   }
   if (code === '54001') return new AppError('INVALID_VALUE', 'A value is nested too deeply to store.', { status: 400, cause: err });
   return undefined;

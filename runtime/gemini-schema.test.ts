@@ -20,7 +20,10 @@ describe('toGeminiSchema', () => {
     at: z.iso.datetime(),
     id: z.uuid(),
     email: z.union([z.email(), z.literal('')]),
-    source: z.discriminatedUnion('kind', [z.object({ kind: z.literal('http'), url: z.string() }), z.object({ kind: z.literal('csv'), text: z.string() })]),
+    source: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('http'), url: z.string() }),
+      z.object({ kind: z.literal('csv'), text: z.string() }),
+    ]),
     pair: z.tuple([z.string(), z.number()]),
     level: z.literal(3),
     limit: z.number().int().min(1).max(50).default(10),
@@ -34,7 +37,11 @@ describe('toGeminiSchema', () => {
     expect(p.count).toEqual({ type: 'integer', minimum: 1 });
     expect(p.tags).toBeUndefined(); // a free-form record has no Gemini form
     expect(out.description).toContain('Free-form field(s) not described here: tags.');
-    expect(p.byMaterial).toEqual({ type: 'object', properties: { metal: { type: 'number' }, tile: { type: 'number' } }, required: ['metal', 'tile'] });
+    expect(p.byMaterial).toEqual({
+      type: 'object',
+      properties: { metal: { type: 'number' }, tile: { type: 'number' } },
+      required: ['metal', 'tile'],
+    });
     expect(p.note).toEqual({ type: 'string', nullable: true });
     expect(p.site).toEqual({ type: 'string', description: 'Format: uri.' });
     expect(p.when.format).toBeUndefined();
@@ -57,8 +64,15 @@ describe('toGeminiSchema', () => {
   it('is idempotent and inlines $ref', () => {
     const once = toGeminiSchema(json(schema));
     expect(toGeminiSchema(once)).toEqual(once);
-    const withRef = { type: 'object', properties: { a: { $ref: '#/$defs/A' } }, $defs: { A: { type: 'object', properties: { b: { type: 'string' } }, additionalProperties: false } } };
-    expect(toGeminiSchema(withRef)).toEqual({ type: 'object', properties: { a: { type: 'object', properties: { b: { type: 'string' } } } } });
+    const withRef = {
+      type: 'object',
+      properties: { a: { $ref: '#/$defs/A' } },
+      $defs: { A: { type: 'object', properties: { b: { type: 'string' } }, additionalProperties: false } },
+    };
+    expect(toGeminiSchema(withRef)).toEqual({
+      type: 'object',
+      properties: { a: { type: 'object', properties: { b: { type: 'string' } } } },
+    });
   });
 
   it('gives no parameters for a tool without any field Gemini can express', () => {
@@ -71,9 +85,20 @@ describe('GeminiChat request', () => {
   const chat = new GeminiChat({ model: 'gemini-3.5-flash', apiKey: 'not-a-real-key', maxRetries: 0 });
 
   it('converts structured-output schemas and bound tools where the request is built', () => {
-    const params = chat.invocationParams({ responseSchema: json(z.object({ n: z.number().positive(), m: z.record(z.string(), z.string()) })) } as never);
-    expect(params.generationConfig?.responseSchema).toEqual({ type: 'object', properties: { n: { type: 'number', minimum: 0, description: 'Must be greater than 0.' } }, required: ['n'], description: 'Free-form field(s) not described here: m.' });
-    const tools = chat.invocationParams({ tools: [{ functionDeclarations: [{ name: 'f', description: 'd', parameters: json(z.object({ id: z.uuid(), n: z.number().positive() })) }] }] } as never).tools as any[];
+    const params = chat.invocationParams({
+      responseSchema: json(z.object({ n: z.number().positive(), m: z.record(z.string(), z.string()) })),
+    } as never);
+    expect(params.generationConfig?.responseSchema).toEqual({
+      type: 'object',
+      properties: { n: { type: 'number', minimum: 0, description: 'Must be greater than 0.' } },
+      required: ['n'],
+      description: 'Free-form field(s) not described here: m.',
+    });
+    const tools = chat.invocationParams({
+      tools: [
+        { functionDeclarations: [{ name: 'f', description: 'd', parameters: json(z.object({ id: z.uuid(), n: z.number().positive() })) }] },
+      ],
+    } as never).tools as any[];
     const decl = tools[0].functionDeclarations[0];
     expect(geminiSchemaViolations(decl.parameters)).toEqual([]);
   });
@@ -88,7 +113,8 @@ describe('model outcomes', () => {
   });
 
   it('maps what the client throws to the error class that decides', () => {
-    const fetchError = (status: number, errorDetails?: unknown) => Object.assign(new Error(`[GoogleGenerativeAI Error]: Error fetching from x: [${status}]`), { status, errorDetails });
+    const fetchError = (status: number, errorDetails?: unknown) =>
+      Object.assign(new Error(`[GoogleGenerativeAI Error]: Error fetching from x: [${status}]`), { status, errorDetails });
     const limited = modelError(fetchError(429, [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '27s' }]));
     expect(limited).toBeInstanceOf(RateLimitedError);
     expect((limited as RateLimitedError).retryAfterMs).toBe(27_000);
@@ -98,8 +124,15 @@ describe('model outcomes', () => {
     expect(modelError(fetchError(400))).toMatchObject({ code: 'MODEL_REQUEST_INVALID', retryable: false });
     expect(modelError(fetchError(404))).toMatchObject({ code: 'MODEL_UNKNOWN', retryable: false });
     expect(modelError(fetchError(403))).toMatchObject({ code: 'MODEL_AUTH', retryable: false });
-    expect(modelError(new Error('[GoogleGenerativeAI Error]: Error fetching from x: fetch failed'))).toMatchObject({ code: 'MODEL_UNAVAILABLE', retryable: true });
-    const empty = Object.assign(new Error('The model returned no content.'), { name: 'EmptyContentError', finishReason: 'RECITATION', blockReason: undefined });
+    expect(modelError(new Error('[GoogleGenerativeAI Error]: Error fetching from x: fetch failed'))).toMatchObject({
+      code: 'MODEL_UNAVAILABLE',
+      retryable: true,
+    });
+    const empty = Object.assign(new Error('The model returned no content.'), {
+      name: 'EmptyContentError',
+      finishReason: 'RECITATION',
+      blockReason: undefined,
+    });
     expect(modelError(empty)).toBeInstanceOf(ModelAnswerError);
     expect(modelError(empty)?.code).toBe('MODEL_BLOCKED');
     // Not the model's: agent code inside a tool-calling step is left to coerceError.

@@ -96,7 +96,13 @@ function convert(input: JsonSchema, defs: JsonSchema, depth: number): JsonSchema
   if (Array.isArray(type)) {
     nullable ||= type.includes('null');
     const real = type.filter((t) => t !== 'null');
-    if (real.length > 1) return convertUnion(node, real.map((t) => ({ ...node, type: t })), defs, depth);
+    if (real.length > 1)
+      return convertUnion(
+        node,
+        real.map((t) => ({ ...node, type: t })),
+        defs,
+        depth,
+      );
     type = real[0];
   }
   if (type === undefined) type = inferType(node);
@@ -139,7 +145,10 @@ function convert(input: JsonSchema, defs: JsonSchema, depth: number): JsonSchema
     out.properties = props;
     // A property with a default is not the caller's to give (zod lists it as required on output).
     const required = (Array.isArray(node.required) ? node.required : []).filter(
-      (r): r is string => typeof r === 'string' && r in props && !(isObj(node.properties) && isObj(node.properties[r]) && node.properties[r].default !== undefined),
+      (r): r is string =>
+        typeof r === 'string' &&
+        r in props &&
+        !(isObj(node.properties) && isObj(node.properties[r]) && node.properties[r].default !== undefined),
     );
     if (required.length) out.required = required;
     if (left.length) notes.push(`Free-form field(s) not described here: ${left.join(', ')}.`);
@@ -201,7 +210,12 @@ function convertUnion(node: JsonSchema, branches: unknown[], defs: JsonSchema, d
   let out: JsonSchema | undefined;
   if (converted.length === 0) return undefined;
   if (converted.length === 1) out = { ...converted[0] };
-  else if (converted.every((b) => b.type === 'string' && Array.isArray(b.enum) && Object.keys(b).every((k) => ['type', 'enum', 'format', 'description'].includes(k)))) {
+  else if (
+    converted.every(
+      (b) =>
+        b.type === 'string' && Array.isArray(b.enum) && Object.keys(b).every((k) => ['type', 'enum', 'format', 'description'].includes(k)),
+    )
+  ) {
     out = { type: 'string', format: 'enum', enum: [...new Set(converted.flatMap((b) => b.enum as string[]))] };
   } else out = { anyOf: converted };
   if (description) out.description = out.description ? addNote(description, String(out.description)) : description;
@@ -219,7 +233,9 @@ function mergeAll(node: JsonSchema, defs: JsonSchema, depth: number): JsonSchema
     merged = {
       ...p,
       ...merged,
-      ...(isObj(p.properties) || isObj(merged.properties) ? { properties: { ...(isObj(p.properties) ? p.properties : {}), ...(isObj(merged.properties) ? merged.properties : {}) } } : {}),
+      ...(isObj(p.properties) || isObj(merged.properties)
+        ? { properties: { ...(isObj(p.properties) ? p.properties : {}), ...(isObj(merged.properties) ? merged.properties : {}) } }
+        : {}),
       ...(Array.isArray(p.required) || Array.isArray(merged.required)
         ? { required: [...new Set([...((p.required as string[]) ?? []), ...((merged.required as string[]) ?? [])])] }
         : {}),
@@ -260,7 +276,10 @@ export function geminiSchemaViolations(schema: unknown, path = '$'): string[] {
   if (format !== undefined && !(typeof type === 'string' && typeof format === 'string' && FORMATS[type]?.has(format))) {
     found.push(`${path}: format ${JSON.stringify(format)} on ${String(type)}`);
   }
-  if (schema.enum !== undefined && (type !== 'string' || !Array.isArray(schema.enum) || schema.enum.some((v) => typeof v !== 'string' || v === ''))) {
+  if (
+    schema.enum !== undefined &&
+    (type !== 'string' || !Array.isArray(schema.enum) || schema.enum.some((v) => typeof v !== 'string' || v === ''))
+  ) {
     found.push(`${path}: enum ${JSON.stringify(schema.enum)}`);
   }
   if (type === 'object') {

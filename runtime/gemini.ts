@@ -33,7 +33,9 @@ export function functionDeclarations(tool: unknown): FunctionDeclaration[] {
     return [declaration(t.name, t.description, toJsonSchema(t.schema as never))];
   }
   if (isObj(tool) && Array.isArray(tool.functionDeclarations)) {
-    return tool.functionDeclarations.filter(isObj).map((d) => declaration(String(d.name), d.description as string | undefined, d.parameters));
+    return tool.functionDeclarations
+      .filter(isObj)
+      .map((d) => declaration(String(d.name), d.description as string | undefined, d.parameters));
   }
   if (isObj(tool) && isObj(tool.function)) {
     const f = tool.function;
@@ -59,7 +61,10 @@ export class GeminiChat extends ChatGoogleGenerativeAI {
   override bindTools(tools: GoogleGenerativeAIToolType[], kwargs?: Parameters<ChatGoogleGenerativeAI['bindTools']>[1]) {
     const declarations = tools.flatMap(functionDeclarations);
     const others = tools.filter((t) => functionDeclarations(t).length === 0);
-    return super.bindTools([...others, ...(declarations.length ? [{ functionDeclarations: declarations }] : [])] as GoogleGenerativeAIToolType[], kwargs);
+    return super.bindTools(
+      [...others, ...(declarations.length ? [{ functionDeclarations: declarations }] : [])] as GoogleGenerativeAIToolType[],
+      kwargs,
+    );
   }
 
   /**
@@ -67,12 +72,21 @@ export class GeminiChat extends ChatGoogleGenerativeAI {
    * content or a finish reason other than STOP is a ModelAnswerError carrying the tokens the
    * answer still cost (LangChain's own EmptyContentError would lose them).
    */
-  override async completionWithRetry(...args: Parameters<ChatGoogleGenerativeAI['completionWithRetry']>): ReturnType<ChatGoogleGenerativeAI['completionWithRetry']> {
+  override async completionWithRetry(
+    ...args: Parameters<ChatGoogleGenerativeAI['completionWithRetry']>
+  ): ReturnType<ChatGoogleGenerativeAI['completionWithRetry']> {
     const res = await super.completionWithRetry(...args);
     const r = res.response;
     const m = r.usageMetadata;
     const usage = m
-      ? usageOf(this.model, { text: '', usage_metadata: { input_tokens: m.promptTokenCount ?? 0, output_tokens: m.candidatesTokenCount ?? 0, total_tokens: m.totalTokenCount ?? 0 } })
+      ? usageOf(this.model, {
+          text: '',
+          usage_metadata: {
+            input_tokens: m.promptTokenCount ?? 0,
+            output_tokens: m.candidatesTokenCount ?? 0,
+            total_tokens: m.totalTokenCount ?? 0,
+          },
+        })
       : undefined;
     const candidate = r.candidates?.[0];
     const problem =
@@ -91,7 +105,9 @@ export class GeminiChat extends ChatGoogleGenerativeAI {
     return {
       ...params,
       ...(tools ? { tools: tools as Params['tools'] } : {}),
-      ...(schema ? { generationConfig: { ...params.generationConfig, responseSchema: (toGeminiSchema(schema) ?? { type: 'string' }) as never } } : {}),
+      ...(schema
+        ? { generationConfig: { ...params.generationConfig, responseSchema: (toGeminiSchema(schema) ?? { type: 'string' }) as never } }
+        : {}),
     };
   }
 }
@@ -132,16 +148,26 @@ export async function checkGeminiModel(apiKey: string, model: string, o: { signa
     for (let i = 0; i < 20; i++) {
       const url = `${GEMINI_API}/v1beta/models?pageSize=1000${page ? `&pageToken=${encodeURIComponent(page)}` : ''}`;
       const res = await fetch(url, { headers: { 'x-goog-api-key': apiKey }, signal: o.signal ?? AbortSignal.timeout(10_000) });
-      if (!res.ok) return { status: 'unreachable', model, message: `The Gemini model list answered HTTP ${res.status}; the model '${model}' could not be checked.` };
+      if (!res.ok)
+        return {
+          status: 'unreachable',
+          model,
+          message: `The Gemini model list answered HTTP ${res.status}; the model '${model}' could not be checked.`,
+        };
       const body = (await res.json()) as { models?: { name?: string; supportedGenerationMethods?: string[] }[]; nextPageToken?: string };
       for (const m of body.models ?? []) {
-        if (m.name && (m.supportedGenerationMethods ?? ['generateContent']).includes('generateContent')) names.add(m.name.replace(/^models\//, ''));
+        if (m.name && (m.supportedGenerationMethods ?? ['generateContent']).includes('generateContent'))
+          names.add(m.name.replace(/^models\//, ''));
       }
       page = body.nextPageToken || undefined;
       if (!page) break;
     }
   } catch (err) {
-    return { status: 'unreachable', model, message: `The Gemini model list could not be read (${(err as Error).message}); the model '${model}' was not checked.` };
+    return {
+      status: 'unreachable',
+      model,
+      message: `The Gemini model list could not be read (${(err as Error).message}); the model '${model}' was not checked.`,
+    };
   }
   if (names.has(model)) return { status: 'ok', model, message: `Gemini serves '${model}'.` };
   const retired = RETIRED_MODELS[model];
@@ -152,5 +178,9 @@ export async function checkGeminiModel(apiKey: string, model: string, o: { signa
       message: `GEMINI_MODEL '${model}' is retired (shut down ${retired.shutdown}) and no longer in Gemini's model list: set GEMINI_MODEL=${retired.replacement}.`,
     };
   }
-  return { status: 'unknown', model, message: `GEMINI_MODEL '${model}' is not in Gemini's model list (retired or misspelt): set one the API lists, e.g. ${DEFAULT_GEMINI_MODEL}.` };
+  return {
+    status: 'unknown',
+    model,
+    message: `GEMINI_MODEL '${model}' is not in Gemini's model list (retired or misspelt): set one the API lists, e.g. ${DEFAULT_GEMINI_MODEL}.`,
+  };
 }

@@ -76,7 +76,11 @@ export interface LlmDeps {
 
 /** What a language step asks for, as journaled (runtime/replay.ts compares it): the hash of its system message and prompt. */
 export function generateRequest(request: Pick<GenerateRequest, 'system' | 'prompt'>): { promptSha256: string } {
-  return { promptSha256: createHash('sha256').update(JSON.stringify([request.system ?? '', request.prompt])).digest('hex') };
+  return {
+    promptSha256: createHash('sha256')
+      .update(JSON.stringify([request.system ?? '', request.prompt]))
+      .digest('hex'),
+  };
 }
 
 /** `ctx.llm` for one attempt. */
@@ -96,48 +100,64 @@ export function taskLlm(attempt: Attempt, meter: Meter, deps: LlmDeps): TaskLlm 
     modelName: deps.model.name,
     async generate(name: string, request: GenerateRequest): Promise<GenerateResult> {
       const chat = deps.model.chat;
-      const result = await attempt.step(name, async (): Promise<{ result: GenerateResult; usage?: Usage }> => {
-        if (!chat) {
-          const text = await request.fallback();
-          return { result: { text, model: 'offline', usage: { ...ZERO_USAGE } } };
-        }
-        await beforeCall();
-        const system = [request.system, request.memories ? memoriesForPrompt(request.memories, 400) : ''].filter(Boolean).join('\n\n');
-        const messages = [...(system ? [new SystemMessage(system)] : []), new HumanMessage(request.prompt)];
-        const sent = `${system}\n${request.prompt}`;
-        let usage: Usage = { ...ZERO_USAGE };
-        let problem: AppError;
-        try {
-          const reply = await inSpan(`model ${deps.model.name}`, { kind: SpanKind.CLIENT, attributes: { 'gen_ai.request.model': deps.model.name } }, async (span) => {
-            const r = (await chat.invoke(messages, { signal: attempt.signal })) as AIMessage;
-            const u = usageOf(deps.model.name, r, sent);
-            span.setAttributes({ 'gen_ai.usage.input_tokens': u.inputTokens, 'gen_ai.usage.output_tokens': u.outputTokens, 'brainops.cost_usd': u.costUsd });
-            return r;
-          });
-          usage = usageOf(deps.model.name, reply, sent);
-          meter.charge(usage);
-          observeModelUsage(attempt.agent, usage);
-          const bad =
-            answerProblem({ finishReason: finishReasonOf(reply) }, usage) ??
-            (reply.text.trim() ? undefined : new ModelAnswerError('MODEL_NO_ANSWER', 'The model returned an empty answer.', {}, usage));
-          if (!bad) return { result: { text: reply.text, model: deps.model.name, usage }, usage };
-          problem = bad;
-        } catch (err) {
-          if (attempt.signal.aborted) throw err;
-          const e = modelError(err) ?? coerceError(err);
-          if (e instanceof ModelAnswerError && e.usage) {
-            meter.charge((usage = e.usage));
-            observeModelUsage(attempt.agent, usage);
+      const result = await attempt.step(
+        name,
+        async (): Promise<{ result: GenerateResult; usage?: Usage }> => {
+          if (!chat) {
+            const text = await request.fallback();
+            return { result: { text, model: 'offline', usage: { ...ZERO_USAGE } } };
           }
-          if (!fallsBack(e)) throw e;
-          problem = e;
-        }
-        // No usable answer: the declared template, and the reason in the step's result.
-        attempt.event('log', { level: 'warn', message: `${name}: ${problem.message} The step's template was used.`, data: { code: problem.code } });
-        const text = await request.fallback();
-        const fallback = { code: problem.code, message: problem.message };
-        return { result: { text, model: 'template', usage, fallback }, usage };
-      }, generateRequest(request));
+          await beforeCall();
+          const system = [request.system, request.memories ? memoriesForPrompt(request.memories, 400) : ''].filter(Boolean).join('\n\n');
+          const messages = [...(system ? [new SystemMessage(system)] : []), new HumanMessage(request.prompt)];
+          const sent = `${system}\n${request.prompt}`;
+          let usage: Usage = { ...ZERO_USAGE };
+          let problem: AppError;
+          try {
+            const reply = await inSpan(
+              `model ${deps.model.name}`,
+              { kind: SpanKind.CLIENT, attributes: { 'gen_ai.request.model': deps.model.name } },
+              async (span) => {
+                const r = (await chat.invoke(messages, { signal: attempt.signal })) as AIMessage;
+                const u = usageOf(deps.model.name, r, sent);
+                span.setAttributes({
+                  'gen_ai.usage.input_tokens': u.inputTokens,
+                  'gen_ai.usage.output_tokens': u.outputTokens,
+                  'brainops.cost_usd': u.costUsd,
+                });
+                return r;
+              },
+            );
+            usage = usageOf(deps.model.name, reply, sent);
+            meter.charge(usage);
+            observeModelUsage(attempt.agent, usage);
+            const bad =
+              answerProblem({ finishReason: finishReasonOf(reply) }, usage) ??
+              (reply.text.trim() ? undefined : new ModelAnswerError('MODEL_NO_ANSWER', 'The model returned an empty answer.', {}, usage));
+            if (!bad) return { result: { text: reply.text, model: deps.model.name, usage }, usage };
+            problem = bad;
+          } catch (err) {
+            if (attempt.signal.aborted) throw err;
+            const e = modelError(err) ?? coerceError(err);
+            if (e instanceof ModelAnswerError && e.usage) {
+              meter.charge((usage = e.usage));
+              observeModelUsage(attempt.agent, usage);
+            }
+            if (!fallsBack(e)) throw e;
+            problem = e;
+          }
+          // No usable answer: the declared template, and the reason in the step's result.
+          attempt.event('log', {
+            level: 'warn',
+            message: `${name}: ${problem.message} The step's template was used.`,
+            data: { code: problem.code },
+          });
+          const text = await request.fallback();
+          const fallback = { code: problem.code, message: problem.message };
+          return { result: { text, model: 'template', usage, fallback }, usage };
+        },
+        generateRequest(request),
+      );
       // A reply's tokens are known only after it: a task that went past its budget stops here.
       meter.check('after');
       return result;
@@ -150,15 +170,23 @@ export function taskLlm(attempt: Attempt, meter: Meter, deps: LlmDeps): TaskLlm 
         await beforeCall();
         let usage: Usage = { ...ZERO_USAGE };
         try {
-          const value = await inSpan(`model ${deps.model.name}`, { kind: SpanKind.CLIENT, attributes: { 'gen_ai.request.model': deps.model.name } }, async (span) => {
-            const v = await withUsageMeter(
-              deps.model.name,
-              (u) => (usage = addUsage(usage, u)),
-              () => fn(chat),
-            );
-            span.setAttributes({ 'gen_ai.usage.input_tokens': usage.inputTokens, 'gen_ai.usage.output_tokens': usage.outputTokens, 'brainops.cost_usd': usage.costUsd });
-            return v;
-          });
+          const value = await inSpan(
+            `model ${deps.model.name}`,
+            { kind: SpanKind.CLIENT, attributes: { 'gen_ai.request.model': deps.model.name } },
+            async (span) => {
+              const v = await withUsageMeter(
+                deps.model.name,
+                (u) => (usage = addUsage(usage, u)),
+                () => fn(chat),
+              );
+              span.setAttributes({
+                'gen_ai.usage.input_tokens': usage.inputTokens,
+                'gen_ai.usage.output_tokens': usage.outputTokens,
+                'brainops.cost_usd': usage.costUsd,
+              });
+              return v;
+            },
+          );
           meter.charge(usage);
           observeModelUsage(attempt.agent, usage);
           return { result: value, usage };
@@ -193,7 +221,13 @@ function withUsageMeter<T>(modelName: string, onUsage: (u: Usage) => void, fn: (
   const sent = new Map<string, string>();
   const handler = {
     handleChatModelStart(_llm: unknown, messages: BaseMessage[][], runId: string): void {
-      sent.set(runId, messages.flat().map((m) => m.text).join('\n'));
+      sent.set(
+        runId,
+        messages
+          .flat()
+          .map((m) => m.text)
+          .join('\n'),
+      );
     },
     handleLLMEnd(output: LLMResult, runId: string): void {
       for (const generation of output.generations.flat()) {

@@ -39,22 +39,44 @@ export class ModelAnswerError extends AppError {
   }
 }
 
-const BLOCKED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION']);
+const BLOCKED = new Set([
+  'SAFETY',
+  'RECITATION',
+  'BLOCKLIST',
+  'PROHIBITED_CONTENT',
+  'SPII',
+  'IMAGE_SAFETY',
+  'IMAGE_PROHIBITED_CONTENT',
+  'IMAGE_RECITATION',
+]);
 const OK = new Set(['STOP', 'FINISH_REASON_UNSPECIFIED']);
 
 /** The ModelAnswerError for a reply's finish or block reason, or undefined when the reply is usable. */
-export function answerProblem(reason: { finishReason?: string | undefined; blockReason?: string | undefined }, usage?: Usage): ModelAnswerError | undefined {
+export function answerProblem(
+  reason: { finishReason?: string | undefined; blockReason?: string | undefined },
+  usage?: Usage,
+): ModelAnswerError | undefined {
   const { finishReason, blockReason } = reason;
   const r = { ...(finishReason ? { finishReason } : {}), ...(blockReason ? { blockReason } : {}) };
   if (blockReason) return new ModelAnswerError('MODEL_BLOCKED', `The model refused the prompt (blockReason ${blockReason}).`, r, usage);
   if (!finishReason || OK.has(finishReason)) return undefined;
-  if (finishReason === 'MAX_TOKENS') return new ModelAnswerError('MODEL_TRUNCATED', 'The model stopped at its output token limit; the cut-off answer was not used.', r, usage);
-  if (BLOCKED.has(finishReason)) return new ModelAnswerError('MODEL_BLOCKED', `The model's answer was blocked (finishReason ${finishReason}).`, r, usage);
+  if (finishReason === 'MAX_TOKENS')
+    return new ModelAnswerError(
+      'MODEL_TRUNCATED',
+      'The model stopped at its output token limit; the cut-off answer was not used.',
+      r,
+      usage,
+    );
+  if (BLOCKED.has(finishReason))
+    return new ModelAnswerError('MODEL_BLOCKED', `The model's answer was blocked (finishReason ${finishReason}).`, r, usage);
   return new ModelAnswerError('MODEL_NO_ANSWER', `The model gave no usable answer (finishReason ${finishReason}).`, r, usage);
 }
 
 /** The finish reason a LangChain chat message carries (Gemini puts it in response_metadata and additional_kwargs). */
-export function finishReasonOf(message: { response_metadata?: Record<string, unknown>; additional_kwargs?: Record<string, unknown> }): string | undefined {
+export function finishReasonOf(message: {
+  response_metadata?: Record<string, unknown>;
+  additional_kwargs?: Record<string, unknown>;
+}): string | undefined {
   const r = message.response_metadata?.finishReason ?? message.additional_kwargs?.finishReason ?? message.response_metadata?.finish_reason;
   return typeof r === 'string' ? r : undefined;
 }
@@ -90,7 +112,9 @@ export function modelError(err: unknown): AppError | undefined {
   if (e.name === 'EmptyContentError' || ('finishReason' in e && 'blockReason' in e)) {
     return (
       answerProblem({ finishReason: e.finishReason, blockReason: e.blockReason }) ??
-      new ModelAnswerError('MODEL_NO_ANSWER', 'The model returned no content.', { ...(e.finishReason ? { finishReason: e.finishReason } : {}) })
+      new ModelAnswerError('MODEL_NO_ANSWER', 'The model returned no content.', {
+        ...(e.finishReason ? { finishReason: e.finishReason } : {}),
+      })
     );
   }
   const status = typeof e.status === 'number' ? e.status : undefined;
@@ -102,10 +126,20 @@ export function modelError(err: unknown): AppError | undefined {
       { cause: err },
     );
   }
-  if (status !== undefined && status >= 500) return new TransientError('MODEL_UNAVAILABLE', `The model service answered HTTP ${status}; it will be tried again.`, { cause: err });
-  if (status === 401 || status === 403) return new AppError('MODEL_AUTH', `The model service refused the API key (HTTP ${status}): check GEMINI_API_KEY.`, { status: 502, cause: err });
-  if (status === 404) return new AppError('MODEL_UNKNOWN', 'The model service does not serve the configured model (HTTP 404): run `brainops doctor`.', { status: 502, cause: err });
-  if (status !== undefined && status >= 400) return new AppError('MODEL_REQUEST_INVALID', `The model service refused the request (HTTP ${status}).`, { status: 502, cause: err });
+  if (status !== undefined && status >= 500)
+    return new TransientError('MODEL_UNAVAILABLE', `The model service answered HTTP ${status}; it will be tried again.`, { cause: err });
+  if (status === 401 || status === 403)
+    return new AppError('MODEL_AUTH', `The model service refused the API key (HTTP ${status}): check GEMINI_API_KEY.`, {
+      status: 502,
+      cause: err,
+    });
+  if (status === 404)
+    return new AppError('MODEL_UNKNOWN', 'The model service does not serve the configured model (HTTP 404): run `brainops doctor`.', {
+      status: 502,
+      cause: err,
+    });
+  if (status !== undefined && status >= 400)
+    return new AppError('MODEL_REQUEST_INVALID', `The model service refused the request (HTTP ${status}).`, { status: 502, cause: err });
   // No status: the connection dropped, DNS failed, a socket timed out. Other errors (agent
   // code inside a tool-calling step) are not the model's: the caller's coerceError takes them.
   if (!err.message.startsWith('[GoogleGenerativeAI Error]')) return undefined;

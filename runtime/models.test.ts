@@ -70,8 +70,15 @@ describe('usageOf', () => {
 
   it('estimates, and marks, the usage of a reply without usage_metadata when the input is known', () => {
     // 40 characters in → 10 tokens; 'no usage' (8 characters) out → 2 tokens. 10 x 0.30 + 2 x 2.50 = 8 micro-dollars.
-    expect(usageOf('gemini-2.5-flash', new AIMessage('no usage'), 'x'.repeat(40))).toEqual({ inputTokens: 10, outputTokens: 2, costUsd: 0.000008, estimated: true });
-    expect(addUsage({ inputTokens: 1, outputTokens: 1, costUsd: 0 }, { inputTokens: 1, outputTokens: 0, costUsd: 0, estimated: true })).toMatchObject({ estimated: true });
+    expect(usageOf('gemini-2.5-flash', new AIMessage('no usage'), 'x'.repeat(40))).toEqual({
+      inputTokens: 10,
+      outputTokens: 2,
+      costUsd: 0.000008,
+      estimated: true,
+    });
+    expect(
+      addUsage({ inputTokens: 1, outputTokens: 1, costUsd: 0 }, { inputTokens: 1, outputTokens: 0, costUsd: 0, estimated: true }),
+    ).toMatchObject({ estimated: true });
   });
 
   it('reports zero usage for a reply without usage_metadata when nothing is known of its input', () => {

@@ -40,10 +40,14 @@ export function refusedRange(address: string): string | undefined {
 }
 
 const refused = (host: string, why: string) =>
-  new AppError('OUTBOUND_REFUSED', `Requests to '${host}' are refused: it points at a ${why} address. A tenant admin can allow-list the host (PATCH /api/v1/tenant {"outboundAllowHosts": [...]}).`, {
-    status: 422,
-    details: { host, range: why },
-  });
+  new AppError(
+    'OUTBOUND_REFUSED',
+    `Requests to '${host}' are refused: it points at a ${why} address. A tenant admin can allow-list the host (PATCH /api/v1/tenant {"outboundAllowHosts": [...]}).`,
+    {
+      status: 422,
+      details: { host, range: why },
+    },
+  );
 
 /** The URL's host without IPv6 brackets, lower-cased. */
 const hostOf = (u: URL) => u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
@@ -68,7 +72,8 @@ function guardedLookup(allow: ReadonlySet<string>): LookupFunction {
       const list = addresses;
       if (!allow.has(hostname.toLowerCase())) {
         const bad = list.map((a) => refusedRange(a.address)).find((r) => r !== undefined);
-        if (bad) return callback(Object.assign(refused(hostname, bad), { code: 'OUTBOUND_REFUSED' }) as unknown as NodeJS.ErrnoException, '', 0);
+        if (bad)
+          return callback(Object.assign(refused(hostname, bad), { code: 'OUTBOUND_REFUSED' }) as unknown as NodeJS.ErrnoException, '', 0);
       }
       if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
       const first = list[0];
@@ -85,7 +90,14 @@ function guardedLookup(allow: ReadonlySet<string>): LookupFunction {
  * retryable) when the host cannot be reached — never with the upstream body.
  */
 export async function guardedFetch(url: string, options: OutboundOptions = {}): Promise<Response> {
-  const allow = new Set((options.allowHosts ?? []).map((h) => h.trim().toLowerCase().replace(/^\[|\]$/g, '')));
+  const allow = new Set(
+    (options.allowHosts ?? []).map((h) =>
+      h
+        .trim()
+        .toLowerCase()
+        .replace(/^\[|\]$/g, ''),
+    ),
+  );
   const agent = new Agent({ connect: { lookup: guardedLookup(allow) } });
   let current = new URL(url);
   try {
@@ -112,7 +124,9 @@ export async function guardedFetch(url: string, options: OutboundOptions = {}): 
       }
       await res.body?.cancel();
       if (hop >= (options.maxRedirects ?? 5))
-        throw new AppError('OUTBOUND_REDIRECTS', `'${hostOf(current)}' redirected more than ${options.maxRedirects ?? 5} times.`, { status: 422 });
+        throw new AppError('OUTBOUND_REDIRECTS', `'${hostOf(current)}' redirected more than ${options.maxRedirects ?? 5} times.`, {
+          status: 422,
+        });
       current = new URL(location, current);
     }
   } finally {

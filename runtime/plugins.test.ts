@@ -26,7 +26,8 @@ describe('plugin loader', () => {
     const problems = Object.fromEntries(set.problems.map((p) => [p.source, p.message]));
     expect(problems).toEqual({
       './clash': "is named 'estimator', which agents/index.ts already defines",
-      './old-contract': 'was built for contract 0.0.0; this BrainOps speaks 1.0.0 (a different major version: rebuild it against @brainops/sdk@^1)',
+      './old-contract':
+        'was built for contract 0.0.0; this BrainOps speaks 1.0.0 (a different major version: rebuild it against @brainops/sdk@^1)',
       './bad-schema': 'must declare zod schemas for input and output (with the same zod as BrainOps: make zod a peer dependency)',
       './missing-tool': 'declares tools that do not exist: teleport_customer',
       './broken': 'could not be loaded: boom at import',

@@ -11,7 +11,6 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 
-
 /** A parsed `redis+cluster://` URL. */
 export interface ClusterUrl {
   /** Seed nodes: the client discovers the rest of the cluster from any one of them. */

@@ -286,7 +286,8 @@ class Replay {
       });
     }
     const matches = this.task.status === 'succeeded' ? isDeepStrictEqual(output, plain(this.task.output)) : undefined;
-    const same = matches === undefined ? '' : matches ? ', and returns the recorded output' : ', but returns another output than the recorded one';
+    const same =
+      matches === undefined ? '' : matches ? ', and returns the recorded output' : ', but returns another output than the recorded one';
     return this.#report({
       outcome: 'clean',
       message: `No divergence: the code asked for all ${this.#steps.length} recorded step(s) in the recorded order with the same requests${same}.`,
@@ -351,7 +352,10 @@ class Replay {
       modelName: this.deps.model.name,
       generate: (name, request) => step(name, undefined, generateRequest(request)),
       invoke: (name) => {
-        if (!online) return Promise.reject(permanent('MODEL_OFFLINE', 'No language model is configured (set GEMINI_API_KEY); use llm.generate with a fallback.'));
+        if (!online)
+          return Promise.reject(
+            permanent('MODEL_OFFLINE', 'No language model is configured (set GEMINI_API_KEY); use llm.generate with a fallback.'),
+          );
         return step(name, undefined);
       },
     };

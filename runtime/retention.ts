@@ -93,8 +93,15 @@ export async function tableStats(db: Db, config: Config): Promise<TableStat[]> {
       const row = r.rows[0];
       let rows = Number(row?.rows ?? 0);
       // A table never analyzed reports 0 (or -1): count it when it is small enough to be cheap.
-      if (rows === 0) rows = Number((await tx.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT 1 FROM ${table} LIMIT 100000) x`)).rows[0]?.n ?? 0);
-      out.push({ table, rows, bytes: Number(row?.bytes ?? 0), oldest: row?.oldest ? new Date(row.oldest).toISOString() : null, keepDays: config[DAYS[table]] as number });
+      if (rows === 0)
+        rows = Number((await tx.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT 1 FROM ${table} LIMIT 100000) x`)).rows[0]?.n ?? 0);
+      out.push({
+        table,
+        rows,
+        bytes: Number(row?.bytes ?? 0),
+        oldest: row?.oldest ? new Date(row.oldest).toISOString() : null,
+        keepDays: config[DAYS[table]] as number,
+      });
     }
     return out;
   });

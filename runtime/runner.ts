@@ -221,7 +221,15 @@ function interrupted(i: Interrupt, log: Logger): RunOutcome {
 }
 
 /** The task context over one attempt. */
-function context(deps: RunnerDeps, req: RunRequest, agent: AnyAgent, attempt: Attempt, meter: Meter, input: unknown, log: Logger): TaskContext {
+function context(
+  deps: RunnerDeps,
+  req: RunRequest,
+  agent: AnyAgent,
+  attempt: Attempt,
+  meter: Meter,
+  input: unknown,
+  log: Logger,
+): TaskContext {
   const { taskId, tenantId } = attempt.fence;
   const logger = taskLogger(attempt, log);
   const wrap =

@@ -62,7 +62,12 @@ export class TaskService {
     const parsed = createTaskBody.safeParse(body ?? {});
     if (!parsed.success) throw badRequest('INVALID_REQUEST', 'The request body is not a valid task request.', parsed.error.issues);
     const input = agent.input.safeParse(parsed.data.input);
-    if (!input.success) throw badRequest('INVALID_INPUT', `The input does not match agent '${agentName}'${firstIssue(input.error.issues)}.`, input.error.issues);
+    if (!input.success)
+      throw badRequest(
+        'INVALID_INPUT',
+        `The input does not match agent '${agentName}'${firstIssue(input.error.issues)}.`,
+        input.error.issues,
+      );
     const b = parsed.data;
     // Guardrails: an explicit priority wins, else the value-aware rule (guardrails/policy.ts);
     // the request's (or schedule's) budget wins, else the agent's default.
@@ -96,20 +101,24 @@ export class TaskService {
     if (created) {
       try {
         // The job carries the trace context, so that its attempts continue this trace.
-        await inSpan(`enqueue ${agentName}`, { kind: SpanKind.PRODUCER, attributes: { 'brainops.task_id': task.id, 'brainops.agent': agentName } }, () => {
-          const trace = injectTrace();
-          return this.queues.enqueue(
-            agentName,
-            { taskId: task.id, tenantId, ...(trace ? { trace } : {}) },
-            {
-              attempts: agent.defaults?.attempts ?? this.config.TASK_ATTEMPTS,
-              backoffMs: this.config.TASK_BACKOFF_MS,
-              priority: task.priority,
-              delayMs: b.delayMs,
-              parent: parentJob,
-            },
-          );
-        });
+        await inSpan(
+          `enqueue ${agentName}`,
+          { kind: SpanKind.PRODUCER, attributes: { 'brainops.task_id': task.id, 'brainops.agent': agentName } },
+          () => {
+            const trace = injectTrace();
+            return this.queues.enqueue(
+              agentName,
+              { taskId: task.id, tenantId, ...(trace ? { trace } : {}) },
+              {
+                attempts: agent.defaults?.attempts ?? this.config.TASK_ATTEMPTS,
+                backoffMs: this.config.TASK_BACKOFF_MS,
+                priority: task.priority,
+                delayMs: b.delayMs,
+                parent: parentJob,
+              },
+            );
+          },
+        );
       } catch (err) {
         // The row is safe; the sweeper re-adds queued tasks that have no job.
         this.logger.warn({ err, taskId: task.id }, 'could not enqueue the task now; the sweeper will');

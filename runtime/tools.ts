@@ -12,7 +12,16 @@ import { inSpan } from './tracing.ts';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { tool as langChainTool, type StructuredToolInterface } from '@langchain/core/tools';
-import { refNames, type AnyTool, type HttpMethod, type ToolAudit, type ToolCaller, type ToolContext, type ToolInputSchema, type ToolRoute } from '@brainops/sdk';
+import {
+  refNames,
+  type AnyTool,
+  type HttpMethod,
+  type ToolAudit,
+  type ToolCaller,
+  type ToolContext,
+  type ToolInputSchema,
+  type ToolRoute,
+} from '@brainops/sdk';
 import type { Db } from './db/driver.ts';
 import { AppError, badRequest } from './errors.ts';
 import { recordAudit, type Actor } from './guardrails/audit.ts';
@@ -135,7 +144,8 @@ export class ToolRegistry<S = unknown> {
       );
     } catch (e) {
       // A refusal (4xx) changed nothing; a failure past validation may have half-happened.
-      if (t.sideEffect && !(e instanceof AppError && e.status < 500)) await this.#audit(t, parsed.data, undefined, ctx, e).catch(() => undefined);
+      if (t.sideEffect && !(e instanceof AppError && e.status < 500))
+        await this.#audit(t, parsed.data, undefined, ctx, e).catch(() => undefined);
       throw e;
     }
     const out = (t.output as z.ZodType).safeParse(raw);
@@ -167,7 +177,10 @@ export class ToolRegistry<S = unknown> {
       ...(caller.kind === 'agent' ? { taskId: caller.taskId, agent: caller.agent } : {}),
       ...own,
       ...(error !== undefined
-        ? { outcome: 'failed', error: { code: (error as { code?: string }).code ?? 'ERROR', message: String((error as Error).message ?? error).slice(0, 500) } }
+        ? {
+            outcome: 'failed',
+            error: { code: (error as { code?: string }).code ?? 'ERROR', message: String((error as Error).message ?? error).slice(0, 500) },
+          }
         : { outcome: 'done' }),
     };
     const subject = error === undefined && a?.subject ? a.subject(input, output) : subjectOnFailure(t, input);
@@ -190,7 +203,8 @@ export class ToolRegistry<S = unknown> {
       const call = (input: unknown, idempotencyKey: string) => this.call(name, input, { tenantId, idempotencyKey, caller: o.caller });
       const step = o.step;
       bound[name] = step
-        ? (input: unknown) => step(`tool:${name}`, ({ idempotencyKey }) => call(input, idempotencyKey), { tool: name, input: input ?? null })
+        ? (input: unknown) =>
+            step(`tool:${name}`, ({ idempotencyKey }) => call(input, idempotencyKey), { tool: name, input: input ?? null })
         : (input: unknown) => call(input, randomUUID());
     }
     Object.defineProperty(bound, DEFINITIONS, { value: names.map((n) => this.#tools.get(n)).filter(Boolean), enumerable: false });

@@ -54,7 +54,13 @@ export function startWorkers(rt: Runtime, opts: { agents?: string[] } = {}): Wor
       // A run after a wait for children continues its attempt (the job's data marks it).
       const deferrals = job.data.rateLimitDeferrals ?? 0;
       const markWaiting = (waitingChildren: boolean) =>
-        job.updateData({ taskId, tenantId, ...(job.data.trace ? { trace: job.data.trace } : {}), ...(deferrals ? { rateLimitDeferrals: deferrals } : {}), ...(waitingChildren ? { waitingChildren } : {}) });
+        job.updateData({
+          taskId,
+          tenantId,
+          ...(job.data.trace ? { trace: job.data.trace } : {}),
+          ...(deferrals ? { rateLimitDeferrals: deferrals } : {}),
+          ...(waitingChildren ? { waitingChildren } : {}),
+        });
       let resumed = job.data.waitingChildren === true;
       if (resumed) await markWaiting(false);
       // Each run is a span of the trace that created the task (its context is in the job).
@@ -65,7 +71,12 @@ export function startWorkers(rt: Runtime, opts: { agents?: string[] } = {}): Wor
             {
               kind: SpanKind.CONSUMER,
               parent: extractTrace(job.data.trace),
-              attributes: { 'brainops.task_id': taskId, 'brainops.agent': job.name, 'brainops.tenant_id': tenantId, 'brainops.job_attempt': job.attemptsMade + 1 },
+              attributes: {
+                'brainops.task_id': taskId,
+                'brainops.agent': job.name,
+                'brainops.tenant_id': tenantId,
+                'brainops.job_attempt': job.attemptsMade + 1,
+              },
             },
             async (span) => {
               const outcome = await runTask(rt.runnerDeps, {
@@ -80,7 +91,8 @@ export function startWorkers(rt: Runtime, opts: { agents?: string[] } = {}): Wor
                 leaseMs: lockMs / 2,
               });
               span.setAttribute('brainops.outcome', outcome.kind);
-              if (outcome.kind === 'failed' || outcome.kind === 'retry') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.message });
+              if (outcome.kind === 'failed' || outcome.kind === 'retry')
+                span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.message });
               return outcome;
             },
           ),

@@ -19,10 +19,23 @@ const ONE_REPLY = { inputTokens: 100, outputTokens: 40, costUsd: 0.00013 };
 const scripted = (content: string) => new AIMessage({ content, usage_metadata });
 const lastText = (messages: BaseMessage[]): string => messages.at(-1)!.text;
 
-
 const RIVALS = [
-  { name: 'Budget Roofs', prices: { architectural_shingle: 380, metal: 900 }, rating: 4.8, reviews: 300, services: ['roof replacement'], serviceArea: ['Austin'] },
-  { name: 'Premium Co', prices: { architectural_shingle: 620 }, rating: 4.1, reviews: 40, services: ['roof repair'], serviceArea: ['Round Rock'] },
+  {
+    name: 'Budget Roofs',
+    prices: { architectural_shingle: 380, metal: 900 },
+    rating: 4.8,
+    reviews: 300,
+    services: ['roof replacement'],
+    serviceArea: ['Austin'],
+  },
+  {
+    name: 'Premium Co',
+    prices: { architectural_shingle: 620 },
+    rating: 4.1,
+    reviews: 40,
+    services: ['roof repair'],
+    serviceArea: ['Round Rock'],
+  },
 ];
 
 describe('business agents with a scripted model (pglite)', () => {
@@ -34,7 +47,8 @@ describe('business agents with a scripted model (pglite)', () => {
   });
   afterAll(() => app?.stop());
 
-  const tool = (name: string, input: unknown) => app.proc.tools.call(name, input, { tenantId: 'default', caller: { kind: 'system' } }) as Promise<any>;
+  const tool = (name: string, input: unknown) =>
+    app.proc.tools.call(name, input, { tenantId: 'default', caller: { kind: 'system' } }) as Promise<any>;
   const done = (id: string) =>
     eventually(async () => {
       const b = (await app.call('GET', `/api/v1/tasks/${id}`)).body;
@@ -52,7 +66,9 @@ describe('business agents with a scripted model (pglite)', () => {
     const DRAFT = 'Hi Quinn, free inspections this month. (scripted) Reply STOP to unsubscribe.';
     const fake = fakeModel().respond(scripted(DRAFT));
     models.use(chatProvider(MODEL, fake));
-    const created = await app.call('POST', '/api/v1/agents/email-outreach/tasks', { input: { audience: { from: 'leads', stage: 'new' }, offer: 'Free inspections this month.' } });
+    const created = await app.call('POST', '/api/v1/agents/email-outreach/tasks', {
+      input: { audience: { from: 'leads', stage: 'new' }, offer: 'Free inspections this month.' },
+    });
     const id = created.body.task.id;
     await eventually(async () => (await app.call('GET', `/api/v1/tasks/${id}`)).body.task.status === 'awaiting_approval');
     const pending = (await app.call('GET', '/api/v1/approvals?status=pending')).body.approvals.find((a: any) => a.taskId === id);
@@ -102,7 +118,13 @@ describe('business agents with a scripted model (pglite)', () => {
     expect(task.output).toMatchObject({ competitors: 2, narrative: NARRATIVE, narrativeModel: MODEL });
     expect(task.usage).toEqual(ONE_REPLY);
     // The facts of the prompt, worked out by the core alone.
-    const us = { prices: ourPriceBook('national'), rating: null, reviews: 0, services: ['roof replacement', 'roof repair', 'inspection'], serviceArea: [] };
+    const us = {
+      prices: ourPriceBook('national'),
+      rating: null,
+      reviews: 0,
+      services: ['roof replacement', 'roof repair', 'inspection'],
+      serviceArea: [],
+    };
     const shingle = priceIndex(us, RIVALS as any).find((p) => p.material === 'architectural_shingle')!;
     expect(shingle.marketMedian).toBe(500);
     const prompt = lastText(fake.calls[0]!.messages);
@@ -112,12 +134,24 @@ describe('business agents with a scripted model (pglite)', () => {
   });
 
   it('landing-page: the model writes the headline and body; the page is published with them', async () => {
-    const fake = fakeModel().respond(scripted('Storm Repair in Austin, Fast\nWe fix hail damage within a week. (scripted)\nBook a free inspection.'));
+    const fake = fakeModel().respond(
+      scripted('Storm Repair in Austin, Fast\nWe fix hail damage within a week. (scripted)\nBook a free inspection.'),
+    );
     models.use(chatProvider(MODEL, fake));
-    const { task } = await run('landing-page', { title: 'Storm repair Austin', service: 'storm repair', area: 'Austin', offer: 'free inspection this month' });
+    const { task } = await run('landing-page', {
+      title: 'Storm repair Austin',
+      service: 'storm repair',
+      area: 'Austin',
+      offer: 'free inspection this month',
+    });
 
     expect(task.status, JSON.stringify(task.error)).toBe('succeeded');
-    expect(task.output).toMatchObject({ headline: 'Storm Repair in Austin, Fast', body: 'We fix hail damage within a week. (scripted)\n\nBook a free inspection.', model: MODEL, slug: expect.any(String) });
+    expect(task.output).toMatchObject({
+      headline: 'Storm Repair in Austin, Fast',
+      body: 'We fix hail damage within a week. (scripted)\n\nBook a free inspection.',
+      model: MODEL,
+      slug: expect.any(String),
+    });
     expect(task.usage).toEqual(ONE_REPLY);
     const prompt = lastText(fake.calls[0]!.messages);
     expect(prompt).toContain('Service: storm repair in Austin.');
@@ -132,7 +166,12 @@ describe('business agents with a scripted model (pglite)', () => {
         new AIMessage({
           content: '',
           tool_calls: [
-            { name: 'estimator', args: { roofAreaSqFt: 2400, pitch: '6/12', material: 'architectural_shingle' }, id: 'c1', type: 'tool_call' },
+            {
+              name: 'estimator',
+              args: { roofAreaSqFt: 2400, pitch: '6/12', material: 'architectural_shingle' },
+              id: 'c1',
+              type: 'tool_call',
+            },
             { name: 'competitor_analysis', args: { competitors: RIVALS, market: 'aurea-test' }, id: 'c2', type: 'tool_call' },
           ],
           usage_metadata,
@@ -145,12 +184,19 @@ describe('business agents with a scripted model (pglite)', () => {
       .respond((msgs) => scripted(msgs[0]!.text.includes('estimate') ? 'Estimate summary (scripted).' : 'Market narrative (scripted).'))
       .respond(scripted('Your quote and the market view (scripted).'));
     models.use(chatProvider(MODEL, fake));
-    const { task } = await run('aurea', { message: 'Quote 2400 sq ft at 6/12 architectural and tell me where we stand against competitors' });
+    const { task } = await run('aurea', {
+      message: 'Quote 2400 sq ft at 6/12 architectural and tell me where we stand against competitors',
+    });
 
     expect(task.status, JSON.stringify(task.error)).toBe('succeeded');
     expect(task.output.planModel).toBe(MODEL);
     expect(task.output.plan.map((p: any) => p.agent)).toEqual(['estimator', 'competitor-analysis']);
-    const kids = await app.proc.runtime.db.system((tx) => tx.query<{ id: string; agent: string; status: string; output: any }>(`SELECT id, agent, status, output FROM tasks WHERE parent_id = $1 ORDER BY created_at`, [task.id]));
+    const kids = await app.proc.runtime.db.system((tx) =>
+      tx.query<{ id: string; agent: string; status: string; output: any }>(
+        `SELECT id, agent, status, output FROM tasks WHERE parent_id = $1 ORDER BY created_at`,
+        [task.id],
+      ),
+    );
     expect(kids.rows.map((k) => [k.agent, k.status])).toEqual([
       ['estimator', 'succeeded'],
       ['competitor-analysis', 'succeeded'],
@@ -167,7 +213,10 @@ describe('business agents with a scripted model (pglite)', () => {
     expect(fake.callCount).toBe(5);
     // The planner's second turn carried the model's calls back with their function responses.
     const turn2 = fake.calls[1]!.messages;
-    expect(turn2.filter((m) => m.type === 'tool').map((m) => (m as unknown as { tool_call_id: string }).tool_call_id)).toEqual(['c1', 'c2']);
+    expect(turn2.filter((m) => m.type === 'tool').map((m) => (m as unknown as { tool_call_id: string }).tool_call_id)).toEqual([
+      'c1',
+      'c2',
+    ]);
     // The parent pays for its own three replies (two planning turns + answer); each child for its own.
     expect(task.usage).toEqual({ inputTokens: 300, outputTokens: 120, costUsd: 0.00039 });
   });
@@ -188,12 +237,24 @@ describe('business agents with a scripted model (pglite)', () => {
     // Our shingle price is unchanged; the market median fell from (380+620)/2 = 500 to (300+620)/2 = 460.
     const ours = ourPriceBook('national').architectural_shingle;
     const [before, after] = [Math.round((ours / 500) * 1000) / 10, Math.round((ours / 460) * 1000) / 10];
-    expect(ch.priceIndex.find((p: any) => p.material === 'architectural_shingle')).toEqual({ material: 'architectural_shingle', previous: before, current: after, delta: Math.round((after - before) * 10) / 10 });
+    expect(ch.priceIndex.find((p: any) => p.material === 'architectural_shingle')).toEqual({
+      material: 'architectural_shingle',
+      previous: before,
+      current: after,
+      delta: Math.round((after - before) * 10) / 10,
+    });
     expect(ch.newCompetitors).toEqual(['Metal Max']);
     expect(ch.removedCompetitors).toEqual(['Premium Co']);
     // Metal Max (4.9 stars, 500 reviews) is a new threat; Budget Roofs was ranked before too.
-    expect(ch.threatRanking.find((t: any) => t.competitor === 'Metal Max')).toMatchObject({ previousRank: null, currentRank: expect.any(Number), change: null });
-    expect(ch.threatRanking.find((t: any) => t.competitor === 'Budget Roofs')).toMatchObject({ previousRank: 1, currentRank: expect.any(Number) });
+    expect(ch.threatRanking.find((t: any) => t.competitor === 'Metal Max')).toMatchObject({
+      previousRank: null,
+      currentRank: expect.any(Number),
+      change: null,
+    });
+    expect(ch.threatRanking.find((t: any) => t.competitor === 'Budget Roofs')).toMatchObject({
+      previousRank: 1,
+      currentRank: expect.any(Number),
+    });
     expect(second.task.output.narrative).toContain('new competitors: Metal Max; gone: Premium Co');
     // Another market does not see this one's history.
     const other = await run('competitor-analysis', { competitors: next, market: 'another-market' });
@@ -204,7 +265,10 @@ describe('business agents with a scripted model (pglite)', () => {
     models.use(OFFLINE);
     const est = (await tool('estimates_record', { status: 'accepted', output: { totals: { total: 300 } } })).estimate;
     const { session } = await tool('stripe_checkout_create', { estimateId: est.id });
-    const applied = await applyStripeEvent(app.proc.runtime.db, JSON.parse(sandboxCompletedEvent({ id: session.id, amountMinor: 30000, currency: 'usd', interval: 'one_time' })));
+    const applied = await applyStripeEvent(
+      app.proc.runtime.db,
+      JSON.parse(sandboxCompletedEvent({ id: session.id, amountMinor: 30000, currency: 'usd', interval: 'one_time' })),
+    );
     expect(applied).toMatchObject({ applied: true });
     const listed = await app.call('GET', `/api/v1/payments?estimateId=${est.id}`);
     expect(listed.status).toBe(200);

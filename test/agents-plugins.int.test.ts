@@ -80,6 +80,8 @@ describe('an external plugin package built against the packed SDK (pglite)', () 
   });
 
   it('reports the plugin it could not load and keeps the others', () => {
-    expect(app.proc.plugins.problems).toEqual([{ source: './plugins/not-there', message: expect.stringMatching(/^could not be loaded: no file or folder at .*plugins\/not-there$/) }]);
+    expect(app.proc.plugins.problems).toEqual([
+      { source: './plugins/not-there', message: expect.stringMatching(/^could not be loaded: no file or folder at .*plugins\/not-there$/) },
+    ]);
   });
 });

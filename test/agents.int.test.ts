@@ -13,7 +13,6 @@ import { eventually, startTestApp, switchableModel, type TestApp } from './harne
 const MODEL = 'gemini-2.5-flash';
 const usage = { input_tokens: 10, output_tokens: 5, total_tokens: 15 };
 
-
 describe('business agents (pglite)', () => {
   const models = switchableModel();
   let app: TestApp;
@@ -23,7 +22,8 @@ describe('business agents (pglite)', () => {
   });
   afterAll(() => app?.stop());
 
-  const tool = (name: string, input: unknown) => app.proc.tools.call(name, input, { tenantId: 'default', caller: { kind: 'system' } }) as Promise<any>;
+  const tool = (name: string, input: unknown) =>
+    app.proc.tools.call(name, input, { tenantId: 'default', caller: { kind: 'system' } }) as Promise<any>;
   async function run(agent: string, input: unknown, until: string[] = ['succeeded', 'failed', 'cancelled']) {
     const r = await app.call('POST', `/api/v1/agents/${agent}/tasks`, { input });
     expect(r.status, JSON.stringify(r.body)).toBe(202);
@@ -46,7 +46,15 @@ describe('business agents (pglite)', () => {
       expect(again.task.output).toMatchObject({ rows: 1089, inserted: 0, updated: 0, unchanged: 1089 });
       // Normalised on the way in: e-mail lower-cased, phone in E.164, address joined.
       const { customers } = await tool('crm_customers_list', { q: 'hannah.patel2@', limit: 5 });
-      expect(customers).toEqual([expect.objectContaining({ externalId: 'CP-000002', name: 'Hannah Patel', email: 'hannah.patel2@example.com', phone: '+16627744871', address: '9695 Lakeview Blvd, Round Rock, TX 78688' })]);
+      expect(customers).toEqual([
+        expect.objectContaining({
+          externalId: 'CP-000002',
+          name: 'Hannah Patel',
+          email: 'hannah.patel2@example.com',
+          phone: '+16627744871',
+          address: '9695 Lakeview Blvd, Round Rock, TX 78688',
+        }),
+      ]);
     });
 
     it('a changed record updates exactly that record and reports bad rows', async () => {
@@ -71,7 +79,16 @@ describe('business agents (pglite)', () => {
 
   describe('lead-qualifier', () => {
     it('scores leads, moves them forward and writes the summary with the model', async () => {
-      const hot = (await tool('pipeline_lead_create', { name: 'Hot Harriet', email: 'h@example.com', phone: '+15125550100', source: 'referral', valueUsd: 20000, notes: 'storm damage, leak, needs quote asap' })).lead;
+      const hot = (
+        await tool('pipeline_lead_create', {
+          name: 'Hot Harriet',
+          email: 'h@example.com',
+          phone: '+15125550100',
+          source: 'referral',
+          valueUsd: 20000,
+          notes: 'storm damage, leak, needs quote asap',
+        })
+      ).lead;
       const cold = (await tool('pipeline_lead_create', { name: 'Cold Carl', source: 'google ads' })).lead;
       const fake = fakeModel().respond(new AIMessage({ content: 'Call Harriet first.', usage_metadata: usage }));
       models.use(chatProvider(MODEL, fake));
@@ -79,7 +96,13 @@ describe('business agents (pglite)', () => {
       expect(r.task.status, JSON.stringify(r.task.error)).toBe('succeeded');
       const byName = Object.fromEntries(r.task.output.scored.map((s: any) => [s.name, s]));
       // Harriet: fit 5+5+5 (area unknown) = 15; intent 20 + 4 signals x 3 → 25; value 25; recency ≈ 25 → 90
-      expect(byName['Hot Harriet']).toMatchObject({ score: 90, components: { fit: 15, intent: 25, value: 25 }, from: 'new', to: 'qualified', moved: true });
+      expect(byName['Hot Harriet']).toMatchObject({
+        score: 90,
+        components: { fit: 15, intent: 25, value: 25 },
+        from: 'new',
+        to: 'qualified',
+        moved: true,
+      });
       // Carl: fit 5; intent 10; value 0 ($0 job); recency 25 → 40: worth contacting, but nobody has — he stays new.
       expect(byName['Cold Carl']).toMatchObject({ score: 40, to: 'new', moved: false, suggestedAction: 'contact' });
       expect(r.task.output).toMatchObject({ summary: 'Call Harriet first.', summaryModel: MODEL });
@@ -95,14 +118,18 @@ describe('business agents (pglite)', () => {
       models.use(OFFLINE);
       const ann = (await tool('pipeline_lead_create', { name: 'Ann Outreach', email: 'ann@example.com', source: 'website' })).lead;
       await tool('pipeline_lead_create', { name: 'No Mail', source: 'website' });
-      const created = await app.call('POST', '/api/v1/agents/email-outreach/tasks', { input: { audience: { from: 'leads', stage: 'new' }, unsubscribed: [] } });
+      const created = await app.call('POST', '/api/v1/agents/email-outreach/tasks', {
+        input: { audience: { from: 'leads', stage: 'new' }, unsubscribed: [] },
+      });
       const id = created.body.task.id;
       await eventually(async () => (await app.call('GET', `/api/v1/tasks/${id}`)).body.task.status === 'awaiting_approval');
       const pending = (await app.call('GET', '/api/v1/approvals?status=pending')).body.approvals.find((a: any) => a.taskId === id);
       expect(pending).toMatchObject({ action: 'email.send' });
       expect(pending.recipients).toContain('ann@example.com');
       // The approval carries exactly what will be sent.
-      expect(pending.content.emails).toEqual([{ to: 'ann@example.com', subject: 'Following up on your roof', body: expect.stringContaining('Hi Ann') }]);
+      expect(pending.content.emails).toEqual([
+        { to: 'ann@example.com', subject: 'Following up on your roof', body: expect.stringContaining('Hi Ann') },
+      ]);
       // Nobody has contacted Ann yet: she is still new.
       expect((await tool('pipeline_leads_list', { stage: 'new' })).leads.map((l: any) => l.id)).toContain(ann.id);
       const decided = await app.call('POST', `/api/v1/approvals/${pending.id}`, { decision: 'approve' });
@@ -122,7 +149,11 @@ describe('business agents (pglite)', () => {
       // The email made the contact: Ann is now contacted, and her history says by which email.
       expect(out.movedToContacted).toEqual([ann.id]);
       const moved = await app.call('PATCH', `/api/v1/pipeline/leads/${ann.id}`, { stage: 'contacted' });
-      expect(moved.body.history.at(-1)).toMatchObject({ from: 'new', to: 'contacted', note: expect.stringMatching(/email-outreach: "Following up on your roof" — contacted by email [0-9a-f-]{36}/) });
+      expect(moved.body.history.at(-1)).toMatchObject({
+        from: 'new',
+        to: 'contacted',
+        note: expect.stringMatching(/email-outreach: "Following up on your roof" — contacted by email [0-9a-f-]{36}/),
+      });
     });
   });
 
@@ -131,7 +162,10 @@ describe('business agents (pglite)', () => {
       models.use(OFFLINE);
       const a = (await tool('ads_campaign_create', { name: 'Search A', channel: 'google_search', dailyBudgetUsd: 150 })).campaign;
       const b = (await tool('ads_campaign_create', { name: 'Local B', channel: 'google_local', dailyBudgetUsd: 150 })).campaign;
-      const r = await run('ad-manager', { totalDailyBudgetUsd: 300, stats: { [a.id]: { spendUsd: 100, roas: 4 }, 'Local B': { spendUsd: 100, roas: 2 } } });
+      const r = await run('ad-manager', {
+        totalDailyBudgetUsd: 300,
+        stats: { [a.id]: { spendUsd: 100, roas: 4 }, 'Local B': { spendUsd: 100, roas: 2 } },
+      });
       expect(r.task.status, JSON.stringify(r.task.error)).toBe('succeeded');
       const out = r.task.output;
       // The two-campaign case of core.test.ts: 233.33 and 66.67 at λ = 1.2.
@@ -161,21 +195,37 @@ describe('business agents (pglite)', () => {
   });
 
   describe('language steps with the model', () => {
-    it('ad-manager: the model writes the copy variants; the numbers stay the optimiser\'s', async () => {
-      const fake = fakeModel().respond(new AIMessage({ content: 'Roofs Done Right\nFree Inspection\nLocal Roofers\nStorm Repair Fast\nBook Today', usage_metadata: usage }));
+    it("ad-manager: the model writes the copy variants; the numbers stay the optimiser's", async () => {
+      const fake = fakeModel().respond(
+        new AIMessage({
+          content: 'Roofs Done Right\nFree Inspection\nLocal Roofers\nStorm Repair Fast\nBook Today',
+          usage_metadata: usage,
+        }),
+      );
       models.use(chatProvider(MODEL, fake));
       const r = await run('ad-manager', { totalDailyBudgetUsd: 50, apply: false, product: 'storm repair', area: 'Austin' });
       expect(r.task.status, JSON.stringify(r.task.error)).toBe('succeeded');
-      expect(r.task.output).toMatchObject({ copyModel: MODEL, copy: ['Roofs Done Right', 'Free Inspection', 'Local Roofers', 'Storm Repair Fast', 'Book Today'], applied: [] });
+      expect(r.task.output).toMatchObject({
+        copyModel: MODEL,
+        copy: ['Roofs Done Right', 'Free Inspection', 'Local Roofers', 'Storm Repair Fast', 'Book Today'],
+        applied: [],
+      });
       expect(fake.calls[0]!.messages.at(-1)!.text).toContain('Product: storm repair');
     });
 
     it('revenue-analyst: the model writes the report from the computed numbers', async () => {
       const fake = fakeModel().respond(new AIMessage({ content: 'Revenue is up (scripted).', usage_metadata: usage }));
       models.use(chatProvider(MODEL, fake));
-      const days = [100, 200, 300, 500].map((v, i) => ({ date: new Date(Date.UTC(2025, 4, 5 + 7 * i)).toISOString().slice(0, 10), revenueUsd: v }));
+      const days = [100, 200, 300, 500].map((v, i) => ({
+        date: new Date(Date.UTC(2025, 4, 5 + 7 * i)).toISOString().slice(0, 10),
+        revenueUsd: v,
+      }));
       const r = await run('revenue-analyst', { days, now: '2025-06-01', weeks: 4, leadsByStage: {} });
-      expect(r.task.output).toMatchObject({ report: 'Revenue is up (scripted).', reportModel: MODEL, trend: { slopePerWeekUsd: 130, direction: 'up' } });
+      expect(r.task.output).toMatchObject({
+        report: 'Revenue is up (scripted).',
+        reportModel: MODEL,
+        trend: { slopePerWeekUsd: 130, direction: 'up' },
+      });
       expect(fake.calls[0]!.messages.at(-1)!.text).toContain('Trend: up, $130.00/week');
     });
   });
@@ -186,7 +236,13 @@ describe('business agents (pglite)', () => {
       const paid = (await tool('estimates_record', { status: 'accepted', output: { totals: { total: 1000 } } })).estimate;
       const unpaid = (await tool('estimates_record', { status: 'accepted', output: { totals: { total: 500 } } })).estimate;
       const now = new Date(Date.now() + 20 * 86_400_000).toISOString(); // 20 days after acceptance: 6 days overdue on 14-day terms
-      const r = await run('billing', { now, payments: [{ id: 'p1', estimateId: paid.id, amountUsd: 1000, paidAt: now }, { id: 'p2', estimateId: 'unknown', amountUsd: 5, paidAt: now }] });
+      const r = await run('billing', {
+        now,
+        payments: [
+          { id: 'p1', estimateId: paid.id, amountUsd: 1000, paidAt: now },
+          { id: 'p2', estimateId: 'unknown', amountUsd: 5, paidAt: now },
+        ],
+      });
       expect(r.task.status, JSON.stringify(r.task.error)).toBe('succeeded');
       const out = r.task.output;
       const byId = Object.fromEntries(out.invoices.map((i: any) => [i.estimateId, i]));
@@ -223,13 +279,23 @@ describe('business agents (pglite)', () => {
       const first = await run('estimator', input);
       expect(first.task.output.pastEstimates).toBeUndefined();
       const second = await run('estimator', { ...input, material: 'tile' });
-      expect(second.task.output.pastEstimates).toEqual([expect.stringContaining(`Estimate for customer Memo Marsh: $${first.task.output.totals.total.toLocaleString('en-US', { minimumFractionDigits: 2 })}`)]);
+      expect(second.task.output.pastEstimates).toEqual([
+        expect.stringContaining(
+          `Estimate for customer Memo Marsh: $${first.task.output.totals.total.toLocaleString('en-US', { minimumFractionDigits: 2 })}`,
+        ),
+      ]);
     });
   });
 
   describe('aurea with a model', () => {
-    it('follows the model\'s plan, fans out to two agents and lets the model compose the answer', async () => {
-      const plan = { tasks: [{ agent: 'estimator', input: { roofAreaSqFt: 2400, pitch: '6/12', material: 'architectural_shingle' }, clause: 'the roof quote' }, { agent: 'revenue-analyst', input: { weeks: 4 }, clause: 'how we are doing' }], unhandled: [] };
+    it("follows the model's plan, fans out to two agents and lets the model compose the answer", async () => {
+      const plan = {
+        tasks: [
+          { agent: 'estimator', input: { roofAreaSqFt: 2400, pitch: '6/12', material: 'architectural_shingle' }, clause: 'the roof quote' },
+          { agent: 'revenue-analyst', input: { weeks: 4 }, clause: 'how we are doing' },
+        ],
+        unhandled: [],
+      };
       const fake = fakeModel()
         .respond(new AIMessage({ content: JSON.stringify(plan), usage_metadata: usage }))
         .respond(new AIMessage({ content: 'Estimate summary (scripted).', usage_metadata: usage }))

@@ -132,7 +132,7 @@ describe('bad input never changes the database', () => {
     expect(docs.body).toContain('/docs/assets/swagger-ui-bundle.js');
   });
 
-  it('serves Prometheus metrics, without series computed from tenants\' data unless asked (test/proxy-metrics)', async () => {
+  it("serves Prometheus metrics, without series computed from tenants' data unless asked (test/proxy-metrics)", async () => {
     const { status, body } = await app.call('GET', '/metrics', undefined, { key: null });
     expect(status).toBe(200);
     expect(body).toContain('brainops_http_request_duration_seconds');

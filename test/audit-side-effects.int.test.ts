@@ -65,14 +65,16 @@ describe('the audit trail of side effects', () => {
     await call('crm_jobs_upsert', { records: [{ externalId: 'CP-J1', name: 'Imported job', customerExternalId: 'CP-1' }] });
     const lead = (await call('pipeline_lead_create', { name: 'Dana Reyes', email: 'dana@example.com', customerId: customer.id })).lead;
     await call('pipeline_lead_move', { id: lead.id, stage: 'qualified', note: 'called her' });
-    const estimate = (await call('estimates_record', { customerId: customer.id, status: 'accepted', output: { totals: { total: 1000 } } })).estimate;
+    const estimate = (await call('estimates_record', { customerId: customer.id, status: 'accepted', output: { totals: { total: 1000 } } }))
+      .estimate;
     await call('stripe_checkout_create', { estimateId: estimate.id });
     await call('competitor_record_upsert', { name: 'Acme Roofing' });
     await call('product_upsert', { sku: 'inspection', name: 'Roof inspection', priceUsd: 99 });
     await call('landing_page_publish', { title: 'Spring roofs', headline: 'New roofs', body: 'We fix roofs.', cta: 'Call us' });
     const campaign = (await call('ads_campaign_create', { name: 'Search', channel: 'google_search', dailyBudgetUsd: 20 })).campaign;
     await call('ads_campaign_apply_plan', { id: campaign.id, dailyBudgetUsd: 25 });
-    const seq = (await call('email_sequence_create', { name: 'Welcome', steps: [{ delayDays: 0, subject: 'Hello', body: 'Hi {{name}}' }] })).sequence;
+    const seq = (await call('email_sequence_create', { name: 'Welcome', steps: [{ delayDays: 0, subject: 'Hello', body: 'Hi {{name}}' }] }))
+      .sequence;
     await call('email_enroll', { sequenceId: seq.id, contactIds: [contact.id] });
     await call('email_sequences_run_due', {});
     await call('email_outbox_retry_due', {});
@@ -89,7 +91,10 @@ describe('the audit trail of side effects', () => {
     await call('crm_customer_delete', { id: other.id });
 
     // The table above covers every side-effecting tool: a new one must be added here.
-    const sideEffecting = [...tools.values()].filter((t) => t.sideEffect).map((t) => t.name).sort();
+    const sideEffecting = [...tools.values()]
+      .filter((t) => t.sideEffect)
+      .map((t) => t.name)
+      .sort();
     expect([...new Set(called)].sort()).toEqual(sideEffecting);
 
     for (const name of sideEffecting) {
@@ -100,15 +105,31 @@ describe('the audit trail of side effects', () => {
       expect(rows.length, `${name} → ${t.auditAction}`).toBe(times);
       for (const row of rows) expect(row.actor.type, name).toBe('api_key');
     }
-    expect(await auditRows('email.sent')).toMatchObject([{ subject: 'email:dana@example.com', details: { subject: 'Your estimate', status: 'queued' } }]);
-    expect(await auditRows('lead.moved')).toMatchObject([{ subject: `lead:${lead.id}`, details: { from: 'new', to: 'qualified', note: 'called her', customerId: customer.id } }]);
-    expect(await auditRows('payment.link_created')).toMatchObject([{ subject: `estimate:${estimate.id}`, details: { amountUsd: 1000, customerId: customer.id } }]);
+    expect(await auditRows('email.sent')).toMatchObject([
+      { subject: 'email:dana@example.com', details: { subject: 'Your estimate', status: 'queued' } },
+    ]);
+    expect(await auditRows('lead.moved')).toMatchObject([
+      { subject: `lead:${lead.id}`, details: { from: 'new', to: 'qualified', note: 'called her', customerId: customer.id } },
+    ]);
+    expect(await auditRows('payment.link_created')).toMatchObject([
+      { subject: `estimate:${estimate.id}`, details: { amountUsd: 1000, customerId: customer.id } },
+    ]);
 
     // The customer's trail: their record, contact, job, lead, estimate, payment link and emails.
     const trail = await app.call('GET', `/api/v1/crm/customers/${customer.id}/audit`);
     expect(trail.status, JSON.stringify(trail.body)).toBe(200);
     const actions = trail.body.events.map((e: { action: string }) => e.action);
-    for (const a of ['crm.customer_created', 'crm.customer_updated', 'crm.contact_created', 'crm.job_updated', 'lead.created', 'lead.moved', 'estimate.recorded', 'payment.link_created', 'email.sent'])
+    for (const a of [
+      'crm.customer_created',
+      'crm.customer_updated',
+      'crm.contact_created',
+      'crm.job_updated',
+      'lead.created',
+      'lead.moved',
+      'estimate.recorded',
+      'payment.link_created',
+      'email.sent',
+    ])
       expect(actions, a).toContain(a);
     expect(actions).not.toContain('crm.customer_deleted');
     expect(actions).not.toContain('landing.published');
@@ -127,11 +148,18 @@ describe('the audit trail of side effects', () => {
     const created = await app.call('POST', '/api/v1/agents/landing-page/tasks', { input: { title: 'Audit page' } });
     const taskId = created.body.task.id as string;
     // No worker in this app: run the tool as that task's agent would (the caller the wrapper sees).
-    await app.proc.tools.call('pipeline_lead_create', { name: 'From a task' }, { tenantId: 'default', caller: { kind: 'agent', taskId, agent: 'landing-page' } });
+    await app.proc.tools.call(
+      'pipeline_lead_create',
+      { name: 'From a task' },
+      { tenantId: 'default', caller: { kind: 'agent', taskId, agent: 'landing-page' } },
+    );
     const trail = await app.call('GET', `/api/v1/audit?task=${taskId}`);
     expect(trail.status).toBe(200);
     expect(trail.body.events.map((e: { action: string }) => e.action)).toEqual(['lead.created', 'task.created']);
-    expect(trail.body.events[0]).toMatchObject({ actor: { type: 'task', id: taskId }, details: { taskId, agent: 'landing-page', tool: 'pipeline_lead_create' } });
+    expect(trail.body.events[0]).toMatchObject({
+      actor: { type: 'task', id: taskId },
+      details: { taskId, agent: 'landing-page', tool: 'pipeline_lead_create' },
+    });
     expect((await app.call('GET', '/api/v1/audit?task=not-a-task')).status).toBe(400);
   });
 });

@@ -24,7 +24,12 @@ describe('audit trail', () => {
       ids.push(r.body.task.id);
     }
     // A tool's outbound side effect, recorded with the helper tools call.
-    await audit(app.proc.runtime.db, 'default', { actor: { type: 'task', id: ids[0]! }, action: 'email.sent', subject: 'email:dana@example.com', details: { messageId: 'm1' } });
+    await audit(app.proc.runtime.db, 'default', {
+      actor: { type: 'task', id: ids[0]! },
+      action: 'email.sent',
+      subject: 'email:dana@example.com',
+      details: { messageId: 'm1' },
+    });
 
     const page1 = await app.call('GET', '/api/v1/audit?action=task.created&limit=2');
     expect(page1.status).toBe(200);
@@ -35,7 +40,9 @@ describe('audit trail', () => {
     expect(page2.body.nextCursor).toBeNull();
 
     const sentMail = await app.call('GET', '/api/v1/audit?subject=email:dana@example.com');
-    expect(sentMail.body.events).toMatchObject([{ action: 'email.sent', actor: { type: 'task', id: ids[0] }, details: { messageId: 'm1' } }]);
+    expect(sentMail.body.events).toMatchObject([
+      { action: 'email.sent', actor: { type: 'task', id: ids[0] }, details: { messageId: 'm1' } },
+    ]);
     // Another tenant sees none of it.
     expect((await app.call('GET', '/api/v1/audit', undefined, { key: other })).body.events).toEqual([]);
   });

@@ -19,7 +19,8 @@ let mock: MockAgent;
 let previous: Dispatcher;
 const crmAuth: string[] = [];
 
-const tool = (name: string, input: unknown) => app.proc.tools.call(name, input, { tenantId: 'default', caller: { kind: 'system' } }) as Promise<any>;
+const tool = (name: string, input: unknown) =>
+  app.proc.tools.call(name, input, { tenantId: 'default', caller: { kind: 'system' } }) as Promise<any>;
 
 beforeAll(async () => {
   previous = getGlobalDispatcher();
@@ -30,9 +31,24 @@ beforeAll(async () => {
   // A CenterPoint-style export, two pages then an empty one.
   const page = (n: number) =>
     n === 1
-      ? { customers: [{ 'Customer ID': 'CP-1', 'First Name': 'Olga', 'Last Name': 'Johnson', Email: 'olga@example.com', City: 'Denver', State: 'CO' }] }
+      ? {
+          customers: [
+            { 'Customer ID': 'CP-1', 'First Name': 'Olga', 'Last Name': 'Johnson', Email: 'olga@example.com', City: 'Denver', State: 'CO' },
+          ],
+        }
       : n === 2
-        ? { customers: [{ 'Customer ID': 'CP-2', 'First Name': 'Hannah', 'Last Name': 'Patel', Email: 'hannah@example.com', City: 'Aurora', State: 'CO' }] }
+        ? {
+            customers: [
+              {
+                'Customer ID': 'CP-2',
+                'First Name': 'Hannah',
+                'Last Name': 'Patel',
+                Email: 'hannah@example.com',
+                City: 'Aurora',
+                State: 'CO',
+              },
+            ],
+          }
         : { customers: [] };
   mock
     .get(CRM)
@@ -57,12 +73,31 @@ describe('the default jobs, autonomous and complete', () => {
     expect(r.status).toBe(200);
     expect(r.body.enabled.map((s: { name: string }) => s.name).sort()).toEqual(['lead-follow-ups', 'monthly-revenue-report']);
     expect(r.body.skipped).toEqual([
-      { name: 'nightly-crm-sync', agent: 'crm-sync', reason: expect.stringContaining('needs the setting crm: PATCH /api/v1/settings {"crm": {"url": ') },
-      { name: 'weekly-competitor-analysis', agent: 'competitor-analysis', reason: 'needs the setting competitorMarkets: PATCH /api/v1/settings {"competitorMarkets": ["Denver"]}' },
-      { name: 'daily-ad-budget', agent: 'ad-manager', reason: 'needs the setting adDailyBudgetUsd: PATCH /api/v1/settings {"adDailyBudgetUsd": 50}' },
+      {
+        name: 'nightly-crm-sync',
+        agent: 'crm-sync',
+        reason: expect.stringContaining('needs the setting crm: PATCH /api/v1/settings {"crm": {"url": '),
+      },
+      {
+        name: 'weekly-competitor-analysis',
+        agent: 'competitor-analysis',
+        reason: 'needs the setting competitorMarkets: PATCH /api/v1/settings {"competitorMarkets": ["Denver"]}',
+      },
+      {
+        name: 'daily-ad-budget',
+        agent: 'ad-manager',
+        reason: 'needs the setting adDailyBudgetUsd: PATCH /api/v1/settings {"adDailyBudgetUsd": 50}',
+      },
     ]);
-    expect(r.body.missing.map((m: { setting: string }) => m.setting)).toEqual(['crm', 'competitorMarkets', 'adDailyBudgetUsd', 'ownerEmail']);
-    expect(r.body.missing.find((m: { setting: string }) => m.setting === 'ownerEmail')).toMatchObject({ how: `PATCH /api/v1/settings {"ownerEmail": "owner@example.com"}` });
+    expect(r.body.missing.map((m: { setting: string }) => m.setting)).toEqual([
+      'crm',
+      'competitorMarkets',
+      'adDailyBudgetUsd',
+      'ownerEmail',
+    ]);
+    expect(r.body.missing.find((m: { setting: string }) => m.setting === 'ownerEmail')).toMatchObject({
+      how: `PATCH /api/v1/settings {"ownerEmail": "owner@example.com"}`,
+    });
   });
 
   it('installs all five once the settings are given, fires each, and delivers every digest', async () => {
@@ -74,7 +109,12 @@ describe('the default jobs, autonomous and complete', () => {
       competitorMarkets: ['Denver'],
     });
     expect(set.status).toBe(200);
-    expect(set.body.settings).toMatchObject({ ownerEmail: OWNER, crmCredentialSet: true, adDailyBudgetUsd: 60, competitorMarkets: ['Denver'] });
+    expect(set.body.settings).toMatchObject({
+      ownerEmail: OWNER,
+      crmCredentialSet: true,
+      adDailyBudgetUsd: 60,
+      competitorMarkets: ['Denver'],
+    });
     // The credential is write-only: in no answer and not on the audit trail.
     expect(JSON.stringify(set.body)).not.toContain('crm-token-123');
     expect(JSON.stringify((await app.call('GET', '/api/v1/audit?action=settings.updated')).body)).not.toContain('crm-token-123');
@@ -82,7 +122,13 @@ describe('the default jobs, autonomous and complete', () => {
     // The business the jobs work on.
     await tool('ads_campaign_create', { name: 'Search', channel: 'google_search', dailyBudgetUsd: 40 });
     await tool('ads_campaign_create', { name: 'Local', channel: 'google_local', dailyBudgetUsd: 20 });
-    await tool('competitor_record_upsert', { name: 'Mile High Roofing', prices: { architectural_shingle: 520 }, rating: 4.7, reviews: 210, serviceArea: ['Denver'] });
+    await tool('competitor_record_upsert', {
+      name: 'Mile High Roofing',
+      prices: { architectural_shingle: 520 },
+      rating: 4.7,
+      reviews: 210,
+      serviceArea: ['Denver'],
+    });
     await tool('competitor_record_upsert', { name: 'Gulf Roofs', prices: { architectural_shingle: 300 }, serviceArea: ['Tampa'] });
     const lead = (await tool('pipeline_lead_create', { name: 'Carla Contacted', email: 'carla@example.com' })).lead;
     await app.call('PATCH', `/api/v1/pipeline/leads/${lead.id}`, { stage: 'contacted', contact: { channel: 'phone' } });
@@ -99,7 +145,9 @@ describe('the default jobs, autonomous and complete', () => {
       await job.promote();
     }
     const scheduled = async () =>
-      (await app.call('GET', '/api/v1/tasks?limit=50')).body.tasks.filter((t: { createdBy?: { type?: string } }) => t.createdBy?.type === 'schedule') as {
+      (await app.call('GET', '/api/v1/tasks?limit=50')).body.tasks.filter(
+        (t: { createdBy?: { type?: string } }) => t.createdBy?.type === 'schedule',
+      ) as {
         id: string;
         agent: string;
         status: string;
@@ -120,31 +168,55 @@ describe('the default jobs, autonomous and complete', () => {
       200,
     );
     for (const t of tasks) expect(t.status, `${t.agent}: ${JSON.stringify(t.error)}`).toBe('succeeded');
-    expect(tasks.map((t) => t.agent).sort()).toEqual(['ad-manager', 'competitor-analysis', 'crm-sync', 'email-outreach', 'revenue-analyst']);
+    expect(tasks.map((t) => t.agent).sort()).toEqual([
+      'ad-manager',
+      'competitor-analysis',
+      'crm-sync',
+      'email-outreach',
+      'revenue-analyst',
+    ]);
 
     // The settings were the inputs: the CRM was read with the stored credential, page by page.
     expect(crmAuth.length).toBeGreaterThanOrEqual(2);
     expect(new Set(crmAuth)).toEqual(new Set(['Bearer crm-token-123']));
     expect((await tool('crm_customers_list', {})).customers.map((c: any) => c.externalId).sort()).toEqual(['CP-1', 'CP-2']);
-    const out = Object.fromEntries(await Promise.all(tasks.map(async (t) => [t.agent, (await app.call('GET', `/api/v1/tasks/${t.id}`)).body.task.output])));
+    const out = Object.fromEntries(
+      await Promise.all(tasks.map(async (t) => [t.agent, (await app.call('GET', `/api/v1/tasks/${t.id}`)).body.task.output])),
+    );
     expect(out['competitor-analysis']).toMatchObject({ market: 'Denver', competitors: 1 });
     expect(out['ad-manager'].allocatedUsd).toBe(60);
     // No journaled step holds the credential.
     expect(JSON.stringify(await app.query('SELECT result FROM task_steps'))).not.toContain('crm-token-123');
 
     // Every run's digest is on the Board and was emailed to the owner, after its approval.
-    const digests = (await app.call('GET', '/api/v1/digests')).body.digests as { agent: string; title: string; body: string; emailedTo: string; emailId: string }[];
-    expect(digests.map((d) => d.agent).sort()).toEqual(['ad-manager', 'competitor-analysis', 'crm-sync', 'email-outreach', 'revenue-analyst']);
+    const digests = (await app.call('GET', '/api/v1/digests')).body.digests as {
+      agent: string;
+      title: string;
+      body: string;
+      emailedTo: string;
+      emailId: string;
+    }[];
+    expect(digests.map((d) => d.agent).sort()).toEqual([
+      'ad-manager',
+      'competitor-analysis',
+      'crm-sync',
+      'email-outreach',
+      'revenue-analyst',
+    ]);
     for (const d of digests) {
       expect(d.emailedTo, d.agent).toBe(OWNER);
       expect(d.body, d.agent).toMatch(/[.!?)]$/);
     }
     expect(digests.find((d) => d.agent === 'crm-sync')!.title).toBe('CRM sync: 2 new, 0 updated, 0 conflict(s)');
-    const outbox = await app.query<{ to_address: string; subject: string }>(`SELECT to_address, subject FROM email_outbox WHERE to_address = $1`, [OWNER]);
+    const outbox = await app.query<{ to_address: string; subject: string }>(
+      `SELECT to_address, subject FROM email_outbox WHERE to_address = $1`,
+      [OWNER],
+    );
     expect(outbox).toHaveLength(5);
     const digestApprovals = seen.filter((a) => a.action === 'digest.email');
     expect(digestApprovals).toHaveLength(5);
-    for (const a of digestApprovals) expect(a.content.emails).toEqual([{ to: OWNER, subject: expect.stringMatching(/^BrainOps digest: /), body: expect.any(String) }]);
+    for (const a of digestApprovals)
+      expect(a.content.emails).toEqual([{ to: OWNER, subject: expect.stringMatching(/^BrainOps digest: /), body: expect.any(String) }]);
     // The follow-up run asked before writing to Carla, with the email itself.
     expect(seen.find((a) => a.action === 'email.send')!.content.emails[0]).toMatchObject({ to: 'carla@example.com' });
   });

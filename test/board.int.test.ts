@@ -41,7 +41,13 @@ const invoiceAgent = defineAgent({
       amountUsd: ctx.input.amountUsd,
       recipients: [`${ctx.input.customer}@example.com`],
       content: {
-        emails: [{ to: `${ctx.input.customer}@example.com`, subject: `Invoice for $${ctx.input.amountUsd}`, body: `Hello ${ctx.input.customer},\nyour invoice is attached.` }],
+        emails: [
+          {
+            to: `${ctx.input.customer}@example.com`,
+            subject: `Invoice for $${ctx.input.amountUsd}`,
+            body: `Hello ${ctx.input.customer},\nyour invoice is attached.`,
+          },
+        ],
         spend: [{ description: 'Card processing fee', amountUsd: 3.5 }],
       },
     });

@@ -53,7 +53,9 @@ function finished(tenant: string, id: string): Promise<Task> {
 beforeAll(async () => {
   let model = fakeModel();
   for (let i = 0; i < 200; i++) {
-    model = model.respond(new AIMessage({ content: `text ${i}`, usage_metadata: { input_tokens: 200, output_tokens: 300, total_tokens: 500 } }));
+    model = model.respond(
+      new AIMessage({ content: `text ${i}`, usage_metadata: { input_tokens: 200, output_tokens: 300, total_tokens: 500 } }),
+    );
   }
   app = await startTestApp('pglite', { overrides: { agents: [...builtInAgents, spender], model: chatProvider(MODEL, model) } });
   for (const t of ['acme', 'beta']) keys[t] = (await createKey(app.proc.runtime.db, t, ['admin'], 'test')).key;
@@ -73,9 +75,16 @@ describe('budgets', () => {
   });
 
   it("gives a scheduled task its schedule's budget", async () => {
-    const s = await app.call('POST', '/api/v1/schedules', { agent: 'spender', input: { steps: 2 }, everyMs: 5_000, budget: { maxTokens: 600 } });
+    const s = await app.call('POST', '/api/v1/schedules', {
+      agent: 'spender',
+      input: { steps: 2 },
+      everyMs: 5_000,
+      budget: { maxTokens: 600 },
+    });
     expect(s.status).toBe(201);
-    const id = await eventually(async () => (await app.call('GET', `/api/v1/schedules/${s.body.schedule.id}`)).body.runs[0]?.id as string | undefined);
+    const id = await eventually(
+      async () => (await app.call('GET', `/api/v1/schedules/${s.body.schedule.id}`)).body.runs[0]?.id as string | undefined,
+    );
     await app.call('DELETE', `/api/v1/schedules/${s.body.schedule.id}`);
     const task = await finished('default', id);
     expect(task.budget).toEqual({ maxTokens: 600 });

@@ -58,7 +58,10 @@ const api = async (method: string, path: string, body?: unknown) => {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'brainops-cli-'));
-  server = spawn(process.execPath, ['bin/brainops.mjs', 'start'], { env: { ...env(), LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  server = spawn(process.execPath, ['bin/brainops.mjs', 'start'], {
+    env: { ...env(), LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   server.stdout!.on('data', (c: Buffer) => (serverLog += c.toString()));
   server.stderr!.on('data', (c: Buffer) => (serverLog += c.toString()));
   const s = await eventually(

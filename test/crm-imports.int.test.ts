@@ -18,7 +18,11 @@ const CASES = {
     'EU-0001;Jürgen;Beispiel;juergen.beispiel@example.com;0151 23456789;Berlin;BE;10115;13.02.2021',
     'EU-0002;Zoë;Muster;zoe.muster@example.com;+33 6 12 34 56 78;Lyon;ARA;69001;03.04.2022',
   ],
-  dayFirst: ['Customer ID,Name,Email,Customer Since', 'UK-0001,Alex Sample,alex.sample@example.com,13/02/2021', 'UK-0002,Sam Example,sam.example@example.com,03/04/2022'],
+  dayFirst: [
+    'Customer ID,Name,Email,Customer Since',
+    'UK-0001,Alex Sample,alex.sample@example.com,13/02/2021',
+    'UK-0002,Sam Example,sam.example@example.com,03/04/2022',
+  ],
   phones: [
     'Customer ID,Name,Email,Phone',
     'PH-1,Singapore Test,sg@example.com,+65 6123 4567',
@@ -49,13 +53,22 @@ async function finished(id: string, key: string, timeoutMs = 60_000): Promise<Ta
 }
 
 async function importInline(data: string, key: string, extra: Record<string, unknown> = {}): Promise<Task> {
-  const r = await app.call('POST', '/api/v1/agents/crm-sync/tasks', { input: { source: { kind: 'inline', format: 'csv', data }, ...extra } }, { key });
+  const r = await app.call(
+    'POST',
+    '/api/v1/agents/crm-sync/tasks',
+    { input: { source: { kind: 'inline', format: 'csv', data }, ...extra } },
+    { key },
+  );
   expect(r.status, JSON.stringify(r.body)).toBe(202);
   return finished(r.body.task.id, key);
 }
 
 async function upload(bytes: Uint8Array, key: string, query = '', contentType = 'text/csv'): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${app.url}/api/v1/crm/imports${query}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': contentType }, body: bytes });
+  const res = await fetch(`${app.url}/api/v1/crm/imports${query}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': contentType },
+    body: bytes,
+  });
   return { status: res.status, body: await res.json() };
 }
 
@@ -68,13 +81,30 @@ describe('real-shaped exports', () => {
   it('semicolon-separated European Excel: 2 imported, day-first dotted dates, national numbers in the tenant region only', async () => {
     const t = await importInline(crlf(CASES.semicolon), keys.eu!);
     expect(t.status, JSON.stringify(t.error)).toBe('succeeded');
-    expect(t.output).toMatchObject({ rows: 2, valid: 2, inserted: 2, conflictCount: 0, phoneRegion: 'US', file: { format: 'csv', delimiter: 'semicolon', dateOrder: { order: 'dmy', decidedBy: 'column' } } });
+    expect(t.output).toMatchObject({
+      rows: 2,
+      valid: 2,
+      inserted: 2,
+      conflictCount: 0,
+      phoneRegion: 'US',
+      file: { format: 'csv', delimiter: 'semicolon', dateOrder: { order: 'dmy', decidedBy: 'column' } },
+    });
     let c = await customers(keys.eu!);
     expect(c['EU-0001']).toMatchObject({ name: 'Jürgen Beispiel', phone: '0151 23456789', notes: 'Customer since: 2021-02-13' });
     expect(c['EU-0002']).toMatchObject({ name: 'Zoë Muster', phone: '+33612345678', notes: 'Customer since: 2022-04-03' });
     // Kept as written with a warning, never guessed into a +1 number; the report shows the example.
     expect(t.output.warnings).toEqual([
-      { kind: 'phone_no_country_code', count: 1, examples: [{ row: 1, externalId: 'EU-0001', message: expect.stringContaining("phone '0151 23456789' has no country code and is not a valid US number") }] },
+      {
+        kind: 'phone_no_country_code',
+        count: 1,
+        examples: [
+          {
+            row: 1,
+            externalId: 'EU-0001',
+            message: expect.stringContaining("phone '0151 23456789' has no country code and is not a valid US number"),
+          },
+        ],
+      },
     ]);
 
     // The tenant says its numbers are German: the same export now stores the E.164 number.
@@ -97,7 +127,13 @@ describe('real-shaped exports', () => {
   it('an ambiguous date column is reported and not stored, unless the import says the order', async () => {
     const csv = crlf(['Customer ID,Name,Customer Since', 'AMB-1,Ann,03/04/2022', 'AMB-2,Bo,05/06/2021']);
     const t = await importInline(csv, keys.uk!);
-    expect(t.output.warnings).toEqual([{ kind: 'date_ambiguous', count: 2, examples: [expect.objectContaining({ row: 1, value: '03/04/2022' }), expect.objectContaining({ row: 2, value: '05/06/2021' })] }]);
+    expect(t.output.warnings).toEqual([
+      {
+        kind: 'date_ambiguous',
+        count: 2,
+        examples: [expect.objectContaining({ row: 1, value: '03/04/2022' }), expect.objectContaining({ row: 2, value: '05/06/2021' })],
+      },
+    ]);
     expect((await customers(keys.uk!))['AMB-1'].notes).toBeNull();
     const told = await importInline(csv, keys.uk!, { dateOrder: 'dmy' });
     expect(told.output).toMatchObject({ updated: 2, warningCount: 0, file: { dateOrder: { order: 'dmy', decidedBy: 'option' } } });
@@ -106,7 +142,11 @@ describe('real-shaped exports', () => {
 
   it('international phones: own country codes kept, extensions apart, national numbers only in the tenant region', async () => {
     const t = await importInline(crlf(CASES.phones), keys.au!);
-    expect(t.output).toMatchObject({ inserted: 5, warningCount: 1, warnings: [{ kind: 'phone_no_country_code', count: 1, examples: [expect.objectContaining({ externalId: 'PH-2', row: 2 })] }] });
+    expect(t.output).toMatchObject({
+      inserted: 5,
+      warningCount: 1,
+      warnings: [{ kind: 'phone_no_country_code', count: 1, examples: [expect.objectContaining({ externalId: 'PH-2', row: 2 })] }],
+    });
     let c = await customers(keys.au!);
     expect(Object.fromEntries(Object.entries(c).map(([id, x]) => [id, [x.phone, x.phoneExtension]]))).toEqual({
       'PH-1': ['+6561234567', null],
@@ -142,23 +182,45 @@ describe('real-shaped exports', () => {
     expect(r.body.upload).toMatchObject({ bytes: bytes.length, encoding: 'windows-1252', filename: 'kunden.csv' });
     const t = await finished(r.body.task.id, keys.eu!);
     expect(t.status, JSON.stringify(t.error)).toBe('succeeded');
-    expect(t.output).toMatchObject({ rows: 3, valid: 2, inserted: 2, conflictCount: 1, file: { encoding: 'windows-1252', delimiter: 'tab' } });
+    expect(t.output).toMatchObject({
+      rows: 3,
+      valid: 2,
+      inserted: 2,
+      conflictCount: 1,
+      file: { encoding: 'windows-1252', delimiter: 'tab' },
+    });
     expect(t.output.conflicts[0]).toMatchObject({ reason: 'external_id_mangled', message: expect.stringContaining('scientific notation') });
     expect(t.output.file.ignoredColumns).toEqual(['Straße', 'Ort']);
     const c = await customers(keys.eu!);
-    expect(c['00123']).toMatchObject({ name: 'Jürgen Groß', email: 'juergen@example.com', phone: '+49301234567', notes: 'Customer since: 2021-02-13; Lifetime value: 1234.5' });
-    expect(c['00124']).toMatchObject({ name: 'Zoë Cañón', phone: '+33612345678', phoneExtension: '9', address: 'MA 02134', notes: 'Customer since: 2021-02-13; Lifetime value: 900' });
+    expect(c['00123']).toMatchObject({
+      name: 'Jürgen Groß',
+      email: 'juergen@example.com',
+      phone: '+49301234567',
+      notes: 'Customer since: 2021-02-13; Lifetime value: 1234.5',
+    });
+    expect(c['00124']).toMatchObject({
+      name: 'Zoë Cañón',
+      phone: '+33612345678',
+      phoneExtension: '9',
+      address: 'MA 02134',
+      notes: 'Customer since: 2021-02-13; Lifetime value: 900',
+    });
   });
 
   it('a non-empty export that imports nothing fails with a sentence saying why', async () => {
     const noId = await upload(Buffer.from('Name;Email\r\nAnn;ann@example.com\r\n'), keys.uk!);
     const t = await finished(noId.body.task.id, keys.uk!);
     expect(t).toMatchObject({ status: 'failed', error: { code: 'CRM_IMPORT_EMPTY' } });
-    expect(t.error!.message).toBe(`No column holds a customer id: the header, split on semicolon (';'), has 'Name', 'Email'; name one column "Customer ID" (or ID, External ID, Account Number).`);
+    expect(t.error!.message).toBe(
+      `No column holds a customer id: the header, split on semicolon (';'), has 'Name', 'Email'; name one column "Customer ID" (or ID, External ID, Account Number).`,
+    );
     const oddSep = await importInline('Customer ID^Name\r\nX-1^Ann\r\n', keys.uk!);
     expect(oddSep.error!.message).toMatch(/single column 'Customer ID\^Name': the separator may be one we do not read/);
     const allBad = await importInline('Customer ID,Name\r\n,Ann\r\n,Bo\r\n', keys.uk!);
-    expect(allBad.error).toMatchObject({ code: 'CRM_IMPORT_EMPTY', message: 'None of the 2 rows could be imported: 2 missing external id (e.g. Row 1 has no customer id.).' });
+    expect(allBad.error).toMatchObject({
+      code: 'CRM_IMPORT_EMPTY',
+      message: 'None of the 2 rows could be imported: 2 missing external id (e.g. Row 1 has no customer id.).',
+    });
   });
 
   it('refuses an upload that is not a file body, or empty, with 4xx and nothing stored', async () => {
@@ -184,14 +246,23 @@ describe('limits', () => {
     const csv = toCsv(rows);
     expect(csv.length).toBeGreaterThan(850_000);
     expect(csv.length).toBeLessThanOrEqual(1_000_000);
-    const ok = await app.call('POST', '/api/v1/agents/crm-sync/tasks', { input: { source: { kind: 'inline', format: 'csv', data: csv } } }, { key: keys.uk! });
+    const ok = await app.call(
+      'POST',
+      '/api/v1/agents/crm-sync/tasks',
+      { input: { source: { kind: 'inline', format: 'csv', data: csv } } },
+      { key: keys.uk! },
+    );
     expect(ok.status).toBe(202);
     expect((await finished(ok.body.task.id, keys.uk!)).output).toMatchObject({ rows: 7_500, inserted: 7_500 });
 
-    const tooLong = await app.call('POST', '/api/v1/agents/crm-sync/tasks', { input: { source: { kind: 'inline', format: 'csv', data: 'x'.repeat(1_000_001) } } });
+    const tooLong = await app.call('POST', '/api/v1/agents/crm-sync/tasks', {
+      input: { source: { kind: 'inline', format: 'csv', data: 'x'.repeat(1_000_001) } },
+    });
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.error.message).toContain('source.data');
-    const tooBig = await app.call('POST', '/api/v1/agents/crm-sync/tasks', undefined, { raw: JSON.stringify({ input: { source: { kind: 'inline', format: 'csv', data: 'x'.repeat(2_200_000) } } }) });
+    const tooBig = await app.call('POST', '/api/v1/agents/crm-sync/tasks', undefined, {
+      raw: JSON.stringify({ input: { source: { kind: 'inline', format: 'csv', data: 'x'.repeat(2_200_000) } } }),
+    });
     expect(tooBig.status).toBe(413);
     expect(tooBig.body.error.message).toContain('POST /api/v1/crm/imports');
   }, 60_000);
@@ -228,10 +299,18 @@ describe('limits', () => {
     await reader.cancel();
     const t = await finished(r.body.task.id, keys.au!);
     expect(t.status, JSON.stringify(t.error)).toBe('succeeded');
-    expect(t.output).toMatchObject({ rows: 100_000, valid: 100_000, inserted: 100_000, conflictCount: 0, file: { delimiter: 'comma', encoding: 'utf-8', dateOrder: { order: 'mdy' } } });
+    expect(t.output).toMatchObject({
+      rows: 100_000,
+      valid: 100_000,
+      inserted: 100_000,
+      conflictCount: 0,
+      file: { delimiter: 'comma', encoding: 'utf-8', dateOrder: { order: 'mdy' } },
+    });
     expect(progress.length).toBeGreaterThanOrEqual(5);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
     expect(progress.at(-1)).toBe(100);
-    expect((await app.query<{ n: number }>(`SELECT count(*)::int AS n FROM customers WHERE tenant_id = 'au' AND external_id LIKE 'CP-%'`))[0]!.n).toBe(100_000);
+    expect(
+      (await app.query<{ n: number }>(`SELECT count(*)::int AS n FROM customers WHERE tenant_id = 'au' AND external_id LIKE 'CP-%'`))[0]!.n,
+    ).toBe(100_000);
   }, 180_000);
 });

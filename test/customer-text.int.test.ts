@@ -17,7 +17,8 @@ describe('customer-facing text offline (pglite)', () => {
   }, 120_000);
   afterAll(() => app?.stop());
 
-  const tool = (name: string, input: unknown) => app.proc.tools.call(name, input, { tenantId: 'default', caller: { kind: 'system' } }) as Promise<any>;
+  const tool = (name: string, input: unknown) =>
+    app.proc.tools.call(name, input, { tenantId: 'default', caller: { kind: 'system' } }) as Promise<any>;
   const ended = (id: string) =>
     eventually(async () => {
       const b = (await app.call('GET', `/api/v1/tasks/${id}`)).body;
@@ -47,7 +48,9 @@ describe('customer-facing text offline (pglite)', () => {
     expect((await app.call('POST', `/api/v1/approvals/${pending.id}`, { decision: 'approve' })).status).toBe(200);
     const outreach = (await ended(id)).task.output;
     expect(outreach.drafts[0].model).toBe('offline');
-    const mails = await app.query<{ subject: string; body: string }>(`SELECT subject, body FROM email_outbox WHERE to_address = 'ann.text@example.com'`);
+    const mails = await app.query<{ subject: string; body: string }>(
+      `SELECT subject, body FROM email_outbox WHERE to_address = 'ann.text@example.com'`,
+    );
     expect(mails).toHaveLength(1);
     texts['sent email'] = `${mails[0]!.subject}\n${mails[0]!.body}`;
 
@@ -59,7 +62,12 @@ describe('customer-facing text offline (pglite)', () => {
     texts['payment reminder'] = reminder.text;
 
     // The public landing page, as a visitor's browser gets it.
-    const page = await run('landing-page', { title: 'Storm repair Austin', service: 'storm damage repair', area: 'Austin', slug: 'storm-austin-text' });
+    const page = await run('landing-page', {
+      title: 'Storm repair Austin',
+      service: 'storm damage repair',
+      area: 'Austin',
+      slug: 'storm-austin-text',
+    });
     expect(page.model).toBe('offline');
     const html = await fetch(`${app.url}/landing/${page.slug}`);
     expect(html.status).toBe(200);

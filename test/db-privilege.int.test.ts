@@ -20,7 +20,11 @@ const lastRows = (r: unknown): unknown[] => (Array.isArray(r) ? (r.at(-1) as { r
 describe.each(ENGINES)('the app role on %s', (engine) => {
   let app: TestApp;
   const inAcme = <T>(fn: (tx: Sql) => Promise<T>) => app.proc.runtime.db.tenant('acme', fn);
-  const refused = (sql: string, error: RegExp) => expect(inAcme((tx) => tx.query(sql)), sql).rejects.toThrow(error);
+  const refused = (sql: string, error: RegExp) =>
+    expect(
+      inAcme((tx) => tx.query(sql)),
+      sql,
+    ).rejects.toThrow(error);
 
   beforeAll(async () => {
     app = await startTestApp(engine, { worker: false });
@@ -71,9 +75,15 @@ describe('the app role logging in itself (DATABASE_APP_URL) on PostgreSQL', () =
   beforeAll(async () => {
     engines = await engineEnv('pg');
     const appUrl = engines.env.DATABASE_URL!.replace('postgres://postgres@', 'postgres://brainops_app@');
-    proc = await startProcess(testConfig(engines.env, { DATABASE_APP_URL: appUrl }), { api: true, worker: false, overrides: { logger: silentLogger() } });
+    proc = await startProcess(testConfig(engines.env, { DATABASE_APP_URL: appUrl }), {
+      api: true,
+      worker: false,
+      overrides: { logger: silentLogger() },
+    });
     await proc.runtime.db.system((tx) => tx.query(`INSERT INTO tenants (id, name) VALUES ('acme', 'Acme') ON CONFLICT DO NOTHING`));
-    await proc.runtime.db.tenant('default', (tx) => tx.query(`INSERT INTO customers (tenant_id, name) VALUES ('default', 'Default Customer')`));
+    await proc.runtime.db.tenant('default', (tx) =>
+      tx.query(`INSERT INTO customers (tenant_id, name) VALUES ('default', 'Default Customer')`),
+    );
   });
   afterAll(async () => {
     await proc?.stop(2000);
@@ -84,16 +94,26 @@ describe('the app role logging in itself (DATABASE_APP_URL) on PostgreSQL', () =
     const after = await inAcme((tx) => tx.query(`RESET ROLE; SELECT current_user, current_setting('is_superuser') AS su`));
     expect(lastRows(after)).toEqual([{ current_user: 'brainops_app', su: 'off' }]);
     await expect(inAcme((tx) => tx.query(`SET ROLE postgres`))).rejects.toThrow(/permission denied/);
-    await expect(inAcme((tx) => tx.query(`RESET SESSION AUTHORIZATION; SET SESSION AUTHORIZATION postgres`))).rejects.toThrow(/permission denied/);
+    await expect(inAcme((tx) => tx.query(`RESET SESSION AUTHORIZATION; SET SESSION AUTHORIZATION postgres`))).rejects.toThrow(
+      /permission denied/,
+    );
     expect(lastRows(await inAcme((tx) => tx.query(`RESET ROLE; SELECT id FROM customers`)))).toEqual([]);
-    expect(lastRows(await proc.runtime.db.tenant('default', (tx) => tx.query(`RESET ROLE; SELECT name FROM customers`)))).toEqual([{ name: 'Default Customer' }]);
+    expect(lastRows(await proc.runtime.db.tenant('default', (tx) => tx.query(`RESET ROLE; SELECT name FROM customers`)))).toEqual([
+      { name: 'Default Customer' },
+    ]);
   });
 
   it('cannot enter another tenant without the proof BrainOps computes, nor switch the setting', async () => {
-    await expect(inAcme((tx) => tx.query(`SELECT public.brainops_enter_tenant_as_app('default', 'guessed')`))).rejects.toThrow(/not a tenant BrainOps chose/);
+    await expect(inAcme((tx) => tx.query(`SELECT public.brainops_enter_tenant_as_app('default', 'guessed')`))).rejects.toThrow(
+      /not a tenant BrainOps chose/,
+    );
     await expect(inAcme((tx) => tx.query(`SELECT public.brainops_enter_tenant('default')`))).rejects.toThrow(/permission denied/);
-    await expect(inAcme((tx) => tx.query(`SELECT set_config('app.tenant_id', 'default', true); SELECT id FROM customers`))).rejects.toThrow(/tenant_id was changed/);
+    await expect(inAcme((tx) => tx.query(`SELECT set_config('app.tenant_id', 'default', true); SELECT id FROM customers`))).rejects.toThrow(
+      /tenant_id was changed/,
+    );
     // Tenant work itself goes on as before.
-    expect((await proc.runtime.db.tenant('default', (tx) => tx.query('SELECT name FROM customers'))).rows).toEqual([{ name: 'Default Customer' }]);
+    expect((await proc.runtime.db.tenant('default', (tx) => tx.query('SELECT name FROM customers'))).rows).toEqual([
+      { name: 'Default Customer' },
+    ]);
   });
 });

@@ -13,7 +13,8 @@ import { eventually, startTestApp, testConfig, type TestApp } from './harness.ts
 
 let app: TestApp;
 
-const tool = (name: string, input: unknown) => app.proc.tools.call(name, input, { tenantId: 'default', caller: { kind: 'system' } }) as Promise<any>;
+const tool = (name: string, input: unknown) =>
+  app.proc.tools.call(name, input, { tenantId: 'default', caller: { kind: 'system' } }) as Promise<any>;
 
 async function start(agent: string, input: unknown): Promise<string> {
   const r = await app.call('POST', `/api/v1/agents/${agent}/tasks`, { input });
@@ -43,7 +44,12 @@ describe('decisions that are true', () => {
     const id = await start('landing-page', { title: 'Hail repair Denver', service: 'hail repair', area: 'Denver', slug: 'hail-denver' });
     const a = await pending(id);
     expect(a).toMatchObject({ action: 'landing.publish', agent: 'landing-page', status: 'pending' });
-    expect(a.content.page).toMatchObject({ title: 'Hail repair Denver', slug: 'hail-denver', headline: 'Hail repair in Denver, done right', cta: 'Get my free estimate' });
+    expect(a.content.page).toMatchObject({
+      title: 'Hail repair Denver',
+      slug: 'hail-denver',
+      headline: 'Hail repair in Denver, done right',
+      cta: 'Get my free estimate',
+    });
     expect(a.content.page.body).toContain('hail repair in Denver');
     // Nothing is public before the decision.
     expect((await app.call('GET', '/landing/hail-denver', undefined, { key: null })).status).toBe(404);
@@ -60,7 +66,10 @@ describe('decisions that are true', () => {
   it('applies ad budgets only after a person approved every campaign’s old and new budget', async () => {
     const a = (await tool('ads_campaign_create', { name: 'Search A', channel: 'google_search', dailyBudgetUsd: 150 })).campaign;
     const b = (await tool('ads_campaign_create', { name: 'Local B', channel: 'google_local', dailyBudgetUsd: 150 })).campaign;
-    const id = await start('ad-manager', { totalDailyBudgetUsd: 300, stats: { [a.id]: { spendUsd: 100, roas: 4 }, [b.id]: { spendUsd: 100, roas: 2 } } });
+    const id = await start('ad-manager', {
+      totalDailyBudgetUsd: 300,
+      stats: { [a.id]: { spendUsd: 100, roas: 4 }, [b.id]: { spendUsd: 100, roas: 2 } },
+    });
     const ap = await pending(id);
     expect(ap).toMatchObject({ action: 'ads.budget', amountUsd: 300 });
     expect(ap.summary).toContain("today's budgets ($300.00/day) project $549.77/day. That is $33.99/day more.");
@@ -87,27 +96,47 @@ describe('decisions that are true', () => {
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
     const inv = done.output.invoices.find((x: any) => x.estimateId === est.id);
     expect(inv).toMatchObject({ status: 'partial', paidUsd: 400, balanceUsd: 600, checkoutUrl: expect.any(String) });
-    const sessions = await app.query<{ amount_usd: string; url: string }>(`SELECT amount_usd, url FROM checkout_sessions WHERE estimate_id = $1`, [est.id]);
+    const sessions = await app.query<{ amount_usd: string; url: string }>(
+      `SELECT amount_usd, url FROM checkout_sessions WHERE estimate_id = $1`,
+      [est.id],
+    );
     expect(sessions).toEqual([{ amount_usd: '600.00', url: inv.checkoutUrl }]);
     // The reminder names the balance and carries the link.
     expect(done.output.reminders.find((r: any) => r.estimateId === est.id).text).toContain('$600.00');
     // More than the balance is refused.
-    await expect(tool('stripe_checkout_create', { estimateId: est.id, amountUsd: 1000.01 })).rejects.toMatchObject({ code: 'AMOUNT_ABOVE_BALANCE' });
+    await expect(tool('stripe_checkout_create', { estimateId: est.id, amountUsd: 1000.01 })).rejects.toMatchObject({
+      code: 'AMOUNT_ABOVE_BALANCE',
+    });
   });
 
   it('lets no task record a contact nobody made', async () => {
     const lead = (await tool('pipeline_lead_create', { name: 'Nora New', email: 'nora@example.com' })).lead;
-    const asAgent = { tenantId: 'default', caller: { kind: 'agent' as const, taskId: '00000000-0000-4000-8000-000000000000', agent: 'lead-qualifier' } };
-    await expect(app.proc.tools.call('pipeline_lead_move', { id: lead.id, stage: 'contacted' }, asAgent)).rejects.toMatchObject({ code: 'CONTACT_UNPROVEN' });
+    const asAgent = {
+      tenantId: 'default',
+      caller: { kind: 'agent' as const, taskId: '00000000-0000-4000-8000-000000000000', agent: 'lead-qualifier' },
+    };
+    await expect(app.proc.tools.call('pipeline_lead_move', { id: lead.id, stage: 'contacted' }, asAgent)).rejects.toMatchObject({
+      code: 'CONTACT_UNPROVEN',
+    });
     // An email to someone else is no proof either.
     const other = (await tool('email_send', { to: 'someone@example.com', subject: 'Hi', body: 'Hello.' })).email;
-    await expect(app.proc.tools.call('pipeline_lead_move', { id: lead.id, stage: 'contacted', contact: { channel: 'email', emailId: other.id } }, asAgent)).rejects.toMatchObject({
+    await expect(
+      app.proc.tools.call(
+        'pipeline_lead_move',
+        { id: lead.id, stage: 'contacted', contact: { channel: 'email', emailId: other.id } },
+        asAgent,
+      ),
+    ).rejects.toMatchObject({
       code: 'CONTACT_UNPROVEN',
     });
     expect((await tool('pipeline_leads_list', { stage: 'new' })).leads.map((l: any) => l.id)).toContain(lead.id);
     // The email that reached her is.
     const mine = (await tool('email_send', { to: 'nora@example.com', subject: 'Hi Nora', body: 'Hello.' })).email;
-    const moved = await app.proc.tools.call('pipeline_lead_move', { id: lead.id, stage: 'contacted', contact: { channel: 'email', emailId: mine.id } }, asAgent);
+    const moved = await app.proc.tools.call(
+      'pipeline_lead_move',
+      { id: lead.id, stage: 'contacted', contact: { channel: 'email', emailId: mine.id } },
+      asAgent,
+    );
     expect((moved as any).history.at(-1)).toMatchObject({ from: 'new', to: 'contacted', note: `contacted by email ${mine.id}` });
     // A person says how (over HTTP); the history records it.
     const l2 = (await tool('pipeline_lead_create', { name: 'Phil Phone' })).lead;

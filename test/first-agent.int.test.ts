@@ -60,7 +60,9 @@ describe('the "write your first agent" guide', () => {
     const agents = (await app.call('GET', '/api/v1/agents')).body.agents.map((a: any) => a.name);
     expect(agents).toContain('gutter-quote');
     const go = async () => {
-      const r = await app.call('POST', '/api/v1/agents/gutter-quote/tasks', { input: { linearFeet: 150, stories: 2, downspouts: 4, customerName: 'Dana' } });
+      const r = await app.call('POST', '/api/v1/agents/gutter-quote/tasks', {
+        input: { linearFeet: 150, stories: 2, downspouts: 4, customerName: 'Dana' },
+      });
       expect(r.status).toBe(202);
       return eventually(async () => {
         const t = (await app.call('GET', `/api/v1/tasks/${r.body.task.id}`)).body.task;

@@ -20,7 +20,12 @@ function hasErrorShape(res: FuzzResponse): boolean {
   if (!res.contentType.startsWith('application/json')) return false;
   try {
     const body = JSON.parse(res.text) as { error?: { code?: unknown; message?: unknown } };
-    return typeof body.error?.code === 'string' && ERROR_CODE.test(body.error.code) && typeof body.error.message === 'string' && body.error.message.length > 0;
+    return (
+      typeof body.error?.code === 'string' &&
+      ERROR_CODE.test(body.error.code) &&
+      typeof body.error.message === 'string' &&
+      body.error.message.length > 0
+    );
   } catch {
     return false;
   }
@@ -100,7 +105,8 @@ describe('schema-driven fuzzer', () => {
         try {
           const body = JSON.parse(res.text) as Record<string, { id?: unknown } | undefined>;
           for (const v of Object.values(body)) {
-            if (v && typeof v === 'object' && typeof v.id === 'string') state.ids.set(req.template, [...(state.ids.get(req.template) ?? []), v.id]);
+            if (v && typeof v === 'object' && typeof v.id === 'string')
+              state.ids.set(req.template, [...(state.ids.get(req.template) ?? []), v.id]);
           }
         } catch {
           // not JSON
@@ -115,9 +121,14 @@ describe('schema-driven fuzzer', () => {
       if (during.length && during.every((x) => x.refused)) failures.push(`refused but wrote a row of ${w.tbl}: ${during[0]!.what}`);
     }
     if (process.env.FUZZ_LOG) (await import('node:fs')).writeFileSync(process.env.FUZZ_LOG, failures.join('\n'));
-    const byStatus = [...statuses.entries()].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`).join(', ');
+    const byStatus = [...statuses.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([s, n]) => `${s}: ${n}`)
+      .join(', ');
     console.log(
-      `fuzz: seed ${SEED}, ${REQUESTS} requests over ${routes.size} routes (of ${ops.length} in /openapi.json) in ${seconds} s; statuses ${byStatus}; failures ${failures.length}; rows written ${written.rowCount}; slowest routes ${[...timeByRoute.entries()]
+      `fuzz: seed ${SEED}, ${REQUESTS} requests over ${routes.size} routes (of ${ops.length} in /openapi.json) in ${seconds} s; statuses ${byStatus}; failures ${failures.length}; rows written ${written.rowCount}; slowest routes ${[
+        ...timeByRoute.entries(),
+      ]
         .sort(([, a], [, b]) => b - a)
         .slice(0, 4)
         .map(([route, ms]) => `${route} ${(ms / 1000).toFixed(1)} s`)

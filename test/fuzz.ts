@@ -182,7 +182,12 @@ const RAW_BODIES: [string, (valid: string) => { body: Buffer; headers?: Record<s
   ['json-string', () => ({ body: Buffer.from('"hi"') })],
   ['json-number-1e400', () => ({ body: Buffer.from('1e400') })],
   ['field-1e400', (v) => ({ body: Buffer.from(v.replace(/:\s*("[^"]*"|[-\d.]+|true|false|null)/, ':1e400')) })],
-  ['invalid-utf8', (v) => ({ body: Buffer.concat([Buffer.from(v.slice(0, -1)), Buffer.from(',"x":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]) })],
+  [
+    'invalid-utf8',
+    (v) => ({
+      body: Buffer.concat([Buffer.from(v.slice(0, -1)), Buffer.from(',"x":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]),
+    }),
+  ],
   ['escaped-nul', (v) => ({ body: Buffer.from(v.replace(/"([^"]*)"\s*:\s*"[^"]*"/, '"$1":"a\\u0000"')) })],
   ['escaped-surrogate', (v) => ({ body: Buffer.from(v.replace(/"([^"]*)"\s*:\s*"[^"]*"/, '"$1":"\\udfff"')) })],
   ['duplicate-keys', (v) => ({ body: Buffer.from(v.replace(/^\{("[^"]+")\s*:\s*([^,}]+)/, '{$1:$2,$1:{"dup":[1]}')) })],
@@ -196,7 +201,13 @@ const RAW_BODIES: [string, (valid: string) => { body: Buffer; headers?: Record<s
   ['unknown-encoding', (v) => ({ body: Buffer.from(v), headers: { 'content-encoding': 'compress' } })],
   ['text-plain', (v) => ({ body: Buffer.from(v), headers: { 'content-type': 'text/plain' } })],
   ['form', () => ({ body: Buffer.from('a=1&b=%00'), headers: { 'content-type': 'application/x-www-form-urlencoded' } })],
-  ['multipart', (v) => ({ body: Buffer.from(`--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n${v}\r\n--b--\r\n`), headers: { 'content-type': 'multipart/form-data; boundary=b' } })],
+  [
+    'multipart',
+    (v) => ({
+      body: Buffer.from(`--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n${v}\r\n--b--\r\n`),
+      headers: { 'content-type': 'multipart/form-data; boundary=b' },
+    }),
+  ],
   ['no-content-type', (v) => ({ body: Buffer.from(v), headers: { 'content-type': '' } })],
   ['latin1-charset', (v) => ({ body: Buffer.from(v, 'latin1'), headers: { 'content-type': 'application/json; charset=latin1' } })],
   ['utf16-charset', (v) => ({ body: Buffer.from(v, 'utf16le'), headers: { 'content-type': 'application/json; charset=utf-16' } })],
@@ -307,7 +318,9 @@ export function makeRequest(op: Operation, r: () => number, state: FuzzState): F
     query.push([pick(r, ['q', 'limit', 'x']), bad()]);
     kind = `query.extra:${name}`;
   }
-  const path = op.template.replace(/\{([^}]+)\}/g, (_, n: string) => pathParams[n] ?? 'x') + (query.length ? `?${query.map(([k, v]) => `${k}=${v}`).join('&')}` : '');
+  const path =
+    op.template.replace(/\{([^}]+)\}/g, (_, n: string) => pathParams[n] ?? 'x') +
+    (query.length ? `?${query.map(([k, v]) => `${k}=${v}`).join('&')}` : '');
   return { kind, method: op.method, template: op.template, path, headers, ...(body ? { body } : {}) };
 }
 
@@ -363,7 +376,13 @@ export function send(base: URL, req: FuzzRequest, agent: http.Agent, timeoutMs =
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers['content-type'] ?? ''),
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
         res.on('error', reject);
       },
     );

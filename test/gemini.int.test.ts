@@ -22,14 +22,28 @@ import { eventually, startTestApp, type TestApp } from './harness.ts';
 const KEY = 'test-key-not-real-4b1d';
 const MODEL = 'gemini-3.5-flash';
 const ORIGIN = 'https://generativelanguage.googleapis.com';
-const ESTIMATE = { roofAreaSqFt: 2000, pitch: '6/12', material: 'architectural_shingle', layersToRemove: 1, region: 'national', customerName: 'Dana Reyes' };
+const ESTIMATE = {
+  roofAreaSqFt: 2000,
+  pitch: '6/12',
+  material: 'architectural_shingle',
+  layersToRemove: 1,
+  region: 'national',
+  customerName: 'Dana Reyes',
+};
 /** The estimate's total by the deterministic core alone: what must survive any model failure. */
-const TOTAL = estimate({ roofAreaSqFt: 2000, rise: 6, material: 'architectural_shingle', layersToRemove: 1, region: 'national' }).totals.total;
+const TOTAL = estimate({ roofAreaSqFt: 2000, rise: 6, material: 'architectural_shingle', layersToRemove: 1, region: 'national' }).totals
+  .total;
 const TOTAL_TEXT = `$${TOTAL.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 // Recorded shapes ---------------------------------------------------------------------------
 
-const usageMetadata = { promptTokenCount: 187, candidatesTokenCount: 61, totalTokenCount: 512, thoughtsTokenCount: 264, promptTokensDetails: [{ modality: 'TEXT', tokenCount: 187 }] };
+const usageMetadata = {
+  promptTokenCount: 187,
+  candidatesTokenCount: 61,
+  totalTokenCount: 512,
+  thoughtsTokenCount: 264,
+  promptTokensDetails: [{ modality: 'TEXT', tokenCount: 187 }],
+};
 const safetyRatings = [
   { category: 'HARM_CATEGORY_HATE_SPEECH', probability: 'NEGLIGIBLE' },
   { category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'MEDIUM', blocked: true },
@@ -44,13 +58,29 @@ const text = (t: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 /** A candidate blocked for safety: no content at all, only the finish reason and ratings. */
-const blockedCandidate = { candidates: [{ finishReason: 'SAFETY', index: 0, safetyRatings }], usageMetadata: { promptTokenCount: 187, totalTokenCount: 187 }, modelVersion: MODEL };
+const blockedCandidate = {
+  candidates: [{ finishReason: 'SAFETY', index: 0, safetyRatings }],
+  usageMetadata: { promptTokenCount: 187, totalTokenCount: 187 },
+  modelVersion: MODEL,
+};
 /** A prompt refused before generation: no candidates, promptFeedback.blockReason. */
-const blockedPrompt = { promptFeedback: { blockReason: 'PROHIBITED_CONTENT', safetyRatings }, usageMetadata: { promptTokenCount: 187, totalTokenCount: 187 }, modelVersion: MODEL };
+const blockedPrompt = {
+  promptFeedback: { blockReason: 'PROHIBITED_CONTENT', safetyRatings },
+  usageMetadata: { promptTokenCount: 187, totalTokenCount: 187 },
+  modelVersion: MODEL,
+};
 /** Cut off at the output limit: partial text, finishReason MAX_TOKENS. */
 const CUT = 'Dana, your new architectural shingle roof comes to $9,003.70, which includes the tear-off of one';
-const truncated = { candidates: [{ content: { parts: [{ text: CUT }], role: 'model' }, finishReason: 'MAX_TOKENS', index: 0 }], usageMetadata: { promptTokenCount: 187, candidatesTokenCount: 20, totalTokenCount: 1211 }, modelVersion: MODEL };
-const other = { candidates: [{ content: { parts: [{ text: '' }], role: 'model' }, finishReason: 'OTHER', index: 0 }], usageMetadata: { promptTokenCount: 187, totalTokenCount: 187 }, modelVersion: MODEL };
+const truncated = {
+  candidates: [{ content: { parts: [{ text: CUT }], role: 'model' }, finishReason: 'MAX_TOKENS', index: 0 }],
+  usageMetadata: { promptTokenCount: 187, candidatesTokenCount: 20, totalTokenCount: 1211 },
+  modelVersion: MODEL,
+};
+const other = {
+  candidates: [{ content: { parts: [{ text: '' }], role: 'model' }, finishReason: 'OTHER', index: 0 }],
+  usageMetadata: { promptTokenCount: 187, totalTokenCount: 187 },
+  modelVersion: MODEL,
+};
 /** 429 as the API sends it: QuotaFailure, Help and RetryInfo details. */
 const quota = {
   error: {
@@ -58,8 +88,21 @@ const quota = {
     message: 'You exceeded your current quota, please check your plan and billing details.',
     status: 'RESOURCE_EXHAUSTED',
     details: [
-      { '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [{ quotaMetric: 'generativelanguage.googleapis.com/generate_content_paid_tier_input_token_count', quotaId: 'GenerateContentPaidTierInputTokensPerModelPerMinute', quotaDimensions: { location: 'global', model: MODEL }, quotaValue: '1000000' }] },
-      { '@type': 'type.googleapis.com/google.rpc.Help', links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }] },
+      {
+        '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+        violations: [
+          {
+            quotaMetric: 'generativelanguage.googleapis.com/generate_content_paid_tier_input_token_count',
+            quotaId: 'GenerateContentPaidTierInputTokensPerModelPerMinute',
+            quotaDimensions: { location: 'global', model: MODEL },
+            quotaValue: '1000000',
+          },
+        ],
+      },
+      {
+        '@type': 'type.googleapis.com/google.rpc.Help',
+        links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }],
+      },
       { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '27s' },
     ],
   },
@@ -67,9 +110,26 @@ const quota = {
 const unavailable = { error: { code: 503, message: 'The model is overloaded. Please try again later.', status: 'UNAVAILABLE' } };
 const modelList = {
   models: [
-    { name: 'models/gemini-3.5-flash', version: '3.5', displayName: 'Gemini 3.5 Flash', inputTokenLimit: 1048576, outputTokenLimit: 65536, supportedGenerationMethods: ['generateContent', 'countTokens', 'createCachedContent', 'batchGenerateContent'] },
-    { name: 'models/gemini-3.1-pro-preview', version: '3.1-preview', displayName: 'Gemini 3.1 Pro Preview', supportedGenerationMethods: ['generateContent', 'countTokens'] },
-    { name: 'models/gemini-embedding-001', version: '001', displayName: 'Gemini Embedding 001', supportedGenerationMethods: ['embedContent', 'countTextTokens', 'countTokens'] },
+    {
+      name: 'models/gemini-3.5-flash',
+      version: '3.5',
+      displayName: 'Gemini 3.5 Flash',
+      inputTokenLimit: 1048576,
+      outputTokenLimit: 65536,
+      supportedGenerationMethods: ['generateContent', 'countTokens', 'createCachedContent', 'batchGenerateContent'],
+    },
+    {
+      name: 'models/gemini-3.1-pro-preview',
+      version: '3.1-preview',
+      displayName: 'Gemini 3.1 Pro Preview',
+      supportedGenerationMethods: ['generateContent', 'countTokens'],
+    },
+    {
+      name: 'models/gemini-embedding-001',
+      version: '001',
+      displayName: 'Gemini Embedding 001',
+      supportedGenerationMethods: ['embedContent', 'countTextTokens', 'countTokens'],
+    },
   ],
 };
 
@@ -79,7 +139,10 @@ type Reply = { status: number; body: unknown };
 type Sent = { path: string; body: any };
 const sent: Sent[] = [];
 /** Each test says how the endpoint answers a request (by its body). */
-let answer: (body: any, n: number) => Reply = () => ({ status: 500, body: { error: { code: 500, message: 'no answer scripted', status: 'INTERNAL' } } });
+let answer: (body: any, n: number) => Reply = () => ({
+  status: 500,
+  body: { error: { code: 500, message: 'no answer scripted', status: 'INTERNAL' } },
+});
 const ok = (body: unknown): Reply => ({ status: 200, body });
 
 /** Test-only agent: binds every business tool to the model, as a tool-calling agent would. */
@@ -91,7 +154,9 @@ const allTools = defineAgent({
   output: z.object({ text: z.string() }),
   tools: businessTools().map((t) => t.name),
   async run(ctx) {
-    return ctx.llm.invoke('ask', async (model) => ({ text: (await model.bindTools!(langChainTools(ctx.tools)).invoke('List my customers.')).text }));
+    return ctx.llm.invoke('ask', async (model) => ({
+      text: (await model.bindTools!(langChainTools(ctx.tools)).invoke('List my customers.')).text,
+    }));
   },
 });
 
@@ -177,7 +242,17 @@ describe('function declarations actually sent', () => {
     const names = new Set(declared.map((d: any) => d.name));
     expect(names.size).toBe(businessTools().length + 8);
     for (const tool of businessTools()) expect(names).toContain(tool.name);
-    for (const agent of ['estimator', 'competitor_analysis', 'lead_qualifier', 'email_outreach', 'ad_manager', 'billing', 'revenue_analyst', 'crm_sync']) expect(names).toContain(agent);
+    for (const agent of [
+      'estimator',
+      'competitor_analysis',
+      'lead_qualifier',
+      'email_outreach',
+      'ad_manager',
+      'billing',
+      'revenue_analyst',
+      'crm_sync',
+    ])
+      expect(names).toContain(agent);
     const problems = declared.flatMap((d: any) => (d.parameters ? geminiSchemaViolations(d.parameters, d.name) : []));
     expect(problems).toEqual([]);
 
@@ -304,7 +379,8 @@ describe('every answer has an outcome', () => {
 
   it('a reply without usageMetadata is still billed: an estimate from the text, marked estimated', async () => {
     const reply = 'Dana, your architectural roof is $9,003.70 all in.';
-    answer = () => ok({ candidates: [{ content: { parts: [{ text: reply }], role: 'model' }, finishReason: 'STOP', index: 0 }], modelVersion: MODEL });
+    answer = () =>
+      ok({ candidates: [{ content: { parts: [{ text: reply }], role: 'model' }, finishReason: 'STOP', index: 0 }], modelVersion: MODEL });
     const { task, steps } = await run('estimator', ESTIMATE);
     expect(task.status).toBe('succeeded');
     expect(task.output.summary).toBe(reply);
@@ -326,7 +402,10 @@ describe("Gemini 3 tool use across the planner's turns", () => {
               content: {
                 role: 'model',
                 parts: [
-                  { functionCall: { name: 'estimator', args: { roofAreaSqFt: 2400, pitch: '6/12', material: 'metal' } }, thoughtSignature: 'CiQB0e2Kb7sigA==' },
+                  {
+                    functionCall: { name: 'estimator', args: { roofAreaSqFt: 2400, pitch: '6/12', material: 'metal' } },
+                    thoughtSignature: 'CiQB0e2Kb7sigA==',
+                  },
                   { functionCall: { name: 'revenue_analyst', args: {} } },
                 ],
               },
@@ -348,7 +427,10 @@ describe("Gemini 3 tool use across the planner's turns", () => {
     expect(turns).toHaveLength(2);
     const [modelTurn, responses] = turns[1]!.body.contents.slice(1);
     expect(modelTurn.role).toBe('model');
-    expect(modelTurn.parts[0]).toEqual({ functionCall: { name: 'estimator', args: { roofAreaSqFt: 2400, pitch: '6/12', material: 'metal' } }, thoughtSignature: 'CiQB0e2Kb7sigA==' });
+    expect(modelTurn.parts[0]).toEqual({
+      functionCall: { name: 'estimator', args: { roofAreaSqFt: 2400, pitch: '6/12', material: 'metal' } },
+      thoughtSignature: 'CiQB0e2Kb7sigA==',
+    });
     expect(modelTurn.parts[1].functionCall.name).toBe('revenue_analyst');
     expect(responses.parts[0].functionResponse).toMatchObject({ name: 'estimator' });
     expect(task.output.reply).toBe('Your estimate and revenue report are ready (recorded).');
@@ -370,7 +452,9 @@ describe('the public assistant', () => {
     const a = await app.call('POST', '/api/v1/aurea/public', { message: 'Is there a warranty?' }, { key: null });
     expect(a.status).toBe(200);
     expect(a.body).toEqual({ reply: 'Our workmanship is covered for 10 years. (recorded)', model: MODEL });
-    const [row] = await app.query<{ status: string; usage: any }>(`SELECT status, usage FROM tasks WHERE agent = 'public-assistant' ORDER BY created_at DESC LIMIT 1`);
+    const [row] = await app.query<{ status: string; usage: any }>(
+      `SELECT status, usage FROM tasks WHERE agent = 'public-assistant' ORDER BY created_at DESC LIMIT 1`,
+    );
     expect(row!.status).toBe('succeeded');
     expect(row!.usage.costUsd).toBeGreaterThan(0);
 
@@ -386,7 +470,9 @@ describe('the public assistant', () => {
     const c = await app.call('POST', '/api/v1/aurea/public', { message: 'Is there a warranty?' }, { key: null });
     expect(c.status).toBe(200);
     expect(c.body).toMatchObject({ model: 'template', reply: expect.stringMatching(/workmanship is covered for 10 years/) });
-    const [last] = await app.query<{ status: string; error: any }>(`SELECT status, error FROM tasks WHERE agent = 'public-assistant' ORDER BY created_at DESC LIMIT 1`);
+    const [last] = await app.query<{ status: string; error: any }>(
+      `SELECT status, error FROM tasks WHERE agent = 'public-assistant' ORDER BY created_at DESC LIMIT 1`,
+    );
     expect(last!.status).toBe('cancelled');
   });
 
@@ -398,7 +484,9 @@ describe('the public assistant', () => {
       expect(r.status).toBe(200);
       expect(r.body.model).toBe('template');
       expect(sent).toHaveLength(0);
-      const [refused] = await app.query<{ status: string; error: any }>(`SELECT status, error FROM tasks WHERE agent = 'public-assistant' ORDER BY created_at DESC LIMIT 1`);
+      const [refused] = await app.query<{ status: string; error: any }>(
+        `SELECT status, error FROM tasks WHERE agent = 'public-assistant' ORDER BY created_at DESC LIMIT 1`,
+      );
       expect(refused).toMatchObject({ status: 'failed', error: { code: 'BUDGET_EXCEEDED' } });
     } finally {
       await app.call('PATCH', '/api/v1/tenant', { dailyBudgetUsd: null });

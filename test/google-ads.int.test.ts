@@ -16,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adsApiStatus, createAdsAdapter, GOOGLE_ADS_API_VERSION } from '../tools/integrations/ads.ts';
 import { startTestApp, testConfig, type TestApp } from './harness.ts';
 
-const fixture = async (name: string): Promise<Record<string, unknown>> => JSON.parse(await readFile(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
+const fixture = async (name: string): Promise<Record<string, unknown>> =>
+  JSON.parse(await readFile(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
 const LIVE = {
   GOOGLE_ADS_LIVE: 'true',
   GOOGLE_ADS_DEVELOPER_TOKEN: 'fake-developer-token',
@@ -47,17 +48,24 @@ describe('the API version and its sunset', () => {
 
   it('dry run by default: nothing is sent, the operation is recorded', async () => {
     const seen: unknown[] = [];
-    const adapter = createAdsAdapter(testConfig({}, { GOOGLE_ADS_DEVELOPER_TOKEN: 'x', GOOGLE_ADS_CUSTOMER_ID: '1234567890' }), { hooks: { onMutationStart: (a) => void seen.push(a) } });
+    const adapter = createAdsAdapter(testConfig({}, { GOOGLE_ADS_DEVELOPER_TOKEN: 'x', GOOGLE_ADS_CUSTOMER_ID: '1234567890' }), {
+      hooks: { onMutationStart: (a) => void seen.push(a) },
+    });
     expect(adapter.mode).toBe('dry_run');
     const r = await adapter.apply({ campaignId: 'c0ffee00-0000-4000-8000-000000000000', name: 'Spring', dailyBudgetUsd: 25 }, 'k');
-    expect(r).toEqual({ mode: 'dry_run', operations: [{ create: { name: 'Spring (c0ffee00)', amount_micros: 25_000_000, delivery_method: 'STANDARD' } }] });
+    expect(r).toEqual({
+      mode: 'dry_run',
+      operations: [{ create: { name: 'Spring (c0ffee00)', amount_micros: 25_000_000, delivery_method: 'STANDARD' } }],
+    });
     expect(seen).toEqual([]);
   });
 
   it('a live adapter on a sunset version refuses before the client is called', async () => {
     const seen: unknown[] = [];
     const adapter = createAdsAdapter(testConfig({}, LIVE), { version: 'v17', hooks: { onMutationStart: (a) => void seen.push(a) } });
-    await expect(adapter.apply({ campaignId: 'c0ffee00-0000-4000-8000-000000000000', name: 'Old', dailyBudgetUsd: 10 }, 'k')).rejects.toMatchObject({ code: 'ADS_API_SUNSET', status: 503 });
+    await expect(
+      adapter.apply({ campaignId: 'c0ffee00-0000-4000-8000-000000000000', name: 'Old', dailyBudgetUsd: 10 }, 'k'),
+    ).rejects.toMatchObject({ code: 'ADS_API_SUNSET', status: 503 });
     expect(seen).toEqual([]);
   });
 });
@@ -87,8 +95,11 @@ describe('live Google Ads through the client (pglite)', () => {
   afterAll(() => app?.stop());
 
   it('creates the budget with CampaignBudgetService once per idempotency key', async () => {
-    const campaign = (await app.call('POST', '/api/v1/ads/campaigns', { name: 'Storm season', channel: 'google_search', dailyBudgetUsd: 40 })).body.campaign;
-    const apply = (dailyBudgetUsd: number, key: string) => app.call('POST', `/api/v1/ads/campaigns/${campaign.id}/apply`, { dailyBudgetUsd }, { headers: { 'idempotency-key': key } });
+    const campaign = (
+      await app.call('POST', '/api/v1/ads/campaigns', { name: 'Storm season', channel: 'google_search', dailyBudgetUsd: 40 })
+    ).body.campaign;
+    const apply = (dailyBudgetUsd: number, key: string) =>
+      app.call('POST', `/api/v1/ads/campaigns/${campaign.id}/apply`, { dailyBudgetUsd }, { headers: { 'idempotency-key': key } });
     const r = await apply(80, 'ads-1');
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.action).toMatchObject({ mode: 'live', replayed: false });
@@ -99,11 +110,17 @@ describe('live Google Ads through the client (pglite)', () => {
         customerId: '1234567890',
         mutation: expect.objectContaining({
           customer_id: '1234567890',
-          operations: [expect.objectContaining({ create: { name: `Storm season (${campaign.id.slice(0, 8)})`, amount_micros: 80_000_000, delivery_method: 'STANDARD' } })],
+          operations: [
+            expect.objectContaining({
+              create: { name: `Storm season (${campaign.id.slice(0, 8)})`, amount_micros: 80_000_000, delivery_method: 'STANDARD' },
+            }),
+          ],
         }),
       },
     ]);
-    const stored = await app.query<{ mode: string; payload: { resourceNames: string[] } }>(`SELECT mode, payload FROM ads_actions WHERE idempotency_key = 'ads:ads-1'`);
+    const stored = await app.query<{ mode: string; payload: { resourceNames: string[] } }>(
+      `SELECT mode, payload FROM ads_actions WHERE idempotency_key = 'ads:ads-1'`,
+    );
     expect(stored[0]).toMatchObject({ mode: 'live', payload: { resourceNames: ['customers/1234567890/campaignBudgets/13579246801'] } });
 
     expect((await apply(80, 'ads-1')).body.action).toMatchObject({ mode: 'live', replayed: true });
@@ -113,7 +130,8 @@ describe('live Google Ads through the client (pglite)', () => {
   });
 
   it('refuses a daily budget above ADS_DAILY_SPEND_CAP_USD before the client is called', async () => {
-    const campaign = (await app.call('POST', '/api/v1/ads/campaigns', { name: 'Too big', channel: 'google_local', dailyBudgetUsd: 10 })).body.campaign;
+    const campaign = (await app.call('POST', '/api/v1/ads/campaigns', { name: 'Too big', channel: 'google_local', dailyBudgetUsd: 10 }))
+      .body.campaign;
     const before = { calls: seen.length, actions: await count() };
     const r = await app.call('POST', `/api/v1/ads/campaigns/${campaign.id}/apply`, { dailyBudgetUsd: 150 });
     expect(r.status).toBe(422);
@@ -122,7 +140,8 @@ describe('live Google Ads through the client (pglite)', () => {
   });
 
   it("reports Google's refusal (GoogleAdsFailure) as a 502 with its message, storing nothing", async () => {
-    const campaign = (await app.call('POST', '/api/v1/ads/campaigns', { name: 'Odd amount', channel: 'google_search', dailyBudgetUsd: 10 })).body.campaign;
+    const campaign = (await app.call('POST', '/api/v1/ads/campaigns', { name: 'Odd amount', channel: 'google_search', dailyBudgetUsd: 10 }))
+      .body.campaign;
     const before = await count();
     script.push('refuse');
     const r = await app.call('POST', `/api/v1/ads/campaigns/${campaign.id}/apply`, { dailyBudgetUsd: 12.345678 });

@@ -167,7 +167,10 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid)', () => {
     expect((await send(WEBHOOK_SECRET)).body).toMatchObject({ received: true, applied: true });
     expect((await send(WEBHOOK_SECRET)).body).toMatchObject({ received: true, applied: false, duplicate: true });
     expect(
-      await count(`SELECT count(*)::int AS n FROM payments WHERE checkout_session_id = $1 AND amount_minor = 840050 AND currency = 'usd' AND status = 'paid'`, [session.id]),
+      await count(
+        `SELECT count(*)::int AS n FROM payments WHERE checkout_session_id = $1 AND amount_minor = 840050 AND currency = 'usd' AND status = 'paid'`,
+        [session.id],
+      ),
     ).toBe(1);
     expect(await count(`SELECT count(*)::int AS n FROM checkout_sessions WHERE id = $1 AND status = 'complete'`, [session.id])).toBe(1);
   });
@@ -201,7 +204,15 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid)', () => {
     expect(sendgridCalls).toHaveLength(1);
 
     // The link's one-click POST works, and the address is suppressed from then on (no call).
-    expect((await app.call('POST', link![1]!, undefined, { key: null, raw: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status).toBe(200);
+    expect(
+      (
+        await app.call('POST', link![1]!, undefined, {
+          key: null,
+          raw: 'List-Unsubscribe=One-Click',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        })
+      ).status,
+    ).toBe(200);
     const after = await app.call('POST', '/api/v1/email-automation/send', { ...send, idempotencyKey: 'sg-2' });
     expect(after.body.email.status).toBe('suppressed');
     expect(sendgridCalls).toHaveLength(1);
@@ -320,7 +331,12 @@ describe('SMTP (nodemailer) to a server on loopback', () => {
 
   it('bulk-sender rules: a GET of the link only confirms; the one-click POST (no key) unsubscribes before the next send', async () => {
     const send = (key: string) =>
-      app.call('POST', '/api/v1/email-automation/send', { to: 'mo@example.com', subject: 'Spring offer', body: 'Ten percent off gutters.', idempotencyKey: key });
+      app.call('POST', '/api/v1/email-automation/send', {
+        to: 'mo@example.com',
+        subject: 'Spring offer',
+        body: 'Ten percent off gutters.',
+        idempotencyKey: key,
+      });
     expect((await send('offer-1')).body.email).toMatchObject({ status: 'sent' });
     const raw = sink.messages.at(-1)!.data.replace(/\r\n[ \t]+/g, ' ');
     const header = /^List-Unsubscribe: <([^>]+)>$/m.exec(raw)?.[1];

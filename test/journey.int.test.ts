@@ -71,7 +71,9 @@ describe.each(ENGINES)('journey on %s', (engine) => {
     expect(racing.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 202]);
     expect(new Set(racing.map((r) => r.body.task.id)).size).toBe(1);
     const distinct = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => app.call('POST', '/api/v1/agents/probe/tasks', { ...same, idempotencyKey: `race-${engine}-${i}` })),
+      Array.from({ length: 12 }, (_, i) =>
+        app.call('POST', '/api/v1/agents/probe/tasks', { ...same, idempotencyKey: `race-${engine}-${i}` }),
+      ),
     );
     expect(distinct.every((r) => r.status === 202)).toBe(true);
     expect(new Set(distinct.map((r) => r.body.task.id)).size).toBe(12);

@@ -52,7 +52,10 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
   beforeAll(async () => {
     app = await startTestApp(engine);
     store = new MemoryStore(app.proc.runtime.db, embedder);
-    await store.rememberMany(TENANT, [...COMMON, RARE].map((content) => ({ content, agent: 'field' })));
+    await store.rememberMany(
+      TENANT,
+      [...COMMON, RARE].map((content) => ({ content, agent: 'field' })),
+    );
     await store.remember(TENANT, { content: 'Oyelaran asked the office for a second estimate', agent: 'office' });
   });
   afterAll(async () => {

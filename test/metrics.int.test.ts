@@ -54,7 +54,9 @@ describe('/metrics after a few tasks', () => {
   let samples: Sample[];
 
   beforeAll(async () => {
-    const model = fakeModel().respond(new AIMessage({ content: 'A draft.', usage_metadata: { input_tokens: 100, output_tokens: 20, total_tokens: 120 } }));
+    const model = fakeModel().respond(
+      new AIMessage({ content: 'A draft.', usage_metadata: { input_tokens: 100, output_tokens: 20, total_tokens: 120 } }),
+    );
     app = await startTestApp('pglite', { overrides: { agents: [...builtInAgents, writer], model: chatProvider(MODEL, model) } });
     const run = async (agent: string, body: unknown) => {
       const r = await app.call('POST', `/api/v1/agents/${agent}/tasks`, body);
@@ -105,23 +107,39 @@ describe('/metrics after a few tasks', () => {
   });
 
   it('queue depth by agent and state', () => {
-    for (const state of ['waiting', 'active', 'delayed', 'failed']) expect(value(samples, 'brainops_queue_jobs', { agent: 'probe', state })).toBeTypeOf('number');
+    for (const state of ['waiting', 'active', 'delayed', 'failed'])
+      expect(value(samples, 'brainops_queue_jobs', { agent: 'probe', state })).toBeTypeOf('number');
     expect(value(samples, 'brainops_queue_jobs', { agent: 'probe', state: 'delayed' })).toBe(1);
     expect(value(samples, 'brainops_queue_jobs', { agent: 'writer', state: 'delayed' })).toBe(0);
   });
 
   it('HTTP latency by route', () => {
-    expect(value(samples, 'brainops_http_request_duration_seconds_count', { method: 'POST', route: '/api/v1/agents/:name/tasks', status: '202' })).toBe(4);
-    expect(value(samples, 'brainops_http_request_duration_seconds_count', { method: 'GET', route: '/api/v1/tasks/:id', status: '200' })).toBeGreaterThan(0);
+    expect(
+      value(samples, 'brainops_http_request_duration_seconds_count', {
+        method: 'POST',
+        route: '/api/v1/agents/:name/tasks',
+        status: '202',
+      }),
+    ).toBe(4);
+    expect(
+      value(samples, 'brainops_http_request_duration_seconds_count', { method: 'GET', route: '/api/v1/tasks/:id', status: '200' }),
+    ).toBeGreaterThan(0);
   });
 
   it('keeps every label set bounded', () => {
     const agents = new Set([...builtInAgents.map((a) => a.name), 'writer']);
-    for (const s of samples.filter((x) => x.name.startsWith('brainops_') && !x.name.startsWith('brainops_process') && !x.name.startsWith('brainops_nodejs'))) {
+    for (const s of samples.filter(
+      (x) => x.name.startsWith('brainops_') && !x.name.startsWith('brainops_process') && !x.name.startsWith('brainops_nodejs'),
+    )) {
       if (s.labels.agent) expect(agents).toContain(s.labels.agent);
       if (s.labels.route) expect(s.labels.route).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}/);
       if (s.labels.table) expect(['task_events', 'task_steps', 'tasks', 'audit_events']).toContain(s.labels.table);
-      expect(Object.keys(s.labels).every((k) => ['agent', 'outcome', 'state', 'direction', 'status', 'method', 'route', 'table', 'le'].includes(k)), JSON.stringify(s)).toBe(true);
+      expect(
+        Object.keys(s.labels).every((k) =>
+          ['agent', 'outcome', 'state', 'direction', 'status', 'method', 'route', 'table', 'le'].includes(k),
+        ),
+        JSON.stringify(s),
+      ).toBe(true);
     }
   });
 });

@@ -38,7 +38,8 @@ function appRoutes(express: Express): string[] {
       if (layer.route) {
         const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
         for (const path of paths)
-          for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== '_all') out.push(`${method.toUpperCase()} ${path}`);
+          for (const [method, on] of Object.entries(layer.route.methods))
+            if (on && method !== '_all') out.push(`${method.toUpperCase()} ${path}`);
       } else if (layer.handle?.stack) walk(layer.handle.stack);
     }
   };

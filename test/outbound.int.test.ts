@@ -59,7 +59,10 @@ describe('guardedFetch against servers on 127.0.0.1', () => {
 
   it('refuses an IP literal and a name that resolves to loopback before any request is sent', async () => {
     const before = target.hits.length;
-    await expect(guardedFetch(`http://127.0.0.1:${target.port}/x`)).rejects.toMatchObject({ code: 'OUTBOUND_REFUSED', details: { range: 'loopback' } });
+    await expect(guardedFetch(`http://127.0.0.1:${target.port}/x`)).rejects.toMatchObject({
+      code: 'OUTBOUND_REFUSED',
+      details: { range: 'loopback' },
+    });
     await expect(guardedFetch(`http://localhost:${target.port}/x`)).rejects.toMatchObject({ code: 'OUTBOUND_REFUSED' });
     await expect(guardedFetch(`http://[::ffff:127.0.0.1]:${target.port}/x`)).rejects.toMatchObject({ code: 'OUTBOUND_REFUSED' });
     await expect(guardedFetch('file:///etc/passwd')).rejects.toMatchObject({ code: 'OUTBOUND_REFUSED' });
@@ -68,7 +71,9 @@ describe('guardedFetch against servers on 127.0.0.1', () => {
 
   it('follows a redirect only to an allowed address', async () => {
     const before = target.hits.length;
-    await expect(guardedFetch(`http://127.0.0.1:${redirector.port}/`, { allowHosts: ['127.0.0.1'] })).rejects.toMatchObject({ code: 'OUTBOUND_REFUSED' });
+    await expect(guardedFetch(`http://127.0.0.1:${redirector.port}/`, { allowHosts: ['127.0.0.1'] })).rejects.toMatchObject({
+      code: 'OUTBOUND_REFUSED',
+    });
     expect(target.hits.length).toBe(before);
     const ok = await guardedFetch(`http://127.0.0.1:${redirector.port}/`, { allowHosts: ['127.0.0.1', 'LOCALHOST'] });
     expect(ok.status).toBe(200);
@@ -82,7 +87,8 @@ describe('crm-sync http source through the guard (pglite)', () => {
   let crm: Awaited<ReturnType<typeof serve>>;
   beforeAll(async () => {
     crm = await serve((path) => {
-      if (path.startsWith('/customers')) return { status: 200, body: JSON.stringify(path.includes('page=2') ? { customers: [] } : { customers: CUSTOMERS }) };
+      if (path.startsWith('/customers'))
+        return { status: 200, body: JSON.stringify(path.includes('page=2') ? { customers: [] } : { customers: CUSTOMERS }) };
       if (path.startsWith('/to-loopback')) return { status: 302, location: `http://localhost:${crm.port}/customers` };
       if (path.startsWith('/to-metadata')) return { status: 301, location: 'http://169.254.169.254/latest/meta-data/' };
       return { status: 500, body: 'SECRET-UPSTREAM-BODY internal stack trace' };

@@ -52,13 +52,18 @@ async function runAll(tenant: string, agent: string, count: number): Promise<str
 
 async function waitAll(tenant: string, ids: string[]): Promise<Task[]> {
   return eventually(async () => {
-    const tasks = await Promise.all(ids.map(async (id) => (await app.call('GET', `/api/v1/tasks/${id}`, undefined, { key: keys[tenant] ?? app.key })).body.task as Task));
+    const tasks = await Promise.all(
+      ids.map(async (id) => (await app.call('GET', `/api/v1/tasks/${id}`, undefined, { key: keys[tenant] ?? app.key })).body.task as Task),
+    );
     return tasks.every((t) => t.status === 'succeeded') ? tasks : undefined;
   }, 40_000);
 }
 
 beforeAll(async () => {
-  app = await startTestApp('pglite', { overrides: { agents: [...builtInAgents, limited, slow] }, env: { WORKER_CONCURRENCY: '10', TENANT_FAIRNESS_DELAY_MS: '100' } });
+  app = await startTestApp('pglite', {
+    overrides: { agents: [...builtInAgents, limited, slow] },
+    env: { WORKER_CONCURRENCY: '10', TENANT_FAIRNESS_DELAY_MS: '100' },
+  });
   for (const t of ['greedy', 'polite']) keys[t] = (await createKey(app.proc.runtime.db, t, ['admin'], 'test')).key;
 });
 afterAll(() => app?.stop());

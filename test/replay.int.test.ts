@@ -67,7 +67,12 @@ describe('deterministic replay (pglite)', () => {
     )[0]!.n;
 
   it('replays a finished estimate with no divergence, no model call and no write', async () => {
-    const fake = fakeModel().respond(new AIMessage({ content: 'Your roof: 24 squares. (scripted)', usage_metadata: { input_tokens: 10, output_tokens: 5, total_tokens: 15 } }));
+    const fake = fakeModel().respond(
+      new AIMessage({
+        content: 'Your roof: 24 squares. (scripted)',
+        usage_metadata: { input_tokens: 10, output_tokens: 5, total_tokens: 15 },
+      }),
+    );
     models.use(chatProvider('gemini-2.5-flash', fake));
     const task = await run('estimator', { roofAreaSqFt: 2000, pitch: '6/12', material: 'metal', customerName: 'Ada Replay' });
     expect(task.status).toBe('succeeded');
@@ -104,8 +109,14 @@ describe('deterministic replay (pglite)', () => {
     expect(changed.outcome).toBe('diverged');
     expect(changed.divergence).toMatchObject({
       kind: 'request',
-      replay: { key: 'tool:pipeline_lead_create', request: { tool: 'pipeline_lead_create', input: { name: 'GRACE REPLAY', source: 'website' } } },
-      recorded: { key: 'tool:pipeline_lead_create', request: { tool: 'pipeline_lead_create', input: { name: 'Grace Replay', source: 'website' } } },
+      replay: {
+        key: 'tool:pipeline_lead_create',
+        request: { tool: 'pipeline_lead_create', input: { name: 'GRACE REPLAY', source: 'website' } },
+      },
+      recorded: {
+        key: 'tool:pipeline_lead_create',
+        request: { tool: 'pipeline_lead_create', input: { name: 'Grace Replay', source: 'website' } },
+      },
     });
     expect(changed.message).toMatch(/^Divergence at step tool:pipeline_lead_create/);
 
@@ -133,14 +144,22 @@ describe('deterministic replay (pglite)', () => {
       steps: [{ key: 'note' }, { key: 'tool:pipeline_lead_create' }],
       next: { key: 'charge' },
     });
-    expect(replay.message).toMatch(/^No divergence: 2 recorded step\(s\) replayed, up to the recorded failure at step charge \(CARD_DECLINED/);
+    expect(replay.message).toMatch(
+      /^No divergence: 2 recorded step\(s\) replayed, up to the recorded failure at step charge \(CARD_DECLINED/,
+    );
     expect(await footprint()).toBe(before);
   });
 
   it('replays a task waiting for approval up to where a resumed run would go on', async () => {
     models.use(OFFLINE);
-    await app.proc.tools.call('pipeline_lead_create', { name: 'Wanda Waiting', email: 'wanda@example.com', source: 'website' }, { tenantId: 'default', caller: { kind: 'system' } });
-    const r = await app.call('POST', '/api/v1/agents/email-outreach/tasks', { input: { audience: { from: 'leads', stage: 'new' }, offer: 'Free inspections this month.' } });
+    await app.proc.tools.call(
+      'pipeline_lead_create',
+      { name: 'Wanda Waiting', email: 'wanda@example.com', source: 'website' },
+      { tenantId: 'default', caller: { kind: 'system' } },
+    );
+    const r = await app.call('POST', '/api/v1/agents/email-outreach/tasks', {
+      input: { audience: { from: 'leads', stage: 'new' }, offer: 'Free inspections this month.' },
+    });
     const id = r.body.task.id;
     const waiting = await eventually(async () => {
       const t = (await app.call('GET', `/api/v1/tasks/${id}`)).body.task;
@@ -150,7 +169,9 @@ describe('deterministic replay (pglite)', () => {
     const before = await footprint();
     const replay = (await app.call('GET', `/api/v1/tasks/${id}/replay`)).body.replay;
     expect(replay).toMatchObject({ outcome: 'caught-up', taskStatus: 'awaiting_approval', next: { key: 'approval:email.send' } });
-    expect(replay.message).toMatch(/^No divergence: .* the code waits for approval approval:email\.send \(pending\), as the recorded run does\.$/);
+    expect(replay.message).toMatch(
+      /^No divergence: .* the code waits for approval approval:email\.send \(pending\), as the recorded run does\.$/,
+    );
     expect(await footprint()).toBe(before);
   });
 
@@ -166,7 +187,13 @@ describe('deterministic replay (pglite)', () => {
     const bin = fileURLToPath(new URL('../bin/brainops.mjs', import.meta.url));
     // Not spawnSync: the server answering it runs in this process.
     const out = await promisify(execFile)(process.execPath, [bin, 'replay', task.id], {
-      env: { ...process.env, BRAINOPS_URL: app.url, BRAINOPS_API_KEY: app.key, LOG_LEVEL: 'silent', BRAINOPS_DATA_DIR: app.config.BRAINOPS_DATA_DIR },
+      env: {
+        ...process.env,
+        BRAINOPS_URL: app.url,
+        BRAINOPS_API_KEY: app.key,
+        LOG_LEVEL: 'silent',
+        BRAINOPS_DATA_DIR: app.config.BRAINOPS_DATA_DIR,
+      },
       encoding: 'utf8',
       timeout: 60_000,
     });

@@ -27,7 +27,10 @@ describe('retention', () => {
     }
     const ago = (days: number) => `now() - interval '${days} days'`;
     const finish = (from: number, to: number, days: number) =>
-      app.query(`UPDATE tasks SET status = 'succeeded', created_at = ${ago(days + 1)}, finished_at = ${ago(days)} WHERE id = ANY($1::uuid[])`, [ids.slice(from, to)]);
+      app.query(
+        `UPDATE tasks SET status = 'succeeded', created_at = ${ago(days + 1)}, finished_at = ${ago(days)} WHERE id = ANY($1::uuid[])`,
+        [ids.slice(from, to)],
+      );
     await finish(0, 25, 100); // past every setting but the audit's
     await finish(25, 28, 20); // past the events' (14 d), within the steps' (30 d) and the tasks' (90 d)
     // 28, 29: still queued, with journals and events as old as the oldest.
@@ -38,7 +41,10 @@ describe('retention', () => {
          VALUES ($1, 'default', 'step-1', 1, '{}', 1, ${ago(days)}, ${ago(days)})`,
         [id],
       );
-      await app.query(`INSERT INTO task_events (task_id, tenant_id, type, data, created_at) VALUES ($1, 'default', 'log', '{}', ${ago(days)}), ($1, 'default', 'log', '{}', ${ago(days)})`, [id]);
+      await app.query(
+        `INSERT INTO task_events (task_id, tenant_id, type, data, created_at) VALUES ($1, 'default', 'log', '{}', ${ago(days)}), ($1, 'default', 'log', '{}', ${ago(days)})`,
+        [id],
+      );
     }
     await app.query(`UPDATE audit_events SET at = ${ago(500)} WHERE id IN (SELECT id FROM audit_events ORDER BY id LIMIT 12)`);
     await app.query(`UPDATE audit_events SET at = ${ago(200)} WHERE at > now() - interval '1 day'`);
@@ -57,7 +63,9 @@ describe('retention', () => {
 
     expect(await count(`SELECT count(*) AS n FROM tasks WHERE id = ANY($1::uuid[])`, [ids])).toBe(5);
     // The three finished 20 days ago: events gone, journal kept.
-    expect(await count(`SELECT count(*) AS n FROM task_events WHERE task_id = ANY($1::uuid[]) AND type = 'log'`, [ids.slice(25, 28)])).toBe(0);
+    expect(await count(`SELECT count(*) AS n FROM task_events WHERE task_id = ANY($1::uuid[]) AND type = 'log'`, [ids.slice(25, 28)])).toBe(
+      0,
+    );
     expect(await count(`SELECT count(*) AS n FROM task_steps WHERE task_id = ANY($1::uuid[])`, [ids.slice(25, 28)])).toBe(3);
     // The unfinished ones keep their 100-day-old journal and events.
     expect(await count(`SELECT count(*) AS n FROM task_steps WHERE task_id = ANY($1::uuid[])`, [ids.slice(28)])).toBe(2);
@@ -87,7 +95,11 @@ describe('retention', () => {
   });
 
   it('refuses an audit retention shorter than the tasks’', () => {
-    expect(() => loadConfig({ RETENTION_TASKS_DAYS: '90', RETENTION_AUDIT_DAYS: '30' }, VERSION)).toThrow(/RETENTION_TASKS_DAYS \(90\) must not be longer than RETENTION_AUDIT_DAYS/);
-    expect(() => loadConfig({ RETENTION_AUDIT_DAYS: '0', RETENTION_TASKS_DAYS: '0', RETENTION_STEPS_DAYS: '0', RETENTION_EVENTS_DAYS: '0' }, VERSION)).not.toThrow();
+    expect(() => loadConfig({ RETENTION_TASKS_DAYS: '90', RETENTION_AUDIT_DAYS: '30' }, VERSION)).toThrow(
+      /RETENTION_TASKS_DAYS \(90\) must not be longer than RETENTION_AUDIT_DAYS/,
+    );
+    expect(() =>
+      loadConfig({ RETENTION_AUDIT_DAYS: '0', RETENTION_TASKS_DAYS: '0', RETENTION_STEPS_DAYS: '0', RETENTION_EVENTS_DAYS: '0' }, VERSION),
+    ).not.toThrow();
   });
 });

@@ -200,7 +200,11 @@ describe('email automation (12)', () => {
     const confirm = await app.call('GET', link, undefined, { key: null });
     expect(confirm.status).toBe(200);
     expect((await send('q-1b')).body.email.status).toBe('queued');
-    const u = await app.call('POST', link, undefined, { key: null, raw: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const u = await app.call('POST', link, undefined, {
+      key: null,
+      raw: 'List-Unsubscribe=One-Click',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(u.status).toBe(200);
     expect(u.body).toMatch(/unsubscribed/);
     expect((await send('q-2')).body.email.status).toBe('suppressed');

@@ -38,7 +38,12 @@ describe('test-revenue', () => {
 describe('AI estimation (2)', () => {
   it('returns the estimate and stores it as a draft', async () => {
     const cust = (await app.call('POST', '/api/v1/crm/customers', { name: 'Ana Roof' })).body.customer;
-    const r = await app.call('POST', '/api/v1/ai-estimation', { roofAreaSqFt: 2000, pitch: '6/12', material: 'metal', customerId: cust.id });
+    const r = await app.call('POST', '/api/v1/ai-estimation', {
+      roofAreaSqFt: 2000,
+      pitch: '6/12',
+      material: 'metal',
+      customerId: cust.id,
+    });
     expect(r.status).toBe(200);
     expect(r.body.result.totals.total).toBeGreaterThan(10_000);
     expect(r.body.result.lineItems.length).toBeGreaterThan(2);
@@ -60,21 +65,31 @@ describe('AI estimation (2)', () => {
   it('never prices shingles below 2:12: a 0/12 roof is priced as a membrane on tapered insulation, saying why', async () => {
     const r = await app.call('POST', '/api/v1/ai-estimation', { roofAreaSqFt: 2000, pitch: '0/12', material: 'architectural_shingle' });
     expect(r.status).toBe(200);
-    expect(r.body.result).toMatchObject({ material: 'tpo_membrane', substitution: { requested: 'architectural_shingle' }, slope: { taperedInsulation: true } });
+    expect(r.body.result).toMatchObject({
+      material: 'tpo_membrane',
+      substitution: { requested: 'architectural_shingle' },
+      slope: { taperedInsulation: true },
+    });
     expect(r.body.result.substitution.reason).toContain('IRC R905.2.2');
     expect(r.body.result.summary).toContain('may not be installed below 2:12');
     expect(r.body.result.lineItems.map((li: { description: string }) => li.description).join('\n')).not.toMatch(/shingles/i);
   });
   it('refuses 1/12 tile with the code section when asked to refuse, and stores no estimate', async () => {
     const before = await count('estimates');
-    const r = await app.call('POST', '/api/v1/ai-estimation', { roofAreaSqFt: 2000, pitch: '1/12', material: 'tile', belowMinimumSlope: 'refuse' });
+    const r = await app.call('POST', '/api/v1/ai-estimation', {
+      roofAreaSqFt: 2000,
+      pitch: '1/12',
+      material: 'tile',
+      belowMinimumSlope: 'refuse',
+    });
     expect(r.status).toBeGreaterThanOrEqual(400);
     expect(JSON.stringify(r.body)).toMatch(/BELOW_MINIMUM_SLOPE/);
     expect(JSON.stringify(r.body)).toMatch(/Concrete tile may not be installed below 2.5:12 \(IRC R905.3.2\); this roof is 1\/12/);
     expect(await count('estimates')).toBe(before);
   });
   it('prices the double underlayment at 3/12 and reads "6:12", "6 in 12" and degrees like 6/12', async () => {
-    const low = (await app.call('POST', '/api/v1/ai-estimation', { roofAreaSqFt: 2000, pitch: '3/12', material: 'architectural_shingle' })).body.result;
+    const low = (await app.call('POST', '/api/v1/ai-estimation', { roofAreaSqFt: 2000, pitch: '3/12', material: 'architectural_shingle' }))
+      .body.result;
     expect(low.slope.doubleUnderlayment).toBe(true);
     expect(low.lineItems.some((li: { description: string }) => li.description.startsWith('Second underlayment layer'))).toBe(true);
     const totals = [];
@@ -97,7 +112,12 @@ describe('AI estimation (2)', () => {
   it("answers 404 for another tenant's customer", async () => {
     const theirs = (await app.call('POST', '/api/v1/crm/customers', { name: 'Theirs' }, asOther)).body.customer;
     const before = await count('tasks');
-    const r = await app.call('POST', '/api/v1/ai-estimation', { roofAreaSqFt: 2000, pitch: '6/12', material: 'metal', customerId: theirs.id });
+    const r = await app.call('POST', '/api/v1/ai-estimation', {
+      roofAreaSqFt: 2000,
+      pitch: '6/12',
+      material: 'metal',
+      customerId: theirs.id,
+    });
     expect(r.status).toBe(404);
     expect(await count('tasks')).toBe(before);
   });
@@ -105,15 +125,30 @@ describe('AI estimation (2)', () => {
 
 describe('AI competitor analysis (3)', () => {
   it('ranks a cheaper, better-rated rival as the top threat', async () => {
-    await app.call('PUT', '/api/v1/competitors', { name: 'Budget Roofs', prices: { architectural_shingle: 250 }, rating: 4.9, reviews: 400, serviceArea: ['austin'] });
-    await app.call('PUT', '/api/v1/competitors', { name: 'Slow Roofs', prices: { architectural_shingle: 500 }, rating: 3.1, reviews: 10, services: ['gutters'], serviceArea: ['austin'] });
+    await app.call('PUT', '/api/v1/competitors', {
+      name: 'Budget Roofs',
+      prices: { architectural_shingle: 250 },
+      rating: 4.9,
+      reviews: 400,
+      serviceArea: ['austin'],
+    });
+    await app.call('PUT', '/api/v1/competitors', {
+      name: 'Slow Roofs',
+      prices: { architectural_shingle: 500 },
+      rating: 3.1,
+      reviews: 10,
+      services: ['gutters'],
+      serviceArea: ['austin'],
+    });
     const r = await app.call('POST', '/api/v1/ai-competitor-analysis', { ourRating: 4.5, ourReviews: 100, ourServiceArea: ['austin'] });
     expect(r.status).toBe(200);
     const out = r.body.result;
     expect(out.competitors).toBe(2);
     expect(out.threats[0].competitor).toBe('Budget Roofs');
     expect(out.threats[0].reasons.join(' ')).toMatch(/below ours/);
-    expect(out.opportunities.map((o: { title: string }) => o.title)).toEqual(expect.arrayContaining(["Win Slow Roofs's customers", 'Offer gutters']));
+    expect(out.opportunities.map((o: { title: string }) => o.title)).toEqual(
+      expect.arrayContaining(["Win Slow Roofs's customers", 'Offer gutters']),
+    );
     const shingle = out.priceIndex.find((p: { material: string }) => p.material === 'architectural_shingle');
     expect(shingle).toMatchObject({ marketMedian: 375, competitors: 2 });
     expect(out.narrativeModel).toBe('offline');
@@ -129,7 +164,8 @@ describe('Stripe checkout (4), webhook (5) and summary (6)', () => {
   let sessionId: string;
 
   it('creates a sandbox session for an accepted estimate, once per idempotency key', async () => {
-    estimateId = (await app.call('POST', '/api/v1/estimates', { status: 'accepted', output: { totals: { total: 8400.5 } } })).body.estimate.id;
+    estimateId = (await app.call('POST', '/api/v1/estimates', { status: 'accepted', output: { totals: { total: 8400.5 } } })).body.estimate
+      .id;
     const r = await app.call('POST', '/api/v1/stripe-revenue/checkout', { estimateId }, { headers: { 'idempotency-key': 'chk-1' } });
     expect(r.status).toBe(201);
     expect(r.body.session).toMatchObject({ mode: 'sandbox', amountUsd: 8400.5, status: 'open', estimateId });
@@ -151,8 +187,26 @@ describe('Stripe checkout (4), webhook (5) and summary (6)', () => {
     expect(await count('checkout_sessions')).toBe(before);
   });
 
-  const event = (id: string) => JSON.stringify({ id, object: 'event', type: 'checkout.session.completed', created: 1767225600, data: { object: { id: sessionId, object: 'checkout.session', mode: 'payment', payment_status: 'paid', currency: 'usd', amount_total: 840050, payment_intent: 'pi_test_1' } } });
-  const send = (payload: string, signature: string) => app.call('POST', '/api/v1/stripe-revenue/webhook', undefined, { key: null, raw: payload, headers: { 'stripe-signature': signature } });
+  const event = (id: string) =>
+    JSON.stringify({
+      id,
+      object: 'event',
+      type: 'checkout.session.completed',
+      created: 1767225600,
+      data: {
+        object: {
+          id: sessionId,
+          object: 'checkout.session',
+          mode: 'payment',
+          payment_status: 'paid',
+          currency: 'usd',
+          amount_total: 840050,
+          payment_intent: 'pi_test_1',
+        },
+      },
+    });
+  const send = (payload: string, signature: string) =>
+    app.call('POST', '/api/v1/stripe-revenue/webhook', undefined, { key: null, raw: payload, headers: { 'stripe-signature': signature } });
 
   it('applies a signed event once: a replay changes nothing', async () => {
     const payload = event('evt_test_1');
@@ -162,7 +216,9 @@ describe('Stripe checkout (4), webhook (5) and summary (6)', () => {
     const replay = await send(payload, stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET }));
     expect(replay.body).toMatchObject({ applied: false, duplicate: true });
     expect(await count('payments')).toBe(1);
-    const s = await app.proc.runtime.db.system((sql) => sql.query<{ status: string }>('SELECT status FROM checkout_sessions WHERE id = $1', [sessionId]));
+    const s = await app.proc.runtime.db.system((sql) =>
+      sql.query<{ status: string }>('SELECT status FROM checkout_sessions WHERE id = $1', [sessionId]),
+    );
     expect(s.rows[0]!.status).toBe('complete');
   });
   it('refuses a tampered or unsigned event with 400 and writes nothing', async () => {
@@ -179,7 +235,13 @@ describe('Stripe checkout (4), webhook (5) and summary (6)', () => {
   });
   it('summarises the stored payment for its tenant only', async () => {
     const r = await app.call('GET', '/api/v1/stripe-revenue/summary');
-    expect(r.body).toMatchObject({ totalUsd: 8400.5, payments: 1, mrrUsd: 0, byMonth: [{ month: '2026-01', totalUsd: 8400.5, payments: 1 }], byProduct: [{ name: 'Estimates', totalUsd: 8400.5 }] });
+    expect(r.body).toMatchObject({
+      totalUsd: 8400.5,
+      payments: 1,
+      mrrUsd: 0,
+      byMonth: [{ month: '2026-01', totalUsd: 8400.5, payments: 1 }],
+      byProduct: [{ name: 'Estimates', totalUsd: 8400.5 }],
+    });
     expect((await app.call('GET', '/api/v1/stripe-revenue/summary', undefined, asOther)).body.totalUsd).toBe(0);
     expect((await app.call('GET', '/api/v1/stripe-revenue/summary?from=2026-02-01')).body.totalUsd).toBe(0);
     expect((await app.call('GET', '/api/v1/stripe-revenue/summary?from=yesterday')).status).toBe(400);

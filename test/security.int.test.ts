@@ -19,7 +19,10 @@ describe('bad input and authentication', () => {
       )
     )[0]!.n;
   const raw = (method: string, path: string, body: Buffer | string, headers: Record<string, string>) =>
-    fetch(`${app.url}${path}`, { method, headers, body }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error: { code: string } } }));
+    fetch(`${app.url}${path}`, { method, headers, body }).then(async (r) => ({
+      status: r.status,
+      body: (await r.json()) as { error: { code: string } },
+    }));
 
   beforeAll(async () => {
     app = await startTestApp('pg', { worker: false, env: { BODY_LIMIT: '4kb' } });
@@ -42,7 +45,10 @@ describe('bad input and authentication', () => {
       expect(res.status, `${method} ${path}`).toBe(400);
       expect(res.body.error.code).toBe('INVALID_TEXT');
     }
-    const surrogate = await raw('POST', '/api/v1/crm/customers', '{"name": "a\\ud800"}', { authorization: `Bearer ${app.key}`, 'content-type': 'application/json' });
+    const surrogate = await raw('POST', '/api/v1/crm/customers', '{"name": "a\\ud800"}', {
+      authorization: `Bearer ${app.key}`,
+      'content-type': 'application/json',
+    });
     expect(surrogate).toMatchObject({ status: 400, body: { error: { code: 'INVALID_TEXT' } } });
     const latin1 = await raw('POST', '/api/v1/crm/customers', Buffer.from('{"name": "caf\xe9"}', 'latin1'), {
       authorization: `Bearer ${app.key}`,
@@ -69,7 +75,10 @@ describe('bad input and authentication', () => {
     });
     expect(await raw('POST', '/landing/x/leads', gzipSync('{"name": "x"}').subarray(0, 15), bad)).toMatchObject({ status: 400 });
     // Real gzip is fine.
-    const ok = await raw('POST', '/api/v1/crm/customers', gzipSync('{"name": "Gzip Roofing"}'), { ...bad, authorization: `Bearer ${app.key}` });
+    const ok = await raw('POST', '/api/v1/crm/customers', gzipSync('{"name": "Gzip Roofing"}'), {
+      ...bad,
+      authorization: `Bearer ${app.key}`,
+    });
     expect(ok.status).toBe(201);
     expect(Number(await rows())).toBe(Number(before) + 1);
   });
@@ -134,9 +143,11 @@ describe('bad input and authentication', () => {
         const body = ['post', 'put', 'patch'].includes(method) ? {} : undefined;
         checked++;
         const none = await app.call(method.toUpperCase(), path, body, { key: null });
-        if (none.status !== 401 || none.body.error?.code !== 'UNAUTHORIZED') wrong.push(`${method} ${template} without a key → ${none.status}`);
+        if (none.status !== 401 || none.body.error?.code !== 'UNAUTHORIZED')
+          wrong.push(`${method} ${template} without a key → ${none.status}`);
         const lacking = await app.call(method.toUpperCase(), path, body, { key: scopeless });
-        if (lacking.status !== 403 || lacking.body.error?.code !== 'FORBIDDEN') wrong.push(`${method} ${template} without its scope → ${lacking.status}`);
+        if (lacking.status !== 403 || lacking.body.error?.code !== 'FORBIDDEN')
+          wrong.push(`${method} ${template} without its scope → ${lacking.status}`);
       }
     }
     expect(checked).toBeGreaterThan(60);

@@ -12,7 +12,11 @@ import { engineEnv, startTestApp, testConfig, type TestApp } from './harness.ts'
 
 /** Rows per table that has a tenant_id column, for all tenants, plus the tenants themselves. */
 async function snapshot(query: (sql: string) => Promise<{ table_name: string }[]>, count: (table: string) => Promise<number>) {
-  const tables = (await query(`SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'tenant_id' ORDER BY table_name`)).map((r) => r.table_name);
+  const tables = (
+    await query(
+      `SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'tenant_id' ORDER BY table_name`,
+    )
+  ).map((r) => r.table_name);
   const out: Record<string, number> = { tenants: await count('tenants') };
   for (const t of tables) out[t] = await count(t);
   return out;

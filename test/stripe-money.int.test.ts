@@ -31,13 +31,26 @@ const obj = (kind: string, fields: Obj): Obj => ({ ...structuredClone(fx[kind]!)
 
 /** An event envelope as Stripe sends it (fixture shape), around `object`. */
 function event(type: string, object: Obj | undefined, o: { id?: string; created?: number } = {}): string {
-  const e = obj('event', { id: o.id ?? `evt_test_${++seq}`, type, created: o.created ?? ++clock, data: object === undefined ? {} : { object } });
+  const e = obj('event', {
+    id: o.id ?? `evt_test_${++seq}`,
+    type,
+    created: o.created ?? ++clock,
+    data: object === undefined ? {} : { object },
+  });
   return JSON.stringify(e);
 }
 
 async function post(payload: string, o: { timestamp?: number } = {}) {
-  const signature = stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET, ...(o.timestamp ? { timestamp: o.timestamp } : {}) });
-  return app.call('POST', '/api/v1/stripe-revenue/webhook', undefined, { key: null, raw: payload, headers: { 'stripe-signature': signature } });
+  const signature = stripe.webhooks.generateTestHeaderString({
+    payload,
+    secret: WEBHOOK_SECRET,
+    ...(o.timestamp ? { timestamp: o.timestamp } : {}),
+  });
+  return app.call('POST', '/api/v1/stripe-revenue/webhook', undefined, {
+    key: null,
+    raw: payload,
+    headers: { 'stripe-signature': signature },
+  });
 }
 
 /** Posts events in order; every one must be accepted (200). */
@@ -54,7 +67,8 @@ async function deliver(...payloads: string[]) {
 /** A tenant of its own with an admin key, and helpers bound to it. */
 async function tenant(id: string) {
   const { key } = await createKey(app.proc.runtime.db, id, ['admin'], 'stripe-money');
-  const call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => app.call(method, path, body, { key, ...(headers ? { headers } : {}) });
+  const call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+    app.call(method, path, body, { key, ...(headers ? { headers } : {}) });
   return {
     call,
     async checkout(priceUsd: number, interval: 'one_time' | 'month' | 'year' = 'one_time', idem = `k-${++seq}`) {
@@ -70,7 +84,20 @@ async function tenant(id: string) {
 }
 
 const session = (id: string, f: Obj = {}) =>
-  obj('checkout.session', { id, mode: 'payment', status: 'complete', payment_status: 'paid', amount_total: 10000, amount_subtotal: 10000, currency: 'usd', currency_conversion: null, payment_intent: `pi_${id.slice(-12)}`, subscription: null, invoice: null, ...f });
+  obj('checkout.session', {
+    id,
+    mode: 'payment',
+    status: 'complete',
+    payment_status: 'paid',
+    amount_total: 10000,
+    amount_subtotal: 10000,
+    currency: 'usd',
+    currency_conversion: null,
+    payment_intent: `pi_${id.slice(-12)}`,
+    subscription: null,
+    invoice: null,
+    ...f,
+  });
 
 describe('one payment per Stripe payment, checked against the session', () => {
   it('books a $100 session once however many distinct or repeated events arrive', async () => {
@@ -90,12 +117,17 @@ describe('one payment per Stripe payment, checked against the session', () => {
     // A correct event later does not launder it.
     await deliver(event('checkout.session.completed', session(s.id)));
     expect(await t.summary()).toMatchObject({ total: 0, payments: 0, mismatchedPayments: 1 });
-    expect(await t.payments('amount_mismatch')).toEqual([expect.objectContaining({ stripeId: s.id, amountMinor: 99_999_999, currency: 'usd' })]);
+    expect(await t.payments('amount_mismatch')).toEqual([
+      expect.objectContaining({ stripeId: s.id, amountMinor: 99_999_999, currency: 'usd' }),
+    ]);
   });
 
   it('ignores sessions BrainOps did not create and event types it does not use', async () => {
     const t = await tenant('money-foreign');
-    const [a, b] = await deliver(event('checkout.session.completed', session('cs_test_notOurs0001')), event('plan.created', fx.event!.data.object));
+    const [a, b] = await deliver(
+      event('checkout.session.completed', session('cs_test_notOurs0001')),
+      event('plan.created', fx.event!.data.object),
+    );
     expect(a).toMatchObject({ applied: false });
     expect(b).toMatchObject({ applied: false, reason: 'event type plan.created is not used' });
     expect(await t.summary()).toMatchObject({ total: 0, payments: 0 });
@@ -106,7 +138,9 @@ describe('delayed payment methods', () => {
   it('is pending after completion with payment_status unpaid, revenue only after async_payment_succeeded', async () => {
     const t = await tenant('money-delayed');
     const s = await t.checkout(100);
-    await deliver(event('checkout.session.completed', session(s.id, { payment_status: 'unpaid', payment_method_types: ['us_bank_account'] })));
+    await deliver(
+      event('checkout.session.completed', session(s.id, { payment_status: 'unpaid', payment_method_types: ['us_bank_account'] })),
+    );
     expect(await t.summary()).toMatchObject({ total: 0, payments: 0, pending: { payments: 1, total: 100 } });
     await deliver(event('checkout.session.async_payment_succeeded', session(s.id)));
     expect(await t.summary()).toMatchObject({ total: 100, payments: 1, pending: { payments: 0, total: 0 } });
@@ -126,7 +160,10 @@ describe('delayed payment methods', () => {
   it('out of order: async_payment_succeeded before checkout.session.completed is still one paid payment', async () => {
     const t = await tenant('money-order');
     const s = await t.checkout(100);
-    await deliver(event('checkout.session.async_payment_succeeded', session(s.id)), event('checkout.session.completed', session(s.id, { payment_status: 'unpaid' })));
+    await deliver(
+      event('checkout.session.async_payment_succeeded', session(s.id)),
+      event('checkout.session.completed', session(s.id, { payment_status: 'unpaid' })),
+    );
     expect(await t.summary()).toMatchObject({ total: 100, payments: 1, pending: { payments: 0 } });
   });
 });
@@ -145,8 +182,21 @@ describe('subscriptions', () => {
       ...f,
     });
   const subscription = (id: string, status: string, meta: Obj | null, f: Obj = {}) => {
-    const base = obj('subscription', { id, status, currency: 'usd', metadata: meta ?? {}, cancel_at_period_end: false, canceled_at: null, ...f });
-    base.items.data[0].price = { ...base.items.data[0].price, unit_amount: 5000, currency: 'usd', recurring: { ...base.items.data[0].price.recurring, interval: 'month', interval_count: 1 } };
+    const base = obj('subscription', {
+      id,
+      status,
+      currency: 'usd',
+      metadata: meta ?? {},
+      cancel_at_period_end: false,
+      canceled_at: null,
+      ...f,
+    });
+    base.items.data[0].price = {
+      ...base.items.data[0].price,
+      unit_amount: 5000,
+      currency: 'usd',
+      recurring: { ...base.items.data[0].price.recurring, interval: 'month', interval_count: 1 },
+    };
     base.items.data[0].quantity = f.quantity ?? 1;
     return base;
   };
@@ -157,10 +207,17 @@ describe('subscriptions', () => {
     const meta = { tenant_id: 'money-subs', brainops_checkout: s.key, product_id: 'x' };
     const sub = 'sub_test_monthly0001';
     // The first invoice is paid before the session's completion arrives (Stripe does not order events).
-    const [early] = await deliver(event('invoice.paid', invoice('in_test_first0001', sub, meta, { billing_reason: 'subscription_create' })));
+    const [early] = await deliver(
+      event('invoice.paid', invoice('in_test_first0001', sub, meta, { billing_reason: 'subscription_create' })),
+    );
     expect(early).toMatchObject({ applied: true });
     expect(await t.summary()).toMatchObject({ total: 50, payments: 1 });
-    await deliver(event('checkout.session.completed', session(s.id, { mode: 'subscription', amount_total: 5000, payment_intent: null, subscription: sub, invoice: 'in_test_first0001' })));
+    await deliver(
+      event(
+        'checkout.session.completed',
+        session(s.id, { mode: 'subscription', amount_total: 5000, payment_intent: null, subscription: sub, invoice: 'in_test_first0001' }),
+      ),
+    );
     await deliver(event('customer.subscription.created', subscription(sub, 'active', meta)));
     expect(await t.summary()).toMatchObject({ total: 50, payments: 1, mrr: 50, activeSubscriptions: 1 });
 
@@ -182,7 +239,18 @@ describe('subscriptions', () => {
   it('a yearly plan counts a twelfth of its price as MRR', async () => {
     const t = await tenant('money-yearly');
     const s = await t.checkout(1200, 'year');
-    await deliver(event('checkout.session.completed', session(s.id, { mode: 'subscription', amount_total: 120000, payment_intent: null, subscription: 'sub_test_yearly0001', invoice: 'in_test_yearly0001' })));
+    await deliver(
+      event(
+        'checkout.session.completed',
+        session(s.id, {
+          mode: 'subscription',
+          amount_total: 120000,
+          payment_intent: null,
+          subscription: 'sub_test_yearly0001',
+          invoice: 'in_test_yearly0001',
+        }),
+      ),
+    );
     expect(await t.summary()).toMatchObject({ total: 1200, payments: 1, mrr: 100, activeSubscriptions: 1 });
   });
 });
@@ -193,15 +261,25 @@ describe('refunds and disputes', () => {
     const s = await t.checkout(100);
     const pi = 'pi_test_refunds0001';
     await deliver(event('checkout.session.completed', session(s.id, { payment_intent: pi })));
-    const charge = (refunded: number) => obj('charge', { id: 'ch_test_refunds0001', amount: 10000, amount_refunded: refunded, refunded: refunded === 10000, currency: 'usd', payment_intent: pi });
-    const refund = (id: string, amount: number, status = 'succeeded') => obj('refund', { id, amount, currency: 'usd', status, payment_intent: pi, charge: 'ch_test_refunds0001' });
+    const charge = (refunded: number) =>
+      obj('charge', {
+        id: 'ch_test_refunds0001',
+        amount: 10000,
+        amount_refunded: refunded,
+        refunded: refunded === 10000,
+        currency: 'usd',
+        payment_intent: pi,
+      });
+    const refund = (id: string, amount: number, status = 'succeeded') =>
+      obj('refund', { id, amount, currency: 'usd', status, payment_intent: pi, charge: 'ch_test_refunds0001' });
     await deliver(event('refund.created', refund('re_test_1', 3000)), event('charge.refunded', charge(3000)));
     expect(await t.summary()).toMatchObject({ total: 70, payments: 1, refunded: 30 });
     // Out of order: the charge's running total arrives before the second refund object.
     await deliver(event('charge.refunded', charge(5000)), event('refund.created', refund('re_test_2', 2000)));
     expect(await t.summary()).toMatchObject({ total: 50, refunded: 50 });
 
-    const dispute = (status: string) => obj('dispute', { id: 'dp_test_1', amount: 5000, currency: 'usd', status, payment_intent: pi, charge: 'ch_test_refunds0001' });
+    const dispute = (status: string) =>
+      obj('dispute', { id: 'dp_test_1', amount: 5000, currency: 'usd', status, payment_intent: pi, charge: 'ch_test_refunds0001' });
     await deliver(event('charge.dispute.created', dispute('needs_response')));
     expect(await t.summary()).toMatchObject({ total: 0, refunded: 100 });
     await deliver(event('charge.dispute.closed', dispute('won')));
@@ -214,7 +292,12 @@ describe('refunds and disputes before their payment', () => {
     const t = await tenant('money-early-refund');
     const s = await t.checkout(100);
     const pi = 'pi_test_early0001';
-    const [early] = await deliver(event('refund.created', obj('refund', { id: 're_test_early1', amount: 3000, currency: 'usd', status: 'succeeded', payment_intent: pi })));
+    const [early] = await deliver(
+      event(
+        'refund.created',
+        obj('refund', { id: 're_test_early1', amount: 3000, currency: 'usd', status: 'succeeded', payment_intent: pi }),
+      ),
+    );
     expect(early).toMatchObject({ applied: false, parked: true });
     expect(await t.summary()).toMatchObject({ total: 0, payments: 0 });
     await deliver(event('checkout.session.completed', session(s.id, { payment_intent: pi })));
@@ -228,15 +311,39 @@ describe('currencies', () => {
     const s = await t.checkout(100);
     const pi = 'pi_test_jpy0001';
     // Adaptive Pricing: the customer paid ¥15,000 for the $100.00 session.
-    await deliver(event('checkout.session.completed', session(s.id, { currency: 'jpy', amount_total: 15000, payment_intent: pi, currency_conversion: { amount_subtotal: 10000, amount_total: 10000, fx_rate: '150.0', source_currency: 'usd' } })));
+    await deliver(
+      event(
+        'checkout.session.completed',
+        session(s.id, {
+          currency: 'jpy',
+          amount_total: 15000,
+          payment_intent: pi,
+          currency_conversion: { amount_subtotal: 10000, amount_total: 10000, fx_rate: '150.0', source_currency: 'usd' },
+        }),
+      ),
+    );
     expect(await t.summary()).toMatchObject({ currency: 'usd', total: 100, payments: 1, unconverted: [] });
     expect(await t.payments()).toEqual([expect.objectContaining({ currency: 'jpy', amountMinor: 15000, amountUsd: 100 })]);
     // A ¥1,500 refund is a tenth of the payment: $10.
-    await deliver(event('refund.created', obj('refund', { id: 're_test_jpy1', amount: 1500, currency: 'jpy', status: 'succeeded', payment_intent: pi })));
+    await deliver(
+      event(
+        'refund.created',
+        obj('refund', { id: 're_test_jpy1', amount: 1500, currency: 'jpy', status: 'succeeded', payment_intent: pi }),
+      ),
+    );
     expect(await t.summary()).toMatchObject({ total: 90, refunded: 10 });
     // A converted amount that is not what the session asked for is refused like any other.
     const s2 = await t.checkout(100);
-    await deliver(event('checkout.session.completed', session(s2.id, { currency: 'jpy', amount_total: 150, currency_conversion: { amount_subtotal: 100, amount_total: 100, fx_rate: '150.0', source_currency: 'usd' } })));
+    await deliver(
+      event(
+        'checkout.session.completed',
+        session(s2.id, {
+          currency: 'jpy',
+          amount_total: 150,
+          currency_conversion: { amount_subtotal: 100, amount_total: 100, fx_rate: '150.0', source_currency: 'usd' },
+        }),
+      ),
+    );
     expect(await t.summary()).toMatchObject({ total: 90, payments: 1, mismatchedPayments: 1 });
   });
 
@@ -245,7 +352,12 @@ describe('currencies', () => {
     expect((await t.call('PATCH', '/api/v1/tenant', { currency: 'EUR' })).body.tenant.currency).toBe('eur');
     const s = await t.checkout(100);
     await deliver(event('checkout.session.completed', session(s.id)));
-    expect(await t.summary()).toMatchObject({ currency: 'eur', total: 0, payments: 1, unconverted: [{ currency: 'usd', netMinor: 10000, payments: 1 }] });
+    expect(await t.summary()).toMatchObject({
+      currency: 'eur',
+      total: 0,
+      payments: 1,
+      unconverted: [{ currency: 'usd', netMinor: 10000, payments: 1 }],
+    });
   });
 });
 
@@ -275,7 +387,12 @@ describe('refused events', () => {
     const now = Math.floor(Date.now() / 1000);
     const past = await post(payload, { timestamp: now - 301 });
     const future = await post(payload, { timestamp: now + 301 });
-    expect([past.status, past.body.error.code, future.status, future.body.error.code]).toEqual([400, 'WEBHOOK_TIMESTAMP', 400, 'WEBHOOK_TIMESTAMP']);
+    expect([past.status, past.body.error.code, future.status, future.body.error.code]).toEqual([
+      400,
+      'WEBHOOK_TIMESTAMP',
+      400,
+      'WEBHOOK_TIMESTAMP',
+    ]);
     expect(await t.summary()).toMatchObject({ payments: 0 });
     expect((await post(payload, { timestamp: now + 30 })).status).toBe(200);
     expect(await t.summary()).toMatchObject({ total: 100, payments: 1 });

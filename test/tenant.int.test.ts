@@ -44,7 +44,10 @@ const tenant = async (t: string) => (await app.call('GET', '/api/v1/tenant', und
 
 beforeAll(async () => {
   let model = fakeModel();
-  for (let i = 0; i < 20; i++) model = model.respond(new AIMessage({ content: `text ${i}`, usage_metadata: { input_tokens: 200, output_tokens: 300, total_tokens: 500 } }));
+  for (let i = 0; i < 20; i++)
+    model = model.respond(
+      new AIMessage({ content: `text ${i}`, usage_metadata: { input_tokens: 200, output_tokens: 300, total_tokens: 500 } }),
+    );
   app = await startTestApp('pglite', { overrides: { agents: [...builtInAgents, writer], model: chatProvider(MODEL, model) } });
   const db = app.proc.runtime.db;
   for (const t of ['acme', 'beta']) keys[t] = (await createKey(db, t, ['admin'], 'test')).key;
@@ -56,14 +59,34 @@ describe('tenant settings', () => {
   it('shows the tenant, its settings (null = configured default) and its spend; documented in OpenAPI', async () => {
     const r = await app.call('GET', '/api/v1/tenant', undefined, { key: keys.reader! });
     expect(r.status).toBe(200);
-    expect(r.body.tenant).toEqual({ id: 'acme', name: 'acme', dailyBudgetUsd: null, maxRunning: null, phoneRegion: null, spentTodayUsd: 0, currency: 'usd', outboundAllowHosts: [] });
+    expect(r.body.tenant).toEqual({
+      id: 'acme',
+      name: 'acme',
+      dailyBudgetUsd: null,
+      maxRunning: null,
+      phoneRegion: null,
+      spentTodayUsd: 0,
+      currency: 'usd',
+      outboundAllowHosts: [],
+    });
     expect((await app.call('GET', '/api/v1/tenant', undefined, { key: null })).status).toBe(401);
     const doc = await app.call('GET', '/openapi.json');
     expect(Object.keys(doc.body.paths['/api/v1/tenant'] ?? {}).sort()).toEqual(['get', 'patch']);
   });
 
   it('rejects bad input with 400 and a non-admin key with 403, changing nothing', async () => {
-    const bad: unknown[] = [{}, { dailyBudgetUsd: -1 }, { dailyBudgetUsd: '5' }, { maxRunning: 1.5 }, { maxRunning: -2 }, { name: 'evil' }, { dailyBudgetUsd: 5, id: 'beta' }, { currency: 'dollars' }, { outboundAllowHosts: ['http://x.example/'] }, { outboundAllowHosts: 'x.example' }];
+    const bad: unknown[] = [
+      {},
+      { dailyBudgetUsd: -1 },
+      { dailyBudgetUsd: '5' },
+      { maxRunning: 1.5 },
+      { maxRunning: -2 },
+      { name: 'evil' },
+      { dailyBudgetUsd: 5, id: 'beta' },
+      { currency: 'dollars' },
+      { outboundAllowHosts: ['http://x.example/'] },
+      { outboundAllowHosts: 'x.example' },
+    ];
     for (const body of bad) {
       const r = await app.call('PATCH', '/api/v1/tenant', body, { key: keys.acme! });
       expect(r.status, JSON.stringify(body)).toBe(400);
@@ -90,7 +113,10 @@ describe('tenant settings', () => {
     expect(audit.body.events[0]).toMatchObject({
       subject: 'tenant:acme',
       actor: { type: 'api_key' },
-      details: { before: { dailyBudgetUsd: null, maxRunning: null, phoneRegion: null }, after: { dailyBudgetUsd: REPLY_COST / 2, maxRunning: 3, phoneRegion: null } },
+      details: {
+        before: { dailyBudgetUsd: null, maxRunning: null, phoneRegion: null },
+        after: { dailyBudgetUsd: REPLY_COST / 2, maxRunning: 3, phoneRegion: null },
+      },
     });
 
     const refused = await run('acme');

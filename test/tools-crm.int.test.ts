@@ -20,7 +20,12 @@ afterAll(() => app?.stop());
 describe('customers', () => {
   let id: string;
   it('creates with soft validation: bad email kept with a warning, phone normalised', async () => {
-    const r = await app.call('POST', '/api/v1/crm/customers', { name: 'Hank Hill', email: 'hank@strickland', phone: '(512) 555-0134', address: '84 Rainey St, Arlen' });
+    const r = await app.call('POST', '/api/v1/crm/customers', {
+      name: 'Hank Hill',
+      email: 'hank@strickland',
+      phone: '(512) 555-0134',
+      address: '84 Rainey St, Arlen',
+    });
     expect(r.status).toBe(201);
     expect(r.body.customer).toMatchObject({ name: 'Hank Hill', email: 'hank@strickland', address: '84 Rainey St, Arlen' });
     expect(r.body.warnings).toEqual([expect.stringMatching(/email 'hank@strickland' does not look like a valid address/)]);
@@ -44,7 +49,10 @@ describe('customers', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const r: { body: { customers: { name: string }[]; nextCursor: string | null } } = await app.call('GET', `/api/v1/crm/customers?q=pager&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const r: { body: { customers: { name: string }[]; nextCursor: string | null } } = await app.call(
+        'GET',
+        `/api/v1/crm/customers?q=pager&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       seen.push(...r.body.customers.map((c) => c.name));
       cursor = r.body.nextCursor;
     } while (cursor);
@@ -75,7 +83,13 @@ describe('contacts and jobs', () => {
     const before = await count('contacts');
     expect((await app.call('POST', '/api/v1/crm/contacts', { name: 'Sneaky', customerId: theirs })).status).toBe(404);
     expect(await count('contacts')).toBe(before);
-    const j = await app.call('POST', '/api/v1/crm/jobs', { name: 'Re-roof', customerId: mine, status: 'scheduled', valueUsd: 14250.5, scheduledFor: '2026-05-01T08:00:00Z' });
+    const j = await app.call('POST', '/api/v1/crm/jobs', {
+      name: 'Re-roof',
+      customerId: mine,
+      status: 'scheduled',
+      valueUsd: 14250.5,
+      scheduledFor: '2026-05-01T08:00:00Z',
+    });
     expect(j.body.job).toMatchObject({ status: 'scheduled', valueUsd: 14250.5, scheduledFor: '2026-05-01T08:00:00.000Z' });
     expect((await app.call('PATCH', `/api/v1/crm/jobs/${j.body.job.id}`, { status: 'finished' })).status).toBe(400);
   });
@@ -87,17 +101,55 @@ describe('bulk upsert by external id (CRM sync)', () => {
     { externalId: 'cp-2', name: 'Bill Dauterive', phone: '512-555-0199' },
   ];
   it('inserts, then reports unchanged on a replay, then updates only what changed', async () => {
-    expect((await app.call('POST', '/api/v1/crm/customers/upsert', { records })).body).toEqual({ inserted: 2, updated: 0, unchanged: 0, conflicts: [], warnings: [], phoneRegion: 'US' });
-    expect((await app.call('POST', '/api/v1/crm/customers/upsert', { records })).body).toEqual({ inserted: 0, updated: 0, unchanged: 2, conflicts: [], warnings: [], phoneRegion: 'US' });
+    expect((await app.call('POST', '/api/v1/crm/customers/upsert', { records })).body).toEqual({
+      inserted: 2,
+      updated: 0,
+      unchanged: 0,
+      conflicts: [],
+      warnings: [],
+      phoneRegion: 'US',
+    });
+    expect((await app.call('POST', '/api/v1/crm/customers/upsert', { records })).body).toEqual({
+      inserted: 0,
+      updated: 0,
+      unchanged: 2,
+      conflicts: [],
+      warnings: [],
+      phoneRegion: 'US',
+    });
     const changed = [{ ...records[0]!, email: 'dale@gribble.com' }, records[1]!];
-    expect((await app.call('POST', '/api/v1/crm/customers/upsert', { records: changed })).body).toEqual({ inserted: 0, updated: 1, unchanged: 1, conflicts: [], warnings: [], phoneRegion: 'US' });
+    expect((await app.call('POST', '/api/v1/crm/customers/upsert', { records: changed })).body).toEqual({
+      inserted: 0,
+      updated: 1,
+      unchanged: 1,
+      conflicts: [],
+      warnings: [],
+      phoneRegion: 'US',
+    });
     expect((await app.call('GET', '/api/v1/crm/customers?q=gribble')).body.customers[0].email).toBe('dale@gribble.com');
   });
   it('reports conflicts: a batch with two versions of one id, and contacts of unknown customers', async () => {
-    const r = await app.call('POST', '/api/v1/crm/customers/upsert', { records: [{ externalId: 'cp-9', name: 'A' }, { externalId: 'cp-9', name: 'B' }] });
+    const r = await app.call('POST', '/api/v1/crm/customers/upsert', {
+      records: [
+        { externalId: 'cp-9', name: 'A' },
+        { externalId: 'cp-9', name: 'B' },
+      ],
+    });
     expect(r.body).toMatchObject({ inserted: 0, conflicts: [{ externalId: 'cp-9' }] });
-    const c = await app.call('POST', '/api/v1/crm/contacts/upsert', { records: [{ externalId: 'k-1', name: 'Kahn', customerExternalId: 'cp-1' }, { externalId: 'k-2', name: 'Minh', customerExternalId: 'nope' }] });
-    expect(c.body).toEqual({ inserted: 1, updated: 0, unchanged: 0, conflicts: [{ externalId: 'k-2', reason: "no customer has externalId 'nope'" }], warnings: [], phoneRegion: 'US' });
+    const c = await app.call('POST', '/api/v1/crm/contacts/upsert', {
+      records: [
+        { externalId: 'k-1', name: 'Kahn', customerExternalId: 'cp-1' },
+        { externalId: 'k-2', name: 'Minh', customerExternalId: 'nope' },
+      ],
+    });
+    expect(c.body).toEqual({
+      inserted: 1,
+      updated: 0,
+      unchanged: 0,
+      conflicts: [{ externalId: 'k-2', reason: "no customer has externalId 'nope'" }],
+      warnings: [],
+      phoneRegion: 'US',
+    });
   });
   it("keeps external ids per tenant: another tenant's upsert inserts its own rows", async () => {
     expect((await app.call('POST', '/api/v1/crm/customers/upsert', { records }, asOther)).body.inserted).toBe(2);

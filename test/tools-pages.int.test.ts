@@ -54,7 +54,13 @@ describe('newest-first list pages', () => {
     const estimates: string[] = [];
     for (let n = 0; n < 3; n++) {
       campaigns.push(await create('/api/v1/ads/campaigns', { name: `C${n}`, channel: 'google_search', dailyBudgetUsd: 1 }, 'campaign'));
-      sequences.push(await create('/api/v1/email-automation/sequences', { name: `S${n}`, steps: [{ delayDays: 0, subject: 'Hi', body: 'Hello' }] }, 'sequence'));
+      sequences.push(
+        await create(
+          '/api/v1/email-automation/sequences',
+          { name: `S${n}`, steps: [{ delayDays: 0, subject: 'Hi', body: 'Hello' }] },
+          'sequence',
+        ),
+      );
       estimates.push(await create('/api/v1/estimates', { output: { totals: { total: 100 + n } } }, 'estimate'));
     }
     expectSame(await all('/api/v1/ads/campaigns', 'campaigns'), campaigns);

@@ -55,7 +55,10 @@ beforeAll(async () => {
     ids[`camp_${m}`] = (
       await post('/api/v1/ads/campaigns', { name: `Camp x${m}x`, channel: 'google_search', dailyBudgetUsd: 20 })
     ).campaign.id;
-    const upload = await app.call('POST', '/api/v1/crm/imports', undefined, { raw: `external_id,name\r\nUP-x${m}x,Up x${m}x\r\n`, headers: { 'content-type': 'text/csv' } });
+    const upload = await app.call('POST', '/api/v1/crm/imports', undefined, {
+      raw: `external_id,name\r\nUP-x${m}x,Up x${m}x\r\n`,
+      headers: { 'content-type': 'text/csv' },
+    });
     ids[`upload_${m}`] = upload.body.upload.id;
     ids[`seq_${m}`] = (
       await post('/api/v1/email-automation/sequences', {
@@ -65,8 +68,12 @@ beforeAll(async () => {
     ).sequence.id;
     ids[`task_${m}`] = (await post('/api/v1/agents/probe/tasks', { input: { steps: 0 } })).task.id;
     const other = (await post('/api/v1/agents/probe/tasks', { input: { steps: 0 } })).task.id;
-    ids[`digest_${m}`] = (await post('/api/v1/digests', { taskId: other, agent: 'probe', title: 'Earlier', body: 'Earlier run.' })).digest.id;
-    ids[`email_${m}`] = (await post('/api/v1/email-automation/send', { to: 'owner@example.com', subject: 'Digest', body: 'Earlier run.' })).email.id;
+    ids[`digest_${m}`] = (
+      await post('/api/v1/digests', { taskId: other, agent: 'probe', title: 'Earlier', body: 'Earlier run.' })
+    ).digest.id;
+    ids[`email_${m}`] = (
+      await post('/api/v1/email-automation/send', { to: 'owner@example.com', subject: 'Digest', body: 'Earlier run.' })
+    ).email.id;
   }
   // The CRM source the fetch tool reads: this server's public product list stands in for one.
   const crm = await app.call('PATCH', '/api/v1/settings', { crm: { url: `${app.url}/api/v1/products/public`, itemsKey: 'products' } });

@@ -45,10 +45,17 @@ describe('the trace of one task', () => {
   let taskId: string;
 
   beforeAll(async () => {
-    const model = fakeModel().respond(new AIMessage({ content: 'A draft.', usage_metadata: { input_tokens: 40, output_tokens: 9, total_tokens: 49 } }));
+    const model = fakeModel().respond(
+      new AIMessage({ content: 'A draft.', usage_metadata: { input_tokens: 40, output_tokens: 9, total_tokens: 49 } }),
+    );
     app = await startTestApp('pglite', { overrides: { agents: [...builtInAgents, traced], model: chatProvider(MODEL, model) } });
     exporter.reset();
-    const r = await app.call('POST', '/api/v1/agents/traced/tasks', { input: { topic: 'gutters' } }, { headers: { traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01` } });
+    const r = await app.call(
+      'POST',
+      '/api/v1/agents/traced/tasks',
+      { input: { topic: 'gutters' } },
+      { headers: { traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01` } },
+    );
     expect(r.status).toBe(202);
     taskId = r.body.task.id;
     await eventually(async () => (await app.call('GET', `/api/v1/tasks/${taskId}`)).body.task.status === 'succeeded');
@@ -103,10 +110,15 @@ describe('the trace of one task', () => {
     const model = one((s) => s.name === `model ${MODEL}`, 'the model span');
     expect(model.kind).toBe(SpanKind.CLIENT);
     expect(parentOf(model)).toBe(id(draft));
-    expect(model.attributes).toMatchObject({ 'gen_ai.request.model': MODEL, 'gen_ai.usage.input_tokens': 40, 'gen_ai.usage.output_tokens': 9 });
+    expect(model.attributes).toMatchObject({
+      'gen_ai.request.model': MODEL,
+      'gen_ai.usage.input_tokens': 40,
+      'gen_ai.usage.output_tokens': 9,
+    });
 
     // Nothing of this task's trace is left without its parent in the trace (one tree).
     const ids = new Set(spans.map(id));
-    for (const s of spans) if (s !== spans.find((x) => x.name === 'POST /api/v1/agents/:name/tasks')) expect(ids.has(parentOf(s)!), s.name).toBe(true);
+    for (const s of spans)
+      if (s !== spans.find((x) => x.name === 'POST /api/v1/agents/:name/tasks')) expect(ids.has(parentOf(s)!), s.name).toBe(true);
   });
 });

@@ -61,21 +61,36 @@ export const adsCampaignsList = businessTool({
   name: 'ads_campaigns_list',
   description: 'List ad campaigns, newest first.',
   input: z.object({ status: z.enum(['draft', 'active', 'paused']).optional(), limit, cursor }),
-  output: z.object({ campaigns: z.array(campaignRecord), nextCursor: z.string().nullable(), mode: z.enum(['dry_run', 'live']), dailySpendCapUsd: z.number() }),
+  output: z.object({
+    campaigns: z.array(campaignRecord),
+    nextCursor: z.string().nullable(),
+    mode: z.enum(['dry_run', 'live']),
+    dailySpendCapUsd: z.number(),
+  }),
   scope: 'read',
   route: { method: 'GET', path: '/api/v1/ads/campaigns' },
   probe: { limit: 1 },
   handler: (i, ctx) =>
     ctx.tx(async (sql) => {
-      const p = await newestFirst<Row>(sql, i, { select: 'SELECT * FROM ads_campaigns', where: ['($1::text IS NULL OR status = $1)'], params: [i.status ?? null] });
-      return { campaigns: p.rows.map(toCampaign), nextCursor: p.nextCursor, mode: ctx.services.ads.mode, dailySpendCapUsd: ctx.services.config.ADS_DAILY_SPEND_CAP_USD };
+      const p = await newestFirst<Row>(sql, i, {
+        select: 'SELECT * FROM ads_campaigns',
+        where: ['($1::text IS NULL OR status = $1)'],
+        params: [i.status ?? null],
+      });
+      return {
+        campaigns: p.rows.map(toCampaign),
+        nextCursor: p.nextCursor,
+        mode: ctx.services.ads.mode,
+        dailySpendCapUsd: ctx.services.config.ADS_DAILY_SPEND_CAP_USD,
+      };
     }),
 });
 
 /** The `ads_campaign_apply_plan` tool's handle: agents that declare it call it typed. */
 export const adsCampaignApplyPlan = businessTool({
   name: 'ads_campaign_apply_plan',
-  description: 'Apply a budget/bid plan to a campaign through the ads adapter (dry-run unless live is configured); refuses spend above the cap.',
+  description:
+    'Apply a budget/bid plan to a campaign through the ads adapter (dry-run unless live is configured); refuses spend above the cap.',
   input: z
     .object({
       id,
@@ -84,7 +99,10 @@ export const adsCampaignApplyPlan = businessTool({
       activate: z.boolean().default(true),
     })
     .strict(),
-  output: z.object({ campaign: campaignRecord, action: z.object({ mode: z.enum(['dry_run', 'live']), operations: z.array(z.unknown()), replayed: z.boolean() }) }),
+  output: z.object({
+    campaign: campaignRecord,
+    action: z.object({ mode: z.enum(['dry_run', 'live']), operations: z.array(z.unknown()), replayed: z.boolean() }),
+  }),
   scope: 'write',
   sideEffect: true,
   audit: {
@@ -99,19 +117,37 @@ export const adsCampaignApplyPlan = businessTool({
     const found = await ctx.tx(async (sql) => {
       const c = await sql.query<Row>(`SELECT * FROM ads_campaigns WHERE id = $1`, [i.id]);
       if (!c.rows[0]) throw notFound('Ad campaign', i.id);
-      const prev = await sql.query<{ mode: 'dry_run' | 'live'; payload: { operations: unknown[] } }>(`SELECT mode, payload FROM ads_actions WHERE idempotency_key = $1`, [key]);
+      const prev = await sql.query<{ mode: 'dry_run' | 'live'; payload: { operations: unknown[] } }>(
+        `SELECT mode, payload FROM ads_actions WHERE idempotency_key = $1`,
+        [key],
+      );
       return { campaign: c.rows[0], prev: prev.rows[0] };
     });
-    if (found.prev) return { campaign: toCampaign(found.campaign), action: { mode: found.prev.mode, operations: found.prev.payload.operations, replayed: true } };
-    const result = await ctx.services.ads.apply({ campaignId: i.id, name: found.campaign.name, dailyBudgetUsd: i.dailyBudgetUsd, bids: i.bids }, key);
+    if (found.prev)
+      return {
+        campaign: toCampaign(found.campaign),
+        action: { mode: found.prev.mode, operations: found.prev.payload.operations, replayed: true },
+      };
+    const result = await ctx.services.ads.apply(
+      { campaignId: i.id, name: found.campaign.name, dailyBudgetUsd: i.dailyBudgetUsd, bids: i.bids },
+      key,
+    );
     return ctx.tx(async (sql) => {
-      await sql.query(`INSERT INTO ads_actions (tenant_id, campaign_id, mode, payload, idempotency_key) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`, [
-        ctx.tenantId,
-        i.id,
-        result.mode,
-        JSON.stringify({ operations: result.operations, dailyBudgetUsd: i.dailyBudgetUsd, bids: i.bids ?? {}, ...(result.resourceNames ? { resourceNames: result.resourceNames } : {}) }),
-        key,
-      ]);
+      await sql.query(
+        `INSERT INTO ads_actions (tenant_id, campaign_id, mode, payload, idempotency_key) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
+        [
+          ctx.tenantId,
+          i.id,
+          result.mode,
+          JSON.stringify({
+            operations: result.operations,
+            dailyBudgetUsd: i.dailyBudgetUsd,
+            bids: i.bids ?? {},
+            ...(result.resourceNames ? { resourceNames: result.resourceNames } : {}),
+          }),
+          key,
+        ],
+      );
       const r = await sql.query<Row>(
         `UPDATE ads_campaigns SET daily_budget_usd = $2, plan = plan || $3::jsonb, status = CASE WHEN $4 THEN 'active' ELSE status END, updated_at = now() WHERE id = $1 RETURNING *`,
         [i.id, i.dailyBudgetUsd, JSON.stringify({ bids: i.bids ?? {}, lastAppliedMode: result.mode }), i.activate],
@@ -138,7 +174,11 @@ export const adsTools: AnyTool[] = [
     output: z.object({ campaign: campaignRecord }),
     scope: 'write',
     sideEffect: true,
-    audit: { action: 'ads.campaign_created', subject: (_i, o) => `ads_campaign:${o.campaign.id}`, details: (i) => ({ name: i.name, channel: i.channel, dailyBudgetUsd: i.dailyBudgetUsd }) },
+    audit: {
+      action: 'ads.campaign_created',
+      subject: (_i, o) => `ads_campaign:${o.campaign.id}`,
+      details: (i) => ({ name: i.name, channel: i.channel, dailyBudgetUsd: i.dailyBudgetUsd }),
+    },
     route: { method: 'POST', path: '/api/v1/ads/campaigns', status: 201 },
     handler: (i, ctx) => {
       checkCap(ctx, i.dailyBudgetUsd);

@@ -22,7 +22,8 @@ const event = z.object({
 /** The `crm_customer_audit` tool's handle: agents that declare it call it typed. */
 export const crmCustomerAudit = businessTool({
   name: 'crm_customer_audit',
-  description: "A customer's audit trail: who or what emailed, charged, moved or changed anything of theirs (their record, contacts, jobs, leads, estimates, email addresses), newest first.",
+  description:
+    "A customer's audit trail: who or what emailed, charged, moved or changed anything of theirs (their record, contacts, jobs, leads, estimates, email addresses), newest first.",
   input: z.object({ id, limit: z.coerce.number().int().min(1).max(500).default(100), cursor: z.string().min(1).max(40).optional() }),
   output: z.object({ events: z.array(event), nextCursor: z.string().nullable() }),
   scope: 'read',

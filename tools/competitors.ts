@@ -11,7 +11,10 @@ import { iso } from './util.ts';
 export const competitorInput = z
   .object({
     name: z.string().trim().min(1).max(200),
-    prices: z.record(z.string().min(1).max(60), z.number().positive().max(100_000)).default({}).describe('USD per roofing square, by material'),
+    prices: z
+      .record(z.string().min(1).max(60), z.number().positive().max(100_000))
+      .default({})
+      .describe('USD per roofing square, by material'),
     rating: z.number().min(0).max(5).nullable().optional(),
     reviews: z.number().int().min(0).max(10_000_000).default(0),
     services: z.array(z.string().trim().min(1).max(100)).max(50).default([]),
@@ -62,7 +65,9 @@ export const competitorRecordsList = businessTool({
   route: { method: 'GET', path: '/api/v1/competitors' },
   probe: { limit: 1 },
   handler: (i, ctx) =>
-    ctx.tx(async (sql) => ({ competitors: (await sql.query<Row>(`SELECT * FROM competitors ORDER BY name LIMIT $1`, [i.limit])).rows.map(toCompetitor) })),
+    ctx.tx(async (sql) => ({
+      competitors: (await sql.query<Row>(`SELECT * FROM competitors ORDER BY name LIMIT $1`, [i.limit])).rows.map(toCompetitor),
+    })),
 });
 
 export const competitorTools: AnyTool[] = [

@@ -15,21 +15,23 @@ import { id } from './util.ts';
 export const UPLOAD_SLICE = 4_000_000;
 
 /** Stores an upload's decoded text; returns its id. */
-export async function storeUpload(sql: Sql, tenantId: string, u: { filename?: string | undefined; bytes: number; encoding: string; content: string }): Promise<string> {
-  const r = await sql.query<{ id: string }>(`INSERT INTO crm_uploads (tenant_id, filename, bytes, encoding, content) VALUES ($1, $2, $3, $4, $5) RETURNING id`, [
-    tenantId,
-    u.filename ?? null,
-    u.bytes,
-    u.encoding,
-    u.content,
-  ]);
+export async function storeUpload(
+  sql: Sql,
+  tenantId: string,
+  u: { filename?: string | undefined; bytes: number; encoding: string; content: string },
+): Promise<string> {
+  const r = await sql.query<{ id: string }>(
+    `INSERT INTO crm_uploads (tenant_id, filename, bytes, encoding, content) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+    [tenantId, u.filename ?? null, u.bytes, u.encoding, u.content],
+  );
   return r.rows[0]!.id;
 }
 
 export const crmImportTools: AnyTool[] = [
   businessTool({
     name: 'crm_import_upload_read',
-    description: 'A slice of an uploaded CRM export (POST /api/v1/crm/imports): its decoded text from `offset`, how it was decoded, and where the next slice starts (null at the end).',
+    description:
+      'A slice of an uploaded CRM export (POST /api/v1/crm/imports): its decoded text from `offset`, how it was decoded, and where the next slice starts (null at the end).',
     input: z.object({
       id,
       offset: z.coerce.number().int().min(0).default(0).describe('Characters into the text'),
@@ -49,7 +51,15 @@ export const crmImportTools: AnyTool[] = [
     handler: (i, ctx) =>
       ctx.tx(async (sql) => {
         // Offsets count characters (code points) as PostgreSQL does, not UTF-16 units.
-        const r = await sql.query<{ id: string; filename: string | null; bytes: number; encoding: string; total: number; text: string; n: number }>(
+        const r = await sql.query<{
+          id: string;
+          filename: string | null;
+          bytes: number;
+          encoding: string;
+          total: number;
+          text: string;
+          n: number;
+        }>(
           `SELECT id, filename, bytes, encoding, total, text, char_length(text) AS n
              FROM (SELECT id, filename, bytes, encoding, char_length(content) AS total, substr(content, $2, $3) AS text FROM crm_uploads WHERE id = $1) s`,
           [i.id, i.offset + 1, i.length],
@@ -57,7 +67,15 @@ export const crmImportTools: AnyTool[] = [
         const row = r.rows[0];
         if (!row) throw notFound('Upload', i.id);
         const end = i.offset + Number(row.n);
-        return { id: row.id, filename: row.filename, bytes: row.bytes, encoding: row.encoding, totalChars: Number(row.total), text: row.text, nextOffset: end < Number(row.total) ? end : null };
+        return {
+          id: row.id,
+          filename: row.filename,
+          bytes: row.bytes,
+          encoding: row.encoding,
+          totalChars: Number(row.total),
+          text: row.text,
+          nextOffset: end < Number(row.total) ? end : null,
+        };
       }),
   }),
 ];

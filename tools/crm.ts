@@ -30,18 +30,39 @@ interface Entity {
 }
 
 const text = (max: number) => z.string().trim().max(max).nullable().optional();
-const customerRef: Extra = { key: 'customerId', column: 'customer_id', kind: 'uuid', input: id.nullable().optional(), ref: { table: 'customers', what: 'Customer' } };
+const customerRef: Extra = {
+  key: 'customerId',
+  column: 'customer_id',
+  kind: 'uuid',
+  input: id.nullable().optional(),
+  ref: { table: 'customers', what: 'Customer' },
+};
 
 const ENTITIES: Entity[] = [
-  { singular: 'customer', plural: 'customers', table: 'customers', extras: [{ key: 'notes', column: 'notes', kind: 'text', input: text(5000) }] },
-  { singular: 'contact', plural: 'contacts', table: 'contacts', extras: [customerRef, { key: 'role', column: 'role', kind: 'text', input: text(100) }] },
+  {
+    singular: 'customer',
+    plural: 'customers',
+    table: 'customers',
+    extras: [{ key: 'notes', column: 'notes', kind: 'text', input: text(5000) }],
+  },
+  {
+    singular: 'contact',
+    plural: 'contacts',
+    table: 'contacts',
+    extras: [customerRef, { key: 'role', column: 'role', kind: 'text', input: text(100) }],
+  },
   {
     singular: 'job',
     plural: 'jobs',
     table: 'jobs',
     extras: [
       customerRef,
-      { key: 'status', column: 'status', kind: 'text', input: z.enum(['open', 'scheduled', 'in_progress', 'done', 'cancelled']).optional() },
+      {
+        key: 'status',
+        column: 'status',
+        kind: 'text',
+        input: z.enum(['open', 'scheduled', 'in_progress', 'done', 'cancelled']).optional(),
+      },
       { key: 'valueUsd', column: 'value_usd', kind: 'numeric', input: z.number().min(0).max(100_000_000).nullable().optional() },
       { key: 'scheduledFor', column: 'scheduled_for', kind: 'timestamp', input: z.iso.datetime({ offset: true }).nullable().optional() },
     ],
@@ -57,7 +78,12 @@ const BASE = [
   { key: 'address', column: 'address', kind: 'text' as Kind },
 ];
 
-const OUT_KIND: Record<Kind, z.ZodType> = { text: z.string().nullable(), uuid: z.string().nullable(), numeric: z.number().nullable(), timestamp: z.string().nullable() };
+const OUT_KIND: Record<Kind, z.ZodType> = {
+  text: z.string().nullable(),
+  uuid: z.string().nullable(),
+  numeric: z.number().nullable(),
+  timestamp: z.string().nullable(),
+};
 
 function shapes(e: Entity) {
   const writable = {
@@ -69,8 +95,16 @@ function shapes(e: Entity) {
       .max(50)
       .nullable()
       .optional()
-      .describe("Normalised to E.164 when valid (national numbers read in the tenant's phone region, PATCH /api/v1/tenant); kept with a warning otherwise"),
-    phoneExtension: z.string().trim().max(20).nullable().optional().describe('Extension, apart from the number; split off the phone when it carries one ("x204")'),
+      .describe(
+        "Normalised to E.164 when valid (national numbers read in the tenant's phone region, PATCH /api/v1/tenant); kept with a warning otherwise",
+      ),
+    phoneExtension: z
+      .string()
+      .trim()
+      .max(20)
+      .nullable()
+      .optional()
+      .describe('Extension, apart from the number; split off the phone when it carries one ("x204")'),
     address: text(500),
     ...Object.fromEntries(e.extras.map((x) => [x.key, x.input])),
   };
@@ -96,9 +130,18 @@ function toRecord(e: Entity, r: Row): Record<string, unknown> {
 }
 
 /** Column values for an insert/update from validated input (only the keys present). */
-async function columns(sql: Sql, e: Entity, input: Record<string, unknown>, region: CountryCode): Promise<{ cols: Record<string, unknown>; warnings: string[]; issues: { kind: string; message: string }[] }> {
+async function columns(
+  sql: Sql,
+  e: Entity,
+  input: Record<string, unknown>,
+  region: CountryCode,
+): Promise<{ cols: Record<string, unknown>; warnings: string[]; issues: { kind: string; message: string }[] }> {
   const soft = softContact(
-    { email: input.email as string | null | undefined, phone: input.phone as string | null | undefined, phoneExtension: input.phoneExtension as string | null | undefined },
+    {
+      email: input.email as string | null | undefined,
+      phone: input.phone as string | null | undefined,
+      phoneExtension: input.phoneExtension as string | null | undefined,
+    },
     region,
   );
   const cols: Record<string, unknown> = {};
@@ -184,7 +227,11 @@ function crud(e: Entity): AnyTool[] {
       output: written,
       scope: 'write',
       sideEffect: true,
-      audit: { action: `crm.${S}_updated`, subject: (i) => `${S}:${i.id}`, details: (i, o) => ({ ...linkOf(rowOf(o, S), S), fields: Object.keys(i).filter((k) => k !== 'id') }) },
+      audit: {
+        action: `crm.${S}_updated`,
+        subject: (i) => `${S}:${i.id}`,
+        details: (i, o) => ({ ...linkOf(rowOf(o, S), S), fields: Object.keys(i).filter((k) => k !== 'id') }),
+      },
       route: { method: 'PATCH', path: `${base}/:id` },
       handler: ({ id: rowId, ...rest }, ctx) =>
         ctx.tx(async (sql) => {
@@ -206,7 +253,11 @@ function crud(e: Entity): AnyTool[] {
       output: z.object({ deleted: z.literal(true), id: z.string() }),
       scope: 'write',
       sideEffect: true,
-      audit: { action: `crm.${S}_deleted`, subject: (i) => `${S}:${i.id}`, ...(S === 'customer' ? { details: (i) => ({ customerId: i.id }) } : {}) },
+      audit: {
+        action: `crm.${S}_deleted`,
+        subject: (i) => `${S}:${i.id}`,
+        ...(S === 'customer' ? { details: (i) => ({ customerId: i.id }) } : {}),
+      },
       route: { method: 'DELETE', path: `${base}/:id` },
       handler: (i, ctx) =>
         ctx.tx(async (sql) => {
@@ -225,7 +276,10 @@ function crud(e: Entity): AnyTool[] {
  * `warnings` lists each record's soft-validation issues (kind and sentence).
  */
 function upsertTool(e: Entity, create: z.ZodObject): AnyTool {
-  const rec = create.extend({ externalId: z.string().trim().min(1).max(200), ...(e.table === 'customers' ? {} : { customerExternalId: z.string().min(1).max(200).optional() }) });
+  const rec = create.extend({
+    externalId: z.string().trim().min(1).max(200),
+    ...(e.table === 'customers' ? {} : { customerExternalId: z.string().min(1).max(200).optional() }),
+  });
   return businessTool({
     name: `crm_${e.plural}_upsert`,
     description: `Idempotent bulk upsert of ${e.plural} keyed by externalId (the CRM sync): reports inserted, updated, unchanged, conflicts and per-record warnings.`,
@@ -235,7 +289,9 @@ function upsertTool(e: Entity, create: z.ZodObject): AnyTool {
       updated: z.number(),
       unchanged: z.number(),
       conflicts: z.array(z.object({ externalId: z.string(), reason: z.string() })),
-      warnings: z.array(z.object({ externalId: z.string(), kind: z.string(), message: z.string() })).describe('Values kept with a warning (phone_invalid, phone_no_country_code, email_invalid)'),
+      warnings: z
+        .array(z.object({ externalId: z.string(), kind: z.string(), message: z.string() }))
+        .describe('Values kept with a warning (phone_invalid, phone_no_country_code, email_invalid)'),
       phoneRegion: z.string().describe('The region national phone numbers were read in'),
     }),
     scope: 'write',
@@ -243,7 +299,13 @@ function upsertTool(e: Entity, create: z.ZodObject): AnyTool {
     audit: {
       action: `crm.${e.plural}_upserted`,
       subject: () => `crm:${e.plural}`,
-      details: (i, o) => ({ records: i.records.length, inserted: o.inserted, updated: o.updated, unchanged: o.unchanged, conflicts: o.conflicts.length }),
+      details: (i, o) => ({
+        records: i.records.length,
+        inserted: o.inserted,
+        updated: o.updated,
+        unchanged: o.unchanged,
+        conflicts: o.conflicts.length,
+      }),
     },
     route: { method: 'POST', path: `/api/v1/crm/${e.plural}/upsert` },
     handler: (i, ctx) =>
@@ -270,7 +332,8 @@ function upsertTool(e: Entity, create: z.ZodObject): AnyTool {
         for (const raw of i.records as (Record<string, unknown> & { externalId: string; customerExternalId?: string })[]) {
           const { customerExternalId, ...r } = raw;
           if (dupes.has(r.externalId)) {
-            if (!done.has(r.externalId)) result.conflicts.push({ externalId: r.externalId, reason: 'the batch holds different records with this externalId' });
+            if (!done.has(r.externalId))
+              result.conflicts.push({ externalId: r.externalId, reason: 'the batch holds different records with this externalId' });
             done.add(r.externalId);
             continue;
           }
@@ -291,7 +354,9 @@ function upsertTool(e: Entity, create: z.ZodObject): AnyTool {
           prepared.push({ externalId: r.externalId, cols });
         }
         if (!prepared.length) return result;
-        const existing = await sql.query<Row>(`SELECT * FROM ${e.table} WHERE external_id = ANY($1::text[])`, [prepared.map((p) => p.externalId)]);
+        const existing = await sql.query<Row>(`SELECT * FROM ${e.table} WHERE external_id = ANY($1::text[])`, [
+          prepared.map((p) => p.externalId),
+        ]);
         const stored = new Map(existing.rows.map((row) => [row.external_id as string, row]));
         const inserts: typeof prepared = [];
         for (const p of prepared) {
@@ -305,13 +370,18 @@ function upsertTool(e: Entity, create: z.ZodObject): AnyTool {
             result.unchanged++;
             continue;
           }
-          await sql.query(`UPDATE ${e.table} SET ${changed.map(([c], n) => `${c} = $${n + 2}`).join(', ')}, updated_at = now() WHERE id = $1`, [row.id, ...changed.map(([, v]) => v)]);
+          await sql.query(
+            `UPDATE ${e.table} SET ${changed.map(([c], n) => `${c} = $${n + 2}`).join(', ')}, updated_at = now() WHERE id = $1`,
+            [row.id, ...changed.map(([, v]) => v)],
+          );
           result.updated++;
         }
         if (inserts.length) {
           const names = [...new Set(inserts.flatMap((p) => Object.keys(p.cols)))];
           const params: unknown[] = [ctx.tenantId];
-          const values = inserts.map((p) => `($1, ${names.map((n) => (n in p.cols ? `$${params.push(p.cols[n])}` : 'DEFAULT')).join(', ')})`);
+          const values = inserts.map(
+            (p) => `($1, ${names.map((n) => (n in p.cols ? `$${params.push(p.cols[n])}` : 'DEFAULT')).join(', ')})`,
+          );
           await sql.query(`INSERT INTO ${e.table} (tenant_id, ${names.join(', ')}) VALUES ${values.join(', ')}`, params);
           result.inserted += inserts.length;
         }
@@ -342,7 +412,9 @@ const outboundAllowHosts = businessTool({
   probe: {},
   handler: (_i, ctx) =>
     ctx.tx(async (sql) => {
-      const r = await sql.query<{ outbound_allow_hosts: string[] }>(`SELECT outbound_allow_hosts FROM tenants WHERE id = $1`, [ctx.tenantId]);
+      const r = await sql.query<{ outbound_allow_hosts: string[] }>(`SELECT outbound_allow_hosts FROM tenants WHERE id = $1`, [
+        ctx.tenantId,
+      ]);
       return { allowHosts: r.rows[0]?.outbound_allow_hosts ?? [] };
     }),
 });

@@ -21,7 +21,13 @@ export const revenueDashboard = businessTool({
     revenue: z.object({ totalUsd: z.number(), payments: z.number() }),
     pipeline: z.array(z.object({ stage: z.enum(STAGES), leads: z.number(), valueUsd: z.number() })),
     openPipelineValueUsd: z.number(),
-    conversion: z.object({ leads: z.number(), reachedQualified: z.number().nullable(), reachedEstimate: z.number().nullable(), winRate: z.number().nullable(), leadToWon: z.number().nullable() }),
+    conversion: z.object({
+      leads: z.number(),
+      reachedQualified: z.number().nullable(),
+      reachedEstimate: z.number().nullable(),
+      winRate: z.number().nullable(),
+      leadToWon: z.number().nullable(),
+    }),
     estimates: z.object({ total: z.number(), accepted: z.number(), declined: z.number(), acceptanceRate: z.number().nullable() }),
     topCustomers: z.array(z.object({ customerId: z.string(), name: z.string(), totalUsd: z.number(), payments: z.number() })),
   }),
@@ -33,8 +39,14 @@ export const revenueDashboard = businessTool({
       const args = [i.from ?? null, i.to ?? null];
       const inRange = (col: string) => `($1::date IS NULL OR ${col} >= $1::date) AND ($2::date IS NULL OR ${col} < $2::date + 1)`;
       // Settled payments net of refunds and disputes, in the tenant's currency (tools/revenue.ts explains).
-      const cur = (await sql.query<{ currency: string }>(`SELECT currency FROM tenants WHERE id = $1`, [ctx.tenantId])).rows[0]?.currency ?? 'usd';
-      const rev = (await sql.query<{ total: string | null; n: string }>(`SELECT sum(net_tenant_minor) AS total, count(*) AS n FROM payment_amounts WHERE status = 'paid' AND ${inRange('paid_at')}`, args)).rows[0];
+      const cur =
+        (await sql.query<{ currency: string }>(`SELECT currency FROM tenants WHERE id = $1`, [ctx.tenantId])).rows[0]?.currency ?? 'usd';
+      const rev = (
+        await sql.query<{ total: string | null; n: string }>(
+          `SELECT sum(net_tenant_minor) AS total, count(*) AS n FROM payment_amounts WHERE status = 'paid' AND ${inRange('paid_at')}`,
+          args,
+        )
+      ).rows[0];
       const stages = await sql.query<{ stage: string; n: string; v: string }>(
         `SELECT s.stage, count(l.id) AS n, coalesce(sum(l.value_usd), 0) AS v
          FROM unnest($3::text[]) WITH ORDINALITY AS s(stage, ord) LEFT JOIN leads l ON l.stage = s.stage AND ${inRange('l.created_at')}
@@ -77,12 +89,15 @@ export const revenueDashboard = businessTool({
           winRate: ratio(num(conv.won), num(conv.won) + num(conv.lost)),
           leadToWon: ratio(num(conv.won), leads),
         },
-        estimates: { total: num(est.total), accepted: num(est.accepted), declined: num(est.declined), acceptanceRate: ratio(num(est.accepted), num(est.decided)) },
+        estimates: {
+          total: num(est.total),
+          accepted: num(est.accepted),
+          declined: num(est.declined),
+          acceptanceRate: ratio(num(est.accepted), num(est.decided)),
+        },
         topCustomers: top.rows.map((r) => ({ customerId: r.id, name: r.name, totalUsd: toMajor(num(r.total), cur), payments: num(r.n) })),
       };
     }),
 });
 
-export const dashboardTools: AnyTool[] = [
-  revenueDashboard,
-];
+export const dashboardTools: AnyTool[] = [revenueDashboard];

@@ -51,7 +51,8 @@ const toDigest = (r: Row): z.output<typeof digestRecord> => ({
 /** The `digest_publish` tool's handle: agents that declare it call it typed. */
 export const digestPublish = businessTool({
   name: 'digest_publish',
-  description: 'Publish what an autonomous run found for the owner (on the Board); answers the owner email it should go to, if one is set. One digest per task.',
+  description:
+    'Publish what an autonomous run found for the owner (on the Board); answers the owner email it should go to, if one is set. One digest per task.',
   input: z
     .object({
       taskId: id,
@@ -64,7 +65,11 @@ export const digestPublish = businessTool({
   output: z.object({ digest: digestRecord, ownerEmail: z.string().nullable() }),
   scope: 'write',
   sideEffect: true,
-  audit: { action: 'digest.published', subject: (_i, o) => `digest:${o.digest.id}`, details: (i) => ({ taskId: i.taskId, agent: i.agent, title: i.title }) },
+  audit: {
+    action: 'digest.published',
+    subject: (_i, o) => `digest:${o.digest.id}`,
+    details: (i) => ({ taskId: i.taskId, agent: i.agent, title: i.title }),
+  },
   route: { method: 'POST', path: '/api/v1/digests', status: 201 },
   handler: (i, ctx) =>
     ctx.tx(async (sql) => {
@@ -89,7 +94,11 @@ export const digestMarkEmailed = businessTool({
   route: { method: 'POST', path: '/api/v1/digests/:id/emailed' },
   handler: (i, ctx) =>
     ctx.tx(async (sql) => {
-      const r = await sql.query<Row>(`UPDATE digests SET emailed_to = $2, email_id = $3 WHERE id = $1 RETURNING *`, [i.id, i.to, i.emailId]);
+      const r = await sql.query<Row>(`UPDATE digests SET emailed_to = $2, email_id = $3 WHERE id = $1 RETURNING *`, [
+        i.id,
+        i.to,
+        i.emailId,
+      ]);
       if (!r.rows[0]) throw notFound('Digest', i.id);
       return { digest: toDigest(r.rows[0]) };
     }),

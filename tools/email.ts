@@ -11,10 +11,29 @@ import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool, unsubscribeToken, type Ctx } from './services.ts';
 import { cursor, id, iso, limit, newestFirst } from './util.ts';
 
-const stepSchema = z.object({ delayDays: z.number().int().min(0).max(365), subject: z.string().trim().min(1).max(200), body: z.string().trim().min(1).max(20_000) }).strict();
+const stepSchema = z
+  .object({
+    delayDays: z.number().int().min(0).max(365),
+    subject: z.string().trim().min(1).max(200),
+    body: z.string().trim().min(1).max(20_000),
+  })
+  .strict();
 
-const sequenceRecord = z.object({ id: z.string(), name: z.string(), steps: z.array(stepSchema), enrolled: z.number(), createdAt: z.string() });
-const emailRecord = z.object({ id: z.string(), to: z.string(), subject: z.string(), provider: z.string(), status: z.enum(['queued', 'sent', 'suppressed', 'failed']), createdAt: z.string() });
+const sequenceRecord = z.object({
+  id: z.string(),
+  name: z.string(),
+  steps: z.array(stepSchema),
+  enrolled: z.number(),
+  createdAt: z.string(),
+});
+const emailRecord = z.object({
+  id: z.string(),
+  to: z.string(),
+  subject: z.string(),
+  provider: z.string(),
+  status: z.enum(['queued', 'sent', 'suppressed', 'failed']),
+  createdAt: z.string(),
+});
 
 interface SeqRow {
   id: string;
@@ -34,10 +53,20 @@ interface OutRow {
   created_at: Date;
 }
 const toSeq = (r: SeqRow) => ({ id: r.id, name: r.name, steps: r.steps, enrolled: Number(r.enrolled ?? 0), createdAt: iso(r.created_at)! });
-const toEmail = (r: OutRow) => ({ id: r.id, to: r.to_address, subject: r.subject, provider: r.provider, status: r.status, createdAt: iso(r.created_at)! });
+const toEmail = (r: OutRow) => ({
+  id: r.id,
+  to: r.to_address,
+  subject: r.subject,
+  provider: r.provider,
+  status: r.status,
+  createdAt: iso(r.created_at)!,
+});
 
 /** Sends one email exactly once per idempotency key; suppressed when the address unsubscribed. */
-export async function sendEmail(ctx: Ctx, m: { to: string; subject: string; body: string; idempotencyKey: string }): Promise<{ email: z.output<typeof emailRecord>; replayed: boolean }> {
+export async function sendEmail(
+  ctx: Ctx,
+  m: { to: string; subject: string; body: string; idempotencyKey: string },
+): Promise<{ email: z.output<typeof emailRecord>; replayed: boolean }> {
   const s = ctx.services;
   const to = m.to.trim().toLowerCase();
   const reserved = await ctx.tx(async (sql) => {
@@ -51,7 +80,8 @@ export async function sendEmail(ctx: Ctx, m: { to: string; subject: string; body
     );
     return { row: r.rows[0]!, replayed: false };
   });
-  if (reserved.replayed || reserved.row.status === 'suppressed' || s.email.provider === 'outbox') return { email: toEmail(reserved.row), replayed: reserved.replayed };
+  if (reserved.replayed || reserved.row.status === 'suppressed' || s.email.provider === 'outbox')
+    return { email: toEmail(reserved.row), replayed: reserved.replayed };
   return { email: toEmail(await deliver(ctx, reserved.row)), replayed: false };
 }
 
@@ -63,12 +93,32 @@ async function deliver(ctx: Ctx, row: OutRow): Promise<OutRow> {
   const s = ctx.services;
   const unsubscribeUrl = `${s.baseUrl()}/unsubscribe/${await unsubscribeToken(s, ctx.tenantId, row.to_address)}`;
   try {
-    const sent = await s.email.send({ to: row.to_address, subject: row.subject, text: row.body, idempotencyKey: row.idempotency_key, unsubscribeUrl });
-    const r = await ctx.tx((sql) => sql.query<OutRow>(`UPDATE email_outbox SET status = $2, provider_id = $3, last_error = NULL WHERE id = $1 RETURNING *`, [row.id, sent.status, sent.providerId]));
+    const sent = await s.email.send({
+      to: row.to_address,
+      subject: row.subject,
+      text: row.body,
+      idempotencyKey: row.idempotency_key,
+      unsubscribeUrl,
+    });
+    const r = await ctx.tx((sql) =>
+      sql.query<OutRow>(`UPDATE email_outbox SET status = $2, provider_id = $3, last_error = NULL WHERE id = $1 RETURNING *`, [
+        row.id,
+        sent.status,
+        sent.providerId,
+      ]),
+    );
     return r.rows[0]!;
   } catch (e) {
-    await ctx.tx((sql) => sql.query(`UPDATE email_outbox SET status = 'failed', last_error = $2 WHERE id = $1`, [row.id, (e as Error).message.slice(0, 500)]));
-    throw e instanceof AppError ? e : new AppError('EMAIL_SEND_FAILED', `The email could not be sent: ${(e as Error).message}`, { status: 502, cause: e, retryable: true });
+    await ctx.tx((sql) =>
+      sql.query(`UPDATE email_outbox SET status = 'failed', last_error = $2 WHERE id = $1`, [row.id, (e as Error).message.slice(0, 500)]),
+    );
+    throw e instanceof AppError
+      ? e
+      : new AppError('EMAIL_SEND_FAILED', `The email could not be sent: ${(e as Error).message}`, {
+          status: 502,
+          cause: e,
+          retryable: true,
+        });
   }
 }
 
@@ -81,18 +131,38 @@ async function withFooter(ctx: Ctx, to: string, body: string): Promise<string> {
 /** The `email_send` tool's handle: agents that declare it call it typed. */
 export const emailSend = businessTool({
   name: 'email_send',
-  description: 'Send one email through the configured provider (offline: the outbox). Same idempotencyKey → sent once. Unsubscribed addresses are suppressed.',
-  input: z.object({ to: z.email(), subject: z.string().trim().min(1).max(200), body: z.string().trim().min(1).max(50_000), idempotencyKey: z.string().min(1).max(200).optional() }).strict(),
+  description:
+    'Send one email through the configured provider (offline: the outbox). Same idempotencyKey → sent once. Unsubscribed addresses are suppressed.',
+  input: z
+    .object({
+      to: z.email(),
+      subject: z.string().trim().min(1).max(200),
+      body: z.string().trim().min(1).max(50_000),
+      idempotencyKey: z.string().min(1).max(200).optional(),
+    })
+    .strict(),
   output: z.object({ email: emailRecord, replayed: z.boolean() }),
   scope: 'write',
   sideEffect: true,
   audit: {
     action: 'email.sent',
     subject: (_i, o) => `email:${o.email.to}`,
-    details: (_i, o) => ({ emailId: o.email.id, subject: o.email.subject, status: o.email.status, provider: o.email.provider, replayed: o.replayed }),
+    details: (_i, o) => ({
+      emailId: o.email.id,
+      subject: o.email.subject,
+      status: o.email.status,
+      provider: o.email.provider,
+      replayed: o.replayed,
+    }),
   },
   route: { method: 'POST', path: '/api/v1/email-automation/send' },
-  handler: async (i, ctx) => sendEmail(ctx, { to: i.to, subject: i.subject, body: await withFooter(ctx, i.to, i.body), idempotencyKey: `email:${i.idempotencyKey ?? ctx.idempotencyKey}` }),
+  handler: async (i, ctx) =>
+    sendEmail(ctx, {
+      to: i.to,
+      subject: i.subject,
+      body: await withFooter(ctx, i.to, i.body),
+      idempotencyKey: `email:${i.idempotencyKey ?? ctx.idempotencyKey}`,
+    }),
 });
 
 export const emailTools: AnyTool[] = [
@@ -120,11 +190,18 @@ export const emailTools: AnyTool[] = [
     output: z.object({ sequence: sequenceRecord }),
     scope: 'write',
     sideEffect: true,
-    audit: { action: 'email.sequence_created', subject: (_i, o) => `email_sequence:${o.sequence.id}`, details: (i) => ({ name: i.name, steps: i.steps.length }) },
+    audit: {
+      action: 'email.sequence_created',
+      subject: (_i, o) => `email_sequence:${o.sequence.id}`,
+      details: (i) => ({ name: i.name, steps: i.steps.length }),
+    },
     route: { method: 'POST', path: '/api/v1/email-automation/sequences', status: 201 },
     handler: (i, ctx) =>
       ctx.tx(async (sql) => {
-        const r = await sql.query<SeqRow>(`INSERT INTO email_sequences (tenant_id, name, steps) VALUES ($1, $2, $3) RETURNING *, 0 AS enrolled`, [ctx.tenantId, i.name, JSON.stringify(i.steps)]);
+        const r = await sql.query<SeqRow>(
+          `INSERT INTO email_sequences (tenant_id, name, steps) VALUES ($1, $2, $3) RETURNING *, 0 AS enrolled`,
+          [ctx.tenantId, i.name, JSON.stringify(i.steps)],
+        );
         return { sequence: toSeq(r.rows[0]!) };
       }),
   }),
@@ -135,7 +212,11 @@ export const emailTools: AnyTool[] = [
     output: z.object({ enrolled: z.number(), skipped: z.array(z.object({ contactId: z.string(), reason: z.string() })) }),
     scope: 'write',
     sideEffect: true,
-    audit: { action: 'email.enrolled', subject: (i) => `email_sequence:${i.sequenceId}`, details: (i, o) => ({ contactIds: i.contactIds, enrolled: o.enrolled, skipped: o.skipped.length }) },
+    audit: {
+      action: 'email.enrolled',
+      subject: (i) => `email_sequence:${i.sequenceId}`,
+      details: (i, o) => ({ contactIds: i.contactIds, enrolled: o.enrolled, skipped: o.skipped.length }),
+    },
     route: { method: 'POST', path: '/api/v1/email-automation/sequences/:sequenceId/enroll' },
     handler: (i, ctx) =>
       ctx.tx(async (sql) => {
@@ -229,16 +310,23 @@ export const emailTools: AnyTool[] = [
       // The outbox transport delivers nothing: its 'queued' rows are the messages.
       if (ctx.services.email.provider === 'outbox') return out;
       const due = `status IN ('queued', 'failed') AND provider <> 'outbox' AND attempts < $2 AND last_attempt_at <= now() - make_interval(mins => $1)`;
-      const ids = await ctx.tx(async (sql) => (await sql.query<{ id: string }>(`SELECT id FROM email_outbox WHERE ${due} ORDER BY last_attempt_at LIMIT $3`, [i.olderThanMinutes, i.maxAttempts, i.limit])).rows);
+      const ids = await ctx.tx(
+        async (sql) =>
+          (
+            await sql.query<{ id: string }>(`SELECT id FROM email_outbox WHERE ${due} ORDER BY last_attempt_at LIMIT $3`, [
+              i.olderThanMinutes,
+              i.maxAttempts,
+              i.limit,
+            ])
+          ).rows,
+      );
       for (const { id: rowId } of ids) {
         // The claim re-checks the condition, so a concurrent sweep cannot send the same row too.
         const row = await ctx.tx(async (sql) => {
-          const r = await sql.query<OutRow>(`UPDATE email_outbox SET attempts = attempts + 1, last_attempt_at = now(), provider = $4 WHERE id = $3 AND ${due} RETURNING *`, [
-            i.olderThanMinutes,
-            i.maxAttempts,
-            rowId,
-            ctx.services.email.provider,
-          ]);
+          const r = await sql.query<OutRow>(
+            `UPDATE email_outbox SET attempts = attempts + 1, last_attempt_at = now(), provider = $4 WHERE id = $3 AND ${due} RETURNING *`,
+            [i.olderThanMinutes, i.maxAttempts, rowId, ctx.services.email.provider],
+          );
           const claimed = r.rows[0];
           if (!claimed) return undefined;
           const unsub = await sql.query(`SELECT 1 FROM email_unsubscribes WHERE email = $1`, [claimed.to_address]);
@@ -266,6 +354,9 @@ export const emailTools: AnyTool[] = [
 export async function unsubscribe(ctxTx: Ctx['tx'], tenantId: string, email: string): Promise<void> {
   await ctxTx(async (sql) => {
     await sql.query(`INSERT INTO email_unsubscribes (tenant_id, email) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [tenantId, email]);
-    await sql.query(`UPDATE email_enrollments e SET status = 'unsubscribed' FROM contacts c WHERE c.id = e.contact_id AND lower(c.email) = $1 AND e.status = 'active'`, [email]);
+    await sql.query(
+      `UPDATE email_enrollments e SET status = 'unsubscribed' FROM contacts c WHERE c.id = e.contact_id AND lower(c.email) = $1 AND e.status = 'active'`,
+      [email],
+    );
   });
 }

@@ -92,13 +92,21 @@ export const estimateTools: AnyTool[] = [
     audit: {
       action: 'estimate.recorded',
       subject: (_i, o) => `estimate:${o.estimate.id}`,
-      details: (i, o) => ({ status: o.estimate.status, totalUsd: o.estimate.totalUsd, ...(o.estimate.customerId ? { customerId: o.estimate.customerId } : {}), ...(i.id ? { changed: 'status' } : {}) }),
+      details: (i, o) => ({
+        status: o.estimate.status,
+        totalUsd: o.estimate.totalUsd,
+        ...(o.estimate.customerId ? { customerId: o.estimate.customerId } : {}),
+        ...(i.id ? { changed: 'status' } : {}),
+      }),
     },
     route: { method: 'POST', path: '/api/v1/estimates', status: 201 },
     handler: (i, ctx) =>
       ctx.tx(async (sql) => {
         if (i.id) {
-          const r = await sql.query<Row>(`UPDATE estimates SET status = $2, updated_at = now() WHERE id = $1 RETURNING *`, [i.id, i.status]);
+          const r = await sql.query<Row>(`UPDATE estimates SET status = $2, updated_at = now() WHERE id = $1 RETURNING *`, [
+            i.id,
+            i.status,
+          ]);
           if (!r.rows[0]) throw notFound('Estimate', i.id);
           return { estimate: toEstimate(r.rows[0]) };
         }
@@ -106,7 +114,15 @@ export const estimateTools: AnyTool[] = [
         await mustExist(sql, 'leads', 'Lead', i.leadId);
         const r = await sql.query<Row>(
           `INSERT INTO estimates (tenant_id, customer_id, lead_id, task_id, status, total_usd, output) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-          [ctx.tenantId, i.customerId ?? null, i.leadId ?? null, i.taskId ?? null, i.status, i.output!.totals.total, JSON.stringify(i.output)],
+          [
+            ctx.tenantId,
+            i.customerId ?? null,
+            i.leadId ?? null,
+            i.taskId ?? null,
+            i.status,
+            i.output!.totals.total,
+            JSON.stringify(i.output),
+          ],
         );
         return { estimate: toEstimate(r.rows[0]!) };
       }),

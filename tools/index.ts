@@ -21,7 +21,22 @@ import { revenueTools } from './revenue.ts';
 
 /** Every built-in business tool. */
 export function businessTools(): AnyTool[] {
-  return [...crmTools, ...crmImportTools, ...pipelineTools, ...estimateTools, ...competitorTools, ...revenueTools, ...landingTools, ...adsTools, ...emailTools, ...dashboardTools, ...productTools, ...auditTools, ...settingsTools, ...digestTools];
+  return [
+    ...crmTools,
+    ...crmImportTools,
+    ...pipelineTools,
+    ...estimateTools,
+    ...competitorTools,
+    ...revenueTools,
+    ...landingTools,
+    ...adsTools,
+    ...emailTools,
+    ...dashboardTools,
+    ...productTools,
+    ...auditTools,
+    ...settingsTools,
+    ...digestTools,
+  ];
 }
 
 export { createServices, readUnsubscribeToken, type BusinessServices, type ServiceOverrides } from './services.ts';

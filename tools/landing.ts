@@ -96,7 +96,11 @@ export const landingPagePublish = businessTool({
   output: z.object({ page: landingRecord }),
   scope: 'write',
   sideEffect: true,
-  audit: { action: 'landing.published', subject: (_i, o) => `landing_page:${o.page.id}`, details: (_i, o) => ({ slug: o.page.slug, url: o.page.url, title: o.page.title }) },
+  audit: {
+    action: 'landing.published',
+    subject: (_i, o) => `landing_page:${o.page.id}`,
+    details: (_i, o) => ({ slug: o.page.slug, url: o.page.url, title: o.page.title }),
+  },
   route: { method: 'POST', path: '/api/v1/landing-pages/publish', status: 201 },
   handler: (i, ctx) =>
     ctx.tx(async (sql) => {
@@ -125,7 +129,9 @@ export const landingTools: AnyTool[] = [
     probe: { limit: 1 },
     handler: (i, ctx) =>
       ctx.tx(async (sql) => ({
-        pages: (await sql.query<LandingRow>(`SELECT * FROM landing_pages ORDER BY created_at DESC LIMIT $1`, [i.limit])).rows.map((r) => toLanding(r, ctx.services.baseUrl())),
+        pages: (await sql.query<LandingRow>(`SELECT * FROM landing_pages ORDER BY created_at DESC LIMIT $1`, [i.limit])).rows.map((r) =>
+          toLanding(r, ctx.services.baseUrl()),
+        ),
       })),
   }),
 ];

@@ -3,7 +3,9 @@ import { exponent, formatMoney, toMajor, toMinor } from './money.ts';
 
 describe('money by Stripe currency rules', () => {
   it('uses 2 decimals by default, 0 for zero-decimal currencies and 3 for three-decimal ones', () => {
-    expect([exponent('usd'), exponent('EUR'), exponent('jpy'), exponent('krw'), exponent('kwd'), exponent('isk')]).toEqual([2, 2, 0, 0, 3, 2]);
+    expect([exponent('usd'), exponent('EUR'), exponent('jpy'), exponent('krw'), exponent('kwd'), exponent('isk')]).toEqual([
+      2, 2, 0, 0, 3, 2,
+    ]);
   });
   it('converts between decimal amounts and minor units without binary rounding errors', () => {
     expect(toMinor(1.005, 'usd')).toBe(101);

@@ -9,7 +9,24 @@
  */
 
 /** Stripe's zero-decimal currencies (amount 500 JPY = ¥500). */
-const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf']);
+const ZERO_DECIMAL = new Set([
+  'bif',
+  'clp',
+  'djf',
+  'gnf',
+  'jpy',
+  'kmf',
+  'krw',
+  'mga',
+  'pyg',
+  'rwf',
+  'ugx',
+  'vnd',
+  'vuv',
+  'xaf',
+  'xof',
+  'xpf',
+]);
 /** Stripe's three-decimal currencies (amount 5000 KWD = 5.000 KD). */
 const THREE_DECIMAL = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd']);
 
@@ -36,5 +53,10 @@ export function toMajor(minor: number, currency: string): number {
 
 /** `amountMinor` of `currency` shown as text, e.g. "$100.50", "¥500". */
 export function formatMoney(minor: number, currency: string): string {
-  return new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase(), minimumFractionDigits: exponent(currency), maximumFractionDigits: exponent(currency) }).format(toMajor(minor, currency));
+  return new Intl.NumberFormat('en-US', {
+    style: 'currency',
+    currency: currency.toUpperCase(),
+    minimumFractionDigits: exponent(currency),
+    maximumFractionDigits: exponent(currency),
+  }).format(toMajor(minor, currency));
 }

@@ -90,10 +90,25 @@ export async function insertLead(sql: Sql, tenantId: string, i: z.output<typeof 
   const r = await sql.query<LeadRow>(
     `INSERT INTO leads (tenant_id, name, email, phone, customer_id, source, value_usd, notes, landing_page_id, warnings)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
-    [tenantId, i.name, soft.email ?? null, soft.phone ?? null, i.customerId ?? null, i.source, i.valueUsd, i.notes ?? null, landingPageId, JSON.stringify(soft.warnings)],
+    [
+      tenantId,
+      i.name,
+      soft.email ?? null,
+      soft.phone ?? null,
+      i.customerId ?? null,
+      i.source,
+      i.valueUsd,
+      i.notes ?? null,
+      landingPageId,
+      JSON.stringify(soft.warnings),
+    ],
   );
   const lead = r.rows[0]!;
-  await sql.query(`INSERT INTO lead_stage_history (tenant_id, lead_id, from_stage, to_stage, note) VALUES ($1, $2, NULL, 'new', $3)`, [tenantId, lead.id, `created (${i.source})`]);
+  await sql.query(`INSERT INTO lead_stage_history (tenant_id, lead_id, from_stage, to_stage, note) VALUES ($1, $2, NULL, 'new', $3)`, [
+    tenantId,
+    lead.id,
+    `created (${i.source})`,
+  ]);
   return toLead(lead);
 }
 
@@ -102,16 +117,29 @@ export async function insertLead(sql: Sql, tenantId: string, i: z.output<typeof 
  * (`contact.channel`, or nothing); a task must show the email that made the contact: an
  * outbox row to the lead's own address that was not suppressed or failed.
  */
-async function contactProof(sql: Sql, lead: LeadRow, contact: { channel: string; emailId?: string | undefined } | undefined, byPerson: boolean): Promise<string | null> {
+async function contactProof(
+  sql: Sql,
+  lead: LeadRow,
+  contact: { channel: string; emailId?: string | undefined } | undefined,
+  byPerson: boolean,
+): Promise<string | null> {
   if (contact?.emailId) {
-    const e = await sql.query<{ to_address: string; status: string }>(`SELECT to_address, status FROM email_outbox WHERE id = $1`, [contact.emailId]);
+    const e = await sql.query<{ to_address: string; status: string }>(`SELECT to_address, status FROM email_outbox WHERE id = $1`, [
+      contact.emailId,
+    ]);
     const email = e.rows[0];
     if (!email || !lead.email || email.to_address !== lead.email.toLowerCase() || !['queued', 'sent'].includes(email.status))
-      throw conflict('CONTACT_UNPROVEN', `Email ${contact.emailId} did not reach lead ${lead.id} (${lead.email ?? 'no email address'}); the lead stays '${lead.stage}'.`);
+      throw conflict(
+        'CONTACT_UNPROVEN',
+        `Email ${contact.emailId} did not reach lead ${lead.id} (${lead.email ?? 'no email address'}); the lead stays '${lead.stage}'.`,
+      );
     return `contacted by email ${contact.emailId}`;
   }
   if (!byPerson)
-    throw conflict('CONTACT_UNPROVEN', `Nobody contacted lead ${lead.id}: a task may move a lead to 'contacted' only with the email that contacted them (contact.emailId).`);
+    throw conflict(
+      'CONTACT_UNPROVEN',
+      `Nobody contacted lead ${lead.id}: a task may move a lead to 'contacted' only with the email that contacted them (contact.emailId).`,
+    );
   return contact ? `contacted by ${contact.channel.replace('_', ' ')}` : null;
 }
 
@@ -128,7 +156,11 @@ export const pipelineLeadsList = businessTool({
   probe: { limit: 1 },
   handler: (i, ctx) =>
     ctx.tx(async (sql) => {
-      const p = await newestFirst<LeadRow>(sql, i, { select: 'SELECT * FROM leads', where: ['($1::text IS NULL OR stage = $1)'], params: [i.stage ?? null] });
+      const p = await newestFirst<LeadRow>(sql, i, {
+        select: 'SELECT * FROM leads',
+        where: ['($1::text IS NULL OR stage = $1)'],
+        params: [i.stage ?? null],
+      });
       return { leads: p.rows.map(toLead), nextCursor: p.nextCursor };
     }),
 });
@@ -141,7 +173,11 @@ export const pipelineLeadCreate = businessTool({
   output: z.object({ lead: leadRecord }),
   scope: 'write',
   sideEffect: true,
-  audit: { action: 'lead.created', subject: (_i, o) => `lead:${o.lead.id}`, details: (_i, o) => ({ name: o.lead.name, source: o.lead.source, ...(o.lead.customerId ? { customerId: o.lead.customerId } : {}) }) },
+  audit: {
+    action: 'lead.created',
+    subject: (_i, o) => `lead:${o.lead.id}`,
+    details: (_i, o) => ({ name: o.lead.name, source: o.lead.source, ...(o.lead.customerId ? { customerId: o.lead.customerId } : {}) }),
+  },
   route: { method: 'POST', path: '/api/v1/pipeline/leads', status: 201 },
   handler: (i, ctx) => ctx.tx(async (sql) => ({ lead: await insertLead(sql, ctx.tenantId, i) })),
 });
@@ -158,7 +194,10 @@ export const pipelineLeadMove = businessTool({
       note: z.string().max(2000).optional(),
       valueUsd: z.number().min(0).max(100_000_000).optional(),
       contact: z
-        .object({ channel: z.enum(['email', 'phone', 'sms', 'in_person', 'other']), emailId: id.optional().describe('The email_outbox id of the email that made the contact') })
+        .object({
+          channel: z.enum(['email', 'phone', 'sms', 'in_person', 'other']),
+          emailId: id.optional().describe('The email_outbox id of the email that made the contact'),
+        })
         .strict()
         .optional()
         .describe('How the lead was contacted (moves to contacted)'),
@@ -170,7 +209,12 @@ export const pipelineLeadMove = businessTool({
   audit: {
     action: 'lead.moved',
     subject: (i) => `lead:${i.id}`,
-    details: (i, o) => ({ from: o.history.at(-1)?.from ?? null, to: o.lead.stage, ...(i.note ? { note: i.note } : {}), ...(o.lead.customerId ? { customerId: o.lead.customerId } : {}) }),
+    details: (i, o) => ({
+      from: o.history.at(-1)?.from ?? null,
+      to: o.lead.stage,
+      ...(i.note ? { note: i.note } : {}),
+      ...(o.lead.customerId ? { customerId: o.lead.customerId } : {}),
+    }),
   },
   route: { method: 'PATCH', path: '/api/v1/pipeline/leads/:id' },
   handler: (i, ctx) =>
@@ -179,31 +223,43 @@ export const pipelineLeadMove = businessTool({
       const lead = cur.rows[0];
       if (!lead) throw notFound('Lead', i.id);
       if (lead.stage !== i.stage && !TRANSITIONS[lead.stage].includes(i.stage)) {
-        throw conflict('INVALID_TRANSITION', `A lead in stage '${lead.stage}' cannot move to '${i.stage}'; allowed: ${TRANSITIONS[lead.stage].join(', ') || 'none (final stage)'}.`, {
-          from: lead.stage,
-          to: i.stage,
-          allowed: TRANSITIONS[lead.stage],
-        });
+        throw conflict(
+          'INVALID_TRANSITION',
+          `A lead in stage '${lead.stage}' cannot move to '${i.stage}'; allowed: ${TRANSITIONS[lead.stage].join(', ') || 'none (final stage)'}.`,
+          {
+            from: lead.stage,
+            to: i.stage,
+            allowed: TRANSITIONS[lead.stage],
+          },
+        );
       }
       let note = i.note ?? null;
       if (i.stage === 'contacted' && lead.stage !== 'contacted') {
         const proof = await contactProof(sql, lead, i.contact, ctx.caller.kind === 'http');
         note = [note, proof].filter(Boolean).join(' — ');
       }
-      const r = await sql.query<LeadRow>(`UPDATE leads SET stage = $2, value_usd = COALESCE($3, value_usd), updated_at = now() WHERE id = $1 RETURNING *`, [i.id, i.stage, i.valueUsd ?? null]);
+      const r = await sql.query<LeadRow>(
+        `UPDATE leads SET stage = $2, value_usd = COALESCE($3, value_usd), updated_at = now() WHERE id = $1 RETURNING *`,
+        [i.id, i.stage, i.valueUsd ?? null],
+      );
       if (lead.stage !== i.stage) {
-        await sql.query(`INSERT INTO lead_stage_history (tenant_id, lead_id, from_stage, to_stage, note) VALUES ($1, $2, $3, $4, $5)`, [ctx.tenantId, i.id, lead.stage, i.stage, note]);
+        await sql.query(`INSERT INTO lead_stage_history (tenant_id, lead_id, from_stage, to_stage, note) VALUES ($1, $2, $3, $4, $5)`, [
+          ctx.tenantId,
+          i.id,
+          lead.stage,
+          i.stage,
+          note,
+        ]);
       }
       const h = await sql.query<{ from_stage: string | null; to_stage: string; note: string | null; at: Date }>(
         `SELECT from_stage, to_stage, note, at FROM lead_stage_history WHERE lead_id = $1 ORDER BY id`,
         [i.id],
       );
-      return { lead: toLead(r.rows[0]!), history: h.rows.map((x) => ({ from: x.from_stage, to: x.to_stage, note: x.note, at: iso(x.at)! })) };
+      return {
+        lead: toLead(r.rows[0]!),
+        history: h.rows.map((x) => ({ from: x.from_stage, to: x.to_stage, note: x.note, at: iso(x.at)! })),
+      };
     }),
 });
 
-export const pipelineTools: AnyTool[] = [
-  pipelineLeadsList,
-  pipelineLeadCreate,
-  pipelineLeadMove,
-];
+export const pipelineTools: AnyTool[] = [pipelineLeadsList, pipelineLeadCreate, pipelineLeadMove];

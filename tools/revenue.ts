@@ -78,7 +78,12 @@ export const stripeCheckoutCreate = businessTool({
     .object({
       estimateId: id.optional(),
       productId: id.optional(),
-      amountUsd: z.number().positive().max(100_000_000).optional().describe("An estimate's amount to charge (e.g. a balance reconciled against a bank export); at most its stored balance"),
+      amountUsd: z
+        .number()
+        .positive()
+        .max(100_000_000)
+        .optional()
+        .describe("An estimate's amount to charge (e.g. a balance reconciled against a bank export); at most its stored balance"),
       customerEmail: z.email().optional(),
       successUrl: z.url().optional(),
       cancelUrl: z.url().optional(),
@@ -92,7 +97,13 @@ export const stripeCheckoutCreate = businessTool({
   audit: {
     action: 'payment.link_created',
     subject: (_i, o) => (o.session.estimateId ? `estimate:${o.session.estimateId}` : `product:${o.session.productId}`),
-    details: (_i, o) => ({ sessionId: o.session.id, url: o.session.url, amountUsd: o.session.amountUsd, mode: o.session.mode, ...(o.session.customerId ? { customerId: o.session.customerId } : {}) }),
+    details: (_i, o) => ({
+      sessionId: o.session.id,
+      url: o.session.url,
+      amountUsd: o.session.amountUsd,
+      mode: o.session.mode,
+      ...(o.session.customerId ? { customerId: o.session.customerId } : {}),
+    }),
   },
   route: { method: 'POST', path: '/api/v1/stripe-revenue/checkout', status: 201 },
   async handler(i, ctx) {
@@ -104,10 +115,14 @@ export const stripeCheckoutCreate = businessTool({
       const found = existing.rows[0];
       if (found) return { existing: found };
       if (i.estimateId) {
-        const e = await sql.query<{ status: string; total_usd: string; customer_id: string | null }>(`SELECT status, total_usd, customer_id FROM estimates WHERE id = $1`, [i.estimateId]);
+        const e = await sql.query<{ status: string; total_usd: string; customer_id: string | null }>(
+          `SELECT status, total_usd, customer_id FROM estimates WHERE id = $1`,
+          [i.estimateId],
+        );
         const est = e.rows[0];
         if (!est) throw notFound('Estimate', i.estimateId);
-        if (est.status !== 'accepted') throw conflict('ESTIMATE_NOT_ACCEPTED', `Estimate ${i.estimateId} is '${est.status}'; only accepted estimates can be paid.`);
+        if (est.status !== 'accepted')
+          throw conflict('ESTIMATE_NOT_ACCEPTED', `Estimate ${i.estimateId} is '${est.status}'; only accepted estimates can be paid.`);
         // A partly paid estimate is charged its balance, in cents, never the whole total again:
         // the net of its paid payments (refunds and disputes given back) in US dollars.
         const paid = await sql.query<{ cents: string | null }>(
@@ -121,12 +136,21 @@ export const stripeCheckoutCreate = businessTool({
         const balance = (Math.round(num(est.total_usd) * 100) - paidCents) / 100;
         if (balance <= 0) throw conflict('NOTHING_TO_PAY', `Estimate ${i.estimateId} is paid in full; there is no balance to charge.`);
         if (i.amountUsd !== undefined && Math.round(i.amountUsd * 100) > Math.round(balance * 100))
-          throw conflict('AMOUNT_ABOVE_BALANCE', `$${i.amountUsd.toFixed(2)} is more than the $${balance.toFixed(2)} left to pay on estimate ${i.estimateId}.`);
+          throw conflict(
+            'AMOUNT_ABOVE_BALANCE',
+            `$${i.amountUsd.toFixed(2)} is more than the $${balance.toFixed(2)} left to pay on estimate ${i.estimateId}.`,
+          );
         const amount = i.amountUsd !== undefined ? Math.round(i.amountUsd * 100) / 100 : balance;
-        const description = amount < num(est.total_usd) ? `Balance of roofing estimate ${i.estimateId.slice(0, 8)}` : `Roofing estimate ${i.estimateId.slice(0, 8)}`;
+        const description =
+          amount < num(est.total_usd)
+            ? `Balance of roofing estimate ${i.estimateId.slice(0, 8)}`
+            : `Roofing estimate ${i.estimateId.slice(0, 8)}`;
         return { amount, interval: 'one_time' as const, description, customerId: est.customer_id };
       }
-      const p = await sql.query<{ name: string; price_usd: string; interval: 'one_time' | 'month' | 'year' }>(`SELECT name, price_usd, interval FROM products WHERE id = $1`, [i.productId]);
+      const p = await sql.query<{ name: string; price_usd: string; interval: 'one_time' | 'month' | 'year' }>(
+        `SELECT name, price_usd, interval FROM products WHERE id = $1`,
+        [i.productId],
+      );
       const prod = p.rows[0];
       if (!prod) throw notFound('Product', i.productId!);
       return { amount: num(prod.price_usd), interval: prod.interval, description: prod.name, customerId: null };
@@ -141,7 +165,12 @@ export const stripeCheckoutCreate = businessTool({
       description: prepared.description,
       interval: prepared.interval,
       customerEmail: i.customerEmail,
-      metadata: { tenant_id: ctx.tenantId, brainops_checkout: key, ...(i.estimateId ? { estimate_id: i.estimateId } : {}), ...(i.productId ? { product_id: i.productId } : {}) },
+      metadata: {
+        tenant_id: ctx.tenantId,
+        brainops_checkout: key,
+        ...(i.estimateId ? { estimate_id: i.estimateId } : {}),
+        ...(i.productId ? { product_id: i.productId } : {}),
+      },
       successUrl: i.successUrl ?? `${s.baseUrl()}/board?paid=1`,
       cancelUrl: i.cancelUrl ?? `${s.baseUrl()}/board?paid=0`,
       idempotencyKey: key,
@@ -150,7 +179,21 @@ export const stripeCheckoutCreate = businessTool({
       await sql.query(
         `INSERT INTO checkout_sessions (id, tenant_id, mode, estimate_id, product_id, customer_id, customer_email, amount_usd, currency, amount_minor, interval, url, idempotency_key)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
-        [created.id, ctx.tenantId, s.payments.mode, i.estimateId ?? null, i.productId ?? null, prepared.customerId, i.customerEmail ?? null, prepared.amount, PRICE_CURRENCY, amountMinor, prepared.interval, created.url, key],
+        [
+          created.id,
+          ctx.tenantId,
+          s.payments.mode,
+          i.estimateId ?? null,
+          i.productId ?? null,
+          prepared.customerId,
+          i.customerEmail ?? null,
+          prepared.amount,
+          PRICE_CURRENCY,
+          amountMinor,
+          prepared.interval,
+          created.url,
+          key,
+        ],
       );
       const r = await sql.query<SessionRow>(`SELECT * FROM checkout_sessions WHERE idempotency_key = $1`, [key]);
       return { session: toSession(r.rows[0]!) };
@@ -161,11 +204,15 @@ export const stripeCheckoutCreate = businessTool({
 /** The `payments_list` tool's handle: agents that declare it call it typed. */
 export const paymentsList = businessTool({
   name: 'payments_list',
-  description: 'Stored Stripe payments (one per checkout session or invoice), newest first; by estimate, matched (linked to an estimate) / unmatched, and by payment status (default: paid).',
+  description:
+    'Stored Stripe payments (one per checkout session or invoice), newest first; by estimate, matched (linked to an estimate) / unmatched, and by payment status (default: paid).',
   input: z.object({
     estimateId: id.optional(),
     status: z.enum(['matched', 'unmatched']).optional().describe('matched: linked to an estimate; unmatched: not'),
-    paymentStatus: z.enum(['pending', 'paid', 'failed', 'amount_mismatch', 'any']).default('paid').describe('pending: a delayed method not settled yet; amount_mismatch: not what BrainOps asked for'),
+    paymentStatus: z
+      .enum(['pending', 'paid', 'failed', 'amount_mismatch', 'any'])
+      .default('paid')
+      .describe('pending: a delayed method not settled yet; amount_mismatch: not what BrainOps asked for'),
     limit: z.coerce.number().int().min(1).max(1000).default(200),
   }),
   output: z.object({
@@ -181,7 +228,10 @@ export const paymentsList = businessTool({
         amountMinor: z.number().int().describe("As paid, in the currency's minor units"),
         refundedMinor: z.number().int(),
         disputedMinor: z.number().int(),
-        amountUsd: z.number().nullable().describe('Net of refunds and disputes, in US dollars; null when paid in another currency without a conversion from Stripe'),
+        amountUsd: z
+          .number()
+          .nullable()
+          .describe('Net of refunds and disputes, in US dollars; null when paid in another currency without a conversion from Stripe'),
         interval: z.string(),
         paidAt: z.string(),
       }),
@@ -192,7 +242,21 @@ export const paymentsList = businessTool({
   probe: { limit: 1 },
   handler: (i, ctx) =>
     ctx.tx(async (sql) => {
-      const r = await sql.query<{ id: string; stripe_ref: string; status: string; estimate_id: string | null; product_id: string | null; customer_id: string | null; currency: string; amount_minor: string; refunded_minor: string; disputed_minor: string; usd_minor: string | null; interval: string; paid_at: Date }>(
+      const r = await sql.query<{
+        id: string;
+        stripe_ref: string;
+        status: string;
+        estimate_id: string | null;
+        product_id: string | null;
+        customer_id: string | null;
+        currency: string;
+        amount_minor: string;
+        refunded_minor: string;
+        disputed_minor: string;
+        usd_minor: string | null;
+        interval: string;
+        paid_at: Date;
+      }>(
         `SELECT p.id, p.stripe_ref, p.status, p.estimate_id, p.product_id, p.customer_id, p.currency, p.amount_minor, a.refunded_minor, a.disputed_minor, p.interval, p.paid_at,
                 CASE WHEN p.currency = 'usd' THEN a.net_minor
                      WHEN p.source_currency = 'usd' AND p.amount_minor > 0 THEN round(a.net_minor::numeric * p.source_amount_minor / p.amount_minor) END AS usd_minor
@@ -241,12 +305,16 @@ export const revenueSummary = businessTool({
     pending: z.object({ payments: z.number().int(), total: z.number() }).describe('Delayed methods not settled yet: not revenue'),
     failedPayments: z.number().int(),
     mismatchedPayments: z.number().int().describe('Paid amounts that differ from what BrainOps asked for: kept apart, not revenue'),
-    unconverted: z.array(z.object({ currency: z.string(), netMinor: z.number().int(), payments: z.number().int() })).describe("Settled payments in another currency that Stripe sent no conversion for: not in total"),
+    unconverted: z
+      .array(z.object({ currency: z.string(), netMinor: z.number().int(), payments: z.number().int() }))
+      .describe('Settled payments in another currency that Stripe sent no conversion for: not in total'),
     mrr: z.number().describe('Monthly recurring revenue of active subscriptions (now, not in the range)'),
     mrrMinor: z.number().int(),
     mrrUsd: z.number().describe('The same as mrr (legacy name; in `currency`)'),
     activeSubscriptions: z.number().int(),
-    byProduct: z.array(z.object({ productId: z.string().nullable(), name: z.string(), total: z.number(), totalUsd: z.number(), payments: z.number() })),
+    byProduct: z.array(
+      z.object({ productId: z.string().nullable(), name: z.string(), total: z.number(), totalUsd: z.number(), payments: z.number() }),
+    ),
     byMonth: z.array(z.object({ month: z.string(), total: z.number(), totalUsd: z.number(), payments: z.number() })),
   }),
   scope: 'read',
@@ -254,12 +322,21 @@ export const revenueSummary = businessTool({
   probe: {},
   handler: (i, ctx) =>
     ctx.tx(async (sql) => {
-      const cur = (await sql.query<{ currency: string }>(`SELECT currency FROM tenants WHERE id = $1`, [ctx.tenantId])).rows[0]?.currency ?? 'usd';
+      const cur =
+        (await sql.query<{ currency: string }>(`SELECT currency FROM tenants WHERE id = $1`, [ctx.tenantId])).rows[0]?.currency ?? 'usd';
       const major = (m: unknown) => toMajor(num(m), cur);
       const where = `($1::date IS NULL OR a.paid_at >= $1::date) AND ($2::date IS NULL OR a.paid_at < $2::date + 1)`;
       const args = [i.from ?? null, i.to ?? null];
       const t = (
-        await sql.query<{ total: string | null; n: string; refunded: string | null; pending_n: string; pending_total: string | null; failed: string; mismatched: string }>(
+        await sql.query<{
+          total: string | null;
+          n: string;
+          refunded: string | null;
+          pending_n: string;
+          pending_total: string | null;
+          failed: string;
+          mismatched: string;
+        }>(
           `SELECT sum(a.net_tenant_minor) FILTER (WHERE a.status = 'paid') AS total,
                   count(*) FILTER (WHERE a.status = 'paid') AS n,
                   sum(a.gross_tenant_minor - a.net_tenant_minor) FILTER (WHERE a.status = 'paid') AS refunded,
@@ -308,14 +385,16 @@ export const revenueSummary = businessTool({
         mrrMinor: num(mrr.mrr),
         mrrUsd: major(mrr.mrr),
         activeSubscriptions: num(mrr.n),
-        byProduct: bp.rows.map((r) => ({ productId: r.product_id, name: r.name ?? 'Other', total: major(r.total), totalUsd: major(r.total), payments: num(r.n) })),
+        byProduct: bp.rows.map((r) => ({
+          productId: r.product_id,
+          name: r.name ?? 'Other',
+          total: major(r.total),
+          totalUsd: major(r.total),
+          payments: num(r.n),
+        })),
         byMonth: bm.rows.map((r) => ({ month: r.month, total: major(r.total), totalUsd: major(r.total), payments: num(r.n) })),
       };
     }),
 });
 
-export const revenueTools: AnyTool[] = [
-  stripeCheckoutCreate,
-  paymentsList,
-  revenueSummary,
-];
+export const revenueTools: AnyTool[] = [stripeCheckoutCreate, paymentsList, revenueSummary];

@@ -27,8 +27,9 @@ export interface BusinessServices {
 export type Ctx = ToolContext<BusinessServices>;
 
 /** defineTool with the business services typed in the handler's context. */
-export const businessTool = <const N extends string, I extends ToolInputSchema, O extends z.ZodType>(def: ToolDefinition<I, O, BusinessServices, N>) =>
-  defineTool(def);
+export const businessTool = <const N extends string, I extends ToolInputSchema, O extends z.ZodType>(
+  def: ToolDefinition<I, O, BusinessServices, N>,
+) => defineTool(def);
 
 export interface ServiceOverrides {
   fetch?: typeof fetch;

@@ -19,7 +19,11 @@ export const crmSource = z
     url: z.url({ protocol: /^https?$/ }).describe('The CRM export endpoint (JSON: an array, or {customers: [...], next?})'),
     itemsKey: z.string().min(1).max(100).default('customers').describe('Key of the items in each page'),
     authScheme: z.enum(['bearer', 'basic', 'header']).default('bearer').describe('How the credential is sent'),
-    authHeader: z.string().regex(/^[A-Za-z0-9-]{1,60}$/).default('authorization').describe('Header for authScheme "header" (e.g. x-api-key)'),
+    authHeader: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,60}$/)
+      .default('authorization')
+      .describe('Header for authScheme "header" (e.g. x-api-key)'),
     maxPages: z.number().int().min(1).max(10_000).default(1000),
   })
   .strict();
@@ -105,7 +109,8 @@ const recordOut = z.object({ settings: settingsRecord });
 /** The `settings_get` tool's handle: agents that declare it call it typed. */
 export const settingsGet = businessTool({
   name: 'settings_get',
-  description: "The business's settings for its autonomous jobs: owner email, CRM source (the credential only as crmCredentialSet), daily ad budget, competitor markets.",
+  description:
+    "The business's settings for its autonomous jobs: owner email, CRM source (the credential only as crmCredentialSet), daily ad budget, competitor markets.",
   input: z.object({}),
   output: recordOut,
   scope: 'read',
@@ -133,7 +138,13 @@ export const settingsUpdate = businessTool({
     ctx.tx(async (sql) => {
       const { crmCredential, ...rest } = i;
       const { settings } = await read(sql);
-      const merged: Record<string, unknown> = { ownerEmail: settings.ownerEmail, crm: settings.crm, adDailyBudgetUsd: settings.adDailyBudgetUsd, competitorMarkets: settings.competitorMarkets, ...rest };
+      const merged: Record<string, unknown> = {
+        ownerEmail: settings.ownerEmail,
+        crm: settings.crm,
+        adDailyBudgetUsd: settings.adDailyBudgetUsd,
+        competitorMarkets: settings.competitorMarkets,
+        ...rest,
+      };
       await sql.query(
         `INSERT INTO business_settings (tenant_id, settings, crm_credential) VALUES ($1, $2, $3)
          ON CONFLICT (tenant_id) DO UPDATE SET settings = EXCLUDED.settings,
@@ -147,8 +158,14 @@ export const settingsUpdate = businessTool({
 /** The `crm_source_fetch` tool's handle: agents that declare it call it typed. */
 export const crmSourceFetch = businessTool({
   name: 'crm_source_fetch',
-  description: "One page of the business's CRM export, fetched from the configured source with its stored credential (crm-sync reads through this).",
-  input: z.object({ page: z.number().int().min(1).max(10_000).default(1), url: z.url().optional().describe('The `next` link of the previous page') }).strict(),
+  description:
+    "One page of the business's CRM export, fetched from the configured source with its stored credential (crm-sync reads through this).",
+  input: z
+    .object({
+      page: z.number().int().min(1).max(10_000).default(1),
+      url: z.url().optional().describe('The `next` link of the previous page'),
+    })
+    .strict(),
   output: z.object({ records: z.array(z.record(z.string(), z.unknown())), next: z.string().nullable(), source: z.string() }),
   scope: 'write',
   async handler(i, ctx) {
@@ -157,7 +174,8 @@ export const crmSourceFetch = businessTool({
     if (!src) throw permanent('CRM_NOT_CONFIGURED', `No CRM source is set for this business. Set one with ${SETTING_HOWTO.crm}.`);
     const origin = new URL(src.url).origin;
     // A `next` link is followed only on the configured CRM's origin: the credential goes nowhere else.
-    if (i.url && new URL(i.url).origin !== origin) throw permanent('CRM_LINK_FOREIGN', `The CRM's next link ${i.url} leaves ${origin}; it is not followed.`);
+    if (i.url && new URL(i.url).origin !== origin)
+      throw permanent('CRM_LINK_FOREIGN', `The CRM's next link ${i.url} leaves ${origin}; it is not followed.`);
     const url = i.url ?? withPage(src.url, i.page);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (credential) {
@@ -167,13 +185,25 @@ export const crmSourceFetch = businessTool({
     }
     const res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
     if (res.status === 401 || res.status === 403)
-      throw permanent('CRM_AUTH_FAILED', `The CRM refused the stored credential (${res.status}). Set a new one with PATCH /api/v1/settings {"crmCredential": "<token>"}.`);
-    if (!res.ok) throw new AppError('CRM_FETCH_FAILED', `The CRM answered ${res.status} for ${url}.`, { status: 502, retryable: res.status >= 500 || res.status === 429 });
+      throw permanent(
+        'CRM_AUTH_FAILED',
+        `The CRM refused the stored credential (${res.status}). Set a new one with PATCH /api/v1/settings {"crmCredential": "<token>"}.`,
+      );
+    if (!res.ok)
+      throw new AppError('CRM_FETCH_FAILED', `The CRM answered ${res.status} for ${url}.`, {
+        status: 502,
+        retryable: res.status >= 500 || res.status === 429,
+      });
     const body = (await res.json()) as unknown;
     const items = Array.isArray(body) ? body : (body as Record<string, unknown>)?.[src.itemsKey];
     if (!Array.isArray(items)) throw permanent('CRM_FORMAT', `The CRM page at ${url} holds no "${src.itemsKey}" array.`);
     const nextLink = Array.isArray(body) ? undefined : (body as Record<string, unknown>).next;
-    const next = items.length === 0 || i.page >= src.maxPages ? null : typeof nextLink === 'string' ? new URL(nextLink, url).toString() : withPage(src.url, i.page + 1);
+    const next =
+      items.length === 0 || i.page >= src.maxPages
+        ? null
+        : typeof nextLink === 'string'
+          ? new URL(nextLink, url).toString()
+          : withPage(src.url, i.page + 1);
     return { records: items as Record<string, unknown>[], next, source: origin };
   },
 });

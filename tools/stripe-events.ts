@@ -59,7 +59,9 @@ const invoiceObject = z.looseObject({
   subscription: ref.optional(),
   payment_intent: ref.optional(),
   parent: z.looseObject({ subscription_details: z.looseObject({ subscription: ref, metadata }).nullish() }).nullish(),
-  payments: z.looseObject({ data: z.array(z.looseObject({ payment: z.looseObject({ payment_intent: ref.optional() }).nullish() })) }).nullish(),
+  payments: z
+    .looseObject({ data: z.array(z.looseObject({ payment: z.looseObject({ payment_intent: ref.optional() }).nullish() })) })
+    .nullish(),
   status_transitions: z.looseObject({ paid_at: z.number().int().nullish() }).nullish(),
 });
 const subscriptionObject = z.looseObject({
@@ -77,15 +79,37 @@ const subscriptionObject = z.looseObject({
         price: z.looseObject({
           unit_amount: minor.nullable(),
           currency,
-          recurring: z.looseObject({ interval: z.enum(['day', 'week', 'month', 'year']), interval_count: z.number().int().min(1) }).nullable(),
+          recurring: z
+            .looseObject({ interval: z.enum(['day', 'week', 'month', 'year']), interval_count: z.number().int().min(1) })
+            .nullable(),
         }),
       }),
     ),
   }),
 });
-const chargeObject = z.looseObject({ object: z.literal('charge'), id: z.string().min(1), amount_refunded: minor, currency, payment_intent: ref });
-const refundObject = z.looseObject({ object: z.literal('refund'), id: z.string().min(1), amount: minor, currency, status: z.string().nullish(), payment_intent: ref });
-const disputeObject = z.looseObject({ object: z.literal('dispute'), id: z.string().min(1), amount: minor, currency, status: z.string().min(1), payment_intent: ref });
+const chargeObject = z.looseObject({
+  object: z.literal('charge'),
+  id: z.string().min(1),
+  amount_refunded: minor,
+  currency,
+  payment_intent: ref,
+});
+const refundObject = z.looseObject({
+  object: z.literal('refund'),
+  id: z.string().min(1),
+  amount: minor,
+  currency,
+  status: z.string().nullish(),
+  payment_intent: ref,
+});
+const disputeObject = z.looseObject({
+  object: z.literal('dispute'),
+  id: z.string().min(1),
+  amount: minor,
+  currency,
+  status: z.string().min(1),
+  payment_intent: ref,
+});
 
 const envelope = z.looseObject({
   id: z.string().min(1),
@@ -123,12 +147,57 @@ interface Handler<O> {
 }
 const handler = <O>(h: Handler<O>) => h as Handler<unknown>;
 
-const SESSION = handler({ object: sessionObject, tenant: (sys, s) => sessionTenant(sys, s.id), apply: applySession, releases: (s) => s.payment_intent });
-const INVOICE = handler({ object: invoiceObject, tenant: (sys, i) => subscriptionTenant(sys, invoiceSubscription(i), i.parent?.subscription_details?.metadata), apply: applyInvoice, releases: invoiceIntent });
-const SUBSCRIPTION = handler({ object: subscriptionObject, tenant: (sys, s) => subscriptionTenant(sys, s.id, s.metadata), apply: applySubscription });
-const CHARGE = handler({ object: chargeObject, waitsFor: (c) => c.payment_intent, tenant: (sys, c) => intentTenant(sys, c.payment_intent), apply: (sql, t, e) => upsertRefund(sql, t, e.created, { id: e.object.id, source: 'charge', amount: e.object.amount_refunded, currency: e.object.currency, status: 'succeeded', intent: e.object.payment_intent }) });
-const REFUND = handler({ object: refundObject, waitsFor: (r) => r.payment_intent, tenant: (sys, r) => intentTenant(sys, r.payment_intent), apply: (sql, t, e) => upsertRefund(sql, t, e.created, { id: e.object.id, source: 'refund', amount: e.object.amount, currency: e.object.currency, status: e.object.status ?? 'succeeded', intent: e.object.payment_intent }) });
-const DISPUTE = handler({ object: disputeObject, waitsFor: (d) => d.payment_intent, tenant: (sys, d) => intentTenant(sys, d.payment_intent), apply: applyDispute });
+const SESSION = handler({
+  object: sessionObject,
+  tenant: (sys, s) => sessionTenant(sys, s.id),
+  apply: applySession,
+  releases: (s) => s.payment_intent,
+});
+const INVOICE = handler({
+  object: invoiceObject,
+  tenant: (sys, i) => subscriptionTenant(sys, invoiceSubscription(i), i.parent?.subscription_details?.metadata),
+  apply: applyInvoice,
+  releases: invoiceIntent,
+});
+const SUBSCRIPTION = handler({
+  object: subscriptionObject,
+  tenant: (sys, s) => subscriptionTenant(sys, s.id, s.metadata),
+  apply: applySubscription,
+});
+const CHARGE = handler({
+  object: chargeObject,
+  waitsFor: (c) => c.payment_intent,
+  tenant: (sys, c) => intentTenant(sys, c.payment_intent),
+  apply: (sql, t, e) =>
+    upsertRefund(sql, t, e.created, {
+      id: e.object.id,
+      source: 'charge',
+      amount: e.object.amount_refunded,
+      currency: e.object.currency,
+      status: 'succeeded',
+      intent: e.object.payment_intent,
+    }),
+});
+const REFUND = handler({
+  object: refundObject,
+  waitsFor: (r) => r.payment_intent,
+  tenant: (sys, r) => intentTenant(sys, r.payment_intent),
+  apply: (sql, t, e) =>
+    upsertRefund(sql, t, e.created, {
+      id: e.object.id,
+      source: 'refund',
+      amount: e.object.amount,
+      currency: e.object.currency,
+      status: e.object.status ?? 'succeeded',
+      intent: e.object.payment_intent,
+    }),
+});
+const DISPUTE = handler({
+  object: disputeObject,
+  waitsFor: (d) => d.payment_intent,
+  tenant: (sys, d) => intentTenant(sys, d.payment_intent),
+  apply: applyDispute,
+});
 
 /** The event types BrainOps uses; every other type is acknowledged and ignored. */
 const HANDLERS: Record<string, Handler<unknown>> = {
@@ -177,19 +246,34 @@ export async function applyStripeEvent(db: Db, raw: unknown): Promise<WebhookOut
     // A refund or dispute before its payment's own event: kept until that arrives (a month at most).
     await db.system(async (sys) => {
       await sys.query(`DELETE FROM stripe_parked_events WHERE received_at < now() - interval '30 days'`);
-      await sys.query(`INSERT INTO stripe_parked_events (event_id, payment_intent, payload) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING`, [e.id, intent, JSON.stringify(raw)]);
+      await sys.query(
+        `INSERT INTO stripe_parked_events (event_id, payment_intent, payload) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING`,
+        [e.id, intent, JSON.stringify(raw)],
+      );
     });
-    return { received: true, applied: false, parked: true, reason: `no payment with payment intent ${intent} yet: applied when it arrives` };
+    return {
+      received: true,
+      applied: false,
+      parked: true,
+      reason: `no payment with payment intent ${intent} yet: applied when it arrives`,
+    };
   }
   const outcome = await db.tenant(tenant, async (sql) => {
-    const fresh = await sql.query(`INSERT INTO stripe_events (id, tenant_id, type) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING id`, [e.id, tenant, e.type]);
+    const fresh = await sql.query(
+      `INSERT INTO stripe_events (id, tenant_id, type) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [e.id, tenant, e.type],
+    );
     if (!fresh.rowCount) return { received: true as const, applied: false, duplicate: true };
     await h.apply(sql, tenant, e);
     return { received: true as const, applied: true };
   });
   const released = outcome.applied ? h.releases?.(e.object) : null;
   if (released) {
-    const waiting = await db.system(async (sys) => (await sys.query<{ payload: unknown }>(`DELETE FROM stripe_parked_events WHERE payment_intent = $1 RETURNING payload`, [released])).rows);
+    const waiting = await db.system(
+      async (sys) =>
+        (await sys.query<{ payload: unknown }>(`DELETE FROM stripe_parked_events WHERE payment_intent = $1 RETURNING payload`, [released]))
+          .rows,
+    );
     for (const w of waiting) await applyStripeEvent(db, w.payload);
   }
   return outcome;
@@ -212,7 +296,11 @@ const invoiceSubscription = (i: Invoice) => i.parent?.subscription_details?.subs
  * completion, or named by the metadata BrainOps put on the subscription when it created the
  * session — a renewal or subscription event may arrive before the session's completion).
  */
-async function subscriptionTenant(sys: Sql, subscriptionId: string | null, meta: Record<string, string> | null | undefined): Promise<string | undefined> {
+async function subscriptionTenant(
+  sys: Sql,
+  subscriptionId: string | null,
+  meta: Record<string, string> | null | undefined,
+): Promise<string | undefined> {
   if (!subscriptionId) return undefined;
   const known = await sys.query<{ tenant_id: string }>(
     `SELECT tenant_id FROM stripe_subscriptions WHERE id = $1 UNION ALL SELECT tenant_id FROM checkout_sessions WHERE subscription_id = $1 LIMIT 1`,
@@ -224,19 +312,27 @@ async function subscriptionTenant(sys: Sql, subscriptionId: string | null, meta:
 }
 
 /** The checkout session a subscription came from (by link, else by BrainOps' own metadata, checked against the table). */
-async function subscriptionSession(sql: Sql, subscriptionId: string | null, meta: Record<string, string> | null | undefined): Promise<SessionRow | undefined> {
+async function subscriptionSession(
+  sql: Sql,
+  subscriptionId: string | null,
+  meta: Record<string, string> | null | undefined,
+): Promise<SessionRow | undefined> {
   if (subscriptionId) {
     const linked = await sql.query<SessionRow>(`SELECT * FROM checkout_sessions WHERE subscription_id = $1`, [subscriptionId]);
     if (linked.rows[0]) return linked.rows[0];
   }
   if (!meta?.tenant_id || !meta.brainops_checkout) return undefined;
-  const r = await sql.query<SessionRow>(`SELECT * FROM checkout_sessions WHERE tenant_id = $1 AND idempotency_key = $2`, [meta.tenant_id, meta.brainops_checkout]);
+  const r = await sql.query<SessionRow>(`SELECT * FROM checkout_sessions WHERE tenant_id = $1 AND idempotency_key = $2`, [
+    meta.tenant_id,
+    meta.brainops_checkout,
+  ]);
   return r.rows[0];
 }
 
 async function intentTenant(sys: Sql, intent: string | null): Promise<string | undefined> {
   if (!intent) return undefined;
-  return (await sys.query<{ tenant_id: string }>(`SELECT tenant_id FROM payments WHERE payment_intent = $1 LIMIT 1`, [intent])).rows[0]?.tenant_id;
+  return (await sys.query<{ tenant_id: string }>(`SELECT tenant_id FROM payments WHERE payment_intent = $1 LIMIT 1`, [intent])).rows[0]
+    ?.tenant_id;
 }
 
 // --- payments --------------------------------------------------------------------------
@@ -259,7 +355,10 @@ interface PaymentWrite {
 }
 
 /** The amount in the currency BrainOps asked in: as paid, or through Stripe's own conversion; undefined when neither. */
-function amountAsAsked(paid: { currency: string; amount: number; source: { currency: string; amount: number } | null }, asked: { currency: string }): number | undefined {
+function amountAsAsked(
+  paid: { currency: string; amount: number; source: { currency: string; amount: number } | null },
+  asked: { currency: string },
+): number | undefined {
   if (paid.currency === asked.currency) return paid.amount;
   if (paid.source?.currency === asked.currency) return paid.source.amount;
   return undefined;
@@ -292,8 +391,25 @@ async function upsertPayment(sql: Sql, tenant: string, p: PaymentWrite): Promise
        expected_minor = coalesce(payments.expected_minor, EXCLUDED.expected_minor),
        updated_at = now()`,
     [
-      tenant, p.eventId, p.ref, p.kind, p.session?.id ?? null, p.session?.product_id ?? null, p.session?.estimate_id ?? null, p.session?.customer_id ?? null, p.intent, p.subscriptionId,
-      p.currency, p.amount, p.source?.currency ?? null, p.source?.amount ?? null, p.expected?.currency ?? null, p.expected?.amount ?? null, p.status, p.session?.interval ?? 'one_time', p.at,
+      tenant,
+      p.eventId,
+      p.ref,
+      p.kind,
+      p.session?.id ?? null,
+      p.session?.product_id ?? null,
+      p.session?.estimate_id ?? null,
+      p.session?.customer_id ?? null,
+      p.intent,
+      p.subscriptionId,
+      p.currency,
+      p.amount,
+      p.source?.currency ?? null,
+      p.source?.amount ?? null,
+      p.expected?.currency ?? null,
+      p.expected?.amount ?? null,
+      p.status,
+      p.session?.interval ?? 'one_time',
+      p.at,
     ],
   );
 }
@@ -304,7 +420,12 @@ async function applySession(sql: Sql, tenant: string, e: Event<Session>): Promis
     await sql.query(`UPDATE checkout_sessions SET status = 'expired' WHERE id = $1 AND status = 'open'`, [s.id]);
     return;
   }
-  const outcome: PaymentStatus = e.type === 'checkout.session.async_payment_failed' ? 'failed' : e.type === 'checkout.session.async_payment_succeeded' || s.payment_status !== 'unpaid' ? 'paid' : 'pending';
+  const outcome: PaymentStatus =
+    e.type === 'checkout.session.async_payment_failed'
+      ? 'failed'
+      : e.type === 'checkout.session.async_payment_succeeded' || s.payment_status !== 'unpaid'
+        ? 'paid'
+        : 'pending';
   const row = (
     await sql.query<SessionRow>(
       `UPDATE checkout_sessions SET status = 'complete',
@@ -315,7 +436,11 @@ async function applySession(sql: Sql, tenant: string, e: Event<Session>): Promis
     )
   ).rows[0]!;
   if (s.mode === 'setup' || s.amount_total === null || s.currency === null) return;
-  const paid = { currency: s.currency, amount: s.amount_total, source: s.currency_conversion ? { currency: s.currency_conversion.source_currency, amount: s.currency_conversion.amount_total } : null };
+  const paid = {
+    currency: s.currency,
+    amount: s.amount_total,
+    source: s.currency_conversion ? { currency: s.currency_conversion.source_currency, amount: s.currency_conversion.amount_total } : null,
+  };
   const expected = { currency: row.currency, amount: Number(row.amount_minor) };
   const matches = amountAsAsked(paid, expected) === expected.amount;
   await upsertPayment(sql, tenant, {
@@ -336,7 +461,16 @@ async function applySession(sql: Sql, tenant: string, e: Event<Session>): Promis
     await sql.query(
       `INSERT INTO stripe_subscriptions (id, tenant_id, checkout_session_id, product_id, customer_id, status, currency, monthly_minor, event_created)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0) ON CONFLICT (id) DO NOTHING`,
-      [s.subscription, tenant, row.id, row.product_id, row.customer_id, outcome === 'paid' && matches ? 'active' : 'incomplete', row.currency, monthly(Number(row.amount_minor), row.interval === 'year' ? 'year' : 'month', 1)],
+      [
+        s.subscription,
+        tenant,
+        row.id,
+        row.product_id,
+        row.customer_id,
+        outcome === 'paid' && matches ? 'active' : 'incomplete',
+        row.currency,
+        monthly(Number(row.amount_minor), row.interval === 'year' ? 'year' : 'month', 1),
+      ],
     );
   }
 }
@@ -348,7 +482,8 @@ async function applyInvoice(sql: Sql, tenant: string, e: Event<Invoice>): Promis
   const session = await subscriptionSession(sql, subscriptionId, i.parent?.subscription_details?.metadata);
   // The first invoice of a subscription BrainOps created is what the session asked for; a
   // renewal's amount is the subscription's current price (changes arrive as customer.subscription.*).
-  const expected = i.billing_reason === 'subscription_create' && session ? { currency: session.currency, amount: Number(session.amount_minor) } : null;
+  const expected =
+    i.billing_reason === 'subscription_create' && session ? { currency: session.currency, amount: Number(session.amount_minor) } : null;
   const paid = { currency: i.currency, amount: i.amount_paid, source: null };
   const matches = !expected || amountAsAsked(paid, expected) === expected.amount;
   await upsertPayment(sql, tenant, {
@@ -376,7 +511,13 @@ function monthly(amount: number, interval: 'day' | 'week' | 'month' | 'year', co
 async function applySubscription(sql: Sql, tenant: string, e: Event<Subscription>): Promise<void> {
   const s = e.object;
   const session = await subscriptionSession(sql, s.id, s.metadata);
-  const mrr = s.items.data.reduce((sum, it) => (it.price.recurring && it.price.unit_amount !== null ? sum + monthly(it.price.unit_amount * (it.quantity ?? 1), it.price.recurring.interval, it.price.recurring.interval_count) : sum), 0);
+  const mrr = s.items.data.reduce(
+    (sum, it) =>
+      it.price.recurring && it.price.unit_amount !== null
+        ? sum + monthly(it.price.unit_amount * (it.quantity ?? 1), it.price.recurring.interval, it.price.recurring.interval_count)
+        : sum,
+    0,
+  );
   const status = e.type === 'customer.subscription.deleted' ? 'canceled' : s.status;
   // Out of order: an older event than the one applied last changes nothing.
   await sql.query(
@@ -386,16 +527,34 @@ async function applySubscription(sql: Sql, tenant: string, e: Event<Subscription
        cancel_at_period_end = EXCLUDED.cancel_at_period_end, canceled_at = EXCLUDED.canceled_at, event_created = EXCLUDED.event_created,
        checkout_session_id = coalesce(stripe_subscriptions.checkout_session_id, EXCLUDED.checkout_session_id), updated_at = now()
      WHERE stripe_subscriptions.event_created <= EXCLUDED.event_created`,
-    [s.id, tenant, session?.id ?? null, session?.product_id ?? null, session?.customer_id ?? null, status, s.currency, mrr, s.cancel_at_period_end ?? false, s.canceled_at ?? null, e.created],
+    [
+      s.id,
+      tenant,
+      session?.id ?? null,
+      session?.product_id ?? null,
+      session?.customer_id ?? null,
+      status,
+      s.currency,
+      mrr,
+      s.cancel_at_period_end ?? false,
+      s.canceled_at ?? null,
+      e.created,
+    ],
   );
 }
 
 async function paymentByIntent(sql: Sql, intent: string | null): Promise<string | undefined> {
   if (!intent) return undefined;
-  return (await sql.query<{ id: string }>(`SELECT id FROM payments WHERE payment_intent = $1 ORDER BY paid_at LIMIT 1`, [intent])).rows[0]?.id;
+  return (await sql.query<{ id: string }>(`SELECT id FROM payments WHERE payment_intent = $1 ORDER BY paid_at LIMIT 1`, [intent])).rows[0]
+    ?.id;
 }
 
-async function upsertRefund(sql: Sql, tenant: string, created: number, r: { id: string; source: 'refund' | 'charge'; amount: number; currency: string; status: string; intent: string | null }): Promise<void> {
+async function upsertRefund(
+  sql: Sql,
+  tenant: string,
+  created: number,
+  r: { id: string; source: 'refund' | 'charge'; amount: number; currency: string; status: string; intent: string | null },
+): Promise<void> {
   const payment = await paymentByIntent(sql, r.intent);
   if (!payment) return;
   // The newest event wins (a charge's amount_refunded falls again when a refund fails).

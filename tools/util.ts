@@ -72,10 +72,19 @@ export function normalisePhone(raw: string | null | undefined, region: CountryCo
 export function softContact(
   fields: { email?: string | null | undefined; phone?: string | null | undefined; phoneExtension?: string | null | undefined },
   region: CountryCode = DEFAULT_PHONE_REGION,
-): { email?: string | null; phone?: string | null; phoneExtension?: string | null; warnings: string[]; issues: { kind: string; message: string }[] } {
+): {
+  email?: string | null;
+  phone?: string | null;
+  phoneExtension?: string | null;
+  warnings: string[];
+  issues: { kind: string; message: string }[];
+} {
   const warnings: string[] = [];
   const issues: { kind: string; message: string }[] = [];
-  const out: { email?: string | null; phone?: string | null; phoneExtension?: string | null; warnings: string[]; issues: typeof issues } = { warnings, issues };
+  const out: { email?: string | null; phone?: string | null; phoneExtension?: string | null; warnings: string[]; issues: typeof issues } = {
+    warnings,
+    issues,
+  };
   if (fields.email !== undefined) {
     const e = fields.email?.trim() || null;
     if (e && !validator.isEmail(e)) {
@@ -114,7 +123,8 @@ export function encodeCursor(createdAt: Date, rowId: string): string {
 export function decodeCursor(c: string | undefined): { at: string; id: string } | undefined {
   if (!c) return undefined;
   const [at, rowId] = Buffer.from(c, 'base64url').toString().split('|');
-  if (!at || !rowId || Number.isNaN(Date.parse(at)) || !id.safeParse(rowId).success) throw badRequest('INVALID_CURSOR', 'The cursor is not one this API returned.');
+  if (!at || !rowId || Number.isNaN(Date.parse(at)) || !id.safeParse(rowId).success)
+    throw badRequest('INVALID_CURSOR', 'The cursor is not one this API returned.');
   return { at, id: rowId };
 }
 

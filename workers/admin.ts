@@ -65,7 +65,10 @@ export async function doctorReport(c: Composition, o: { runWorkers: boolean; age
   await check('model', async () => {
     const { GEMINI_API_KEY: key, GEMINI_MODEL: model } = config;
     if (!key) return 'offline (GEMINI_API_KEY is not set): language steps use their templates';
-    const [{ PRICES_READ, priceOf }, { checkGeminiModel }] = await Promise.all([import('../runtime/models.ts'), import('../runtime/gemini.ts')]);
+    const [{ PRICES_READ, priceOf }, { checkGeminiModel }] = await Promise.all([
+      import('../runtime/models.ts'),
+      import('../runtime/gemini.ts'),
+    ]);
     const [inRate, outRate] = priceOf(model);
     const r = await checkGeminiModel(key, model);
     if (r.status !== 'ok') throw new Error(r.message);
@@ -83,7 +86,10 @@ export async function doctorReport(c: Composition, o: { runWorkers: boolean; age
     const { tableStats } = await import('../runtime/retention.ts');
     const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;
     return (await tableStats(rt.db, config))
-      .map((t) => `${t.table} ${t.rows} rows ${mb(t.bytes)}, oldest ${t.oldest ? t.oldest.slice(0, 10) : '-'} (keep ${t.keepDays ? `${t.keepDays} d` : 'forever'})`)
+      .map(
+        (t) =>
+          `${t.table} ${t.rows} rows ${mb(t.bytes)}, oldest ${t.oldest ? t.oldest.slice(0, 10) : '-'} (keep ${t.keepDays ? `${t.keepDays} d` : 'forever'})`,
+      )
       .join('; ');
   });
   await check('agents', async () => `${rt.registry.agentNames.length} registered: ${rt.registry.agentNames.join(', ')}`);
@@ -97,11 +103,22 @@ export async function doctorReport(c: Composition, o: { runWorkers: boolean; age
   const workers = o.runWorkers ? startWorkers(rt, { agents }) : undefined;
   try {
     const { mounted } = createBusinessApp(rt, c.tools, c.services);
-    const r = await revenueSelfTest({ rt, tools: c.tools, services: c.services, tenantId: 'default', mounted, agentWaitMs: o.agentWaitMs ?? 30_000 });
+    const r = await revenueSelfTest({
+      rt,
+      tools: c.tools,
+      services: c.services,
+      tenantId: 'default',
+      mounted,
+      agentWaitMs: o.agentWaitMs ?? 30_000,
+    });
     return {
       version: config.version,
       checks,
-      revenue: { available: r.available, total: r.total, endpoints: r.endpoints.map(({ n, name, route, ok, detail }) => ({ n, name, route, ok, detail })) },
+      revenue: {
+        available: r.available,
+        total: r.total,
+        endpoints: r.endpoints.map(({ n, name, route, ok, detail }) => ({ n, name, route, ok, detail })),
+      },
     };
   } finally {
     await workers?.close(2000);
@@ -132,7 +149,12 @@ export async function keysList(db: Db, tenantId?: string): Promise<KeyInfo[]> {
 }
 
 /** Creates a key; `key` (the plain bearer token) is returned this once and never stored. */
-export async function keysCreate(db: Db, tenantId: string, scopes: string[], name: string): Promise<{ id: string; key: string; tenantId: string; scopes: string[] }> {
+export async function keysCreate(
+  db: Db,
+  tenantId: string,
+  scopes: string[],
+  name: string,
+): Promise<{ id: string; key: string; tenantId: string; scopes: string[] }> {
   const { createKey } = await import('../runtime/keys.ts');
   const k = await createKey(db, tenantId, scopes as Scope[], name);
   return { ...k, tenantId, scopes };

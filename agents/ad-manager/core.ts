@@ -148,12 +148,24 @@ export function compareWithStatusQuo(
     quoRevenue += revenue(roasOf(c), Math.max(c.spendUsd, 1), b);
   }
   const statusQuo = { dailyBudgetUsd: round2(quoSpend), expectedRevenueUsd: round2(quoRevenue), profitUsd: round2(quoRevenue - quoSpend) };
-  const planned = { dailyBudgetUsd: plan.allocatedUsd, expectedRevenueUsd: plan.expectedRevenueUsd, profitUsd: round2(plan.expectedRevenueUsd - plan.allocatedUsd) };
+  const planned = {
+    dailyBudgetUsd: plan.allocatedUsd,
+    expectedRevenueUsd: plan.expectedRevenueUsd,
+    profitUsd: round2(plan.expectedRevenueUsd - plan.allocatedUsd),
+  };
   const change = round2(planned.expectedRevenueUsd - statusQuo.expectedRevenueUsd);
   const head = `The plan projects ${fmt(planned.expectedRevenueUsd)}/day of revenue on ${fmt(planned.dailyBudgetUsd)}/day of spend; today's budgets (${fmt(statusQuo.dailyBudgetUsd)}/day) project ${fmt(statusQuo.expectedRevenueUsd)}/day.`;
-  if (change >= -0.01) return { statusQuo, plan: planned, revenueChangeUsd: change, explanation: `${head} That is ${fmt(change)}/day more.`, keepStatusQuo: false };
+  if (change >= -0.01)
+    return {
+      statusQuo,
+      plan: planned,
+      revenueChangeUsd: change,
+      explanation: `${head} That is ${fmt(change)}/day more.`,
+      keepStatusQuo: false,
+    };
   const reasons: string[] = [];
-  if (totalUsd + 0.005 < quoSpend) reasons.push(`the budget given (${fmt(totalUsd)}/day) is ${fmt(quoSpend - totalUsd)} below what the campaigns spend today`);
+  if (totalUsd + 0.005 < quoSpend)
+    reasons.push(`the budget given (${fmt(totalUsd)}/day) is ${fmt(quoSpend - totalUsd)} below what the campaigns spend today`);
   if (plan.unallocatedUsd > 0.005 && planned.dailyBudgetUsd + 0.005 < quoSpend)
     reasons.push(
       `the plan stops spending where a further dollar would return less than ${fmt(floor)} (minMarginalRoas), so profit (revenue − spend) goes from ${fmt(statusQuo.profitUsd)} to ${fmt(planned.profitUsd)}/day`,
@@ -166,5 +178,11 @@ export function compareWithStatusQuo(
       explanation: `${head} The plan would earn ${fmt(-change)}/day less without earning more profit, so today's budgets are kept.`,
       keepStatusQuo: true,
     };
-  return { statusQuo, plan: planned, revenueChangeUsd: change, explanation: `${head} It projects ${fmt(-change)}/day less because ${reasons.join(', and ')}.`, keepStatusQuo: false };
+  return {
+    statusQuo,
+    plan: planned,
+    revenueChangeUsd: change,
+    explanation: `${head} It projects ${fmt(-change)}/day less because ${reasons.join(', and ')}.`,
+    keepStatusQuo: false,
+  };
 }

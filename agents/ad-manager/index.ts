@@ -28,8 +28,16 @@ const stats = z.object({
 });
 
 export const adManagerInput = z.object({
-  totalDailyBudgetUsd: z.number().positive().max(1_000_000).optional().describe("Daily budget to allocate; omitted: the business's setting adDailyBudgetUsd"),
-  stats: z.record(z.string(), stats).default({}).describe("Performance per campaign id or name; a campaign without stats is held at today's budget"),
+  totalDailyBudgetUsd: z
+    .number()
+    .positive()
+    .max(1_000_000)
+    .optional()
+    .describe("Daily budget to allocate; omitted: the business's setting adDailyBudgetUsd"),
+  stats: z
+    .record(z.string(), stats)
+    .default({})
+    .describe("Performance per campaign id or name; a campaign without stats is held at today's budget"),
   minMarginalRoas: z.number().min(0).default(1),
   apply: z.boolean().default(true).describe('Apply the plan through the ads tool (dry-run adapter unless live)'),
   product: z.string().min(1).max(200).default('roof replacement'),
@@ -39,7 +47,18 @@ export const adManagerInput = z.object({
 
 export const adManagerOutput = z.object({
   rule: z.string(),
-  allocations: z.array(z.object({ id: z.string(), name: z.string(), dailyBudgetUsd: z.number(), previousDailyBudgetUsd: z.number(), roas: z.number(), marginalRoas: z.number(), expectedRevenueUsd: z.number(), bound: z.string() })),
+  allocations: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      dailyBudgetUsd: z.number(),
+      previousDailyBudgetUsd: z.number(),
+      roas: z.number(),
+      marginalRoas: z.number(),
+      expectedRevenueUsd: z.number(),
+      bound: z.string(),
+    }),
+  ),
   allocatedUsd: z.number(),
   unallocatedUsd: z.number(),
   expectedRevenueUsd: z.number(),
@@ -48,7 +67,9 @@ export const adManagerOutput = z.object({
   copyModel: z.string(),
   copyFallback: languageFallback.optional(),
   previousPlan: z.string().optional(),
-  statusQuo: z.object({ dailyBudgetUsd: z.number(), expectedRevenueUsd: z.number(), profitUsd: z.number() }).describe("Today's budgets on the same curves"),
+  statusQuo: z
+    .object({ dailyBudgetUsd: z.number(), expectedRevenueUsd: z.number(), profitUsd: z.number() })
+    .describe("Today's budgets on the same curves"),
   revenueChangeUsd: z.number().describe('Plan minus status quo, USD/day'),
   comparison: z.string().describe('How the plan compares with today, and why when it projects less'),
   keptStatusQuo: z.boolean(),
@@ -57,7 +78,8 @@ export const adManagerOutput = z.object({
 
 export default defineAgent({
   name: 'ad-manager',
-  description: 'Allocates an ad budget across campaigns by ROAS/CPA (water-filling optimiser with caps), writes ad copy variants and applies the plan (dry-run by default).',
+  description:
+    'Allocates an ad budget across campaigns by ROAS/CPA (water-filling optimiser with caps), writes ad copy variants and applies the plan (dry-run by default).',
   version: '1.0.0',
   input: adManagerInput,
   output: adManagerOutput,
@@ -69,7 +91,10 @@ export default defineAgent({
     if (total === undefined) {
       const { settings } = await ctx.tools.settings_get({});
       if (!settings.adDailyBudgetUsd)
-        throw permanent('AD_BUDGET_NOT_SET', 'No daily ad budget was given and none is set for this business: set one with PATCH /api/v1/settings {"adDailyBudgetUsd": 50}.');
+        throw permanent(
+          'AD_BUDGET_NOT_SET',
+          'No daily ad budget was given and none is set for this business: set one with PATCH /api/v1/settings {"adDailyBudgetUsd": 50}.',
+        );
       total = settings.adDailyBudgetUsd;
     }
     const { campaigns } = await ctx.tools.ads_campaigns_list({ limit: 100 });
@@ -89,18 +114,35 @@ export default defineAgent({
     const compared = compareWithStatusQuo(total, curves, current, plan, { minMarginalRoas: i.minMarginalRoas });
     if (compared.keepStatusQuo) {
       // Today's budgets beat the plan: keep them (reported, and nothing changes).
-      plan = { ...plan, allocations: plan.allocations.map((a) => ({ ...a, dailyBudgetUsd: current[a.id] ?? 0 })), allocatedUsd: compared.statusQuo.dailyBudgetUsd, expectedRevenueUsd: compared.statusQuo.expectedRevenueUsd, unallocatedUsd: Math.max(0, total - compared.statusQuo.dailyBudgetUsd) };
+      plan = {
+        ...plan,
+        allocations: plan.allocations.map((a) => ({ ...a, dailyBudgetUsd: current[a.id] ?? 0 })),
+        allocatedUsd: compared.statusQuo.dailyBudgetUsd,
+        expectedRevenueUsd: compared.statusQuo.expectedRevenueUsd,
+        unallocatedUsd: Math.max(0, total - compared.statusQuo.dailyBudgetUsd),
+      };
     }
     await ctx.progress(40, `allocated ${money(plan.allocatedUsd)} over ${live.length} campaigns`);
     const previous = (await recallSafe(ctx, 'ad budget plan allocation', { k: 1, kinds: ['ad_plan'] }))[0];
 
     const byId = new Map(live.map((c) => [c.id, c]));
-    const allocations = plan.allocations.map((a) => ({ ...a, name: byId.get(a.id)!.name, previousDailyBudgetUsd: byId.get(a.id)!.dailyBudgetUsd }));
+    const allocations = plan.allocations.map((a) => ({
+      ...a,
+      name: byId.get(a.id)!.name,
+      previousDailyBudgetUsd: byId.get(a.id)!.dailyBudgetUsd,
+    }));
     const copy = await ctx.llm.generate('ad-copy', {
-      system: 'You write Google Ads responsive search ad headlines for a roofing company: exactly 5 lines, each at most 30 characters, no prices, no claims you cannot back.',
+      system:
+        'You write Google Ads responsive search ad headlines for a roofing company: exactly 5 lines, each at most 30 characters, no prices, no claims you cannot back.',
       prompt: `Product: ${i.product}\nArea: ${i.area}\nBest campaign: ${allocations.slice().sort((a, b) => b.roas - a.roas)[0]?.name ?? 'none'}`,
       fallback: () =>
-        [`${cap(i.product)} in ${i.area}`, 'Free Roof Inspection', 'Licensed & Insured Roofers', `Fast ${cap(i.product)} Quotes`, 'Book Your Estimate Today']
+        [
+          `${cap(i.product)} in ${i.area}`,
+          'Free Roof Inspection',
+          'Licensed & Insured Roofers',
+          `Fast ${cap(i.product)} Quotes`,
+          'Book Your Estimate Today',
+        ]
           .map((s) => s.slice(0, 30))
           .join('\n'),
     });
@@ -112,7 +154,14 @@ export default defineAgent({
         action: 'ads.budget',
         summary: `Set ${changes.length} campaign budget(s): ${money(compared.statusQuo.dailyBudgetUsd)}/day → ${money(plan.allocatedUsd)}/day in total. ${compared.explanation}`,
         amountUsd: plan.allocatedUsd,
-        content: { spend: changes.map((a) => ({ description: `${a.name} daily budget`, amountUsd: a.dailyBudgetUsd, previousUsd: a.previousDailyBudgetUsd, perDay: true })) },
+        content: {
+          spend: changes.map((a) => ({
+            description: `${a.name} daily budget`,
+            amountUsd: a.dailyBudgetUsd,
+            previousUsd: a.previousDailyBudgetUsd,
+            perDay: true,
+          })),
+        },
       });
       const apply = ctx.tools.ads_campaign_apply_plan;
       for (const a of changes) applied.push({ id: a.id, mode: (await apply({ id: a.id, dailyBudgetUsd: a.dailyBudgetUsd })).action.mode });
@@ -125,7 +174,11 @@ export default defineAgent({
           facts: allocations.map((a) => `${a.name}: ${money(a.previousDailyBudgetUsd)} → ${money(a.dailyBudgetUsd)} per day`),
         })
       : undefined;
-    await rememberSafe(ctx, `Ad budget plan: ${money(plan.allocatedUsd)}/day (${summary}); expected revenue ${money(plan.expectedRevenueUsd)}/day.`, { kind: 'ad_plan' });
+    await rememberSafe(
+      ctx,
+      `Ad budget plan: ${money(plan.allocatedUsd)}/day (${summary}); expected revenue ${money(plan.expectedRevenueUsd)}/day.`,
+      { kind: 'ad_plan' },
+    );
     return {
       rule: RULE,
       allocations,

@@ -18,13 +18,28 @@ import revenueAnalyst from '../revenue-analyst/index.ts';
 import type { PlannedTask } from './parse.ts';
 
 /** Aurea's `agents`: whom it may delegate to (ctx.delegate is typed from these). */
-export const DELEGATE_AGENTS = [estimator, competitorAnalysis, leadQualifier, landingPage, emailOutreach, adManager, billing, revenueAnalyst, crmSync] as const;
+export const DELEGATE_AGENTS = [
+  estimator,
+  competitorAnalysis,
+  leadQualifier,
+  landingPage,
+  emailOutreach,
+  adManager,
+  billing,
+  revenueAnalyst,
+  crmSync,
+] as const;
 
 export type Delegable = (typeof DELEGATE_AGENTS)[number];
 
 /** A sub-task as a typed value: one agent's handle with an input of that agent's type. */
 export type TypedTask = {
-  [K in Delegable['name']]: { name: K; agent: Extract<Delegable, { name: K }>; input: z.input<Extract<Delegable, { name: K }>['input']>; clause: string };
+  [K in Delegable['name']]: {
+    name: K;
+    agent: Extract<Delegable, { name: K }>;
+    input: z.input<Extract<Delegable, { name: K }>['input']>;
+    clause: string;
+  };
 }[Delegable['name']];
 
 /** The planned task as a typed value, or why the agent would refuse it (the codes the task service gives). */

@@ -17,8 +17,10 @@ import { DELEGATE_AGENTS, typedTask } from './delegates.ts';
 import { planWithTools } from './tools.ts';
 
 export const DELEGATES: Record<string, string> = {
-  estimator: '{"roofAreaSqFt": number, "pitch": "R/12", "material": "three_tab_shingle"|"architectural_shingle"|"metal"|"tile", "layersToRemove"?: 0-3, "region"?: string}',
-  'competitor-analysis': '{"market"?: string (the place, e.g. "Denver"), "region"?: "national"|"northeast"|"midwest"|"south"|"texas"|"west"|"florida"}',
+  estimator:
+    '{"roofAreaSqFt": number, "pitch": "R/12", "material": "three_tab_shingle"|"architectural_shingle"|"metal"|"tile", "layersToRemove"?: 0-3, "region"?: string}',
+  'competitor-analysis':
+    '{"market"?: string (the place, e.g. "Denver"), "region"?: "national"|"northeast"|"midwest"|"south"|"texas"|"west"|"florida"}',
   'lead-qualifier': '{"stages"?: ["new"|"contacted"], "move"?: boolean (only when asked to move leads)}',
   'landing-page': '{"title": string, "service"?: string, "area"?: string, "offer"?: string} (needs approval before publishing)',
   'email-outreach': '{"subject"?: string, "offer"?: string} (needs approval before sending)',
@@ -39,8 +41,24 @@ export const aureaOutput = z.object({
   replyFallback: languageFallback.optional(),
   planModel: z.string(),
   planFallback: languageFallback.optional(),
-  plan: z.array(z.object({ agent: z.string(), input: z.record(z.string(), z.unknown()), clause: z.string(), notPassed: z.array(z.string()).optional() })),
-  results: z.array(z.object({ agent: z.string(), clause: z.string(), taskId: z.string().optional(), status: z.string(), output: z.unknown().optional(), error: z.object({ code: z.string(), message: z.string() }).optional() })),
+  plan: z.array(
+    z.object({
+      agent: z.string(),
+      input: z.record(z.string(), z.unknown()),
+      clause: z.string(),
+      notPassed: z.array(z.string()).optional(),
+    }),
+  ),
+  results: z.array(
+    z.object({
+      agent: z.string(),
+      clause: z.string(),
+      taskId: z.string().optional(),
+      status: z.string(),
+      output: z.unknown().optional(),
+      error: z.object({ code: z.string(), message: z.string() }).optional(),
+    }),
+  ),
   unhandled: z.array(z.string()),
 });
 
@@ -54,7 +72,10 @@ function readPlan(text: string, message: string): Plan {
   const json = /\{[\s\S]*\}/.exec(text)?.[0];
   try {
     const p = planSchema.parse(JSON.parse(json ?? ''));
-    return { tasks: p.tasks.filter((t) => t.agent in DELEGATES), unhandled: [...p.unhandled, ...p.tasks.filter((t) => !(t.agent in DELEGATES)).map((t) => t.clause || t.agent)] };
+    return {
+      tasks: p.tasks.filter((t) => t.agent in DELEGATES),
+      unhandled: [...p.unhandled, ...p.tasks.filter((t) => !(t.agent in DELEGATES)).map((t) => t.clause || t.agent)],
+    };
   } catch {
     return planOffline(message);
   }
@@ -68,20 +89,23 @@ function isModelRefusal(err: unknown): err is AppError {
 /** An account of a child's result in whole sentences, for the template answer. */
 function describe(r: ChildResult, clause: string, notPassed: string[] = []): string {
   const unused = notPassed.length ? ` ${r.agent} has no place for ${notPassed.map((n) => `"${n}"`).join(' or ')}, so it was not used.` : '';
-  if (r.status !== 'succeeded') return `• ${clause}: ${r.agent} ${r.status}${r.error ? ` (${r.error.code}): ${wholeSentences(r.error.message)}` : '.'}${unused}`;
+  if (r.status !== 'succeeded')
+    return `• ${clause}: ${r.agent} ${r.status}${r.error ? ` (${r.error.code}): ${wholeSentences(r.error.message)}` : '.'}${unused}`;
   const o = (r.output ?? {}) as Record<string, unknown>;
   if (r.agent === 'estimator') {
     const totals = o.totals as { total: number } | undefined;
     return `• ${clause}: ${o.squares} squares, total ${totals ? money(totals.total) : 'n/a'}${Array.isArray(o.options) ? ` (${(o.options as { tier: string; total: number }[]).map((x) => `${x.tier} ${money(x.total)}`).join(', ')})` : ''}.${unused}`;
   }
-  const text = ['summary', 'report', 'reply', 'narrative', 'comparison'].map((k) => o[k]).find((v) => typeof v === 'string') as string | undefined;
+  const text = ['summary', 'report', 'reply', 'narrative', 'comparison'].map((k) => o[k]).find((v) => typeof v === 'string') as
+    string | undefined;
   const said = text ? wholeSentences(text) : '';
   return `• ${clause}: ${r.agent} finished.${said ? ` ${/[.!?)]$/.test(said) ? said : `${said}.`}` : ''}${unused}`;
 }
 
 export default defineAgent({
   name: 'aurea',
-  description: 'Executive assistant: turns a free-form request into a plan, delegates sub-tasks to the other agents as child tasks, and composes their results.',
+  description:
+    'Executive assistant: turns a free-form request into a plan, delegates sub-tasks to the other agents as child tasks, and composes their results.',
   version: '1.0.0',
   input: aureaInput,
   output: aureaOutput,
@@ -97,7 +121,7 @@ export default defineAgent({
       const planned = await planWithTools(
         ctx,
         [
-          'You plan work for a roofing company\'s agents. Call one tool per sub-task of the request, with that agent\'s input.',
+          "You plan work for a roofing company's agents. Call one tool per sub-task of the request, with that agent's input.",
           'If part of the request fits no tool, do not call a tool for it. Without tools, reply with JSON only:',
           '{"tasks": [{"agent": name, "input": {...}, "clause": the words it answers}], "unhandled": [parts no agent can do]}.',
         ].join('\n'),
@@ -132,7 +156,8 @@ export default defineAgent({
         } catch (err) {
           const e = err as { code?: string; message: string; status?: number };
           // A plan the agent refuses (bad input, unknown agent) is reported, not retried.
-          if (e.status !== undefined && e.status < 500) return { agent: t.agent, clause: t.clause, status: 'rejected', error: { code: e.code ?? 'REJECTED', message: e.message } };
+          if (e.status !== undefined && e.status < 500)
+            return { agent: t.agent, clause: t.clause, status: 'rejected', error: { code: e.code ?? 'REJECTED', message: e.message } };
           throw err;
         }
       }),
@@ -146,13 +171,27 @@ export default defineAgent({
         : `Without a language model I cannot do: ${unhandled.map((u) => `"${u}"`).join(', ')}. Configure GEMINI_API_KEY for free-form requests, or phrase it like "estimate 2400 sq ft 6/12 architectural".`
       : '';
     const reply = await ctx.llm.generate('answer', {
-      system: 'You are Aurea, the executive assistant of a roofing company. Answer the owner in under 150 words from the results given; do not invent numbers.',
+      system:
+        'You are Aurea, the executive assistant of a roofing company. Answer the owner in under 150 words from the results given; do not invent numbers.',
       prompt: `Request: ${message}\nResults:\n${lines.join('\n') || '(none)'}\n${cannot}`,
       fallback: () =>
-        [tasks.length ? `Here is what the agents did for "${message}":` : `I could not turn "${message}" into a task for any agent.`, ...lines, cannot]
+        [
+          tasks.length ? `Here is what the agents did for "${message}":` : `I could not turn "${message}" into a task for any agent.`,
+          ...lines,
+          cannot,
+        ]
           .filter(Boolean)
           .join('\n'),
     });
-    return { reply: reply.text, replyModel: reply.model, ...(reply.fallback ? { replyFallback: reply.fallback } : {}), planModel, ...(planFallback ? { planFallback } : {}), plan: tasks, results, unhandled };
+    return {
+      reply: reply.text,
+      replyModel: reply.model,
+      ...(reply.fallback ? { replyFallback: reply.fallback } : {}),
+      planModel,
+      ...(planFallback ? { planFallback } : {}),
+      plan: tasks,
+      results,
+      unhandled,
+    };
   },
 });

@@ -4,7 +4,13 @@ import { clauses, planOffline } from './parse.ts';
 describe('aurea offline planner', () => {
   it('turns an estimate request into estimator input', () => {
     expect(planOffline('estimate 2400 sq ft 6/12 architectural')).toEqual({
-      tasks: [{ agent: 'estimator', input: { roofAreaSqFt: 2400, pitch: '6/12', material: 'architectural_shingle' }, clause: 'estimate 2400 sq ft 6/12 architectural' }],
+      tasks: [
+        {
+          agent: 'estimator',
+          input: { roofAreaSqFt: 2400, pitch: '6/12', material: 'architectural_shingle' },
+          clause: 'estimate 2400 sq ft 6/12 architectural',
+        },
+      ],
       unhandled: [],
     });
   });

@@ -49,10 +49,22 @@ const MATERIALS: [RegExp, string][] = [
 const REGION_OF: [RegExp, string][] = [
   [/\b(texas|tx|austin|dallas|houston|san antonio|fort worth|el paso|round rock)\b/i, 'texas'],
   [/\b(florida|fl|miami|tampa|orlando|jacksonville)\b/i, 'florida'],
-  [/\b(colorado|co|denver|boulder|aurora|arizona|az|phoenix|california|ca|los angeles|san diego|utah|ut|salt lake|nevada|nv|las vegas|oregon|or|portland|washington state|seattle|idaho|montana|new mexico|albuquerque)\b/i, 'west'],
-  [/\b(new york|ny|nyc|boston|massachusetts|ma|new jersey|nj|pennsylvania|pa|philadelphia|pittsburgh|connecticut|ct|maine|vermont|new hampshire|rhode island)\b/i, 'northeast'],
-  [/\b(illinois|il|chicago|ohio|oh|columbus|cleveland|michigan|mi|detroit|minnesota|mn|minneapolis|wisconsin|wi|indiana|indianapolis|iowa|missouri|mo|st\.? louis|kansas city|kansas|nebraska|omaha)\b/i, 'midwest'],
-  [/\b(georgia|ga|atlanta|north carolina|nc|charlotte|raleigh|south carolina|sc|tennessee|tn|nashville|memphis|alabama|al|louisiana|la|new orleans|virginia|va|kentucky|ky|mississippi|arkansas|oklahoma|ok)\b/i, 'south'],
+  [
+    /\b(colorado|co|denver|boulder|aurora|arizona|az|phoenix|california|ca|los angeles|san diego|utah|ut|salt lake|nevada|nv|las vegas|oregon|or|portland|washington state|seattle|idaho|montana|new mexico|albuquerque)\b/i,
+    'west',
+  ],
+  [
+    /\b(new york|ny|nyc|boston|massachusetts|ma|new jersey|nj|pennsylvania|pa|philadelphia|pittsburgh|connecticut|ct|maine|vermont|new hampshire|rhode island)\b/i,
+    'northeast',
+  ],
+  [
+    /\b(illinois|il|chicago|ohio|oh|columbus|cleveland|michigan|mi|detroit|minnesota|mn|minneapolis|wisconsin|wi|indiana|indianapolis|iowa|missouri|mo|st\.? louis|kansas city|kansas|nebraska|omaha)\b/i,
+    'midwest',
+  ],
+  [
+    /\b(georgia|ga|atlanta|north carolina|nc|charlotte|raleigh|south carolina|sc|tennessee|tn|nashville|memphis|alabama|al|louisiana|la|new orleans|virginia|va|kentucky|ky|mississippi|arkansas|oklahoma|ok)\b/i,
+    'south',
+  ],
 ];
 
 export const regionOf = (place: string): string | undefined => REGION_OF.find(([re]) => re.test(place))?.[1];
@@ -73,18 +85,36 @@ const MONTH = 'january|february|march|april|may|june|july|august|september|octob
 function factsOf(c: string): Facts {
   const f: Facts = {};
   // A place: "in|around|near|for <Capitalised words>" (not a month, a weekday or a material).
-  const place = new RegExp(`\\b(?:in|around|near|across|for)\\s+((?:[A-Z][A-Za-z.'-]*)(?:\\s+[A-Z][A-Za-z.'-]*)*(?:,\\s*[A-Z]{2}\\b)?)`).exec(c);
+  const place = new RegExp(
+    `\\b(?:in|around|near|across|for)\\s+((?:[A-Z][A-Za-z.'-]*)(?:\\s+[A-Z][A-Za-z.'-]*)*(?:,\\s*[A-Z]{2}\\b)?)`,
+  ).exec(c);
   if (place && !new RegExp(`^(?:${WEEKDAY}|${MONTH}|Q[1-4])$`, 'i').test(place[1]!)) f.place = place[1]!.trim();
   const money = /\$\s*(\d[\d,]*(?:\.\d+)?)\s*(k\b)?(\s*(?:\/|per|a)\s*(day|month|mo)\b|\s*daily|\s*monthly)?/i.exec(c);
   if (money) {
     const unit = (money[3] ?? '').toLowerCase();
-    f.amount = { usd: num(money[1]!) * (money[2] ? 1000 : 1), text: money[0].trim(), perDay: /day|daily/.test(unit), perMonth: /month|mo\b|monthly/.test(unit) };
+    f.amount = {
+      usd: num(money[1]!) * (money[2] ? 1000 : 1),
+      text: money[0].trim(),
+      perDay: /day|daily/.test(unit),
+      perMonth: /month|mo\b|monthly/.test(unit),
+    };
   }
-  const date = new RegExp(`\\b((?:by|before|until|on|after|from)\\s+(?:(?:next|this)\\s+)?(?:${WEEKDAY}|${MONTH}(?:\\s+\\d{1,2})?|\\d{1,2}\\/\\d{1,2}(?:\\/\\d{2,4})?|tomorrow|the end of the (?:week|month))|tomorrow|next week|this week|end of (?:the )?month)\\b`, 'i').exec(c);
+  const date = new RegExp(
+    `\\b((?:by|before|until|on|after|from)\\s+(?:(?:next|this)\\s+)?(?:${WEEKDAY}|${MONTH}(?:\\s+\\d{1,2})?|\\d{1,2}\\/\\d{1,2}(?:\\/\\d{2,4})?|tomorrow|the end of the (?:week|month))|tomorrow|next week|this week|end of (?:the )?month)\\b`,
+    'i',
+  ).exec(c);
   if (date) f.date = date[1]!;
   const period = /\b(?:last|past|previous)\s+(\d{1,3})\s+(weeks?|months?)\b|\b(this|last)\s+(quarter|year|month)\b/i.exec(c);
   if (period) {
-    const weeks = period[1] ? (/month/i.test(period[2]!) ? Math.round(Number(period[1]) * 4.345) : Number(period[1])) : /quarter/i.test(period[4]!) ? 13 : /year/i.test(period[4]!) ? 52 : 5;
+    const weeks = period[1]
+      ? /month/i.test(period[2]!)
+        ? Math.round(Number(period[1]) * 4.345)
+        : Number(period[1])
+      : /quarter/i.test(period[4]!)
+        ? 13
+        : /year/i.test(period[4]!)
+          ? 52
+          : 5;
     f.period = { weeks: Math.min(104, Math.max(4, weeks)), text: period[0] };
   }
   return f;
@@ -99,7 +129,8 @@ interface Match {
 type Rule = (c: string, f: Facts) => Match | undefined;
 
 const asksToMove = (c: string) => /\b(move|advance|promote|update (?:their|the) stages?|change (?:their|the) stages?)\b/i.test(c);
-const asksToApply = (c: string) => /\b(set|apply|change|shift|move|raise|lower|increase|decrease|cut|reallocate|rebalance|put|spend)\b/i.test(c);
+const asksToApply = (c: string) =>
+  /\b(set|apply|change|shift|move|raise|lower|increase|decrease|cut|reallocate|rebalance|put|spend)\b/i.test(c);
 const asksForLinks = (c: string) => /\b(pay(?:ment)? links?|checkout|collect|charge)\b/i.test(c);
 const EMAIL_VERB = /\b(e-?mail|follow[- ]?up|write to|reach out|send (?:a |an )?(?:note|message|email)s?|message|contact)\b/i;
 const PEOPLE = /\b(leads?|prospects?|customers?|clients?|contacts?|homeowners?)\b/i;
@@ -109,11 +140,20 @@ const RULES: Rule[] = [
   (c) => {
     if (!EMAIL_VERB.test(c) || !PEOPLE.test(c)) return undefined;
     const leads = /\b(leads?|prospects?)\b/i.test(c);
-    const stage = /\bqualified\b/i.exec(c) ? 'qualified' : /\bnew\b/i.test(c) ? 'new' : /\b(quoted|estimate[ _]sent)\b/i.test(c) ? 'estimate_sent' : 'contacted';
+    const stage = /\bqualified\b/i.exec(c)
+      ? 'qualified'
+      : /\bnew\b/i.test(c)
+        ? 'new'
+        : /\b(quoted|estimate[ _]sent)\b/i.test(c)
+          ? 'estimate_sent'
+          : 'contacted';
     const offer = /\b(?:about|offering)\s+(?:an?\s+|our\s+)?(.+?)$/i.exec(c)?.[1];
     return {
       agent: 'email-outreach',
-      input: { audience: leads ? { from: 'leads', stage } : { from: 'contacts' }, ...(offer ? { offer: `${offer[0]!.toUpperCase()}${offer.slice(1)}.` } : {}) },
+      input: {
+        audience: leads ? { from: 'leads', stage } : { from: 'contacts' },
+        ...(offer ? { offer: `${offer[0]!.toUpperCase()}${offer.slice(1)}.` } : {}),
+      },
       used: [],
     };
   },
@@ -122,7 +162,11 @@ const RULES: Rule[] = [
     const service = /\bfor\s+(?:a\s+|our\s+)?([a-z][a-z -]*?)(?=\s+(?:in|around|near|with|offering)\b|$)/.exec(c)?.[1]?.trim();
     const offer = /\b(?:offering|with)\s+(?:an?\s+)?(.+?)$/i.exec(c)?.[1];
     const title = [service ? `${service[0]!.toUpperCase()}${service.slice(1)}` : 'Roofing', f.place].filter(Boolean).join(' ');
-    return { agent: 'landing-page', input: { title, ...(service ? { service } : {}), ...(f.place ? { area: f.place } : {}), ...(offer ? { offer } : {}) }, used: ['place'] };
+    return {
+      agent: 'landing-page',
+      input: { title, ...(service ? { service } : {}), ...(f.place ? { area: f.place } : {}), ...(offer ? { offer } : {}) },
+      used: ['place'],
+    };
   },
   (c, f) => {
     const area = /(\d[\d,]*(?:\.\d+)?)\s*(?:sq\.?\s*(?:ft|feet)|sqft|square\s*(?:feet|foot)|sf)\b/i.exec(c);
@@ -133,17 +177,32 @@ const RULES: Rule[] = [
     const region = f.place ? regionOf(f.place) : undefined;
     return {
       agent: 'estimator',
-      input: { roofAreaSqFt: num(area[1]!), pitch: `${pitch ? pitch[1] : '6'}/12`, material, ...(layers ? { layersToRemove: Number(layers[1]) } : {}), ...(region ? { region } : {}) },
+      input: {
+        roofAreaSqFt: num(area[1]!),
+        pitch: `${pitch ? pitch[1] : '6'}/12`,
+        material,
+        ...(layers ? { layersToRemove: Number(layers[1]) } : {}),
+        ...(region ? { region } : {}),
+      },
       used: region ? ['place'] : [],
     };
   },
   (c, f) => {
     if (!/competit|market position|against (?:other |local )?roofers|the market\b/i.test(c)) return undefined;
     const region = f.place ? regionOf(f.place) : undefined;
-    return { agent: 'competitor-analysis', input: { ...(f.place ? { market: f.place } : {}), ...(region ? { region } : {}) }, used: ['place'] };
+    return {
+      agent: 'competitor-analysis',
+      input: { ...(f.place ? { market: f.place } : {}), ...(region ? { region } : {}) },
+      used: ['place'],
+    };
   },
   (c) => {
-    if (!/\b(qualif|scor|rank|triage|prioriti[sz])\w*\b.*\b(leads?|prospects?)\b|\b(leads?|prospects?)\b.*\b(qualif|scor|rank|prioriti[sz])/i.test(c)) return undefined;
+    if (
+      !/\b(qualif|scor|rank|triage|prioriti[sz])\w*\b.*\b(leads?|prospects?)\b|\b(leads?|prospects?)\b.*\b(qualif|scor|rank|prioriti[sz])/i.test(
+        c,
+      )
+    )
+      return undefined;
     const stages = /\bnew\b/i.test(c) ? ['new'] : /\bcontacted\b/i.test(c) ? ['contacted'] : undefined;
     return { agent: 'lead-qualifier', input: { move: asksToMove(c), ...(stages ? { stages } : {}) }, used: [] };
   },
@@ -161,7 +220,10 @@ const RULES: Rule[] = [
     }
     return { agent: 'ad-manager', input, used };
   },
-  (c) => (/overdue|invoice|unpaid|dunning|billing|\bowes?\b|\bowed\b|payments?\b/i.test(c) ? { agent: 'billing', input: { createCheckoutLinks: asksForLinks(c) }, used: [] } : undefined),
+  (c) =>
+    /overdue|invoice|unpaid|dunning|billing|\bowes?\b|\bowed\b|payments?\b/i.test(c)
+      ? { agent: 'billing', input: { createCheckoutLinks: asksForLinks(c) }, used: [] }
+      : undefined,
   (c, f) =>
     /revenue|\bsales\b|\bnumbers\b|\bmrr\b|\breport\b|how (?:are|were|is) (?:we|business) doing/i.test(c)
       ? { agent: 'revenue-analyst', input: f.period ? { weeks: f.period.weeks } : {}, used: f.period ? ['period'] : [] }
@@ -173,7 +235,12 @@ const RULES: Rule[] = [
 export function clauses(message: string): string[] {
   return message
     .split(/\n|;|(?<=[a-z0-9)])\.\s+|\s+(?:and then|then|and also|and|also|plus)\s+(?=[a-z])/i)
-    .map((s) => s.trim().replace(/^(?:and then|then|and also|and|also|plus)\s+/i, '').replace(/[.!?]+$/, ''))
+    .map((s) =>
+      s
+        .trim()
+        .replace(/^(?:and then|then|and also|and|also|plus)\s+/i, '')
+        .replace(/[.!?]+$/, ''),
+    )
     .filter((s) => s.length > 0);
 }
 
@@ -205,7 +272,12 @@ export function planOffline(message: string): Plan {
         tasks.pop();
         ({ f, hit } = merged);
         const notPassed = notPassedOf(f, merged.hit.used);
-        tasks.push({ agent: merged.hit.agent, input: merged.hit.input, clause: `${prev.clause} and ${clause}`, ...(notPassed.length ? { notPassed } : {}) });
+        tasks.push({
+          agent: merged.hit.agent,
+          input: merged.hit.input,
+          clause: `${prev.clause} and ${clause}`,
+          ...(notPassed.length ? { notPassed } : {}),
+        });
         continue;
       }
       unhandled.push(clause);

@@ -22,11 +22,28 @@ interface Row {
 }
 
 const TABLE: Row[] = [
-  { request: 'estimate 2400 sq ft 6/12 architectural', plan: [{ agent: 'estimator', input: { roofAreaSqFt: 2400, pitch: '6/12', material: 'architectural_shingle' } }] },
-  { request: 'Price a 1,850 sqft metal roof at 8:12 with 2 layers in Denver', plan: [{ agent: 'estimator', input: { roofAreaSqFt: 1850, pitch: '8/12', material: 'metal', layersToRemove: 2, region: 'west' } }] },
-  { request: 'quote 3000 square feet, 4 in 12, three-tab, in Texas', plan: [{ agent: 'estimator', input: { roofAreaSqFt: 3000, pitch: '4/12', material: 'three_tab_shingle', region: 'texas' } }] },
-  { request: 'I need a number for a 2,200 sf clay tile roof in Tampa by Friday', plan: [{ agent: 'estimator', input: { roofAreaSqFt: 2200, pitch: '6/12', material: 'tile', region: 'florida' }, notPassed: ['by Friday'] }] },
-  { request: 'how do we stack up against competitors in Denver', plan: [{ agent: 'competitor-analysis', input: { market: 'Denver', region: 'west' } }] },
+  {
+    request: 'estimate 2400 sq ft 6/12 architectural',
+    plan: [{ agent: 'estimator', input: { roofAreaSqFt: 2400, pitch: '6/12', material: 'architectural_shingle' } }],
+  },
+  {
+    request: 'Price a 1,850 sqft metal roof at 8:12 with 2 layers in Denver',
+    plan: [{ agent: 'estimator', input: { roofAreaSqFt: 1850, pitch: '8/12', material: 'metal', layersToRemove: 2, region: 'west' } }],
+  },
+  {
+    request: 'quote 3000 square feet, 4 in 12, three-tab, in Texas',
+    plan: [{ agent: 'estimator', input: { roofAreaSqFt: 3000, pitch: '4/12', material: 'three_tab_shingle', region: 'texas' } }],
+  },
+  {
+    request: 'I need a number for a 2,200 sf clay tile roof in Tampa by Friday',
+    plan: [
+      { agent: 'estimator', input: { roofAreaSqFt: 2200, pitch: '6/12', material: 'tile', region: 'florida' }, notPassed: ['by Friday'] },
+    ],
+  },
+  {
+    request: 'how do we stack up against competitors in Denver',
+    plan: [{ agent: 'competitor-analysis', input: { market: 'Denver', region: 'west' } }],
+  },
   { request: 'analyse the competition in Texas', plan: [{ agent: 'competitor-analysis', input: { market: 'Texas', region: 'texas' } }] },
   { request: 'competitor scan for Boise', plan: [{ agent: 'competitor-analysis', input: { market: 'Boise' } }] },
   { request: 'score the new leads', plan: [{ agent: 'lead-qualifier', input: { move: false, stages: ['new'] } }] },
@@ -39,11 +56,23 @@ const TABLE: Row[] = [
     model: [{ agent: 'email-outreach', args: {} }],
   },
   { request: 'follow up with the new leads', plan: [{ agent: 'email-outreach', input: { audience: { from: 'leads', stage: 'new' } } }] },
-  { request: 'reach out to customers offering a free gutter check', plan: [{ agent: 'email-outreach', input: { audience: { from: 'contacts' }, offer: 'Free gutter check.' } }] },
-  { request: 'email the leads in Denver', plan: [{ agent: 'email-outreach', input: { audience: { from: 'leads', stage: 'contacted' } }, notPassed: ['in Denver'] }] },
+  {
+    request: 'reach out to customers offering a free gutter check',
+    plan: [{ agent: 'email-outreach', input: { audience: { from: 'contacts' }, offer: 'Free gutter check.' } }],
+  },
+  {
+    request: 'email the leads in Denver',
+    plan: [{ agent: 'email-outreach', input: { audience: { from: 'leads', stage: 'contacted' } }, notPassed: ['in Denver'] }],
+  },
   { request: 'set the ads budget to $250 a day', plan: [{ agent: 'ad-manager', input: { apply: true, totalDailyBudgetUsd: 250 } }] },
-  { request: 'what should our ad budget be at $3,000 per month', plan: [{ agent: 'ad-manager', input: { apply: false, totalDailyBudgetUsd: 98.68 } }] },
-  { request: 'plan the Google campaigns in Austin with $120 daily', plan: [{ agent: 'ad-manager', input: { apply: false, totalDailyBudgetUsd: 120, area: 'Austin' } }] },
+  {
+    request: 'what should our ad budget be at $3,000 per month',
+    plan: [{ agent: 'ad-manager', input: { apply: false, totalDailyBudgetUsd: 98.68 } }],
+  },
+  {
+    request: 'plan the Google campaigns in Austin with $120 daily',
+    plan: [{ agent: 'ad-manager', input: { apply: false, totalDailyBudgetUsd: 120, area: 'Austin' } }],
+  },
   {
     request: 'rebalance the ad spend',
     plan: [{ agent: 'ad-manager', input: { apply: true } }],
@@ -60,7 +89,12 @@ const TABLE: Row[] = [
   { request: 'import customers from the CRM', plan: [{ agent: 'crm-sync', input: {} }] },
   {
     request: 'make a landing page for storm repair in Austin offering free inspections',
-    plan: [{ agent: 'landing-page', input: { title: 'Storm repair Austin', service: 'storm repair', area: 'Austin', offer: 'free inspections' } }],
+    plan: [
+      {
+        agent: 'landing-page',
+        input: { title: 'Storm repair Austin', service: 'storm repair', area: 'Austin', offer: 'free inspections' },
+      },
+    ],
   },
   {
     request: 'Estimate 2000 sq ft 4/12 3-tab and analyse competitors in Austin; also write me a poem about gutters',
@@ -134,7 +168,12 @@ describe('aurea plans free-form requests (a table of 34)', () => {
         const callable = calls.filter((c) => c.agent in DELEGATE_SCHEMAS);
         // One turn of tool calls, then a reply without any: the plan is done.
         const fake = fakeModel()
-          .respond(new AIMessage({ content: '', tool_calls: callable.map((c, n) => ({ name: toolName(c.agent), args: c.args, id: `c${n}`, type: 'tool_call' as const })) }))
+          .respond(
+            new AIMessage({
+              content: '',
+              tool_calls: callable.map((c, n) => ({ name: toolName(c.agent), args: c.args, id: `c${n}`, type: 'tool_call' as const })),
+            }),
+          )
           .respond(new AIMessage({ content: 'That is the plan.' }));
         const ctx = { llm: { invoke: <T>(_name: string, fn: (m: BaseChatModel) => Promise<T>) => fn(fake as unknown as BaseChatModel) } };
         const planned = await planWithTools(ctx as never, 'plan', row.request, DELEGATES);
@@ -151,9 +190,12 @@ describe('aurea plans free-form requests (a table of 34)', () => {
 
 describe('whole sentences', () => {
   it('cuts at a sentence end, never inside a word', () => {
-    const text = 'We compared ourselves with 3 competitors. Architectural shingle: we are at 93 against a market median of $451/square. Biggest threat: Mile High Roofing.';
+    const text =
+      'We compared ourselves with 3 competitors. Architectural shingle: we are at 93 against a market median of $451/square. Biggest threat: Mile High Roofing.';
     expect(wholeSentences(text, 100)).toBe('We compared ourselves with 3 competitors.');
     expect(wholeSentences(text, 1000)).toBe(text);
-    expect(wholeSentences('One very long sentence without an end in sight that goes on and on', 20)).toBe('One very long sentence without an end in sight that goes on and on');
+    expect(wholeSentences('One very long sentence without an end in sight that goes on and on', 20)).toBe(
+      'One very long sentence without an end in sight that goes on and on',
+    );
   });
 });

@@ -56,7 +56,12 @@ const MAX_TURNS = 3;
  * calls on the first turn is returned as text (`text`) so the caller can still read a JSON
  * plan or fall back to the rule planner.
  */
-export async function planWithTools(ctx: Pick<TaskContext, 'llm'>, system: string, message: string, describe: Record<string, string>): Promise<{ plan: Plan | null; text: string }> {
+export async function planWithTools(
+  ctx: Pick<TaskContext, 'llm'>,
+  system: string,
+  message: string,
+  describe: Record<string, string>,
+): Promise<{ plan: Plan | null; text: string }> {
   return ctx.llm.invoke('plan', async (model) => {
     if (!model.bindTools) return { plan: null, text: '' };
     const byTool = new Map(Object.keys(DELEGATE_SCHEMAS).map((a) => [toolName(a), a]));
@@ -72,7 +77,12 @@ export async function planWithTools(ctx: Pick<TaskContext, 'llm'>, system: strin
       messages.push(reply);
       for (const c of calls) {
         const agent = byTool.get(c.name);
-        if (agent) plan.tasks.push({ agent, input: (c.args ?? {}) as Record<string, unknown>, clause: `${agent} ${JSON.stringify(c.args ?? {})}`.slice(0, 200) });
+        if (agent)
+          plan.tasks.push({
+            agent,
+            input: (c.args ?? {}) as Record<string, unknown>,
+            clause: `${agent} ${JSON.stringify(c.args ?? {})}`.slice(0, 200),
+          });
         else plan.unhandled.push(c.name);
         const result = agent ? { planned: true, subtask: plan.tasks.length } : { planned: false, reason: 'no such agent' };
         messages.push(new ToolMessage({ tool_call_id: c.id ?? c.name, name: c.name, content: JSON.stringify(result) }));

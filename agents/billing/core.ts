@@ -67,7 +67,11 @@ export function reconcile(invoices: Invoice[], payments: Payment[]): Reconciliat
     outstanding += Math.max(0, due - paid);
     return { ...inv, paidUsd: usd(paid), balanceUsd: usd(due - paid), status, payments: mine.map((p) => p.id) };
   });
-  return { invoices: out, unmatchedPayments: unmatched, totals: { invoicedUsd: usd(invoiced), collectedUsd: usd(collected), outstandingUsd: usd(outstanding) } };
+  return {
+    invoices: out,
+    unmatchedPayments: unmatched,
+    totals: { invoicedUsd: usd(invoiced), collectedUsd: usd(collected), outstandingUsd: usd(outstanding) },
+  };
 }
 
 export const DUNNING = [
@@ -81,7 +85,10 @@ export type DunningStage = (typeof DUNNING)[number]['stage'];
 const DAY = 86_400_000;
 
 /** The reminder an invoice is due for now, or null (not overdue, or that stage was sent). */
-export function dunningStage(inv: Pick<ReconciledInvoice, 'dueAt' | 'balanceUsd' | 'lastReminder'>, now: Date): { stage: DunningStage; daysOverdue: number } | null {
+export function dunningStage(
+  inv: Pick<ReconciledInvoice, 'dueAt' | 'balanceUsd' | 'lastReminder'>,
+  now: Date,
+): { stage: DunningStage; daysOverdue: number } | null {
   if (inv.balanceUsd <= 0) return null;
   const daysOverdue = Math.floor((now.getTime() - new Date(inv.dueAt).getTime()) / DAY);
   const reached = [...DUNNING].reverse().find((d) => daysOverdue >= d.afterDays);

@@ -18,14 +18,27 @@ export const billingInput = z.object({
     .optional()
     .describe('Payments to reconcile (e.g. a bank export); omitted: the stored Stripe payments (payments_list)'),
   termsDays: z.number().int().min(0).max(365).default(14).describe('Days after acceptance that payment is due'),
-  remindersSent: z.record(z.string(), z.enum(DUNNING.map((d) => d.stage) as [string, ...string[]])).default({}).describe('Last reminder stage sent, by estimate id'),
+  remindersSent: z
+    .record(z.string(), z.enum(DUNNING.map((d) => d.stage) as [string, ...string[]]))
+    .default({})
+    .describe('Last reminder stage sent, by estimate id'),
   createCheckoutLinks: z.boolean().default(true),
   company: z.string().default('The BrainOps Roofing team'),
   now: z.iso.datetime().optional(),
 });
 
 export const billingOutput = z.object({
-  invoices: z.array(z.object({ estimateId: z.string(), amountUsd: z.number(), paidUsd: z.number(), balanceUsd: z.number(), status: z.string(), dueAt: z.string(), checkoutUrl: z.string().optional() })),
+  invoices: z.array(
+    z.object({
+      estimateId: z.string(),
+      amountUsd: z.number(),
+      paidUsd: z.number(),
+      balanceUsd: z.number(),
+      status: z.string(),
+      dueAt: z.string(),
+      checkoutUrl: z.string().optional(),
+    }),
+  ),
   unmatchedPayments: z.array(z.object({ id: z.string(), amountUsd: z.number() })),
   reminders: z.array(z.object({ estimateId: z.string(), stage: z.string(), daysOverdue: z.number(), text: z.string(), model: z.string() })),
   totals: z.object({ invoicedUsd: z.number(), collectedUsd: z.number(), outstandingUsd: z.number() }),
@@ -35,7 +48,8 @@ const DAY = 86_400_000;
 
 export default defineAgent({
   name: 'billing',
-  description: 'Reconciles payments against accepted estimates, creates Stripe checkout links for the balance of unpaid and partly paid ones, and drafts dunning reminders for overdue ones.',
+  description:
+    'Reconciles payments against accepted estimates, creates Stripe checkout links for the balance of unpaid and partly paid ones, and drafts dunning reminders for overdue ones.',
   version: '1.0.0',
   input: billingInput,
   output: billingOutput,
@@ -56,7 +70,9 @@ export default defineAgent({
     // (amountUsd null): it cannot settle a dollar invoice, and stays out of the reconciliation.
     const payments =
       i.payments ??
-      (await ctx.tools.payments_list({ status: 'matched', limit: 1000 })).payments.flatMap((p) => (p.amountUsd === null ? [] : [{ ...p, amountUsd: p.amountUsd }]));
+      (await ctx.tools.payments_list({ status: 'matched', limit: 1000 })).payments.flatMap((p) =>
+        p.amountUsd === null ? [] : [{ ...p, amountUsd: p.amountUsd }],
+      );
     const r = reconcile(invoices, payments);
     await ctx.progress(40, `${r.invoices.length} invoices reconciled`);
 
@@ -73,15 +89,28 @@ export default defineAgent({
       if (!due) continue;
       const link = links.get(inv.estimateId);
       const t = await ctx.llm.generate(`reminder:${inv.estimateId}`, {
-        system: 'You write short, polite payment reminders for a roofing company. Match the tone to the stage (friendly, firm, final, collections). Use only the facts given. Under 90 words.',
+        system:
+          'You write short, polite payment reminders for a roofing company. Match the tone to the stage (friendly, firm, final, collections). Use only the facts given. Under 90 words.',
         prompt: `Stage: ${due.stage}\nBalance: ${money(inv.balanceUsd)}\nEstimate: ${inv.estimateId}\nDays overdue: ${due.daysOverdue}\n${link ? `Pay here: ${link}\n` : ''}Company: ${i.company}`,
         fallback: () => reminderTemplate(inv, due.stage, due.daysOverdue, i.company) + (link ? `\nPay online: ${link}` : ''),
       });
       reminders.push({ estimateId: inv.estimateId, stage: due.stage, daysOverdue: due.daysOverdue, text: t.text, model: t.model });
     }
-    await rememberSafe(ctx, `Billing run ${now.toISOString().slice(0, 10)}: invoiced ${money(r.totals.invoicedUsd)}, collected ${money(r.totals.collectedUsd)}, outstanding ${money(r.totals.outstandingUsd)}; ${reminders.length} reminder(s) drafted.`, { kind: 'billing_run' });
+    await rememberSafe(
+      ctx,
+      `Billing run ${now.toISOString().slice(0, 10)}: invoiced ${money(r.totals.invoicedUsd)}, collected ${money(r.totals.collectedUsd)}, outstanding ${money(r.totals.outstandingUsd)}; ${reminders.length} reminder(s) drafted.`,
+      { kind: 'billing_run' },
+    );
     return {
-      invoices: r.invoices.map((x) => ({ estimateId: x.estimateId, amountUsd: x.amountUsd, paidUsd: x.paidUsd, balanceUsd: x.balanceUsd, status: x.status, dueAt: x.dueAt, ...(links.has(x.estimateId) ? { checkoutUrl: links.get(x.estimateId)! } : {}) })),
+      invoices: r.invoices.map((x) => ({
+        estimateId: x.estimateId,
+        amountUsd: x.amountUsd,
+        paidUsd: x.paidUsd,
+        balanceUsd: x.balanceUsd,
+        status: x.status,
+        dueAt: x.dueAt,
+        ...(links.has(x.estimateId) ? { checkoutUrl: links.get(x.estimateId)! } : {}),
+      })),
       unmatchedPayments: r.unmatchedPayments.map((p) => ({ id: p.id, amountUsd: p.amountUsd })),
       reminders,
       totals: r.totals,

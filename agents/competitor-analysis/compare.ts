@@ -29,9 +29,21 @@ export interface RunChanges {
 
 const round1 = (n: number): number => Math.round(n * 10) / 10;
 
-export function summarise(market: string, at: string, priceIndex: { material: string; index: number | null }[], competitors: string[], threats: Finding[]): RunSummary {
+export function summarise(
+  market: string,
+  at: string,
+  priceIndex: { material: string; index: number | null }[],
+  competitors: string[],
+  threats: Finding[],
+): RunSummary {
   const ranked = [...new Set(threats.map((t) => t.competitor).filter((c): c is string => c !== null))];
-  return { market, at, priceIndex: Object.fromEntries(priceIndex.map((p) => [p.material, p.index])), competitors: [...competitors], threats: ranked };
+  return {
+    market,
+    at,
+    priceIndex: Object.fromEntries(priceIndex.map((p) => [p.material, p.index])),
+    competitors: [...competitors],
+    threats: ranked,
+  };
 }
 
 /** Reads a summary back from a memory's metadata; undefined when it is not one. */
@@ -56,7 +68,12 @@ export function compareRuns(previous: RunSummary, current: RunSummary): RunChang
   const threatRanking = [...new Set([...current.threats, ...previous.threats])].map((competitor) => {
     const previousRank = rank(previous.threats, competitor);
     const currentRank = rank(current.threats, competitor);
-    return { competitor, previousRank, currentRank, change: previousRank !== null && currentRank !== null ? previousRank - currentRank : null };
+    return {
+      competitor,
+      previousRank,
+      currentRank,
+      change: previousRank !== null && currentRank !== null ? previousRank - currentRank : null,
+    };
   });
   return {
     previousAt: previous.at,
@@ -69,8 +86,12 @@ export function compareRuns(previous: RunSummary, current: RunSummary): RunChang
 
 /** One line per kind of change, for the narrative's facts and the template. */
 export function describeChanges(ch: RunChanges): string {
-  const moved = ch.priceIndex.filter((p) => p.delta !== null && p.delta !== 0).map((p) => `${p.material} ${p.delta! > 0 ? '+' : ''}${p.delta}`);
-  const ranks = ch.threatRanking.filter((t) => t.change !== 0).map((t) => `${t.competitor} ${t.previousRank ?? '-'}→${t.currentRank ?? '-'}`);
+  const moved = ch.priceIndex
+    .filter((p) => p.delta !== null && p.delta !== 0)
+    .map((p) => `${p.material} ${p.delta! > 0 ? '+' : ''}${p.delta}`);
+  const ranks = ch.threatRanking
+    .filter((t) => t.change !== 0)
+    .map((t) => `${t.competitor} ${t.previousRank ?? '-'}→${t.currentRank ?? '-'}`);
   return [
     `Since the run of ${ch.previousAt.slice(0, 10)}:`,
     `price index ${moved.join(', ') || 'unchanged'};`,

@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { csvRecords, detectDateOrder, fingerprint, groupWarnings, normalise, parseAmount, parseDate, prepare, readCsv, toCustomer, unwrapCell, whyNothing } from './core.ts';
+import {
+  csvRecords,
+  detectDateOrder,
+  fingerprint,
+  groupWarnings,
+  normalise,
+  parseAmount,
+  parseDate,
+  prepare,
+  readCsv,
+  toCustomer,
+  unwrapCell,
+  whyNothing,
+} from './core.ts';
 import { csvField, decodeExport, detectDelimiter, parseCsv } from './csv.ts';
 
 describe('CSV reading', () => {
@@ -29,9 +42,18 @@ describe('CSV reading', () => {
   });
   it('decodes UTF-8 (with and without BOM), UTF-16 and Windows-1252/Latin-1', () => {
     expect(decodeExport(Buffer.from('Jürgen', 'utf8'))).toEqual({ text: 'Jürgen', encoding: 'utf-8' });
-    expect(decodeExport(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('Zoë', 'utf8')]))).toEqual({ text: 'Zoë', encoding: 'utf-8-bom' });
-    expect(decodeExport(Buffer.from('Jürgen Zoë €5', 'latin1').map((b, i, a) => (i === a.length - 2 ? 0x80 : b)))).toEqual({ text: 'Jürgen Zoë €5', encoding: 'windows-1252' });
-    expect(decodeExport(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a\tb', 'utf16le')]))).toEqual({ text: 'a\tb', encoding: 'utf-16le' });
+    expect(decodeExport(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('Zoë', 'utf8')]))).toEqual({
+      text: 'Zoë',
+      encoding: 'utf-8-bom',
+    });
+    expect(decodeExport(Buffer.from('Jürgen Zoë €5', 'latin1').map((b, i, a) => (i === a.length - 2 ? 0x80 : b)))).toEqual({
+      text: 'Jürgen Zoë €5',
+      encoding: 'windows-1252',
+    });
+    expect(decodeExport(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a\tb', 'utf16le')]))).toEqual({
+      text: 'a\tb',
+      encoding: 'utf-16le',
+    });
     expect(decodeExport(Buffer.from('id\tname', 'utf16le')).encoding).toBe('utf-16le');
   });
 });
@@ -81,7 +103,13 @@ describe('spreadsheet quirks', () => {
 
     const unsure = prepare(csvRecords('Customer ID,Name,Customer Since\nA,Ann,03/04/2022\nB,Bo,05/06/2021\nC,Cy,07/07/2020\n'));
     expect(unsure.records.map((r) => r.customerSince)).toEqual([undefined, undefined, '2020-07-07']);
-    expect(groupWarnings(unsure.warnings)).toEqual([{ kind: 'date_ambiguous', count: 2, examples: [expect.objectContaining({ row: 1, externalId: 'A', value: '03/04/2022' }), expect.objectContaining({ row: 2 })] }]);
+    expect(groupWarnings(unsure.warnings)).toEqual([
+      {
+        kind: 'date_ambiguous',
+        count: 2,
+        examples: [expect.objectContaining({ row: 1, externalId: 'A', value: '03/04/2022' }), expect.objectContaining({ row: 2 })],
+      },
+    ]);
     const told = prepare(csvRecords('Customer ID,Name,Customer Since\nA,Ann,03/04/2022\n'), { dateOrder: 'mdy' });
     expect(told.records[0]!.customerSince).toBe('2022-03-04');
     expect(told.dateOrder).toEqual({ order: 'mdy', decidedBy: 'option' });
@@ -97,19 +125,67 @@ describe('spreadsheet quirks', () => {
     ].join('\r\n');
     const p = prepare(csvRecords(csv));
     expect(p.records.map(({ hash: _h, ...r }) => r)).toEqual([
-      { externalId: '00123', name: 'Dana Reyes', phone: '+1 512 555 0100', phoneExtension: '12', state: 'MA', zip: '02134', customerSince: '2021-02-13', lifetimeValue: 1234.5, row: 1 },
-      { externalId: '00124', name: 'Bo, Brown', phone: '5125550101', state: 'TX', zip: '78701-1234', customerSince: '2021-02-13', lifetimeValue: 900, row: 2 },
+      {
+        externalId: '00123',
+        name: 'Dana Reyes',
+        phone: '+1 512 555 0100',
+        phoneExtension: '12',
+        state: 'MA',
+        zip: '02134',
+        customerSince: '2021-02-13',
+        lifetimeValue: 1234.5,
+        row: 1,
+      },
+      {
+        externalId: '00124',
+        name: 'Bo, Brown',
+        phone: '5125550101',
+        state: 'TX',
+        zip: '78701-1234',
+        customerSince: '2021-02-13',
+        lifetimeValue: 900,
+        row: 2,
+      },
     ]);
     expect(p.conflicts).toEqual([expect.objectContaining({ reason: 'external_id_mangled', externalId: '1.23457E+11' })]);
-    expect(toCustomer(p.records[0]!)).toMatchObject({ phoneExtension: '12', notes: 'Customer since: 2021-02-13; Lifetime value: 1234.5', address: 'MA 02134' });
+    expect(toCustomer(p.records[0]!)).toMatchObject({
+      phoneExtension: '12',
+      notes: 'Customer since: 2021-02-13; Lifetime value: 1234.5',
+      address: 'MA 02134',
+    });
   });
 });
 
 describe('normalisation and fingerprints', () => {
   it('maps CenterPoint headers and normalises cosmetic differences away', () => {
-    const a = normalise({ 'Customer ID': 'CP-1', 'First Name': ' Dana ', 'Last Name': 'Reyes', Email: 'Dana@X.com', Phone: '(512) 555-0100', State: 'tx', 'Customer Since': '3/7/2021' }, { dateOrder: 'mdy' });
-    expect(a).toEqual({ externalId: 'CP-1', name: 'Dana Reyes', email: 'dana@x.com', phone: '(512) 555-0100', state: 'TX', customerSince: '2021-03-07' });
-    const b = normalise({ customer_id: 'CP-1', name: 'Dana   Reyes', email: 'dana@x.com', phone: '+1 512.555.0100', state: 'TX', created: '2021-03-07' });
+    const a = normalise(
+      {
+        'Customer ID': 'CP-1',
+        'First Name': ' Dana ',
+        'Last Name': 'Reyes',
+        Email: 'Dana@X.com',
+        Phone: '(512) 555-0100',
+        State: 'tx',
+        'Customer Since': '3/7/2021',
+      },
+      { dateOrder: 'mdy' },
+    );
+    expect(a).toEqual({
+      externalId: 'CP-1',
+      name: 'Dana Reyes',
+      email: 'dana@x.com',
+      phone: '(512) 555-0100',
+      state: 'TX',
+      customerSince: '2021-03-07',
+    });
+    const b = normalise({
+      customer_id: 'CP-1',
+      name: 'Dana   Reyes',
+      email: 'dana@x.com',
+      phone: '+1 512.555.0100',
+      state: 'TX',
+      created: '2021-03-07',
+    });
     expect(fingerprint(b)).toBe(fingerprint(a));
     expect(fingerprint({ ...a, city: 'Austin' })).not.toBe(fingerprint(a));
   });
@@ -141,17 +217,32 @@ describe('prepare and diff', () => {
   });
 
   it('maps a record to the CRM customer shape', () => {
-    const [r] = prepare([{ id: 'C9', name: 'Eve', street: '1 Main St', city: 'Austin', state: 'tx', zip: '78701', company: 'Eve Co', status: 'Active' }]).records;
-    expect(toCustomer(r!)).toEqual({ externalId: 'C9', name: 'Eve', email: null, phone: null, address: '1 Main St, Austin, TX 78701', notes: 'Company: Eve Co; Status: active' });
+    const [r] = prepare([
+      { id: 'C9', name: 'Eve', street: '1 Main St', city: 'Austin', state: 'tx', zip: '78701', company: 'Eve Co', status: 'Active' },
+    ]).records;
+    expect(toCustomer(r!)).toEqual({
+      externalId: 'C9',
+      name: 'Eve',
+      email: null,
+      phone: null,
+      address: '1 Main St, Austin, TX 78701',
+      notes: 'Company: Eve Co; Status: active',
+    });
   });
 
   it('says in one sentence why an export imports nothing', () => {
     const wrongSep = readCsv('Customer ID^Name\nA^Ann\n');
-    expect(whyNothing(wrongSep, 1, prepare(wrongSep.records))).toMatch(/^No column holds a customer id: the header, split on comma \(','\), has 'Customer ID\^Name'; .*single column .*comma, semicolon, tab and pipe/);
+    expect(whyNothing(wrongSep, 1, prepare(wrongSep.records))).toMatch(
+      /^No column holds a customer id: the header, split on comma \(','\), has 'Customer ID\^Name'; .*single column .*comma, semicolon, tab and pipe/,
+    );
     const noId = readCsv('Name;Email\nAnn;a@x.com\n');
-    expect(whyNothing(noId, 1, prepare(noId.records))).toMatch(/^No column holds a customer id: the header, split on semicolon \(';'\), has 'Name', 'Email'/);
+    expect(whyNothing(noId, 1, prepare(noId.records))).toMatch(
+      /^No column holds a customer id: the header, split on semicolon \(';'\), has 'Name', 'Email'/,
+    );
     const allBad = readCsv('Customer ID,Name\n,Ann\n,Bo\n');
-    expect(whyNothing(allBad, 2, prepare(allBad.records))).toBe('None of the 2 rows could be imported: 2 missing external id (e.g. Row 1 has no customer id.).');
+    expect(whyNothing(allBad, 2, prepare(allBad.records))).toBe(
+      'None of the 2 rows could be imported: 2 missing external id (e.g. Row 1 has no customer id.).',
+    );
     expect(whyNothing(readCsv('Customer ID,Name\n'), 0, prepare([]))).toMatch(/header row .* but no data rows/);
   });
 });

@@ -42,24 +42,84 @@ export interface CustomerRecord {
   lifetimeValue?: number;
 }
 
-export const FIELDS = ['externalId', 'name', 'email', 'phone', 'phoneExtension', 'company', 'street', 'city', 'state', 'zip', 'status', 'source', 'customerSince', 'lifetimeValue'] as const;
+export const FIELDS = [
+  'externalId',
+  'name',
+  'email',
+  'phone',
+  'phoneExtension',
+  'company',
+  'street',
+  'city',
+  'state',
+  'zip',
+  'status',
+  'source',
+  'customerSince',
+  'lifetimeValue',
+] as const;
 
 type Field = keyof CustomerRecord | 'firstName' | 'lastName';
 
 /** Header aliases (lower-case, non-alphanumerics removed) → field. */
 const ALIASES: Record<string, Field> = {
-  customerid: 'externalId', id: 'externalId', externalid: 'externalId', accountnumber: 'externalId', custno: 'externalId', customernumber: 'externalId', kundennummer: 'externalId',
-  name: 'name', customername: 'name', fullname: 'name', displayname: 'name',
-  firstname: 'firstName', lastname: 'lastName', givenname: 'firstName', surname: 'lastName', vorname: 'firstName', nachname: 'lastName',
-  email: 'email', emailaddress: 'email', primaryemail: 'email', mail: 'email',
-  phone: 'phone', phonenumber: 'phone', primaryphone: 'phone', mobile: 'phone', telephone: 'phone', tel: 'phone', telefon: 'phone',
-  ext: 'phoneExtension', extension: 'phoneExtension', phoneext: 'phoneExtension', phoneextension: 'phoneExtension',
-  company: 'company', companyname: 'company',
-  street: 'street', address: 'street', address1: 'street', streetaddress: 'street',
-  city: 'city', state: 'state', province: 'state', zip: 'zip', zipcode: 'zip', postalcode: 'zip', postcode: 'zip',
-  status: 'status', customerstatus: 'status', leadsource: 'source', source: 'source',
-  customersince: 'customerSince', createddate: 'customerSince', created: 'customerSince', datecreated: 'customerSince',
-  lifetimevalue: 'lifetimeValue', totalsales: 'lifetimeValue', totalrevenue: 'lifetimeValue', ltv: 'lifetimeValue',
+  customerid: 'externalId',
+  id: 'externalId',
+  externalid: 'externalId',
+  accountnumber: 'externalId',
+  custno: 'externalId',
+  customernumber: 'externalId',
+  kundennummer: 'externalId',
+  name: 'name',
+  customername: 'name',
+  fullname: 'name',
+  displayname: 'name',
+  firstname: 'firstName',
+  lastname: 'lastName',
+  givenname: 'firstName',
+  surname: 'lastName',
+  vorname: 'firstName',
+  nachname: 'lastName',
+  email: 'email',
+  emailaddress: 'email',
+  primaryemail: 'email',
+  mail: 'email',
+  phone: 'phone',
+  phonenumber: 'phone',
+  primaryphone: 'phone',
+  mobile: 'phone',
+  telephone: 'phone',
+  tel: 'phone',
+  telefon: 'phone',
+  ext: 'phoneExtension',
+  extension: 'phoneExtension',
+  phoneext: 'phoneExtension',
+  phoneextension: 'phoneExtension',
+  company: 'company',
+  companyname: 'company',
+  street: 'street',
+  address: 'street',
+  address1: 'street',
+  streetaddress: 'street',
+  city: 'city',
+  state: 'state',
+  province: 'state',
+  zip: 'zip',
+  zipcode: 'zip',
+  postalcode: 'zip',
+  postcode: 'zip',
+  status: 'status',
+  customerstatus: 'status',
+  leadsource: 'source',
+  source: 'source',
+  customersince: 'customerSince',
+  createddate: 'customerSince',
+  created: 'customerSince',
+  datecreated: 'customerSince',
+  lifetimevalue: 'lifetimeValue',
+  totalsales: 'lifetimeValue',
+  totalrevenue: 'lifetimeValue',
+  ltv: 'lifetimeValue',
 };
 
 const key = (h: string): string => h.toLowerCase().replace(/[^a-z0-9]/g, '');
@@ -248,19 +308,33 @@ export function normalise(
   if (mapped.status) out.status = mapped.status.toLowerCase();
   if (mapped.zip) {
     // Excel reads 02134 as a number and writes 2134: a US ZIP gets its leading zero back.
-    out.zip = /^\d{4}$/.test(mapped.zip) && /^[A-Z]{2}$/.test(out.state ?? '') ? `0${mapped.zip}` : /^\d{4}-\d{4}$/.test(mapped.zip) ? `0${mapped.zip}` : mapped.zip;
+    out.zip =
+      /^\d{4}$/.test(mapped.zip) && /^[A-Z]{2}$/.test(out.state ?? '')
+        ? `0${mapped.zip}`
+        : /^\d{4}-\d{4}$/.test(mapped.zip)
+          ? `0${mapped.zip}`
+          : mapped.zip;
   }
   if (mapped.customerSince) {
     const d = parseDate(mapped.customerSince, o.dateOrder);
     if (d === 'ambiguous') {
-      o.warn?.({ kind: 'date_ambiguous', value: mapped.customerSince, message: `'${mapped.customerSince}' fits both day-first and month-first and the column does not say which: not stored.` });
+      o.warn?.({
+        kind: 'date_ambiguous',
+        value: mapped.customerSince,
+        message: `'${mapped.customerSince}' fits both day-first and month-first and the column does not say which: not stored.`,
+      });
     } else if (d === undefined) {
-      o.warn?.({ kind: 'date_invalid', value: mapped.customerSince, message: `'${mapped.customerSince}' is not a real date${o.dateOrder ? ` read ${o.dateOrder === 'dmy' ? 'day-first' : 'month-first'}` : ''}: not stored.` });
+      o.warn?.({
+        kind: 'date_invalid',
+        value: mapped.customerSince,
+        message: `'${mapped.customerSince}' is not a real date${o.dateOrder ? ` read ${o.dateOrder === 'dmy' ? 'day-first' : 'month-first'}` : ''}: not stored.`,
+      });
     } else out.customerSince = d;
   }
   if (mapped.lifetimeValue) {
     const n = parseAmount(mapped.lifetimeValue, o.decimalComma ?? false);
-    if (n === undefined) o.warn?.({ kind: 'amount_invalid', value: mapped.lifetimeValue, message: `'${mapped.lifetimeValue}' is not an amount: not stored.` });
+    if (n === undefined)
+      o.warn?.({ kind: 'amount_invalid', value: mapped.lifetimeValue, message: `'${mapped.lifetimeValue}' is not an amount: not stored.` });
     else out.lifetimeValue = n;
   }
   return out;
@@ -313,39 +387,78 @@ export function prepare(raws: RawRecord[], o: ImportOptions = {}): Prepared {
   const detected = dateHeader ? detectDateOrder(raws.map((r) => unwrapCell(r[dateHeader]))) : { ambiguous: false, conflicting: false };
   const order = detected.order ?? o.dateOrder;
   if (detected.conflicting) {
-    warnings.push({ kind: 'date_order_mixed', value: detected.example, message: `The '${dateHeader}' column mixes day-first and month-first dates; only dates that prove their own order were stored.` });
+    warnings.push({
+      kind: 'date_order_mixed',
+      value: detected.example,
+      message: `The '${dateHeader}' column mixes day-first and month-first dates; only dates that prove their own order were stored.`,
+    });
   }
 
   const fields = new Map<string, Field | undefined>();
   raws.forEach((raw, i) => {
     const row = i + 1;
     const pending: Omit<ImportWarning, 'row' | 'externalId'>[] = [];
-    const r = normalise(raw, { ...(order ? { dateOrder: order } : {}), decimalComma: o.decimalComma ?? false, warn: (w) => pending.push(w), fields });
+    const r = normalise(raw, {
+      ...(order ? { dateOrder: order } : {}),
+      decimalComma: o.decimalComma ?? false,
+      warn: (w) => pending.push(w),
+      fields,
+    });
     const id = r.externalId;
     if (!id) return void conflicts.push({ row, reason: 'missing_external_id', message: `Row ${row} has no customer id.` });
     if (/^\d(?:[.,]\d+)?E\+\d+$/i.test(id)) {
-      return void conflicts.push({ row, externalId: id, reason: 'external_id_mangled', message: `Row ${row}: the customer id '${id}' was turned into scientific notation by a spreadsheet and its digits are lost; export the id column as text.` });
+      return void conflicts.push({
+        row,
+        externalId: id,
+        reason: 'external_id_mangled',
+        message: `Row ${row}: the customer id '${id}' was turned into scientific notation by a spreadsheet and its digits are lost; export the id column as text.`,
+      });
     }
     if (!r.name) return void conflicts.push({ row, externalId: id, reason: 'missing_name', message: `Customer ${id} has no name.` });
     if (r.email && !EMAIL.test(r.email)) {
-      return void conflicts.push({ row, externalId: id, reason: 'invalid_email', message: `Customer ${id} has an invalid email '${r.email}'.` });
+      return void conflicts.push({
+        row,
+        externalId: id,
+        reason: 'invalid_email',
+        message: `Customer ${id} has an invalid email '${r.email}'.`,
+      });
     }
     const hash = fingerprint(r);
     const before = seen.get(id);
     if (before !== undefined) {
       if (before === hash) duplicates++;
-      else conflicts.push({ row, externalId: id, reason: 'duplicate_external_id', message: `Customer ${id} appears twice with different details; the first row was kept.` });
+      else
+        conflicts.push({
+          row,
+          externalId: id,
+          reason: 'duplicate_external_id',
+          message: `Customer ${id} appears twice with different details; the first row was kept.`,
+        });
       return;
     }
     for (const w of pending) warnings.push({ ...w, row, externalId: id });
     seen.set(id, hash);
     records.push({ ...(r as CustomerRecord), hash, row });
   });
-  return { records, conflicts, warnings, duplicates, ...(order ? { dateOrder: { order, decidedBy: detected.order ? 'column' : 'option' } } : {}) };
+  return {
+    records,
+    conflicts,
+    warnings,
+    duplicates,
+    ...(order ? { dateOrder: { order, decidedBy: detected.order ? 'column' : 'option' } } : {}),
+  };
 }
 
 /** The CRM customer the upsert tool stores, from a normalised record. */
-export function toCustomer(r: CustomerRecord): { externalId: string; name: string; email: string | null; phone: string | null; phoneExtension?: string; address: string | null; notes: string | null } {
+export function toCustomer(r: CustomerRecord): {
+  externalId: string;
+  name: string;
+  email: string | null;
+  phone: string | null;
+  phoneExtension?: string;
+  address: string | null;
+  notes: string | null;
+} {
   const cityLine = [r.city, [r.state, r.zip].filter(Boolean).join(' ')].filter(Boolean).join(', ');
   const address = [r.street, cityLine].filter(Boolean).join(', ');
   const notes = [
@@ -381,7 +494,13 @@ export function groupWarnings(warnings: ImportWarning[], n = 5): WarningGroup[] 
   for (const w of warnings) {
     const g = groups.get(w.kind) ?? { kind: w.kind, count: 0, examples: [] };
     g.count++;
-    if (g.examples.length < n) g.examples.push({ ...(w.row ? { row: w.row } : {}), ...(w.externalId ? { externalId: w.externalId } : {}), ...(w.value ? { value: w.value } : {}), message: w.message });
+    if (g.examples.length < n)
+      g.examples.push({
+        ...(w.row ? { row: w.row } : {}),
+        ...(w.externalId ? { externalId: w.externalId } : {}),
+        ...(w.value ? { value: w.value } : {}),
+        message: w.message,
+      });
     groups.set(w.kind, g);
   }
   return [...groups.values()].sort((a, b) => b.count - a.count);
@@ -399,8 +518,14 @@ export function whyNothing(file: { delimiter?: Delimiter; header: string[] }, ro
   const sep = file.delimiter ? `${DELIMITERS[file.delimiter]} ('${file.delimiter === '\t' ? '\\t' : file.delimiter}')` : undefined;
   const mapped = mapHeader(file.header);
   if (file.header.length && !Object.values(mapped).includes('externalId')) {
-    const one = file.header.length === 1 ? ` The header read as a single column '${file.header[0]!.slice(0, 80)}': the separator may be one we do not read (comma, semicolon, tab and pipe are).` : '';
-    return `No column holds a customer id: the header${sep ? `, split on ${sep},` : ''} has ${file.header.map((h) => `'${h}'`).slice(0, 10).join(', ')}; name one column "Customer ID" (or ID, External ID, Account Number).${one}`;
+    const one =
+      file.header.length === 1
+        ? ` The header read as a single column '${file.header[0]!.slice(0, 80)}': the separator may be one we do not read (comma, semicolon, tab and pipe are).`
+        : '';
+    return `No column holds a customer id: the header${sep ? `, split on ${sep},` : ''} has ${file.header
+      .map((h) => `'${h}'`)
+      .slice(0, 10)
+      .join(', ')}; name one column "Customer ID" (or ID, External ID, Account Number).${one}`;
   }
   const counts = new Map<string, number>();
   for (const c of p.conflicts) counts.set(c.reason, (counts.get(c.reason) ?? 0) + 1);

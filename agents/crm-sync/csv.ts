@@ -14,7 +14,8 @@ export type Encoding = 'utf-8' | 'utf-8-bom' | 'utf-16le' | 'utf-16be' | 'window
 
 /** The text of an export and how its bytes were read. */
 export function decodeExport(bytes: Uint8Array): { text: string; encoding: Encoding } {
-  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return { text: new TextDecoder('utf-8').decode(bytes.subarray(3)), encoding: 'utf-8-bom' };
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
+    return { text: new TextDecoder('utf-8').decode(bytes.subarray(3)), encoding: 'utf-8-bom' };
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return { text: new TextDecoder('utf-16le').decode(bytes.subarray(2)), encoding: 'utf-16le' };
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return { text: new TextDecoder('utf-16be').decode(bytes.subarray(2)), encoding: 'utf-16be' };
   // UTF-16 without a mark: ASCII text with every other byte zero.
@@ -26,8 +27,10 @@ export function decodeExport(bytes: Uint8Array): { text: string; encoding: Encod
     if (i % 2) oddZeros++;
     else evenZeros++;
   }
-  if (sample.length >= 4 && oddZeros > sample.length / 4 && evenZeros === 0) return { text: new TextDecoder('utf-16le').decode(bytes), encoding: 'utf-16le' };
-  if (sample.length >= 4 && evenZeros > sample.length / 4 && oddZeros === 0) return { text: new TextDecoder('utf-16be').decode(bytes), encoding: 'utf-16be' };
+  if (sample.length >= 4 && oddZeros > sample.length / 4 && evenZeros === 0)
+    return { text: new TextDecoder('utf-16le').decode(bytes), encoding: 'utf-16le' };
+  if (sample.length >= 4 && evenZeros > sample.length / 4 && oddZeros === 0)
+    return { text: new TextDecoder('utf-16be').decode(bytes), encoding: 'utf-16be' };
   try {
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), encoding: 'utf-8' };
   } catch {
@@ -40,7 +43,13 @@ export function decodeExport(bytes: Uint8Array): { text: string; encoding: Encod
 export const DELIMITERS = { ',': 'comma', ';': 'semicolon', '\t': 'tab', '|': 'pipe' } as const;
 export type Delimiter = keyof typeof DELIMITERS;
 
-const OPTIONS = { relax_column_count: true, relax_quotes: true, skip_empty_lines: true, skip_records_with_empty_values: true, trim: true } as const;
+const OPTIONS = {
+  relax_column_count: true,
+  relax_quotes: true,
+  skip_empty_lines: true,
+  skip_records_with_empty_values: true,
+  trim: true,
+} as const;
 
 /**
  * The separator whose first 50 lines parse into the most rows with as many fields as the
@@ -78,7 +87,8 @@ export function parseCsv(text: string, delimiter: Delimiter = detectDelimiter(te
   } catch (err) {
     if (err instanceof CsvError) {
       const line = (err as { lines?: number }).lines;
-      if (err.code === 'CSV_QUOTE_NOT_CLOSED') throw new Error(`CSV: a quoted field is never closed (the file ends inside quotes${line ? `, at line ${line}` : ''}).`);
+      if (err.code === 'CSV_QUOTE_NOT_CLOSED')
+        throw new Error(`CSV: a quoted field is never closed (the file ends inside quotes${line ? `, at line ${line}` : ''}).`);
       throw new Error(`CSV: ${err.message}`);
     }
     throw err;

@@ -17,7 +17,17 @@ import { z } from 'zod';
 import { defineAgent, guardedFetch, permanent, type ToolsOf } from '../../runtime/public.ts';
 import { crmSourceFetch } from '../../tools/settings.ts';
 import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
-import { groupWarnings, mapHeader, prepare, readCsv, toCustomer, whyNothing, type Conflict, type ImportWarning, type RawRecord } from './core.ts';
+import {
+  groupWarnings,
+  mapHeader,
+  prepare,
+  readCsv,
+  toCustomer,
+  whyNothing,
+  type Conflict,
+  type ImportWarning,
+  type RawRecord,
+} from './core.ts';
 import { decodeExport, DELIMITERS, type Delimiter, type Encoding } from './csv.ts';
 import { useTool } from '../tooling.ts';
 
@@ -54,13 +64,19 @@ export const crmSyncInput = z.object({
   dateOrder: z
     .enum(['dmy', 'mdy'])
     .optional()
-    .describe('Day-first (dmy) or month-first (mdy) for a date column whose values fit both; a column that proves its order (13/02/2021) is read as it says'),
+    .describe(
+      'Day-first (dmy) or month-first (mdy) for a date column whose values fit both; a column that proves its order (13/02/2021) is read as it says',
+    ),
 });
 
 const warningGroup = z.object({
-  kind: z.string().describe('phone_no_country_code, phone_invalid, email_invalid, date_ambiguous, date_invalid, date_order_mixed, amount_invalid'),
+  kind: z
+    .string()
+    .describe('phone_no_country_code, phone_invalid, email_invalid, date_ambiguous, date_invalid, date_order_mixed, amount_invalid'),
   count: z.number().int(),
-  examples: z.array(z.object({ row: z.number().int().optional(), externalId: z.string().optional(), value: z.string().optional(), message: z.string() })),
+  examples: z.array(
+    z.object({ row: z.number().int().optional(), externalId: z.string().optional(), value: z.string().optional(), message: z.string() }),
+  ),
 });
 
 export const crmSyncOutput = z.object({
@@ -71,7 +87,9 @@ export const crmSyncOutput = z.object({
   unchanged: z.number().int(),
   duplicateRows: z.number().int(),
   conflictCount: z.number().int(),
-  conflicts: z.array(z.object({ row: z.number().int().optional(), externalId: z.string().optional(), reason: z.string(), message: z.string() })).describe('The first 200 conflicts'),
+  conflicts: z
+    .array(z.object({ row: z.number().int().optional(), externalId: z.string().optional(), reason: z.string(), message: z.string() }))
+    .describe('The first 200 conflicts'),
   warningCount: z.number().int().describe('Values imported or left out with a warning'),
   warnings: z.array(warningGroup).describe('Every warning kind, most frequent first, with up to five examples each'),
   file: z
@@ -124,7 +142,13 @@ function fromJson(v: unknown): Loaded {
 }
 
 // CRM tools are built by a factory (tools/crm.ts): named; the settings source and digests by handle.
-const CRM_SYNC_TOOLS = ['crm_customers_upsert', 'crm_import_upload_read', 'tenant_outbound_allow_hosts', crmSourceFetch, ...DIGEST_TOOLS] as const;
+const CRM_SYNC_TOOLS = [
+  'crm_customers_upsert',
+  'crm_import_upload_read',
+  'tenant_outbound_allow_hosts',
+  crmSourceFetch,
+  ...DIGEST_TOOLS,
+] as const;
 type SyncTools = ToolsOf<typeof CRM_SYNC_TOOLS>;
 
 async function load(ctx: { input: z.output<typeof crmSyncInput>; signal: AbortSignal; tools: SyncTools; agent: string }): Promise<Loaded> {
@@ -212,14 +236,25 @@ export default defineAgent({
     try {
       loaded = await load(ctx);
     } catch (err) {
-      const e = err instanceof SyntaxError || (err instanceof Error && err.message.startsWith('CSV:')) ? permanent('CRM_FORMAT', `The export cannot be read: ${err.message}`) : err;
+      const e =
+        err instanceof SyntaxError || (err instanceof Error && err.message.startsWith('CSV:'))
+          ? permanent('CRM_FORMAT', `The export cannot be read: ${err.message}`)
+          : err;
       // A sync that cannot run is news for the owner (when nothing will retry it).
       const final = (e as { retryable?: boolean }).retryable === false || (e as { code?: string }).code?.startsWith('CRM_');
-      if (ctx.input.digest && final) await sendDigest(ctx, { title: 'CRM sync failed', body: `The CRM sync failed and imported nothing: ${(e as Error).message}`, facts: [] });
+      if (ctx.input.digest && final)
+        await sendDigest(ctx, {
+          title: 'CRM sync failed',
+          body: `The CRM sync failed and imported nothing: ${(e as Error).message}`,
+          facts: [],
+        });
       throw e;
     }
     await ctx.progress(3, `${loaded.records.length} rows read`);
-    const prepared = prepare(loaded.records, { ...(ctx.input.dateOrder ? { dateOrder: ctx.input.dateOrder } : {}), decimalComma: loaded.delimiter === ';' });
+    const prepared = prepare(loaded.records, {
+      ...(ctx.input.dateOrder ? { dateOrder: ctx.input.dateOrder } : {}),
+      decimalComma: loaded.delimiter === ';',
+    });
     const why = whyNothing(loaded, loaded.records.length, prepared);
     // An HTTP or JSON source with no customers is an empty CRM, not a failure; a CSV export always has rows.
     if (why && (loaded.format === 'csv' || loaded.records.length > 0)) throw permanent('CRM_IMPORT_EMPTY', why);
@@ -240,7 +275,13 @@ export default defineAgent({
       totals.unchanged += r.unchanged;
       phoneRegion = r.phoneRegion ?? phoneRegion;
       conflicts.push(...r.conflicts.map((c) => ({ ...c, message: `Customer ${c.externalId}: ${c.reason}` })));
-      for (const w of r.warnings ?? []) warnings.push({ kind: w.kind, externalId: w.externalId, ...(rowOf.get(w.externalId) ? { row: rowOf.get(w.externalId)! } : {}), message: w.message });
+      for (const w of r.warnings ?? [])
+        warnings.push({
+          kind: w.kind,
+          externalId: w.externalId,
+          ...(rowOf.get(w.externalId) ? { row: rowOf.get(w.externalId)! } : {}),
+          message: w.message,
+        });
       if (b % Math.max(1, Math.floor(batches / 20)) === 0 || b === batches - 1) {
         await ctx.progress(5 + (95 * (b + 1)) / batches, `batch ${b + 1} of ${batches}`);
       }

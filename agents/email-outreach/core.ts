@@ -78,7 +78,10 @@ export function throttle(count: number, caps: { perHour: number; perDay: number 
 }
 
 /** The template follow-up: finished text a recipient can read (whether a model wrote it is in the output's metadata, never here). */
-export function templateDraft(contact: Contact, campaign: { subject: string; offer: string; sender: string }): { subject: string; body: string } {
+export function templateDraft(
+  contact: Contact,
+  campaign: { subject: string; offer: string; sender: string },
+): { subject: string; body: string } {
   const first = contact.name?.trim().split(/\s+/)[0];
   return {
     subject: campaign.subject,

@@ -56,7 +56,8 @@ interface Person {
 
 export default defineAgent({
   name: 'email-outreach',
-  description: 'Personalised follow-up emails for a segment: audience, unsubscribes and throttling, drafts, an approval gate, then sending.',
+  description:
+    'Personalised follow-up emails for a segment: audience, unsubscribes and throttling, drafts, an approval gate, then sending.',
   version: '1.0.0',
   input: emailOutreachInput,
   output: emailOutreachOutput,
@@ -69,13 +70,21 @@ export default defineAgent({
     const people: Person[] =
       i.audience.from === 'leads'
         ? (await ctx.tools.pipeline_leads_list({ stage: i.audience.stage, limit: i.limit })).leads
-        : (await useTool<object, { contacts: Person[] }>(ctx, 'crm_contacts_list')({ limit: i.limit })).contacts.filter((c) => !('role' in i.audience && i.audience.role) || c.role === i.audience.role);
+        : (await useTool<object, { contacts: Person[] }>(ctx, 'crm_contacts_list')({ limit: i.limit })).contacts.filter(
+            (c) => !('role' in i.audience && i.audience.role) || c.role === i.audience.role,
+          );
 
     // Who we wrote to recently (remembered by earlier runs) is left alone for quietDays.
     const recent = await recallSafe(ctx, 'outreach email sent', { k: 50, kinds: ['outreach'] });
     const lastSent = new Map<string, string>();
-    for (const h of recent) if (typeof h.metadata.email === 'string') lastSent.set(h.metadata.email, String(h.metadata.sentAt ?? h.createdAt));
-    const contacts: Contact[] = people.map((p) => ({ id: p.id, name: p.name, email: p.email, lastContactedAt: p.email ? (lastSent.get(p.email.toLowerCase()) ?? null) : null }));
+    for (const h of recent)
+      if (typeof h.metadata.email === 'string') lastSent.set(h.metadata.email, String(h.metadata.sentAt ?? h.createdAt));
+    const contacts: Contact[] = people.map((p) => ({
+      id: p.id,
+      name: p.name,
+      email: p.email,
+      lastContactedAt: p.email ? (lastSent.get(p.email.toLowerCase()) ?? null) : null,
+    }));
     const audience = selectAudience(contacts, { quietDays: i.quietDays, unsubscribed: i.unsubscribed }, now);
     await ctx.progress(20, `${audience.included.length} recipients, ${audience.excluded.length} excluded`);
     const base = { audience: audience.included.length, excluded: audience.excluded, sent: [], deferred: [], drafts: [] };
@@ -88,7 +97,8 @@ export default defineAgent({
     for (const c of audience.included) {
       const t = templateDraft(c, i);
       const d = await ctx.llm.generate(`draft:${c.id}`, {
-        system: 'You write short, warm, plain-text follow-up emails for a roofing company. No more than 120 words. Never invent prices or dates. End with the sender name and a line saying how to unsubscribe.',
+        system:
+          'You write short, warm, plain-text follow-up emails for a roofing company. No more than 120 words. Never invent prices or dates. End with the sender name and a line saying how to unsubscribe.',
         prompt: `Recipient: ${c.name ?? 'customer'}\nOffer: ${i.offer}\nSender: ${i.sender}`,
         fallback: () => t.body,
       });
@@ -122,10 +132,19 @@ export default defineAgent({
       sent.push({ contactId: c.id, email: c.email!, result });
       // The lead's stage now records the fact: this email contacted them.
       if (i.audience.from === 'leads' && stageOf.get(c.id) === 'new' && ['queued', 'sent'].includes(result.email.status)) {
-        await move({ id: c.id, stage: 'contacted', contact: { channel: 'email', emailId: result.email.id }, note: `email-outreach: "${draft.subject}"` });
+        await move({
+          id: c.id,
+          stage: 'contacted',
+          contact: { channel: 'email', emailId: result.email.id },
+          note: `email-outreach: "${draft.subject}"`,
+        });
         movedToContacted.push(c.id);
       }
-      await rememberSafe(ctx, `Outreach email "${draft.subject}" sent to ${c.name ?? c.email} <${c.email}>`, { kind: 'outreach', email: c.email, sentAt: now.toISOString() });
+      await rememberSafe(ctx, `Outreach email "${draft.subject}" sent to ${c.name ?? c.email} <${c.email}>`, {
+        kind: 'outreach',
+        email: c.email,
+        sentAt: now.toISOString(),
+      });
     }
     await ctx.progress(100, `${sent.length} sent, ${deferred.length} deferred`);
     const digest = i.digest
@@ -135,6 +154,15 @@ export default defineAgent({
           facts: sent.map((s) => `sent to ${s.email}`).slice(0, 20),
         })
       : undefined;
-    return { status: 'sent' as const, ...base, sent, deferred, drafts, movedToContacted, ...(decision.note ? { approvalNote: decision.note } : {}), ...(digest ? { digest } : {}) };
+    return {
+      status: 'sent' as const,
+      ...base,
+      sent,
+      deferred,
+      drafts,
+      movedToContacted,
+      ...(decision.note ? { approvalNote: decision.note } : {}),
+      ...(digest ? { digest } : {}),
+    };
   },
 });

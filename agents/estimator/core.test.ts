@@ -3,7 +3,14 @@ import { estimate, options, pitchFactor, plan, slopeCheck, wasteFactor, type Est
 import { parsePitch } from './pitch.ts';
 import { MATERIALS, PRICE_BOOK, type Material } from './prices.ts';
 
-const req = (rise: number, material: Material, o: Partial<EstimateRequest> = {}): EstimateRequest => ({ roofAreaSqFt: 2000, rise, material, layersToRemove: 1, region: 'national', ...o });
+const req = (rise: number, material: Material, o: Partial<EstimateRequest> = {}): EstimateRequest => ({
+  roofAreaSqFt: 2000,
+  rise,
+  material,
+  layersToRemove: 1,
+  region: 'national',
+  ...o,
+});
 const line = (e: ReturnType<typeof estimate>, starts: string) => e.lineItems.find((li) => li.description.startsWith(starts));
 
 describe('estimator core', () => {

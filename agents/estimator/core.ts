@@ -77,19 +77,31 @@ export function slopeCheck(material: Material, rise: number): SlopeCheck {
   const at = `${rise}/12`;
   if (material === LOW_SLOPE_SYSTEM && rise < r.minRise) {
     return {
-      allowed: true, minRise: r.minRise, section: r.section, doubleUnderlayment: false, taperedInsulation: true,
+      allowed: true,
+      minRise: r.minRise,
+      section: r.section,
+      doubleUnderlayment: false,
+      taperedInsulation: true,
       note: `${r.section} requires a design slope of at least 1/4:12; a ${at} deck gets tapered insulation to drain.`,
     };
   }
   if (rise < r.minRise) {
     return {
-      allowed: false, minRise: r.minRise, section: r.section, doubleUnderlayment: false, taperedInsulation: false,
+      allowed: false,
+      minRise: r.minRise,
+      section: r.section,
+      doubleUnderlayment: false,
+      taperedInsulation: false,
       note: `${spec.label} may not be installed below ${r.minRise}:12 (${r.section}); this roof is ${at}.`,
     };
   }
   const double = r.doubleUnderlaymentBelow !== undefined && rise < r.doubleUnderlaymentBelow;
   return {
-    allowed: true, minRise: r.minRise, section: r.section, doubleUnderlayment: double, taperedInsulation: false,
+    allowed: true,
+    minRise: r.minRise,
+    section: r.section,
+    doubleUnderlayment: double,
+    taperedInsulation: false,
     note: double
       ? `At ${at} (from ${r.minRise}:12 to under ${r.doubleUnderlaymentBelow}:12) ${r.underlaymentSection} require two layers of underlayment: priced.`
       : `${spec.label} may be installed at ${at} (${r.section}: at least ${r.minRise}:12).`,
@@ -119,21 +131,54 @@ export function estimate(req: EstimateRequest): EstimateNumbers {
   if (spec.underlayment) {
     materialItems.push(item('Synthetic underlayment', squares, 'square', COMMON.underlaymentPerSquare * region.materials));
     if (slope.doubleUnderlayment) {
-      materialItems.push(item(`Second underlayment layer (low slope, ${spec.slope.underlaymentSection})`, squares, 'square', COMMON.underlaymentPerSquare * region.materials));
+      materialItems.push(
+        item(
+          `Second underlayment layer (low slope, ${spec.slope.underlaymentSection})`,
+          squares,
+          'square',
+          COMMON.underlaymentPerSquare * region.materials,
+        ),
+      );
     }
   }
-  materialItems.push(item('Drip edge, starter, ridge cap, flashing and vents', squares, 'square', COMMON.accessoriesPerSquare * region.materials));
+  materialItems.push(
+    item('Drip edge, starter, ridge cap, flashing and vents', squares, 'square', COMMON.accessoriesPerSquare * region.materials),
+  );
   const labourItems: LineItem[] = [
-    item(`Installation labour${steepMultiplier(req.rise) > 1 ? ` (steep ${req.rise}/12)` : ''}`, roofSquares, 'square',
-      spec.labourPerSquare * region.labour * steepMultiplier(req.rise)),
+    item(
+      `Installation labour${steepMultiplier(req.rise) > 1 ? ` (steep ${req.rise}/12)` : ''}`,
+      roofSquares,
+      'square',
+      spec.labourPerSquare * region.labour * steepMultiplier(req.rise),
+    ),
   ];
-  if (slope.doubleUnderlayment) labourItems.push(item('Second underlayment layer, labour', roofSquares, 'square', COMMON.secondUnderlaymentLabourPerSquare * region.labour));
-  if (slope.taperedInsulation) labourItems.push(item(`Tapered insulation to a 1/4:12 drainage slope (${spec.slope.section})`, roofSquares, 'square', COMMON.taperedInsulationPerSquare * region.materials));
+  if (slope.doubleUnderlayment)
+    labourItems.push(
+      item('Second underlayment layer, labour', roofSquares, 'square', COMMON.secondUnderlaymentLabourPerSquare * region.labour),
+    );
+  if (slope.taperedInsulation)
+    labourItems.push(
+      item(
+        `Tapered insulation to a 1/4:12 drainage slope (${spec.slope.section})`,
+        roofSquares,
+        'square',
+        COMMON.taperedInsulationPerSquare * region.materials,
+      ),
+    );
   if (req.layersToRemove > 0) {
     labourItems.push(
-      item(`Tear-off of ${req.layersToRemove} existing layer${req.layersToRemove > 1 ? 's' : ''}`, roofSquares * req.layersToRemove, 'square',
-        COMMON.tearOffPerSquarePerLayer * region.labour),
-      item('Dumpster and disposal', Math.ceil((roofSquares * req.layersToRemove) / COMMON.squaresPerDumpster), 'load', COMMON.dumpsterPerLoad),
+      item(
+        `Tear-off of ${req.layersToRemove} existing layer${req.layersToRemove > 1 ? 's' : ''}`,
+        roofSquares * req.layersToRemove,
+        'square',
+        COMMON.tearOffPerSquarePerLayer * region.labour,
+      ),
+      item(
+        'Dumpster and disposal',
+        Math.ceil((roofSquares * req.layersToRemove) / COMMON.squaresPerDumpster),
+        'load',
+        COMMON.dumpsterPerLoad,
+      ),
     );
   }
   labourItems.push(item('Building permit', 1, 'each', COMMON.permit));
@@ -173,7 +218,10 @@ export function plan(req: EstimateRequest): Plan {
   if (check.allowed) return { material: req.material };
   return {
     material: LOW_SLOPE_SYSTEM,
-    substitution: { requested: req.material, reason: `${check.note} Priced as a ${MATERIAL_SPECS[LOW_SLOPE_SYSTEM].label} instead (a low-slope system).` },
+    substitution: {
+      requested: req.material,
+      reason: `${check.note} Priced as a ${MATERIAL_SPECS[LOW_SLOPE_SYSTEM].label} instead (a low-slope system).`,
+    },
   };
 }
 
@@ -202,7 +250,12 @@ export function options(req: EstimateRequest): EstimateOption[] {
   const candidates = MATERIALS.filter((m) => (wanted.includes(m) || m === req.material) && slopeCheck(m, req.rise).allowed);
   const priced = candidates.map((material) => ({ material, total: estimate({ ...req, material }).totals.total }));
   priced.sort((a, b) => a.total - b.total);
-  const kept = priced.length > 3 ? [...priced.filter((p) => p.material !== req.material).slice(0, 2), priced.find((p) => p.material === req.material)!].sort((a, b) => a.total - b.total) : priced;
+  const kept =
+    priced.length > 3
+      ? [...priced.filter((p) => p.material !== req.material).slice(0, 2), priced.find((p) => p.material === req.material)!].sort(
+          (a, b) => a.total - b.total,
+        )
+      : priced;
   const tiers = ['good', 'better', 'best'] as const;
   return kept.map(({ material, total }, i) => ({
     tier: tiers[i]!,

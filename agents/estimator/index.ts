@@ -51,9 +51,18 @@ export const estimatorOutput = z.object({
     .object({ cost: z.number(), overhead: z.number(), profit: z.number(), subtotal: z.number(), tax: z.number(), total: z.number() })
     .describe('USD: subtotal = cost + overhead + profit (the line items); tax on materials; total = subtotal + tax'),
   pricePerSqFtOfRoof: z.number().describe('Total per square foot of pitched roof area, USD'),
-  pitch: z.object({ rise: z.number(), degrees: z.number(), label: z.string() }).describe('The pitch as read: rise per 12 of run and its angle'),
+  pitch: z
+    .object({ rise: z.number(), degrees: z.number(), label: z.string() })
+    .describe('The pitch as read: rise per 12 of run and its angle'),
   slope: z
-    .object({ allowed: z.boolean(), minRise: z.number(), section: z.string(), doubleUnderlayment: z.boolean(), taperedInsulation: z.boolean(), note: z.string() })
+    .object({
+      allowed: z.boolean(),
+      minRise: z.number(),
+      section: z.string(),
+      doubleUnderlayment: z.boolean(),
+      taperedInsulation: z.boolean(),
+      note: z.string(),
+    })
     .describe('The IRC R905 check of the priced material on this slope'),
   substitution: z
     .object({ requested: z.enum(MATERIALS), reason: z.string() })
@@ -77,7 +86,9 @@ export const estimatorOutput = z.object({
     }),
   ),
   summary: z.string(),
-  summaryModel: z.string().describe('Which model wrote the summary; "offline" (no model configured) or "template" (no usable answer) for the template'),
+  summaryModel: z
+    .string()
+    .describe('Which model wrote the summary; "offline" (no model configured) or "template" (no usable answer) for the template'),
   summaryFallback: languageFallback.optional().describe('Why the template was used although a model is configured'),
   customerId: z.string().optional(),
   pastEstimates: z.array(z.string()).optional().describe("This customer's earlier estimates and accepted prices, from memory"),
@@ -105,7 +116,8 @@ export default defineAgent({
       region: input.region,
     };
     const chosen = plan(asked);
-    if (chosen.substitution && input.belowMinimumSlope === 'refuse') throw permanent('BELOW_MINIMUM_SLOPE', chosen.substitution.reason.split(' Priced as')[0]!);
+    if (chosen.substitution && input.belowMinimumSlope === 'refuse')
+      throw permanent('BELOW_MINIMUM_SLOPE', chosen.substitution.reason.split(' Priced as')[0]!);
     const request = { ...asked, material: chosen.material };
     const numbers = await ctx.step('price', () => ({ ...estimate(request), options: options(request) }));
     await ctx.progress(60, 'priced');
@@ -125,7 +137,11 @@ export default defineAgent({
       .join('; ');
     const facts = [
       `Roof: ${input.roofAreaSqFt} sq ft plan area at ${pitch.label} pitch (${numbers.squares} squares to order incl. ${round2(numbers.wasteFactor * 100)}% waste).`,
-      ...(chosen.substitution ? [`Code: ${chosen.substitution.reason}`] : numbers.slope.doubleUnderlayment || numbers.slope.taperedInsulation ? [`Code: ${numbers.slope.note}`] : []),
+      ...(chosen.substitution
+        ? [`Code: ${chosen.substitution.reason}`]
+        : numbers.slope.doubleUnderlayment || numbers.slope.taperedInsulation
+          ? [`Code: ${numbers.slope.note}`]
+          : []),
       `Material: ${spec.label}, ${spec.warrantyYears}-year warranty. Region: ${region}.`,
       `Tear-off: ${input.layersToRemove} layer(s). Total ${money(numbers.totals.total)} including ${money(numbers.totals.tax)} tax.`,
       `Other options: ${alternatives}.`,
@@ -140,7 +156,11 @@ export default defineAgent({
       fallback: () =>
         [
           `${input.customerName ? `${input.customerName}, here` : 'Here'} is your roofing estimate.`,
-          chosen.substitution ? chosen.substitution.reason : numbers.slope.doubleUnderlayment || numbers.slope.taperedInsulation ? numbers.slope.note : '',
+          chosen.substitution
+            ? chosen.substitution.reason
+            : numbers.slope.doubleUnderlayment || numbers.slope.taperedInsulation
+              ? numbers.slope.note
+              : '',
           `We measured ${numbers.squares} squares of ${spec.label.toLowerCase()} for your ${pitch.label} roof`,
           `(${region} prices), with ${input.layersToRemove === 0 ? 'no tear-off' : `tear-off of ${input.layersToRemove} layer(s)`}.`,
           `Total: ${money(numbers.totals.total)} including ${money(numbers.totals.tax)} tax, ${spec.warrantyYears}-year material warranty.`,

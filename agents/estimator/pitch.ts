@@ -44,6 +44,7 @@ export function parsePitch(text: string): Pitch | { error: string } {
   }
   const degrees = round((Math.atan(rise / 12) * 180) / Math.PI, 1);
   rise = round(rise, 2);
-  if (rise > MAX_RISE) return { error: `pitch "${text}" is ${rise}/12, steeper than 24/12 (63.4°), the steepest roof this estimator prices` };
+  if (rise > MAX_RISE)
+    return { error: `pitch "${text}" is ${rise}/12, steeper than 24/12 (63.4°), the steepest roof this estimator prices` };
   return { rise, degrees, label: `${rise}/12` };
 }

@@ -16,7 +16,10 @@ export const landingPageInput = z.object({
   offer: z.string().trim().min(1).max(300).optional().describe('The offer, e.g. "free inspection this month"'),
   audience: z.string().trim().min(1).max(200).optional(),
   cta: z.string().trim().min(1).max(100).default('Get my free estimate'),
-  slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,79}$/, 'slug must be 2-80 lowercase letters, digits or dashes').optional(),
+  slug: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{1,79}$/, 'slug must be 2-80 lowercase letters, digits or dashes')
+    .optional(),
   campaignId: z.uuid().optional(),
 });
 
@@ -42,8 +45,16 @@ export default defineAgent({
     const i = ctx.input;
     const where = i.area ? ` in ${i.area}` : '';
     const copy = await ctx.llm.generate('copy', {
-      system: 'You write landing pages for a roofing company. First line: a headline of at most 12 words. Then 2-3 short paragraphs of plain text (no markdown), honest and specific. No prices unless given.',
-      prompt: [`Service: ${i.service}${where}.`, i.offer ? `Offer: ${i.offer}.` : '', i.audience ? `Audience: ${i.audience}.` : '', `Call to action: ${i.cta}.`].filter(Boolean).join('\n'),
+      system:
+        'You write landing pages for a roofing company. First line: a headline of at most 12 words. Then 2-3 short paragraphs of plain text (no markdown), honest and specific. No prices unless given.',
+      prompt: [
+        `Service: ${i.service}${where}.`,
+        i.offer ? `Offer: ${i.offer}.` : '',
+        i.audience ? `Audience: ${i.audience}.` : '',
+        `Call to action: ${i.cta}.`,
+      ]
+        .filter(Boolean)
+        .join('\n'),
       fallback: () =>
         [
           `${i.service[0]!.toUpperCase()}${i.service.slice(1)}${where}, done right`,
@@ -52,7 +63,10 @@ export default defineAgent({
           `Leave your details below and we will get back to you within one business day.`,
         ].join('\n\n'),
     });
-    const [headline, ...rest] = copy.text.split('\n').map((l) => l.trim()).filter(Boolean);
+    const [headline, ...rest] = copy.text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     const body = rest.join('\n\n') || copy.text;
     await ctx.progress(60, 'copy written');
     const page = { title: i.title, headline: (headline ?? i.title).replace(/^#+\s*/, '').slice(0, 300), body, cta: i.cta };

@@ -36,7 +36,15 @@ describe('lead scoring', () => {
 
   it('counts signals from memory and halves recency every 14 days', () => {
     const s = scoreLead(
-      { email: 'x@y.z', source: 'landing page', valueUsd: 8000, stage: 'new', createdAt: '2025-06-01T00:00:00Z', lastActivityAt: '2025-06-16T12:00:00Z', memorySignals: 1 },
+      {
+        email: 'x@y.z',
+        source: 'landing page',
+        valueUsd: 8000,
+        stage: 'new',
+        createdAt: '2025-06-01T00:00:00Z',
+        lastActivityAt: '2025-06-16T12:00:00Z',
+        memorySignals: 1,
+      },
       NOW,
     );
     // fit 5 + 5 (area unknown) = 10; intent 14 + 3 = 17; value 10; recency 14 days → 12.5

@@ -82,7 +82,9 @@ export function scoreLead(lead: LeadFacts, now: Date): LeadScore {
   );
 
   const value = lead.valueUsd == null ? 5 : round1((25 * Math.min(Math.max(lead.valueUsd, 0), 20_000)) / 20_000);
-  explanation.push(lead.valueUsd == null ? 'value 5/25: job value unknown' : `value ${value}/25: $${lead.valueUsd} job (full marks from $20,000)`);
+  explanation.push(
+    lead.valueUsd == null ? 'value 5/25: job value unknown' : `value ${value}/25: $${lead.valueUsd} job (full marks from $20,000)`,
+  );
 
   const last = new Date(lead.lastActivityAt ?? lead.createdAt).getTime();
   const days = Math.max(0, (now.getTime() - last) / DAY);

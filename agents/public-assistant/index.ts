@@ -21,7 +21,8 @@ export const publicAssistantOutput = z.object({
   fallback: languageFallback.optional(),
 });
 
-const price = (p: Pick<PublicProduct, 'priceUsd' | 'interval'>): string => `$${p.priceUsd}${p.interval === 'one_time' ? '' : `/${p.interval}`}`;
+const price = (p: Pick<PublicProduct, 'priceUsd' | 'interval'>): string =>
+  `$${p.priceUsd}${p.interval === 'one_time' ? '' : `/${p.interval}`}`;
 
 export default defineAgent({
   name: 'public-assistant',

@@ -109,15 +109,21 @@ export interface PipelineFacts {
 /** Rule-based recommendations from the numbers; each says which number triggered it. */
 export function recommendations(t: Trend, found: Anomaly[], p: PipelineFacts): string[] {
   const out: string[] = [];
-  if (t.direction === 'down') out.push(`Revenue is falling by $${Math.abs(t.slopePerWeekUsd)} a week: review ad spend and follow up open estimates.`);
+  if (t.direction === 'down')
+    out.push(`Revenue is falling by $${Math.abs(t.slopePerWeekUsd)} a week: review ad spend and follow up open estimates.`);
   if (t.direction === 'up') out.push(`Revenue is growing by $${t.slopePerWeekUsd} a week: keep the campaigns that drive it funded.`);
   for (const a of found) {
-    out.push(a.kind === 'drop' ? `Week of ${a.weekStart} dropped to $${a.revenueUsd} (z = ${a.z}): check for failed payments or lost jobs.` : `Week of ${a.weekStart} spiked to $${a.revenueUsd} (z = ${a.z}): find out what worked and repeat it.`);
+    out.push(
+      a.kind === 'drop'
+        ? `Week of ${a.weekStart} dropped to $${a.revenueUsd} (z = ${a.z}): check for failed payments or lost jobs.`
+        : `Week of ${a.weekStart} spiked to $${a.revenueUsd} (z = ${a.z}): find out what worked and repeat it.`,
+    );
   }
   const stages = p.leadsByStage ?? {};
   const qualified = stages.qualified ?? 0;
   const sent = stages.estimate_sent ?? 0;
-  if (qualified > 0 && sent < qualified / 2) out.push(`${qualified} qualified leads but only ${sent} estimates sent: send estimates to qualified leads.`);
+  if (qualified > 0 && sent < qualified / 2)
+    out.push(`${qualified} qualified leads but only ${sent} estimates sent: send estimates to qualified leads.`);
   if ((stages.new ?? 0) > 10) out.push(`${stages.new} leads are still new: run the lead qualifier.`);
   if (out.length === 0) out.push('No action needed: revenue is steady and the pipeline is moving.');
   return out;

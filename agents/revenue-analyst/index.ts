@@ -18,7 +18,10 @@ const DAY = 86_400_000;
 
 export const revenueAnalystInput = z.object({
   weeks: z.number().int().min(4).max(104).default(12),
-  days: z.array(z.object({ date: z.iso.date(), revenueUsd: z.number() })).optional().describe('Daily revenue to analyse instead of the dashboard'),
+  days: z
+    .array(z.object({ date: z.iso.date(), revenueUsd: z.number() }))
+    .optional()
+    .describe('Daily revenue to analyse instead of the dashboard'),
   leadsByStage: z.record(z.string(), z.number().int().min(0)).optional(),
   now: z.iso.date().optional(),
   digest: z.boolean().default(false).describe('Send the owner the report as a digest (the monthly default job does)'),
@@ -27,7 +30,13 @@ export const revenueAnalystInput = z.object({
 const week = z.object({ weekStart: z.string(), revenueUsd: z.number() });
 export const revenueAnalystOutput = z.object({
   weeks: z.array(week),
-  trend: z.object({ slopePerWeekUsd: z.number(), lastWeekUsd: z.number(), previousWeekUsd: z.number(), weekOverWeekPct: z.number().nullable(), direction: z.enum(['up', 'down', 'flat']) }),
+  trend: z.object({
+    slopePerWeekUsd: z.number(),
+    lastWeekUsd: z.number(),
+    previousWeekUsd: z.number(),
+    weekOverWeekPct: z.number().nullable(),
+    direction: z.enum(['up', 'down', 'flat']),
+  }),
   anomalies: z.array(week.extend({ z: z.number(), kind: z.enum(['spike', 'drop']) })),
   anomalyRule: z.string(),
   recommendations: z.array(z.string()),
@@ -73,7 +82,11 @@ export default defineAgent({
     const t = trend(weeks);
     const found = anomalies(weeks);
     const recs = recommendations(t, found, { ...(leadsByStage ? { leadsByStage } : {}) });
-    const pipeline = leadsByStage ? `Pipeline: ${Object.entries(leadsByStage).map(([k, v]) => `${k} ${v}`).join(', ')}${pipelineValueUsd !== undefined ? `; open value ${money(pipelineValueUsd)}` : ''}` : '';
+    const pipeline = leadsByStage
+      ? `Pipeline: ${Object.entries(leadsByStage)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}${pipelineValueUsd !== undefined ? `; open value ${money(pipelineValueUsd)}` : ''}`
+      : '';
     await ctx.progress(50, `${weeks.length} weeks analysed`);
     const previous = (await recallSafe(ctx, 'weekly revenue report', { k: 1, kinds: ['revenue_report'] }))[0];
     const facts = [
@@ -85,11 +98,16 @@ export default defineAgent({
       previous ? `Last report: ${previous.content}` : '',
     ].filter(Boolean);
     const report = await ctx.llm.generate('report', {
-      system: 'You are the revenue analyst of a roofing company. Write the weekly revenue report in under 200 words from the facts given: numbers first, then what changed since the last report, then actions.',
+      system:
+        'You are the revenue analyst of a roofing company. Write the weekly revenue report in under 200 words from the facts given: numbers first, then what changed since the last report, then actions.',
       prompt: facts.join('\n'),
       fallback: () => facts.filter((f) => !f.startsWith('Last report')).join('\n'),
     });
-    await rememberSafe(ctx, `Weekly revenue report ${today}: last week ${money(t.lastWeekUsd)}, trend ${t.direction} ${money(t.slopePerWeekUsd)}/week, ${found.length} anomaly(ies).`, { kind: 'revenue_report' });
+    await rememberSafe(
+      ctx,
+      `Weekly revenue report ${today}: last week ${money(t.lastWeekUsd)}, trend ${t.direction} ${money(t.slopePerWeekUsd)}/week, ${found.length} anomaly(ies).`,
+      { kind: 'revenue_report' },
+    );
     const digest = i.digest
       ? await sendDigest(ctx, {
           title: `Revenue report ${today}: last week ${money(t.lastWeekUsd)}, trend ${t.direction}`,
@@ -97,6 +115,17 @@ export default defineAgent({
           facts: [...found.map((a) => `${a.weekStart}: ${a.kind} (${money(a.revenueUsd)}, z=${a.z})`), ...recs],
         })
       : undefined;
-    return { weeks, trend: t, anomalies: found, anomalyRule: ANOMALY_RULE, recommendations: recs, report: report.text, reportModel: report.model, ...(report.fallback ? { reportFallback: report.fallback } : {}), ...(previous ? { previousReport: previous.content } : {}), ...(digest ? { digest } : {}) };
+    return {
+      weeks,
+      trend: t,
+      anomalies: found,
+      anomalyRule: ANOMALY_RULE,
+      recommendations: recs,
+      report: report.text,
+      reportModel: report.model,
+      ...(report.fallback ? { reportFallback: report.fallback } : {}),
+      ...(previous ? { previousReport: previous.content } : {}),
+      ...(digest ? { digest } : {}),
+    };
   },
 });

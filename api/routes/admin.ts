@@ -87,7 +87,12 @@ export function adminApp(c: Pick<Composition, 'runtime' | 'tools' | 'services' |
       summary: 'Apply pending database migrations',
       access: 'operator',
       tags,
-      responses: { 200: { description: 'The migrations applied now and the schema version', schema: z.object({ applied: z.array(z.string()), version: z.number().int() }) } },
+      responses: {
+        200: {
+          description: 'The migrations applied now and the schema version',
+          schema: z.object({ applied: z.array(z.string()), version: z.number().int() }),
+        },
+      },
     },
     () => admin.migrateNow(db),
   );
@@ -158,7 +163,10 @@ export function adminApp(c: Pick<Composition, 'runtime' | 'tools' | 'services' |
       access: 'operator',
       tags,
       body: tenantPatch,
-      responses: { 200: { description: 'The tenant after the change', schema: z.object({ tenant: tenantInfo }) }, 404: { description: 'No such tenant' } },
+      responses: {
+        200: { description: 'The tenant after the change', schema: z.object({ tenant: tenantInfo }) },
+        404: { description: 'No such tenant' },
+      },
     },
     async ({ params, body, principal }) => ({ tenant: await admin.tenantsSet(db, params.id ?? '', body, keyActor(principal)) }),
   );
@@ -184,11 +192,15 @@ export function adminApp(c: Pick<Composition, 'runtime' | 'tools' | 'services' |
       responses: {
         200: {
           description: 'The schedules enabled and those skipped (agent not registered) with the reason',
-          schema: z.object({ enabled: z.array(schedule), skipped: z.array(z.object({ name: z.string(), agent: z.string(), reason: z.string() })) }),
+          schema: z.object({
+            enabled: z.array(schedule),
+            skipped: z.array(z.object({ name: z.string(), agent: z.string(), reason: z.string() })),
+          }),
         },
       },
     },
-    ({ params, body, principal }) => admin.schedulesRun(c.runtime, params.id ?? '', { op: 'enable-defaults', timezone: body.timezone }, keyActor(principal)),
+    ({ params, body, principal }) =>
+      admin.schedulesRun(c.runtime, params.id ?? '', { op: 'enable-defaults', timezone: body.timezone }, keyActor(principal)),
   );
   api.add(
     {
@@ -198,10 +210,18 @@ export function adminApp(c: Pick<Composition, 'runtime' | 'tools' | 'services' |
       access: 'operator',
       tags,
       body: enableBody,
-      responses: { 200: { description: 'The schedule after the change', schema: z.object({ schedule }) }, 404: { description: 'No such schedule' } },
+      responses: {
+        200: { description: 'The schedule after the change', schema: z.object({ schedule }) },
+        404: { description: 'No such schedule' },
+      },
     },
     ({ params, body, principal }) =>
-      admin.schedulesRun(c.runtime, params.id ?? '', { op: 'set', id: params.scheduleId ?? '', enabled: body.enabled }, keyActor(principal)),
+      admin.schedulesRun(
+        c.runtime,
+        params.id ?? '',
+        { op: 'set', id: params.scheduleId ?? '', enabled: body.enabled },
+        keyActor(principal),
+      ),
   );
   api.add(
     {
@@ -233,11 +253,17 @@ export function adminApp(c: Pick<Composition, 'runtime' | 'tools' | 'services' |
       responses: {
         200: {
           description: 'How many rows were re-embedded, with which embedder, in how many seconds',
-          schema: z.object({ done: z.number().int(), total: z.number().int(), embedder: z.object({ name: z.string(), dim: z.number().int() }), seconds: z.number() }),
+          schema: z.object({
+            done: z.number().int(),
+            total: z.number().int(),
+            embedder: z.object({ name: z.string(), dim: z.number().int() }),
+            seconds: z.number(),
+          }),
         },
       },
     },
-    ({ body }) => admin.memoryReembed(db, c.memory.embedder, { batchSize: body.batchSize, ...(body.tenant ? { tenantId: body.tenant } : {}) }),
+    ({ body }) =>
+      admin.memoryReembed(db, c.memory.embedder, { batchSize: body.batchSize, ...(body.tenant ? { tenantId: body.tenant } : {}) }),
   );
   return { routes: api.router, paths: api.paths };
 }

@@ -18,7 +18,13 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 const decisionBody = z.object({ decision: z.enum(['approve', 'reject']), note: z.string().trim().max(2000).optional() }).strict();
-const approval = z.looseObject({ id: z.string(), taskId: z.string(), status: z.enum(APPROVAL_STATUSES), action: z.string(), summary: z.string() });
+const approval = z.looseObject({
+  id: z.string(),
+  taskId: z.string(),
+  status: z.enum(APPROVAL_STATUSES),
+  action: z.string(),
+  summary: z.string(),
+});
 const tags = ['approvals'];
 
 export function approvalApp(rt: Runtime): AppExtension {
@@ -62,7 +68,10 @@ export function approvalApp(rt: Runtime): AppExtension {
       tags,
       params: { id: 'The approval id (uuid)' },
       body: decisionBody,
-      responses: { 200: { description: 'The decided approval', schema: z.object({ approval }) }, 409: { description: 'Already decided, expired or withdrawn' } },
+      responses: {
+        200: { description: 'The decided approval', schema: z.object({ approval }) },
+        409: { description: 'Already decided, expired or withdrawn' },
+      },
     },
     async ({ principal, params, body }) => ({
       approval: await decide(rt, principal!.tenantId, params.id ?? '', body.decision, { type: 'api_key', id: principal!.keyId }, body.note),

@@ -11,12 +11,23 @@ import { RouteSet } from '../define.ts';
 
 const auditQuery = z.object({
   subject: z.string().min(1).max(300).optional().describe('e.g. task:<id>, schedule:<id>'),
-  action: z.string().regex(/^[a-z0-9_.-]+(\.\*)?$/i, 'action is a dotted name, optionally ending in .*').max(100).optional().describe('e.g. approval.decided or approval.*'),
+  action: z
+    .string()
+    .regex(/^[a-z0-9_.-]+(\.\*)?$/i, 'action is a dotted name, optionally ending in .*')
+    .max(100)
+    .optional()
+    .describe('e.g. approval.decided or approval.*'),
   task: z.uuid('task must be a task id').optional().describe("A task's trail: what it did and what happened to it"),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z.string().min(1).max(40).optional().describe('`nextCursor` of the previous page'),
 });
-const event = z.looseObject({ id: z.string(), action: z.string(), subject: z.string(), actor: z.object({ type: z.string(), id: z.string().optional() }), at: z.string() });
+const event = z.looseObject({
+  id: z.string(),
+  action: z.string(),
+  subject: z.string(),
+  actor: z.object({ type: z.string(), id: z.string().optional() }),
+  at: z.string(),
+});
 
 export function auditApp(rt: Runtime): AppExtension {
   const api = new RouteSet();
@@ -28,7 +39,9 @@ export function auditApp(rt: Runtime): AppExtension {
       access: 'read',
       tags: ['audit'],
       query: auditQuery,
-      responses: { 200: { description: 'A page of audit events', schema: z.object({ events: z.array(event), nextCursor: z.string().nullable() }) } },
+      responses: {
+        200: { description: 'A page of audit events', schema: z.object({ events: z.array(event), nextCursor: z.string().nullable() }) },
+      },
     },
     ({ principal, query }) => rt.db.tenant(principal!.tenantId, (tx) => listAudit(tx, query)),
   );

@@ -20,7 +20,11 @@ export function businessApp(rt: Runtime, tools: ToolRegistry<BusinessServices>, 
 }
 
 /** The extensions and the set of non-tool routes they mounted (the self-test checks against it). */
-export function createBusinessApp(rt: Runtime, tools: ToolRegistry<BusinessServices>, services: BusinessServices): { extensions: AppExtension[]; mounted: Set<string> } {
+export function createBusinessApp(
+  rt: Runtime,
+  tools: ToolRegistry<BusinessServices>,
+  services: BusinessServices,
+): { extensions: AppExtension[]; mounted: Set<string> } {
   const mounted = new Set<string>();
   const extensions: AppExtension[] = [
     { raw: stripeWebhook(rt, services, mounted) },
@@ -33,7 +37,10 @@ export function createBusinessApp(rt: Runtime, tools: ToolRegistry<BusinessServi
 }
 
 /** Path entries of both, with the operations of a path present in both kept side by side. */
-function mergePaths(a: Record<string, Record<string, unknown>>, b: Record<string, Record<string, unknown>>): Record<string, Record<string, unknown>> {
+function mergePaths(
+  a: Record<string, Record<string, unknown>>,
+  b: Record<string, Record<string, unknown>>,
+): Record<string, Record<string, unknown>> {
   const out = { ...a };
   for (const [path, ops] of Object.entries(b)) out[path] = { ...(out[path] ?? {}), ...ops };
   return out;

@@ -53,18 +53,34 @@ export function crmImportRoutes(rt: Runtime, isPublic: (method: string, path: st
       const p = requireScope(req, 'write');
       const q = parse(importQuery, req.query, 'query');
       const bytes = req.body as unknown;
-      if (!Buffer.isBuffer(bytes) || bytes.length === 0) throw badRequest('EMPTY_UPLOAD', "The upload is empty: send the export's bytes as the request body.");
+      if (!Buffer.isBuffer(bytes) || bytes.length === 0)
+        throw badRequest('EMPTY_UPLOAD', "The upload is empty: send the export's bytes as the request body.");
       const { text, encoding } = decodeExport(bytes);
-      const uploadId = await rt.db.tenant(p.tenantId, (sql) => storeUpload(sql, p.tenantId, { filename: q.filename, bytes: bytes.length, encoding, content: text }));
+      const uploadId = await rt.db.tenant(p.tenantId, (sql) =>
+        storeUpload(sql, p.tenantId, { filename: q.filename, bytes: bytes.length, encoding, content: text }),
+      );
       const key = req.get('idempotency-key');
-      const input = { source: { kind: 'upload', uploadId }, ...(q.dateOrder ? { dateOrder: q.dateOrder } : {}), ...(q.batchSize ? { batchSize: q.batchSize } : {}) };
-      const { task, created } = await rt.tasks.create(p.tenantId, 'crm-sync', { input, ...(key ? { idempotencyKey: key } : {}) }, { type: 'api_key', keyId: p.keyId });
+      const input = {
+        source: { kind: 'upload', uploadId },
+        ...(q.dateOrder ? { dateOrder: q.dateOrder } : {}),
+        ...(q.batchSize ? { batchSize: q.batchSize } : {}),
+      };
+      const { task, created } = await rt.tasks.create(
+        p.tenantId,
+        'crm-sync',
+        { input, ...(key ? { idempotencyKey: key } : {}) },
+        { type: 'api_key', keyId: p.keyId },
+      );
       // A repeated Idempotency-Key answers with the first upload's task; this copy is not needed.
       if (!created) await rt.db.tenant(p.tenantId, (sql) => sql.query(`DELETE FROM crm_uploads WHERE id = $1`, [uploadId]));
       res
         .status(created ? 202 : 200)
         .location(`/api/v1/tasks/${task.id}`)
-        .json({ upload: created ? { id: uploadId, bytes: bytes.length, encoding, filename: q.filename ?? null } : null, task, events: `/api/v1/tasks/${task.id}/events` });
+        .json({
+          upload: created ? { id: uploadId, bytes: bytes.length, encoding, filename: q.filename ?? null } : null,
+          task,
+          events: `/api/v1/tasks/${task.id}/events`,
+        });
     },
   );
   return r;
@@ -80,7 +96,13 @@ export function crmImportPaths(limit: string): Paths {
         tags: ['crm'],
         parameters: [
           { name: 'filename', in: 'query', required: false, schema: { type: 'string', maxLength: 255 } },
-          { name: 'dateOrder', in: 'query', required: false, schema: { type: 'string', enum: ['dmy', 'mdy'] }, description: 'For a date column whose values fit both orders' },
+          {
+            name: 'dateOrder',
+            in: 'query',
+            required: false,
+            schema: { type: 'string', enum: ['dmy', 'mdy'] },
+            description: 'For a date column whose values fit both orders',
+          },
           { name: 'batchSize', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } },
         ],
         requestBody: {

@@ -38,7 +38,14 @@ const rememberBody = z.object({
   expiresAt: z.iso.datetime({ offset: true }).optional(),
 });
 
-const memory = z.looseObject({ id: z.string(), content: z.string(), agent: z.string().nullable(), kind: z.string(), metadata: z.record(z.string(), z.unknown()), createdAt: z.string() });
+const memory = z.looseObject({
+  id: z.string(),
+  content: z.string(),
+  agent: z.string().nullable(),
+  kind: z.string(),
+  metadata: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+});
 const tags = ['memory'];
 
 export function memoryApp(store: MemoryStore): AppExtension {
@@ -51,10 +58,19 @@ export function memoryApp(store: MemoryStore): AppExtension {
       access: 'read',
       tags,
       query: searchQuery,
-      responses: { 200: { description: 'The best matches, with their scores', schema: z.object({ results: z.array(memory.extend({ score: z.number() })) }) } },
+      responses: {
+        200: {
+          description: 'The best matches, with their scores',
+          schema: z.object({ results: z.array(memory.extend({ score: z.number() })) }),
+        },
+      },
     },
     async ({ principal, query: q }) => ({
-      results: await store.recall(principal!.tenantId, q.q, { k: q.k, ...(q.agent ? { agent: q.agent } : {}), ...(q.kind?.length ? { kinds: q.kind } : {}) }),
+      results: await store.recall(principal!.tenantId, q.q, {
+        k: q.k,
+        ...(q.agent ? { agent: q.agent } : {}),
+        ...(q.kind?.length ? { kinds: q.kind } : {}),
+      }),
     }),
   );
   api.add(
@@ -100,7 +116,14 @@ export function memoryApp(store: MemoryStore): AppExtension {
     },
   );
   api.add(
-    { method: 'delete', path: '/api/v1/memory/:id', summary: 'Forget a memory', access: 'write', tags, responses: { 204: { description: 'Deleted' } } },
+    {
+      method: 'delete',
+      path: '/api/v1/memory/:id',
+      summary: 'Forget a memory',
+      access: 'write',
+      tags,
+      responses: { 204: { description: 'Deleted' } },
+    },
     async ({ principal, params, res }) => {
       if (!(await store.delete(principal!.tenantId, params.id ?? ''))) throw notFound('Memory', params.id ?? '');
       res.status(204).end();

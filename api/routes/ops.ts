@@ -42,7 +42,9 @@ export function createMetrics(rt: Runtime): Metrics {
     registers: [registry],
     async collect() {
       this.reset();
-      const r = await rt.db.system((tx) => tx.query<{ agent: string; status: string; n: string }>(`SELECT agent, status, count(*) AS n FROM tasks GROUP BY 1, 2`));
+      const r = await rt.db.system((tx) =>
+        tx.query<{ agent: string; status: string; n: string }>(`SELECT agent, status, count(*) AS n FROM tasks GROUP BY 1, 2`),
+      );
       for (const row of r.rows) this.set({ agent: row.agent, status: row.status }, Number(row.n));
     },
   });
@@ -72,9 +74,30 @@ export function opsPaths(): Paths {
       503: { description: 'Degraded: the failing check says why', schema: healthSchema },
     },
   });
-  doc.document({ method: 'get', path: '/metrics', summary: 'Prometheus metrics (text exposition format)', access: 'public', tags: ['operations'], responses: text('The metrics', 'text/plain') });
-  doc.document({ method: 'get', path: '/openapi.json', summary: 'This document (OpenAPI 3.1)', access: 'public', tags: ['operations'], responses: { 200: { description: 'The OpenAPI document', schema: { type: 'object' } } } });
-  doc.document({ method: 'get', path: '/docs', summary: 'The API reference (Swagger UI over /openapi.json)', access: 'public', tags: ['operations'], responses: text('The page', 'text/html') });
+  doc.document({
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics (text exposition format)',
+    access: 'public',
+    tags: ['operations'],
+    responses: text('The metrics', 'text/plain'),
+  });
+  doc.document({
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This document (OpenAPI 3.1)',
+    access: 'public',
+    tags: ['operations'],
+    responses: { 200: { description: 'The OpenAPI document', schema: { type: 'object' } } },
+  });
+  doc.document({
+    method: 'get',
+    path: '/docs',
+    summary: 'The API reference (Swagger UI over /openapi.json)',
+    access: 'public',
+    tags: ['operations'],
+    responses: text('The page', 'text/html'),
+  });
   return doc.paths;
 }
 
@@ -136,7 +159,7 @@ export function opsRoutes(rt: Runtime, metrics: Metrics, paths: Paths = {}, extr
       run('database', async () => void (await rt.db.query('SELECT 1'))),
       run('schema', async () => {
         const s = await schemaStatus(rt.db.pool);
-        if (s.pending.length) throw new Error(`pending migrations: ${s.pending.join(", ")}`);
+        if (s.pending.length) throw new Error(`pending migrations: ${s.pending.join(', ')}`);
       }),
       run('queue', () => rt.queues.ping()),
       ...Object.entries(extraChecks).map(([name, fn]) => run(name, fn)),

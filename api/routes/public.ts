@@ -10,7 +10,18 @@ import { z } from 'zod';
 import type { Runtime } from '../../runtime/boot.ts';
 import { AppError, notFound } from '../../runtime/errors.ts';
 import type { ToolRegistry } from '../../runtime/tools.ts';
-import { applyStripeEvent, faqReply, formatMoney, insertLead, leadInput, readUnsubscribeToken, sandboxCompletedEvent, SLUG, unsubscribe, type BusinessServices } from '../../tools/index.ts';
+import {
+  applyStripeEvent,
+  faqReply,
+  formatMoney,
+  insertLead,
+  leadInput,
+  readUnsubscribeToken,
+  sandboxCompletedEvent,
+  SLUG,
+  unsubscribe,
+  type BusinessServices,
+} from '../../tools/index.ts';
 import { parse, param } from '../http.ts';
 import { normaliseInput, verifyUtf8 } from '../input.ts';
 import { page, renderLanding } from './landing-html.ts';
@@ -27,7 +38,8 @@ function limiter(perMinute: number) {
     legacyHeaders: false,
     // X-Forwarded-For from a client that is not a configured proxy (TRUST_PROXY) is ignored on purpose.
     validate: { xForwardedForHeader: false },
-    handler: (_req: Request, _res: Response, next: NextFunction) => next(new AppError('RATE_LIMITED', 'Too many requests from this client; try again in a minute.', { status: 429 })),
+    handler: (_req: Request, _res: Response, next: NextFunction) =>
+      next(new AppError('RATE_LIMITED', 'Too many requests from this client; try again in a minute.', { status: 429 })),
   });
 }
 
@@ -41,7 +53,12 @@ export function publicRoutes(rt: Runtime, tools: ToolRegistry<BusinessServices>,
   const cfg = rt.config;
   const ask = limiter(cfg.PUBLIC_RATE_LIMIT);
   const forms = limiter(cfg.PUBLIC_RATE_LIMIT);
-  mounted.add('POST /api/v1/aurea/public').add('GET /landing/:slug').add('POST /landing/:slug/leads').add('GET /unsubscribe/:token').add('POST /unsubscribe/:token');
+  mounted
+    .add('POST /api/v1/aurea/public')
+    .add('GET /landing/:slug')
+    .add('POST /landing/:slug/leads')
+    .add('GET /unsubscribe/:token')
+    .add('POST /unsubscribe/:token');
 
   r.post('/api/v1/aurea/public', ask, async (req, res) => {
     const { message } = parse(z.object({ message: z.string().trim().min(1, 'message must not be empty').max(2000) }), req.body, 'body');
@@ -54,9 +71,14 @@ export function publicRoutes(rt: Runtime, tools: ToolRegistry<BusinessServices>,
       const out = done.output as { reply?: string; model?: string } | null;
       if (done.status === 'succeeded' && out?.reply) return void res.json({ reply: out.reply, model: out.model });
       if (done.status !== 'failed' && done.status !== 'cancelled') await rt.tasks.cancel(tenantId, task.id).catch(() => undefined);
-      rt.logger.warn({ taskId: task.id, status: done.status, error: done.error?.code }, 'public assistant task gave no answer; answering from the FAQ');
+      rt.logger.warn(
+        { taskId: task.id, status: done.status, error: done.error?.code },
+        'public assistant task gave no answer; answering from the FAQ',
+      );
     }
-    const { products } = (await tools.call('products_public_list', {}, { tenantId, caller: { kind: 'system' } })) as { products: { name: string; priceUsd: number; interval: string }[] };
+    const { products } = (await tools.call('products_public_list', {}, { tenantId, caller: { kind: 'system' } })) as {
+      products: { name: string; priceUsd: number; interval: string }[];
+    };
     res.json({ reply: faqReply(message, products), model: rt.model.chat ? 'template' : 'offline' });
   });
 
@@ -76,18 +98,36 @@ export function publicRoutes(rt: Runtime, tools: ToolRegistry<BusinessServices>,
     res.type('html').send(renderLanding(p, { sent: req.query.sent === '1' }));
   });
 
-  r.post('/landing/:slug/leads', forms, express.urlencoded({ extended: false, limit: '20kb', verify: verifyUtf8 }), normaliseInput, async (req, res) => {
-    const p = await landingBySlug(rt, param(req, 'slug'));
-    const form = parse(leadForm, req.body ?? {}, 'form');
-    const isForm = Boolean(req.is('urlencoded'));
-    // A filled honeypot is a bot: answer as if it worked, store nothing.
-    if (form.website) return void (isForm ? res.redirect(303, `/landing/${p.slug}?sent=1`) : res.status(201).json({ ok: true }));
-    const lead = await rt.db.tenant(p.tenant_id, (sql) =>
-      insertLead(sql, p.tenant_id, { name: form.name, email: form.email || undefined, phone: form.phone || undefined, notes: form.message || undefined, source: `landing:${p.slug}`, valueUsd: 0 }, p.id),
-    );
-    if (isForm) return void res.redirect(303, `/landing/${p.slug}?sent=1`);
-    res.status(201).json({ ok: true, leadId: lead.id });
-  });
+  r.post(
+    '/landing/:slug/leads',
+    forms,
+    express.urlencoded({ extended: false, limit: '20kb', verify: verifyUtf8 }),
+    normaliseInput,
+    async (req, res) => {
+      const p = await landingBySlug(rt, param(req, 'slug'));
+      const form = parse(leadForm, req.body ?? {}, 'form');
+      const isForm = Boolean(req.is('urlencoded'));
+      // A filled honeypot is a bot: answer as if it worked, store nothing.
+      if (form.website) return void (isForm ? res.redirect(303, `/landing/${p.slug}?sent=1`) : res.status(201).json({ ok: true }));
+      const lead = await rt.db.tenant(p.tenant_id, (sql) =>
+        insertLead(
+          sql,
+          p.tenant_id,
+          {
+            name: form.name,
+            email: form.email || undefined,
+            phone: form.phone || undefined,
+            notes: form.message || undefined,
+            source: `landing:${p.slug}`,
+            valueUsd: 0,
+          },
+          p.id,
+        ),
+      );
+      if (isForm) return void res.redirect(303, `/landing/${p.slug}?sent=1`);
+      res.status(201).json({ ok: true, leadId: lead.id });
+    },
+  );
 
   // Bulk-sender rules (RFC 8058): the POST is the one-click unsubscribe (mail clients send
   // `List-Unsubscribe=One-Click`; the confirmation page's button posts the same form) and takes
@@ -107,7 +147,10 @@ export function publicRoutes(rt: Runtime, tools: ToolRegistry<BusinessServices>,
   r.post('/unsubscribe/:token', express.urlencoded({ extended: false, limit: '2kb' }), async (req, res) => {
     const who = await unsubscriber(services, param(req, 'token'));
     await unsubscribe((fn) => rt.db.tenant(who.tenantId, fn), who.tenantId, who.email);
-    res.status(200).type('html').send(page('Unsubscribed', `<h1>You are unsubscribed</h1><p>${escapeHtml(who.email)} will receive no more emails from us.</p>`));
+    res
+      .status(200)
+      .type('html')
+      .send(page('Unsubscribed', `<h1>You are unsubscribed</h1><p>${escapeHtml(who.email)} will receive no more emails from us.</p>`));
   });
 
   if (services.payments.mode === 'sandbox') {
@@ -115,8 +158,11 @@ export function publicRoutes(rt: Runtime, tools: ToolRegistry<BusinessServices>,
       const s = await sandboxSession(rt, param(req, 'id'));
       const amount = formatMoney(Number(s.amount_minor), s.currency);
       res.type('html').send(
-        page('Sandbox checkout', `<h1>Sandbox checkout</h1><p>Amount: <strong>${amount}</strong> — status: ${s.status}.</p><p>No card is charged: this is the offline Stripe sandbox.</p>
-${s.status === 'open' ? `<form method="post" action="/sandbox/checkout/${s.id}/pay"><button type="submit">Pay ${amount} (sandbox)</button></form>` : ''}`),
+        page(
+          'Sandbox checkout',
+          `<h1>Sandbox checkout</h1><p>Amount: <strong>${amount}</strong> — status: ${s.status}.</p><p>No card is charged: this is the offline Stripe sandbox.</p>
+${s.status === 'open' ? `<form method="post" action="/sandbox/checkout/${s.id}/pay"><button type="submit">Pay ${amount} (sandbox)</button></form>` : ''}`,
+        ),
       );
     });
     r.post('/sandbox/checkout/:id/pay', async (req, res) => {
@@ -125,7 +171,14 @@ ${s.status === 'open' ? `<form method="post" action="/sandbox/checkout/${s.id}/p
       const payload = sandboxCompletedEvent({ id: s.id, amountMinor: Number(s.amount_minor), currency: s.currency, interval: s.interval });
       const result = await applyStripeEvent(rt.db, await services.payments.verify(payload, await services.payments.sign(payload)));
       if (req.is('json')) return void res.json(result);
-      res.type('html').send(page('Paid', `<h1>Payment recorded</h1><p>The sandbox payment of ${formatMoney(Number(s.amount_minor), s.currency)} was applied.</p>`));
+      res
+        .type('html')
+        .send(
+          page(
+            'Paid',
+            `<h1>Payment recorded</h1><p>The sandbox payment of ${formatMoney(Number(s.amount_minor), s.currency)} was applied.</p>`,
+          ),
+        );
     });
   }
   return r;
@@ -144,7 +197,12 @@ async function landingBySlug(rt: Runtime, slug: string) {
   // Slug → page is the one read the public needs across tenants: owner role, one row, by key.
   const row = await rt.db.system(
     async (sql) =>
-      (await sql.query<{ id: string; tenant_id: string; slug: string; title: string; headline: string; body: string; cta: string }>(`SELECT id, tenant_id, slug, title, headline, body, cta FROM landing_pages WHERE slug = $1 AND published`, [slug])).rows[0],
+      (
+        await sql.query<{ id: string; tenant_id: string; slug: string; title: string; headline: string; body: string; cta: string }>(
+          `SELECT id, tenant_id, slug, title, headline, body, cta FROM landing_pages WHERE slug = $1 AND published`,
+          [slug],
+        )
+      ).rows[0],
   );
   if (!row) throw notFound('Landing page', slug);
   return row;
@@ -152,7 +210,13 @@ async function landingBySlug(rt: Runtime, slug: string) {
 
 async function sandboxSession(rt: Runtime, id: string) {
   const row = await rt.db.system(
-    async (sql) => (await sql.query<{ id: string; amount_minor: string; currency: string; interval: string; status: string }>(`SELECT id, amount_minor, currency, interval, status FROM checkout_sessions WHERE id = $1 AND mode = 'sandbox'`, [id])).rows[0],
+    async (sql) =>
+      (
+        await sql.query<{ id: string; amount_minor: string; currency: string; interval: string; status: string }>(
+          `SELECT id, amount_minor, currency, interval, status FROM checkout_sessions WHERE id = $1 AND mode = 'sandbox'`,
+          [id],
+        )
+      ).rows[0],
   );
   if (!row) throw notFound('Checkout session', id);
   return row;

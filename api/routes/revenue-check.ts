@@ -73,7 +73,9 @@ export async function revenueSelfTest(d: SelfTestDeps): Promise<SelfTestResult> 
   let sandboxed: Promise<unknown> | undefined;
   const runAgent = async (agent: string, input: unknown, check: (out: Record<string, unknown>) => string) => {
     // The checks run in parallel: the first one creates the sandbox, the others wait for it.
-    sandboxed ??= d.rt.db.system((sql) => sql.query(`INSERT INTO tenants (id, name) VALUES ($1, $2)`, [sandbox, 'Revenue self-test sandbox (deleted after the run)']));
+    sandboxed ??= d.rt.db.system((sql) =>
+      sql.query(`INSERT INTO tenants (id, name) VALUES ($1, $2)`, [sandbox, 'Revenue self-test sandbox (deleted after the run)']),
+    );
     await sandboxed;
     const { task } = await d.rt.tasks.create(sandbox, agent, { input }, { type: 'self-test' });
     const done = await d.rt.tasks.waitFor(sandbox, task.id, d.agentWaitMs ?? 15_000);
@@ -93,23 +95,44 @@ export async function revenueSelfTest(d: SelfTestDeps): Promise<SelfTestResult> 
         return `estimate total $${total}`;
       }),
     3: () =>
-      runAgent('competitor-analysis', { competitors: [{ name: 'Self-test Roofing', prices: { architectural_shingle: 400 }, rating: 4.8, reviews: 50 }], ourRating: 4.5 }, (o) => {
-        if (!Array.isArray(o.priceIndex) || !Array.isArray(o.threats)) throw new Error('no price index or threats');
-        return `${(o.threats as unknown[]).length} threat(s), ${(o.opportunities as unknown[]).length} opportunity(ies)`;
-      }),
+      runAgent(
+        'competitor-analysis',
+        { competitors: [{ name: 'Self-test Roofing', prices: { architectural_shingle: 400 }, rating: 4.8, reviews: 50 }], ourRating: 4.5 },
+        (o) => {
+          if (!Array.isArray(o.priceIndex) || !Array.isArray(o.threats)) throw new Error('no price index or threats');
+          return `${(o.threats as unknown[]).length} threat(s), ${(o.opportunities as unknown[]).length} opportunity(ies)`;
+        },
+      ),
     4: async () => {
       const nf = await expectNotFound('stripe_checkout_create', { productId: randomUUID() });
       if (d.services.payments.mode === 'stripe') return `${nf}; Stripe configured`;
-      const s = await d.services.payments.createCheckout({ amountMinor: 100, currency: 'usd', description: 'self-test', interval: 'one_time', metadata: {}, successUrl: 'http://x/', cancelUrl: 'http://x/', idempotencyKey: randomUUID() });
+      const s = await d.services.payments.createCheckout({
+        amountMinor: 100,
+        currency: 'usd',
+        description: 'self-test',
+        interval: 'one_time',
+        metadata: {},
+        successUrl: 'http://x/',
+        cancelUrl: 'http://x/',
+        idempotencyKey: randomUUID(),
+      });
       return `${nf}; sandbox session ${s.id.slice(0, 14)}…`;
     },
     5: async () => {
-      const payload = JSON.stringify({ id: `evt_selftest_${randomUUID()}`, object: 'event', type: 'self.test', created: Math.floor(Date.now() / 1000), data: { object: {} } });
+      const payload = JSON.stringify({
+        id: `evt_selftest_${randomUUID()}`,
+        object: 'event',
+        type: 'self.test',
+        created: Math.floor(Date.now() / 1000),
+        data: { object: {} },
+      });
       await d.services.payments.verify(payload, await d.services.payments.sign(payload));
-      const tampered = await d.services.payments.verify(payload.replace('self.test', 'self.tampered'), await d.services.payments.sign(payload)).then(
-        () => false,
-        () => true,
-      );
+      const tampered = await d.services.payments
+        .verify(payload.replace('self.test', 'self.tampered'), await d.services.payments.sign(payload))
+        .then(
+          () => false,
+          () => true,
+        );
       if (!tampered) throw new Error('a tampered payload passed signature verification');
       await d.rt.db.tenant(d.tenantId, (sql) => sql.query('SELECT count(*) FROM stripe_events'));
       return `signatures verified (${d.services.payments.mode}); tampered payload refused`;
@@ -118,7 +141,8 @@ export async function revenueSelfTest(d: SelfTestDeps): Promise<SelfTestResult> 
     7: async () => {
       const leads = (await call('pipeline_leads_list', { limit: 5 })) as { leads: unknown[] };
       const create = d.tools.get('pipeline_lead_create');
-      if (!create?.input.safeParse({ name: 'Self test', email: 'a@b.co' }).success) throw new Error('pipeline_lead_create rejects a valid lead');
+      if (!create?.input.safeParse({ name: 'Self test', email: 'a@b.co' }).success)
+        throw new Error('pipeline_lead_create rejects a valid lead');
       return `${leads.leads.length} lead(s) listed; create validates`;
     },
     8: () => expectNotFound('pipeline_lead_move', { id: randomUUID(), stage: 'contacted' }),
@@ -137,8 +161,10 @@ export async function revenueSelfTest(d: SelfTestDeps): Promise<SelfTestResult> 
       if (!served.has('POST /landing/:slug/leads')) throw new Error('the lead-capture route is not mounted');
       return 'slug lookup, HTML page with lead form and honeypot';
     },
-    11: async () => `${((await call('ads_campaigns_list', { limit: 5 })) as { campaigns: unknown[] }).campaigns.length} campaign(s), ads ${d.services.ads.mode}`,
-    12: async () => `${((await call('email_sequences_list', { limit: 5 })) as { sequences: unknown[] }).sequences.length} sequence(s), email via ${d.services.email.provider}`,
+    11: async () =>
+      `${((await call('ads_campaigns_list', { limit: 5 })) as { campaigns: unknown[] }).campaigns.length} campaign(s), ads ${d.services.ads.mode}`,
+    12: async () =>
+      `${((await call('email_sequences_list', { limit: 5 })) as { sequences: unknown[] }).sequences.length} sequence(s), email via ${d.services.email.provider}`,
     13: async () => `pipeline value $${((await call('revenue_dashboard', {})) as { openPipelineValueUsd: number }).openPipelineValueUsd}`,
   };
 

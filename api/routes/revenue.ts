@@ -16,29 +16,53 @@ import { revenueSelfTest } from './revenue-check.ts';
 const waitQuery = z.object({ wait: z.coerce.number().min(0).max(120).default(20) });
 
 /** Runs `agent` with the request body as input; 200 with the result if it ends within ?wait, else 202 with the task. */
-async function runAgent(rt: Runtime, req: Request, res: Response, agent: string, before?: (tenantId: string, input: unknown) => Promise<void>, after?: (tenantId: string, output: unknown, taskId: string) => Promise<Record<string, unknown>>): Promise<void> {
+async function runAgent(
+  rt: Runtime,
+  req: Request,
+  res: Response,
+  agent: string,
+  before?: (tenantId: string, input: unknown) => Promise<void>,
+  after?: (tenantId: string, output: unknown, taskId: string) => Promise<Record<string, unknown>>,
+): Promise<void> {
   const p = requireScope(req, 'write');
   const { wait } = parse(waitQuery, req.query, 'query');
   const def = rt.registry.agent(agent);
   if (!def) throw new AppError('AGENT_UNAVAILABLE', `The '${agent}' agent is not registered in this process.`, { status: 503 });
   const input: unknown = req.body ?? {};
   const checked = def.input.safeParse(input);
-  if (!checked.success) throw new AppError('INVALID_INPUT', `The input does not match agent '${agent}'${firstIssue(checked.error.issues)}.`, { status: 400, details: checked.error.issues });
+  if (!checked.success)
+    throw new AppError('INVALID_INPUT', `The input does not match agent '${agent}'${firstIssue(checked.error.issues)}.`, {
+      status: 400,
+      details: checked.error.issues,
+    });
   await before?.(p.tenantId, checked.data);
   const key = req.get('idempotency-key');
-  const { task } = await rt.tasks.create(p.tenantId, agent, { input, ...(key ? { idempotencyKey: key } : {}) }, { type: 'api_key', keyId: p.keyId });
+  const { task } = await rt.tasks.create(
+    p.tenantId,
+    agent,
+    { input, ...(key ? { idempotencyKey: key } : {}) },
+    { type: 'api_key', keyId: p.keyId },
+  );
   const done = await rt.tasks.waitFor(p.tenantId, task.id, wait * 1000);
   if (done.status === 'succeeded') {
     const extra = after ? await after(p.tenantId, done.output, done.id) : {};
     return void res.status(200).json({ result: done.output, ...extra, task: done });
   }
   if (done.status === 'failed' || done.status === 'cancelled') {
-    throw new AppError(done.error?.code ?? 'TASK_FAILED', done.error?.message ?? `The ${agent} task ${done.status}.`, { status: 422, details: { task: done } });
+    throw new AppError(done.error?.code ?? 'TASK_FAILED', done.error?.message ?? `The ${agent} task ${done.status}.`, {
+      status: 422,
+      details: { task: done },
+    });
   }
   res.status(202).location(`/api/v1/tasks/${done.id}`).json({ task: done });
 }
 
-export function revenueRoutes(rt: Runtime, tools: ToolRegistry<BusinessServices>, services: BusinessServices, mounted: Set<string>): Router {
+export function revenueRoutes(
+  rt: Runtime,
+  tools: ToolRegistry<BusinessServices>,
+  services: BusinessServices,
+  mounted: Set<string>,
+): Router {
   const r = Router();
   const add = (method: 'get' | 'post', path: string, h: (req: Request, res: Response) => Promise<void>) => {
     mounted.add(`${method.toUpperCase()} ${path}`);
@@ -58,7 +82,11 @@ export function revenueRoutes(rt: Runtime, tools: ToolRegistry<BusinessServices>
       },
       async (tenantId, output, taskId) => {
         const customerId = (output as { customerId?: string }).customerId;
-        const stored = await tools.call('estimates_record', { output, taskId, status: 'draft', ...(customerId ? { customerId } : {}) }, { tenantId, idempotencyKey: `estimate:${taskId}`, caller: { kind: 'system' } });
+        const stored = await tools.call(
+          'estimates_record',
+          { output, taskId, status: 'draft', ...(customerId ? { customerId } : {}) },
+          { tenantId, idempotencyKey: `estimate:${taskId}`, caller: { kind: 'system' } },
+        );
         return stored as Record<string, unknown>;
       },
     ),

@@ -6,13 +6,22 @@
  */
 import { z } from 'zod';
 import type { Runtime } from '../../runtime/boot.ts';
-import { DEFAULT_SCHEDULES, enableDefaults, scheduleBody, schedulePatch, ScheduleService, type Actor } from '../../runtime/guardrails/index.ts';
+import {
+  DEFAULT_SCHEDULES,
+  enableDefaults,
+  scheduleBody,
+  schedulePatch,
+  ScheduleService,
+  type Actor,
+} from '../../runtime/guardrails/index.ts';
 import type { Principal } from '../../runtime/keys.ts';
 import type { AppExtension } from '../app.ts';
 import { RouteSet, schemaOf } from '../define.ts';
 import { settingsView } from '../../tools/index.ts';
 
-const runsQuery = z.object({ runs: z.coerce.number().int().min(0).max(200).default(20).describe('How many recent runs (tasks) to include') });
+const runsQuery = z.object({
+  runs: z.coerce.number().int().min(0).max(200).default(20).describe('How many recent runs (tasks) to include'),
+});
 const defaultsBody = z.object({ timezone: z.string().min(1).max(64).default('UTC') }).strict();
 
 /** A schedule as the API shows it (the operator routes too). */
@@ -32,7 +41,9 @@ export const scheduleInfo = z.looseObject({
 const defaultsResult = z.object({
   enabled: z.array(scheduleInfo),
   skipped: z.array(z.object({ name: z.string(), agent: z.string(), reason: z.string() })),
-  missing: z.array(z.object({ setting: z.string(), neededBy: z.array(z.string()), how: z.string() })).describe('Settings the skipped defaults need, and how to set each'),
+  missing: z
+    .array(z.object({ setting: z.string(), neededBy: z.array(z.string()), how: z.string() }))
+    .describe('Settings the skipped defaults need, and how to set each'),
 });
 
 const keyActor = (p: Principal | undefined): Actor => ({ type: 'api_key', id: p?.keyId ?? 'unknown' });
@@ -79,7 +90,18 @@ export function scheduleApp(rt: Runtime): AppExtension {
       responses: {
         200: {
           description: 'The defaults',
-          schema: z.object({ defaults: z.array(z.object({ name: z.string(), agent: z.string(), cron: z.string(), input: z.unknown(), why: z.string(), registered: z.boolean() })) }),
+          schema: z.object({
+            defaults: z.array(
+              z.object({
+                name: z.string(),
+                agent: z.string(),
+                cron: z.string(),
+                input: z.unknown(),
+                why: z.string(),
+                registered: z.boolean(),
+              }),
+            ),
+          }),
         },
       },
     },
@@ -89,13 +111,15 @@ export function scheduleApp(rt: Runtime): AppExtension {
     {
       method: 'post',
       path: '/api/v1/schedules/defaults',
-      summary: 'Install and enable the default schedules (admin); those whose agent or settings are missing are skipped, with how to set them',
+      summary:
+        'Install and enable the default schedules (admin); those whose agent or settings are missing are skipped, with how to set them',
       access: 'admin',
       tags,
       body: defaultsBody,
       responses: { 200: { description: 'The schedules enabled and those skipped, with the reason', schema: defaultsResult } },
     },
-    async ({ principal, body }) => enableDefaults(schedules, principal!.tenantId, keyActor(principal), await settingsView(rt.db, principal!.tenantId), body.timezone),
+    async ({ principal, body }) =>
+      enableDefaults(schedules, principal!.tenantId, keyActor(principal), await settingsView(rt.db, principal!.tenantId), body.timezone),
   );
   api.add(
     {
@@ -105,7 +129,12 @@ export function scheduleApp(rt: Runtime): AppExtension {
       access: 'read',
       tags,
       query: runsQuery,
-      responses: { 200: { description: 'The schedule and its runs, newest first', schema: z.object({ schedule: scheduleInfo, runs: z.array(z.record(z.string(), z.unknown())) }) } },
+      responses: {
+        200: {
+          description: 'The schedule and its runs, newest first',
+          schema: z.object({ schedule: scheduleInfo, runs: z.array(z.record(z.string(), z.unknown())) }),
+        },
+      },
     },
     async ({ principal, params, query }) => {
       const p = principal!;
@@ -123,7 +152,9 @@ export function scheduleApp(rt: Runtime): AppExtension {
       bodySchema: schemaOf(schedulePatch, 'input'),
       responses: { 200: { description: 'The schedule after the change', schema: z.object({ schedule: scheduleInfo }) } },
     },
-    async ({ principal, params, req }) => ({ schedule: await schedules.update(principal!.tenantId, params.id ?? '', req.body, keyActor(principal)) }),
+    async ({ principal, params, req }) => ({
+      schedule: await schedules.update(principal!.tenantId, params.id ?? '', req.body, keyActor(principal)),
+    }),
   );
   api.add(
     {

@@ -82,7 +82,10 @@ export function taskRoutes(rt: Runtime): { router: RouteSet['router']; paths: Pa
     },
     async ({ params, req, res, principal }) => {
       const p = principal!;
-      const { task: t, created: isNew } = await rt.tasks.create(p.tenantId, params.name ?? '', req.body, { type: 'api_key', keyId: p.keyId });
+      const { task: t, created: isNew } = await rt.tasks.create(p.tenantId, params.name ?? '', req.body, {
+        type: 'api_key',
+        keyId: p.keyId,
+      });
       res.status(isNew ? 202 : 200).location(`/api/v1/tasks/${t.id}`);
       return { task: t };
     },
@@ -96,7 +99,11 @@ export function taskRoutes(rt: Runtime): { router: RouteSet['router']; paths: Pa
       summary: `Run ${agent.name}: ${agent.description}`,
       access: 'write',
       tags: ['agents'],
-      bodySchema: { ...bodyBase, properties: { ...(bodyBase.properties as object), input: jsonSchema(agent.input, 'input') }, required: ['input'] },
+      bodySchema: {
+        ...bodyBase,
+        properties: { ...(bodyBase.properties as object), input: jsonSchema(agent.input, 'input') },
+        required: ['input'],
+      },
       responses: created,
       extensions: { 'x-output-schema': jsonSchema(agent.output, 'output') },
     });
@@ -110,7 +117,10 @@ export function taskRoutes(rt: Runtime): { router: RouteSet['router']; paths: Pa
       tags: TAGS,
       query: listQuery,
       responses: {
-        200: { description: 'A page of tasks', schema: { type: 'object', properties: { tasks: { type: 'array', items: task }, nextCursor: { type: ['string', 'null'] } } } },
+        200: {
+          description: 'A page of tasks',
+          schema: { type: 'object', properties: { tasks: { type: 'array', items: task }, nextCursor: { type: ['string', 'null'] } } },
+        },
       },
     },
     ({ principal, query }) => rt.tasks.list(principal!.tenantId, query),
@@ -123,7 +133,12 @@ export function taskRoutes(rt: Runtime): { router: RouteSet['router']; paths: Pa
       access: 'read',
       tags: TAGS,
       params: { id: 'The task id (uuid)' },
-      responses: { 200: { description: 'The task and its steps', schema: { type: 'object', properties: { task, steps: { type: 'array', items: { type: 'object' } } } } } },
+      responses: {
+        200: {
+          description: 'The task and its steps',
+          schema: { type: 'object', properties: { task, steps: { type: 'array', items: { type: 'object' } } } },
+        },
+      },
     },
     ({ principal, params }) => rt.tasks.detail(principal!.tenantId, params.id ?? ''),
   );
@@ -135,7 +150,10 @@ export function taskRoutes(rt: Runtime): { router: RouteSet['router']; paths: Pa
       access: 'write',
       tags: TAGS,
       params: { id: 'The task id (uuid)' },
-      responses: { 200: { description: 'The cancelled task', schema: { type: 'object', properties: { task } } }, 409: { description: 'The task already ended' } },
+      responses: {
+        200: { description: 'The cancelled task', schema: { type: 'object', properties: { task } } },
+        409: { description: 'The task already ended' },
+      },
     },
     async ({ principal, params }) => ({ task: await rt.tasks.cancel(principal!.tenantId, params.id ?? '') }),
   );
@@ -156,7 +174,15 @@ export function taskRoutes(rt: Runtime): { router: RouteSet['router']; paths: Pa
             properties: {
               replay: {
                 type: 'object',
-                properties: { outcome: { type: 'string' }, message: { type: 'string' }, steps: { type: 'array' }, divergence: {}, next: {}, output: {}, outputMatches: { type: 'boolean' } },
+                properties: {
+                  outcome: { type: 'string' },
+                  message: { type: 'string' },
+                  steps: { type: 'array' },
+                  divergence: {},
+                  next: {},
+                  output: {},
+                  outputMatches: { type: 'boolean' },
+                },
               },
             },
           },

@@ -37,13 +37,16 @@ export function tenantApp(rt: Runtime): AppExtension {
     {
       method: 'patch',
       path: '/api/v1/tenant',
-      summary: "Change the tenant's daily budget (USD), running cap and phone region (admin; null resets to the default); audited as tenant.updated",
+      summary:
+        "Change the tenant's daily budget (USD), running cap and phone region (admin; null resets to the default); audited as tenant.updated",
       access: 'admin',
       tags: ['tenant'],
       body: tenantPatch,
       responses: { 200: { description: 'The tenant after the change', schema: z.object({ tenant: tenantInfo }) } },
     },
-    async ({ principal, body }) => ({ tenant: await updateTenantSettings(rt.db, principal!.tenantId, body, { type: 'api_key', id: principal!.keyId }) }),
+    async ({ principal, body }) => ({
+      tenant: await updateTenantSettings(rt.db, principal!.tenantId, body, { type: 'api_key', id: principal!.keyId }),
+    }),
   );
   return { routes: api.router, paths: api.paths };
 }

@@ -15,7 +15,9 @@ import { requireScope } from '../http.ts';
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const toolsQuery = z.object({ check: z.enum(['true', 'false']).optional().describe('true: also check each tool’s integration (available, error)') });
+const toolsQuery = z.object({
+  check: z.enum(['true', 'false']).optional().describe('true: also check each tool’s integration (available, error)'),
+});
 const toolInfo = z.looseObject({
   name: z.string(),
   description: z.string(),
@@ -42,7 +44,13 @@ export function toolRoutes(tools: ToolRegistry, config: Config): AppExtension {
       const list = tools.tools.map((t) => tools.describe(t));
       if (query.check !== 'true') return { tools: list };
       const availability = new Map((await tools.availability(principal!.tenantId)).map((a) => [a.name, a]));
-      return { tools: list.map((t) => ({ ...t, available: availability.get(t.name)?.ok ?? false, ...(availability.get(t.name)?.error ? { error: availability.get(t.name)!.error } : {}) })) };
+      return {
+        tools: list.map((t) => ({
+          ...t,
+          available: availability.get(t.name)?.ok ?? false,
+          ...(availability.get(t.name)?.error ? { error: availability.get(t.name)!.error } : {}),
+        })),
+      };
     },
   );
   const r = api.router;

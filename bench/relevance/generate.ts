@@ -50,21 +50,122 @@ function prng(seed: number): () => number {
 }
 
 const FIRST = [
-  'Dana', 'Greg', 'Maria', 'Tom', 'Priya', 'Luis', 'Karen', 'Omar', 'Beth', 'Jamal', 'Sofia', 'Hank', 'Mei', 'Victor',
-  'Rosa', 'Derek', 'Aisha', 'Frank', 'Nina', 'Colin', 'Tara', 'Raj', 'Wendy', 'Pete', 'Lena',
+  'Dana',
+  'Greg',
+  'Maria',
+  'Tom',
+  'Priya',
+  'Luis',
+  'Karen',
+  'Omar',
+  'Beth',
+  'Jamal',
+  'Sofia',
+  'Hank',
+  'Mei',
+  'Victor',
+  'Rosa',
+  'Derek',
+  'Aisha',
+  'Frank',
+  'Nina',
+  'Colin',
+  'Tara',
+  'Raj',
+  'Wendy',
+  'Pete',
+  'Lena',
 ];
 const LAST = [
-  'Whitfield', 'Hendricks', 'Okafor', 'Castellano', 'Brennan', 'Nakamura', 'Lindqvist', 'Abernathy', 'Delgado', 'Thornton',
-  'Kowalski', 'Ferreira', 'Gallagher', 'Haddad', 'Iverson', 'Jablonski', 'Kincaid', 'Larkin', 'Montoya', 'Novak',
-  'Oyelaran', 'Pemberton', 'Quintero', 'Rasmussen', 'Sandoval', 'Tremblay', 'Underwood', 'Vasquez', 'Wexler', 'Yamamoto',
-  'Zielinski', 'Ashford', 'Beaumont', 'Calloway', 'Dunmore', 'Eastwood', 'Fairbanks', 'Greenleaf', 'Holloway', 'Ingram',
-  'Jorgensen', 'Kessler', 'Lockhart', 'Marchetti', 'Northcott', 'Osei', 'Prescott', 'Redfern', 'Stanhope', 'Talbot',
-  'Vance', 'Whitlock', 'Yardley', 'Ainsworth', 'Blackwood', 'Cromwell', 'Dalton', 'Ellery', 'Fenwick', 'Garrison',
+  'Whitfield',
+  'Hendricks',
+  'Okafor',
+  'Castellano',
+  'Brennan',
+  'Nakamura',
+  'Lindqvist',
+  'Abernathy',
+  'Delgado',
+  'Thornton',
+  'Kowalski',
+  'Ferreira',
+  'Gallagher',
+  'Haddad',
+  'Iverson',
+  'Jablonski',
+  'Kincaid',
+  'Larkin',
+  'Montoya',
+  'Novak',
+  'Oyelaran',
+  'Pemberton',
+  'Quintero',
+  'Rasmussen',
+  'Sandoval',
+  'Tremblay',
+  'Underwood',
+  'Vasquez',
+  'Wexler',
+  'Yamamoto',
+  'Zielinski',
+  'Ashford',
+  'Beaumont',
+  'Calloway',
+  'Dunmore',
+  'Eastwood',
+  'Fairbanks',
+  'Greenleaf',
+  'Holloway',
+  'Ingram',
+  'Jorgensen',
+  'Kessler',
+  'Lockhart',
+  'Marchetti',
+  'Northcott',
+  'Osei',
+  'Prescott',
+  'Redfern',
+  'Stanhope',
+  'Talbot',
+  'Vance',
+  'Whitlock',
+  'Yardley',
+  'Ainsworth',
+  'Blackwood',
+  'Cromwell',
+  'Dalton',
+  'Ellery',
+  'Fenwick',
+  'Garrison',
 ];
-const TOWNS = ['Cedar Falls', 'Maple Grove', 'Riverton', 'Oak Ridge', 'Brookfield', 'Fairview', 'Lakewood', 'Pine Bluff', 'Westbrook', 'Ashland'];
+const TOWNS = [
+  'Cedar Falls',
+  'Maple Grove',
+  'Riverton',
+  'Oak Ridge',
+  'Brookfield',
+  'Fairview',
+  'Lakewood',
+  'Pine Bluff',
+  'Westbrook',
+  'Ashland',
+];
 const STREETS = [
-  'Elm Street', 'Birch Lane', 'Harbor Road', 'Summit Avenue', 'Willow Court', 'Mill Road', 'Orchard Drive', 'Quarry Lane',
-  'Sunset Boulevard', 'Kestrel Way', 'Juniper Place', 'Foxglove Road', 'Granite Street', 'Heron Drive', 'Ivy Terrace',
+  'Elm Street',
+  'Birch Lane',
+  'Harbor Road',
+  'Summit Avenue',
+  'Willow Court',
+  'Mill Road',
+  'Orchard Drive',
+  'Quarry Lane',
+  'Sunset Boulevard',
+  'Kestrel Way',
+  'Juniper Place',
+  'Foxglove Road',
+  'Granite Street',
+  'Heron Drive',
+  'Ivy Terrace',
 ];
 /** Job types, each with how a customer or the office might say it in other words. */
 const JOBS: { name: string; other: string }[] = [
@@ -82,34 +183,109 @@ const JOBS: { name: string; other: string }[] = [
   { name: 'shingle repair', other: 'replacing a few blown-off tabs' },
 ];
 const CONTACT: { memory: string; query: string }[] = [
-  { memory: 'prefers text messages and never wants a phone call before 10am', query: 'How should we reach {first} {last}, and when is too early to call?' },
-  { memory: 'wants every estimate by email, with photos of the damage attached', query: 'How does {first} {last} like to receive estimates?' },
-  { memory: 'only answers the landline in the evening; the mobile goes to a full voicemail', query: 'What is the best time to phone {first} {last}?' },
-  { memory: 'asked that all scheduling go through their property manager, not them directly', query: 'Who do we talk to about scheduling at the {last} place?' },
-  { memory: 'has a large dog in the back yard; the side gate must be closed at all times', query: 'Anything the crew should watch out for at the {last} house?' },
-  { memory: 'pays by paper check on completion and wants an itemised invoice in the mail', query: 'How does {first} {last} settle their bills?' },
+  {
+    memory: 'prefers text messages and never wants a phone call before 10am',
+    query: 'How should we reach {first} {last}, and when is too early to call?',
+  },
+  {
+    memory: 'wants every estimate by email, with photos of the damage attached',
+    query: 'How does {first} {last} like to receive estimates?',
+  },
+  {
+    memory: 'only answers the landline in the evening; the mobile goes to a full voicemail',
+    query: 'What is the best time to phone {first} {last}?',
+  },
+  {
+    memory: 'asked that all scheduling go through their property manager, not them directly',
+    query: 'Who do we talk to about scheduling at the {last} place?',
+  },
+  {
+    memory: 'has a large dog in the back yard; the side gate must be closed at all times',
+    query: 'Anything the crew should watch out for at the {last} house?',
+  },
+  {
+    memory: 'pays by paper check on completion and wants an itemised invoice in the mail',
+    query: 'How does {first} {last} settle their bills?',
+  },
 ];
-const COMPETITORS = ['RoofPro', 'Summit Exteriors', 'ClearFlow Gutters', 'Ironclad Roofing', 'BlueSky Builders', 'HomeShield', 'Apex Contracting', 'Valley Roof Co'];
+const COMPETITORS = [
+  'RoofPro',
+  'Summit Exteriors',
+  'ClearFlow Gutters',
+  'Ironclad Roofing',
+  'BlueSky Builders',
+  'HomeShield',
+  'Apex Contracting',
+  'Valley Roof Co',
+];
 const CREWS = ['Marco', 'Jenna', 'Tyrell', 'Big Sam', 'Ingrid', 'Mateo', 'Kofi', 'Ruth'];
 const CREW_NOTES: { memory: string; query: string }[] = [
-  { memory: 'ladder access at {addr} is blocked by a fence; bring the 28 ft extension ladder and a plank', query: 'What ladder do we need at {addr}?' },
-  { memory: 'found rotten decking under the shingles at {addr}; about 6 sheets of plywood needed', query: 'Did the crew find any rot at {addr}?' },
-  { memory: 'the driveway at {addr} is steep and gravel: the dump trailer has to park on the street', query: 'Where can the trailer park at {addr}?' },
-  { memory: 'neighbours at {addr} complained about nails in their lawn; run the magnet sweep twice', query: 'Any complaints from neighbours about the {street} job?' },
-  { memory: 'wasp nest under the eaves at {addr}; spray it the evening before we start', query: 'Were there any insects or pests at {addr}?' },
-  { memory: 'power line runs close to the roof edge at {addr}; call the utility before any metal work', query: 'Is there an electrical hazard at {addr}?' },
+  {
+    memory: 'ladder access at {addr} is blocked by a fence; bring the 28 ft extension ladder and a plank',
+    query: 'What ladder do we need at {addr}?',
+  },
+  {
+    memory: 'found rotten decking under the shingles at {addr}; about 6 sheets of plywood needed',
+    query: 'Did the crew find any rot at {addr}?',
+  },
+  {
+    memory: 'the driveway at {addr} is steep and gravel: the dump trailer has to park on the street',
+    query: 'Where can the trailer park at {addr}?',
+  },
+  {
+    memory: 'neighbours at {addr} complained about nails in their lawn; run the magnet sweep twice',
+    query: 'Any complaints from neighbours about the {street} job?',
+  },
+  {
+    memory: 'wasp nest under the eaves at {addr}; spray it the evening before we start',
+    query: 'Were there any insects or pests at {addr}?',
+  },
+  {
+    memory: 'power line runs close to the roof edge at {addr}; call the utility before any metal work',
+    query: 'Is there an electrical hazard at {addr}?',
+  },
 ];
 const POLICIES: { memory: string; query: string }[] = [
-  { memory: 'Office rule: every estimate over $10,000 needs a second site visit by the owner before it is sent.', query: 'When does an estimate need the owner to visit the site too?' },
-  { memory: 'We do not work on roofs steeper than 12/12 pitch without the harness anchor kit.', query: 'What safety gear is required on very steep roofs?' },
-  { memory: 'Deposits are 30% on signing and the rest on completion; no work starts before the deposit clears.', query: 'How much deposit do we take before starting?' },
-  { memory: 'Workmanship warranty is 10 years on full replacements and 2 years on repairs.', query: 'How long is our guarantee on a repair versus a full reroof?' },
-  { memory: 'Building permits are needed for full replacements in Cedar Falls and Riverton, not for repairs.', query: 'Which towns make us pull a permit for a reroof?' },
-  { memory: 'Crews stop work when wind gusts exceed 35 mph; reschedule rather than wait on site.', query: 'What do we do when it gets too windy on the job?' },
-  { memory: 'Dumpster rental from Waste Hauler Inc costs $425 per week, booked two days ahead.', query: 'How much is a skip for a week and how early must we book it?' },
-  { memory: 'Supplier ABC Supply gives us 8% off shingles when we order 40 bundles or more.', query: 'What bulk discount do we get on shingles?' },
-  { memory: 'Our insurance certificate expires on March 31; renew it with Harbor Mutual in February.', query: 'When is our liability cover up for renewal?' },
-  { memory: 'New hires shadow a crew lead for two weeks before working on a roof alone.', query: 'How is a new roofer trained before working unsupervised?' },
+  {
+    memory: 'Office rule: every estimate over $10,000 needs a second site visit by the owner before it is sent.',
+    query: 'When does an estimate need the owner to visit the site too?',
+  },
+  {
+    memory: 'We do not work on roofs steeper than 12/12 pitch without the harness anchor kit.',
+    query: 'What safety gear is required on very steep roofs?',
+  },
+  {
+    memory: 'Deposits are 30% on signing and the rest on completion; no work starts before the deposit clears.',
+    query: 'How much deposit do we take before starting?',
+  },
+  {
+    memory: 'Workmanship warranty is 10 years on full replacements and 2 years on repairs.',
+    query: 'How long is our guarantee on a repair versus a full reroof?',
+  },
+  {
+    memory: 'Building permits are needed for full replacements in Cedar Falls and Riverton, not for repairs.',
+    query: 'Which towns make us pull a permit for a reroof?',
+  },
+  {
+    memory: 'Crews stop work when wind gusts exceed 35 mph; reschedule rather than wait on site.',
+    query: 'What do we do when it gets too windy on the job?',
+  },
+  {
+    memory: 'Dumpster rental from Waste Hauler Inc costs $425 per week, booked two days ahead.',
+    query: 'How much is a skip for a week and how early must we book it?',
+  },
+  {
+    memory: 'Supplier ABC Supply gives us 8% off shingles when we order 40 bundles or more.',
+    query: 'What bulk discount do we get on shingles?',
+  },
+  {
+    memory: 'Our insurance certificate expires on March 31; renew it with Harbor Mutual in February.',
+    query: 'When is our liability cover up for renewal?',
+  },
+  {
+    memory: 'New hires shadow a crew lead for two weeks before working on a roof alone.',
+    query: 'How is a new roofer trained before working unsupervised?',
+  },
 ];
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
@@ -130,12 +306,26 @@ export function generate(seed = 11): Fixture {
   const usd = (n: number) => `$${n.toLocaleString('en-US')}`;
 
   // --- Customers: 60 of them; the first names repeat, and every fifth shares a surname with the one before. ---
-  interface Customer { first: string; last: string; town: string; street: string; addr: string; job: (typeof JOBS)[number] }
+  interface Customer {
+    first: string;
+    last: string;
+    town: string;
+    street: string;
+    addr: string;
+    job: (typeof JOBS)[number];
+  }
   const customers: Customer[] = [];
   for (let i = 0; i < 60; i++) {
     const last = i % 5 === 4 ? customers[i - 1]!.last : LAST[i]!;
     const street = pick(STREETS);
-    customers.push({ first: FIRST[i % FIRST.length]!, last, town: pick(TOWNS), street, addr: `${10 + Math.floor(rnd() * 980)} ${street}`, job: JOBS[i % JOBS.length]! });
+    customers.push({
+      first: FIRST[i % FIRST.length]!,
+      last,
+      town: pick(TOWNS),
+      street,
+      addr: `${10 + Math.floor(rnd() * 980)} ${street}`,
+      job: JOBS[i % JOBS.length]!,
+    });
   }
   let invoiceNo = 10400;
   let jobNo = 2300;
@@ -149,15 +339,20 @@ export function generate(seed = 11): Fixture {
     const contact = CONTACT[i % CONTACT.length]!;
     const pref = add(`${name} ${contact.memory}.`, 'customer', 'crm');
     ask(contact.query.replace('{first}', c.first).replace('{last}', c.last), [pref], 'paraphrase');
-    const amount = Math.round(price * (0.3 + 0.7 * (i % 2))) ;
+    const amount = Math.round(price * (0.3 + 0.7 * (i % 2)));
     const inv = `INV-${invoiceNo++}`;
-    const paid = i % 4 === 0 ? 'unpaid, 30 days overdue' : i % 4 === 1 ? 'paid by card' : i % 4 === 2 ? 'paid by check' : 'sent, due in 14 days';
+    const paid =
+      i % 4 === 0 ? 'unpaid, 30 days overdue' : i % 4 === 1 ? 'paid by card' : i % 4 === 2 ? 'paid by check' : 'sent, due in 14 days';
     const invoice = add(`Invoice ${inv} to ${name}: ${usd(amount)} for ${c.job.name}, ${paid}.`, 'invoice', 'billing');
     ask(`Has ${inv} been paid?`, [invoice], 'id');
     if (i % 2 === 0) {
       // A paraphrased acceptance: the same deal said another way; it answers "did they accept".
       const start = `${MONTHS[i % 12]} ${1 + (i % 27)}`;
-      const accepted = add(`${c.first} ${c.last} said yes to ${c.job.other} at the price we gave; crew starts ${start}.`, 'quote', 'estimator');
+      const accepted = add(
+        `${c.first} ${c.last} said yes to ${c.job.other} at the price we gave; crew starts ${start}.`,
+        'quote',
+        'estimator',
+      );
       ask(`When does work start for ${name}?`, [accepted], 'name');
       ask(`Did the ${c.last} family accept our price for ${c.job.other}?`, [accepted, quote], 'paraphrase');
     } else {
@@ -191,7 +386,11 @@ export function generate(seed = 11): Fixture {
   for (const [ji, job] of JOBS.entries()) {
     const base = money(ji < 6 ? 150 : 80, ji < 6 ? 900 : 400, 5);
     const std = add(`Standard price for ${job.name}: ${usd(base)} per visit plus materials.`, 'price', 'estimator');
-    add(`Premium tier for ${job.name} with extended warranty: ${usd(Math.round(base * 1.6))} per visit plus materials.`, 'price', 'estimator');
+    add(
+      `Premium tier for ${job.name} with extended warranty: ${usd(Math.round(base * 1.6))} per visit plus materials.`,
+      'price',
+      'estimator',
+    );
     ask(`What do we normally charge for ${job.other}?`, [std], 'paraphrase');
   }
 
@@ -204,7 +403,11 @@ export function generate(seed = 11): Fixture {
     ask(n.query.replace('{addr}', c.addr).replace('{street}', c.street), [id], 'name');
   }
   for (const [ci, crew] of CREWS.entries()) {
-    add(`${crew}'s crew is ${['fastest on tear-offs', 'best with metal roofing', 'certified for skylights', 'short one roofer until next month'][ci % 4]}.`, 'crew-note', 'field');
+    add(
+      `${crew}'s crew is ${['fastest on tear-offs', 'best with metal roofing', 'certified for skylights', 'short one roofer until next month'][ci % 4]}.`,
+      'crew-note',
+      'field',
+    );
   }
 
   // --- Office rules: paraphrase queries only. ---

@@ -97,7 +97,12 @@ export async function measureRelevance(db: Db, embedder: Embedder, log: Log): Pr
     const ranked = new Map<string, string[]>();
     for (const q of fixture.queries) ranked.set(q.id, await rank(q));
     results[method] = score(fixture.queries, ranked);
-    const per = styles.map((s) => score(fixture.queries.filter((q) => q.style === s), ranked));
+    const per = styles.map((s) =>
+      score(
+        fixture.queries.filter((q) => q.style === s),
+        ranked,
+      ),
+    );
     const cell = (x: Scores) => `${x.recallAt5.toFixed(3)} / ${x.mrr.toFixed(3)}`;
     rows.push(`| ${method} | ${results[method].recallAt5.toFixed(3)} | ${results[method].mrr.toFixed(3)} | ${per.map(cell).join(' | ')} |`);
   }

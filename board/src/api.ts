@@ -275,9 +275,12 @@ export const api = {
   testRevenue: () => request<Record<string, unknown>>('GET', '/api/v1/test-revenue'),
   memorySearch: (q: string, agent?: string) =>
     request<{ results: Memory[] }>('GET', `/api/v1/memory/search${qs({ q, agent, k: 20 })}`).then((r) => r.results),
-  audit: (q: { task?: string; subject?: string; limit?: number }) => request<{ events: AuditEvent[] }>('GET', `/api/v1/audit${qs(q)}`).then((r) => r.events),
-  customerAudit: (id: string) => request<{ events: AuditEvent[] }>('GET', `/api/v1/crm/customers/${encodeURIComponent(id)}/audit`).then((r) => r.events),
-  customers: (q: string) => request<{ customers: Customer[] }>('GET', `/api/v1/crm/customers${qs({ q, limit: 20 })}`).then((r) => r.customers),
+  audit: (q: { task?: string; subject?: string; limit?: number }) =>
+    request<{ events: AuditEvent[] }>('GET', `/api/v1/audit${qs(q)}`).then((r) => r.events),
+  customerAudit: (id: string) =>
+    request<{ events: AuditEvent[] }>('GET', `/api/v1/crm/customers/${encodeURIComponent(id)}/audit`).then((r) => r.events),
+  customers: (q: string) =>
+    request<{ customers: Customer[] }>('GET', `/api/v1/crm/customers${qs({ q, limit: 20 })}`).then((r) => r.customers),
   digests: () => request<{ digests: Digest[] }>('GET', '/api/v1/digests?limit=50').then((r) => r.digests),
   memory: (id: string) => request<{ memory: Memory }>('GET', `/api/v1/memory/${encodeURIComponent(id)}`).then((r) => r.memory),
 };

@@ -51,7 +51,11 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedServer> {
     db = await PGlite.create({ dataDir: join(dir, 'pgdata'), extensions: { vector }, startParams });
   } catch (err) {
     await rm(lock, { force: true });
-    throw new AppError('EMBEDDED_DB_FAILED', `Could not open the embedded database in ${dir}: ${(err as Error).message}. Move that folder away to start fresh.`, { cause: err });
+    throw new AppError(
+      'EMBEDDED_DB_FAILED',
+      `Could not open the embedded database in ${dir}: ${(err as Error).message}. Move that folder away to start fresh.`,
+      { cause: err },
+    );
   }
   let socketDir = dir;
   let tempDir: string | undefined;
@@ -123,7 +127,9 @@ interface QueryQueue {
 }
 
 // Extended-protocol messages that leave a batch open until the next Sync.
-const OPENS_BATCH = new Set([0x50 /* Parse */, 0x42 /* Bind */, 0x44 /* Describe */, 0x45 /* Execute */, 0x43 /* Close */, 0x48 /* Flush */]);
+const OPENS_BATCH = new Set([
+  0x50 /* Parse */, 0x42 /* Bind */, 0x44 /* Describe */, 0x45 /* Execute */, 0x43 /* Close */, 0x48 /* Flush */,
+]);
 
 /**
  * PGLiteSocketServer runs one connection's messages at a time, and keeps a connection's

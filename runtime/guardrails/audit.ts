@@ -89,7 +89,8 @@ export async function listAudit(tx: Sql, q: AuditQuery): Promise<{ events: Audit
     where.push(`(${ors.join(' OR ')})`);
   }
   if (q.cursor) {
-    if (!/^\d{1,18}$/.test(q.cursor)) throw badRequest('INVALID_CURSOR', 'The cursor is not one this API returned; start again without it.');
+    if (!/^\d{1,18}$/.test(q.cursor))
+      throw badRequest('INVALID_CURSOR', 'The cursor is not one this API returned; start again without it.');
     where.push(`id < $${params.push(q.cursor)}::bigint`);
   }
   const r = await tx.query<{ id: string; actor: Actor; action: string; subject: string; details: Record<string, unknown>; at: Date }>(
@@ -98,6 +99,13 @@ export async function listAudit(tx: Sql, q: AuditQuery): Promise<{ events: Audit
     params,
   );
   const rows = r.rows.slice(0, q.limit);
-  const events = rows.map((e) => ({ id: String(e.id), actor: e.actor, action: e.action, subject: e.subject, details: e.details, at: e.at.toISOString() }));
+  const events = rows.map((e) => ({
+    id: String(e.id),
+    actor: e.actor,
+    action: e.action,
+    subject: e.subject,
+    details: e.details,
+    at: e.at.toISOString(),
+  }));
   return { events, nextCursor: r.rows.length > q.limit ? (events.at(-1)?.id ?? null) : null };
 }

@@ -22,11 +22,46 @@ export interface DefaultSchedule {
 }
 
 export const DEFAULT_SCHEDULES: readonly DefaultSchedule[] = [
-  { name: 'nightly-crm-sync', agent: 'crm-sync', cron: '0 2 * * *', input: { digest: true }, needs: ['crm'], why: 'pull customers from the CRM in the settings at 02:00' },
-  { name: 'weekly-competitor-analysis', agent: 'competitor-analysis', cron: '0 6 * * 1', input: { digest: true }, needs: ['competitorMarkets'], why: 'scan the markets in the settings on Mondays at 06:00' },
-  { name: 'daily-ad-budget', agent: 'ad-manager', cron: '0 7 * * *', input: { digest: true }, needs: ['adDailyBudgetUsd'], why: 're-allocate the daily ad budget in the settings by ROAS/CPA at 07:00 (changes need approval)' },
-  { name: 'lead-follow-ups', agent: 'email-outreach', cron: '0 10 * * 1-5', input: { digest: true }, needs: [], why: 'send due follow-ups on weekdays at 10:00 (each send needs approval)' },
-  { name: 'monthly-revenue-report', agent: 'revenue-analyst', cron: '0 8 1 * *', input: { digest: true }, needs: [], why: 'the revenue report on the 1st at 08:00' },
+  {
+    name: 'nightly-crm-sync',
+    agent: 'crm-sync',
+    cron: '0 2 * * *',
+    input: { digest: true },
+    needs: ['crm'],
+    why: 'pull customers from the CRM in the settings at 02:00',
+  },
+  {
+    name: 'weekly-competitor-analysis',
+    agent: 'competitor-analysis',
+    cron: '0 6 * * 1',
+    input: { digest: true },
+    needs: ['competitorMarkets'],
+    why: 'scan the markets in the settings on Mondays at 06:00',
+  },
+  {
+    name: 'daily-ad-budget',
+    agent: 'ad-manager',
+    cron: '0 7 * * *',
+    input: { digest: true },
+    needs: ['adDailyBudgetUsd'],
+    why: 're-allocate the daily ad budget in the settings by ROAS/CPA at 07:00 (changes need approval)',
+  },
+  {
+    name: 'lead-follow-ups',
+    agent: 'email-outreach',
+    cron: '0 10 * * 1-5',
+    input: { digest: true },
+    needs: [],
+    why: 'send due follow-ups on weekdays at 10:00 (each send needs approval)',
+  },
+  {
+    name: 'monthly-revenue-report',
+    agent: 'revenue-analyst',
+    cron: '0 8 1 * *',
+    input: { digest: true },
+    needs: [],
+    why: 'the revenue report on the 1st at 08:00',
+  },
 ];
 
 /** Where digests go: not needed to run, but without it the owner reads them on the Board only. */
@@ -82,7 +117,12 @@ export async function enableDefaults(
     try {
       const prior = existing.get(d.name);
       const s = prior
-        ? await schedules.update(tenantId, prior.id, { enabled: true, timezone, input: { ...d.input, ...(prior.input as Record<string, unknown>) } }, by)
+        ? await schedules.update(
+            tenantId,
+            prior.id,
+            { enabled: true, timezone, input: { ...d.input, ...(prior.input as Record<string, unknown>) } },
+            by,
+          )
         : await schedules.create(tenantId, { name: d.name, agent: d.agent, cron: d.cron, input: d.input, timezone, enabled: true }, by);
       result.enabled.push(s);
     } catch (err) {

@@ -33,7 +33,18 @@ const allowHost = z
   .trim()
   .toLowerCase()
   .transform((h) => h.replace(/^\[|\]$/g, ''))
-  .pipe(z.union([z.ipv4(), z.ipv6(), z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a host name or an IP address')]));
+  .pipe(
+    z.union([
+      z.ipv4(),
+      z.ipv6(),
+      z
+        .string()
+        .regex(
+          /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/,
+          'must be a host name or an IP address',
+        ),
+    ]),
+  );
 
 /** The body of PATCH /api/v1/tenant: at least one setting; null resets it to the default. */
 export const tenantPatch = z
@@ -43,7 +54,10 @@ export const tenantPatch = z
     phoneRegion: z
       .string()
       .transform((s) => s.trim().toUpperCase())
-      .refine((s) => /^[A-Z]{2}$/.test(s) && isSupportedCountry(s), 'phoneRegion must be a two-letter country code libphonenumber knows, e.g. "US", "DE", "AU"')
+      .refine(
+        (s) => /^[A-Z]{2}$/.test(s) && isSupportedCountry(s),
+        'phoneRegion must be a two-letter country code libphonenumber knows, e.g. "US", "DE", "AU"',
+      )
       .nullable()
       .optional()
       .describe('Region national phone numbers (no +country code) are read in; null = US'),
@@ -55,13 +69,27 @@ export const tenantPatch = z
     outboundAllowHosts: z.array(allowHost).max(100).optional(),
   })
   .strict()
-  .refine((b) => Object.values(b).some((v) => v !== undefined), 'give at least one of dailyBudgetUsd, maxRunning, phoneRegion, currency, outboundAllowHosts');
+  .refine(
+    (b) => Object.values(b).some((v) => v !== undefined),
+    'give at least one of dailyBudgetUsd, maxRunning, phoneRegion, currency, outboundAllowHosts',
+  );
 export type TenantPatch = z.output<typeof tenantPatch>;
 
-type Row = { id: string; name: string; daily_budget_usd: string | null; max_running: number | null; phone_region: string | null; currency: string; outbound_allow_hosts: string[] };
+type Row = {
+  id: string;
+  name: string;
+  daily_budget_usd: string | null;
+  max_running: number | null;
+  phone_region: string | null;
+  currency: string;
+  outbound_allow_hosts: string[];
+};
 
 async function read(tx: Sql, tenantId: string): Promise<TenantSettings> {
-  const r = await tx.query<Row>(`SELECT id, name, daily_budget_usd, max_running, phone_region, currency, outbound_allow_hosts FROM tenants WHERE id = $1`, [tenantId]);
+  const r = await tx.query<Row>(
+    `SELECT id, name, daily_budget_usd, max_running, phone_region, currency, outbound_allow_hosts FROM tenants WHERE id = $1`,
+    [tenantId],
+  );
   const row = r.rows[0];
   if (!row) throw notFound('tenant', tenantId);
   return {
@@ -91,11 +119,23 @@ export function updateTenantSettings(db: Db, tenantId: string, patch: TenantPatc
     if (patch.maxRunning !== undefined) sets.push(`max_running = $${params.push(patch.maxRunning)}`);
     if (patch.phoneRegion !== undefined) sets.push(`phone_region = $${params.push(patch.phoneRegion)}`);
     if (patch.currency !== undefined) sets.push(`currency = $${params.push(patch.currency)}`);
-    if (patch.outboundAllowHosts !== undefined) sets.push(`outbound_allow_hosts = $${params.push([...new Set(patch.outboundAllowHosts)])}::text[]`);
+    if (patch.outboundAllowHosts !== undefined)
+      sets.push(`outbound_allow_hosts = $${params.push([...new Set(patch.outboundAllowHosts)])}::text[]`);
     await tx.query(`UPDATE tenants SET ${sets.join(', ')} WHERE id = $1`, params);
     const after = await read(tx, tenantId);
-    const pick = (s: TenantSettings) => ({ dailyBudgetUsd: s.dailyBudgetUsd, maxRunning: s.maxRunning, phoneRegion: s.phoneRegion, currency: s.currency, outboundAllowHosts: s.outboundAllowHosts });
-    await recordAudit(tx, tenantId, { actor, action: 'tenant.updated', subject: `tenant:${tenantId}`, details: { before: pick(before), after: pick(after) } });
+    const pick = (s: TenantSettings) => ({
+      dailyBudgetUsd: s.dailyBudgetUsd,
+      maxRunning: s.maxRunning,
+      phoneRegion: s.phoneRegion,
+      currency: s.currency,
+      outboundAllowHosts: s.outboundAllowHosts,
+    });
+    await recordAudit(tx, tenantId, {
+      actor,
+      action: 'tenant.updated',
+      subject: `tenant:${tenantId}`,
+      details: { before: pick(before), after: pick(after) },
+    });
     return after;
   });
 }

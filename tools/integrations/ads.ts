@@ -62,8 +62,18 @@ export interface AdsApiStatus {
 export function adsApiStatus(version: string = GOOGLE_ADS_API_VERSION, now: Date = new Date()): AdsApiStatus {
   const sunset = GOOGLE_ADS_SUNSETS[version] ?? null;
   if (sunset && now.toISOString().slice(0, 10) >= sunset)
-    return { version, sunset, usable: false, message: `Google Ads API ${version} was sunset on ${sunset}: every call fails. Upgrade google-ads-api (npm) to a release that speaks a current version.` };
-  return { version, sunset, usable: true, message: `Google Ads API ${version} (google-ads-api client), ${sunset ? `sunset on ${sunset}` : 'no sunset date announced'}` };
+    return {
+      version,
+      sunset,
+      usable: false,
+      message: `Google Ads API ${version} was sunset on ${sunset}: every call fails. Upgrade google-ads-api (npm) to a release that speaks a current version.`,
+    };
+  return {
+    version,
+    sunset,
+    usable: true,
+    message: `Google Ads API ${version} (google-ads-api client), ${sunset ? `sunset on ${sunset}` : 'no sunset date announced'}`,
+  };
 }
 
 export interface AdsAdapterOptions {
@@ -87,22 +97,31 @@ export function createAdsAdapter(config: Config, o: AdsAdapterOptions = {}): Ads
     },
   ];
   const live = config.GOOGLE_ADS_LIVE && developerToken && customerId && clientId && clientSecret && refreshToken;
-  if (!live) return { mode: 'dry_run', apply: (p) => Promise.resolve({ mode: 'dry_run', operations: budgets(p).map((create) => ({ create })) }) };
+  if (!live)
+    return { mode: 'dry_run', apply: (p) => Promise.resolve({ mode: 'dry_run', operations: budgets(p).map((create) => ({ create })) }) };
   // Loaded on the first live call, not at start (see GOOGLE_ADS_API_VERSION); it opens its
   // gRPC channel on first use too.
   let loading: Promise<import('google-ads-api').Customer> | undefined;
   const customer = () =>
     (loading ??= import('google-ads-api').then(({ GoogleAdsApi }) =>
-      new GoogleAdsApi({ client_id: clientId, client_secret: clientSecret, developer_token: developerToken }).Customer({ customer_id: customerId, refresh_token: refreshToken }, o.hooks),
+      new GoogleAdsApi({ client_id: clientId, client_secret: clientSecret, developer_token: developerToken }).Customer(
+        { customer_id: customerId, refresh_token: refreshToken },
+        o.hooks,
+      ),
     ));
   return {
     mode: 'live',
     async apply(p) {
       const status = adsApiStatus(o.version ?? GOOGLE_ADS_API_VERSION, o.now?.() ?? new Date());
-      if (!status.usable) throw new AppError('ADS_API_SUNSET', status.message, { status: 503, details: { version: status.version, sunset: status.sunset } });
+      if (!status.usable)
+        throw new AppError('ADS_API_SUNSET', status.message, { status: 503, details: { version: status.version, sunset: status.sunset } });
       const cap = config.ADS_DAILY_SPEND_CAP_USD;
       if (p.dailyBudgetUsd > cap)
-        throw new AppError('SPEND_CAP_EXCEEDED', `A daily budget of $${p.dailyBudgetUsd} is above the $${cap} cap (ADS_DAILY_SPEND_CAP_USD).`, { status: 422, details: { dailyBudgetUsd: p.dailyBudgetUsd, capUsd: cap } });
+        throw new AppError(
+          'SPEND_CAP_EXCEEDED',
+          `A daily budget of $${p.dailyBudgetUsd} is above the $${cap} cap (ADS_DAILY_SPEND_CAP_USD).`,
+          { status: 422, details: { dailyBudgetUsd: p.dailyBudgetUsd, capUsd: cap } },
+        );
       const create = budgets(p);
       let response: { results?: { resource_name?: string | null }[] | null } | undefined;
       try {
@@ -110,7 +129,11 @@ export function createAdsAdapter(config: Config, o: AdsAdapterOptions = {}): Ads
       } catch (e) {
         throw adsFailure(e);
       }
-      return { mode: 'live', operations: create.map((c) => ({ create: c })), resourceNames: (response?.results ?? []).map((r) => r.resource_name ?? '') };
+      return {
+        mode: 'live',
+        operations: create.map((c) => ({ create: c })),
+        resourceNames: (response?.results ?? []).map((r) => r.resource_name ?? ''),
+      };
     },
   };
 }
@@ -123,7 +146,12 @@ const RETRYABLE_GRPC = new Set([4, 8, 13, 14]);
  * error's message, not retried) or a gRPC error (retried when the status says it may pass).
  */
 function adsFailure(e: unknown): AppError {
-  const failure = e as { errors?: { message?: string; error_code?: Record<string, unknown> }[]; request_id?: string; code?: number; details?: string };
+  const failure = e as {
+    errors?: { message?: string; error_code?: Record<string, unknown> }[];
+    request_id?: string;
+    code?: number;
+    details?: string;
+  };
   if (Array.isArray(failure.errors)) {
     const first = failure.errors[0];
     return new AppError('ADS_PROVIDER_REFUSED', `Google Ads refused the change: ${first?.message ?? 'no message'}`, {
@@ -132,9 +160,13 @@ function adsFailure(e: unknown): AppError {
     });
   }
   const code = typeof failure.code === 'number' ? failure.code : undefined;
-  return new TransientError('ADS_PROVIDER_FAILED', `Google Ads could not be reached or failed${code !== undefined ? ` (gRPC status ${code})` : ''}.`, {
-    status: 502,
-    retryable: code === undefined || RETRYABLE_GRPC.has(code),
-    cause: e,
-  });
+  return new TransientError(
+    'ADS_PROVIDER_FAILED',
+    `Google Ads could not be reached or failed${code !== undefined ? ` (gRPC status ${code})` : ''}.`,
+    {
+      status: 502,
+      retryable: code === undefined || RETRYABLE_GRPC.has(code),
+      cause: e,
+    },
+  );
 }

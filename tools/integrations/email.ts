@@ -73,7 +73,11 @@ export function createEmailTransport(config: Config, fetchImpl: typeof fetch = f
             ...(m.unsubscribeUrl ? { headers: listHeaders(m) } : {}),
           }),
         });
-        if (!res.ok) throw new AppError('EMAIL_PROVIDER_FAILED', `SendGrid answered ${res.status}: ${(await res.text()).slice(0, 200)}`, { status: 502, retryable: res.status >= 500 || res.status === 429 });
+        if (!res.ok)
+          throw new AppError('EMAIL_PROVIDER_FAILED', `SendGrid answered ${res.status}: ${(await res.text()).slice(0, 200)}`, {
+            status: 502,
+            retryable: res.status >= 500 || res.status === 429,
+          });
         return { providerId: res.headers.get('x-message-id'), status: 'sent' };
       },
     };

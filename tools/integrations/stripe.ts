@@ -84,7 +84,9 @@ export function createPayments(config: Config, secrets: SystemSecrets, baseUrl: 
             success_url: req.successUrl,
             cancel_url: req.cancelUrl,
             metadata: req.metadata,
-            ...(req.interval === 'one_time' ? { payment_intent_data: { metadata: req.metadata } } : { subscription_data: { metadata: req.metadata } }),
+            ...(req.interval === 'one_time'
+              ? { payment_intent_data: { metadata: req.metadata } }
+              : { subscription_data: { metadata: req.metadata } }),
             ...(req.customerEmail ? { customer_email: req.customerEmail } : {}),
           },
           { idempotencyKey: req.idempotencyKey },
@@ -104,15 +106,23 @@ export function createPayments(config: Config, secrets: SystemSecrets, baseUrl: 
         if (!(e instanceof Stripe.errors.StripeSignatureVerificationError))
           throw new AppError('INVALID_EVENT', 'The signed Stripe event is not JSON.', { status: 400 });
         const old = /tolerance/i.test(e.message);
-        throw new AppError(old ? 'WEBHOOK_TIMESTAMP' : 'WEBHOOK_SIGNATURE_INVALID', old ? `The Stripe signature's timestamp is more than ${WEBHOOK_TOLERANCE_S} s old.` : `The Stripe signature does not match this body: ${e.message}`, {
-          status: 400,
-        });
+        throw new AppError(
+          old ? 'WEBHOOK_TIMESTAMP' : 'WEBHOOK_SIGNATURE_INVALID',
+          old
+            ? `The Stripe signature's timestamp is more than ${WEBHOOK_TOLERANCE_S} s old.`
+            : `The Stripe signature does not match this body: ${e.message}`,
+          {
+            status: 400,
+          },
+        );
       }
       // The library refuses only old timestamps; one from the future is as suspect (a replay
       // prepared in advance, or a clock gone wrong) and is refused the same way.
       const t = Number(/(?:^|,)\s*t=(\d+)/.exec(signature)?.[1]);
       if (!Number.isFinite(t) || t > Date.now() / 1000 + WEBHOOK_TOLERANCE_S)
-        throw new AppError('WEBHOOK_TIMESTAMP', `The Stripe signature's timestamp is more than ${WEBHOOK_TOLERANCE_S} s in the future.`, { status: 400 });
+        throw new AppError('WEBHOOK_TIMESTAMP', `The Stripe signature's timestamp is more than ${WEBHOOK_TOLERANCE_S} s in the future.`, {
+          status: 400,
+        });
       return event;
     },
     async sign(payload) {

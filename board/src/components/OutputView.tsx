@@ -25,7 +25,10 @@ function TemplateNotes({ output }: { output: unknown }) {
     .map(([k]) => {
       const field = k === 'model' ? 'text' : k.replace(/Model$/, '');
       const fallback = output[k === 'model' ? 'fallback' : `${field}Fallback`];
-      const why = isRecord(fallback) && typeof fallback.code === 'string' ? `the model gave no usable answer (${fallback.code})` : 'no language model is configured';
+      const why =
+        isRecord(fallback) && typeof fallback.code === 'string'
+          ? `the model gave no usable answer (${fallback.code})`
+          : 'no language model is configured';
       return `${humanize(field)}: written from the template — ${why}.`;
     });
   if (!notes.length) return null;

@@ -217,9 +217,17 @@ export function TaskView({ id }: { id: string }) {
       </dl>
 
       {replay && (
-        <div className={`notice${replay.outcome === 'diverged' ? ' error' : ''}`} role="status" aria-label="Replay result" data-outcome={replay.outcome}>
+        <div
+          className={`notice${replay.outcome === 'diverged' ? ' error' : ''}`}
+          role="status"
+          aria-label="Replay result"
+          data-outcome={replay.outcome}
+        >
           <p>
-            <strong>Replay ({replay.agent} {replay.agentVersion}):</strong> {replay.message}
+            <strong>
+              Replay ({replay.agent} {replay.agentVersion}):
+            </strong>{' '}
+            {replay.message}
           </p>
           {replay.divergence && (
             <>

@@ -55,7 +55,13 @@ export function Tasks() {
     <section aria-labelledby="tasks-title">
       <h1 id="tasks-title">Tasks</h1>
       <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
-        <AgentSelect id="filter-agent" agents={agents.data} value={agent} onChange={(v) => filterChanged(() => setAgent(v))} anyLabel="All agents" />
+        <AgentSelect
+          id="filter-agent"
+          agents={agents.data}
+          value={agent}
+          onChange={(v) => filterChanged(() => setAgent(v))}
+          anyLabel="All agents"
+        />
         <div className="field">
           <label htmlFor="filter-status">Status</label>
           <select id="filter-status" value={status} onChange={(e) => filterChanged(() => setStatus(e.target.value))}>

@@ -168,7 +168,11 @@ export interface Delegate<A extends readonly AgentRef[]> {
  * What an agent's `run` receives. Every side effect and model call goes through `step` (or
  * a tool, memory, approval or delegation, which are steps too).
  */
-export interface TaskContext<I = unknown, T extends readonly ToolRef[] = readonly string[], A extends readonly AgentRef[] = readonly string[]> {
+export interface TaskContext<
+  I = unknown,
+  T extends readonly ToolRef[] = readonly string[],
+  A extends readonly AgentRef[] = readonly string[],
+> {
   readonly taskId: string;
   readonly tenantId: string;
   readonly agent: string;
@@ -330,8 +334,11 @@ export function contractProblem(built: unknown, host: string = CONTRACT_VERSION)
   const v = typeof built === 'number' && Number.isInteger(built) ? `${built}.0.0` : built;
   const a = typeof v === 'string' ? SEMVER.exec(v) : null;
   const h = SEMVER.exec(host);
-  if (!a || !h) return `was built for contract version ${JSON.stringify(built)}, which is not a version (rebuild it with defineAgent from @brainops/sdk)`;
-  if (a[1] !== h[1]) return `was built for contract ${v}; this BrainOps speaks ${host} (a different major version: rebuild it against @brainops/sdk@^${h[1]})`;
-  if (Number(a[2]) > Number(h[2])) return `was built for contract ${v}, newer than this BrainOps' ${host} (upgrade BrainOps, or build it against @brainops/sdk@~${h[1]}.${h[2]})`;
+  if (!a || !h)
+    return `was built for contract version ${JSON.stringify(built)}, which is not a version (rebuild it with defineAgent from @brainops/sdk)`;
+  if (a[1] !== h[1])
+    return `was built for contract ${v}; this BrainOps speaks ${host} (a different major version: rebuild it against @brainops/sdk@^${h[1]})`;
+  if (Number(a[2]) > Number(h[2]))
+    return `was built for contract ${v}, newer than this BrainOps' ${host} (upgrade BrainOps, or build it against @brainops/sdk@~${h[1]}.${h[2]})`;
   return undefined;
 }

@@ -60,5 +60,14 @@ export {
   type ToolLogger,
   type ToolRoute,
 } from './tool.js';
-export { AppError, BudgetExceededError, TransientError, badRequest, conflict, notFound, permanent, type AppErrorOptions } from './errors.js';
+export {
+  AppError,
+  BudgetExceededError,
+  TransientError,
+  badRequest,
+  conflict,
+  notFound,
+  permanent,
+  type AppErrorOptions,
+} from './errors.js';
 export { StepKeys } from './step-keys.js';

@@ -38,7 +38,9 @@ describe('runAgent', () => {
 
   it('fails like BrainOps would: a missing fake, a rejected approval', async () => {
     await expect(runAgent(agent, { zip: '1' })).rejects.toMatchObject({ code: 'TOOL_UNAVAILABLE' });
-    await expect(runAgent(agent, { zip: '1' }, { tools: { zip_lookup: () => ({ city: 'X' }) }, approve: () => 'reject' })).rejects.toMatchObject({
+    await expect(
+      runAgent(agent, { zip: '1' }, { tools: { zip_lookup: () => ({ city: 'X' }) }, approve: () => 'reject' }),
+    ).rejects.toMatchObject({
       code: 'APPROVAL_REJECTED',
     });
   });

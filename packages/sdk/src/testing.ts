@@ -115,7 +115,9 @@ export async function runAgent<A extends AnyAgent>(
     if (decision === 'approve') return { approved: true };
     throw permanent(
       decision === 'reject' ? 'APPROVAL_REJECTED' : 'APPROVAL_EXPIRED',
-      decision === 'reject' ? `The '${request.action}' request was rejected.` : `The '${request.action}' request expired before anyone decided.`,
+      decision === 'reject'
+        ? `The '${request.action}' request was rejected.`
+        : `The '${request.action}' request expired before anyone decided.`,
     );
   }
   const ctx: TaskContext<unknown, readonly string[], readonly string[]> = {
@@ -137,7 +139,10 @@ export async function runAgent<A extends AnyAgent>(
             ? { text: await options.generate(name, request), model: 'test-model', usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 } }
             : { text: await request.fallback(), model: 'offline', usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 } },
         ),
-      invoke: () => Promise.reject(permanent('MODEL_OFFLINE', 'runAgent has no chat model: test tool-calling code through BrainOps with a fake model.')),
+      invoke: () =>
+        Promise.reject(
+          permanent('MODEL_OFFLINE', 'runAgent has no chat model: test tool-calling code through BrainOps with a fake model.'),
+        ),
     },
     logger,
     signal: new AbortController().signal,
@@ -158,7 +163,13 @@ export async function runAgent<A extends AnyAgent>(
       const childId = await stepAt(key, () => `${taskId}/${key}`);
       return stepAt(`${key}/wait`, async (): Promise<ChildResult> => {
         const fake = options.agents?.[name];
-        if (!fake) return { taskId: childId, agent: name, status: 'failed', error: { code: 'AGENT_UNKNOWN', message: `The test passed no fake for the agent '${name}' (runAgent options.agents).` } };
+        if (!fake)
+          return {
+            taskId: childId,
+            agent: name,
+            status: 'failed',
+            error: { code: 'AGENT_UNKNOWN', message: `The test passed no fake for the agent '${name}' (runAgent options.agents).` },
+          };
         try {
           return { taskId: childId, agent: name, status: 'succeeded', output: await fake(json(childInput)) };
         } catch (err) {
@@ -170,6 +181,7 @@ export async function runAgent<A extends AnyAgent>(
   };
   const raw = await agent.run(ctx);
   const out = agent.output.safeParse(raw);
-  if (!out.success) throw permanent('OUTPUT_INVALID', `Agent '${agent.name}' returned output that does not match its schema.`, out.error.issues);
+  if (!out.success)
+    throw permanent('OUTPUT_INVALID', `Agent '${agent.name}' returned output that does not match its schema.`, out.error.issues);
   return { ...run, output: out.data };
 }

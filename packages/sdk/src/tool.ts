@@ -22,7 +22,8 @@ export interface ToolRoute {
 }
 
 /** Who called a tool: an API key over HTTP, an agent's task, or the system (self-tests). */
-export type ToolCaller = { kind: 'http'; keyId?: string } | { kind: 'agent'; taskId: string; agent: string } | { kind: 'system'; id?: string };
+export type ToolCaller =
+  { kind: 'http'; keyId?: string } | { kind: 'agent'; taskId: string; agent: string } | { kind: 'system'; id?: string };
 
 /**
  * What the audit trail records for each call of a side-effecting tool (the runtime's one
@@ -39,7 +40,10 @@ export interface ToolAudit<I = unknown, O = unknown> {
 
 /** SQL inside a tenant's transaction (row-level security applies): `query(text, params)`. */
 export interface SqlClient {
-  query<R extends object = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+  query<R extends object = Record<string, unknown>>(
+    text: string,
+    params?: readonly unknown[],
+  ): Promise<{ rows: R[]; rowCount: number | null }>;
 }
 
 /** A structured log call: `logger.warn({emailId}, 'retry failed')` or `logger.warn('retry failed')`. */
@@ -75,7 +79,12 @@ export interface ToolContext<S = unknown> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ToolInputSchema = z.ZodObject<any>;
 
-export interface ToolDefinition<I extends ToolInputSchema = ToolInputSchema, O extends z.ZodType = z.ZodType, S = unknown, N extends string = string> {
+export interface ToolDefinition<
+  I extends ToolInputSchema = ToolInputSchema,
+  O extends z.ZodType = z.ZodType,
+  S = unknown,
+  N extends string = string,
+> {
   /** snake_case, 2-63 characters: `ctx.tools.<name>`, the operation id. */
   name: N;
   description: string;
