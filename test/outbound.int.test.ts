@@ -149,7 +149,6 @@ describe('crm-sync http source through the guard (pglite)', () => {
 describe('the CRM saved in the settings (crm_source_fetch) through the guard (pglite)', () => {
   let app: TestApp;
   let crm: Awaited<ReturnType<typeof serve>>;
-  const auth: string[] = [];
   beforeAll(async () => {
     crm = await serve((path) => {
       if (path.startsWith('/customers'))
