@@ -5,7 +5,7 @@
  * allow-listed host, and an upstream error body never echoed. The CRM saved in the business's
  * settings (PATCH /api/v1/settings, read by `crm_source_fetch`) goes through the same guard.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardedFetch, refusedRange } from '../runtime/public.ts';
@@ -19,15 +19,17 @@ const CUSTOMERS = [
 /** A server on 127.0.0.1 answering by path; `hits` counts every request it saw. */
 async function serve(handler: (path: string) => { status: number; body?: string; location?: string }) {
   const hits: string[] = [];
+  const headers: IncomingHttpHeaders[] = [];
   const server: Server = createServer((req, res) => {
     hits.push(req.url ?? '');
+    headers.push(req.headers);
     const a = handler(req.url ?? '/');
     res.writeHead(a.status, { 'content-type': 'application/json', ...(a.location ? { location: a.location } : {}) });
     res.end(a.body ?? '');
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const port = (server.address() as AddressInfo).port;
-  return { hits, port, close: () => new Promise<void>((ok) => server.close(() => ok())) };
+  return { hits, headers, port, close: () => new Promise<void>((ok) => server.close(() => ok())) };
 }
 
 describe('address classes (ipaddr.js)', () => {
@@ -80,6 +82,21 @@ describe('guardedFetch against servers on 127.0.0.1', () => {
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ customers: [] });
     expect(target.hits.at(-1)).toBe('/inner');
+  });
+
+  it('does not carry credential headers past a redirect that leaves the origin', async () => {
+    const res = await guardedFetch(`http://127.0.0.1:${redirector.port}/`, {
+      allowHosts: ['127.0.0.1', 'localhost'],
+      headers: { accept: 'application/json', authorization: 'Bearer secret-1', 'x-api-key': 'secret-2' },
+      credentialHeaders: ['X-Api-Key'],
+    });
+    expect(res.status).toBe(200);
+    await res.body?.cancel();
+    expect(redirector.headers.at(-1)).toMatchObject({ authorization: 'Bearer secret-1', 'x-api-key': 'secret-2' });
+    const inner = target.headers.at(-1)!;
+    expect(inner.accept).toBe('application/json');
+    expect(inner.authorization).toBeUndefined();
+    expect(inner['x-api-key']).toBeUndefined();
   });
 });
 
