@@ -293,6 +293,8 @@ describe('the AI Board in Chromium', () => {
   });
 
   it("shows each agent's output for people, on a desktop and on a 390 px phone", async () => {
+    await page.goto(board());
+    await page.evaluate((k) => (globalThis as any).localStorage.setItem('brainops.apiKey', k), app.key);
     const lead = await app.call('POST', '/api/v1/pipeline/leads', { name: 'Rosa Alvarez', valueUsd: 24_000, source: 'referral' });
     expect(lead.status).toBe(201);
     const csv = [
@@ -350,8 +352,12 @@ describe('the AI Board in Chromium', () => {
       expect(await group.locator('summary').innerText()).toContain(String(w.count));
       expect(await group.innerText()).toContain(w.examples[0].message);
     }
-    expect(await out().locator('.raw pre').isVisible()).toBe(false);
     await shot('board-output-crm-sync');
+    // The raw JSON is one click away.
+    const raw = out().locator('details.raw', { hasText: 'Raw output JSON' });
+    expect(await raw.locator('pre').isVisible()).toBe(false);
+    await raw.locator('summary').click();
+    expect(await raw.locator('pre').innerText()).toContain(`"inserted": ${crm.inserted}`);
 
     // lead-qualifier: the score and its reasons.
     await open('lead-qualifier');
