@@ -398,7 +398,7 @@ describe('the AI Board in Chromium', () => {
     const phone = await ctx.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });
     const width = () => phone.evaluate(() => (globalThis as any).document.documentElement.scrollWidth);
-    for (const agent of ['crm-sync', 'competitor-analysis', 'lead-qualifier']) {
+    for (const agent of ['crm-sync', 'lead-qualifier', 'competitor-analysis']) {
       await open(agent, phone);
       expect(await width(), agent).toBeLessThanOrEqual(390);
     }

@@ -68,9 +68,7 @@ export function BillingView({ output }: OutputProps) {
         </Section>
       )}
       {unmatched.length > 0 && (
-        <p className="muted">
-          Payments matching no estimate: {unmatched.map((u) => `${u.id} (${money(u.amountUsd)})`).join(', ')}
-        </p>
+        <p className="muted">Payments matching no estimate: {unmatched.map((u) => `${u.id} (${money(u.amountUsd)})`).join(', ')}</p>
       )}
     </div>
   );

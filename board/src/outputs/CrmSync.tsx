@@ -38,7 +38,9 @@ export function CrmSyncView({ output }: OutputProps) {
         Read as {String(file.format ?? '?').toUpperCase()}
         {file.delimiter ? `, ${String(file.delimiter)}-separated` : ''}
         {file.encoding ? `, ${String(file.encoding)}` : ''}
-        {isOrder(file.dateOrder) ? `, dates ${file.dateOrder.order === 'dmy' ? 'day-first' : 'month-first'} (from the ${file.dateOrder.decidedBy})` : ''}
+        {isOrder(file.dateOrder)
+          ? `, dates ${file.dateOrder.order === 'dmy' ? 'day-first' : 'month-first'} (from the ${file.dateOrder.decidedBy})`
+          : ''}
         {output.phoneRegion ? `, phone numbers in ${String(output.phoneRegion)}` : ''}
         {list<string>(file.ignoredColumns).length ? `; ignored columns: ${list<string>(file.ignoredColumns).join(', ')}` : ''}.
       </p>

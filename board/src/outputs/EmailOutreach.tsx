@@ -11,8 +11,8 @@ export function EmailOutreachView({ output }: OutputProps) {
   return (
     <div className="outreach">
       <p className="summary">
-        {humanize(String(output.status ?? ''))} · audience {num(output.audience)} · sent {sent.length} · deferred {deferred.length} ·
-        left out {excluded.length}
+        {humanize(String(output.status ?? ''))} · audience {num(output.audience)} · sent {sent.length} · deferred {deferred.length} · left
+        out {excluded.length}
       </p>
       {typeof output.approvalNote === 'string' && <p className="muted">Approval note: {output.approvalNote}</p>}
       {drafts.length > 0 && (

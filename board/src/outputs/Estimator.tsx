@@ -93,4 +93,3 @@ export function EstimatorView({ output }: OutputProps) {
     </div>
   );
 }
-

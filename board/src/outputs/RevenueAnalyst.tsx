@@ -27,11 +27,18 @@ export function RevenueAnalystView({ output }: OutputProps) {
         fill: true,
         tension: 0.25,
         pointRadius: weeks.map((w) => (flagged.has(w.weekStart) ? 6 : 2)),
-        pointBackgroundColor: weeks.map((w) => (flagged.get(w.weekStart) === 'drop' ? '#b91c1c' : flagged.has(w.weekStart) ? '#15803d' : '#1d4ed8')),
+        pointBackgroundColor: weeks.map((w) =>
+          flagged.get(w.weekStart) === 'drop' ? '#b91c1c' : flagged.has(w.weekStart) ? '#15803d' : '#1d4ed8',
+        ),
       },
     ],
   };
-  const options = { responsive: true, maintainAspectRatio: false, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } };
+  const options = {
+    responsive: true,
+    maintainAspectRatio: false,
+    plugins: { legend: { display: false } },
+    scales: { y: { beginAtZero: true } },
+  };
   return (
     <div className="revenue-report">
       <p className="trend" data-direction={String(trend.direction)}>

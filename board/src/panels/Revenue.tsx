@@ -8,7 +8,6 @@ import { readAvailability, readDashboard, type Series } from '../revenueData.ts'
 import { ErrorBox, Loading, RawJson } from '../components/common.tsx';
 import { KeyValue } from '../components/OutputView.tsx';
 
-
 const BLUE = '#1d4ed8';
 const TEAL = '#0f766e';
 const seriesName = (k: string): string => humanize(k).replace(/ usd$/i, ' ($)');
