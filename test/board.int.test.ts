@@ -292,6 +292,130 @@ describe('the AI Board in Chromium', () => {
     await page.locator('#task-title', { hasText: 'scribe' }).waitFor();
   });
 
+  it("shows each agent's output for people, on a desktop and on a 390 px phone", async () => {
+    await page.goto(board());
+    await page.evaluate((k) => (globalThis as any).localStorage.setItem('brainops.apiKey', k), app.key);
+    const lead = await app.call('POST', '/api/v1/pipeline/leads', { name: 'Rosa Alvarez', valueUsd: 24_000, source: 'referral' });
+    expect(lead.status).toBe(201);
+    const csv = [
+      'Customer ID,First Name,Last Name,Email,Phone,City,State,Zip',
+      'CP-1,Olga,Johnson,olga@example.com,+18597649221,Tampa,FL,33671',
+      'CP-2,Hannah,Patel,not-an-email,+16627744871,Round Rock,TX,78688',
+      'CP-3,Ivan,Lee,ivan@example.com,555-0101,Austin,TX,78701',
+    ].join('\n');
+    const days = Array.from({ length: 56 }, (_, i) => ({
+      date: new Date(Date.UTC(2026, 8, 1) + i * 86_400_000).toISOString().slice(0, 10),
+      revenueUsd: 1000 + i * 40,
+    }));
+    const inputs: Record<string, unknown> = {
+      'crm-sync': { source: { kind: 'inline', format: 'csv', data: csv } },
+      'lead-qualifier': { move: false },
+      'revenue-analyst': { days, now: '2026-10-27', weeks: 8 },
+      'competitor-analysis': {
+        region: 'texas',
+        market: 'Austin',
+        competitors: [
+          { name: 'Lone Star Roofing', prices: { architectural_shingle: 420 }, rating: 4.8, reviews: 310, services: ['roof repair'] },
+          { name: 'Hill Country Roofs', prices: { architectural_shingle: 520 }, rating: 4.1, reviews: 45 },
+        ],
+      },
+      billing: { payments: [] },
+      aurea: { message: 'Estimate a 2000 sq ft roof at 6/12 in architectural shingle in Austin' },
+    };
+    const ids: Record<string, string> = {};
+    for (const [agent, input] of Object.entries(inputs)) {
+      const r = await app.call('POST', `/api/v1/agents/${agent}/tasks`, { input });
+      expect(r.status, `${agent}: ${JSON.stringify(r.body)}`).toBe(202);
+      ids[agent] = r.body.task.id;
+    }
+    const done: Record<string, any> = {};
+    for (const [agent, id] of Object.entries(ids))
+      done[agent] = await eventually(async () => {
+        const t = await task(id);
+        if (t.status === 'failed') throw new Error(`${agent} failed: ${JSON.stringify(t.error)}`);
+        return t.status === 'succeeded' ? t : undefined;
+      }, 30_000);
+
+    const open = async (agent: string, p: Page = page) => {
+      await p.goto(board(`/tasks/${ids[agent]}`));
+      await p.locator('#task-status[data-status="succeeded"]').waitFor();
+    };
+    const out = (p: Page = page) => p.locator('.card', { has: p.locator('h2', { hasText: 'Output' }) });
+
+    // crm-sync: counts, each warning kind with an example, never raw JSON.
+    await open('crm-sync');
+    const crm = done['crm-sync'].output;
+    await out().locator('.stat-tiles li', { hasText: 'Inserted' }).locator(`strong:text-is("${crm.inserted}")`).waitFor();
+    expect(crm.warnings.length).toBeGreaterThan(0);
+    for (const w of crm.warnings) {
+      const group = out().locator(`.warning-kind[data-kind="${w.kind}"]`);
+      expect(await group.locator('summary').innerText()).toContain(String(w.count));
+      expect(await group.innerText()).toContain(w.examples[0].message);
+    }
+    await shot('board-output-crm-sync');
+    // The raw JSON is one click away.
+    const raw = out().locator('details.raw', { hasText: 'Raw output JSON' });
+    expect(await raw.locator('pre').isVisible()).toBe(false);
+    await raw.locator('summary').click();
+    expect(await raw.locator('pre').innerText()).toContain(`"inserted": ${crm.inserted}`);
+
+    // lead-qualifier: the score and its reasons.
+    await open('lead-qualifier');
+    const scored = done['lead-qualifier'].output.scored.find((l: any) => l.name === 'Rosa Alvarez');
+    const card = out().locator('.lead-card', { hasText: 'Rosa Alvarez' });
+    expect(await card.locator('.score').innerText()).toBe(scored.score.toLocaleString('en-US', { maximumFractionDigits: 2 }));
+    expect(await card.locator('.reasons').innerText()).toContain(scored.explanation[0]);
+
+    // revenue-analyst: the trend sentence and its chart.
+    await open('revenue-analyst');
+    const trend = done['revenue-analyst'].output.trend;
+    expect(await out().locator('.trend').innerText()).toContain(`Trend ${trend.direction}`);
+    await out().locator('figure[aria-label^="Weekly revenue"] canvas').waitFor();
+    await shot('board-output-revenue-analyst');
+
+    // competitor-analysis: the price index and the positioning as tables with words for headers.
+    await open('competitor-analysis');
+    await out().locator('table caption', { hasText: 'Positioning' }).waitFor();
+    expect(await out().locator('tr', { hasText: 'Lone Star Roofing' }).count()).toBeGreaterThan(0);
+    const header = out().locator('thead th', { hasText: 'Market median' }).first();
+    const box = await header.boundingBox();
+    expect(box!.width).toBeGreaterThan(box!.height); // not one letter per line
+
+    // billing: the totals.
+    await open('billing');
+    await out().locator('.stat-tiles li', { hasText: 'Outstanding' }).waitFor();
+
+    // aurea: the plan as a tree of child tasks, each with its status and link.
+    await open('aurea');
+    for (const r of done.aurea.output.results) {
+      const node = out().locator(`.plan-node[data-agent="${r.agent}"]`).first();
+      await node.locator(`.badge.status-${r.status}`).waitFor();
+      if (r.taskId) await node.locator('a', { hasText: `task ${r.taskId.slice(0, 8)}` }).waitFor();
+    }
+    await shot('board-output-aurea');
+
+    // A phone: no page-wide horizontal scroll, tables scroll inside their container.
+    const phone = await ctx.newPage();
+    await phone.setViewportSize({ width: 390, height: 844 });
+    const width = () => phone.evaluate(() => (globalThis as any).document.documentElement.scrollWidth);
+    for (const agent of ['crm-sync', 'lead-qualifier', 'competitor-analysis']) {
+      await open(agent, phone);
+      expect(await width(), agent).toBeLessThanOrEqual(390);
+    }
+    await shot('board-phone-output-competitors', phone);
+    await open('crm-sync', phone);
+    await shot('board-phone-output-crm-sync', phone);
+    // The tasks list: every row's action stays on screen.
+    await phone.goto(board('/tasks'));
+    const action = phone.locator(`tr[data-task-id="${ids.billing}"] button:has-text("Retry")`);
+    await action.waitFor();
+    expect(await width()).toBeLessThanOrEqual(390);
+    const a = await action.boundingBox();
+    expect(a!.x + a!.width).toBeLessThanOrEqual(390);
+    await shot('board-phone-tasks', phone);
+    await phone.close();
+  });
+
   /** Leads across the stages and two sandbox payments, through the public API. */
   async function seedRevenue(): Promise<void> {
     const plan: [string, number, string[]][] = [

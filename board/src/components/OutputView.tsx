@@ -1,8 +1,11 @@
 /**
- * A task's output, readably: an estimate as a table with totals and its good/better/best
- * options, a competitor analysis as a matrix, anything else as a key/value view.
+ * A task's output, readably: each built-in agent's output through its own view (the registry
+ * in outputs/registry.ts, by agent name), anything else (a plugin agent) as a key/value view.
+ * The raw JSON stays one click away (TaskView).
  */
-import { humanize, isRecord, money, num } from '../format.ts';
+import { humanize, isRecord, num } from '../format.ts';
+import { outputViews } from '../outputs/registry.ts';
+import { EstimatorView } from '../outputs/Estimator.tsx';
 
 export function OutputView(props: { agent: string; output: unknown }) {
   return (
@@ -41,124 +44,13 @@ function TemplateNotes({ output }: { output: unknown }) {
   );
 }
 
-function OutputBody({ output }: { agent: string; output: unknown }) {
-  if (isRecord(output) && Array.isArray(output.lineItems) && isRecord(output.totals)) return <EstimateView output={output} />;
-  const matrix = isRecord(output) ? findMatrix(output) : undefined;
-  if (matrix) {
-    const rest = Object.fromEntries(Object.entries(output as Record<string, unknown>).filter(([k]) => k !== matrix.key));
-    return (
-      <>
-        <MatrixView rows={matrix.rows} caption={humanize(matrix.key)} />
-        <KeyValue value={rest} />
-      </>
-    );
-  }
+function OutputBody({ agent, output }: { agent: string; output: unknown }) {
+  const View = isRecord(output) ? outputViews[agent] : undefined;
+  if (View && isRecord(output)) return <View output={output} nested={(a, o) => <OutputBody agent={a} output={o} />} />;
+  // A plugin agent's estimate-shaped output still reads as an estimate.
+  if (isRecord(output) && Array.isArray(output.lineItems) && isRecord(output.totals))
+    return <EstimatorView output={output} nested={() => null} />;
   return <KeyValue value={output} />;
-}
-
-interface LineItem {
-  description: string;
-  quantity: number;
-  unit: string;
-  unitPrice: number;
-  total: number;
-}
-
-function EstimateView({ output }: { output: Record<string, unknown> }) {
-  const items = output.lineItems as LineItem[];
-  const totals = output.totals as Record<string, number>;
-  const options = Array.isArray(output.options) ? (output.options as Record<string, unknown>[]) : [];
-  return (
-    <div className="estimate">
-      {typeof output.summary === 'string' && <p className="summary">{output.summary}</p>}
-      <div className="table-wrap">
-        <table className="estimate-table">
-          <caption>
-            Estimate{typeof output.squares === 'number' ? ` · ${num(output.squares)} squares` : ''}
-            {typeof output.material === 'string' ? ` · ${output.material.replace(/_/g, ' ')}` : ''}
-            {typeof output.region === 'string' ? ` · ${output.region}` : ''}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Item</th>
-              <th scope="col" className="num">
-                Quantity
-              </th>
-              <th scope="col" className="num col-unit-price">
-                Unit price
-              </th>
-              <th scope="col" className="num">
-                Total
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((li, i) => (
-              <tr key={i}>
-                <td>{li.description}</td>
-                <td className="num">
-                  {num(li.quantity)} <span className="unit">{li.unit}</span>
-                </td>
-                <td className="num col-unit-price">{money(li.unitPrice)}</td>
-                <td className="num">{money(li.total)}</td>
-              </tr>
-            ))}
-          </tbody>
-          <tfoot>
-            <tr>
-              <th scope="row" colSpan={2}>
-                Subtotal
-              </th>
-              <td className="col-unit-price" />
-              <td className="num">{money(totals.subtotal)}</td>
-            </tr>
-            <tr>
-              <th scope="row" colSpan={2}>
-                Tax
-              </th>
-              <td className="col-unit-price" />
-              <td className="num">{money(totals.tax)}</td>
-            </tr>
-            <tr className="grand">
-              <th scope="row" colSpan={2}>
-                Total
-              </th>
-              <td className="col-unit-price" />
-              <td className="num" data-testid="estimate-total">
-                {money(totals.total)}
-              </td>
-            </tr>
-          </tfoot>
-        </table>
-      </div>
-      {options.length > 0 && (
-        <ul className="options" aria-label="Options">
-          {options.map((o) => (
-            <li key={String(o.tier)} className={`option${o.selected ? ' selected' : ''}`}>
-              <span className="tier">{String(o.tier)}</span>
-              <span>{String(o.label ?? o.material ?? '')}</span>
-              <strong>{money(o.total)}</strong>
-              {typeof o.warrantyYears === 'number' && <span className="muted">{o.warrantyYears}-year warranty</span>}
-              {o.selected === true && <span className="badge">quoted</span>}
-            </li>
-          ))}
-        </ul>
-      )}
-    </div>
-  );
-}
-
-/** An array of flat records (e.g. competitors × criteria) worth showing as a grid. */
-function findMatrix(o: Record<string, unknown>): { key: string; rows: Record<string, unknown>[] } | undefined {
-  const preferred = ['matrix', 'competitors', 'comparison', 'ratingMatrix'];
-  const keys = [...preferred.filter((k) => k in o), ...Object.keys(o).filter((k) => !preferred.includes(k))];
-  for (const key of keys) {
-    let v = o[key];
-    if (isRecord(v) && Array.isArray(v.rows)) v = v.rows;
-    if (Array.isArray(v) && v.length > 0 && v.every(isRecord) && (preferred.includes(key) || v.length > 1))
-      return { key, rows: v as Record<string, unknown>[] };
-  }
-  return undefined;
 }
 
 function MatrixView({ rows, caption }: { rows: Record<string, unknown>[]; caption: string }) {
@@ -208,7 +100,11 @@ const cell = (v: unknown): string =>
           ? 'yes'
           : 'no'
         : typeof v === 'object'
-          ? JSON.stringify(v)
+          ? Array.isArray(v)
+            ? v.map(cell).join(', ')
+            : Object.entries(v as Record<string, unknown>)
+                .map(([k, x]) => `${humanize(k)}: ${cell(x)}`)
+                .join(' · ')
           : String(v);
 
 /** Generic output: a definition list, nested records indented, arrays of scalars inline. */

@@ -1,32 +1,12 @@
 /** Revenue dashboard: revenue over time, pipeline by stage, conversion; endpoint availability. */
-import {
-  ArcElement,
-  BarElement,
-  CategoryScale,
-  Chart as ChartJS,
-  Filler,
-  Legend,
-  LinearScale,
-  LineElement,
-  PointElement,
-  Tooltip,
-} from 'chart.js';
 import { Bar, Line } from 'react-chartjs-2';
+import { registerCharts } from '../charts.ts';
 import { api } from '../api.ts';
 import { useLoad } from '../hooks.ts';
 import { humanize, money, num } from '../format.ts';
 import { readAvailability, readDashboard, type Series } from '../revenueData.ts';
 import { ErrorBox, Loading, RawJson } from '../components/common.tsx';
 import { KeyValue } from '../components/OutputView.tsx';
-
-let registered = false;
-function registerCharts(): void {
-  if (registered) return;
-  ChartJS.register(CategoryScale, LinearScale, PointElement, LineElement, BarElement, ArcElement, Tooltip, Legend, Filler);
-  ChartJS.defaults.font.family = getComputedStyle(document.body).fontFamily;
-  ChartJS.defaults.animation = false;
-  registered = true;
-}
 
 const BLUE = '#1d4ed8';
 const TEAL = '#0f766e';
