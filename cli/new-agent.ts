@@ -8,12 +8,16 @@
  * package through BRAINOPS_PLUGINS with no other change.
  * @module
  */
+import { fileURLToPath } from 'node:url';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { parseArgs as ParseArgs } from 'node:util';
 import { CONTRACT_VERSION } from '../runtime/contracts.ts';
 import type { Config } from '../runtime/config.ts';
 import { AppError } from '../runtime/errors.ts';
+
+/** This BrainOps' copy of `@brainops/sdk` (packages/sdk), which a scaffolded plugin develops against. */
+const SDK_DIR = fileURLToPath(new URL('../packages/sdk', import.meta.url));
 
 const NAME = /^[a-z][a-z0-9-]{1,48}$/;
 
@@ -45,7 +49,9 @@ export async function scaffoldAgent(name: string, parentDir: string): Promise<st
         files: ['dist'],
         scripts: { build: 'tsc -p tsconfig.json', test: 'vitest run', prepack: 'tsc -p tsconfig.json' },
         peerDependencies: { '@brainops/sdk': sdk, zod: '^4' },
-        devDependencies: { '@brainops/sdk': sdk, typescript: '^5.9.0', vitest: '^4.0.0', zod: '^4.0.0' },
+        // The SDK is not on the npm registry yet: develop against this BrainOps' own copy (a
+        // `file:` link); the peer range is what a published plugin asks of its host.
+        devDependencies: { '@brainops/sdk': `file:${SDK_DIR}`, typescript: '^5.9.0', vitest: '^4.0.0', zod: '^4.0.0' },
       },
       null,
       2,

@@ -60,10 +60,11 @@ export interface Divergence {
    * `input`: the task's input no longer matches the agent's schema.
    * `error`: the code threw where the recorded run did not (or threw something else).
    * `outcome`: the code finished where the recorded run failed.
+   * `output`: every recorded step was asked for alike, but the code returns another output.
    */
-  kind: 'missing' | 'order' | 'request' | 'extra' | 'unused' | 'input' | 'error' | 'outcome';
+  kind: 'missing' | 'order' | 'request' | 'extra' | 'unused' | 'input' | 'error' | 'outcome' | 'output';
   replay: ReplayStepSide | { error: { code: string; message: string } } | { output: unknown } | null;
-  recorded: ReplayStepSide | { error: store.TaskError | undefined } | { status: store.TaskStatus } | null;
+  recorded: ReplayStepSide | { error: store.TaskError | undefined } | { status: store.TaskStatus } | { output: unknown } | null;
 }
 
 export interface ReplayReport {
@@ -286,8 +287,16 @@ class Replay {
       });
     }
     const matches = this.task.status === 'succeeded' ? isDeepStrictEqual(output, plain(this.task.output)) : undefined;
-    const same =
-      matches === undefined ? '' : matches ? ', and returns the recorded output' : ', but returns another output than the recorded one';
+    if (matches === false) {
+      return this.#report({
+        outcome: 'diverged',
+        message: `Divergence at the end: the code asked for all ${this.#steps.length} recorded step(s) in the recorded order with the same requests, but returns another output than the recorded one.`,
+        divergence: { kind: 'output', replay: { output }, recorded: { output: plain(this.task.output) } },
+        output,
+        outputMatches: false,
+      });
+    }
+    const same = matches ? ', and returns the recorded output' : '';
     return this.#report({
       outcome: 'clean',
       message: `No divergence: the code asked for all ${this.#steps.length} recorded step(s) in the recorded order with the same requests${same}.`,

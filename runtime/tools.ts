@@ -23,7 +23,7 @@ import {
   type ToolRoute,
 } from '@brainops/sdk';
 import type { Db } from './db/driver.ts';
-import { AppError, badRequest } from './errors.ts';
+import { AppError, badRequest, fromDatabaseError } from './errors.ts';
 import { recordAudit, type Actor } from './guardrails/audit.ts';
 import type { Scope } from './keys.ts';
 import type { Logger } from './logger.ts';
@@ -142,8 +142,11 @@ export class ToolRegistry<S = unknown> {
       raw = await inSpan(`tool ${name}`, { attributes: { 'brainops.tool': name, 'brainops.tenant_id': o.tenantId } }, () =>
         (t.handler as (i: unknown, c: ToolContext<S>) => Promise<unknown>)(parsed.data, ctx),
       );
-    } catch (e) {
-      // A refusal (4xx) changed nothing; a failure past validation may have half-happened.
+    } catch (thrown) {
+      // The database's refusals (unique, reference, range) are 4xx like any other, mapped here
+      // where they start. A refusal changed nothing; a failure past validation may have
+      // half-happened, so it is audited.
+      const e = fromDatabaseError(thrown) ?? thrown;
       if (t.sideEffect && !(e instanceof AppError && e.status < 500))
         await this.#audit(t, parsed.data, undefined, ctx, e).catch(() => undefined);
       throw e;

@@ -13,7 +13,8 @@ const LABEL = /language model|template|offline|no model/i;
 describe('customer-facing text offline (pglite)', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp('pglite');
+    // Pages and ad budgets auto-approve here (their approvals are tested in decisions.int.test.ts); emails still wait.
+    app = await startTestApp('pglite', { env: { APPROVAL_POLICY: 'email.send=0' } });
   }, 120_000);
   afterAll(() => app?.stop());
 

@@ -16,7 +16,7 @@ import { defineAgent, permanent } from '../runtime/public.ts';
 import { eventually, startTestApp, switchableModel, type TestApp } from './harness.ts';
 
 /** Which version of the probe's code runs: the test changes it between the run and the replay. */
-let variant: 'v1' | 'v2-asks-another-lead' | 'v2-new-step-first' = 'v1';
+let variant: 'v1' | 'v2-asks-another-lead' | 'v2-new-step-first' | 'v2-other-output' = 'v1';
 
 const leads = defineAgent({
   name: 'lead-probe',
@@ -35,7 +35,7 @@ const leads = defineAgent({
         throw permanent('CARD_DECLINED', 'The card was declined.');
       });
     }
-    return { leadId: created.lead.id, note };
+    return { leadId: created.lead.id, note: variant === 'v2-other-output' ? note.toUpperCase() : note };
   },
 });
 
@@ -129,6 +129,19 @@ describe('deterministic replay (pglite)', () => {
       divergence: { kind: 'missing', replay: { key: 'score' }, recorded: { key: 'note', result: 'lead from Grace Replay' } },
     });
     expect(await footprint()).toBe(before);
+
+    // The same steps with the same requests, but another output: a divergence at the end, with both outputs.
+    variant = 'v2-other-output';
+    const other = (await app.call('GET', `/api/v1/tasks/${task.id}/replay`)).body.replay;
+    expect(other).toMatchObject({
+      outcome: 'diverged',
+      outputMatches: false,
+      divergence: {
+        kind: 'output',
+        replay: { output: { note: 'LEAD FROM GRACE REPLAY' } },
+        recorded: { output: { note: 'lead from Grace Replay' } },
+      },
+    });
     variant = 'v1';
   });
 

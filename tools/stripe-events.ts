@@ -34,7 +34,7 @@ const currency = z
   .string()
   .regex(/^[a-zA-Z]{3}$/, 'must be a 3-letter currency code')
   .transform((c) => c.toLowerCase());
-const minor = z.number().int();
+const minor = z.number().int().nonnegative();
 const metadata = z.record(z.string(), z.string()).nullish();
 
 const sessionObject = z.looseObject({

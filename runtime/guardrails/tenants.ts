@@ -9,6 +9,9 @@ import { isSupportedCountry } from 'libphonenumber-js';
 import type { Db, Sql } from '../db/driver.ts';
 import { notFound } from '../errors.ts';
 import { recordAudit, type Actor } from './audit.ts';
+
+/** The ISO 4217 codes this runtime knows (from ICU, through Intl), lower case as Stripe writes them. */
+const ISO_4217 = new Set(Intl.supportedValuesOf('currency').map((c) => c.toLowerCase()));
 import { spentToday } from './budgets.ts';
 
 export interface TenantSettings {
@@ -63,8 +66,8 @@ export const tenantPatch = z
       .describe('Region national phone numbers (no +country code) are read in; null = US'),
     currency: z
       .string()
-      .regex(/^[A-Za-z]{3}$/, 'must be an ISO 4217 currency code such as "usd"')
       .transform((c) => c.toLowerCase())
+      .refine((c) => ISO_4217.has(c), 'must be an ISO 4217 currency code such as "usd"')
       .optional(),
     outboundAllowHosts: z.array(allowHost).max(100).optional(),
   })
