@@ -17,7 +17,7 @@ import { decodeExport } from '../../agents/crm-sync/csv.ts';
 import { storeUpload } from '../../tools/index.ts';
 import { authenticate } from '../auth.ts';
 import { RouteSet } from '../define.ts';
-import { parse, requireScope } from '../http.ts';
+import { requireScope } from '../http.ts';
 
 export const IMPORT_TYPES = ['text/csv', 'text/plain', 'text/tab-separated-values', 'application/octet-stream', 'application/vnd.ms-excel'];
 

@@ -26,6 +26,7 @@ import { RouteSet } from '../define.ts';
 import { parse, param } from '../http.ts';
 import { normaliseInput, verifyUtf8 } from '../input.ts';
 import { page, renderLanding } from './landing-html.ts';
+import { webhookOutcome } from './revenue.ts';
 
 /** The agent that answers the public assistant's questions, and how long a visitor waits for it. */
 const PUBLIC_AGENT = 'public-assistant';
@@ -257,7 +258,7 @@ ${s.status === 'open' ? `<form method="post" action="/sandbox/checkout/${s.id}/p
         responses: {
           200: {
             description: 'JSON {received, applied} when the request is JSON, else an HTML page',
-            schema: z.object({ received: z.literal(true), applied: z.boolean(), duplicate: z.boolean().optional() }),
+            schema: webhookOutcome,
           },
         },
       },

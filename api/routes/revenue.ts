@@ -31,7 +31,7 @@ const selfTestResult = z.object({
 });
 
 /** What the webhook answers (tools/stripe-events.ts WebhookOutcome). */
-const webhookOutcome = z.object({
+export const webhookOutcome = z.object({
   received: z.literal(true),
   applied: z.boolean(),
   duplicate: z.boolean().optional(),
