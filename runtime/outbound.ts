@@ -10,6 +10,7 @@
  * - the check runs again inside the connection's own DNS lookup, so a name that re-resolves
  *   to another address between the check and the connect (DNS rebinding) is refused too;
  * - redirects are followed by hand (at most `maxRedirects`), each hop checked the same way;
+ *   credential headers are not carried past a redirect that leaves the first URL's origin;
  * - a host the tenant allow-listed (exact, case-insensitive host name or IP literal) skips
  *   the address check: the tenant's own on-premises CRM, say;
  * - errors never carry the upstream body or the low-level socket error: only the URL's
@@ -27,6 +28,11 @@ export interface OutboundOptions {
   allowHosts?: readonly string[];
   signal?: AbortSignal;
   headers?: Record<string, string>;
+  /**
+   * Extra header names that carry a credential (e.g. `x-api-key`): like `authorization`,
+   * `proxy-authorization` and `cookie`, they are dropped once a redirect leaves the first URL's origin.
+   */
+  credentialHeaders?: readonly string[];
   /** Redirects followed at most (each hop checked). Default 5. */
   maxRedirects?: number;
 }
@@ -100,6 +106,16 @@ export async function guardedFetch(url: string, options: OutboundOptions = {}): 
   );
   const agent = new Agent({ connect: { lookup: guardedLookup(allow) } });
   let current = new URL(url);
+  const origin = current.origin;
+  const secret = new Set([
+    'authorization',
+    'proxy-authorization',
+    'cookie',
+    ...(options.credentialHeaders ?? []).map((h) => h.toLowerCase()),
+  ]);
+  const crossOriginHeaders = options.headers
+    ? Object.fromEntries(Object.entries(options.headers).filter(([k]) => !secret.has(k.toLowerCase())))
+    : undefined;
   try {
     for (let hop = 0; ; hop++) {
       checkUrl(current, allow);
@@ -108,7 +124,7 @@ export async function guardedFetch(url: string, options: OutboundOptions = {}): 
         res = await undiciFetch(current, {
           redirect: 'manual',
           dispatcher: agent,
-          ...(options.headers ? { headers: options.headers } : {}),
+          ...(options.headers ? { headers: current.origin === origin ? options.headers : crossOriginHeaders } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
         });
       } catch (e) {

@@ -5,29 +5,26 @@
  * install, and each fires (its queued tick brought forward: the time is faked, not waited
  * for), runs with the settings as input, and delivers its digest: on the Board
  * (GET /api/v1/digests) and by email to the owner, through the outbox and the approvals.
- * The CRM answers from a recorded-shape endpoint through undici's MockAgent.
+ * The CRM is a real HTTP server on 127.0.0.1 answering a recorded-shape export; the tenant
+ * allow-lists 127.0.0.1 (PATCH /api/v1/tenant {"outboundAllowHosts"}), as the outbound guard
+ * refuses loopback otherwise (test/outbound.int.test.ts shows the refusal).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getGlobalDispatcher, MockAgent, setGlobalDispatcher, type Dispatcher } from 'undici';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tickJobId } from '../runtime/guardrails/schedules.ts';
 import { eventually, startTestApp, type TestApp } from './harness.ts';
 
-const CRM = 'https://crm.example.com';
+let CRM: string;
 const OWNER = 'owner@roofing.example';
 let app: TestApp;
-let mock: MockAgent;
-let previous: Dispatcher;
+let crmServer: Server;
 const crmAuth: string[] = [];
 
 const tool = (name: string, input: unknown) =>
   app.proc.tools.call(name, input, { tenantId: 'default', caller: { kind: 'system' } }) as Promise<any>;
 
 beforeAll(async () => {
-  previous = getGlobalDispatcher();
-  mock = new MockAgent();
-  mock.disableNetConnect();
-  mock.enableNetConnect(/^(127\.0\.0\.1|localhost):\d+$/);
-  setGlobalDispatcher(mock);
   // A CenterPoint-style export, two pages then an empty one.
   const page = (n: number) =>
     n === 1
@@ -50,21 +47,23 @@ beforeAll(async () => {
             ],
           }
         : { customers: [] };
-  mock
-    .get(CRM)
-    .intercept({ path: (p) => p.startsWith('/api/customers'), method: 'GET' })
-    .reply((o) => {
-      crmAuth.push(String((o.headers as Record<string, string>).authorization ?? ''));
-      const n = Number(new URL(o.path, CRM).searchParams.get('page') ?? 1);
-      return { statusCode: 200, data: JSON.stringify(page(n)), responseOptions: { headers: { 'content-type': 'application/json' } } };
-    })
-    .persist();
+  crmServer = createServer((req, res) => {
+    const u = new URL(req.url ?? '/', CRM);
+    if (!u.pathname.startsWith('/api/customers')) {
+      res.writeHead(404).end();
+      return;
+    }
+    crmAuth.push(String(req.headers.authorization ?? ''));
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(page(Number(u.searchParams.get('page') ?? 1))));
+  });
+  await new Promise<void>((ok) => crmServer.listen(0, '127.0.0.1', ok));
+  CRM = `http://127.0.0.1:${(crmServer.address() as AddressInfo).port}`;
   app = await startTestApp('pglite');
 });
 afterAll(async () => {
   await app?.stop();
-  setGlobalDispatcher(previous);
-  await mock?.close();
+  await new Promise<void>((ok) => (crmServer ? crmServer.close(() => ok()) : ok()));
 });
 
 describe('the default jobs, autonomous and complete', () => {
@@ -101,6 +100,9 @@ describe('the default jobs, autonomous and complete', () => {
   });
 
   it('installs all five once the settings are given, fires each, and delivers every digest', async () => {
+    // The CRM runs on 127.0.0.1: the tenant allow-lists it for outbound requests.
+    const allow = await app.call('PATCH', '/api/v1/tenant', { outboundAllowHosts: ['127.0.0.1'] });
+    expect(allow.status, JSON.stringify(allow.body)).toBe(200);
     const set = await app.call('PATCH', '/api/v1/settings', {
       ownerEmail: OWNER,
       crm: { url: `${CRM}/api/customers` },

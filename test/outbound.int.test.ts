@@ -2,9 +2,10 @@
  * Outbound requests to tenant-supplied URLs (issue 13, item 6): crm-sync's `http` source
  * against real HTTP servers on 127.0.0.1. Refused by default (no request reaches the server),
  * accepted once the tenant allow-lists the host, a redirect to loopback refused even from an
- * allow-listed host, and an upstream error body never echoed.
+ * allow-listed host, and an upstream error body never echoed. The CRM saved in the business's
+ * settings (PATCH /api/v1/settings, read by `crm_source_fetch`) goes through the same guard.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardedFetch, refusedRange } from '../runtime/public.ts';
@@ -18,15 +19,17 @@ const CUSTOMERS = [
 /** A server on 127.0.0.1 answering by path; `hits` counts every request it saw. */
 async function serve(handler: (path: string) => { status: number; body?: string; location?: string }) {
   const hits: string[] = [];
+  const headers: IncomingHttpHeaders[] = [];
   const server: Server = createServer((req, res) => {
     hits.push(req.url ?? '');
+    headers.push(req.headers);
     const a = handler(req.url ?? '/');
     res.writeHead(a.status, { 'content-type': 'application/json', ...(a.location ? { location: a.location } : {}) });
     res.end(a.body ?? '');
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const port = (server.address() as AddressInfo).port;
-  return { hits, port, close: () => new Promise<void>((ok) => server.close(() => ok())) };
+  return { hits, headers, port, close: () => new Promise<void>((ok) => server.close(() => ok())) };
 }
 
 describe('address classes (ipaddr.js)', () => {
@@ -79,6 +82,21 @@ describe('guardedFetch against servers on 127.0.0.1', () => {
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ customers: [] });
     expect(target.hits.at(-1)).toBe('/inner');
+  });
+
+  it('does not carry credential headers past a redirect that leaves the origin', async () => {
+    const res = await guardedFetch(`http://127.0.0.1:${redirector.port}/`, {
+      allowHosts: ['127.0.0.1', 'localhost'],
+      headers: { accept: 'application/json', authorization: 'Bearer secret-1', 'x-api-key': 'secret-2' },
+      credentialHeaders: ['X-Api-Key'],
+    });
+    expect(res.status).toBe(200);
+    await res.body?.cancel();
+    expect(redirector.headers.at(-1)).toMatchObject({ authorization: 'Bearer secret-1', 'x-api-key': 'secret-2' });
+    const inner = target.headers.at(-1)!;
+    expect(inner.accept).toBe('application/json');
+    expect(inner.authorization).toBeUndefined();
+    expect(inner['x-api-key']).toBeUndefined();
   });
 });
 
@@ -142,5 +160,79 @@ describe('crm-sync http source through the guard (pglite)', () => {
     expect(failed.status).toBe('failed');
     expect(failed.error.code).toBe('CRM_FETCH_FAILED');
     expect(JSON.stringify(failed.error)).not.toContain('SECRET-UPSTREAM-BODY');
+  });
+});
+
+describe('the CRM saved in the settings (crm_source_fetch) through the guard (pglite)', () => {
+  let app: TestApp;
+  let crm: Awaited<ReturnType<typeof serve>>;
+  beforeAll(async () => {
+    crm = await serve((path) => {
+      if (path.startsWith('/customers'))
+        return { status: 200, body: JSON.stringify(path.includes('page=2') ? { customers: [] } : { customers: CUSTOMERS }) };
+      if (path.startsWith('/not-json')) return { status: 200, body: '<html>SECRET-UPSTREAM-BODY</html>' };
+      if (path.startsWith('/to-metadata')) return { status: 302, location: 'http://169.254.169.254/latest/meta-data/' };
+      return { status: 500, body: 'SECRET-UPSTREAM-BODY internal stack trace' };
+    });
+    app = await startTestApp('pglite');
+  }, 60_000);
+  afterAll(async () => {
+    await app?.stop();
+    await crm?.close();
+  });
+
+  /** Saves the CRM URL in the settings and runs crm-sync without a source (it reads the settings). */
+  async function syncSaved(path: string) {
+    const set = await app.call('PATCH', '/api/v1/settings', {
+      crm: { url: `http://127.0.0.1:${crm.port}${path}` },
+      crmCredential: 'crm-token-456',
+    });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    const r = await app.call('POST', '/api/v1/agents/crm-sync/tasks', { input: {} });
+    expect(r.status, JSON.stringify(r.body)).toBe(202);
+    return eventually(async () => {
+      const b = (await app.call('GET', `/api/v1/tasks/${r.body.task.id}`)).body;
+      return ['succeeded', 'failed'].includes(b.task.status) ? b.task : undefined;
+    }, 30_000);
+  }
+  const customers = async () => (await app.call('GET', '/api/v1/crm/customers')).body.customers as unknown[];
+
+  it('refuses a saved CRM URL on 127.0.0.1 that is not allow-listed: no request sent, nothing imported', async () => {
+    const refused = await syncSaved('/customers');
+    expect(refused.status).toBe('failed');
+    expect(refused.error).toMatchObject({ code: 'OUTBOUND_REFUSED', details: { host: '127.0.0.1', range: 'loopback' } });
+    expect(crm.hits).toHaveLength(0);
+    expect(await customers()).toEqual([]);
+    // The tool called directly refuses the same way (a 422), before any request is sent.
+    await expect(
+      app.proc.tools.call('crm_source_fetch', { page: 1 }, { tenantId: 'default', caller: { kind: 'system' } }),
+    ).rejects.toMatchObject({ code: 'OUTBOUND_REFUSED', status: 422 });
+    expect(crm.hits).toHaveLength(0);
+  });
+
+  it('imports once the tenant allow-lists the host; still never echoes an upstream body or follows a redirect to metadata', async () => {
+    const set = await app.call('PATCH', '/api/v1/tenant', { outboundAllowHosts: ['127.0.0.1'] });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+
+    const ok = await syncSaved('/customers');
+    expect(ok.status, JSON.stringify(ok.error)).toBe('succeeded');
+    expect(ok.output).toMatchObject({ rows: 2, inserted: 2 });
+    expect(await customers()).toHaveLength(2);
+
+    const broken = await syncSaved('/broken');
+    expect(broken.status).toBe('failed');
+    expect(broken.error.code).toBe('CRM_FETCH_FAILED');
+    expect(JSON.stringify(broken.error)).not.toContain('SECRET-UPSTREAM-BODY');
+
+    const notJson = await syncSaved('/not-json');
+    expect(notJson.status).toBe('failed');
+    expect(notJson.error.code).toBe('CRM_FORMAT');
+    expect(JSON.stringify(notJson.error)).not.toContain('SECRET-UPSTREAM-BODY');
+
+    const before = crm.hits.length;
+    const viaMeta = await syncSaved('/to-metadata');
+    expect(viaMeta.error).toMatchObject({ code: 'OUTBOUND_REFUSED', details: { range: 'linkLocal' } });
+    expect(crm.hits.slice(before)).toEqual(['/to-metadata?page=1']);
+    expect(await customers()).toHaveLength(2);
   });
 });

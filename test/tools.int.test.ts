@@ -76,6 +76,9 @@ beforeAll(async () => {
     ).email.id;
   }
   // The CRM source the fetch tool reads: this server's public product list stands in for one.
+  // It is on 127.0.0.1, which the outbound guard refuses unless the tenant allow-lists it.
+  const allow = await app.call('PATCH', '/api/v1/tenant', { outboundAllowHosts: ['127.0.0.1', 'localhost'] });
+  expect(allow.status, JSON.stringify(allow.body)).toBe(200);
   const crm = await app.call('PATCH', '/api/v1/settings', { crm: { url: `${app.url}/api/v1/products/public`, itemsKey: 'products' } });
   expect(crm.status).toBe(200);
 }, 60_000);

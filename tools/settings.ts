@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { Db, Sql } from '../runtime/db/driver.ts';
 import type { SettingsView } from '../runtime/guardrails/index.ts';
 import { AppError, permanent } from '../runtime/errors.ts';
+import { guardedFetch } from '../runtime/outbound.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
 
@@ -169,7 +170,14 @@ export const crmSourceFetch = businessTool({
   output: z.object({ records: z.array(z.record(z.string(), z.unknown())), next: z.string().nullable(), source: z.string() }),
   scope: 'write',
   async handler(i, ctx) {
-    const { settings, credential } = await ctx.tx(read);
+    // The tenant's allow-list (PATCH /api/v1/tenant {"outboundAllowHosts"}) rides along: the
+    // CRM URL is tenant-supplied, so it goes through the outbound guard like crm-sync's `http` source.
+    const { settings, credential, allowHosts } = await ctx.tx(async (sql) => ({
+      ...(await read(sql)),
+      allowHosts:
+        (await sql.query<{ outbound_allow_hosts: string[] }>(`SELECT outbound_allow_hosts FROM tenants WHERE id = $1`, [ctx.tenantId]))
+          .rows[0]?.outbound_allow_hosts ?? [],
+    }));
     const src = settings.crm;
     if (!src) throw permanent('CRM_NOT_CONFIGURED', `No CRM source is set for this business. Set one with ${SETTING_HOWTO.crm}.`);
     const origin = new URL(src.url).origin;
@@ -183,7 +191,16 @@ export const crmSourceFetch = businessTool({
       else if (src.authScheme === 'basic') headers.authorization = `Basic ${Buffer.from(credential).toString('base64')}`;
       else headers[src.authHeader] = credential;
     }
-    const res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
+    // Refused addresses (loopback, private, link-local, metadata), on every redirect too, unless
+    // allow-listed; the credential is not carried past a redirect that leaves the CRM's origin.
+    // Errors name the status only, never the upstream body.
+    const res = await guardedFetch(url, {
+      headers,
+      allowHosts,
+      credentialHeaders: src.authScheme === 'header' ? [src.authHeader] : [],
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (!res.ok) await res.body?.cancel();
     if (res.status === 401 || res.status === 403)
       throw permanent(
         'CRM_AUTH_FAILED',
@@ -194,7 +211,13 @@ export const crmSourceFetch = businessTool({
         status: 502,
         retryable: res.status >= 500 || res.status === 429,
       });
-    const body = (await res.json()) as unknown;
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch {
+      // JSON.parse's message quotes the body: name the page only.
+      throw permanent('CRM_FORMAT', `The CRM page at ${url} is not JSON.`);
+    }
     const items = Array.isArray(body) ? body : (body as Record<string, unknown>)?.[src.itemsKey];
     if (!Array.isArray(items)) throw permanent('CRM_FORMAT', `The CRM page at ${url} holds no "${src.itemsKey}" array.`);
     const nextLink = Array.isArray(body) ? undefined : (body as Record<string, unknown>).next;
