@@ -41,8 +41,15 @@ export interface RouteDef<B extends z.ZodType | undefined, Q extends z.ZodType |
   status?: number;
   /** Middleware run before the handler (rate limits, body parsers). */
   use?: RequestHandler[];
-  /** The request body's schema when it is not `body` (JSON Schema), e.g. built from the registry. */
-  bodySchema?: JsonSchema;
+  /**
+   * The request body's schema when the handler reads the body itself (not `body`): zod, or JSON
+   * Schema (e.g. built from the registry). Documented only; the handler parses it.
+   */
+  bodySchema?: z.ZodType | JsonSchema;
+  /** Media types the request body may have (default `application/json`), e.g. `text/csv` or a form. */
+  bodyTypes?: string[];
+  /** What the request body is, for the document (e.g. size limit and encodings). */
+  bodyDescription?: string;
 }
 
 /** A JSON Schema object, as OpenAPI 3.1 embeds it. */
@@ -133,9 +140,7 @@ export class RouteSet {
             ],
           }
         : {}),
-      ...(def.body || def.bodySchema
-        ? { requestBody: { required: true, content: { 'application/json': { schema: def.bodySchema ?? schemaOf(def.body!, 'input') } } } }
-        : {}),
+      ...(def.body || def.bodySchema ? { requestBody: requestBody(def) } : {}),
       responses,
       ...def.extensions,
     };
@@ -143,6 +148,16 @@ export class RouteSet {
     this.paths[key] = { ...this.paths[key], [def.method]: op };
     return this;
   }
+}
+
+function requestBody(def: RouteDef<z.ZodType | undefined, z.ZodType | undefined>): Record<string, unknown> {
+  const given = def.bodySchema ?? def.body!;
+  const schema = isZod(given) ? schemaOf(given, 'input') : given;
+  return {
+    required: true,
+    ...(def.bodyDescription ? { description: def.bodyDescription } : {}),
+    content: Object.fromEntries((def.bodyTypes ?? ['application/json']).map((t) => [t, { schema }])),
+  };
 }
 
 function queryParams(q: z.ZodType | undefined): Record<string, unknown>[] {

@@ -111,7 +111,8 @@ const disputeObject = z.looseObject({
   payment_intent: ref,
 });
 
-const envelope = z.looseObject({
+/** The envelope every Stripe event has (what the webhook reads before the event's own fields). */
+export const envelope = z.looseObject({
   id: z.string().min(1),
   type: z.string().min(1),
   created: z.number().int(),

@@ -9,10 +9,9 @@ import type { ToolRegistry } from '../../runtime/tools.ts';
 import type { BusinessServices } from '../../tools/index.ts';
 import type { AppExtension } from '../app.ts';
 import { isPublicRoute } from '../app.ts';
-import { crmImportPaths, crmImportRoutes } from './crm-imports.ts';
+import { crmImportRoutes } from './crm-imports.ts';
 import { publicRoutes } from './public.ts';
 import { revenueRoutes, stripeWebhook } from './revenue.ts';
-import { businessPaths } from './business-paths.ts';
 import { toolRoutes } from './tools.ts';
 
 export function businessApp(rt: Runtime, tools: ToolRegistry<BusinessServices>, services: BusinessServices): AppExtension[] {
@@ -26,11 +25,15 @@ export function createBusinessApp(
   services: BusinessServices,
 ): { extensions: AppExtension[]; mounted: Set<string> } {
   const mounted = new Set<string>();
+  const webhook = stripeWebhook(rt, services, mounted);
+  const imports = crmImportRoutes(rt, isPublicRoute);
+  const pages = publicRoutes(rt, tools, services, mounted);
+  const revenue = revenueRoutes(rt, tools, services, mounted);
   const extensions: AppExtension[] = [
-    { raw: stripeWebhook(rt, services, mounted) },
-    { raw: crmImportRoutes(rt, isPublicRoute), paths: crmImportPaths(rt.config.IMPORT_BODY_LIMIT) },
-    { routes: publicRoutes(rt, tools, services, mounted) },
-    { routes: revenueRoutes(rt, tools, services, mounted), paths: mergePaths(tools.openApiPaths(), businessPaths(rt)) },
+    { raw: webhook.router, paths: webhook.paths },
+    { raw: imports.router, paths: imports.paths },
+    { routes: pages.router, paths: pages.paths },
+    { routes: revenue.router, paths: mergePaths(tools.openApiPaths(), revenue.paths) },
     toolRoutes(tools, rt.config),
   ];
   return { extensions, mounted };

@@ -9,26 +9,36 @@
  * authentication.
  * @module
  */
-import express, { Router } from 'express';
+import express from 'express';
 import { z } from 'zod';
 import type { Runtime } from '../../runtime/boot.ts';
 import { AppError, badRequest } from '../../runtime/errors.ts';
 import { decodeExport } from '../../agents/crm-sync/csv.ts';
 import { storeUpload } from '../../tools/index.ts';
 import { authenticate } from '../auth.ts';
-import { parse, requireScope } from '../http.ts';
-import type { Paths } from '../openapi.ts';
+import { RouteSet } from '../define.ts';
+import { requireScope } from '../http.ts';
 
 export const IMPORT_TYPES = ['text/csv', 'text/plain', 'text/tab-separated-values', 'application/octet-stream', 'application/vnd.ms-excel'];
 
 const importQuery = z.object({
   filename: z.string().trim().min(1).max(255).optional(),
-  dateOrder: z.enum(['dmy', 'mdy']).optional(),
-  batchSize: z.coerce.number().int().min(1).max(1000).optional(),
+  dateOrder: z.enum(['dmy', 'mdy']).optional().describe('For a date column whose values fit both orders'),
+  batchSize: z.coerce.number().int().min(1).max(1000).optional().describe('Rows per batch'),
 });
 
-export function crmImportRoutes(rt: Runtime, isPublic: (method: string, path: string) => boolean): Router {
-  const r = Router();
+const error = { $ref: '#/components/schemas/Error' };
+
+/** What an import answers: the stored upload (null for a repeated Idempotency-Key), its task, and where its progress streams. */
+const importAnswer = z.object({
+  upload: z.object({ id: z.string(), bytes: z.number().int(), encoding: z.string(), filename: z.string().nullable() }).nullable(),
+  task: z.unknown().meta({ $ref: '#/components/schemas/Task' }),
+  events: z.string().describe('The task’s progress stream (server-sent events)'),
+});
+
+/** POST /api/v1/crm/imports, mounted before the JSON parser: it authenticates, checks the scope and the media type before reading its body. */
+export function crmImportRoutes(rt: Runtime, isPublic: (method: string, path: string) => boolean): RouteSet {
+  const limit = rt.config.IMPORT_BODY_LIMIT;
   const unsupported: express.RequestHandler = (req, _res, next) => {
     if (!req.is(IMPORT_TYPES)) {
       throw new AppError(
@@ -39,19 +49,36 @@ export function crmImportRoutes(rt: Runtime, isPublic: (method: string, path: st
     }
     next();
   };
-  r.post(
-    '/api/v1/crm/imports',
-    authenticate(rt.db, isPublic),
-    // The scope right after the key, like every other route (403 before 415).
-    (req, _res, next) => {
-      requireScope(req, 'write');
-      next();
+  return new RouteSet().add(
+    {
+      method: 'post',
+      path: '/api/v1/crm/imports',
+      summary: `Upload a CRM export (CSV/TSV as a spreadsheet writes it, up to ${limit}) and import it with a crm-sync task; follow its progress at /api/v1/tasks/{id}/events`,
+      tags: ['crm'],
+      access: 'write',
+      use: [
+        authenticate(rt.db, isPublic),
+        // The scope right after the key, like every other route (403 before 415).
+        (req, _res, next) => {
+          requireScope(req, 'write');
+          next();
+        },
+        unsupported,
+        express.raw({ type: () => true, limit }),
+      ],
+      query: importQuery,
+      bodySchema: z.string().meta({ format: 'binary' }),
+      bodyTypes: IMPORT_TYPES,
+      bodyDescription: `The file's bytes (UTF-8 with or without BOM, UTF-16, or Windows-1252/Latin-1), at most ${limit}`,
+      responses: {
+        202: { description: 'Stored and queued: {upload: {id, bytes, encoding, filename}, task, events}', schema: importAnswer },
+        200: { description: 'Same Idempotency-Key: the first upload’s task', schema: importAnswer },
+        413: { description: `The file is larger than ${limit}`, schema: error },
+        415: { description: 'The body is not one of the accepted media types', schema: error },
+      },
     },
-    unsupported,
-    express.raw({ type: () => true, limit: rt.config.IMPORT_BODY_LIMIT }),
-    async (req, res) => {
-      const p = requireScope(req, 'write');
-      const q = parse(importQuery, req.query, 'query');
+    async ({ req, res, principal, query: q }) => {
+      const p = principal!;
       const bytes = req.body as unknown;
       if (!Buffer.isBuffer(bytes) || bytes.length === 0)
         throw badRequest('EMPTY_UPLOAD', "The upload is empty: send the export's bytes as the request body.");
@@ -73,53 +100,12 @@ export function crmImportRoutes(rt: Runtime, isPublic: (method: string, path: st
       );
       // A repeated Idempotency-Key answers with the first upload's task; this copy is not needed.
       if (!created) await rt.db.tenant(p.tenantId, (sql) => sql.query(`DELETE FROM crm_uploads WHERE id = $1`, [uploadId]));
-      res
-        .status(created ? 202 : 200)
-        .location(`/api/v1/tasks/${task.id}`)
-        .json({
-          upload: created ? { id: uploadId, bytes: bytes.length, encoding, filename: q.filename ?? null } : null,
-          task,
-          events: `/api/v1/tasks/${task.id}/events`,
-        });
+      res.status(created ? 202 : 200).location(`/api/v1/tasks/${task.id}`);
+      return {
+        upload: created ? { id: uploadId, bytes: bytes.length, encoding, filename: q.filename ?? null } : null,
+        task,
+        events: `/api/v1/tasks/${task.id}/events`,
+      };
     },
   );
-  return r;
-}
-
-export function crmImportPaths(limit: string): Paths {
-  const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
-  const err = { description: 'Error', ...json({ $ref: '#/components/schemas/Error' }) };
-  return {
-    '/api/v1/crm/imports': {
-      post: {
-        summary: `Upload a CRM export (CSV/TSV as a spreadsheet writes it, up to ${limit}) and import it with a crm-sync task; follow its progress at /api/v1/tasks/{id}/events`,
-        tags: ['crm'],
-        parameters: [
-          { name: 'filename', in: 'query', required: false, schema: { type: 'string', maxLength: 255 } },
-          {
-            name: 'dateOrder',
-            in: 'query',
-            required: false,
-            schema: { type: 'string', enum: ['dmy', 'mdy'] },
-            description: 'For a date column whose values fit both orders',
-          },
-          { name: 'batchSize', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } },
-        ],
-        requestBody: {
-          required: true,
-          description: `The file's bytes (UTF-8 with or without BOM, UTF-16, or Windows-1252/Latin-1), at most ${limit}`,
-          content: Object.fromEntries(IMPORT_TYPES.map((t) => [t, { schema: { type: 'string', format: 'binary' } }])),
-        },
-        responses: {
-          '202': { description: 'Stored and queued: {upload: {id, bytes, encoding, filename}, task, events}', ...json({ type: 'object' }) },
-          '200': { description: 'Same Idempotency-Key: the first upload’s task', ...json({ type: 'object' }) },
-          '400': err,
-          '401': err,
-          '403': err,
-          '413': err,
-          '415': err,
-        },
-      },
-    },
-  };
 }

@@ -4,7 +4,7 @@
  * assistant are rate-limited per client; lead forms carry a honeypot.
  * @module
  */
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import type { Runtime } from '../../runtime/boot.ts';
@@ -22,9 +22,11 @@ import {
   unsubscribe,
   type BusinessServices,
 } from '../../tools/index.ts';
+import { RouteSet } from '../define.ts';
 import { parse, param } from '../http.ts';
 import { normaliseInput, verifyUtf8 } from '../input.ts';
 import { page, renderLanding } from './landing-html.ts';
+import { webhookOutcome } from './revenue.ts';
 
 /** The agent that answers the public assistant's questions, and how long a visitor waits for it. */
 const PUBLIC_AGENT = 'public-assistant';
@@ -48,8 +50,26 @@ const leadForm = leadInput.pick({ name: true, email: true, phone: true }).extend
   website: z.string().max(500).optional(),
 });
 
-export function publicRoutes(rt: Runtime, tools: ToolRegistry<BusinessServices>, services: BusinessServices, mounted: Set<string>): Router {
-  const r = Router();
+const error = { $ref: '#/components/schemas/Error' };
+const html = (description: string) => ({ description, type: 'text/html', schema: z.string().describe('An HTML page') });
+const tooMany = { description: 'Too many requests from this client (rate limit per minute)', schema: error };
+
+const publicQuestion = z.object({ message: z.string().trim().min(1, 'message must not be empty').max(2000) });
+const publicReply = z.object({
+  reply: z.string(),
+  model: z.string().optional().describe('The model that answered; "template" or "offline" when the reply came from the FAQ'),
+});
+
+/** The one-click form (RFC 8058) the mail client or the confirmation page posts. */
+const oneClick = z.object({ 'List-Unsubscribe': z.literal('One-Click') });
+
+export function publicRoutes(
+  rt: Runtime,
+  tools: ToolRegistry<BusinessServices>,
+  services: BusinessServices,
+  mounted: Set<string>,
+): RouteSet {
+  const api = new RouteSet();
   const cfg = rt.config;
   const ask = limiter(cfg.PUBLIC_RATE_LIMIT);
   const forms = limiter(cfg.PUBLIC_RATE_LIMIT);
@@ -60,27 +80,37 @@ export function publicRoutes(rt: Runtime, tools: ToolRegistry<BusinessServices>,
     .add('GET /unsubscribe/:token')
     .add('POST /unsubscribe/:token');
 
-  r.post('/api/v1/aurea/public', ask, async (req, res) => {
-    const { message } = parse(z.object({ message: z.string().trim().min(1, 'message must not be empty').max(2000) }), req.body, 'body');
-    const tenantId = cfg.PUBLIC_TENANT;
-    // The model call is a task like every other: metered, held to the tenant's budget and to
-    // the agent's rate limit. The visitor waits for it; without an answer in time, the FAQ.
-    if (rt.registry.agent(PUBLIC_AGENT)) {
-      const { task } = await rt.tasks.create(tenantId, PUBLIC_AGENT, { input: { message } }, { type: 'public' });
-      const done = await answered(tenantId, task.id);
-      const out = done.output as { reply?: string; model?: string } | null;
-      if (done.status === 'succeeded' && out?.reply) return void res.json({ reply: out.reply, model: out.model });
-      if (done.status !== 'failed' && done.status !== 'cancelled') await rt.tasks.cancel(tenantId, task.id).catch(() => undefined);
-      rt.logger.warn(
-        { taskId: task.id, status: done.status, error: done.error?.code },
-        'public assistant task gave no answer; answering from the FAQ',
-      );
-    }
-    const { products } = (await tools.call('products_public_list', {}, { tenantId, caller: { kind: 'system' } })) as {
-      products: { name: string; priceUsd: number; interval: string }[];
-    };
-    res.json({ reply: faqReply(message, products), model: rt.model.chat ? 'template' : 'offline' });
-  });
+  api.add(
+    {
+      method: 'post',
+      path: '/api/v1/aurea/public',
+      summary: 'Public assistant (rate-limited per client)',
+      access: 'public',
+      use: [ask],
+      body: publicQuestion,
+      responses: { 200: { description: 'The assistant’s reply and the model that wrote it', schema: publicReply }, 429: tooMany },
+    },
+    async ({ body: { message }, res }) => {
+      const tenantId = cfg.PUBLIC_TENANT;
+      // The model call is a task like every other: metered, held to the tenant's budget and to
+      // the agent's rate limit. The visitor waits for it; without an answer in time, the FAQ.
+      if (rt.registry.agent(PUBLIC_AGENT)) {
+        const { task } = await rt.tasks.create(tenantId, PUBLIC_AGENT, { input: { message } }, { type: 'public' });
+        const done = await answered(tenantId, task.id);
+        const out = done.output as { reply?: string; model?: string } | null;
+        if (done.status === 'succeeded' && out?.reply) return void res.json({ reply: out.reply, model: out.model });
+        if (done.status !== 'failed' && done.status !== 'cancelled') await rt.tasks.cancel(tenantId, task.id).catch(() => undefined);
+        rt.logger.warn(
+          { taskId: task.id, status: done.status, error: done.error?.code },
+          'public assistant task gave no answer; answering from the FAQ',
+        );
+      }
+      const { products } = (await tools.call('products_public_list', {}, { tenantId, caller: { kind: 'system' } })) as {
+        products: { name: string; priceUsd: number; interval: string }[];
+      };
+      res.json({ reply: faqReply(message, products), model: rt.model.chat ? 'template' : 'offline' });
+    },
+  );
 
   /** The task once it ended, or was deferred by the model's 429 (a visitor does not wait for that), or the wait ran out. */
   const answered = async (tenantId: string, id: string) => {
@@ -93,17 +123,37 @@ export function publicRoutes(rt: Runtime, tools: ToolRegistry<BusinessServices>,
     }
   };
 
-  r.get('/landing/:slug', async (req, res) => {
-    const p = await landingBySlug(rt, param(req, 'slug'));
-    res.type('html').send(renderLanding(p, { sent: req.query.sent === '1' }));
-  });
+  api.add(
+    {
+      method: 'get',
+      path: '/landing/:slug',
+      summary: 'Public landing page (HTML) with lead form',
+      access: 'public',
+      responses: { 200: html('The landing page') },
+    },
+    async ({ req, res }) => {
+      const p = await landingBySlug(rt, param(req, 'slug'));
+      res.type('html').send(renderLanding(p, { sent: req.query.sent === '1' }));
+    },
+  );
 
-  r.post(
-    '/landing/:slug/leads',
-    forms,
-    express.urlencoded({ extended: false, limit: '20kb', verify: verifyUtf8 }),
-    normaliseInput,
-    async (req, res) => {
+  api.add(
+    {
+      method: 'post',
+      path: '/landing/:slug/leads',
+      summary: 'Lead capture (form or JSON; honeypot field "website"; rate-limited)',
+      access: 'public',
+      use: [forms, express.urlencoded({ extended: false, limit: '20kb', verify: verifyUtf8 }), normaliseInput],
+      // Parsed by the handler after the page is found (an unknown page is a 404 whatever the body).
+      bodySchema: leadForm,
+      bodyTypes: ['application/x-www-form-urlencoded', 'application/json'],
+      responses: {
+        201: { description: 'JSON: {ok, leadId}', schema: z.object({ ok: z.literal(true), leadId: z.string().optional() }) },
+        303: { description: 'Form: back to the page (Location /landing/{slug}?sent=1)' },
+        429: tooMany,
+      },
+    },
+    async ({ req, res }) => {
       const p = await landingBySlug(rt, param(req, 'slug'));
       const form = parse(leadForm, req.body ?? {}, 'form');
       const isForm = Boolean(req.is('urlencoded'));
@@ -133,55 +183,108 @@ export function publicRoutes(rt: Runtime, tools: ToolRegistry<BusinessServices>,
   // `List-Unsubscribe=One-Click`; the confirmation page's button posts the same form) and takes
   // effect in this request. The GET only shows the confirmation page: mail scanners and link
   // previews fetch links, and must not unsubscribe anyone.
-  r.get('/unsubscribe/:token', async (req, res) => {
-    const token = param(req, 'token');
-    const who = await unsubscriber(services, token);
-    res.type('html').send(
-      page(
-        'Unsubscribe',
-        `<h1>Unsubscribe</h1><p>Stop all emails from us to ${escapeHtml(who.email)}?</p>
-<form method="post" action="/unsubscribe/${encodeURIComponent(token)}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`,
-      ),
-    );
-  });
-  r.post('/unsubscribe/:token', express.urlencoded({ extended: false, limit: '2kb' }), async (req, res) => {
-    const who = await unsubscriber(services, param(req, 'token'));
-    await unsubscribe((fn) => rt.db.tenant(who.tenantId, fn), who.tenantId, who.email);
-    res
-      .status(200)
-      .type('html')
-      .send(page('Unsubscribed', `<h1>You are unsubscribed</h1><p>${escapeHtml(who.email)} will receive no more emails from us.</p>`));
-  });
-
-  if (services.payments.mode === 'sandbox') {
-    r.get('/sandbox/checkout/:id', async (req, res) => {
-      const s = await sandboxSession(rt, param(req, 'id'));
-      const amount = formatMoney(Number(s.amount_minor), s.currency);
+  const token = { token: 'The signed token from the email' };
+  api.add(
+    {
+      method: 'get',
+      path: '/unsubscribe/:token',
+      summary: 'Unsubscribe link from emails (signed token): a confirmation page; changes nothing by itself',
+      access: 'public',
+      params: token,
+      responses: { 200: html('The confirmation page'), 400: { description: 'The link is not valid', schema: error } },
+    },
+    async ({ req, res }) => {
+      const token = param(req, 'token');
+      const who = await unsubscriber(services, token);
       res.type('html').send(
         page(
-          'Sandbox checkout',
-          `<h1>Sandbox checkout</h1><p>Amount: <strong>${amount}</strong> — status: ${s.status}.</p><p>No card is charged: this is the offline Stripe sandbox.</p>
-${s.status === 'open' ? `<form method="post" action="/sandbox/checkout/${s.id}/pay"><button type="submit">Pay ${amount} (sandbox)</button></form>` : ''}`,
+          'Unsubscribe',
+          `<h1>Unsubscribe</h1><p>Stop all emails from us to ${escapeHtml(who.email)}?</p>
+<form method="post" action="/unsubscribe/${encodeURIComponent(token)}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`,
         ),
       );
-    });
-    r.post('/sandbox/checkout/:id/pay', async (req, res) => {
-      const s = await sandboxSession(rt, param(req, 'id'));
-      // The same path as a real payment: a signed event, verified, applied once.
-      const payload = sandboxCompletedEvent({ id: s.id, amountMinor: Number(s.amount_minor), currency: s.currency, interval: s.interval });
-      const result = await applyStripeEvent(rt.db, await services.payments.verify(payload, await services.payments.sign(payload)));
-      if (req.is('json')) return void res.json(result);
+    },
+  );
+  api.add(
+    {
+      method: 'post',
+      path: '/unsubscribe/:token',
+      summary: 'One-click unsubscribe (RFC 8058; body `List-Unsubscribe=One-Click`): takes effect at once, no key needed',
+      access: 'public',
+      params: token,
+      use: [express.urlencoded({ extended: false, limit: '2kb' })],
+      // Documented only: the one click is the request itself, whatever the form says.
+      bodySchema: oneClick,
+      bodyTypes: ['application/x-www-form-urlencoded'],
+      responses: { 200: html('The page saying it is done'), 400: { description: 'The link is not valid', schema: error } },
+    },
+    async ({ req, res }) => {
+      const who = await unsubscriber(services, param(req, 'token'));
+      await unsubscribe((fn) => rt.db.tenant(who.tenantId, fn), who.tenantId, who.email);
       res
+        .status(200)
         .type('html')
-        .send(
+        .send(page('Unsubscribed', `<h1>You are unsubscribed</h1><p>${escapeHtml(who.email)} will receive no more emails from us.</p>`));
+    },
+  );
+
+  if (services.payments.mode === 'sandbox') {
+    api.add(
+      {
+        method: 'get',
+        path: '/sandbox/checkout/:id',
+        summary: 'Offline Stripe sandbox: the checkout page of a session (only without STRIPE_SECRET_KEY)',
+        access: 'public',
+        responses: { 200: html('The checkout page') },
+      },
+      async ({ req, res }) => {
+        const s = await sandboxSession(rt, param(req, 'id'));
+        const amount = formatMoney(Number(s.amount_minor), s.currency);
+        res.type('html').send(
           page(
-            'Paid',
-            `<h1>Payment recorded</h1><p>The sandbox payment of ${formatMoney(Number(s.amount_minor), s.currency)} was applied.</p>`,
+            'Sandbox checkout',
+            `<h1>Sandbox checkout</h1><p>Amount: <strong>${amount}</strong> — status: ${s.status}.</p><p>No card is charged: this is the offline Stripe sandbox.</p>
+${s.status === 'open' ? `<form method="post" action="/sandbox/checkout/${s.id}/pay"><button type="submit">Pay ${amount} (sandbox)</button></form>` : ''}`,
           ),
         );
-    });
+      },
+    );
+    api.add(
+      {
+        method: 'post',
+        path: '/sandbox/checkout/:id/pay',
+        summary: 'Offline Stripe sandbox: pay the session (a signed checkout.session.completed event, applied once)',
+        access: 'public',
+        responses: {
+          200: {
+            description: 'JSON {received, applied} when the request is JSON, else an HTML page',
+            schema: webhookOutcome,
+          },
+        },
+      },
+      async ({ req, res }) => {
+        const s = await sandboxSession(rt, param(req, 'id'));
+        // The same path as a real payment: a signed event, verified, applied once.
+        const payload = sandboxCompletedEvent({
+          id: s.id,
+          amountMinor: Number(s.amount_minor),
+          currency: s.currency,
+          interval: s.interval,
+        });
+        const result = await applyStripeEvent(rt.db, await services.payments.verify(payload, await services.payments.sign(payload)));
+        if (req.is('json')) return void res.json(result);
+        res
+          .type('html')
+          .send(
+            page(
+              'Paid',
+              `<h1>Payment recorded</h1><p>The sandbox payment of ${formatMoney(Number(s.amount_minor), s.currency)} was applied.</p>`,
+            ),
+          );
+      },
+    );
   }
-  return r;
+  return api;
 }
 
 async function unsubscriber(services: BusinessServices, token: string): Promise<{ tenantId: string; email: string }> {
