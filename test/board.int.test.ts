@@ -177,9 +177,11 @@ describe('the AI Board in Chromium', () => {
     expect((await task(id)).status).toBe('succeeded');
     // Replay from the task view: the agent's current code against this task's journal.
     await page.click('button:has-text("Replay")');
-    const replay = page.locator('[aria-label="Replay result"][data-outcome="clean"]');
+    // The probe's output counts the steps that ran in this process (executedHere), and a replay
+    // runs none: every step matches, and the different output is reported as the divergence.
+    const replay = page.locator('[aria-label="Replay result"][data-outcome="diverged"]');
     await replay.waitFor();
-    expect(await replay.textContent()).toContain('No divergence: the code asked for all 4 recorded step(s)');
+    expect(await replay.textContent()).toContain('Divergence at the end: the code asked for all 4 recorded step(s)');
   });
 
   it('lists tasks with filters, and cancels and retries from the list', async () => {
