@@ -11,7 +11,7 @@
  * @module
  */
 import type { Db } from './db/driver.ts';
-import { groupFor } from './db/group.ts';
+import { groupFor, groupStatement, type Columns } from './db/group.ts';
 import type { Usage } from './contracts.ts';
 import type { Fence } from './lifecycle.ts';
 import type { EventType, TaskError } from './tasks.ts';
@@ -51,12 +51,29 @@ const USAGE_SUM = `jsonb_build_object(
       'costUsd', round(((tasks.usage->>'costUsd')::numeric + (t.usage->>'costUsd')::numeric), 6))
     || CASE WHEN (tasks.usage->>'estimated')::boolean OR (t.usage->>'estimated')::boolean THEN '{"estimated": true}'::jsonb ELSE '{}'::jsonb END`;
 
-/** Many attempts' writes in one statement; answers the `i` of each write whose fence held. */
-const GROUP = `
+/** The input columns of the group statement, one row per write. */
+const WRITE_COLUMNS: Columns = [
+  ['i', 'int'],
+  ['kind', 'text'],
+  ['task_id', 'uuid'],
+  ['attempt', 'int'],
+  ['name', 'text'],
+  ['seq', 'int'],
+  ['result', 'jsonb'],
+  ['usage', 'jsonb'],
+  ['started_at', 'timestamptz'],
+  ['events', 'jsonb'],
+  ['progress', 'jsonb'],
+  ['status', 'text'],
+  ['output', 'jsonb'],
+  ['error', 'jsonb'],
+  ['request', 'jsonb'],
+];
+
+/** Many attempts' writes in one statement (`input`: their rows); answers the `i` of each write whose fence held. */
+const GROUP = (input: string) => `
 WITH input AS (
-  SELECT * FROM unnest($1::int[], $2::text[], $3::uuid[], $4::int[], $5::text[], $6::int[], $7::jsonb[], $8::jsonb[],
-    $9::timestamptz[], $10::jsonb[], $11::jsonb[], $12::text[], $13::jsonb[], $14::jsonb[], $15::jsonb[])
-    AS x(i, kind, task_id, attempt, name, seq, result, usage, started_at, events, progress, status, output, error, request)
+  ${input}
 ), t AS (
   SELECT tasks.id, tasks.tenant_id, tasks.status AS task_status, input.* FROM tasks JOIN input ON tasks.id = input.task_id
   WHERE tasks.attempts = input.attempt AND (tasks.status = 'running' OR (tasks.status = 'cancelled' AND input.kind <> 'finish'))
@@ -86,25 +103,26 @@ SELECT i, task_status FROM t`;
 const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
 
 const sendWrites = async (db: Db, items: Item[]): Promise<Map<number, 'running' | 'cancelled'>> => {
-  // Columns as arrays through `unnest`, which the planner sizes by their length: each task is
-  // looked up by its key (a JSON record set is always guessed at 100 rows: a scan of `tasks`).
-  const r = await db.statement<{ i: number; task_status: 'running' | 'cancelled' }>('brainops_group_write', GROUP, [
-    items.map((x) => x.i),
-    items.map((x) => x.kind),
-    items.map((x) => x.task_id),
-    items.map((x) => x.attempt),
-    items.map((x) => x.name ?? null),
-    items.map((x) => x.seq ?? null),
-    items.map((x) => (x.kind === 'step' ? JSON.stringify(x.result ?? null) : null)),
-    items.map((x) => json(x.usage)),
-    items.map((x) => x.started_at ?? null),
-    items.map((x) => JSON.stringify(x.events)),
-    items.map((x) => json(x.progress)),
-    items.map((x) => x.status ?? null),
-    items.map((x) => (x.kind === 'finish' ? json(x.output) : null)),
-    items.map((x) => json(x.error)),
-    items.map((x) => (x.kind === 'step' ? json(x.request) : null)),
+  // Each task is looked up by its key: the planner knows how many rows `input` has (runtime/db/group.ts).
+  const rows = items.map((x) => [
+    x.i,
+    x.kind,
+    x.task_id,
+    x.attempt,
+    x.name ?? null,
+    x.seq ?? null,
+    x.kind === 'step' ? JSON.stringify(x.result ?? null) : null,
+    json(x.usage),
+    x.started_at ?? null,
+    JSON.stringify(x.events),
+    json(x.progress),
+    x.status ?? null,
+    x.kind === 'finish' ? json(x.output) : null,
+    json(x.error),
+    x.kind === 'step' ? json(x.request) : null,
   ]);
+  const q = groupStatement('brainops_group_write', WRITE_COLUMNS, rows, GROUP);
+  const r = await db.statement<{ i: number; task_status: 'running' | 'cancelled' }>(q.name, q.text, q.values);
   return new Map(r.rows.map((row) => [row.i, row.task_status]));
 };
 /**

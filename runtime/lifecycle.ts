@@ -26,7 +26,7 @@
  */
 import type { Db, Sql } from './db/driver.ts';
 import { AppError } from './errors.ts';
-import { groupFor } from './db/group.ts';
+import { groupFor, groupStatement, type Columns } from './db/group.ts';
 import { COLUMNS, toTask, type NewTask, type Task, type TaskError, type TaskRow, type TaskStatus } from './tasks.ts';
 
 /** The allowed transitions: `from → to`. `running → running` is a takeover (a new attempt). */
@@ -167,20 +167,30 @@ export async function create(
 
 const TERMINAL_SQL = `'succeeded', 'failed', 'cancelled'`;
 
+/** The input columns of a claim. */
+const CLAIM_COLUMNS: Columns = [
+  ['i', 'int'],
+  ['task_id', 'uuid'],
+  ['tenant_id', 'text'],
+  ['resumed', 'boolean'],
+  ['admitted', 'boolean'],
+];
+
 /**
- * Claims many tasks in one statement ($1..$5: arrays of i, task id, tenant id, resumed,
- * admitted). Arrays through `unnest` and not a JSON record set: the planner sizes `unnest` of
- * a parameter by its length, so it looks each task up by its key instead of scanning `tasks`.
+ * Claims many tasks in one statement (`input`: their rows; `extra(1)`, `extra(2)`: the
+ * default daily budget and running cap). Rows whose count the planner knows, not a JSON
+ * record set (always guessed at 100 rows): it looks each task up by its key instead of
+ * scanning `tasks` (runtime/db/group.ts).
  */
-const CLAIM = `
+const CLAIM = (input: string, extra: (k: number) => string) => `
 WITH claimed AS (
   UPDATE tasks SET status = 'running', attempts = tasks.attempts + CASE WHEN input.resumed THEN 0 ELSE 1 END, error = NULL,
     started_at = COALESCE(tasks.started_at, now()), updated_at = now()
-  FROM unnest($1::int[], $2::uuid[], $3::text[], $4::boolean[], $5::boolean[]) AS input(i, task_id, tenant_id, resumed, admitted)
+  FROM (${input}) AS input
   WHERE tasks.id = input.task_id AND tasks.tenant_id = input.tenant_id AND tasks.status IN ('queued', 'running')
     AND (input.admitted OR NOT EXISTS (
       SELECT 1 FROM tenants WHERE tenants.id = input.tenant_id
-        AND (COALESCE(tenants.daily_budget_usd, $6::numeric) IS NOT NULL OR COALESCE(tenants.max_running, $7::int) > 0)))
+        AND (COALESCE(tenants.daily_budget_usd, ${extra(1)}::numeric) IS NOT NULL OR COALESCE(tenants.max_running, ${extra(2)}::int) > 0)))
   RETURNING input.i, input.resumed, ${QUALIFIED}
 ), ev AS (
   INSERT INTO task_events (task_id, tenant_id, type, data)
@@ -200,16 +210,9 @@ interface ClaimItem {
 type ClaimRow = TaskRow & { i: number; journal: StepRecord[] };
 
 const sendClaims = (defaults: ClaimOptions['defaults']) => async (sql: Sql | Db, items: (ClaimItem & { i: number })[]) => {
-  const col = <K extends keyof (ClaimItem & { i: number })>(k: K) => items.map((x) => x[k]);
-  const r = await statement<ClaimRow>(sql, 'brainops_claim', CLAIM, [
-    col('i'),
-    col('task_id'),
-    col('tenant_id'),
-    col('resumed'),
-    col('admitted'),
-    defaults.dailyUsd ?? null,
-    defaults.maxRunning,
-  ]);
+  const rows = items.map((x) => [x.i, x.task_id, x.tenant_id, x.resumed, x.admitted]);
+  const q = groupStatement('brainops_claim', CLAIM_COLUMNS, rows, CLAIM, [defaults.dailyUsd ?? null, defaults.maxRunning]);
+  const r = await statement<ClaimRow>(sql, q.name, q.text, q.values);
   return new Map(r.rows.map((row) => [row.i, row]));
 };
 

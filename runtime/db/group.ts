@@ -59,3 +59,52 @@ export function groupFor<I, R>(
   return g;
 }
 const registry = new Map<string, WeakMap<Db, unknown>>();
+
+/** A group statement's input columns, in order: name and PostgreSQL type. */
+export type Columns = readonly (readonly [name: string, type: string])[];
+
+/** Groups up to this many items are sent as a VALUES list (one statement per size); more through `unnest`. */
+const LISTED = 8;
+const texts = new Map<string, string>();
+
+/**
+ * A group statement for `rows` (one array of column values per item): `body(input, extra)`
+ * writes the statement, where `input` is a query answering one row per item with `columns`,
+ * and `extra(k)` is the placeholder of the k-th parameter after the rows (`extras`).
+ *
+ * Up to LISTED items, `input` is a VALUES list of scalar parameters, and each group size has
+ * its own statement (`<name>_<size>`): its row count is in its text, so the generic plan
+ * PostgreSQL caches for a prepared statement is the same plan a fresh one would make, and it
+ * is planned a few times per connection instead of on every call. (Over `unnest` of array
+ * parameters a generic plan is costed at 10 rows whatever the arrays hold, which makes it
+ * dearer than a plan for the actual rows, so PostgreSQL plans such a statement anew on every
+ * call: for the lifecycle's statements, planning cost several times their execution.) Larger
+ * groups go through `unnest` of one array per column (`<name>_n`).
+ */
+export function groupStatement(
+  name: string,
+  columns: Columns,
+  rows: readonly (readonly unknown[])[],
+  body: (input: string, extra: (k: number) => string) => string,
+  extras: readonly unknown[] = [],
+): { name: string; text: string; values: unknown[] } {
+  const n = rows.length;
+  const listed = n <= LISTED;
+  const key = listed ? `${name}_${n}` : `${name}_n`;
+  const width = columns.length;
+  let text = texts.get(key);
+  if (text === undefined) {
+    const names = columns.map(([c]) => c).join(', ');
+    const input = listed
+      ? `SELECT * FROM (VALUES ${Array.from(
+          { length: n },
+          (_, r) => `(${columns.map(([, type], c) => `$${r * width + c + 1}::${type}`).join(', ')})`,
+        ).join(', ')}) AS x(${names})`
+      : `SELECT * FROM unnest(${columns.map(([, type], c) => `$${c + 1}::${type}[]`).join(', ')}) AS x(${names})`;
+    const first = listed ? n * width : width;
+    text = body(input, (k) => `$${first + k}`);
+    texts.set(key, text);
+  }
+  const values = listed ? rows.flat() : columns.map((_, c) => rows.map((r) => r[c]));
+  return { name: key, text, values: [...values, ...extras] };
+}
