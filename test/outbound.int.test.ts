@@ -197,10 +197,31 @@ describe('the CRM saved in the settings (crm_source_fetch) through the guard (pg
   }
   const customers = async () => (await app.call('GET', '/api/v1/crm/customers')).body.customers as unknown[];
 
-  it('refuses a saved CRM URL on 127.0.0.1 that is not allow-listed: no request sent, nothing imported', async () => {
-    const refused = await syncSaved('/customers');
-    expect(refused.status).toBe('failed');
-    expect(refused.error).toMatchObject({ code: 'OUTBOUND_REFUSED', details: { host: '127.0.0.1', range: 'loopback' } });
+  it('refuses to save a CRM URL on 127.0.0.1 that is not allow-listed, and refuses to fetch one stored before the allow-list changed', async () => {
+    const save = (url: string) => app.call('PATCH', '/api/v1/settings', { crm: { url }, crmCredential: 'crm-token-456' });
+    for (const url of [
+      `http://127.0.0.1:${crm.port}/customers`,
+      `http://localhost:${crm.port}/customers`,
+      'http://169.254.169.254/latest/',
+    ]) {
+      const refused = await save(url);
+      expect(refused.status, url).toBe(422);
+      expect(refused.body.error.code).toBe('OUTBOUND_REFUSED');
+    }
+    expect((await app.call('GET', '/api/v1/settings')).body.settings.crm ?? null).toBeNull();
+    expect(crm.hits).toHaveLength(0);
+
+    // Saved while allow-listed, then the allow-list is emptied: the fetch refuses it, sending nothing.
+    expect((await app.call('PATCH', '/api/v1/tenant', { outboundAllowHosts: ['127.0.0.1'] })).status).toBe(200);
+    expect((await save(`http://127.0.0.1:${crm.port}/customers`)).status).toBe(200);
+    expect((await app.call('PATCH', '/api/v1/tenant', { outboundAllowHosts: [] })).status).toBe(200);
+    const r = await app.call('POST', '/api/v1/agents/crm-sync/tasks', { input: {} });
+    const stale = await eventually(async () => {
+      const b = (await app.call('GET', `/api/v1/tasks/${r.body.task.id}`)).body;
+      return ['succeeded', 'failed'].includes(b.task.status) ? b.task : undefined;
+    }, 30_000);
+    expect(stale.status).toBe('failed');
+    expect(stale.error).toMatchObject({ code: 'OUTBOUND_REFUSED', details: { host: '127.0.0.1', range: 'loopback' } });
     expect(crm.hits).toHaveLength(0);
     expect(await customers()).toEqual([]);
     // The tool called directly refuses the same way (a 422), before any request is sent.
