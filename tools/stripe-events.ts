@@ -165,40 +165,20 @@ const SUBSCRIPTION = handler({
   tenant: (sys, s) => subscriptionTenant(sys, s.id, s.metadata),
   apply: applySubscription,
 });
-const CHARGE = handler({
-  object: chargeObject,
-  waitsFor: (c) => c.payment_intent,
-  tenant: (sys, c) => intentTenant(sys, c.payment_intent),
-  apply: (sql, t, e) =>
-    upsertRefund(sql, t, e.created, {
-      id: e.object.id,
-      source: 'charge',
-      amount: e.object.amount_refunded,
-      currency: e.object.currency,
-      status: 'succeeded',
-      intent: e.object.payment_intent,
-    }),
-});
-const REFUND = handler({
-  object: refundObject,
-  waitsFor: (r) => r.payment_intent,
-  tenant: (sys, r) => intentTenant(sys, r.payment_intent),
-  apply: (sql, t, e) =>
-    upsertRefund(sql, t, e.created, {
-      id: e.object.id,
-      source: 'refund',
-      amount: e.object.amount,
-      currency: e.object.currency,
-      status: e.object.status ?? 'succeeded',
-      intent: e.object.payment_intent,
-    }),
-});
-const DISPUTE = handler({
-  object: disputeObject,
-  waitsFor: (d) => d.payment_intent,
-  tenant: (sys, d) => intentTenant(sys, d.payment_intent),
-  apply: applyDispute,
-});
+/** Refunds and disputes name their payment by its payment intent: an event before that payment's own waits for it. */
+const byIntent = <O extends { payment_intent: string | null }>(object: z.ZodType<O>, apply: Handler<O>['apply']) =>
+  handler<O>({ object, waitsFor: (o) => o.payment_intent, tenant: (sys, o) => intentTenant(sys, o.payment_intent), apply });
+/** A charge's refunded total or one refund: the same row in stripe_refunds, its amount and status read from the object. */
+const refundHandler = <O extends { id: string; currency: string; payment_intent: string | null }>(
+  object: z.ZodType<O>,
+  read: (o: O) => Pick<RefundWrite, 'source' | 'amount' | 'status'>,
+) =>
+  byIntent(object, (sql, t, e) =>
+    upsertRefund(sql, t, e.created, { id: e.object.id, currency: e.object.currency, intent: e.object.payment_intent, ...read(e.object) }),
+  );
+const CHARGE = refundHandler(chargeObject, (c) => ({ source: 'charge', amount: c.amount_refunded, status: 'succeeded' }));
+const REFUND = refundHandler(refundObject, (r) => ({ source: 'refund', amount: r.amount, status: r.status ?? 'succeeded' }));
+const DISPUTE = byIntent(disputeObject, applyDispute);
 
 /** The event types BrainOps uses; every other type is acknowledged and ignored. */
 const HANDLERS: Record<string, Handler<unknown>> = {
@@ -550,12 +530,17 @@ async function paymentByIntent(sql: Sql, intent: string | null): Promise<string 
     ?.id;
 }
 
-async function upsertRefund(
-  sql: Sql,
-  tenant: string,
-  created: number,
-  r: { id: string; source: 'refund' | 'charge'; amount: number; currency: string; status: string; intent: string | null },
-): Promise<void> {
+/** A row of stripe_refunds: one refund, or a charge's refunded total. */
+interface RefundWrite {
+  id: string;
+  source: 'refund' | 'charge';
+  amount: number;
+  currency: string;
+  status: string;
+  intent: string | null;
+}
+
+async function upsertRefund(sql: Sql, tenant: string, created: number, r: RefundWrite): Promise<void> {
   const payment = await paymentByIntent(sql, r.intent);
   if (!payment) return;
   // The newest event wins (a charge's amount_refunded falls again when a refund fails).
