@@ -70,7 +70,8 @@ const texts = new Map<string, string>();
 /**
  * A group statement for `rows` (one array of column values per item): `body(input, extra)`
  * writes the statement, where `input` is a query answering one row per item with `columns`,
- * and `extra(k)` is the placeholder of the k-th parameter after the rows (`extras`).
+ * and `extra(k)` is the placeholder of the k-th parameter after the rows (`extras`). `name`
+ * stands for one statement: its text per size is built once and kept under that name.
  *
  * Up to LISTED items, `input` is a VALUES list of scalar parameters, and each group size has
  * its own statement (`<name>_<size>`): its row count is in its text, so the generic plan
