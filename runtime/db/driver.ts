@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { AppError } from '../errors.ts';
+import { AppError, sealMissing } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 export interface QueryResultLike<R> {
@@ -50,6 +50,15 @@ export interface Db extends Sql {
     params: readonly unknown[],
     settings?: Readonly<Record<string, string>>,
   ): Promise<QueryResultLike<R>>;
+  /**
+   * How tenant work reaches the app role: `login` — on its own pool, logged in as `brainops_app`
+   * (DATABASE_APP_URL, or the login runtime/db/app-login.ts provisions), so it cannot leave that
+   * role; `set-role` — on the owner's connection under `SET LOCAL ROLE` (the embedded database,
+   * or a server where that login could not be made).
+   */
+  readonly appRole: 'login' | 'set-role';
+  /** From now on, tenant work logs in with this connection string (the app role's own login). */
+  useAppLogin(url: string): void;
   /** Runs `fn` in a transaction as the connecting (owner) role: for system work only. */
   system<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
   /**
@@ -115,8 +124,13 @@ export function createPgDb(options: PgDbOptions): Db {
     });
   const pool = newPool(options.url);
   guardPool(pool, options.logger, 'database');
-  const appPool = options.appUrl ? newPool(options.appUrl) : undefined;
-  if (appPool) guardPool(appPool, options.logger, 'database (app role)');
+  let appPool: pg.Pool | undefined;
+  const useAppLogin = (url: string) => {
+    if (appPool) return;
+    appPool = newPool(url);
+    guardPool(appPool, options.logger, 'database (app role)');
+  };
+  if (options.appUrl) useAppLogin(options.appUrl);
   // The tenant seal's secret (migration 020), read once by the owner: the app role proves with
   // it which tenant BrainOps chose (brainops_enter_tenant_as_app), and cannot read it itself.
   let secret: Promise<string> | undefined;
@@ -124,11 +138,18 @@ export function createPgDb(options: PgDbOptions): Db {
     if (!secret) {
       secret = pool
         .query<{ value: string }>(`SELECT value FROM public.system_secrets WHERE name = 'tenant_seal'`)
-        .then((r) => r.rows[0]?.value ?? Promise.reject(new Error('the tenant seal secret is missing: run the migrations')));
+        .then((r) => r.rows[0]?.value ?? Promise.reject(sealMissing()));
       secret.catch(() => (secret = undefined));
     }
     const s = await secret;
     return createHash('sha256').update(`${s}:${tenantId}:${s}`).digest('hex');
+  };
+
+  // A seal put back by the migrations is a new secret: a proof from the cached one is refused
+  // once, and the next tenant transaction reads the new one.
+  const forgetStaleSecret = (err: unknown): never => {
+    if ((err as { code?: string }).code === '42501' && /not a tenant BrainOps chose/.test((err as Error).message)) secret = undefined;
+    throw err;
   };
 
   async function transaction<T>(setup: string[], params: unknown[][], fn: (tx: Sql) => Promise<T>, on: pg.Pool = pool): Promise<T> {
@@ -162,16 +183,21 @@ export function createPgDb(options: PgDbOptions): Db {
       (options.kind === 'postgres'
         ? pool.query({ name, text, values: params as unknown[] })
         : pool.query(text, params as unknown[])) as never,
+    get appRole() {
+      return appPool ? 'login' : 'set-role';
+    },
+    useAppLogin,
     tenant(tenantId, fn) {
       if (!TENANT_ID.test(tenantId)) {
         return Promise.reject(new AppError('INVALID_TENANT', `'${tenantId}' is not a valid tenant id.`, { status: 400 }));
       }
       // One round trip: the tenant and its seal, search_path, then SET LOCAL ROLE to the app
       // role (migration 020: the app role cannot change the tenant afterwards).
-      if (appPool) {
-        return tenantProof(tenantId).then((proof) =>
-          transaction([`SELECT public.brainops_enter_tenant_as_app($1, $2)`], [[tenantId, proof]], fn, appPool),
-        );
+      const app = appPool;
+      if (app) {
+        return tenantProof(tenantId)
+          .then((proof) => transaction([`SELECT public.brainops_enter_tenant_as_app($1, $2)`], [[tenantId, proof]], fn, app))
+          .catch(forgetStaleSecret);
       }
       return transaction([`SELECT public.brainops_enter_tenant($1)`], [[tenantId]], fn);
     },
@@ -186,7 +212,8 @@ export function createPgDb(options: PgDbOptions): Db {
       }
       // The tenant enters through the same sealed functions as `tenant()` (migration 020), in
       // the same message as the query: one implicit transaction, one round trip.
-      const enter = appPool
+      const app = appPool;
+      const enter = app
         ? `public.brainops_enter_tenant_as_app(${literal(tenantId)}, ${literal(await tenantProof(tenantId))})`
         : `public.brainops_enter_tenant(${literal(tenantId)})`;
       const sets = [enter, ...Object.entries(settings).map(([k, v]) => `set_config(${literal(k)}, ${literal(v)}, true)`)];
@@ -195,7 +222,9 @@ export function createPgDb(options: PgDbOptions): Db {
         if (i < 0 || i >= params.length) throw new Error(`tenantQuery: no parameter $${n}`);
         return literal(params[i]);
       });
-      const results = (await (appPool ?? pool).query(`SELECT ${sets.join(', ')};\n${body}`)) as unknown as pg.QueryResult<R>[];
+      const results = (await (app ?? pool)
+        .query(`SELECT ${sets.join(', ')};\n${body}`)
+        .catch(forgetStaleSecret)) as unknown as pg.QueryResult<R>[];
       return results[results.length - 1]!;
     },
     system(fn) {
