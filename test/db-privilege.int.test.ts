@@ -16,6 +16,7 @@ import { Writable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../runtime/db/driver.ts';
+import { migrate } from '../runtime/db/migrate.ts';
 import { createLogger, silentLogger } from '../runtime/logger.ts';
 import { startProcess, type RunningProcess } from '../workers/process.ts';
 import { startTempPostgres, type TempPostgres } from './fault-servers.ts';
@@ -73,6 +74,20 @@ describe.each(ENGINES)('the app role on %s', (engine) => {
     // Its own guardrail settings it may change (PATCH /api/v1/tenant runs as the app role).
     expect((await inAcme((tx) => tx.query(`UPDATE tenants SET max_running = 3 WHERE id = 'acme'`))).rowCount).toBe(1);
     expect(await app.query(`SELECT id, name FROM tenants WHERE id = 'acme'`)).toEqual([{ id: 'acme', name: 'Acme' }]);
+  });
+
+  it('answers 503 TENANT_SEAL_MISSING, saying to run the migrations, when the seal is gone; the migrations put it back', async () => {
+    expect((await app.call('GET', '/api/v1/crm/customers')).status).toBe(200);
+    await app.query(`DELETE FROM system_secrets WHERE name = 'tenant_seal'`);
+    const broken = await app.call('GET', '/api/v1/crm/customers');
+    expect(broken.status).toBe(503);
+    expect(broken.body.error.code).toBe('TENANT_SEAL_MISSING');
+    expect(broken.body.error.message).toContain('run the migrations (`npx brainops migrate`)');
+    await migrate(app.proc.runtime.db.pool);
+    expect(await app.query(`SELECT count(*)::int AS n FROM system_secrets WHERE name = 'tenant_seal'`)).toEqual([{ n: 1 }]);
+    const repaired = await app.call('GET', '/api/v1/crm/customers');
+    expect(repaired.status, JSON.stringify(repaired.body)).toBe(200);
+    expect(repaired.body.customers.map((c: { name: string }) => c.name)).toEqual(['Default Customer']);
   });
 });
 

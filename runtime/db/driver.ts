@@ -145,19 +145,36 @@ export function createPgDb(options: PgDbOptions): Db {
     return createHash('sha256').update(`${s}:${tenantId}:${s}`).digest('hex');
   };
 
-  // A seal put back by the migrations is a new secret: a proof from the cached one is refused
-  // once, and the next tenant transaction reads the new one.
-  const forgetStaleSecret = (err: unknown): never => {
-    if ((err as { code?: string }).code === '42501' && /not a tenant BrainOps chose/.test((err as Error).message)) secret = undefined;
-    throw err;
-  };
+  // A seal put back by the migrations (after TENANT_SEAL_MISSING) is a new secret: a proof from
+  // the cached one is refused while the tenant is being entered — before any of the caller's
+  // statements ran — so the secret is read again and the tenant entered once more.
+  const staleProof = (err: unknown) =>
+    setupFailures.has(err as object) &&
+    (err as { code?: string }).code === '42501' &&
+    /not a tenant BrainOps chose/.test((err as Error).message);
+  async function asApp<T>(tenantId: string, run: (proof: string) => Promise<T>): Promise<T> {
+    try {
+      return await run(await tenantProof(tenantId));
+    } catch (err) {
+      if (!staleProof(err)) throw err;
+      secret = undefined;
+      return run(await tenantProof(tenantId));
+    }
+  }
+  /** Errors of a transaction's setup statements (entering the tenant), not of the caller's work. */
+  const setupFailures = new WeakSet<object>();
 
   async function transaction<T>(setup: string[], params: unknown[][], fn: (tx: Sql) => Promise<T>, on: pg.Pool = pool): Promise<T> {
     const client = await on.connect();
     let broken = false;
     try {
       await client.query('BEGIN');
-      for (const [i, statement] of setup.entries()) await client.query(statement, params[i]);
+      for (const [i, statement] of setup.entries()) {
+        await client.query(statement, params[i]).catch((err: unknown) => {
+          if (err instanceof Error) setupFailures.add(err);
+          throw err;
+        });
+      }
       const result = await fn(client as Sql);
       await client.query('COMMIT');
       return result;
@@ -195,9 +212,9 @@ export function createPgDb(options: PgDbOptions): Db {
       // role (migration 020: the app role cannot change the tenant afterwards).
       const app = appPool;
       if (app) {
-        return tenantProof(tenantId)
-          .then((proof) => transaction([`SELECT public.brainops_enter_tenant_as_app($1, $2)`], [[tenantId, proof]], fn, app))
-          .catch(forgetStaleSecret);
+        return asApp(tenantId, (proof) =>
+          transaction([`SELECT public.brainops_enter_tenant_as_app($1, $2)`], [[tenantId, proof]], fn, app),
+        );
       }
       return transaction([`SELECT public.brainops_enter_tenant($1)`], [[tenantId]], fn);
     },
@@ -212,20 +229,25 @@ export function createPgDb(options: PgDbOptions): Db {
       }
       // The tenant enters through the same sealed functions as `tenant()` (migration 020), in
       // the same message as the query: one implicit transaction, one round trip.
-      const app = appPool;
-      const enter = app
-        ? `public.brainops_enter_tenant_as_app(${literal(tenantId)}, ${literal(await tenantProof(tenantId))})`
-        : `public.brainops_enter_tenant(${literal(tenantId)})`;
-      const sets = [enter, ...Object.entries(settings).map(([k, v]) => `set_config(${literal(k)}, ${literal(v)}, true)`)];
       const body = text.replace(/\$(\d+)/g, (_, n: string) => {
         const i = Number(n) - 1;
         if (i < 0 || i >= params.length) throw new Error(`tenantQuery: no parameter $${n}`);
         return literal(params[i]);
       });
-      const results = (await (app ?? pool)
-        .query(`SELECT ${sets.join(', ')};\n${body}`)
-        .catch(forgetStaleSecret)) as unknown as pg.QueryResult<R>[];
-      return results[results.length - 1]!;
+      const sets = Object.entries(settings).map(([k, v]) => `set_config(${literal(k)}, ${literal(v)}, true)`);
+      const run = async (on: pg.Pool, enter: string) => {
+        const results = (await on.query(`SELECT ${[enter, ...sets].join(', ')};\n${body}`)) as unknown as pg.QueryResult<R>[];
+        return results[results.length - 1]!;
+      };
+      const app = appPool;
+      if (!app) return run(pool, `public.brainops_enter_tenant(${literal(tenantId)})`);
+      return asApp(tenantId, (proof) =>
+        run(app, `public.brainops_enter_tenant_as_app(${literal(tenantId)}, ${literal(proof)})`).catch((err: unknown) => {
+          // `text` is trusted SQL that does not enter tenants itself: this refusal is the entering's.
+          if (err instanceof Error && /not a tenant BrainOps chose/.test(err.message)) setupFailures.add(err);
+          throw err;
+        }),
+      );
     },
     system(fn) {
       return transaction([`SET LOCAL search_path TO public`], [[]], fn);
