@@ -3,10 +3,13 @@
  * (`DATABASE_URL`) or the embedded PGlite served in-process over the wire protocol. Either
  * way the app talks to it through `pg`, so the same SQL and migrations run on both.
  *
- * Tenant work runs in `db.tenant(id, fn)`: a transaction that drops to the `brainops_app`
- * role (which row-level security applies to) and fixes its tenant with
- * `brainops_enter_tenant` (migration 020: `app.tenant_id` with a seal the app role cannot
- * forge, so changing the setting mid-transaction is refused). System work (key
+ * Tenant work runs in `db.tenant(id, fn)`: a transaction as the `brainops_app` role (which
+ * row-level security applies to) with its tenant fixed by a sealed function (migration 020:
+ * `app.tenant_id` with a seal the app role cannot forge, so changing the setting
+ * mid-transaction is refused). On PostgreSQL it runs on a pool that logs in as that role
+ * (DATABASE_APP_URL, or the login runtime/db/app-login.ts provisions at start), entering with
+ * `brainops_enter_tenant_as_app`; otherwise (the embedded database, or that login refused) on
+ * the owner's pool, dropping to the role with `brainops_enter_tenant` (SET LOCAL ROLE). System work (key
  * look-up, migrations, the sweeper) runs in `db.system(fn)` as the connecting role.
  * @module
  */
