@@ -303,4 +303,23 @@ describe('provisioning the app role login (SCRAM authentication, a server of its
     expect(r.rows).toEqual([{ u: 'brainops_app', n: 1 }]);
     await stop(proc);
   });
+  it('an owner with CREATEROLE but not superuser (many managed services) provisions the login', async () => {
+    const before = (await appPassword())[0]?.rolpassword;
+    const ownerPassword = randomBytes(12).toString('hex');
+    await admin(`CREATE ROLE createrole_owner LOGIN NOSUPERUSER CREATEROLE BYPASSRLS PASSWORD '${ownerPassword}'`);
+    await admin(`CREATE DATABASE createrole OWNER createrole_owner`);
+    await admin(`CREATE EXTENSION vector`, 'createrole');
+    const lines: string[] = [];
+    const url = server.url.replace(/\/\/postgres:[^@]*@/, `//createrole_owner:${ownerPassword}@`).replace(/\/postgres$/, '/createrole');
+    const proc = await boot(url, lines);
+    expect(proc.runtime.db.appRole).toBe('login');
+    expect(warnings(lines)).toEqual([]);
+    // It cannot see pg_authid, so it could not tell the role's password was the first database's:
+    // it set its own (README, "several BrainOps databases on one server").
+    expect((await appPassword())[0]?.rolpassword).not.toBe(before);
+    const r = await proc.runtime.db.tenant('default', (tx) => tx.query(`RESET ROLE; SELECT current_user, session_user`));
+    expect(lastRows(r)).toEqual([{ current_user: 'brainops_app', session_user: 'brainops_app' }]);
+    await expect(proc.runtime.db.tenant('default', (tx) => tx.query(`SET ROLE createrole_owner`))).rejects.toThrow(/permission denied/);
+    await stop(proc);
+  });
 });
