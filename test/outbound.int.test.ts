@@ -211,11 +211,7 @@ describe('the CRM saved in the settings (crm_source_fetch) through the guard (pg
     expect((await app.call('PATCH', '/api/v1/tenant', { outboundAllowHosts: ['127.0.0.1'] })).status).toBe(200);
     expect((await save(`http://127.0.0.1:${crm.port}/customers`)).status).toBe(200);
     expect((await app.call('PATCH', '/api/v1/tenant', { outboundAllowHosts: [] })).status).toBe(200);
-    const r = await app.call('POST', '/api/v1/agents/crm-sync/tasks', { input: {} });
-    const stale = await eventually(async () => {
-      const b = (await app.call('GET', `/api/v1/tasks/${r.body.task.id}`)).body;
-      return ['succeeded', 'failed'].includes(b.task.status) ? b.task : undefined;
-    }, 30_000);
+    const stale = await runTask(app, 'crm-sync', {});
     expect(stale.status).toBe('failed');
     expect(stale.error).toMatchObject({ code: 'OUTBOUND_REFUSED', details: { host: '127.0.0.1', range: 'loopback' } });
     expect(crm.hits).toHaveLength(0);
