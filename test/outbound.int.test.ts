@@ -9,7 +9,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardedFetch, refusedRange } from '../runtime/public.ts';
-import { eventually, runTask, startTestApp, type TestApp } from './harness.ts';
+import { runTask, startTestApp, type TestApp } from './harness.ts';
 
 const CUSTOMERS = [
   { external_id: 'OB-1', name: 'Ada Okafor', email: 'ada@example.com' },
