@@ -21,6 +21,8 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
           include: ['**/*.int.test.ts'],
           exclude: ['node_modules/**', '.spikes/**', 'examples/**/node_modules/**'],
+          // The suite's own PostgreSQL cluster (TEST_PG_URL); see the file for why.
+          globalSetup: ['test/global-postgres.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           // Each file boots real engines; two cores, so keep files from crowding each other.

@@ -22,7 +22,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     // An engine that cannot be reached (runtime/db/unavailable.ts) is a 503 with Retry-After.
     const e = (err instanceof AppError ? undefined : fromBodyParser(err, req.path)) ?? engineUnavailable(err) ?? coerceError(err);
     if (e instanceof EngineUnavailableError)
-      logger.warn({ err: String(err), code: e.code, method: req.method, path: req.path }, 'request failed: engine unavailable');
+      logger.warn({ code: e.code, reason: e.reason, method: req.method, path: req.path }, 'request failed: engine unavailable');
     else if (e.status >= 500) logger.error({ err, method: req.method, path: req.path }, 'request failed');
     if (res.headersSent) {
       res.end();

@@ -1,8 +1,9 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { installCounters, registerPool, since, snapshot } from './counters.ts';
+import { PG_ADMIN_URL } from '../test/harness.ts';
 
-const pool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres', max: 2 });
+const pool = new pg.Pool({ connectionString: PG_ADMIN_URL, max: 2 });
 afterAll(() => pool.end());
 
 describe('statement counters on a real PostgreSQL', () => {

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPlugins } from '../runtime/plugins.ts';
-import { scaffoldAgent } from './new-agent.ts';
+import { builtInAgents } from '../agents/index.ts';
+import { builtInAgentNames, scaffoldAgent } from './new-agent.ts';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 
@@ -52,5 +53,11 @@ describe('brainops new-agent', () => {
   it('refuses a bad name and an existing folder', async () => {
     await expect(scaffoldAgent('Bad_Name', dir)).rejects.toThrow(/is not an agent name/);
     await expect(scaffoldAgent('roof-notes', dir)).rejects.toThrow(/already exists/);
+  });
+
+  it("refuses a built-in agent's name, which the plugin loader would refuse", async () => {
+    // The command reads the names from agents/<name>/ folders; they must be the registry's.
+    expect(builtInAgentNames().sort()).toEqual(builtInAgents.map((a) => a.name).sort());
+    await expect(scaffoldAgent('estimator', dir)).rejects.toMatchObject({ code: 'NAME_TAKEN', status: 409 });
   });
 });

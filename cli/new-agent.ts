@@ -9,6 +9,7 @@
  * @module
  */
 import { fileURLToPath } from 'node:url';
+import { readdirSync } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { parseArgs as ParseArgs } from 'node:util';
@@ -21,6 +22,16 @@ const SDK_DIR = fileURLToPath(new URL('../packages/sdk', import.meta.url));
 
 const NAME = /^[a-z][a-z0-9-]{1,48}$/;
 
+/**
+ * The built-in agents' names: each lives in `agents/<name>/` (cli/new-agent.test.ts holds the
+ * folders to the registry). Read from the folder names so that the command need not load them.
+ */
+export function builtInAgentNames(): string[] {
+  return readdirSync(new URL('../agents/', import.meta.url), { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
+}
+
 const camel = (s: string): string => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 /** Writes the package; refuses a bad name or an existing folder. Returns the paths written. */
@@ -30,6 +41,12 @@ export async function scaffoldAgent(name: string, parentDir: string): Promise<st
       'BAD_NAME',
       `'${name}' is not an agent name: use lowercase letters, digits and dashes (2-49 chars, starting with a letter).`,
       { status: 400 },
+    );
+  if (builtInAgentNames().includes(name))
+    throw new AppError(
+      'NAME_TAKEN',
+      `'${name}' is a built-in agent's name, and a plugin may not reuse it (it would be refused at load); pick another, e.g. '${name}-custom'.`,
+      { status: 409 },
     );
   const dir = join(parentDir, name);
   if (await stat(dir).catch(() => undefined))

@@ -11,16 +11,9 @@ import { MemoryStore } from './store.ts';
 
 export { HashingEmbedder, cosine, hasWords, isUsableVector, normalize, tokenize, type Embedder } from './embedders.ts';
 export { GeminiEmbedder, type GeminiEmbedderOptions } from './gemini.ts';
-export {
-  MemoryStore,
-  MAX_CONTENT,
-  vectorText,
-  type MemoryRecord,
-  type RecallHit,
-  type RecallOptions,
-  type RememberItem,
-  type RememberResult,
-} from './store.ts';
+export { MAX_CONTENT, type RememberItem } from './items.ts';
+export { vectorText, type RecallOptions } from './recall-sql.ts';
+export { MemoryStore, type MemoryRecord, type RecallHit, type RememberResult } from './store.ts';
 export { memoryExtension, memoriesForPrompt } from './context.ts';
 export { reembed, countStale, type ReembedProgress } from './reembed.ts';
 

@@ -6,7 +6,7 @@
  */
 import type { Db } from '../runtime/db/driver.ts';
 import type { Embedder } from './embedders.ts';
-import { vectorText } from './store.ts';
+import { vectorText } from './recall-sql.ts';
 
 export interface ReembedProgress {
   done: number;

@@ -9,33 +9,14 @@ import { randomUUID } from 'node:crypto';
 import type { MemoryHit } from '../runtime/contracts.ts';
 import type { Db, Sql } from '../runtime/db/driver.ts';
 import { badRequest } from '../runtime/errors.ts';
-import { hasWords, isUsableVector, queryTerms, type Embedder } from './embedders.ts';
-
-export const MAX_CONTENT = 8000;
-export const DEFAULT_KIND = 'note';
-
-export interface RememberItem {
-  content: string;
-  agent?: string | null;
-  kind?: string;
-  metadata?: Record<string, unknown>;
-  sourceTaskId?: string | null;
-  /** When the memory stops being recalled; null or absent: never. */
-  expiresAt?: Date | string | null;
-  /** The write's idempotency key (a task step's): the same key again returns the memory it made, unchanged. */
-  idempotencyKey?: string | null;
-}
+import { hasWords, isUsableVector, type Embedder } from './embedders.ts';
+import { UUID, validate, type Clean, type RememberItem } from './items.ts';
+import { LIVE, recallSql, vectorColumn, vectorText, type RecallOptions } from './recall-sql.ts';
 
 export interface RememberResult {
   id: string;
   /** True when the content merged into an existing near-duplicate instead of a new row. */
   merged: boolean;
-}
-
-export interface RecallOptions {
-  k?: number;
-  kinds?: string[];
-  agent?: string;
 }
 
 export interface RecallHit extends MemoryHit {
@@ -72,14 +53,6 @@ export interface MemoryStoreOptions {
   textWeight?: number;
 }
 
-/** A word found in this many memories of the searched scope (or more) never discriminates. */
-const TEXT_CAP = 200;
-/** Nor does a word found in this share of a small scope. */
-const SELECTIVE_SHARE = 0.5;
-/** Most memories the text side adds to the index's k. */
-const TEXT_CANDIDATES = 50;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 interface Row {
   id: string;
   content: string;
@@ -96,7 +69,6 @@ interface Row {
 }
 
 const COLUMNS = 'id, content, agent, kind, metadata, embedder, dim, source_task_id, times_seen, created_at, updated_at, expires_at';
-const LIVE = '(expires_at IS NULL OR expires_at > now())';
 
 export class MemoryStore {
   readonly embedder: Embedder;
@@ -118,7 +90,7 @@ export class MemoryStore {
 
   /** `(embedding::vector(N))`: the expression the partial HNSW index for dimension N is built on. */
   get #vec(): string {
-    return `(embedding::vector(${this.embedder.dim}))`;
+    return vectorColumn(this.embedder.dim);
   }
 
   async remember(tenantId: string, item: RememberItem): Promise<RememberResult> {
@@ -273,18 +245,8 @@ export class MemoryStore {
   }
 
   /**
-   * Hybrid recall: the `k` nearest memories by cosine (HNSW, same embedder and dimension, the
-   * filters inside the index scan), re-scored by the query's *discriminating* words.
-   *
-   * score = cosine similarity + Σ over the query's lexemes t found in the memory of
-   *   textWeight × (1 − ln df_t / ln d),  for 0 < df_t < d,
-   * where df_t is how many memories of the searched scope contain t (counted up to
-   * {@link TEXT_CAP}) and d = clamp(share × scope size, 2, TEXT_CAP): a word in one memory
-   * weighs `textWeight`, a word in d or more memories weighs nothing. Memories containing a
-   * discriminating word join the candidates even when the index did not return them (a name,
-   * an invoice number); every candidate's similarity is computed, never null. On a query with
-   * no discriminating word the text side adds nothing and recall returns exactly the index's
-   * top k in its order.
+   * Hybrid recall: the `k` nearest memories by cosine, re-scored by the query's
+   * *discriminating* words (the statement and its scoring: recall-sql.ts).
    *
    * A query with nothing to embed (only punctuation, emoji) returns []. One round trip: the
    * tenant and the index settings travel with the query (`db.tenantQuery`). Expired memories
@@ -327,52 +289,7 @@ export class MemoryStore {
     if (!hasWords(q)) return undefined;
     const embedded = await this.embedder.embedQuery(q);
     if (!isUsableVector(embedded)) return undefined;
-    const k = Math.max(1, Math.min(100, Math.trunc(o.k ?? 5)));
-    const { name, dim } = this.embedder;
-    const params: unknown[] = [vectorText(embedded), name, k, this.#textWeight];
-    const filters = [`embedder = $2`, `dim = ${dim}`, LIVE];
-    if (o.agent !== undefined) filters.push(`agent = $${params.push(o.agent)}`);
-    if (o.kinds?.length) filters.push(`kind = ANY($${params.push(o.kinds)}::text[])`);
-    const where = filters.join(' AND ');
-    const words = queryTerms(q).map((word) => `plainto_tsquery('english', $${params.push(word)})`);
-    const terms = words.length
-      ? `SELECT q, df FROM (VALUES ${words
-          .map(
-            (tq) => `(${tq}, (SELECT count(*)::float8 FROM (SELECT 1 FROM memories WHERE tsv @@ ${tq} AND ${where} LIMIT ${TEXT_CAP}) x))`,
-          )
-          .join(', ')}) AS t(q, df) WHERE df > 0 AND df < ${TEXT_CAP}`
-      : `SELECT NULL::tsquery AS q, 0::float8 AS df WHERE false`;
-    // The query vector is parsed once (qv), not at every use.
-    const dist = `${this.#vec} <=> (SELECT qv.v FROM qv)`;
-    const cols = 'id, content, agent, kind, metadata, source_task_id, created_at, tsv';
-    const sql = `
-      WITH qv AS (SELECT $1::vector(${dim}) AS v), v AS MATERIALIZED (
-        -- The vector index's answer: the same scan as a bare HNSW query, filters inside it.
-        SELECT ${cols}, ${dist} AS distance FROM memories WHERE ${where} ORDER BY ${dist} LIMIT $3
-      ), terms AS MATERIALIZED (
-        -- Each word of the query, with how many memories of the scope hold it (counted up to the
-        -- cap). One subquery per word, on a constant tsquery: the planner sees the word's real
-        -- frequency and reads a rare one from the GIN index, a common one from the first rows.
-        ${terms}
-      ), d AS (
-        -- The frequency from which a word no longer discriminates: a share of the scope, within [2, cap].
-        SELECT greatest(2, least(${TEXT_CAP}, ${SELECTIVE_SHARE} * count(*)))::float8 AS d
-          FROM (SELECT 1 FROM memories WHERE ${where} LIMIT ${Math.ceil(TEXT_CAP / SELECTIVE_SHARE)}) x
-      ), w AS MATERIALIZED (
-        SELECT terms.q, $4 * (1 - ln(terms.df) / ln(d.d)) AS w FROM terms, d WHERE terms.df < d.d
-      ), t AS MATERIALIZED (
-        -- Memories holding a discriminating word that the index did not return.
-        SELECT ${cols}, ${dist} AS distance FROM memories
-         WHERE tsv @@ (SELECT string_agg('(' || w.q::text || ')', ' | ')::tsquery FROM w) AND ${where} AND id NOT IN (SELECT id FROM v)
-         ORDER BY (SELECT sum(w.w) FROM w WHERE tsv @@ w.q) DESC, ${dist} LIMIT ${TEXT_CANDIDATES}
-      )
-      SELECT c.id, c.content, c.agent, c.kind, c.metadata, c.source_task_id, c.created_at, c.distance,
-             (1 - c.distance + coalesce((SELECT sum(w.w) FROM w WHERE c.tsv @@ w.q), 0))::float8 AS score
-        FROM (SELECT * FROM v UNION ALL SELECT * FROM t) c
-       WHERE c.distance < 'NaN'::float8 -- a stored zero vector has no direction (NaN): never ranked
-       ORDER BY score DESC, c.distance, c.id
-       LIMIT $3`;
-    return { sql, params };
+    return recallSql(q, embedded, o, { name: this.embedder.name, dim: this.embedder.dim, textWeight: this.#textWeight });
   }
 
   /**
@@ -417,44 +334,6 @@ export class MemoryStore {
   }
 }
 
-interface Clean {
-  content: string;
-  agent: string | null;
-  kind: string;
-  metadata: Record<string, unknown>;
-  sourceTaskId: string | null;
-  expiresAt: string | null;
-  idempotencyKey: string | null;
-}
-
-function validate(item: RememberItem): Clean {
-  const content = item.content?.trim();
-  if (!content) throw badRequest('INVALID_MEMORY', 'A memory needs some content.');
-  if (!hasWords(content))
-    throw badRequest(
-      'INVALID_MEMORY',
-      'A memory needs at least one letter or digit: content of only punctuation, symbols or emoji has nothing to embed.',
-    );
-  if (content.length > MAX_CONTENT)
-    throw badRequest('INVALID_MEMORY', `A memory holds at most ${MAX_CONTENT} characters (got ${content.length}).`);
-  let expiresAt: string | null = null;
-  if (item.expiresAt !== undefined && item.expiresAt !== null) {
-    const d = new Date(item.expiresAt);
-    if (Number.isNaN(d.getTime())) throw badRequest('INVALID_MEMORY', `expiresAt '${String(item.expiresAt)}' is not a date.`);
-    expiresAt = d.toISOString();
-  }
-  if (item.sourceTaskId && !UUID.test(item.sourceTaskId)) throw badRequest('INVALID_MEMORY', 'sourceTaskId must be a task id.');
-  return {
-    content,
-    agent: item.agent ?? null,
-    kind: item.kind ?? DEFAULT_KIND,
-    metadata: item.metadata ?? {},
-    sourceTaskId: item.sourceTaskId ?? null,
-    expiresAt,
-    idempotencyKey: item.idempotencyKey ?? null,
-  };
-}
-
 /** Columns for unnest(...): id, agent, kind, content, metadata, vec, task, expires, seen. */
 function columns(rows: { id: string; item: Clean; vec: string; seen: number }[]): unknown[][] {
   return [
@@ -483,11 +362,6 @@ function dot(a: Float64Array, b: Float64Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
   return s;
-}
-
-/** pgvector's text form: `[0.1,0.2,...]`. */
-export function vectorText(v: readonly number[]): string {
-  return `[${v.join(',')}]`;
 }
 
 function toRecord(r: Row): MemoryRecord {

@@ -90,6 +90,33 @@ function guardedLookup(allow: ReadonlySet<string>): LookupFunction {
 }
 
 /**
+ * Checks a tenant-supplied URL when it is stored, so that a setting the fetch would refuse is
+ * refused at once with the same OUTBOUND_REFUSED (422): a scheme other than http(s), or a host
+ * that is — or, looked up now, resolves to — a loopback, private, link-local or other non-public
+ * address, unless allow-listed. A name that does not resolve now is accepted (DNS may not be
+ * ready yet); every fetch checks again, on every redirect.
+ */
+export async function checkOutboundUrl(url: string, allowHosts: readonly string[] = []): Promise<void> {
+  const allow = new Set(
+    allowHosts.map((h) =>
+      h
+        .trim()
+        .toLowerCase()
+        .replace(/^\[|\]$/g, ''),
+    ),
+  );
+  const u = new URL(url);
+  checkUrl(u, allow);
+  const host = hostOf(u);
+  if (allow.has(host) || isIP(host)) return;
+  const addresses = await new Promise<LookupAddress[]>((resolve) =>
+    dnsLookup(host, { all: true }, (err, list) => resolve(err ? [] : list)),
+  );
+  const bad = addresses.map((a) => refusedRange(a.address)).find((r) => r !== undefined);
+  if (bad) throw refused(host, bad);
+}
+
+/**
  * GET (or `init`'s method) a tenant-supplied URL through the guard. Resolves with the final
  * response (after redirects); rejects with OUTBOUND_REFUSED (422) for a refused scheme or
  * address, OUTBOUND_REDIRECTS (422) past `maxRedirects`, OUTBOUND_UNREACHABLE (503,

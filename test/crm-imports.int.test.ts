@@ -9,7 +9,7 @@ import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCustomers, toCsv } from '../agents/crm-sync/fixtures/generate.ts';
 import { createKey } from '../runtime/keys.ts';
-import { eventually, startTestApp, type TestApp } from './harness.ts';
+import { runTask, startTestApp, taskEnd, type TestApp } from './harness.ts';
 
 /** The case files of /work/shared/cases/crm-exports, byte for byte (CRLF rows). */
 const CASES = {
@@ -45,23 +45,10 @@ afterAll(() => app?.stop());
 
 type Task = { id: string; status: string; output: any; error?: { code: string; message: string } };
 
-async function finished(id: string, key: string, timeoutMs = 60_000): Promise<Task> {
-  return eventually(async () => {
-    const t = (await app.call('GET', `/api/v1/tasks/${id}`, undefined, { key })).body.task as Task;
-    return ['succeeded', 'failed', 'cancelled'].includes(t.status) ? t : undefined;
-  }, timeoutMs);
-}
+const finished = (id: string, key: string): Promise<Task> => taskEnd(app, id, { key });
 
-async function importInline(data: string, key: string, extra: Record<string, unknown> = {}): Promise<Task> {
-  const r = await app.call(
-    'POST',
-    '/api/v1/agents/crm-sync/tasks',
-    { input: { source: { kind: 'inline', format: 'csv', data }, ...extra } },
-    { key },
-  );
-  expect(r.status, JSON.stringify(r.body)).toBe(202);
-  return finished(r.body.task.id, key);
-}
+const importInline = (data: string, key: string, extra: Record<string, unknown> = {}): Promise<Task> =>
+  runTask(app, 'crm-sync', { source: { kind: 'inline', format: 'csv', data }, ...extra }, { key });
 
 async function upload(bytes: Uint8Array, key: string, query = '', contentType = 'text/csv'): Promise<{ status: number; body: any }> {
   const res = await fetch(`${app.url}/api/v1/crm/imports${query}`, {
@@ -246,14 +233,7 @@ describe('limits', () => {
     const csv = toCsv(rows);
     expect(csv.length).toBeGreaterThan(850_000);
     expect(csv.length).toBeLessThanOrEqual(1_000_000);
-    const ok = await app.call(
-      'POST',
-      '/api/v1/agents/crm-sync/tasks',
-      { input: { source: { kind: 'inline', format: 'csv', data: csv } } },
-      { key: keys.uk! },
-    );
-    expect(ok.status).toBe(202);
-    expect((await finished(ok.body.task.id, keys.uk!)).output).toMatchObject({ rows: 7_500, inserted: 7_500 });
+    expect((await importInline(csv, keys.uk!)).output).toMatchObject({ rows: 7_500, inserted: 7_500 });
 
     const tooLong = await app.call('POST', '/api/v1/agents/crm-sync/tasks', {
       input: { source: { kind: 'inline', format: 'csv', data: 'x'.repeat(1_000_001) } },

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
+import { expect } from 'vitest';
 import { loadConfig, type Config } from '../runtime/config.ts';
 import { silentLogger } from '../runtime/logger.ts';
 import { OFFLINE, type ModelProvider } from '../runtime/models.ts';
@@ -151,6 +152,26 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** A task once it has ended (succeeded, failed or cancelled), read with `key` (the app's admin key when absent). */
+export async function taskEnd(app: TestApp, id: string, o: { key?: string; timeoutMs?: number } = {}): Promise<any> {
+  return eventually(async () => {
+    const t = (await app.call('GET', `/api/v1/tasks/${id}`, undefined, o.key ? { key: o.key } : {})).body.task;
+    return ['succeeded', 'failed', 'cancelled'].includes(t.status) ? t : undefined;
+  }, o.timeoutMs ?? 60_000);
+}
+
+/** Starts a task of `agent` with `input` (answered 202) and waits for its end ({@link taskEnd}). */
+export async function runTask(
+  app: TestApp,
+  agent: string,
+  input: Record<string, unknown>,
+  o: { key?: string; timeoutMs?: number } = {},
+): Promise<any> {
+  const r = await app.call('POST', `/api/v1/agents/${agent}/tasks`, { input }, o.key ? { key: o.key } : {});
+  expect(r.status, JSON.stringify(r.body)).toBe(202);
+  return taskEnd(app, r.body.task.id, o);
 }
 
 /** Worker settings that hand a killed worker's task to another one within seconds. */

@@ -9,7 +9,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardedFetch, refusedRange } from '../runtime/public.ts';
-import { eventually, startTestApp, type TestApp } from './harness.ts';
+import { runTask, startTestApp, type TestApp } from './harness.ts';
 
 const CUSTOMERS = [
   { external_id: 'OB-1', name: 'Ada Okafor', email: 'ada@example.com' },
@@ -17,7 +17,7 @@ const CUSTOMERS = [
 ];
 
 /** A server on 127.0.0.1 answering by path; `hits` counts every request it saw. */
-async function serve(handler: (path: string) => { status: number; body?: string; location?: string }) {
+async function serve(handler: (path: string) => Reply) {
   const hits: string[] = [];
   const headers: IncomingHttpHeaders[] = [];
   const server: Server = createServer((req, res) => {
@@ -30,6 +30,18 @@ async function serve(handler: (path: string) => { status: number; body?: string;
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const port = (server.address() as AddressInfo).port;
   return { hits, headers, port, close: () => new Promise<void>((ok) => server.close(() => ok())) };
+}
+
+type Reply = { status: number; body?: string; location?: string };
+
+/** A CRM on 127.0.0.1: the two customers on /customers (page 2 empty), `more` paths, else a 500 whose body must never be echoed. */
+function crmServer(more: (path: string) => Reply | undefined) {
+  return serve(
+    (path) =>
+      (path.startsWith('/customers')
+        ? { status: 200, body: JSON.stringify(path.includes('page=2') ? { customers: [] } : { customers: CUSTOMERS }) }
+        : more(path)) ?? { status: 500, body: 'SECRET-UPSTREAM-BODY internal stack trace' },
+  );
 }
 
 describe('address classes (ipaddr.js)', () => {
@@ -104,12 +116,10 @@ describe('crm-sync http source through the guard (pglite)', () => {
   let app: TestApp;
   let crm: Awaited<ReturnType<typeof serve>>;
   beforeAll(async () => {
-    crm = await serve((path) => {
-      if (path.startsWith('/customers'))
-        return { status: 200, body: JSON.stringify(path.includes('page=2') ? { customers: [] } : { customers: CUSTOMERS }) };
+    crm = await crmServer((path) => {
       if (path.startsWith('/to-loopback')) return { status: 302, location: `http://localhost:${crm.port}/customers` };
       if (path.startsWith('/to-metadata')) return { status: 301, location: 'http://169.254.169.254/latest/meta-data/' };
-      return { status: 500, body: 'SECRET-UPSTREAM-BODY internal stack trace' };
+      return undefined;
     });
     app = await startTestApp('pglite');
   }, 60_000);
@@ -118,14 +128,7 @@ describe('crm-sync http source through the guard (pglite)', () => {
     await crm?.close();
   });
 
-  async function sync(url: string) {
-    const r = await app.call('POST', '/api/v1/agents/crm-sync/tasks', { input: { source: { kind: 'http', url } } });
-    expect(r.status, JSON.stringify(r.body)).toBe(202);
-    return eventually(async () => {
-      const b = (await app.call('GET', `/api/v1/tasks/${r.body.task.id}`)).body;
-      return ['succeeded', 'failed'].includes(b.task.status) ? b.task : undefined;
-    }, 30_000);
-  }
+  const sync = (url: string) => runTask(app, 'crm-sync', { source: { kind: 'http', url } }, { timeoutMs: 30_000 });
 
   it('refuses a server on 127.0.0.1 until the tenant allow-lists it, then imports from it', async () => {
     const url = `http://127.0.0.1:${crm.port}/customers`;
@@ -167,12 +170,10 @@ describe('the CRM saved in the settings (crm_source_fetch) through the guard (pg
   let app: TestApp;
   let crm: Awaited<ReturnType<typeof serve>>;
   beforeAll(async () => {
-    crm = await serve((path) => {
-      if (path.startsWith('/customers'))
-        return { status: 200, body: JSON.stringify(path.includes('page=2') ? { customers: [] } : { customers: CUSTOMERS }) };
+    crm = await crmServer((path) => {
       if (path.startsWith('/not-json')) return { status: 200, body: '<html>SECRET-UPSTREAM-BODY</html>' };
       if (path.startsWith('/to-metadata')) return { status: 302, location: 'http://169.254.169.254/latest/meta-data/' };
-      return { status: 500, body: 'SECRET-UPSTREAM-BODY internal stack trace' };
+      return undefined;
     });
     app = await startTestApp('pglite');
   }, 60_000);
@@ -188,19 +189,31 @@ describe('the CRM saved in the settings (crm_source_fetch) through the guard (pg
       crmCredential: 'crm-token-456',
     });
     expect(set.status, JSON.stringify(set.body)).toBe(200);
-    const r = await app.call('POST', '/api/v1/agents/crm-sync/tasks', { input: {} });
-    expect(r.status, JSON.stringify(r.body)).toBe(202);
-    return eventually(async () => {
-      const b = (await app.call('GET', `/api/v1/tasks/${r.body.task.id}`)).body;
-      return ['succeeded', 'failed'].includes(b.task.status) ? b.task : undefined;
-    }, 30_000);
+    return runTask(app, 'crm-sync', {}, { timeoutMs: 30_000 });
   }
   const customers = async () => (await app.call('GET', '/api/v1/crm/customers')).body.customers as unknown[];
 
-  it('refuses a saved CRM URL on 127.0.0.1 that is not allow-listed: no request sent, nothing imported', async () => {
-    const refused = await syncSaved('/customers');
-    expect(refused.status).toBe('failed');
-    expect(refused.error).toMatchObject({ code: 'OUTBOUND_REFUSED', details: { host: '127.0.0.1', range: 'loopback' } });
+  it('refuses to save a CRM URL on 127.0.0.1 that is not allow-listed, and refuses to fetch one stored before the allow-list changed', async () => {
+    const save = (url: string) => app.call('PATCH', '/api/v1/settings', { crm: { url }, crmCredential: 'crm-token-456' });
+    for (const url of [
+      `http://127.0.0.1:${crm.port}/customers`,
+      `http://localhost:${crm.port}/customers`,
+      'http://169.254.169.254/latest/',
+    ]) {
+      const refused = await save(url);
+      expect(refused.status, url).toBe(422);
+      expect(refused.body.error.code).toBe('OUTBOUND_REFUSED');
+    }
+    expect((await app.call('GET', '/api/v1/settings')).body.settings.crm ?? null).toBeNull();
+    expect(crm.hits).toHaveLength(0);
+
+    // Saved while allow-listed, then the allow-list is emptied: the fetch refuses it, sending nothing.
+    expect((await app.call('PATCH', '/api/v1/tenant', { outboundAllowHosts: ['127.0.0.1'] })).status).toBe(200);
+    expect((await save(`http://127.0.0.1:${crm.port}/customers`)).status).toBe(200);
+    expect((await app.call('PATCH', '/api/v1/tenant', { outboundAllowHosts: [] })).status).toBe(200);
+    const stale = await runTask(app, 'crm-sync', {});
+    expect(stale.status).toBe('failed');
+    expect(stale.error).toMatchObject({ code: 'OUTBOUND_REFUSED', details: { host: '127.0.0.1', range: 'loopback' } });
     expect(crm.hits).toHaveLength(0);
     expect(await customers()).toEqual([]);
     // The tool called directly refuses the same way (a 422), before any request is sent.

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { Sql } from '../runtime/db/driver.ts';
 import { notFound } from '../runtime/errors.ts';
+import { readOutboundAllowHosts } from '../runtime/guardrails/tenants.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
 import { cursor, id, iso, limit, mustExist, newestFirst, q, softContact, tenantPhoneRegion } from './util.ts';
@@ -410,13 +411,7 @@ const outboundAllowHosts = businessTool({
   scope: 'read',
   route: { method: 'GET', path: '/api/v1/tenant/outbound-allow-hosts' },
   probe: {},
-  handler: (_i, ctx) =>
-    ctx.tx(async (sql) => {
-      const r = await sql.query<{ outbound_allow_hosts: string[] }>(`SELECT outbound_allow_hosts FROM tenants WHERE id = $1`, [
-        ctx.tenantId,
-      ]);
-      return { allowHosts: r.rows[0]?.outbound_allow_hosts ?? [] };
-    }),
+  handler: (_i, ctx) => ctx.tx(async (sql) => ({ allowHosts: await readOutboundAllowHosts(sql, ctx.tenantId) })),
 });
 
 export const crmTools: AnyTool[] = [...ENTITIES.flatMap(crud), outboundAllowHosts];

@@ -8,7 +8,7 @@ import type { AnyTool } from '../runtime/tools.ts';
 import { toMajor } from './money.ts';
 import { STAGES } from './pipeline.ts';
 import { businessTool } from './services.ts';
-import { num, round2 } from './util.ts';
+import { num, round2, tenantCurrency } from './util.ts';
 
 const ratio = (a: number, b: number): number | null => (b > 0 ? Math.round((a / b) * 10_000) / 10_000 : null);
 
@@ -39,8 +39,7 @@ export const revenueDashboard = businessTool({
       const args = [i.from ?? null, i.to ?? null];
       const inRange = (col: string) => `($1::date IS NULL OR ${col} >= $1::date) AND ($2::date IS NULL OR ${col} < $2::date + 1)`;
       // Settled payments net of refunds and disputes, in the tenant's currency (tools/revenue.ts explains).
-      const cur =
-        (await sql.query<{ currency: string }>(`SELECT currency FROM tenants WHERE id = $1`, [ctx.tenantId])).rows[0]?.currency ?? 'usd';
+      const cur = await tenantCurrency(sql, ctx.tenantId);
       const rev = (
         await sql.query<{ total: string | null; n: string }>(
           `SELECT sum(net_tenant_minor) AS total, count(*) AS n FROM payment_amounts WHERE status = 'paid' AND ${inRange('paid_at')}`,

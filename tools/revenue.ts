@@ -10,7 +10,7 @@ import { badRequest, conflict, notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { toMajor, toMinor } from './money.ts';
 import { businessTool } from './services.ts';
-import { id, iso, num } from './util.ts';
+import { id, iso, num, tenantCurrency } from './util.ts';
 
 /** Products and estimates are priced in US dollars: sessions are created in that currency. */
 const PRICE_CURRENCY = 'usd';
@@ -322,8 +322,7 @@ export const revenueSummary = businessTool({
   probe: {},
   handler: (i, ctx) =>
     ctx.tx(async (sql) => {
-      const cur =
-        (await sql.query<{ currency: string }>(`SELECT currency FROM tenants WHERE id = $1`, [ctx.tenantId])).rows[0]?.currency ?? 'usd';
+      const cur = await tenantCurrency(sql, ctx.tenantId);
       const major = (m: unknown) => toMajor(num(m), cur);
       const where = `($1::date IS NULL OR a.paid_at >= $1::date) AND ($2::date IS NULL OR a.paid_at < $2::date + 1)`;
       const args = [i.from ?? null, i.to ?? null];

@@ -10,7 +10,8 @@ import { z } from 'zod';
 import type { Db, Sql } from '../runtime/db/driver.ts';
 import type { SettingsView } from '../runtime/guardrails/index.ts';
 import { AppError, permanent } from '../runtime/errors.ts';
-import { guardedFetch } from '../runtime/outbound.ts';
+import { checkOutboundUrl, guardedFetch } from '../runtime/outbound.ts';
+import { readOutboundAllowHosts } from '../runtime/guardrails/tenants.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
 
@@ -138,6 +139,10 @@ export const settingsUpdate = businessTool({
   handler: (i, ctx) =>
     ctx.tx(async (sql) => {
       const { crmCredential, ...rest } = i;
+      // A CRM URL the fetch would refuse (internal address, not allow-listed) is refused now.
+      if (rest.crm?.url) {
+        await checkOutboundUrl(rest.crm.url, await readOutboundAllowHosts(sql, ctx.tenantId));
+      }
       const { settings } = await read(sql);
       const merged: Record<string, unknown> = {
         ownerEmail: settings.ownerEmail,
@@ -174,9 +179,7 @@ export const crmSourceFetch = businessTool({
     // CRM URL is tenant-supplied, so it goes through the outbound guard like crm-sync's `http` source.
     const { settings, credential, allowHosts } = await ctx.tx(async (sql) => ({
       ...(await read(sql)),
-      allowHosts:
-        (await sql.query<{ outbound_allow_hosts: string[] }>(`SELECT outbound_allow_hosts FROM tenants WHERE id = $1`, [ctx.tenantId]))
-          .rows[0]?.outbound_allow_hosts ?? [],
+      allowHosts: await readOutboundAllowHosts(sql, ctx.tenantId),
     }));
     const src = settings.crm;
     if (!src) throw permanent('CRM_NOT_CONFIGURED', `No CRM source is set for this business. Set one with ${SETTING_HOWTO.crm}.`);

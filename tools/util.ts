@@ -115,6 +115,11 @@ export async function tenantPhoneRegion(sql: Sql, tenantId: string): Promise<Cou
   return phoneRegion(r.rows[0]?.phone_region) ?? DEFAULT_PHONE_REGION;
 }
 
+/** The tenant's currency (tenants.currency, ISO 4217 lower case): every revenue amount is reported in it. */
+export async function tenantCurrency(sql: Sql, tenantId: string): Promise<string> {
+  return (await sql.query<{ currency: string }>(`SELECT currency FROM tenants WHERE id = $1`, [tenantId])).rows[0]?.currency ?? 'usd';
+}
+
 /** Cursor over (created_at DESC, id DESC): opaque base64url of both. */
 export function encodeCursor(createdAt: Date, rowId: string): string {
   return Buffer.from(`${createdAt.toISOString()}|${rowId}`).toString('base64url');

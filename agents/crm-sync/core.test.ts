@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  csvRecords,
-  detectDateOrder,
-  fingerprint,
-  groupWarnings,
-  normalise,
-  parseAmount,
-  parseDate,
-  prepare,
-  readCsv,
-  toCustomer,
-  unwrapCell,
-  whyNothing,
-} from './core.ts';
+import { detectDateOrder, parseAmount, parseDate, unwrapCell } from './cells.ts';
+import { csvRecords, fingerprint, normalise, prepare, readCsv, toCustomer } from './core.ts';
 import { csvField, decodeExport, detectDelimiter, parseCsv } from './csv.ts';
+import { groupWarnings, whyNothing } from './report.ts';
 
 describe('CSV reading', () => {
   it('handles quotes, escaped quotes, separators and line breaks inside quotes, CRLF, a BOM and blank or empty trailing rows', () => {

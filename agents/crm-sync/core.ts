@@ -6,7 +6,7 @@
  * which also normalises phone numbers (libphonenumber, the tenant's phone region; see
  * tools/util.ts normalisePhone) — one normaliser for every CRM write.
  *
- * Cells: `="00123"` (Excel's text-forced formula) → `00123`; Excel's leading apostrophe
+ * Cells (cells.ts): `="00123"` (Excel's text-forced formula) → `00123`; Excel's leading apostrophe
  * (`'0151…`) dropped; non-breaking spaces, runs of whitespace and line breaks inside a
  * cell collapsed; a 4-digit US ZIP given back its leading zero; amounts read with the file's
  * thousands and decimal separators; Excel serial dates (`44240`) turned into dates.
@@ -18,11 +18,12 @@
  * with the same id and fingerprint are one record.
  * Conflicts (reported, never imported): no external id, an id a spreadsheet turned into
  * scientific notation, no name, an invalid email, or the same external id twice in one file
- * with different contents (the first one wins).
+ * with different contents (the first one wins). The report's summaries are in report.ts.
  * @module
  */
 import { createHash } from 'node:crypto';
-import { DELIMITERS, detectDelimiter, parseCsv, type Delimiter } from './csv.ts';
+import { detectDateOrder, parseAmount, parseDate, unwrapCell, type DateOrder } from './cells.ts';
+import { detectDelimiter, parseCsv, type Delimiter } from './csv.ts';
 
 export interface CustomerRecord {
   externalId: string;
@@ -150,115 +151,6 @@ export function csvRecords(text: string): RawRecord[] {
 /** The field each header maps to (unknown headers are left out). */
 export function mapHeader(header: string[]): Record<string, Field> {
   return Object.fromEntries(header.flatMap((h) => (ALIASES[key(h)] ? [[h, ALIASES[key(h)]!]] : [])));
-}
-
-/**
- * A cell as the person meant it: Excel's `="00123"` and a leading apostrophe (Excel's text prefix)
- * unwrapped, non-breaking spaces made spaces, line breaks and runs of whitespace collapsed.
- */
-export function unwrapCell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  // Most cells need nothing: no quirk marker, no edge or double whitespace, no odd spaces.
-  if (typeof v === 'string' && !/^[\s='",]|[\s,]$|\s\s|[\r\n\t\u00a0\u2007\u202f]/.test(v)) return v;
-  let s = String(v)
-    .replace(/[\u00a0\u2007\u202f]/g, ' ')
-    .replace(/\s*[\r\n]+\s*/g, ', ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  const formula = /^="(.*)"$/.exec(s);
-  if (formula) s = formula[1]!.replace(/""/g, '"').trim();
-  // Excel's text prefix (never shown in the sheet): `'00123`, `'Dana` — not a quoted `'word'`.
-  if (/^'[^']/.test(s) && !s.endsWith("'")) s = s.slice(1);
-  return s.replace(/^,\s*|,\s*$/g, '');
-}
-
-export type DateOrder = 'dmy' | 'mdy';
-const NUMERIC_DATE = /^(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?:[ T].*)?$/;
-
-/** The order a column's numeric dates are written in, from the values themselves. */
-export function detectDateOrder(values: string[]): { order?: DateOrder; ambiguous: boolean; conflicting: boolean; example?: string } {
-  let dmy = false;
-  let mdy = false;
-  let dotted = false;
-  let example: string | undefined;
-  for (const v of values) {
-    const m = NUMERIC_DATE.exec(v);
-    if (!m) continue;
-    example ??= v;
-    if (m[2] === '.') dotted = true;
-    if (Number(m[1]) > 12 && Number(m[3]) <= 12) dmy = true;
-    if (Number(m[3]) > 12 && Number(m[1]) <= 12) mdy = true;
-  }
-  if (dmy && mdy) return { ambiguous: false, conflicting: true, ...(example ? { example } : {}) };
-  if (dmy) return { order: 'dmy', ambiguous: false, conflicting: false };
-  if (mdy) return { order: 'mdy', ambiguous: false, conflicting: false };
-  // Dotted dates are day-first wherever they are written (DD.MM.YYYY).
-  if (dotted) return { order: 'dmy', ambiguous: false, conflicting: false };
-  return { ambiguous: example !== undefined, conflicting: false, ...(example ? { example } : {}) };
-}
-
-const pad = (n: number): string => String(n).padStart(2, '0');
-
-/** YYYY-MM-DD when y-m-d is a real calendar day (1900-2100), else undefined. */
-function calendar(y: number, m: number, d: number): string | undefined {
-  if (y < 1900 || y > 2100 || m < 1 || m > 12 || d < 1) return undefined;
-  const days = new Date(Date.UTC(y, m, 0)).getUTCDate();
-  return d <= days ? `${y}-${pad(m)}-${pad(d)}` : undefined;
-}
-
-/**
- * A date cell as YYYY-MM-DD: ISO dates, numeric dates in `order` (none: a numeric date whose
- * order the cell alone does not prove stays unread), Excel serial day numbers, dates with month
- * names. `undefined` when it is not a real date; `'ambiguous'` when the order is needed and unknown.
- */
-export function parseDate(s: string, order?: DateOrder): string | undefined | 'ambiguous' {
-  const iso = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$/.exec(s);
-  if (iso) return calendar(Number(iso[1]), Number(iso[2]), Number(iso[3]));
-  const num = NUMERIC_DATE.exec(s);
-  if (num) {
-    const [a, b] = [Number(num[1]), Number(num[3])];
-    let y = Number(num[4]);
-    if (num[4]!.length === 2) y += y < 70 ? 2000 : 1900;
-    const o = order ?? (a > 12 ? 'dmy' : b > 12 ? 'mdy' : a === b ? 'dmy' : undefined);
-    if (!o) return 'ambiguous';
-    return o === 'dmy' ? calendar(y, b, a) : calendar(y, a, b);
-  }
-  // Excel stores dates as days since 1899-12-30; an unformatted date cell exports that number.
-  if (/^\d{5}(?:\.\d+)?$/.test(s)) {
-    const n = Math.floor(Number(s));
-    if (n < 20_000 || n > 80_000) return undefined;
-    const d = new Date(Date.UTC(1899, 11, 30) + n * 86_400_000);
-    return calendar(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate());
-  }
-  if (/[a-z]/i.test(s)) {
-    const t = Date.parse(s);
-    if (Number.isNaN(t)) return undefined;
-    const d = new Date(t);
-    return calendar(d.getFullYear(), d.getMonth() + 1, d.getDate());
-  }
-  return undefined;
-}
-
-/**
- * An amount written with thousands separators and a decimal mark (`1,234.56`, `1.234,56`,
- * `1 234,56`, `$12,500`): `decimalComma` decides a lone separator with three digits after it
- * (`1,234` is 1234 in a comma-decimal-point file, 1.234 in a semicolon one).
- */
-export function parseAmount(s: string, decimalComma: boolean): number | undefined {
-  const t = s.replace(/[\s\u00a0$€£]|USD|EUR/g, '');
-  if (!/^-?[\d.,']+$/.test(t)) return undefined;
-  const lastComma = t.lastIndexOf(',');
-  const lastDot = t.lastIndexOf('.');
-  let dec: ',' | '.' | undefined;
-  if (lastComma >= 0 && lastDot >= 0) dec = lastComma > lastDot ? ',' : '.';
-  else if (lastComma >= 0) dec = t.split(',').length > 2 || (t.length - lastComma - 1 === 3 && !decimalComma) ? undefined : ',';
-  else if (lastDot >= 0) dec = t.split('.').length > 2 || (t.length - lastDot - 1 === 3 && decimalComma) ? undefined : '.';
-  const grouping = dec === ',' ? /[.']/g : /[,']/g;
-  let u = t.replace(grouping, '');
-  if (dec === ',') u = u.replace(',', '.');
-  else if (dec === undefined) u = u.replace(/[.,]/g, '');
-  const n = Number(u);
-  return Number.isFinite(n) ? n : undefined;
 }
 
 export interface ImportOptions {
@@ -479,56 +371,4 @@ export function toCustomer(r: CustomerRecord): {
     address: address || null,
     notes: notes || null,
   };
-}
-
-/** A warning kind in the import report: how many, what it means, and up to five examples. */
-export interface WarningGroup {
-  kind: string;
-  count: number;
-  examples: { row?: number; externalId?: string; value?: string; message: string }[];
-}
-
-/** Groups warnings by kind (most frequent first) with the first `n` of each as examples. */
-export function groupWarnings(warnings: ImportWarning[], n = 5): WarningGroup[] {
-  const groups = new Map<string, WarningGroup>();
-  for (const w of warnings) {
-    const g = groups.get(w.kind) ?? { kind: w.kind, count: 0, examples: [] };
-    g.count++;
-    if (g.examples.length < n)
-      g.examples.push({
-        ...(w.row ? { row: w.row } : {}),
-        ...(w.externalId ? { externalId: w.externalId } : {}),
-        ...(w.value ? { value: w.value } : {}),
-        message: w.message,
-      });
-    groups.set(w.kind, g);
-  }
-  return [...groups.values()].sort((a, b) => b.count - a.count);
-}
-
-/**
- * Why a non-empty export imported nothing, in one sentence (undefined when something was
- * importable): no data rows, no id column (naming the headers and separator read), or every
- * row refused (the commonest reasons).
- */
-export function whyNothing(file: { delimiter?: Delimiter; header: string[] }, rows: number, p: Prepared): string | undefined {
-  if (p.records.length > 0) return undefined;
-  if (rows === 0 && !file.header.length) return 'The export holds no rows at all, not even a header.';
-  if (rows === 0) return `The export has a header row (${file.header.slice(0, 8).join(', ')}) but no data rows.`;
-  const sep = file.delimiter ? `${DELIMITERS[file.delimiter]} ('${file.delimiter === '\t' ? '\\t' : file.delimiter}')` : undefined;
-  const mapped = mapHeader(file.header);
-  if (file.header.length && !Object.values(mapped).includes('externalId')) {
-    const one =
-      file.header.length === 1
-        ? ` The header read as a single column '${file.header[0]!.slice(0, 80)}': the separator may be one we do not read (comma, semicolon, tab and pipe are).`
-        : '';
-    return `No column holds a customer id: the header${sep ? `, split on ${sep},` : ''} has ${file.header
-      .map((h) => `'${h}'`)
-      .slice(0, 10)
-      .join(', ')}; name one column "Customer ID" (or ID, External ID, Account Number).${one}`;
-  }
-  const counts = new Map<string, number>();
-  for (const c of p.conflicts) counts.set(c.reason, (counts.get(c.reason) ?? 0) + 1);
-  const reasons = [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${n} ${r.replace(/_/g, ' ')}`);
-  return `None of the ${rows} rows could be imported: ${reasons.join(', ')}${p.conflicts[0] ? ` (e.g. ${p.conflicts[0].message})` : ''}.`;
 }

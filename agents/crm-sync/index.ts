@@ -3,7 +3,7 @@
  * inline, uploaded through POST /api/v1/crm/imports, a bundled fixture, or an HTTP endpoint
  * with pagination) through the idempotent upsert tool, in journaled batches with progress.
  * CSV exports as spreadsheets write them: separator and encoding detected, cell quirks
- * unwrapped, day-first or month-first dates read from the column (core.ts); phone numbers are
+ * unwrapped, day-first or month-first dates read from the column (core.ts, cells.ts); phone numbers are
  * normalised by the upsert tool in the tenant's phone region. The report groups every warning
  * by kind with examples; a non-empty export that imports nothing fails with a sentence saying
  * why (CRM_IMPORT_EMPTY). No language step: this is bookkeeping.
@@ -17,18 +17,9 @@ import { z } from 'zod';
 import { defineAgent, guardedFetch, permanent, type ToolsOf } from '../../runtime/public.ts';
 import { crmSourceFetch } from '../../tools/settings.ts';
 import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
-import {
-  groupWarnings,
-  mapHeader,
-  prepare,
-  readCsv,
-  toCustomer,
-  whyNothing,
-  type Conflict,
-  type ImportWarning,
-  type RawRecord,
-} from './core.ts';
+import { mapHeader, prepare, readCsv, toCustomer, type Conflict, type ImportWarning, type RawRecord } from './core.ts';
 import { decodeExport, DELIMITERS, type Delimiter, type Encoding } from './csv.ts';
+import { groupWarnings, whyNothing } from './report.ts';
 import { useTool } from '../tooling.ts';
 
 export const FIXTURES = { 'centerpoint-1089': 'centerpoint-customers.csv', 'centerpoint-1089-json': 'centerpoint-customers.json' } as const;

@@ -34,6 +34,9 @@ describe('engineUnavailable', () => {
     const e = engineUnavailable(serverError(code, message));
     expect(e).toBeInstanceOf(EngineUnavailableError);
     expect(e).toMatchObject({ code: 'DATABASE_UNAVAILABLE', status: 503, retryable: true, retryAfterSeconds: RETRY_AFTER_SECONDS });
+    // The server's own words reach the log (never the client), so an operator can tell a full server from a restart.
+    expect(e?.reason).toBe(`${code} ${message}`);
+    expect(e?.message).not.toContain(message);
   });
 
   it('maps a refused connection, as a real pg client reports it', async () => {

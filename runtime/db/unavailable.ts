@@ -13,11 +13,14 @@ export const RETRY_AFTER_SECONDS = 5;
 /** A database or queue that cannot be reached right now: answer 503 with `Retry-After`. */
 export class EngineUnavailableError extends AppError {
   readonly retryAfterSeconds: number;
+  /** What the engine or driver said (SQLSTATE or errno, and its message), for the log: e.g. `53300 sorry, too many clients already`. */
+  readonly reason: string;
 
-  constructor(code: 'DATABASE_UNAVAILABLE' | 'QUEUE_UNAVAILABLE', message: string, cause: unknown) {
+  constructor(code: 'DATABASE_UNAVAILABLE' | 'QUEUE_UNAVAILABLE', message: string, cause: unknown, reason = '') {
     super(code, message, { status: 503, cause, retryable: true });
     this.name = 'EngineUnavailableError';
     this.retryAfterSeconds = RETRY_AFTER_SECONDS;
+    this.reason = reason;
   }
 }
 
@@ -78,11 +81,14 @@ export function engineUnavailable(err: unknown): EngineUnavailableError | undefi
   if (err instanceof AppError && (err.status < 500 || err.code !== 'INTERNAL')) return undefined;
   for (const e of chain(err)) {
     const kind = classify(e);
+    const { code, message } = (e ?? {}) as { code?: unknown; message?: unknown };
+    const reason = [code, message].filter((p) => typeof p === 'string' && p).join(' ');
     if (kind === 'database') {
       return new EngineUnavailableError(
         'DATABASE_UNAVAILABLE',
         `The database cannot be reached right now (it may be restarting). Try again in ${RETRY_AFTER_SECONDS} s; a task request with an idempotencyKey is safe to repeat.`,
         err,
+        reason,
       );
     }
     if (kind === 'queue') {
@@ -90,6 +96,7 @@ export function engineUnavailable(err: unknown): EngineUnavailableError | undefi
         'QUEUE_UNAVAILABLE',
         `The queue (Redis) cannot be reached right now. Try again in ${RETRY_AFTER_SECONDS} s.`,
         err,
+        reason,
       );
     }
   }

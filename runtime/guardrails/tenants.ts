@@ -88,6 +88,12 @@ type Row = {
   outbound_allow_hosts: string[];
 };
 
+/** The hosts a tenant allow-listed for outbound requests (PATCH /api/v1/tenant `outboundAllowHosts`; runtime/outbound.ts). */
+export async function readOutboundAllowHosts(tx: Sql, tenantId: string): Promise<string[]> {
+  const r = await tx.query<{ outbound_allow_hosts: string[] }>(`SELECT outbound_allow_hosts FROM tenants WHERE id = $1`, [tenantId]);
+  return r.rows[0]?.outbound_allow_hosts ?? [];
+}
+
 async function read(tx: Sql, tenantId: string): Promise<TenantSettings> {
   const r = await tx.query<Row>(
     `SELECT id, name, daily_budget_usd, max_running, phone_region, currency, outbound_allow_hosts FROM tenants WHERE id = $1`,
