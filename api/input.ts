@@ -8,11 +8,17 @@
  *   body (they would be stored silently as U+FFFD);
  * - a path whose percent-encoding does not decode (`%E0%A4`, `%ZZ`);
  * - a number JSON cannot carry back (`1e400` parses as Infinity);
- * - values nested deeper than {@link MAX_DEPTH} levels.
+ * - values nested deeper than {@link MAX_DEPTH} levels;
+ * - a query parameter named with brackets (`agent[]=x`, `filter[status]=y`): the query parser
+ *   (Express 5's "simple" one, node:querystring) keeps such a name as it is, so the route's
+ *   schema would not know it and would silently ignore the filter; a list is the parameter
+ *   repeated (`agent=a&agent=b`) where a route documents one.
  *
  * Each is refused with 400 in the API.md error shape (`INVALID_TEXT`, `MALFORMED_URL`,
- * `INVALID_NUMBER`, `TOO_DEEP`), naming where the value was (`details.at`: `body.input.name`,
- * `query.q`, `path`).
+ * `INVALID_NUMBER`, `TOO_DEEP`, `INVALID_QUERY`), naming where the value was (`details.at`:
+ * `body.input.name`, `query.q`, `path`). The query is checked here for the routes after the
+ * JSON parser, and by every route's definition (api/define.ts) for those mounted before it
+ * (uploads, webhooks), through {@link checkQuery}.
  * @module
  */
 import { isUtf8 } from 'node:buffer';
@@ -51,6 +57,22 @@ export function checkValue(value: unknown, at: string): void {
   }
 }
 
+/** Throws 400 for a query parameter named with brackets, or a query value no column can store (see the module comment). */
+export function checkQuery(query: unknown): void {
+  for (const name of Object.keys(query ?? {})) {
+    const bracket = /^([^[\]]*)\[([^\]]*)\]/.exec(name);
+    if (bracket) {
+      const base = bracket[1] || name;
+      throw badRequest(
+        'INVALID_QUERY',
+        `The query parameter '${name}' uses bracket syntax, which this API does not read: send ${base}=<value> (a list, where a route takes one, as the parameter repeated: ${base}=a&${base}=b).`,
+        { at: `query.${name}`, parameter: base },
+      );
+    }
+  }
+  checkValue(query, 'query');
+}
+
 /** Middleware: checks the path, the query and the body parsed so far (see the module comment). */
 export const normaliseInput: RequestHandler = (req, _res, next) => {
   let path: string;
@@ -60,7 +82,7 @@ export const normaliseInput: RequestHandler = (req, _res, next) => {
     throw badRequest('MALFORMED_URL', 'The path has percent-encoding that does not decode to UTF-8 text.', { at: 'path' });
   }
   if (BAD_TEXT.test(path)) throw textError('path', path);
-  checkValue(req.query, 'query');
+  checkQuery(req.query);
   if (req.body !== undefined) checkValue(req.body, 'body');
   next();
 };

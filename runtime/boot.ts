@@ -12,6 +12,7 @@ import type { AnyAgent } from './contracts.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/driver.ts';
 import { openDb } from './db/open.ts';
+import { ensureAppLogin } from './db/app-login.ts';
 import { migrate, schemaStatus } from './db/migrate.ts';
 import { AppError } from './errors.ts';
 import { registerKey } from './keys.ts';
@@ -71,7 +72,7 @@ export function processLogger(config: Config): Logger {
       config.GOOGLE_ADS_DEVELOPER_TOKEN,
       config.GOOGLE_ADS_CLIENT_SECRET,
       config.GOOGLE_ADS_REFRESH_TOKEN,
-      ...urlPasswords(config.DATABASE_URL, config.REDIS_URL, config.SMTP_URL),
+      ...urlPasswords(config.DATABASE_URL, config.DATABASE_APP_URL, config.REDIS_URL, config.SMTP_URL),
     ],
   });
 }
@@ -97,6 +98,8 @@ export async function createKernel(o: KernelOptions): Promise<Kernel> {
         throw new AppError('SCHEMA_BEHIND', `The database lacks migrations ${s.pending.join(', ')}: run \`npx brainops migrate\` first.`);
       }
     }
+    // Tenant work logs in as the app role itself (provisioned on first start), or warns once why not.
+    await ensureAppLogin(db, logger);
     queues = await createQueueEngine({
       redisUrl: config.REDIS_URL,
       postgresUrl: db.url,

@@ -42,8 +42,10 @@ const schema = z.object({
   /**
    * The same database, logging in as the `brainops_app` role itself (give it a password:
    * `ALTER ROLE brainops_app PASSWORD '...'`): tenant work then connects as that role, which
-   * cannot `RESET ROLE` back to the owner. Unset: tenant work runs on DATABASE_URL's
-   * connections under `SET LOCAL ROLE brainops_app`.
+   * cannot `RESET ROLE` back to the owner. Unset: BrainOps provisions that login itself at start
+   * (a password kept in the owner-only `system_secrets`, runtime/db/app-login.ts) and uses
+   * DATABASE_URL's host, port and database; only where the owner may not (no CREATEROLE) does
+   * tenant work run on DATABASE_URL's connections under `SET LOCAL ROLE brainops_app`, with a warning.
    */
   DATABASE_APP_URL: url(['postgres:', 'postgresql:']).optional(),
   BRAINOPS_DATA_DIR: z.string().min(1).default('./.brainops'),

@@ -53,6 +53,20 @@ export class RateLimitedError extends AppError {
   }
 }
 
+/**
+ * The tenant seal's secret (migration 020, the 'tenant_seal' row of system_secrets) is gone, so
+ * no tenant can be entered. 503 and transient: nothing in the request is wrong, and the server
+ * works again once an operator runs the migrations (runtime/db/migrate.ts puts a missing seal
+ * back); a task that meets it is retried.
+ */
+export function sealMissing(cause?: unknown): AppError {
+  return new TransientError(
+    'TENANT_SEAL_MISSING',
+    "The database lacks its tenant seal (the 'tenant_seal' row of system_secrets), so no tenant's data can be opened: run the migrations (`npx brainops migrate`), which put it back, then retry.",
+    { status: 503, ...(cause ? { cause } : {}) },
+  );
+}
+
 /** Turns anything thrown into an AppError, keeping the original as `cause`. Unknown errors are transient. */
 export function coerceError(err: unknown): AppError {
   if (err instanceof AppError) return err;
@@ -107,8 +121,9 @@ const camel = (column: string): string => column.replace(/_([a-z])/g, (_, c: str
  * still referenced (23503 on delete) → 409 `STILL_REFERENCED`; a reference to nothing (23503
  * on insert/update) → 400 `INVALID_REFERENCE`; any other integrity (class 23) or data error
  * (class 22: a number outside its column's range, text that is not a valid uuid/number/date,
- * a NUL character) → 400 `INVALID_VALUE`; a value nested too deep to store (54001) → 400.
- * Such errors are permanent: a task that hits one is not retried. Anything else → undefined
+ * a NUL character) → 400 `INVALID_VALUE`; a value nested too deep to store (54001) → 400; the
+ * tenant seal missing (55000 from migration 030's functions) → 503 `TENANT_SEAL_MISSING`.
+ * The 4xx ones are permanent: a task that hits one is not retried. Anything else → undefined
  * (connection losses, serialisation failures: the caller's usual handling).
  */
 export function fromDatabaseError(err: unknown): AppError | undefined {
@@ -149,6 +164,7 @@ export function fromDatabaseError(err: unknown): AppError | undefined {
       cause: err,
     });
   }
+  if (code === '55000' && /tenant seal is missing/.test(err.message)) return sealMissing(err);
   if (code === '54001') return new AppError('INVALID_VALUE', 'A value is nested too deeply to store.', { status: 400, cause: err });
   return undefined;
 }

@@ -4,7 +4,7 @@
  * `redis-server` without persistence, each on a free loopback port. Never the shared ones.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,8 +52,11 @@ export interface TempPostgres {
   destroy(): Promise<void>;
 }
 
-/** initdb + start a throwaway cluster (trust auth, fsync off) on a free loopback port. */
-export async function startTempPostgres(): Promise<TempPostgres> {
+/**
+ * initdb + start a throwaway cluster (fsync off) on a free loopback port: trust authentication,
+ * or with `password`, SCRAM-SHA-256 over TCP (the superuser `postgres` gets that password).
+ */
+export async function startTempPostgres(o: { password?: string } = {}): Promise<TempPostgres> {
   const bin = pgBin();
   const dir = await mkdtemp(join(tmpdir(), 'brainops-fault-pg-'));
   const data = join(dir, 'data');
@@ -63,7 +66,13 @@ export async function startTempPostgres(): Promise<TempPostgres> {
     await chown(dir, Number(ids.stdout.trim()), Number(gids.stdout.trim()));
   }
   const port = await freePort();
-  await asPostgres(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']);
+  const auth = ['-A', 'trust'];
+  if (o.password) {
+    const pwfile = join(dir, 'pwfile');
+    await writeFile(pwfile, o.password, { mode: 0o644 });
+    auth.splice(0, 2, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`);
+  }
+  await asPostgres(join(bin, 'initdb'), ['-D', data, ...auth, '-U', 'postgres', '-E', 'UTF8', '--no-sync']);
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=300`;
   const ctl = (args: string[]) => asPostgres(join(bin, 'pg_ctl'), ['-D', data, ...args]);
   let running = false;
@@ -72,7 +81,7 @@ export async function startTempPostgres(): Promise<TempPostgres> {
   };
   process.once('exit', emergencyStop);
   const pg: TempPostgres = {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url: `postgres://postgres${o.password ? `:${o.password}` : ''}@127.0.0.1:${port}/postgres`,
     port,
     dir,
     async stop(mode = 'fast') {

@@ -6,9 +6,12 @@
  * without a key and 403 with a key that lacks its scope. Nothing refused writes a row.
  */
 import { gzipSync } from 'node:zlib';
+import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerKey } from '../runtime/keys.ts';
 import { startTestApp, type TestApp } from './harness.ts';
+
+const WEBHOOK_SECRET = 'whsec_FAKEsecurityTest0123456789';
 
 describe('bad input and authentication', () => {
   let app: TestApp;
@@ -18,6 +21,7 @@ describe('bad input and authentication', () => {
         `SELECT (SELECT count(*) FROM tasks) + (SELECT count(*) FROM customers) + (SELECT count(*) FROM jobs) + (SELECT count(*) FROM schedules) + (SELECT count(*) FROM leads) AS n`,
       )
     )[0]!.n;
+  const uploads = async () => (await app.query<{ n: string }>(`SELECT count(*) AS n FROM crm_uploads`))[0]!.n;
   const raw = (method: string, path: string, body: Buffer | string, headers: Record<string, string>) =>
     fetch(`${app.url}${path}`, { method, headers, body }).then(async (r) => ({
       status: r.status,
@@ -25,7 +29,7 @@ describe('bad input and authentication', () => {
     }));
 
   beforeAll(async () => {
-    app = await startTestApp('pg', { worker: false, env: { BODY_LIMIT: '4kb' } });
+    app = await startTestApp('pg', { worker: false, env: { BODY_LIMIT: '4kb', STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET } });
   });
   afterAll(async () => {
     await app?.stop();
@@ -107,6 +111,57 @@ describe('bad input and authentication', () => {
       expect(rename.status).toBe(409);
       expect(rename.body.error.code).toBe('ALREADY_EXISTS');
     }
+  });
+
+  it('refuses a bracketed query parameter (agent[]=x) with 400 saying what to send, on every route', async () => {
+    const list = await app.call('GET', '/api/v1/tasks?agent[]=probe');
+    expect(list.status).toBe(400);
+    expect(list.body.error).toMatchObject({ code: 'INVALID_QUERY', details: { at: 'query.agent[]', parameter: 'agent' } });
+    expect(list.body.error.message).toContain('send agent=<value>');
+    expect((await app.call('GET', '/api/v1/tasks?agent%5B%5D=probe')).body.error.code).toBe('INVALID_QUERY');
+    expect((await app.call('GET', '/api/v1/crm/customers?filter[name]=x')).body.error).toMatchObject({
+      code: 'INVALID_QUERY',
+      details: { parameter: 'filter' },
+    });
+    // A route mounted before the JSON parser and the normaliser (the CSV upload) answers the same.
+    const before = await uploads();
+    const upload = await raw('POST', '/api/v1/crm/imports?filename[]=x.csv', 'name,email\nA,a@example.com\n', {
+      authorization: `Bearer ${app.key}`,
+      'content-type': 'text/csv',
+    });
+    expect(upload).toMatchObject({ status: 400, body: { error: { code: 'INVALID_QUERY' } } });
+    expect(await uploads()).toBe(before);
+    // The plain form filters as before.
+    const plain = await app.call('GET', '/api/v1/tasks?agent=probe');
+    expect(plain.status).toBe(200);
+    expect(plain.body.tasks).toEqual([]);
+  });
+
+  it('refuses a NUL character in a CSV upload and in a signed webhook event with 400 in our words, writing nothing', async () => {
+    const before = await uploads();
+    const csv = await raw('POST', '/api/v1/crm/imports', Buffer.from('name,email\nA\u0000B,a@example.com\n', 'utf8'), {
+      authorization: `Bearer ${app.key}`,
+      'content-type': 'text/csv',
+    });
+    expect(csv).toMatchObject({ status: 400, body: { error: { code: 'INVALID_TEXT', details: { at: 'body', line: 2 } } } });
+    expect((csv.body.error as unknown as { message: string }).message).toMatch(
+      /^The file contains a NUL character \(a zero byte\) on line 2/,
+    );
+    expect(await uploads()).toBe(before);
+
+    const payload = JSON.stringify({
+      id: 'evt_nul',
+      object: 'event',
+      type: 'checkout.session.completed',
+      created: Math.floor(Date.now() / 1000),
+      data: { object: { id: 'cs_a\u0000b', object: 'checkout.session' } },
+    });
+    const hook = await raw('POST', '/api/v1/stripe-revenue/webhook', payload, {
+      'content-type': 'application/json',
+      'stripe-signature': new Stripe('sk_test_unused').webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET }),
+    });
+    expect(hook).toMatchObject({ status: 400, body: { error: { code: 'INVALID_TEXT', details: { at: 'body.data.object.id' } } } });
+    expect(await app.query(`SELECT id FROM stripe_events WHERE id = 'evt_nul'`)).toEqual([]);
   });
 
   it('checks the key before reading the body: 401 for a malformed or oversized body without a valid key', async () => {

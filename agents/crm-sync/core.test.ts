@@ -45,6 +45,16 @@ describe('CSV reading', () => {
     });
     expect(decodeExport(Buffer.from('id\tname', 'utf16le')).encoding).toBe('utf-16le');
   });
+  it('refuses text with a NUL character (400 INVALID_TEXT naming the line), in any encoding', () => {
+    for (const bytes of [
+      Buffer.from('id,name\n1,a\u0000b\n', 'utf8'),
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('id,name\n1,a\u0000b', 'utf16le')]),
+    ]) {
+      expect(() => decodeExport(bytes)).toThrow(
+        expect.objectContaining({ code: 'INVALID_TEXT', status: 400, details: { at: 'body', line: 2 } }),
+      );
+    }
+  });
 });
 
 describe('spreadsheet quirks', () => {

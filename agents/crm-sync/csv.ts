@@ -9,11 +9,30 @@
  */
 import { parse, CsvError } from 'csv-parse/sync';
 import iconv from 'iconv-lite';
+import { badRequest } from '../../runtime/public.ts';
 
 export type Encoding = 'utf-8' | 'utf-8-bom' | 'utf-16le' | 'utf-16be' | 'windows-1252';
 
-/** The text of an export and how its bytes were read. */
+/**
+ * The text of an export and how its bytes were read.
+ * @throws AppError INVALID_TEXT (400) when the text holds a NUL character, which no column can
+ *   store (a binary file, or a spreadsheet saved in an encoding this does not read).
+ */
 export function decodeExport(bytes: Uint8Array): { text: string; encoding: Encoding } {
+  const decoded = decodeBytes(bytes);
+  const nul = decoded.text.indexOf('\u0000');
+  if (nul >= 0) {
+    const line = decoded.text.slice(0, nul).split('\n').length;
+    throw badRequest(
+      'INVALID_TEXT',
+      `The file contains a NUL character (a zero byte) on line ${line}, which cannot be stored: it is not a text export (CSV/TSV saved as UTF-8, UTF-16 or Windows-1252). Save it again as CSV and re-upload.`,
+      { at: 'body', line },
+    );
+  }
+  return decoded;
+}
+
+function decodeBytes(bytes: Uint8Array): { text: string; encoding: Encoding } {
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
     return { text: new TextDecoder('utf-8').decode(bytes.subarray(3)), encoding: 'utf-8-bom' };
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return { text: new TextDecoder('utf-16le').decode(bytes.subarray(2)), encoding: 'utf-16le' };

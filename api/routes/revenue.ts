@@ -13,6 +13,7 @@ import { applyStripeEvent, type BusinessServices } from '../../tools/index.ts';
 import { jsonSchema } from '../../runtime/registry.ts';
 import { envelope } from '../../tools/stripe-events.ts';
 import { RouteSet, type Handled, type RouteDef } from '../define.ts';
+import { checkValue } from '../input.ts';
 import { revenueSelfTest } from './revenue-check.ts';
 
 const waitQuery = z.object({ wait: z.coerce.number().min(0).max(120).default(20) });
@@ -180,6 +181,8 @@ export function stripeWebhook(rt: Runtime, services: BusinessServices, mounted: 
     async ({ req }) => {
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const event = await services.payments.verify(raw, req.get('stripe-signature'));
+      // Mounted before the input normaliser: the signed event's text is checked here (a NUL, a lone surrogate → 400).
+      checkValue(event, 'body');
       return applyStripeEvent(rt.db, event);
     },
   );

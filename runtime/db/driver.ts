@@ -3,16 +3,19 @@
  * (`DATABASE_URL`) or the embedded PGlite served in-process over the wire protocol. Either
  * way the app talks to it through `pg`, so the same SQL and migrations run on both.
  *
- * Tenant work runs in `db.tenant(id, fn)`: a transaction that drops to the `brainops_app`
- * role (which row-level security applies to) and fixes its tenant with
- * `brainops_enter_tenant` (migration 020: `app.tenant_id` with a seal the app role cannot
- * forge, so changing the setting mid-transaction is refused). System work (key
+ * Tenant work runs in `db.tenant(id, fn)`: a transaction as the `brainops_app` role (which
+ * row-level security applies to) with its tenant fixed by a sealed function (migration 020:
+ * `app.tenant_id` with a seal the app role cannot forge, so changing the setting
+ * mid-transaction is refused). On PostgreSQL it runs on a pool that logs in as that role
+ * (DATABASE_APP_URL, or the login runtime/db/app-login.ts provisions at start), entering with
+ * `brainops_enter_tenant_as_app`; otherwise (the embedded database, or that login refused) on
+ * the owner's pool, dropping to the role with `brainops_enter_tenant` (SET LOCAL ROLE). System work (key
  * look-up, migrations, the sweeper) runs in `db.system(fn)` as the connecting role.
  * @module
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { AppError } from '../errors.ts';
+import { AppError, sealMissing } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 export interface QueryResultLike<R> {
@@ -50,6 +53,15 @@ export interface Db extends Sql {
     params: readonly unknown[],
     settings?: Readonly<Record<string, string>>,
   ): Promise<QueryResultLike<R>>;
+  /**
+   * How tenant work reaches the app role: `login` — on its own pool, logged in as `brainops_app`
+   * (DATABASE_APP_URL, or the login runtime/db/app-login.ts provisions), so it cannot leave that
+   * role; `set-role` — on the owner's connection under `SET LOCAL ROLE` (the embedded database,
+   * or a server where that login could not be made).
+   */
+  readonly appRole: 'login' | 'set-role';
+  /** From now on, tenant work logs in with this connection string (the app role's own login). */
+  useAppLogin(url: string): void;
   /** Runs `fn` in a transaction as the connecting (owner) role: for system work only. */
   system<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
   /**
@@ -115,8 +127,13 @@ export function createPgDb(options: PgDbOptions): Db {
     });
   const pool = newPool(options.url);
   guardPool(pool, options.logger, 'database');
-  const appPool = options.appUrl ? newPool(options.appUrl) : undefined;
-  if (appPool) guardPool(appPool, options.logger, 'database (app role)');
+  let appPool: pg.Pool | undefined;
+  const useAppLogin = (url: string) => {
+    if (appPool) return;
+    appPool = newPool(url);
+    guardPool(appPool, options.logger, 'database (app role)');
+  };
+  if (options.appUrl) useAppLogin(options.appUrl);
   // The tenant seal's secret (migration 020), read once by the owner: the app role proves with
   // it which tenant BrainOps chose (brainops_enter_tenant_as_app), and cannot read it itself.
   let secret: Promise<string> | undefined;
@@ -124,19 +141,43 @@ export function createPgDb(options: PgDbOptions): Db {
     if (!secret) {
       secret = pool
         .query<{ value: string }>(`SELECT value FROM public.system_secrets WHERE name = 'tenant_seal'`)
-        .then((r) => r.rows[0]?.value ?? Promise.reject(new Error('the tenant seal secret is missing: run the migrations')));
+        .then((r) => r.rows[0]?.value ?? Promise.reject(sealMissing()));
       secret.catch(() => (secret = undefined));
     }
     const s = await secret;
     return createHash('sha256').update(`${s}:${tenantId}:${s}`).digest('hex');
   };
 
+  // A seal put back by the migrations (after TENANT_SEAL_MISSING) is a new secret: a proof from
+  // the cached one is refused while the tenant is being entered — before any of the caller's
+  // statements ran — so the secret is read again and the tenant entered once more.
+  const staleProof = (err: unknown) =>
+    setupFailures.has(err as object) &&
+    (err as { code?: string }).code === '42501' &&
+    /not a tenant BrainOps chose/.test((err as Error).message);
+  async function asApp<T>(tenantId: string, run: (proof: string) => Promise<T>): Promise<T> {
+    try {
+      return await run(await tenantProof(tenantId));
+    } catch (err) {
+      if (!staleProof(err)) throw err;
+      secret = undefined;
+      return run(await tenantProof(tenantId));
+    }
+  }
+  /** Errors of a transaction's setup statements (entering the tenant), not of the caller's work. */
+  const setupFailures = new WeakSet<object>();
+
   async function transaction<T>(setup: string[], params: unknown[][], fn: (tx: Sql) => Promise<T>, on: pg.Pool = pool): Promise<T> {
     const client = await on.connect();
     let broken = false;
     try {
       await client.query('BEGIN');
-      for (const [i, statement] of setup.entries()) await client.query(statement, params[i]);
+      for (const [i, statement] of setup.entries()) {
+        await client.query(statement, params[i]).catch((err: unknown) => {
+          if (err instanceof Error) setupFailures.add(err);
+          throw err;
+        });
+      }
       const result = await fn(client as Sql);
       await client.query('COMMIT');
       return result;
@@ -162,15 +203,20 @@ export function createPgDb(options: PgDbOptions): Db {
       (options.kind === 'postgres'
         ? pool.query({ name, text, values: params as unknown[] })
         : pool.query(text, params as unknown[])) as never,
+    get appRole() {
+      return appPool ? 'login' : 'set-role';
+    },
+    useAppLogin,
     tenant(tenantId, fn) {
       if (!TENANT_ID.test(tenantId)) {
         return Promise.reject(new AppError('INVALID_TENANT', `'${tenantId}' is not a valid tenant id.`, { status: 400 }));
       }
       // One round trip: the tenant and its seal, search_path, then SET LOCAL ROLE to the app
       // role (migration 020: the app role cannot change the tenant afterwards).
-      if (appPool) {
-        return tenantProof(tenantId).then((proof) =>
-          transaction([`SELECT public.brainops_enter_tenant_as_app($1, $2)`], [[tenantId, proof]], fn, appPool),
+      const app = appPool;
+      if (app) {
+        return asApp(tenantId, (proof) =>
+          transaction([`SELECT public.brainops_enter_tenant_as_app($1, $2)`], [[tenantId, proof]], fn, app),
         );
       }
       return transaction([`SELECT public.brainops_enter_tenant($1)`], [[tenantId]], fn);
@@ -186,17 +232,25 @@ export function createPgDb(options: PgDbOptions): Db {
       }
       // The tenant enters through the same sealed functions as `tenant()` (migration 020), in
       // the same message as the query: one implicit transaction, one round trip.
-      const enter = appPool
-        ? `public.brainops_enter_tenant_as_app(${literal(tenantId)}, ${literal(await tenantProof(tenantId))})`
-        : `public.brainops_enter_tenant(${literal(tenantId)})`;
-      const sets = [enter, ...Object.entries(settings).map(([k, v]) => `set_config(${literal(k)}, ${literal(v)}, true)`)];
       const body = text.replace(/\$(\d+)/g, (_, n: string) => {
         const i = Number(n) - 1;
         if (i < 0 || i >= params.length) throw new Error(`tenantQuery: no parameter $${n}`);
         return literal(params[i]);
       });
-      const results = (await (appPool ?? pool).query(`SELECT ${sets.join(', ')};\n${body}`)) as unknown as pg.QueryResult<R>[];
-      return results[results.length - 1]!;
+      const sets = Object.entries(settings).map(([k, v]) => `set_config(${literal(k)}, ${literal(v)}, true)`);
+      const run = async (on: pg.Pool, enter: string) => {
+        const results = (await on.query(`SELECT ${[enter, ...sets].join(', ')};\n${body}`)) as unknown as pg.QueryResult<R>[];
+        return results[results.length - 1]!;
+      };
+      const app = appPool;
+      if (!app) return run(pool, `public.brainops_enter_tenant(${literal(tenantId)})`);
+      return asApp(tenantId, (proof) =>
+        run(app, `public.brainops_enter_tenant_as_app(${literal(tenantId)}, ${literal(proof)})`).catch((err: unknown) => {
+          // `text` is trusted SQL that does not enter tenants itself: this refusal is the entering's.
+          if (err instanceof Error && /not a tenant BrainOps chose/.test(err.message)) setupFailures.add(err);
+          throw err;
+        }),
+      );
     },
     system(fn) {
       return transaction([`SET LOCAL search_path TO public`], [[]], fn);

@@ -98,6 +98,11 @@ export async function migrate(pool: pg.Pool, onApply?: (name: string) => void): 
       applied.push(m.name);
       onApply?.(m.name);
     }
+    // A tenant seal deleted after migration 020 ran is put back (a new one: seals and proofs
+    // are computed afresh from it), so that "run the migrations" (TENANT_SEAL_MISSING) repairs it.
+    await client.query(`INSERT INTO public.system_secrets (name, value)
+      VALUES ('tenant_seal', replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''))
+      ON CONFLICT (name) DO NOTHING`);
     return { applied, version: migrations.at(-1)?.version ?? 0 };
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
