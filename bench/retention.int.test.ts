@@ -8,7 +8,7 @@ import { silentLogger } from '../runtime/logger.ts';
 import type { Config } from '../runtime/config.ts';
 import { startProcess, type RunningProcess } from '../workers/process.ts';
 import { engineEnv, testConfig, type EngineEnv } from '../test/harness.ts';
-import { simulateRetention, SHAPE, type DaySample } from './retention.ts';
+import { simulateRetention, SHAPE, unindexedTaskReferences, type DaySample } from './retention.ts';
 
 const WINDOW = { task_events: 1, task_steps: 2, tasks: 3, audit_events: 4 } as const;
 const DAYS = 48;
@@ -35,6 +35,14 @@ describe('the retention simulation (bench/retention.ts)', () => {
   afterAll(async () => {
     await proc?.stop();
     await e?.cleanup();
+  });
+
+  it('finds an index for every foreign key to tasks (migration 031), so deleting a task scans nothing', async () => {
+    expect(await unindexedTaskReferences(proc.runtime.db)).toEqual([]);
+    // The check itself sees an unindexed one.
+    await proc.runtime.db.pool.query('DROP INDEX public.digests_task_idx');
+    expect(await unindexedTaskReferences(proc.runtime.db)).toEqual([{ table: 'digests', column: 'task_id' }]);
+    await proc.runtime.db.pool.query('CREATE INDEX digests_task_idx ON public.digests (task_id) WHERE task_id IS NOT NULL');
   });
 
   it('grows each table until its window, then holds exactly the window’s rows', () => {
