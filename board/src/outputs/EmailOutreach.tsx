@@ -37,7 +37,7 @@ export function EmailOutreachView({ output }: OutputProps) {
           {excluded.map((e) => (
             <tr key={e.id}>
               <td className="mono">{e.id}</td>
-              <td>{e.reason}</td>
+              <td>{humanize(e.reason)}</td>
             </tr>
           ))}
         </Table>

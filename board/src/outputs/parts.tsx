@@ -1,5 +1,5 @@
 /** Pieces the per-agent output views share: a scroll-safe table, headed sections, emails. */
-import type { ReactNode } from 'react';
+import { Children, cloneElement, isValidElement, type ReactElement, type ReactNode } from 'react';
 import { isRecord } from '../format.ts';
 
 /** What every output view gets: the task's output (validated by the agent, but shown defensively) and a way to show a child's output. */
@@ -8,7 +8,10 @@ export interface OutputProps {
   nested: (agent: string, output: unknown) => ReactNode;
 }
 
-/** A table inside a horizontal scroll container, so it never widens the page on a phone. */
+/**
+ * A table inside a horizontal scroll container, so it never widens the page. Each cell carries
+ * its column's heading (data-label): on a phone the rows stack, each cell labelled (task.css).
+ */
 export function Table(props: { caption: string; head: ReactNode[]; children: ReactNode; className?: string; label?: string }) {
   return (
     <div className="table-wrap" role="region" aria-label={props.label ?? props.caption} tabIndex={0}>
@@ -23,10 +26,25 @@ export function Table(props: { caption: string; head: ReactNode[]; children: Rea
             ))}
           </tr>
         </thead>
-        <tbody>{props.children}</tbody>
+        <tbody>{labelled(props.children, props.head)}</tbody>
       </table>
     </div>
   );
+}
+
+/** The rows with each cell's column heading as its data-label (a string heading only). */
+function labelled(rows: ReactNode, head: ReactNode[]): ReactNode {
+  return Children.map(rows, (row) => {
+    if (!isValidElement<{ children?: ReactNode }>(row)) return row;
+    let col = 0;
+    const cells = Children.map(row.props.children, (cell) => {
+      if (!isValidElement<{ colSpan?: number }>(cell)) return cell;
+      const label = head[col];
+      col += cell.props.colSpan ?? 1;
+      return typeof label === 'string' ? cloneElement(cell as ReactElement<Record<string, unknown>>, { 'data-label': label }) : cell;
+    });
+    return cloneElement(row, undefined, cells);
+  });
 }
 
 export function Section({ title, children }: { title: string; children: ReactNode }) {
