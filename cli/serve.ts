@@ -54,9 +54,15 @@ async function serve(config: Config, o: { api: boolean; worker: boolean; agents?
     o.api ? `BrainOps ${config.version} is up at ${p.url}${keyNote}` : `BrainOps ${config.version} worker is up`,
   );
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = (signal: string) => {
+      // A second signal of either kind (Ctrl-C, then `kill` or `docker stop`) forces the exit.
+      if (stopping) {
+        log.warn({ signal }, 'second signal: exiting now');
+        process.exit(130);
+      }
+      stopping = true;
       log.info({ signal }, 'shutting down: finishing running tasks (a second signal forces)');
-      process.once(signal, () => process.exit(130));
       // The drain grace is enforced by the workers; this bounds what is left (closing connections).
       setTimeout(() => {
         log.warn({ signal }, 'shutdown took longer than the drain grace + 4 s; exiting now');
@@ -71,8 +77,8 @@ async function serve(config: Config, o: { api: boolean; worker: boolean; agents?
           resolve();
         });
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
   });
   return 0;
 }
