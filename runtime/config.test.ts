@@ -10,7 +10,11 @@ describe('config', () => {
   });
 
   it('stops with one sentence naming the variable', () => {
-    expect(() => loadConfig({ PORT: 'abc' }, '1')).toThrow(/^PORT must be a number \(got "abc"\)\. Fix it/);
+    expect(() => loadConfig({ PORT: 'abc' }, '1')).toThrow(/^PORT must be a whole number \(got "abc"\)\. Fix it/);
+    // Only decimal digits: hex, signs, exponents and fractions are refused, with the same sentence.
+    for (const v of ['0x10', '+7', '1e3', '1.5'])
+      expect(() => loadConfig({ RETENTION_EVENTS_DAYS: v }, '1')).toThrow(`RETENTION_EVENTS_DAYS must be a whole number (got "${v}")`);
+    expect(loadConfig({ RETENTION_EVENTS_DAYS: ' 7 ' }, '1').RETENTION_EVENTS_DAYS).toBe(7);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' }, '1')).toThrow(
       /^DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\//,
     );

@@ -11,7 +11,12 @@ import { isClusterUrl, parseClusterUrl } from './redis-cluster.ts';
 import { DEFAULT_GEMINI_MODEL } from './models.ts';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A whole number written in decimal digits (no `0x10`, `+7`, `1e3` or `1.5`), between min and max. */
+const int = (min: number, max: number) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v),
+    z.number({ error: 'must be a whole number' }).int('must be a whole number').min(min).max(max),
+  );
 const optionalSecret = z.string().min(1).optional();
 const url = (protocols: string[]) =>
   z.string().refine(
@@ -292,6 +297,6 @@ function describe(issue: z.core.$ZodIssue | undefined): string {
   if (issue.code === 'invalid_value' && 'values' in issue) {
     return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   }
-  if (issue.code === 'invalid_type') return 'must be a number';
+  if (issue.code === 'invalid_type') return issue.message.startsWith('must') ? issue.message : 'must be a number';
   return issue.message.startsWith('must') ? issue.message : `is invalid: ${issue.message}`;
 }

@@ -68,6 +68,11 @@ afterAll(async () => {
 
 describe('the default jobs, autonomous and complete', () => {
   it('says exactly which settings are missing and how to set them', async () => {
+    // A time zone that does not exist is refused before anything is installed.
+    const bad = await app.call('POST', '/api/v1/schedules/defaults', { timezone: 'Mars/Olympus' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('INVALID_TIMEZONE');
+    expect((await app.call('GET', '/api/v1/schedules')).body.schedules).toEqual([]);
     const r = await app.call('POST', '/api/v1/schedules/defaults', { timezone: 'America/Denver' });
     expect(r.status).toBe(200);
     expect(r.body.enabled.map((s: { name: string }) => s.name).sort()).toEqual(['lead-follow-ups', 'monthly-revenue-report']);

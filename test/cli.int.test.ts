@@ -162,6 +162,13 @@ describe('every admin command while `brainops start` owns the embedded database'
     expect(disabled.stdout).toContain('monthly-revenue-report: disabled');
     const { body } = await api('GET', `/api/v1/schedules/${id}`);
     expect(body.schedule.enabled).toBe(false);
+    // A tenant that does not exist, and a time zone that does not exist, are refused.
+    const ghost = await cli(['schedules', 'list', '--tenant', 'ghost']);
+    expect(ghost.code).toBe(1);
+    expect(`${ghost.stdout}${ghost.stderr}`).toMatch(/tenant.*ghost|ghost.*tenant/i);
+    const mars = await cli(['schedules', 'enable-defaults', '--timezone', 'Mars/Olympus']);
+    expect(mars.code).toBe(1);
+    expect(`${mars.stdout}${mars.stderr}`).toContain("'Mars/Olympus' is not an IANA timezone");
   });
 
   it('memory status and reembed', async () => {

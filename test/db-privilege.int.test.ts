@@ -9,7 +9,7 @@
  * falls back to SET ROLE with a warning.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -226,6 +226,10 @@ describe('provisioning the app role login (SCRAM authentication, a server of its
     await admin(`CREATE DATABASE first`);
     const url = server.url.replace(/\/postgres$/, '/first');
     expect(await appPassword()).toEqual([]); // the first migration creates the role
+    // A server that logs every statement with its parameters (log_statement = all) must not
+    // learn the password from what BrainOps sends: it is made in SQL and set as a verifier.
+    await admin(`ALTER SYSTEM SET log_statement = 'all'`);
+    await admin(`SELECT pg_reload_conf()`);
     const lines: string[] = [];
     const [api, worker] = await Promise.all([boot(url, lines), boot(url, lines)]);
     expect([api.runtime.db.appRole, worker.runtime.db.appRole]).toEqual(['login', 'login']);
@@ -241,6 +245,9 @@ describe('provisioning the app role login (SCRAM authentication, a server of its
     expect(lines.filter((l) => l.includes('tenant work now logs in as the app role'))).toHaveLength(1);
     expect(warnings(lines)).toEqual([]);
     expect(lines.some((l) => l.includes(password))).toBe(false);
+    const serverLog = await readFile(join(server.dir, 'log'), 'utf8');
+    expect(serverLog).toContain('app_role_password'); // statements were logged...
+    expect(serverLog).not.toContain(password); // ...but never the password
     // The password logs in over SCRAM; the owner's connection is not used for tenant work.
     for (const proc of [api, worker]) {
       const r = await proc.runtime.db.tenant('default', (tx) => tx.query(`RESET ROLE; SELECT current_user, session_user`));

@@ -107,6 +107,8 @@ export function describePostgresRestart(engines: Engine[] = ['pg', 'pg-redis']):
         await new Promise((r) => setTimeout(r, 250));
       }
       const health = await probe('health', 'GET', '/health');
+      // /health is public: while the database is away it says so, never where it is.
+      const healthBody = await (await fetch(`${app.url}/health`, { signal: AbortSignal.timeout(10_000) })).text();
       await server.start();
       const upAt = Date.now();
 
@@ -135,6 +137,8 @@ export function describePostgresRestart(engines: Engine[] = ['pg', 'pg-redis']):
       const wrong = during.filter((p) => p.status !== 503 || !p.retryAfter || p.code !== 'DATABASE_UNAVAILABLE' || p.ms > 2000);
       expect.soft(wrong, JSON.stringify(during)).toEqual([]);
       expect.soft(health.status).toBe(503);
+      expect.soft(JSON.parse(healthBody).checks.database).toBe('error: unreachable');
+      expect.soft(healthBody).not.toContain(String(server.port));
       // No process died: this one answers, and every worker is still the one we started.
       expect.soft(exits, workers.output.join('\n')).toEqual([]);
       expect.soft(workers.live.size).toBe(WORKERS);

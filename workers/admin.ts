@@ -185,6 +185,9 @@ export async function schedulesRun(
   actor: Actor,
 ): Promise<{ schedules: Schedule[] } | DefaultsResult | { schedule: Schedule }> {
   const { ScheduleService, enableDefaults } = await import('../runtime/guardrails/index.ts');
+  const { tenantSettings } = await import('../runtime/guardrails/tenants.ts');
+  // A tenant that does not exist is a 404 (a typo would otherwise list nothing, or install schedules nobody runs).
+  await tenantSettings(rt.db, tenantId);
   const schedules = new ScheduleService(rt);
   if (o.op === 'enable-defaults') {
     const { settingsView } = await import('../tools/index.ts');

@@ -12,6 +12,7 @@ import { schemaStatus } from '../../runtime/db/migrate.ts';
 import { queueDepthGauge, tableGauges, workerRegistry } from '../../runtime/metrics.ts';
 import { tableStats } from '../../runtime/retention.ts';
 import { AppError } from '../../runtime/errors.ts';
+import { engineUnavailable } from '../../runtime/db/unavailable.ts';
 import { resolveKey } from '../../runtime/keys.ts';
 import { z } from 'zod';
 import { RouteSet } from '../define.ts';
@@ -152,14 +153,17 @@ export function opsRoutes(rt: Runtime, metrics: Metrics, paths: Paths = {}, extr
         await withTimeout(fn(), 3000);
         checks[name] = 'ok';
       } catch (err) {
-        checks[name] = `error: ${(err as Error).message}`;
+        // /health is public: say what failed, never where (a driver's message names the host and port).
+        const down = engineUnavailable(err);
+        checks[name] = down ? 'error: unreachable' : `error: ${err instanceof AppError ? err.message : 'failed; see the server log'}`;
+        if (!(err instanceof AppError)) rt.logger.warn({ check: name, reason: down?.reason ?? String(err) }, 'health check failed');
       }
     };
     await Promise.all([
       run('database', async () => void (await rt.db.query('SELECT 1'))),
       run('schema', async () => {
         const s = await schemaStatus(rt.db.pool);
-        if (s.pending.length) throw new Error(`pending migrations: ${s.pending.join(', ')}`);
+        if (s.pending.length) throw new AppError('MIGRATIONS_PENDING', `pending migrations: ${s.pending.join(', ')}`, { status: 503 });
       }),
       run('queue', () => rt.queues.ping()),
       ...Object.entries(extraChecks).map(([name, fn]) => run(name, fn)),
@@ -200,5 +204,8 @@ export function opsRoutes(rt: Runtime, metrics: Metrics, paths: Paths = {}, extr
 const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1d4ed8"/><path d="M6 15 16 7l10 8" fill="none" stroke="#fff" stroke-width="3" stroke-linecap="round" stroke-linejoin="round"/><rect x="10" y="18" width="3" height="7" fill="#fff"/><rect x="15" y="15" width="3" height="10" fill="#fff"/><rect x="20" y="12" width="3" height="13" fill="#fff" opacity=".8"/></svg>`;
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms).unref())]);
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new AppError('TIMEOUT', `no answer in ${ms} ms`, { status: 503 })), ms).unref()),
+  ]);
 }

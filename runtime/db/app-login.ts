@@ -91,10 +91,13 @@ function storedPasswordIs(stored: string, password: string): boolean {
 /** The stored password, created once: concurrent starts insert at most one and all read that one. */
 async function storedPassword(db: Db): Promise<string> {
   return db.system(async (tx) => {
-    await tx.query(`INSERT INTO system_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [
-      PASSWORD,
-      randomBytes(24).toString('hex'),
-    ]);
+    // Made by the server, like the tenant seal (migration 020): the password never travels as a
+    // statement parameter, which a server logging statements (log_statement = mod) would write down.
+    await tx.query(
+      `INSERT INTO system_secrets (name, value)
+       VALUES ($1, replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')) ON CONFLICT (name) DO NOTHING`,
+      [PASSWORD],
+    );
     const r = await tx.query<{ value: string }>(`SELECT value FROM system_secrets WHERE name = $1`, [PASSWORD]);
     return r.rows[0]!.value;
   });

@@ -9,7 +9,7 @@
  * @module
  */
 import type { Actor } from './audit.ts';
-import type { Schedule, ScheduleService } from './schedules.ts';
+import { assertTimeZone, type Schedule, type ScheduleService } from './schedules.ts';
 
 export interface DefaultSchedule {
   name: string;
@@ -96,6 +96,8 @@ export async function enableDefaults(
   settings: SettingsView,
   timezone = 'UTC',
 ): Promise<DefaultsResult> {
+  // Refused before anything changes, rather than reported per schedule among missing settings.
+  assertTimeZone(timezone);
   const result: DefaultsResult = { enabled: [], skipped: [], missing: [] };
   const missing = new Map<string, string[]>();
   const note = (setting: string, job: string) => missing.set(setting, [...(missing.get(setting) ?? []), job]);

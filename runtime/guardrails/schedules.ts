@@ -156,6 +156,15 @@ function toSchedule(r: Row): Schedule {
   };
 }
 
+/** Throws 400 INVALID_TIMEZONE unless `timezone` is an IANA time zone the runtime knows. */
+export function assertTimeZone(timezone: string): void {
+  try {
+    checkTimeZone(timezone);
+  } catch {
+    throw badRequest('INVALID_TIMEZONE', `'${timezone}' is not an IANA timezone (e.g. America/Chicago, Europe/Berlin, UTC).`);
+  }
+}
+
 /**
  * The first tick strictly after `from`, or undefined if the pattern has none left; throws 400
  * for a bad cron pattern or timezone. The one place schedule times are computed. A cron
@@ -166,11 +175,7 @@ export function nextTick(
   s: { cron?: string | undefined; everyMs?: number | undefined; timezone: string },
   from = Date.now(),
 ): number | undefined {
-  try {
-    checkTimeZone(s.timezone);
-  } catch {
-    throw badRequest('INVALID_TIMEZONE', `'${s.timezone}' is not an IANA timezone (e.g. America/Chicago, Europe/Berlin, UTC).`);
-  }
+  assertTimeZone(s.timezone);
   if (!s.cron) return Math.floor(from / s.everyMs!) * s.everyMs! + s.everyMs!;
   try {
     cronCalendar(s.cron);
