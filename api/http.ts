@@ -8,11 +8,18 @@ import type { z } from 'zod';
 import { AppError, badRequest } from '../runtime/errors.ts';
 import { hasScope, type Principal, type Scope } from '../runtime/keys.ts';
 
-/** Parses `value` with `schema`, or throws 400 with the zod issues in `details`. */
+/**
+ * Parses `value` with `schema`, or throws 400 INVALID_REQUEST naming the first field at fault
+ * (`The query is invalid: agent: Invalid input: expected string, received array.`), with the
+ * zod issues in `details`.
+ */
 export function parse<S extends z.ZodType>(schema: S, value: unknown, what = 'request'): z.output<S> {
   const r = schema.safeParse(value);
-  if (!r.success)
-    throw badRequest('INVALID_REQUEST', `The ${what} is invalid: ${r.error.issues[0]?.message ?? 'see details'}.`, r.error.issues);
+  if (!r.success) {
+    const first = r.error.issues[0];
+    const where = first?.path.length ? `${first.path.map(String).join('.')}: ` : '';
+    throw badRequest('INVALID_REQUEST', `The ${what} is invalid: ${where}${first?.message ?? 'see details'}.`, r.error.issues);
+  }
   return r.data;
 }
 

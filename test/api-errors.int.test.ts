@@ -91,6 +91,12 @@ describe('bad input never changes the database', () => {
     expect(res.body.error.details).toEqual([expect.objectContaining({ path: ['material'] })]);
   });
 
+  it('names the field at fault in the message', async () => {
+    const res = await app.call('GET', '/api/v1/tasks?agent=a&agent=b');
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(/^The query is invalid: agent: /);
+  });
+
   it('refuses a read-only key on write routes with 403', async () => {
     const { key } = await createKey(app.proc.runtime.db, 'default', ['read'], 'reader');
     const before = await counts();
