@@ -319,9 +319,11 @@ describe('every answer has an outcome', () => {
     });
     expect(deferred.task.error.details).toEqual({ retryAfterMs: 27_000 });
     expect(deferred.task.error.message).not.toContain('quota, please check');
+    const queue = app.proc.runtime.queues.queue('estimator');
+    // Read the job again once it is delayed: a copy read before the move (still active) says delay 0.
     const job = await eventually(async () => {
-      const j = await app.proc.runtime.queues.queue('estimator').getJob(id);
-      return j && (await j.getState()) === 'delayed' ? j : undefined;
+      const j = await queue.getJob(id);
+      return j && (await j.getState()) === 'delayed' ? queue.getJob(id) : undefined;
     });
     // Put back for the server's 27 s, not a backoff of its own (and without using an attempt).
     expect(job.delay).toBeGreaterThan(26_000);
