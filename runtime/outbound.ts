@@ -58,6 +58,17 @@ const refused = (host: string, why: string) =>
 /** The URL's host without IPv6 brackets, lower-cased. */
 const hostOf = (u: URL) => u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
 
+/** A tenant's allow-listed hosts as compared with a URL's host: trimmed, lower-cased, without IPv6 brackets. */
+const allowSet = (hosts: readonly string[]): ReadonlySet<string> =>
+  new Set(
+    hosts.map((h) =>
+      h
+        .trim()
+        .toLowerCase()
+        .replace(/^\[|\]$/g, ''),
+    ),
+  );
+
 /** Refuses a URL by scheme or, for an IP literal, by address (names are checked at lookup). */
 function checkUrl(u: URL, allow: ReadonlySet<string>): void {
   if (u.protocol !== 'http:' && u.protocol !== 'https:')
@@ -97,14 +108,7 @@ function guardedLookup(allow: ReadonlySet<string>): LookupFunction {
  * ready yet); every fetch checks again, on every redirect.
  */
 export async function checkOutboundUrl(url: string, allowHosts: readonly string[] = []): Promise<void> {
-  const allow = new Set(
-    allowHosts.map((h) =>
-      h
-        .trim()
-        .toLowerCase()
-        .replace(/^\[|\]$/g, ''),
-    ),
-  );
+  const allow = allowSet(allowHosts);
   const u = new URL(url);
   checkUrl(u, allow);
   const host = hostOf(u);
@@ -123,14 +127,7 @@ export async function checkOutboundUrl(url: string, allowHosts: readonly string[
  * retryable) when the host cannot be reached — never with the upstream body.
  */
 export async function guardedFetch(url: string, options: OutboundOptions = {}): Promise<Response> {
-  const allow = new Set(
-    (options.allowHosts ?? []).map((h) =>
-      h
-        .trim()
-        .toLowerCase()
-        .replace(/^\[|\]$/g, ''),
-    ),
-  );
+  const allow = allowSet(options.allowHosts ?? []);
   const agent = new Agent({ connect: { lookup: guardedLookup(allow) } });
   let current = new URL(url);
   const origin = current.origin;
