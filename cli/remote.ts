@@ -5,7 +5,7 @@
  * nothing but node's own modules: the commands that go through here start in well under a second.
  * @module
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../runtime/config.ts';
 
@@ -22,9 +22,15 @@ export const serverFile = (config: Config): string => join(config.BRAINOPS_DATA_
 /** Where `start` keeps the local admin key when BRAINOPS_ADMIN_KEY is not set. */
 export const localKeyFile = (config: Config): string => join(config.BRAINOPS_DATA_DIR, 'admin.key');
 
+/**
+ * Writes server.json whole or not at all (a temporary file renamed over it): a CLI reading it
+ * while the server starts sees the old file or the new one, never an empty one.
+ */
 export async function writeServerFile(config: Config, url: string): Promise<void> {
   await mkdir(config.BRAINOPS_DATA_DIR, { recursive: true });
-  await writeFile(serverFile(config), `${JSON.stringify({ pid: process.pid, url })}\n`);
+  const tmp = `${serverFile(config)}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify({ pid: process.pid, url })}\n`);
+  await rename(tmp, serverFile(config));
 }
 
 /** Removes the file if it is still this process's. */
