@@ -11,7 +11,16 @@ import type { Db, Sql } from '../runtime/db/driver.ts';
 import { badRequest } from '../runtime/errors.ts';
 import { hasWords, isUsableVector, type Embedder } from './embedders.ts';
 import { UUID, validate, type Clean, type RememberItem } from './items.ts';
-import { LIVE, recallSql, vectorColumn, vectorText, type RecallOptions } from './recall-sql.ts';
+import {
+  LIVE,
+  RECALL_SQL,
+  RECALL_STATEMENT,
+  recallParams,
+  vectorColumn,
+  vectorText,
+  type RecallOptions,
+  type RecallRow,
+} from './recall-sql.ts';
 
 export interface RememberResult {
   id: string;
@@ -246,18 +255,26 @@ export class MemoryStore {
 
   /**
    * Hybrid recall: the `k` nearest memories by cosine, re-scored by the query's
-   * *discriminating* words (the statement and its scoring: recall-sql.ts).
+   * *discriminating* words (the function `brainops_recall`, migration 032; its scoring:
+   * recall-sql.ts).
    *
-   * A query with nothing to embed (only punctuation, emoji) returns []. One round trip: the
-   * tenant and the index settings travel with the query (`db.tenantQuery`). Expired memories
-   * are never returned.
+   * A query with nothing to embed (only punctuation, emoji) returns []. One round trip on a
+   * cached plan: the function enters the tenant and sets the index settings itself
+   * (`db.tenantStatement`), the query vector travels in binary. Expired memories are never
+   * returned.
    */
   async recall(tenantId: string, query: string, o: RecallOptions = {}): Promise<RecallHit[]> {
-    const built = await this.#recallQuery(query, o);
-    if (!built) return [];
-    const r = await this.#db.tenantQuery<
-      Pick<Row, 'id' | 'content' | 'agent' | 'kind' | 'metadata' | 'source_task_id' | 'created_at'> & { score: number; distance: number }
-    >(tenantId, built.sql, built.params, await this.#settings());
+    const q = query.trim();
+    if (!hasWords(q)) return [];
+    const embedded = await this.embedder.embedQuery(q);
+    if (!isUsableVector(embedded)) return [];
+    const params = recallParams(q, embedded, o, {
+      embedder: this.embedder,
+      textWeight: this.#textWeight,
+      efSearch: this.#efSearch,
+      iterative: await this.#isIterative(),
+    });
+    const r = await this.#db.tenantStatement<RecallRow>(tenantId, RECALL_STATEMENT, RECALL_SQL, params);
     return r.rows.map((row) => ({
       id: row.id,
       content: row.content,
@@ -271,47 +288,34 @@ export class MemoryStore {
     }));
   }
 
-  /** The query plan of a recall, for operators and the benchmark (EXPLAIN, optionally ANALYZE). */
-  async explain(tenantId: string, query: string, o: RecallOptions & { analyze?: boolean } = {}): Promise<string> {
-    const built = await this.#recallQuery(query, o);
-    if (!built) return 'nothing to embed: no query is run';
-    const r = await this.#db.tenantQuery<{ 'QUERY PLAN': string }>(
-      tenantId,
-      `EXPLAIN ${o.analyze ? '(ANALYZE, COSTS OFF) ' : ''}${built.sql}`,
-      built.params,
-      await this.#settings(),
-    );
-    return r.rows.map((row) => row['QUERY PLAN']).join('\n');
-  }
-
-  async #recallQuery(query: string, o: RecallOptions): Promise<{ sql: string; params: unknown[] } | undefined> {
-    const q = query.trim();
-    if (!hasWords(q)) return undefined;
-    const embedded = await this.embedder.embedQuery(q);
-    if (!isUsableVector(embedded)) return undefined;
-    return recallSql(q, embedded, o, { name: this.embedder.name, dim: this.embedder.dim, textWeight: this.#textWeight });
-  }
-
   /**
-   * Transaction-local settings sent with every recall: ef_search, and pgvector 0.8+'s iterative
-   * scan. The version is read once, through `via` (inside a transaction, its own connection:
-   * on the embedded server a second connection would wait for that transaction to end).
+   * Whether pgvector has iterative index scans (0.8+), read once, through `via` (inside a
+   * transaction, its own connection: on the embedded server a second connection would wait
+   * for that transaction to end).
    */
-  async #settings(via: Sql = this.#db): Promise<Record<string, string>> {
+  #isIterative(via: Sql = this.#db): Promise<boolean> {
     this.#iterative ??= via.query<{ v: string | null }>(`SELECT extversion AS v FROM pg_extension WHERE extname = 'vector'`).then((r) => {
       const [major = 0, minor = 0] = (r.rows[0]?.v ?? '0').split('.').map(Number);
       return major > 0 || minor >= 8;
     });
+    return this.#iterative;
+  }
+
+  /**
+   * Transaction-local settings for the write path's duplicate look-up (recall sets the same in
+   * brainops_recall): ef_search, and pgvector 0.8+'s iterative scan.
+   */
+  async #settings(via: Sql = this.#db): Promise<Record<string, string>> {
     return {
-      // Every scan of recall is bounded by an index (HNSW, GIN, the scope's b-tree); with a LIMIT
-      // and a guessed selectivity the planner otherwise prefers to read the table from the start.
+      // Every scan is bounded by an index (HNSW, the scope's b-tree); with a LIMIT and a guessed
+      // selectivity the planner otherwise prefers to read the table from the start.
       enable_seqscan: 'off',
       // ... and the HNSW order over a sort of the whole scope (a small table's cheapest plan).
       enable_sort: 'off',
       // Those switches make the plan's cost look huge, which would start the JIT compiler (seconds).
       jit: 'off',
       'hnsw.ef_search': String(this.#efSearch),
-      ...((await this.#iterative) ? { 'hnsw.iterative_scan': 'relaxed_order' } : {}),
+      ...((await this.#isIterative(via)) ? { 'hnsw.iterative_scan': 'relaxed_order' } : {}),
     };
   }
 
@@ -330,7 +334,8 @@ export class MemoryStore {
 
   /** Applies {@link #settings} inside a transaction (the write path's duplicate look-up). */
   async #tune(tx: Sql): Promise<void> {
-    for (const [key, value] of Object.entries(await this.#settings(tx))) await tx.query(`SELECT set_config($1, $2, true)`, [key, value]);
+    const settings = Object.entries(await this.#settings(tx));
+    await tx.query(`SELECT ${settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(', ')}`, settings.flat());
   }
 }
 

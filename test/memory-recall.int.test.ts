@@ -45,6 +45,8 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
           ORDER BY (embedding::vector(768)) <=> $2::vector(768) LIMIT ${k}) x
         ORDER BY distance, id`,
       [agent, v],
+      // As recall scans: the HNSW index, ef_search 40, iterative scan (pgvector 0.8).
+      { enable_seqscan: 'off', enable_sort: 'off', jit: 'off', 'hnsw.ef_search': '40', 'hnsw.iterative_scan': 'relaxed_order' },
     );
     return r.rows.map((row) => row.id);
   };
@@ -96,6 +98,47 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
     const office = await store.recall(TENANT, 'Oyelaran', { k: 5, agent: 'office' });
     expect(office.map((h) => h.content)).toEqual(['Oyelaran asked the office for a second estimate']);
     expect(await store.recall(TENANT, 'Oyelaran', { k: 5, kinds: ['quote'] })).toEqual([]);
+  });
+
+  it('in a scope of hundreds, counts each word: one in every memory adds nothing, a number in one finds it', async () => {
+    // 450 crew notes: "crew", "site" and "gutter" are in all of them (beyond the first 200 rows
+    // the scope's size and the GIN index decide), each job number in one.
+    const notes = Array.from({ length: 450 }, (_, i) => `Crew note: the crew cleaned the site and checked the gutters at job ${1000 + i}`);
+    await store.rememberMany(
+      TENANT,
+      notes.map((content) => ({ content, agent: 'crew' })),
+    );
+    const common = 'crew site gutters cleaned';
+    const hits = await store.recall(TENANT, common, { k: 10, agent: 'crew' });
+    expect(hits.map((h) => h.id)).toEqual(await vectorOnly(common, 10, 'crew'));
+    for (const h of hits) expect(h.score).toBeCloseTo(h.similarity, 12);
+    const [found] = await store.recall(TENANT, 'crew site gutters job 1317', { k: 1, agent: 'crew' });
+    expect(found!.content).toBe(notes[317]);
+    expect(found!.score).toBeGreaterThan(found!.similarity);
+  });
+
+  it('enters only the tenant it is given: another tenant’s memories stay out, a forged proof is refused', async () => {
+    const db = app.proc.runtime.db;
+    await db.system((tx) => tx.query(`INSERT INTO tenants (id, name) VALUES ('recall-other', 'Other') ON CONFLICT DO NOTHING`));
+    await store.remember('recall-other', { content: 'Oyelaran owes the other company for a fence', agent: 'field' });
+    expect((await store.recall(TENANT, 'Oyelaran fence', { k: 50 })).map((h) => h.content)).not.toContain(
+      'Oyelaran owes the other company for a fence',
+    );
+    expect((await store.recall('recall-other', 'Oyelaran', { k: 50 })).map((h) => h.content)).toEqual([
+      'Oyelaran owes the other company for a fence',
+    ]);
+    // brainops_recall's first two parameters are the tenant and the proof: a forged proof, or
+    // none on the app login, is refused before anything is read.
+    const v = vectorText(await embedder.embedQuery('Oyelaran'));
+    const call = (proof: string) =>
+      db.tenantStatement(
+        'recall-other',
+        `recall_${proof.replace(/\W/g, '')}`,
+        `SELECT * FROM brainops_recall($1, CASE WHEN $2::text IS NULL THEN ${proof} ELSE ${proof} END, $3::vector, 'hashing-v1', 768, 5, ARRAY['oyelaran'], NULL, NULL, 0.5, 40, false)`,
+        [v],
+      );
+    await expect(call(`'forged'`)).rejects.toThrow(/not a tenant BrainOps chose/);
+    if (db.appRole === 'login') await expect(call('NULL')).rejects.toThrow(/permission denied/);
   });
 
   it('refuses content with nothing to embed with a 400, and changes nothing', async () => {

@@ -54,6 +54,22 @@ export interface Db extends Sql {
     settings?: Readonly<Record<string, string>>,
   ): Promise<QueryResultLike<R>>;
   /**
+   * One statement that enters the tenant itself, in ONE round trip and on a cached plan: `text`
+   * calls a function whose first two parameters are the tenant id and the app login's proof
+   * (`null` when tenant work runs under `SET LOCAL ROLE`), which it hands to
+   * `brainops_enter_tenant_as_app` / `brainops_enter_tenant` before anything else (e.g.
+   * `brainops_recall`, migration 032). `params` are `$3...`; a Buffer is sent in binary format.
+   * On PostgreSQL the statement is prepared once per connection under `name`; on the embedded
+   * server (one shared session) it is sent unnamed.
+   * @throws AppError INVALID_TENANT (400) for a malformed tenant id.
+   */
+  tenantStatement<R extends object = Record<string, unknown>>(
+    tenantId: string,
+    name: string,
+    text: string,
+    params: readonly unknown[],
+  ): Promise<QueryResultLike<R>>;
+  /**
    * How tenant work reaches the app role: `login` — on its own pool, logged in as `brainops_app`
    * (DATABASE_APP_URL, or the login runtime/db/app-login.ts provisions), so it cannot leave that
    * role; `set-role` — on the owner's connection under `SET LOCAL ROLE` (the embedded database,
@@ -164,6 +180,17 @@ export function createPgDb(options: PgDbOptions): Db {
       return run(await tenantProof(tenantId));
     }
   }
+  /**
+   * Tenant work in one statement that enters the tenant before anything else: a refusal of the
+   * proof is the entering's (a setup failure), so a stale proof is retried as in a transaction.
+   */
+  const entering = <T>(tenantId: string, run: (proof: string) => Promise<T>): Promise<T> =>
+    asApp(tenantId, (proof) =>
+      run(proof).catch((err: unknown) => {
+        if (err instanceof Error && /not a tenant BrainOps chose/.test(err.message)) setupFailures.add(err);
+        throw err;
+      }),
+    );
   /** Errors of a transaction's setup statements (entering the tenant), not of the caller's work. */
   const setupFailures = new WeakSet<object>();
 
@@ -244,13 +271,23 @@ export function createPgDb(options: PgDbOptions): Db {
       };
       const app = appPool;
       if (!app) return run(pool, `public.brainops_enter_tenant(${literal(tenantId)})`);
-      return asApp(tenantId, (proof) =>
-        run(app, `public.brainops_enter_tenant_as_app(${literal(tenantId)}, ${literal(proof)})`).catch((err: unknown) => {
-          // `text` is trusted SQL that does not enter tenants itself: this refusal is the entering's.
-          if (err instanceof Error && /not a tenant BrainOps chose/.test(err.message)) setupFailures.add(err);
-          throw err;
-        }),
-      );
+      // `text` is trusted SQL that does not enter tenants itself.
+      return entering(tenantId, (proof) => run(app, `public.brainops_enter_tenant_as_app(${literal(tenantId)}, ${literal(proof)})`));
+    },
+    tenantStatement<R extends object>(tenantId: string, name: string, text: string, params: readonly unknown[]) {
+      if (!TENANT_ID.test(tenantId)) {
+        return Promise.reject(new AppError('INVALID_TENANT', `'${tenantId}' is not a valid tenant id.`, { status: 400 }));
+      }
+      const send = (on: pg.Pool, proof: string | null) => {
+        const values = [tenantId, proof, ...params];
+        return (options.kind === 'postgres' ? on.query({ name, text, values }) : on.query(text, values)) as unknown as Promise<
+          QueryResultLike<R>
+        >;
+      };
+      const app = appPool;
+      if (!app) return send(pool, null);
+      // The function enters the tenant before anything else.
+      return entering(tenantId, (proof) => send(app, proof));
     },
     system(fn) {
       return transaction([`SET LOCAL search_path TO public`], [[]], fn);
