@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { startWorkers } from '../../runtime/worker.ts';
 import { since, snapshot } from '../counters.ts';
-import { fmt, pooled, ticker } from '../lib.ts';
+import { cpuNow, cpuPer, fmt, pooled, ticker } from '../lib.ts';
 import { measureFigure, type Figure, type Sample } from '../rounds.ts';
 import type { EngineCtx } from './agent.ts';
 
@@ -55,7 +55,7 @@ function drain(worker: Drainable, n: number, timeoutMs: number, log: EngineCtx['
   });
 }
 
-function sample(d: Drained, n: number, counts: Sample['counts'], extra?: string): Sample {
+function sample(d: Drained, n: number, counts: Sample['counts'], cpu: string, extra?: string): Sample {
   const problems = [
     d.done < n ? `${d.done}/${n} done in ${fmt(d.ms)} ms` : '',
     d.failures ? `${d.failures} failed attempts` : '',
@@ -65,7 +65,7 @@ function sample(d: Drained, n: number, counts: Sample['counts'], extra?: string)
     value: d.perSecond,
     units: n,
     ...(counts ? { counts } : {}),
-    detail: `${d.done}/${n} in ${fmt(d.ms)} ms`,
+    detail: `${d.done}/${n} in ${fmt(d.ms)} ms; ${cpu}`,
     ...(problems.length ? { invalid: problems.join('; ') } : {}),
   };
 }
@@ -89,11 +89,13 @@ export async function throughputFigure(c: EngineCtx): Promise<Figure> {
     });
     fill.stop();
     const c0 = snapshot();
+    const cpu0 = cpuNow();
     const worker = rt.queues.worker('bench-noop', async () => ({ ok: true }), settings);
     const d = await drain(worker, n, o.phaseTimeoutMs, log, label);
     const counts = since(c0);
+    const cpu = cpuPer(cpu0, n, 'job');
     await worker.close();
-    return sample(d, n, counts);
+    return sample(d, n, counts, cpu);
   };
 
   const product = async (n: number, label: string): Promise<Sample> => {
@@ -105,15 +107,17 @@ export async function throughputFigure(c: EngineCtx): Promise<Figure> {
     });
     fill.stop();
     const c0 = snapshot();
+    const cpu0 = cpuNow();
     const pool = startWorkers(rt, { agents: ['estimator'] });
     const d = await drain(pool.workers[0]!, n, o.phaseTimeoutMs, log, label);
     const counts = since(c0);
+    const cpu = cpuPer(cpu0, n, 'task');
     await pool.close(5000);
     const check = await rt.db.system((tx) =>
       tx.query<{ ok: number }>(`SELECT count(*)::int AS ok FROM tasks WHERE id = ANY($1::uuid[]) AND status = 'succeeded'`, [ids]),
     );
     const ok = check.rows[0]?.ok ?? 0;
-    return sample(d, n, counts, ok !== n ? `${ok}/${n} tasks succeeded` : undefined);
+    return sample(d, n, counts, cpu, ok !== n ? `${ok}/${n} tasks succeeded` : undefined);
   };
 
   const warmN = Math.min(50, Math.ceil(o.tasks / 5));
