@@ -59,8 +59,7 @@ export interface Db extends Sql {
    * (`null` when tenant work runs under `SET LOCAL ROLE`), which it hands to
    * `brainops_enter_tenant_as_app` / `brainops_enter_tenant` before anything else (e.g.
    * `brainops_recall`, migration 032). `params` are `$3...`; a Buffer is sent in binary format.
-   * On PostgreSQL the statement is prepared once per connection under `name`; on the embedded
-   * server (one shared session) it is sent unnamed.
+   * Prepared once per connection under `name`, as `statement` is.
    * @throws AppError INVALID_TENANT (400) for a malformed tenant id.
    */
   tenantStatement<R extends object = Record<string, unknown>>(
@@ -82,9 +81,9 @@ export interface Db extends Sql {
   system<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
   /**
    * One statement on the pool as the connecting role, outside any transaction (it commits by
-   * itself): the runtime's own bookkeeping (runtime/lifecycle.ts). On PostgreSQL it is
-   * prepared once per connection under `name`; on the embedded server, whose connections
-   * share one session, it is sent unnamed.
+   * itself): the runtime's own bookkeeping (runtime/lifecycle.ts). It is prepared once per
+   * connection under `name` (on the embedded server, whose connections share one session,
+   * under a name per connection), so PostgreSQL can keep its plan.
    */
   statement<R extends object = Record<string, unknown>>(
     name: string,
@@ -133,8 +132,10 @@ export function createPgDb(options: PgDbOptions): Db {
     new pg.Pool({
       connectionString,
       max: options.poolSize ?? 10,
-      // Keep connections: the embedded server is in-process and cheap to hold open.
-      idleTimeoutMillis: 30_000,
+      // Keep connections: the embedded server is in-process and cheap to hold open, and its
+      // statements are prepared per connection in its one session (see `shared`): a connection
+      // closed when idle would leave them behind.
+      idleTimeoutMillis: options.kind === 'pglite' ? 0 : 30_000,
       // A frozen process (SIGSTOP, a long pause) must not hold its open transaction's locks
       // forever: the server ends such a session, and the other workers go on.
       ...(options.idleInTransactionTimeoutMs
@@ -227,9 +228,7 @@ export function createPgDb(options: PgDbOptions): Db {
     pool,
     query: (text, params) => pool.query(text, params as unknown[]) as never,
     statement: (name, text, params) =>
-      (options.kind === 'postgres'
-        ? pool.query({ name, text, values: params as unknown[] })
-        : pool.query(text, params as unknown[])) as never,
+      (options.kind === 'postgres' ? pool.query({ name, text, values: params as unknown[] }) : shared(pool, name, text, params)) as never,
     get appRole() {
       return appPool ? 'login' : 'set-role';
     },
@@ -280,7 +279,7 @@ export function createPgDb(options: PgDbOptions): Db {
       }
       const send = (on: pg.Pool, proof: string | null) => {
         const values = [tenantId, proof, ...params];
-        return (options.kind === 'postgres' ? on.query({ name, text, values }) : on.query(text, values)) as unknown as Promise<
+        return (options.kind === 'postgres' ? on.query({ name, text, values }) : shared(on, name, text, values)) as unknown as Promise<
           QueryResultLike<R>
         >;
       };
@@ -299,6 +298,31 @@ export function createPgDb(options: PgDbOptions): Db {
       await options.onClose?.();
     },
   };
+}
+
+/** Each pg client's number in this process: it names that client's statements in a shared session. */
+const clientNumbers = new WeakMap<pg.PoolClient, number>();
+let nextClient = 0;
+
+/**
+ * A prepared statement on the embedded server, whose connections all share ONE session: a
+ * statement name prepared by one connection exists for all of them, while pg remembers per
+ * connection which names it prepared. Each connection therefore prepares under a name of its
+ * own (`<name>_c<n>`), and PostgreSQL keeps each one's plan as it does on a server.
+ */
+async function shared(pool: pg.Pool, name: string, text: string, values: readonly unknown[]): Promise<pg.QueryResult> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    let n = clientNumbers.get(client);
+    if (n === undefined) clientNumbers.set(client, (n = nextClient++));
+    return await client.query({ name: `${name}_c${n}`, text, values: values as unknown[] });
+  } catch (err) {
+    broken = !(err instanceof Error && 'code' in err);
+    throw err;
+  } finally {
+    client.release(broken);
+  }
 }
 
 /** A value as an SQL literal for `tenantQuery`: strings escaped by pg, finite numbers, string arrays, null. */
