@@ -121,6 +121,11 @@ const schema = z.object({
    * network calls, so this only ever ends a stuck one.
    */
   DATABASE_IDLE_TX_TIMEOUT_MS: int(0, 3_600_000).default(10_000),
+  /**
+   * The embedded database has no autovacuum: the process holding it vacuums and analyzes it
+   * at most this often, when something was written (runtime/db/embedded-vacuum.ts).
+   */
+  EMBEDDED_VACUUM_INTERVAL_MS: int(1_000, 86_400_000).default(10_000),
   WORKER_MAX_STALLED: int(1, 100).default(5),
   SWEEPER_INTERVAL_MS: int(100, 3_600_000).default(10_000),
   /**

@@ -8,6 +8,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { createPgDb, type Db } from './driver.ts';
 import { startEmbedded } from './embedded.ts';
+import { startEmbeddedVacuum } from './embedded-vacuum.ts';
 
 export async function openDb(config: Config, logger?: Logger): Promise<Db> {
   if (config.DATABASE_URL) {
@@ -20,5 +21,12 @@ export async function openDb(config: Config, logger?: Logger): Promise<Db> {
     });
   }
   const embedded = await startEmbedded(config.BRAINOPS_DATA_DIR);
-  return createPgDb({ kind: 'pglite', url: embedded.url, onClose: () => embedded.stop(), ...(logger ? { logger } : {}) });
+  const db = createPgDb({ kind: 'pglite', url: embedded.url, onClose: () => embedded.stop(), ...(logger ? { logger } : {}) });
+  const vacuum = startEmbeddedVacuum(db.pool, { everyMs: config.EMBEDDED_VACUUM_INTERVAL_MS, ...(logger ? { logger } : {}) });
+  const close = db.close.bind(db);
+  db.close = async () => {
+    vacuum.stop();
+    await close();
+  };
+  return db;
 }
