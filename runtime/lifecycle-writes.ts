@@ -90,7 +90,8 @@ WITH input AS (
     output = COALESCE(t.output, tasks.output),
     error = CASE WHEN t.kind = 'finish' THEN t.error ELSE tasks.error END,
     finished_at = CASE WHEN t.status IN ('succeeded', 'failed', 'cancelled') THEN now() ELSE tasks.finished_at END,
-    updated_at = CASE WHEN t.kind = 'finish' OR t.progress IS NOT NULL THEN now() ELSE tasks.updated_at END
+    -- Spending moves the task into today's spend (guardrails/budgets.ts spentToday reads updated_at).
+    updated_at = CASE WHEN t.kind = 'finish' OR t.progress IS NOT NULL OR t.usage IS NOT NULL THEN now() ELSE tasks.updated_at END
   FROM t WHERE tasks.id = t.id AND (t.kind = 'finish' OR t.progress IS NOT NULL OR t.usage IS NOT NULL)
 ), e AS (
   INSERT INTO task_events (task_id, tenant_id, type, data)

@@ -3,7 +3,8 @@
  * PostgreSQL caches for a prepared statement, not re-planned on every call
  * (runtime/db/group.ts `groupStatement`): checked in `pg_prepared_statements` of the one
  * connection that ran them, with enough tasks in the table that a plan over `unnest`'s
- * 10-row guess was re-planned every time.
+ * 10-row guess was re-planned every time. And what a step's write records besides its row:
+ * spending moves the task into today's spend.
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createPgDb, type Db } from '../runtime/db/driver.ts';
 import { migrate } from '../runtime/db/migrate.ts';
 import * as lifecycle from '../runtime/lifecycle.ts';
+import { spentToday } from '../runtime/guardrails/budgets.ts';
 import { freshDatabase } from './harness.ts';
 
 let fresh: Awaited<ReturnType<typeof freshDatabase>>;
@@ -61,4 +63,41 @@ it('claims and journals steps on a cached generic plan', async () => {
   for (const r of plans.rows) expect(Number(r.generic_plans), r.name).toBeGreaterThan(0);
   const steps = await db.query<{ n: string }>(`SELECT count(*) AS n FROM task_steps`);
   expect(Number(steps.rows[0]!.n)).toBe(10);
+});
+
+it('counts a task that spends today in today’s spend, though it was last touched yesterday', async () => {
+  const { task } = await lifecycle.create(
+    db,
+    'default',
+    { id: randomUUID(), agent: 'probe', input: {}, createdBy: { type: 'test' } },
+    { actor: { type: 'test' }, details: {} },
+  );
+  const claimed = await lifecycle.claim(db, task.id, 'default', {
+    resumed: false,
+    admitted: true,
+    defaults: { dailyUsd: undefined, maxRunning: 0 },
+  });
+  expect(claimed).toBeDefined();
+  // Claimed before midnight (UTC): its row was last touched yesterday.
+  await db.query(
+    `UPDATE tasks SET updated_at = date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '1 hour' WHERE id = $1`,
+    [task.id],
+  );
+  const spent = () => db.tenant('default', (tx) => spentToday(tx));
+  const before = await spent();
+  const written = await lifecycle.recordStep(
+    db,
+    { taskId: task.id, tenantId: 'default', attempt: claimed!.task.attempts },
+    {
+      name: 'summary',
+      seq: 1,
+      result: 'text',
+      usage: { inputTokens: 200, outputTokens: 300, costUsd: 0.25 },
+      startedAt: new Date(),
+      event: { seq: 1, name: 'summary', state: 'finished' },
+    },
+    { events: [] },
+  );
+  expect(written).toBe('live');
+  expect((await spent()) - before).toBeCloseTo(0.25, 6);
 });
