@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cosine, HashingEmbedder, hasWords, isUsableVector, queryTerms } from './embedders.ts';
 import { memoriesForPrompt } from './context.ts';
+import { negations } from './items.ts';
 
 describe('HashingEmbedder', () => {
   const e = new HashingEmbedder({ dim: 256 });
@@ -67,5 +68,16 @@ describe('what there is to embed', () => {
     ]);
     expect(queryTerms('the and of ?!')).toEqual([]);
     expect(queryTerms('a b c d e f g h', 3)).toEqual(['b', 'c', 'd']);
+  });
+});
+
+describe('negations', () => {
+  it('counts the words that turn a statement into its opposite', () => {
+    expect(negations('The Okonkwo family has paid the deposit')).toBe(0);
+    expect(negations('The Okonkwo family has not paid the deposit')).toBe(1);
+    expect(negations('Crew must NOT use the ladder')).toBe(1);
+    expect(negations('The Hales can’t take calls; never before noon')).toBe(2);
+    expect(negations('Do not schedule without a permit')).toBe(2);
+    expect(negations('Notes on the north side')).toBe(0);
   });
 });

@@ -44,12 +44,18 @@ export function validate(item: RememberItem): Clean {
       'INVALID_MEMORY',
       'A memory needs at least one letter or digit: content of only punctuation, symbols or emoji has nothing to embed.',
     );
+  if (content.includes('\u0000')) throw badRequest('INVALID_MEMORY', 'A memory cannot hold a NUL character (\\u0000).');
   if (content.length > MAX_CONTENT)
     throw badRequest('INVALID_MEMORY', `A memory holds at most ${MAX_CONTENT} characters (got ${content.length}).`);
   let expiresAt: string | null = null;
   if (item.expiresAt !== undefined && item.expiresAt !== null) {
     const d = new Date(item.expiresAt);
     if (Number.isNaN(d.getTime())) throw badRequest('INVALID_MEMORY', `expiresAt '${String(item.expiresAt)}' is not a date.`);
+    if (d.getTime() <= Date.now())
+      throw badRequest(
+        'INVALID_MEMORY',
+        `expiresAt ${d.toISOString()} is in the past: the memory would never be found. Leave it out to keep the memory.`,
+      );
     expiresAt = d.toISOString();
   }
   if (item.sourceTaskId && !UUID.test(item.sourceTaskId)) throw badRequest('INVALID_MEMORY', 'sourceTaskId must be a task id.');
@@ -62,4 +68,25 @@ export function validate(item: RememberItem): Clean {
     expiresAt,
     idempotencyKey: item.idempotencyKey ?? null,
   };
+}
+
+/** Words that turn a statement into its opposite ("has not paid", "don't schedule", "never"). */
+const NEGATION = /^(?:not|no|never|none|nobody|nothing|neither|nor|cannot|without|[a-z]+n't)$/;
+
+/**
+ * How many negations a text holds. Two texts whose counts differ say opposite things however
+ * alike their words are ("has paid" / "has not paid"): never near-duplicates of each other,
+ * though their embeddings may be (a hashing embedder drops "not" with the other stop words,
+ * and a model's vectors of the two differ little).
+ */
+export function negations(text: string): number {
+  let n = 0;
+  for (const word of text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[\u2018\u2019\u02bc]/g, "'")
+    .split(/[^a-z']+/)) {
+    if (NEGATION.test(word)) n++;
+  }
+  return n;
 }

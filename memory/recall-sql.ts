@@ -76,7 +76,8 @@ export const RECALL_SQL = 'SELECT * FROM public.brainops_recall($1, $2, $3, $4, 
 
 /** brainops_recall's parameters after the tenant and proof, for query text `q` embedded as `embedded`. */
 export function recallParams(q: string, embedded: readonly number[], o: RecallOptions, c: RecallCall): unknown[] {
-  const k = Math.max(1, Math.min(100, Math.trunc(o.k ?? 5)));
+  // An agent's k that is not a number (NaN, a string) means the default, as an absent one does.
+  const k = Math.max(1, Math.min(100, Math.trunc(typeof o.k === 'number' && Number.isFinite(o.k) ? o.k : 5)));
   return [
     vectorBinary(embedded),
     c.embedder.name,

@@ -10,7 +10,7 @@ import type { MemoryHit } from '../runtime/contracts.ts';
 import type { Db, Sql } from '../runtime/db/driver.ts';
 import { badRequest } from '../runtime/errors.ts';
 import { hasWords, isUsableVector, type Embedder } from './embedders.ts';
-import { UUID, validate, type Clean, type RememberItem } from './items.ts';
+import { negations, UUID, validate, type Clean, type RememberItem } from './items.ts';
 import {
   LIVE,
   RECALL_SQL,
@@ -148,7 +148,7 @@ export class MemoryStore {
     for (let i = 0; i < batch.length; i++) {
       for (let j = 0; j < i; j++) {
         if (into[j] !== -1 || batch[j]!.agent !== batch[i]!.agent || batch[j]!.kind !== batch[i]!.kind) continue;
-        if (dot(unit[i]!, unit[j]!) >= this.#dupSimilarity) {
+        if (dot(unit[i]!, unit[j]!) >= this.#dupSimilarity && negations(batch[i]!.content) === negations(batch[j]!.content)) {
           into[i] = j;
           break;
         }
@@ -176,18 +176,21 @@ export class MemoryStore {
       // Look each one up through the HNSW index (approximate, bounded work) rather than by
       // sorting every row of the scope, which the planner prefers for small or unanalysed tables.
       await tx.query(`SELECT set_config('enable_sort', 'off', true)`);
-      const found = await tx.query<{ ord: number; id: string }>(
-        `SELECT (i.ord - 1)::int AS ord, n.id
+      const found = await tx.query<{ ord: number; id: string; content: string }>(
+        `SELECT (i.ord - 1)::int AS ord, n.id, n.content
            FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS i(vec, agent, kind, ord)
            CROSS JOIN LATERAL (
-             SELECT m.id, ${this.#vec} <=> i.vec::vector(${dim}) AS distance FROM memories m
+             SELECT m.id, m.content, ${this.#vec} <=> i.vec::vector(${dim}) AS distance FROM memories m
               WHERE m.embedder = $4 AND m.dim = ${dim} AND m.agent IS NOT DISTINCT FROM i.agent AND m.kind = i.kind
                 AND (m.expires_at IS NULL OR m.expires_at > now())
               ORDER BY ${this.#vec} <=> i.vec::vector(${dim}) LIMIT 1) n
           WHERE n.distance <= $5`,
         [heads.map((i) => texts[i]), heads.map((i) => batch[i]!.agent), heads.map((i) => batch[i]!.kind), name, 1 - this.#dupSimilarity],
       );
-      const existing = new Map(found.rows.map((r) => [heads[r.ord]!, r.id]));
+      // A near neighbour that says the opposite (a negation more or less) is another memory.
+      const existing = new Map(
+        found.rows.filter((r) => negations(r.content) === negations(batch[heads[r.ord]!]!.content)).map((r) => [heads[r.ord]!, r.id]),
+      );
       const ids = new Array<string>(batch.length);
       const merged = new Array<boolean>(batch.length).fill(false);
       for (const i of heads) {
@@ -265,6 +268,7 @@ export class MemoryStore {
    */
   async recall(tenantId: string, query: string, o: RecallOptions = {}): Promise<RecallHit[]> {
     const q = query.trim();
+    if (q.includes('\u0000')) throw badRequest('INVALID_QUERY', 'A search cannot hold a NUL character (\\u0000).');
     if (!hasWords(q)) return [];
     const embedded = await this.embedder.embedQuery(q);
     if (!isUsableVector(embedded)) return [];

@@ -117,6 +117,14 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
     expect(found!.score).toBeGreaterThan(found!.similarity);
   });
 
+  it('finds an invoice by its bare number, written after a letter and a hyphen', async () => {
+    await store.remember(TENANT, { content: 'Invoice INV-99812 sent to the Okonkwo family for the slate roof', agent: 'billing' });
+    for (const q of ['99812', '#99812', 'INV-99812', 'invoice 99812']) {
+      const [hit] = await store.recall(TENANT, q, { k: 1 });
+      expect(hit?.content, q).toBe('Invoice INV-99812 sent to the Okonkwo family for the slate roof');
+    }
+  });
+
   it('enters only the tenant it is given: another tenant’s memories stay out, a forged proof is refused', async () => {
     const db = app.proc.runtime.db;
     await db.system((tx) => tx.query(`INSERT INTO tenants (id, name) VALUES ('recall-other', 'Other') ON CONFLICT DO NOTHING`));

@@ -167,6 +167,30 @@ describe.each(['pglite', 'pg'] as const)('memory on %s', (engine) => {
     expect(await reembed(app.proc.runtime.db, store.embedder)).toEqual({ done: 0, total: 0 });
   });
 
+  it('never merges a memory with one that says the opposite, and refuses an expiry already past', async () => {
+    const before = await count();
+    const pairs = [
+      ['The Okonkwo family has paid the deposit for the slate roof', 'The Okonkwo family has not paid the deposit for the slate roof'],
+      ['Do not schedule the Delacroix job on weekends', 'Do schedule the Delacroix job on weekends'],
+      ['Crew must NOT use the ladder on the north side of 55 Quince Rd', 'Crew must use the ladder on the north side of 55 Quince Rd'],
+      ['The Hales can’t take calls before noon', 'The Hales can take calls before noon'],
+    ];
+    for (const [a, b] of pairs) {
+      expect((await app.call('POST', '/api/v1/memory', { content: a, agent: 'crm' })).status).toBe(201);
+      const r = await app.call('POST', '/api/v1/memory', { content: b, agent: 'crm' });
+      expect(r.status, b).toBe(201);
+      expect(r.body.merged).toBe(false);
+    }
+    expect(await count()).toBe(before + 8);
+    const past = await app.call('POST', '/api/v1/memory', {
+      content: 'Already expired: Ottoline Fairweather',
+      expiresAt: '2020-01-01T00:00:00Z',
+    });
+    expect(past.status).toBe(400);
+    expect(past.body.error.message).toMatch(/in the past/);
+    expect(await count()).toBe(before + 8);
+  });
+
   it('merges near-duplicates of the same agent and kind instead of inserting', async () => {
     const first = await app.call('POST', '/api/v1/memory', {
       content: 'The Garcias prefer email over phone calls.',
@@ -248,9 +272,10 @@ describe.each(['pglite', 'pg'] as const)('memory on %s', (engine) => {
   });
 
   it('never returns expired memories', async () => {
-    const past = new Date(Date.now() - 60_000).toISOString();
     const future = new Date(Date.now() + 3_600_000).toISOString();
-    const gone = await store.remember('default', { content: 'Spring promotion: 10% off gutter guards', kind: 'promo', expiresAt: past });
+    // Stored while live, then its time runs out (an expiry already past is refused on write).
+    const gone = await store.remember('default', { content: 'Spring promotion: 10% off gutter guards', kind: 'promo', expiresAt: future });
+    await app.query(`UPDATE memories SET expires_at = now() - interval '1 minute' WHERE id = $1`, [gone.id]);
     const live = await store.remember('default', { content: 'Summer promotion: 15% off gutter guards', kind: 'promo', expiresAt: future });
     const hits = await store.recall('default', 'promotion off gutter guards', { kinds: ['promo'], k: 10 });
     expect(hits.map((h) => h.id)).toEqual([live.id]);

@@ -45,7 +45,9 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedServer> {
   // The socket server ignores connection start-up options and all its connections share one
   // session. BullMQ's SQL relies on this search path: give it on the command line (as PGlite
   // gives its own), so that it is the session's default, and RESET ALL returns to it.
-  const startParams = [...PGlite.defaultStartParams, '-c', `search_path=${SEARCH_PATH}`];
+  // max_wal_size: single-user PostgreSQL checkpoints when the WAL reaches it; at the default
+  // (1 GB) a busy office's data folder grew past 1 GB of WAL alone.
+  const startParams = [...PGlite.defaultStartParams, '-c', `search_path=${SEARCH_PATH}`, '-c', 'max_wal_size=256MB'];
   let db: InstanceType<typeof PGlite>;
   try {
     db = await PGlite.create({ dataDir: join(dir, 'pgdata'), extensions: { vector }, startParams });
