@@ -145,10 +145,12 @@ export class MemoryStore {
     // Near-duplicates within the call: a later text merges into the earlier one.
     const into = new Array<number>(batch.length).fill(-1);
     const unit = vectors.map(unitArray);
+    // A text and its opposite (a negation more or less) are never near-duplicates.
+    const polarity = batch.map((b) => negations(b.content));
     for (let i = 0; i < batch.length; i++) {
       for (let j = 0; j < i; j++) {
         if (into[j] !== -1 || batch[j]!.agent !== batch[i]!.agent || batch[j]!.kind !== batch[i]!.kind) continue;
-        if (dot(unit[i]!, unit[j]!) >= this.#dupSimilarity && negations(batch[i]!.content) === negations(batch[j]!.content)) {
+        if (dot(unit[i]!, unit[j]!) >= this.#dupSimilarity && polarity[i] === polarity[j]) {
           into[i] = j;
           break;
         }
@@ -172,10 +174,9 @@ export class MemoryStore {
           )
         : new Map<string, string>();
       if (made.size === batch.length) return batch.map((b) => ({ id: made.get(b.idempotencyKey!)!, merged: false }));
-      await this.#tune(tx);
       // Look each one up through the HNSW index (approximate, bounded work) rather than by
       // sorting every row of the scope, which the planner prefers for small or unanalysed tables.
-      await tx.query(`SELECT set_config('enable_sort', 'off', true)`);
+      await this.#tune(tx);
       const found = await tx.query<{ ord: number; id: string; content: string }>(
         `SELECT (i.ord - 1)::int AS ord, n.id, n.content
            FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS i(vec, agent, kind, ord)
@@ -189,7 +190,7 @@ export class MemoryStore {
       );
       // A near neighbour that says the opposite (a negation more or less) is another memory.
       const existing = new Map(
-        found.rows.filter((r) => negations(r.content) === negations(batch[heads[r.ord]!]!.content)).map((r) => [heads[r.ord]!, r.id]),
+        found.rows.filter((r) => negations(r.content) === polarity[heads[r.ord]!]).map((r) => [heads[r.ord]!, r.id]),
       );
       const ids = new Array<string>(batch.length);
       const merged = new Array<boolean>(batch.length).fill(false);
@@ -305,24 +306,6 @@ export class MemoryStore {
     return this.#iterative;
   }
 
-  /**
-   * Transaction-local settings for the write path's duplicate look-up (recall sets the same in
-   * brainops_recall): ef_search, and pgvector 0.8+'s iterative scan.
-   */
-  async #settings(via: Sql = this.#db): Promise<Record<string, string>> {
-    return {
-      // Every scan is bounded by an index (HNSW, the scope's b-tree); with a LIMIT and a guessed
-      // selectivity the planner otherwise prefers to read the table from the start.
-      enable_seqscan: 'off',
-      // ... and the HNSW order over a sort of the whole scope (a small table's cheapest plan).
-      enable_sort: 'off',
-      // Those switches make the plan's cost look huge, which would start the JIT compiler (seconds).
-      jit: 'off',
-      'hnsw.ef_search': String(this.#efSearch),
-      ...((await this.#isIterative(via)) ? { 'hnsw.iterative_scan': 'relaxed_order' } : {}),
-    };
-  }
-
   async get(tenantId: string, id: string): Promise<MemoryRecord | undefined> {
     if (!UUID.test(id)) return undefined;
     const r = await this.#db.tenant(tenantId, (tx) => tx.query<Row>(`SELECT ${COLUMNS} FROM memories WHERE id = $1 AND ${LIVE}`, [id]));
@@ -336,9 +319,22 @@ export class MemoryStore {
     return (r.rowCount ?? 0) > 0;
   }
 
-  /** Applies {@link #settings} inside a transaction (the write path's duplicate look-up). */
+  /**
+   * Transaction-local settings for the write path's duplicate look-up (recall sets the same in
+   * brainops_recall), in one statement: ef_search, and pgvector 0.8+'s iterative scan.
+   */
   async #tune(tx: Sql): Promise<void> {
-    const settings = Object.entries(await this.#settings(tx));
+    const settings = Object.entries({
+      // Every scan is bounded by an index (HNSW, the scope's b-tree); with a LIMIT and a guessed
+      // selectivity the planner otherwise prefers to read the table from the start.
+      enable_seqscan: 'off',
+      // ... and the HNSW order over a sort of the whole scope (a small table's cheapest plan).
+      enable_sort: 'off',
+      // Those switches make the plan's cost look huge, which would start the JIT compiler (seconds).
+      jit: 'off',
+      'hnsw.ef_search': String(this.#efSearch),
+      ...((await this.#isIterative(tx)) ? { 'hnsw.iterative_scan': 'relaxed_order' } : {}),
+    });
     await tx.query(`SELECT ${settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(', ')}`, settings.flat());
   }
 }

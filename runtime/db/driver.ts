@@ -221,14 +221,17 @@ export function createPgDb(options: PgDbOptions): Db {
     }
   }
 
+  /** A statement prepared once per connection under `name` (see `shared` for the embedded server). */
+  const prepared = (on: pg.Pool, name: string, text: string, values: readonly unknown[]) =>
+    options.kind === 'postgres' ? on.query({ name, text, values: values as unknown[] }) : shared(on, name, text, values);
+
   let closed = false;
   return {
     kind: options.kind,
     url: options.url,
     pool,
     query: (text, params) => pool.query(text, params as unknown[]) as never,
-    statement: (name, text, params) =>
-      (options.kind === 'postgres' ? pool.query({ name, text, values: params as unknown[] }) : shared(pool, name, text, params)) as never,
+    statement: (name, text, params) => prepared(pool, name, text, params) as never,
     get appRole() {
       return appPool ? 'login' : 'set-role';
     },
@@ -277,12 +280,8 @@ export function createPgDb(options: PgDbOptions): Db {
       if (!TENANT_ID.test(tenantId)) {
         return Promise.reject(new AppError('INVALID_TENANT', `'${tenantId}' is not a valid tenant id.`, { status: 400 }));
       }
-      const send = (on: pg.Pool, proof: string | null) => {
-        const values = [tenantId, proof, ...params];
-        return (options.kind === 'postgres' ? on.query({ name, text, values }) : shared(on, name, text, values)) as unknown as Promise<
-          QueryResultLike<R>
-        >;
-      };
+      const send = (on: pg.Pool, proof: string | null) =>
+        prepared(on, name, text, [tenantId, proof, ...params]) as unknown as Promise<QueryResultLike<R>>;
       const app = appPool;
       if (!app) return send(pool, null);
       // The function enters the tenant before anything else.
