@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { AppError } from '../runtime/errors.ts';
 import type { Principal, Scope } from '../runtime/keys.ts';
 import { parse, requireScope } from './http.ts';
-import { checkQuery } from './input.ts';
+import { checkQuery, checkQueryNames } from './input.ts';
 import type { Paths } from './openapi.ts';
 
 /** The tenant whose admin keys are the operator's (the key `npm start` writes, BRAINOPS_ADMIN_KEY). */
@@ -98,6 +98,7 @@ export class RouteSet {
       // Again for the routes mounted before the input normaliser (uploads, webhooks): every route's query.
       checkQuery(req.query);
       const body = (def.body ? parse(def.body, req.body ?? {}, 'body') : undefined) as Out<B>;
+      if (def.query) checkQueryNames(def.query, req.query);
       const query = (def.query ? parse(def.query, req.query, 'query') : undefined) as Out<Q>;
       const params = Object.fromEntries(Object.entries(req.params).map(([k, v]) => [k, String(v)]));
       const result = await handler({ req, res, principal, params, body, query });

@@ -12,7 +12,11 @@
  * - a query parameter named with brackets (`agent[]=x`, `filter[status]=y`): the query parser
  *   (Express 5's "simple" one, node:querystring) keeps such a name as it is, so the route's
  *   schema would not know it and would silently ignore the filter; a list is the parameter
- *   repeated (`agent=a&agent=b`) where a route documents one.
+ *   repeated (`agent=a&agent=b`) where a route documents one;
+ * - a query parameter the route does not read (`?kinds=` where it reads `kind`, `?limt=`): it
+ *   would be ignored just as silently, and a misspelt filter return everything
+ *   ({@link checkQueryNames}, run by each route that declares its query, and by each business
+ *   tool's GET and DELETE route on its input schema).
  *
  * Each is refused with 400 in the API.md error shape (`INVALID_TEXT`, `MALFORMED_URL`,
  * `INVALID_NUMBER`, `TOO_DEEP`, `INVALID_QUERY`), naming where the value was (`details.at`:
@@ -24,6 +28,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
+import { z } from 'zod';
 import { badRequest } from '../runtime/errors.ts';
 
 /** How deep objects and arrays may nest in a request (a task input is a few levels). */
@@ -71,6 +76,26 @@ export function checkQuery(query: unknown): void {
     }
   }
   checkValue(query, 'query');
+}
+
+/**
+ * Throws 400 INVALID_QUERY naming the first query parameter that `schema` (a route's query, a
+ * tool's input: a zod object) does not have, and the ones it does. `pathNames` are the route's
+ * path parameters, which are not taken from the query. A schema that is not an object, or
+ * takes any key (`z.looseObject`), is not checked.
+ */
+export function checkQueryNames(schema: z.ZodType, query: unknown, pathNames: readonly string[] = []): void {
+  if (!(schema instanceof z.ZodObject) || schema._zod.def.catchall instanceof z.ZodUnknown) return;
+  const known = Object.keys(schema.shape).filter((k) => !pathNames.includes(k));
+  const unknown = Object.keys(query ?? {}).find((k) => !known.includes(k));
+  if (unknown === undefined) return;
+  throw badRequest(
+    'INVALID_QUERY',
+    known.length
+      ? `The query parameter '${unknown}' is not one this route reads; it reads ${known.map((k) => `'${k}'`).join(', ')}.`
+      : `The query parameter '${unknown}' is not one this route reads; it reads none.`,
+    { at: `query.${unknown}`, parameter: unknown, accepted: known },
+  );
 }
 
 /** Middleware: checks the path, the query and the body parsed so far (see the module comment). */

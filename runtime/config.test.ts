@@ -10,11 +10,20 @@ describe('config', () => {
   });
 
   it('stops with one sentence naming the variable', () => {
-    expect(() => loadConfig({ PORT: 'abc' }, '1')).toThrow(/^PORT must be a whole number \(got "abc"\)\. Fix it/);
+    expect(() => loadConfig({ PORT: 'abc' }, '1')).toThrow(
+      /^PORT must be a whole number, written in decimal digits \(got "abc"\)\. Fix it/,
+    );
     // Only decimal digits: hex, signs, exponents and fractions are refused, with the same sentence.
     for (const v of ['0x10', '+7', '1e3', '1.5'])
-      expect(() => loadConfig({ RETENTION_EVENTS_DAYS: v }, '1')).toThrow(`RETENTION_EVENTS_DAYS must be a whole number (got "${v}")`);
+      expect(() => loadConfig({ RETENTION_EVENTS_DAYS: v }, '1')).toThrow(
+        `RETENTION_EVENTS_DAYS must be a whole number, written in decimal digits (got "${v}")`,
+      );
     expect(loadConfig({ RETENTION_EVENTS_DAYS: ' 7 ' }, '1').RETENTION_EVENTS_DAYS).toBe(7);
+    // Amounts too: an empty-looking or hexadecimal budget is refused, never read as 0 or 16.
+    expect(() => loadConfig({ TENANT_DAILY_BUDGET_USD: '0x10' }, '1')).toThrow(
+      'TENANT_DAILY_BUDGET_USD must be a number, written in decimal digits',
+    );
+    expect(loadConfig({ TENANT_DAILY_BUDGET_USD: '12.5' }, '1').TENANT_DAILY_BUDGET_USD).toBe(12.5);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' }, '1')).toThrow(
       /^DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\//,
     );

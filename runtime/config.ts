@@ -6,17 +6,12 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { decimalNumber, wholeNumber } from './numbers.ts';
 import { AppError } from './errors.ts';
 import { isClusterUrl, parseClusterUrl } from './redis-cluster.ts';
 import { DEFAULT_GEMINI_MODEL } from './models.ts';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
-/** A whole number written in decimal digits (no `0x10`, `+7`, `1e3` or `1.5`), between min and max. */
-const int = (min: number, max: number) =>
-  z.preprocess(
-    (v) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v),
-    z.number({ error: 'must be a whole number' }).int('must be a whole number').min(min).max(max),
-  );
 const optionalSecret = z.string().min(1).optional();
 const url = (protocols: string[]) =>
   z.string().refine(
@@ -40,7 +35,7 @@ function isProxyAddress(v: string): boolean {
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: int(0, 65535).default(3000),
+  PORT: wholeNumber(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
@@ -69,14 +64,14 @@ const schema = z.object({
   /** The CLI's server: its admin commands and `run` go through this BrainOps API (default: the one `npm start` runs on this data directory). */
   BRAINOPS_URL: url(['http:', 'https:']).optional(),
   /** Retention (runtime/retention.ts), in days: events of finished tasks, their step journals, finished tasks, audit rows (kept longest). 0 = keep forever. */
-  RETENTION_EVENTS_DAYS: int(0, 36_500).default(14),
-  RETENTION_STEPS_DAYS: int(0, 36_500).default(30),
-  RETENTION_TASKS_DAYS: int(0, 36_500).default(90),
-  RETENTION_AUDIT_DAYS: int(0, 36_500).default(400),
+  RETENTION_EVENTS_DAYS: wholeNumber(0, 36_500).default(14),
+  RETENTION_STEPS_DAYS: wholeNumber(0, 36_500).default(30),
+  RETENTION_TASKS_DAYS: wholeNumber(0, 36_500).default(90),
+  RETENTION_AUDIT_DAYS: wholeNumber(0, 36_500).default(400),
   /** Rows one retention statement deletes at most (short transactions, no long locks). */
-  RETENTION_BATCH: int(10, 100_000).default(1000),
+  RETENTION_BATCH: wholeNumber(10, 100_000).default(1000),
   /** How often worker processes run a retention pass. */
-  RETENTION_INTERVAL_MS: int(1000, 86_400_000).default(3_600_000),
+  RETENTION_INTERVAL_MS: wholeNumber(1000, 86_400_000).default(3_600_000),
   /** OTLP/HTTP collector for traces (e.g. http://localhost:4318); unset: tracing is off (runtime/tracing.ts). */
   OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
   OTEL_SERVICE_NAME: z.string().min(1).max(100).default('brainops'),
@@ -98,41 +93,41 @@ const schema = z.object({
   MEMORY_EMBEDDER: z.enum(['auto', 'gemini', 'hashing']).default('auto'),
   GEMINI_EMBEDDING_MODEL: z.string().min(1).default('gemini-embedding-001'),
   /** Embedding dimension (Gemini outputDimensionality); 256, 512, 768 and 1536 get an HNSW index. */
-  MEMORY_DIMENSIONS: int(8, 3072).default(768),
+  MEMORY_DIMENSIONS: wholeNumber(8, 3072).default(768),
   /** Cosine similarity at or above which a new memory merges into an existing one. */
-  MEMORY_DUPLICATE_SIMILARITY: z.coerce.number().min(0.5).max(1).default(0.97),
-  WORKER_CONCURRENCY: int(1, 1000).default(4),
-  TASK_ATTEMPTS: int(1, 100).default(5),
+  MEMORY_DUPLICATE_SIMILARITY: decimalNumber(0.5, 1, 0.97),
+  WORKER_CONCURRENCY: wholeNumber(1, 1000).default(4),
+  TASK_ATTEMPTS: wholeNumber(1, 100).default(5),
   /** How many times a model's 429 (RESOURCE_EXHAUSTED) may defer one task by the server's delay before it gives up (RATE_LIMITED). */
-  MODEL_RATE_LIMIT_DEFERRALS: int(0, 100).default(5),
-  TASK_BACKOFF_MS: int(0, 3_600_000).default(1000),
+  MODEL_RATE_LIMIT_DEFERRALS: wholeNumber(0, 100).default(5),
+  TASK_BACKOFF_MS: wholeNumber(0, 3_600_000).default(1000),
   /** How long a worker's lock on a job lasts without renewal; a killed worker's job returns after it. */
-  WORKER_LOCK_MS: int(1000, 600_000).default(30_000),
-  WORKER_STALLED_INTERVAL_MS: int(500, 600_000).default(15_000),
+  WORKER_LOCK_MS: wholeNumber(1000, 600_000).default(30_000),
+  WORKER_STALLED_INTERVAL_MS: wholeNumber(500, 600_000).default(15_000),
   /**
    * On SIGTERM/SIGINT a worker takes no new tasks and lets running ones finish for this long;
    * then it stops them before their next step and hands them back to the queue unchanged.
    * The process exits within this + 5 s.
    */
-  WORKER_DRAIN_GRACE_MS: int(0, 3_600_000).default(30_000),
+  WORKER_DRAIN_GRACE_MS: wholeNumber(0, 3_600_000).default(30_000),
   /**
    * PostgreSQL ends a BrainOps session that sits inside a transaction this long (0 = never):
    * a frozen worker cannot hold locks that the others wait for. Our transactions hold no
    * network calls, so this only ever ends a stuck one.
    */
-  DATABASE_IDLE_TX_TIMEOUT_MS: int(0, 3_600_000).default(10_000),
+  DATABASE_IDLE_TX_TIMEOUT_MS: wholeNumber(0, 3_600_000).default(10_000),
   /**
    * The embedded database has no autovacuum: the process holding it vacuums and analyzes it
    * at most this often, when something was written (runtime/db/embedded-vacuum.ts).
    */
-  EMBEDDED_VACUUM_INTERVAL_MS: int(1_000, 86_400_000).default(10_000),
-  WORKER_MAX_STALLED: int(1, 100).default(5),
-  SWEEPER_INTERVAL_MS: int(100, 3_600_000).default(10_000),
+  EMBEDDED_VACUUM_INTERVAL_MS: wholeNumber(1_000, 86_400_000).default(10_000),
+  WORKER_MAX_STALLED: wholeNumber(1, 100).default(5),
+  SWEEPER_INTERVAL_MS: wholeNumber(100, 3_600_000).default(10_000),
   /**
    * An open task event stream is woken by LISTEN/NOTIFY; it also re-reads the task's events
    * this often without one, so that a missed notification cannot stall it.
    */
-  EVENT_STREAM_POLL_MS: int(1000, 600_000).default(10_000),
+  EVENT_STREAM_POLL_MS: wholeNumber(1000, 600_000).default(10_000),
   /** Largest JSON request body (an inline crm-sync export of up to 1,000,000 characters fits). */
   BODY_LIMIT: z
     .string()
@@ -191,7 +186,7 @@ const schema = z.object({
   /** Google Ads changes are recorded, not applied, unless this is true (and the credentials are set). */
   GOOGLE_ADS_LIVE: bool.default(false),
   /** The most any ad campaign may spend per day; plans above it are refused. */
-  ADS_DAILY_SPEND_CAP_USD: z.coerce.number().min(0).default(500),
+  ADS_DAILY_SPEND_CAP_USD: decimalNumber(0, 1e12, 500),
   /** Where links in emails and checkout pages point (unset: this server's http://localhost:PORT). */
   PUBLIC_BASE_URL: url(['http:', 'https:']).optional(),
   /** The tenant whose products, landing pages and assistant the public routes serve. */
@@ -200,7 +195,7 @@ const schema = z.object({
     .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a tenant id')
     .default('default'),
   /** Requests per minute one client may make to each public form/assistant route. */
-  PUBLIC_RATE_LIMIT: int(1, 100_000).default(20),
+  PUBLIC_RATE_LIMIT: wholeNumber(1, 100_000).default(20),
   // Guardrails (runtime/guardrails): approvals, budgets, rate limits, schedules.
   /**
    * Which approval actions need a person, and from which amount: `action=minUsd` pairs,
@@ -212,13 +207,13 @@ const schema = z.object({
     .regex(/^\s*([a-z0-9_.*-]+=\d+(\.\d+)?\s*)(,\s*[a-z0-9_.*-]+=\d+(\.\d+)?\s*)*$/i, "must look like 'email.send=0,ads.budget=50,*=0'")
     .default('*=0'),
   /** How long a pending approval waits before its task fails with APPROVAL_EXPIRED. */
-  APPROVAL_EXPIRY_MS: int(1000, 90 * 24 * 3600 * 1000).default(72 * 3600 * 1000),
+  APPROVAL_EXPIRY_MS: wholeNumber(1000, 90 * 24 * 3600 * 1000).default(72 * 3600 * 1000),
   /** Default per-tenant spend limit per UTC day, in USD (tenants.daily_budget_usd overrides). Unset: no limit. */
-  TENANT_DAILY_BUDGET_USD: z.coerce.number().min(0).optional(),
+  TENANT_DAILY_BUDGET_USD: decimalNumber(0, 1e12),
   /** Default cap on a tenant's running tasks (tenants.max_running overrides); 0: no cap. */
-  TENANT_MAX_RUNNING: int(0, 100_000).default(0),
+  TENANT_MAX_RUNNING: wholeNumber(0, 100_000).default(0),
   /** How long a task waits before trying again when its tenant is at its running cap. */
-  TENANT_FAIRNESS_DELAY_MS: int(10, 600_000).default(1000),
+  TENANT_FAIRNESS_DELAY_MS: wholeNumber(10, 600_000).default(1000),
   /** Per-agent rate limits that override the agents' own: `agent=max/durationMs`, comma-separated. */
   AGENT_RATE_LIMITS: z
     .string()
@@ -228,7 +223,7 @@ const schema = z.object({
     )
     .optional(),
   /** How often worker processes re-queue each schedule's next tick (a delayed BullMQ job) from the schedules table. */
-  SCHEDULER_RECONCILE_MS: int(1000, 3_600_000).default(60_000),
+  SCHEDULER_RECONCILE_MS: wholeNumber(1000, 3_600_000).default(60_000),
 });
 
 export type Config = Readonly<z.infer<typeof schema>> & { readonly version: string };

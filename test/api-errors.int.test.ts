@@ -97,6 +97,54 @@ describe('bad input never changes the database', () => {
     expect(res.body.error.message).toMatch(/^The query is invalid: agent: /);
   });
 
+  it('reads a number in a query only as decimal digits, and refuses a parameter the route does not read', async () => {
+    const before = await counts();
+    // What Number() would have read as 16, 10, 0 or -1 is a 400 naming the field, on routes and tools alike.
+    for (const [path, field] of [
+      ['/api/v1/tasks?limit=0x10', 'limit'],
+      ['/api/v1/tasks?limit=1e1', 'limit'],
+      ['/api/v1/tasks?limit=', 'limit'],
+      ['/api/v1/tasks?limit=-1', 'limit'],
+      ['/api/v1/tasks?limit=2.5', 'limit'],
+      ['/api/v1/memory/search?q=roof&k=0x10', 'k'],
+      ['/api/v1/audit?limit=1e2', 'limit'],
+    ] as const) {
+      const res = await app.call('GET', path);
+      expect(res.status, path).toBe(400);
+      expect(res.body.error.message, path).toBe(`The query is invalid: ${field}: must be a whole number, written in decimal digits.`);
+    }
+    const tool = await app.call('GET', '/api/v1/crm/customers?limit=0x10');
+    expect(tool.status).toBe(400);
+    expect(tool.body.error.message).toMatch(/limit: must be a whole number, written in decimal digits/);
+    expect((await app.call('GET', '/api/v1/tasks?limit=500')).body.error.message).toBe(
+      'The query is invalid: limit: must be between 1 and 200.',
+    );
+    // Digits (spaces around them ignored) are read as written.
+    const ok = await app.call('GET', '/api/v1/tasks?limit=2');
+    expect(ok.status).toBe(200);
+    expect((await app.call('GET', '/api/v1/tasks?limit=%202%20')).status).toBe(200);
+
+    // A misspelt or unknown filter is a 400 that says what the route reads, not a silently unfiltered answer.
+    const kinds = await app.call('GET', '/api/v1/memory/search?q=roof&kinds=estimate');
+    expect(kinds.status).toBe(400);
+    expect(kinds.body.error).toMatchObject({
+      code: 'INVALID_QUERY',
+      message: "The query parameter 'kinds' is not one this route reads; it reads 'q', 'agent', 'kind', 'k'.",
+      details: { at: 'query.kinds', parameter: 'kinds', accepted: ['q', 'agent', 'kind', 'k'] },
+    });
+    expect((await app.call('GET', '/api/v1/tasks?statu=failed')).body.error.code).toBe('INVALID_QUERY');
+    // A business tool's GET route reads its input schema's names, and not its path parameter from the query.
+    const toolQuery = await app.call('GET', '/api/v1/crm/customers?colour=red');
+    expect(toolQuery.body.error).toMatchObject({ code: 'INVALID_QUERY', details: { parameter: 'colour' } });
+    expect((await app.call('GET', '/api/v1/crm/customers?q=x&limit=5')).status).toBe(200);
+    expect(await counts()).toEqual(before);
+
+    // OpenAPI shows such a parameter as an integer with its bounds and default.
+    const doc = (await app.call('GET', '/openapi.json', undefined, { key: null })).body;
+    const limit = doc.paths['/api/v1/tasks'].get.parameters.find((p: { name: string }) => p.name === 'limit');
+    expect(limit).toMatchObject({ required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } });
+  });
+
   it('refuses a read-only key on write routes with 403', async () => {
     const { key } = await createKey(app.proc.runtime.db, 'default', ['read'], 'reader');
     const before = await counts();

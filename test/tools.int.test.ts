@@ -4,6 +4,8 @@
  * tool) with the same result. A tool without a case here fails the test, so a forgotten
  * route or tool cannot exist.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { builtInAgents } from '../agents/index.ts';
@@ -33,6 +35,7 @@ const toolCaller = defineAgent({
 });
 
 let app: TestApp;
+let crmSource: Server;
 const ids: Record<string, string> = {};
 
 async function post(path: string, body: unknown): Promise<any> {
@@ -75,14 +78,25 @@ beforeAll(async () => {
       await post('/api/v1/email-automation/send', { to: 'owner@example.com', subject: 'Digest', body: 'Earlier run.' })
     ).email.id;
   }
-  // The CRM source the fetch tool reads: this server's public product list stands in for one.
-  // It is on 127.0.0.1, which the outbound guard refuses unless the tenant allow-lists it.
+  // The CRM source the fetch tool reads: a paged list on loopback, as a CRM's REST API answers
+  // (`?page=N`). It is on 127.0.0.1, which the outbound guard refuses unless the tenant allow-lists it.
+  crmSource = createServer((req, res) => {
+    const page = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('page') ?? '1');
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ products: page === 1 ? [{ id: 'p-1', name: 'Ridge vent' }] : [] }));
+  });
+  await new Promise<void>((resolve) => crmSource.listen(0, '127.0.0.1', resolve));
   const allow = await app.call('PATCH', '/api/v1/tenant', { outboundAllowHosts: ['127.0.0.1', 'localhost'] });
   expect(allow.status, JSON.stringify(allow.body)).toBe(200);
-  const crm = await app.call('PATCH', '/api/v1/settings', { crm: { url: `${app.url}/api/v1/products/public`, itemsKey: 'products' } });
+  const crm = await app.call('PATCH', '/api/v1/settings', {
+    crm: { url: `http://127.0.0.1:${(crmSource.address() as AddressInfo).port}/products`, itemsKey: 'products' },
+  });
   expect(crm.status).toBe(200);
 }, 60_000);
-afterAll(() => app?.stop());
+afterAll(async () => {
+  crmSource?.close();
+  await app?.stop();
+});
 
 /** Input per tool for the HTTP side (m = 'h') and the agent side (m = 'a'); same shape, own rows. */
 const CASES: Record<string, (m: 'h' | 'a') => unknown> = {

@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from 'zod';
+import { wholeNumber } from '../runtime/numbers.ts';
 import { listAudit } from '../runtime/guardrails/index.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
@@ -24,7 +25,7 @@ export const crmCustomerAudit = businessTool({
   name: 'crm_customer_audit',
   description:
     "A customer's audit trail: who or what emailed, charged, moved or changed anything of theirs (their record, contacts, jobs, leads, estimates, email addresses), newest first.",
-  input: z.object({ id, limit: z.coerce.number().int().min(1).max(500).default(100), cursor: z.string().min(1).max(40).optional() }),
+  input: z.object({ id, limit: wholeNumber(1, 500, 100), cursor: z.string().min(1).max(40).optional() }),
   output: z.object({ events: z.array(event), nextCursor: z.string().nullable() }),
   scope: 'read',
   route: { method: 'GET', path: '/api/v1/crm/customers/:id/audit' },

@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from 'zod';
+import { wholeNumber } from '../runtime/numbers.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
 import { iso } from './util.ts';
@@ -59,7 +60,7 @@ const toCompetitor = (r: Row): z.output<typeof competitorRecord> => ({
 export const competitorRecordsList = businessTool({
   name: 'competitor_records_list',
   description: 'List the competitor records of this business.',
-  input: z.object({ limit: z.coerce.number().int().min(1).max(500).default(200) }),
+  input: z.object({ limit: wholeNumber(1, 500, 200) }),
   output: z.object({ competitors: z.array(competitorRecord) }),
   scope: 'read',
   route: { method: 'GET', path: '/api/v1/competitors' },

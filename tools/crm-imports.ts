@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from 'zod';
+import { wholeNumber } from '../runtime/numbers.ts';
 import type { Sql } from '../runtime/db/driver.ts';
 import { notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
@@ -34,8 +35,8 @@ export const crmImportTools: AnyTool[] = [
       'A slice of an uploaded CRM export (POST /api/v1/crm/imports): its decoded text from `offset`, how it was decoded, and where the next slice starts (null at the end).',
     input: z.object({
       id,
-      offset: z.coerce.number().int().min(0).default(0).describe('Characters into the text'),
-      length: z.coerce.number().int().min(1).max(UPLOAD_SLICE).default(UPLOAD_SLICE).describe('Characters to read'),
+      offset: wholeNumber(0, Number.MAX_SAFE_INTEGER, 0).describe('Characters into the text'),
+      length: wholeNumber(1, UPLOAD_SLICE, UPLOAD_SLICE).describe('Characters to read'),
     }),
     output: z.object({
       id: z.string(),

@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from 'zod';
+import { wholeNumber } from '../runtime/numbers.ts';
 import type { Sql } from '../runtime/db/driver.ts';
 import { conflict } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
@@ -122,7 +123,7 @@ export const landingTools: AnyTool[] = [
   businessTool({
     name: 'landing_pages_list',
     description: 'List this business’s landing pages.',
-    input: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+    input: z.object({ limit: wholeNumber(1, 500, 100) }),
     output: z.object({ pages: z.array(landingRecord) }),
     scope: 'read',
     route: { method: 'GET', path: '/api/v1/landing-pages' },

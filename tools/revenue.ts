@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from 'zod';
+import { wholeNumber } from '../runtime/numbers.ts';
 import { badRequest, conflict, notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { toMajor, toMinor } from './money.ts';
@@ -213,7 +214,7 @@ export const paymentsList = businessTool({
       .enum(['pending', 'paid', 'failed', 'amount_mismatch', 'any'])
       .default('paid')
       .describe('pending: a delayed method not settled yet; amount_mismatch: not what BrainOps asked for'),
-    limit: z.coerce.number().int().min(1).max(1000).default(200),
+    limit: wholeNumber(1, 1000, 200),
   }),
   output: z.object({
     payments: z.array(

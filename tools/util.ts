@@ -4,13 +4,14 @@
  * @module
  */
 import { z } from 'zod';
+import { wholeNumber } from '../runtime/numbers.ts';
 import validator from 'validator';
 import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import type { Sql } from '../runtime/db/driver.ts';
 import { badRequest, notFound } from '../runtime/errors.ts';
 
 export const id = z.uuid('must be a UUID');
-export const limit = z.coerce.number().int().min(1).max(200).default(50);
+export const limit = wholeNumber(1, 200, 50);
 export const cursor = z.string().min(1).max(200).optional();
 /** Search text: optional, trimmed, empty means none. */
 export const q = z.string().trim().max(200).optional();

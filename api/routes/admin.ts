@@ -51,7 +51,7 @@ const keyInfo = z.object({
   createdAt: z.string().describe('ISO 8601'),
   revoked: z.boolean(),
 });
-const keysQuery = z.object({ tenant: z.string().min(1).max(64).optional().describe('Only this tenant’s keys') }).strict();
+const keysQuery = z.object({ tenant: z.string().min(1).max(64).optional().describe('Only this tenant’s keys') });
 const keysBody = z
   .object({
     tenant: z.string().min(1).max(64),

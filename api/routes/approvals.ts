@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from 'zod';
+import { wholeNumber } from '../../runtime/numbers.ts';
 import type { Runtime } from '../../runtime/boot.ts';
 import { APPROVAL_STATUSES, decide, listApprovals } from '../../runtime/guardrails/index.ts';
 import { notFound } from '../../runtime/errors.ts';
@@ -15,7 +16,7 @@ import { RouteSet } from '../define.ts';
 const listQuery = z.object({
   status: z.enum(APPROVAL_STATUSES).optional().describe('Only approvals in this status, e.g. pending'),
   taskId: z.uuid().optional().describe('Only this task’s approvals'),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  limit: wholeNumber(1, 200, 50),
 });
 const decisionBody = z.object({ decision: z.enum(['approve', 'reject']), note: z.string().trim().max(2000).optional() }).strict();
 const approval = z.looseObject({

@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from 'zod';
+import { wholeNumber } from '../../runtime/numbers.ts';
 import type { Runtime } from '../../runtime/boot.ts';
 import { listAudit } from '../../runtime/guardrails/index.ts';
 import type { AppExtension } from '../app.ts';
@@ -18,7 +19,7 @@ const auditQuery = z.object({
     .optional()
     .describe('e.g. approval.decided or approval.*'),
   task: z.uuid('task must be a task id').optional().describe("A task's trail: what it did and what happened to it"),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: wholeNumber(1, 500, 100),
   cursor: z.string().min(1).max(40).optional().describe('`nextCursor` of the previous page'),
 });
 const event = z.looseObject({

@@ -11,6 +11,7 @@
  */
 import express from 'express';
 import { z } from 'zod';
+import { wholeNumber } from '../../runtime/numbers.ts';
 import type { Runtime } from '../../runtime/boot.ts';
 import { AppError, badRequest } from '../../runtime/errors.ts';
 import { decodeExport } from '../../agents/crm-sync/csv.ts';
@@ -24,7 +25,7 @@ export const IMPORT_TYPES = ['text/csv', 'text/plain', 'text/tab-separated-value
 const importQuery = z.object({
   filename: z.string().trim().min(1).max(255).optional(),
   dateOrder: z.enum(['dmy', 'mdy']).optional().describe('For a date column whose values fit both orders'),
-  batchSize: z.coerce.number().int().min(1).max(1000).optional().describe('Rows per batch'),
+  batchSize: wholeNumber(1, 1000).describe('Rows per batch'),
 });
 
 const error = { $ref: '#/components/schemas/Error' };

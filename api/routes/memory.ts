@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from 'zod';
+import { wholeNumber } from '../../runtime/numbers.ts';
 import type { AppExtension } from '../app.ts';
 import { RouteSet } from '../define.ts';
 import { notFound } from '../../runtime/errors.ts';
@@ -27,7 +28,7 @@ const searchQuery = z.object({
               .map((s) => s.trim())
               .filter(Boolean),
     ),
-  k: z.coerce.number().int().min(1).max(50).default(10),
+  k: wholeNumber(1, 50, 10),
 });
 
 const rememberBody = z.object({

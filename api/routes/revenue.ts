@@ -6,6 +6,7 @@
  */
 import express from 'express';
 import { z } from 'zod';
+import { decimalNumber } from '../../runtime/numbers.ts';
 import type { Runtime } from '../../runtime/boot.ts';
 import { AppError, firstIssue } from '../../runtime/errors.ts';
 import type { ToolRegistry } from '../../runtime/tools.ts';
@@ -16,7 +17,7 @@ import { RouteSet, type Handled, type RouteDef } from '../define.ts';
 import { checkValue } from '../input.ts';
 import { revenueSelfTest } from './revenue-check.ts';
 
-const waitQuery = z.object({ wait: z.coerce.number().min(0).max(120).default(20) });
+const waitQuery = z.object({ wait: decimalNumber(0, 120, 20) });
 
 const task = { $ref: '#/components/schemas/Task' };
 const error = { $ref: '#/components/schemas/Error' };

@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from 'zod';
+import { wholeNumber } from '../../runtime/numbers.ts';
 import type { Runtime } from '../../runtime/boot.ts';
 import {
   DEFAULT_SCHEDULES,
@@ -20,7 +21,7 @@ import { RouteSet, schemaOf } from '../define.ts';
 import { settingsView } from '../../tools/index.ts';
 
 const runsQuery = z.object({
-  runs: z.coerce.number().int().min(0).max(200).default(20).describe('How many recent runs (tasks) to include'),
+  runs: wholeNumber(0, 200, 20).describe('How many recent runs (tasks) to include'),
 });
 const defaultsBody = z.object({ timezone: z.string().min(1).max(64).default('UTC') }).strict();
 

@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from 'zod';
+import { wholeNumber } from '../../runtime/numbers.ts';
 import type { Runtime } from '../../runtime/boot.ts';
 import { notFound } from '../../runtime/errors.ts';
 import { jsonSchema } from '../../runtime/registry.ts';
@@ -18,10 +19,10 @@ import { streamTaskEvents } from '../task-stream.ts';
 const listQuery = z.object({
   agent: z.string().min(1).max(64).optional().describe('Only this agent’s tasks'),
   status: z.enum(TASK_STATUSES).optional().describe('Only tasks in this status'),
-  limit: z.coerce.number().int().min(1).max(200).default(50).describe('Tasks per page'),
+  limit: wholeNumber(1, 200, 50).describe('Tasks per page'),
   cursor: z.string().min(1).max(500).optional().describe('`nextCursor` of the previous page'),
 });
-const eventsQuery = z.object({ after: z.coerce.number().int().min(0).optional().describe('Only events after this id (as Last-Event-ID)') });
+const eventsQuery = z.object({ after: wholeNumber(0, Number.MAX_SAFE_INTEGER).describe('Only events after this id (as Last-Event-ID)') });
 
 const task: JsonSchema = { $ref: '#/components/schemas/Task' };
 const agentInfo = z.object({

@@ -12,6 +12,7 @@ import { routeOf, type ToolRegistry } from '../../runtime/tools.ts';
 import type { AppExtension } from '../app.ts';
 import { RouteSet } from '../define.ts';
 import { requireScope } from '../http.ts';
+import { checkQueryNames } from '../input.ts';
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -63,7 +64,7 @@ export function toolRoutes(tools: ToolRegistry, config: Config): AppExtension {
     r[method](route.path, async (req, res) => {
       const tenantId = t.scope === 'public' ? config.PUBLIC_TENANT : requireScope(req, t.scope).tenantId;
       const keyId = t.scope === 'public' ? undefined : requireScope(req, 'read').keyId;
-      const out = await tools.call(t.name, inputOf(req, route.method), {
+      const out = await tools.call(t.name, inputOf(req, route.method, t.input), {
         tenantId,
         ...(req.get('idempotency-key') ? { idempotencyKey: req.get('idempotency-key')! } : {}),
         caller: { kind: 'http', ...(keyId ? { keyId } : {}) },
@@ -74,10 +75,16 @@ export function toolRoutes(tools: ToolRegistry, config: Config): AppExtension {
   return { routes: r, paths: api.paths };
 }
 
-/** The tool input of a request: query (GET/DELETE) or JSON body, with the path params on top. */
-function inputOf(req: Request, method: string): Record<string, unknown> {
+/**
+ * The tool input of a request: query (GET/DELETE; a name the tool's input does not have is a
+ * 400) or JSON body, with the path params on top.
+ */
+function inputOf(req: Request, method: string, schema: z.ZodType): Record<string, unknown> {
   const params = req.params as Record<string, string>;
-  if (method === 'GET' || method === 'DELETE') return { ...(req.query as Record<string, unknown>), ...params };
+  if (method === 'GET' || method === 'DELETE') {
+    checkQueryNames(schema, req.query, Object.keys(params));
+    return { ...(req.query as Record<string, unknown>), ...params };
+  }
   const body: unknown = req.body ?? {};
   if (!isPlainObject(body)) throw badRequest('INVALID_REQUEST', 'The request body must be a JSON object.');
   return { ...body, ...params };

@@ -1,0 +1,47 @@
+/**
+ * Numbers as they arrive in text — a query string (`?limit=20`), an environment variable — or
+ * in JSON (a tool call's `{"limit": 20}`): one reading for all of them. Text must be plain
+ * decimal digits (`20`, and for decimals `1.5`; spaces around are ignored); anything else
+ * that `Number()` would have read — `""` as 0, `0x10` as 16, `1e1` as 10, `-1` — is refused with a message naming the field
+ * (a 400 on the API, a configuration error at start), never silently read as another number.
+ * JSON numbers pass as they are, checked against the same bounds. In OpenAPI (the `input` side
+ * of `z.toJSONSchema`) each shows as `integer` or `number` with its minimum, maximum and default.
+ * @module
+ */
+import { z } from 'zod';
+
+const WHOLE = /^\s*\d{1,15}\s*$/;
+const DECIMAL = /^\s*\d{1,15}(?:\.\d{1,15})?\s*$/;
+
+const fromText = (pattern: RegExp) => (v: unknown) => (typeof v === 'string' && pattern.test(v) ? Number(v) : v);
+
+const range = (min: number, max: number) =>
+  max >= Number.MAX_SAFE_INTEGER ? `must be at least ${min}` : `must be between ${min} and ${max}`;
+
+const wrongType = (what: string) => (issue: { code?: string }) => (issue.code === 'invalid_type' ? `must be ${what}` : undefined);
+
+/**
+ * A whole number in [min, max]: `20` or `"20"`. With `fallback`, the value when the field is
+ * absent; without it, absent means undefined.
+ */
+export function wholeNumber(min: number, max: number, fallback: number): z.ZodType<number, unknown>;
+export function wholeNumber(min: number, max: number): z.ZodType<number | undefined, unknown>;
+export function wholeNumber(min: number, max: number, fallback?: number): z.ZodType<number | undefined, unknown> {
+  const n = z
+    .number({ error: wrongType('a whole number, written in decimal digits') })
+    .int()
+    .min(min, range(min, max))
+    .max(max, range(min, max));
+  return z.preprocess(fromText(WHOLE), fallback === undefined ? n.optional() : n.default(fallback));
+}
+
+/** A number in [min, max], fractions allowed: `1.5` or `"1.5"` (no sign, no exponent). */
+export function decimalNumber(min: number, max: number, fallback: number): z.ZodType<number, unknown>;
+export function decimalNumber(min: number, max: number): z.ZodType<number | undefined, unknown>;
+export function decimalNumber(min: number, max: number, fallback?: number): z.ZodType<number | undefined, unknown> {
+  const n = z
+    .number({ error: wrongType('a number, written in decimal digits') })
+    .min(min, range(min, max))
+    .max(max, range(min, max));
+  return z.preprocess(fromText(DECIMAL), fallback === undefined ? n.optional() : n.default(fallback));
+}
