@@ -117,6 +117,36 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
     expect(found!.score).toBeGreaterThan(found!.similarity);
   });
 
+  it('counts a word that is common in the first rows but not everywhere, and leaves the session as it was', async () => {
+    // 450 yard notes: "tarp" in every 10th (20 of the first 200 rows: its count is planned for
+    // the word), "skylight" in one of the first 200 (its count runs on the cached plan).
+    const notes = Array.from(
+      { length: 450 },
+      (_, i) => `Yard note ${i}: stacked the bundles${i % 10 === 0 ? ' under a tarp' : ''}${i === 150 ? ' beside the skylight' : ''}`,
+    );
+    await store.rememberMany(
+      TENANT,
+      notes.map((content) => ({ content, agent: 'yard' })),
+    );
+    // Scope 450: d = 200; "tarp" in 45 memories weighs 0.5 × (1 − ln 45 / ln 200), "skylight" 0.5.
+    const tarp = 0.5 * (1 - Math.log(45) / Math.log(200));
+    for (let call = 0; call < 7; call++) {
+      // Past the plan cache's first five calls, where it would switch to a cached plan.
+      const hits = await store.recall(TENANT, 'bundles tarp', { k: 5, agent: 'yard' });
+      expect(hits).toHaveLength(5);
+      for (const h of hits) {
+        expect(h.content).toContain('tarp');
+        expect(h.score).toBeCloseTo(h.similarity + tarp, 9);
+      }
+      const [sky] = await store.recall(TENANT, 'bundles skylight', { k: 1, agent: 'yard' });
+      expect(sky!.content).toBe(notes[150]);
+      expect(sky!.score).toBeCloseTo(sky!.similarity + 0.5, 9);
+    }
+    // The function's plan settings end with it: a session's next statement plans as before.
+    const mode = await app.proc.runtime.db.tenantQuery<{ m: string }>(TENANT, `SELECT current_setting('plan_cache_mode') AS m`, []);
+    expect(mode.rows[0]!.m).toBe('auto');
+  });
+
   it('finds an invoice by its bare number, written after a letter and a hyphen', async () => {
     await store.remember(TENANT, { content: 'Invoice INV-99812 sent to the Okonkwo family for the slate roof', agent: 'billing' });
     for (const q of ['99812', '#99812', 'INV-99812', 'invoice 99812']) {
