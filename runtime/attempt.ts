@@ -150,6 +150,7 @@ export class Attempt {
     const done = this.#journal.get(key);
     if (done) {
       this.event('step', { name: key, replayed: true, seq: done.seq });
+      this.o.log.debug({ step: key, seq: done.seq }, 'step replayed from the journal');
       return done.result as T;
     }
     const startedAt = new Date();
@@ -181,6 +182,7 @@ export class Attempt {
       lifecycle.recordStep(this.o.db, this.fence, { name: key, seq, result, usage: out.usage, request, startedAt, event }, batch),
     );
     this.#journal.set(key, { name: key, seq, result });
+    this.o.log.debug({ step: key, seq, ms: event.durationMs, ...(out.usage ? { usage: out.usage } : {}) }, 'step journaled');
     this.check();
     return result;
   }

@@ -127,9 +127,16 @@ async function runAttempt(deps: RunnerDeps, req: RunRequest, seen: { createdAt?:
     return { kind: 'failed', error };
   }
   const gate = await claim(deps, req);
-  if (gate.kind !== 'claimed') return gate;
+  if (gate.kind !== 'claimed') {
+    log.debug({ outcome: gate }, 'attempt not started');
+    return gate;
+  }
   const { task, journal } = gate.claimed;
   seen.createdAt = task.createdAt;
+  log.debug(
+    { attempt: task.attempts, journaledSteps: journal.length, sinceCreatedMs: Date.now() - Date.parse(task.createdAt) },
+    'attempt started',
+  );
 
   const attempt = new Attempt({
     db,

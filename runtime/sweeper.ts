@@ -43,6 +43,7 @@ export function startSweeper(rt: Runtime): { stop(): void; sweep(): Promise<numb
           fixed++;
         }
       }
+      log.debug({ looked: stale.length, fixed }, 'sweep done');
     } catch (err) {
       log.warn({ err }, 'sweep failed; will try again');
     } finally {
