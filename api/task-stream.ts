@@ -16,6 +16,13 @@ export interface TaskStreamOptions {
   subscribe(wake: () => void): TaskEventSubscription;
   /** The last event id the client has (Last-Event-ID); 0 for the whole history. */
   startAfter: number;
+  /**
+   * The task had already ended when the stream opened: once its stored events after
+   * `startAfter` are sent, nothing more will come (a task writes no event after its final
+   * status), so the stream ends there — also when the client already has the final event,
+   * or when retention removed the task's events.
+   */
+  ended: boolean;
   /** Reads even without a wake-up this often: a missed notification cannot stall a stream. */
   safetyPollMs: number;
   /** A comment line after this much silence keeps proxies from closing the stream (15 s). */
@@ -72,6 +79,10 @@ export function streamTaskEvents(res: Response, o: TaskStreamOptions): void {
           }
         }
         if (events.length >= EVENTS_PAGE) pending = true;
+        else if (o.ended) {
+          res.end();
+          return;
+        }
         const now = Date.now();
         nextPoll = now < firstRecheck ? firstRecheck : now + o.safetyPollMs;
         continue;

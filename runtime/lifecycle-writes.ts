@@ -89,13 +89,15 @@ WITH input AS (
     status = COALESCE(t.status, tasks.status),
     output = COALESCE(t.output, tasks.output),
     error = CASE WHEN t.kind = 'finish' THEN t.error ELSE tasks.error END,
-    finished_at = CASE WHEN t.status IN ('succeeded', 'failed', 'cancelled') THEN now() ELSE tasks.finished_at END,
+    finished_at = CASE WHEN t.status IN ('succeeded', 'failed', 'cancelled') THEN clock_timestamp() ELSE tasks.finished_at END,
     -- Spending moves the task into today's spend (guardrails/budgets.ts spentToday reads updated_at).
     updated_at = CASE WHEN t.kind = 'finish' OR t.progress IS NOT NULL OR t.usage IS NOT NULL THEN now() ELSE tasks.updated_at END
   FROM t WHERE tasks.id = t.id AND (t.kind = 'finish' OR t.progress IS NOT NULL OR t.usage IS NOT NULL)
 ), e AS (
+  -- A task's stream ends with its final status: a cancelled task's late step is journaled, not streamed.
   INSERT INTO task_events (task_id, tenant_id, type, data)
   SELECT t.id, t.tenant_id, x.ev->>'type', x.ev->'data' FROM t, jsonb_array_elements(t.events) WITH ORDINALITY AS x(ev, ord)
+  WHERE t.task_status = 'running'
   ORDER BY t.i, x.ord
 )
 SELECT i, task_status FROM t`;
@@ -128,8 +130,9 @@ const sendWrites = async (db: Db, items: Item[]): Promise<Map<number, 'running' 
 };
 /**
  * What a fenced write found: `live` (written), `cancelled` (the task was cancelled while the
- * attempt ran: what it did is still recorded — a step's row, its usage, its events — and the
- * attempt stops), or `stale` (another attempt owns the task: nothing was written).
+ * attempt ran: what it did is still recorded — a step's row, its usage — and the attempt
+ * stops; its events are not, since the task's event stream ended with `cancelled`), or
+ * `stale` (another attempt owns the task: nothing was written).
  */
 export type WriteResult = 'live' | 'cancelled' | 'stale';
 

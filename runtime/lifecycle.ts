@@ -264,7 +264,8 @@ export async function move(
   const r = await tx.query<TaskRow>(
     `WITH t AS (
        UPDATE tasks SET status = $2, error = COALESCE($3, error), updated_at = now(),
-         finished_at = CASE WHEN $2 IN (${TERMINAL_SQL}) THEN now() ELSE finished_at END
+         -- When the status changed (after any wait for the row), not when the transaction began.
+         finished_at = CASE WHEN $2 IN (${TERMINAL_SQL}) THEN clock_timestamp() ELSE finished_at END
        WHERE id = $1 AND status = ANY($4::text[]) AND ($5::int IS NULL OR attempts = $5) RETURNING ${COLUMNS}
      ), e AS (
        INSERT INTO task_events (task_id, tenant_id, type, data) SELECT id, tenant_id, 'status', $6 FROM t

@@ -149,6 +149,13 @@ describe('the step scope', () => {
     ]);
     await new Promise((r) => setTimeout(r, 500));
     expect(effects).not.toContain(`${id}:after`);
+    // The task's event stream ended with its final status: the late step is journaled, not streamed.
+    const events = await app.query<{ type: string; data: { status?: string } }>(
+      `SELECT type, data FROM task_events WHERE task_id = $1 ORDER BY id`,
+      [id],
+    );
+    expect(events.at(-1)).toMatchObject({ type: 'status', data: { status: 'cancelled' } });
+    expect(events.filter((e) => e.type === 'status').map((e) => e.data.status)).toEqual(['queued', 'running', 'cancelled']);
   });
 
   it('stops an agent that swallows its cancellation before its next step', async () => {

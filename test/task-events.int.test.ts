@@ -129,6 +129,23 @@ describe.each(['pglite', 'pg'] as const)('task event stream on %s', (engine) => 
     const resumed = await openStream(app, id, ids[0]);
     await endsWithin(resumed, 10_000);
     expect(resumed.events.map((e) => e.id)).toEqual(ids.slice(1));
+    // A client that already has the final event (EventSource reconnects after the server ends
+    // the stream), or an id past it, gets an empty stream that ends at once: nothing will come.
+    for (const last of [ids.at(-1)!, ids.at(-1)! + 1000]) {
+      const again = await openStream(app, id, last);
+      await endsWithin(again, 2000);
+      expect(again.events).toEqual([]);
+    }
+    // An id that is not one (a fraction, past what a number holds, words) is a 400, not a silently empty stream.
+    for (const bad of ['4.5', '99999999999999999999', 'abc', '-1']) {
+      const res = await fetch(`${app.url}/api/v1/tasks/${id}/events`, {
+        headers: { authorization: `Bearer ${app.key}`, 'last-event-id': bad },
+      });
+      expect(res.status, bad).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+        'The Last-Event-ID header is invalid: must be a whole number, written in decimal digits.',
+      );
+    }
   });
 
   it('an idle stream does not read the database; a new event wakes it at once', async () => {

@@ -11,8 +11,9 @@ import { notFound } from '../../runtime/errors.ts';
 import { jsonSchema } from '../../runtime/registry.ts';
 import { createTaskBody } from '../../runtime/service.ts';
 import { replayTask } from '../../runtime/replay.ts';
-import { TASK_STATUSES } from '../../runtime/tasks.ts';
+import { TASK_STATUSES, TERMINAL } from '../../runtime/tasks.ts';
 import { RouteSet, type JsonSchema } from '../define.ts';
+import { parse } from '../http.ts';
 import type { Paths } from '../openapi.ts';
 import { streamTaskEvents } from '../task-stream.ts';
 
@@ -22,7 +23,9 @@ const listQuery = z.object({
   limit: wholeNumber(1, 200, 50).describe('Tasks per page'),
   cursor: z.string().min(1).max(500).optional().describe('`nextCursor` of the previous page'),
 });
-const eventsQuery = z.object({ after: wholeNumber(0, Number.MAX_SAFE_INTEGER).describe('Only events after this id (as Last-Event-ID)') });
+/** An event id, as the stream sends it and a client resumes from it (`after`, Last-Event-ID). */
+const eventId = wholeNumber(0, Number.MAX_SAFE_INTEGER);
+const eventsQuery = z.object({ after: eventId.describe('Only events after this id (as Last-Event-ID)') });
 
 const task: JsonSchema = { $ref: '#/components/schemas/Task' };
 const agentInfo = z.object({
@@ -207,13 +210,15 @@ export function taskRoutes(rt: Runtime): { router: RouteSet['router']; paths: Pa
     async ({ principal, params, req, res, query }) => {
       const p = principal!;
       const id = params.id ?? '';
-      await rt.tasks.get(p.tenantId, id); // 404 before the stream starts
-      const lastId = Number(req.get('last-event-id') ?? query.after ?? 0) || 0;
+      const task = await rt.tasks.get(p.tenantId, id); // 404 before the stream starts
+      const resume = req.get('last-event-id');
+      const lastId = (resume === undefined ? query.after : parse(eventId, resume, 'Last-Event-ID header')) ?? 0;
       // Woken by LISTEN/NOTIFY (runtime/events.ts); reads through the tenant's transaction.
       streamTaskEvents(res, {
         read: (after, limit) => rt.tasks.events(p.tenantId, id, after, limit),
         subscribe: (wake) => rt.events.subscribe(id, wake),
         startAfter: lastId,
+        ended: TERMINAL.includes(task.status),
         safetyPollMs: rt.config.EVENT_STREAM_POLL_MS,
       });
     },
