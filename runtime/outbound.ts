@@ -2,7 +2,10 @@
  * Outbound requests to URLs a tenant supplied (crm-sync's `http` source, and any future
  * import or webhook target), guarded against server-side request forgery:
  *
- * - only `http:` / `https:`;
+ * - only `http:` / `https:`, and no user name or password in the URL (`https://bob:pw@crm/`):
+ *   it would be stored and shown with the URL, and fetch cannot send it anyway — the
+ *   credential goes in its own write-only setting (`crmCredential`) and travels as a header;
+ *   {@link outboundUrl} is the schema that refuses both where a URL is given (400);
  * - every host is resolved and refused when any of its addresses is not public unicast
  *   (loopback, private, link-local — which holds the cloud metadata address 169.254.169.254 —,
  *   carrier-grade NAT, unique-local IPv6, IPv4-mapped/embedded forms, multicast, reserved...),
@@ -21,7 +24,17 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { Agent, fetch as undiciFetch, type Response } from 'undici';
+import { z } from 'zod';
 import { AppError } from './errors.ts';
+
+const CREDENTIALS_IN_URL =
+  'must not hold a user name or password (user:password@host): give the credential as crmCredential in the settings, which is sent as a header and never shown';
+
+/** A tenant-supplied URL to fetch, as an input schema: http(s), without credentials in it. */
+export const outboundUrl = z.url({ protocol: /^https?$/ }).refine((v) => {
+  const u = new URL(v);
+  return !u.username && !u.password;
+}, CREDENTIALS_IN_URL);
 
 export interface OutboundOptions {
   /** Host names (or IP literals) the tenant allow-listed; compared exactly, case-insensitively. */
@@ -73,6 +86,7 @@ const allowSet = (hosts: readonly string[]): ReadonlySet<string> =>
 function checkUrl(u: URL, allow: ReadonlySet<string>): void {
   if (u.protocol !== 'http:' && u.protocol !== 'https:')
     throw new AppError('OUTBOUND_REFUSED', `Only http and https URLs may be fetched (got '${u.protocol}').`, { status: 422 });
+  if (u.username || u.password) throw new AppError('OUTBOUND_REFUSED', `A URL to fetch ${CREDENTIALS_IN_URL}.`, { status: 422 });
   const host = hostOf(u);
   if (allow.has(host)) return;
   if (isIP(host)) {

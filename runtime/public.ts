@@ -6,4 +6,4 @@
  */
 export * from '@brainops/sdk';
 export { langChainTools } from './tools.ts';
-export { guardedFetch, refusedRange, type OutboundOptions } from './outbound.ts';
+export { guardedFetch, outboundUrl, refusedRange, type OutboundOptions } from './outbound.ts';

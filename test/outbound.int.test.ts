@@ -223,6 +223,27 @@ describe('the CRM saved in the settings (crm_source_fetch) through the guard (pg
     expect(crm.hits).toHaveLength(0);
   });
 
+  it('refuses a URL holding a user name or password where it is given (400), and where it is fetched (422), sending nothing', async () => {
+    expect((await app.call('PATCH', '/api/v1/tenant', { outboundAllowHosts: ['127.0.0.1'] })).status).toBe(200);
+    const withPassword = `http://bob:hunter22@127.0.0.1:${crm.port}/customers`;
+    const saved = await app.call('PATCH', '/api/v1/settings', { crm: { url: withPassword } });
+    expect(saved.status).toBe(400);
+    expect(saved.body.error.message).toMatch(/must not hold a user name or password .*crmCredential/);
+    expect(JSON.stringify((await app.call('GET', '/api/v1/settings')).body)).not.toContain('hunter22');
+    const task = await app.call('POST', '/api/v1/agents/crm-sync/tasks', {
+      input: { source: { kind: 'http', url: `http://bob@127.0.0.1:${crm.port}/x` } },
+    });
+    expect(task.status).toBe(400);
+    expect(task.body.error.code).toBe('INVALID_INPUT');
+    // A URL that reaches the fetch some other way (a page's next link) is refused there, not retried as unreachable.
+    await expect(guardedFetch(withPassword, { allowHosts: ['127.0.0.1'] })).rejects.toMatchObject({
+      code: 'OUTBOUND_REFUSED',
+      status: 422,
+    });
+    expect(crm.hits).toHaveLength(0);
+    expect((await app.call('PATCH', '/api/v1/tenant', { outboundAllowHosts: [] })).status).toBe(200);
+  });
+
   it('imports once the tenant allow-lists the host; still never echoes an upstream body or follows a redirect to metadata', async () => {
     const set = await app.call('PATCH', '/api/v1/tenant', { outboundAllowHosts: ['127.0.0.1'] });
     expect(set.status, JSON.stringify(set.body)).toBe(200);

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { Db, Sql } from '../runtime/db/driver.ts';
 import type { SettingsView } from '../runtime/guardrails/index.ts';
 import { AppError, permanent } from '../runtime/errors.ts';
-import { checkOutboundUrl, guardedFetch } from '../runtime/outbound.ts';
+import { checkOutboundUrl, guardedFetch, outboundUrl } from '../runtime/outbound.ts';
 import { readOutboundAllowHosts } from '../runtime/guardrails/tenants.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
@@ -18,7 +18,7 @@ import { businessTool } from './services.ts';
 /** Where the CRM export is fetched from: a JSON endpoint, paginated by `next` links or `?page=N`. */
 export const crmSource = z
   .object({
-    url: z.url({ protocol: /^https?$/ }).describe('The CRM export endpoint (JSON: an array, or {customers: [...], next?})'),
+    url: outboundUrl.describe('The CRM export endpoint (JSON: an array, or {customers: [...], next?})'),
     itemsKey: z.string().min(1).max(100).default('customers').describe('Key of the items in each page'),
     authScheme: z.enum(['bearer', 'basic', 'header']).default('bearer').describe('How the credential is sent'),
     authHeader: z

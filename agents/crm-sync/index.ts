@@ -14,7 +14,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { defineAgent, guardedFetch, permanent, type ToolsOf } from '../../runtime/public.ts';
+import { defineAgent, guardedFetch, outboundUrl, permanent, type ToolsOf } from '../../runtime/public.ts';
 import { crmSourceFetch } from '../../tools/settings.ts';
 import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
 import { mapHeader, prepare, readCsv, toCustomer, type Conflict, type ImportWarning, type RawRecord } from './core.ts';
@@ -41,7 +41,7 @@ const source = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('fixture'), name: z.enum(Object.keys(FIXTURES) as [keyof typeof FIXTURES]) }),
   z.object({
     kind: z.literal('http'),
-    url: z.url({ protocol: /^https?$/ }),
+    url: outboundUrl,
     /** Items of a page live under this key (else the page is an array). */
     itemsKey: z.string().default('customers'),
     maxPages: z.number().int().min(1).max(10_000).default(1000),
