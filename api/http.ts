@@ -23,6 +23,9 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, what = 're
   return r.data;
 }
 
+/** A JSON object (not an array, not null). */
+export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 export function principal(req: Request): Principal {
   const p = (req as Request & { principal?: Principal }).principal;
   if (!p) throw new AppError('UNAUTHORIZED', 'This route needs an API key: send "Authorization: Bearer <key>".', { status: 401 });

@@ -63,6 +63,18 @@ describe.each(ENGINES)('journey on %s', (engine) => {
     expect(first.status).toBe(202);
     expect(again.status).toBe(200);
     expect(again.body.task.id).toBe(first.body.task.id);
+    // The standard Idempotency-Key header is the same key; with a different body key, a 400.
+    const byHeader = (key: string, extra: Record<string, unknown> = {}) =>
+      app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 1, stepMs: 0 }, ...extra }, { headers: { 'idempotency-key': key } });
+    const viaHeader = await byHeader(`idem-${engine}`);
+    expect(viaHeader.status).toBe(200);
+    expect(viaHeader.body.task.id).toBe(first.body.task.id);
+    const fresh = await byHeader(`idem-header-${engine}`);
+    expect(fresh.status).toBe(202);
+    expect((await byHeader(`idem-header-${engine}`)).body.task.id).toBe(fresh.body.task.id);
+    const mismatch = await byHeader(`idem-header-${engine}`, { idempotencyKey: 'another' });
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.body.error.code).toBe('IDEMPOTENCY_KEY_MISMATCH');
   });
 
   it('creates one task for concurrent requests with one idempotency key, and one each for distinct keys', async () => {

@@ -4,16 +4,17 @@
  * route is defined once (api/define.ts): the handler and its OpenAPI operation.
  * @module
  */
+import type { Request } from 'express';
 import { z } from 'zod';
 import { wholeNumber } from '../../runtime/numbers.ts';
 import type { Runtime } from '../../runtime/boot.ts';
-import { notFound } from '../../runtime/errors.ts';
+import { badRequest, notFound } from '../../runtime/errors.ts';
 import { jsonSchema } from '../../runtime/registry.ts';
 import { createTaskBody } from '../../runtime/service.ts';
 import { replayTask } from '../../runtime/replay.ts';
 import { TASK_STATUSES, TERMINAL } from '../../runtime/tasks.ts';
 import { RouteSet, type JsonSchema } from '../define.ts';
-import { parse } from '../http.ts';
+import { isPlainObject, parse } from '../http.ts';
 import type { Paths } from '../openapi.ts';
 import { streamTaskEvents } from '../task-stream.ts';
 
@@ -86,7 +87,7 @@ export function taskRoutes(rt: Runtime): { router: RouteSet['router']; paths: Pa
     },
     async ({ params, req, res, principal }) => {
       const p = principal!;
-      const { task: t, created: isNew } = await rt.tasks.create(p.tenantId, params.name ?? '', req.body, {
+      const { task: t, created: isNew } = await rt.tasks.create(p.tenantId, params.name ?? '', withIdempotencyHeader(req), {
         type: 'api_key',
         keyId: p.keyId,
       });
@@ -224,4 +225,20 @@ export function taskRoutes(rt: Runtime): { router: RouteSet['router']; paths: Pa
     },
   );
   return { router: api.router, paths: api.paths };
+}
+
+/**
+ * The task request with the `Idempotency-Key` header (as the other POST routes read it) as its
+ * `idempotencyKey`. Both given and different: 400, since one of them would be ignored.
+ */
+function withIdempotencyHeader(req: Request): unknown {
+  const header = req.get('idempotency-key');
+  const body: unknown = req.body;
+  if (header === undefined || !isPlainObject(body)) return body;
+  if (body.idempotencyKey !== undefined && body.idempotencyKey !== header)
+    throw badRequest(
+      'IDEMPOTENCY_KEY_MISMATCH',
+      'The Idempotency-Key header and the body’s idempotencyKey differ; send one of them, or the same key in both.',
+    );
+  return { ...body, idempotencyKey: header };
 }

@@ -11,10 +11,8 @@ import { badRequest } from '../../runtime/errors.ts';
 import { routeOf, type ToolRegistry } from '../../runtime/tools.ts';
 import type { AppExtension } from '../app.ts';
 import { RouteSet } from '../define.ts';
-import { requireScope } from '../http.ts';
+import { isPlainObject, requireScope } from '../http.ts';
 import { checkQueryNames } from '../input.ts';
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const toolsQuery = z.object({
   check: z.enum(['true', 'false']).optional().describe('true: also check each tool’s integration (available, error)'),
