@@ -163,6 +163,8 @@ describe.each(['pglite', 'pg-redis'] as Engine[])('schedules on %s', (engine) =>
     cleanups.push(() => a.proc.stop(2000));
     const cases: [unknown, string][] = [
       [{ agent: 'probe', input: PROBE, cron: 'every day at noon' }, 'INVALID_CRON'],
+      [{ agent: 'probe', input: PROBE, cron: '0 0 31 2 *' }, 'CRON_NEVER_FIRES'],
+      [{ agent: 'probe', input: PROBE, cron: '0 0 31 4,6 *' }, 'CRON_NEVER_FIRES'],
       [{ agent: 'probe', input: PROBE, cron: '0 2 * * *', timezone: 'Mars/Olympus' }, 'INVALID_TIMEZONE'],
       [{ agent: 'probe', input: PROBE }, 'INVALID_REQUEST'],
       [{ agent: 'probe', input: PROBE, cron: '0 2 * * *', everyMs: 5000 }, 'INVALID_REQUEST'],

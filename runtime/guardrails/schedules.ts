@@ -185,6 +185,17 @@ export function nextTick(
   return nextCronTime(s.cron, s.timezone, from);
 }
 
+/** nextTick for a schedule being saved: a pattern with no time to fire (February 31st) is a 400. */
+function firstTick(s: Parameters<typeof nextTick>[0]): number {
+  const next = nextTick(s);
+  if (next === undefined)
+    throw badRequest(
+      'CRON_NEVER_FIRES',
+      `'${s.cron}' names no time that ever comes (such as February 31st); check its day and month fields.`,
+    );
+  return next;
+}
+
 export interface ScheduleDeps {
   db: Db;
   queues: QueueEngine;
@@ -233,7 +244,7 @@ export class ScheduleService {
       throw badRequest('INVALID_REQUEST', `The schedule is invalid: ${r.error.issues[0]?.message ?? 'see details'}.`, r.error.issues);
     const b = r.data;
     this.#checkAgentInput(b.agent, b.input);
-    const next = nextTick(b);
+    const next = firstTick(b);
     const name = b.name ?? `${b.agent} ${b.cron ?? `every ${b.everyMs} ms`}`;
     const schedule = await this.deps.db.tenant(tenantId, async (tx) => {
       const dup = await tx.query(`SELECT 1 FROM schedules WHERE name = $1`, [name]);
@@ -305,7 +316,7 @@ export class ScheduleService {
       timezone: p.timezone ?? cur.timezone,
     };
     if (p.input !== undefined) this.#checkAgentInput(cur.agent, p.input);
-    const next = nextTick(merged);
+    const next = firstTick(merged);
     await this.deps.db.tenant(tenantId, async (tx) => {
       await tx.query(
         `UPDATE schedules SET name = $2, input = $3, cron = $4, every_ms = $5, timezone = $6, enabled = $7, budget = $8, priority = $9,
