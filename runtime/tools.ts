@@ -12,6 +12,7 @@ import { inSpan } from './tracing.ts';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { tool as langChainTool, type StructuredToolInterface } from '@langchain/core/tools';
+import type { JSONSchema } from '@langchain/core/utils/json_schema';
 import {
   refNames,
   type AnyTool,
@@ -335,7 +336,9 @@ export function langChainTools(tools: object): StructuredToolInterface[] {
         langChainTool(async (input: unknown) => JSON.stringify(await bound[d.name]!(input)), {
           name: d.name,
           description: d.description,
-          schema: d.input as ToolInputSchema,
+          // Its JSON Schema as the model fills it in (the input side: a number as a number),
+          // which LangChain's own conversion of a zod schema cannot give for a preprocessed field.
+          schema: jsonSchema(d.input, 'input') as JSONSchema,
         }) as unknown as StructuredToolInterface,
     );
 }
