@@ -48,6 +48,8 @@ export interface AttemptOptions {
   lease?: (() => Promise<boolean>) | undefined;
   /** How old a confirmation may be before a step asks again. */
   leaseMs?: number | undefined;
+  /** The task's progress when this attempt claimed it (pct), if any. */
+  progress?: number | undefined;
 }
 
 export class Attempt {
@@ -60,6 +62,8 @@ export class Attempt {
   readonly #journal: Map<string, lifecycle.StepRecord>;
   readonly #keys = new StepKeys();
   #seq: number;
+  /** Until its first step that is not in the journal, the attempt re-runs what an earlier one did. */
+  #replaying: boolean;
   #interrupt: Interrupt | undefined;
   #pending: Promise<unknown> = Promise.resolve();
   #batch: lifecycle.Batch = { events: [] };
@@ -81,6 +85,7 @@ export class Attempt {
     this.abandoned.catch(() => undefined); // observed by the runner's race, when it gets that far
     this.#journal = new Map(o.journal.map((s) => [s.name, s]));
     this.#seq = o.journal.reduce((m, s) => Math.max(m, s.seq), 0);
+    this.#replaying = o.journal.length > 0;
     const onAbort = () =>
       this.raise(o.signal.reason instanceof Interrupt ? o.signal.reason : new TaskCancelledError(o.fence.taskId), false);
     if (o.signal.aborted) onAbort();
@@ -153,6 +158,7 @@ export class Attempt {
       this.o.log.debug({ step: key, seq: done.seq }, 'step replayed from the journal');
       return done.result as T;
     }
+    this.#replaying = false;
     const startedAt = new Date();
     const started = setTimeout(() => this.event('step', { name: key, state: 'started' }), STARTED_EVENT_AFTER_MS);
     let out: { result: T; usage?: Usage };
@@ -198,9 +204,14 @@ export class Attempt {
     this.#scheduleFlush();
   }
 
-  /** Sets the task's progress (buffered like events). */
+  /**
+   * Sets the task's progress (buffered like events). While the attempt replays journaled steps,
+   * progress up to what the task had reached was streamed by the attempt that ran them: it is
+   * not sent again (a bar would go back and fill up twice).
+   */
   progress(value: { pct: number; message?: string }): void {
     this.check();
+    if (this.#replaying && value.pct <= (this.o.progress ?? -1)) return;
     this.#batch.progress = value;
     this.#batch.events.push({ type: 'progress', data: value });
     this.#scheduleFlush();

@@ -147,6 +147,7 @@ async function runAttempt(deps: RunnerDeps, req: RunRequest, seen: { createdAt?:
     log,
     lease: req.lease,
     leaseMs: req.leaseMs,
+    progress: task.progress?.pct,
   });
   const meter = new Meter(task.usage, task.budget);
   try {

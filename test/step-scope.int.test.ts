@@ -84,10 +84,27 @@ const slowSend = defineAgent({
   },
 });
 
+/** Three steps with progress after each; the first attempt fails after the second's progress. */
+const progressing = defineAgent({
+  name: 'progress-probe',
+  description: 'Test agent: progress after each step, one failure after the second.',
+  version: '1.0.0',
+  input: z.object({}),
+  output: z.object({ done: z.boolean() }),
+  async run(ctx) {
+    for (let i = 1; i <= 3; i++) {
+      await ctx.step(`s${i}`, () => i);
+      await ctx.progress(i * 30, `step ${i}`);
+      if (i === 2 && ctx.attempt === 1) throw new Error('planned failure after the second step');
+    }
+    return { done: true };
+  },
+});
+
 describe('the step scope', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp('pglite', { overrides: { agents: [...builtInAgents, nested, stubborn, slowSend] } });
+    app = await startTestApp('pglite', { overrides: { agents: [...builtInAgents, nested, stubborn, slowSend, progressing] } });
   });
   afterAll(() => app?.stop());
 
@@ -156,6 +173,18 @@ describe('the step scope', () => {
     );
     expect(events.at(-1)).toMatchObject({ type: 'status', data: { status: 'cancelled' } });
     expect(events.filter((e) => e.type === 'status').map((e) => e.data.status)).toEqual(['queued', 'running', 'cancelled']);
+  });
+
+  it('does not stream again the progress a retry replays: the bar never goes back', async () => {
+    const created = await app.call('POST', '/api/v1/agents/progress-probe/tasks', { input: {} });
+    const id: string = created.body.task.id;
+    const { task } = await finished(id);
+    expect(task).toMatchObject({ status: 'succeeded', attempts: 2, progress: { pct: 90 } });
+    const events = await app.query<{ type: string; data: { pct?: number } }>(
+      `SELECT type, data FROM task_events WHERE task_id = $1 ORDER BY id`,
+      [id],
+    );
+    expect(events.filter((e) => e.type === 'progress').map((e) => e.data.pct)).toEqual([30, 60, 90]);
   });
 
   it('stops an agent that swallows its cancellation before its next step', async () => {
