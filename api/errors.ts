@@ -4,6 +4,8 @@
  * oversized bodies) are mapped to clear 4xx errors.
  * @module
  */
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, coerceError } from '../runtime/errors.ts';
 import { engineUnavailable, EngineUnavailableError } from '../runtime/db/unavailable.ts';
@@ -73,4 +75,39 @@ function fromBodyParser(err: unknown, path: string): AppError | undefined {
   if (type === 'request.size.invalid' || type === 'request.aborted')
     return new AppError('INCOMPLETE_BODY', 'The request body ended before its Content-Length.', { status: 400 });
   return new AppError('BAD_REQUEST', 'The request could not be read.', { status });
+}
+
+/** What Node's HTTP parser refuses before any route sees the request, by its error code. */
+const CLIENT_ERRORS: Record<string, [number, string, string, string]> = {
+  HPE_HEADER_OVERFLOW: [
+    431,
+    'Request Header Fields Too Large',
+    'HEADERS_TOO_LARGE',
+    'The request line and headers are over 16 KB (a long query string?); send less, or put the data in a JSON body.',
+  ],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'REQUEST_TIMEOUT', 'The request did not arrive in time; send it again.'],
+};
+
+/**
+ * Answers the requests Node's HTTP server refuses before Express sees them (headers over
+ * 16 KB, a request that is not HTTP, one that arrives too slowly) in the API's JSON error
+ * shape, as every other error is, instead of a bare status line.
+ */
+export function jsonClientErrors(server: Server): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, reason, code, message] = CLIENT_ERRORS[err.code ?? ''] ?? [
+      400,
+      'Bad Request',
+      'MALFORMED_REQUEST',
+      'The request could not be read as HTTP/1.1.',
+    ];
+    const body = JSON.stringify({ error: { code, message } });
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
 }

@@ -1,6 +1,7 @@
 /**
  * Every bad request gets a clear 4xx in the API.md error shape and changes nothing.
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../runtime/keys.ts';
 import { startTestApp, type TestApp } from './harness.ts';
@@ -143,6 +144,24 @@ describe('bad input never changes the database', () => {
     const doc = (await app.call('GET', '/openapi.json', undefined, { key: null })).body;
     const limit = doc.paths['/api/v1/tasks'].get.parameters.find((p: { name: string }) => p.name === 'limit');
     expect(limit).toMatchObject({ required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } });
+  });
+
+  it('answers what the HTTP parser refuses (headers over 16 KB, not HTTP) in the JSON error shape too', async () => {
+    const long = await app.call('GET', `/api/v1/tasks?agent=${'x'.repeat(20_000)}`);
+    expect(long.status).toBe(431);
+    expect(long.body).toEqual({ error: { code: 'HEADERS_TOO_LARGE', message: expect.stringContaining('over 16 KB') } });
+    const { hostname, port } = new URL(app.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => socket.write('HELLO THERE\r\n\r\n'));
+      let text = '';
+      socket.on('data', (d) => (text += String(d)));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: { code: 'MALFORMED_REQUEST', message: expect.any(String) },
+    });
   });
 
   it('refuses a read-only key on write routes with 403', async () => {

@@ -8,6 +8,7 @@
  */
 import type { Server } from 'node:http';
 import { createApp } from '../api/app.ts';
+import { jsonClientErrors } from '../api/errors.ts';
 import type { Config } from '../runtime/config.ts';
 import { startRetention } from '../runtime/retention.ts';
 import type { ModelCheck } from '../runtime/gemini.ts';
@@ -64,6 +65,7 @@ export async function startProcess(config: Config, o: ProcessOptions): Promise<R
     server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.PORT, config.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
     });
+    jsonClientErrors(server);
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.PORT;
     url = `http://localhost:${port}`;
