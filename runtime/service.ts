@@ -5,10 +5,11 @@
  */
 import { inSpan, injectTrace, SpanKind } from './tracing.ts';
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import type { Db, Sql } from './db/driver.ts';
 import type { Config } from './config.ts';
-import { badRequest, conflict, firstIssue, notFound } from './errors.ts';
+import { AppError, badRequest, conflict, firstIssue, notFound } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { JobRef } from './flow.ts';
 import type { QueueEngine } from './queue.ts';
@@ -98,6 +99,14 @@ export class TaskService {
     const { task, created } = valued
       ? await this.db.tenant(tenantId, async (tx) => birth(tx, valuePriority(input.data, await remainingToday(tx, tenantId, this.config))))
       : await birth(this.db, explicit);
+    // The same key for another input is a client's mistake, not a repeat (as Stripe and the
+    // IETF Idempotency-Key draft answer it): the first task is not the answer to this request.
+    if (!created && !isDeepStrictEqual(task.input, JSON.parse(JSON.stringify(input.data)) as unknown))
+      throw new AppError(
+        'IDEMPOTENCY_KEY_REUSED',
+        `The idempotency key '${b.idempotencyKey}' was first used for task ${task.id} with another input; send the same input to get that task, or use a new key for a new task.`,
+        { status: 422, retryable: false, details: { taskId: task.id } },
+      );
     if (created) {
       try {
         // The job carries the trace context, so that its attempts continue this trace.

@@ -50,10 +50,16 @@ const finished = (id: string, key: string): Promise<Task> => taskEnd(app, id, { 
 const importInline = (data: string, key: string, extra: Record<string, unknown> = {}): Promise<Task> =>
   runTask(app, 'crm-sync', { source: { kind: 'inline', format: 'csv', data }, ...extra }, { key });
 
-async function upload(bytes: Uint8Array, key: string, query = '', contentType = 'text/csv'): Promise<{ status: number; body: any }> {
+async function upload(
+  bytes: Uint8Array,
+  key: string,
+  query = '',
+  contentType = 'text/csv',
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${app.url}/api/v1/crm/imports${query}`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': contentType },
+    headers: { authorization: `Bearer ${key}`, 'content-type': contentType, ...headers },
     body: bytes,
   });
   return { status: res.status, body: await res.json() };
@@ -218,6 +224,24 @@ describe('real-shaped exports', () => {
     expect((await upload(new Uint8Array(0), keys.uk!)).status).toBe(400);
     expect((await upload(Buffer.from('a'), 'bo_not_a_key')).status).toBe(401);
     expect((await app.query<{ n: number }>('SELECT count(*)::int AS n FROM crm_uploads'))[0]!.n).toBe(before);
+  });
+
+  it('answers the same file under the same Idempotency-Key with the first task, and another file under it with 422', async () => {
+    const uploads = async () => (await app.query<{ n: number }>('SELECT count(*)::int AS n FROM crm_uploads'))[0]!.n;
+    const file = Buffer.from('name,email\nIdem Once,idem.once@example.com\n');
+    const key = { 'idempotency-key': 'import-idem-1' };
+    const first = await upload(file, keys.uk!, '', 'text/csv', key);
+    expect(first.status).toBe(202);
+    const before = await uploads();
+    const again = await upload(file, keys.uk!, '', 'text/csv', key);
+    expect(again.status).toBe(200);
+    expect(again.body.task.id).toBe(first.body.task.id);
+    const other = await upload(Buffer.from('name,email\nSomeone Else,else@example.com\n'), keys.uk!, '', 'text/csv', key);
+    expect(other.status).toBe(422);
+    expect(other.body.error).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', details: { taskId: first.body.task.id } });
+    // Same file, other options: not a repeat either.
+    expect((await upload(file, keys.uk!, '?dateOrder=dmy', 'text/csv', key)).status).toBe(422);
+    expect(await uploads()).toBe(before);
   });
 });
 

@@ -75,6 +75,19 @@ describe.each(ENGINES)('journey on %s', (engine) => {
     const mismatch = await byHeader(`idem-header-${engine}`, { idempotencyKey: 'another' });
     expect(mismatch.status).toBe(400);
     expect(mismatch.body.error.code).toBe('IDEMPOTENCY_KEY_MISMATCH');
+    // The same key for another input is a mistake, not a repeat: 422 naming the first task, nothing created.
+    const reused = await app.call('POST', '/api/v1/agents/probe/tasks', {
+      input: { steps: 2, stepMs: 0 },
+      idempotencyKey: `idem-${engine}`,
+    });
+    expect(reused.status).toBe(422);
+    expect(reused.body.error).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', details: { taskId: first.body.task.id } });
+    // Defaults filled in are the same input: { steps: 1, stepMs: 0 } and the same with its defaults written out.
+    const spelled = await app.call('POST', '/api/v1/agents/probe/tasks', {
+      input: { ...first.body.task.input },
+      idempotencyKey: `idem-${engine}`,
+    });
+    expect(spelled.status).toBe(200);
   });
 
   it('creates one task for concurrent requests with one idempotency key, and one each for distinct keys', async () => {

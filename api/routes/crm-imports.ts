@@ -9,11 +9,13 @@
  * authentication.
  * @module
  */
+import { isDeepStrictEqual } from 'node:util';
 import express from 'express';
 import { z } from 'zod';
 import { wholeNumber } from '../../runtime/numbers.ts';
 import type { Runtime } from '../../runtime/boot.ts';
 import { AppError, badRequest } from '../../runtime/errors.ts';
+import type { Task } from '../../runtime/tasks.ts';
 import { decodeExport } from '../../agents/crm-sync/csv.ts';
 import { storeUpload } from '../../tools/index.ts';
 import { authenticate } from '../auth.ts';
@@ -93,14 +95,25 @@ export function crmImportRoutes(rt: Runtime, isPublic: (method: string, path: st
         ...(q.dateOrder ? { dateOrder: q.dateOrder } : {}),
         ...(q.batchSize ? { batchSize: q.batchSize } : {}),
       };
-      const { task, created } = await rt.tasks.create(
-        p.tenantId,
-        'crm-sync',
-        { input, ...(key ? { idempotencyKey: key } : {}) },
-        { type: 'api_key', keyId: p.keyId },
-      );
-      // A repeated Idempotency-Key answers with the first upload's task; this copy is not needed.
-      if (!created) await rt.db.tenant(p.tenantId, (sql) => sql.query(`DELETE FROM crm_uploads WHERE id = $1`, [uploadId]));
+      let made: { task: Task; created: boolean } | undefined;
+      try {
+        made = await rt.tasks
+          .create(p.tenantId, 'crm-sync', { input, ...(key ? { idempotencyKey: key } : {}) }, { type: 'api_key', keyId: p.keyId })
+          .catch(async (err: unknown) => {
+            // Each upload is stored anew, so a repeat differs from the first in its upload id
+            // only: the same file with the same options is a repeat, anything else a reused key.
+            const first =
+              err instanceof AppError && err.code === 'IDEMPOTENCY_KEY_REUSED' ? (err.details as { taskId: string }).taskId : undefined;
+            if (first === undefined) throw err;
+            const task = await rt.tasks.get(p.tenantId, first);
+            if (!(await sameImport(rt, p.tenantId, task.input, input))) throw err;
+            return { task, created: false };
+          });
+      } finally {
+        // A repeated Idempotency-Key answers with the first upload's task; this copy is not needed.
+        if (!made?.created) await rt.db.tenant(p.tenantId, (sql) => sql.query(`DELETE FROM crm_uploads WHERE id = $1`, [uploadId]));
+      }
+      const { task, created } = made;
       res.status(created ? 202 : 200).location(`/api/v1/tasks/${task.id}`);
       return {
         upload: created ? { id: uploadId, bytes: bytes.length, encoding, filename: q.filename ?? null } : null,
@@ -109,4 +122,23 @@ export function crmImportRoutes(rt: Runtime, isPublic: (method: string, path: st
       };
     },
   );
+}
+
+/** Whether the task `first` imports the same file, with the same options, as `input` does. */
+async function sameImport(rt: Runtime, tenantId: string, first: unknown, input: { source: { uploadId: string } }): Promise<boolean> {
+  type Import = { source?: { kind?: string; uploadId?: string } };
+  // As stored: the agent's input with its defaults.
+  const fresh = rt.registry.agent('crm-sync')?.input.safeParse(input);
+  if (!fresh?.success) return false;
+  const { source: a, ...optionsA } = (first ?? {}) as Import;
+  const { source: b, ...optionsB } = fresh.data as Import;
+  if (a?.kind !== 'upload' || !isDeepStrictEqual(optionsA, optionsB) || !isDeepStrictEqual({ ...a, uploadId: '' }, { ...b, uploadId: '' }))
+    return false;
+  const r = await rt.db.tenant(tenantId, (sql) =>
+    sql.query<{ same: boolean }>(`SELECT x.content = y.content AS same FROM crm_uploads x, crm_uploads y WHERE x.id = $1 AND y.id = $2`, [
+      a.uploadId,
+      b?.uploadId,
+    ]),
+  );
+  return r.rows[0]?.same === true;
 }
