@@ -13,6 +13,7 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { AppError } from '../runtime/errors.ts';
+import { jsonSchema } from '../runtime/registry.ts';
 import type { Principal, Scope } from '../runtime/keys.ts';
 import { parse, requireScope } from './http.ts';
 import { checkQuery, checkQueryNames } from './input.ts';
@@ -75,13 +76,6 @@ const ERROR_RESPONSES: Record<string, { description: string }> = {
   '403': { description: 'The key lacks the scope this route needs' },
 };
 
-/** JSON Schema of a zod schema as OpenAPI 3.1 embeds it (no `$schema`). */
-export function schemaOf(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
-  const js = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
-  delete js.$schema;
-  return js;
-}
-
 const errorRef = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
 
 /** A router plus the OpenAPI paths of what was added to it. */
@@ -114,7 +108,7 @@ export class RouteSet {
     const names = [...def.path.matchAll(/:([A-Za-z_]+)/g)].map((m) => m[1]!);
     const responses: Record<string, unknown> = {};
     for (const [status, r] of Object.entries(def.responses)) {
-      const schema = r.schema === undefined ? undefined : isZod(r.schema) ? schemaOf(r.schema, 'output') : r.schema;
+      const schema = r.schema === undefined ? undefined : isZod(r.schema) ? jsonSchema(r.schema, 'output') : r.schema;
       const type = r.type ?? 'application/json';
       responses[status] = { description: r.description, ...(schema || r.type ? { content: { [type]: schema ? { schema } : {} } } : {}) };
     }
@@ -156,7 +150,7 @@ export class RouteSet {
 
 function requestBody(def: RouteDef<z.ZodType | undefined, z.ZodType | undefined>): Record<string, unknown> {
   const given = def.bodySchema ?? def.body!;
-  const schema = isZod(given) ? schemaOf(given, 'input') : given;
+  const schema = isZod(given) ? jsonSchema(given, 'input') : given;
   return {
     required: true,
     ...(def.bodyDescription ? { description: def.bodyDescription } : {}),
@@ -166,7 +160,7 @@ function requestBody(def: RouteDef<z.ZodType | undefined, z.ZodType | undefined>
 
 function queryParams(q: z.ZodType | undefined): Record<string, unknown>[] {
   if (!q) return [];
-  const js = schemaOf(q, 'input') as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  const js = jsonSchema(q, 'input') as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
   return Object.entries(js.properties ?? {}).map(([name, schema]) => ({
     name,
     in: 'query',

@@ -17,7 +17,8 @@ import {
 } from '../../runtime/guardrails/index.ts';
 import type { Principal } from '../../runtime/keys.ts';
 import type { AppExtension } from '../app.ts';
-import { RouteSet, schemaOf } from '../define.ts';
+import { jsonSchema } from '../../runtime/registry.ts';
+import { RouteSet } from '../define.ts';
 import { settingsView } from '../../tools/index.ts';
 
 const runsQuery = z.object({
@@ -71,7 +72,7 @@ export function scheduleApp(rt: Runtime): AppExtension {
       summary: 'Create a schedule: an agent on a cron pattern (with timezone) or every N ms',
       access: 'write',
       tags,
-      bodySchema: schemaOf(scheduleBody, 'input'),
+      bodySchema: jsonSchema(scheduleBody, 'input'),
       status: 201,
       responses: { 201: { description: 'Created (Location: the schedule)', schema: z.object({ schedule: scheduleInfo }) } },
     },
@@ -150,7 +151,7 @@ export function scheduleApp(rt: Runtime): AppExtension {
       summary: 'Change a schedule (enable/disable, timing, input, budget)',
       access: 'write',
       tags,
-      bodySchema: schemaOf(schedulePatch, 'input'),
+      bodySchema: jsonSchema(schedulePatch, 'input'),
       responses: { 200: { description: 'The schedule after the change', schema: z.object({ schedule: scheduleInfo }) } },
     },
     async ({ principal, params, req }) => ({
