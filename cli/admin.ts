@@ -63,10 +63,13 @@ export const keysCommand: Command = async (config, args, parseArgs) => {
     const admin = await import('../workers/admin.ts');
     const k = await viaServerOrDb(
       config,
-      async (s) => (await call<{ key: { id: string; key: string } }>(s, 'POST', '/api/v1/admin/keys', body)).key,
+      async (s) => (await call<{ key: { id: string; key: string; newTenant?: boolean } }>(s, 'POST', '/api/v1/admin/keys', body)).key,
       (db) => admin.keysCreate(db, body.tenant, body.scopes, body.name),
     );
     out(`created key ${k.id} for tenant ${body.tenant} (${body.scopes.join(', ')}).`);
+    // A misspelt tenant would otherwise pass unnoticed: it is a new, empty tenant.
+    if (k.newTenant)
+      out(`Tenant '${body.tenant}' did not exist: it was created now, with no data (\`npx brainops tenants\` lists them all).`);
     out(`It is shown once; store it now:\n${k.key}`);
     return 0;
   }

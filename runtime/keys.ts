@@ -27,12 +27,19 @@ export function hasScope(p: Principal, scope: Scope): boolean {
 }
 
 /** Creates a key; the plain key is returned once and never stored. */
-export async function createKey(db: Db, tenantId: string, scopes: Scope[], name = 'key'): Promise<{ id: string; key: string }> {
+/** A new key for `tenantId`, which is created when it does not exist yet (`newTenant` says so). */
+export async function createKey(
+  db: Db,
+  tenantId: string,
+  scopes: Scope[],
+  name = 'key',
+): Promise<{ id: string; key: string; newTenant: boolean }> {
   if (!isTenantId(tenantId)) throw badRequest('INVALID_TENANT', `Tenant '${tenantId}' must be lowercase letters, digits, _ or -.`);
   const bad = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
   if (bad.length || scopes.length === 0) throw badRequest('INVALID_SCOPES', `Scopes must be some of ${SCOPES.join(', ')}.`);
   const key = `bo_${randomBytes(24).toString('base64url')}`;
-  return registerKey(db, tenantId, key, scopes, name);
+  const { id, newTenant } = await registerKey(db, tenantId, key, scopes, name);
+  return { id, key, newTenant };
 }
 
 /**
@@ -46,9 +53,9 @@ export async function registerKey(
   key: string,
   scopes: Scope[],
   name: string,
-): Promise<{ id: string; key: string; revoked: boolean }> {
+): Promise<{ id: string; key: string; revoked: boolean; newTenant: boolean }> {
   return db.system(async (tx) => {
-    await tx.query(`INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING`, [tenantId]);
+    const made = await tx.query(`INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING RETURNING id`, [tenantId]);
     const r = await tx.query<{ id: string; tenant_id: string; revoked: boolean }>(
       `INSERT INTO api_keys (tenant_id, name, key_hash, key_prefix, scopes) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (key_hash) DO UPDATE SET scopes = EXCLUDED.scopes
@@ -58,7 +65,7 @@ export async function registerKey(
     const row = r.rows[0];
     if (!row || row.tenant_id !== tenantId)
       throw new AppError('KEY_CONFLICT', 'That key is already registered to another tenant.', { status: 409 });
-    return { id: row.id, key, revoked: row.revoked };
+    return { id: row.id, key, revoked: row.revoked, newTenant: (made.rowCount ?? 0) > 0 };
   });
 }
 

@@ -120,6 +120,11 @@ describe('every admin command while `brainops start` owns the embedded database'
     const id = /created key (\S+) for tenant acme \(read, write\)/.exec(created.stdout)?.[1];
     const newKey = /^(bo_\S+)$/m.exec(created.stdout)?.[1];
     expect(id).toBeTruthy();
+    // A tenant that did not exist is said to be new (a misspelt one would otherwise go unnoticed); a second key for it is not.
+    expect(created.stdout).toContain("Tenant 'acme' did not exist: it was created now");
+    const second = await cli(['keys', 'create', '--tenant', 'acme', '--scopes', 'read']);
+    through(second);
+    expect(second.stdout).not.toContain('did not exist');
     // The key works against the server.
     const res = await fetch(`${url}/api/v1/tenant`, { headers: { authorization: `Bearer ${newKey}` } });
     expect(((await res.json()) as { tenant: { id: string } }).tenant.id).toBe('acme');

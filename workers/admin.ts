@@ -154,7 +154,7 @@ export async function keysCreate(
   tenantId: string,
   scopes: string[],
   name: string,
-): Promise<{ id: string; key: string; tenantId: string; scopes: string[] }> {
+): Promise<{ id: string; key: string; tenantId: string; scopes: string[]; newTenant: boolean }> {
   const { createKey } = await import('../runtime/keys.ts');
   const k = await createKey(db, tenantId, scopes as Scope[], name);
   return { ...k, tenantId, scopes };

@@ -120,7 +120,15 @@ export function adminApp(c: Pick<Composition, 'runtime' | 'tools' | 'services' |
       responses: {
         201: {
           description: 'The new key: store `key` now, it is never shown again',
-          schema: z.object({ key: z.object({ id: z.string(), key: z.string(), tenantId: z.string(), scopes: z.array(z.enum(SCOPES)) }) }),
+          schema: z.object({
+            key: z.object({
+              id: z.string(),
+              key: z.string(),
+              tenantId: z.string(),
+              scopes: z.array(z.enum(SCOPES)),
+              newTenant: z.boolean().describe('The tenant did not exist and was created with this key'),
+            }),
+          }),
         },
       },
     },
