@@ -200,6 +200,11 @@ describe('bad input never changes the database', () => {
     expect(est.requestBody.content['application/json'].schema.properties.input.properties.material.enum).toContain('metal');
     expect(Object.keys(body.paths)).toContain('/api/v1/agents/probe/tasks');
     expect(body.paths['/api/v1/memory/search'].get.parameters.map((p: { name: string }) => p.name)).toContain('q');
+    // `input` is required where the agent has required fields; probe's all have defaults, and {} runs it.
+    expect(est.requestBody.content['application/json'].schema.required).toEqual(['input']);
+    const probe = body.paths['/api/v1/agents/probe/tasks'].post.requestBody.content['application/json'].schema;
+    expect(probe.required ?? []).toEqual([]);
+    expect((await app.call('POST', '/api/v1/agents/probe/tasks', {})).status).toBe(202);
     // /docs renders that document in the browser (Swagger UI from this server: test/openapi.int.test.ts).
     const docs = await app.call('GET', '/docs', undefined, { key: null });
     expect(docs.body).toContain('/docs/assets/swagger-ui-bundle.js');

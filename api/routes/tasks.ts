@@ -98,6 +98,7 @@ export function taskRoutes(rt: Runtime): { router: RouteSet['router']; paths: Pa
   // One operation per agent with its own input and output schema: the same route, documented
   // per agent (a concrete path is matched before the template; the handler is the one above).
   for (const agent of rt.registry.agents) {
+    const input = jsonSchema(agent.input, 'input');
     api.document({
       method: 'post',
       path: `/api/v1/agents/${agent.name}/tasks`,
@@ -106,8 +107,9 @@ export function taskRoutes(rt: Runtime): { router: RouteSet['router']; paths: Pa
       tags: ['agents'],
       bodySchema: {
         ...bodyBase,
-        properties: { ...(bodyBase.properties as object), input: jsonSchema(agent.input, 'input') },
-        required: ['input'],
+        properties: { ...(bodyBase.properties as object), input },
+        // An input whose every field has a default may be left out ({} is used).
+        ...(Array.isArray(input.required) && input.required.length > 0 ? { required: ['input'] } : {}),
       },
       responses: created,
       extensions: { 'x-output-schema': jsonSchema(agent.output, 'output') },
