@@ -6,6 +6,7 @@
 import type { RequestHandler } from 'express';
 import type { Db } from '../runtime/db/driver.ts';
 import { AppError } from '../runtime/errors.ts';
+import { engineUnavailable } from '../runtime/db/unavailable.ts';
 import { resolveKey, type Principal } from '../runtime/keys.ts';
 
 export function authenticate(db: Db, isPublic: (method: string, path: string) => boolean): RequestHandler {
@@ -17,7 +18,13 @@ export function authenticate(db: Db, isPublic: (method: string, path: string) =>
     }
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1]) throw new AppError('UNAUTHORIZED', 'The Authorization header must be "Bearer <key>".', { status: 401 });
-    const p = await resolveKey(db, match[1]);
+    // A public route (health, the API docs, the Board's page) answers while the database is
+    // away, even to a caller that sends its key: it goes on without one.
+    const p = await resolveKey(db, match[1]).catch((err: unknown) => {
+      if (isPublic(req.method, req.path) && engineUnavailable(err)) return 'unresolved' as const;
+      throw err;
+    });
+    if (p === 'unresolved') return next();
     if (!p) throw new AppError('UNAUTHORIZED', 'That API key is unknown or revoked.', { status: 401 });
     (req as typeof req & { principal?: Principal }).principal = p;
     next();

@@ -107,6 +107,8 @@ export function describePostgresRestart(engines: Engine[] = ['pg', 'pg-redis']):
         await new Promise((r) => setTimeout(r, 250));
       }
       const health = await probe('health', 'GET', '/health');
+      // Public routes answer a caller that sends its key too (monitors often do), as without one.
+      const docs = await probe('openapi', 'GET', '/openapi.json');
       // /health is public: while the database is away it says so, never where it is.
       const healthBody = await (await fetch(`${app.url}/health`, { signal: AbortSignal.timeout(10_000) })).text();
       await server.start();
@@ -137,6 +139,8 @@ export function describePostgresRestart(engines: Engine[] = ['pg', 'pg-redis']):
       const wrong = during.filter((p) => p.status !== 503 || !p.retryAfter || p.code !== 'DATABASE_UNAVAILABLE' || p.ms > 2000);
       expect.soft(wrong, JSON.stringify(during)).toEqual([]);
       expect.soft(health.status).toBe(503);
+      expect.soft(health.code, 'health with a key: the health answer, not an error').toBeUndefined();
+      expect.soft(docs.status).toBe(200);
       expect.soft(JSON.parse(healthBody).checks.database).toBe('error: unreachable');
       expect.soft(healthBody).not.toContain(String(server.port));
       // No process died: this one answers, and every worker is still the one we started.
