@@ -109,6 +109,8 @@ export function describePostgresRestart(engines: Engine[] = ['pg', 'pg-redis']):
       const health = await probe('health', 'GET', '/health');
       // Public routes answer a caller that sends its key too (monitors often do), as without one.
       const docs = await probe('openapi', 'GET', '/openapi.json');
+      const scrape = await fetch(`${app.url}/metrics`, { signal: AbortSignal.timeout(10_000) });
+      const scraped = await scrape.text();
       // /health is public: while the database is away it says so, never where it is.
       const healthBody = await (await fetch(`${app.url}/health`, { signal: AbortSignal.timeout(10_000) })).text();
       await server.start();
@@ -141,6 +143,10 @@ export function describePostgresRestart(engines: Engine[] = ['pg', 'pg-redis']):
       expect.soft(health.status).toBe(503);
       expect.soft(health.code, 'health with a key: the health answer, not an error').toBeUndefined();
       expect.soft(docs.status).toBe(200);
+      // Metrics are scraped through the outage: the process's series, without those read from the database.
+      expect.soft(scrape.status).toBe(200);
+      expect.soft(scraped).toContain('brainops_http_request_duration_seconds');
+      expect.soft(scraped).toContain('# brainops_table_bytes: not collected, its engine cannot be reached');
       expect.soft(JSON.parse(healthBody).checks.database).toBe('error: unreachable');
       expect.soft(healthBody).not.toContain(String(server.port));
       // No process died: this one answers, and every worker is still the one we started.

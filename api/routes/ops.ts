@@ -135,7 +135,17 @@ export function metricsRoute(rt: Runtime, metrics: Metrics): Router {
       const labels = (m as { labelNames?: readonly string[] }).labelNames ?? [];
       return cfg.METRICS_TENANT_DATA || !(TENANT_DATA.has(m.name) || labels.includes('tenant') || labels.includes('tenant_id'));
     });
-    const text = await Promise.all(shown.map((m) => metrics.registry.getSingleMetricAsString(m.name)));
+    // A series read from an engine that is away (the tasks' counts, the queue depth while the
+    // database or Redis restarts) is left out of this scrape; the process's own series are not,
+    // so an outage is seen in the metrics rather than as a failed scrape.
+    const text = await Promise.all(
+      shown.map((m) =>
+        metrics.registry.getSingleMetricAsString(m.name).catch((err: unknown) => {
+          if (!engineUnavailable(err)) throw err;
+          return `# ${m.name}: not collected, its engine cannot be reached`;
+        }),
+      ),
+    );
     res.set('Content-Type', metrics.registry.contentType).send(`${text.join('\n')}\n`);
   });
   return r;
