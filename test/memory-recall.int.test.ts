@@ -155,6 +155,31 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
     }
   });
 
+  it('finds a number inside a phone number, a date or a part number among hundreds of look-alikes, at any k', async () => {
+    // 250 invoices with numbers near it: none holds 4471 as a number of its own.
+    await store.rememberMany(
+      TENANT,
+      Array.from({ length: 250 }, (_, i) => ({
+        content: `Invoice INV-${4400 + i + (i >= 71 ? 1 : 0)}0 was sent to the homeowner for gutter cleaning`,
+        agent: 'ledger',
+      })),
+    );
+    const phone = 'Phone 555-4471 belongs to the gutter supplier';
+    await store.rememberMany(TENANT, [
+      { content: phone, agent: 'ledger' },
+      { content: 'Delivery of the ridge vents on 2026-11-30, part 12-34-56', agent: 'ledger' },
+    ]);
+    for (const k of [1, 5, 10, 40]) {
+      const hits = await store.recall(TENANT, '4471', { k, agent: 'ledger' });
+      expect(hits[0]?.content, `k=${k}`).toBe(phone);
+    }
+    expect((await store.recall(TENANT, '555-4471', { k: 1, agent: 'ledger' }))[0]?.content).toBe(phone);
+    for (const q of ['34', '2026-11-30'])
+      expect((await store.recall(TENANT, q, { k: 1, agent: 'ledger' }))[0]?.content, q).toBe(
+        'Delivery of the ridge vents on 2026-11-30, part 12-34-56',
+      );
+  });
+
   it('enters only the tenant it is given: another tenant’s memories stay out, a forged proof is refused', async () => {
     const db = app.proc.runtime.db;
     await db.system((tx) => tx.query(`INSERT INTO tenants (id, name) VALUES ('recall-other', 'Other') ON CONFLICT DO NOTHING`));
