@@ -92,7 +92,7 @@ export class RouteSet {
       // Again for the routes mounted before the input normaliser (uploads, webhooks): every route's query.
       checkQuery(req.query);
       const body = (def.body ? parse(def.body, req.body ?? {}, 'body') : undefined) as Out<B>;
-      if (def.query) checkQueryNames(def.query, req.query);
+      if (def.access !== 'public') checkQueryNames(def.query, req.query);
       const query = (def.query ? parse(def.query, req.query, 'query') : undefined) as Out<Q>;
       const params = Object.fromEntries(Object.entries(req.params).map(([k, v]) => [k, String(v)]));
       const result = await handler({ req, res, principal, params, body, query });

@@ -15,8 +15,9 @@
  *   repeated (`agent=a&agent=b`) where a route documents one;
  * - a query parameter the route does not read (`?kinds=` where it reads `kind`, `?limt=`): it
  *   would be ignored just as silently, and a misspelt filter return everything
- *   ({@link checkQueryNames}, run by each route that declares its query, and by each business
- *   tool's GET and DELETE route on its input schema).
+ *   ({@link checkQueryNames}: every API route, on the query it declares or none, and every
+ *   business tool's route, on its input schema for GET and DELETE, none for the others; public
+ *   pages are not checked, since links to them carry what they like, `utm_source=`...).
  *
  * Each is refused with 400 in the API.md error shape (`INVALID_TEXT`, `MALFORMED_URL`,
  * `INVALID_NUMBER`, `TOO_DEEP`, `INVALID_QUERY`), naming where the value was (`details.at`:
@@ -80,13 +81,14 @@ export function checkQuery(query: unknown): void {
 
 /**
  * Throws 400 INVALID_QUERY naming the first query parameter that `schema` (a route's query, a
- * tool's input: a zod object) does not have, and the ones it does. `pathNames` are the route's
- * path parameters, which are not taken from the query. A schema that is not an object, or
- * takes any key (`z.looseObject`), is not checked.
+ * tool's input: a zod object) does not have, and the ones it does; no schema: the route reads
+ * no query (`POST /api/v1/memory?dryRun=true` must not quietly write). `pathNames` are the
+ * route's path parameters, which are not taken from the query. A schema that is not an object,
+ * or takes any key (`z.looseObject`), is not checked.
  */
-export function checkQueryNames(schema: z.ZodType, query: unknown, pathNames: readonly string[] = []): void {
-  if (!(schema instanceof z.ZodObject) || schema._zod.def.catchall instanceof z.ZodUnknown) return;
-  const known = Object.keys(schema.shape).filter((k) => !pathNames.includes(k));
+export function checkQueryNames(schema: z.ZodType | undefined, query: unknown, pathNames: readonly string[] = []): void {
+  if (schema !== undefined && (!(schema instanceof z.ZodObject) || schema._zod.def.catchall instanceof z.ZodUnknown)) return;
+  const known = schema ? Object.keys(schema.shape).filter((k) => !pathNames.includes(k)) : [];
   const unknown = Object.keys(query ?? {}).find((k) => !known.includes(k));
   if (unknown === undefined) return;
   throw badRequest(

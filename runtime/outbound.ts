@@ -32,6 +32,8 @@ const CREDENTIALS_IN_URL =
 
 /** A tenant-supplied URL to fetch, as an input schema: http(s), without credentials in it. */
 export const outboundUrl = z.url({ protocol: /^https?$/ }).refine((v) => {
+  // zod runs this after a failed url check too: what does not parse is that check's to report.
+  if (!URL.canParse(v)) return true;
   const u = new URL(v);
   return !u.username && !u.password;
 }, CREDENTIALS_IN_URL);

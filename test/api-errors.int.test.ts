@@ -138,6 +138,20 @@ describe('bad input never changes the database', () => {
     const toolQuery = await app.call('GET', '/api/v1/crm/customers?colour=red');
     expect(toolQuery.body.error).toMatchObject({ code: 'INVALID_QUERY', details: { parameter: 'colour' } });
     expect((await app.call('GET', '/api/v1/crm/customers?q=x&limit=5')).status).toBe(200);
+    // A route that reads no query refuses one rather than quietly doing what it would do without it.
+    for (const [method, path, body] of [
+      ['POST', '/api/v1/agents/probe/tasks?wait=1', { input: {} }],
+      ['POST', '/api/v1/memory?dryRun=true', { content: 'Dry run?' }],
+      ['POST', '/api/v1/crm/customers?dryRun=1', { name: 'Dry Run' }],
+      ['GET', '/api/v1/agents?bogus=1', undefined],
+    ] as const) {
+      const res = await app.call(method, path, body);
+      expect(res.status, path).toBe(400);
+      expect(res.body.error, path).toMatchObject({ code: 'INVALID_QUERY', details: { accepted: [] } });
+    }
+    expect((await app.call('GET', '/api/v1/crm/customers?q=Dry')).body.customers).toEqual([]);
+    // Public pages and public tools take what a link carries.
+    expect((await app.call('GET', '/api/v1/products/public?utm_source=newsletter', undefined, { key: null })).status).toBe(200);
     expect(await counts()).toEqual(before);
 
     // OpenAPI shows such a parameter as an integer with its bounds and default.

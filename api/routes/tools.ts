@@ -62,7 +62,7 @@ export function toolRoutes(tools: ToolRegistry, config: Config): AppExtension {
     r[method](route.path, async (req, res) => {
       const tenantId = t.scope === 'public' ? config.PUBLIC_TENANT : requireScope(req, t.scope).tenantId;
       const keyId = t.scope === 'public' ? undefined : requireScope(req, 'read').keyId;
-      const out = await tools.call(t.name, inputOf(req, route.method, t.input), {
+      const out = await tools.call(t.name, inputOf(req, route.method, t.scope === 'public' ? undefined : t.input), {
         tenantId,
         ...(req.get('idempotency-key') ? { idempotencyKey: req.get('idempotency-key')! } : {}),
         caller: { kind: 'http', ...(keyId ? { keyId } : {}) },
@@ -75,14 +75,17 @@ export function toolRoutes(tools: ToolRegistry, config: Config): AppExtension {
 
 /**
  * The tool input of a request: query (GET/DELETE; a name the tool's input does not have is a
- * 400) or JSON body, with the path params on top.
+ * 400) or JSON body (then any query is a 400), with the path params on top. `schema`: the
+ * tool's input, to check the query's names against; undefined for a public tool (a website's
+ * links carry what they like), whose query is not checked.
  */
-function inputOf(req: Request, method: string, schema: z.ZodType): Record<string, unknown> {
+function inputOf(req: Request, method: string, schema: z.ZodType | undefined): Record<string, unknown> {
   const params = req.params as Record<string, string>;
   if (method === 'GET' || method === 'DELETE') {
-    checkQueryNames(schema, req.query, Object.keys(params));
+    if (schema) checkQueryNames(schema, req.query, Object.keys(params));
     return { ...(req.query as Record<string, unknown>), ...params };
   }
+  if (schema) checkQueryNames(undefined, req.query);
   const body: unknown = req.body ?? {};
   if (!isPlainObject(body)) throw badRequest('INVALID_REQUEST', 'The request body must be a JSON object.');
   return { ...body, ...params };
