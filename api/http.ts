@@ -26,6 +26,17 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, what = 're
 /** A JSON object (not an array, not null). */
 export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * The request's `Idempotency-Key` header, or undefined. Sent more than once (which Node would
+ * join into one key, `k1, k3`): 400, since the client meant one of them.
+ */
+export function idempotencyKeyHeader(req: Request): string | undefined {
+  const all = req.headersDistinct['idempotency-key'];
+  if (!all?.length) return undefined;
+  if (all.length > 1) throw badRequest('IDEMPOTENCY_KEY_REPEATED', 'The request has several Idempotency-Key headers; send one.');
+  return all[0];
+}
+
 export function principal(req: Request): Principal {
   const p = (req as Request & { principal?: Principal }).principal;
   if (!p) throw new AppError('UNAUTHORIZED', 'This route needs an API key: send "Authorization: Bearer <key>".', { status: 401 });

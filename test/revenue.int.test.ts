@@ -4,6 +4,7 @@
  * summary, pipeline leads and stage moves, the dashboard. Each: valid input (result
  * checked), invalid input (4xx, rows unchanged), another tenant's ids (404).
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
 import { createKey } from '../runtime/keys.ts';
@@ -53,6 +54,42 @@ describe('AI estimation (2)', () => {
     const r = await app.call('POST', '/api/v1/ai-estimation?wait=0', { roofAreaSqFt: 1000, pitch: '4/12', material: 'tile' });
     expect([200, 202]).toContain(r.status);
     if (r.status === 202) expect(r.body.task.status).toMatch(/queued|running/);
+  });
+  it('runs one task per Idempotency-Key, and refuses the header sent twice', async () => {
+    const body = { roofAreaSqFt: 1200, pitch: '5/12', material: 'tile' };
+    const headers = { 'idempotency-key': 'estimate-once' };
+    const first = await app.call('POST', '/api/v1/ai-estimation?wait=0', body, { headers });
+    const again = await app.call('POST', '/api/v1/ai-estimation?wait=0', body, { headers });
+    expect(again.body.task.id).toBe(first.body.task.id);
+    const before = await count('tasks');
+    // fetch joins repeated headers into one; a raw request sends the header on two lines.
+    const payload = JSON.stringify(body);
+    const url = new URL(app.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () =>
+        socket.write(
+          [
+            'POST /api/v1/ai-estimation?wait=0 HTTP/1.1',
+            `Host: ${url.host}`,
+            `Authorization: Bearer ${app.key}`,
+            'Content-Type: application/json',
+            `Content-Length: ${Buffer.byteLength(payload)}`,
+            'Idempotency-Key: k1',
+            'Idempotency-Key: k3',
+            'Connection: close',
+            '',
+            payload,
+          ].join('\r\n'),
+        ),
+      );
+      let text = '';
+      socket.on('data', (d) => (text += String(d)));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('"code":"IDEMPOTENCY_KEY_REPEATED"');
+    expect(await count('tasks')).toBe(before);
   });
   it('rejects invalid input with 400 and creates no task', async () => {
     const before = await count('tasks');

@@ -20,7 +20,7 @@ import { decodeExport } from '../../agents/crm-sync/csv.ts';
 import { storeUpload } from '../../tools/index.ts';
 import { authenticate } from '../auth.ts';
 import { RouteSet } from '../define.ts';
-import { requireScope } from '../http.ts';
+import { idempotencyKeyHeader, requireScope } from '../http.ts';
 
 export const IMPORT_TYPES = ['text/csv', 'text/plain', 'text/tab-separated-values', 'application/octet-stream', 'application/vnd.ms-excel'];
 
@@ -89,7 +89,7 @@ export function crmImportRoutes(rt: Runtime, isPublic: (method: string, path: st
       const uploadId = await rt.db.tenant(p.tenantId, (sql) =>
         storeUpload(sql, p.tenantId, { filename: q.filename, bytes: bytes.length, encoding, content: text }),
       );
-      const key = req.get('idempotency-key');
+      const key = idempotencyKeyHeader(req);
       const input = {
         source: { kind: 'upload', uploadId },
         ...(q.dateOrder ? { dateOrder: q.dateOrder } : {}),

@@ -14,6 +14,7 @@ import { applyStripeEvent, type BusinessServices } from '../../tools/index.ts';
 import { jsonSchema } from '../../runtime/registry.ts';
 import { envelope } from '../../tools/stripe-events.ts';
 import { RouteSet, type Handled, type RouteDef } from '../define.ts';
+import { idempotencyKeyHeader } from '../http.ts';
 import { checkValue } from '../input.ts';
 import { revenueSelfTest } from './revenue-check.ts';
 
@@ -60,7 +61,7 @@ async function runAgent(
       details: checked.error.issues,
     });
   await before?.(p.tenantId, checked.data);
-  const key = req.get('idempotency-key');
+  const key = idempotencyKeyHeader(req);
   const { task } = await rt.tasks.create(
     p.tenantId,
     agent,

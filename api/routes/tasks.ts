@@ -14,7 +14,7 @@ import { createTaskBody } from '../../runtime/service.ts';
 import { replayTask } from '../../runtime/replay.ts';
 import { TASK_STATUSES, TERMINAL } from '../../runtime/tasks.ts';
 import { RouteSet, type JsonSchema } from '../define.ts';
-import { isPlainObject, parse } from '../http.ts';
+import { idempotencyKeyHeader, isPlainObject, parse } from '../http.ts';
 import type { Paths } from '../openapi.ts';
 import { streamTaskEvents } from '../task-stream.ts';
 
@@ -234,7 +234,7 @@ export function taskRoutes(rt: Runtime): { router: RouteSet['router']; paths: Pa
  * `idempotencyKey`. Both given and different: 400, since one of them would be ignored.
  */
 function withIdempotencyHeader(req: Request): unknown {
-  const header = req.get('idempotency-key');
+  const header = idempotencyKeyHeader(req);
   const body: unknown = req.body;
   if (header === undefined || !isPlainObject(body)) return body;
   if (body.idempotencyKey !== undefined && body.idempotencyKey !== header)

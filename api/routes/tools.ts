@@ -11,7 +11,7 @@ import { badRequest } from '../../runtime/errors.ts';
 import { routeOf, type ToolRegistry } from '../../runtime/tools.ts';
 import type { AppExtension } from '../app.ts';
 import { RouteSet } from '../define.ts';
-import { isPlainObject, requireScope } from '../http.ts';
+import { idempotencyKeyHeader, isPlainObject, requireScope } from '../http.ts';
 import { checkQueryNames } from '../input.ts';
 
 const toolsQuery = z.object({
@@ -62,9 +62,10 @@ export function toolRoutes(tools: ToolRegistry, config: Config): AppExtension {
     r[method](route.path, async (req, res) => {
       const tenantId = t.scope === 'public' ? config.PUBLIC_TENANT : requireScope(req, t.scope).tenantId;
       const keyId = t.scope === 'public' ? undefined : requireScope(req, 'read').keyId;
+      const key = idempotencyKeyHeader(req);
       const out = await tools.call(t.name, inputOf(req, route.method, t.scope === 'public' ? undefined : t.input), {
         tenantId,
-        ...(req.get('idempotency-key') ? { idempotencyKey: req.get('idempotency-key')! } : {}),
+        ...(key ? { idempotencyKey: key } : {}),
         caller: { kind: 'http', ...(keyId ? { keyId } : {}) },
       });
       res.status(route.status ?? 200).json(out);
