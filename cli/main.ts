@@ -80,6 +80,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`brainops: unknown command '${command}'. Run \`npx brainops help\` for the list.\n`);
     return 2;
   }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${commandHelp(command)}\n`);
+    return 0;
+  }
   let config: Config;
   try {
     // Loaded here, not above: `--help` starts without the configuration schema (zod).
@@ -101,6 +105,18 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`brainops ${command}: ${message}\n`);
     return 1;
   }
+}
+
+/** `command`'s lines of the help: its usage, and the lines that continue it. */
+export function commandHelp(command: string): string {
+  const lines = HELP.split('\n');
+  const picked: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!lines[i]!.startsWith(`  ${command} `) && lines[i] !== `  ${command}`) continue;
+    picked.push(lines[i]!);
+    while (lines[i + 1]?.startsWith(' '.repeat(29))) picked.push(lines[++i]!);
+  }
+  return `Usage: npx brainops <command> [options]\n\n${picked.join('\n')}\n\nAll commands: npx brainops help`;
 }
 
 /** The names of every command, for the tests that check `--help` lists them all. */
