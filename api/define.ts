@@ -90,7 +90,7 @@ export class RouteSet {
     this.router[def.method](def.path, ...(def.use ?? []), async (req: Request, res: Response) => {
       const principal = authorize(req, def.access);
       // Again for the routes mounted before the input normaliser (uploads, webhooks): every route's query.
-      checkQuery(req.query);
+      checkQuery(req);
       const body = (def.body ? parse(def.body, req.body ?? {}, 'body') : undefined) as Out<B>;
       if (def.access !== 'public') checkQueryNames(def.query, req.query);
       const query = (def.query ? parse(def.query, req.query, 'query') : undefined) as Out<Q>;

@@ -28,7 +28,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { z } from 'zod';
 import { badRequest } from '../runtime/errors.ts';
 
@@ -63,8 +63,25 @@ export function checkValue(value: unknown, at: string): void {
   }
 }
 
-/** Throws 400 for a query parameter named with brackets, or a query value no column can store (see the module comment). */
-export function checkQuery(query: unknown): void {
+/**
+ * Throws 400 for a query whose percent-encoding does not decode to UTF-8 (`%FF`: the parser
+ * would read it as U+FFFD), a parameter named with brackets, or a value no column can store
+ * (see the module comment).
+ */
+export function checkQuery(req: Pick<Request, 'originalUrl' | 'query'>): void {
+  const raw = req.originalUrl.split('?')[1];
+  if (raw) {
+    try {
+      decodeURIComponent(raw.replace(/\+/g, ' '));
+    } catch {
+      throw badRequest(
+        'MALFORMED_URL',
+        'The query has percent-encoding that does not decode to UTF-8 text (%FF, or a % not followed by two hex digits): encode it as UTF-8.',
+        { at: 'query' },
+      );
+    }
+  }
+  const query = req.query;
   for (const name of Object.keys(query ?? {})) {
     const bracket = /^([^[\]]*)\[([^\]]*)\]/.exec(name);
     if (bracket) {
@@ -109,7 +126,7 @@ export const normaliseInput: RequestHandler = (req, _res, next) => {
     throw badRequest('MALFORMED_URL', 'The path has percent-encoding that does not decode to UTF-8 text.', { at: 'path' });
   }
   if (BAD_TEXT.test(path)) throw textError('path', path);
-  checkQuery(req.query);
+  checkQuery(req);
   if (req.body !== undefined) checkValue(req.body, 'body');
   next();
 };

@@ -150,6 +150,13 @@ describe('bad input never changes the database', () => {
       expect(res.body.error, path).toMatchObject({ code: 'INVALID_QUERY', details: { accepted: [] } });
     }
     expect((await app.call('GET', '/api/v1/crm/customers?q=Dry')).body.customers).toEqual([]);
+    // A query whose percent-encoding is not UTF-8 is refused, not read as U+FFFD.
+    for (const path of ['/api/v1/tasks?agent=%FF', '/api/v1/memory/search?q=%C3%28', '/api/v1/memory/search?q=50%']) {
+      const res = await app.call('GET', path);
+      expect(res.status, path).toBe(400);
+      expect(res.body.error, path).toMatchObject({ code: 'MALFORMED_URL', details: { at: 'query' } });
+    }
+    expect((await app.call('GET', '/api/v1/memory/search?q=caf%C3%A9+roof')).status).toBe(200);
     // Public pages and public tools take what a link carries.
     expect((await app.call('GET', '/api/v1/products/public?utm_source=newsletter', undefined, { key: null })).status).toBe(200);
     expect(await counts()).toEqual(before);
