@@ -103,7 +103,7 @@ export function jsonClientErrors(server: Server): void {
       400,
       'Bad Request',
       'MALFORMED_REQUEST',
-      'The request could not be read as HTTP/1.1.',
+      'The request could not be read as HTTP/1.1 (in a URL, spaces and characters outside ASCII must be percent-encoded).',
     ];
     const body = JSON.stringify({ error: { code, message } });
     socket.end(

@@ -18,7 +18,8 @@ describe('numbers from text or JSON', () => {
 
   it('refuses what Number() would have read as another number, saying what it must be', () => {
     const limit = wholeNumber(1, 200, 50);
-    for (const v of ['', '0x10', '1e1', '-1', '+1', '2.5', '1_000', 'Infinity', 'NaN', '20abc', ['1', '2'], 2.5, true, null])
+    expect(issue(limit, ['1', '2'])).toBe('must be given once');
+    for (const v of ['', '0x10', '1e1', '-1', '+1', '2.5', '1_000', 'Infinity', 'NaN', '20abc', 2.5, true, null])
       expect(issue(limit, v), JSON.stringify(v)).toBe('must be a whole number, written in decimal digits');
     for (const v of ['', '0x10', '1e1', '-1', '.5', '1.', '1,5'])
       expect(issue(decimalNumber(0, 120), v), v).toBe('must be a number, written in decimal digits');

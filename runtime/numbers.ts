@@ -18,7 +18,9 @@ const fromText = (pattern: RegExp) => (v: unknown) => (typeof v === 'string' && 
 const range = (min: number, max: number) =>
   max >= Number.MAX_SAFE_INTEGER ? `must be at least ${min}` : `must be between ${min} and ${max}`;
 
-const wrongType = (what: string) => (issue: { code?: string }) => (issue.code === 'invalid_type' ? `must be ${what}` : undefined);
+/** A parameter repeated in a query (`?limit=20&limit=30`) arrives as a list. */
+const wrongType = (what: string) => (issue: { code?: string; input?: unknown }) =>
+  issue.code !== 'invalid_type' ? undefined : Array.isArray(issue.input) ? 'must be given once' : `must be ${what}`;
 
 /**
  * A whole number in [min, max]: `20` or `"20"`. With `fallback`, the value when the field is

@@ -188,6 +188,11 @@ describe.each(['pglite', 'pg-redis'] as Engine[])('schedules on %s', (engine) =>
     expect([7, 8]).toContain(new Date(cron.body.schedule.nextRunAt).getUTCHours());
     const audit = await a.call('GET', `/api/v1/audit?subject=schedule:${cron.body.schedule.id}`);
     expect(audit.body.events.map((x: { action: string }) => x.action)).toEqual(['schedule.created']);
+    // Its name is taken: a second one of that name is a conflict, not a bad request.
+    const name = cron.body.schedule.name as string;
+    const dup = await a.call('POST', '/api/v1/schedules', { name, agent: 'probe', input: PROBE, everyMs: 60_000 });
+    expect(dup.status).toBe(409);
+    expect(dup.body.error.code).toBe('SCHEDULE_EXISTS');
     expect((await a.call('DELETE', `/api/v1/schedules/${cron.body.schedule.id}`)).status).toBe(204);
     expect((await a.call('GET', `/api/v1/schedules/${cron.body.schedule.id}`)).status).toBe(404);
   });

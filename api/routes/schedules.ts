@@ -74,7 +74,10 @@ export function scheduleApp(rt: Runtime): AppExtension {
       tags,
       bodySchema: jsonSchema(scheduleBody, 'input'),
       status: 201,
-      responses: { 201: { description: 'Created (Location: the schedule)', schema: z.object({ schedule: scheduleInfo }) } },
+      responses: {
+        201: { description: 'Created (Location: the schedule)', schema: z.object({ schedule: scheduleInfo }) },
+        409: { description: 'A schedule of that name exists already (SCHEDULE_EXISTS)' },
+      },
     },
     async ({ principal, req, res }) => {
       const schedule = await schedules.create(principal!.tenantId, req.body, keyActor(principal));

@@ -19,7 +19,7 @@ import { z } from 'zod';
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Config } from '../config.ts';
 import type { Db, Sql } from '../db/driver.ts';
-import { badRequest, notFound } from '../errors.ts';
+import { badRequest, conflict, notFound } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { QueueEngine } from '../queue.ts';
 import type { Registry } from '../registry.ts';
@@ -248,7 +248,7 @@ export class ScheduleService {
     const name = b.name ?? `${b.agent} ${b.cron ?? `every ${b.everyMs} ms`}`;
     const schedule = await this.deps.db.tenant(tenantId, async (tx) => {
       const dup = await tx.query(`SELECT 1 FROM schedules WHERE name = $1`, [name]);
-      if (dup.rows.length) throw badRequest('SCHEDULE_EXISTS', `A schedule named '${name}' exists already; give another name or PATCH it.`);
+      if (dup.rows.length) throw conflict('SCHEDULE_EXISTS', `A schedule named '${name}' exists already; give another name or PATCH it.`);
       const ins = await tx.query<Row>(
         `INSERT INTO schedules (tenant_id, name, agent, input, cron, every_ms, timezone, enabled, budget, priority, next_run_at, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
