@@ -331,5 +331,9 @@ describe('revenue dashboard (13)', () => {
     const o = await app.call('GET', '/api/v1/revenue/dashboard', undefined, asOther);
     expect(o.body.revenue.totalUsd).toBe(0);
     expect((await app.call('GET', '/api/v1/revenue/dashboard?to=31-12-2026')).status).toBe(400);
+    const backwards = await app.call('GET', '/api/v1/revenue/dashboard?from=2025-01-01&to=2024-01-01');
+    expect(backwards.status).toBe(400);
+    expect(backwards.body.error.message).toContain('to must not be before from');
+    expect((await app.call('GET', '/api/v1/revenue/dashboard?from=2025-01-01&to=2025-01-01')).status).toBe(200);
   });
 });

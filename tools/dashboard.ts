@@ -8,7 +8,7 @@ import type { AnyTool } from '../runtime/tools.ts';
 import { toMajor } from './money.ts';
 import { STAGES } from './pipeline.ts';
 import { businessTool } from './services.ts';
-import { num, round2, tenantCurrency } from './util.ts';
+import { dateRange, num, round2, tenantCurrency } from './util.ts';
 
 const ratio = (a: number, b: number): number | null => (b > 0 ? Math.round((a / b) * 10_000) / 10_000 : null);
 
@@ -16,7 +16,7 @@ const ratio = (a: number, b: number): number | null => (b > 0 ? Math.round((a / 
 export const revenueDashboard = businessTool({
   name: 'revenue_dashboard',
   description: 'Revenue, pipeline value by stage, conversion rates, estimate acceptance and top customers.',
-  input: z.object({ from: z.iso.date().optional(), to: z.iso.date().optional() }),
+  input: dateRange,
   output: z.object({
     revenue: z.object({ totalUsd: z.number(), payments: z.number() }),
     pipeline: z.array(z.object({ stage: z.enum(STAGES), leads: z.number(), valueUsd: z.number() })),

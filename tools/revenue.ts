@@ -11,15 +11,10 @@ import { badRequest, conflict, notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { toMajor, toMinor } from './money.ts';
 import { businessTool } from './services.ts';
-import { id, iso, num, tenantCurrency } from './util.ts';
+import { dateRange, id, iso, num, tenantCurrency } from './util.ts';
 
 /** Products and estimates are priced in US dollars: sessions are created in that currency. */
 const PRICE_CURRENCY = 'usd';
-
-const range = z.object({
-  from: z.iso.date().optional().describe('First day (YYYY-MM-DD), inclusive'),
-  to: z.iso.date().optional().describe('Last day (YYYY-MM-DD), inclusive'),
-});
 
 const sessionRecord = z.object({
   id: z.string(),
@@ -293,7 +288,7 @@ export const revenueSummary = businessTool({
   name: 'revenue_summary',
   description:
     "Revenue from stored Stripe payments in the tenant's currency: settled payments net of refunds and disputes (converted with Stripe's own conversion when paid in another currency), pending and failed payments apart, MRR from active subscriptions, by product and by month.",
-  input: range,
+  input: dateRange,
   output: z.object({
     from: z.string().nullable(),
     to: z.string().nullable(),

@@ -13,6 +13,15 @@ import { badRequest, notFound } from '../runtime/errors.ts';
 export const id = z.uuid('must be a UUID');
 export const limit = wholeNumber(1, 200, 50);
 export const cursor = z.string().min(1).max(200).optional();
+/** Days from `from` to `to`, both inclusive and optional; one that ends before it starts is a 400, not zeros. */
+export const dateRange = z
+  .object({
+    from: z.iso.date().optional().describe('First day (YYYY-MM-DD), inclusive'),
+    to: z.iso.date().optional().describe('Last day (YYYY-MM-DD), inclusive'),
+  })
+  // ISO dates compare as text.
+  .refine((r) => !r.from || !r.to || r.from <= r.to, { message: 'to must not be before from', path: ['to'] });
+
 /** Search text: optional, trimmed, empty means none. */
 export const q = z.string().trim().max(200).optional();
 
