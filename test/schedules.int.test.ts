@@ -164,6 +164,7 @@ describe.each(['pglite', 'pg-redis'] as Engine[])('schedules on %s', (engine) =>
     const cases: [unknown, string][] = [
       [{ agent: 'probe', input: PROBE, cron: 'every day at noon' }, 'INVALID_CRON'],
       [{ agent: 'probe', input: PROBE, cron: '0 0 31 2 *' }, 'CRON_NEVER_FIRES'],
+      [{ agent: 'probe', input: PROBE, cron: '@reboot' }, 'INVALID_CRON'],
       [{ agent: 'probe', input: PROBE, cron: '0 0 31 4,6 *' }, 'CRON_NEVER_FIRES'],
       [{ agent: 'probe', input: PROBE, cron: '0 2 * * *', timezone: 'Mars/Olympus' }, 'INVALID_TIMEZONE'],
       [{ agent: 'probe', input: PROBE }, 'INVALID_REQUEST'],
@@ -188,6 +189,16 @@ describe.each(['pglite', 'pg-redis'] as Engine[])('schedules on %s', (engine) =>
     expect([7, 8]).toContain(new Date(cron.body.schedule.nextRunAt).getUTCHours());
     const audit = await a.call('GET', `/api/v1/audit?subject=schedule:${cron.body.schedule.id}`);
     expect(audit.body.events.map((x: { action: string }) => x.action)).toEqual(['schedule.created']);
+    // crontab's nicknames read as their patterns, in the schedule's time zone: @daily is local midnight.
+    const nightly = await a.call('POST', '/api/v1/schedules', {
+      agent: 'probe',
+      input: PROBE,
+      cron: '@daily',
+      timezone: 'America/Chicago',
+    });
+    expect(nightly.status).toBe(201);
+    expect([5, 6]).toContain(new Date(nightly.body.schedule.nextRunAt).getUTCHours());
+    expect((await a.call('DELETE', `/api/v1/schedules/${nightly.body.schedule.id}`)).status).toBe(204);
     // Its name is taken: a second one of that name is a conflict, not a bad request.
     const name = cron.body.schedule.name as string;
     const dup = await a.call('POST', '/api/v1/schedules', { name, agent: 'probe', input: PROBE, everyMs: 60_000 });

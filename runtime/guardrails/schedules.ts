@@ -55,7 +55,7 @@ export const scheduleBody = z
     name: z.string().trim().min(1).max(100).optional(),
     agent: z.string().min(1).max(64),
     input: z.unknown().default({}),
-    cron: z.string().trim().min(9).max(120).optional(),
+    cron: z.string().trim().min(1).max(120).optional(),
     everyMs: z
       .number()
       .int()
@@ -74,7 +74,7 @@ export const schedulePatch = z
   .object({
     name: z.string().trim().min(1).max(100),
     input: z.unknown(),
-    cron: z.string().trim().min(9).max(120),
+    cron: z.string().trim().min(1).max(120),
     everyMs: z
       .number()
       .int()
