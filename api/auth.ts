@@ -20,11 +20,13 @@ export function authenticate(db: Db, isPublic: (method: string, path: string) =>
     if (!match?.[1]) throw new AppError('UNAUTHORIZED', 'The Authorization header must be "Bearer <key>".', { status: 401 });
     // A public route (health, the API docs, the Board's page) answers while the database is
     // away, even to a caller that sends its key: it goes on without one.
-    const p = await resolveKey(db, match[1]).catch((err: unknown) => {
-      if (isPublic(req.method, req.path) && engineUnavailable(err)) return 'unresolved' as const;
+    let p: Principal | undefined;
+    try {
+      p = await resolveKey(db, match[1]);
+    } catch (err) {
+      if (isPublic(req.method, req.path) && engineUnavailable(err)) return next();
       throw err;
-    });
-    if (p === 'unresolved') return next();
+    }
     if (!p) throw new AppError('UNAUTHORIZED', 'That API key is unknown or revoked.', { status: 401 });
     (req as typeof req & { principal?: Principal }).principal = p;
     next();

@@ -26,8 +26,10 @@ export function hasScope(p: Principal, scope: Scope): boolean {
   return p.scopes.includes(scope);
 }
 
-/** Creates a key; the plain key is returned once and never stored. */
-/** A new key for `tenantId`, which is created when it does not exist yet (`newTenant` says so). */
+/**
+ * Creates a key for `tenantId`, creating the tenant when it does not exist yet (`newTenant`
+ * says so); the plain key is returned once and never stored.
+ */
 export async function createKey(
   db: Db,
   tenantId: string,

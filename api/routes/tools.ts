@@ -63,7 +63,8 @@ export function toolRoutes(tools: ToolRegistry, config: Config): AppExtension {
       const tenantId = t.scope === 'public' ? config.PUBLIC_TENANT : requireScope(req, t.scope).tenantId;
       const keyId = t.scope === 'public' ? undefined : requireScope(req, 'read').keyId;
       const key = idempotencyKeyHeader(req);
-      const out = await tools.call(t.name, inputOf(req, route.method, t.scope === 'public' ? undefined : t.input), {
+      // A public tool's links carry what they like (utm_source=...): its query names are not checked.
+      const out = await tools.call(t.name, inputOf(req, route.method, t.input, t.scope !== 'public'), {
         tenantId,
         ...(key ? { idempotencyKey: key } : {}),
         caller: { kind: 'http', ...(keyId ? { keyId } : {}) },
@@ -75,18 +76,15 @@ export function toolRoutes(tools: ToolRegistry, config: Config): AppExtension {
 }
 
 /**
- * The tool input of a request: query (GET/DELETE; a name the tool's input does not have is a
- * 400) or JSON body (then any query is a 400), with the path params on top. `schema`: the
- * tool's input, to check the query's names against; undefined for a public tool (a website's
- * links carry what they like), whose query is not checked.
+ * The tool input of a request: query (GET/DELETE) or JSON body, with the path params on top.
+ * With `checkNames`, a query name the tool's input (`schema`) does not have is a 400, and so is
+ * any query beside a body.
  */
-function inputOf(req: Request, method: string, schema: z.ZodType | undefined): Record<string, unknown> {
+function inputOf(req: Request, method: string, schema: z.ZodType, checkNames: boolean): Record<string, unknown> {
   const params = req.params as Record<string, string>;
-  if (method === 'GET' || method === 'DELETE') {
-    if (schema) checkQueryNames(schema, req.query, Object.keys(params));
-    return { ...(req.query as Record<string, unknown>), ...params };
-  }
-  if (schema) checkQueryNames(undefined, req.query);
+  const reads = method === 'GET' || method === 'DELETE';
+  if (checkNames) checkQueryNames(reads ? schema : undefined, req.query, Object.keys(params));
+  if (reads) return { ...(req.query as Record<string, unknown>), ...params };
   const body: unknown = req.body ?? {};
   if (!isPlainObject(body)) throw badRequest('INVALID_REQUEST', 'The request body must be a JSON object.');
   return { ...body, ...params };
