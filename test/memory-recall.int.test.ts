@@ -147,6 +147,43 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
     expect(mode.rows[0]!.m).toBe('auto');
   });
 
+  it('counts every one of a query’s sixteen words in the first rows, the last as surely as the first', async () => {
+    // 150 notes: a scope under 200 rows, which the first pass counts whole. "flashing" is in 2 of
+    // them, each other word in all. d = 75: "flashing" weighs 0.5 × (1 − ln 2 / ln 75) wherever it stands.
+    const fill = [
+      'ridge',
+      'valley',
+      'eave',
+      'rake',
+      'hip',
+      'deck',
+      'felt',
+      'drip',
+      'vent',
+      'soffit',
+      'fascia',
+      'gable',
+      'truss',
+      'batten',
+      'purlin',
+    ];
+    const notes = Array.from({ length: 150 }, (_, i) => `Roof note ${i}: ${fill.join(' ')}${i % 75 === 3 ? ' flashing' : ''}`);
+    await store.rememberMany(
+      TENANT,
+      notes.map((content) => ({ content, agent: 'roof' })),
+    );
+    const weight = 0.5 * (1 - Math.log(2) / Math.log(75));
+    for (const words of [
+      ['flashing', ...fill],
+      [...fill, 'flashing'],
+    ]) {
+      expect(words).toHaveLength(16);
+      const hits = await store.recall(TENANT, words.join(' '), { k: 2, agent: 'roof' });
+      expect(hits.map((h) => h.content).sort()).toEqual(notes.filter((n) => n.endsWith('flashing')).sort());
+      for (const h of hits) expect(h.score).toBeCloseTo(h.similarity + weight, 9);
+    }
+  });
+
   it('finds an invoice by its bare number, written after a letter and a hyphen', async () => {
     await store.remember(TENANT, { content: 'Invoice INV-99812 sent to the Okonkwo family for the slate roof', agent: 'billing' });
     for (const q of ['99812', '#99812', 'INV-99812', 'invoice 99812']) {
