@@ -6,14 +6,14 @@
  *   2. Speed on PostgreSQL + pgvector: MEMORY_BENCH_ROWS memories of 768 dimensions (random but
  *      clustered, so nearest neighbours mean something), generated server-side in a fresh
  *      database, queried with vector-style queries (text that shares no rare word with the
- *      memories). QPS, p50, p99 at 4 clients (medians of 3 alternating rounds) and recall@10
+ *      memories). QPS, p50, p99 at 4 clients (medians of 5 alternating rounds) and recall@10
  *      against exact search, for: the exact scan; the raw HNSW query (one statement, no
  *      transaction); recall() (tenant and settings in the same round trip, rows returned).
  *   3. EXPLAIN of recall, showing the indexes in use.
  *   4. Insert throughput of rememberMany (dedupe lookups + multi-row INSERT) vs a raw
  *      multi-row INSERT of the same vectors.
  * `npm run bench memory` runs only this file. Sizes: MEMORY_BENCH_ROWS (100000),
- * MEMORY_BENCH_QUERIES (200), MEMORY_BENCH_INSERTS (2000); a quick run on a busy machine:
+ * MEMORY_BENCH_QUERIES (200), MEMORY_BENCH_INSERTS (2000), MEMORY_BENCH_ROUNDS (5); a quick run on a busy machine:
  * `MEMORY_BENCH_ROWS=20000 MEMORY_BENCH_INSERTS=200 npm run bench memory`.
  * @module
  */
@@ -78,6 +78,8 @@ export default async function memoryBench(log: Log): Promise<void> {
   const rows = envInt('MEMORY_BENCH_ROWS', 100_000);
   const queries = envInt('MEMORY_BENCH_QUERIES', 200);
   const inserts = envInt('MEMORY_BENCH_INSERTS', 2000);
+  // Rounds of 200 queries last under a second each: five keep one noisy round from setting the median.
+  const roundsN = envInt('MEMORY_BENCH_ROUNDS', 5);
   // The relevance table first, in a database of its own (its rows must not share the HNSW graph with the 100k).
   {
     const rel = await freshDatabase();
@@ -177,7 +179,7 @@ export default async function memoryBench(log: Log): Promise<void> {
       db.tenant(TENANT, (tx) => tx.query(`SELECT id FROM memories ORDER BY embedding <=> $1 LIMIT 10`, [qs[i % qs.length]!.vec])),
     );
     const rounds: { raw: Timing; recall: Timing }[] = [];
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < roundsN; round++) {
       const raw = await timed(queries, 4, (i) => rawHnsw(qs[i]!.vec));
       const recall = await timed(queries, 4, (i) => store.recall(TENANT, qs[i]!.text, { k: 10 }));
       rounds.push({ raw, recall });
@@ -193,7 +195,7 @@ export default async function memoryBench(log: Log): Promise<void> {
     const line = (name: string, r: Timing, recall10: string) =>
       `| ${name} | ${fmt(r.qps, 1)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${recall10} |`;
     log(
-      `| query (4 clients; medians of 3 alternating rounds of ${queries}) | QPS | p50 ms | p99 ms | recall@10 vs exact (${exact.length} queries) |`,
+      `| query (4 clients; medians of ${roundsN} alternating rounds of ${queries}) | QPS | p50 ms | p99 ms | recall@10 vs exact (${exact.length} queries) |`,
     );
     log('|---|---|---|---|---|');
     log(line('exact `ORDER BY embedding <=> $1 LIMIT 10` (untyped column: no index), in a tenant transaction', rawExact, '1.000'));

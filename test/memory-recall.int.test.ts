@@ -150,23 +150,7 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
   it('counts every one of a query’s sixteen words in the first rows, the last as surely as the first', async () => {
     // 150 notes: a scope under 200 rows, which the first pass counts whole. "flashing" is in 2 of
     // them, each other word in all. d = 75: "flashing" weighs 0.5 × (1 − ln 2 / ln 75) wherever it stands.
-    const fill = [
-      'ridge',
-      'valley',
-      'eave',
-      'rake',
-      'hip',
-      'deck',
-      'felt',
-      'drip',
-      'vent',
-      'soffit',
-      'fascia',
-      'gable',
-      'truss',
-      'batten',
-      'purlin',
-    ];
+    const fill = 'ridge valley eave rake hip deck felt drip vent soffit fascia gable truss batten purlin'.split(' ');
     const notes = Array.from({ length: 150 }, (_, i) => `Roof note ${i}: ${fill.join(' ')}${i % 75 === 3 ? ' flashing' : ''}`);
     await store.rememberMany(
       TENANT,
