@@ -5,12 +5,13 @@
  * statements and transactions per task counted beside it (bench/counters.ts). Figures:
  *
  *   throughput  estimator tasks/s through startWorkers vs a raw BullMQ no-op worker
+ *   core        the same with an agent that does nothing (no target): the durable core's own cost
  *   latency     enqueue → start p99 at a fixed offered rate vs raw BullMQ
  *   steps       time per journaled ctx.step vs LangGraph.js with its PostgresSaver
  *   http        POST /api/v1/agents/probe/tasks vs a bare Express route that only queue.adds
  *
  * Knobs (environment): BENCH_QUICK=1 (small sizes, ~2 minutes), BENCH_ENGINES
- * (pg-redis,pg,pglite), BENCH_FIGURES (throughput,latency,steps,http), BENCH_ROUNDS (3),
+ * (pg-redis,pg,pglite), BENCH_FIGURES (throughput,core,latency,steps,http), BENCH_ROUNDS (3),
  * BENCH_TASKS, BENCH_CONCURRENCY (8), BENCH_REQUESTS, BENCH_CLIENTS (20), BENCH_LATENCY_TASKS,
  * BENCH_RATE (20), BENCH_STEPS, BENCH_STEP_TASKS, BENCH_PHASE_TIMEOUT_MS (90000).
  * @module
@@ -33,7 +34,7 @@ import { benchStepsAgent, type EngineCtx, type Options } from './runtime/agent.t
 import { httpFigure } from './runtime/http.ts';
 import { latencyFigure } from './runtime/latency.ts';
 import { stepsFigure } from './runtime/steps.ts';
-import { throughputFigure } from './runtime/throughput.ts';
+import { coreThroughputFigure, throughputFigure } from './runtime/throughput.ts';
 
 const ENGINE_NAMES: Record<Engine, string> = {
   'pg-redis': 'PostgreSQL + BullMQ on Redis',
@@ -45,6 +46,7 @@ const ENGINE_NAMES: Record<Engine, string> = {
 // runs them), and a running worker's sweeper would look each of them up every interval.
 const FIGURES: Record<string, (c: EngineCtx) => Promise<Figure>> = {
   throughput: throughputFigure,
+  core: coreThroughputFigure,
   latency: latencyFigure,
   steps: stepsFigure,
   http: httpFigure,
