@@ -204,8 +204,9 @@ export class MemoryStore {
           merged[i] = true;
         }
       }
-      // Fold the in-call duplicates into their head: the latest content and expiry win,
-      // metadata is merged key by key.
+      // Fold the in-call duplicates into their head: the latest content wins, metadata is
+      // merged key by key, and the memory lives as long as the longest-lived copy (a copy
+      // with no expiry keeps it for good): a temporary restatement never cuts a fact's life.
       const rows = new Map<number, { item: Clean; vec: string; seen: number }>();
       for (let i = 0; i < batch.length; i++) {
         const head = into[i] === -1 ? i : into[i]!;
@@ -217,6 +218,7 @@ export class MemoryStore {
                 ...item,
                 metadata: { ...prior.item.metadata, ...item.metadata },
                 sourceTaskId: item.sourceTaskId ?? prior.item.sourceTaskId,
+                expiresAt: laterExpiry(prior.item.expiresAt, item.expiresAt),
               }
             : item,
           vec: texts[i]!,
@@ -237,7 +239,8 @@ export class MemoryStore {
       if (updates.length) {
         await tx.query(
           `UPDATE memories m SET content = u.content, metadata = m.metadata || u.metadata::jsonb, embedding = u.vec::vector,
-                  source_task_id = coalesce(u.task::uuid, m.source_task_id), expires_at = u.expires::timestamptz,
+                  source_task_id = coalesce(u.task::uuid, m.source_task_id),
+                  expires_at = CASE WHEN m.expires_at IS NULL OR u.expires IS NULL THEN NULL ELSE greatest(m.expires_at, u.expires::timestamptz) END,
                   times_seen = m.times_seen + u.seen, updated_at = now()
              FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[])
                   AS u(id, agent, kind, content, metadata, vec, task, expires, seen)
@@ -340,6 +343,12 @@ export class MemoryStore {
 }
 
 /** Columns for unnest(...): id, agent, kind, content, metadata, vec, task, expires, seen. */
+/** The later of two expiries, ISO strings; null (never) outlasts any date. */
+function laterExpiry(a: string | null, b: string | null): string | null {
+  if (a === null || b === null) return null;
+  return Date.parse(a) >= Date.parse(b) ? a : b;
+}
+
 function columns(rows: { id: string; item: Clean; vec: string; seen: number }[]): unknown[][] {
   return [
     rows.map((r) => r.id),

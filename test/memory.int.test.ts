@@ -249,6 +249,38 @@ describe.each(['pglite', 'pg'] as const)('memory on %s', (engine) => {
     expect((await store.get('default', bulk[0]!.id))?.timesSeen).toBe(2);
   });
 
+  it('keeps a merged memory as long as its longest-lived copy: a temporary restatement never expires a fact', async () => {
+    const soon = new Date(Date.now() + 3_600_000).toISOString();
+    const later = new Date(Date.now() + 7_200_000).toISOString();
+    const kept = await app.call('POST', '/api/v1/memory', {
+      content: 'The Quarrington account always pays net 30 by ACH',
+      kind: 'billing',
+    });
+    expect(kept.body.memory.expiresAt).toBeNull();
+    const temp = await app.call('POST', '/api/v1/memory', {
+      content: 'The Quarrington account always pays net 30 by ACH.',
+      kind: 'billing',
+      expiresAt: soon,
+    });
+    expect(temp.body).toMatchObject({ merged: true, memory: { id: kept.body.memory.id, expiresAt: null } });
+
+    // Two temporary copies: the later expiry wins, whichever comes first; a permanent copy makes it permanent.
+    const promo = { content: 'Quarrington promo: free gutter check with any reroof', kind: 'promo' };
+    const a = await store.remember('default', { ...promo, expiresAt: later });
+    await store.remember('default', { ...promo, expiresAt: soon });
+    expect((await store.get('default', a.id))?.expiresAt).toBe(later);
+    await store.remember('default', promo);
+    expect((await store.get('default', a.id))?.expiresAt).toBeNull();
+
+    // Within one bulk call too.
+    const bulk = await store.rememberMany('default', [
+      { content: 'Quarrington crew note: bring the 32 ft ladder', kind: 'crew' },
+      { content: 'Quarrington crew note: bring the 32 ft ladder.', kind: 'crew', expiresAt: soon },
+    ]);
+    expect(bulk[1]).toEqual({ id: bulk[0]!.id, merged: true });
+    expect((await store.get('default', bulk[0]!.id))?.expiresAt).toBeNull();
+  });
+
   it('answers a keyed write made again (a retry whose first write committed) with the memory it made, writing nothing', async () => {
     const key = `00000000-0000-4000-8000-000000000001:step-7/memory.remember:${engine}`;
     const first = await store.remember('default', { content: 'Crew note: Lot 14 needs a 40 ft ladder', kind: 'crew', idempotencyKey: key });
@@ -297,12 +329,18 @@ describe.each(['pglite', 'pg'] as const)('memory on %s', (engine) => {
       { content: 'ok', metadata: ['not', 'an', 'object'] },
       { content: 'ok', agent: '' },
       { content: 'ok', expiresAt: 'tomorrow' },
+      // A misspelt field is refused, not dropped (the memory would be kept forever, by no agent).
+      { content: 'One-day gate code 7781', expires_at: '2030-01-01T00:00:00Z' },
+      { content: 'ok', agnet: 'billing' },
     ];
     for (const body of bad) {
       const r = await app.call('POST', '/api/v1/memory', body);
       expect(r.status, JSON.stringify(body).slice(0, 60)).toBe(400);
       expect(r.body.error.code).toBe('INVALID_REQUEST');
     }
+    const misspelt = await app.call('POST', '/api/v1/memory', { content: 'ok', expires_at: '2030-01-01T00:00:00Z' });
+    expect(misspelt.body.error.details).toMatchObject({ at: 'body.expires_at', field: 'expires_at' });
+    expect(misspelt.body.error.details.accepted).toContain('expiresAt');
     expect((await app.call('POST', '/api/v1/memory', undefined, { raw: '{"content": ' })).status).toBe(400);
     for (const q of ['', '?q=', '?q=roof&k=0', '?q=roof&k=51', '?q=roof&k=abc']) {
       expect((await app.call('GET', `/api/v1/memory/search${q}`)).status, q).toBe(400);
