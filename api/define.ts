@@ -16,7 +16,7 @@ import { AppError } from '../runtime/errors.ts';
 import { jsonSchema } from '../runtime/registry.ts';
 import type { Principal, Scope } from '../runtime/keys.ts';
 import { parse, requireScope } from './http.ts';
-import { checkQuery, checkQueryNames } from './input.ts';
+import { checkBodyNames, checkQuery, checkQueryNames } from './input.ts';
 import type { Paths } from './openapi.ts';
 
 /** The tenant whose admin keys are the operator's (the key `npm start` writes, BRAINOPS_ADMIN_KEY). */
@@ -91,6 +91,7 @@ export class RouteSet {
       const principal = authorize(req, def.access);
       // Again for the routes mounted before the input normaliser (uploads, webhooks): every route's query.
       checkQuery(req);
+      if (def.body && def.access !== 'public') checkBodyNames(def.body, req.body);
       const body = (def.body ? parse(def.body, req.body ?? {}, 'body') : undefined) as Out<B>;
       if (def.access !== 'public') checkQueryNames(def.query, req.query);
       const query = (def.query ? parse(def.query, req.query, 'query') : undefined) as Out<Q>;

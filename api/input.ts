@@ -117,6 +117,29 @@ export function checkQueryNames(schema: z.ZodType | undefined, query: unknown, p
   );
 }
 
+/**
+ * A field of a JSON body that its schema (a zod object) does not have: 400 INVALID_REQUEST
+ * naming it and the fields the route reads, instead of dropping it (`expires_at` for
+ * `expiresAt` must not store a memory forever). `at` names the object (`body`, `body.input`);
+ * `pathNames` are path parameters merged into the same object. A schema that is not an object,
+ * or takes any field (`z.looseObject`), is not checked; nor is a value that is not an object
+ * (the schema answers that).
+ */
+export function checkBodyNames(schema: z.ZodType, value: unknown, at = 'body', pathNames: readonly string[] = []): void {
+  if (!(schema instanceof z.ZodObject) || schema._zod.def.catchall instanceof z.ZodUnknown) return;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
+  const known = Object.keys(schema.shape).filter((k) => !pathNames.includes(k));
+  const unknown = Object.keys(value).find((k) => !known.includes(k) && !pathNames.includes(k));
+  if (unknown === undefined) return;
+  throw badRequest(
+    'INVALID_REQUEST',
+    known.length
+      ? `The ${at} has a field '${unknown}' that this route does not read; it reads ${known.map((k) => `'${k}'`).join(', ')}.`
+      : `The ${at} has a field '${unknown}'; this route reads none.`,
+    { at: `${at}.${unknown}`, field: unknown, accepted: known },
+  );
+}
+
 /** Middleware: checks the path, the query and the body parsed so far (see the module comment). */
 export const normaliseInput: RequestHandler = (req, _res, next) => {
   let path: string;

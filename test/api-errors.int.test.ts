@@ -36,6 +36,21 @@ describe('bad input never changes the database', () => {
       400,
       'INVALID_REQUEST',
     ],
+    [
+      'a misspelt field of the agent input (an optional one would be silently dropped)',
+      () =>
+        app.call('POST', '/api/v1/agents/estimator/tasks', {
+          input: { roofAreaSqFt: 1800, pitch: '6/12', material: 'architectural_shingle', customerNmae: 'Ana' },
+        }),
+      400,
+      'INVALID_REQUEST',
+    ],
+    [
+      'a misspelt field of a tool body',
+      () => app.call('POST', '/api/v1/crm/customers', { name: 'Ana Roof', emial: 'ana@example.com' }),
+      400,
+      'INVALID_REQUEST',
+    ],
     ['unknown agent', () => app.call('POST', '/api/v1/agents/astrologer/tasks', { input: {} }), 404, 'NOT_FOUND'],
     ['unknown task', () => app.call('GET', '/api/v1/tasks/3f1c1f7e-59a4-4b8e-9a43-c1a0b2d5e6f7'), 404, 'NOT_FOUND'],
     ['a task id that is not a uuid', () => app.call('GET', '/api/v1/tasks/not-a-uuid'), 404, 'NOT_FOUND'],

@@ -17,6 +17,7 @@ import { RouteSet, type JsonSchema } from '../define.ts';
 import { idempotencyKeyHeader, isPlainObject, parse } from '../http.ts';
 import type { Paths } from '../openapi.ts';
 import { streamTaskEvents } from '../task-stream.ts';
+import { checkBodyNames } from '../input.ts';
 
 const listQuery = z.object({
   agent: z.string().min(1).max(64).optional().describe('Only this agent’s tasks'),
@@ -87,6 +88,9 @@ export function taskRoutes(rt: Runtime): { router: RouteSet['router']; paths: Pa
     },
     async ({ params, req, res, principal }) => {
       const p = principal!;
+      // A misspelt field of the agent's input (`customerNmae`) is a 400, not silently dropped.
+      const agent = rt.registry.agent(params.name ?? '');
+      if (agent && isPlainObject(req.body)) checkBodyNames(agent.input, req.body.input, 'body.input');
       const { task: t, created: isNew } = await rt.tasks.create(p.tenantId, params.name ?? '', withIdempotencyHeader(req), {
         type: 'api_key',
         keyId: p.keyId,

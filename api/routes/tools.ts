@@ -12,7 +12,7 @@ import { routeOf, type ToolRegistry } from '../../runtime/tools.ts';
 import type { AppExtension } from '../app.ts';
 import { RouteSet } from '../define.ts';
 import { idempotencyKeyHeader, isPlainObject, requireScope } from '../http.ts';
-import { checkQueryNames } from '../input.ts';
+import { checkBodyNames, checkQueryNames } from '../input.ts';
 
 const toolsQuery = z.object({
   check: z.enum(['true', 'false']).optional().describe('true: also check each tool’s integration (available, error)'),
@@ -77,8 +77,8 @@ export function toolRoutes(tools: ToolRegistry, config: Config): AppExtension {
 
 /**
  * The tool input of a request: query (GET/DELETE) or JSON body, with the path params on top.
- * With `checkNames`, a query name the tool's input (`schema`) does not have is a 400, and so is
- * any query beside a body.
+ * With `checkNames`, a query name or body field the tool's input (`schema`) does not have is a
+ * 400, and so is any query beside a body.
  */
 function inputOf(req: Request, method: string, schema: z.ZodType, checkNames: boolean): Record<string, unknown> {
   const params = req.params as Record<string, string>;
@@ -87,5 +87,6 @@ function inputOf(req: Request, method: string, schema: z.ZodType, checkNames: bo
   if (reads) return { ...(req.query as Record<string, unknown>), ...params };
   const body: unknown = req.body ?? {};
   if (!isPlainObject(body)) throw badRequest('INVALID_REQUEST', 'The request body must be a JSON object.');
+  if (checkNames) checkBodyNames(schema, body, 'body', Object.keys(params));
   return { ...body, ...params };
 }
