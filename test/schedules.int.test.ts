@@ -69,10 +69,12 @@ describe.each(['pglite', 'pg-redis'] as Engine[])('schedules on %s', (engine) =>
     }, 30_000);
     const firstTick = Date.parse(first[0]!.createdBy.firedAt);
     for (const t of first) {
-      // On time: ticks are whole intervals apart, and each task is created within 1.5 s of its tick.
+      // On time: ticks are whole intervals apart, and each task is created after its tick and
+      // before a few more have passed (a bound for a loaded CI machine, not a speed measurement).
       const fired = Date.parse(t.createdBy.firedAt);
       expect((fired - firstTick) % 1000).toBe(0);
-      expect(Date.parse(t.createdAt) - fired).toBeLessThan(1500);
+      expect(Date.parse(t.createdAt) - fired).toBeGreaterThanOrEqual(0);
+      expect(Date.parse(t.createdAt) - fired).toBeLessThan(5000);
       expect(t.idempotencyKey).toBe(`schedule:${id}:${fired}`);
     }
     await a.proc.stop(2000);
