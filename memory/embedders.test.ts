@@ -68,6 +68,10 @@ describe('what there is to embed', () => {
     ]);
     expect(queryTerms('the and of ?!')).toEqual([]);
     expect(queryTerms('a b c d e f g h', 3)).toEqual(['b', 'c', 'd']);
+    // A long query keeps its words, up to 256 distinct ones.
+    const long = Array.from({ length: 300 }, (_, i) => `w${i}`).join(' ');
+    expect(queryTerms(long)).toHaveLength(256);
+    expect(queryTerms(`${'w1 '.repeat(40)}quillfeather`)).toEqual(['w1', 'quillfeather']);
   });
 });
 

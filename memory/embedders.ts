@@ -152,9 +152,11 @@ export function isUsableVector(v: readonly number[]): boolean {
 /**
  * The words of a search query as the text side weighs them: whitespace-separated chunks
  * (so `INV-10423`, `$4,200` and `o'brien` stay whole for PostgreSQL's parser), lower-cased,
- * without chunks of only punctuation or only stop words, each once, at most `max`.
+ * without chunks of only punctuation or only stop words, each once, at most `max` (a bound on
+ * recall's work for a whole prompt used as a query; a search box's 2,000 characters rarely hold
+ * a tenth of it).
  */
-export function queryTerms(text: string, max = 16): string[] {
+export function queryTerms(text: string, max = 256): string[] {
   const out = new Set<string>();
   for (const chunk of text.normalize('NFKC').toLowerCase().split(/\s+/)) {
     const words = tokenize(chunk);

@@ -147,23 +147,27 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
     expect(mode.rows[0]!.m).toBe('auto');
   });
 
-  it('counts every one of a query’s sixteen words in the first rows, the last as surely as the first', async () => {
+  it('counts every word of a long query, the last as surely as the first (in chunks of 16 per pass)', async () => {
     // 150 notes: a scope under 200 rows, which the first pass counts whole. "flashing" is in 2 of
-    // them, each other word in all. d = 75: "flashing" weighs 0.5 × (1 − ln 2 / ln 75) wherever it stands.
-    const fill = 'ridge valley eave rake hip deck felt drip vent soffit fascia gable truss batten purlin'.split(' ');
+    // them, each of 39 other words in all. d = 75: "flashing" weighs 0.5 × (1 − ln 2 / ln 75)
+    // wherever it stands: 1st, 16th, 17th (the second pass) or 40th (the third).
+    const fill = [
+      ...'ridge valley eave rake hip deck felt drip vent soffit fascia gable truss batten purlin'.split(' '),
+      ...Array.from({ length: 24 }, (_, i) => `lot${i + 1}`),
+    ];
     const notes = Array.from({ length: 150 }, (_, i) => `Roof note ${i}: ${fill.join(' ')}${i % 75 === 3 ? ' flashing' : ''}`);
     await store.rememberMany(
       TENANT,
-      notes.map((content) => ({ content, agent: 'roof' })),
+      // A kind of its own each: these near-identical notes must not merge as near-duplicates.
+      notes.map((content, n) => ({ content, agent: 'roof', kind: `roof-${n}` })),
     );
     const weight = 0.5 * (1 - Math.log(2) / Math.log(75));
-    for (const words of [
-      ['flashing', ...fill],
-      [...fill, 'flashing'],
-    ]) {
-      expect(words).toHaveLength(16);
+    for (const at of [0, 15, 16, 39]) {
+      const words = [...fill];
+      words.splice(at, 0, 'flashing');
+      expect(words).toHaveLength(40);
       const hits = await store.recall(TENANT, words.join(' '), { k: 2, agent: 'roof' });
-      expect(hits.map((h) => h.content).sort()).toEqual(notes.filter((n) => n.endsWith('flashing')).sort());
+      expect(hits.map((h) => h.content).sort(), `flashing at ${at}`).toEqual(notes.filter((n) => n.endsWith('flashing')).sort());
       for (const h of hits) expect(h.score).toBeCloseTo(h.similarity + weight, 9);
     }
   });
