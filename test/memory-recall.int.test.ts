@@ -208,6 +208,37 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
       );
   });
 
+  it('finds a word or number inside a longer token: letters then digits, dots, an email, a URL, thousands', async () => {
+    // 300 look-alike notes that share the everyday words, so that only the inner word can find each one.
+    await store.rememberMany(
+      TENANT,
+      Array.from({ length: 300 }, (_, i) => ({
+        content: `Office note ${i}: permit landline email photos total dollars`,
+        agent: 'office',
+        kind: `n${i}`,
+      })),
+    );
+    const inside: [query: string, content: string][] = [
+      ['77341', 'Permit ABC77341 approved for the Halvorsen reroof'],
+      ['246', 'Landline 555.246.1357 for the site foreman'],
+      ['1357', 'Landline 555.246.1357 for the site foreman'],
+      ['dubois', 'Email renee.dubois@example.fr about the skylight quote'],
+      ['kestrel', 'Photos at https://photos.example.net/jobs/ridgeline-kestrel/45 after the storm'],
+      ['1234567', 'Total 1,234,567 dollars for the whole subdivision'],
+    ];
+    await store.rememberMany(
+      TENANT,
+      [...new Set(inside.map(([, c]) => c))].map((content) => ({ content, agent: 'office' })),
+    );
+    for (const [q, content] of inside) {
+      const [hit] = await store.recall(TENANT, q, { k: 1, agent: 'office' });
+      expect(hit?.content, q).toBe(content);
+      expect(hit!.score, q).toBeGreaterThan(hit!.similarity);
+    }
+    // The whole token is still a word of its own.
+    expect((await store.recall(TENANT, 'ABC77341', { k: 1, agent: 'office' }))[0]?.content).toBe(inside[0]![1]);
+  });
+
   it('enters only the tenant it is given: another tenant’s memories stay out, a forged proof is refused', async () => {
     const db = app.proc.runtime.db;
     await db.system((tx) => tx.query(`INSERT INTO tenants (id, name) VALUES ('recall-other', 'Other') ON CONFLICT DO NOTHING`));
