@@ -265,7 +265,7 @@ describe.each(['pglite', 'pg'] as const)('memory on %s', (engine) => {
     expect(temp.body).toMatchObject({ merged: true, memory: { id: kept.body.memory.id, expiresAt: null } });
 
     // Two temporary copies: the later expiry wins, whichever comes first; a permanent copy makes it permanent.
-    const promo = { content: 'Quarrington promo: free gutter check with any reroof', kind: 'promo' };
+    const promo = { content: 'Quarrington offer: free gutter check with any reroof', kind: 'offer' };
     const a = await store.remember('default', { ...promo, expiresAt: later });
     await store.remember('default', { ...promo, expiresAt: soon });
     expect((await store.get('default', a.id))?.expiresAt).toBe(later);
