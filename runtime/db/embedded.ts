@@ -5,7 +5,9 @@
  * would to a real server.
  * @module
  */
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AppError } from '../errors.ts';
@@ -36,7 +38,7 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedServer> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
   const lock = join(dir, 'brainops.pid');
-  await acquireLock(lock, dir);
+  const held = await acquireLock(lock, dir);
   const [{ PGlite }, { vector }, { PGLiteSocketServer }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('@electric-sql/pglite-pgvector'),
@@ -53,6 +55,7 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedServer> {
     db = await PGlite.create({ dataDir: join(dir, 'pgdata'), extensions: { vector }, startParams });
   } catch (err) {
     await rm(lock, { force: true });
+    held?.close();
     throw new AppError(
       'EMBEDDED_DB_FAILED',
       `Could not open the embedded database in ${dir}: ${(err as Error).message}. Move that folder away to start fresh.`,
@@ -78,6 +81,7 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedServer> {
       await rm(path, { force: true });
       if (tempDir) await rm(tempDir, { recursive: true, force: true });
       await rm(lock, { force: true });
+      held?.close();
     },
   };
 }
@@ -85,16 +89,39 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedServer> {
 const SEARCH_PATH = 'bullmq,public';
 const SOCKET = '.s.PGSQL.5432';
 
-async function acquireLock(lock: string, dir: string): Promise<void> {
+/**
+ * One process per data folder. On Linux the lock is an abstract Unix socket named after the
+ * folder's real path: the kernel holds it for the process and drops it when the process ends
+ * however it ends (`kill -9` leaves nothing behind to go stale, a pid reused after a reboot
+ * proves nothing), and of two processes starting at once only one can bind it. `brainops.pid`
+ * only tells a person which process holds the folder. Elsewhere (no abstract sockets) the pid
+ * file is the lock: held while a process with that pid is alive.
+ * @returns the kernel lock to close when the database stops (undefined off Linux)
+ * @throws AppError EMBEDDED_DB_IN_USE (409) when another process holds the folder
+ */
+async function acquireLock(lock: string, dir: string): Promise<Server | undefined> {
   const prior = Number(await readFile(lock, 'utf8').catch(() => ''));
-  if (prior && prior !== process.pid && alive(prior)) {
-    throw new AppError(
+  const inUse = (pid: number | undefined) =>
+    new AppError(
       'EMBEDDED_DB_IN_USE',
-      `Another BrainOps process (pid ${prior}) is using the embedded database in ${dir}. Stop it, point BRAINOPS_DATA_DIR elsewhere, or set DATABASE_URL to share a PostgreSQL server.`,
+      `Another BrainOps process${pid ? ` (pid ${pid})` : ''} is using the embedded database in ${dir}. Stop it, point BRAINOPS_DATA_DIR elsewhere, or set DATABASE_URL to share a PostgreSQL server.`,
       { status: 409 },
     );
+  let held: Server | undefined;
+  if (process.platform === 'linux') {
+    const name = `\0brainops-embedded-${createHash('sha256').update(await realpath(dir)).digest('hex').slice(0, 40)}`;
+    held = await new Promise<Server | undefined>((done, fail) => {
+      const server = createServer((socket) => socket.destroy());
+      server.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' ? done(undefined) : fail(err)));
+      server.listen(name, () => done(server));
+    });
+    if (!held) throw inUse(prior || undefined);
+    held.unref();
+  } else if (prior && prior !== process.pid && alive(prior)) {
+    throw inUse(prior);
   }
   await writeFile(lock, String(process.pid));
+  return held;
 }
 
 function alive(pid: number): boolean {
