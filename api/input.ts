@@ -31,6 +31,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler } from 'express';
 import { z } from 'zod';
 import { badRequest } from '../runtime/errors.ts';
+import { unreadField } from '../runtime/registry.ts';
 
 /** How deep objects and arrays may nest in a request (a task input is a few levels). */
 export const MAX_DEPTH = 32;
@@ -126,17 +127,15 @@ export function checkQueryNames(schema: z.ZodType | undefined, query: unknown, p
  * (the schema answers that).
  */
 export function checkBodyNames(schema: z.ZodType, value: unknown, at = 'body', pathNames: readonly string[] = []): void {
-  if (!(schema instanceof z.ZodObject) || schema._zod.def.catchall instanceof z.ZodUnknown) return;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
-  const known = Object.keys(schema.shape).filter((k) => !pathNames.includes(k));
-  const unknown = Object.keys(value).find((k) => !known.includes(k) && !pathNames.includes(k));
-  if (unknown === undefined) return;
+  const unread = unreadField(schema, value, pathNames);
+  if (!unread) return;
+  const { field, accepted } = unread;
   throw badRequest(
     'INVALID_REQUEST',
-    known.length
-      ? `The ${at} has a field '${unknown}' that this route does not read; it reads ${known.map((k) => `'${k}'`).join(', ')}.`
-      : `The ${at} has a field '${unknown}'; this route reads none.`,
-    { at: `${at}.${unknown}`, field: unknown, accepted: known },
+    accepted.length
+      ? `The ${at} has a field '${field}' that this route does not read; it reads ${accepted.map((k) => `'${k}'`).join(', ')}.`
+      : `The ${at} has a field '${field}'; this route reads none.`,
+    { at: `${at}.${field}`, field, accepted },
   );
 }
 

@@ -72,3 +72,22 @@ export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<st
   delete js.$schema;
   return js;
 }
+
+/**
+ * The first field of `value` (a JSON object) that `schema`, a zod object, does not read, with
+ * the fields it does (less `exclude`, e.g. path parameters merged into the same object);
+ * undefined when there is none, or the schema is not an object or takes any field
+ * (`z.looseObject`), or `value` is not an object. zod drops such a field silently: callers
+ * refuse it instead, so that a misspelt `expires_at` or `customerNmae` is not quietly lost.
+ */
+export function unreadField(
+  schema: z.ZodType,
+  value: unknown,
+  exclude: readonly string[] = [],
+): { field: string; accepted: string[] } | undefined {
+  if (!(schema instanceof z.ZodObject) || schema._zod.def.catchall instanceof z.ZodUnknown) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const accepted = Object.keys(schema.shape).filter((k) => !exclude.includes(k));
+  const field = Object.keys(value).find((k) => !accepted.includes(k) && !exclude.includes(k));
+  return field === undefined ? undefined : { field, accepted };
+}

@@ -172,6 +172,8 @@ describe.each(['pglite', 'pg-redis'] as Engine[])('schedules on %s', (engine) =>
       [{ agent: 'probe', input: PROBE }, 'INVALID_REQUEST'],
       [{ agent: 'probe', input: PROBE, cron: '0 2 * * *', everyMs: 5000 }, 'INVALID_REQUEST'],
       [{ agent: 'probe', input: { steps: -1 }, everyMs: 5000 }, 'INVALID_INPUT'],
+      // A misspelt input field would be dropped at every run.
+      [{ agent: 'probe', input: { ...PROBE, stpes: 3 }, everyMs: 5000 }, 'INVALID_INPUT'],
     ];
     for (const [body, code] of cases) {
       const r = await a.call('POST', '/api/v1/schedules', body);
