@@ -109,7 +109,10 @@ async function acquireLock(lock: string, dir: string): Promise<Server | undefine
     );
   let held: Server | undefined;
   if (process.platform === 'linux') {
-    const name = `\0brainops-embedded-${createHash('sha256').update(await realpath(dir)).digest('hex').slice(0, 40)}`;
+    const name = `\0brainops-embedded-${createHash('sha256')
+      .update(await realpath(dir))
+      .digest('hex')
+      .slice(0, 40)}`;
     held = await new Promise<Server | undefined>((done, fail) => {
       const server = createServer((socket) => socket.destroy());
       server.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' ? done(undefined) : fail(err)));
