@@ -5,9 +5,10 @@
  * nothing but node's own modules: the commands that go through here start in well under a second.
  * @module
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../runtime/config.ts';
+import { makeDataDir } from '../runtime/db/embedded.ts';
 
 export interface Server {
   url: string;
@@ -27,7 +28,7 @@ export const localKeyFile = (config: Config): string => join(config.BRAINOPS_DAT
  * while the server starts sees the old file or the new one, never an empty one.
  */
 export async function writeServerFile(config: Config, url: string): Promise<void> {
-  await mkdir(config.BRAINOPS_DATA_DIR, { recursive: true });
+  await makeDataDir(config.BRAINOPS_DATA_DIR);
   const tmp = `${serverFile(config)}.${process.pid}.tmp`;
   await writeFile(tmp, `${JSON.stringify({ pid: process.pid, url })}\n`);
   await rename(tmp, serverFile(config));

@@ -4,9 +4,10 @@
  * can go through it while it owns the embedded database.
  * @module
  */
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import type { Config } from '../runtime/config.ts';
 import { processLogger } from '../runtime/boot.ts';
+import { makeDataDir } from '../runtime/db/embedded.ts';
 import { createKey, registerKey } from '../runtime/keys.ts';
 import { startTracing } from '../runtime/tracing.ts';
 import { startProcess } from '../workers/process.ts';
@@ -26,6 +27,8 @@ export const workerCommand: Command = async (config, args, parseArgs) => {
 
 async function serve(config: Config, o: { api: boolean; worker: boolean; agents?: string[] }): Promise<number> {
   const log = processLogger(config);
+  // Its files (the embedded database, server.json, admin.key) go there whatever the database.
+  await makeDataDir(config.BRAINOPS_DATA_DIR);
   const tracing = await startTracing(config);
   const p = await startProcess(config, { ...o, overrides: { logger: log } });
   const rt = p.runtime;
@@ -89,7 +92,7 @@ async function ensureLocalKey(config: Config, rt: { db: Parameters<typeof regist
   if (!key) {
     const created = await createKey(rt.db, 'default', ['admin'], 'local admin key');
     key = created.key;
-    await mkdir(config.BRAINOPS_DATA_DIR, { recursive: true });
+    await makeDataDir(config.BRAINOPS_DATA_DIR);
     await writeFile(file, `${key}\n`, { mode: 0o600 });
     await chmod(file, 0o600);
   } else if ((await registerKey(rt.db, 'default', key, ['admin'], 'local admin key')).revoked) {

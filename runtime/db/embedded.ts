@@ -6,10 +6,10 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { AppError } from '../errors.ts';
 
 export interface EmbeddedServer {
@@ -34,8 +34,7 @@ const MAX_SOCKET_PATH = 100;
  * workers.
  */
 export async function startEmbedded(dataDir: string): Promise<EmbeddedServer> {
-  const dir = resolve(dataDir);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const dir = await makeDataDir(dataDir);
   await chmod(dir, 0o700);
   const lock = join(dir, 'brainops.pid');
   const held = await acquireLock(lock, dir);
@@ -84,6 +83,34 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedServer> {
       held?.close();
     },
   };
+}
+
+/**
+ * Makes BRAINOPS_DATA_DIR and its missing parents (the folder itself mode 0700) and answers its
+ * absolute path. Each missing folder is made on its own: Node's recursive mkdir never returns
+ * where the system refuses to create one without another reason (ENOENT under /proc).
+ * @throws AppError CONFIG_INVALID naming BRAINOPS_DATA_DIR when it is not a folder this process can make
+ */
+export async function makeDataDir(dataDir: string): Promise<string> {
+  const dir = resolve(dataDir);
+  const fail = (why: string) =>
+    new AppError('CONFIG_INVALID', `BRAINOPS_DATA_DIR ${dir} ${why}. Point it at a folder this user can write and start again.`);
+  const missing: string[] = [];
+  for (let p = dir; ; p = dirname(p)) {
+    const s = await stat(p).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
+      throw fail(`cannot be read (${err.code ?? err.message})`);
+    });
+    if (s && !s.isDirectory()) throw fail(p === dir ? 'is a file, not a folder' : `is under ${p}, a file`);
+    if (s || dirname(p) === p) break;
+    missing.unshift(p);
+  }
+  for (const p of missing) {
+    await mkdir(p, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw fail(`cannot be made (${err.code ?? err.message} at ${p})`);
+    });
+  }
+  return dir;
 }
 
 const SEARCH_PATH = 'bullmq,public';
