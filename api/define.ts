@@ -76,6 +76,9 @@ const ERROR_RESPONSES: Record<string, { description: string }> = {
   '403': { description: 'The key lacks the scope this route needs' },
 };
 
+/** What a route without a body schema reads of a JSON body: nothing. */
+const NO_BODY = z.object({}).strict();
+
 const errorRef = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
 
 /** A router plus the OpenAPI paths of what was added to it. */
@@ -92,6 +95,9 @@ export class RouteSet {
       // Again for the routes mounted before the input normaliser (uploads, webhooks): every route's query.
       checkQuery(req);
       if (def.body && def.access !== 'public') checkBodyNames(def.body, req.body);
+      // A route that reads no body refuses one with fields (`POST /admin/migrate {"dryRun": true}`
+      // must not quietly migrate); an empty object, or none, is fine.
+      if (!def.body && !def.bodySchema && def.access !== 'public') checkBodyNames(NO_BODY, req.body);
       const body = (def.body ? parse(def.body, req.body ?? {}, 'body') : undefined) as Out<B>;
       if (def.access !== 'public') checkQueryNames(def.query, req.query);
       const query = (def.query ? parse(def.query, req.query, 'query') : undefined) as Out<Q>;

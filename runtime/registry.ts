@@ -86,7 +86,10 @@ export function unreadField(
   exclude: readonly string[] = [],
 ): { field: string; accepted: string[] } | undefined {
   if (!(schema instanceof z.ZodObject) || schema._zod.def.catchall instanceof z.ZodUnknown) return undefined;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  // A JSON object only (not an array, nor a raw body's Buffer).
+  if (typeof value !== 'object' || value === null) return undefined;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return undefined;
   const accepted = Object.keys(schema.shape).filter((k) => !exclude.includes(k));
   const field = Object.keys(value).find((k) => !accepted.includes(k) && !exclude.includes(k));
   return field === undefined ? undefined : { field, accepted };

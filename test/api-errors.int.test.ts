@@ -51,6 +51,18 @@ describe('bad input never changes the database', () => {
       400,
       'INVALID_REQUEST',
     ],
+    [
+      'a misspelt field of a revenue endpoint run by an agent',
+      () => app.call('POST', '/api/v1/ai-estimation?wait=0', { roofAreaSqFt: 2000, pitch: '6/12', material: 'metal', zzbogus: 1 }),
+      400,
+      'INVALID_REQUEST',
+    ],
+    [
+      'a body with fields on a route that reads none',
+      () => app.call('POST', '/api/v1/tasks/3f1c1f7e-59a4-4b8e-9a43-c1a0b2d5e6f7/cancel', { reason: 'x' }),
+      400,
+      'INVALID_REQUEST',
+    ],
     ['unknown agent', () => app.call('POST', '/api/v1/agents/astrologer/tasks', { input: {} }), 404, 'NOT_FOUND'],
     ['unknown task', () => app.call('GET', '/api/v1/tasks/3f1c1f7e-59a4-4b8e-9a43-c1a0b2d5e6f7'), 404, 'NOT_FOUND'],
     ['a task id that is not a uuid', () => app.call('GET', '/api/v1/tasks/not-a-uuid'), 404, 'NOT_FOUND'],

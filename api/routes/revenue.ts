@@ -15,7 +15,7 @@ import { jsonSchema } from '../../runtime/registry.ts';
 import { envelope } from '../../tools/stripe-events.ts';
 import { RouteSet, type Handled, type RouteDef } from '../define.ts';
 import { idempotencyKeyHeader } from '../http.ts';
-import { checkValue } from '../input.ts';
+import { checkBodyNames, checkValue } from '../input.ts';
 import { revenueSelfTest } from './revenue-check.ts';
 
 const waitQuery = z.object({ wait: decimalNumber(0, 120, 20) });
@@ -54,6 +54,7 @@ async function runAgent(
   const def = rt.registry.agent(agent);
   if (!def) throw new AppError('AGENT_UNAVAILABLE', `The '${agent}' agent is not registered in this process.`, { status: 503 });
   const input: unknown = req.body ?? {};
+  checkBodyNames(def.input, input);
   const checked = def.input.safeParse(input);
   if (!checked.success)
     throw new AppError('INVALID_INPUT', `The input does not match agent '${agent}'${firstIssue(checked.error.issues)}.`, {
