@@ -94,10 +94,10 @@ export class RouteSet {
       const principal = authorize(req, def.access);
       // Again for the routes mounted before the input normaliser (uploads, webhooks): every route's query.
       checkQuery(req);
-      if (def.body && def.access !== 'public') checkBodyNames(def.body, req.body);
-      // A route that reads no body refuses one with fields (`POST /admin/migrate {"dryRun": true}`
-      // must not quietly migrate); an empty object, or none, is fine.
-      if (!def.body && !def.bodySchema && def.access !== 'public') checkBodyNames(NO_BODY, req.body);
+      // A body field the route does not read is a 400; a route that reads no body refuses one with
+      // fields (`POST /admin/migrate {"dryRun": true}` must not quietly migrate). A handler that
+      // reads the body itself (`bodySchema`) checks it there.
+      if (def.access !== 'public' && !def.bodySchema) checkBodyNames(def.body ?? NO_BODY, req.body);
       const body = (def.body ? parse(def.body, req.body ?? {}, 'body') : undefined) as Out<B>;
       if (def.access !== 'public') checkQueryNames(def.query, req.query);
       const query = (def.query ? parse(def.query, req.query, 'query') : undefined) as Out<Q>;

@@ -8,7 +8,6 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../runtime/config.ts';
-import { makeDataDir } from '../runtime/db/embedded.ts';
 
 export interface Server {
   url: string;
@@ -25,10 +24,10 @@ export const localKeyFile = (config: Config): string => join(config.BRAINOPS_DAT
 
 /**
  * Writes server.json whole or not at all (a temporary file renamed over it): a CLI reading it
- * while the server starts sees the old file or the new one, never an empty one.
+ * while the server starts sees the old file or the new one, never an empty one. The server made
+ * the data directory at start (`serve`, makeDataDir).
  */
 export async function writeServerFile(config: Config, url: string): Promise<void> {
-  await makeDataDir(config.BRAINOPS_DATA_DIR);
   const tmp = `${serverFile(config)}.${process.pid}.tmp`;
   await writeFile(tmp, `${JSON.stringify({ pid: process.pid, url })}\n`);
   await rename(tmp, serverFile(config));

@@ -92,7 +92,6 @@ async function ensureLocalKey(config: Config, rt: { db: Parameters<typeof regist
   if (!key) {
     const created = await createKey(rt.db, 'default', ['admin'], 'local admin key');
     key = created.key;
-    await makeDataDir(config.BRAINOPS_DATA_DIR);
     await writeFile(file, `${key}\n`, { mode: 0o600 });
     await chmod(file, 0o600);
   } else if ((await registerKey(rt.db, 'default', key, ['admin'], 'local admin key')).revoked) {

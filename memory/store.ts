@@ -342,13 +342,13 @@ export class MemoryStore {
   }
 }
 
-/** Columns for unnest(...): id, agent, kind, content, metadata, vec, task, expires, seen. */
 /** The later of two expiries, ISO strings; null (never) outlasts any date. */
 function laterExpiry(a: string | null, b: string | null): string | null {
   if (a === null || b === null) return null;
   return Date.parse(a) >= Date.parse(b) ? a : b;
 }
 
+/** Columns for unnest(...): id, agent, kind, content, metadata, vec, task, expires, seen. */
 function columns(rows: { id: string; item: Clean; vec: string; seen: number }[]): unknown[][] {
   return [
     rows.map((r) => r.id),

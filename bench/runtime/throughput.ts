@@ -3,10 +3,11 @@
  * claim, journal, events, finish) vs no-op jobs/s of a raw BullMQ Worker on the same queue
  * backend, with the same job options and worker settings. Figure 1b (`core`, no target): the
  * same with an agent that does nothing (`bench-steps`, 0 steps), like for like with the no-op
- * job: what the durable core itself costs per task, without the estimator's own work. Each round fills the queue first,
- * then starts a fresh worker and drains it; the rate runs from the first completion to the
- * last, so worker start-up is out on both sides. Statements are counted from the worker's
- * start to the last completion: the worker side's cost per task.
+ * job: what the durable core itself costs per task, without the estimator's own work.
+ *
+ * Each round fills the queue first, then starts a fresh worker and drains it; the rate runs from
+ * the first completion to the last, so worker start-up is out on both sides. Statements are
+ * counted from the worker's start to the last completion: the worker side's cost per task.
  * @module
  */
 import { randomUUID } from 'node:crypto';
