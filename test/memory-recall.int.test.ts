@@ -172,6 +172,55 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
     }
   });
 
+  it('counts rare words together while they are few, one by one once they hold 200 memories between them', async () => {
+    // 600 shed notes (d = 200). No word below is in the first 20 rows, so all three are counted
+    // from the GIN index in one statement; between them they hold 221 memories, so that
+    // statement stops at 200 rows and each is counted alone: 120, 100 and 1.
+    const notes = Array.from({ length: 600 }, (_, i) => {
+      const extra = [i >= 100 && i < 220 ? 'lintel' : '', i >= 300 && i < 400 ? 'corbel' : '', i === 500 ? 'plinth' : ''];
+      return `Shed note ${i}: restacked the timber ${extra.filter(Boolean).join(' ')}`.trim();
+    });
+    await store.rememberMany(
+      TENANT,
+      notes.map((content) => ({ content, agent: 'shed' })),
+    );
+    const weight = (df: number, d: number) => 0.5 * (1 - Math.log(df) / Math.log(d));
+    const expected = (content: string) =>
+      (content.includes('lintel') ? weight(120, 200) : 0) + (content.includes('corbel') ? weight(100, 200) : 0) + (content.includes('plinth') ? 0.5 : 0);
+    const hits = await store.recall(TENANT, 'timber lintel corbel plinth', { k: 50, agent: 'shed' });
+    expect(hits[0]!.content).toBe(notes[500]);
+    expect(hits.filter((h) => /lintel|corbel/.test(h.content)).length).toBeGreaterThan(10);
+    for (const h of hits) expect(h.score - h.similarity, h.content).toBeCloseTo(expected(h.content), 9);
+    // Two rare words that hold fewer than 200 between them: their counts from the one statement.
+    const [one] = await store.recall(TENANT, 'timber plinth corbel', { k: 1, agent: 'shed' });
+    expect(one!.content).toBe(notes[500]);
+    expect(one!.score - one!.similarity).toBeCloseTo(0.5, 9);
+  });
+
+  it('counts a word in every probe row exactly: from the rows in a scope under 200, from the index in a larger one', async () => {
+    // 120 porch notes (d = 60): "railing" in the first 40, so in every one of the first 20 rows;
+    // the first 200 rows are the whole scope.
+    const porch = Array.from({ length: 120 }, (_, i) => `Porch note ${i}: swept the boards${i < 40 ? ' and oiled the railing' : ''}`);
+    // 450 deck notes (d = 200): "stain" in the first 50 and in 30 more past the first 200 rows.
+    const deck = Array.from({ length: 450 }, (_, i) => `Deck note ${i}: sanded the planks${i < 50 || (i >= 300 && i < 330) ? ' for the stain' : ''}`);
+    await store.rememberMany(TENANT, [
+      ...porch.map((content) => ({ content, agent: 'porch' })),
+      ...deck.map((content) => ({ content, agent: 'deck' })),
+    ]);
+    const cases = [
+      { agent: 'porch', query: 'boards railing', word: 'railing', weight: 0.5 * (1 - Math.log(40) / Math.log(60)) },
+      { agent: 'deck', query: 'planks stain', word: 'stain', weight: 0.5 * (1 - Math.log(80) / Math.log(200)) },
+    ];
+    for (const c of cases) {
+      const hits = await store.recall(TENANT, c.query, { k: 5, agent: c.agent });
+      expect(hits).toHaveLength(5);
+      for (const h of hits) {
+        expect(h.content).toContain(c.word);
+        expect(h.score - h.similarity, c.agent).toBeCloseTo(c.weight, 9);
+      }
+    }
+  });
+
   it('finds an invoice by its bare number, written after a letter and a hyphen', async () => {
     await store.remember(TENANT, { content: 'Invoice INV-99812 sent to the Okonkwo family for the slate roof', agent: 'billing' });
     for (const q of ['99812', '#99812', 'INV-99812', 'invoice 99812']) {
