@@ -221,6 +221,32 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
     }
   });
 
+  it('finds a name with or without its accents, either way round, among look-alikes', async () => {
+    const names = [
+      'Mrs Müller asked for a copper gutter quote on the garage',
+      'José Lefèvre wants the slate roof inspected after the hail',
+      'Renee Straub paid the deposit for the porch roof',
+      'Ærø Holdings leases the warehouse on Łódź Street',
+    ];
+    const filler = Array.from({ length: 200 }, (_, i) => `Customer ${i} asked for a gutter quote on the garage roof after the hail`);
+    await store.rememberMany(
+      TENANT,
+      [...names, ...filler].map((content) => ({ content, agent: 'names' })),
+    );
+    const cases: [string, string][] = [
+      ['muller gutter quote', names[0]!],
+      ['Müller gutter quote', names[0]!],
+      ['jose lefevre roof', names[1]!],
+      ['Renée Straub deposit', names[2]!],
+      ['aero holdings lodz', names[3]!],
+    ];
+    for (const [query, expected] of cases) {
+      const [top] = await store.recall(TENANT, query, { k: 1, agent: 'names' });
+      expect(top?.content, query).toBe(expected);
+      expect(top!.score, query).toBeGreaterThan(top!.similarity);
+    }
+  });
+
   it('finds an invoice by its bare number, written after a letter and a hyphen', async () => {
     await store.remember(TENANT, { content: 'Invoice INV-99812 sent to the Okonkwo family for the slate roof', agent: 'billing' });
     for (const q of ['99812', '#99812', 'INV-99812', 'invoice 99812']) {

@@ -81,7 +81,7 @@ export async function measureRelevance(db: Db, embedder: Embedder, log: Log): Pr
     'text only': async (q) => {
       const r = await db.tenantQuery<{ id: string }>(
         TENANT,
-        `WITH tq AS (SELECT nullif(replace(plainto_tsquery('english', $1)::text, '&', '|'), '')::tsquery AS q)
+        `WITH tq AS (SELECT nullif(replace(plainto_tsquery('public.brainops_words', $1)::text, '&', '|'), '')::tsquery AS q)
          SELECT id FROM memories WHERE tsv @@ (SELECT q FROM tq) AND embedder = $2
           ORDER BY ts_rank(tsv, (SELECT q FROM tq)) DESC, md5(content) LIMIT 10`,
         [q.text, name],

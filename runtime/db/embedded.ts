@@ -38,9 +38,10 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedServer> {
   await chmod(dir, 0o700);
   const lock = join(dir, 'brainops.pid');
   const held = await acquireLock(lock, dir);
-  const [{ PGlite }, { vector }, { PGLiteSocketServer }] = await Promise.all([
+  const [{ PGlite }, { vector }, { unaccent }, { PGLiteSocketServer }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('@electric-sql/pglite-pgvector'),
+    import('@electric-sql/pglite/contrib/unaccent'),
     import('@electric-sql/pglite-socket'),
   ]);
   // The socket server ignores connection start-up options and all its connections share one
@@ -51,7 +52,7 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedServer> {
   const startParams = [...PGlite.defaultStartParams, '-c', `search_path=${SEARCH_PATH}`, '-c', 'max_wal_size=256MB'];
   let db: InstanceType<typeof PGlite>;
   try {
-    db = await PGlite.create({ dataDir: join(dir, 'pgdata'), extensions: { vector }, startParams });
+    db = await PGlite.create({ dataDir: join(dir, 'pgdata'), extensions: { vector, unaccent }, startParams });
   } catch (err) {
     await rm(lock, { force: true });
     held?.close();
