@@ -119,23 +119,24 @@ export function checkQueryNames(schema: z.ZodType | undefined, query: unknown, p
 }
 
 /**
- * A field of a JSON body that its schema (a zod object) does not have: 400 INVALID_REQUEST
- * naming it and the fields the route reads, instead of dropping it (`expires_at` for
- * `expiresAt` must not store a memory forever). `at` names the object (`body`, `body.input`);
- * `pathNames` are path parameters merged into the same object. A schema that is not an object,
- * or takes any field (`z.looseObject`), is not checked; nor is a value that is not an object
- * (the schema answers that).
+ * A field of a JSON body that its schema (a zod object) does not have, at any depth: 400
+ * INVALID_REQUEST naming it and the fields read there, instead of dropping it (`expires_at` for
+ * `expiresAt` must not store a memory forever; nor `budget.maxCots` leave a task without its
+ * limit). `at` names the body (`body`, `body.input`); details.at the field (`body.budget.maxCots`);
+ * `pathNames` are path parameters merged into the same object. An object that takes any field
+ * (`z.looseObject`) is not checked; nor is a value that is not an object (the schema answers that).
  */
 export function checkBodyNames(schema: z.ZodType, value: unknown, at = 'body', pathNames: readonly string[] = []): void {
   const unread = unreadField(schema, value, pathNames);
   if (!unread) return;
   const { field, accepted } = unread;
+  const where = [at, ...unread.path].join('.');
   throw badRequest(
     'INVALID_REQUEST',
     accepted.length
-      ? `The ${at} has a field '${field}' that this route does not read; it reads ${accepted.map((k) => `'${k}'`).join(', ')}.`
-      : `The ${at} has a field '${field}'; this route reads none.`,
-    { at: `${at}.${field}`, field, accepted },
+      ? `The ${where} has a field '${field}' that this route does not read; it reads ${accepted.map((k) => `'${k}'`).join(', ')}.`
+      : `The ${where} has a field '${field}'; this route reads none.`,
+    { at: `${where}.${field}`, field, accepted },
   );
 }
 

@@ -73,24 +73,79 @@ export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<st
   return js;
 }
 
+/** A JSON object (not an array, nor a raw body's Buffer, nor a class instance). */
+const isJsonObject = (v: unknown): v is Record<string, unknown> => {
+  if (typeof v !== 'object' || v === null) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+};
+
+/** The schema a value is read with, inside optional / nullable / default / pipe / lazy wrappers. */
+function readAs(schema: z.ZodType): z.ZodType {
+  for (let s = schema, depth = 0; depth < 16; depth++) {
+    const def = s._zod.def as { type: string; innerType?: z.ZodType; in?: z.ZodType; getter?: () => z.ZodType };
+    if (def.innerType) s = def.innerType;
+    else if (def.type === 'pipe' && def.in) s = def.in;
+    else if (def.type === 'lazy' && def.getter) s = def.getter();
+    else return s;
+  }
+  return schema;
+}
+
 /**
- * The first field of `value` (a JSON object) that `schema`, a zod object, does not read, with
- * the fields it does (less `exclude`, e.g. path parameters merged into the same object);
- * undefined when there is none, or the schema is not an object or takes any field
- * (`z.looseObject`), or `value` is not an object. zod drops such a field silently: callers
- * refuse it instead, so that a misspelt `expires_at` or `customerNmae` is not quietly lost.
+ * The first field of `value` (a JSON object) that `schema`, a zod object, does not read, at any
+ * depth: `path` leads to the object holding it (`[]` for `value` itself, `['budget']`,
+ * `['steps', 2]`), with the fields that object's schema does read (at the top, less `exclude`,
+ * e.g. path parameters merged into the same object). Undefined when there is none. zod drops
+ * such a field silently (or, in a strict object, answers with its issue list): callers refuse
+ * it first, so that a misspelt `expires_at` or `customerNmae` is not quietly lost. Arrays, records
+ * and unions are walked (a union: the first member that parses the value, unless another reads all
+ * its fields). Not checked: an object that takes any field (`z.looseObject`; its known fields
+ * still are), and a value the schema will refuse anyway (not an object where one is read).
  */
 export function unreadField(
   schema: z.ZodType,
   value: unknown,
   exclude: readonly string[] = [],
-): { field: string; accepted: string[] } | undefined {
-  if (!(schema instanceof z.ZodObject) || schema._zod.def.catchall instanceof z.ZodUnknown) return undefined;
-  // A JSON object only (not an array, nor a raw body's Buffer).
-  if (typeof value !== 'object' || value === null) return undefined;
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return undefined;
-  const accepted = Object.keys(schema.shape).filter((k) => !exclude.includes(k));
-  const field = Object.keys(value).find((k) => !accepted.includes(k) && !exclude.includes(k));
-  return field === undefined ? undefined : { field, accepted };
+  path: (string | number)[] = [],
+): { path: (string | number)[]; field: string; accepted: string[] } | undefined {
+  const s = readAs(schema);
+  if (s instanceof z.ZodArray && Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = unreadField(s.element as z.ZodType, value[i], [], [...path, i]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (s instanceof z.ZodUnion) {
+    // The member the value is: the first that parses it and reads all its fields, if any does.
+    let found: ReturnType<typeof unreadField>;
+    for (const option of s.options as readonly z.ZodType[]) {
+      if (!option.safeParse(value).success) continue;
+      const unread = unreadField(option, value, exclude, path);
+      if (!unread) return undefined;
+      found ??= unread;
+    }
+    return found;
+  }
+  if (s instanceof z.ZodRecord && isJsonObject(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      const found = unreadField(s.valueType as z.ZodType, v, [], [...path, k]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (!(s instanceof z.ZodObject) || !isJsonObject(value)) return undefined;
+  const shape = s.shape as Record<string, z.ZodType>;
+  if (!(s._zod.def.catchall instanceof z.ZodUnknown)) {
+    const accepted = Object.keys(shape).filter((k) => !exclude.includes(k));
+    const field = Object.keys(value).find((k) => !accepted.includes(k) && !exclude.includes(k));
+    if (field !== undefined) return { path, field, accepted };
+  }
+  for (const [k, v] of Object.entries(value)) {
+    const inner = Object.hasOwn(shape, k) && !exclude.includes(k) ? shape[k] : undefined;
+    const found = inner && unreadField(inner, v, [], [...path, k]);
+    if (found) return found;
+  }
+  return undefined;
 }

@@ -114,6 +114,21 @@ describe('bad input never changes the database', () => {
     expect(await counts()).toEqual(before);
   });
 
+  it('names a misspelt field at any depth of the body or the agent’s input, with the fields read there', async () => {
+    const budget = await app.call('POST', '/api/v1/agents/probe/tasks', { input: {}, budget: { maxCost: 2 } });
+    expect(budget.status).toBe(400);
+    expect(budget.body.error).toMatchObject({
+      code: 'INVALID_REQUEST',
+      details: { at: 'body.budget.maxCost', field: 'maxCost', accepted: ['maxCostUsd', 'maxTokens'] },
+    });
+    const stats = await app.call('POST', '/api/v1/agents/ad-manager/tasks', {
+      input: { stats: { 'Spring roofs': { spendUsd: 40, roaS: 3 } } },
+    });
+    expect(stats.status).toBe(400);
+    expect(stats.body.error.details).toMatchObject({ at: 'body.input.stats.Spring roofs.roaS', field: 'roaS' });
+    expect(stats.body.error.message).toContain("'roas'");
+  });
+
   it('puts the zod issues of invalid input in details', async () => {
     const res = await app.call('POST', '/api/v1/agents/estimator/tasks', { input: { roofAreaSqFt: 2000, pitch: '6/12' } });
     expect(res.body.error.details).toEqual([expect.objectContaining({ path: ['material'] })]);

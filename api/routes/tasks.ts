@@ -88,7 +88,9 @@ export function taskRoutes(rt: Runtime): { router: RouteSet['router']; paths: Pa
     },
     async ({ params, req, res, principal }) => {
       const p = principal!;
-      // A misspelt field of the agent's input (`customerNmae`) is a 400, not silently dropped.
+      // A misspelt field of the body (`budget.maxCost`) or of the agent's input (`customerNmae`)
+      // is a 400 naming it, not silently dropped.
+      checkBodyNames(createTaskBody, req.body);
       const agent = rt.registry.agent(params.name ?? '');
       if (agent && isPlainObject(req.body)) checkBodyNames(agent.input, req.body.input, 'body.input');
       const { task: t, created: isNew } = await rt.tasks.create(p.tenantId, params.name ?? '', withIdempotencyHeader(req), {

@@ -233,16 +233,18 @@ export class ScheduleService {
   #checkAgentInput(agentName: string, input: unknown): unknown {
     const agent = this.deps.registry.agent(agentName);
     if (!agent) throw notFound('Agent', agentName);
-    const parsed = agent.input.safeParse(input);
-    if (!parsed.success) throw badRequest('INVALID_INPUT', `The input does not match agent '${agentName}'.`, parsed.error.issues);
     // A misspelt field would be dropped at every run: refused now, as POST .../tasks refuses it.
     const unread = unreadField(agent.input, input);
-    if (unread)
+    if (unread) {
+      const where = ['input', ...unread.path].join('.');
       throw badRequest(
         'INVALID_INPUT',
-        `The input has a field '${unread.field}' that agent '${agentName}' does not read; it reads ${unread.accepted.map((k) => `'${k}'`).join(', ')}.`,
-        { at: `input.${unread.field}`, field: unread.field, accepted: unread.accepted },
+        `The ${where} has a field '${unread.field}' that agent '${agentName}' does not read; it reads ${unread.accepted.map((k) => `'${k}'`).join(', ')}.`,
+        { at: `${where}.${unread.field}`, field: unread.field, accepted: unread.accepted },
       );
+    }
+    const parsed = agent.input.safeParse(input);
+    if (!parsed.success) throw badRequest('INVALID_INPUT', `The input does not match agent '${agentName}'.`, parsed.error.issues);
     return input;
   }
 
