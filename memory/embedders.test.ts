@@ -67,6 +67,8 @@ describe('what there is to embed', () => {
       'whitfield!',
     ]);
     expect(queryTerms('the and of ?!')).toEqual([]);
+    // Invisible characters inside a pasted word: a soft hyphen, a zero-width space, a byte-order mark.
+    expect(queryTerms('Roof\u00ADing for Kes\u200Btrel \uFEFFLane')).toEqual(['roofing', 'kestrel', 'lane']);
     expect(queryTerms('a b c d e f g h', 3)).toEqual(['b', 'c', 'd']);
     // A long query keeps its words, up to 256 distinct ones.
     const long = Array.from({ length: 300 }, (_, i) => `w${i}`).join(' ');

@@ -150,15 +150,24 @@ export function isUsableVector(v: readonly number[]): boolean {
 }
 
 /**
+ * Invisible format characters that may sit inside a word of pasted text: the soft hyphen, zero-
+ * width spaces, joiners and marks, bidirectional controls, the word joiner and the byte-order
+ * mark. The text side drops them from a query's words, as the memories' words drop the same
+ * list (migration 039), so that "Kes\u200Btrel" is the word "kestrel".
+ */
+export const INVISIBLE = /[\u00AD\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF]+/g;
+
+/**
  * The words of a search query as the text side weighs them: whitespace-separated chunks
  * (so `INV-10423`, `$4,200` and `o'brien` stay whole for PostgreSQL's parser), lower-cased,
- * without chunks of only punctuation or only stop words, each once, at most `max` (a bound on
+ * without invisible characters (INVISIBLE) and without chunks of only punctuation or only stop
+ * words, each once, at most `max` (a bound on
  * recall's work for a whole prompt used as a query; a search box's 2,000 characters rarely hold
  * a tenth of it).
  */
 export function queryTerms(text: string, max = 256): string[] {
   const out = new Set<string>();
-  for (const chunk of text.normalize('NFKC').toLowerCase().split(/\s+/)) {
+  for (const chunk of text.normalize('NFKC').replace(INVISIBLE, '').toLowerCase().split(/\s+/)) {
     const words = tokenize(chunk);
     if (words.length === 0 || words.every((w) => STOPWORDS.has(w))) continue;
     out.add(chunk);

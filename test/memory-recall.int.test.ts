@@ -186,7 +186,9 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
     );
     const weight = (df: number, d: number) => 0.5 * (1 - Math.log(df) / Math.log(d));
     const expected = (content: string) =>
-      (content.includes('lintel') ? weight(120, 200) : 0) + (content.includes('corbel') ? weight(100, 200) : 0) + (content.includes('plinth') ? 0.5 : 0);
+      (content.includes('lintel') ? weight(120, 200) : 0) +
+      (content.includes('corbel') ? weight(100, 200) : 0) +
+      (content.includes('plinth') ? 0.5 : 0);
     const hits = await store.recall(TENANT, 'timber lintel corbel plinth', { k: 50, agent: 'shed' });
     expect(hits[0]!.content).toBe(notes[500]);
     expect(hits.filter((h) => /lintel|corbel/.test(h.content)).length).toBeGreaterThan(10);
@@ -202,7 +204,10 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
     // the first 200 rows are the whole scope.
     const porch = Array.from({ length: 120 }, (_, i) => `Porch note ${i}: swept the boards${i < 40 ? ' and oiled the railing' : ''}`);
     // 450 deck notes (d = 200): "stain" in the first 50 and in 30 more past the first 200 rows.
-    const deck = Array.from({ length: 450 }, (_, i) => `Deck note ${i}: sanded the planks${i < 50 || (i >= 300 && i < 330) ? ' for the stain' : ''}`);
+    const deck = Array.from(
+      { length: 450 },
+      (_, i) => `Deck note ${i}: sanded the planks${i < 50 || (i >= 300 && i < 330) ? ' for the stain' : ''}`,
+    );
     await store.rememberMany(TENANT, [
       ...porch.map((content) => ({ content, agent: 'porch' })),
       ...deck.map((content) => ({ content, agent: 'deck' })),
@@ -221,7 +226,7 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
     }
   });
 
-  it('finds a name with or without its accents, either way round, among look-alikes', async () => {
+  it('finds a name with or without its accents, either way round, and a word with invisible characters inside', async () => {
     const names = [
       'Mrs Müller asked for a copper gutter quote on the garage',
       'José Lefèvre wants the slate roof inspected after the hail',
@@ -240,6 +245,11 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
       ['Renée Straub deposit', names[2]!],
       ['aero holdings lodz', names[3]!],
     ];
+    // Invisible characters inside a word, from pasted text, in a memory and in a query: the word
+    // alone finds it, by its text weight.
+    const pasted = 'Gutter guards for the Kes\u200Btrel duplex, roof\u00ADing crew booked';
+    await store.remember(TENANT, { content: pasted, agent: 'names' });
+    cases.push(['kestrel', pasted], ['Kes\u00ADtrel', pasted]);
     for (const [query, expected] of cases) {
       const [top] = await store.recall(TENANT, query, { k: 1, agent: 'names' });
       expect(top?.content, query).toBe(expected);
