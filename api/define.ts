@@ -96,8 +96,12 @@ export class RouteSet {
       checkQuery(req);
       // A body field the route does not read is a 400; a route that reads no body refuses one with
       // fields (`POST /admin/migrate {"dryRun": true}` must not quietly migrate). A handler that
-      // reads the body itself (`bodySchema`) checks it there.
-      if (def.access !== 'public' && !def.bodySchema) checkBodyNames(def.body ?? NO_BODY, req.body);
+      // reads the body itself checks it against its `bodySchema` when that is a zod schema, or
+      // itself (an agent's input, a raw upload).
+      if (def.access !== 'public') {
+        if (!def.bodySchema) checkBodyNames(def.body ?? NO_BODY, req.body);
+        else if (isZod(def.bodySchema)) checkBodyNames(def.bodySchema, req.body);
+      }
       const body = (def.body ? parse(def.body, req.body ?? {}, 'body') : undefined) as Out<B>;
       if (def.access !== 'public') checkQueryNames(def.query, req.query);
       const query = (def.query ? parse(def.query, req.query, 'query') : undefined) as Out<Q>;

@@ -214,6 +214,17 @@ describe('Stripe checkout (4), webhook (5) and summary (6)', () => {
     expect(page.status).toBe(200);
     expect(String(page.body)).toContain('$8,400.50');
   });
+  it('stores an estimator output whole, its totals’ breakdown included', async () => {
+    const output = {
+      totals: { subtotal: 9000, overhead: 900, profit: 1485, tax: 0, cost: 9000, total: 11385 },
+      lineItems: [{ description: 'Metal panels', qty: 20, unit: 'sq', unitCostUsd: 450 }],
+    };
+    const r = await app.call('POST', '/api/v1/estimates', { output });
+    expect(r.status).toBe(201);
+    expect(r.body.estimate).toMatchObject({ totalUsd: 11385, output });
+    const list = await app.call('GET', '/api/v1/estimates');
+    expect(list.body.estimates.find((e: { id: string }) => e.id === r.body.estimate.id).output).toEqual(output);
+  });
   it('refuses a draft estimate (409), bad input (400) and another tenant’s estimate (404), writing nothing', async () => {
     const before = await count('checkout_sessions');
     const draft = (await app.call('POST', '/api/v1/estimates', { output: { totals: { total: 10 } } })).body.estimate.id;

@@ -180,6 +180,14 @@ describe.each(['pglite', 'pg-redis'] as Engine[])('schedules on %s', (engine) =>
       expect(r.status, JSON.stringify(body)).toBe(400);
       expect(r.body.error.code).toBe(code);
     }
+    // A misspelt field of the schedule itself, on create and on change: named, with what is read.
+    const misspelt = await a.call('POST', '/api/v1/schedules', { agent: 'probe', input: PROBE, everyMS: 3600000 });
+    expect(misspelt.status).toBe(400);
+    expect(misspelt.body.error).toMatchObject({ code: 'INVALID_REQUEST', details: { at: 'body.everyMS', field: 'everyMS' } });
+    expect(misspelt.body.error.details.accepted).toContain('everyMs');
+    const patched = await a.call('PATCH', '/api/v1/schedules/3f1c1f7e-59a4-4b8e-9a43-c1a0b2d5e6f7', { enabeld: false });
+    expect(patched.status).toBe(400);
+    expect(patched.body.error.details).toMatchObject({ at: 'body.enabeld', field: 'enabeld' });
     expect((await a.call('POST', '/api/v1/schedules', { agent: 'nope', everyMs: 5000 })).status).toBe(404);
     expect((await a.call('GET', '/api/v1/schedules')).body.schedules).toEqual([]);
     const cron = await a.call('POST', '/api/v1/schedules', {

@@ -78,11 +78,12 @@ export const estimateTools: AnyTool[] = [
         customerId: id.optional(),
         leadId: id.optional(),
         taskId: id.optional(),
+        // Stored whole: only the total is read, and every other field, its totals' breakdown
+        // included (subtotal, tax, overhead, profit), is kept as the estimator wrote it.
         output: z
-          .object({ totals: z.object({ total: z.number().min(0) }) })
-          .loose()
+          .looseObject({ totals: z.looseObject({ total: z.number().min(0) }) })
           .optional()
-          .describe('The estimator output; required for a new estimate'),
+          .describe('The estimator output, stored as given; required for a new estimate'),
       })
       .strict()
       .refine((v) => v.id !== undefined || v.output !== undefined, 'output is required for a new estimate'),

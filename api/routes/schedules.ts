@@ -17,7 +17,6 @@ import {
 } from '../../runtime/guardrails/index.ts';
 import type { Principal } from '../../runtime/keys.ts';
 import type { AppExtension } from '../app.ts';
-import { jsonSchema } from '../../runtime/registry.ts';
 import { RouteSet } from '../define.ts';
 import { settingsView } from '../../tools/index.ts';
 
@@ -72,7 +71,7 @@ export function scheduleApp(rt: Runtime): AppExtension {
       summary: 'Create a schedule: an agent on a cron pattern (with timezone) or every N ms',
       access: 'write',
       tags,
-      bodySchema: jsonSchema(scheduleBody, 'input'),
+      bodySchema: scheduleBody,
       status: 201,
       responses: {
         201: { description: 'Created (Location: the schedule)', schema: z.object({ schedule: scheduleInfo }) },
@@ -154,7 +153,7 @@ export function scheduleApp(rt: Runtime): AppExtension {
       summary: 'Change a schedule (enable/disable, timing, input, budget)',
       access: 'write',
       tags,
-      bodySchema: jsonSchema(schedulePatch, 'input'),
+      bodySchema: schedulePatch,
       responses: { 200: { description: 'The schedule after the change', schema: z.object({ schedule: scheduleInfo }) } },
     },
     async ({ principal, params, req }) => ({
