@@ -324,6 +324,40 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
     expect((await store.recall(TENANT, 'ABC77341', { k: 1, agent: 'office' }))[0]?.content).toBe(inside[0]![1]);
   });
 
+  it('finds an identifier however it is typed: without its separators, a number without its leading zeros', async () => {
+    // 300 look-alike ledger notes with ids of the same shapes, so that only the id finds each one.
+    await store.rememberMany(
+      TENANT,
+      Array.from({ length: 300 }, (_, i) => ({
+        content: `Ledger note ${i}: order ORD00${10000 + i} claim CLM-${1000 + i}-ABC quote Q-${20000 + i} phone 555-${3000 + i} PO 2023-00${100 + i}`,
+        agent: 'ledger',
+        kind: `l${i}`,
+      })),
+    );
+    const forms: [query: string, content: string][] = [
+      ['98812', 'Supplier order #ORD0098812 for the Timberline shingles'],
+      ['0098812', 'Supplier order #ORD0098812 for the Timberline shingles'],
+      ['871', 'Gutter PO number 2024-00871 for the Baines job'],
+      ['Q88412', 'Sent quote Q-88412 to the Okafor household'],
+      ['CLM7788XYZ', 'Insurance claim CLM-7788-XYZ for the hail damage'],
+      ['4471B', 'Invoice INV-4471-B paid by check'],
+      ['5551369', 'Call the site foreman on 555-1369 before noon'],
+    ];
+    await store.rememberMany(
+      TENANT,
+      [...new Set(forms.map(([, c]) => c))].map((content) => ({ content, agent: 'ledger' })),
+    );
+    for (const [q, content] of forms) {
+      const [hit] = await store.recall(TENANT, q, { k: 1, agent: 'ledger' });
+      expect(hit?.content, q).toBe(content);
+      expect(hit!.score, q).toBeGreaterThan(hit!.similarity);
+    }
+    // Each id as written still finds its memory.
+    for (const q of ['ORD0098812', 'Q-88412', 'CLM-7788-XYZ', 'INV-4471-B', '555-1369']) {
+      expect((await store.recall(TENANT, q, { k: 1, agent: 'ledger' }))[0]?.content, q).toBe(forms.find(([, c]) => c.includes(q))![1]);
+    }
+  });
+
   it('enters only the tenant it is given: another tenant’s memories stay out, a forged proof is refused', async () => {
     const db = app.proc.runtime.db;
     await db.system((tx) => tx.query(`INSERT INTO tenants (id, name) VALUES ('recall-other', 'Other') ON CONFLICT DO NOTHING`));
