@@ -83,6 +83,9 @@ async function serve(config: Config, o: { api: boolean; worker: boolean; agents?
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
   });
+  // Everything is closed. A library may still hold a timer (BullMQ's Postgres backend leaves
+  // its wait for the next delayed job armed, up to an hour): the process must not wait for it.
+  setImmediate(() => process.exit(process.exitCode ?? 0)).unref();
   return 0;
 }
 

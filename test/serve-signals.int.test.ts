@@ -22,7 +22,8 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-it('SIGINT then SIGTERM forces the exit while a task is running', async () => {
+/** Starts `brainops start` on a fresh embedded folder; its URL, key, exit and log so far. */
+async function start(): Promise<{ url: string; key: string; exit: Promise<number | null>; log: () => string }> {
   dir = await mkdtemp(join(tmpdir(), 'brainops-signals-'));
   let log = '';
   server = spawn(process.execPath, ['bin/brainops.mjs', 'start'], {
@@ -45,7 +46,12 @@ it('SIGINT then SIGTERM forces the exit while a task is running', async () => {
     90_000,
     100,
   );
-  const key = (await readFile(join(dir, 'admin.key'), 'utf8')).trim();
+  return { url: s.url, key: (await readFile(join(dir, 'admin.key'), 'utf8')).trim(), exit, log: () => log };
+}
+
+it('SIGINT then SIGTERM forces the exit while a task is running', async () => {
+  const { url, key, exit, log } = await start();
+  const s = { url };
   const res = await fetch(`${s.url}/api/v1/agents/probe/tasks`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
@@ -63,11 +69,30 @@ it('SIGINT then SIGTERM forces the exit while a task is running', async () => {
     100,
   );
 
-  server.kill('SIGINT');
-  await eventually(async () => (log.includes('"signal":"SIGINT"') ? true : null), 10_000, 50);
+  server!.kill('SIGINT');
+  await eventually(async () => (log().includes('"signal":"SIGINT"') ? true : null), 10_000, 50);
   const sent = Date.now();
-  server.kill('SIGTERM');
-  expect(await exit, log).toBe(130);
+  server!.kill('SIGTERM');
+  expect(await exit, log()).toBe(130);
   // The drain grace is 30 s; a forced exit takes well under it.
   expect(Date.now() - sent).toBeLessThan(10_000);
+}, 180_000);
+
+it('one SIGTERM with a task delayed for later exits at once, not at the end of the drain grace', async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+  const { url, key, exit, log } = await start();
+  const res = await fetch(`${url}/api/v1/agents/probe/tasks`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ input: {}, delayMs: 600_000 }),
+  });
+  expect(res.status).toBe(202);
+  // Let the worker go back to waiting, now until the delayed task is due.
+  await new Promise((r) => setTimeout(r, 1500));
+  const sent = Date.now();
+  server!.kill('SIGTERM');
+  expect(await exit, log()).toBe(0);
+  // Not the drain grace (30 s) and its 4 s margin: nothing is running.
+  expect(Date.now() - sent, log()).toBeLessThan(10_000);
+  expect(log()).not.toContain('shutdown took longer');
 }, 180_000);
