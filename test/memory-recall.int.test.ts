@@ -342,6 +342,10 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
       ['CLM7788XYZ', 'Insurance claim CLM-7788-XYZ for the hail damage'],
       ['4471B', 'Invoice INV-4471-B paid by check'],
       ['5551369', 'Call the site foreman on 555-1369 before noon'],
+      ['3035550142', 'Wade Kessler is on (303) 555-0142 after five'],
+      ['+17205550199', 'Rocky Mountain Supply desk 720.555.0199'],
+      ['CLM20240655', 'Wind claim CLM/2024/0655 was approved'],
+      ['obrien', "Mr O'Brien wants copper valleys"],
     ];
     await store.rememberMany(
       TENANT,
@@ -355,6 +359,28 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
     // Each id as written still finds its memory.
     for (const q of ['ORD0098812', 'Q-88412', 'CLM-7788-XYZ', 'INV-4471-B', '555-1369']) {
       expect((await store.recall(TENANT, q, { k: 1, agent: 'ledger' }))[0]?.content, q).toBe(forms.find(([, c]) => c.includes(q))![1]);
+    }
+  });
+
+  it('matches a number’s parts only next to each other: a decimal, an amount or a date never finds its digits scattered', async () => {
+    // Each pair: the memory the query means, and a look-alike holding the same digits apart (or a
+    // different amount). The look-alike gets no word weight; the right one does.
+    const pairs: [query: string, right: string, wrong: string][] = [
+      ['2.5', 'Ridge repair: 2.5 squares of ridge cap replaced', 'Reroof: 25 squares of shingles, 2 crews, 5 days'],
+      ['4200.50', 'Invoice total $4,200.50, paid by check', 'Invoice total $4,200.05, still unpaid'],
+      ['2024-11-30', 'Final inspection on 2024-11-30 at Birch Lane', 'Estimate dated 2024-11-03: 11 squares, 30-year shingles'],
+      ['INV-99812', 'Invoice INV-99812 for the Ferris job', 'Purchase order PO-99812 for Ferris; the invoice is INV-10023'],
+    ];
+    await store.rememberMany(
+      TENANT,
+      pairs.flatMap(([, right, wrong]) => [right, wrong]).map((content) => ({ content, agent: 'amounts' })),
+    );
+    for (const [q, right, wrong] of pairs) {
+      const hits = await store.recall(TENANT, q, { k: 8, agent: 'amounts' });
+      expect(hits[0]?.content, q).toBe(right);
+      expect(hits[0]!.score, q).toBeGreaterThan(hits[0]!.similarity);
+      const other = hits.find((h) => h.content === wrong);
+      if (other) expect(other.score, `${q}: ${wrong}`).toBeCloseTo(other.similarity, 9);
     }
   });
 
