@@ -13,6 +13,12 @@
  * candidate's similarity is computed, never null, and a stored zero vector (no direction) is
  * never ranked. On a query with no discriminating word the text side adds nothing and recall
  * returns exactly the index's top k in its order. Expired memories are never returned.
+ *
+ * A word t (a whitespace-separated chunk of the query, see queryTerms) is found in a memory when
+ * one of its readings is, as a phrase: PostgreSQL's parser's, its parts (punctuation as spaces,
+ * letters split from digits, leading zeros dropped) or joined (separators dropped, a phone
+ * number's digits together), each without accents or invisible characters. A memory's content is
+ * indexed under the same three readings (migrations 039 and 040).
  * @module
  */
 import { queryTerms } from './embedders.ts';
