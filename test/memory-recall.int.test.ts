@@ -370,6 +370,9 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
       ['4200.50', 'Invoice total $4,200.50, paid by check', 'Invoice total $4,200.05, still unpaid'],
       ['2024-11-30', 'Final inspection on 2024-11-30 at Birch Lane', 'Estimate dated 2024-11-03: 11 squares, 30-year shingles'],
       ['INV-99812', 'Invoice INV-99812 for the Ferris job', 'Purchase order PO-99812 for Ferris; the invoice is INV-10023'],
+      // An amount typed without its cents' trailing zeros, or without its cents.
+      ['10.5', 'Drip edge at $10.50 per linear foot.', 'Starter strip at $10.05 per linear foot.'],
+      ['1180', 'Ridge cap billed $1,180.00 to the Odell account', 'Ridge vent billed $1,108.00 to the Odell account'],
     ];
     await store.rememberMany(
       TENANT,

@@ -7,8 +7,9 @@
 -- A text's words are now read three ways, by the same functions for a memory's content and for
 -- each word of a query (so that the two sides always agree):
 --   1. as PostgreSQL's parser reads it (migration 039's first reading);
---   2. its parts (brainops_words_parts): leading zeros dropped from a run of digits that does not
---      follow a decimal point or comma ("0098812" → "98812", "2024-00871" → "2024-871", but "10.05"
+--   2. its parts (brainops_words_parts): a decimal's trailing zeros dropped ("$10.50" → "10.5",
+--      "$1,180.00" → "1,180"), leading zeros dropped from a run of digits that does not follow a
+--      decimal point or comma ("0098812" → "98812", "2024-00871" → "2024-871", but "10.05"
 --      stays), then migration 037's second reading: thousands separators dropped, punctuation read
 --      as spaces, letters split from digits;
 --   3. joined (brainops_words_joined): a North American phone number's digits together (without
@@ -27,7 +28,10 @@ CREATE OR REPLACE FUNCTION public.brainops_words_visible(t text) RETURNS text
 
 CREATE OR REPLACE FUNCTION public.brainops_words_parts(t text) RETURNS text
   LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-  RETURN regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(t,
+  RETURN regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+         regexp_replace(regexp_replace(t,
+           '([[:digit:]]\.[[:digit:]]*[1-9])0+(?![[:digit:]]|\.[[:digit:]])', '\1', 'g'),
+           '([[:digit:]])\.0+(?![[:digit:]]|\.[[:digit:]])', '\1', 'g'),
            '(^|[^[:digit:].,])0+([[:digit:]])', '\1\2', 'g'),
            '([[:digit:]]),(?=[[:digit:]]{3})', '\1', 'g'),
            '[^[:alnum:][:space:]]+', ' ', 'g'),
