@@ -16,9 +16,9 @@
  *
  * A word t (a whitespace-separated chunk of the query, see queryTerms) is found in a memory when
  * one of its readings is, as a phrase: PostgreSQL's parser's, its parts (punctuation as spaces,
- * letters split from digits, leading and decimal trailing zeros dropped) or joined (separators dropped, a phone
- * number's digits together), each without accents or invisible characters. A memory's content is
- * indexed under the same three readings (migrations 039 and 040).
+ * letters split from digits, leading zeros and a decimal's trailing zeros dropped) or joined
+ * (separators dropped, a phone number's digits together), each without accents or invisible
+ * characters. A memory's content is indexed under the same three readings (migrations 039, 040).
  * @module
  */
 import { queryTerms } from './embedders.ts';
