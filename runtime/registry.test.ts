@@ -59,6 +59,13 @@ describe('unreadField', () => {
     expect(unreadField(schema, { name: 'a', budget: 'lots' })).toBeUndefined();
   });
 
+  it('leaves the other fields of an object with a catchall to it, and still checks its known fields', () => {
+    const prices = z.object({ currency: z.object({ code: z.string() }) }).catchall(z.number());
+    expect(unreadField(prices, { currency: { code: 'USD' }, shingles: 90, metal: 450 })).toBeUndefined();
+    expect(unreadField(prices, { currency: { cdoe: 'USD' } })).toEqual({ path: ['currency'], field: 'cdoe', accepted: ['code'] });
+    expect(unreadField(z.strictObject({ a: z.number() }), { a: 1, b: 2 })).toEqual({ path: [], field: 'b', accepted: ['a'] });
+  });
+
   it('reads a union as the member the value is', () => {
     const audience = (a: object) => unreadField(emailOutreachInput, { audience: a });
     expect(audience({ from: 'contacts', role: 'owner' })).toBeUndefined();

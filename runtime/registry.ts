@@ -100,8 +100,9 @@ function readAs(schema: z.ZodType): z.ZodType {
  * such a field silently (or, in a strict object, answers with its issue list): callers refuse
  * it first, so that a misspelt `expires_at` or `customerNmae` is not quietly lost. Arrays, records
  * and unions are walked (a union: the first member that parses the value, unless another reads all
- * its fields). Not checked: an object that takes any field (`z.looseObject`; its known fields
- * still are), and a value the schema will refuse anyway (not an object where one is read).
+ * its fields). Not checked: an object that takes other fields (`z.looseObject`, `.catchall()`;
+ * its known fields still are), and a value the schema will refuse anyway (not an object where
+ * one is read).
  */
 export function unreadField(
   schema: z.ZodType,
@@ -137,7 +138,9 @@ export function unreadField(
   }
   if (!(s instanceof z.ZodObject) || !isJsonObject(value)) return undefined;
   const shape = s.shape as Record<string, z.ZodType>;
-  if (!(s._zod.def.catchall instanceof z.ZodUnknown)) {
+  // Checked: an object that drops other fields (no catchall) or refuses them (z.strictObject).
+  const catchall = s._zod.def.catchall;
+  if (catchall === undefined || catchall instanceof z.ZodNever) {
     const accepted = Object.keys(shape).filter((k) => !exclude.includes(k));
     const field = Object.keys(value).find((k) => !accepted.includes(k) && !exclude.includes(k));
     if (field !== undefined) return { path, field, accepted };
