@@ -31,7 +31,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler } from 'express';
 import { z } from 'zod';
 import { badRequest } from '../runtime/errors.ts';
-import { unreadField } from '../runtime/registry.ts';
+import { refuseUnreadField } from '../runtime/registry.ts';
 
 /** How deep objects and arrays may nest in a request (a task input is a few levels). */
 export const MAX_DEPTH = 32;
@@ -127,17 +127,7 @@ export function checkQueryNames(schema: z.ZodType | undefined, query: unknown, p
  * (`z.looseObject`) is not checked; nor is a value that is not an object (the schema answers that).
  */
 export function checkBodyNames(schema: z.ZodType, value: unknown, at = 'body', pathNames: readonly string[] = []): void {
-  const unread = unreadField(schema, value, pathNames);
-  if (!unread) return;
-  const { field, accepted } = unread;
-  const where = [at, ...unread.path].join('.');
-  throw badRequest(
-    'INVALID_REQUEST',
-    accepted.length
-      ? `The ${where} has a field '${field}' that this route does not read; it reads ${accepted.map((k) => `'${k}'`).join(', ')}.`
-      : `The ${where} has a field '${field}'; this route reads none.`,
-    { at: `${where}.${field}`, field, accepted },
-  );
+  refuseUnreadField(schema, value, { code: 'INVALID_REQUEST', at, reader: 'this route', exclude: pathNames });
 }
 
 /** Middleware: checks the path, the query and the body parsed so far (see the module comment). */

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { contractProblem, refNames, type AnyAgent } from './contracts.ts';
+import { badRequest } from './errors.ts';
 
 export interface AgentInfo {
   name: string;
@@ -151,4 +152,27 @@ export function unreadField(
     if (found) return found;
   }
   return undefined;
+}
+
+/**
+ * Throws a 400 `code` naming the first field of `value` that `schema` does not read (unreadField):
+ * `at` is where `value` stands (`body`, `body.input`, `input`), `reader` who does not read it
+ * (`this route`, `agent 'estimator'`); details `{at, field, accepted}` (`at`: `body.budget.maxCots`).
+ */
+export function refuseUnreadField(
+  schema: z.ZodType,
+  value: unknown,
+  o: { code: string; at: string; reader: string; exclude?: readonly string[] },
+): void {
+  const unread = unreadField(schema, value, o.exclude);
+  if (!unread) return;
+  const { field, accepted } = unread;
+  const where = [o.at, ...unread.path].join('.');
+  throw badRequest(
+    o.code,
+    accepted.length
+      ? `The ${where} has a field '${field}' that ${o.reader} does not read; it reads ${accepted.map((k) => `'${k}'`).join(', ')}.`
+      : `The ${where} has a field '${field}'; ${o.reader} reads none.`,
+    { at: `${where}.${field}`, field, accepted },
+  );
 }

@@ -22,7 +22,7 @@ import type { Db, Sql } from '../db/driver.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { QueueEngine } from '../queue.ts';
-import { unreadField, type Registry } from '../registry.ts';
+import { refuseUnreadField, type Registry } from '../registry.ts';
 import type { TaskService } from '../service.ts';
 import * as store from '../tasks.ts';
 import { recordAudit, type Actor } from './audit.ts';
@@ -234,15 +234,7 @@ export class ScheduleService {
     const agent = this.deps.registry.agent(agentName);
     if (!agent) throw notFound('Agent', agentName);
     // A misspelt field would be dropped at every run: refused now, as POST .../tasks refuses it.
-    const unread = unreadField(agent.input, input);
-    if (unread) {
-      const where = ['input', ...unread.path].join('.');
-      throw badRequest(
-        'INVALID_INPUT',
-        `The ${where} has a field '${unread.field}' that agent '${agentName}' does not read; it reads ${unread.accepted.map((k) => `'${k}'`).join(', ')}.`,
-        { at: `${where}.${unread.field}`, field: unread.field, accepted: unread.accepted },
-      );
-    }
+    refuseUnreadField(agent.input, input, { code: 'INVALID_INPUT', at: 'input', reader: `agent '${agentName}'` });
     const parsed = agent.input.safeParse(input);
     if (!parsed.success) throw badRequest('INVALID_INPUT', `The input does not match agent '${agentName}'.`, parsed.error.issues);
     return input;
