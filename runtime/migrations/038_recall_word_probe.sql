@@ -42,16 +42,12 @@ BEGIN';
                    AND (p_agent IS NULL OR m.agent = p_agent) AND (p_kinds IS NULL OR m.kind = ANY (p_kinds))';
   -- Counts each word of v_scan among the rows of SOURCE, at most v_lim of them, into v_counts;
   -- v_filled: whether the scan stopped at v_lim (the counts are then of the first v_lim rows).
-  -- v_or: the words of the statement, any of them.
+  -- ANY_WORDS: where SOURCE reads v_or, the words of the statement, any of them.
   count_words constant text := '      v_counts := ''{}'';
       v_filled := ''{}'';
       o := 0;
       WHILE o < cardinality(v_scan) LOOP
-        v_or := v_scan[o + 1];
-        FOR j IN o + 2 .. least(o + CASE WHEN cardinality(v_scan) - o <= 4 THEN 4 ELSE 16 END, cardinality(v_scan)) LOOP
-          v_or := v_or || v_scan[j];
-        END LOOP;
-        IF cardinality(v_scan) - o <= 4 THEN
+ANY_WORDS        IF cardinality(v_scan) - o <= 4 THEN
           ASSIGN4
           SELECT count(*), ARRAY[AGGS4]::float8[] INTO v_n, v_chunk FROM (SOURCE) f;
         ELSE
@@ -69,6 +65,11 @@ BEGIN';
   holding constant text := 'SELECT m.tsv FROM public.memories m
                  WHERE m.tsv @@ v_or AND ' || scope || '
                  LIMIT v_lim';
+  any_words constant text := '        v_or := v_scan[o + 1];
+        FOR j IN o + 2 .. least(o + CASE WHEN cardinality(v_scan) - o <= 4 THEN 4 ELSE 16 END, cardinality(v_scan)) LOOP
+          v_or := v_or || v_scan[j];
+        END LOOP;
+';
   counts_after text := $new$
   IF cardinality(v_q) > 0 THEN
     -- 1. The probe.
@@ -208,8 +209,8 @@ BEGIN
     counter := replace(counter, 'ASSIGN' || n, (SELECT string_agg(format('w%s := v_scan[o + %s];', k, k), ' ') FROM generate_series(1, n) k));
     counter := replace(counter, 'AGGS' || n, (SELECT string_agg(format('count(*) FILTER (WHERE f.tsv @@ w%s)', k), ', ') FROM generate_series(1, n) k));
   END LOOP;
-  counts_after := replace(counts_after, E'FIRST_ROWS\n', replace(counter, 'SOURCE', first_rows));
-  counts_after := replace(counts_after, E'HOLDING\n', replace(counter, 'SOURCE', holding));
+  counts_after := replace(counts_after, E'FIRST_ROWS\n', replace(replace(counter, 'SOURCE', first_rows), 'ANY_WORDS', ''));
+  counts_after := replace(counts_after, E'HOLDING\n', replace(replace(counter, 'SOURCE', holding), 'ANY_WORDS', any_words));
   def := replace(def, decl_before, decl_after);
   def := replace(def, comment_before, comment_after);
   def := replace(def, counts_before, counts_after);

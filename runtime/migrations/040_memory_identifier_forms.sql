@@ -5,8 +5,9 @@
 -- its memory, while each spelling found itself.
 --
 -- A text's words are now read three ways, by the same functions for a memory's content and for
--- each word of a query (so that the two sides always agree):
---   1. as PostgreSQL's parser reads it (migration 039's first reading);
+-- each word of a query (so that the two sides always agree), each with migration 039's
+-- configuration `brainops_words` (accents optional):
+--   1. as PostgreSQL's parser reads it;
 --   2. its parts (brainops_words_parts): a decimal's trailing zeros dropped ("$10.50" → "10.5",
 --      "$1,180.00" → "1,180"), leading zeros dropped from a run of digits that does not follow a
 --      decimal point or comma ("0098812" → "98812", "2024-00871" → "2024-871", but "10.05"
@@ -19,8 +20,14 @@
 -- A memory holds the words of all three. A query word matches a memory that holds one of its
 -- readings as a phrase: its words next to each other, in order (so "2.5", read as 2 then 5, does
 -- not match "2 crews, 5 days", nor "2024-11-30" a memory holding 2024, 11 and 30 apart).
--- Invisible characters are dropped first (brainops_words_visible, the list of migration 039).
--- Rebuilds the column and its index, as 039 did.
+--
+-- Invisible characters are dropped first (brainops_words_visible): text pasted from a word
+-- processor or a web page may hold a soft hyphen (U+00AD) or a zero-width space, joiner or mark
+-- inside a word ("Kes<U+200B>trel"); PostgreSQL's parser split the word there, so "kestrel" did
+-- not find it. (The query's words lose them in the client: memory/embedders.ts INVISIBLE, the
+-- same list.)
+--
+-- Rebuilds the column and its index, as 037 did (once for 039 and 040).
 
 CREATE OR REPLACE FUNCTION public.brainops_words_visible(t text) RETURNS text
   LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
