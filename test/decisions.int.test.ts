@@ -109,6 +109,34 @@ describe('decisions that are true', () => {
     });
   });
 
+  it('keeps one payable link per estimate: a newer link expires the older ones, so the balance is paid once', async () => {
+    const est = (await tool('estimates_record', { status: 'accepted', output: { totals: { total: 1333.99 } } })).estimate;
+    const link = (body: Record<string, unknown>) => app.call('POST', '/api/v1/stripe-revenue/checkout', { estimateId: est.id, ...body });
+    const full = await link({});
+    expect(full.status).toBe(201);
+    const deposit = await link({ amountUsd: 100 });
+    expect(deposit.status).toBe(201);
+    expect(deposit.body.session).toMatchObject({ status: 'open', amountUsd: 100 });
+    // The first link is dead: it cannot be paid, and its page offers no button.
+    const stale = await app.call('POST', `/sandbox/checkout/${full.body.session.id}/pay`, {}, { key: null });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe('CHECKOUT_SESSION_EXPIRED');
+    expect((await app.call('POST', `/sandbox/checkout/${deposit.body.session.id}/pay`, {}, { key: null })).body).toMatchObject({
+      applied: true,
+    });
+    const paid = await app.query<{ n: number; cents: number }>(
+      `SELECT count(*)::int AS n, sum(amount_minor)::int AS cents FROM payments WHERE estimate_id = $1`,
+      [est.id],
+    );
+    expect(paid).toEqual([{ n: 1, cents: 10000 }]);
+    // The rest is asked for with the next link; two asked for at once leave one payable.
+    const [a, b] = await Promise.all([link({}), link({})]);
+    expect([a.status, b.status]).toEqual([201, 201]);
+    expect(a.body.session.amountUsd).toBe(1233.99);
+    const open = await app.query<{ id: string }>(`SELECT id FROM checkout_sessions WHERE estimate_id = $1 AND status = 'open'`, [est.id]);
+    expect(open).toHaveLength(1);
+  });
+
   it('lets no task record a contact nobody made', async () => {
     const lead = (await tool('pipeline_lead_create', { name: 'Nora New', email: 'nora@example.com' })).lead;
     const asAgent = {

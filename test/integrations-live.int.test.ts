@@ -36,6 +36,12 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid)', () => {
   /** Stripe's next answers: 400 → the recorded invalid_request_error, else the session. */
   const stripeScript: number[] = [];
   let stripe400: unknown;
+  let expireRefused: unknown;
+  /** Ids for the next sessions Stripe creates (empty: the recorded session's). */
+  const sessionIds: string[] = [];
+  /** Sessions a customer has paid at Stripe (their events not delivered yet). */
+  const paidAtStripe = new Set<string>();
+  const expireCalls: string[] = [];
   let session: { id: string; url: string } & Record<string, unknown>;
   let mock: MockAgent;
   let previous: Dispatcher;
@@ -46,6 +52,7 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid)', () => {
   beforeAll(async () => {
     session = await fixture('stripe-checkout-session.json');
     stripe400 = await fixture('stripe-error-invalid-request.json');
+    expireRefused = await fixture('stripe-error-expire-not-open.json');
     const sendgrid503 = await fixture<unknown>('sendgrid-error-503.json');
     previous = getGlobalDispatcher();
     mock = new MockAgent();
@@ -58,9 +65,37 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid)', () => {
       .reply((o) => {
         record(stripeCalls, o);
         const headers = { ...json.headers, 'request-id': `req_FAKE000${stripeCalls.length}` };
+        const id = sessionIds.shift();
+        const created = id ? { ...session, id, url: `https://checkout.stripe.com/c/pay/${id}` } : session;
         return stripeScript.shift() === 400
           ? { statusCode: 400, data: JSON.stringify(stripe400), responseOptions: { headers } }
-          : { statusCode: 200, data: JSON.stringify(session), responseOptions: { headers } };
+          : { statusCode: 200, data: JSON.stringify(created), responseOptions: { headers } };
+      })
+      .persist();
+    // Expiring a session: Stripe refuses once it is paid (the recorded invalid_request_error).
+    const sessionPath = /^\/v1\/checkout\/sessions\/(cs_[\w]+)(\/expire)?$/;
+    mock
+      .get('https://api.stripe.com')
+      .intercept({ path: (p) => sessionPath.test(p), method: 'POST' })
+      .reply((o) => {
+        const id = sessionPath.exec(o.path)![1]!;
+        expireCalls.push(id);
+        return paidAtStripe.has(id)
+          ? { statusCode: 400, data: JSON.stringify(expireRefused), responseOptions: json }
+          : { statusCode: 200, data: JSON.stringify({ ...session, id, status: 'expired', url: null }), responseOptions: json };
+      })
+      .persist();
+    mock
+      .get('https://api.stripe.com')
+      .intercept({ path: (p) => sessionPath.test(p), method: 'GET' })
+      .reply((o) => {
+        const id = sessionPath.exec(o.path)![1]!;
+        const paid = paidAtStripe.has(id);
+        return {
+          statusCode: 200,
+          data: JSON.stringify({ ...session, id, status: paid ? 'complete' : 'expired', payment_status: paid ? 'paid' : 'unpaid' }),
+          responseOptions: json,
+        };
       })
       .persist();
     mock
@@ -144,6 +179,45 @@ describe('live integrations over recorded HTTP (Stripe, SendGrid)', () => {
     });
     expect(stripeCalls.at(-1)!.headers['idempotency-key']).toBe('checkout:default:chk-live-bad');
     expect(await count('SELECT count(*)::int AS n FROM checkout_sessions')).toBe(before);
+  });
+
+  it('Stripe: a newer pay link for an estimate expires the older one at Stripe; if the older was paid first, the newer is expired and the call answers 409', async () => {
+    const estimateId: string = (await app.call('POST', '/api/v1/estimates', { status: 'accepted', output: { totals: { total: 500 } } }))
+      .body.estimate.id;
+    const create = (key: string, body: Record<string, unknown> = {}) =>
+      app.call('POST', '/api/v1/stripe-revenue/checkout', { estimateId, ...body }, { headers: { 'idempotency-key': key } });
+    const statuses = async () =>
+      (
+        await db().system((tx) =>
+          tx.query<{ id: string; status: string }>(
+            `SELECT id, status FROM checkout_sessions WHERE estimate_id = $1 ORDER BY created_at, id`,
+            [estimateId],
+          ),
+        )
+      ).rows;
+    sessionIds.push('cs_test_FAKEold0001', 'cs_test_FAKEnew0001');
+    expect((await create('chk-sup-1')).status).toBe(201);
+    const deposit = await create('chk-sup-2', { amountUsd: 100 });
+    expect(deposit.status, JSON.stringify(deposit.body)).toBe(201);
+    expect(deposit.body.session).toMatchObject({ id: 'cs_test_FAKEnew0001', status: 'open', amountUsd: 100 });
+    expect(expireCalls).toEqual(['cs_test_FAKEold0001']);
+    expect(await statuses()).toEqual([
+      { id: 'cs_test_FAKEold0001', status: 'expired' },
+      { id: 'cs_test_FAKEnew0001', status: 'open' },
+    ]);
+
+    // The customer pays the deposit link; its event has not arrived when the next link is asked for.
+    paidAtStripe.add('cs_test_FAKEnew0001');
+    sessionIds.push('cs_test_FAKElate001');
+    const late = await create('chk-sup-3');
+    expect(late.status, JSON.stringify(late.body)).toBe(409);
+    expect(late.body.error.code).toBe('PAYMENT_PENDING');
+    expect(expireCalls).toEqual(['cs_test_FAKEold0001', 'cs_test_FAKEnew0001', 'cs_test_FAKElate001']);
+    expect(await statuses()).toEqual([
+      { id: 'cs_test_FAKEold0001', status: 'expired' },
+      { id: 'cs_test_FAKEnew0001', status: 'open' },
+      { id: 'cs_test_FAKElate001', status: 'expired' },
+    ]);
   });
 
   it('Stripe: a live webhook signed with STRIPE_WEBHOOK_SECRET completes the payment exactly once', async () => {

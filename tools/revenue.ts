@@ -10,7 +10,7 @@ import { wholeNumber } from '../runtime/numbers.ts';
 import { badRequest, conflict, notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { toMajor, toMinor } from './money.ts';
-import { businessTool } from './services.ts';
+import { businessTool, type Ctx } from './services.ts';
 import { dateRange, id, iso, num, tenantCurrency } from './util.ts';
 
 /** Products and estimates are priced in US dollars: sessions are created in that currency. */
@@ -79,7 +79,9 @@ export const stripeCheckoutCreate = businessTool({
         .positive()
         .max(100_000_000)
         .optional()
-        .describe("An estimate's amount to charge (e.g. a balance reconciled against a bank export); at most its stored balance"),
+        .describe(
+          "An estimate's amount to charge (e.g. a balance reconciled against a bank export); at most its stored balance. A new session for an estimate expires its older open ones",
+        ),
       customerEmail: z.email().optional(),
       successUrl: z.url().optional(),
       cancelUrl: z.url().optional(),
@@ -171,31 +173,65 @@ export const stripeCheckoutCreate = businessTool({
       cancelUrl: i.cancelUrl ?? `${s.baseUrl()}/board?paid=0`,
       idempotencyKey: key,
     });
-    return ctx.tx(async (sql) => {
-      await sql.query(
-        `INSERT INTO checkout_sessions (id, tenant_id, mode, estimate_id, product_id, customer_id, customer_email, amount_usd, currency, amount_minor, interval, url, idempotency_key)
+    return ctx
+      .tx(async (sql) => {
+        await sql.query(
+          `INSERT INTO checkout_sessions (id, tenant_id, mode, estimate_id, product_id, customer_id, customer_email, amount_usd, currency, amount_minor, interval, url, idempotency_key)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
-        [
-          created.id,
-          ctx.tenantId,
-          s.payments.mode,
-          i.estimateId ?? null,
-          i.productId ?? null,
-          prepared.customerId,
-          i.customerEmail ?? null,
-          prepared.amount,
-          PRICE_CURRENCY,
-          amountMinor,
-          prepared.interval,
-          created.url,
-          key,
-        ],
-      );
-      const r = await sql.query<SessionRow>(`SELECT * FROM checkout_sessions WHERE idempotency_key = $1`, [key]);
-      return { session: toSession(r.rows[0]!) };
-    });
+          [
+            created.id,
+            ctx.tenantId,
+            s.payments.mode,
+            i.estimateId ?? null,
+            i.productId ?? null,
+            prepared.customerId,
+            i.customerEmail ?? null,
+            prepared.amount,
+            PRICE_CURRENCY,
+            amountMinor,
+            prepared.interval,
+            created.url,
+            key,
+          ],
+        );
+        const r = await sql.query<SessionRow>(`SELECT * FROM checkout_sessions WHERE idempotency_key = $1`, [key]);
+        return r.rows[0]!;
+      })
+      .then(async (row) => ({ session: toSession(i.estimateId ? await supersede(row, ctx) : row) }));
   },
 });
+
+/**
+ * One payable link per estimate: a new session for an estimate expires its older open ones
+ * (at Stripe too), so that a customer holding two links — a reminder's and a deposit's, or
+ * two billing runs' — cannot pay the balance twice. Older than `mine` (by creation, then id):
+ * of two sessions created at once, the later one stands. When an older session turns out to
+ * be paid already (its event not stored yet), `mine` is expired too and the call answers 409
+ * PAYMENT_PENDING: the balance it was made for is out of date.
+ */
+async function supersede(mine: SessionRow, ctx: Ctx): Promise<SessionRow> {
+  const payments = ctx.services.payments;
+  const expire = async (id: string) => {
+    const status = await payments.expireCheckout(id);
+    if (status === 'expired')
+      await ctx.tx((sql) => sql.query(`UPDATE checkout_sessions SET status = 'expired' WHERE id = $1 AND status = 'open'`, [id]));
+    return status;
+  };
+  const older = await ctx.tx((sql) =>
+    sql.query<{ id: string }>(
+      `SELECT id FROM checkout_sessions WHERE estimate_id = $1 AND status = 'open' AND id <> $2 AND (created_at, id) < ($3, $2) ORDER BY created_at`,
+      [mine.estimate_id, mine.id, mine.created_at],
+    ),
+  );
+  const paid: string[] = [];
+  for (const { id } of older.rows) if ((await expire(id)) === 'complete') paid.push(id);
+  if (paid.length === 0) return mine;
+  await expire(mine.id);
+  throw conflict(
+    'PAYMENT_PENDING',
+    `Checkout session ${paid.join(', ')} for estimate ${mine.estimate_id} was paid before this one was made; the balance changes when Stripe's event for it is stored. Ask again in a minute.`,
+  );
+}
 
 /** The `payments_list` tool's handle: agents that declare it call it typed. */
 export const paymentsList = businessTool({

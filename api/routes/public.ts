@@ -8,7 +8,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import type { Runtime } from '../../runtime/boot.ts';
-import { AppError, notFound } from '../../runtime/errors.ts';
+import { AppError, conflict, notFound } from '../../runtime/errors.ts';
 import type { ToolRegistry } from '../../runtime/tools.ts';
 import {
   applyStripeEvent,
@@ -260,10 +260,17 @@ ${s.status === 'open' ? `<form method="post" action="/sandbox/checkout/${s.id}/p
             description: 'JSON {received, applied} when the request is JSON, else an HTML page',
             schema: webhookOutcome,
           },
+          409: { description: 'The session has expired (a newer payment link for the estimate replaced it)', schema: error },
         },
       },
       async ({ req, res }) => {
         const s = await sandboxSession(rt, param(req, 'id'));
+        // As at Stripe, an expired session (superseded by a newer link) cannot be paid.
+        if (s.status === 'expired')
+          throw conflict(
+            'CHECKOUT_SESSION_EXPIRED',
+            `Checkout session ${s.id} has expired (a newer payment link replaced it); it cannot be paid.`,
+          );
         // The same path as a real payment: a signed event, verified, applied once.
         const payload = sandboxCompletedEvent({
           id: s.id,

@@ -35,6 +35,13 @@ export interface PaymentsAdapter {
   readonly mode: 'stripe' | 'sandbox';
   createCheckout(req: CheckoutRequest): Promise<{ id: string; url: string }>;
   /**
+   * Expires an open checkout session, so that its link can no longer be paid (Stripe's
+   * `POST /v1/checkout/sessions/:id/expire`). Answers the session's status afterwards:
+   * `expired`, or `complete` when it was paid first (Stripe refuses to expire it then).
+   * The sandbox has no remote state: its sessions live in `checkout_sessions` only.
+   */
+  expireCheckout(id: string): Promise<'expired' | 'complete'>;
+  /**
    * Verifies a webhook's signature over its raw body and its timestamp (within the tolerance,
    * in either direction); throws WEBHOOK_SIGNATURE_MISSING / WEBHOOK_SIGNATURE_INVALID /
    * WEBHOOK_TIMESTAMP (400), or INVALID_EVENT (400) for a signed body that is not JSON.
@@ -96,6 +103,20 @@ export function createPayments(config: Config, secrets: SystemSecrets, baseUrl: 
         });
       if (!session.url) throw new AppError('STRIPE_NO_URL', 'Stripe created a checkout session without a URL.', { status: 502 });
       return { id: session.id, url: session.url };
+    },
+    async expireCheckout(id) {
+      if (!live) return 'expired';
+      try {
+        await stripe.checkout.sessions.expire(id);
+        return 'expired';
+      } catch (e) {
+        // Only an open session can be expired: a refusal means it is already complete or expired.
+        if (!(e instanceof Stripe.errors.StripeInvalidRequestError)) throw stripeFailure(e);
+        const s = await stripe.checkout.sessions.retrieve(id).catch((err: unknown) => {
+          throw stripeFailure(err);
+        });
+        return s.status === 'complete' ? 'complete' : 'expired';
+      }
     },
     async verify(rawBody, signature) {
       if (!signature) throw new AppError('WEBHOOK_SIGNATURE_MISSING', 'The Stripe-Signature header is missing.', { status: 400 });
