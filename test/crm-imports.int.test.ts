@@ -133,6 +133,18 @@ describe('real-shaped exports', () => {
     expect((await customers(keys.uk!))['AMB-1'].notes).toBe('Customer since: 2022-04-03');
   });
 
+  it('a header named twice loses no value, and a row with cells past the header is in the report', async () => {
+    const t = await importInline(
+      'Customer ID,Name,Email,Email\r\nDH-1,Dup One,first@example.com,\r\nDH-2,Dup Two,,second@example.com,EXTRA\r\n',
+      keys.eu!,
+    );
+    expect(t.status, JSON.stringify(t.error)).toBe('succeeded');
+    expect(t.output).toMatchObject({ inserted: 2, warningCount: 2 });
+    expect(t.output.warnings.map((w: { kind: string }) => w.kind).sort()).toEqual(['duplicate_column', 'extra_cells']);
+    const c = await customers(keys.eu!);
+    expect([c['DH-1'].email, c['DH-2'].email]).toEqual(['first@example.com', 'second@example.com']);
+  });
+
   it('international phones: own country codes kept, extensions apart, national numbers only in the tenant region', async () => {
     const t = await importInline(crlf(CASES.phones), keys.au!);
     expect(t.output).toMatchObject({

@@ -244,4 +244,34 @@ describe('prepare and diff', () => {
     );
     expect(whyNothing(readCsv('Customer ID,Name\n'), 0, prepare([]))).toMatch(/header row .* but no data rows/);
   });
+
+  it('reads a header name given twice as one field (first non-empty cell) and says so; cells past the header are flagged, not dropped silently', () => {
+    const f = readCsv(
+      'Customer ID,Name,Email,Email\nDH-1,Dup One,first@example.com,\nDH-2,Dup Two,,second@example.com\nDH-3,Dup Three,a@x.com,b@x.com\n',
+    );
+    expect(f.header).toEqual(['Customer ID', 'Name', 'Email']);
+    expect(f.records.map((r) => r.Email)).toEqual(['first@example.com', 'second@example.com', 'a@x.com']);
+    expect(prepare(f.records).records.map((r) => r.email)).toEqual(['first@example.com', 'second@example.com', 'a@x.com']);
+    expect(f.warnings).toEqual([
+      { kind: 'duplicate_column', value: 'Email', message: expect.stringContaining("names 'Email' 2 times (columns 3, 4)") },
+      {
+        kind: 'duplicate_column_values_differ',
+        row: 3,
+        value: 'b@x.com',
+        message: expect.stringContaining("'a@x.com' and 'b@x.com'; the first is read"),
+      },
+    ]);
+
+    const ragged = readCsv('Customer ID,Name,Email\nR-1,Ragged One,r1@example.com,EXTRA,MORE\nR-2,Two,r2@example.com,,\n');
+    expect(ragged.records[0]).toEqual({ 'Customer ID': 'R-1', Name: 'Ragged One', Email: 'r1@example.com' });
+    // Trailing empty cells (a spreadsheet's blank columns) are no news.
+    expect(ragged.warnings).toEqual([
+      {
+        kind: 'extra_cells',
+        row: 1,
+        value: 'EXTRA,MORE',
+        message: expect.stringMatching(/^Row 1 has 5 cells for a 3-column header; 'EXTRA', 'MORE' past the last column are not read/),
+      },
+    ]);
+  });
 });

@@ -130,17 +130,63 @@ export type RawRecord = Record<string, unknown>;
 /** How a CSV export was read. */
 export interface CsvFile {
   delimiter: Delimiter;
+  /** The header's names, each once. */
   header: string[];
   records: RawRecord[];
+  /** What reading the rows noticed: a header name given twice, a row with cells past the header. */
+  warnings: ImportWarning[];
 }
 
-/** Rows of a CSV export as objects keyed by their header (the separator detected). */
+const shown = (v: string) => `'${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`;
+
+/**
+ * Rows of a CSV export as objects keyed by their header (the separator detected). A header
+ * name given twice (two `Email` columns) is one field: each row's first non-empty cell of
+ * those columns, with a warning when a row's cells differ. Cells past the header's last
+ * column are not read, with a warning: a value with an unquoted separator (`€1.200,00` in a
+ * comma file) shifts every cell after it.
+ */
 export function readCsv(text: string): CsvFile {
   const delimiter = detectDelimiter(text);
   const [header, ...rows] = parseCsv(text, delimiter);
-  if (!header) return { delimiter, header: [], records: [] };
+  if (!header) return { delimiter, header: [], records: [], warnings: [] };
   const names = header.map((h) => unwrapCell(h));
-  return { delimiter, header: names, records: rows.map((r) => Object.fromEntries(names.map((h, i) => [h, r[i] ?? '']))) };
+  const columns = new Map<string, number[]>();
+  names.forEach((h, i) => columns.set(h, [...(columns.get(h) ?? []), i]));
+  const warnings: ImportWarning[] = [];
+  for (const [h, at] of columns)
+    if (at.length > 1)
+      warnings.push({
+        kind: 'duplicate_column',
+        value: h,
+        message: `The header names ${shown(h)} ${at.length} times (columns ${at.map((i) => i + 1).join(', ')}): each row's first non-empty one is read.`,
+      });
+  const records = rows.map((r, i) => {
+    const row = i + 1;
+    const record: RawRecord = {};
+    for (const [h, at] of columns) {
+      const cells = at.map((c) => r[c] ?? '').filter((v) => unwrapCell(v) !== '');
+      record[h] = cells[0] ?? '';
+      const other = cells.find((v) => unwrapCell(v) !== unwrapCell(cells[0]));
+      if (other !== undefined)
+        warnings.push({
+          kind: 'duplicate_column_values_differ',
+          row,
+          value: other,
+          message: `Row ${row}: the ${shown(h)} columns hold ${shown(cells[0]!)} and ${shown(other)}; the first is read.`,
+        });
+    }
+    const extra = r.slice(names.length).filter((v) => v !== '');
+    if (extra.length)
+      warnings.push({
+        kind: 'extra_cells',
+        row,
+        value: extra.join(delimiter),
+        message: `Row ${row} has ${r.length} cells for a ${names.length}-column header; ${extra.map(shown).join(', ')} past the last column ${extra.length === 1 ? 'is' : 'are'} not read. A value with an unquoted '${delimiter === '\t' ? '\\t' : delimiter}' in it shifts the cells after it: check the row.`,
+      });
+    return record;
+  });
+  return { delimiter, header: [...columns.keys()], records, warnings };
 }
 
 /** Rows of a CSV export as objects keyed by their header. */

@@ -118,11 +118,20 @@ interface Loaded {
   header: string[];
   delimiter?: Delimiter;
   encoding?: Encoding | string;
+  /** What reading a CSV file noticed (tools/crm-sync/core.ts readCsv). */
+  warnings?: ImportWarning[];
 }
 
 function fromCsv(text: string, encoding?: string): Loaded {
   const f = readCsv(text);
-  return { format: 'csv', records: f.records, header: f.header, delimiter: f.delimiter, ...(encoding ? { encoding } : {}) };
+  return {
+    format: 'csv',
+    records: f.records,
+    header: f.header,
+    delimiter: f.delimiter,
+    warnings: f.warnings,
+    ...(encoding ? { encoding } : {}),
+  };
 }
 
 function fromJson(v: unknown): Loaded {
@@ -253,7 +262,7 @@ export default defineAgent({
     const rowOf = new Map(prepared.records.map((r) => [r.externalId, r.row]));
     const totals = { inserted: 0, updated: 0, unchanged: 0 };
     const conflicts: (Conflict | { externalId: string; reason: string; message: string })[] = [...prepared.conflicts];
-    const warnings: ImportWarning[] = [...prepared.warnings];
+    const warnings: ImportWarning[] = [...(loaded.warnings ?? []), ...prepared.warnings];
     let phoneRegion: string | undefined;
     const size = ctx.input.batchSize;
     const batches = Math.ceil(prepared.records.length / size);
