@@ -53,11 +53,13 @@ function fromBodyParser(err: unknown, path: string): AppError | undefined {
   if (type === 'entity.parse.failed') return new AppError('MALFORMED_JSON', 'The request body is not valid JSON.', { status: 400 });
   if (type === 'entity.too.large') {
     const limit = (err as { limit?: number }).limit;
-    // A large CRM export sent inline belongs on the upload route, which has its own limit.
+    // A large CRM export sent inline to crm-sync belongs on the upload route, which has its own limit.
     const hint =
       path === '/api/v1/crm/imports'
         ? ' (IMPORT_BODY_LIMIT)'
-        : '; send a large CRM export as the body of POST /api/v1/crm/imports (Content-Type: text/csv) instead';
+        : path.startsWith('/api/v1/agents/crm-sync/')
+          ? ' (BODY_LIMIT); send a large CRM export as the body of POST /api/v1/crm/imports (Content-Type: text/csv) instead'
+          : ' (BODY_LIMIT)';
     return new AppError('BODY_TOO_LARGE', `The request body is larger than the ${limit ?? ''} bytes allowed${hint}.`.replace('  ', ' '), {
       status: 413,
     });

@@ -132,11 +132,20 @@ function mix(h: number): number {
 }
 
 /**
- * Whether a text has anything to embed: at least one letter or digit (in any script). Text of
- * only punctuation, symbols or emoji has none; it is refused on write and finds nothing.
+ * Unicode's default-ignorable code points (`Default_Ignorable_Code_Point`): characters a
+ * renderer shows as nothing. Most are format characters (INVISIBLE), but the Hangul fillers
+ * (U+115F, U+1160, U+3164, U+FFA0) are letters by category, so without this a memory of only
+ * `\u3164` would count as words and be stored as a blank card.
+ */
+const IGNORABLE = /\p{Default_Ignorable_Code_Point}+/gu;
+
+/**
+ * Whether a text has anything to embed: at least one letter or digit (in any script) that is
+ * not a default-ignorable code point. Text of only punctuation, symbols, emoji or invisible
+ * characters has none; it is refused on write and finds nothing.
  */
 export function hasWords(text: string): boolean {
-  return tokenize(text).length > 0;
+  return tokenize(text.replace(IGNORABLE, '')).length > 0;
 }
 
 /** A vector a cosine can be taken of: every component finite, not all zero. */
@@ -167,7 +176,7 @@ export const INVISIBLE = /[\u00AD\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\
  */
 export function queryTerms(text: string, max = 256): string[] {
   const out = new Set<string>();
-  for (const chunk of text.normalize('NFKC').replace(INVISIBLE, '').toLowerCase().split(/\s+/)) {
+  for (const chunk of text.normalize('NFKC').replace(INVISIBLE, '').replace(IGNORABLE, '').toLowerCase().split(/\s+/)) {
     const words = tokenize(chunk);
     if (words.length === 0 || words.every((w) => STOPWORDS.has(w))) continue;
     out.add(chunk);

@@ -45,8 +45,13 @@ export function validate(item: RememberItem): Clean {
       'A memory needs at least one letter or digit: content of only punctuation, symbols or emoji has nothing to embed.',
     );
   if (content.includes('\u0000')) throw badRequest('INVALID_MEMORY', 'A memory cannot hold a NUL character (\\u0000).');
-  if (content.length > MAX_CONTENT)
-    throw badRequest('INVALID_MEMORY', `A memory holds at most ${MAX_CONTENT} characters (got ${content.length}).`);
+  // Characters as a reader counts them (code points: '𝐀' is one), as PostgreSQL's length() does.
+  const characters = [...content].length;
+  if (characters > MAX_CONTENT)
+    throw badRequest(
+      'INVALID_MEMORY',
+      `A memory holds at most ${MAX_CONTENT} characters (got ${characters}); split a longer text into several memories.`,
+    );
   let expiresAt: string | null = null;
   if (item.expiresAt !== undefined && item.expiresAt !== null) {
     const d = new Date(item.expiresAt);

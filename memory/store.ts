@@ -265,7 +265,8 @@ export class MemoryStore {
    * *discriminating* words (the function `brainops_recall`, migration 032; its scoring:
    * recall-sql.ts).
    *
-   * A query with nothing to embed (only punctuation, emoji) returns []. One round trip on a
+   * A query with nothing to embed (only punctuation, emoji) returns [], and so does a hit with
+   * no similarity (cosine ≤ 0) and no word of the query. One round trip on a
    * cached plan: the function enters the tenant and sets the index settings itself
    * (`db.tenantStatement`), the query vector travels in binary. Expired memories are never
    * returned.
@@ -283,17 +284,21 @@ export class MemoryStore {
       iterative: await this.#isIterative(),
     });
     const r = await this.#db.tenantStatement<RecallRow>(tenantId, RECALL_STATEMENT, RECALL_SQL, params);
-    return r.rows.map((row) => ({
-      id: row.id,
-      content: row.content,
-      score: row.score,
-      agent: row.agent,
-      kind: row.kind,
-      metadata: row.metadata,
-      similarity: 1 - row.distance,
-      sourceTaskId: row.source_task_id,
-      createdAt: row.created_at.toISOString(),
-    }));
+    // A hit related by neither half (no direction in common, no word matched) is not a result:
+    // a query unlike every memory answers nothing rather than a page of zero scores.
+    return r.rows
+      .flatMap((row) => (1 - row.distance > 0 || row.score > 1 - row.distance ? [row] : []))
+      .map((row) => ({
+        id: row.id,
+        content: row.content,
+        score: row.score,
+        agent: row.agent,
+        kind: row.kind,
+        metadata: row.metadata,
+        similarity: 1 - row.distance,
+        sourceTaskId: row.source_task_id,
+        createdAt: row.created_at.toISOString(),
+      }));
   }
 
   /**

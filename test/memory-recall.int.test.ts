@@ -25,6 +25,19 @@ class BlankEmbedder implements Embedder {
   embedQuery = () => Promise.resolve(new Array<number>(768).fill(0));
 }
 
+/** One direction per text's first letter: texts that start with different letters are orthogonal (cosine 0). */
+class FirstLetterEmbedder implements Embedder {
+  readonly name = 'first-letter-v1';
+  readonly dim = 768;
+  #vector = (t: string) => {
+    const v = new Array<number>(768).fill(0);
+    v[t.trim().toLowerCase().codePointAt(0)! % 768] = 1;
+    return v;
+  };
+  embedDocuments = (t: string[]) => Promise.resolve(t.map(this.#vector));
+  embedQuery = (t: string) => Promise.resolve(this.#vector(t));
+}
+
 describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
   let app: TestApp;
   let store: MemoryStore;
@@ -413,7 +426,8 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
 
   it('refuses content with nothing to embed with a 400, and changes nothing', async () => {
     const before = (await app.call('GET', `/api/v1/memory/search?q=roof&k=50`)).body.results.length;
-    for (const content of ['?!… — ***', '🎉🎉🚀 👍🏽', '\u200b…\u200b']) {
+    // The Hangul fillers are letters by category but show as nothing (default-ignorable).
+    for (const content of ['?!… — ***', '🎉🎉🚀 👍🏽', '\u200b…\u200b', '\u3164', '\uffa0 \u1160\u115f']) {
       const r = await app.call('POST', '/api/v1/memory', { content });
       expect(r.status).toBe(400);
       expect(r.body.error).toMatchObject({ code: 'INVALID_MEMORY' });
@@ -426,12 +440,38 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
     });
     expect((await app.call('GET', `/api/v1/memory/search?q=roof&k=50`)).body.results.length).toBe(before);
     expect(await store.recall(TENANT, 'a real note', { k: 50 })).not.toContainEqual(expect.objectContaining({ content: 'a real note' }));
+    // Too long, counted in characters as a reader counts them ('𝐀' is one), with one error;
+    // a body over BODY_LIMIT names that limit, not another route's.
+    const long = await app.call('POST', '/api/v1/memory', { content: '𝐀'.repeat(8001) });
+    expect(long.status).toBe(400);
+    expect(long.body.error).toMatchObject({
+      code: 'INVALID_MEMORY',
+      message: expect.stringContaining('at most 8000 characters (got 8001)'),
+    });
+    const huge = await app.call('POST', '/api/v1/memory', { content: 'roof '.repeat(600_000) });
+    expect(huge.status).toBe(413);
+    expect(huge.body.error.message).toMatch(/\(BODY_LIMIT\)\.$/);
+    expect((await app.call('GET', `/api/v1/memory/search?q=roof&k=50`)).body.results.length).toBe(before);
   });
 
   it('answers a search with nothing to embed with no results, and never ranks a similarity that is not a number', async () => {
-    const r = await app.call('GET', `/api/v1/memory/search?q=${encodeURIComponent('🤷 ???')}`);
-    expect(r.status).toBe(200);
-    expect(r.body.results).toEqual([]);
+    for (const q of ['🤷 ???', ' ', '\u3164']) {
+      const r = await app.call('GET', `/api/v1/memory/search?q=${encodeURIComponent(q)}`);
+      expect(r.status).toBe(200);
+      expect(r.body.results).toEqual([]);
+    }
+    // A query related to no memory by either half answers nothing, not a page of zero scores;
+    // a word in common is a relation even at cosine 0.
+    const orthogonal = new MemoryStore(app.proc.runtime.db, new FirstLetterEmbedder());
+    await orthogonal.rememberMany(TENANT, [{ content: 'apple orchard crew' }, { content: 'barn roof repair' }]);
+    expect(await orthogonal.recall(TENANT, 'zebra', { k: 50 })).toEqual([]);
+    expect((await orthogonal.recall(TENANT, 'apple', { k: 50 })).map((h) => [h.content, h.similarity])).toEqual([
+      ['apple orchard crew', 1],
+    ]);
+    const byWord = await orthogonal.recall(TENANT, 'zulu barn', { k: 50 });
+    expect(byWord.map((h) => [h.content, h.similarity])).toEqual([['barn roof repair', 0]]);
+    expect(byWord[0]!.score).toBeGreaterThan(0);
+    expect((await app.call('GET', '/api/v1/memory/search?q=')).status).toBe(400);
     expect(await new MemoryStore(app.proc.runtime.db, new BlankEmbedder()).recall(TENANT, 'roof')).toEqual([]);
     // A zero vector stored before this check existed has no direction: it is never ranked.
     await app.proc.runtime.db.tenant(TENANT, (tx) =>

@@ -13,7 +13,8 @@ import { MAX_CONTENT, type MemoryStore } from '../../memory/index.ts';
 const name = z.string().trim().min(1).max(64);
 
 const searchQuery = z.object({
-  q: z.string().trim().min(1, 'q (the search text) is required').max(2000),
+  // Blank or only punctuation: a search with nothing to look for answers no results (MemoryStore.recall).
+  q: z.string().min(1, 'q (the search text) is required').max(2000),
   agent: name.optional(),
   kind: z
     .union([name, z.array(name).max(20)])
@@ -32,7 +33,8 @@ const searchQuery = z.object({
 });
 
 const rememberBody = z.object({
-  content: z.string().trim().min(1, 'content must not be empty').max(MAX_CONTENT),
+  // Its length is checked with the rest of the content, in characters (memory/items.ts validate).
+  content: z.string().trim().min(1, 'content must not be empty').describe(`The memory's text, at most ${MAX_CONTENT} characters`),
   agent: name.optional(),
   kind: name.optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
