@@ -89,13 +89,21 @@ export const cancelCommand: Command = async (config, args, parseArgs) => {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { url: { type: 'string' }, tenant: { type: 'string', default: 'default' } },
+    options: { url: { type: 'string' }, tenant: { type: 'string' } },
   });
   const id = positionals[0];
   if (!id) throw new Error('usage: brainops cancel <task-id> [--tenant T]');
   const server = await serverFor(config, values.url);
   let task: Task;
   if (server) {
+    // Through the server a key acts for its own tenant only: --tenant must be that tenant.
+    if (values.tenant !== undefined) {
+      const own = (await call<{ tenant: { id: string } }>(server, 'GET', '/api/v1/tenant')).tenant.id;
+      if (own !== values.tenant)
+        throw new Error(
+          `The key for ${server.url} acts for tenant '${own}', not '${values.tenant}': nothing was cancelled. Cancel tenant '${values.tenant}'s task with one of its keys: BRAINOPS_API_KEY=<key of ${values.tenant}> npx brainops cancel ${id}`,
+        );
+    }
     task = (await call<{ task: Task }>(server, 'POST', `/api/v1/tasks/${encodeURIComponent(id)}/cancel`)).task;
   } else {
     const [{ silentLogger }, { compose }] = await Promise.all([import('../runtime/logger.ts'), import('../workers/compose.ts')]);

@@ -242,7 +242,12 @@ describe('run: Ctrl-C', () => {
     expect(await run.exit).toBe(130);
     expect(run.stderr()).toContain(`it goes on on ${url}`);
     expect((await api('GET', `/api/v1/tasks/${run.id}`)).body.task.status).toBe('running');
-    const cancelled = await cli(['cancel', run.id]);
+    // --tenant names whose task it is; through the server the key's tenant decides, so another is refused.
+    const elsewhere = await cli(['cancel', run.id, '--tenant', 'acme']);
+    expect(elsewhere.code).not.toBe(0);
+    expect(elsewhere.stderr).toContain(`acts for tenant 'default', not 'acme': nothing was cancelled`);
+    expect((await api('GET', `/api/v1/tasks/${run.id}`)).body.task.status).toBe('running');
+    const cancelled = await cli(['cancel', run.id, '--tenant', 'default']);
     expect(cancelled.code, cancelled.stderr).toBe(0);
     expect(cancelled.stdout).toContain(`task ${run.id} (probe) is cancelled`);
   }, 60_000);
