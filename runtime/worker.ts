@@ -43,7 +43,12 @@ export function startWorkers(rt: Runtime, opts: { agents?: string[] } = {}): Wor
   const lockMs = rt.config.WORKER_LOCK_MS;
   const stop = (taskId: string, why: Interrupt) => running.get(taskId)?.controller.abort(why);
 
+  let closing = false;
   const processor = async (job: Job<JobData>, token?: string, signal?: AbortSignal) => {
+    // Taken after close began: BullMQ's pause stops new fetches, but a fetch already blocked
+    // waiting for the next job (a delayed one falling due) still takes it. Handed back untouched
+    // (no claim, no attempt) for another worker.
+    if (closing) return await backToQueue(job, token, Date.now());
     const { taskId, tenantId } = job.data;
     const controller = new AbortController();
     const onAbort = () => controller.abort(new TaskCancelledError(taskId));
@@ -186,6 +191,7 @@ export function startWorkers(rt: Runtime, opts: { agents?: string[] } = {}): Wor
   return {
     workers,
     async close(graceMs = rt.config.WORKER_DRAIN_GRACE_MS) {
+      closing = true;
       clearInterval(cancelWatch);
       sweeper.stop();
       // Take no new jobs; running ones may finish within the grace.

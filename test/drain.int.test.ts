@@ -43,6 +43,34 @@ describe.each<Engine>(['pg', 'pg-redis'])('graceful shutdown on %s', (engine) =>
     expect((await task(late.body.task.id)).task.status).toBe('queued');
   });
 
+  it('starts no task that falls due during the drain: a delayed one is left for another worker, untouched', async () => {
+    // Two slots: the idle one is blocked waiting for the next job when the signal comes.
+    const wide = workerProcesses(workerEnv(app, { WORKER_CONCURRENCY: '2', WORKER_DRAIN_GRACE_MS: '5000' }));
+    try {
+      const leaving = wide.spawn(['--agents', 'probe'], 'wide');
+      const long = (await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 3, stepMs: 1000 } })).body.task.id as string;
+      await eventually(async () => (await task(long)).steps.length >= 1, 60_000);
+      const delayed = (await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 1, stepMs: 0 }, delayMs: 1000 })).body.task
+        .id as string;
+      const exited = once(leaving, 'exit');
+      leaving.kill('SIGTERM');
+      const [code] = await exited;
+      expect(code, wide.output.join('\n')).toBe(0);
+      expect((await task(long)).task.status).toBe('succeeded');
+      // Due while the worker drained, yet never claimed there.
+      expect((await task(delayed)).task).toMatchObject({ status: 'queued', attempts: 0 });
+
+      wide.spawn(['--agents', 'probe'], 'taker');
+      const done = await eventually(async () => {
+        const t = (await task(delayed)).task;
+        return t.status === 'succeeded' ? t : undefined;
+      }, 60_000);
+      expect(done.attempts).toBe(1);
+    } finally {
+      await wide.killAll();
+    }
+  }, 120_000);
+
   it('hands a task in a long step back when the grace runs out; the process exits in time and another worker finishes it', async () => {
     const leaving = workers.spawn(['--agents', 'probe'], 'leaving');
     const { body } = await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 2, stepMs: 8000 } });
