@@ -39,6 +39,7 @@ const taskSchema = {
       properties: { inputTokens: { type: 'integer' }, outputTokens: { type: 'integer' }, costUsd: { type: 'number' } },
     },
     createdAt: { type: 'string', format: 'date-time' },
+    notBefore: { type: 'string', format: 'date-time', description: 'Earliest start the request asked for (its delayMs)' },
     startedAt: { type: 'string', format: 'date-time' },
     finishedAt: { type: 'string', format: 'date-time' },
   },

@@ -76,7 +76,8 @@ WITH input AS (
     AS x(i, id, tenant_id, agent, input, idempotency_key, priority, budget, parent_id, created_by, actor, details, delay_ms)
 ), ins AS (
   INSERT INTO tasks (id, tenant_id, agent, input, idempotency_key, priority, budget, parent_id, created_by, not_before)
-  SELECT id, tenant_id, agent, input, idempotency_key, priority, budget, parent_id, created_by, now() + delay_ms * interval '1 millisecond'
+  SELECT id, tenant_id, agent, input, idempotency_key, priority, budget, parent_id, created_by,
+    CASE WHEN delay_ms > 0 THEN now() + delay_ms * interval '1 millisecond' END
   FROM input ORDER BY i
   ON CONFLICT (tenant_id, agent, idempotency_key) DO NOTHING
   RETURNING ${COLUMNS}

@@ -99,13 +99,14 @@ export class TaskService {
     const { task, created } = valued
       ? await this.db.tenant(tenantId, async (tx) => birth(tx, valuePriority(input.data, await remainingToday(tx, tenantId, this.config))))
       : await birth(this.db, explicit);
-    // The same key for another input is a client's mistake, not a repeat (as Stripe and the
+    // The same key for another request is a client's mistake, not a repeat (as Stripe and the
     // IETF Idempotency-Key draft answer it): the first task is not the answer to this request.
-    if (!created && !isDeepStrictEqual(task.input, JSON.parse(JSON.stringify(input.data)) as unknown))
+    const differs = created ? undefined : repeatDiffers(task, input.data, b);
+    if (differs)
       throw new AppError(
         'IDEMPOTENCY_KEY_REUSED',
-        `The idempotency key '${b.idempotencyKey}' was first used for task ${task.id} with another input; send the same input to get that task, or use a new key for a new task.`,
-        { status: 422, retryable: false, details: { taskId: task.id } },
+        `The idempotency key '${b.idempotencyKey}' was first used for task ${task.id} with another ${differs}; send the same request to get that task, or use a new key for a new task.`,
+        { status: 422, retryable: false, details: { taskId: task.id, differs } },
       );
     if (created) {
       try {
@@ -191,4 +192,18 @@ export class TaskService {
       await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(0, deadline - Date.now()))));
     }
   }
+}
+
+/**
+ * What of a repeated request (same idempotency key) differs from the task the key made, or
+ * undefined: its input, or an option it states (priority, budget, a delay or none). An option
+ * left out is no difference; a delay is compared by whether there is one, since a retry sent
+ * later asks for the same wait from a later moment.
+ */
+function repeatDiffers(task: store.Task, input: unknown, b: z.output<typeof createTaskBody>): string | undefined {
+  if (!isDeepStrictEqual(task.input, JSON.parse(JSON.stringify(input)) as unknown)) return 'input';
+  if (b.priority !== undefined && b.priority !== task.priority) return 'priority';
+  if (b.budget !== undefined && !isDeepStrictEqual(task.budget ?? {}, JSON.parse(JSON.stringify(b.budget)) as unknown)) return 'budget';
+  if (b.delayMs !== undefined && b.delayMs > 0 !== (task.notBefore !== undefined)) return 'delayMs';
+  return undefined;
 }

@@ -34,6 +34,8 @@ export interface Task {
   parentId?: string;
   createdBy: Record<string, unknown>;
   createdAt: string;
+  /** Earliest start the request asked for (its `delayMs`), ISO 8601; absent when it asked for none. */
+  notBefore?: string;
   startedAt?: string;
   finishedAt?: string;
 }
@@ -63,12 +65,13 @@ export interface TaskRow {
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
+  not_before: Date | null;
   cursor_ts?: string;
 }
 
 /** The columns toTask reads. */
 export const COLUMNS = `id, tenant_id, agent, status, input, output, error, attempts, progress, usage, budget, priority,
-  idempotency_key, parent_id, created_by, created_at, started_at, finished_at`;
+  idempotency_key, parent_id, created_by, created_at, started_at, finished_at, not_before`;
 
 export function toTask(r: TaskRow): Task {
   const t: Task = {
@@ -88,6 +91,7 @@ export function toTask(r: TaskRow): Task {
   if (r.budget) t.budget = r.budget;
   if (r.idempotency_key) t.idempotencyKey = r.idempotency_key;
   if (r.parent_id) t.parentId = r.parent_id;
+  if (r.not_before) t.notBefore = r.not_before.toISOString();
   if (r.started_at) t.startedAt = r.started_at.toISOString();
   if (r.finished_at) t.finishedAt = r.finished_at.toISOString();
   return t;

@@ -81,7 +81,25 @@ describe.each(ENGINES)('journey on %s', (engine) => {
       idempotencyKey: `idem-${engine}`,
     });
     expect(reused.status).toBe(422);
-    expect(reused.body.error).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', details: { taskId: first.body.task.id } });
+    expect(reused.body.error).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', details: { taskId: first.body.task.id, differs: 'input' } });
+    // So is another option it states: a priority, a budget, a delay where there was none.
+    const same = { input: { steps: 1, stepMs: 0 }, idempotencyKey: `idem-${engine}` };
+    for (const [option, differs] of [
+      [{ priority: 900 }, 'priority'],
+      [{ budget: { maxCostUsd: 1 } }, 'budget'],
+      [{ delayMs: 600_000 }, 'delayMs'],
+    ] as const) {
+      const r = await app.call('POST', '/api/v1/agents/probe/tasks', { ...same, ...option });
+      expect(r.status, JSON.stringify(option)).toBe(422);
+      expect(r.body.error.details).toEqual({ taskId: first.body.task.id, differs });
+    }
+    // Stated as it was (or left out), it is the same request.
+    const stated = await app.call('POST', '/api/v1/agents/probe/tasks', { ...same, priority: first.body.task.priority, delayMs: 0 });
+    expect(stated.status).toBe(200);
+    expect(first.body.task.notBefore).toBeUndefined();
+    const later = await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 1, stepMs: 0 }, delayMs: 600_000 });
+    expect(Date.parse(later.body.task.notBefore) - Date.parse(later.body.task.createdAt)).toBeGreaterThanOrEqual(599_000);
+    await app.call('POST', `/api/v1/tasks/${later.body.task.id}/cancel`);
     // Defaults filled in are the same input: { steps: 1, stepMs: 0 } and the same with its defaults written out.
     const spelled = await app.call('POST', '/api/v1/agents/probe/tasks', {
       input: { ...first.body.task.input },
