@@ -9,12 +9,12 @@ import { z } from 'zod';
 import { AppError, notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool, unsubscribeToken, type Ctx } from './services.ts';
-import { cursor, id, iso, limit, newestFirst } from './util.ts';
+import { cursor, emailSubject, id, iso, limit, newestFirst } from './util.ts';
 
 const stepSchema = z
   .object({
     delayDays: z.number().int().min(0).max(365),
-    subject: z.string().trim().min(1).max(200),
+    subject: emailSubject,
     body: z.string().trim().min(1).max(20_000),
   })
   .strict();
@@ -136,7 +136,7 @@ export const emailSend = businessTool({
   input: z
     .object({
       to: z.email(),
-      subject: z.string().trim().min(1).max(200),
+      subject: emailSubject,
       body: z.string().trim().min(1).max(50_000),
       idempotencyKey: z.string().min(1).max(200).optional(),
     })

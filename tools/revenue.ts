@@ -11,7 +11,7 @@ import { badRequest, conflict, notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { toMajor, toMinor } from './money.ts';
 import { businessTool, type Ctx } from './services.ts';
-import { dateRange, id, iso, num, tenantCurrency } from './util.ts';
+import { dateRange, id, iso, num, tenantCurrency, webUrl } from './util.ts';
 
 /** Products and estimates are priced in US dollars: sessions are created in that currency. */
 const PRICE_CURRENCY = 'usd';
@@ -83,8 +83,8 @@ export const stripeCheckoutCreate = businessTool({
           "An estimate's amount to charge (e.g. a balance reconciled against a bank export); at most its stored balance. A new session for an estimate expires its older open ones",
         ),
       customerEmail: z.email().optional(),
-      successUrl: z.url().optional(),
-      cancelUrl: z.url().optional(),
+      successUrl: webUrl.optional(),
+      cancelUrl: webUrl.optional(),
     })
     .strict()
     .refine((v) => (v.estimateId === undefined) !== (v.productId === undefined), 'give exactly one of estimateId or productId')

@@ -22,6 +22,24 @@ export const dateRange = z
   // ISO dates compare as text.
   .refine((r) => !r.from || !r.to || r.from <= r.to, { message: 'to must not be before from', path: ['to'] });
 
+/**
+ * An email's subject: one line of 1–200 characters. A line break (CR, LF, or Unicode's line and
+ * paragraph separators) is refused, not kept: in a header it would end the Subject and start
+ * another (`x\r\nBcc: …`), whatever a provider does with it.
+ */
+export const emailSubject = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .refine((s) => !/[\r\n\u0085\u2028\u2029]/.test(s), 'an email subject is one line: remove the line break');
+
+/**
+ * An absolute http(s) URL: where a customer's browser is sent (checkout success and cancel
+ * pages). `z.url()` alone also takes `javascript:`, `data:` and `file:` addresses.
+ */
+export const webUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
 /** Search text: optional, trimmed, empty means none. */
 export const q = z.string().trim().max(200).optional();
 

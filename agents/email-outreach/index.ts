@@ -14,6 +14,7 @@ import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
 import { recallSafe, rememberSafe, useTool } from '../tooling.ts';
 import { selectAudience, templateDraft, throttle, type Contact } from './core.ts';
 import { pipelineLeadMove, pipelineLeadsList } from '../../tools/pipeline.ts';
+import { emailSubject } from '../../tools/util.ts';
 
 export const emailOutreachInput = z.object({
   audience: z
@@ -22,7 +23,7 @@ export const emailOutreachInput = z.object({
       z.object({ from: z.literal('contacts'), role: z.string().optional() }),
     ])
     .default({ from: 'leads', stage: 'contacted' }),
-  subject: z.string().min(1).max(200).default('Following up on your roof'),
+  subject: emailSubject.default('Following up on your roof'),
   offer: z.string().min(1).max(2000).default('We have openings for free roof inspections this month.'),
   sender: z.string().min(1).max(200).default('The BrainOps Roofing team'),
   quietDays: z.number().int().min(0).max(365).default(7),
