@@ -34,7 +34,7 @@ export function createBusinessApp(
     { raw: imports.router, paths: imports.paths },
     { routes: pages.router, paths: pages.paths },
     { routes: revenue.router, paths: mergePaths(tools.openApiPaths(), revenue.paths) },
-    toolRoutes(tools, rt.config),
+    toolRoutes(tools, rt.config, rt.db),
   ];
   return { extensions, mounted };
 }

@@ -13,6 +13,8 @@ import type { AppExtension } from '../app.ts';
 import { RouteSet } from '../define.ts';
 import { idempotencyKeyHeader, isPlainObject, requireScope } from '../http.ts';
 import { checkBodyNames, checkQueryNames } from '../input.ts';
+import { answerOnce, requestOf } from '../idempotency.ts';
+import type { Db } from '../../runtime/db/driver.ts';
 
 const toolsQuery = z.object({
   check: z.enum(['true', 'false']).optional().describe('true: also check each tool’s integration (available, error)'),
@@ -27,7 +29,7 @@ const toolInfo = z.looseObject({
 });
 
 /** `GET /api/v1/tools` and every tool's own route (the tools' operations come from the registry). */
-export function toolRoutes(tools: ToolRegistry, config: Config): AppExtension {
+export function toolRoutes(tools: ToolRegistry, config: Config, db: Db): AppExtension {
   const api = new RouteSet();
   api.add(
     {
@@ -64,12 +66,21 @@ export function toolRoutes(tools: ToolRegistry, config: Config): AppExtension {
       const keyId = t.scope === 'public' ? undefined : requireScope(req, 'read').keyId;
       const key = idempotencyKeyHeader(req);
       // A public tool's links carry what they like (utm_source=...): its query names are not checked.
-      const out = await tools.call(t.name, inputOf(req, route.method, t.input, t.scope !== 'public'), {
-        tenantId,
-        ...(key ? { idempotencyKey: key } : {}),
-        caller: { kind: 'http', ...(keyId ? { keyId } : {}) },
+      const input = inputOf(req, route.method, t.input, t.scope !== 'public');
+      const work = async () => ({
+        status: route.status ?? 200,
+        body: await tools.call(t.name, input, {
+          tenantId,
+          ...(key ? { idempotencyKey: key } : {}),
+          caller: { kind: 'http', ...(keyId ? { keyId } : {}) },
+        }),
       });
-      res.status(route.status ?? 200).json(out);
+      // A write with an Idempotency-Key is done once per key; sent again, it answers as it did.
+      // Not on public routes: an anonymous visitor's key would reach another visitor's answer.
+      const once = key !== undefined && route.method !== 'GET' && t.scope !== 'public';
+      const answer = once ? await answerOnce(db, tenantId, key, requestOf(route.method, route.path, input), work) : await work();
+      if ('replayed' in answer && answer.replayed) res.setHeader('Idempotent-Replayed', 'true');
+      res.status(answer.status).json(answer.body);
     });
   }
   return { routes: r, paths: api.paths };

@@ -1,0 +1,75 @@
+/**
+ * The Idempotency-Key header on the business API's writes: a repeat answers as the first did
+ * and does nothing again, also when sent concurrently; the same key for another request is a
+ * 422; a request whose work failed keeps no answer, so sent again it runs; keys are the
+ * tenant's. On PostgreSQL (the app role under row-level security).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKey } from '../runtime/keys.ts';
+import { startTestApp, type TestApp } from './harness.ts';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp('pg', { worker: false });
+}, 60_000);
+afterAll(() => app?.stop());
+
+const post = (path: string, body: unknown, key?: string, apiKey?: string) =>
+  app.call('POST', path, body, { headers: key ? { 'idempotency-key': key } : {}, ...(apiKey ? { key: apiKey } : {}) });
+const leads = async (email: string) =>
+  (await app.query<{ n: number }>(`SELECT count(*)::int AS n FROM leads WHERE email = $1`, [email]))[0]!.n;
+
+describe('Idempotency-Key on business writes', () => {
+  it('answers a repeat as the first, once, also when the repeats race', async () => {
+    const body = { name: 'Idem Lead', email: 'idem@example.com' };
+    const first = await post('/api/v1/pipeline/leads', body, 'lead-k1');
+    expect(first.status).toBe(201);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    const again = await post('/api/v1/pipeline/leads', { email: 'idem@example.com', name: 'Idem Lead' }, 'lead-k1');
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect(await leads('idem@example.com')).toBe(1);
+
+    const racing = await Promise.all(
+      Array.from({ length: 6 }, () => post('/api/v1/pipeline/leads', { name: 'Race Lead', email: 'race@example.com' }, 'lead-race')),
+    );
+    const created = racing.filter((r) => r.status === 201);
+    expect(created.length).toBeGreaterThan(0);
+    expect(new Set(created.map((r) => r.body.lead.id)).size).toBe(1);
+    // The ones that came while the first was at work are told to send again.
+    for (const r of racing.filter((x) => x.status !== 201)) expect(r.body.error.code).toBe('IDEMPOTENCY_KEY_IN_USE');
+    expect(await leads('race@example.com')).toBe(1);
+
+    // Without a key, each request is its own.
+    await post('/api/v1/pipeline/leads', { name: 'Plain', email: 'plain@example.com' });
+    await post('/api/v1/pipeline/leads', { name: 'Plain', email: 'plain@example.com' });
+    expect(await leads('plain@example.com')).toBe(2);
+  });
+
+  it('refuses the same key for another request with 422, and changes nothing', async () => {
+    await post('/api/v1/pipeline/leads', { name: 'Other One', email: 'other1@example.com' }, 'lead-k2');
+    const other = await post('/api/v1/pipeline/leads', { name: 'Other Two', email: 'other2@example.com' }, 'lead-k2');
+    expect(other.status).toBe(422);
+    expect(other.body.error).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', details: { request: 'POST /api/v1/pipeline/leads' } });
+    expect(await leads('other2@example.com')).toBe(0);
+  });
+
+  it('keeps no answer for a request that failed: sent again once it can succeed, it runs', async () => {
+    const est = (await app.call('POST', '/api/v1/estimates', { status: 'draft', output: { totals: { total: 250 } } })).body.estimate;
+    const pay = () => post('/api/v1/stripe-revenue/checkout', { estimateId: est.id }, 'pay-k1');
+    expect((await pay()).status).toBe(409);
+    await app.call('POST', '/api/v1/estimates', { id: est.id, status: 'accepted' });
+    const paid = await pay();
+    expect(paid.status, JSON.stringify(paid.body)).toBe(201);
+    expect((await pay()).body.session.id).toBe(paid.body.session.id);
+  });
+
+  it('keeps each tenant its own keys', async () => {
+    const acme = (await createKey(app.proc.runtime.db, 'acme', ['admin'], 'acme')).key;
+    const mine = await post('/api/v1/pipeline/leads', { name: 'Acme Lead', email: 'acme@example.com' }, 'lead-k1', acme);
+    expect(mine.status).toBe(201);
+    expect(mine.headers.get('idempotent-replayed')).toBeNull();
+    expect(await leads('acme@example.com')).toBe(1);
+  });
+});
