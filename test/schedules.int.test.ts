@@ -213,6 +213,19 @@ describe.each(['pglite', 'pg-redis'] as Engine[])('schedules on %s', (engine) =>
     expect((await a.call('DELETE', `/api/v1/schedules/${nightly.body.schedule.id}`)).status).toBe(204);
     // Its name is taken: a second one of that name is a conflict, not a bad request.
     const name = cron.body.schedule.name as string;
+    expect(name).toBe('probe 0 2 * * * America/Chicago');
+    // The same pattern in another zone is another schedule; a zone typed in lower case is that zone.
+    const berlin = await a.call('POST', '/api/v1/schedules', {
+      agent: 'probe',
+      input: PROBE,
+      cron: '0 2 * * *',
+      timezone: 'europe/berlin',
+    });
+    expect(berlin.status, JSON.stringify(berlin.body)).toBe(201);
+    expect(berlin.body.schedule).toMatchObject({ name: 'probe 0 2 * * * Europe/Berlin', timezone: 'Europe/Berlin' });
+    const moved = await a.call('PATCH', `/api/v1/schedules/${berlin.body.schedule.id}`, { timezone: 'asia/tokyo' });
+    expect(moved.body.schedule.timezone).toBe('Asia/Tokyo');
+    expect((await a.call('DELETE', `/api/v1/schedules/${berlin.body.schedule.id}`)).status).toBe(204);
     const dup = await a.call('POST', '/api/v1/schedules', { name, agent: 'probe', input: PROBE, everyMs: 60_000 });
     expect(dup.status).toBe(409);
     expect(dup.body.error.code).toBe('SCHEDULE_EXISTS');

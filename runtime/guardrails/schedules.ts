@@ -156,6 +156,16 @@ function toSchedule(r: Row): Schedule {
   };
 }
 
+/**
+ * The IANA name as the runtime spells it (`america/chicago` → `America/Chicago`): a zone typed
+ * in another case is the same zone, stored and shown one way.
+ * @throws AppError INVALID_TIMEZONE (400) for a name that is no IANA time zone.
+ */
+export function canonicalTimeZone(timezone: string): string {
+  assertTimeZone(timezone);
+  return new Intl.DateTimeFormat('en-US', { timeZone: timezone }).resolvedOptions().timeZone;
+}
+
 /** Throws 400 INVALID_TIMEZONE unless `timezone` is an IANA time zone the runtime knows. */
 export function assertTimeZone(timezone: string): void {
   try {
@@ -244,10 +254,11 @@ export class ScheduleService {
     const r = scheduleBody.safeParse(body ?? {});
     if (!r.success)
       throw badRequest('INVALID_REQUEST', `The schedule is invalid: ${r.error.issues[0]?.message ?? 'see details'}.`, r.error.issues);
-    const b = r.data;
+    const b = { ...r.data, timezone: canonicalTimeZone(r.data.timezone) };
     this.#checkAgentInput(b.agent, b.input);
     const next = firstTick(b);
-    const name = b.name ?? `${b.agent} ${b.cron ?? `every ${b.everyMs} ms`}`;
+    // Named after what it runs and when: a cron pattern's local time is its zone's.
+    const name = b.name ?? `${b.agent} ${b.cron ? `${b.cron}${b.timezone === 'UTC' ? '' : ` ${b.timezone}`}` : `every ${b.everyMs} ms`}`;
     const schedule = await this.deps.db.tenant(tenantId, async (tx) => {
       const dup = await tx.query(`SELECT 1 FROM schedules WHERE name = $1`, [name]);
       if (dup.rows.length) throw conflict('SCHEDULE_EXISTS', `A schedule named '${name}' exists already; give another name or PATCH it.`);
@@ -315,7 +326,7 @@ export class ScheduleService {
     const merged = {
       cron: p.everyMs !== undefined ? undefined : (p.cron ?? cur.cron),
       everyMs: p.cron !== undefined ? undefined : (p.everyMs ?? cur.everyMs),
-      timezone: p.timezone ?? cur.timezone,
+      timezone: p.timezone !== undefined ? canonicalTimeZone(p.timezone) : cur.timezone,
     };
     if (p.input !== undefined) this.#checkAgentInput(cur.agent, p.input);
     const next = firstTick(merged);
