@@ -27,7 +27,12 @@ export function authenticate(db: Db, isPublic: (method: string, path: string) =>
       if (isPublic(req.method, req.path) && engineUnavailable(err)) return next();
       throw err;
     }
-    if (!p) throw new AppError('UNAUTHORIZED', 'That API key is unknown or revoked.', { status: 401 });
+    if (!p)
+      throw new AppError(
+        'UNAUTHORIZED',
+        'That API key is unknown or revoked. An operator makes a new one with `npx brainops keys create --tenant <tenant> --scopes read,write`; the server started by `npm start` keeps its admin key in .brainops/admin.key (in BRAINOPS_DATA_DIR).',
+        { status: 401 },
+      );
     (req as typeof req & { principal?: Principal }).principal = p;
     next();
   };

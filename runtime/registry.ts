@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { contractProblem, refNames, type AnyAgent } from './contracts.ts';
-import { badRequest } from './errors.ts';
+import { AppError, badRequest } from './errors.ts';
 
 export interface AgentInfo {
   name: string;
@@ -39,6 +39,20 @@ export class Registry {
 
   agent(name: string): AnyAgent | undefined {
     return this.#agents.get(name);
+  }
+
+  /**
+   * The agent named `name`.
+   * @throws AppError NOT_FOUND (404) naming the agents this process runs (`details.agents`).
+   */
+  requireAgent(name: string): AnyAgent {
+    const agent = this.#agents.get(name);
+    if (agent) return agent;
+    const names = this.agentNames;
+    throw new AppError('NOT_FOUND', `Agent '${name}' was not found. The agents here are: ${names.join(', ')}.`, {
+      status: 404,
+      details: { agents: names },
+    });
   }
 
   get agents(): AnyAgent[] {

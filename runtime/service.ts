@@ -9,7 +9,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import type { Db, Sql } from './db/driver.ts';
 import type { Config } from './config.ts';
-import { AppError, badRequest, conflict, firstIssue, notFound } from './errors.ts';
+import { AppError, badRequest, conflict, firstIssue } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { JobRef } from './flow.ts';
 import type { QueueEngine } from './queue.ts';
@@ -58,8 +58,7 @@ export class TaskService {
     parentId?: string,
     parentJob?: JobRef,
   ): Promise<{ task: store.Task; created: boolean }> {
-    const agent = this.registry.agent(agentName);
-    if (!agent) throw notFound('Agent', agentName);
+    const agent = this.registry.requireAgent(agentName);
     const parsed = createTaskBody.safeParse(body ?? {});
     if (!parsed.success) throw badRequest('INVALID_REQUEST', 'The request body is not a valid task request.', parsed.error.issues);
     const input = agent.input.safeParse(parsed.data.input);

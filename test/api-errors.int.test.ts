@@ -129,6 +129,16 @@ describe('bad input never changes the database', () => {
     expect(stats.body.error.message).toContain("'roas'");
   });
 
+  it('says which agents there are when one is not found, and how to get a key when one is refused', async () => {
+    const r = await app.call('POST', '/api/v1/agents/estimater/tasks', { input: {} });
+    expect(r.status).toBe(404);
+    expect(r.body.error.message).toMatch(/^Agent 'estimater' was not found\. The agents here are: .*estimator/);
+    expect(r.body.error.details.agents).toContain('estimator');
+    const key = await app.call('GET', '/api/v1/tasks', undefined, { key: 'bo_not-a-real-key' });
+    expect(key.status).toBe(401);
+    expect(key.body.error.message).toContain('npx brainops keys create');
+  });
+
   it('puts the zod issues of invalid input in details', async () => {
     const res = await app.call('POST', '/api/v1/agents/estimator/tasks', { input: { roofAreaSqFt: 2000, pitch: '6/12' } });
     expect(res.body.error.details).toEqual([expect.objectContaining({ path: ['material'] })]);

@@ -8,7 +8,7 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { wholeNumber } from '../../runtime/numbers.ts';
 import type { Runtime } from '../../runtime/boot.ts';
-import { badRequest, notFound } from '../../runtime/errors.ts';
+import { badRequest } from '../../runtime/errors.ts';
 import { jsonSchema } from '../../runtime/registry.ts';
 import { createTaskBody } from '../../runtime/service.ts';
 import { replayTask } from '../../runtime/replay.ts';
@@ -64,8 +64,7 @@ export function taskRoutes(rt: Runtime): { router: RouteSet['router']; paths: Pa
       responses: { 200: { description: 'The agent', schema: z.object({ agent: agentInfo }) } },
     },
     ({ params }) => {
-      const agent = rt.registry.agent(params.name ?? '');
-      if (!agent) throw notFound('Agent', params.name ?? '');
+      const agent = rt.registry.requireAgent(params.name ?? '');
       return { agent: rt.registry.describe(agent) };
     },
   );
