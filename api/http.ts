@@ -18,6 +18,15 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, what = 're
   if (!r.success) {
     const first = r.error.issues[0];
     const where = first?.path.length ? `${first.path.map(String).join('.')}: ` : '';
+    // A query parameter repeated (status=a&status=b) where the route reads one value.
+    const name = first?.path.length === 1 ? String(first.path[0]) : undefined;
+    const given = name !== undefined && isPlainObject(value) ? value[name] : undefined;
+    if (what === 'query' && Array.isArray(given))
+      throw badRequest(
+        'INVALID_REQUEST',
+        `The query is invalid: '${name}' is given ${given.length} times, and this route reads one value; send it once.`,
+        r.error.issues,
+      );
     throw badRequest('INVALID_REQUEST', `The ${what} is invalid: ${where}${first?.message ?? 'see details'}.`, r.error.issues);
   }
   return r.data;
