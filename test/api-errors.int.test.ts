@@ -58,6 +58,12 @@ describe('bad input never changes the database', () => {
       'INVALID_REQUEST',
     ],
     [
+      'an estimate for a customer id that cannot be one',
+      () => app.call('POST', '/api/v1/ai-estimation?wait=0', { roofAreaSqFt: 2000, pitch: '6/12', material: 'metal', customerId: 'nope' }),
+      400,
+      'INVALID_INPUT',
+    ],
+    [
       'a body with fields on a route that reads none',
       () => app.call('POST', '/api/v1/tasks/3f1c1f7e-59a4-4b8e-9a43-c1a0b2d5e6f7/cancel', { reason: 'x' }),
       400,
@@ -136,6 +142,16 @@ describe('bad input never changes the database', () => {
     expect(r.body.error.details.agents).toContain('estimator');
     const twice = await app.call('GET', '/api/v1/tasks?status=queued&status=running');
     expect(twice.status).toBe(400);
+    const customer = await app.call('POST', '/api/v1/ai-estimation?wait=0', {
+      roofAreaSqFt: 2000,
+      pitch: '6/12',
+      material: 'metal',
+      customerId: 'nope',
+    });
+    expect(customer.body.error).toMatchObject({
+      message: expect.stringMatching(/^customerId: 'nope' is not a CRM customer id/),
+      details: { at: 'body.customerId' },
+    });
     expect(twice.body.error.message).toBe("The query is invalid: 'status' is given 2 times, and this route reads one value; send it once.");
     const key = await app.call('GET', '/api/v1/tasks', undefined, { key: 'bo_not-a-real-key' });
     expect(key.status).toBe(401);

@@ -8,7 +8,8 @@ import express from 'express';
 import { z } from 'zod';
 import { decimalNumber } from '../../runtime/numbers.ts';
 import type { Runtime } from '../../runtime/boot.ts';
-import { AppError, firstIssue } from '../../runtime/errors.ts';
+import { AppError, badRequest, firstIssue } from '../../runtime/errors.ts';
+import { isUuid } from '../../runtime/tasks.ts';
 import type { ToolRegistry } from '../../runtime/tools.ts';
 import { applyStripeEvent, type BusinessServices } from '../../tools/index.ts';
 import { jsonSchema } from '../../runtime/registry.ts';
@@ -131,7 +132,14 @@ export function revenueRoutes(
         'estimator',
         async (tenantId, input) => {
           const customerId = (input as { customerId?: string }).customerId;
-          // Another tenant's (or an unknown) customer is a 404 before any task is created.
+          // Another tenant's (or an unknown) customer is a 404 before any task is created; an id
+          // that cannot be one is the caller's customerId at fault, not the look-up's.
+          if (customerId && !isUuid(customerId))
+            throw badRequest(
+              'INVALID_INPUT',
+              `customerId: '${customerId.slice(0, 60)}' is not a CRM customer id (a UUID, as GET /api/v1/crm/customers lists them).`,
+              { at: 'body.customerId' },
+            );
           if (customerId) await tools.call('crm_customer_get', { id: customerId }, { tenantId, caller: { kind: 'system' } });
         },
         async (tenantId, output, taskId) => {
