@@ -86,7 +86,8 @@ export function normalisePhone(raw: string | null | undefined, region: CountryCo
       ? { kind: 'phone_invalid', message: `phone '${p}' is not a valid phone number; kept as written` }
       : {
           kind: 'phone_no_country_code',
-          message: `phone '${p}' has no country code and is not a valid ${region} number; kept as written (set the tenant's phone region, PATCH /api/v1/tenant {"phoneRegion": "AU"}, if its numbers are written without one)`,
+          // A national number fits dozens of countries' plans (0151 23456789: AT, BR, CN, DE…): no country is guessed.
+          message: `phone '${p}' has no country code and is not a valid ${region} number; kept as written (if the tenant's numbers are written without a country code, set its phone region to its country's two-letter code: PATCH /api/v1/tenant {"phoneRegion": "<code>"}, e.g. DE for Germany)`,
         },
   };
 }
