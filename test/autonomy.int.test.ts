@@ -214,7 +214,7 @@ describe('the default jobs, autonomous and complete', () => {
       expect(d.emailedTo, d.agent).toBe(OWNER);
       expect(d.body, d.agent).toMatch(/[.!?)]$/);
     }
-    expect(digests.find((d) => d.agent === 'crm-sync')!.title).toBe('CRM sync: 2 new, 0 updated, 0 conflict(s)');
+    expect(digests.find((d) => d.agent === 'crm-sync')!.title).toBe('CRM sync: 2 new, 0 updated, 0 conflicts');
     const outbox = await app.query<{ to_address: string; subject: string }>(
       `SELECT to_address, subject FROM email_outbox WHERE to_address = $1`,
       [OWNER],

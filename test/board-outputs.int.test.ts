@@ -194,7 +194,7 @@ describe('the AI Board shows every agent’s output', () => {
           const reminder = o.reminders.find((r: any) => r.estimateId === accepted.id);
           const email = out(p).locator('.email', { hasText: `Estimate ${accepted.id.slice(0, 8)}` });
           expect(await email.locator('.email-body').innerText()).toBe(reminder.text);
-          expect(await email.innerText()).toContain(`${reminder.daysOverdue} day(s) overdue`);
+          expect(await email.innerText()).toContain(`${reminder.daysOverdue} ${reminder.daysOverdue === 1 ? 'day' : 'days'} overdue`);
         },
       },
       aurea: {

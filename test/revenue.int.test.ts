@@ -49,6 +49,9 @@ describe('AI estimation (2)', () => {
     expect(r.body.result.totals.total).toBeGreaterThan(10_000);
     expect(r.body.result.lineItems.length).toBeGreaterThan(2);
     expect(r.body.estimate).toMatchObject({ status: 'draft', customerId: cust.id, totalUsd: r.body.result.totals.total });
+    // The customer reads it: words in their number, no "layer(s)".
+    expect(r.body.result.summary).toContain('with tear-off of 1 layer.');
+    expect(r.body.result.summary).not.toMatch(/\(s\)/);
   });
   it('answers 202 with the task when ?wait=0', async () => {
     const r = await app.call('POST', '/api/v1/ai-estimation?wait=0', { roofAreaSqFt: 1000, pitch: '4/12', material: 'tile' });

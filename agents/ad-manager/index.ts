@@ -17,6 +17,7 @@ import { languageFallback, money, recallSafe, rememberSafe } from '../tooling.ts
 import { allocateBudget, compareWithStatusQuo, RULE } from './core.ts';
 import { adsCampaignApplyPlan, adsCampaignsList } from '../../tools/ads.ts';
 import { settingsGet } from '../../tools/settings.ts';
+import { count } from '../text.ts';
 
 const stats = z.object({
   spendUsd: z.number().min(0).describe('Observed daily spend'),
@@ -152,7 +153,7 @@ export default defineAgent({
       // Money: a person approves exactly these budgets (the policy's threshold is on the daily total).
       await ctx.approval({
         action: 'ads.budget',
-        summary: `Set ${changes.length} campaign budget(s): ${money(compared.statusQuo.dailyBudgetUsd)}/day → ${money(plan.allocatedUsd)}/day in total. ${compared.explanation}`,
+        summary: `Set ${count(changes.length, 'campaign budget')}: ${money(compared.statusQuo.dailyBudgetUsd)}/day → ${money(plan.allocatedUsd)}/day in total. ${compared.explanation}`,
         amountUsd: plan.allocatedUsd,
         content: {
           spend: changes.map((a) => ({
@@ -169,8 +170,8 @@ export default defineAgent({
     const summary = allocations.map((a) => `${a.name} ${money(a.previousDailyBudgetUsd)} → ${money(a.dailyBudgetUsd)}`).join(', ');
     const digest = i.digest
       ? await sendDigest(ctx, {
-          title: changes.length ? `Ad budgets: ${changes.length} campaign(s) changed` : 'Ad budgets: no change',
-          body: `${compared.explanation} ${changes.length ? `${applied.length} campaign budget(s) were applied (${applied[0]?.mode ?? 'dry_run'}).` : 'No campaign budget needed to change.'}`,
+          title: changes.length ? `Ad budgets: ${count(changes.length, 'campaign')} changed` : 'Ad budgets: no change',
+          body: `${compared.explanation} ${changes.length ? `${count(applied.length, 'campaign budget')} applied (${applied[0]?.mode ?? 'dry_run'}).` : 'No campaign budget needed to change.'}`,
           facts: allocations.map((a) => `${a.name}: ${money(a.previousDailyBudgetUsd)} → ${money(a.dailyBudgetUsd)} per day`),
         })
       : undefined;

@@ -15,6 +15,7 @@ import { languageFallback, money } from '../tooling.ts';
 import { finalizePlan, planOffline, wholeSentences, type Plan, type PlannedTask } from './parse.ts';
 import { DELEGATE_AGENTS, typedTask } from './delegates.ts';
 import { planWithTools } from './tools.ts';
+import { count } from '../text.ts';
 
 export const DELEGATES: Record<string, string> = {
   estimator:
@@ -143,7 +144,7 @@ export default defineAgent({
     plan ??= (await ctx.step(ctx.llm.online ? 'plan:rules' : 'plan', () => planOffline(message))) as Plan;
     const tasks: PlannedTask[] = plan.tasks.slice(0, maxSubtasks);
     const unhandled = [...plan.unhandled, ...plan.tasks.slice(maxSubtasks).map((t) => t.clause)];
-    await ctx.progress(20, `${tasks.length} sub-task(s) planned`);
+    await ctx.progress(20, `${count(tasks.length, 'sub-task')} planned`);
 
     // Fan out: all children run at once, each in its own agent's queue.
     const results = await Promise.all(

@@ -9,6 +9,7 @@
  * an invoice gets the latest stage it has reached, once — never a stage it already had.
  * @module
  */
+import { count } from '../text.ts';
 
 export interface Invoice {
   estimateId: string;
@@ -102,10 +103,10 @@ export function dunningStage(
 export function reminderTemplate(inv: ReconciledInvoice, stage: DunningStage, daysOverdue: number, company: string): string {
   const amount = `$${inv.balanceUsd.toFixed(2)}`;
   const line: Record<DunningStage, string> = {
-    friendly: `A friendly reminder: ${amount} for estimate ${inv.estimateId} was due ${daysOverdue} day(s) ago.`,
-    firm: `Your balance of ${amount} for estimate ${inv.estimateId} is now ${daysOverdue} days overdue. Please pay at your earliest convenience.`,
-    final: `Final notice: ${amount} for estimate ${inv.estimateId} is ${daysOverdue} days overdue. Please pay within 7 days.`,
-    collections: `Your balance of ${amount} for estimate ${inv.estimateId} is ${daysOverdue} days overdue and will be referred for collection unless paid.`,
+    friendly: `A friendly reminder: ${amount} for estimate ${inv.estimateId} was due ${count(daysOverdue, 'day')} ago.`,
+    firm: `Your balance of ${amount} for estimate ${inv.estimateId} is now ${count(daysOverdue, 'day')} overdue. Please pay at your earliest convenience.`,
+    final: `Final notice: ${amount} for estimate ${inv.estimateId} is ${count(daysOverdue, 'day')} overdue. Please pay within 7 days.`,
+    collections: `Your balance of ${amount} for estimate ${inv.estimateId} is ${count(daysOverdue, 'day')} overdue and will be referred for collection unless paid.`,
   };
   return `${line[stage]}\n\nIf you have already paid, thank you, and please disregard this message.\n\n— ${company}`;
 }

@@ -11,6 +11,7 @@ import { money, rememberSafe } from '../tooling.ts';
 import { DUNNING, dunningStage, reconcile, reminderTemplate, type Invoice } from './core.ts';
 import { estimatesList } from '../../tools/estimates.ts';
 import { paymentsList, stripeCheckoutCreate } from '../../tools/revenue.ts';
+import { count } from '../text.ts';
 
 export const billingInput = z.object({
   payments: z
@@ -98,7 +99,7 @@ export default defineAgent({
     }
     await rememberSafe(
       ctx,
-      `Billing run ${now.toISOString().slice(0, 10)}: invoiced ${money(r.totals.invoicedUsd)}, collected ${money(r.totals.collectedUsd)}, outstanding ${money(r.totals.outstandingUsd)}; ${reminders.length} reminder(s) drafted.`,
+      `Billing run ${now.toISOString().slice(0, 10)}: invoiced ${money(r.totals.invoicedUsd)}, collected ${money(r.totals.collectedUsd)}, outstanding ${money(r.totals.outstandingUsd)}; ${count(reminders.length, 'reminder')} drafted.`,
       { kind: 'billing_run' },
     );
     return {

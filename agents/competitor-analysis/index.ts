@@ -15,6 +15,7 @@ import { compareRuns, describeChanges, readSummary, summarise } from './compare.
 import { findings, ourPriceBook, positioning, priceIndex, type CompetitorData } from './core.ts';
 import { competitorRecordsList } from '../../tools/competitors.ts';
 import { settingsGet } from '../../tools/settings.ts';
+import { count } from '../text.ts';
 
 const competitor = z.object({
   name: z.string().trim().min(1).max(200),
@@ -176,7 +177,7 @@ export default defineAgent({
       fallback: () =>
         [
           list.length
-            ? `We compared ourselves with ${list.length} competitor(s).`
+            ? `We compared ourselves with ${count(list.length, 'competitor')}.`
             : 'No competitor records were available, so there is nothing to compare against yet.',
           ...numbers.priceIndex
             .filter((p) => p.index !== null)
@@ -205,7 +206,7 @@ export default defineAgent({
     const digest = i.digest
       ? await sendDigest(ctx, {
           title: changes ? `Market ${market}: what changed this week` : `Market ${market}: first scan`,
-          body: `${changes ? describeChanges(changes) : `This is the first scan of ${market}: ${list.length} competitor(s) compared.`} ${numbers.threats[0] ? `The biggest threat is ${numbers.threats[0].title}.` : 'No competitor stands out as a threat.'}`,
+          body: `${changes ? describeChanges(changes) : `This is the first scan of ${market}: ${count(list.length, 'competitor')} compared.`} ${numbers.threats[0] ? `The biggest threat is ${numbers.threats[0].title}.` : 'No competitor stands out as a threat.'}`,
           facts: numbers.priceIndex
             .filter((p) => p.index !== null)
             .map((p) => `${p.material.replace(/_/g, ' ')}: our price index ${p.index} (market median $${p.marketMedian}/square)`),

@@ -21,6 +21,7 @@ import { mapHeader, prepare, readCsv, toCustomer, type Conflict, type ImportWarn
 import { decodeExport, DELIMITERS, type Delimiter, type Encoding } from './csv.ts';
 import { groupWarnings, whyNothing } from './report.ts';
 import { useTool } from '../tooling.ts';
+import { count } from '../text.ts';
 
 export const FIXTURES = { 'centerpoint-1089': 'centerpoint-customers.csv', 'centerpoint-1089-json': 'centerpoint-customers.json' } as const;
 
@@ -290,8 +291,8 @@ export default defineAgent({
     ctx.logger.info('import finished', { ...totals, conflicts: conflicts.length, warnings: warnings.length });
     const digest = ctx.input.digest
       ? await sendDigest(ctx, {
-          title: `CRM sync: ${totals.inserted} new, ${totals.updated} updated, ${conflicts.length} conflict(s)`,
-          body: `The CRM sync read ${loaded.records.length} record(s): ${totals.inserted} new customer(s), ${totals.updated} updated and ${totals.unchanged} unchanged.${conflicts.length ? ` ${conflicts.length} record(s) could not be imported; the first are listed below.` : ' Every record was imported.'}${warnings.length ? ` ${warnings.length} value(s) came with a warning.` : ''}`,
+          title: `CRM sync: ${totals.inserted} new, ${totals.updated} updated, ${count(conflicts.length, 'conflict')}`,
+          body: `The CRM sync read ${count(loaded.records.length, 'record')}: ${count(totals.inserted, 'new customer')}, ${totals.updated} updated and ${totals.unchanged} unchanged.${conflicts.length ? ` ${count(conflicts.length, 'record')} could not be imported; the first are listed below.` : ' Every record was imported.'}${warnings.length ? ` ${count(warnings.length, 'value')} came with a warning.` : ''}`,
           facts: conflicts.slice(0, 10).map((c) => c.message),
         })
       : undefined;

@@ -15,6 +15,7 @@ import { recallSafe, rememberSafe, useTool } from '../tooling.ts';
 import { selectAudience, templateDraft, throttle, type Contact } from './core.ts';
 import { pipelineLeadMove, pipelineLeadsList } from '../../tools/pipeline.ts';
 import { emailSubject } from '../../tools/util.ts';
+import { count } from '../text.ts';
 
 export const emailOutreachInput = z.object({
   audience: z
@@ -111,7 +112,7 @@ export default defineAgent({
     const hourEnd = now.getTime() + 3_600_000;
     const decision = await ctx.approval({
       action: 'email.send',
-      summary: `Send "${i.subject}" to ${audience.included.length} recipient(s) (${times.filter((t) => t.getTime() < hourEnd).length} now, the rest throttled).`,
+      summary: `Send "${i.subject}" to ${count(audience.included.length, 'recipient')} (${times.filter((t) => t.getTime() < hourEnd).length} now, the rest throttled).`,
       recipients: audience.included.map((c) => c.email!),
       content: { emails: audience.included.map((c, n) => ({ to: c.email!, subject: drafts[n]!.subject, body: drafts[n]!.body })) },
     });
@@ -151,7 +152,7 @@ export default defineAgent({
     const digest = i.digest
       ? await sendDigest(ctx, {
           title: `Follow-ups: ${sent.length} sent, ${deferred.length} deferred`,
-          body: `The follow-up run sent "${i.subject}" to ${sent.length} recipient(s)${deferred.length ? ` and deferred ${deferred.length} to stay under ${i.perHour} per hour` : ''}. ${audience.excluded.length} were left out (unsubscribed, no valid email or written to in the last ${i.quietDays} days).`,
+          body: `The follow-up run sent "${i.subject}" to ${count(sent.length, 'recipient')}${deferred.length ? ` and deferred ${deferred.length} to stay under ${i.perHour} per hour` : ''}. ${audience.excluded.length} were left out (unsubscribed, no valid email or written to in the last ${i.quietDays} days).`,
           facts: sent.map((s) => `sent to ${s.email}`).slice(0, 20),
         })
       : undefined;

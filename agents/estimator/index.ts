@@ -12,6 +12,7 @@ import { estimate, options, plan, round2 } from './core.ts';
 import { parsePitch } from './pitch.ts';
 import { MATERIALS, MATERIAL_SPECS, PRICE_BOOK, REGIONS, REGION_NAMES } from './prices.ts';
 import { languageFallback, memoriesFor, money, recallSafe, rememberSafe } from '../tooling.ts';
+import { count } from '../text.ts';
 
 export const estimatorInput = z.object({
   roofAreaSqFt: z.number().positive().max(1_000_000).describe('Roof plan (footprint) area in square feet'),
@@ -143,7 +144,7 @@ export default defineAgent({
           ? [`Code: ${numbers.slope.note}`]
           : []),
       `Material: ${spec.label}, ${spec.warrantyYears}-year warranty. Region: ${region}.`,
-      `Tear-off: ${input.layersToRemove} layer(s). Total ${money(numbers.totals.total)} including ${money(numbers.totals.tax)} tax.`,
+      `Tear-off: ${count(input.layersToRemove, 'layer')}. Total ${money(numbers.totals.total)} including ${money(numbers.totals.tax)} tax.`,
       `Other options: ${alternatives}.`,
       ...(past.length ? [`Earlier estimates for this customer: ${past.join(' | ')}`] : []),
     ].join('\n');
@@ -162,7 +163,7 @@ export default defineAgent({
               ? numbers.slope.note
               : '',
           `We measured ${numbers.squares} squares of ${spec.label.toLowerCase()} for your ${pitch.label} roof`,
-          `(${region} prices), with ${input.layersToRemove === 0 ? 'no tear-off' : `tear-off of ${input.layersToRemove} layer(s)`}.`,
+          `(${region} prices), with ${input.layersToRemove === 0 ? 'no tear-off' : `tear-off of ${count(input.layersToRemove, 'layer')}`}.`,
           `Total: ${money(numbers.totals.total)} including ${money(numbers.totals.tax)} tax, ${spec.warrantyYears}-year material warranty.`,
           alternatives ? `Alternatives — ${alternatives}.` : '',
           'Questions or ready to book? Reply to this estimate and we will schedule your project.',

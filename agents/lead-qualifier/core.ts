@@ -15,6 +15,7 @@
  * 40-69 suggests the action `contact` instead. Stages at or past `qualified` are never moved.
  * @module
  */
+import { count } from '../text.ts';
 
 export const STAGES = ['new', 'contacted', 'qualified', 'estimate_sent', 'won', 'lost'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -77,7 +78,7 @@ export function scoreLead(lead: LeadFacts, now: Date): LeadScore {
   explanation.push(
     `intent ${intent}/25: ${source ? source[2] : `source '${lead.source ?? 'unknown'}'`} +${base}` +
       (signals.length ? `, buying signals (${signals.join(', ')}) +${3 * signals.length}` : '') +
-      (memorySignals ? `, ${memorySignals} signal(s) from memory +${3 * memorySignals}` : '') +
+      (memorySignals ? `, ${count(memorySignals, 'signal')} from memory +${3 * memorySignals}` : '') +
       (intent === 25 ? ' (capped)' : ''),
   );
 
@@ -89,7 +90,7 @@ export function scoreLead(lead: LeadFacts, now: Date): LeadScore {
   const last = new Date(lead.lastActivityAt ?? lead.createdAt).getTime();
   const days = Math.max(0, (now.getTime() - last) / DAY);
   const recency = round1(25 * 0.5 ** (days / 14));
-  explanation.push(`recency ${recency}/25: last activity ${Math.floor(days)} day(s) ago (halves every 14 days)`);
+  explanation.push(`recency ${recency}/25: last activity ${count(Math.floor(days), 'day')} ago (halves every 14 days)`);
 
   const score = Math.round(fit + intent + value + recency);
   const suggestedStage = route(lead.stage, score);

@@ -10,6 +10,7 @@ import { defineAgent } from '../../runtime/public.ts';
 import { languageFallback, hasTool, recallSafe, rememberSafe, useTool } from '../tooling.ts';
 import { scoreLead, STAGES, type Stage } from './core.ts';
 import { pipelineLeadMove, pipelineLeadsList } from '../../tools/pipeline.ts';
+import { count } from '../text.ts';
 
 interface Lead {
   id: string;
@@ -123,7 +124,7 @@ export default defineAgent({
               .map((s) => `${s.name} (${s.score})`)
               .join(
                 ', ',
-              )}. ${scored.filter((s) => s.moved).length} lead(s) judged qualified; ${scored.filter((s) => s.suggestedAction === 'contact').length} worth contacting, not contacted yet.`
+              )}. ${count(scored.filter((s) => s.moved).length, 'lead')} judged qualified; ${scored.filter((s) => s.suggestedAction === 'contact').length} worth contacting, not contacted yet.`
           : 'No open leads to score.',
     });
     for (const s of scored.slice(0, 20)) {

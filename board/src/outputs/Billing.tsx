@@ -60,7 +60,7 @@ export function BillingView({ output }: OutputProps) {
           {reminders.map((r) => (
             <Email
               key={`${r.estimateId}-${r.stage}`}
-              subject={`${humanize(r.stage)} reminder — ${r.daysOverdue} day(s) overdue`}
+              subject={`${humanize(r.stage)} reminder — ${r.daysOverdue} ${r.daysOverdue === 1 ? 'day' : 'days'} overdue`}
               body={r.text}
               note={`Estimate ${r.estimateId.slice(0, 8)}`}
             />

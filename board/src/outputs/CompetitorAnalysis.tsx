@@ -17,7 +17,7 @@ export function CompetitorAnalysisView({ output }: OutputProps) {
   return (
     <div className="competitors">
       <p className="muted">
-        {String(output.market ?? '')} · {num(output.competitors)} competitor(s)
+        {String(output.market ?? '')} · {num(output.competitors)} {output.competitors === 1 ? 'competitor' : 'competitors'}
       </p>
       {typeof output.narrative === 'string' && <p className="summary">{output.narrative}</p>}
       <Findings title="Threats" items={list<Finding>(output.threats)} />
