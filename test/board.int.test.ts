@@ -175,10 +175,33 @@ describe('the AI Board in Chromium', () => {
     await page.click(`tr[data-task-id="${qid}"] button:has-text("Cancel")`);
     await eventually(async () => (await task(qid)).status === 'cancelled', 5000);
 
-    await page.click(`tr[data-task-id="${qid}"] button:has-text("Retry")`);
+    await page.click(`tr[data-task-id="${qid}"] button:has-text("Run again")`);
     await page.waitForURL((u) => /\/board\/tasks\//.test(u.pathname) && !u.pathname.endsWith(qid));
     const retried = page.url().split('/').pop()!;
     expect((await task(retried)).input).toEqual((await task(qid)).input);
+  });
+
+  it('offers a failed task its input to edit, stops following a task that does not exist, and says when a page does not', async () => {
+    const failed = await app.call('POST', '/api/v1/agents/estimator/tasks', {
+      input: { roofAreaSqFt: 2000, pitch: '1/12', material: 'tile', belowMinimumSlope: 'refuse' },
+    });
+    const fid = failed.body.task.id as string;
+    await eventually(async () => (await task(fid)).status === 'failed', 20_000);
+    await page.goto(board(`/tasks/${fid}`));
+    await page.click('a:has-text("Edit input and run")');
+    await page.waitForURL((u) => u.pathname.endsWith('/dispatch') && u.searchParams.get('from') === fid);
+    // The form holds the failed task's input, ready to change.
+    await page.locator('input[value="1/12"]').waitFor({ timeout: 5000 });
+
+    const events: string[] = [];
+    page.on('request', (r) => void (r.url().includes('/events') && events.push(r.url())));
+    await page.goto(board('/tasks/00000000-0000-4000-8000-000000000000'));
+    await expectText('main', 'was not found');
+    await page.waitForTimeout(3000);
+    expect(events.length).toBeLessThanOrEqual(1);
+
+    await page.goto(board('/nonsense'));
+    await expectText('h1', 'No such page');
   });
 
   it('approves a waiting task from the inbox when the server has approvals', async () => {

@@ -80,7 +80,9 @@ export function App() {
   else if (section === '/memory') page = <Memory />;
   else if (section === '/digests') page = <Digests />;
   else if (section === '/customers') page = <CustomerTrail />;
-  else page = <Dispatch initialAgent={search.get('agent') ?? undefined} />;
+  else if (section === '/' || section === '/dispatch')
+    page = <Dispatch initialAgent={search.get('agent') ?? undefined} from={search.get('from') ?? undefined} />;
+  else page = <NotFound path={path} />;
 
   const current = section === '/' ? '/dispatch' : section;
   return (
@@ -124,5 +126,18 @@ export function App() {
         {page}
       </main>
     </>
+  );
+}
+
+/** A Board address that names no page: say so, and where to go. */
+function NotFound({ path }: { path: string }) {
+  return (
+    <section aria-labelledby="notfound-title">
+      <h1 id="notfound-title">No such page</h1>
+      <p>
+        The Board has no page at <code>/board{path}</code>. Go to <a {...linkProps('/dispatch')}>Dispatch</a> or{' '}
+        <a {...linkProps('/tasks')}>Tasks</a>.
+      </p>
+    </section>
   );
 }

@@ -41,7 +41,8 @@ export function parseSse(buffer: string): { events: SseEvent[]; rest: string } {
 
 /**
  * Follows a task's event stream until the server ends it (after the final status) or
- * `signal` aborts. Reconnects from the last event id if the connection drops early.
+ * `signal` aborts. Reconnects from the last event id if the connection drops early; a 4xx
+ * answer (no such task) ends it at once.
  */
 export async function followEvents(taskId: string, onEvent: (e: SseEvent) => void, signal: AbortSignal): Promise<void> {
   let lastId = 0;
@@ -52,6 +53,8 @@ export async function followEvents(taskId: string, onEvent: (e: SseEvent) => voi
         headers: { accept: 'text/event-stream', ...authHeaders() },
         signal,
       });
+      // A 4xx (no such task, a key without access) will not change on a reconnect: stop.
+      if (res.status >= 400 && res.status < 500) return;
       if (!res.ok || !res.body) throw new Error(`events answered ${res.status}`);
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = '';

@@ -42,8 +42,9 @@ export function KeyGate({ onReady, reason }: { onReady: () => void; reason?: str
             aria-describedby="api-key-hint api-key-error"
           />
           <small id="api-key-hint" className="hint">
-            Running locally? Paste the key from <code>.brainops/admin.key</code> (<code>cat .brainops/admin.key</code>), or make one with{' '}
-            <code>npx brainops keys create --tenant default --scopes read,write,approve</code>.
+            Running locally? Paste the key from <code>admin.key</code> in the server&apos;s data folder (
+            <code>cat .brainops/admin.key</code>, or <code>$BRAINOPS_DATA_DIR/admin.key</code> when it was started with one), or make one
+            with <code>npx brainops keys create --tenant default --scopes read,write,approve</code>.
           </small>
           {error && (
             <small id="api-key-error" className="error" role="alert">

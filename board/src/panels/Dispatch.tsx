@@ -7,9 +7,23 @@ import { initialValue, issuesToErrors, toInput, validate, type Errors } from '..
 import { SchemaForm } from '../components/SchemaForm.tsx';
 import { ErrorBox, Loading } from '../components/common.tsx';
 
-export function Dispatch({ initialAgent }: { initialAgent?: string | undefined }) {
+/**
+ * `initialAgent` preselects an agent; `from` (a task id, from a failed task's "Edit input and
+ * run") fills its form with that task's input.
+ */
+export function Dispatch({ initialAgent, from }: { initialAgent?: string | undefined; from?: string | undefined }) {
   const agents = useAgents();
   const [name, setName] = useState<string | undefined>(initialAgent);
+  const [fromInput, setFromInput] = useState<{ agent: string; input: Record<string, unknown> } | undefined>();
+  useEffect(() => {
+    if (!from) return;
+    api
+      .task(from)
+      .then(({ task }) => {
+        if (task.input && typeof task.input === 'object') setFromInput({ agent: task.agent, input: task.input as Record<string, unknown> });
+      })
+      .catch(() => undefined);
+  }, [from]);
   useEffect(() => {
     if (!name && agents.data?.length) setName(agents.data.find((a) => a.name === 'estimator')?.name ?? agents.data[0]?.name);
   }, [agents.data, name]);
@@ -33,7 +47,13 @@ export function Dispatch({ initialAgent }: { initialAgent?: string | undefined }
             </select>
             {agent && <small className="hint">{agent.description}</small>}
           </div>
-          {agent && <AgentForm key={agent.name} agent={agent} />}
+          {agent && (
+            <AgentForm
+              key={`${agent.name}:${fromInput?.agent === agent.name ? 'from' : 'new'}`}
+              agent={agent}
+              {...(fromInput?.agent === agent.name ? { initial: fromInput.input } : {})}
+            />
+          )}
         </div>
       )}
     </section>
@@ -45,12 +65,15 @@ export function AgentForm({
   agent,
   submitLabel = 'Dispatch',
   onSubmit,
+  initial,
 }: {
   agent: Agent;
   submitLabel?: string;
   onSubmit?: (input: unknown) => Promise<void>;
+  /** Values to start from (another task's input) instead of the schema's defaults. */
+  initial?: Record<string, unknown>;
 }) {
-  const [value, setValue] = useState(() => (initialValue(agent.inputSchema) ?? {}) as Record<string, unknown>);
+  const [value, setValue] = useState(() => ({ ...((initialValue(agent.inputSchema) ?? {}) as Record<string, unknown>), ...initial }));
   const [errors, setErrors] = useState<Errors>({});
   const [touched, setTouched] = useState(false);
   const [busy, setBusy] = useState(false);

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'react';
 import { api, ApiError, TERMINAL, type JournalStep, type Replay, type Task, type TaskStatus } from '../api.ts';
 import { followEvents, type SseEvent } from '../sse.ts';
-import { navigate } from '../router.ts';
+import { linkProps, navigate } from '../router.ts';
 import { duration, money, num, when } from '../format.ts';
 import { ErrorBox, Loading, RawJson, StatusBadge } from '../components/common.tsx';
 import { OutputView } from '../components/OutputView.tsx';
@@ -162,9 +162,18 @@ export function TaskView({ id }: { id: string }) {
             {replaying ? 'Replaying…' : 'Replay'}
           </button>
           {terminal && (
-            <button type="button" className="secondary" onClick={retry}>
-              {task.status === 'succeeded' ? 'Run again' : 'Retry'}
+            <button type="button" className="secondary" onClick={retry} title="A new task with the same input">
+              Run again
             </button>
+          )}
+          {task.status === 'failed' && (
+            <a
+              className="button secondary"
+              {...linkProps(`/dispatch?agent=${encodeURIComponent(task.agent)}&from=${encodeURIComponent(task.id)}`)}
+              title="The Dispatch form with this task's input, to change what made it fail"
+            >
+              Edit input and run
+            </a>
           )}
         </div>
       </header>

@@ -1,4 +1,4 @@
-/** Tasks list: filter by agent and status, search, cursor pagination, cancel and retry. */
+/** Tasks list: filter by agent and status, search, cursor pagination, cancel and run again. */
 import { useState } from 'react';
 import { api, TASK_STATUSES, TERMINAL, type Task } from '../api.ts';
 import { useAgents, useInterval, useLoad } from '../hooks.ts';
@@ -130,8 +130,8 @@ export function Tasks() {
                   <td>{duration(t.startedAt, t.finishedAt)}</td>
                   <td className="row-actions">
                     {TERMINAL.includes(t.status) ? (
-                      <button type="button" className="link" onClick={() => retry(t)} aria-label={`Retry task ${short(t.id)}`}>
-                        Retry
+                      <button type="button" className="link" onClick={() => retry(t)} aria-label={`Run task ${short(t.id)} again`}>
+                        Run again
                       </button>
                     ) : (
                       <button type="button" className="link" onClick={() => cancel(t)} aria-label={`Cancel task ${short(t.id)}`}>
