@@ -52,6 +52,8 @@ export async function answerOnce(
   key: string,
   request: string,
   work: () => Promise<Answer>,
+  /** The work answers a repeat itself (a tool's `replaysItself`): run it again instead of answering the stored answer. */
+  rerun = false,
 ): Promise<Answer & { replayed: boolean }> {
   const first = await db.tenant(tenantId, async (tx) => {
     // An expired key is free again; a few other expired ones of the tenant go with it.
@@ -94,7 +96,7 @@ export async function answerOnce(
     if (row.request !== request) throw reused(key, row.request);
     return { status: row.status, body: row.response };
   });
-  if (first) return { ...first, replayed: true };
+  if (first) return rerun ? { ...(await work()), replayed: true } : { ...first, replayed: true };
   let answer: Answer;
   try {
     answer = await work();

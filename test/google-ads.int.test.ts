@@ -144,7 +144,7 @@ describe('live Google Ads through the client (pglite)', () => {
       .body.campaign;
     const before = await count();
     script.push('refuse');
-    const r = await app.call('POST', `/api/v1/ads/campaigns/${campaign.id}/apply`, { dailyBudgetUsd: 12.345678 });
+    const r = await app.call('POST', `/api/v1/ads/campaigns/${campaign.id}/apply`, { dailyBudgetUsd: 2.345678 });
     expect(r.status).toBe(502);
     expect(r.body.error).toMatchObject({ code: 'ADS_PROVIDER_REFUSED', details: { requestId: 'FAKE-req-0001' } });
     expect(r.body.error.message).toContain('multiple of the minimum currency unit');

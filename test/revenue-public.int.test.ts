@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../runtime/keys.ts';
-import { startTestApp, type TestApp } from './harness.ts';
+import { runTask, startTestApp, type TestApp } from './harness.ts';
 
 let app: TestApp;
 const asOther = { key: '' };
@@ -101,10 +101,20 @@ describe('ad campaigns (11)', () => {
     const again = await app.call(
       'POST',
       `/api/v1/ads/campaigns/${id}/apply`,
-      { dailyBudgetUsd: 80 },
+      { dailyBudgetUsd: 80, bids: { 'roof repair': 3 } },
       { headers: { 'idempotency-key': 'plan-1' } },
     );
     expect(again.body.action.replayed).toBe(true);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    // The same key with another plan is another request: refused, not taken for the first.
+    const other = await app.call(
+      'POST',
+      `/api/v1/ads/campaigns/${id}/apply`,
+      { dailyBudgetUsd: 80 },
+      { headers: { 'idempotency-key': 'plan-1' } },
+    );
+    expect(other.status).toBe(422);
+    expect(other.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
     expect(await count('ads_actions')).toBe(1);
     const list = await app.call('GET', '/api/v1/ads/campaigns');
     expect(list.body).toMatchObject({ mode: 'dry_run', dailySpendCapUsd: 100 });
@@ -119,6 +129,25 @@ describe('ad campaigns (11)', () => {
     expect((await app.call('POST', '/api/v1/ads/campaigns', { name: 'X', channel: 'tv', dailyBudgetUsd: 5 })).status).toBe(400);
     expect(await count('ads_campaigns')).toBe(before);
     expect(await count('ads_actions')).toBe(1);
+    // The cap is on the account's daily spend: a second campaign that would take the active
+    // ones together above it is refused, whatever its own budget; one within what is left runs.
+    const second = (await app.call('POST', '/api/v1/ads/campaigns', { name: 'Second', channel: 'google_local', dailyBudgetUsd: 0 })).body
+      .campaign.id as string;
+    const tooMuch = await app.call('POST', `/api/v1/ads/campaigns/${second}/apply`, { dailyBudgetUsd: 40 });
+    expect(tooMuch.status).toBe(422);
+    expect(tooMuch.body.error).toMatchObject({ code: 'SPEND_CAP_EXCEEDED', details: { totalDailyUsd: 120, othersUsd: 80, capUsd: 100 } });
+    expect(await count('ads_actions')).toBe(1);
+    const fits = await app.call('POST', `/api/v1/ads/campaigns/${second}/apply`, { dailyBudgetUsd: 20 });
+    expect(fits.status, JSON.stringify(fits.body)).toBe(200);
+    // Paused, it spends nothing: its budget may be set without counting.
+    await app.query(`UPDATE ads_campaigns SET status = 'paused' WHERE id = $1`, [second]);
+    expect((await app.call('POST', `/api/v1/ads/campaigns/${second}/apply`, { dailyBudgetUsd: 90, activate: false })).status).toBe(200);
+    await app.query(`DELETE FROM ads_actions WHERE campaign_id = $1`, [second]);
+    await app.query(`DELETE FROM ads_campaigns WHERE id = $1`, [second]);
+    // The ad manager plans within the cap, or says why it cannot, before asking anyone.
+    const planned = await runTask(app, 'ad-manager', { totalDailyBudgetUsd: 150, stats: {} });
+    expect(planned.status).toBe('failed');
+    expect(planned.error).toMatchObject({ code: 'SPEND_CAP_EXCEEDED', message: expect.stringContaining('above the account') });
   });
   it("answers 404 for another tenant's campaign", async () => {
     expect((await app.call('POST', `/api/v1/ads/campaigns/${id}/apply`, { dailyBudgetUsd: 10 }, asOther)).status).toBe(404);

@@ -1,7 +1,8 @@
 /**
  * Ad campaigns: budget, status and a plan. Applying a plan goes through the Google Ads
- * adapter (dry-run by default: recorded in ads_actions, nothing spent); a daily budget
- * above ADS_DAILY_SPEND_CAP_USD is refused.
+ * adapter (dry-run by default: recorded in ads_actions, nothing spent). ADS_DAILY_SPEND_CAP_USD
+ * caps the account's daily spend: no campaign's budget above it, and no apply that would take
+ * the active campaigns' budgets together above it.
  * @module
  */
 import { z } from 'zod';
@@ -54,6 +55,18 @@ function checkCap(ctx: Ctx, dailyBudgetUsd: number): void {
       retryable: false,
     });
   }
+}
+
+/** Refuses an apply that would take the active campaigns' daily budgets together above the cap. */
+function checkTotal(ctx: Ctx, othersUsd: number, dailyBudgetUsd: number): void {
+  const cap = ctx.services.config.ADS_DAILY_SPEND_CAP_USD;
+  const total = Math.round((othersUsd + dailyBudgetUsd) * 100) / 100;
+  if (total > cap)
+    throw new AppError(
+      'SPEND_CAP_EXCEEDED',
+      `With this budget the active campaigns would spend $${total.toFixed(2)} a day in total ($${othersUsd.toFixed(2)} on the others), above the $${cap} cap (ADS_DAILY_SPEND_CAP_USD): lower a budget, pause a campaign, or raise the cap.`,
+      { status: 422, details: { totalDailyUsd: total, othersUsd, dailyBudgetUsd, capUsd: cap }, retryable: false },
+    );
 }
 
 /** The `ads_campaigns_list` tool's handle: agents that declare it call it typed. */
@@ -111,23 +124,30 @@ export const adsCampaignApplyPlan = businessTool({
     details: (i, o) => ({ dailyBudgetUsd: i.dailyBudgetUsd, bids: i.bids ?? {}, mode: o.action.mode, replayed: o.action.replayed }),
   },
   route: { method: 'POST', path: '/api/v1/ads/campaigns/:id/apply' },
+  replaysItself: true,
   async handler(i, ctx) {
     checkCap(ctx, i.dailyBudgetUsd);
     const key = `ads:${ctx.idempotencyKey}`;
     const found = await ctx.tx(async (sql) => {
       const c = await sql.query<Row>(`SELECT * FROM ads_campaigns WHERE id = $1`, [i.id]);
       if (!c.rows[0]) throw notFound('Ad campaign', i.id);
+      const others = await sql.query<{ usd: string }>(
+        `SELECT COALESCE(sum(daily_budget_usd), 0) AS usd FROM ads_campaigns WHERE status = 'active' AND id <> $1`,
+        [i.id],
+      );
       const prev = await sql.query<{ mode: 'dry_run' | 'live'; payload: { operations: unknown[] } }>(
         `SELECT mode, payload FROM ads_actions WHERE idempotency_key = $1`,
         [key],
       );
-      return { campaign: c.rows[0], prev: prev.rows[0] };
+      return { campaign: c.rows[0], prev: prev.rows[0], othersUsd: num(others.rows[0]!.usd) };
     });
     if (found.prev)
       return {
         campaign: toCampaign(found.campaign),
         action: { mode: found.prev.mode, operations: found.prev.payload.operations, replayed: true },
       };
+    // The cap is on what the account spends a day: this campaign (if it runs) and the other active ones.
+    if (i.activate || found.campaign.status === 'active') checkTotal(ctx, found.othersUsd, i.dailyBudgetUsd);
     const result = await ctx.services.ads.apply(
       { campaignId: i.id, name: found.campaign.name, dailyBudgetUsd: i.dailyBudgetUsd, bids: i.bids },
       key,

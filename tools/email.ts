@@ -156,6 +156,7 @@ export const emailSend = businessTool({
     }),
   },
   route: { method: 'POST', path: '/api/v1/email-automation/send' },
+  replaysItself: true,
   handler: async (i, ctx) =>
     sendEmail(ctx, {
       to: i.to,

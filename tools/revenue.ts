@@ -104,6 +104,7 @@ export const stripeCheckoutCreate = businessTool({
     }),
   },
   route: { method: 'POST', path: '/api/v1/stripe-revenue/checkout', status: 201 },
+  replaysItself: true,
   async handler(i, ctx) {
     // Tenant-qualified: Stripe's idempotency keys are account-wide, and two tenants may
     // both send `Idempotency-Key: 1` — without the tenant the second would get the first's session.

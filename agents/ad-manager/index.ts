@@ -98,7 +98,12 @@ export default defineAgent({
         );
       total = settings.adDailyBudgetUsd;
     }
-    const { campaigns } = await ctx.tools.ads_campaigns_list({ limit: 100 });
+    const { campaigns, dailySpendCapUsd } = await ctx.tools.ads_campaigns_list({ limit: 100 });
+    if (total > dailySpendCapUsd)
+      throw permanent(
+        'SPEND_CAP_EXCEEDED',
+        `A daily ad budget of ${money(total)} is above the account's ${money(dailySpendCapUsd)} cap (ADS_DAILY_SPEND_CAP_USD): give a smaller totalDailyBudgetUsd, or raise the cap.`,
+      );
     const live = campaigns.filter((c) => c.status !== 'paused');
     // A campaign without stats gives no evidence to move it: it is held at today's budget
     // (scaled down together with the others held when they alone exceed the total).
@@ -165,6 +170,8 @@ export default defineAgent({
         },
       });
       const apply = ctx.tools.ads_campaign_apply_plan;
+      // Cuts first, so that the total stays under the cap at every step (tools/ads.ts checks it on each apply).
+      changes.sort((a, b) => a.dailyBudgetUsd - a.previousDailyBudgetUsd - (b.dailyBudgetUsd - b.previousDailyBudgetUsd));
       for (const a of changes) applied.push({ id: a.id, mode: (await apply({ id: a.id, dailyBudgetUsd: a.dailyBudgetUsd })).action.mode });
     }
     const summary = allocations.map((a) => `${a.name} ${money(a.previousDailyBudgetUsd)} → ${money(a.dailyBudgetUsd)}`).join(', ');

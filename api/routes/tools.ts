@@ -78,7 +78,9 @@ export function toolRoutes(tools: ToolRegistry, config: Config, db: Db): AppExte
       // A write with an Idempotency-Key is done once per key; sent again, it answers as it did.
       // Not on public routes: an anonymous visitor's key would reach another visitor's answer.
       const once = key !== undefined && route.method !== 'GET' && t.scope !== 'public';
-      const answer = once ? await answerOnce(db, tenantId, key, requestOf(route.method, route.path, input), work) : await work();
+      const answer = once
+        ? await answerOnce(db, tenantId, key, requestOf(route.method, route.path, input), work, t.replaysItself)
+        : await work();
       if ('replayed' in answer && answer.replayed) res.setHeader('Idempotent-Replayed', 'true');
       res.status(answer.status).json(answer.body);
     });

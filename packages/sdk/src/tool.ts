@@ -98,6 +98,13 @@ export interface ToolDefinition<
   sideEffect?: boolean;
   /** How its audit rows read (side-effecting tools only); default `tool.<name>` on `tool:<name>`. */
   audit?: ToolAudit<z.output<I>, z.output<O>>;
+  /**
+   * True when the handler itself does its effect once per `ctx.idempotencyKey` and answers a
+   * repeat as one (`replayed: true`): a request repeated with the same `Idempotency-Key` runs
+   * it again (once checked to be the same request) instead of being answered from the stored
+   * first answer.
+   */
+  replaysItself?: boolean;
   /** A safe input for the availability check (read-only tools only). */
   probe?: z.input<I>;
   handler(input: z.output<I>, ctx: ToolContext<S>): Promise<z.input<O>>;
