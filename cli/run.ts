@@ -232,7 +232,8 @@ async function overHttp(s: Server, agent: string, body: unknown, timeoutMs: numb
           buf = buf.slice(i + 2);
           const type = /^event: (.*)$/m.exec(block)?.[1];
           const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (type && data) render({ type, data: JSON.parse(data) as Record<string, unknown> });
+          // After a first Ctrl-C this no longer follows: the events stop showing at once.
+          if (type && data && !follow.interrupted) render({ type, data: JSON.parse(data) as Record<string, unknown> });
         }
       }
     } catch {
@@ -254,11 +255,11 @@ async function inProcess(config: Config, agent: string, body: unknown, timeoutMs
     for (;;) {
       for (const e of await rt.tasks.events('default', task.id, after)) {
         after = e.id;
-        render(e);
+        if (!follow.interrupted) render(e);
       }
       const t = await rt.tasks.get('default', task.id);
       if (TERMINAL.includes(t.status) || Date.now() > deadline || follow.stop.signal.aborted) {
-        for (const e of await rt.tasks.events('default', task.id, after)) render(e);
+        if (!follow.interrupted) for (const e of await rt.tasks.events('default', task.id, after)) render(e);
         return t;
       }
       await new Promise((r) => setTimeout(r, 100));

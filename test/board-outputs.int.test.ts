@@ -358,7 +358,7 @@ describe('the AI Board shows every agent’s output', () => {
     const phone = await ctx.newPage();
     await phone.setViewportSize(PHONE);
     await phone.goto(board('/tasks'));
-    const action = phone.locator(`tr[data-task-id="${ids.billing}"] button:has-text("Retry")`);
+    const action = phone.locator(`tr[data-task-id="${ids.billing}"] button:has-text("Run again")`);
     await action.waitFor();
     expect(await phone.evaluate(() => (globalThis as any).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     const a = await action.boundingBox();

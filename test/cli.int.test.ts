@@ -230,6 +230,10 @@ describe('run: Ctrl-C', () => {
     expect(run.stderr()).toContain(`Stopped following task ${run.id}: it goes on on ${url}`);
     expect(run.stderr()).toContain(`npx brainops cancel ${run.id}`);
     expect((await api('GET', `/api/v1/tasks/${run.id}`)).body.task.status).toBe('running');
+    // It stopped following: the steps the task goes on with (one each 100 ms) are not shown.
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = run.stderr().slice(run.stderr().indexOf('Stopped following'));
+    expect(after).not.toMatch(/^ {2}step /m);
     run.child.kill('SIGINT');
     expect(await run.exit).toBe(130);
     expect(run.stderr()).toContain(`Cancelling task ${run.id}`);
