@@ -241,8 +241,7 @@ export class ScheduleService {
   }
 
   #checkAgentInput(agentName: string, input: unknown): unknown {
-    const agent = this.deps.registry.agent(agentName);
-    if (!agent) throw notFound('Agent', agentName);
+    const agent = this.deps.registry.requireAgent(agentName);
     // A misspelt field would be dropped at every run: refused now, as POST .../tasks refuses it.
     refuseUnreadField(agent.input, input, { code: 'INVALID_INPUT', at: 'input', reader: `agent '${agentName}'` });
     const parsed = agent.input.safeParse(input);
