@@ -73,3 +73,24 @@ describe('Idempotency-Key on business writes', () => {
     expect(await leads('acme@example.com')).toBe(1);
   });
 });
+
+describe('writes checked against a shared limit', () => {
+  it('lets only as many concurrent ad applies through as fit under the account cap', async () => {
+    // Default ADS_DAILY_SPEND_CAP_USD: $500. Six campaigns of $200 each applied at once: checked
+    // one after the other, two fit ($400) and a third would be $600.
+    const ids: string[] = [];
+    for (let n = 0; n < 6; n++)
+      ids.push(
+        (await post('/api/v1/ads/campaigns', { name: `Race ${n}`, channel: 'google_search', dailyBudgetUsd: 0 })).body.campaign
+          .id as string,
+      );
+    const answers = await Promise.all(ids.map((id) => post(`/api/v1/ads/campaigns/${id}/apply`, { dailyBudgetUsd: 200 })));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 422, 422, 422, 422]);
+    for (const a of answers.filter((x) => x.status === 422)) expect(a.body.error.code).toBe('SPEND_CAP_EXCEEDED');
+    const active = await app.query<{ usd: string; n: number }>(
+      `SELECT COALESCE(sum(daily_budget_usd), 0)::text AS usd, count(*)::int AS n FROM ads_campaigns WHERE status = 'active'`,
+    );
+    expect(active[0]).toEqual({ usd: '400.00', n: 2 });
+    expect((await app.query<{ n: number }>(`SELECT count(*)::int AS n FROM ads_actions`))[0]!.n).toBe(2);
+  });
+});

@@ -128,31 +128,36 @@ export const adsCampaignApplyPlan = businessTool({
   async handler(i, ctx) {
     checkCap(ctx, i.dailyBudgetUsd);
     const key = `ads:${ctx.idempotencyKey}`;
-    const found = await ctx.tx(async (sql) => {
+    // One transaction from the cap check to the write, under the tenant's ads lock: two applies at
+    // once are checked one after the other, each against what the other wrote, so together they
+    // cannot pass the cap. The platform call is inside it (dry run: no I/O; live: bounded by the
+    // adapter's timeout), so the lock is held until what it applied is recorded.
+    return ctx.tx(async (sql) => {
+      await sql.query(`SELECT pg_advisory_xact_lock(hashtext('brainops.ads.' || $1))`, [ctx.tenantId]);
       const c = await sql.query<Row>(`SELECT * FROM ads_campaigns WHERE id = $1`, [i.id]);
-      if (!c.rows[0]) throw notFound('Ad campaign', i.id);
-      const others = await sql.query<{ usd: string }>(
-        `SELECT COALESCE(sum(daily_budget_usd), 0) AS usd FROM ads_campaigns WHERE status = 'active' AND id <> $1`,
-        [i.id],
-      );
+      const campaign = c.rows[0];
+      if (!campaign) throw notFound('Ad campaign', i.id);
       const prev = await sql.query<{ mode: 'dry_run' | 'live'; payload: { operations: unknown[] } }>(
         `SELECT mode, payload FROM ads_actions WHERE idempotency_key = $1`,
         [key],
       );
-      return { campaign: c.rows[0], prev: prev.rows[0], othersUsd: num(others.rows[0]!.usd) };
-    });
-    if (found.prev)
-      return {
-        campaign: toCampaign(found.campaign),
-        action: { mode: found.prev.mode, operations: found.prev.payload.operations, replayed: true },
-      };
-    // The cap is on what the account spends a day: this campaign (if it runs) and the other active ones.
-    if (i.activate || found.campaign.status === 'active') checkTotal(ctx, found.othersUsd, i.dailyBudgetUsd);
-    const result = await ctx.services.ads.apply(
-      { campaignId: i.id, name: found.campaign.name, dailyBudgetUsd: i.dailyBudgetUsd, bids: i.bids },
-      key,
-    );
-    return ctx.tx(async (sql) => {
+      if (prev.rows[0])
+        return {
+          campaign: toCampaign(campaign),
+          action: { mode: prev.rows[0].mode, operations: prev.rows[0].payload.operations, replayed: true },
+        };
+      // The cap is on what the account spends a day: this campaign (if it runs) and the other active ones.
+      if (i.activate || campaign.status === 'active') {
+        const others = await sql.query<{ usd: string }>(
+          `SELECT COALESCE(sum(daily_budget_usd), 0) AS usd FROM ads_campaigns WHERE status = 'active' AND id <> $1`,
+          [i.id],
+        );
+        checkTotal(ctx, num(others.rows[0]!.usd), i.dailyBudgetUsd);
+      }
+      const result = await ctx.services.ads.apply(
+        { campaignId: i.id, name: campaign.name, dailyBudgetUsd: i.dailyBudgetUsd, bids: i.bids },
+        key,
+      );
       await sql.query(
         `INSERT INTO ads_actions (tenant_id, campaign_id, mode, payload, idempotency_key) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
         [
