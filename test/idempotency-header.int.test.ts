@@ -94,3 +94,88 @@ describe('writes checked against a shared limit', () => {
     expect((await app.query<{ n: number }>(`SELECT count(*)::int AS n FROM ads_actions`))[0]!.n).toBe(2);
   });
 });
+
+describe('email idempotency keys', () => {
+  const outbox = async (to: string) =>
+    (await app.query<{ n: number }>(`SELECT count(*)::int AS n FROM email_outbox WHERE to_address = $1`, [to]))[0]!.n;
+
+  it('refuses a body key that already sent another email with 422, and sends nothing more', async () => {
+    const first = await post('/api/v1/email-automation/send', {
+      to: 'keyed@example.com',
+      subject: 'Quote',
+      body: 'Your quote.',
+      idempotencyKey: 'mail-k1',
+    });
+    expect(first.status).toBe(200);
+    const same = await post('/api/v1/email-automation/send', {
+      to: 'keyed@example.com',
+      subject: 'Quote',
+      body: 'Your quote.',
+      idempotencyKey: 'mail-k1',
+    });
+    expect(same.body).toMatchObject({ replayed: true, email: { id: first.body.email.id } });
+    const other = await post('/api/v1/email-automation/send', {
+      to: 'keyed@example.com',
+      subject: 'Invoice',
+      body: 'Pay now.',
+      idempotencyKey: 'mail-k1',
+    });
+    expect(other.status).toBe(422);
+    expect(other.body.error).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', details: { emailId: first.body.email.id, subject: 'Quote' } });
+    expect(await outbox('keyed@example.com')).toBe(1);
+  });
+
+  it('refuses a header and a body key that differ, an empty key and an overlong one, with 400', async () => {
+    const body = { to: 'mismatch@example.com', subject: 'S', body: 'B', idempotencyKey: 'body-key' };
+    const mismatch = await post('/api/v1/email-automation/send', body, 'header-key');
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.body.error.code).toBe('IDEMPOTENCY_KEY_MISMATCH');
+    for (const key of [' ', 'k'.repeat(201)]) {
+      const r = await app.call(
+        'POST',
+        '/api/v1/email-automation/send',
+        { to: 'mismatch@example.com', subject: 'S', body: 'B' },
+        { headers: { 'idempotency-key': key } },
+      );
+      expect(r.status, key).toBe(400);
+      expect(r.body.error.code).toBe('INVALID_IDEMPOTENCY_KEY');
+    }
+    expect(await outbox('mismatch@example.com')).toBe(0);
+  });
+
+  it('sends each sequence step once when runs overlap, and ends the enrolment once', async () => {
+    const seq = (
+      await post('/api/v1/email-automation/sequences', {
+        name: 'Overlap',
+        steps: [
+          { delayDays: 0, subject: 'First', body: 'Hello {{name}}' },
+          { delayDays: 3, subject: 'Second', body: 'Again {{name}}' },
+        ],
+      })
+    ).body.sequence.id;
+    const contact = (await post('/api/v1/crm/contacts', { name: 'Overlap Contact', email: 'overlap@example.com' })).body.contact.id;
+    expect((await post(`/api/v1/email-automation/sequences/${seq}/enroll`, { contactIds: [contact] })).status).toBeLessThan(300);
+    const runs = async () => {
+      const all = await Promise.all(Array.from({ length: 5 }, () => post('/api/v1/email-automation/run-due', { limit: 500 })));
+      for (const r of all) expect(r.status, JSON.stringify(r.body)).toBe(200);
+      const sum = (k: 'sent' | 'finished') => all.reduce((n, r) => n + (r.body[k] as number), 0);
+      return { sent: sum('sent'), finished: sum('finished') };
+    };
+    const enrolment = async () =>
+      (
+        await app.query<{ next_step: number; status: string }>(`SELECT next_step, status FROM email_enrollments WHERE contact_id = $1`, [
+          contact,
+        ])
+      )[0]!;
+
+    expect(await runs()).toEqual({ sent: 1, finished: 0 });
+    expect(await enrolment()).toEqual({ next_step: 1, status: 'active' });
+    await app.query(`UPDATE email_enrollments SET next_at = now() WHERE contact_id = $1`, [contact]);
+    expect(await runs()).toEqual({ sent: 1, finished: 1 });
+    expect(await enrolment()).toEqual({ next_step: 2, status: 'done' });
+    const subjects = await app.query<{ subject: string }>(
+      `SELECT subject FROM email_outbox WHERE to_address = 'overlap@example.com' ORDER BY created_at`,
+    );
+    expect(subjects.map((r) => r.subject)).toEqual(['First', 'Second']);
+  });
+});

@@ -62,7 +62,20 @@ const toEmail = (r: OutRow) => ({
   createdAt: iso(r.created_at)!,
 });
 
-/** Sends one email exactly once per idempotency key; suppressed when the address unsubscribed. */
+/** What every body ends with before its unsubscribe link (withFooter). */
+const FOOTER = '\n\n--\nTo stop these emails: ';
+
+/** What an email says, without its unsubscribe footer (whose link depends on the server's address). */
+const content = (body: string): string => {
+  const at = body.lastIndexOf(FOOTER);
+  return at < 0 ? body : body.slice(0, at);
+};
+
+/**
+ * Sends one email exactly once per idempotency key; suppressed when the address unsubscribed.
+ * @throws AppError IDEMPOTENCY_KEY_REUSED (422) when the key already sent another email (another
+ *   address, subject or text): the second email would otherwise be dropped as "already sent".
+ */
 export async function sendEmail(
   ctx: Ctx,
   m: { to: string; subject: string; body: string; idempotencyKey: string },
@@ -70,15 +83,23 @@ export async function sendEmail(
   const s = ctx.services;
   const to = m.to.trim().toLowerCase();
   const reserved = await ctx.tx(async (sql) => {
-    const prev = await sql.query<OutRow>(`SELECT * FROM email_outbox WHERE idempotency_key = $1`, [m.idempotencyKey]);
-    if (prev.rows[0]) return { row: prev.rows[0], replayed: true };
     const unsub = await sql.query(`SELECT 1 FROM email_unsubscribes WHERE email = $1`, [to]);
     const status = unsub.rowCount ? 'suppressed' : 'queued';
+    // Reserved once: of two sends racing on one key, one inserts and the other reads its row.
     const r = await sql.query<OutRow>(
-      `INSERT INTO email_outbox (tenant_id, to_address, subject, body, provider, status, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+      `INSERT INTO email_outbox (tenant_id, to_address, subject, body, provider, status, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING *`,
       [ctx.tenantId, to, m.subject, m.body, s.email.provider, status, m.idempotencyKey],
     );
-    return { row: r.rows[0]!, replayed: false };
+    if (r.rows[0]) return { row: r.rows[0], replayed: false };
+    const first = (await sql.query<OutRow>(`SELECT * FROM email_outbox WHERE idempotency_key = $1`, [m.idempotencyKey])).rows[0]!;
+    if (first.to_address !== to || first.subject !== m.subject || content(first.body) !== content(m.body))
+      throw new AppError(
+        'IDEMPOTENCY_KEY_REUSED',
+        'This idempotency key already sent another email (another address, subject or text); use a new key for a new email.',
+        { status: 422, details: { emailId: first.id, to: first.to_address, subject: first.subject }, retryable: false },
+      );
+    return { row: first, replayed: true };
   });
   if (reserved.replayed || reserved.row.status === 'suppressed' || s.email.provider === 'outbox')
     return { email: toEmail(reserved.row), replayed: reserved.replayed };
@@ -125,7 +146,7 @@ async function deliver(ctx: Ctx, row: OutRow): Promise<OutRow> {
 /** The body as sent: the text plus a signed unsubscribe link. */
 async function withFooter(ctx: Ctx, to: string, body: string): Promise<string> {
   const url = `${ctx.services.baseUrl()}/unsubscribe/${await unsubscribeToken(ctx.services, ctx.tenantId, to.trim().toLowerCase())}`;
-  return `${body}\n\n--\nTo stop these emails: ${url}`;
+  return `${body}${FOOTER}${url}`;
 }
 
 /** The `email_send` tool's handle: agents that declare it call it typed. */
@@ -274,18 +295,19 @@ export const emailTools: AnyTool[] = [
         if (step && d.email) {
           const body = await withFooter(ctx, d.email, step.body.replaceAll('{{name}}', d.name));
           const r = await sendEmail(ctx, { to: d.email, subject: step.subject, body, idempotencyKey: `seq:${d.id}:${d.next_step}` });
-          if (r.email.status === 'suppressed') out.suppressed++;
-          else out.sent++;
+          // A step another run sent (this one overlapped it) is not counted again.
+          if (!r.replayed) out[r.email.status === 'suppressed' ? 'suppressed' : 'sent']++;
         }
         const next = d.steps[d.next_step + 1];
-        await ctx.tx((sql) =>
+        // Moved on once: only from the step this run read (an overlapping run that moved it first wins).
+        const moved = await ctx.tx((sql) =>
           sql.query(
             `UPDATE email_enrollments SET next_step = next_step + 1, status = CASE WHEN $2::int IS NULL THEN 'done' ELSE status END,
-               next_at = now() + make_interval(days => coalesce($2::int, 0)) WHERE id = $1`,
-            [d.id, next?.delayDays ?? null],
+               next_at = now() + make_interval(days => coalesce($2::int, 0)) WHERE id = $1 AND next_step = $3 AND status = 'active'`,
+            [d.id, next?.delayDays ?? null, d.next_step],
           ),
         );
-        if (!next) out.finished++;
+        if (moved.rowCount && !next) out.finished++;
       }
       return out;
     },

@@ -8,13 +8,12 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { wholeNumber } from '../../runtime/numbers.ts';
 import type { Runtime } from '../../runtime/boot.ts';
-import { badRequest } from '../../runtime/errors.ts';
 import { jsonSchema } from '../../runtime/registry.ts';
 import { createTaskBody } from '../../runtime/service.ts';
 import { replayTask } from '../../runtime/replay.ts';
 import { TASK_STATUSES, TERMINAL } from '../../runtime/tasks.ts';
 import { RouteSet, type JsonSchema } from '../define.ts';
-import { idempotencyKeyHeader, isPlainObject, parse } from '../http.ts';
+import { idempotencyKeyOf, isPlainObject, parse } from '../http.ts';
 import type { Paths } from '../openapi.ts';
 import { streamTaskEvents } from '../task-stream.ts';
 import { checkBodyNames } from '../input.ts';
@@ -234,18 +233,8 @@ export function taskRoutes(rt: Runtime): { router: RouteSet['router']; paths: Pa
   return { router: api.router, paths: api.paths };
 }
 
-/**
- * The task request with the `Idempotency-Key` header (as the other POST routes read it) as its
- * `idempotencyKey`. Both given and different: 400, since one of them would be ignored.
- */
+/** The task request with the `Idempotency-Key` header (as the other POST routes read it) as its `idempotencyKey`. */
 function withIdempotencyHeader(req: Request): unknown {
-  const header = idempotencyKeyHeader(req);
-  const body: unknown = req.body;
-  if (header === undefined || !isPlainObject(body)) return body;
-  if (body.idempotencyKey !== undefined && body.idempotencyKey !== header)
-    throw badRequest(
-      'IDEMPOTENCY_KEY_MISMATCH',
-      'The Idempotency-Key header and the body’s idempotencyKey differ; send one of them, or the same key in both.',
-    );
-  return { ...body, idempotencyKey: header };
+  const header = idempotencyKeyOf(req);
+  return header === undefined || !isPlainObject(req.body) ? req.body : { ...req.body, idempotencyKey: header };
 }

@@ -11,7 +11,7 @@ import { badRequest } from '../../runtime/errors.ts';
 import { routeOf, type ToolRegistry } from '../../runtime/tools.ts';
 import type { AppExtension } from '../app.ts';
 import { RouteSet } from '../define.ts';
-import { idempotencyKeyHeader, isPlainObject, requireScope } from '../http.ts';
+import { idempotencyKeyOf, isPlainObject, requireScope } from '../http.ts';
 import { checkBodyNames, checkQueryNames } from '../input.ts';
 import { answerOnce, requestOf } from '../idempotency.ts';
 import type { Db } from '../../runtime/db/driver.ts';
@@ -64,7 +64,7 @@ export function toolRoutes(tools: ToolRegistry, config: Config, db: Db): AppExte
     r[method](route.path, async (req, res) => {
       const tenantId = t.scope === 'public' ? config.PUBLIC_TENANT : requireScope(req, t.scope).tenantId;
       const keyId = t.scope === 'public' ? undefined : requireScope(req, 'read').keyId;
-      const key = idempotencyKeyHeader(req);
+      const key = idempotencyKeyOf(req);
       // A public tool's links carry what they like (utm_source=...): its query names are not checked.
       const input = inputOf(req, route.method, t.input, t.scope !== 'public');
       const work = async () => ({
