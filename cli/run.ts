@@ -46,7 +46,7 @@ export const runCommand: Command = async (config, args, parseArgs) => {
     }
   }
   const body = { input, ...(values['idempotency-key'] ? { idempotencyKey: values['idempotency-key'] } : {}) };
-  const timeoutMs = Number(values.timeout) * 1000;
+  const timeoutMs = timeoutOf(values.timeout);
   const started = Date.now();
   const server = values.local ? undefined : await serverFor(config, values.url);
   const follow = new Following(values['cancel-on-interrupt'] ?? false);
@@ -240,7 +240,23 @@ async function overHttp(s: Server, agent: string, body: unknown, timeoutMs: numb
       // timed out, interrupted, or the server went away: report the task's state below
     }
   }
-  return (await call<{ task: Task }>(s, 'GET', `/api/v1/tasks/${id}`)).task;
+  try {
+    return (await call<{ task: Task }>(s, 'GET', `/api/v1/tasks/${id}`)).task;
+  } catch (e) {
+    // The server went away (shut down, restarted): the task is stored there and goes on.
+    err(`lost contact with ${s.url} (${(e as Error).message}); task ${id} is stored there and goes on when it is back.`);
+    return created.task;
+  }
+}
+
+/** --timeout in seconds, read before anything is dispatched: more than 0, at most a day. */
+function timeoutOf(text: string): number {
+  const seconds = Number(text);
+  if (text.trim() === '' || !Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400)
+    throw new Error(
+      `--timeout '${text}' is not a number of seconds from more than 0 to 86400 (a day); for example --timeout 600. Nothing was run.`,
+    );
+  return seconds * 1000;
 }
 
 async function inProcess(config: Config, agent: string, body: unknown, timeoutMs: number, follow: Following): Promise<Task> {

@@ -203,6 +203,16 @@ describe('every admin command while `brainops start` owns the embedded database'
     expect(r.stderr).toContain(`dispatching probe to ${url}`);
     expect(JSON.parse(r.stdout)).toMatchObject({ steps: 2, executedHere: 2 });
   }, 60_000);
+  it('run refuses a --timeout that is not a number of seconds before it dispatches anything', async () => {
+    const before = (await api('GET', '/api/v1/tasks?agent=probe&limit=100')).body.tasks.length;
+    for (const timeout of ['abc', '-5', '0', '1e9']) {
+      const r = await cli(['run', 'probe', `--timeout=${timeout}`, '--input', '{"steps": 1}']);
+      expect(r.code, timeout).toBe(1);
+      expect(r.stderr).toContain(`--timeout '${timeout}' is not a number of seconds`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect((await api('GET', '/api/v1/tasks?agent=probe&limit=100')).body.tasks.length).toBe(before);
+  }, 60_000);
 });
 
 describe('run: Ctrl-C', () => {

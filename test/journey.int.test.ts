@@ -40,11 +40,12 @@ describe.each(ENGINES)('journey on %s', (engine) => {
     expect(done.task.output.totals.total).toBeGreaterThan(0);
     expect(done.task.output.squares).toBeCloseTo(30.33, 2);
     expect(done.task.output.summaryModel).toBe('offline');
-    expect(done.task.progress).toEqual({ pct: 100, message: 'summary written' });
+    expect(done.task.progress).toEqual({ pct: 100, message: 'stored' });
+    expect(done.task.output.estimateId).toMatch(/^[0-9a-f-]{36}$/);
     expect(done.task.attempts).toBe(1);
     expect(done.task.startedAt).toBeTruthy();
     expect(done.task.finishedAt).toBeTruthy();
-    expect(done.steps.map((s: { name: string }) => s.name)).toEqual(['price', 'summary']);
+    expect(done.steps.map((s: { name: string }) => s.name)).toEqual(['price', 'summary', 'tool:estimates_record']);
 
     // The event stream replays the whole history and ends after the final status.
     const sse = await fetch(`${app.url}/api/v1/tasks/${id}/events`, { headers: { authorization: `Bearer ${app.key}` } });

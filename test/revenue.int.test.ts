@@ -94,6 +94,37 @@ describe('AI estimation (2)', () => {
     expect(answer).toContain('"code":"IDEMPOTENCY_KEY_REPEATED"');
     expect(await count('tasks')).toBe(before);
   });
+  it('stores one estimate per task: a repeat with the same Idempotency-Key answers the same one', async () => {
+    const body = { roofAreaSqFt: 1500, pitch: '7/12', material: 'metal' };
+    const headers = { 'idempotency-key': 'estimate-stored-once' };
+    const first = await app.call('POST', '/api/v1/ai-estimation', body, { headers });
+    const again = await app.call('POST', '/api/v1/ai-estimation', body, { headers });
+    expect(first.status).toBe(200);
+    expect(again.body.task.id).toBe(first.body.task.id);
+    expect(again.body.estimate.id).toBe(first.body.estimate.id);
+    expect(first.body.result.estimateId).toBe(first.body.estimate.id);
+    const stored = await app.call('GET', `/api/v1/estimates?taskId=${first.body.task.id}`);
+    expect(stored.body.estimates.map((e: { id: string }) => e.id)).toEqual([first.body.estimate.id]);
+    // The same task's estimate recorded again answers the stored one; another output for it is a 409.
+    const output = stored.body.estimates[0].output;
+    const replay = await app.call('POST', '/api/v1/estimates', { taskId: first.body.task.id, output });
+    expect(replay.body.estimate.id).toBe(first.body.estimate.id);
+    const other = await app.call('POST', '/api/v1/estimates', { taskId: first.body.task.id, output: { totals: { total: 1 } } });
+    expect(other.status).toBe(409);
+    expect(other.body.error).toMatchObject({ code: 'ESTIMATE_EXISTS_FOR_TASK', details: { estimateId: first.body.estimate.id } });
+    expect((await app.call('GET', `/api/v1/estimates?taskId=${first.body.task.id}`)).body.estimates).toHaveLength(1);
+  });
+  it('stores the estimate of a task started any way, finished after the request', async () => {
+    const started = await app.call('POST', '/api/v1/agents/estimator/tasks', {
+      input: { roofAreaSqFt: 900, pitch: '4/12', material: 'metal' },
+    });
+    expect(started.status).toBe(202);
+    const done = await app.proc.runtime.tasks.waitFor('default', started.body.task.id, 30_000);
+    expect(done.status).toBe('succeeded');
+    const stored = (await app.call('GET', `/api/v1/estimates?taskId=${done.id}`)).body.estimates;
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ id: (done.output as { estimateId: string }).estimateId, status: 'draft', taskId: done.id });
+  });
   it('rejects invalid input with 400 and creates no task', async () => {
     const before = await count('tasks');
     const r = await app.call('POST', '/api/v1/ai-estimation', { roofAreaSqFt: -5, pitch: 'steep', material: 'straw' });
@@ -238,6 +269,25 @@ describe('Stripe checkout (4), webhook (5) and summary (6)', () => {
     expect(await count('checkout_sessions')).toBe(before);
   });
 
+  it('refuses to change a stored estimate’s output or links (400 naming the field)', async () => {
+    const r = await app.call('POST', '/api/v1/estimates', { id: estimateId, status: 'accepted', output: { totals: { total: 1 } } });
+    expect(r.status).toBe(400);
+    expect(JSON.stringify(r.body.error)).toContain('output');
+    const listed = (await app.call('GET', '/api/v1/estimates')).body.estimates.find((e: { id: string }) => e.id === estimateId);
+    expect(listed.totalUsd).toBe(8400.5);
+  });
+  it('expires the open checkout links of an estimate that is declined; it can no longer be paid', async () => {
+    const id = (await app.call('POST', '/api/v1/estimates', { status: 'accepted', output: { totals: { total: 500 } } })).body.estimate.id;
+    const session = (await app.call('POST', '/api/v1/stripe-revenue/checkout', { estimateId: id })).body.session;
+    expect(session.status).toBe('open');
+    const declined = await app.call('POST', '/api/v1/estimates', { id, status: 'declined' });
+    expect(declined.body.estimate.status).toBe('declined');
+    const s = await app.proc.runtime.db.system((sql) =>
+      sql.query<{ status: string }>('SELECT status FROM checkout_sessions WHERE id = $1', [session.id]),
+    );
+    expect(s.rows[0]!.status).toBe('expired');
+    expect((await app.call('POST', '/api/v1/stripe-revenue/checkout', { estimateId: id })).status).toBe(409);
+  });
   const event = (id: string) =>
     JSON.stringify({
       id,
@@ -283,6 +333,15 @@ describe('Stripe checkout (4), webhook (5) and summary (6)', () => {
     expect((await app.call('POST', '/api/v1/stripe-revenue/webhook', undefined, { key: null, raw: payload })).status).toBe(400);
     expect(await count('payments')).toBe(1);
     expect(await count('stripe_events')).toBe(1);
+  });
+  it('keeps a paid estimate accepted: declining or drafting it is a 409', async () => {
+    for (const status of ['declined', 'draft']) {
+      const r = await app.call('POST', '/api/v1/estimates', { id: estimateId, status });
+      expect(r.status).toBe(409);
+      expect(r.body.error.code).toBe('ESTIMATE_PAID');
+    }
+    const listed = (await app.call('GET', '/api/v1/estimates?status=accepted')).body.estimates.map((e: { id: string }) => e.id);
+    expect(listed).toContain(estimateId);
   });
   it('summarises the stored payment for its tenant only', async () => {
     const r = await app.call('GET', '/api/v1/stripe-revenue/summary');

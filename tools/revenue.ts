@@ -203,6 +203,23 @@ export const stripeCheckoutCreate = businessTool({
 });
 
 /**
+ * Expires checkout sessions at Stripe and marks them expired here, so that their links can no
+ * longer be paid. Returns the ones Stripe could not expire because they were paid already
+ * ('complete': the payment's event is not stored yet).
+ */
+export async function expireCheckouts(ctx: Ctx, ids: readonly string[]): Promise<string[]> {
+  const paid: string[] = [];
+  for (const id of ids) {
+    if ((await ctx.services.payments.expireCheckout(id)) === 'complete') {
+      paid.push(id);
+      continue;
+    }
+    await ctx.tx((sql) => sql.query(`UPDATE checkout_sessions SET status = 'expired' WHERE id = $1 AND status = 'open'`, [id]));
+  }
+  return paid;
+}
+
+/**
  * One payable link per estimate: a new session for an estimate expires its older open ones
  * (at Stripe too), so that a customer holding two links — a reminder's and a deposit's, or
  * two billing runs' — cannot pay the balance twice. Older than `mine` (by creation, then id):
@@ -211,23 +228,18 @@ export const stripeCheckoutCreate = businessTool({
  * PAYMENT_PENDING: the balance it was made for is out of date.
  */
 async function supersede(mine: SessionRow, ctx: Ctx): Promise<SessionRow> {
-  const payments = ctx.services.payments;
-  const expire = async (id: string) => {
-    const status = await payments.expireCheckout(id);
-    if (status === 'expired')
-      await ctx.tx((sql) => sql.query(`UPDATE checkout_sessions SET status = 'expired' WHERE id = $1 AND status = 'open'`, [id]));
-    return status;
-  };
   const older = await ctx.tx((sql) =>
     sql.query<{ id: string }>(
       `SELECT id FROM checkout_sessions WHERE estimate_id = $1 AND status = 'open' AND id <> $2 AND (created_at, id) < ($3, $2) ORDER BY created_at`,
       [mine.estimate_id, mine.id, mine.created_at],
     ),
   );
-  const paid: string[] = [];
-  for (const { id } of older.rows) if ((await expire(id)) === 'complete') paid.push(id);
+  const paid = await expireCheckouts(
+    ctx,
+    older.rows.map((r) => r.id),
+  );
   if (paid.length === 0) return mine;
-  await expire(mine.id);
+  await expireCheckouts(ctx, [mine.id]);
   throw conflict(
     'PAYMENT_PENDING',
     `Checkout session ${paid.join(', ')} for estimate ${mine.estimate_id} was paid before this one was made; the balance changes when Stripe's event for it is stored. Ask again in a minute.`,

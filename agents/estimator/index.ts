@@ -7,7 +7,9 @@
  * @module
  */
 import { z } from 'zod';
-import { defineAgent, permanent } from '../../runtime/public.ts';
+import { AppError, defineAgent, permanent } from '../../runtime/public.ts';
+import { estimatesRecord } from '../../tools/estimates.ts';
+import { isUuid } from '../../runtime/tasks.ts';
 import { estimate, options, plan, round2 } from './core.ts';
 import { parsePitch } from './pitch.ts';
 import { MATERIALS, MATERIAL_SPECS, PRICE_BOOK, REGIONS, REGION_NAMES } from './prices.ts';
@@ -93,6 +95,9 @@ export const estimatorOutput = z.object({
   summaryFallback: languageFallback.optional().describe('Why the template was used although a model is configured'),
   customerId: z.string().optional(),
   pastEstimates: z.array(z.string()).optional().describe("This customer's earlier estimates and accepted prices, from memory"),
+  estimateId: z
+    .string()
+    .describe('The draft estimate this task stored (GET /api/v1/estimates?taskId=<task> lists it; checkout takes it once accepted)'),
 });
 
 export type EstimatorInput = z.output<typeof estimatorInput>;
@@ -105,6 +110,7 @@ export default defineAgent({
   version: '1.0.0',
   input: estimatorInput,
   output: estimatorOutput,
+  tools: [estimatesRecord],
   async run(ctx) {
     const input = ctx.input;
     const pitch = parsePitch(input.pitch);
@@ -182,8 +188,8 @@ export default defineAgent({
         },
       );
     }
-    await ctx.progress(100, 'summary written');
-    return {
+    await ctx.progress(90, 'summary written');
+    const output = {
       ...numbers,
       pitch,
       ...(chosen.substitution ? { substitution: chosen.substitution } : {}),
@@ -196,5 +202,27 @@ export default defineAgent({
       ...(input.customerId ? { customerId: input.customerId } : {}),
       ...(past.length ? { pastEstimates: past } : {}),
     };
+    // Stored as a draft, once per task (the tool answers the stored one to a retry): whichever
+    // way the task was started, its estimate is on record and can be accepted and paid.
+    const stored = await recordDraft(ctx, output, input.customerId);
+    await ctx.progress(100, 'stored');
+    return { ...output, estimateId: stored };
   },
 });
+
+/** Stores the estimate; linked to the customer when `customerId` is one in the CRM, else unlinked. */
+async function recordDraft(
+  ctx: { taskId: string; tools: { estimates_record: (i: z.input<typeof estimatesRecord.input>) => Promise<{ estimate: { id: string } }> } },
+  output: Omit<EstimatorOutput, 'estimateId'>,
+  customerId: string | undefined,
+): Promise<string> {
+  const draft = { output, taskId: ctx.taskId, status: 'draft' as const };
+  if (customerId && isUuid(customerId)) {
+    try {
+      return (await ctx.tools.estimates_record({ ...draft, customerId })).estimate.id;
+    } catch (err) {
+      if (!(err instanceof AppError && err.status === 404)) throw err;
+    }
+  }
+  return (await ctx.tools.estimates_record(draft)).estimate.id;
+}

@@ -142,14 +142,12 @@ export function revenueRoutes(
             );
           if (customerId) await tools.call('crm_customer_get', { id: customerId }, { tenantId, caller: { kind: 'system' } });
         },
-        async (tenantId, output, taskId) => {
-          const customerId = (output as { customerId?: string }).customerId;
-          const stored = await tools.call(
-            'estimates_record',
-            { output, taskId, status: 'draft', ...(customerId ? { customerId } : {}) },
-            { tenantId, idempotencyKey: `estimate:${taskId}`, caller: { kind: 'system' } },
-          );
-          return stored as Record<string, unknown>;
+        // The estimator stored its draft (one per task): the answer carries it.
+        async (tenantId, _output, taskId) => {
+          const listed = (await tools.call('estimates_list', { taskId, limit: 1 }, { tenantId, caller: { kind: 'system' } })) as {
+            estimates: unknown[];
+          };
+          return { estimate: listed.estimates[0] ?? null };
         },
       ),
   );
