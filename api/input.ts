@@ -140,6 +140,11 @@ export const normaliseInput: RequestHandler = (req, _res, next) => {
   }
   if (BAD_TEXT.test(path)) throw textError('path', path);
   checkQuery(req);
+  // JSON `null` is a body that says nothing, not an empty one: every route reads an object.
+  if (req.body === null)
+    throw badRequest('INVALID_BODY', 'The body is JSON null; send a JSON object ({} when there is nothing to send), or no body.', {
+      at: 'body',
+    });
   if (req.body !== undefined) checkValue(req.body, 'body');
   next();
 };

@@ -73,6 +73,8 @@ describe('bad input never changes the database', () => {
     ['unknown task', () => app.call('GET', '/api/v1/tasks/3f1c1f7e-59a4-4b8e-9a43-c1a0b2d5e6f7'), 404, 'NOT_FOUND'],
     ['a task id that is not a uuid', () => app.call('GET', '/api/v1/tasks/not-a-uuid'), 404, 'NOT_FOUND'],
     ['malformed JSON', () => app.call('POST', '/api/v1/agents/probe/tasks', undefined, { raw: '{"input": {' }), 400, 'MALFORMED_JSON'],
+    ['a JSON null body for a task', () => app.call('POST', '/api/v1/agents/probe/tasks', undefined, { raw: 'null' }), 400, 'INVALID_BODY'],
+    ['a JSON null body for a tool', () => app.call('POST', '/api/v1/crm/customers', undefined, { raw: 'null' }), 400, 'INVALID_BODY'],
     [
       'a JSON body sent as text/plain',
       () =>

@@ -143,8 +143,12 @@ describe('live Google Ads through the client (pglite)', () => {
     const campaign = (await app.call('POST', '/api/v1/ads/campaigns', { name: 'Odd amount', channel: 'google_search', dailyBudgetUsd: 10 }))
       .body.campaign;
     const before = await count();
+    // A fraction of a cent never reaches Google: refused here, as Google would (and nothing sent).
+    const subCent = await app.call('POST', `/api/v1/ads/campaigns/${campaign.id}/apply`, { dailyBudgetUsd: 2.345678 });
+    expect(subCent.status).toBe(400);
+    expect(subCent.body.error.message).toMatch(/whole cents/);
     script.push('refuse');
-    const r = await app.call('POST', `/api/v1/ads/campaigns/${campaign.id}/apply`, { dailyBudgetUsd: 2.345678 });
+    const r = await app.call('POST', `/api/v1/ads/campaigns/${campaign.id}/apply`, { dailyBudgetUsd: 2.35 });
     expect(r.status).toBe(502);
     expect(r.body.error).toMatchObject({ code: 'ADS_PROVIDER_REFUSED', details: { requestId: 'FAKE-req-0001' } });
     expect(r.body.error.message).toContain('multiple of the minimum currency unit');

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { AppError, notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool, type Ctx } from './services.ts';
-import { cursor, id, iso, limit, num, newestFirst } from './util.ts';
+import { cursor, id, iso, limit, num, newestFirst, usd } from './util.ts';
 
 const CHANNELS = ['google_search', 'google_display', 'google_local', 'facebook', 'other'] as const;
 
@@ -107,8 +107,8 @@ export const adsCampaignApplyPlan = businessTool({
   input: z
     .object({
       id,
-      dailyBudgetUsd: z.number().min(0).max(1_000_000),
-      bids: z.record(z.string().min(1).max(80), z.number().min(0).max(1000)).optional(),
+      dailyBudgetUsd: usd(0, 1_000_000),
+      bids: z.record(z.string().min(1).max(80), usd(0, 1000)).optional(),
       activate: z.boolean().default(true),
     })
     .strict(),
@@ -191,7 +191,7 @@ export const adsTools: AnyTool[] = [
       .object({
         name: z.string().trim().min(1).max(200),
         channel: z.enum(CHANNELS),
-        dailyBudgetUsd: z.number().min(0).max(1_000_000),
+        dailyBudgetUsd: usd(0, 1_000_000),
         keywords: z.array(z.string().trim().min(1).max(80)).max(200).default([]),
         targetArea: z.array(z.string().trim().min(1).max(100)).max(100).default([]),
       })

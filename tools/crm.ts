@@ -10,7 +10,7 @@ import { notFound } from '../runtime/errors.ts';
 import { readOutboundAllowHosts } from '../runtime/guardrails/tenants.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
-import { cursor, id, iso, limit, mustExist, newestFirst, q, softContact, tenantPhoneRegion } from './util.ts';
+import { cursor, id, iso, limit, mustExist, newestFirst, q, softContact, tenantPhoneRegion, usd } from './util.ts';
 import type { CountryCode } from 'libphonenumber-js';
 
 type Kind = 'text' | 'uuid' | 'numeric' | 'timestamp';
@@ -64,7 +64,7 @@ const ENTITIES: Entity[] = [
         kind: 'text',
         input: z.enum(['open', 'scheduled', 'in_progress', 'done', 'cancelled']).optional(),
       },
-      { key: 'valueUsd', column: 'value_usd', kind: 'numeric', input: z.number().min(0).max(100_000_000).nullable().optional() },
+      { key: 'valueUsd', column: 'value_usd', kind: 'numeric', input: usd(0, 100_000_000).nullable().optional() },
       { key: 'scheduledFor', column: 'scheduled_for', kind: 'timestamp', input: z.iso.datetime({ offset: true }).nullable().optional() },
     ],
   },

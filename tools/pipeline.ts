@@ -8,7 +8,7 @@ import type { Sql } from '../runtime/db/driver.ts';
 import { conflict, notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
-import { cursor, id, iso, limit, mustExist, num, newestFirst, softContact, tenantPhoneRegion } from './util.ts';
+import { cursor, id, iso, limit, mustExist, num, newestFirst, softContact, tenantPhoneRegion, usd } from './util.ts';
 
 export const STAGES = ['new', 'contacted', 'qualified', 'estimate_sent', 'won', 'lost'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -78,7 +78,7 @@ export const leadInput = z
     phone: z.string().max(50).optional(),
     customerId: id.optional(),
     source: z.string().trim().min(1).max(100).default('manual'),
-    valueUsd: z.number().min(0).max(100_000_000).default(0),
+    valueUsd: usd(0, 100_000_000).default(0),
     notes: z.string().max(5000).optional(),
   })
   .strict();
@@ -192,7 +192,7 @@ export const pipelineLeadMove = businessTool({
       id,
       stage: z.enum(STAGES),
       note: z.string().max(2000).optional(),
-      valueUsd: z.number().min(0).max(100_000_000).optional(),
+      valueUsd: usd(0, 100_000_000).optional(),
       contact: z
         .object({
           channel: z.enum(['email', 'phone', 'sms', 'in_person', 'other']),

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
-import { num } from './util.ts';
+import { num, usd } from './util.ts';
 
 export const productRecord = z.object({
   id: z.string(),
@@ -127,7 +127,7 @@ export const productTools: AnyTool[] = [
           .regex(/^[A-Za-z0-9_.-]{1,60}$/, 'sku must be letters, digits, _ . or -'),
         name: z.string().trim().min(1).max(200),
         description: z.string().max(5000).default(''),
-        priceUsd: z.number().min(0).max(10_000_000),
+        priceUsd: usd(0, 10_000_000),
         interval: z.enum(['one_time', 'month', 'year']).default('one_time'),
         public: z.boolean().default(true),
       })

@@ -11,7 +11,7 @@ import { badRequest, conflict, notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { toMajor, toMinor } from './money.ts';
 import { businessTool, type Ctx } from './services.ts';
-import { dateRange, id, iso, num, tenantCurrency, webUrl } from './util.ts';
+import { dateRange, id, iso, num, tenantCurrency, usd, webUrl } from './util.ts';
 
 /** Products and estimates are priced in US dollars: sessions are created in that currency. */
 const PRICE_CURRENCY = 'usd';
@@ -74,10 +74,7 @@ export const stripeCheckoutCreate = businessTool({
     .object({
       estimateId: id.optional(),
       productId: id.optional(),
-      amountUsd: z
-        .number()
-        .positive()
-        .max(100_000_000)
+      amountUsd: usd(0.01, 100_000_000)
         .optional()
         .describe(
           "An estimate's amount to charge (e.g. a balance reconciled against a bank export); at most its stored balance. A new session for an estimate expires its older open ones",
