@@ -169,6 +169,10 @@ describe.each(['pglite', 'pg-redis'] as Engine[])('schedules on %s', (engine) =>
       [{ agent: 'probe', input: PROBE, cron: '@reboot' }, 'INVALID_CRON'],
       [{ agent: 'probe', input: PROBE, cron: '0 0 31 4,6 *' }, 'CRON_NEVER_FIRES'],
       [{ agent: 'probe', input: PROBE, cron: '0 2 * * *', timezone: 'Mars/Olympus' }, 'INVALID_TIMEZONE'],
+      // Six fields would be read seconds first; EST is a fixed offset with no summer time.
+      [{ agent: 'probe', input: PROBE, cron: '0 2 * * * *' }, 'INVALID_CRON'],
+      [{ agent: 'probe', input: PROBE, cron: '0 0 2 * * * 2027' }, 'INVALID_CRON'],
+      [{ agent: 'probe', input: PROBE, cron: '0 2 * * *', timezone: 'EST' }, 'INVALID_TIMEZONE'],
       [{ agent: 'probe', input: PROBE }, 'INVALID_REQUEST'],
       [{ agent: 'probe', input: PROBE, cron: '0 2 * * *', everyMs: 5000 }, 'INVALID_REQUEST'],
       [{ agent: 'probe', input: { steps: -1 }, everyMs: 5000 }, 'INVALID_INPUT'],
@@ -225,6 +229,9 @@ describe.each(['pglite', 'pg-redis'] as Engine[])('schedules on %s', (engine) =>
     expect(berlin.body.schedule).toMatchObject({ name: 'probe 0 2 * * * Europe/Berlin', timezone: 'Europe/Berlin' });
     const moved = await a.call('PATCH', `/api/v1/schedules/${berlin.body.schedule.id}`, { timezone: 'asia/tokyo' });
     expect(moved.body.schedule.timezone).toBe('Asia/Tokyo');
+    // A zone's current name is kept, not turned into the old one ICU uses (Europe/Kiev, Asia/Calcutta).
+    const kyiv = await a.call('PATCH', `/api/v1/schedules/${berlin.body.schedule.id}`, { timezone: 'Europe/Kyiv' });
+    expect(kyiv.body.schedule.timezone).toBe('Europe/Kyiv');
     expect((await a.call('DELETE', `/api/v1/schedules/${berlin.body.schedule.id}`)).status).toBe(204);
     const dup = await a.call('POST', '/api/v1/schedules', { name, agent: 'probe', input: PROBE, everyMs: 60_000 });
     expect(dup.status).toBe(409);

@@ -163,8 +163,24 @@ function toSchedule(r: Row): Schedule {
  */
 export function canonicalTimeZone(timezone: string): string {
   assertTimeZone(timezone);
-  return new Intl.DateTimeFormat('en-US', { timeZone: timezone }).resolvedOptions().timeZone;
+  const fixed = FIXED_OFFSET_ABBREVIATIONS[timezone.toUpperCase()];
+  if (fixed)
+    throw badRequest(
+      'INVALID_TIMEZONE',
+      `'${timezone}' is a fixed offset with no daylight-saving time, which is rarely what is meant: a schedule at 02:00 '${timezone}' would run at 03:00 local time all summer. Use the place's zone, e.g. ${fixed}.`,
+    );
+  // ICU spells some zones by their old names (Asia/Kolkata → Asia/Calcutta, Europe/Kyiv →
+  // Europe/Kiev): its spelling fixes only the case of a name; another name is kept as sent.
+  const icu = new Intl.DateTimeFormat('en-US', { timeZone: timezone }).resolvedOptions().timeZone;
+  return icu.toLowerCase() === timezone.toLowerCase() ? icu : timezone;
 }
+
+/** tz's fixed-offset legacy zones that read like a region's time, with the zone usually meant. */
+const FIXED_OFFSET_ABBREVIATIONS: Record<string, string> = {
+  EST: 'America/New_York',
+  MST: 'America/Denver (or America/Phoenix, which keeps no daylight-saving time)',
+  HST: 'Pacific/Honolulu',
+};
 
 /** Throws 400 INVALID_TIMEZONE unless `timezone` is an IANA time zone the runtime knows. */
 export function assertTimeZone(timezone: string): void {
@@ -187,6 +203,14 @@ export function nextTick(
 ): number | undefined {
   assertTimeZone(s.timezone);
   if (!s.cron) return Math.floor(from / s.everyMs!) * s.everyMs! + s.everyMs!;
+  // cron-parser and croner read six fields as seconds first (and seven with a year): '0 2 * * * *'
+  // would fire every minute of the 2nd hour... read silently, a mistake; refused, a sentence.
+  const fields = s.cron.trim().split(/\s+/);
+  if (!fields[0]!.startsWith('@') && fields.length !== 5)
+    throw badRequest(
+      'INVALID_CRON',
+      `'${s.cron}' has ${fields.length} fields; a schedule's cron has five: minute hour day-of-month month day-of-week (e.g. '0 2 * * *' = 02:00 daily). Seconds are not read: for intervals under a minute use everyMs.`,
+    );
   try {
     cronCalendar(s.cron);
   } catch (err) {
