@@ -58,6 +58,12 @@ export function checkValue(value: unknown, at: string): void {
       if (depth >= MAX_DEPTH) throw badRequest('TOO_DEEP', `${where} nests deeper than ${MAX_DEPTH} levels.`, { at: where });
       for (const [k, child] of Object.entries(v)) {
         if (BAD_TEXT.test(k)) throw textError(`a key in ${where}`, k);
+        // JSON.parse keeps `__proto__` as a key, but every object built from it (a schema's
+        // output, a spread) turns it into a prototype and drops it: refused, not silently lost.
+        if (k === '__proto__')
+          throw badRequest('INVALID_KEY', `${where} has a key named __proto__, which cannot be kept; rename it.`, {
+            at: `${where}.__proto__`,
+          });
         stack.push([child, Array.isArray(v) ? `${where}[${k}]` : `${where}.${k}`, depth + 1]);
       }
     }

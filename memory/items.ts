@@ -8,6 +8,8 @@ import { badRequest } from '../runtime/errors.ts';
 import { hasWords } from './embedders.ts';
 
 export const MAX_CONTENT = 8000;
+/** A memory's metadata, as JSON text, holds at most this many bytes (UTF-8). */
+export const MAX_METADATA_BYTES = 16_384;
 export const DEFAULT_KIND = 'note';
 
 export interface RememberItem {
@@ -62,6 +64,15 @@ export function validate(item: RememberItem): Clean {
         `expiresAt ${d.toISOString()} is in the past: the memory would never be found. Leave it out to keep the memory.`,
       );
     expiresAt = d.toISOString();
+  }
+  if (item.metadata !== undefined) {
+    const bytes = Buffer.byteLength(JSON.stringify(item.metadata), 'utf8');
+    if (bytes > MAX_METADATA_BYTES)
+      throw badRequest(
+        'INVALID_MEMORY',
+        `A memory's metadata holds at most ${MAX_METADATA_BYTES} bytes of JSON (got ${bytes}); keep facts to recall in content and large documents elsewhere, linked by id.`,
+        { at: 'metadata' },
+      );
   }
   if (item.sourceTaskId && !UUID.test(item.sourceTaskId)) throw badRequest('INVALID_MEMORY', 'sourceTaskId must be a task id.');
   return {

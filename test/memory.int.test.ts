@@ -341,6 +341,16 @@ describe.each(['pglite', 'pg'] as const)('memory on %s', (engine) => {
     const long = await app.call('POST', '/api/v1/memory', { content: 'x'.repeat(8001) });
     expect(long.status).toBe(400);
     expect(long.body.error.code).toBe('INVALID_MEMORY');
+    // Metadata is bounded too (2 MB of it would ride along with every recall).
+    const heavy = await app.call('POST', '/api/v1/memory', { content: 'Gate code 7781', metadata: { blob: 'x'.repeat(20_000) } });
+    expect(heavy.status).toBe(400);
+    expect(heavy.body.error).toMatchObject({ code: 'INVALID_MEMORY', details: { at: 'metadata' } });
+    // A key named __proto__ would be dropped by every object built from the body: refused.
+    const proto = await app.call('POST', '/api/v1/memory', undefined, {
+      raw: '{"content": "Gate code 7781", "metadata": {"__proto__": {"x": 1}}}',
+    });
+    expect(proto.status).toBe(400);
+    expect(proto.body.error).toMatchObject({ code: 'INVALID_KEY', details: { at: 'body.metadata.__proto__' } });
     const misspelt = await app.call('POST', '/api/v1/memory', { content: 'ok', expires_at: '2030-01-01T00:00:00Z' });
     expect(misspelt.body.error.details).toMatchObject({ at: 'body.expires_at', field: 'expires_at' });
     expect(misspelt.body.error.details.accepted).toContain('expiresAt');
