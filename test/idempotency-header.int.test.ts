@@ -179,3 +179,31 @@ describe('email idempotency keys', () => {
     expect(subjects.map((r) => r.subject)).toEqual(['First', 'Second']);
   });
 });
+
+describe('a public form sent twice', () => {
+  it('is one lead, also when the two sends race; another message is another lead', async () => {
+    const published = await post('/api/v1/landing-pages/publish', {
+      title: 'Hail repair',
+      headline: 'Hail damage?',
+      body: 'We fix it.',
+      cta: 'Call me',
+      slug: 'hail-repair',
+    });
+    expect(published.status, JSON.stringify(published.body)).toBeLessThan(300);
+    const send = (message: string) =>
+      app.call(
+        'POST',
+        '/landing/hail-repair/leads',
+        { name: 'Eve Hail', email: 'Eve@Example.com', phone: '(303) 555-0142', message },
+        { key: null },
+      );
+    const twice = await Promise.all([send('Dent on the ridge'), send('Dent on the ridge')]);
+    for (const r of twice) expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(twice[0]!.body.leadId).toBe(twice[1]!.body.leadId);
+    expect((await send('Dent on the ridge')).body.leadId).toBe(twice[0]!.body.leadId);
+    expect(await leads('eve@example.com')).toBe(1);
+    const other = await send('Also the gutters');
+    expect(other.body.leadId).not.toBe(twice[0]!.body.leadId);
+    expect(await leads('eve@example.com')).toBe(2);
+  });
+});

@@ -45,7 +45,7 @@ export { formatMoney } from './money.ts';
 export { adsApiStatus } from './integrations/ads.ts';
 export { unsubscribe } from './email.ts';
 export { storeUpload } from './crm-imports.ts';
-export { insertLead, leadInput } from './pipeline.ts';
+export { captureLead, leadInput } from './pipeline.ts';
 export { FAQ, faqReply } from './products.ts';
 export { SLUG } from './landing.ts';
 export { settingsView } from './settings.ts';

@@ -113,6 +113,28 @@ export async function insertLead(sql: Sql, tenantId: string, i: z.output<typeof 
 }
 
 /**
+ * A lead from a public form: sent twice (a double click, a browser resending the form) it is one
+ * lead. The same page, name, email, phone and message within ten minutes answer the lead stored
+ * first (`replayed: true`); two sends at once are taken one after the other (a lock per page).
+ */
+export async function captureLead(
+  sql: Sql,
+  tenantId: string,
+  i: z.output<typeof leadInput>,
+  landingPageId: string,
+): Promise<{ lead: ReturnType<typeof toLead>; replayed: boolean }> {
+  await sql.query(`SELECT pg_advisory_xact_lock(hashtext('brainops.landing-lead.' || $1))`, [landingPageId]);
+  const soft = softContact({ email: i.email, phone: i.phone }, await tenantPhoneRegion(sql, tenantId));
+  const same = await sql.query<LeadRow>(
+    `SELECT * FROM leads WHERE landing_page_id = $1 AND name = $2 AND email IS NOT DISTINCT FROM $3 AND phone IS NOT DISTINCT FROM $4
+        AND notes IS NOT DISTINCT FROM $5 AND created_at > now() - interval '10 minutes' ORDER BY created_at LIMIT 1`,
+    [landingPageId, i.name, soft.email ?? null, soft.phone ?? null, i.notes ?? null],
+  );
+  if (same.rows[0]) return { lead: toLead(same.rows[0]), replayed: true };
+  return { lead: await insertLead(sql, tenantId, i, landingPageId), replayed: false };
+}
+
+/**
  * The fact behind a move to `contacted`, as a history note. A person (over HTTP) states it
  * (`contact.channel`, or nothing); a task must show the email that made the contact: an
  * outbox row to the lead's own address that was not suppressed or failed.

@@ -14,7 +14,7 @@ import {
   applyStripeEvent,
   faqReply,
   formatMoney,
-  insertLead,
+  captureLead,
   leadInput,
   readUnsubscribeToken,
   sandboxCompletedEvent,
@@ -159,8 +159,8 @@ export function publicRoutes(
       const isForm = Boolean(req.is('urlencoded'));
       // A filled honeypot is a bot: answer as if it worked, store nothing.
       if (form.website) return void (isForm ? res.redirect(303, `/landing/${p.slug}?sent=1`) : res.status(201).json({ ok: true }));
-      const lead = await rt.db.tenant(p.tenant_id, (sql) =>
-        insertLead(
+      const { lead } = await rt.db.tenant(p.tenant_id, (sql) =>
+        captureLead(
           sql,
           p.tenant_id,
           {
