@@ -129,6 +129,17 @@ describe('live Google Ads through the client (pglite)', () => {
     expect(seen).toHaveLength(2);
   });
 
+  it('never sends a campaign of another channel to Google: its plan is recorded, nothing sent', async () => {
+    const campaign = (await app.call('POST', '/api/v1/ads/campaigns', { name: 'Neighbours', channel: 'facebook', dailyBudgetUsd: 20 })).body
+      .campaign;
+    const calls = seen.length;
+    const r = await app.call('POST', `/api/v1/ads/campaigns/${campaign.id}/apply`, { dailyBudgetUsd: 5, activate: false });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.action).toMatchObject({ mode: 'dry_run', operations: [{ record: { channel: 'facebook', dailyBudgetUsd: 5 } }] });
+    expect(r.body.campaign.dailyBudgetUsd).toBe(5);
+    expect(seen).toHaveLength(calls);
+  });
+
   it('refuses a daily budget above ADS_DAILY_SPEND_CAP_USD before the client is called', async () => {
     const campaign = (await app.call('POST', '/api/v1/ads/campaigns', { name: 'Too big', channel: 'google_local', dailyBudgetUsd: 10 }))
       .body.campaign;

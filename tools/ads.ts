@@ -154,10 +154,19 @@ export const adsCampaignApplyPlan = businessTool({
         );
         checkTotal(ctx, num(others.rows[0]!.usd), i.dailyBudgetUsd);
       }
-      const result = await ctx.services.ads.apply(
-        { campaignId: i.id, name: campaign.name, dailyBudgetUsd: i.dailyBudgetUsd, bids: i.bids },
-        key,
-      );
+      // The ads adapter is Google Ads: a campaign of another channel is never sent there. Its
+      // plan is recorded (nothing sent: 'dry_run') for a person to apply in that channel's tool.
+      const result: { mode: 'dry_run' | 'live'; operations: unknown[]; resourceNames?: string[] } = campaign.channel.startsWith('google_')
+        ? await ctx.services.ads.apply({ campaignId: i.id, name: campaign.name, dailyBudgetUsd: i.dailyBudgetUsd, bids: i.bids }, key)
+        : {
+            mode: 'dry_run',
+            operations: [
+              {
+                record: { channel: campaign.channel, dailyBudgetUsd: i.dailyBudgetUsd, bids: i.bids ?? {} },
+                note: `BrainOps has no adapter for ${campaign.channel}: apply this plan in the channel's own ads manager.`,
+              },
+            ],
+          };
       await sql.query(
         `INSERT INTO ads_actions (tenant_id, campaign_id, mode, payload, idempotency_key) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
         [
