@@ -27,7 +27,16 @@ export interface TaskStreamOptions {
   safetyPollMs: number;
   /** A comment line after this much silence keeps proxies from closing the stream (15 s). */
   heartbeatMs?: number;
+  /**
+   * Whether the caller may still read the stream (its API key not revoked), asked before a read
+   * at most every 5 s: so at the latest at the next safety poll. When not, the stream sends an
+   * `error` event (UNAUTHORIZED) and ends.
+   */
+  authorised?: () => Promise<boolean>;
 }
+
+/** How often a stream asks again whether its caller is still authorised. */
+const AUTH_RECHECK_MS = 5000;
 
 /** Events per read; a full page is followed by another read at once. */
 export const EVENTS_PAGE = 500;
@@ -47,6 +56,7 @@ export function streamTaskEvents(res: Response, o: TaskStreamOptions): void {
   let closed = false;
   let pending = true; // read at once: the history, or whatever came since the subscription
   let lastWrite = Date.now();
+  let lastAuth = Date.now(); // the request was just authenticated
   const firstRecheck = Date.now() + Math.min(FIRST_RECHECK_MS, o.safetyPollMs);
   let nextPoll = firstRecheck;
   let interrupt: (() => void) | undefined;
@@ -67,6 +77,16 @@ export function streamTaskEvents(res: Response, o: TaskStreamOptions): void {
     while (!closed) {
       if (pending) {
         pending = false;
+        if (o.authorised && Date.now() - lastAuth >= AUTH_RECHECK_MS) {
+          lastAuth = Date.now();
+          if (!(await o.authorised())) {
+            if (closed) return;
+            const message = 'The API key reading this stream was revoked: the stream ends. Reconnect with a valid key.';
+            res.write(`event: error\ndata: ${JSON.stringify({ code: 'UNAUTHORIZED', message })}\n\n`);
+            res.end();
+            return;
+          }
+        }
         const events = await o.read(after, EVENTS_PAGE);
         if (closed) return;
         for (const e of events) {

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { LISTENER_APPLICATION_NAME } from '../runtime/events.ts';
+import { createKey, revokeKey } from '../runtime/keys.ts';
 import { eventually, startTestApp, type TestApp } from './harness.ts';
 
 interface SseEvent {
@@ -235,4 +236,33 @@ describe('the LISTEN connection on pg', () => {
     await eventually(async () => (await listeners()).length === 0);
     stream.abort();
   });
+});
+
+describe('a stream whose key is revoked', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp('pglite', { env: { EVENT_STREAM_POLL_MS: '1000' } });
+  });
+  afterAll(() => app?.stop());
+
+  it('ends with an UNAUTHORIZED error event; the task goes on', async () => {
+    const reader = await createKey(app.proc.runtime.db, 'default', ['read'], 'board reader');
+    const task = (await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 300, stepMs: 100 } })).body.task;
+    const res = await fetch(`${app.url}/api/v1/tasks/${task.id}/events`, { headers: { authorization: `Bearer ${reader.key}` } });
+    expect(res.status).toBe(200);
+    let text = '';
+    const decoder = new TextDecoder();
+    const ended = (async () => {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) text += decoder.decode(chunk, { stream: true });
+    })();
+    await eventually(async () => text.includes('event: step'));
+    expect(await revokeKey(app.proc.runtime.db, reader.id)).toBe(true);
+    const revokedAt = Date.now();
+    await ended;
+    // Within the safety poll (1 s here) and the 5 s re-check, not at the task's end (30 s).
+    expect(Date.now() - revokedAt).toBeLessThan(15_000);
+    expect(text).toMatch(/event: error\ndata: \{"code":"UNAUTHORIZED"/);
+    expect((await app.call('GET', `/api/v1/tasks/${task.id}`)).body.task.status).toBe('running');
+    await app.call('POST', `/api/v1/tasks/${task.id}/cancel`);
+  }, 40_000);
 });

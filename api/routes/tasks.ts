@@ -11,6 +11,7 @@ import type { Runtime } from '../../runtime/boot.ts';
 import { jsonSchema } from '../../runtime/registry.ts';
 import { createTaskBody } from '../../runtime/service.ts';
 import { replayTask } from '../../runtime/replay.ts';
+import { resolveKey } from '../../runtime/keys.ts';
 import { TASK_STATUSES, TERMINAL } from '../../runtime/tasks.ts';
 import { RouteSet, type JsonSchema } from '../define.ts';
 import { idempotencyKeyOf, isPlainObject, parse } from '../http.ts';
@@ -219,6 +220,7 @@ export function taskRoutes(rt: Runtime): { router: RouteSet['router']; paths: Pa
       const id = params.id ?? '';
       const task = await rt.tasks.get(p.tenantId, id); // 404 before the stream starts
       const resume = req.get('last-event-id');
+      const bearer = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '';
       const lastId = (resume === undefined ? query.after : parse(eventId, resume, 'Last-Event-ID header')) ?? 0;
       // Woken by LISTEN/NOTIFY (runtime/events.ts); reads through the tenant's transaction.
       streamTaskEvents(res, {
@@ -227,6 +229,8 @@ export function taskRoutes(rt: Runtime): { router: RouteSet['router']; paths: Pa
         startAfter: lastId,
         ended: TERMINAL.includes(task.status),
         safetyPollMs: rt.config.EVENT_STREAM_POLL_MS,
+        // A key revoked while its stream is open stops reading it (by the next safety poll).
+        authorised: async () => (await resolveKey(rt.db, bearer))?.keyId === p.keyId,
       });
     },
   );
