@@ -14,6 +14,7 @@ import type { Paths } from './openapi.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { createMetrics, metricsRoute, opsPaths, opsRoutes } from './routes/ops.ts';
 import { taskRoutes } from './routes/tasks.ts';
+import { OpenStreams } from './task-stream.ts';
 
 /** Routes anyone may call without a key (API.md, "Public"). */
 const PUBLIC: [string, RegExp][] = [
@@ -68,6 +69,9 @@ const traceRequests: express.RequestHandler = (req, res, next) => {
   context.with(trace.setSpan(parent, span), next);
 };
 
+/** The app's open task event streams (ended at shutdown, after the workers' drain). */
+export const openStreamsOf = (app: Express): OpenStreams => app.locals.streams as OpenStreams;
+
 export function createApp(rt: Runtime, extensions: AppExtension[] = []): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -84,7 +88,9 @@ export function createApp(rt: Runtime, extensions: AppExtension[] = []): Express
   app.use(requireJsonBody);
   app.use(express.json({ limit: rt.config.BODY_LIMIT, strict: false, verify: verifyUtf8 }));
   app.use(normaliseInput);
-  const tasks = taskRoutes(rt);
+  const streams = new OpenStreams();
+  app.locals.streams = streams;
+  const tasks = taskRoutes(rt, streams);
   app.use(opsRoutes(rt, metrics, Object.assign({}, opsPaths(), tasks.paths, ...extensions.map((e) => e.paths ?? {})) as Paths));
   app.use(tasks.router);
   for (const e of extensions) if (e.routes) app.use(e.routes);

@@ -33,10 +33,36 @@ export interface TaskStreamOptions {
    * `error` event (UNAUTHORIZED) and ends.
    */
   authorised?: () => Promise<boolean>;
+  /** The app's open streams: this one is ended with them at shutdown. */
+  open?: OpenStreams;
 }
+
+/** The reconnection delay a stream ended by a shutdown asks of its client (SSE `retry`), ms. */
+const RECONNECT_MS = 1000;
 
 /** How often a stream asks again whether its caller is still authorised. */
 const AUTH_RECHECK_MS = 5000;
+
+/**
+ * The open streams of one app, ended together when its process shuts down: after the workers'
+ * drain (so a task finishing in it still reaches its streams), each remaining stream gets a
+ * `retry` hint and ends cleanly; an EventSource reconnects with Last-Event-ID to whichever
+ * server answers next, and loses nothing.
+ */
+export class OpenStreams {
+  readonly #ends = new Set<() => void>();
+  /** Registers a stream's end; returns its deregistration. */
+  add(end: () => void): () => void {
+    this.#ends.add(end);
+    return () => this.#ends.delete(end);
+  }
+  /** Ends every open stream; returns how many there were. */
+  endAll(): number {
+    const ends = [...this.#ends];
+    for (const end of ends) end();
+    return ends.length;
+  }
+}
 
 /** Events per read; a full page is followed by another read at once. */
 export const EVENTS_PAGE = 500;
@@ -66,8 +92,15 @@ export function streamTaskEvents(res: Response, o: TaskStreamOptions): void {
   };
   // Subscribe before the first read: whatever is written after that read wakes the stream.
   const subscription = o.subscribe(wake);
+  // At shutdown: one last read (what the drain wrote), then the retry hint and the end.
+  let finishing = false;
+  const deregister = o.open?.add(() => {
+    finishing = true;
+    wake();
+  });
   res.on('close', () => {
     closed = true;
+    deregister?.();
     subscription.close();
     interrupt?.();
   });
@@ -87,6 +120,8 @@ export function streamTaskEvents(res: Response, o: TaskStreamOptions): void {
             return;
           }
         }
+        // Only a read begun after the shutdown began sees everything the drain wrote.
+        const last = finishing;
         const events = await o.read(after, EVENTS_PAGE);
         if (closed) return;
         for (const e of events) {
@@ -101,6 +136,9 @@ export function streamTaskEvents(res: Response, o: TaskStreamOptions): void {
         if (events.length >= EVENTS_PAGE) pending = true;
         else if (o.ended) {
           res.end();
+          return;
+        } else if (last) {
+          res.end(`retry: ${RECONNECT_MS}\n: this server is shutting down; reconnect with Last-Event-ID\n\n`);
           return;
         }
         const now = Date.now();

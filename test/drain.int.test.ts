@@ -108,3 +108,49 @@ describe.each<Engine>(['pg', 'pg-redis'])('graceful shutdown on %s', (engine) =>
     ]);
   }, 120_000);
 });
+
+describe.each<Engine>(['pg', 'pg-redis'])('event streams of a server that shuts down, on %s', (engine) => {
+  /** Reads a task's event stream as text until the server ends it; rejects if the connection is cut. */
+  const readStream = async (app: TestApp, taskId: string) => {
+    const res = await fetch(`${app.url}/api/v1/tasks/${taskId}/events`, { headers: { authorization: `Bearer ${app.key}` } });
+    expect(res.status).toBe(200);
+    const decoder = new TextDecoder();
+    let text = '';
+    const ended = (async () => {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) text += decoder.decode(chunk, { stream: true });
+      return text;
+    })();
+    return { text: () => text, ended };
+  };
+
+  it('delivers the final status of a task that ends in the drain, then ends the stream', async () => {
+    const app = await startTestApp(engine, { env: { WORKER_DRAIN_GRACE_MS: '20000' } });
+    try {
+      const id = (await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 10, stepMs: 200 } })).body.task.id as string;
+      const stream = await readStream(app, id);
+      await eventually(async () => stream.text().includes('event: step'), 30_000);
+      const stopped = app.proc.stop();
+      const text = await stream.ended;
+      expect(text.slice(-600), text.slice(-1500)).toMatch(/event: status\ndata: \{"status":"succeeded"/);
+      await stopped;
+    } finally {
+      await app.stop();
+    }
+  }, 60_000);
+
+  it('ends a stream whose task outlives the grace with a retry hint, not a cut connection', async () => {
+    const app = await startTestApp(engine, { env: { WORKER_DRAIN_GRACE_MS: '1000' } });
+    try {
+      const id = (await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 2, stepMs: 8000 } })).body.task.id as string;
+      const stream = await readStream(app, id);
+      await eventually(async () => stream.text().includes('"status":"running"'), 30_000);
+      const stopped = app.proc.stop();
+      const text = await stream.ended;
+      expect(text).toContain('retry: 1000\n: this server is shutting down; reconnect with Last-Event-ID');
+      expect(text).not.toMatch(/"status":"(succeeded|failed)"/);
+      await stopped;
+    } finally {
+      await app.stop();
+    }
+  }, 60_000);
+});

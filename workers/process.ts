@@ -7,7 +7,8 @@
  * @module
  */
 import type { Server } from 'node:http';
-import { createApp } from '../api/app.ts';
+import { createApp, openStreamsOf } from '../api/app.ts';
+import type { OpenStreams } from '../api/task-stream.ts';
 import { jsonClientErrors } from '../api/errors.ts';
 import type { Config } from '../runtime/config.ts';
 import { startRetention } from '../runtime/retention.ts';
@@ -59,9 +60,11 @@ export async function startProcess(config: Config, o: ProcessOptions): Promise<R
   // Worker processes also delete what has outlived its retention (runtime/retention.ts).
   const retention = o.worker ? startRetention(rt.db, config, rt.logger) : undefined;
   let server: Server | undefined;
+  let streams: OpenStreams | undefined;
   let url: string | undefined;
   if (o.api) {
     const app = createApp(rt, c.appExtensions);
+    streams = openStreamsOf(app);
     server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.PORT, config.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
     });
@@ -80,16 +83,20 @@ export async function startProcess(config: Config, o: ProcessOptions): Promise<R
     ...(scheduler ? { scheduler } : {}),
     stop(graceMs = config.WORKER_DRAIN_GRACE_MS) {
       stopping ??= (async () => {
-        if (server) {
-          server.closeIdleConnections();
-          const closed = new Promise<void>((r) => server!.close(() => r()));
-          // Open event streams would hold the server forever: cut them after a moment.
-          setTimeout(() => server!.closeAllConnections(), 2000).unref();
-          await closed;
-        }
+        // No new connection from here; requests in flight finish. Open event streams go on
+        // through the drain, so a task that ends in it reaches them with its final status.
+        const closed = server ? new Promise<void>((r) => server!.close(() => r())) : undefined;
+        server?.closeIdleConnections();
         retention?.stop();
         await scheduler?.close();
         await workers?.close(graceMs);
+        if (server && streams) {
+          // What is left of them ends cleanly (a retry hint; clients resume with Last-Event-ID).
+          streams.endAll();
+          server.closeIdleConnections();
+          setTimeout(() => server!.closeAllConnections(), 2000).unref();
+          await closed;
+        }
         await rt.close();
       })();
       return stopping;

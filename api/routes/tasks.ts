@@ -16,7 +16,7 @@ import { TASK_STATUSES, TERMINAL } from '../../runtime/tasks.ts';
 import { RouteSet, type JsonSchema } from '../define.ts';
 import { idempotencyKeyOf, isPlainObject, parse } from '../http.ts';
 import type { Paths } from '../openapi.ts';
-import { streamTaskEvents } from '../task-stream.ts';
+import { streamTaskEvents, type OpenStreams } from '../task-stream.ts';
 import { checkBodyNames } from '../input.ts';
 
 const listQuery = z.object({
@@ -40,7 +40,7 @@ const agentInfo = z.object({
 });
 const TAGS = ['tasks'];
 
-export function taskRoutes(rt: Runtime): { router: RouteSet['router']; paths: Paths } {
+export function taskRoutes(rt: Runtime, open?: OpenStreams): { router: RouteSet['router']; paths: Paths } {
   const api = new RouteSet();
   api.add(
     {
@@ -231,6 +231,7 @@ export function taskRoutes(rt: Runtime): { router: RouteSet['router']; paths: Pa
         safetyPollMs: rt.config.EVENT_STREAM_POLL_MS,
         // A key revoked while its stream is open stops reading it (by the next safety poll).
         authorised: async () => (await resolveKey(rt.db, bearer))?.keyId === p.keyId,
+        ...(open ? { open } : {}),
       });
     },
   );
