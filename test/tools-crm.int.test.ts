@@ -41,11 +41,14 @@ describe('customers', () => {
     }
     expect(await count('customers')).toBe(before);
   });
-  it('searches over name, email, phone and address and paginates with a cursor', async () => {
+  it('searches over name, email, phone, address and external id and paginates with a cursor', async () => {
     for (let n = 0; n < 5; n++) await app.call('POST', '/api/v1/crm/customers', { name: `Page ${n}`, address: `${n} Pager Lane` });
     expect((await app.call('GET', '/api/v1/crm/customers?q=rainey')).body.customers.map((c: { id: string }) => c.id)).toEqual([id]);
     expect((await app.call('GET', '/api/v1/crm/customers?q=peggy@')).body.customers).toHaveLength(1);
     expect((await app.call('GET', '/api/v1/crm/customers?q=4155552671')).body.customers).toHaveLength(1);
+    // The id a customer has in the system it was imported from (what an office quotes on the phone).
+    const imported = (await app.call('POST', '/api/v1/crm/customers', { name: 'Imported Ida', externalId: 'C002' })).body.customer;
+    expect((await app.call('GET', '/api/v1/crm/customers?q=C002')).body.customers.map((c: { id: string }) => c.id)).toEqual([imported.id]);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {

@@ -1,6 +1,6 @@
 /**
- * CRM: customers, contacts and jobs — full CRUD, search (`q` over name, email, phone and
- * address), cursor pagination, soft validation of emails and phones, and an idempotent bulk
+ * CRM: customers, contacts and jobs — full CRUD, search (`q` over name, email, phone,
+ * address and external id), cursor pagination, soft validation of emails and phones, and an idempotent bulk
  * upsert keyed by external id (the CRM sync). One factory, three entities.
  * @module
  */
@@ -169,7 +169,7 @@ function crud(e: Entity): AnyTool[] {
   return [
     businessTool({
       name: `crm_${P}_list`,
-      description: `List ${P}, newest first; q searches name, email, phone and address.`,
+      description: `List ${P}, newest first; q searches name, email, phone, address and external id (the id in the system they came from).`,
       input: z.object({ q, limit, cursor }),
       output: z.object({ [P]: z.array(record), nextCursor: z.string().nullable() }) as z.ZodType<Record<string, unknown>>,
       scope: 'read',
@@ -180,7 +180,7 @@ function crud(e: Entity): AnyTool[] {
           const like = i.q ? `%${i.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%` : null;
           const p = await newestFirst<Row>(sql, i, {
             select: `SELECT * FROM ${e.table}`,
-            where: ['($1::text IS NULL OR name ILIKE $1 OR email ILIKE $1 OR phone ILIKE $1 OR address ILIKE $1)'],
+            where: ['($1::text IS NULL OR name ILIKE $1 OR email ILIKE $1 OR phone ILIKE $1 OR address ILIKE $1 OR external_id ILIKE $1)'],
             params: [like],
           });
           return { [P]: p.rows.map((row) => toRecord(e, row)), nextCursor: p.nextCursor };

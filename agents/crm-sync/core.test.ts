@@ -205,14 +205,25 @@ describe('prepare and diff', () => {
 
   it('reports each conflict with its row and keeps the first of a duplicated id', () => {
     const p = prepare(csvRecords(csv));
-    expect(p.records.map((r) => r.externalId)).toEqual(['C1', 'C2', 'C5']);
+    expect(p.records.map((r) => r.externalId)).toEqual(['C1', 'C2', 'C4', 'C5']);
     expect(p.duplicates).toBe(1);
     expect(p.conflicts.map((c) => [c.row, c.externalId, c.reason])).toEqual([
       [3, undefined, 'missing_external_id'],
       [4, 'C3', 'missing_name'],
-      [5, 'C4', 'invalid_email'],
       [7, 'C1', 'duplicate_external_id'],
     ]);
+    // A mistyped email keeps the customer (as the API does), with a warning to correct it.
+    expect(p.records.find((r) => r.externalId === 'C4')).toMatchObject({ name: 'Cy', email: 'not-an-email' });
+    expect(p.warnings).toContainEqual(expect.objectContaining({ kind: 'email_invalid', row: 5, externalId: 'C4', value: 'not-an-email' }));
+  });
+
+  it("reads Excel's sep= line and the headers offices write ('Customer #', 'Mobile Phone')", () => {
+    const file = readCsv('\uFEFFsep=;\r\nCustomer #;Full Name;Mobile Phone;E-mail\r\nC-17;Ana Ruiz;(303) 555-0142;ana@example.com\r\n');
+    expect(file.delimiter).toBe(';');
+    const [r] = prepare(file.records).records;
+    expect(r).toMatchObject({ externalId: 'C-17', name: 'Ana Ruiz', phone: '(303) 555-0142', email: 'ana@example.com' });
+    // Quoted, and naming a comma although semicolons would split the header too.
+    expect(readCsv('"sep=,"\nCust No,Name\nA1,Bo;b\n').records).toEqual([{ 'Cust No': 'A1', Name: 'Bo;b' }]);
   });
 
   it('maps a record to the CRM customer shape', () => {

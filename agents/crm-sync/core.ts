@@ -17,8 +17,8 @@
  * The fingerprint is the SHA-256 of the normalised fields in a fixed order: two rows of one file
  * with the same id and fingerprint are one record.
  * Conflicts (reported, never imported): no external id, an id a spreadsheet turned into
- * scientific notation, no name, an invalid email, or the same external id twice in one file
- * with different contents (the first one wins). The report's summaries are in report.ts.
+ * scientific notation, no name, or the same external id twice in one file with different
+ * contents (the first one wins). An email that does not look like one is imported with a warning. The report's summaries are in report.ts.
  * @module
  */
 import { createHash } from 'node:crypto';
@@ -70,6 +70,12 @@ const ALIASES: Record<string, Field> = {
   accountnumber: 'externalId',
   custno: 'externalId',
   customernumber: 'externalId',
+  customerno: 'externalId',
+  accountno: 'externalId',
+  acctnumber: 'externalId',
+  acctno: 'externalId',
+  clientid: 'externalId',
+  clientnumber: 'externalId',
   kundennummer: 'externalId',
   name: 'name',
   customername: 'name',
@@ -89,6 +95,13 @@ const ALIASES: Record<string, Field> = {
   phonenumber: 'phone',
   primaryphone: 'phone',
   mobile: 'phone',
+  mobilephone: 'phone',
+  mobilenumber: 'phone',
+  cell: 'phone',
+  cellphone: 'phone',
+  homephone: 'phone',
+  workphone: 'phone',
+  businessphone: 'phone',
   telephone: 'phone',
   tel: 'phone',
   telefon: 'phone',
@@ -123,7 +136,12 @@ const ALIASES: Record<string, Field> = {
   ltv: 'lifetimeValue',
 };
 
-const key = (h: string): string => h.toLowerCase().replace(/[^a-z0-9]/g, '');
+/** A header as the aliases spell it: lower case, `#` read as "number" (`Customer #`), nothing but letters and digits. */
+const key = (h: string): string =>
+  h
+    .toLowerCase()
+    .replace(/#/g, 'number')
+    .replace(/[^a-z0-9]/g, '');
 
 export type RawRecord = Record<string, unknown>;
 
@@ -295,7 +313,7 @@ function phoneKey(p: string): string {
 export interface Conflict {
   row: number;
   externalId?: string;
-  reason: 'missing_external_id' | 'external_id_mangled' | 'missing_name' | 'invalid_email' | 'duplicate_external_id';
+  reason: 'missing_external_id' | 'external_id_mangled' | 'missing_name' | 'duplicate_external_id';
   message: string;
 }
 
@@ -353,14 +371,14 @@ export function prepare(raws: RawRecord[], o: ImportOptions = {}): Prepared {
       });
     }
     if (!r.name) return void conflicts.push({ row, externalId: id, reason: 'missing_name', message: `Customer ${id} has no name.` });
-    if (r.email && !EMAIL.test(r.email)) {
-      return void conflicts.push({
-        row,
-        externalId: id,
-        reason: 'invalid_email',
-        message: `Customer ${id} has an invalid email '${r.email}'.`,
+    // As the API keeps a customer created with a doubtful email (a soft warning), the import
+    // keeps the customer and says so: one mistyped address must not lose the whole row.
+    if (r.email && !EMAIL.test(r.email))
+      pending.push({
+        kind: 'email_invalid',
+        value: r.email,
+        message: `Customer ${id} has an email that does not look like an address ('${r.email}'); the customer is imported with it, to be corrected.`,
       });
-    }
     const hash = fingerprint(r);
     const before = seen.get(id);
     if (before !== undefined) {

@@ -75,6 +75,8 @@ const OPTIONS = {
  * header (at least two); comma when no candidate splits the header.
  */
 export function detectDelimiter(text: string): Delimiter {
+  const named = sepLine(text).delimiter;
+  if (named) return named;
   // The first 64 KB (whole lines) decide; the whole text only when a quoted field crosses that cut.
   const cut = text.length > 65_536 ? text.lastIndexOf('\n', 65_536) : -1;
   const sample = cut > 0 ? text.slice(0, cut + 1) : text;
@@ -98,9 +100,22 @@ export function detectDelimiter(text: string): Delimiter {
   return best.d;
 }
 
+/**
+ * Excel's separator line: a first line `sep=;` (or `"sep=;"`), which Excel reads as "split on
+ * ';'" and which files made for Excel carry. Returns the separator it names and the text after
+ * it (the byte-order mark dropped too); without one, the text as it is.
+ */
+export function sepLine(text: string): { delimiter?: Delimiter; body: string } {
+  const t = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const m = /^"?sep=(.)"?[ \t]*(?:\r\n|\n|\r|$)/i.exec(t);
+  if (!m) return { body: t };
+  const d = m[1]! as Delimiter;
+  return d in DELIMITERS ? { delimiter: d, body: t.slice(m[0].length) } : { body: t.slice(m[0].length) };
+}
+
 /** Rows of a CSV text (header first) with the given or detected separator. Throws `CSV: …` sentences. */
 export function parseCsv(text: string, delimiter: Delimiter = detectDelimiter(text)): string[][] {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const body = sepLine(text).body;
   try {
     return parse(body, { ...OPTIONS, delimiter }) as string[][];
   } catch (err) {
