@@ -35,7 +35,14 @@ describe('customers', () => {
   });
   it('rejects malformed types with 400 and stores nothing', async () => {
     const before = await count('customers');
-    for (const body of [{ name: 'X', email: 42 }, { email: 'a@b.co' }, { name: 'X', phone: ['1'] }, { name: 'X', unknown: true }, [1, 2]]) {
+    for (const body of [
+      { name: 'X', email: 42 },
+      { email: 'a@b.co' },
+      { name: '\u200B\u200D' },
+      { name: 'X', phone: ['1'] },
+      { name: 'X', unknown: true },
+      [1, 2],
+    ]) {
       const r = await app.call('POST', '/api/v1/crm/customers', body);
       expect(r.status, JSON.stringify(body)).toBe(400);
     }

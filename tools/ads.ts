@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from 'zod';
+import { label } from '../runtime/text.ts';
 import { AppError, notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool, type Ctx } from './services.ts';
@@ -198,7 +199,7 @@ export const adsTools: AnyTool[] = [
     description: 'Create an ad campaign (status draft) with a daily budget within the spend cap.',
     input: z
       .object({
-        name: z.string().trim().min(1).max(200),
+        name: label(200),
         channel: z.enum(CHANNELS),
         dailyBudgetUsd: usd(0, 1_000_000),
         keywords: z.array(z.string().trim().min(1).max(80)).max(200).default([]),

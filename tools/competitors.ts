@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from 'zod';
+import { label } from '../runtime/text.ts';
 import { wholeNumber } from '../runtime/numbers.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
@@ -11,7 +12,7 @@ import { iso } from './util.ts';
 
 export const competitorInput = z
   .object({
-    name: z.string().trim().min(1).max(200),
+    name: label(200),
     prices: z
       .record(z.string().min(1).max(60), z.number().positive().max(100_000))
       .default({})

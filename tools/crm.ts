@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from 'zod';
+import { label } from '../runtime/text.ts';
 import type { Sql } from '../runtime/db/driver.ts';
 import { notFound } from '../runtime/errors.ts';
 import { readOutboundAllowHosts } from '../runtime/guardrails/tenants.ts';
@@ -89,7 +90,7 @@ const OUT_KIND: Record<Kind, z.ZodType> = {
 function shapes(e: Entity) {
   const writable = {
     externalId: z.string().trim().min(1).max(200).nullable().optional(),
-    name: z.string().trim().min(1, 'name must not be empty').max(300),
+    name: label(300),
     email: z.string().max(320).nullable().optional().describe('Kept even when malformed, with a warning'),
     phone: z
       .string()

@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from 'zod';
+import { label } from '../runtime/text.ts';
 import { notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
@@ -57,7 +58,7 @@ export const digestPublish = businessTool({
     .object({
       taskId: id,
       agent: z.string().min(1).max(100),
-      title: z.string().trim().min(1).max(200),
+      title: label(200),
       body: z.string().trim().min(1).max(20_000),
       facts: z.array(z.string().max(1000)).max(50).default([]),
     })

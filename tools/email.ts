@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from 'zod';
+import { label } from '../runtime/text.ts';
 import { AppError, notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool, unsubscribeToken, type Ctx } from './services.ts';
@@ -208,7 +209,7 @@ export const emailTools: AnyTool[] = [
   businessTool({
     name: 'email_sequence_create',
     description: 'Create an email sequence: steps sent after delays (days) from enrolment.',
-    input: z.object({ name: z.string().trim().min(1).max(200), steps: z.array(stepSchema).min(1).max(20) }).strict(),
+    input: z.object({ name: label(200), steps: z.array(stepSchema).min(1).max(20) }).strict(),
     output: z.object({ sequence: sequenceRecord }),
     scope: 'write',
     sideEffect: true,

@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from 'zod';
+import { label } from '../runtime/text.ts';
 import { wholeNumber } from '../runtime/numbers.ts';
 import type { Sql } from '../runtime/db/driver.ts';
 import { conflict } from '../runtime/errors.ts';
@@ -80,7 +81,7 @@ async function freeSlug(sql: Sql, base: string, explicit: boolean): Promise<stri
 export const landingInput = z
   .object({
     slug: z.string().regex(SLUG, 'slug must be 2-80 lowercase letters, digits or dashes').optional(),
-    title: z.string().trim().min(1).max(200),
+    title: label(200),
     headline: z.string().trim().min(1).max(300),
     body: z.string().trim().min(1).max(20_000),
     cta: z.string().trim().min(1).max(100),

@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from 'zod';
+import { label } from '../runtime/text.ts';
 import type { Sql } from '../runtime/db/driver.ts';
 import { conflict, notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
@@ -73,7 +74,7 @@ export const toLead = (r: LeadRow): z.output<typeof leadRecord> => ({
 
 export const leadInput = z
   .object({
-    name: z.string().trim().min(1, 'name must not be empty').max(300),
+    name: label(300),
     email: z.string().max(320).optional(),
     phone: z.string().max(50).optional(),
     customerId: id.optional(),

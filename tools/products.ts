@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from 'zod';
+import { label } from '../runtime/text.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
 import { num, usd } from './util.ts';
@@ -125,7 +126,7 @@ export const productTools: AnyTool[] = [
           .string()
           .trim()
           .regex(/^[A-Za-z0-9_.-]{1,60}$/, 'sku must be letters, digits, _ . or -'),
-        name: z.string().trim().min(1).max(200),
+        name: label(200),
         description: z.string().max(5000).default(''),
         priceUsd: usd(0, 10_000_000),
         interval: z.enum(['one_time', 'month', 'year']).default('one_time'),

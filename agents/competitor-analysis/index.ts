@@ -7,6 +7,7 @@
  * @module
  */
 import { z } from 'zod';
+import { label } from '../../runtime/text.ts';
 import { defineAgent } from '../../runtime/public.ts';
 import { REGION_NAMES } from '../estimator/prices.ts';
 import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
@@ -18,7 +19,7 @@ import { settingsGet } from '../../tools/settings.ts';
 import { count } from '../text.ts';
 
 const competitor = z.object({
-  name: z.string().trim().min(1).max(200),
+  name: label(200),
   prices: z.record(z.string().min(1).max(60), z.number().positive().max(100_000)).default({}),
   rating: z.number().min(0).max(5).nullable().default(null),
   reviews: z.number().int().min(0).default(0),

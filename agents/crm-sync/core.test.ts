@@ -196,7 +196,7 @@ describe('prepare and diff', () => {
     'C1,Ann,ann@x.com',
     'C2,Bob,bob@x.com',
     ',NoId,n@x.com',
-    'C3,,c3@x.com',
+    'C3,\u200B,c3@x.com',
     'C4,Cy,not-an-email',
     'C2,Bob,bob@x.com',
     'C1,Ann Other,ann@x.com',

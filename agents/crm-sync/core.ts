@@ -22,6 +22,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
+import { isVisible } from '../../runtime/text.ts';
 import { detectDateOrder, parseAmount, parseDate, unwrapCell, type DateOrder } from './cells.ts';
 import { detectDelimiter, parseCsv, type Delimiter } from './csv.ts';
 
@@ -370,7 +371,9 @@ export function prepare(raws: RawRecord[], o: ImportOptions = {}): Prepared {
         message: `Row ${row}: the customer id '${id}' was turned into scientific notation by a spreadsheet and its digits are lost; export the id column as text.`,
       });
     }
-    if (!r.name) return void conflicts.push({ row, externalId: id, reason: 'missing_name', message: `Customer ${id} has no name.` });
+    // A name of only invisible characters (a zero-width space) is no name: the API would refuse it too.
+    if (!r.name || !isVisible(r.name))
+      return void conflicts.push({ row, externalId: id, reason: 'missing_name', message: `Customer ${id} has no name.` });
     // As the API keeps a customer created with a doubtful email (a soft warning), the import
     // keeps the customer and says so: one mistyped address must not lose the whole row.
     if (r.email && !EMAIL.test(r.email))

@@ -6,11 +6,12 @@
  * @module
  */
 import { z } from 'zod';
+import { label } from '../../runtime/text.ts';
 import { defineAgent } from '../../runtime/public.ts';
 import { landingPagePublish } from '../../tools/landing.ts';
 
 export const landingPageInput = z.object({
-  title: z.string().trim().min(1).max(200).describe('Internal title of the page (also the default slug)'),
+  title: label(200).describe('Internal title of the page (also the default slug)'),
   service: z.string().trim().min(1).max(200).default('roof replacement').describe('What the page sells'),
   area: z.string().trim().min(1).max(100).optional().describe('Town or region the campaign targets'),
   offer: z.string().trim().min(1).max(300).optional().describe('The offer, e.g. "free inspection this month"'),

@@ -16,6 +16,7 @@
  * @module
  */
 import { z } from 'zod';
+import { label } from '../text.ts';
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Config } from '../config.ts';
 import type { Db, Sql } from '../db/driver.ts';
@@ -52,7 +53,7 @@ const budget = z.object({ maxCostUsd: z.number().positive().optional(), maxToken
 
 export const scheduleBody = z
   .object({
-    name: z.string().trim().min(1).max(100).optional(),
+    name: label(100).optional(),
     agent: z.string().min(1).max(64),
     input: z.unknown().default({}),
     cron: z.string().trim().min(1).max(120).optional(),
@@ -72,7 +73,7 @@ export const scheduleBody = z
 
 export const schedulePatch = z
   .object({
-    name: z.string().trim().min(1).max(100),
+    name: label(100),
     input: z.unknown(),
     cron: z.string().trim().min(1).max(120),
     everyMs: z
