@@ -277,6 +277,7 @@ export class MemoryStore {
     if (!hasWords(q)) return [];
     const embedded = await this.embedder.embedQuery(q);
     if (!isUsableVector(embedded)) return [];
+    const floor = this.embedder.noiseFloor ?? 0;
     const params = recallParams(q, embedded, o, {
       embedder: this.embedder,
       textWeight: this.#textWeight,
@@ -287,7 +288,7 @@ export class MemoryStore {
     // A hit related by neither half (no direction in common, no word matched) is not a result:
     // a query unlike every memory answers nothing rather than a page of zero scores.
     return r.rows
-      .flatMap((row) => (1 - row.distance > 0 || row.score > 1 - row.distance ? [row] : []))
+      .flatMap((row) => (1 - row.distance > floor || row.score > 1 - row.distance ? [row] : []))
       .map((row) => ({
         id: row.id,
         content: row.content,

