@@ -9,6 +9,9 @@ import { AppError } from '../runtime/errors.ts';
 import { engineUnavailable } from '../runtime/db/unavailable.ts';
 import { resolveKey, type Principal } from '../runtime/keys.ts';
 
+/** The key of an `Authorization: Bearer <key>` header, or undefined when the header is absent or another form. */
+export const bearerKey = (header: string | undefined): string | undefined => /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
+
 export function authenticate(db: Db, isPublic: (method: string, path: string) => boolean): RequestHandler {
   return async (req, _res, next) => {
     const header = req.get('authorization');
@@ -16,13 +19,13 @@ export function authenticate(db: Db, isPublic: (method: string, path: string) =>
       if (isPublic(req.method, req.path)) return next();
       throw new AppError('UNAUTHORIZED', 'This route needs an API key: send "Authorization: Bearer <key>".', { status: 401 });
     }
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match?.[1]) throw new AppError('UNAUTHORIZED', 'The Authorization header must be "Bearer <key>".', { status: 401 });
+    const key = bearerKey(header);
+    if (!key) throw new AppError('UNAUTHORIZED', 'The Authorization header must be "Bearer <key>".', { status: 401 });
     // A public route (health, the API docs, the Board's page) answers while the database is
     // away, even to a caller that sends its key: it goes on without one.
     let p: Principal | undefined;
     try {
-      p = await resolveKey(db, match[1]);
+      p = await resolveKey(db, key);
     } catch (err) {
       if (isPublic(req.method, req.path) && engineUnavailable(err)) return next();
       throw err;

@@ -12,6 +12,7 @@ import { jsonSchema } from '../../runtime/registry.ts';
 import { createTaskBody } from '../../runtime/service.ts';
 import { replayTask } from '../../runtime/replay.ts';
 import { resolveKey } from '../../runtime/keys.ts';
+import { bearerKey } from '../auth.ts';
 import { TASK_STATUSES, TERMINAL } from '../../runtime/tasks.ts';
 import { RouteSet, type JsonSchema } from '../define.ts';
 import { idempotencyKeyOf, isPlainObject, parse } from '../http.ts';
@@ -220,7 +221,7 @@ export function taskRoutes(rt: Runtime, open?: OpenStreams): { router: RouteSet[
       const id = params.id ?? '';
       const task = await rt.tasks.get(p.tenantId, id); // 404 before the stream starts
       const resume = req.get('last-event-id');
-      const bearer = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '';
+      const bearer = bearerKey(req.get('authorization')) ?? '';
       const lastId = (resume === undefined ? query.after : parse(eventId, resume, 'Last-Event-ID header')) ?? 0;
       // Woken by LISTEN/NOTIFY (runtime/events.ts); reads through the tenant's transaction.
       streamTaskEvents(res, {
