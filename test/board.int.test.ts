@@ -162,7 +162,12 @@ describe('the AI Board in Chromium', () => {
   });
 
   it('lists tasks with filters, and cancels and retries from the list', async () => {
-    const queued = await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 1 }, delayMs: 600_000 });
+    const queued = await app.call('POST', '/api/v1/agents/probe/tasks', {
+      input: { steps: 1, stepMs: 17 },
+      delayMs: 600_000,
+      priority: 7,
+      budget: { maxTokens: 5000 },
+    });
     const qid = queued.body.task.id as string;
     await page.goto(board('/tasks'));
     await page.locator(`tr[data-task-id="${qid}"]`).waitFor();
@@ -175,10 +180,19 @@ describe('the AI Board in Chromium', () => {
     await page.click(`tr[data-task-id="${qid}"] button:has-text("Cancel")`);
     await eventually(async () => (await task(qid)).status === 'cancelled', 5000);
 
-    await page.click(`tr[data-task-id="${qid}"] button:has-text("Run again")`);
+    // A double click is one new task, with the first one's input, priority and budget (not its delay).
+    await page.dblclick(`tr[data-task-id="${qid}"] button:has-text("Run again")`);
     await page.waitForURL((u) => /\/board\/tasks\//.test(u.pathname) && !u.pathname.endsWith(qid));
     const retried = page.url().split('/').pop()!;
-    expect((await task(retried)).input).toEqual((await task(qid)).input);
+    expect(await task(retried)).toMatchObject({ input: { steps: 1, stepMs: 17 }, priority: 7, budget: { maxTokens: 5000 } });
+    expect((await task(retried)).notBefore).toBeUndefined();
+    const all = (await app.call('GET', '/api/v1/tasks?agent=probe&limit=100')).body.tasks as { id: string; input: { stepMs?: number } }[];
+    expect(
+      all
+        .filter((t) => t.input.stepMs === 17)
+        .map((t) => t.id)
+        .sort(),
+    ).toEqual([qid, retried].sort());
   });
 
   it('offers a failed task its input to edit, stops following a task that does not exist, and says when a page does not', async () => {

@@ -59,6 +59,9 @@ export interface Task {
   attempts: number;
   progress?: { pct: number; message?: string };
   usage?: Usage;
+  /** Queue priority (0–1000) and budget the task was started with (POST .../tasks). */
+  priority?: number;
+  budget?: { maxCostUsd?: number; maxTokens?: number };
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;
@@ -229,6 +232,13 @@ const qs = (params: Record<string, string | number | undefined>): string => {
   return s ? `?${s}` : '';
 };
 
+/** What `POST /api/v1/agents/:name/tasks` takes besides the input (docs/API.md). */
+export interface DispatchOptions {
+  priority?: number;
+  budget?: Task['budget'];
+  idempotencyKey?: string;
+}
+
 /** One side of a replay's divergence (runtime/replay.ts). */
 export interface ReplaySide {
   key?: string;
@@ -255,8 +265,9 @@ export interface Replay {
 
 export const api = {
   agents: () => request<{ agents: Agent[] }>('GET', '/api/v1/agents').then((r) => r.agents),
-  dispatch: (agent: string, input: unknown) =>
-    request<{ task: Task }>('POST', `/api/v1/agents/${encodeURIComponent(agent)}/tasks`, { input }).then((r) => r.task),
+  /** Starts a task; the same `idempotencyKey` again answers the same task (a double click is one task). */
+  dispatch: (agent: string, input: unknown, options: DispatchOptions = {}) =>
+    request<{ task: Task }>('POST', `/api/v1/agents/${encodeURIComponent(agent)}/tasks`, { input, ...options }).then((r) => r.task),
   task: (id: string) => request<{ task: Task; steps: JournalStep[] }>('GET', `/api/v1/tasks/${encodeURIComponent(id)}`),
   tasks: (q: { agent?: string; status?: string; limit?: number; cursor?: string }) =>
     request<{ tasks: Task[]; nextCursor: string | null }>('GET', `/api/v1/tasks${qs(q)}`),

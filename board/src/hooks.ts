@@ -3,7 +3,7 @@
  * @module
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, ApiError, type Agent } from './api.ts';
+import { api, ApiError, type Agent, type Task } from './api.ts';
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -56,4 +56,40 @@ export function useInterval(fn: () => void, ms: number): void {
     const t = setInterval(() => document.visibilityState === 'visible' && ref.current(), ms);
     return () => clearInterval(t);
   }, [ms]);
+}
+
+/** A key of its own for each click session: crypto.randomUUID where the page is a secure context. */
+const newKey = (): string =>
+  typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function'
+    ? crypto.randomUUID()
+    : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+
+/**
+ * "Run again": a new task with a finished task's input, priority and budget. Each source task
+ * gets one idempotency key while the panel is open, so a double click (or a click repeated
+ * while the first request is in flight) starts one task, not two; `running(id)` is true while
+ * its request is in flight.
+ */
+export function useRunAgain(): { runAgain: (t: Task) => Promise<Task>; running: (id: string) => boolean } {
+  const keys = useRef(new Map<string, string>());
+  const [inFlight, setInFlight] = useState<ReadonlySet<string>>(new Set());
+  const runAgain = useCallback(async (t: Task) => {
+    let key = keys.current.get(t.id);
+    if (!key) keys.current.set(t.id, (key = `board-run-again:${t.id}:${newKey()}`));
+    setInFlight((s) => new Set(s).add(t.id));
+    try {
+      return await api.dispatch(t.agent, t.input, {
+        ...(t.priority !== undefined ? { priority: t.priority } : {}),
+        ...(t.budget ? { budget: t.budget } : {}),
+        idempotencyKey: key,
+      });
+    } finally {
+      setInFlight((s) => {
+        const n = new Set(s);
+        n.delete(t.id);
+        return n;
+      });
+    }
+  }, []);
+  return { runAgain, running: (id) => inFlight.has(id) };
 }

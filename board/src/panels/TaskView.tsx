@@ -8,7 +8,7 @@ import { ErrorBox, Loading, RawJson, StatusBadge } from '../components/common.ts
 import { OutputView } from '../components/OutputView.tsx';
 import { StepTimeline, type StepState } from '../components/StepTimeline.tsx';
 import { AuditTrail } from '../components/AuditTrail.tsx';
-import { useLoad } from '../hooks.ts';
+import { useLoad, useRunAgain } from '../hooks.ts';
 
 interface LogLine {
   at: string;
@@ -38,6 +38,7 @@ export function TaskView({ id }: { id: string }) {
   const [actionMsg, setActionMsg] = useState('');
   const [replay, setReplay] = useState<Replay | undefined>();
   const [replaying, setReplaying] = useState(false);
+  const again = useRunAgain();
 
   useEffect(() => {
     const ctl = new AbortController();
@@ -129,7 +130,7 @@ export function TaskView({ id }: { id: string }) {
   };
   const retry = async () => {
     try {
-      const t = await api.dispatch(task.agent, task.input);
+      const t = await again.runAgain(task);
       navigate(`/tasks/${t.id}`);
     } catch (e) {
       setActionMsg((e as Error).message);
@@ -162,7 +163,13 @@ export function TaskView({ id }: { id: string }) {
             {replaying ? 'Replaying…' : 'Replay'}
           </button>
           {terminal && (
-            <button type="button" className="secondary" onClick={retry} title="A new task with the same input">
+            <button
+              type="button"
+              className="secondary"
+              onClick={retry}
+              disabled={again.running(task.id)}
+              title="A new task with the same input, priority and budget"
+            >
               Run again
             </button>
           )}

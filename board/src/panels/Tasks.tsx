@@ -1,7 +1,7 @@
 /** Tasks list: filter by agent and status, search, cursor pagination, cancel and run again. */
 import { useState } from 'react';
 import { api, TASK_STATUSES, TERMINAL, type Task } from '../api.ts';
-import { useAgents, useInterval, useLoad } from '../hooks.ts';
+import { useAgents, useInterval, useLoad, useRunAgain } from '../hooks.ts';
 import { linkProps, navigate } from '../router.ts';
 import { duration, short, when } from '../format.ts';
 import { AgentSelect, ErrorBox, Loading, StatusBadge } from '../components/common.tsx';
@@ -21,6 +21,7 @@ export function Tasks() {
     [agent, status, cursor],
   );
   const [msg, setMsg] = useState('');
+  const again = useRunAgain();
   useInterval(page.reload, 5000);
 
   const filterChanged = (fn: () => void) => {
@@ -44,7 +45,7 @@ export function Tasks() {
   };
   const retry = async (t: Task) => {
     try {
-      const n = await api.dispatch(t.agent, t.input);
+      const n = await again.runAgain(t);
       navigate(`/tasks/${n.id}`);
     } catch (e) {
       setMsg((e as Error).message);
@@ -130,7 +131,13 @@ export function Tasks() {
                   <td>{duration(t.startedAt, t.finishedAt)}</td>
                   <td className="row-actions">
                     {TERMINAL.includes(t.status) ? (
-                      <button type="button" className="link" onClick={() => retry(t)} aria-label={`Run task ${short(t.id)} again`}>
+                      <button
+                        type="button"
+                        className="link"
+                        onClick={() => retry(t)}
+                        disabled={again.running(t.id)}
+                        aria-label={`Run task ${short(t.id)} again`}
+                      >
                         Run again
                       </button>
                     ) : (
