@@ -284,6 +284,8 @@ export class ToolRegistry<S = unknown> {
             }),
         responses: {
           [String(r.status ?? 200)]: { description: 'ok', ...json(jsonSchema(t.output, 'output')) },
+          // A tool whose status depends on the request (statusOf) also answers 200.
+          ...(t.statusOf && (r.status ?? 200) !== 200 ? { '200': { description: 'ok', ...json(jsonSchema(t.output, 'output')) } } : {}),
           '400': err,
           '401': err,
           '403': err,

@@ -130,6 +130,7 @@ export const estimatesRecord = businessTool({
     }),
   },
   route: { method: 'POST', path: '/api/v1/estimates', status: 201 },
+  statusOf: (i) => (i.id ? 200 : 201),
   handler: (i, ctx) => (i.id ? changeStatus(ctx, i.id, i.status) : record(ctx, i)),
 });
 

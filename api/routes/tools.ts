@@ -68,7 +68,7 @@ export function toolRoutes(tools: ToolRegistry, config: Config, db: Db): AppExte
       // A public tool's links carry what they like (utm_source=...): its query names are not checked.
       const input = inputOf(req, route.method, t.input, t.scope !== 'public');
       const work = async () => ({
-        status: route.status ?? 200,
+        status: t.statusOf?.(input) ?? route.status ?? 200,
         body: await tools.call(t.name, input, {
           tenantId,
           ...(key ? { idempotencyKey: key } : {}),

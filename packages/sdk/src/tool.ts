@@ -94,6 +94,11 @@ export interface ToolDefinition<
   scope: Scope | 'public';
   /** Where the tool is served; default `POST /api/v1/tools/<name>`. */
   route?: ToolRoute;
+  /**
+   * The success status of one request when it is not always `route.status`: e.g. 200 for a
+   * status change sent to a route whose other requests create (201).
+   */
+  statusOf?: (input: z.output<I>) => number;
   /** True when the tool changes state or contacts the outside world: every call leaves an audit row. */
   sideEffect?: boolean;
   /** How its audit rows read (side-effecting tools only); default `tool.<name>` on `tool:<name>`. */
