@@ -282,6 +282,13 @@ describe('Stripe checkout (4), webhook (5) and summary (6)', () => {
     const id = created.body.estimate.id as string;
     const session = (await app.call('POST', '/api/v1/stripe-revenue/checkout', { estimateId: id })).body.session;
     expect(session.status).toBe('open');
+    // Without a status, an id changes nothing (it once fell back to draft, expiring the link).
+    const bare = await app.call('POST', '/api/v1/estimates', { id });
+    expect([bare.status, JSON.stringify(bare.body.error.details)]).toEqual([400, expect.stringContaining('status')]);
+    const still = await app.proc.runtime.db.system((sql) =>
+      sql.query<{ status: string }>('SELECT status FROM checkout_sessions WHERE id = $1', [session.id]),
+    );
+    expect(still.rows[0]!.status).toBe('open');
     const declined = await app.call('POST', '/api/v1/estimates', { id, status: 'declined' });
     // A status change creates nothing: 200, not the route's 201.
     expect([declined.status, declined.body.estimate.status]).toEqual([200, 'declined']);

@@ -92,7 +92,10 @@ export const estimatesRecord = businessTool({
   input: z
     .object({
       id: id.optional().describe('Set to change the status of a stored estimate (then send only id and status)'),
-      status: z.enum(ESTIMATE_STATUSES).default('draft'),
+      status: z
+        .enum(ESTIMATE_STATUSES)
+        .optional()
+        .describe('New estimates: draft unless given. With id: required, the status to change to'),
       customerId: id.optional(),
       leadId: id.optional(),
       taskId: id.optional().describe('The task that made it: a task stores at most one estimate'),
@@ -107,6 +110,8 @@ export const estimatesRecord = businessTool({
     .superRefine((v, c) => {
       if (v.id === undefined && v.output === undefined)
         c.addIssue({ code: 'custom', path: ['output'], message: 'output is required for a new estimate' });
+      if (v.id !== undefined && v.status === undefined)
+        c.addIssue({ code: 'custom', path: ['status'], message: 'status is required to change a stored estimate (send id and status)' });
       if (v.id !== undefined)
         for (const f of ['customerId', 'leadId', 'taskId', 'output'] as const)
           if (v[f] !== undefined)
@@ -131,7 +136,7 @@ export const estimatesRecord = businessTool({
   },
   route: { method: 'POST', path: '/api/v1/estimates', status: 201 },
   statusOf: (i) => (i.id ? 200 : 201),
-  handler: (i, ctx) => (i.id ? changeStatus(ctx, i.id, i.status) : record(ctx, i)),
+  handler: (i, ctx) => (i.id ? changeStatus(ctx, i.id, i.status!) : record(ctx, { ...i, status: i.status ?? 'draft' })),
 });
 
 async function record(
@@ -181,7 +186,7 @@ async function changeStatus(ctx: Ctx, estimateId: string, status: Status) {
     if (e.status === 'accepted' && status !== 'accepted' && (e.paid > 0 || e.pending > 0))
       throw conflict(
         'ESTIMATE_PAID',
-        `Estimate ${estimateId} has ${e.paid > 0 ? 'a settled' : 'a pending'} payment; it stays accepted. Refund the payment in Stripe first (GET /api/v1/payments?estimateId=${estimateId}&status=any lists it).`,
+        `Estimate ${estimateId} has ${e.paid > 0 ? 'a settled' : 'a pending'} payment; it stays accepted. Refund the payment in Stripe first (GET /api/v1/payments?estimateId=${estimateId}&paymentStatus=any lists it).`,
         { paid: e.paid, pending: e.pending },
       );
     const u = await sql.query<Row>(`UPDATE estimates SET status = $2, updated_at = now() WHERE id = $1 RETURNING *`, [estimateId, status]);
