@@ -25,7 +25,11 @@ describe('numbers from text or JSON', () => {
       expect(issue(decimalNumber(0, 120), v), v).toBe('must be a number, written in decimal digits');
     expect(issue(limit, '0')).toBe('must be between 1 and 200');
     expect(issue(limit, 201)).toBe('must be between 1 and 200');
-    expect(issue(wholeNumber(0, Number.MAX_SAFE_INTEGER), '9999999999999999')).toBe('must be a whole number, written in decimal digits');
+    // Digits, but too many: said as too large (not as malformed), whether 16 digits or 23.
+    for (const v of ['9999999999999999', '99999999999999999999999'])
+      expect(issue(wholeNumber(0, Number.MAX_SAFE_INTEGER), v), v).toBe('is too large: must be at most 9007199254740991');
+    expect(issue(limit, '99999999999999999999999')).toBe('is too large: must be at most 200');
+    expect(wholeNumber(0, Number.MAX_SAFE_INTEGER).parse('9007199254740990')).toBe(9007199254740990);
     expect(issue(decimalNumber(0.5, 1), '0.4')).toBe('must be between 0.5 and 1');
   });
 

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 
-const WHOLE = /^\s*\d{1,15}\s*$/;
+const WHOLE = /^\s*\d{1,16}\s*$/;
 const DECIMAL = /^\s*\d{1,15}(?:\.\d{1,15})?\s*$/;
 
 const fromText = (pattern: RegExp) => (v: unknown) => (typeof v === 'string' && pattern.test(v) ? Number(v) : v);
@@ -18,9 +18,21 @@ const fromText = (pattern: RegExp) => (v: unknown) => (typeof v === 'string' && 
 const range = (min: number, max: number) =>
   max >= Number.MAX_SAFE_INTEGER ? `must be at least ${min}` : `must be between ${min} and ${max}`;
 
+/** Above `max`: where there is no practical maximum, said as too large. */
+const above = (min: number, max: number) => (max >= Number.MAX_SAFE_INTEGER ? `is too large: must be at most ${max}` : range(min, max));
+
+/** Decimal digits too many to read exactly (more than 16): a number too large, not a malformed one. */
+const TOO_LONG = /^\s*\d{17,}(?:\.\d+)?\s*$/;
+
 /** A parameter repeated in a query (`?limit=20&limit=30`) arrives as a list. */
-const wrongType = (what: string) => (issue: { code?: string; input?: unknown }) =>
-  issue.code !== 'invalid_type' ? undefined : Array.isArray(issue.input) ? 'must be given once' : `must be ${what}`;
+const wrongType = (what: string, max: number) => (issue: { code?: string; input?: unknown }) =>
+  issue.code !== 'invalid_type'
+    ? undefined
+    : Array.isArray(issue.input)
+      ? 'must be given once'
+      : typeof issue.input === 'string' && TOO_LONG.test(issue.input)
+        ? `is too large: must be at most ${max}`
+        : `must be ${what}`;
 
 /**
  * A whole number in [min, max]: `20` or `"20"`. With `fallback`, the value when the field is
@@ -30,10 +42,11 @@ export function wholeNumber(min: number, max: number, fallback: number): z.ZodTy
 export function wholeNumber(min: number, max: number): z.ZodType<number | undefined, unknown>;
 export function wholeNumber(min: number, max: number, fallback?: number): z.ZodType<number | undefined, unknown> {
   const n = z
-    .number({ error: wrongType('a whole number, written in decimal digits') })
-    .int()
+    .number({ error: wrongType('a whole number, written in decimal digits', max) })
+    // Past 2^53 a number is not read exactly: zod's int() says too_big there.
+    .int({ error: (issue) => (issue.code === 'too_big' ? above(min, max) : 'must be a whole number, written in decimal digits') })
     .min(min, range(min, max))
-    .max(max, range(min, max));
+    .max(max, above(min, max));
   return z.preprocess(fromText(WHOLE), fallback === undefined ? n.optional() : n.default(fallback));
 }
 
@@ -42,8 +55,8 @@ export function decimalNumber(min: number, max: number, fallback: number): z.Zod
 export function decimalNumber(min: number, max: number): z.ZodType<number | undefined, unknown>;
 export function decimalNumber(min: number, max: number, fallback?: number): z.ZodType<number | undefined, unknown> {
   const n = z
-    .number({ error: wrongType('a number, written in decimal digits') })
+    .number({ error: wrongType('a number, written in decimal digits', max) })
     .min(min, range(min, max))
-    .max(max, range(min, max));
+    .max(max, above(min, max));
   return z.preprocess(fromText(DECIMAL), fallback === undefined ? n.optional() : n.default(fallback));
 }

@@ -148,6 +148,29 @@ export class TaskService {
     return this.db.tenant(tenantId, (tx) => store.listTasks(tx, q));
   }
 
+  /**
+   * The task a stream opens on, checked against the client's resume point: `afterId` (its
+   * Last-Event-ID) must be an event this task's stream could have sent, so at most the task's
+   * newest event id. Event ids are shared by all tasks, so a larger one came from another
+   * stream (or was made up), and resuming after it would skip this task's events, its final
+   * status included: 400 INVALID_LAST_EVENT_ID. 404 when there is no such task.
+   */
+  async streamStart(tenantId: string, id: string, afterId: number): Promise<store.Task> {
+    return this.db.tenant(tenantId, async (tx) => {
+      const task = await store.getTask(tx, id);
+      if (afterId > 0) {
+        const newest = await store.newestEventId(tx, id);
+        if (newest !== null && afterId > newest)
+          throw badRequest(
+            'INVALID_LAST_EVENT_ID',
+            `Event ${afterId} is not one of task ${id}'s events (its newest is ${newest}): reconnect without Last-Event-ID (or ?after) to read the task's events from the start.`,
+            { newestEventId: newest },
+          );
+      }
+      return task;
+    });
+  }
+
   /** Up to `limit` (default 500) of the task's events after the event id `afterId`, in order. */
   events(tenantId: string, id: string, afterId: number, limit?: number): Promise<store.TaskEvent[]> {
     return this.db.tenant(tenantId, (tx) => store.eventsAfter(tx, id, afterId, limit));

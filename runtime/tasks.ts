@@ -182,6 +182,12 @@ export async function eventsAfter(tx: Sql, taskId: string, afterId: number, limi
   return r.rows.map((e) => ({ id: Number(e.id), type: e.type, data: e.data, createdAt: e.created_at.toISOString() }));
 }
 
+/** The id of the task's newest event, or null when it has none (none yet, or removed by retention). */
+export async function newestEventId(tx: Sql, taskId: string): Promise<number | null> {
+  const r = await tx.query<{ id: string | null }>(`SELECT max(id) AS id FROM task_events WHERE task_id = $1`, [taskId]);
+  return r.rows[0]?.id == null ? null : Number(r.rows[0].id);
+}
+
 export interface JournalEntry {
   name: string;
   seq: number;

@@ -131,22 +131,44 @@ describe.each(['pglite', 'pg'] as const)('task event stream on %s', (engine) => 
     await endsWithin(resumed, 10_000);
     expect(resumed.events.map((e) => e.id)).toEqual(ids.slice(1));
     // A client that already has the final event (EventSource reconnects after the server ends
-    // the stream), or an id past it, gets an empty stream that ends at once: nothing will come.
-    for (const last of [ids.at(-1)!, ids.at(-1)! + 1000]) {
-      const again = await openStream(app, id, last);
-      await endsWithin(again, 2000);
-      expect(again.events).toEqual([]);
-    }
-    // An id that is not one (a fraction, past what a number holds, words) is a 400, not a silently empty stream.
-    for (const bad of ['4.5', '99999999999999999999', 'abc', '-1']) {
+    // the stream) gets an empty stream that ends at once: nothing will come.
+    const again = await openStream(app, id, ids.at(-1)!);
+    await endsWithin(again, 2000);
+    expect(again.events).toEqual([]);
+    const lastEventId = async (value: string) => {
       const res = await fetch(`${app.url}/api/v1/tasks/${id}/events`, {
-        headers: { authorization: `Bearer ${app.key}`, 'last-event-id': bad },
+        headers: { authorization: `Bearer ${app.key}`, 'last-event-id': value },
       });
-      expect(res.status, bad).toBe(400);
-      expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
-        'The Last-Event-ID header is invalid: must be a whole number, written in decimal digits.',
-      );
-    }
+      return { status: res.status, error: ((await res.json()) as { error: { code: string; message: string } }).error };
+    };
+    // An id past the task's newest event is not one of its events (ids are shared by all tasks):
+    // resuming after it would skip the final status, so it is a 400 that says what to do.
+    const past = await lastEventId(String(ids.at(-1)! + 1000));
+    expect([past.status, past.error.code]).toEqual([400, 'INVALID_LAST_EVENT_ID']);
+    expect(past.error.message).toContain('reconnect without Last-Event-ID');
+    // An id that is not one (a fraction, words, a sign) is a 400, not a silently empty stream.
+    for (const bad of ['4.5', 'abc', '-1'])
+      expect(await lastEventId(bad), bad).toEqual({
+        status: 400,
+        error: expect.objectContaining({
+          message: 'The Last-Event-ID header is invalid: must be a whole number, written in decimal digits.',
+        }),
+      });
+    expect((await lastEventId('99999999999999999999')).error.message).toBe(
+      'The Last-Event-ID header is invalid: is too large: must be at most 9007199254740991.',
+    );
+  });
+
+  it("a running task's stream opened after an id it never sent is refused, not left hanging", async () => {
+    const { body } = await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 2, stepMs: 1500 } });
+    const res = await fetch(`${app.url}/api/v1/tasks/${body.task.id}/events`, {
+      headers: { authorization: `Bearer ${app.key}`, 'last-event-id': String(Number.MAX_SAFE_INTEGER - 1) },
+    });
+    expect(res.status).toBe(400);
+    // The same task streamed from the start still ends with its final status.
+    const live = await openStream(app, body.task.id);
+    await endsWithin(live, 20_000);
+    expect(statuses(live.events).at(-1)).toBe('succeeded');
   });
 
   it('an idle stream does not read the database; a new event wakes it at once', async () => {

@@ -219,10 +219,10 @@ export function taskRoutes(rt: Runtime, open?: OpenStreams): { router: RouteSet[
     async ({ principal, params, req, res, query }) => {
       const p = principal!;
       const id = params.id ?? '';
-      const task = await rt.tasks.get(p.tenantId, id); // 404 before the stream starts
       const resume = req.get('last-event-id');
       const bearer = bearerKey(req.get('authorization')) ?? '';
       const lastId = (resume === undefined ? query.after : parse(eventId, resume, 'Last-Event-ID header')) ?? 0;
+      const task = await rt.tasks.streamStart(p.tenantId, id, lastId); // 404 or 400 before the stream starts
       // Woken by LISTEN/NOTIFY (runtime/events.ts); reads through the tenant's transaction.
       streamTaskEvents(res, {
         read: (after, limit) => rt.tasks.events(p.tenantId, id, after, limit),
