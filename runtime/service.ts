@@ -100,7 +100,13 @@ export class TaskService {
       : await birth(this.db, explicit);
     // The same key for another request is a client's mistake, not a repeat (as Stripe and the
     // IETF Idempotency-Key draft answer it): the first task is not the answer to this request.
-    const differs = created ? undefined : repeatDiffers(task, input.data, b);
+    const differs = created
+      ? undefined
+      : repeatDiffers(task, input.data, {
+          priority: explicit ?? (valued ? undefined : 0),
+          budget,
+          delayMs: b.delayMs ?? 0,
+        });
     if (differs)
       throw new AppError(
         'IDEMPOTENCY_KEY_REUSED',
@@ -218,14 +224,23 @@ export class TaskService {
 
 /**
  * What of a repeated request (same idempotency key) differs from the task the key made, or
- * undefined: its input, or an option it states (priority, budget, a delay or none). An option
- * left out is no difference; a delay is compared by whether there is one, since a retry sent
- * later asks for the same wait from a later moment.
+ * undefined: its input, or one of its options as this request states them or leaves them to
+ * their defaults (IETF Idempotency-Key draft: another payload under the same key is a 422). A
+ * left-out priority is the agent's default or 0, unless the input's business value sets it
+ * (then not compared: it depends on the day's budget); a left-out budget is the agent's
+ * default or none; a left-out delay is none. A delay is the stated milliseconds: the task's
+ * `notBefore` is its creation plus that delay, both from one statement's clock.
  */
-function repeatDiffers(task: store.Task, input: unknown, b: z.output<typeof createTaskBody>): string | undefined {
+function repeatDiffers(
+  task: store.Task,
+  input: unknown,
+  wanted: { priority: number | undefined; budget: store.TaskBudget | undefined; delayMs: number },
+): string | undefined {
   if (!isDeepStrictEqual(task.input, JSON.parse(JSON.stringify(input)) as unknown)) return 'input';
-  if (b.priority !== undefined && b.priority !== task.priority) return 'priority';
-  if (b.budget !== undefined && !isDeepStrictEqual(task.budget ?? {}, JSON.parse(JSON.stringify(b.budget)) as unknown)) return 'budget';
-  if (b.delayMs !== undefined && b.delayMs > 0 !== (task.notBefore !== undefined)) return 'delayMs';
+  if (wanted.priority !== undefined && wanted.priority !== task.priority) return 'priority';
+  const budget = (b: store.TaskBudget | undefined) => JSON.parse(JSON.stringify(b ?? {})) as unknown;
+  if (!isDeepStrictEqual(budget(task.budget), budget(wanted.budget))) return 'budget';
+  const delay = task.notBefore ? Date.parse(task.notBefore) - Date.parse(task.createdAt) : 0;
+  if (delay !== wanted.delayMs) return 'delayMs';
   return undefined;
 }

@@ -98,8 +98,27 @@ describe.each(ENGINES)('journey on %s', (engine) => {
     const stated = await app.call('POST', '/api/v1/agents/probe/tasks', { ...same, priority: first.body.task.priority, delayMs: 0 });
     expect(stated.status).toBe(200);
     expect(first.body.task.notBefore).toBeUndefined();
-    const later = await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 1, stepMs: 0 }, delayMs: 600_000 });
-    expect(Date.parse(later.body.task.notBefore) - Date.parse(later.body.task.createdAt)).toBeGreaterThanOrEqual(599_000);
+    const optioned = {
+      input: { steps: 1, stepMs: 0 },
+      idempotencyKey: `idem-opts-${engine}`,
+      priority: 5,
+      budget: { maxTokens: 900 },
+      delayMs: 600_000,
+    };
+    const later = await app.call('POST', '/api/v1/agents/probe/tasks', optioned);
+    expect(Date.parse(later.body.task.notBefore) - Date.parse(later.body.task.createdAt)).toBe(600_000);
+    expect((await app.call('POST', '/api/v1/agents/probe/tasks', optioned)).body.task.id).toBe(later.body.task.id);
+    // A key's first request stated options: a repeat that leaves one out, or states another delay, is another request.
+    for (const [change, differs] of [
+      [{ priority: undefined }, 'priority'],
+      [{ budget: undefined }, 'budget'],
+      [{ delayMs: undefined }, 'delayMs'],
+      [{ delayMs: 5000 }, 'delayMs'],
+      [{ delayMs: 600_001 }, 'delayMs'],
+    ] as const) {
+      const r = await app.call('POST', '/api/v1/agents/probe/tasks', { ...optioned, ...change });
+      expect([r.status, r.body.error?.details?.differs], JSON.stringify(change)).toEqual([422, differs]);
+    }
     await app.call('POST', `/api/v1/tasks/${later.body.task.id}/cancel`);
     // Defaults filled in are the same input: { steps: 1, stepMs: 0 } and the same with its defaults written out.
     const spelled = await app.call('POST', '/api/v1/agents/probe/tasks', {
