@@ -202,7 +202,7 @@ export const adsTools: AnyTool[] = [
         name: label(200),
         channel: z.enum(CHANNELS),
         dailyBudgetUsd: usd(0, 1_000_000),
-        keywords: z.array(z.string().trim().min(1).max(80)).max(200).default([]),
+        keywords: z.array(label(80)).max(200).default([]),
         targetArea: z.array(z.string().trim().min(1).max(100)).max(100).default([]),
       })
       .strict(),

@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from 'zod';
-import { label } from '../runtime/text.ts';
+import { label, readableText } from '../runtime/text.ts';
 import { notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
@@ -59,7 +59,7 @@ export const digestPublish = businessTool({
       taskId: id,
       agent: z.string().min(1).max(100),
       title: label(200),
-      body: z.string().trim().min(1).max(20_000),
+      body: readableText(20_000),
       facts: z.array(z.string().max(1000)).max(50).default([]),
     })
     .strict(),

@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from 'zod';
-import { label } from '../runtime/text.ts';
+import { label, readableText } from '../runtime/text.ts';
 import { AppError, notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool, unsubscribeToken, type Ctx } from './services.ts';
@@ -16,7 +16,7 @@ const stepSchema = z
   .object({
     delayDays: z.number().int().min(0).max(365),
     subject: emailSubject,
-    body: z.string().trim().min(1).max(20_000),
+    body: readableText(20_000),
   })
   .strict();
 
@@ -159,7 +159,7 @@ export const emailSend = businessTool({
     .object({
       to: z.email(),
       subject: emailSubject,
-      body: z.string().trim().min(1).max(50_000),
+      body: readableText(50_000),
       idempotencyKey: z.string().min(1).max(200).optional(),
     })
     .strict(),

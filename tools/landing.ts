@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from 'zod';
-import { label } from '../runtime/text.ts';
+import { label, readableText } from '../runtime/text.ts';
 import { wholeNumber } from '../runtime/numbers.ts';
 import type { Sql } from '../runtime/db/driver.ts';
 import { conflict } from '../runtime/errors.ts';
@@ -82,9 +82,9 @@ export const landingInput = z
   .object({
     slug: z.string().regex(SLUG, 'slug must be 2-80 lowercase letters, digits or dashes').optional(),
     title: label(200),
-    headline: z.string().trim().min(1).max(300),
-    body: z.string().trim().min(1).max(20_000),
-    cta: z.string().trim().min(1).max(100),
+    headline: label(300),
+    body: readableText(20_000),
+    cta: label(100),
     campaignId: id.optional(),
     model: z.string().max(100).optional().describe('Which model wrote the copy, or "offline"'),
   })

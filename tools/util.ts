@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from 'zod';
+import { label } from '../runtime/text.ts';
 import { wholeNumber } from '../runtime/numbers.ts';
 import validator from 'validator';
 import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
@@ -39,12 +40,7 @@ export const dateRange = z
  * paragraph separators) is refused, not kept: in a header it would end the Subject and start
  * another (`x\r\nBcc: …`), whatever a provider does with it.
  */
-export const emailSubject = z
-  .string()
-  .trim()
-  .min(1)
-  .max(200)
-  .refine((s) => !/[\r\n\u0085\u2028\u2029]/.test(s), 'an email subject is one line: remove the line break');
+export const emailSubject = label(200);
 
 /**
  * An absolute http(s) URL: where a customer's browser is sent (checkout success and cancel

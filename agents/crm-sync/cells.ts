@@ -7,15 +7,21 @@
  * proves day-first, a second above 12 month-first.
  * @module
  */
+import { trimInvisible } from '../../runtime/text.ts';
 
 /**
  * A cell as the person meant it: Excel's `="00123"` and a leading apostrophe (Excel's text prefix)
- * unwrapped, non-breaking spaces made spaces, line breaks and runs of whitespace collapsed.
+ * unwrapped, non-breaking spaces made spaces, line breaks and runs of whitespace collapsed,
+ * zero-width characters at the ends trimmed.
  */
 export function unwrapCell(v: unknown): string {
   if (v === null || v === undefined) return '';
   // Most cells need nothing: no quirk marker, no edge or double whitespace, no odd spaces.
-  if (typeof v === 'string' && !/^[\s='",]|[\s,]$|\s\s|[\r\n\t\u00a0\u2007\u202f]/.test(v)) return v;
+  if (
+    typeof v === 'string' &&
+    !/^[\s='",\u200b-\u200d\u2060\ufeff\u00ad]|[\s,\u200b-\u200d\u2060\ufeff\u00ad]$|\s\s|[\r\n\t\u00a0\u2007\u202f]/.test(v)
+  )
+    return v;
   let s = String(v)
     .replace(/[\u00a0\u2007\u202f]/g, ' ')
     .replace(/\s*[\r\n]+\s*/g, ', ')
@@ -25,7 +31,8 @@ export function unwrapCell(v: unknown): string {
   if (formula) s = formula[1]!.replace(/""/g, '"').trim();
   // Excel's text prefix (never shown in the sheet): `'00123`, `'Dana` — not a quoted `'word'`.
   if (/^'[^']/.test(s) && !s.endsWith("'")) s = s.slice(1);
-  return s.replace(/^,\s*|,\s*$/g, '');
+  // Zero-width characters at the ends (a name pasted from a web page) are not part of it.
+  return trimInvisible(s.replace(/^,\s*|,\s*$/g, ''));
 }
 
 export type DateOrder = 'dmy' | 'mdy';

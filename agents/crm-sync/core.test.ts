@@ -66,6 +66,9 @@ describe('spreadsheet quirks', () => {
     ["O'Neil", "O'Neil"],
     ["'quoted", 'quoted'],
     ["'word'", "'word'"],
+    ['Zoë \u200b', 'Zoë'],
+    ['\ufeff\u200bDana', 'Dana'],
+    ['Dana\u200dReyes', 'Dana\u200dReyes'],
   ])('unwraps %j', (raw, want) => expect(unwrapCell(raw)).toBe(want));
 
   it.each([

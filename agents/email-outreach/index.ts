@@ -9,6 +9,7 @@
  * @module
  */
 import { z } from 'zod';
+import { label, readableText } from '../../runtime/text.ts';
 import { defineAgent } from '../../runtime/public.ts';
 import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
 import { recallSafe, rememberSafe, useTool } from '../tooling.ts';
@@ -25,8 +26,8 @@ export const emailOutreachInput = z.object({
     ])
     .default({ from: 'leads', stage: 'contacted' }),
   subject: emailSubject.default('Following up on your roof'),
-  offer: z.string().min(1).max(2000).default('We have openings for free roof inspections this month.'),
-  sender: z.string().min(1).max(200).default('The BrainOps Roofing team'),
+  offer: readableText(2000).default('We have openings for free roof inspections this month.'),
+  sender: label(200).default('The BrainOps Roofing team'),
   quietDays: z.number().int().min(0).max(365).default(7),
   unsubscribed: z.array(z.string()).default([]).describe('Extra addresses never to write to'),
   perHour: z.number().int().min(1).max(10_000).default(20),

@@ -7,6 +7,7 @@
  * @module
  */
 import { z } from 'zod';
+import { label } from '../../runtime/text.ts';
 import { AppError, defineAgent, permanent } from '../../runtime/public.ts';
 import { estimatesRecord } from '../../tools/estimates.ts';
 import { isUuid } from '../../runtime/tasks.ts';
@@ -37,7 +38,7 @@ export const estimatorInput = z.object({
     .default('national')
     .describe('Price region'),
   customerId: z.string().min(1).max(100).optional().describe('CRM customer this estimate is for'),
-  customerName: z.string().min(1).max(200).optional().describe('Name to address the summary to'),
+  customerName: label(200).optional().describe('Name to address the summary to'),
 });
 
 const lineItem = z.object({

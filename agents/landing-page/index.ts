@@ -14,9 +14,9 @@ export const landingPageInput = z.object({
   title: label(200).describe('Internal title of the page (also the default slug)'),
   service: z.string().trim().min(1).max(200).default('roof replacement').describe('What the page sells'),
   area: z.string().trim().min(1).max(100).optional().describe('Town or region the campaign targets'),
-  offer: z.string().trim().min(1).max(300).optional().describe('The offer, e.g. "free inspection this month"'),
+  offer: label(300).optional().describe('The offer, e.g. "free inspection this month"'),
   audience: z.string().trim().min(1).max(200).optional(),
-  cta: z.string().trim().min(1).max(100).default('Get my free estimate'),
+  cta: label(100).default('Get my free estimate'),
   slug: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{1,79}$/, 'slug must be 2-80 lowercase letters, digits or dashes')

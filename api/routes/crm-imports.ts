@@ -12,6 +12,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import express from 'express';
 import { z } from 'zod';
+import { label } from '../../runtime/text.ts';
 import { wholeNumber } from '../../runtime/numbers.ts';
 import type { Runtime } from '../../runtime/boot.ts';
 import { AppError, badRequest } from '../../runtime/errors.ts';
@@ -25,7 +26,7 @@ import { idempotencyKeyHeader, requireScope } from '../http.ts';
 export const IMPORT_TYPES = ['text/csv', 'text/plain', 'text/tab-separated-values', 'application/octet-stream', 'application/vnd.ms-excel'];
 
 const importQuery = z.object({
-  filename: z.string().trim().min(1).max(255).optional(),
+  filename: label(255).optional(),
   dateOrder: z.enum(['dmy', 'mdy']).optional().describe('For a date column whose values fit both orders'),
   batchSize: wholeNumber(1, 1000).describe('Rows per batch'),
 });

@@ -1,0 +1,67 @@
+/**
+ * Text a customer or an operator reads back must show something and carry no control codes
+ * (runtime/text.ts label and readableText), on every route it enters: a subject or body of only
+ * zero-width spaces, a blank Braille pattern, an escape sequence is a 400 naming the field, and
+ * nothing is stored or sent. On the embedded database.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from './harness.ts';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp('pglite', { worker: false });
+}, 60_000);
+afterAll(() => app?.stop());
+
+const count = async (table: string) => (await app.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`))[0]!.n;
+const page = { title: 'Spring roofs', headline: 'New roof, no stress', body: 'We replace roofs in a day.', cta: 'Get my estimate' };
+
+describe('readable text', () => {
+  it.each([
+    ['email_outbox', '/api/v1/email-automation/send', { to: 'e@example.com', subject: '\u200b', body: 'Hello' }, 'subject'],
+    ['email_outbox', '/api/v1/email-automation/send', { to: 'e@example.com', subject: 'Hi', body: '\u200b\u200b' }, 'body'],
+    ['email_outbox', '/api/v1/email-automation/send', { to: 'e@example.com', subject: 'Hi', body: 'red \u001b[31malert' }, 'body'],
+    [
+      'email_sequences',
+      '/api/v1/email-automation/sequences',
+      { name: 'Follow-up', steps: [{ delayDays: 0, subject: '\u200b', body: '\u200b\u200b' }] },
+      'subject',
+    ],
+    ['landing_pages', '/api/v1/landing-pages/publish', { ...page, body: '\u2800' }, 'body'],
+    ['landing_pages', '/api/v1/landing-pages/publish', { ...page, cta: '\u200b' }, 'cta'],
+    ['customers', '/api/v1/crm/customers', { name: '\u2800' }, 'name'],
+    ['customers', '/api/v1/crm/customers', { name: 'Bob\u001b[31m' }, 'name'],
+    ['customers', '/api/v1/crm/customers', { name: '\u0301' }, 'name'],
+    [
+      'ads_campaigns',
+      '/api/v1/ads/campaigns',
+      { name: 'Spring', channel: 'google_search', dailyBudgetUsd: 20, keywords: ['\u200b'] },
+      'keywords',
+    ],
+  ])('refuses unreadable text in %s (%s) with a 400 naming the field, storing nothing', async (table, path, body, field) => {
+    const before = await count(table);
+    const r = await app.call('POST', path, body);
+    expect(r.status, JSON.stringify(r.body)).toBe(400);
+    expect(JSON.stringify(r.body.error)).toContain(field);
+    expect(r.body.error.message).toMatch(/visible character|control characters/);
+    expect(await count(table)).toBe(before);
+  });
+
+  it('trims zero-width characters from the ends of a name, and keeps the text that shows', async () => {
+    const r = await app.call('POST', '/api/v1/crm/customers', { name: '  Api Spaced \u200b' });
+    expect([r.status, r.body.customer?.name]).toEqual([201, 'Api Spaced']);
+    const sent = await app.call('POST', '/api/v1/email-automation/send', {
+      to: 'e@example.com',
+      subject: 'Your roof',
+      body: 'Hello,\n\n\tMonday at 8.',
+    });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(200);
+  });
+
+  it('refuses an estimate addressed to a name that shows nothing', async () => {
+    const r = await app.call('POST', '/api/v1/agents/estimator/tasks', {
+      input: { roofAreaSqFt: 2000, pitch: '6/12', material: 'architectural_shingle', customerName: '\u200b' },
+    });
+    expect([r.status, JSON.stringify(r.body.error)]).toEqual([400, expect.stringContaining('customerName')]);
+  });
+});
