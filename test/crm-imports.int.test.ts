@@ -56,13 +56,13 @@ async function upload(
   query = '',
   contentType = 'text/csv',
   headers: Record<string, string> = {},
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; headers: Record<string, string>; body: any }> {
   const res = await fetch(`${app.url}/api/v1/crm/imports${query}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': contentType, ...headers },
     body: bytes,
   });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.json() };
 }
 
 async function customers(key: string): Promise<Record<string, any>> {
@@ -144,6 +144,10 @@ describe('real-shaped exports', () => {
     expect(t.status, JSON.stringify(t.error)).toBe('succeeded');
     expect(t.output).toMatchObject({ inserted: 2, warningCount: 2 });
     expect(t.output.warnings.map((w: { kind: string }) => w.kind).sort()).toEqual(['duplicate_column', 'extra_cells']);
+    // A mistyped email is one warning per customer, found on reading the file (not again by the upsert).
+    const typo = await importInline('Customer #,Name,Email\r\n9401,A,bad1@\r\n9402,B,bad2@@x\r\n', keys.eu!);
+    expect(typo.output.warnings).toEqual([expect.objectContaining({ kind: 'email_invalid', count: 2 })]);
+    expect(typo.output.warnings[0].examples.map((e: { externalId: string }) => e.externalId)).toEqual(['9401', '9402']);
     const c = await customers(keys.eu!);
     expect([c['DH-1'].email, c['DH-2'].email]).toEqual(['first@example.com', 'second@example.com']);
   });
@@ -250,7 +254,9 @@ describe('real-shaped exports', () => {
     const before = await uploads();
     const again = await upload(file, keys.uk!, '', 'text/csv', key);
     expect(again.status).toBe(200);
+    expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body.task.id).toBe(first.body.task.id);
+    expect(again.body.upload).toEqual(first.body.upload);
     const other = await upload(Buffer.from('name,email\nSomeone Else,else@example.com\n'), keys.uk!, '', 'text/csv', key);
     expect(other.status).toBe(422);
     expect(other.body.error).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', details: { taskId: first.body.task.id } });

@@ -264,6 +264,9 @@ export default defineAgent({
     const totals = { inserted: 0, updated: 0, unchanged: 0 };
     const conflicts: (Conflict | { externalId: string; reason: string; message: string })[] = [...prepared.conflicts];
     const warnings: ImportWarning[] = [...(loaded.warnings ?? []), ...prepared.warnings];
+    // The upsert checks some of what reading the file already checked (an email that is no
+    // address): the same warning of the same customer is reported once.
+    const known = new Set(warnings.map((w) => `${w.kind}\u0000${w.externalId ?? ''}`));
     let phoneRegion: string | undefined;
     const size = ctx.input.batchSize;
     const batches = Math.ceil(prepared.records.length / size);
@@ -277,12 +280,13 @@ export default defineAgent({
       phoneRegion = r.phoneRegion ?? phoneRegion;
       conflicts.push(...r.conflicts.map((c) => ({ ...c, message: `Customer ${c.externalId}: ${c.reason}` })));
       for (const w of r.warnings ?? [])
-        warnings.push({
-          kind: w.kind,
-          externalId: w.externalId,
-          ...(rowOf.get(w.externalId) ? { row: rowOf.get(w.externalId)! } : {}),
-          message: w.message,
-        });
+        if (!known.has(`${w.kind}\u0000${w.externalId}`))
+          warnings.push({
+            kind: w.kind,
+            externalId: w.externalId,
+            ...(rowOf.get(w.externalId) ? { row: rowOf.get(w.externalId)! } : {}),
+            message: w.message,
+          });
       if (b % Math.max(1, Math.floor(batches / 20)) === 0 || b === batches - 1) {
         await ctx.progress(5 + (95 * (b + 1)) / batches, `batch ${b + 1} of ${batches}`);
       }

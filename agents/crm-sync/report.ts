@@ -36,19 +36,22 @@ export function groupWarnings(warnings: ImportWarning[], n = 5): WarningGroup[] 
  * importable): no data rows, no id column (naming the headers and separator read), or every
  * row refused (the commonest reasons).
  */
+/** `s` cut to `n` characters, marked with an ellipsis where cut: a header cell can be megabytes long. */
+const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
 export function whyNothing(file: { delimiter?: Delimiter; header: string[] }, rows: number, p: Prepared): string | undefined {
   if (p.records.length > 0) return undefined;
   if (rows === 0 && !file.header.length) return 'The export holds no rows at all, not even a header.';
-  if (rows === 0) return `The export has a header row (${file.header.slice(0, 8).join(', ')}) but no data rows.`;
+  if (rows === 0) return `The export has a header row (${clip(file.header.slice(0, 8).join(', '), 200)}) but no data rows.`;
   const sep = file.delimiter ? `${DELIMITERS[file.delimiter]} ('${file.delimiter === '\t' ? '\\t' : file.delimiter}')` : undefined;
   const mapped = mapHeader(file.header);
   if (file.header.length && !Object.values(mapped).includes('externalId')) {
     const one =
       file.header.length === 1
-        ? ` The header read as a single column '${file.header[0]!.slice(0, 80)}': the separator may be one we do not read (comma, semicolon, tab and pipe are).`
+        ? ` The header read as a single column '${clip(file.header[0]!, 80)}': the separator may be one we do not read (comma, semicolon, tab and pipe are).`
         : '';
     return `No column holds a customer id: the header${sep ? `, split on ${sep},` : ''} has ${file.header
-      .map((h) => `'${h}'`)
+      .map((h) => `'${clip(h, 80)}'`)
       .slice(0, 10)
       .join(', ')}; name one column "Customer ID" (or ID, External ID, Account Number).${one}`;
   }

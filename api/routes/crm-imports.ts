@@ -76,7 +76,10 @@ export function crmImportRoutes(rt: Runtime, isPublic: (method: string, path: st
       bodyDescription: `The file's bytes (UTF-8 with or without BOM, UTF-16, or Windows-1252/Latin-1), at most ${limit}`,
       responses: {
         202: { description: 'Stored and queued: {upload: {id, bytes, encoding, filename}, task, events}', schema: importAnswer },
-        200: { description: 'Same Idempotency-Key: the first upload’s task', schema: importAnswer },
+        200: {
+          description: 'Same Idempotency-Key and file: the first upload and its task (Idempotent-Replayed: true)',
+          schema: importAnswer,
+        },
         413: { description: `The file is larger than ${limit}`, schema: error },
         415: { description: 'The body is not one of the accepted media types', schema: error },
       },
@@ -96,7 +99,7 @@ export function crmImportRoutes(rt: Runtime, isPublic: (method: string, path: st
         ...(q.dateOrder ? { dateOrder: q.dateOrder } : {}),
         ...(q.batchSize ? { batchSize: q.batchSize } : {}),
       };
-      let made: { task: Task; created: boolean } | undefined;
+      let made: { task: Task; created: boolean; first?: Upload | null } | undefined;
       try {
         made = await rt.tasks
           .create(p.tenantId, 'crm-sync', { input, ...(key ? { idempotencyKey: key } : {}) }, { type: 'api_key', keyId: p.keyId })
@@ -108,7 +111,7 @@ export function crmImportRoutes(rt: Runtime, isPublic: (method: string, path: st
             if (first === undefined) throw err;
             const task = await rt.tasks.get(p.tenantId, first);
             if (!(await sameImport(rt, p.tenantId, task.input, input))) throw err;
-            return { task, created: false };
+            return { task, created: false, first: await uploadOf(rt, p.tenantId, task.input) };
           });
       } finally {
         // A repeated Idempotency-Key answers with the first upload's task; this copy is not needed.
@@ -116,13 +119,32 @@ export function crmImportRoutes(rt: Runtime, isPublic: (method: string, path: st
       }
       const { task, created } = made;
       res.status(created ? 202 : 200).location(`/api/v1/tasks/${task.id}`);
+      // A repeat answers as the first request did: its upload (null once retention removed it).
+      if (!created) res.setHeader('Idempotent-Replayed', 'true');
       return {
-        upload: created ? { id: uploadId, bytes: bytes.length, encoding, filename: q.filename ?? null } : null,
+        upload: created ? { id: uploadId, bytes: bytes.length, encoding, filename: q.filename ?? null } : (made.first ?? null),
         task,
         events: `/api/v1/tasks/${task.id}/events`,
       };
     },
   );
+}
+
+interface Upload {
+  id: string;
+  bytes: number;
+  encoding: string;
+  filename: string | null;
+}
+
+/** The stored upload an import task reads, or null (an inline import, or removed by retention). */
+async function uploadOf(rt: Runtime, tenantId: string, taskInput: unknown): Promise<Upload | null> {
+  const id = (taskInput as { source?: { kind?: string; uploadId?: string } } | null)?.source?.uploadId;
+  if (!id) return null;
+  const r = await rt.db.tenant(tenantId, (sql) =>
+    sql.query<Upload>(`SELECT id, bytes, encoding, filename FROM crm_uploads WHERE id = $1`, [id]),
+  );
+  return r.rows[0] ?? null;
 }
 
 /** Whether the task `first` imports the same file, with the same options, as `input` does. */
