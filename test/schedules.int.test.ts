@@ -232,6 +232,21 @@ describe.each(['pglite', 'pg-redis'] as Engine[])('schedules on %s', (engine) =>
     // A zone's current name is kept, not turned into the old one ICU uses (Europe/Kiev, Asia/Calcutta).
     const kyiv = await a.call('PATCH', `/api/v1/schedules/${berlin.body.schedule.id}`, { timezone: 'Europe/Kyiv' });
     expect(kyiv.body.schedule.timezone).toBe('Europe/Kyiv');
+    // The name generated from its timing follows the timing (a name given is never generated again).
+    expect(kyiv.body.schedule.name).toBe('probe 0 2 * * * Europe/Kyiv');
+    const every = await a.call('PATCH', `/api/v1/schedules/${berlin.body.schedule.id}`, { everyMs: 3_600_000 });
+    expect(every.body.schedule.name).toBe('probe every 3600000 ms');
+    await a.call('PATCH', `/api/v1/schedules/${berlin.body.schedule.id}`, { cron: '0 2 * * *', timezone: 'Europe/Kyiv' });
+    // Sent in lower case, it is spelled as tz spells it, not kept in lower case.
+    for (const [sent, spelled] of [
+      ['europe/kyiv', 'Europe/Kyiv'],
+      ['ASIA/KOLKATA', 'Asia/Kolkata'],
+      ['asia/ho_chi_minh', 'Asia/Ho_Chi_Minh'],
+      ['america/port-au-prince', 'America/Port-au-Prince'],
+    ]) {
+      const r = await a.call('PATCH', `/api/v1/schedules/${berlin.body.schedule.id}`, { timezone: sent });
+      expect(r.body.schedule?.timezone, sent).toBe(spelled);
+    }
     expect((await a.call('DELETE', `/api/v1/schedules/${berlin.body.schedule.id}`)).status).toBe(204);
     const dup = await a.call('POST', '/api/v1/schedules', { name, agent: 'probe', input: PROBE, everyMs: 60_000 });
     expect(dup.status).toBe(409);

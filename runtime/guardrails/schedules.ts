@@ -171,9 +171,19 @@ export function canonicalTimeZone(timezone: string): string {
       `'${timezone}' is a fixed offset with no daylight-saving time, which is rarely what is meant: a schedule at 02:00 '${timezone}' would run at 03:00 local time all summer. Use the place's zone, e.g. ${fixed}.`,
     );
   // ICU spells some zones by their old names (Asia/Kolkata → Asia/Calcutta, Europe/Kyiv →
-  // Europe/Kiev): its spelling fixes only the case of a name; another name is kept as sent.
+  // Europe/Kiev): its spelling fixes only the case of a name; another name is kept as sent,
+  // with its case fixed by tz's rule when sent in one case (europe/kyiv → Europe/Kyiv): each
+  // word capitalised. (The zones whose names have lowercase words, Port-au-Prince or
+  // Dar_es_Salaam, are spelled by ICU.)
   const icu = new Intl.DateTimeFormat('en-US', { timeZone: timezone }).resolvedOptions().timeZone;
-  return icu.toLowerCase() === timezone.toLowerCase() ? icu : timezone;
+  if (icu.toLowerCase() === timezone.toLowerCase()) return icu;
+  if (timezone !== timezone.toLowerCase() && timezone !== timezone.toUpperCase()) return timezone;
+  return timezone.toLowerCase().replace(/(^|[/_-])([a-z])/g, (_m, sep: string, c: string) => sep + c.toUpperCase());
+}
+
+/** A schedule's name when none is given: what it runs and when (a cron pattern's local time is its zone's). */
+function generatedName(s: { agent: string; cron?: string | undefined; everyMs?: number | undefined; timezone: string }): string {
+  return `${s.agent} ${s.cron ? `${s.cron}${s.timezone === 'UTC' ? '' : ` ${s.timezone}`}` : `every ${s.everyMs} ms`}`;
 }
 
 /** tz's fixed-offset legacy zones that read like a region's time, with the zone usually meant. */
@@ -281,8 +291,7 @@ export class ScheduleService {
     const b = { ...r.data, timezone: canonicalTimeZone(r.data.timezone) };
     this.#checkAgentInput(b.agent, b.input);
     const next = firstTick(b);
-    // Named after what it runs and when: a cron pattern's local time is its zone's.
-    const name = b.name ?? `${b.agent} ${b.cron ? `${b.cron}${b.timezone === 'UTC' ? '' : ` ${b.timezone}`}` : `every ${b.everyMs} ms`}`;
+    const name = b.name ?? generatedName(b);
     const schedule = await this.deps.db.tenant(tenantId, async (tx) => {
       const dup = await tx.query(`SELECT 1 FROM schedules WHERE name = $1`, [name]);
       if (dup.rows.length) throw conflict('SCHEDULE_EXISTS', `A schedule named '${name}' exists already; give another name or PATCH it.`);
@@ -360,7 +369,8 @@ export class ScheduleService {
            next_run_at = $10, updated_at = now() WHERE id = $1`,
         [
           id,
-          p.name ?? cur.name,
+          // A name generated from the timing is generated again when the timing changes.
+          p.name ?? (cur.name === generatedName(cur) ? generatedName({ agent: cur.agent, ...merged }) : cur.name),
           JSON.stringify(p.input ?? cur.input),
           merged.cron ?? null,
           merged.everyMs ?? null,
