@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from 'zod';
+import { idempotencyKeyField } from '../runtime/idempotency-key.ts';
 import { label } from '../runtime/text.ts';
 import { AppError, notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
@@ -160,7 +161,7 @@ export const emailSend = businessTool({
       to: z.email(),
       subject: emailSubject,
       body: z.string().trim().min(1).max(50_000),
-      idempotencyKey: z.string().min(1).max(200).optional(),
+      idempotencyKey: idempotencyKeyField.optional(),
     })
     .strict(),
   output: z.object({ email: emailRecord, replayed: z.boolean() }),
