@@ -52,7 +52,7 @@ export function idempotencyKeyHeader(req: Request): string | undefined {
 /**
  * The request's idempotency key when the body may carry one too (`idempotencyKey`): the header's,
  * else the body's; both are checked by the same rule (checkIdempotencyKey). Both given and
- * different: 400, since one of them would be ignored.
+ * different: 400, since one of them would be ignored; the same key in both is one key.
  */
 export function idempotencyKeyOf(req: Request): string | undefined {
   const header = idempotencyKeyHeader(req);
@@ -64,7 +64,7 @@ export function idempotencyKeyOf(req: Request): string | undefined {
       'IDEMPOTENCY_KEY_MISMATCH',
       'The Idempotency-Key header and the body’s idempotencyKey differ; send one of them, or the same key in both.',
     );
-  return header;
+  return header ?? inBody;
 }
 
 export function principal(req: Request): Principal {

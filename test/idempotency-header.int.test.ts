@@ -143,6 +143,19 @@ describe('email idempotency keys', () => {
     expect(await outbox('mismatch@example.com')).toBe(0);
   });
 
+  it('takes the same key in the header and the body as one key: sent once, the repeat replayed', async () => {
+    const email = { to: 'both@example.com', subject: 'Quote', body: 'Your quote.' };
+    const first = await post('/api/v1/email-automation/send', email, 'em-1');
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    const both = await post('/api/v1/email-automation/send', { ...email, idempotencyKey: 'em-1' }, 'em-1');
+    expect(both.status, JSON.stringify(both.body)).toBe(200);
+    expect(both.body).toMatchObject({ replayed: true, email: { id: first.body.email.id } });
+    const bodyOnly = await post('/api/v1/email-automation/send', { ...email, idempotencyKey: 'em-1' });
+    expect(bodyOnly.status, JSON.stringify(bodyOnly.body)).toBe(200);
+    expect(bodyOnly.body).toMatchObject({ replayed: true, email: { id: first.body.email.id } });
+    expect(await outbox('both@example.com')).toBe(1);
+  });
+
   it('checks a body key as the header: empty, over 200 characters or nothing visible is 400 INVALID_IDEMPOTENCY_KEY', async () => {
     for (const key of ['', 'k'.repeat(201), '   ', '\u200b', '\u200b\ufeff']) {
       const r = await post('/api/v1/email-automation/send', { to: 'badkey@example.com', subject: 'S', body: 'B', idempotencyKey: key });
