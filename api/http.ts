@@ -6,6 +6,7 @@
 import type { Request, RequestHandler } from 'express';
 import type { z } from 'zod';
 import { AppError, badRequest } from '../runtime/errors.ts';
+import { checkIdempotencyKey } from '../runtime/idempotency-key.ts';
 import { hasScope, type Principal, type Scope } from '../runtime/keys.ts';
 
 /**
@@ -37,36 +38,33 @@ export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeo
 
 /**
  * The request's `Idempotency-Key` header, or undefined. Sent more than once (which Node would
- * join into one key, `k1, k3`), empty, or longer than 200 characters: 400, since the client
- * believes it is protected by a key that would not be used as sent.
+ * join into one key, `k1, k3`), or not a valid key (checkIdempotencyKey: empty, longer than 200
+ * characters, nothing visible): 400, since the client believes it is protected by a key that
+ * would not be used as sent.
  */
 export function idempotencyKeyHeader(req: Request): string | undefined {
   const all = req.headersDistinct['idempotency-key'];
   if (!all?.length) return undefined;
   if (all.length > 1) throw badRequest('IDEMPOTENCY_KEY_REPEATED', 'The request has several Idempotency-Key headers; send one.');
-  const key = all[0]!;
-  if (key.trim() === '' || key.length > 200)
-    throw badRequest(
-      'INVALID_IDEMPOTENCY_KEY',
-      `The Idempotency-Key header is ${key.trim() === '' ? 'empty' : `${key.length} characters long`}; send a key of 1 to 200 characters (a UUID is usual), or leave the header out.`,
-    );
-  return key;
+  return checkIdempotencyKey(all[0], 'The Idempotency-Key header');
 }
 
 /**
  * The request's idempotency key when the body may carry one too (`idempotencyKey`): the header's,
- * else the body's. Both given and different: 400, since one of them would be ignored.
+ * else the body's; both are checked by the same rule (checkIdempotencyKey). Both given and
+ * different: 400, since one of them would be ignored; the same key in both is one key.
  */
 export function idempotencyKeyOf(req: Request): string | undefined {
   const header = idempotencyKeyHeader(req);
   const body: unknown = req.body;
-  const inBody = isPlainObject(body) ? body.idempotencyKey : undefined;
+  const given = isPlainObject(body) ? body.idempotencyKey : undefined;
+  const inBody = given === undefined ? undefined : checkIdempotencyKey(given, 'The body’s idempotencyKey');
   if (header !== undefined && inBody !== undefined && inBody !== header)
     throw badRequest(
       'IDEMPOTENCY_KEY_MISMATCH',
       'The Idempotency-Key header and the body’s idempotencyKey differ; send one of them, or the same key in both.',
     );
-  return header;
+  return header ?? inBody;
 }
 
 export function principal(req: Request): Principal {

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { Db, Sql } from './db/driver.ts';
 import type { Config } from './config.ts';
 import { AppError, badRequest, conflict, firstIssue } from './errors.ts';
+import { checkIdempotencyKey, idempotencyKeyField } from './idempotency-key.ts';
 import type { Logger } from './logger.ts';
 import type { JobRef } from './flow.ts';
 import type { QueueEngine } from './queue.ts';
@@ -24,7 +25,7 @@ import { businessValue, valuePriority } from './guardrails/policy.ts';
 export const createTaskBody = z
   .object({
     input: z.unknown().default({}),
-    idempotencyKey: z.string().min(1).max(200).optional(),
+    idempotencyKey: idempotencyKeyField.optional(),
     priority: z.number().int().min(0).max(1000).optional(),
     delayMs: z
       .number()
@@ -59,6 +60,10 @@ export class TaskService {
     parentJob?: JobRef,
   ): Promise<{ task: store.Task; created: boolean }> {
     const agent = this.registry.requireAgent(agentName);
+    // The key is checked as the Idempotency-Key header is (400 INVALID_IDEMPOTENCY_KEY), not as a
+    // malformed task request: from the API, the CLI or a delegating agent alike.
+    const key: unknown = typeof body === 'object' && body !== null ? (body as { idempotencyKey?: unknown }).idempotencyKey : undefined;
+    if (key !== undefined) checkIdempotencyKey(key, 'The idempotencyKey');
     const parsed = createTaskBody.safeParse(body ?? {});
     if (!parsed.success) throw badRequest('INVALID_REQUEST', 'The request body is not a valid task request.', parsed.error.issues);
     const input = agent.input.safeParse(parsed.data.input);

@@ -143,6 +143,49 @@ describe('email idempotency keys', () => {
     expect(await outbox('mismatch@example.com')).toBe(0);
   });
 
+  it('takes the same key in the header and the body as one key: sent once, the repeat replayed', async () => {
+    const email = { to: 'both@example.com', subject: 'Quote', body: 'Your quote.' };
+    const first = await post('/api/v1/email-automation/send', email, 'em-1');
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    const both = await post('/api/v1/email-automation/send', { ...email, idempotencyKey: 'em-1' }, 'em-1');
+    expect(both.status, JSON.stringify(both.body)).toBe(200);
+    expect(both.body).toMatchObject({ replayed: true, email: { id: first.body.email.id } });
+    const bodyOnly = await post('/api/v1/email-automation/send', { ...email, idempotencyKey: 'em-1' });
+    expect(bodyOnly.status, JSON.stringify(bodyOnly.body)).toBe(200);
+    expect(bodyOnly.body).toMatchObject({ replayed: true, email: { id: first.body.email.id } });
+    expect(await outbox('both@example.com')).toBe(1);
+  });
+
+  it('checks a body key as the header: empty, over 200 characters or nothing visible is 400 INVALID_IDEMPOTENCY_KEY', async () => {
+    for (const key of ['', 'k'.repeat(201), '   ', '\u200b', '\u200b\ufeff']) {
+      const r = await post('/api/v1/email-automation/send', { to: 'badkey@example.com', subject: 'S', body: 'B', idempotencyKey: key });
+      expect(r.status, JSON.stringify(key)).toBe(400);
+      expect(r.body.error.code, JSON.stringify(key)).toBe('INVALID_IDEMPOTENCY_KEY');
+      const task = await post('/api/v1/agents/estimator/tasks', { input: {}, idempotencyKey: key });
+      expect(task.status, JSON.stringify(key)).toBe(400);
+      expect(task.body.error.code, JSON.stringify(key)).toBe('INVALID_IDEMPOTENCY_KEY');
+    }
+    // A header of only invisible characters (a no-break space is one a header can carry) likewise.
+    const nbsp = await post('/api/v1/email-automation/send', { to: 'badkey@example.com', subject: 'S', body: 'B' }, '\u00a0');
+    expect(nbsp.status).toBe(400);
+    expect(nbsp.body.error.code).toBe('INVALID_IDEMPOTENCY_KEY');
+    expect(await outbox('badkey@example.com')).toBe(0);
+    // A task request from inside the process (the CLI, a delegating agent) is checked alike.
+    await expect(app.proc.runtime.tasks.create('default', 'estimator', { input: {}, idempotencyKey: '\u200b' }, {})).rejects.toMatchObject({
+      code: 'INVALID_IDEMPOTENCY_KEY',
+      status: 400,
+    });
+    expect((await app.query<{ n: number }>(`SELECT count(*)::int AS n FROM tasks WHERE agent = 'estimator'`))[0]!.n).toBe(0);
+    // A visible key of 200 characters is a key.
+    const ok = await post('/api/v1/email-automation/send', {
+      to: 'badkey@example.com',
+      subject: 'S',
+      body: 'B',
+      idempotencyKey: 'k'.repeat(200),
+    });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+  });
+
   it('sends each sequence step once when runs overlap, and ends the enrolment once', async () => {
     const seq = (
       await post('/api/v1/email-automation/sequences', {

@@ -145,6 +145,7 @@ const CASES: Record<string, (m: 'h' | 'a') => unknown> = {
   email_sequence_create: (m) => ({ name: `Seq x${m}x`, steps: [{ delayDays: 1, subject: 'S', body: 'B' }] }),
   email_enroll: (m) => ({ sequenceId: ids[`seq_${m}`], contactIds: [ids[`contact_${m}`]] }),
   email_send: (m) => ({ to: `x${m}x@example.com`, subject: 'Hello', body: 'Text' }),
+  email_outreach_recent: (m) => ({ to: [`x${m}x@example.com`], since: '2020-01-01T00:00:00Z' }),
   email_sequences_run_due: () => ({ limit: 10 }),
   email_outbox_retry_due: () => ({ limit: 10 }),
   revenue_dashboard: () => ({}),

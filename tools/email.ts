@@ -6,8 +6,10 @@
  * @module
  */
 import { z } from 'zod';
+import { idempotencyKeyField } from '../runtime/idempotency-key.ts';
 import { label, readableText } from '../runtime/text.ts';
 import { AppError, notFound } from '../runtime/errors.ts';
+import type { Sql } from '../runtime/db/driver.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool, unsubscribeToken, type Ctx } from './services.ts';
 import { cursor, emailSubject, id, iso, limit, newestFirst } from './util.ts';
@@ -32,8 +34,14 @@ const emailRecord = z.object({
   to: z.string(),
   subject: z.string(),
   provider: z.string(),
-  status: z.enum(['queued', 'sent', 'suppressed', 'failed']),
+  status: z.enum(['queued', 'sent', 'suppressed', 'failed', 'skipped']),
   createdAt: z.string(),
+});
+/** Why an outreach email was not sent (status 'skipped'): the outreach email that reached the address within the quiet period. */
+const skippedRecord = z.object({
+  reason: z.literal('recently_contacted'),
+  lastEmailId: z.string().nullable(),
+  lastSentAt: z.string().nullable(),
 });
 
 interface SeqRow {
@@ -48,9 +56,10 @@ interface OutRow {
   to_address: string;
   subject: string;
   provider: string;
-  status: 'queued' | 'sent' | 'suppressed' | 'failed';
+  status: 'queued' | 'sent' | 'suppressed' | 'failed' | 'skipped';
   body: string;
   idempotency_key: string;
+  held_by: string | null;
   created_at: Date;
 }
 const toSeq = (r: SeqRow) => ({ id: r.id, name: r.name, steps: r.steps, enrolled: Number(r.enrolled ?? 0), createdAt: iso(r.created_at)! });
@@ -72,27 +81,47 @@ const content = (body: string): string => {
   return at < 0 ? body : body.slice(0, at);
 };
 
+/** Outreach emails that count for a quiet period: the ones that went out, or may still go out (a failed one is retried). */
+const REACHED = `outreach AND status IN ('queued', 'sent', 'failed')`;
+
 /**
  * Sends one email exactly once per idempotency key; suppressed when the address unsubscribed.
+ * With `outreach`, the email is an outreach email and is not sent (status 'skipped', with
+ * `skipped` saying why) when another outreach email reached the address within
+ * `outreach.quietDays`. That check is made here, as the email is sent (after any approval), under
+ * a lock per address: of two outreach sends to one address at once, the second sees the first.
  * @throws AppError IDEMPOTENCY_KEY_REUSED (422) when the key already sent another email (another
  *   address, subject or text): the second email would otherwise be dropped as "already sent".
  */
 export async function sendEmail(
   ctx: Ctx,
-  m: { to: string; subject: string; body: string; idempotencyKey: string },
-): Promise<{ email: z.output<typeof emailRecord>; replayed: boolean }> {
+  m: { to: string; subject: string; body: string; idempotencyKey: string; outreach?: { quietDays: number } },
+): Promise<{ email: z.output<typeof emailRecord>; replayed: boolean; skipped?: z.output<typeof skippedRecord> }> {
   const s = ctx.services;
   const to = m.to.trim().toLowerCase();
   const reserved = await ctx.tx(async (sql) => {
+    // Held until this transaction ends: another outreach send to the address waits, then sees this row.
+    if (m.outreach) await sql.query(`SELECT pg_advisory_xact_lock(hashtext('brainops.outreach.' || $1 || '.' || $2))`, [ctx.tenantId, to]);
     const unsub = await sql.query(`SELECT 1 FROM email_unsubscribes WHERE email = $1`, [to]);
-    const status = unsub.rowCount ? 'suppressed' : 'queued';
+    const held =
+      !unsub.rowCount && m.outreach && m.outreach.quietDays > 0
+        ? (
+            await sql.query<{ id: string }>(
+              `SELECT id FROM email_outbox WHERE to_address = $1 AND ${REACHED} AND idempotency_key <> $2
+                 AND created_at > now() - make_interval(days => $3) ORDER BY created_at DESC LIMIT 1`,
+              [to, m.idempotencyKey, m.outreach.quietDays],
+            )
+          ).rows[0]
+        : undefined;
+    const status = unsub.rowCount ? 'suppressed' : held ? 'skipped' : 'queued';
     // Reserved once: of two sends racing on one key, one inserts and the other reads its row.
     const r = await sql.query<OutRow>(
-      `INSERT INTO email_outbox (tenant_id, to_address, subject, body, provider, status, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `INSERT INTO email_outbox (tenant_id, to_address, subject, body, provider, status, idempotency_key, outreach, held_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING *`,
-      [ctx.tenantId, to, m.subject, m.body, s.email.provider, status, m.idempotencyKey],
+      [ctx.tenantId, to, m.subject, m.body, s.email.provider, status, m.idempotencyKey, m.outreach !== undefined, held?.id ?? null],
     );
-    if (r.rows[0]) return { row: r.rows[0], replayed: false };
+    if (r.rows[0]) return { row: r.rows[0], replayed: false, skipped: await skippedOf(sql, r.rows[0]) };
     const first = (await sql.query<OutRow>(`SELECT * FROM email_outbox WHERE idempotency_key = $1`, [m.idempotencyKey])).rows[0]!;
     if (first.to_address !== to || first.subject !== m.subject || content(first.body) !== content(m.body))
       throw new AppError(
@@ -100,11 +129,35 @@ export async function sendEmail(
         'This idempotency key already sent another email (another address, subject or text); use a new key for a new email.',
         { status: 422, details: { emailId: first.id, to: first.to_address, subject: first.subject }, retryable: false },
       );
-    return { row: first, replayed: true };
+    return { row: first, replayed: true, skipped: await skippedOf(sql, first) };
   });
-  if (reserved.replayed || reserved.row.status === 'suppressed' || s.email.provider === 'outbox')
-    return { email: toEmail(reserved.row), replayed: reserved.replayed };
+  const skipped = reserved.skipped ? { skipped: reserved.skipped } : {};
+  if (reserved.replayed || ['suppressed', 'skipped'].includes(reserved.row.status) || s.email.provider === 'outbox')
+    return { email: toEmail(reserved.row), replayed: reserved.replayed, ...skipped };
   return { email: toEmail(await deliver(ctx, reserved.row)), replayed: false };
+}
+
+/** Why a skipped row was not sent: the outreach email that held it back (null once that row is gone). */
+async function skippedOf(sql: Sql, row: OutRow): Promise<z.output<typeof skippedRecord> | undefined> {
+  if (row.status !== 'skipped') return undefined;
+  const by = row.held_by
+    ? (await sql.query<{ id: string; created_at: Date }>(`SELECT id, created_at FROM email_outbox WHERE id = $1`, [row.held_by])).rows[0]
+    : undefined;
+  return { reason: 'recently_contacted', lastEmailId: by?.id ?? null, lastSentAt: by ? iso(by.created_at)! : null };
+}
+
+/**
+ * The last outreach email (one that went out or may still go out) to each of `to` since `since`:
+ * what a quiet period is decided from.
+ */
+async function lastOutreach(sql: Sql, to: readonly string[], since: string): Promise<{ to: string; emailId: string; sentAt: string }[]> {
+  const r = await sql.query<{ to_address: string; id: string; created_at: Date }>(
+    `SELECT DISTINCT ON (to_address) to_address, id, created_at FROM email_outbox
+      WHERE to_address = ANY($1::text[]) AND ${REACHED} AND created_at > $2
+      ORDER BY to_address, created_at DESC`,
+    [to.map((t) => t.trim().toLowerCase()), since],
+  );
+  return r.rows.map((x) => ({ to: x.to_address, emailId: x.id, sentAt: iso(x.created_at)! }));
 }
 
 /**
@@ -160,10 +213,17 @@ export const emailSend = businessTool({
       to: z.email(),
       subject: emailSubject,
       body: readableText(50_000),
-      idempotencyKey: z.string().min(1).max(200).optional(),
+      idempotencyKey: idempotencyKeyField.optional(),
+      outreach: z
+        .object({ quietDays: z.number().int().min(0).max(365) })
+        .strict()
+        .optional()
+        .describe(
+          'An outreach email: not sent (status "skipped", with skipped.reason "recently_contacted") when another outreach email reached the address in the last quietDays days; checked as it is sent.',
+        ),
     })
     .strict(),
-  output: z.object({ email: emailRecord, replayed: z.boolean() }),
+  output: z.object({ email: emailRecord, replayed: z.boolean(), skipped: skippedRecord.optional() }),
   scope: 'write',
   sideEffect: true,
   audit: {
@@ -185,7 +245,26 @@ export const emailSend = businessTool({
       subject: i.subject,
       body: await withFooter(ctx, i.to, i.body),
       idempotencyKey: `email:${i.idempotencyKey ?? ctx.idempotencyKey}`,
+      ...(i.outreach ? { outreach: i.outreach } : {}),
     }),
+});
+
+/** The `email_outreach_recent` tool's handle: whom outreach emails reached lately, from the outbox. */
+export const emailOutreachRecent = businessTool({
+  name: 'email_outreach_recent',
+  description:
+    'The last outreach email (sent, queued or to be retried) to each of the given addresses since a time, from the email outbox: who is still in a quiet period.',
+  input: z
+    .object({
+      to: z.array(z.string().trim().min(1).max(320)).min(1).max(500).describe('Email addresses (any case)'),
+      since: z.iso.datetime({ offset: true }),
+    })
+    .strict(),
+  output: z.object({ recipients: z.array(z.object({ to: z.string(), emailId: z.string(), sentAt: z.string() })) }),
+  scope: 'read',
+  route: { method: 'POST', path: '/api/v1/email-automation/outreach/recent' },
+  probe: { to: ['probe@example.com'], since: '2000-01-01T00:00:00Z' },
+  handler: (i, ctx) => ctx.tx(async (sql) => ({ recipients: await lastOutreach(sql, i.to, i.since) })),
 });
 
 export const emailTools: AnyTool[] = [
@@ -270,6 +349,7 @@ export const emailTools: AnyTool[] = [
       }),
   }),
   emailSend,
+  emailOutreachRecent,
   businessTool({
     name: 'email_sequences_run_due',
     description: 'Send every sequence step that is due (each exactly once) and advance the enrolments.',

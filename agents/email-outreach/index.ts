@@ -4,6 +4,9 @@
  * step with an honest template; nothing is sent before a person approves the batch
  * (ctx.approval), and each send carries an idempotency key of task + contact, so a retried
  * task never emails anyone twice. Sends beyond this hour's throttle are reported as deferred.
+ * Who was written to within `quietDays` is read from the email outbox (every outreach email is
+ * marked there), before drafting and again as each email is sent: one approved after another
+ * run wrote to the same person is skipped, and reported with its reason.
  * The approval carries every email in full (recipient, subject, body). A lead in stage `new`
  * that was emailed moves to `contacted`, with the email as the proof of contact.
  * @module
@@ -12,9 +15,10 @@ import { z } from 'zod';
 import { label, readableText } from '../../runtime/text.ts';
 import { defineAgent } from '../../runtime/public.ts';
 import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
-import { recallSafe, rememberSafe, useTool } from '../tooling.ts';
+import { rememberSafe, useTool } from '../tooling.ts';
 import { selectAudience, templateDraft, throttle, type Contact } from './core.ts';
 import { pipelineLeadMove, pipelineLeadsList } from '../../tools/pipeline.ts';
+import { emailOutreachRecent } from '../../tools/email.ts';
 import { emailSubject } from '../../tools/util.ts';
 import { count } from '../text.ts';
 
@@ -42,6 +46,12 @@ export const emailOutreachOutput = z.object({
   excluded: z.array(z.object({ id: z.string(), reason: z.string() })),
   sent: z.array(z.object({ contactId: z.string(), email: z.string(), result: z.unknown() })),
   deferred: z.array(z.object({ contactId: z.string(), email: z.string(), sendAfter: z.string() })),
+  skipped: z
+    .array(
+      z.object({ contactId: z.string(), email: z.string(), reason: z.literal('recently_contacted'), lastSentAt: z.string().nullable() }),
+    )
+    .default([])
+    .describe('Approved emails not sent: another outreach email reached the address within quietDays (checked as each is sent)'),
   drafts: z.array(z.object({ contactId: z.string(), subject: z.string(), body: z.string(), model: z.string() })),
   approvalNote: z.string().optional(),
   movedToContacted: z.array(z.string()).default([]).describe('Leads moved from new to contacted by the email they were sent'),
@@ -65,7 +75,7 @@ export default defineAgent({
   input: emailOutreachInput,
   output: emailOutreachOutput,
   // email_send comes with DIGEST_TOOLS (its handle).
-  tools: [pipelineLeadsList, pipelineLeadMove, 'crm_contacts_list', ...DIGEST_TOOLS],
+  tools: [pipelineLeadsList, pipelineLeadMove, 'crm_contacts_list', emailOutreachRecent, ...DIGEST_TOOLS],
   approvals: ['email.send', DIGEST_APPROVAL],
   async run(ctx) {
     const i = ctx.input;
@@ -77,16 +87,18 @@ export default defineAgent({
             (c) => !('role' in i.audience && i.audience.role) || c.role === i.audience.role,
           );
 
-    // Who we wrote to recently (remembered by earlier runs) is left alone for quietDays.
-    const recent = await recallSafe(ctx, 'outreach email sent', { k: 50, kinds: ['outreach'] });
+    // Who outreach wrote to within quietDays (the outbox's record, every address asked) is left alone.
+    const addresses = [...new Set(people.flatMap((p) => (p.email?.trim() ? [p.email.trim().toLowerCase()] : [])))];
     const lastSent = new Map<string, string>();
-    for (const h of recent)
-      if (typeof h.metadata.email === 'string') lastSent.set(h.metadata.email, String(h.metadata.sentAt ?? h.createdAt));
+    const since = new Date(now.getTime() - i.quietDays * 86_400_000).toISOString();
+    for (let at = 0; at < addresses.length; at += 500)
+      for (const r of (await ctx.tools.email_outreach_recent({ to: addresses.slice(at, at + 500), since })).recipients)
+        lastSent.set(r.to, r.sentAt);
     const contacts: Contact[] = people.map((p) => ({
       id: p.id,
       name: p.name,
       email: p.email,
-      lastContactedAt: p.email ? (lastSent.get(p.email.toLowerCase()) ?? null) : null,
+      lastContactedAt: p.email ? (lastSent.get(p.email.trim().toLowerCase()) ?? null) : null,
     }));
     const audience = selectAudience(contacts, { quietDays: i.quietDays, unsubscribed: i.unsubscribed }, now);
     await ctx.progress(20, `${audience.included.length} recipients, ${audience.excluded.length} excluded`);
@@ -124,6 +136,7 @@ export default defineAgent({
     const movedToContacted: string[] = [];
     const sent = [];
     const deferred = [];
+    const skipped = [];
     for (const [n, c] of audience.included.entries()) {
       const at = times[n]!;
       const draft = drafts[n]!;
@@ -131,7 +144,18 @@ export default defineAgent({
         deferred.push({ contactId: c.id, email: c.email!, sendAfter: at.toISOString() });
         continue;
       }
-      const result = await send({ to: c.email!, subject: draft.subject, body: draft.body, idempotencyKey: `${ctx.taskId}:${c.id}` });
+      // The quiet period holds at the send too: another run may have written to them since the audience was chosen.
+      const result = await send({
+        to: c.email!,
+        subject: draft.subject,
+        body: draft.body,
+        idempotencyKey: `${ctx.taskId}:${c.id}`,
+        outreach: { quietDays: i.quietDays },
+      });
+      if (result.skipped) {
+        skipped.push({ contactId: c.id, email: c.email!, reason: result.skipped.reason, lastSentAt: result.skipped.lastSentAt });
+        continue;
+      }
       sent.push({ contactId: c.id, email: c.email!, result });
       // The lead's stage now records the fact: this email contacted them.
       if (i.audience.from === 'leads' && stageOf.get(c.id) === 'new' && ['queued', 'sent'].includes(result.email.status)) {
@@ -149,7 +173,7 @@ export default defineAgent({
         sentAt: now.toISOString(),
       });
     }
-    await ctx.progress(100, `${sent.length} sent, ${deferred.length} deferred`);
+    await ctx.progress(100, `${sent.length} sent, ${deferred.length} deferred${skipped.length ? `, ${skipped.length} skipped` : ''}`);
     const digest = i.digest
       ? await sendDigest(ctx, {
           title: `Follow-ups: ${sent.length} sent, ${deferred.length} deferred`,
@@ -162,6 +186,7 @@ export default defineAgent({
       ...base,
       sent,
       deferred,
+      skipped,
       drafts,
       movedToContacted,
       ...(decision.note ? { approvalNote: decision.note } : {}),

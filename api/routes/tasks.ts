@@ -239,8 +239,11 @@ export function taskRoutes(rt: Runtime, open?: OpenStreams): { router: RouteSet[
   return { router: api.router, paths: api.paths };
 }
 
-/** The task request with the `Idempotency-Key` header (as the other POST routes read it) as its `idempotencyKey`. */
+/**
+ * The task request with its idempotency key (the `Idempotency-Key` header, else the body's
+ * `idempotencyKey`, both checked as the other POST routes check them) as its `idempotencyKey`.
+ */
 function withIdempotencyHeader(req: Request): unknown {
-  const header = idempotencyKeyOf(req);
-  return header === undefined || !isPlainObject(req.body) ? req.body : { ...req.body, idempotencyKey: header };
+  const key = idempotencyKeyOf(req);
+  return key === undefined || !isPlainObject(req.body) ? req.body : { ...req.body, idempotencyKey: key };
 }

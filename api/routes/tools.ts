@@ -11,7 +11,7 @@ import { badRequest } from '../../runtime/errors.ts';
 import { routeOf, type ToolRegistry } from '../../runtime/tools.ts';
 import type { AppExtension } from '../app.ts';
 import { RouteSet } from '../define.ts';
-import { idempotencyKeyOf, isPlainObject, requireScope } from '../http.ts';
+import { idempotencyKeyHeader, idempotencyKeyOf, isPlainObject, requireScope } from '../http.ts';
 import { checkBodyNames, checkQueryNames } from '../input.ts';
 import { answerOnce, requestOf } from '../idempotency.ts';
 import type { Db } from '../../runtime/db/driver.ts';
@@ -64,7 +64,11 @@ export function toolRoutes(tools: ToolRegistry, config: Config, db: Db): AppExte
     r[method](route.path, async (req, res) => {
       const tenantId = t.scope === 'public' ? config.PUBLIC_TENANT : requireScope(req, t.scope).tenantId;
       const keyId = t.scope === 'public' ? undefined : requireScope(req, 'read').keyId;
-      const key = idempotencyKeyOf(req);
+      // The call's key: the header's, else the body's (a tool that reads `idempotencyKey`, as
+      // email_send, keeps its own record of it and answers a repeat itself). A public tool's body
+      // names no key: a visitor does not choose the key its work runs under.
+      const header = idempotencyKeyHeader(req);
+      const key = t.scope === 'public' ? header : idempotencyKeyOf(req);
       // A public tool's links carry what they like (utm_source=...): its query names are not checked.
       const input = inputOf(req, route.method, t.input, t.scope !== 'public');
       const work = async () => ({
@@ -77,9 +81,9 @@ export function toolRoutes(tools: ToolRegistry, config: Config, db: Db): AppExte
       });
       // A write with an Idempotency-Key is done once per key; sent again, it answers as it did.
       // Not on public routes: an anonymous visitor's key would reach another visitor's answer.
-      const once = key !== undefined && route.method !== 'GET' && t.scope !== 'public';
+      const once = header !== undefined && route.method !== 'GET' && t.scope !== 'public';
       const answer = once
-        ? await answerOnce(db, tenantId, key, requestOf(route.method, route.path, input), work, t.replaysItself)
+        ? await answerOnce(db, tenantId, header, requestOf(route.method, route.path, withoutKey(input)), work, t.replaysItself)
         : await work();
       if ('replayed' in answer && answer.replayed) res.setHeader('Idempotent-Replayed', 'true');
       res.status(answer.status).json(answer.body);
@@ -102,4 +106,15 @@ function inputOf(req: Request, method: string, schema: z.ZodType, checkNames: bo
   if (!isPlainObject(body)) throw badRequest('INVALID_REQUEST', 'The request body must be a JSON object.');
   if (checkNames) checkBodyNames(schema, body, 'body', Object.keys(params));
   return { ...body, ...params };
+}
+
+/**
+ * What a request asks, without the key it is sent under: the body's `idempotencyKey` is the
+ * same key as the header (idempotencyKeyOf), so a repeat that also states it in the body, or
+ * only there, is the same request.
+ */
+function withoutKey(input: Record<string, unknown>): Record<string, unknown> {
+  const asked = { ...input };
+  delete asked.idempotencyKey;
+  return asked;
 }
