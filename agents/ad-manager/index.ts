@@ -17,22 +17,20 @@ import { languageFallback, money, recallSafe, rememberSafe } from '../tooling.ts
 import { allocateBudget, compareWithStatusQuo, RULE } from './core.ts';
 import { adsCampaignApplyPlan, adsCampaignsList } from '../../tools/ads.ts';
 import { settingsGet } from '../../tools/settings.ts';
+import { usd } from '../../tools/util.ts';
 import { count } from '../text.ts';
 
 const stats = z.object({
-  spendUsd: z.number().min(0).describe('Observed daily spend'),
+  spendUsd: usd(0, 1_000_000).describe('Observed daily spend'),
   roas: z.number().min(0).optional(),
-  cpaUsd: z.number().positive().optional(),
-  conversionValueUsd: z.number().min(0).optional(),
-  minDailyUsd: z.number().min(0).optional(),
-  maxDailyUsd: z.number().min(0).optional(),
+  cpaUsd: usd(0.01, 1_000_000).optional(),
+  conversionValueUsd: usd(0, 100_000_000).optional(),
+  minDailyUsd: usd(0, 1_000_000).optional(),
+  maxDailyUsd: usd(0, 1_000_000).optional(),
 });
 
 export const adManagerInput = z.object({
-  totalDailyBudgetUsd: z
-    .number()
-    .positive()
-    .max(1_000_000)
+  totalDailyBudgetUsd: usd(0.01, 1_000_000)
     .optional()
     .describe("Daily budget to allocate; omitted: the business's setting adDailyBudgetUsd"),
   stats: z

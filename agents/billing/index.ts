@@ -11,11 +11,19 @@ import { money, rememberSafe } from '../tooling.ts';
 import { DUNNING, dunningStage, reconcile, reminderTemplate, type Invoice } from './core.ts';
 import { estimatesList } from '../../tools/estimates.ts';
 import { paymentsList, stripeCheckoutCreate } from '../../tools/revenue.ts';
+import { MONEY_COLUMN_MAX_USD, usd } from '../../tools/util.ts';
 import { count } from '../text.ts';
 
 export const billingInput = z.object({
   payments: z
-    .array(z.object({ id: z.string(), estimateId: z.string().nullable().optional(), amountUsd: z.number(), paidAt: z.string() }))
+    .array(
+      z.object({
+        id: z.string(),
+        estimateId: z.string().nullable().optional(),
+        amountUsd: usd(0.01, MONEY_COLUMN_MAX_USD),
+        paidAt: z.string(),
+      }),
+    )
     .optional()
     .describe('Payments to reconcile (e.g. a bank export); omitted: the stored Stripe payments (payments_list)'),
   termsDays: z.number().int().min(0).max(365).default(14).describe('Days after acceptance that payment is due'),
