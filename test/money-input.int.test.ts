@@ -46,6 +46,14 @@ describe('amounts of money', () => {
     ],
     ['competitors: a price of zero', 'PUT', '/api/v1/competitors', { name: 'Beta Roofing', prices: { metal: 0 } }, 'metal'],
     [
+      'checkout: above what one link can charge',
+      'POST',
+      '/api/v1/stripe-revenue/checkout',
+      { estimateId, amountUsd: 1_000_000 },
+      'amountUsd',
+    ],
+    ['checkout: a fraction of a cent', 'POST', '/api/v1/stripe-revenue/checkout', { estimateId, amountUsd: 10.005 }, 'amountUsd'],
+    [
       'billing: a negative payment with a fraction of a cent',
       'POST',
       '/api/v1/agents/billing/tasks',

@@ -7,9 +7,9 @@
  */
 import { z } from 'zod';
 import { wholeNumber } from '../runtime/numbers.ts';
-import { badRequest, conflict, notFound } from '../runtime/errors.ts';
+import { badRequest, conflict, notFound, permanent } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
-import { toMajor, toMinor } from './money.ts';
+import { MAX_CHECKOUT_USD, toMajor, toMinor } from './money.ts';
 import { businessTool, type Ctx } from './services.ts';
 import { dateRange, id, iso, num, tenantCurrency, usd, webUrl } from './util.ts';
 
@@ -74,10 +74,10 @@ export const stripeCheckoutCreate = businessTool({
     .object({
       estimateId: id.optional(),
       productId: id.optional(),
-      amountUsd: usd(0.01, 100_000_000)
+      amountUsd: usd(0.01, MAX_CHECKOUT_USD)
         .optional()
         .describe(
-          "An estimate's amount to charge (e.g. a balance reconciled against a bank export); at most its stored balance. A new session for an estimate expires its older open ones",
+          `An estimate's amount to charge (e.g. a balance reconciled against a bank export, or one part of a balance above $${MAX_CHECKOUT_USD}, the most one link can charge); at most its stored balance. A new session for an estimate expires its older open ones`,
         ),
       customerEmail: z.email().optional(),
       successUrl: webUrl.optional(),
@@ -153,6 +153,7 @@ export const stripeCheckoutCreate = businessTool({
     });
     if (prepared.existing) return { session: toSession(prepared.existing) };
     if (prepared.amount <= 0) throw badRequest('NOTHING_TO_PAY', 'The amount to pay is zero.');
+    if (toMinor(prepared.amount, PRICE_CURRENCY) > toMinor(MAX_CHECKOUT_USD, PRICE_CURRENCY)) throw tooLargeForOneLink(prepared.amount, i);
     const s = ctx.services;
     const amountMinor = toMinor(prepared.amount, PRICE_CURRENCY);
     const created = await s.payments.createCheckout({
@@ -198,6 +199,24 @@ export const stripeCheckoutCreate = businessTool({
       .then(async (row) => ({ session: toSession(i.estimateId ? await supersede(row, ctx) : row) }));
   },
 });
+
+/**
+ * 422 CHECKOUT_AMOUNT_TOO_LARGE: more than one payment link can charge (Stripe refuses it); the
+ * customer pays in parts, each a link for an amountUsd of at most MAX_CHECKOUT_USD.
+ */
+export function tooLargeForOneLink(amountUsd: number, i: { estimateId?: string | undefined; productId?: string | undefined }) {
+  const what = i.estimateId ? `The balance of estimate ${i.estimateId}` : `The price of product ${i.productId}`;
+  const max = `$${MAX_CHECKOUT_USD.toLocaleString('en-US', { minimumFractionDigits: 2 })}`;
+  return permanent(
+    'CHECKOUT_AMOUNT_TOO_LARGE',
+    `${what} ($${amountUsd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}) is more than the ${max} one payment link can charge (Stripe's maximum). ${
+      i.estimateId
+        ? `Take partial payments: ask for a link with "amountUsd" of at most ${max}, and another for the rest once it is paid.`
+        : 'Split it into products of at most that price.'
+    }`,
+    { amountUsd, maxUsd: MAX_CHECKOUT_USD },
+  );
+}
 
 /**
  * Expires checkout sessions at Stripe and marks them expired here, so that their links can no
