@@ -64,3 +64,43 @@ describe('what one payment link can charge', () => {
     ]);
   });
 });
+
+describe('billing runs and the links customers already hold', () => {
+  it('reuse an open link for the same balance, run after run, one made by hand with an Idempotency-Key too', async () => {
+    const estimateId = await accepted(700);
+    const byHand = await app.call(
+      'POST',
+      '/api/v1/stripe-revenue/checkout',
+      { estimateId },
+      { headers: { 'idempotency-key': 'by-hand-1' } },
+    );
+    expect(byHand.status, JSON.stringify(byHand.body)).toBe(201);
+    const link = byHand.body.session;
+    for (const run of [1, 2]) {
+      const task = await runTask(app, 'billing', {});
+      expect(task.status, `run ${run}: ${JSON.stringify(task.error)}`).toBe('succeeded');
+      const inv = task.output.invoices.find((i: { estimateId: string }) => i.estimateId === estimateId);
+      expect(inv, `run ${run}`).toMatchObject({ balanceUsd: 700, checkoutUrl: link.url });
+    }
+    expect(await sessionsOf(estimateId)).toEqual([{ id: link.id, url: link.url, status: 'open', amount_minor: '70000' }]);
+  });
+
+  it('replaces only a link whose amount no longer matches the balance, and then reuses the new one', async () => {
+    const estimateId = await accepted(900);
+    const first = await runTask(app, 'billing', {});
+    const old = first.output.invoices.find((i: { estimateId: string }) => i.estimateId === estimateId).checkoutUrl;
+    expect(old).toEqual(expect.any(String));
+    // A bank export says $200 of it was paid: the balance is $700 now.
+    const payments = [{ id: 'bank-1', estimateId, amountUsd: 200, paidAt: '2026-11-01' }];
+    const second = await runTask(app, 'billing', { payments });
+    const inv = second.output.invoices.find((i: { estimateId: string }) => i.estimateId === estimateId);
+    expect(inv).toMatchObject({ status: 'partial', balanceUsd: 700, checkoutUrl: expect.any(String) });
+    expect(inv.checkoutUrl).not.toBe(old);
+    const third = await runTask(app, 'billing', { payments });
+    expect(third.output.invoices.find((i: { estimateId: string }) => i.estimateId === estimateId).checkoutUrl).toBe(inv.checkoutUrl);
+    expect((await sessionsOf(estimateId)).map((s) => [s.url, s.status, s.amount_minor])).toEqual([
+      [old, 'expired', '90000'],
+      [inv.checkoutUrl, 'open', '70000'],
+    ]);
+  });
+});

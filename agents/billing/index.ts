@@ -4,7 +4,9 @@
  * reminders for overdue ones at the stage they reached (1/7/14/30 days; core.ts). Reminders
  * are drafts: sending them is email-outreach's job, behind its approval. A link that cannot be
  * made for one estimate (a balance above what one link can charge, MAX_CHECKOUT_USD; any other
- * refusal about that estimate) is skipped with its reason (`skippedLinks`): the run goes on.
+ * refusal about that estimate) is skipped with its reason (`skippedLinks`): the run goes on. An
+ * estimate that already has an open link for its balance keeps it (reused, not replaced); only a
+ * link for another amount is replaced (and expired).
  * @module
  */
 import { z } from 'zod';
@@ -104,7 +106,9 @@ export default defineAgent({
           continue;
         }
         try {
-          const made = await checkout({ estimateId: inv.estimateId, amountUsd: inv.balanceUsd });
+          // An open link for this same balance (emailed in an earlier reminder, or made by hand) is
+          // answered as it is, not replaced: a new one would expire the link the customer holds.
+          const made = await checkout({ estimateId: inv.estimateId, amountUsd: inv.balanceUsd, reuseOpen: true });
           links.set(inv.estimateId, made.session.url);
         } catch (e) {
           // A refusal about this estimate (4xx: paid meanwhile, no longer accepted, above its stored balance);
