@@ -162,6 +162,8 @@ describe('business agents (pglite)', () => {
       models.use(OFFLINE);
       const a = (await tool('ads_campaign_create', { name: 'Search A', channel: 'google_search', dailyBudgetUsd: 150 })).campaign;
       const b = (await tool('ads_campaign_create', { name: 'Local B', channel: 'google_local', dailyBudgetUsd: 150 })).campaign;
+      // Only active campaigns are allocated to: these two run (a draft would be left alone).
+      for (const c of [a, b]) await tool('ads_campaign_apply_plan', { id: c.id, dailyBudgetUsd: 150, activate: true });
       const r = await run('ad-manager', {
         totalDailyBudgetUsd: 300,
         stats: { [a.id]: { spendUsd: 100, roas: 4 }, 'Local B': { spendUsd: 100, roas: 2 } },
@@ -203,7 +205,8 @@ describe('business agents (pglite)', () => {
         }),
       );
       models.use(chatProvider(MODEL, fake));
-      const r = await run('ad-manager', { totalDailyBudgetUsd: 50, apply: false, product: 'storm repair', area: 'Austin' });
+      // $300: the active campaigns above keep today's budgets (no stats), which take $300/day.
+      const r = await run('ad-manager', { totalDailyBudgetUsd: 300, apply: false, product: 'storm repair', area: 'Austin' });
       expect(r.task.status, JSON.stringify(r.task.error)).toBe('succeeded');
       expect(r.task.output).toMatchObject({
         copyModel: MODEL,

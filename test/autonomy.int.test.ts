@@ -127,8 +127,14 @@ describe('the default jobs, autonomous and complete', () => {
     expect(JSON.stringify((await app.call('GET', '/api/v1/audit?action=settings.updated')).body)).not.toContain('crm-token-123');
 
     // The business the jobs work on.
-    await tool('ads_campaign_create', { name: 'Search', channel: 'google_search', dailyBudgetUsd: 40 });
-    await tool('ads_campaign_create', { name: 'Local', channel: 'google_local', dailyBudgetUsd: 20 });
+    // Active campaigns (the ad-manager leaves drafts alone), without stats: each keeps its budget.
+    for (const [name, channel, usd] of [
+      ['Search', 'google_search', 40],
+      ['Local', 'google_local', 20],
+    ] as const) {
+      const c = (await tool('ads_campaign_create', { name, channel, dailyBudgetUsd: usd })).campaign;
+      await tool('ads_campaign_apply_plan', { id: c.id, dailyBudgetUsd: usd, activate: true });
+    }
     await tool('competitor_record_upsert', {
       name: 'Mile High Roofing',
       prices: { architectural_shingle: 520 },

@@ -66,6 +66,8 @@ describe('decisions that are true', () => {
   it('applies ad budgets only after a person approved every campaign’s old and new budget', async () => {
     const a = (await tool('ads_campaign_create', { name: 'Search A', channel: 'google_search', dailyBudgetUsd: 150 })).campaign;
     const b = (await tool('ads_campaign_create', { name: 'Local B', channel: 'google_local', dailyBudgetUsd: 150 })).campaign;
+    // Only active campaigns are allocated to.
+    for (const c of [a, b]) await tool('ads_campaign_apply_plan', { id: c.id, dailyBudgetUsd: 150, activate: true });
     const id = await start('ad-manager', {
       totalDailyBudgetUsd: 300,
       stats: { [a.id]: { spendUsd: 100, roas: 4 }, [b.id]: { spendUsd: 100, roas: 2 } },

@@ -29,6 +29,124 @@ describe('amounts of money', () => {
     expect(await count(table)).toBe(before);
   });
 
+  // Every money field of a tool's or an agent's input goes through usd(min, max): a fraction of a
+  // cent, a negative amount or one above the field's range is a 400 naming the field, and
+  // nothing is stored or started.
+  const estimateId = '00000000-0000-4000-8000-000000000001';
+  it.each([
+    ['settings: a fraction of a cent', 'PATCH', '/api/v1/settings', { adDailyBudgetUsd: 0.001 }, 'adDailyBudgetUsd'],
+    ['settings: above the ad spend cap ($500)', 'PATCH', '/api/v1/settings', { adDailyBudgetUsd: 600 }, 'adDailyBudgetUsd'],
+    ['settings: negative', 'PATCH', '/api/v1/settings', { adDailyBudgetUsd: -5 }, 'adDailyBudgetUsd'],
+    [
+      'competitors: a price of a tenth of a cent',
+      'PUT',
+      '/api/v1/competitors',
+      { name: 'Beta Roofing', prices: { architectural_shingle: 0.001 } },
+      'architectural_shingle',
+    ],
+    ['competitors: a price of zero', 'PUT', '/api/v1/competitors', { name: 'Beta Roofing', prices: { metal: 0 } }, 'metal'],
+    [
+      'checkout: above what one link can charge',
+      'POST',
+      '/api/v1/stripe-revenue/checkout',
+      { estimateId, amountUsd: 1_000_000 },
+      'amountUsd',
+    ],
+    ['checkout: a fraction of a cent', 'POST', '/api/v1/stripe-revenue/checkout', { estimateId, amountUsd: 10.005 }, 'amountUsd'],
+    [
+      'billing: a negative payment with a fraction of a cent',
+      'POST',
+      '/api/v1/agents/billing/tasks',
+      { input: { payments: [{ id: 'p1', estimateId, amountUsd: -100.005, paidAt: '2026-11-01' }] } },
+      'amountUsd',
+    ],
+    [
+      'billing: a negative payment',
+      'POST',
+      '/api/v1/agents/billing/tasks',
+      { input: { payments: [{ id: 'p1', estimateId, amountUsd: -100, paidAt: '2026-11-01' }] } },
+      'amountUsd',
+    ],
+    [
+      'ad-manager: a budget in fractions of a cent',
+      'POST',
+      '/api/v1/agents/ad-manager/tasks',
+      { input: { totalDailyBudgetUsd: 50.001 } },
+      'totalDailyBudgetUsd',
+    ],
+    [
+      'ad-manager: a negative spend',
+      'POST',
+      '/api/v1/agents/ad-manager/tasks',
+      { input: { stats: { A: { spendUsd: -1, roas: 2 } } } },
+      'spendUsd',
+    ],
+    [
+      'ad-manager: a CPA of a tenth of a cent',
+      'POST',
+      '/api/v1/agents/ad-manager/tasks',
+      { input: { stats: { A: { spendUsd: 10, cpaUsd: 0.001, conversionValueUsd: 5 } } } },
+      'cpaUsd',
+    ],
+    [
+      'ad-manager: a conversion value in fractions of a cent',
+      'POST',
+      '/api/v1/agents/ad-manager/tasks',
+      { input: { stats: { A: { spendUsd: 10, cpaUsd: 5, conversionValueUsd: 5.555 } } } },
+      'conversionValueUsd',
+    ],
+    [
+      'ad-manager: a minimum in fractions of a cent',
+      'POST',
+      '/api/v1/agents/ad-manager/tasks',
+      { input: { stats: { A: { spendUsd: 10, roas: 2, minDailyUsd: 1.001 } } } },
+      'minDailyUsd',
+    ],
+    [
+      'ad-manager: a negative maximum',
+      'POST',
+      '/api/v1/agents/ad-manager/tasks',
+      { input: { stats: { A: { spendUsd: 10, roas: 2, maxDailyUsd: -3 } } } },
+      'maxDailyUsd',
+    ],
+    [
+      'competitor-analysis: a rival price of a tenth of a cent',
+      'POST',
+      '/api/v1/agents/competitor-analysis/tasks',
+      { input: { competitors: [{ name: 'Beta', prices: { metal: 0.001 } }] } },
+      'metal',
+    ],
+    [
+      'competitor-analysis: our price in fractions of a cent',
+      'POST',
+      '/api/v1/agents/competitor-analysis/tasks',
+      { input: { ourPrices: { metal: 450.125 } } },
+      'metal',
+    ],
+    [
+      'revenue-analyst: a day in fractions of a cent',
+      'POST',
+      '/api/v1/agents/revenue-analyst/tasks',
+      { input: { days: [{ date: '2026-11-01', revenueUsd: 10.005 }] } },
+      'revenueUsd',
+    ],
+  ])('refuses %s with a 400 naming the field, storing and starting nothing', async (_case, method, path, body, field) => {
+    const before = { tasks: await count('tasks'), competitors: await count('competitors'), settings: await count('business_settings') };
+    const r = await app.call(method, path, body);
+    expect(r.status, JSON.stringify(r.body)).toBe(400);
+    expect(JSON.stringify(r.body.error)).toContain(field);
+    expect({ tasks: await count('tasks'), competitors: await count('competitors'), settings: await count('business_settings') }).toEqual(
+      before,
+    );
+  });
+
+  it('accepts a daily ad budget up to the cap and competitor prices in whole cents', async () => {
+    const settings = await app.call('PATCH', '/api/v1/settings', { adDailyBudgetUsd: 500 });
+    expect([settings.status, settings.body.settings?.adDailyBudgetUsd]).toEqual([200, 500]);
+    const rival = await app.call('PUT', '/api/v1/competitors', { name: 'Beta Roofing', prices: { architectural_shingle: 412.5 } });
+    expect(rival.status, JSON.stringify(rival.body)).toBe(200);
+  });
+
   it('accepts whole cents that a binary float cannot hold exactly, stored to the cent', async () => {
     const product = await app.call('PUT', '/api/v1/products', { sku: 'RV-1', name: 'Ridge vent', priceUsd: 19.99 });
     expect(product.status, JSON.stringify(product.body)).toBe(200);

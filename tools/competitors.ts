@@ -8,15 +8,12 @@ import { label } from '../runtime/text.ts';
 import { wholeNumber } from '../runtime/numbers.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
-import { iso } from './util.ts';
+import { iso, usd } from './util.ts';
 
 export const competitorInput = z
   .object({
     name: label(200),
-    prices: z
-      .record(z.string().min(1).max(60), z.number().positive().max(100_000))
-      .default({})
-      .describe('USD per roofing square, by material'),
+    prices: z.record(z.string().min(1).max(60), usd(0.01, 100_000)).default({}).describe('USD per roofing square, by material'),
     rating: z.number().min(0).max(5).nullable().optional(),
     reviews: z.number().int().min(0).max(10_000_000).default(0),
     services: z.array(z.string().trim().min(1).max(100)).max(50).default([]),

@@ -8,7 +8,7 @@ import { conflict, notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { expireCheckouts } from './revenue.ts';
 import { businessTool, type Ctx } from './services.ts';
-import { cursor, id, iso, limit, mustExist, num, newestFirst, usd } from './util.ts';
+import { cursor, id, iso, limit, MONEY_COLUMN_MAX_USD, mustExist, num, newestFirst, usd } from './util.ts';
 
 export const ESTIMATE_STATUSES = ['draft', 'sent', 'accepted', 'declined'] as const;
 type Status = (typeof ESTIMATE_STATUSES)[number];
@@ -102,7 +102,7 @@ export const estimatesRecord = businessTool({
       // Stored whole: only the total is read, and every other field, its totals' breakdown
       // included (subtotal, tax, overhead, profit), is kept as the estimator wrote it.
       output: z
-        .looseObject({ totals: z.looseObject({ total: usd(0, 9_999_999_999.99) }) })
+        .looseObject({ totals: z.looseObject({ total: usd(0, MONEY_COLUMN_MAX_USD) }) })
         .optional()
         .describe('The estimator output, stored as given; required for a new estimate'),
     })

@@ -8,6 +8,14 @@
  * @module
  */
 
+/**
+ * The most one payment link (a Stripe Checkout Session) can charge, in US dollars: Stripe takes
+ * an amount of at most eight digits in minor units, 99999999 = $999,999.99
+ * (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts); a larger one is
+ * refused by Stripe. A balance above it is paid in parts (checkout's amountUsd).
+ */
+export const MAX_CHECKOUT_USD = 999_999.99;
+
 /** Stripe's zero-decimal currencies (amount 500 JPY = ¥500). */
 const ZERO_DECIMAL = new Set([
   'bif',

@@ -7,9 +7,9 @@
  */
 import { z } from 'zod';
 import { wholeNumber } from '../runtime/numbers.ts';
-import { badRequest, conflict, notFound } from '../runtime/errors.ts';
+import { badRequest, conflict, notFound, permanent } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
-import { toMajor, toMinor } from './money.ts';
+import { MAX_CHECKOUT_USD, toMajor, toMinor } from './money.ts';
 import { businessTool, type Ctx } from './services.ts';
 import { dateRange, id, iso, num, tenantCurrency, usd, webUrl } from './util.ts';
 
@@ -74,10 +74,16 @@ export const stripeCheckoutCreate = businessTool({
     .object({
       estimateId: id.optional(),
       productId: id.optional(),
-      amountUsd: usd(0.01, 100_000_000)
+      amountUsd: usd(0.01, MAX_CHECKOUT_USD)
         .optional()
         .describe(
-          "An estimate's amount to charge (e.g. a balance reconciled against a bank export); at most its stored balance. A new session for an estimate expires its older open ones",
+          `An estimate's amount to charge (e.g. a balance reconciled against a bank export, or one part of a balance above $${MAX_CHECKOUT_USD}, the most one link can charge); at most its stored balance. A new session for an estimate expires its older open ones`,
+        ),
+      reuseOpen: z
+        .boolean()
+        .default(false)
+        .describe(
+          "For an estimate: answer its open link for the same amount, if it has one, instead of making a new one (which would expire it), so that a link already sent to the customer keeps working (the billing agent's runs use this)",
         ),
       customerEmail: z.email().optional(),
       successUrl: webUrl.optional(),
@@ -85,8 +91,12 @@ export const stripeCheckoutCreate = businessTool({
     })
     .strict()
     .refine((v) => (v.estimateId === undefined) !== (v.productId === undefined), 'give exactly one of estimateId or productId')
-    .refine((v) => v.amountUsd === undefined || v.estimateId !== undefined, 'amountUsd applies to an estimate only'),
-  output: z.object({ session: sessionRecord }),
+    .refine((v) => v.amountUsd === undefined || v.estimateId !== undefined, 'amountUsd applies to an estimate only')
+    .refine((v) => !v.reuseOpen || v.estimateId !== undefined, 'reuseOpen applies to an estimate only'),
+  output: z.object({
+    session: sessionRecord,
+    reused: z.boolean().optional().describe('True when reuseOpen answered an open link made before, not a new one'),
+  }),
   scope: 'write',
   sideEffect: true,
   audit: {
@@ -97,6 +107,7 @@ export const stripeCheckoutCreate = businessTool({
       url: o.session.url,
       amountUsd: o.session.amountUsd,
       mode: o.session.mode,
+      ...(o.reused ? { reused: true } : {}),
       ...(o.session.customerId ? { customerId: o.session.customerId } : {}),
     }),
   },
@@ -137,6 +148,15 @@ export const stripeCheckoutCreate = businessTool({
             `$${i.amountUsd.toFixed(2)} is more than the $${balance.toFixed(2)} left to pay on estimate ${i.estimateId}.`,
           );
         const amount = i.amountUsd !== undefined ? Math.round(i.amountUsd * 100) / 100 : balance;
+        if (i.reuseOpen) {
+          // The newest open link for exactly this amount: one already in a customer's inbox stays payable.
+          const open = await sql.query<SessionRow>(
+            `SELECT * FROM checkout_sessions WHERE estimate_id = $1 AND status = 'open' AND currency = $2 AND amount_minor = $3
+              ORDER BY created_at DESC, id DESC LIMIT 1`,
+            [i.estimateId, PRICE_CURRENCY, toMinor(amount, PRICE_CURRENCY)],
+          );
+          if (open.rows[0]) return { existing: open.rows[0], reused: true };
+        }
         const description =
           amount < num(est.total_usd)
             ? `Balance of roofing estimate ${i.estimateId.slice(0, 8)}`
@@ -151,8 +171,9 @@ export const stripeCheckoutCreate = businessTool({
       if (!prod) throw notFound('Product', i.productId!);
       return { amount: num(prod.price_usd), interval: prod.interval, description: prod.name, customerId: null };
     });
-    if (prepared.existing) return { session: toSession(prepared.existing) };
+    if (prepared.existing) return { session: toSession(prepared.existing), ...('reused' in prepared ? { reused: true } : {}) };
     if (prepared.amount <= 0) throw badRequest('NOTHING_TO_PAY', 'The amount to pay is zero.');
+    if (toMinor(prepared.amount, PRICE_CURRENCY) > toMinor(MAX_CHECKOUT_USD, PRICE_CURRENCY)) throw tooLargeForOneLink(prepared.amount, i);
     const s = ctx.services;
     const amountMinor = toMinor(prepared.amount, PRICE_CURRENCY);
     const created = await s.payments.createCheckout({
@@ -198,6 +219,24 @@ export const stripeCheckoutCreate = businessTool({
       .then(async (row) => ({ session: toSession(i.estimateId ? await supersede(row, ctx) : row) }));
   },
 });
+
+/**
+ * 422 CHECKOUT_AMOUNT_TOO_LARGE: more than one payment link can charge (Stripe refuses it); the
+ * customer pays in parts, each a link for an amountUsd of at most MAX_CHECKOUT_USD.
+ */
+export function tooLargeForOneLink(amountUsd: number, i: { estimateId?: string | undefined; productId?: string | undefined }) {
+  const what = i.estimateId ? `The balance of estimate ${i.estimateId}` : `The price of product ${i.productId}`;
+  const max = `$${MAX_CHECKOUT_USD.toLocaleString('en-US', { minimumFractionDigits: 2 })}`;
+  return permanent(
+    'CHECKOUT_AMOUNT_TOO_LARGE',
+    `${what} ($${amountUsd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}) is more than the ${max} one payment link can charge (Stripe's maximum). ${
+      i.estimateId
+        ? `Take partial payments: ask for a link with "amountUsd" of at most ${max}, and another for the rest once it is paid.`
+        : 'Split it into products of at most that price.'
+    }`,
+    { amountUsd, maxUsd: MAX_CHECKOUT_USD },
+  );
+}
 
 /**
  * Expires checkout sessions at Stripe and marks them expired here, so that their links can no

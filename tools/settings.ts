@@ -9,11 +9,12 @@
 import { z } from 'zod';
 import type { Db, Sql } from '../runtime/db/driver.ts';
 import type { SettingsView } from '../runtime/guardrails/index.ts';
-import { AppError, permanent } from '../runtime/errors.ts';
+import { AppError, badRequest, permanent } from '../runtime/errors.ts';
 import { checkOutboundUrl, guardedFetch, outboundUrl } from '../runtime/outbound.ts';
 import { readOutboundAllowHosts } from '../runtime/guardrails/tenants.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
+import { usd } from './util.ts';
 
 /** Where the CRM export is fetched from: a JSON endpoint, paginated by `next` links or `?page=N`. */
 export const crmSource = z
@@ -45,7 +46,10 @@ const patch = z
     ownerEmail: z.email().nullable().optional(),
     crm: crmSource.nullable().optional(),
     crmCredential: z.string().min(1).max(4000).nullable().optional().describe('Write-only: the CRM API token (or user:password for basic)'),
-    adDailyBudgetUsd: z.number().positive().max(1_000_000).nullable().optional(),
+    adDailyBudgetUsd: usd(0.01, 1_000_000)
+      .nullable()
+      .optional()
+      .describe('Daily ad budget the ad-manager allocates; at most the ad spend cap (ADS_DAILY_SPEND_CAP_USD)'),
     competitorMarkets: z.array(z.string().trim().min(1).max(100)).max(50).optional(),
   })
   .strict()
@@ -139,6 +143,14 @@ export const settingsUpdate = businessTool({
   handler: (i, ctx) =>
     ctx.tx(async (sql) => {
       const { crmCredential, ...rest } = i;
+      // The ad-manager refuses a budget above the account's cap (SPEND_CAP_EXCEEDED): refused here, not by every run.
+      const cap = ctx.services.config.ADS_DAILY_SPEND_CAP_USD;
+      if (rest.adDailyBudgetUsd != null && rest.adDailyBudgetUsd > cap)
+        throw badRequest(
+          'INVALID_REQUEST',
+          `adDailyBudgetUsd: $${rest.adDailyBudgetUsd.toFixed(2)} is above the $${cap} daily ad spend cap (ADS_DAILY_SPEND_CAP_USD): set at most $${cap}, or raise the cap.`,
+          { field: 'adDailyBudgetUsd', capUsd: cap },
+        );
       // A CRM URL the fetch would refuse (internal address, not allow-listed) is refused now.
       if (rest.crm?.url) {
         await checkOutboundUrl(rest.crm.url, await readOutboundAllowHosts(sql, ctx.tenantId));

@@ -26,6 +26,9 @@ export const usd = (min: number, max: number) =>
     .min(min)
     .max(max)
     .refine((v) => Math.abs(v * 100 - Math.round(v * 100)) < 1e-6, 'must be in whole cents (at most two decimal places)');
+
+/** The largest amount a money column holds (numeric(12,2)): an estimate's total, a payment in a bank export. */
+export const MONEY_COLUMN_MAX_USD = 9_999_999_999.99;
 /** Days from `from` to `to`, both inclusive and optional; one that ends before it starts is a 400, not zeros. */
 export const dateRange = z
   .object({

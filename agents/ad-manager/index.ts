@@ -1,5 +1,6 @@
 /**
- * ad-manager: allocates a daily budget across ad campaigns with the water-filling optimiser
+ * ad-manager: allocates a daily budget across the active ad campaigns (drafts and paused ones are
+ * left alone) with the water-filling optimiser
  * (core.ts), writes ad copy variants (a language step with a template), and applies the plan
  * through the ads tool — dry-run unless the ads adapter is configured live; the tool refuses
  * spend above the cap. The plan is compared with today's budgets on the same curves, and a
@@ -17,22 +18,20 @@ import { languageFallback, money, recallSafe, rememberSafe } from '../tooling.ts
 import { allocateBudget, compareWithStatusQuo, RULE } from './core.ts';
 import { adsCampaignApplyPlan, adsCampaignsList } from '../../tools/ads.ts';
 import { settingsGet } from '../../tools/settings.ts';
+import { usd } from '../../tools/util.ts';
 import { count } from '../text.ts';
 
 const stats = z.object({
-  spendUsd: z.number().min(0).describe('Observed daily spend'),
+  spendUsd: usd(0, 1_000_000).describe('Observed daily spend'),
   roas: z.number().min(0).optional(),
-  cpaUsd: z.number().positive().optional(),
-  conversionValueUsd: z.number().min(0).optional(),
-  minDailyUsd: z.number().min(0).optional(),
-  maxDailyUsd: z.number().min(0).optional(),
+  cpaUsd: usd(0.01, 1_000_000).optional(),
+  conversionValueUsd: usd(0, 100_000_000).optional(),
+  minDailyUsd: usd(0, 1_000_000).optional(),
+  maxDailyUsd: usd(0, 1_000_000).optional(),
 });
 
 export const adManagerInput = z.object({
-  totalDailyBudgetUsd: z
-    .number()
-    .positive()
-    .max(1_000_000)
+  totalDailyBudgetUsd: usd(0.01, 1_000_000)
     .optional()
     .describe("Daily budget to allocate; omitted: the business's setting adDailyBudgetUsd"),
   stats: z
@@ -98,22 +97,36 @@ export default defineAgent({
         );
       total = settings.adDailyBudgetUsd;
     }
-    const { campaigns, dailySpendCapUsd } = await ctx.tools.ads_campaigns_list({ limit: 100 });
+    // Only active campaigns run: a draft is not spending (nor ever activated here) and a paused one stays paused.
+    const list = ctx.tools.ads_campaigns_list;
+    let page = await list({ status: 'active', limit: 200 });
+    const { dailySpendCapUsd } = page;
+    const live = [...page.campaigns];
+    while (page.nextCursor) {
+      page = await list({ status: 'active', limit: 200, cursor: page.nextCursor });
+      live.push(...page.campaigns);
+    }
     if (total > dailySpendCapUsd)
       throw permanent(
         'SPEND_CAP_EXCEEDED',
         `A daily ad budget of ${money(total)} is above the account's ${money(dailySpendCapUsd)} cap (ADS_DAILY_SPEND_CAP_USD): give a smaller totalDailyBudgetUsd, or raise the cap.`,
       );
-    const live = campaigns.filter((c) => c.status !== 'paused');
-    // A campaign without stats gives no evidence to move it: it is held at today's budget
-    // (scaled down together with the others held when they alone exceed the total).
-    const heldSum = live.filter((c) => !(i.stats[c.id] ?? i.stats[c.name])).reduce((a, c) => a + c.dailyBudgetUsd, 0);
-    const scale = heldSum > total ? total / heldSum : 1;
+    // A campaign without stats gives no evidence to move it: it keeps today's budget, and the
+    // campaigns with stats share the rest of the total. Held campaigns that alone take more than
+    // the total are a contradiction the optimiser cannot settle by cutting them (nor by starving
+    // the campaigns with evidence): the run says so.
+    const held = live.filter((c) => !(i.stats[c.id] ?? i.stats[c.name]));
+    const heldCents = held.reduce((a, c) => a + Math.round(c.dailyBudgetUsd * 100), 0);
+    if (heldCents > Math.round(total * 100))
+      throw permanent(
+        'AD_BUDGET_BELOW_HELD',
+        `The active campaigns without stats (${held.map((c) => c.name).join(', ')}) keep today's budgets, ${money(heldCents / 100)}/day together, more than the ${money(total)}/day to allocate: give their stats, pause some of them, or give a larger totalDailyBudgetUsd.`,
+        { heldUsd: heldCents / 100, totalDailyBudgetUsd: total, held: held.map((c) => c.id) },
+      );
     const curves = live.map((c) => {
       const s = i.stats[c.id] ?? i.stats[c.name];
       if (s) return { id: c.id, ...s, ...(s.roas === undefined && !s.cpaUsd ? { roas: 1 } : {}) };
-      const held = Math.floor(c.dailyBudgetUsd * scale * 100) / 100;
-      return { id: c.id, spendUsd: Math.max(c.dailyBudgetUsd, 1), roas: 1, minDailyUsd: held, maxDailyUsd: held };
+      return { id: c.id, spendUsd: Math.max(c.dailyBudgetUsd, 1), roas: 1, minDailyUsd: c.dailyBudgetUsd, maxDailyUsd: c.dailyBudgetUsd };
     });
     let plan = allocateBudget(total, curves, { minMarginalRoas: i.minMarginalRoas });
     const current = Object.fromEntries(live.map((c) => [c.id, c.dailyBudgetUsd]));
@@ -172,7 +185,9 @@ export default defineAgent({
       const apply = ctx.tools.ads_campaign_apply_plan;
       // Cuts first, so that the total stays under the cap at every step (tools/ads.ts checks it on each apply).
       changes.sort((a, b) => a.dailyBudgetUsd - a.previousDailyBudgetUsd - (b.dailyBudgetUsd - b.previousDailyBudgetUsd));
-      for (const a of changes) applied.push({ id: a.id, mode: (await apply({ id: a.id, dailyBudgetUsd: a.dailyBudgetUsd })).action.mode });
+      // activate: false — a budget change never changes a campaign's status (one paused since the list stays paused).
+      for (const a of changes)
+        applied.push({ id: a.id, mode: (await apply({ id: a.id, dailyBudgetUsd: a.dailyBudgetUsd, activate: false })).action.mode });
     }
     const summary = allocations.map((a) => `${a.name} ${money(a.previousDailyBudgetUsd)} → ${money(a.dailyBudgetUsd)}`).join(', ');
     const digest = i.digest

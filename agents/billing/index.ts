@@ -2,20 +2,33 @@
  * billing: money in. Reconciles accepted estimates against the payments given (a Stripe or
  * bank export) to the cent, creates Stripe checkout links for the balance of unpaid and partly paid ones, and drafts dunning
  * reminders for overdue ones at the stage they reached (1/7/14/30 days; core.ts). Reminders
- * are drafts: sending them is email-outreach's job, behind its approval.
+ * are drafts: sending them is email-outreach's job, behind its approval. A link that cannot be
+ * made for one estimate (a balance above what one link can charge, MAX_CHECKOUT_USD; any other
+ * refusal about that estimate) is skipped with its reason (`skippedLinks`): the run goes on. An
+ * estimate that already has an open link for its balance keeps it (reused, not replaced); only a
+ * link for another amount is replaced (and expired).
  * @module
  */
 import { z } from 'zod';
-import { defineAgent } from '../../runtime/public.ts';
+import { AppError, defineAgent } from '../../runtime/public.ts';
 import { money, rememberSafe } from '../tooling.ts';
 import { DUNNING, dunningStage, reconcile, reminderTemplate, type Invoice } from './core.ts';
 import { estimatesList } from '../../tools/estimates.ts';
-import { paymentsList, stripeCheckoutCreate } from '../../tools/revenue.ts';
+import { paymentsList, stripeCheckoutCreate, tooLargeForOneLink } from '../../tools/revenue.ts';
+import { MAX_CHECKOUT_USD } from '../../tools/money.ts';
+import { MONEY_COLUMN_MAX_USD, usd } from '../../tools/util.ts';
 import { count } from '../text.ts';
 
 export const billingInput = z.object({
   payments: z
-    .array(z.object({ id: z.string(), estimateId: z.string().nullable().optional(), amountUsd: z.number(), paidAt: z.string() }))
+    .array(
+      z.object({
+        id: z.string(),
+        estimateId: z.string().nullable().optional(),
+        amountUsd: usd(0.01, MONEY_COLUMN_MAX_USD),
+        paidAt: z.string(),
+      }),
+    )
     .optional()
     .describe('Payments to reconcile (e.g. a bank export); omitted: the stored Stripe payments (payments_list)'),
   termsDays: z.number().int().min(0).max(365).default(14).describe('Days after acceptance that payment is due'),
@@ -41,6 +54,9 @@ export const billingOutput = z.object({
     }),
   ),
   unmatchedPayments: z.array(z.object({ id: z.string(), amountUsd: z.number() })),
+  skippedLinks: z
+    .array(z.object({ estimateId: z.string(), code: z.string(), reason: z.string() }))
+    .describe('Estimates whose checkout link was not made, and why (e.g. a balance above what one link can charge)'),
   reminders: z.array(z.object({ estimateId: z.string(), stage: z.string(), daysOverdue: z.number(), text: z.string(), model: z.string() })),
   totals: z.object({ invoicedUsd: z.number(), collectedUsd: z.number(), outstandingUsd: z.number() }),
 });
@@ -78,11 +94,29 @@ export default defineAgent({
     await ctx.progress(40, `${r.invoices.length} invoices reconciled`);
 
     const links = new Map<string, string>();
+    const skippedLinks: { estimateId: string; code: string; reason: string }[] = [];
     if (i.createCheckoutLinks) {
       const checkout = ctx.tools.stripe_checkout_create;
       // A partly paid invoice gets a link for its balance, never for the whole amount again.
-      for (const inv of r.invoices.filter((x) => (x.status === 'unpaid' || x.status === 'partial') && x.balanceUsd > 0))
-        links.set(inv.estimateId, (await checkout({ estimateId: inv.estimateId, amountUsd: inv.balanceUsd })).session.url);
+      for (const inv of r.invoices.filter((x) => (x.status === 'unpaid' || x.status === 'partial') && x.balanceUsd > 0)) {
+        // One estimate's link that cannot be made is skipped with its reason: the others still get theirs.
+        if (inv.balanceUsd > MAX_CHECKOUT_USD) {
+          const e = tooLargeForOneLink(inv.balanceUsd, { estimateId: inv.estimateId });
+          skippedLinks.push({ estimateId: inv.estimateId, code: e.code, reason: e.message });
+          continue;
+        }
+        try {
+          // An open link for this same balance (emailed in an earlier reminder, or made by hand) is
+          // answered as it is, not replaced: a new one would expire the link the customer holds.
+          const made = await checkout({ estimateId: inv.estimateId, amountUsd: inv.balanceUsd, reuseOpen: true });
+          links.set(inv.estimateId, made.session.url);
+        } catch (e) {
+          // A refusal about this estimate (4xx: paid meanwhile, no longer accepted, above its stored balance);
+          // anything else (an outage, an interrupt) stops the run as before.
+          if (!(e instanceof AppError) || e.status >= 500) throw e;
+          skippedLinks.push({ estimateId: inv.estimateId, code: e.code, reason: e.message });
+        }
+      }
     }
     const reminders = [];
     for (const inv of r.invoices) {
@@ -113,6 +147,7 @@ export default defineAgent({
         ...(links.has(x.estimateId) ? { checkoutUrl: links.get(x.estimateId)! } : {}),
       })),
       unmatchedPayments: r.unmatchedPayments.map((p) => ({ id: p.id, amountUsd: p.amountUsd })),
+      skippedLinks,
       reminders,
       totals: r.totals,
     };

@@ -16,11 +16,12 @@ import { compareRuns, describeChanges, readSummary, summarise } from './compare.
 import { findings, ourPriceBook, positioning, priceIndex, type CompetitorData } from './core.ts';
 import { competitorRecordsList } from '../../tools/competitors.ts';
 import { settingsGet } from '../../tools/settings.ts';
+import { usd } from '../../tools/util.ts';
 import { count } from '../text.ts';
 
 const competitor = z.object({
   name: label(200),
-  prices: z.record(z.string().min(1).max(60), z.number().positive().max(100_000)).default({}),
+  prices: z.record(z.string().min(1).max(60), usd(0.01, 100_000)).default({}),
   rating: z.number().min(0).max(5).nullable().default(null),
   reviews: z.number().int().min(0).default(0),
   services: z.array(z.string().trim().min(1).max(100)).max(50).default([]),
@@ -34,7 +35,7 @@ export const competitorAnalysisInput = z.object({
     .default('national')
     .describe('Region of our price book'),
   ourPrices: z
-    .record(z.string().min(1).max(60), z.number().positive())
+    .record(z.string().min(1).max(60), usd(0.01, 100_000))
     .optional()
     .describe('USD per square by material; default: our price book'),
   ourRating: z.number().min(0).max(5).nullable().default(null),

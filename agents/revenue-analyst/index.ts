@@ -13,13 +13,19 @@ import { languageFallback, hasTool, money, recallSafe, rememberSafe } from '../t
 import { ANOMALY_RULE, anomalies, recommendations, trend, weekStart, weeklyTotals, type WeekTotal } from './core.ts';
 import { revenueDashboard } from '../../tools/dashboard.ts';
 import { revenueSummary } from '../../tools/revenue.ts';
+import { usd } from '../../tools/util.ts';
 
 const DAY = 86_400_000;
 
 export const revenueAnalystInput = z.object({
   weeks: z.number().int().min(4).max(104).default(12),
   days: z
-    .array(z.object({ date: z.iso.date(), revenueUsd: z.number() }))
+    .array(
+      z.object({
+        date: z.iso.date(),
+        revenueUsd: usd(-100_000_000, 100_000_000).describe("The day's revenue, net of refunds (may be negative)"),
+      }),
+    )
     .optional()
     .describe('Daily revenue to analyse instead of the dashboard'),
   leadsByStage: z.record(z.string(), z.number().int().min(0)).optional(),

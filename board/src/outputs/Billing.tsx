@@ -1,4 +1,4 @@
-/** billing: totals, each invoice with its balance and payment link, reminders as the customer reads them. */
+/** billing: totals, each invoice with its balance and payment link (or why it has none), reminders as the customer reads them. */
 import { humanize, money, when } from '../format.ts';
 import { Email, list, rec, Section, Table, type OutputProps } from './parts.tsx';
 
@@ -17,6 +17,7 @@ export function BillingView({ output }: OutputProps) {
   const invoices = list<Invoice>(output.invoices);
   const reminders = list<{ estimateId: string; stage: string; daysOverdue: number; text: string }>(output.reminders);
   const unmatched = list<{ id: string; amountUsd: number }>(output.unmatchedPayments);
+  const skipped = new Map(list<{ estimateId: string; reason: string }>(output.skippedLinks).map((s) => [s.estimateId, s.reason]));
   return (
     <div className="billing">
       <ul className="stat-tiles" aria-label="Billing totals">
@@ -47,6 +48,8 @@ export function BillingView({ output }: OutputProps) {
                   <a href={i.checkoutUrl} target="_blank" rel="noreferrer">
                     Pay link
                   </a>
+                ) : skipped.has(i.estimateId) ? (
+                  <span className="muted">No link: {skipped.get(i.estimateId)}</span>
                 ) : (
                   '—'
                 )}

@@ -1,0 +1,84 @@
+/**
+ * Which campaigns the ad-manager allocates to, as a full task on the embedded database with
+ * the dry-run ads adapter: only active ones run; a draft is neither counted in today's budgets
+ * nor activated; a campaign without stats keeps today's budget, and the campaigns with stats
+ * share the rest by the optimiser's rule.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTask, startTestApp, type TestApp } from './harness.ts';
+
+let app: TestApp;
+beforeAll(async () => {
+  // Budgets auto-approve (recorded): the operator's policy names only emails.
+  app = await startTestApp('pglite', { env: { APPROVAL_POLICY: 'email.send=0' } });
+}, 60_000);
+afterAll(() => app?.stop());
+
+async function campaign(name: string, dailyBudgetUsd: number, active: boolean): Promise<string> {
+  const c = await app.call('POST', '/api/v1/ads/campaigns', { name, channel: 'google_search', dailyBudgetUsd });
+  expect(c.status, JSON.stringify(c.body)).toBe(201);
+  if (active) {
+    const a = await app.call('POST', `/api/v1/ads/campaigns/${c.body.campaign.id}/apply`, { dailyBudgetUsd, activate: true });
+    expect([a.status, a.body.campaign?.status]).toEqual([200, 'active']);
+  }
+  return c.body.campaign.id;
+}
+const stored = async () =>
+  Object.fromEntries(
+    (
+      await app.query<{ name: string; status: string; daily_budget_usd: string }>(
+        `SELECT name, status, daily_budget_usd FROM ads_campaigns`,
+      )
+    ).map((r) => [r.name, [r.status, Number(r.daily_budget_usd)]]),
+  );
+
+describe('ad-manager and campaign status', () => {
+  beforeAll(async () => {
+    // Today: $400/day active ($50 + $200 + $150); with the $481 draft it would be $881.
+    await campaign('Search A', 50, true);
+    await campaign('Local B', 200, true);
+    await campaign('Display C', 150, true);
+    await campaign('Draft D', 481, false);
+  });
+
+  it('allocates over the active campaigns only: drafts are not today’s budget, not allocated, not activated', async () => {
+    const task = await runTask(app, 'ad-manager', { totalDailyBudgetUsd: 450, stats: { 'Search A': { spendUsd: 100, roas: 3 } } });
+    expect(task.status, JSON.stringify(task.error)).toBe('succeeded');
+    const out = task.output;
+    expect(out.statusQuo.dailyBudgetUsd).toBe(400);
+    const by = Object.fromEntries(out.allocations.map((a: any) => [a.name, a]));
+    expect(Object.keys(by).sort()).toEqual(['Display C', 'Local B', 'Search A']);
+    // Without stats, B and C keep today's budgets; A, with ROAS 3 on $100/day of spend, takes the
+    // $100 left: 100·(3/λ − 1) = 100 at λ = 1.5, above the floor of 1, so all of it is worth spending.
+    expect(by['Local B']).toMatchObject({ dailyBudgetUsd: 200, previousDailyBudgetUsd: 200 });
+    expect(by['Display C']).toMatchObject({ dailyBudgetUsd: 150, previousDailyBudgetUsd: 150 });
+    expect(by['Search A']).toMatchObject({ dailyBudgetUsd: 100, previousDailyBudgetUsd: 50, marginalRoas: 1.5 });
+    expect([out.allocatedUsd, out.unallocatedUsd]).toEqual([450, 0]);
+    expect(out.applied).toHaveLength(1);
+    expect(await stored()).toEqual({
+      'Search A': ['active', 100],
+      'Local B': ['active', 200],
+      'Display C': ['active', 150],
+      'Draft D': ['draft', 481],
+    });
+  });
+
+  it('stops spending on the campaign with stats where a dollar returns less than the floor; the held ones are unchanged', async () => {
+    // A at ROAS 1.5 on $100/day: worth 100·(1.5/1 − 1) = $50 at the floor of 1, whatever the total.
+    const task = await runTask(app, 'ad-manager', { totalDailyBudgetUsd: 500, stats: { 'Search A': { spendUsd: 100, roas: 1.5 } } });
+    expect(task.status, JSON.stringify(task.error)).toBe('succeeded');
+    const by = Object.fromEntries(task.output.allocations.map((a: any) => [a.name, a.dailyBudgetUsd]));
+    expect(by).toEqual({ 'Search A': 50, 'Local B': 200, 'Display C': 150 });
+    expect(task.output.unallocatedUsd).toBe(100);
+    expect((await stored())['Draft D']).toEqual(['draft', 481]);
+  });
+
+  it('refuses, changing nothing, when the campaigns without stats alone take more than the budget (they are not cut)', async () => {
+    const before = await stored();
+    const task = await runTask(app, 'ad-manager', { totalDailyBudgetUsd: 300, stats: { 'Search A': { spendUsd: 100, roas: 3 } } });
+    expect(task.status).toBe('failed');
+    expect(task.error.code).toBe('AD_BUDGET_BELOW_HELD');
+    expect(task.error.message).toContain('$350.00/day');
+    expect(await stored()).toEqual(before);
+  });
+});
