@@ -6,7 +6,8 @@
  */
 import type { Db, Sql } from './db/driver.ts';
 import type { Usage } from './contracts.ts';
-import { badRequest, notFound } from './errors.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { notFound } from './errors.ts';
 
 export const TASK_STATUSES = ['queued', 'running', 'awaiting_approval', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -138,8 +139,8 @@ export async function listTasks(tx: Sql, q: ListQuery): Promise<{ tasks: Task[];
   if (q.agent) where.push(`agent = $${params.push(q.agent)}`);
   if (q.status) where.push(`status = $${params.push(q.status)}`);
   if (q.cursor) {
-    const [ts, id] = decodeCursor(q.cursor);
-    where.push(`(created_at, id) < ($${params.push(ts)}::timestamptz, $${params.push(id)}::uuid)`);
+    const { at, id } = decodeCursor(q.cursor);
+    where.push(`(created_at, id) < ($${params.push(at)}::timestamptz, $${params.push(id)}::uuid)`);
   }
   const sql = `SELECT ${COLUMNS}, created_at::text AS cursor_ts FROM tasks
     ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
@@ -149,20 +150,6 @@ export async function listTasks(tx: Sql, q: ListQuery): Promise<{ tasks: Task[];
   const last = rows.at(-1);
   const nextCursor = r.rows.length > q.limit && last ? encodeCursor(last.cursor_ts ?? '', last.id) : null;
   return { tasks: rows.map(toTask), nextCursor };
-}
-
-function encodeCursor(ts: string, id: string): string {
-  return Buffer.from(`${ts}|${id}`).toString('base64url');
-}
-
-const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)?$/;
-
-function decodeCursor(cursor: string): [string, string] {
-  const [ts, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  if (!ts || !id || !isUuid(id) || !PG_TIMESTAMP.test(ts)) {
-    throw badRequest('INVALID_CURSOR', 'The cursor is not one this API returned; start again without it.');
-  }
-  return [ts, id];
 }
 
 export type EventType = 'status' | 'progress' | 'log' | 'step';

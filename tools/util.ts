@@ -5,11 +5,12 @@
  */
 import { z } from 'zod';
 import { label } from '../runtime/text.ts';
+import { decodeCursor, encodeCursor } from '../runtime/cursor.ts';
 import { wholeNumber } from '../runtime/numbers.ts';
 import validator from 'validator';
 import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import type { Sql } from '../runtime/db/driver.ts';
-import { badRequest, notFound } from '../runtime/errors.ts';
+import { notFound } from '../runtime/errors.ts';
 
 export const id = z.uuid('must be a UUID');
 export const limit = wholeNumber(1, 200, 50);
@@ -160,25 +161,15 @@ export async function tenantCurrency(sql: Sql, tenantId: string): Promise<string
   return (await sql.query<{ currency: string }>(`SELECT currency FROM tenants WHERE id = $1`, [tenantId])).rows[0]?.currency ?? 'usd';
 }
 
-/** Cursor over (created_at DESC, id DESC): opaque base64url of both. */
-export function encodeCursor(createdAt: Date, rowId: string): string {
-  return Buffer.from(`${createdAt.toISOString()}|${rowId}`).toString('base64url');
-}
-
-export function decodeCursor(c: string | undefined): { at: string; id: string } | undefined {
-  if (!c) return undefined;
-  const [at, rowId] = Buffer.from(c, 'base64url').toString().split('|');
-  if (!at || !rowId || Number.isNaN(Date.parse(at)) || !id.safeParse(rowId).success)
-    throw badRequest('INVALID_CURSOR', 'The cursor is not one this API returned.');
-  return { at, id: rowId };
-}
+/** Cursor over (created_at DESC, id DESC): runtime/cursor.ts, of a row's `created_at`. */
+export const encodeRowCursor = (createdAt: Date, rowId: string): string => encodeCursor(createdAt.toISOString(), rowId);
 
 /** A page of rows fetched with `limit + 1`: the rows and the next cursor (or null). */
 export function page<R extends { id: string; created_at: Date }>(rows: R[], n: number): { rows: R[]; nextCursor: string | null } {
   const more = rows.length > n;
   const kept = more ? rows.slice(0, n) : rows;
   const last = kept[kept.length - 1];
-  return { rows: kept, nextCursor: more && last ? encodeCursor(last.created_at, last.id) : null };
+  return { rows: kept, nextCursor: more && last ? encodeRowCursor(last.created_at, last.id) : null };
 }
 
 /**
@@ -192,7 +183,7 @@ export async function newestFirst<R extends { id: string; created_at: Date }>(
   i: { limit: number; cursor?: string | undefined },
   q: { select: string; where?: string[]; params?: unknown[]; alias?: string },
 ): Promise<{ rows: R[]; nextCursor: string | null }> {
-  const c = decodeCursor(i.cursor);
+  const c = i.cursor ? decodeCursor(i.cursor) : undefined;
   const params = [...(q.params ?? [])];
   const at = q.alias ? `${q.alias}.created_at` : 'created_at';
   const rowId = q.alias ? `${q.alias}.id` : 'id';
