@@ -414,6 +414,13 @@ describe('revenue dashboard (13)', () => {
     const o = await app.call('GET', '/api/v1/revenue/dashboard', undefined, asOther);
     expect(o.body.revenue.totalUsd).toBe(0);
     expect((await app.call('GET', '/api/v1/revenue/dashboard?to=31-12-2026')).status).toBe(400);
+    // Year 0 is no year to PostgreSQL: a 400 naming the field, not the database's message.
+    const year0 = await app.call('GET', '/api/v1/revenue/dashboard?from=0000-01-01');
+    expect([year0.status, year0.body.error.code, year0.body.error.message]).toEqual([
+      400,
+      'INVALID_INPUT',
+      expect.stringContaining('from'),
+    ]);
     const backwards = await app.call('GET', '/api/v1/revenue/dashboard?from=2025-01-01&to=2024-01-01');
     expect(backwards.status).toBe(400);
     expect(backwards.body.error.message).toContain('to must not be before from');

@@ -30,11 +30,14 @@ export const usd = (min: number, max: number) =>
 
 /** The largest amount a money column holds (numeric(12,2)): an estimate's total, a payment in a bank export. */
 export const MONEY_COLUMN_MAX_USD = 9_999_999_999.99;
+/** A calendar day, YYYY-MM-DD, of the years 1 to 9999 (year 0 is no year to PostgreSQL). */
+export const calendarDay = z.iso.date().refine((d) => d >= '0001-01-01', 'must be a day of the years 1 to 9999');
+
 /** Days from `from` to `to`, both inclusive and optional; one that ends before it starts is a 400, not zeros. */
 export const dateRange = z
   .object({
-    from: z.iso.date().optional().describe('First day (YYYY-MM-DD), inclusive'),
-    to: z.iso.date().optional().describe('Last day (YYYY-MM-DD), inclusive'),
+    from: calendarDay.optional().describe('First day (YYYY-MM-DD), inclusive'),
+    to: calendarDay.optional().describe('Last day (YYYY-MM-DD), inclusive'),
   })
   // ISO dates compare as text.
   .refine((r) => !r.from || !r.to || r.from <= r.to, { message: 'to must not be before from', path: ['to'] });

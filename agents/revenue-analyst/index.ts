@@ -13,7 +13,7 @@ import { languageFallback, hasTool, money, recallSafe, rememberSafe } from '../t
 import { ANOMALY_RULE, anomalies, recommendations, trend, weekStart, weeklyTotals, type WeekTotal } from './core.ts';
 import { revenueDashboard } from '../../tools/dashboard.ts';
 import { revenueSummary } from '../../tools/revenue.ts';
-import { usd } from '../../tools/util.ts';
+import { calendarDay, usd } from '../../tools/util.ts';
 
 const DAY = 86_400_000;
 
@@ -22,14 +22,14 @@ export const revenueAnalystInput = z.object({
   days: z
     .array(
       z.object({
-        date: z.iso.date(),
+        date: calendarDay,
         revenueUsd: usd(-100_000_000, 100_000_000).describe("The day's revenue, net of refunds (may be negative)"),
       }),
     )
     .optional()
     .describe('Daily revenue to analyse instead of the dashboard'),
   leadsByStage: z.record(z.string(), z.number().int().min(0)).optional(),
-  now: z.iso.date().optional(),
+  now: calendarDay.optional(),
   digest: z.boolean().default(false).describe('Send the owner the report as a digest (the monthly default job does)'),
 });
 
