@@ -96,6 +96,17 @@ describe('bad input never changes the database', () => {
       'UNSUPPORTED_MEDIA_TYPE',
     ],
     [
+      'a public lead form posted as text/plain (not a form, not JSON)',
+      () =>
+        app.call('POST', '/landing/any-page/leads', undefined, {
+          key: null,
+          raw: 'name=Dan&email=dan@example.com',
+          headers: { 'content-type': 'text/plain' },
+        }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
+    [
       'an oversized body',
       () => app.call('POST', '/api/v1/agents/probe/tasks', { input: {}, idempotencyKey: 'x'.repeat(5000) }),
       413,
