@@ -174,10 +174,10 @@ describe('email automation (12)', () => {
     expect((await app.call('POST', '/api/v1/email-automation/run-due', {})).body).toEqual({ sent: 1, suppressed: 0, finished: 0 });
     expect((await app.call('POST', '/api/v1/email-automation/run-due', {})).body).toEqual({ sent: 0, suppressed: 0, finished: 0 });
     const out = await app.proc.runtime.db.system((sql) =>
-      sql.query<{ to_address: string; body: string; status: string; provider: string }>('SELECT * FROM email_outbox'),
+      sql.query<{ to_address: string; subject: string; body: string; status: string; provider: string }>('SELECT * FROM email_outbox'),
     );
     expect(out.rows).toHaveLength(1);
-    expect(out.rows[0]).toMatchObject({ to_address: 'eve@example.com', status: 'queued', provider: 'outbox' });
+    expect(out.rows[0]).toMatchObject({ to_address: 'eve@example.com', subject: 'Thanks Eve', status: 'queued', provider: 'outbox' });
     expect(out.rows[0]!.body).toMatch(/Hi Eve, thanks!/);
     expect(out.rows[0]!.body).toMatch(/\/unsubscribe\/[\w-]+\.[\w-]+/);
     const list = await app.call('GET', '/api/v1/email-automation/sequences');

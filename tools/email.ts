@@ -374,8 +374,10 @@ export const emailTools: AnyTool[] = [
       for (const d of due) {
         const step = d.steps[d.next_step];
         if (step && d.email) {
+          // {{name}} is the contact's name, in the subject as in the body.
           const body = await withFooter(ctx, d.email, step.body.replaceAll('{{name}}', d.name));
-          const r = await sendEmail(ctx, { to: d.email, subject: step.subject, body, idempotencyKey: `seq:${d.id}:${d.next_step}` });
+          const subject = step.subject.replaceAll('{{name}}', d.name);
+          const r = await sendEmail(ctx, { to: d.email, subject, body, idempotencyKey: `seq:${d.id}:${d.next_step}` });
           // A step another run sent (this one overlapped it) is not counted again.
           if (!r.replayed) out[r.email.status === 'suppressed' ? 'suppressed' : 'sent']++;
         }
