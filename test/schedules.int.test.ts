@@ -251,6 +251,15 @@ describe.each(['pglite', 'pg-redis'] as Engine[])('schedules on %s', (engine) =>
     const dup = await a.call('POST', '/api/v1/schedules', { name, agent: 'probe', input: PROBE, everyMs: 60_000 });
     expect(dup.status).toBe(409);
     expect(dup.body.error.code).toBe('SCHEDULE_EXISTS');
+    // Renamed to a name in use: the same 409, saying what to do.
+    const other = await a.call('POST', '/api/v1/schedules', { name: `${name} too`, agent: 'probe', input: PROBE, everyMs: 60_000 });
+    const renamed = await a.call('PATCH', `/api/v1/schedules/${other.body.schedule.id}`, { name });
+    expect([renamed.status, renamed.body.error.code, renamed.body.error.message]).toEqual([
+      409,
+      'SCHEDULE_EXISTS',
+      expect.stringContaining('another name'),
+    ]);
+    expect((await a.call('DELETE', `/api/v1/schedules/${other.body.schedule.id}`)).status).toBe(204);
     expect((await a.call('DELETE', `/api/v1/schedules/${cron.body.schedule.id}`)).status).toBe(204);
     expect((await a.call('GET', `/api/v1/schedules/${cron.body.schedule.id}`)).status).toBe(404);
   });

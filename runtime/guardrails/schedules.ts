@@ -364,13 +364,19 @@ export class ScheduleService {
     if (p.input !== undefined) this.#checkAgentInput(cur.agent, p.input);
     const next = firstTick(merged);
     await this.deps.db.tenant(tenantId, async (tx) => {
+      // A name given must be free; one generated again from new timing is kept only when free.
+      const regenerated = cur.name === generatedName(cur) ? generatedName({ agent: cur.agent, ...merged }) : cur.name;
+      const taken = async (n: string) =>
+        n !== cur.name && (await tx.query(`SELECT 1 FROM schedules WHERE name = $1 AND id <> $2`, [n, id])).rows.length > 0;
+      if (p.name !== undefined && (await taken(p.name)))
+        throw conflict('SCHEDULE_EXISTS', `A schedule named '${p.name}' exists already; give this one another name.`);
+      const name = p.name ?? ((await taken(regenerated)) ? cur.name : regenerated);
       await tx.query(
         `UPDATE schedules SET name = $2, input = $3, cron = $4, every_ms = $5, timezone = $6, enabled = $7, budget = $8, priority = $9,
            next_run_at = $10, updated_at = now() WHERE id = $1`,
         [
           id,
-          // A name generated from the timing is generated again when the timing changes.
-          p.name ?? (cur.name === generatedName(cur) ? generatedName({ agent: cur.agent, ...merged }) : cur.name),
+          name,
           JSON.stringify(p.input ?? cur.input),
           merged.cron ?? null,
           merged.everyMs ?? null,
