@@ -184,6 +184,16 @@ describe.each(['pglite', 'pg-redis'] as Engine[])('schedules on %s', (engine) =>
       expect(r.status, JSON.stringify(body)).toBe(400);
       expect(r.body.error.code).toBe(code);
     }
+    // A field out of its range is named with the range a person writes (not croner's count from 0).
+    for (const [cron, says] of [
+      ['0 0 0 * *', 'the day of the month must be 1–31'],
+      ['0 0 * 13 *', 'the month must be 1–12'],
+      ['0 24 * * *', 'the hour must be 0–23'],
+      ['@every 5m', 'for an interval use everyMs'],
+    ]) {
+      const r = await a.call('POST', '/api/v1/schedules', { agent: 'probe', input: PROBE, cron });
+      expect([r.body.error?.code, r.body.error?.message], cron).toEqual(['INVALID_CRON', expect.stringContaining(says)]);
+    }
     // A misspelt field of the schedule itself, on create and on change: named, with what is read.
     const misspelt = await a.call('POST', '/api/v1/schedules', { agent: 'probe', input: PROBE, everyMS: 3600000 });
     expect(misspelt.status).toBe(400);

@@ -225,9 +225,31 @@ export function nextTick(
   try {
     cronCalendar(s.cron);
   } catch (err) {
-    throw badRequest('INVALID_CRON', `'${s.cron}' is not a cron pattern: ${(err as Error).message} (e.g. '0 2 * * *' = 02:00 daily).`);
+    throw badRequest(
+      'INVALID_CRON',
+      `'${s.cron}' is not a cron pattern: ${cronProblem((err as Error).message)} (e.g. '0 2 * * *' = 02:00 daily).`,
+    );
   }
   return nextCronTime(s.cron, s.timezone, from);
+}
+
+/** Each cron field's name and range, as a person writes them (croner counts days and months from 0). */
+const CRON_FIELDS: Record<string, string> = {
+  minute: 'the minute must be 0–59',
+  hour: 'the hour must be 0–23',
+  day: 'the day of the month must be 1–31',
+  month: 'the month must be 1–12 (or JAN–DEC)',
+  dayOfWeek: 'the day of the week must be 0–7 (0 and 7 are Sunday) or SUN–SAT',
+};
+
+/** croner's complaint about a pattern, said in the fields' own terms ("Invalid value for day: -1" → the day must be 1–31). */
+function cronProblem(message: string): string {
+  const text = message.replace(/^CronPattern:\s*/, '');
+  const field = /^Invalid value for (\w+)/.exec(text)?.[1];
+  if (field && CRON_FIELDS[field]) return CRON_FIELDS[field];
+  if (/exactly five, six, or seven/.test(text))
+    return 'a cron has five fields (minute hour day-of-month month day-of-week) or is one of @yearly, @monthly, @weekly, @daily, @hourly; for an interval use everyMs';
+  return text;
 }
 
 /** nextTick for a schedule being saved: a pattern with no time to fire (February 31st) is a 400. */
