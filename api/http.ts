@@ -46,6 +46,13 @@ export function idempotencyKeyHeader(req: Request): string | undefined {
   const all = req.headersDistinct['idempotency-key'];
   if (!all?.length) return undefined;
   if (all.length > 1) throw badRequest('IDEMPOTENCY_KEY_REPEATED', 'The request has several Idempotency-Key headers; send one.');
+  // A header is read byte by byte (Latin-1), so a UTF-8 key would arrive garbled; the IETF
+  // draft's key is a Structured Field string, printable ASCII. Other characters go in the body.
+  if (/[^\x20-\x7e]/.test(all[0]!))
+    throw badRequest(
+      'INVALID_IDEMPOTENCY_KEY',
+      'The Idempotency-Key header must be printable ASCII (letters, digits, punctuation; a UUID is usual); send a key with other characters as the body’s idempotencyKey.',
+    );
   return checkIdempotencyKey(all[0], 'The Idempotency-Key header');
 }
 

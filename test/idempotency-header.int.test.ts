@@ -169,6 +169,18 @@ describe('email idempotency keys', () => {
     const nbsp = await post('/api/v1/email-automation/send', { to: 'badkey@example.com', subject: 'S', body: 'B' }, '\u00a0');
     expect(nbsp.status).toBe(400);
     expect(nbsp.body.error.code).toBe('INVALID_IDEMPOTENCY_KEY');
+    // A header key in UTF-8 (a zero-width space, 'café') arrives as Latin-1 bytes: refused, pointing at the body's key.
+    for (const key of ['\u200b', 'café']) {
+      const utf8 = Buffer.from(key, 'utf8').toString('latin1');
+      const r = await post('/api/v1/email-automation/send', { to: 'badkey@example.com', subject: 'S', body: 'B' }, utf8);
+      expect([r.status, r.body.error.code, r.body.error.message], key).toEqual([
+        400,
+        'INVALID_IDEMPOTENCY_KEY',
+        expect.stringContaining('printable ASCII'),
+      ]);
+      const task = await post('/api/v1/agents/estimator/tasks', { input: {} }, utf8);
+      expect(task.status, key).toBe(400);
+    }
     expect(await outbox('badkey@example.com')).toBe(0);
     // A task request from inside the process (the CLI, a delegating agent) is checked alike.
     await expect(app.proc.runtime.tasks.create('default', 'estimator', { input: {}, idempotencyKey: '\u200b' }, {})).rejects.toMatchObject({
