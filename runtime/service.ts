@@ -164,21 +164,21 @@ export class TaskService {
    * Last-Event-ID) must be an event this task's stream could have sent, so at most the task's
    * newest event id. Event ids are shared by all tasks, so a larger one came from another
    * stream (or was made up), and resuming after it would skip this task's events, its final
-   * status included: 400 INVALID_LAST_EVENT_ID. 404 when there is no such task.
+   * status included: 400 INVALID_LAST_EVENT_ID. 404 when there is no such task. `caughtUp`: the
+   * task has ended and the client has its last event, so nothing will ever come.
    */
-  async streamStart(tenantId: string, id: string, afterId: number): Promise<store.Task> {
+  async streamStart(tenantId: string, id: string, afterId: number): Promise<{ task: store.Task; caughtUp: boolean }> {
     return this.db.tenant(tenantId, async (tx) => {
       const task = await store.getTask(tx, id);
-      if (afterId > 0) {
-        const newest = await store.newestEventId(tx, id);
-        if (newest !== null && afterId > newest)
-          throw badRequest(
-            'INVALID_LAST_EVENT_ID',
-            `Event ${afterId} is not one of task ${id}'s events (its newest is ${newest}): reconnect without Last-Event-ID (or ?after) to read the task's events from the start.`,
-            { newestEventId: newest },
-          );
-      }
-      return task;
+      if (afterId === 0) return { task, caughtUp: false };
+      const newest = await store.newestEventId(tx, id);
+      if (newest !== null && afterId > newest)
+        throw badRequest(
+          'INVALID_LAST_EVENT_ID',
+          `Event ${afterId} is not one of task ${id}'s events (its newest is ${newest}): reconnect without Last-Event-ID (or ?after) to read the task's events from the start.`,
+          { newestEventId: newest },
+        );
+      return { task, caughtUp: store.TERMINAL.includes(task.status) && newest !== null && afterId >= newest };
     });
   }
 

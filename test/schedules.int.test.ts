@@ -190,7 +190,7 @@ describe.each(['pglite', 'pg-redis'] as Engine[])('schedules on %s', (engine) =>
       ['0 0 * 13 *', 'the month must be 1–12'],
       ['0 24 * * *', 'the hour must be 0–23'],
       ['@every 5m', 'for an interval use everyMs'],
-    ]) {
+    ] as const) {
       const r = await a.call('POST', '/api/v1/schedules', { agent: 'probe', input: PROBE, cron });
       expect([r.body.error?.code, r.body.error?.message], cron).toEqual(['INVALID_CRON', expect.stringContaining(says)]);
     }

@@ -131,10 +131,15 @@ describe.each(['pglite', 'pg'] as const)('task event stream on %s', (engine) => 
     await endsWithin(resumed, 10_000);
     expect(resumed.events.map((e) => e.id)).toEqual(ids.slice(1));
     // A client that already has the final event (EventSource reconnects after the server ends
-    // the stream) gets an empty stream that ends at once: nothing will come.
-    const again = await openStream(app, id, ids.at(-1)!);
-    await endsWithin(again, 2000);
-    expect(again.events).toEqual([]);
+    // the stream) is answered 204 No Content: the SSE standard's "stop reconnecting".
+    const again = await fetch(`${app.url}/api/v1/tasks/${id}/events`, {
+      headers: { authorization: `Bearer ${app.key}`, 'last-event-id': String(ids.at(-1)!) },
+    });
+    expect([again.status, await again.text()]).toEqual([204, '']);
+    // One event short of it, it gets the final status and the stream ends.
+    const last = await openStream(app, id, ids.at(-2)!);
+    await endsWithin(last, 2000);
+    expect(statuses(last.events)).toEqual(['succeeded']);
     const lastEventId = async (value: string) => {
       const res = await fetch(`${app.url}/api/v1/tasks/${id}/events`, {
         headers: { authorization: `Bearer ${app.key}`, 'last-event-id': value },

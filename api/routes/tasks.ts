@@ -214,7 +214,12 @@ export function taskRoutes(rt: Runtime, open?: OpenStreams): { router: RouteSet[
       tags: TAGS,
       params: { id: 'The task id (uuid)' },
       query: eventsQuery,
-      responses: { 200: { description: 'Server-sent events; each has an id to resume from (Last-Event-ID)', type: 'text/event-stream' } },
+      responses: {
+        200: { description: 'Server-sent events; each has an id to resume from (Last-Event-ID)', type: 'text/event-stream' },
+        204: {
+          description: 'The task has ended and Last-Event-ID is its last event: nothing more will come (an EventSource stops reconnecting)',
+        },
+      },
     },
     async ({ principal, params, req, res, query }) => {
       const p = principal!;
@@ -222,7 +227,10 @@ export function taskRoutes(rt: Runtime, open?: OpenStreams): { router: RouteSet[
       const resume = req.get('last-event-id');
       const bearer = bearerKey(req.get('authorization')) ?? '';
       const lastId = (resume === undefined ? query.after : parse(eventId, resume, 'Last-Event-ID header')) ?? 0;
-      const task = await rt.tasks.streamStart(p.tenantId, id, lastId); // 404 or 400 before the stream starts
+      const { task, caughtUp } = await rt.tasks.streamStart(p.tenantId, id, lastId); // 404 or 400 before the stream starts
+      // The client has the final event already (an EventSource reconnects after every end):
+      // 204 No Content is the answer that tells it to stop reconnecting (the SSE standard).
+      if (caughtUp) return void res.status(204).end();
       // Woken by LISTEN/NOTIFY (runtime/events.ts); reads through the tenant's transaction.
       streamTaskEvents(res, {
         read: (after, limit) => rt.tasks.events(p.tenantId, id, after, limit),
