@@ -253,6 +253,12 @@ describe.each(['pglite', 'pg-redis'] as Engine[])('schedules on %s', (engine) =>
       ['ASIA/KOLKATA', 'Asia/Kolkata'],
       ['asia/ho_chi_minh', 'Asia/Ho_Chi_Minh'],
       ['america/port-au-prince', 'America/Port-au-Prince'],
+      // Other names of a zone are stored as its current name, never as an invented spelling.
+      ['us/eastern', 'America/New_York'],
+      ['etc/uct', 'UTC'],
+      ['cst6cdt', 'America/Chicago'],
+      ['Asia/Calcutta', 'Asia/Kolkata'],
+      ['Europe/Uzhgorod', 'Europe/Kyiv'],
     ]) {
       const r = await a.call('PATCH', `/api/v1/schedules/${berlin.body.schedule.id}`, { timezone: sent });
       expect(r.body.schedule?.timezone, sent).toBe(spelled);

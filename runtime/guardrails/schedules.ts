@@ -158,8 +158,9 @@ function toSchedule(r: Row): Schedule {
 }
 
 /**
- * The IANA name as the runtime spells it (`america/chicago` → `America/Chicago`): a zone typed
- * in another case is the same zone, stored and shown one way.
+ * The zone's current IANA name (`america/chicago` → `America/Chicago`, `US/Eastern` →
+ * `America/New_York`, `europe/kyiv` → `Europe/Kyiv`): a zone typed in another case or by
+ * another of its names is the same zone, stored and shown one way.
  * @throws AppError INVALID_TIMEZONE (400) for a name that is no IANA time zone.
  */
 export function canonicalTimeZone(timezone: string): string {
@@ -170,16 +171,33 @@ export function canonicalTimeZone(timezone: string): string {
       'INVALID_TIMEZONE',
       `'${timezone}' is a fixed offset with no daylight-saving time, which is rarely what is meant: a schedule at 02:00 '${timezone}' would run at 03:00 local time all summer. Use the place's zone, e.g. ${fixed}.`,
     );
-  // ICU spells some zones by their old names (Asia/Kolkata → Asia/Calcutta, Europe/Kyiv →
-  // Europe/Kiev): its spelling fixes only the case of a name; another name is kept as sent,
-  // with its case fixed by tz's rule when sent in one case (europe/kyiv → Europe/Kyiv): each
-  // word capitalised. (The zones whose names have lowercase words, Port-au-Prince or
-  // Dar_es_Salaam, are spelled by ICU.)
+  // Stored as the zone's current tz name: ICU's canonical one (case fixed, aliases such as
+  // US/Eastern resolved), except where ICU keeps a name tz has since replaced (Europe/Kiev).
   const icu = new Intl.DateTimeFormat('en-US', { timeZone: timezone }).resolvedOptions().timeZone;
-  if (icu.toLowerCase() === timezone.toLowerCase()) return icu;
-  if (timezone !== timezone.toLowerCase() && timezone !== timezone.toUpperCase()) return timezone;
-  return timezone.toLowerCase().replace(/(^|[/_-])([a-z])/g, (_m, sep: string, c: string) => sep + c.toUpperCase());
+  return RENAMED_ZONES[icu] ?? icu;
 }
+
+/**
+ * Zones ICU (CLDR) still names by the name tz replaced, with tz's current name (tz's `backward`
+ * file: "Link <current> <old>"); ICU resolves the current name to the old one.
+ */
+const RENAMED_ZONES: Record<string, string> = {
+  'Africa/Asmera': 'Africa/Asmara',
+  'America/Buenos_Aires': 'America/Argentina/Buenos_Aires',
+  'America/Coral_Harbour': 'America/Atikokan',
+  'America/Godthab': 'America/Nuuk',
+  'America/Indianapolis': 'America/Indiana/Indianapolis',
+  'America/Louisville': 'America/Kentucky/Louisville',
+  'Asia/Calcutta': 'Asia/Kolkata',
+  'Asia/Katmandu': 'Asia/Kathmandu',
+  'Asia/Rangoon': 'Asia/Yangon',
+  'Asia/Saigon': 'Asia/Ho_Chi_Minh',
+  'Atlantic/Faeroe': 'Atlantic/Faroe',
+  'Europe/Kiev': 'Europe/Kyiv',
+  'Pacific/Enderbury': 'Pacific/Kanton',
+  'Pacific/Ponape': 'Pacific/Pohnpei',
+  'Pacific/Truk': 'Pacific/Chuuk',
+};
 
 /** A schedule's name when none is given: what it runs and when (a cron pattern's local time is its zone's). */
 function generatedName(s: { agent: string; cron?: string | undefined; everyMs?: number | undefined; timezone: string }): string {
