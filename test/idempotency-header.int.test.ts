@@ -29,6 +29,9 @@ describe('Idempotency-Key on business writes', () => {
     expect(again.status).toBe(201);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.body).toEqual(first.body);
+    // Spelling out what the first left to its defaults (source, valueUsd) is the same request.
+    const spelled = await post('/api/v1/pipeline/leads', { ...body, source: 'manual', valueUsd: 0 }, 'lead-k1');
+    expect([spelled.status, spelled.headers.get('idempotent-replayed')]).toEqual([201, 'true']);
     expect(await leads('idem@example.com')).toBe(1);
 
     const racing = await Promise.all(

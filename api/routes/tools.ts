@@ -8,7 +8,7 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../runtime/config.ts';
 import { badRequest } from '../../runtime/errors.ts';
-import { routeOf, type ToolRegistry } from '../../runtime/tools.ts';
+import { routeOf, type AnyTool, type ToolRegistry } from '../../runtime/tools.ts';
 import type { AppExtension } from '../app.ts';
 import { RouteSet } from '../define.ts';
 import { idempotencyKeyHeader, idempotencyKeyOf, isPlainObject, requireScope } from '../http.ts';
@@ -83,13 +83,22 @@ export function toolRoutes(tools: ToolRegistry, config: Config, db: Db): AppExte
       // Not on public routes: an anonymous visitor's key would reach another visitor's answer.
       const once = header !== undefined && route.method !== 'GET' && t.scope !== 'public';
       const answer = once
-        ? await answerOnce(db, tenantId, header, requestOf(route.method, route.path, withoutKey(input)), work, t.replaysItself)
+        ? await answerOnce(db, tenantId, header, requestOf(route.method, route.path, withoutKey(asRead(t, input))), work, t.replaysItself)
         : await work();
       if ('replayed' in answer && answer.replayed) res.setHeader('Idempotent-Replayed', 'true');
       res.status(answer.status).json(answer.body);
     });
   }
   return { routes: r, paths: api.paths };
+}
+
+/**
+ * A request's input as the tool reads it (defaults filled, text trimmed), so that a repeat
+ * spelling out a default (`reuseOpen: false`) is the same request; as sent when it does not parse.
+ */
+function asRead(t: AnyTool, input: Record<string, unknown>): Record<string, unknown> {
+  const parsed = t.input.safeParse(input);
+  return parsed.success ? (parsed.data as Record<string, unknown>) : input;
 }
 
 /**
