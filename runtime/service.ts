@@ -65,7 +65,12 @@ export class TaskService {
     const key: unknown = typeof body === 'object' && body !== null ? (body as { idempotencyKey?: unknown }).idempotencyKey : undefined;
     if (key !== undefined) checkIdempotencyKey(key, 'The idempotencyKey');
     const parsed = createTaskBody.safeParse(body ?? {});
-    if (!parsed.success) throw badRequest('INVALID_REQUEST', 'The request body is not a valid task request.', parsed.error.issues);
+    if (!parsed.success)
+      throw badRequest(
+        'INVALID_REQUEST',
+        `The request body is not a valid task request${firstIssue(parsed.error.issues)}.`,
+        parsed.error.issues,
+      );
     const input = agent.input.safeParse(parsed.data.input);
     if (!input.success)
       throw badRequest(

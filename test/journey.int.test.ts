@@ -94,6 +94,13 @@ describe.each(ENGINES)('journey on %s', (engine) => {
       expect(r.status, JSON.stringify(option)).toBe(422);
       expect(r.body.error.details).toEqual({ taskId: first.body.task.id, differs });
     }
+    // An option out of range is a 400 whose message names it.
+    const high = await app.call('POST', '/api/v1/agents/probe/tasks', { input: { steps: 1 }, priority: 5000 });
+    expect([high.status, high.body.error.code, high.body.error.message]).toEqual([
+      400,
+      'INVALID_REQUEST',
+      expect.stringContaining('priority'),
+    ]);
     // Stated as it was (or left out), it is the same request.
     const stated = await app.call('POST', '/api/v1/agents/probe/tasks', { ...same, priority: first.body.task.priority, delayMs: 0 });
     expect(stated.status).toBe(200);
