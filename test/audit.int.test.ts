@@ -53,5 +53,11 @@ describe('audit trail', () => {
       expect(r.status, q).toBe(400);
       expect(r.body.error.code).toMatch(/INVALID_/);
     }
+    // A cursor of another list, or 0 (no page starts there), is not one this list returned.
+    const tasksCursor = Buffer.from('2026-12-02 14:40:12.123456+00|0b5e8a52-6f1c-4c3e-9d7a-2f4b1c9e8a77').toString('base64url');
+    for (const cursor of [tasksCursor, '0']) {
+      const r = await app.call('GET', `/api/v1/audit?cursor=${cursor}`);
+      expect([r.status, r.body.error?.code], cursor).toEqual([400, 'INVALID_CURSOR']);
+    }
   });
 });

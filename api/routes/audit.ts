@@ -20,7 +20,7 @@ const auditQuery = z.object({
     .describe('e.g. approval.decided or approval.*'),
   task: z.uuid('task must be a task id').optional().describe("A task's trail: what it did and what happened to it"),
   limit: wholeNumber(1, 500, 100),
-  cursor: z.string().min(1).max(40).optional().describe('`nextCursor` of the previous page'),
+  cursor: z.string().min(1).optional().describe('`nextCursor` of the previous page'),
 });
 const event = z.looseObject({
   id: z.string(),

@@ -89,7 +89,7 @@ export async function listAudit(tx: Sql, q: AuditQuery): Promise<{ events: Audit
     where.push(`(${ors.join(' OR ')})`);
   }
   if (q.cursor) {
-    if (!/^\d{1,18}$/.test(q.cursor))
+    if (!/^[1-9]\d{0,17}$/.test(q.cursor))
       throw badRequest('INVALID_CURSOR', 'The cursor is not one this API returned; start again without it.');
     where.push(`id < $${params.push(q.cursor)}::bigint`);
   }
