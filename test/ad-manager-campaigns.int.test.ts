@@ -65,10 +65,15 @@ describe('ad-manager and campaign status', () => {
 
   it('stops spending on the campaign with stats where a dollar returns less than the floor; the held ones are unchanged', async () => {
     // A at ROAS 1.5 on $100/day: worth 100·(1.5/1 − 1) = $50 at the floor of 1, whatever the total.
-    const task = await runTask(app, 'ad-manager', { totalDailyBudgetUsd: 500, stats: { 'Search A': { spendUsd: 100, roas: 1.5 } } });
+    const task = await runTask(app, 'ad-manager', {
+      totalDailyBudgetUsd: 500,
+      stats: { 'Search A': { spendUsd: 100, roas: 1.5 }, 'Draft D': { spendUsd: 30, roas: 9 }, 'Serch A': { spendUsd: 5, roas: 3 } },
+    });
     expect(task.status, JSON.stringify(task.error)).toBe('succeeded');
     const by = Object.fromEntries(task.output.allocations.map((a: any) => [a.name, a.dailyBudgetUsd]));
     expect(by).toEqual({ 'Search A': 50, 'Local B': 200, 'Display C': 150 });
+    // Stats for a draft and for a misspelt name are not used, and the output says so.
+    expect(task.output.unmatchedStats).toEqual(['Draft D', 'Serch A']);
     expect(task.output.unallocatedUsd).toBe(100);
     expect((await stored())['Draft D']).toEqual(['draft', 481]);
   });

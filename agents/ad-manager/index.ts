@@ -73,6 +73,10 @@ export const adManagerOutput = z.object({
   revenueChangeUsd: z.number().describe('Plan minus status quo, USD/day'),
   comparison: z.string().describe('How the plan compares with today, and why when it projects less'),
   keptStatusQuo: z.boolean(),
+  unmatchedStats: z
+    .array(z.string())
+    .optional()
+    .describe('Keys of `stats` that name no active campaign (a draft, a paused one, or a misspelt name): their stats were not used'),
   digest: z.object({ digestId: z.string(), emailedTo: z.string().nullable() }).optional(),
 });
 
@@ -116,6 +120,10 @@ export default defineAgent({
     // the total are a contradiction the optimiser cannot settle by cutting them (nor by starving
     // the campaigns with evidence): the run says so.
     const held = live.filter((c) => !(i.stats[c.id] ?? i.stats[c.name]));
+    // Stats given for no active campaign are not used: said in the output, not dropped unseen.
+    const named = new Set(live.flatMap((c) => [c.id, c.name]));
+    const unmatched = Object.keys(i.stats).filter((k) => !named.has(k));
+    if (unmatched.length) ctx.logger.warn('stats name no active campaign', { unmatched });
     const heldCents = held.reduce((a, c) => a + Math.round(c.dailyBudgetUsd * 100), 0);
     if (heldCents > Math.round(total * 100))
       throw permanent(
@@ -217,6 +225,7 @@ export default defineAgent({
       revenueChangeUsd: compared.revenueChangeUsd,
       comparison: compared.explanation,
       keptStatusQuo: compared.keepStatusQuo,
+      ...(unmatched.length ? { unmatchedStats: unmatched } : {}),
       ...(digest ? { digest } : {}),
     };
   },
