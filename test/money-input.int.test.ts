@@ -155,4 +155,38 @@ describe('amounts of money', () => {
     expect(est.status).toBe(201);
     expect(est.body.estimate.totalUsd).toBe(0.3);
   });
+
+  // A bank export's payments: each once, each with a real date.
+  it.each([
+    [
+      'a payment id given twice (it was counted twice: an estimate shown paid when half was)',
+      [
+        { id: 'bank-7', estimateId, amountUsd: 500, paidAt: '2026-11-01' },
+        { id: 'bank-7', estimateId, amountUsd: 500, paidAt: '2026-11-01' },
+      ],
+      'payments.1.id',
+      /given twice/,
+    ],
+    ['a paidAt that is no date', [{ id: 'bank-8', estimateId, amountUsd: 10, paidAt: 'yesterday' }], 'payments.0.paidAt', /ISO date/],
+    ['a paidAt of no real day', [{ id: 'bank-9', estimateId, amountUsd: 10, paidAt: '2026-02-30' }], 'payments.0.paidAt', /ISO date/],
+  ])('refuses billing input with %s: a 400 naming the field, starting nothing', async (_case, payments, at, message) => {
+    const before = await count('tasks');
+    const r = await app.call('POST', '/api/v1/agents/billing/tasks', { input: { payments } });
+    expect(r.status, JSON.stringify(r.body)).toBe(400);
+    const text = JSON.stringify(r.body.error);
+    const [, n, field] = at.split('.');
+    expect(text).toMatch(new RegExp(`"path":\\["payments",${n},"${field}"\\]|${at.replace(/\./g, '\\.')}`));
+    expect(text).toMatch(message);
+    expect(await count('tasks')).toBe(before);
+  });
+
+  it('accepts billing payments dated by day or by date-time with an offset', async () => {
+    const payments = [
+      { id: 'bank-10', estimateId, amountUsd: 10, paidAt: '2026-11-01' },
+      { id: 'bank-11', estimateId, amountUsd: 10, paidAt: '2026-11-01T09:30:00Z' },
+      { id: 'bank-12', estimateId, amountUsd: 10, paidAt: '2026-11-01T09:30:00-05:00' },
+    ];
+    const r = await app.call('POST', '/api/v1/agents/billing/tasks', { input: { payments, createCheckoutLinks: false } });
+    expect(r.status, JSON.stringify(r.body)).toBe(202);
+  });
 });
