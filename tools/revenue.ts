@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { wholeNumber } from '../runtime/numbers.ts';
-import { badRequest, conflict, notFound, permanent } from '../runtime/errors.ts';
+import { conflict, notFound, permanent } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { MAX_CHECKOUT_USD, toMajor, toMinor } from './money.ts';
 import { businessTool, type Ctx } from './services.ts';
@@ -140,10 +140,12 @@ export const stripeCheckoutCreate = businessTool({
       if (existing.rows[0]) return { row: existing.rows[0] };
       const prepared = await prepare(sql, i, est);
       if ('reuse' in prepared) return { row: prepared.reuse, reused: true };
+      // Nothing to pay is the stored resource's state, not a malformed request: 409, as for an
+      // estimate whose payments cover its total (prepare).
       if (prepared.amount <= 0)
-        throw badRequest(
+        throw conflict(
           'NOTHING_TO_PAY',
-          `Product ${i.productId} is priced $0: there is nothing to pay. Set a price (PUT /api/v1/products) first.`,
+          `Product ${i.productId} is priced $0: there is nothing to pay, so no link is made. To sell it online, give it a price (PUT /api/v1/products with its sku and a priceUsd above 0).`,
         );
       if (toMinor(prepared.amount, PRICE_CURRENCY) > toMinor(MAX_CHECKOUT_USD, PRICE_CURRENCY))
         throw tooLargeForOneLink(prepared.amount, i);
