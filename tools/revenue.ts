@@ -283,7 +283,7 @@ export function tooLargeForOneLink(amountUsd: number, i: { estimateId?: string |
  * 'estimate:<status>' when its estimate stopped being accepted, 'payment_pending' when an older
  * link was paid meanwhile, 'stripe' when Stripe expired it.
  */
-export type ExpiredReason = 'replaced' | 'payment_pending' | 'stripe' | `estimate:${string}`;
+type ExpiredReason = 'replaced' | 'payment_pending' | 'stripe' | `estimate:${string}`;
 
 /** Expires one session at Stripe and marks it here; 'complete' when Stripe says it was paid already. */
 async function expireOne(sql: Sql, ctx: Ctx, id: string, reason: ExpiredReason): Promise<'expired' | 'complete'> {
