@@ -126,6 +126,8 @@ export const stripeCheckoutCreate = businessTool({
     // The Stripe call is made inside it, under the idempotency key: if the process dies before
     // the commit, nothing is recorded, and the same request again (same key) gets the same
     // session from Stripe and records it; the link was never answered to anyone meanwhile.
+    // A Stripe call slower than DATABASE_IDLE_TX_TIMEOUT_MS (10 s) ends the transaction: the
+    // request fails with nothing recorded, and is safe to send again under the same key.
     const done = await ctx.tx(async (sql) => {
       let est: { status: string; total_usd: string; customer_id: string | null } | undefined;
       if (i.estimateId) {
