@@ -4,6 +4,7 @@
  * (19.99, 0.1 + 0.2) are whole cents and accepted. On the embedded database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_CHECKOUT_USD } from '../tools/money.ts';
 import { startTestApp, type TestApp } from './harness.ts';
 
 let app: TestApp;
@@ -154,5 +155,65 @@ describe('amounts of money', () => {
     const est = await app.call('POST', '/api/v1/estimates', { output: { totals: { total: 0.1 + 0.2 } } });
     expect(est.status).toBe(201);
     expect(est.body.estimate.totalUsd).toBe(0.3);
+  });
+
+  // A bank export's payments: each once, each with a real date.
+  it.each([
+    [
+      'a payment id given twice (it was counted twice: an estimate shown paid when half was)',
+      [
+        { id: 'bank-7', estimateId, amountUsd: 500, paidAt: '2026-11-01' },
+        { id: 'bank-7', estimateId, amountUsd: 500, paidAt: '2026-11-01' },
+      ],
+      'payments.1.id',
+      /given twice/,
+    ],
+    ['a paidAt that is no date', [{ id: 'bank-8', estimateId, amountUsd: 10, paidAt: 'yesterday' }], 'payments.0.paidAt', /ISO date/],
+    ['a paidAt of no real day', [{ id: 'bank-9', estimateId, amountUsd: 10, paidAt: '2026-02-30' }], 'payments.0.paidAt', /ISO date/],
+  ])('refuses billing input with %s: a 400 naming the field, starting nothing', async (_case, payments, at, message) => {
+    const before = await count('tasks');
+    const r = await app.call('POST', '/api/v1/agents/billing/tasks', { input: { payments } });
+    expect(r.status, JSON.stringify(r.body)).toBe(400);
+    const text = JSON.stringify(r.body.error);
+    const [, n, field] = at.split('.');
+    expect(text).toMatch(new RegExp(`"path":\\["payments",${n},"${field}"\\]|${at.replace(/\./g, '\\.')}`));
+    expect(text).toMatch(message);
+    expect(await count('tasks')).toBe(before);
+  });
+
+  it('accepts billing payments dated by day or by date-time with an offset', async () => {
+    const payments = [
+      { id: 'bank-10', estimateId, amountUsd: 10, paidAt: '2026-11-01' },
+      { id: 'bank-11', estimateId, amountUsd: 10, paidAt: '2026-11-01T09:30:00Z' },
+      { id: 'bank-12', estimateId, amountUsd: 10, paidAt: '2026-11-01T09:30:00-05:00' },
+    ];
+    const r = await app.call('POST', '/api/v1/agents/billing/tasks', { input: { payments, createCheckoutLinks: false } });
+    expect(r.status, JSON.stringify(r.body)).toBe(202);
+  });
+
+  it('refuses a product priced above what one payment link can charge with a 400 naming priceUsd, storing nothing', async () => {
+    const before = await count('products');
+    const r = await app.call('PUT', '/api/v1/products', { sku: 'BIG-1', name: 'Whole-estate reroof', priceUsd: MAX_CHECKOUT_USD + 0.01 });
+    expect(r.status, JSON.stringify(r.body)).toBe(400);
+    expect(JSON.stringify(r.body.error)).toContain('priceUsd');
+    expect(JSON.stringify(r.body.error)).toMatch(/one payment link can charge/);
+    expect(await count('products')).toBe(before);
+    const atCap = await app.call('PUT', '/api/v1/products', { sku: 'BIG-2', name: 'Estate reroof', priceUsd: MAX_CHECKOUT_USD });
+    expect(atCap.status, JSON.stringify(atCap.body)).toBe(200);
+  });
+
+  it('answers nothing to pay with one status, 409 NOTHING_TO_PAY saying what to do, for a $0 product and a $0 estimate', async () => {
+    const free = await app.call('PUT', '/api/v1/products', { sku: 'FREE-1', name: 'Free roof check', priceUsd: 0 });
+    expect(free.status, JSON.stringify(free.body)).toBe(200);
+    const product = await app.call('POST', '/api/v1/stripe-revenue/checkout', { productId: free.body.product.id });
+    expect(product.status, JSON.stringify(product.body)).toBe(409);
+    expect(product.body.error.code).toBe('NOTHING_TO_PAY');
+    expect(product.body.error.message).toMatch(/give it a price/);
+    const est = await app.call('POST', '/api/v1/estimates', { status: 'accepted', output: { totals: { total: 0 } } });
+    expect(est.status, JSON.stringify(est.body)).toBe(201);
+    const estimate = await app.call('POST', '/api/v1/stripe-revenue/checkout', { estimateId: est.body.estimate.id });
+    expect(estimate.status, JSON.stringify(estimate.body)).toBe(409);
+    expect(estimate.body.error.code).toBe('NOTHING_TO_PAY');
+    expect(estimate.body.error.message).toMatch(/no link is needed/);
   });
 });

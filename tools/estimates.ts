@@ -202,6 +202,7 @@ async function changeStatus(ctx: Ctx, estimateId: string, status: Status) {
   const paid = await expireCheckouts(
     ctx,
     open.rows.map((r) => r.id),
+    `estimate:${status}`,
   );
   if (paid.length === 0) return { estimate: toEstimate(before.row) };
   await ctx.tx((sql) =>

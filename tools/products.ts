@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { label } from '../runtime/text.ts';
 import type { AnyTool } from '../runtime/tools.ts';
+import { MAX_CHECKOUT_USD } from './money.ts';
 import { businessTool } from './services.ts';
 import { num, usd } from './util.ts';
 
@@ -128,7 +129,11 @@ export const productTools: AnyTool[] = [
           .regex(/^[A-Za-z0-9_.-]{1,60}$/, 'sku must be letters, digits, _ . or -'),
         name: label(200),
         description: z.string().max(5000).default(''),
-        priceUsd: usd(0, 10_000_000),
+        // A price above what one payment link can charge could be listed but never paid.
+        priceUsd: usd(0, 10_000_000).refine(
+          (v) => v <= MAX_CHECKOUT_USD,
+          `must be at most $${MAX_CHECKOUT_USD.toLocaleString('en-US')}, the most one payment link can charge (Stripe's maximum): split a larger price into products`,
+        ),
         interval: z.enum(['one_time', 'month', 'year']).default('one_time'),
         public: z.boolean().default(true),
       })

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { wholeNumber } from '../runtime/numbers.ts';
-import { badRequest, conflict, notFound, permanent } from '../runtime/errors.ts';
+import { conflict, notFound, permanent } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { MAX_CHECKOUT_USD, toMajor, toMinor } from './money.ts';
 import { businessTool, type Ctx } from './services.ts';
@@ -113,112 +113,154 @@ export const stripeCheckoutCreate = businessTool({
   },
   route: { method: 'POST', path: '/api/v1/stripe-revenue/checkout', status: 201 },
   replaysItself: true,
+  statusOf: (_i, o) => (o.reused ? 200 : 201),
   async handler(i, ctx) {
     // Tenant-qualified: Stripe's idempotency keys are account-wide, and two tenants may
     // both send `Idempotency-Key: 1` — without the tenant the second would get the first's session.
     const key = `checkout:${ctx.tenantId}:${ctx.idempotencyKey}`;
-    const prepared = await ctx.tx(async (sql) => {
-      const existing = await sql.query<SessionRow>(`SELECT * FROM checkout_sessions WHERE idempotency_key = $1`, [key]);
-      const found = existing.rows[0];
-      if (found) return { existing: found };
+    // One transaction from the decision to the record: for an estimate it holds the estimate's row
+    // (FOR UPDATE) throughout, so that of concurrent callers one decides reuse-or-create, makes and
+    // records its session and expires the older ones, and the others then see that session open
+    // (and reuse it, or replace it). Before, each decided on its own: all made a session, each
+    // expired the others', and some were answered a link that was expired at once.
+    // The Stripe call is made inside it, under the idempotency key: if the process dies before
+    // the commit, nothing is recorded, and the same request again (same key) gets the same
+    // session from Stripe and records it; the link was never answered to anyone meanwhile.
+    // A Stripe call slower than DATABASE_IDLE_TX_TIMEOUT_MS (10 s) ends the transaction: the
+    // request fails with nothing recorded, and is safe to send again under the same key.
+    const done = await ctx.tx(async (sql) => {
+      let est: { status: string; total_usd: string; customer_id: string | null } | undefined;
       if (i.estimateId) {
         const e = await sql.query<{ status: string; total_usd: string; customer_id: string | null }>(
-          `SELECT status, total_usd, customer_id FROM estimates WHERE id = $1`,
+          `SELECT status, total_usd, customer_id FROM estimates WHERE id = $1 FOR UPDATE`,
           [i.estimateId],
         );
-        const est = e.rows[0];
+        est = e.rows[0];
         if (!est) throw notFound('Estimate', i.estimateId);
-        if (est.status !== 'accepted')
-          throw conflict('ESTIMATE_NOT_ACCEPTED', `Estimate ${i.estimateId} is '${est.status}'; only accepted estimates can be paid.`);
-        // A partly paid estimate is charged its balance, in cents, never the whole total again:
-        // the net of its paid payments (refunds and disputes given back) in US dollars.
-        const paid = await sql.query<{ cents: string | null }>(
-          `SELECT sum(CASE WHEN a.currency = 'usd' THEN a.net_minor
-                           WHEN p.source_currency = 'usd' AND a.amount_minor > 0 THEN round(a.net_minor::numeric * p.source_amount_minor / a.amount_minor)
-                           ELSE 0 END) AS cents
-             FROM payment_amounts a JOIN payments p ON p.id = a.id WHERE a.estimate_id = $1`,
-          [i.estimateId],
-        );
-        const paidCents = Number(paid.rows[0]?.cents ?? 0);
-        const balance = (Math.round(num(est.total_usd) * 100) - paidCents) / 100;
-        if (balance <= 0) throw conflict('NOTHING_TO_PAY', `Estimate ${i.estimateId} is paid in full; there is no balance to charge.`);
-        if (i.amountUsd !== undefined && Math.round(i.amountUsd * 100) > Math.round(balance * 100))
-          throw conflict(
-            'AMOUNT_ABOVE_BALANCE',
-            `$${i.amountUsd.toFixed(2)} is more than the $${balance.toFixed(2)} left to pay on estimate ${i.estimateId}.`,
-          );
-        const amount = i.amountUsd !== undefined ? Math.round(i.amountUsd * 100) / 100 : balance;
-        if (i.reuseOpen) {
-          // The newest open link for exactly this amount: one already in a customer's inbox stays payable.
-          const open = await sql.query<SessionRow>(
-            `SELECT * FROM checkout_sessions WHERE estimate_id = $1 AND status = 'open' AND currency = $2 AND amount_minor = $3
-              ORDER BY created_at DESC, id DESC LIMIT 1`,
-            [i.estimateId, PRICE_CURRENCY, toMinor(amount, PRICE_CURRENCY)],
-          );
-          if (open.rows[0]) return { existing: open.rows[0], reused: true };
-        }
-        const description =
-          amount < num(est.total_usd)
-            ? `Balance of roofing estimate ${i.estimateId.slice(0, 8)}`
-            : `Roofing estimate ${i.estimateId.slice(0, 8)}`;
-        return { amount, interval: 'one_time' as const, description, customerId: est.customer_id };
       }
-      const p = await sql.query<{ name: string; price_usd: string; interval: 'one_time' | 'month' | 'year' }>(
-        `SELECT name, price_usd, interval FROM products WHERE id = $1`,
-        [i.productId],
-      );
-      const prod = p.rows[0];
-      if (!prod) throw notFound('Product', i.productId!);
-      return { amount: num(prod.price_usd), interval: prod.interval, description: prod.name, customerId: null };
-    });
-    if (prepared.existing) return { session: toSession(prepared.existing), ...('reused' in prepared ? { reused: true } : {}) };
-    if (prepared.amount <= 0) throw badRequest('NOTHING_TO_PAY', 'The amount to pay is zero.');
-    if (toMinor(prepared.amount, PRICE_CURRENCY) > toMinor(MAX_CHECKOUT_USD, PRICE_CURRENCY)) throw tooLargeForOneLink(prepared.amount, i);
-    const s = ctx.services;
-    const amountMinor = toMinor(prepared.amount, PRICE_CURRENCY);
-    const created = await s.payments.createCheckout({
-      amountMinor,
-      currency: PRICE_CURRENCY,
-      description: prepared.description,
-      interval: prepared.interval,
-      customerEmail: i.customerEmail,
-      metadata: {
-        tenant_id: ctx.tenantId,
-        brainops_checkout: key,
-        ...(i.estimateId ? { estimate_id: i.estimateId } : {}),
-        ...(i.productId ? { product_id: i.productId } : {}),
-      },
-      successUrl: i.successUrl ?? `${s.baseUrl()}/board?paid=1`,
-      cancelUrl: i.cancelUrl ?? `${s.baseUrl()}/board?paid=0`,
-      idempotencyKey: key,
-    });
-    return ctx
-      .tx(async (sql) => {
-        await sql.query(
-          `INSERT INTO checkout_sessions (id, tenant_id, mode, estimate_id, product_id, customer_id, customer_email, amount_usd, currency, amount_minor, interval, url, idempotency_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
-          [
-            created.id,
-            ctx.tenantId,
-            s.payments.mode,
-            i.estimateId ?? null,
-            i.productId ?? null,
-            prepared.customerId,
-            i.customerEmail ?? null,
-            prepared.amount,
-            PRICE_CURRENCY,
-            amountMinor,
-            prepared.interval,
-            created.url,
-            key,
-          ],
+      const existing = await sql.query<SessionRow>(`SELECT * FROM checkout_sessions WHERE idempotency_key = $1`, [key]);
+      if (existing.rows[0]) return { row: existing.rows[0] };
+      const prepared = await prepare(sql, i, est);
+      if ('reuse' in prepared) return { row: prepared.reuse, reused: true };
+      // Nothing to pay is the stored resource's state, not a malformed request: 409, as for an
+      // estimate whose payments cover its total (prepare).
+      if (prepared.amount <= 0)
+        throw conflict(
+          'NOTHING_TO_PAY',
+          `Product ${i.productId} is priced $0: there is nothing to pay, so no link is made. To sell it online, give it a price (PUT /api/v1/products with its sku and a priceUsd above 0).`,
         );
-        const r = await sql.query<SessionRow>(`SELECT * FROM checkout_sessions WHERE idempotency_key = $1`, [key]);
-        return r.rows[0]!;
-      })
-      .then(async (row) => ({ session: toSession(i.estimateId ? await supersede(row, ctx) : row) }));
+      if (toMinor(prepared.amount, PRICE_CURRENCY) > toMinor(MAX_CHECKOUT_USD, PRICE_CURRENCY))
+        throw tooLargeForOneLink(prepared.amount, i);
+      const s = ctx.services;
+      const amountMinor = toMinor(prepared.amount, PRICE_CURRENCY);
+      const created = await s.payments.createCheckout({
+        amountMinor,
+        currency: PRICE_CURRENCY,
+        description: prepared.description,
+        interval: prepared.interval,
+        customerEmail: i.customerEmail,
+        metadata: {
+          tenant_id: ctx.tenantId,
+          brainops_checkout: key,
+          ...(i.estimateId ? { estimate_id: i.estimateId } : {}),
+          ...(i.productId ? { product_id: i.productId } : {}),
+        },
+        successUrl: i.successUrl ?? `${s.baseUrl()}/board?paid=1`,
+        cancelUrl: i.cancelUrl ?? `${s.baseUrl()}/board?paid=0`,
+        idempotencyKey: key,
+      });
+      await sql.query(
+        `INSERT INTO checkout_sessions (id, tenant_id, mode, estimate_id, product_id, customer_id, customer_email, amount_usd, currency, amount_minor, interval, url, idempotency_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
+        [
+          created.id,
+          ctx.tenantId,
+          s.payments.mode,
+          i.estimateId ?? null,
+          i.productId ?? null,
+          prepared.customerId,
+          i.customerEmail ?? null,
+          prepared.amount,
+          PRICE_CURRENCY,
+          amountMinor,
+          prepared.interval,
+          created.url,
+          key,
+        ],
+      );
+      const row = (await sql.query<SessionRow>(`SELECT * FROM checkout_sessions WHERE idempotency_key = $1`, [key])).rows[0]!;
+      if (!i.estimateId) return { row };
+      return { row, paidBefore: await supersede(sql, ctx, row) };
+    });
+    if (done.paidBefore?.length)
+      throw conflict(
+        'PAYMENT_PENDING',
+        `Checkout session ${done.paidBefore.join(', ')} for estimate ${done.row.estimate_id} was paid before this one was made; the balance changes when Stripe's event for it is stored. Ask again in a minute.`,
+      );
+    return { session: toSession(done.row), ...(done.reused ? { reused: true } : {}) };
   },
 });
+
+/** The transaction's client (ctx.tx). */
+type Sql = Parameters<Parameters<Ctx['tx']>[0]>[0];
+type CheckoutInput = z.output<typeof stripeCheckoutCreate.input>;
+type Prepared =
+  { reuse: SessionRow } | { amount: number; interval: 'one_time' | 'month' | 'year'; description: string; customerId: string | null };
+
+/** What a new session charges, or (reuseOpen) the estimate's open session to answer instead. */
+async function prepare(
+  sql: Sql,
+  i: CheckoutInput,
+  est: { status: string; total_usd: string; customer_id: string | null } | undefined,
+): Promise<Prepared> {
+  if (i.estimateId && est) {
+    if (est.status !== 'accepted')
+      throw conflict('ESTIMATE_NOT_ACCEPTED', `Estimate ${i.estimateId} is '${est.status}'; only accepted estimates can be paid.`);
+    // A partly paid estimate is charged its balance, in cents, never the whole total again:
+    // the net of its paid payments (refunds and disputes given back) in US dollars.
+    const paid = await sql.query<{ cents: string | null }>(
+      `SELECT sum(CASE WHEN a.currency = 'usd' THEN a.net_minor
+                       WHEN p.source_currency = 'usd' AND a.amount_minor > 0 THEN round(a.net_minor::numeric * p.source_amount_minor / a.amount_minor)
+                       ELSE 0 END) AS cents
+         FROM payment_amounts a JOIN payments p ON p.id = a.id WHERE a.estimate_id = $1`,
+      [i.estimateId],
+    );
+    const paidCents = Number(paid.rows[0]?.cents ?? 0);
+    const balance = (Math.round(num(est.total_usd) * 100) - paidCents) / 100;
+    if (balance <= 0)
+      throw conflict(
+        'NOTHING_TO_PAY',
+        `Estimate ${i.estimateId} has nothing left to pay (its payments cover its total); no link is needed. GET /api/v1/payments?estimateId=${i.estimateId} lists them.`,
+      );
+    if (i.amountUsd !== undefined && Math.round(i.amountUsd * 100) > Math.round(balance * 100))
+      throw conflict(
+        'AMOUNT_ABOVE_BALANCE',
+        `$${i.amountUsd.toFixed(2)} is more than the $${balance.toFixed(2)} left to pay on estimate ${i.estimateId}.`,
+      );
+    const amount = i.amountUsd !== undefined ? Math.round(i.amountUsd * 100) / 100 : balance;
+    if (i.reuseOpen) {
+      // The newest open link for exactly this amount: one already in a customer's inbox stays payable.
+      const open = await sql.query<SessionRow>(
+        `SELECT * FROM checkout_sessions WHERE estimate_id = $1 AND status = 'open' AND currency = $2 AND amount_minor = $3
+          ORDER BY created_at DESC, id DESC LIMIT 1`,
+        [i.estimateId, PRICE_CURRENCY, toMinor(amount, PRICE_CURRENCY)],
+      );
+      if (open.rows[0]) return { reuse: open.rows[0] };
+    }
+    const description =
+      amount < num(est.total_usd)
+        ? `Balance of roofing estimate ${i.estimateId.slice(0, 8)}`
+        : `Roofing estimate ${i.estimateId.slice(0, 8)}`;
+    return { amount, interval: 'one_time', description, customerId: est.customer_id };
+  }
+  const p = await sql.query<{ name: string; price_usd: string; interval: 'one_time' | 'month' | 'year' }>(
+    `SELECT name, price_usd, interval FROM products WHERE id = $1`,
+    [i.productId],
+  );
+  const prod = p.rows[0];
+  if (!prod) throw notFound('Product', i.productId!);
+  return { amount: num(prod.price_usd), interval: prod.interval, description: prod.name, customerId: null };
+}
 
 /**
  * 422 CHECKOUT_AMOUNT_TOO_LARGE: more than one payment link can charge (Stripe refuses it); the
@@ -239,47 +281,47 @@ export function tooLargeForOneLink(amountUsd: number, i: { estimateId?: string |
 }
 
 /**
- * Expires checkout sessions at Stripe and marks them expired here, so that their links can no
- * longer be paid. Returns the ones Stripe could not expire because they were paid already
- * ('complete': the payment's event is not stored yet).
+ * Why a session was expired (checkout_sessions.expired_reason): 'replaced' by a newer link,
+ * 'estimate:<status>' when its estimate stopped being accepted, 'payment_pending' when an older
+ * link was paid meanwhile, 'stripe' when Stripe expired it.
  */
-export async function expireCheckouts(ctx: Ctx, ids: readonly string[]): Promise<string[]> {
+type ExpiredReason = 'replaced' | 'payment_pending' | 'stripe' | `estimate:${string}`;
+
+/** Expires one session at Stripe and marks it here; 'complete' when Stripe says it was paid already. */
+async function expireOne(sql: Sql, ctx: Ctx, id: string, reason: ExpiredReason): Promise<'expired' | 'complete'> {
+  if ((await ctx.services.payments.expireCheckout(id)) === 'complete') return 'complete';
+  await sql.query(`UPDATE checkout_sessions SET status = 'expired', expired_reason = $2 WHERE id = $1 AND status = 'open'`, [id, reason]);
+  return 'expired';
+}
+
+/**
+ * Expires checkout sessions at Stripe and marks them expired here (with why), so that their
+ * links can no longer be paid. Returns the ones Stripe could not expire because they were paid
+ * already ('complete': the payment's event is not stored yet).
+ */
+export async function expireCheckouts(ctx: Ctx, ids: readonly string[], reason: ExpiredReason): Promise<string[]> {
   const paid: string[] = [];
-  for (const id of ids) {
-    if ((await ctx.services.payments.expireCheckout(id)) === 'complete') {
-      paid.push(id);
-      continue;
-    }
-    await ctx.tx((sql) => sql.query(`UPDATE checkout_sessions SET status = 'expired' WHERE id = $1 AND status = 'open'`, [id]));
-  }
+  for (const id of ids) if ((await ctx.tx((sql) => expireOne(sql, ctx, id, reason))) === 'complete') paid.push(id);
   return paid;
 }
 
 /**
- * One payable link per estimate: a new session for an estimate expires its older open ones
- * (at Stripe too), so that a customer holding two links — a reminder's and a deposit's, or
- * two billing runs' — cannot pay the balance twice. Older than `mine` (by creation, then id):
- * of two sessions created at once, the later one stands. When an older session turns out to
- * be paid already (its event not stored yet), `mine` is expired too and the call answers 409
- * PAYMENT_PENDING: the balance it was made for is out of date.
+ * One payable link per estimate: a new session for an estimate expires its other open ones (at
+ * Stripe too), so that a customer holding two links — a reminder's and a deposit's, or two
+ * billing runs' — cannot pay the balance twice. Runs in checkout's transaction, under the
+ * estimate's row lock: every other open session is older. When one turns out to be paid already
+ * (its event not stored yet), `mine` is expired too and its ids are returned: the caller answers
+ * 409 PAYMENT_PENDING (the balance it was made for is out of date).
  */
-async function supersede(mine: SessionRow, ctx: Ctx): Promise<SessionRow> {
-  const older = await ctx.tx((sql) =>
-    sql.query<{ id: string }>(
-      `SELECT id FROM checkout_sessions WHERE estimate_id = $1 AND status = 'open' AND id <> $2 AND (created_at, id) < ($3, $2) ORDER BY created_at`,
-      [mine.estimate_id, mine.id, mine.created_at],
-    ),
+async function supersede(sql: Sql, ctx: Ctx, mine: SessionRow): Promise<string[]> {
+  const older = await sql.query<{ id: string }>(
+    `SELECT id FROM checkout_sessions WHERE estimate_id = $1 AND status = 'open' AND id <> $2 ORDER BY created_at, id`,
+    [mine.estimate_id, mine.id],
   );
-  const paid = await expireCheckouts(
-    ctx,
-    older.rows.map((r) => r.id),
-  );
-  if (paid.length === 0) return mine;
-  await expireCheckouts(ctx, [mine.id]);
-  throw conflict(
-    'PAYMENT_PENDING',
-    `Checkout session ${paid.join(', ')} for estimate ${mine.estimate_id} was paid before this one was made; the balance changes when Stripe's event for it is stored. Ask again in a minute.`,
-  );
+  const paid: string[] = [];
+  for (const r of older.rows) if ((await expireOne(sql, ctx, r.id, 'replaced')) === 'complete') paid.push(r.id);
+  if (paid.length > 0) await expireOne(sql, ctx, mine.id, 'payment_pending');
+  return paid;
 }
 
 /** The `payments_list` tool's handle: agents that declare it call it typed. */

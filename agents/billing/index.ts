@@ -19,6 +19,14 @@ import { MAX_CHECKOUT_USD } from '../../tools/money.ts';
 import { MONEY_COLUMN_MAX_USD, usd } from '../../tools/util.ts';
 import { count } from '../text.ts';
 
+/** An ISO 8601 date (2026-11-01) or date-time with its offset (2026-11-01T09:30:00Z), of the years 1 to 9999. */
+const isoDateOrTime = z
+  .string()
+  .refine(
+    (v) => (z.iso.date().safeParse(v).success || z.iso.datetime({ offset: true }).safeParse(v).success) && v >= '0001',
+    'must be an ISO date (2026-11-01) or date-time (2026-11-01T09:30:00Z)',
+  );
+
 export const billingInput = z.object({
   payments: z
     .array(
@@ -26,9 +34,22 @@ export const billingInput = z.object({
         id: z.string(),
         estimateId: z.string().nullable().optional(),
         amountUsd: usd(0.01, MONEY_COLUMN_MAX_USD),
-        paidAt: z.string(),
+        paidAt: isoDateOrTime,
       }),
     )
+    // Reconciliation sums a payment per entry: one id given twice would count it twice.
+    .superRefine((ps, c) => {
+      const first = new Map<string, number>();
+      ps.forEach((p, n) => {
+        const at = first.get(p.id);
+        if (at === undefined) return void first.set(p.id, n);
+        c.addIssue({
+          code: 'custom',
+          path: [n, 'id'],
+          message: `payment id '${p.id}' is given twice (payments.${at} and payments.${n}); give each payment once`,
+        });
+      });
+    })
     .optional()
     .describe('Payments to reconcile (e.g. a bank export); omitted: the stored Stripe payments (payments_list)'),
   termsDays: z.number().int().min(0).max(365).default(14).describe('Days after acceptance that payment is due'),

@@ -260,16 +260,23 @@ ${s.status === 'open' ? `<form method="post" action="/sandbox/checkout/${s.id}/p
             description: 'JSON {received, applied} when the request is JSON, else an HTML page',
             schema: webhookOutcome,
           },
-          409: { description: 'The session has expired (a newer payment link for the estimate replaced it)', schema: error },
+          409: {
+            description:
+              'The session has expired (a newer payment link replaced it, its estimate is no longer accepted, or Stripe expired it)',
+            schema: error,
+          },
         },
       },
       async ({ req, res }) => {
         const s = await sandboxSession(rt, param(req, 'id'));
-        // As at Stripe, an expired session (superseded by a newer link) cannot be paid.
+        // As at Stripe, an expired session cannot be paid; the answer says why it was expired.
         if (s.status === 'expired')
           throw conflict(
             'CHECKOUT_SESSION_EXPIRED',
-            `Checkout session ${s.id} has expired (a newer payment link replaced it); it cannot be paid.`,
+            `Checkout session ${s.id} has expired (${whyExpired(s.expired_reason)}); it cannot be paid.`,
+            {
+              reason: s.expired_reason,
+            },
           );
         // The same path as a real payment: a signed event, verified, applied once.
         const payload = sandboxCompletedEvent({
@@ -322,12 +329,29 @@ async function sandboxSession(rt: Runtime, id: string) {
   const row = await rt.db.system(
     async (sql) =>
       (
-        await sql.query<{ id: string; amount_minor: string; currency: string; interval: string; status: string }>(
-          `SELECT id, amount_minor, currency, interval, status FROM checkout_sessions WHERE id = $1 AND mode = 'sandbox'`,
+        await sql.query<{
+          id: string;
+          amount_minor: string;
+          currency: string;
+          interval: string;
+          status: string;
+          expired_reason: string | null;
+        }>(
+          `SELECT id, amount_minor, currency, interval, status, expired_reason FROM checkout_sessions WHERE id = $1 AND mode = 'sandbox'`,
           [id],
         )
       ).rows[0],
   );
   if (!row) throw notFound('Checkout session', id);
   return row;
+}
+
+/** Why a session was expired, as checkout recorded it (checkout_sessions.expired_reason). */
+function whyExpired(reason: string | null): string {
+  if (reason === 'replaced') return 'a newer payment link for its estimate replaced it';
+  if (reason === 'payment_pending') return 'another payment link for its estimate was paid first';
+  if (reason === 'stripe') return 'Stripe expired it';
+  if (reason === 'estimate:declined') return 'its estimate was declined';
+  if (reason?.startsWith('estimate:')) return `its estimate is no longer accepted: it is '${reason.slice('estimate:'.length)}'`;
+  return 'it is no longer payable';
 }

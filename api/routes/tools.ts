@@ -71,14 +71,15 @@ export function toolRoutes(tools: ToolRegistry, config: Config, db: Db): AppExte
       const key = t.scope === 'public' ? header : idempotencyKeyOf(req);
       // A public tool's links carry what they like (utm_source=...): its query names are not checked.
       const input = inputOf(req, route.method, t.input, t.scope !== 'public');
-      const work = async () => ({
-        status: t.statusOf?.(input) ?? route.status ?? 200,
-        body: await tools.call(t.name, input, {
+      const work = async () => {
+        const body = await tools.call(t.name, input, {
           tenantId,
           ...(key ? { idempotencyKey: key } : {}),
           caller: { kind: 'http', ...(keyId ? { keyId } : {}) },
-        }),
-      });
+        });
+        // The status may depend on the answer too (a link reused, not created: 200).
+        return { status: t.statusOf?.(input, body) ?? route.status ?? 200, body };
+      };
       // A write with an Idempotency-Key is done once per key; sent again, it answers as it did.
       // Not on public routes: an anonymous visitor's key would reach another visitor's answer.
       const once = header !== undefined && route.method !== 'GET' && t.scope !== 'public';

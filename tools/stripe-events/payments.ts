@@ -88,7 +88,7 @@ async function upsertPayment(sql: Sql, tenant: string, p: PaymentWrite): Promise
 export async function applySession(sql: Sql, tenant: string, e: Event<Session>): Promise<void> {
   const s = e.object;
   if (e.type === 'checkout.session.expired') {
-    await sql.query(`UPDATE checkout_sessions SET status = 'expired' WHERE id = $1 AND status = 'open'`, [s.id]);
+    await sql.query(`UPDATE checkout_sessions SET status = 'expired', expired_reason = 'stripe' WHERE id = $1 AND status = 'open'`, [s.id]);
     return;
   }
   const outcome: PaymentStatus =

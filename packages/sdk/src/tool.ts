@@ -96,9 +96,10 @@ export interface ToolDefinition<
   route?: ToolRoute;
   /**
    * The success status of one request when it is not always `route.status`: e.g. 200 for a
-   * status change sent to a route whose other requests create (201).
+   * status change sent to a route whose other requests create (201), or for a request that
+   * answered what existed instead of creating it (read from the output).
    */
-  statusOf?: (input: z.output<I>) => number;
+  statusOf?: (input: z.output<I>, output: z.output<O>) => number;
   /** True when the tool changes state or contacts the outside world: every call leaves an audit row. */
   sideEffect?: boolean;
   /** How its audit rows read (side-effecting tools only); default `tool.<name>` on `tool:<name>`. */
