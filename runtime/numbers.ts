@@ -60,3 +60,15 @@ export function decimalNumber(min: number, max: number, fallback?: number): z.Zo
     .max(max, above(min, max));
   return z.preprocess(fromText(DECIMAL), fallback === undefined ? n.optional() : n.default(fallback));
 }
+
+/**
+ * An amount in US dollars from `min` to `max`, in whole cents: 200.004 is a 400, not stored as
+ * 200.00 (every money column is numeric(12,2)) while a provider is sent 200.004, nor an estimate
+ * of 0.001 stored as $0 and then "paid in full". Stripe and Google Ads take whole cents too.
+ */
+export const usd = (min: number, max: number) =>
+  z
+    .number()
+    .min(min)
+    .max(max)
+    .refine((v) => Math.abs(v * 100 - Math.round(v * 100)) < 1e-6, 'must be in whole cents (at most two decimal places)');

@@ -62,3 +62,16 @@ export const readableText = (max: number) =>
     .max(max)
     .refine((s) => !CONTROL.test(s), 'must not contain control characters other than line breaks and tabs (such as escape codes)')
     .refine(isVisible, VISIBLE_MESSAGE);
+
+/**
+ * Like `readableText`, where leaving it empty is allowed (a form's optional message, a note on a
+ * decision): empty or only spaces is `''`; anything else must show something and carry no
+ * control characters but line breaks and tabs.
+ */
+export const readableTextOrEmpty = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .refine((s) => !CONTROL.test(s), 'must not contain control characters other than line breaks and tabs (such as escape codes)')
+    .refine((s) => s === '' || isVisible(s), VISIBLE_MESSAGE);

@@ -47,6 +47,58 @@ describe('readable text', () => {
     expect(await count(table)).toBe(before);
   });
 
+  // What a table holds, to see that a refused request changed nothing: its rows, or (tenants) the setting itself.
+  const held = async (table: string) =>
+    table === 'tenants'
+      ? JSON.stringify(await app.query(`SELECT id, daily_budget_usd FROM tenants ORDER BY id`))
+      : String(await count(table));
+  const task = (agent: string, input: object) => [`/api/v1/agents/${agent}/tasks`, { input }] as const;
+
+  it.each([
+    // Agents: the text would reach customer copy, or fail only after a person approved it.
+    ['tasks', ...task('landing-page', { title: 'Tg', area: 'Den\u001bver' }), 'area', /control characters/],
+    ['tasks', ...task('landing-page', { title: 'Tg', service: '\u200b' }), 'service', /visible character/],
+    ['tasks', ...task('landing-page', { title: 'Tg', audience: '\u2800' }), 'audience', /visible character/],
+    ['tasks', ...task('ad-manager', { product: '\u200b' }), 'product', /visible character/],
+    ['tasks', ...task('ad-manager', { area: '\u001b[31mDenver' }), 'area', /control characters/],
+    ['tasks', ...task('billing', { company: '\u200b' }), 'company', /visible character/],
+    ['tasks', ...task('billing', { company: 'ACME\u001b[2J' }), 'company', /control characters/],
+    ['tasks', '/api/v1/ai-competitor-analysis?wait=0', { market: '\u200b' }, 'market', /visible character/],
+    ['tasks', '/api/v1/ai-competitor-analysis?wait=0', { ourServiceArea: ['\u200e'] }, 'ourServiceArea', /visible character/],
+    ['tasks', ...task('email-outreach', { unsubscribed: ['\u200b'] }), 'unsubscribed', /email address/],
+    ['tasks', ...task('email-outreach', { unsubscribed: ['not an email'] }), 'unsubscribed', /email address/],
+    ['tasks', ...task('aurea', { message: 'send \u001b[2J' }), 'message', /control characters/],
+    // Stored text, read back by people (the public product list, the CRM, a published page).
+    [
+      'ads_campaigns',
+      '/api/v1/ads/campaigns',
+      { name: 'Spring', channel: 'google_search', dailyBudgetUsd: 20, targetArea: ['\u200e'] },
+      'targetArea',
+      /visible character/,
+    ],
+    ['products', '/api/v1/products', { sku: 'pz', name: 'ok', priceUsd: 1, description: '\u001b[2J' }, 'description', /control characters/],
+    ['customers', '/api/v1/crm/customers', { name: 'Bob', notes: '\u001b[31m' }, 'notes', /control characters/],
+    ['contacts', '/api/v1/crm/contacts', { name: 'Ann', role: '\u200b' }, 'role', /visible character/],
+    ['leads', '/api/v1/pipeline/leads', { name: 'Ann', notes: '\u2800' }, 'notes', /visible character/],
+    ['landing_pages', '/api/v1/landing-pages/publish', { ...page, model: '\u200b' }, 'model', /visible character/],
+    ['competitors', '/api/v1/competitors', { name: 'Acme', serviceArea: ['\u200b'] }, 'serviceArea', /visible character/],
+    // Money in whole cents.
+    ['tenants', '/api/v1/admin/tenants/default', { dailyBudgetUsd: 10.005 }, 'dailyBudgetUsd', /whole cents/],
+  ])('refuses %s input at %s %j with a 400 naming %s, changing nothing', async (table, path, body, field, says) => {
+    const before = await held(table);
+    const method = /^\/api\/v1\/(products|competitors)$/.test(path) ? 'PUT' : path.startsWith('/api/v1/admin/tenants') ? 'PATCH' : 'POST';
+    const r = await app.call(method, path, body);
+    expect(r.status, JSON.stringify(r.body)).toBe(400);
+    expect(JSON.stringify(r.body.error)).toContain(field);
+    expect(JSON.stringify(r.body.error)).toMatch(says);
+    expect(await held(table)).toBe(before);
+  });
+
+  it('reads an unsubscribed address as the CRM stores it (trimmed, lower-cased)', async () => {
+    const { emailOutreachInput } = await import('../agents/email-outreach/index.ts');
+    expect(emailOutreachInput.parse({ unsubscribed: [' Ann@Example.COM '] }).unsubscribed).toEqual(['ann@example.com']);
+  });
+
   it('trims zero-width characters from the ends of a name, and keeps the text that shows', async () => {
     const r = await app.call('POST', '/api/v1/crm/customers', { name: '  Api Spaced \u200b' });
     expect([r.status, r.body.customer?.name]).toEqual([201, 'Api Spaced']);

@@ -101,12 +101,14 @@ describe('tenant settings', () => {
   });
 
   it('stops a tenant over a budget set through the API at its next task; another tenant runs', async () => {
+    // A budget is in whole cents and one reply costs less than a cent: a budget of 0 is the one it is over.
+    const BUDGET = 0;
     expect((await run('acme')).status).toBe('succeeded');
     expect((await tenant('acme')).spentTodayUsd).toBeCloseTo(REPLY_COST, 8);
 
-    const patched = await app.call('PATCH', '/api/v1/tenant', { dailyBudgetUsd: REPLY_COST / 2, maxRunning: 3 }, { key: keys.acme! });
+    const patched = await app.call('PATCH', '/api/v1/tenant', { dailyBudgetUsd: BUDGET, maxRunning: 3 }, { key: keys.acme! });
     expect(patched.status).toBe(200);
-    expect(patched.body.tenant).toMatchObject({ id: 'acme', dailyBudgetUsd: REPLY_COST / 2, maxRunning: 3 });
+    expect(patched.body.tenant).toMatchObject({ id: 'acme', dailyBudgetUsd: BUDGET, maxRunning: 3 });
     expect(await tenant('acme')).toEqual(patched.body.tenant);
     const audit = await app.call('GET', '/api/v1/audit?action=tenant.updated', undefined, { key: keys.acme! });
     expect(audit.body.events).toHaveLength(1);
@@ -115,13 +117,13 @@ describe('tenant settings', () => {
       actor: { type: 'api_key' },
       details: {
         before: { dailyBudgetUsd: null, maxRunning: null, phoneRegion: null },
-        after: { dailyBudgetUsd: REPLY_COST / 2, maxRunning: 3, phoneRegion: null },
+        after: { dailyBudgetUsd: BUDGET, maxRunning: 3, phoneRegion: null },
       },
     });
 
     const refused = await run('acme');
     expect(refused.status).toBe('failed');
-    expect(refused.error).toMatchObject({ code: 'BUDGET_EXCEEDED', details: { dailyBudgetUsd: REPLY_COST / 2 } });
+    expect(refused.error).toMatchObject({ code: 'BUDGET_EXCEEDED', details: { dailyBudgetUsd: BUDGET } });
     expect(refused.attempts).toBe(0);
 
     expect(await tenant('beta')).toMatchObject({ id: 'beta', dailyBudgetUsd: null, maxRunning: null, spentTodayUsd: 0 });

@@ -203,7 +203,7 @@ export const adsTools: AnyTool[] = [
         channel: z.enum(CHANNELS),
         dailyBudgetUsd: usd(0, 1_000_000),
         keywords: z.array(label(80)).max(200).default([]),
-        targetArea: z.array(z.string().trim().min(1).max(100)).max(100).default([]),
+        targetArea: z.array(label(100)).max(100).default([]),
       })
       .strict(),
     output: z.object({ campaign: campaignRecord }),

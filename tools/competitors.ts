@@ -16,8 +16,8 @@ export const competitorInput = z
     prices: z.record(z.string().min(1).max(60), usd(0.01, 100_000)).default({}).describe('USD per roofing square, by material'),
     rating: z.number().min(0).max(5).nullable().optional(),
     reviews: z.number().int().min(0).max(10_000_000).default(0),
-    services: z.array(z.string().trim().min(1).max(100)).max(50).default([]),
-    serviceArea: z.array(z.string().trim().min(1).max(100)).max(200).default([]),
+    services: z.array(label(100)).max(50).default([]),
+    serviceArea: z.array(label(100)).max(200).default([]),
   })
   .strict();
 

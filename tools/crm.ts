@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from 'zod';
-import { label } from '../runtime/text.ts';
+import { label, readableText } from '../runtime/text.ts';
 import type { Sql } from '../runtime/db/driver.ts';
 import { notFound } from '../runtime/errors.ts';
 import { readOutboundAllowHosts } from '../runtime/guardrails/tenants.ts';
@@ -31,7 +31,10 @@ interface Entity {
   extras: Extra[];
 }
 
-const text = (max: number) => z.string().trim().max(max).nullable().optional();
+/** Optional text a person reads back: null clears it. */
+const text = (max: number) => readableText(max).nullable().optional();
+/** An optional one-line label: null clears it. */
+const line = (max: number) => label(max).nullable().optional();
 const customerRef: Extra = {
   key: 'customerId',
   column: 'customer_id',
@@ -51,7 +54,7 @@ const ENTITIES: Entity[] = [
     singular: 'contact',
     plural: 'contacts',
     table: 'contacts',
-    extras: [customerRef, { key: 'role', column: 'role', kind: 'text', input: text(100) }],
+    extras: [customerRef, { key: 'role', column: 'role', kind: 'text', input: line(100) }],
   },
   {
     singular: 'job',

@@ -60,7 +60,7 @@ export const digestPublish = businessTool({
       agent: z.string().min(1).max(100),
       title: label(200),
       body: readableText(20_000),
-      facts: z.array(z.string().max(1000)).max(50).default([]),
+      facts: z.array(label(1000)).max(50).default([]),
     })
     .strict(),
   output: z.object({ digest: digestRecord, ownerEmail: z.string().nullable() }),

@@ -86,7 +86,7 @@ export const landingInput = z
     body: readableText(20_000),
     cta: label(100),
     campaignId: id.optional(),
-    model: z.string().max(100).optional().describe('Which model wrote the copy, or "offline"'),
+    model: label(100).optional().describe('Which model wrote the copy, or "offline"'),
   })
   .strict();
 

@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from 'zod';
-import { label } from '../runtime/text.ts';
+import { label, readableText } from '../runtime/text.ts';
 import type { Sql } from '../runtime/db/driver.ts';
 import { conflict, notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
@@ -80,7 +80,7 @@ export const leadInput = z
     customerId: id.optional(),
     source: z.string().trim().min(1).max(100).default('manual'),
     valueUsd: usd(0, 100_000_000).default(0),
-    notes: z.string().max(5000).optional(),
+    notes: readableText(5000).optional(),
   })
   .strict();
 
@@ -214,7 +214,7 @@ export const pipelineLeadMove = businessTool({
     .object({
       id,
       stage: z.enum(STAGES),
-      note: z.string().max(2000).optional(),
+      note: readableText(2000).optional(),
       valueUsd: usd(0, 100_000_000).optional(),
       contact: z
         .object({

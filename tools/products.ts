@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from 'zod';
-import { label } from '../runtime/text.ts';
+import { label, readableText } from '../runtime/text.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { MAX_CHECKOUT_USD } from './money.ts';
 import { businessTool } from './services.ts';
@@ -128,7 +128,7 @@ export const productTools: AnyTool[] = [
           .trim()
           .regex(/^[A-Za-z0-9_.-]{1,60}$/, 'sku must be letters, digits, _ . or -'),
         name: label(200),
-        description: z.string().max(5000).default(''),
+        description: readableText(5000).optional().describe('Shown on the public product list; omitted: none'),
         // A price above what one payment link can charge could be listed but never paid.
         priceUsd: usd(0, 10_000_000).refine(
           (v) => v <= MAX_CHECKOUT_USD,
@@ -154,7 +154,7 @@ export const productTools: AnyTool[] = [
            ON CONFLICT (tenant_id, sku) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description, price_usd = EXCLUDED.price_usd,
              interval = EXCLUDED.interval, public = EXCLUDED.public, updated_at = now()
            RETURNING *`,
-          [ctx.tenantId, i.sku, i.name, i.description, i.priceUsd, i.interval, i.public],
+          [ctx.tenantId, i.sku, i.name, i.description ?? '', i.priceUsd, i.interval, i.public],
         );
         return { product: toProduct(r.rows[0]!) };
       }),

@@ -15,6 +15,7 @@ import { readOutboundAllowHosts } from '../runtime/guardrails/tenants.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
 import { usd } from './util.ts';
+import { label } from '../runtime/text.ts';
 
 /** Where the CRM export is fetched from: a JSON endpoint, paginated by `next` links or `?page=N`. */
 export const crmSource = z
@@ -50,7 +51,7 @@ const patch = z
       .nullable()
       .optional()
       .describe('Daily ad budget the ad-manager allocates; at most the ad spend cap (ADS_DAILY_SPEND_CAP_USD)'),
-    competitorMarkets: z.array(z.string().trim().min(1).max(100)).max(50).optional(),
+    competitorMarkets: z.array(label(100)).max(50).optional(),
   })
   .strict()
   .refine((p) => Object.keys(p).length > 0, 'give at least one setting');

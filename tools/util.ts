@@ -16,17 +16,7 @@ export const id = z.uuid('must be a UUID');
 export const limit = wholeNumber(1, 200, 50);
 export const cursor = z.string().min(1).max(200).optional();
 
-/**
- * An amount in US dollars from `min` to `max`, in whole cents: 200.004 is a 400, not stored as
- * 200.00 (every money column is numeric(12,2)) while a provider is sent 200.004, nor an estimate
- * of 0.001 stored as $0 and then "paid in full". Stripe and Google Ads take whole cents too.
- */
-export const usd = (min: number, max: number) =>
-  z
-    .number()
-    .min(min)
-    .max(max)
-    .refine((v) => Math.abs(v * 100 - Math.round(v * 100)) < 1e-6, 'must be in whole cents (at most two decimal places)');
+export { usd } from '../runtime/numbers.ts';
 
 /** The largest amount a money column holds (numeric(12,2)): an estimate's total, a payment in a bank export. */
 export const MONEY_COLUMN_MAX_USD = 9_999_999_999.99;
@@ -48,6 +38,17 @@ export const dateRange = z
  * another (`x\r\nBcc: …`), whatever a provider does with it.
  */
 export const emailSubject = label(200);
+
+/**
+ * An email address, trimmed and lower-cased as the CRM stores it; one that is not an address is
+ * a 400 (where a mistyped address would silently do nothing, as in a suppression list).
+ */
+export const emailAddress = z
+  .string()
+  .trim()
+  .max(320)
+  .overwrite((s) => s.toLowerCase())
+  .refine((s) => validator.isEmail(s), 'must be an email address');
 
 /**
  * An absolute http(s) URL: where a customer's browser is sent (checkout success and cancel

@@ -11,6 +11,7 @@
  * @module
  */
 import { z } from 'zod';
+import { label } from '../../runtime/text.ts';
 import { defineAgent } from '../../runtime/public.ts';
 import { permanent } from '../../runtime/public.ts';
 import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
@@ -40,8 +41,8 @@ export const adManagerInput = z.object({
     .describe("Performance per campaign id or name; a campaign without stats is held at today's budget"),
   minMarginalRoas: z.number().min(0).default(1),
   apply: z.boolean().default(true).describe('Apply the plan through the ads tool (dry-run adapter unless live)'),
-  product: z.string().min(1).max(200).default('roof replacement'),
-  area: z.string().min(1).max(200).default('your area'),
+  product: label(200).default('roof replacement'),
+  area: label(200).default('your area'),
   digest: z.boolean().default(false).describe('Send the owner a digest of the run (the default schedule does)'),
 });
 

@@ -10,6 +10,7 @@
  * @module
  */
 import { z } from 'zod';
+import { readableText } from '../../runtime/text.ts';
 import { AppError, defineAgent, type ChildResult } from '../../runtime/public.ts';
 import { languageFallback, money } from '../tooling.ts';
 import { finalizePlan, planOffline, wholeSentences, type Plan, type PlannedTask } from './parse.ts';
@@ -32,7 +33,7 @@ export const DELEGATES: Record<string, string> = {
 };
 
 export const aureaInput = z.object({
-  message: z.string().trim().min(1).max(4000).describe('What you want done, in your own words'),
+  message: readableText(4000).describe('What you want done, in your own words'),
   maxSubtasks: z.number().int().min(1).max(10).default(5),
 });
 

@@ -10,6 +10,7 @@
  * @module
  */
 import { z } from 'zod';
+import { label } from '../../runtime/text.ts';
 import { AppError, defineAgent } from '../../runtime/public.ts';
 import { money, rememberSafe } from '../tooling.ts';
 import { DUNNING, dunningStage, reconcile, reminderTemplate, type Invoice } from './core.ts';
@@ -58,7 +59,7 @@ export const billingInput = z.object({
     .default({})
     .describe('Last reminder stage sent, by estimate id'),
   createCheckoutLinks: z.boolean().default(true),
-  company: z.string().default('The BrainOps Roofing team'),
+  company: label(200).default('The BrainOps Roofing team').describe('Who signs the reminders'),
   now: z.iso.datetime().optional(),
 });
 

@@ -24,8 +24,8 @@ const competitor = z.object({
   prices: z.record(z.string().min(1).max(60), usd(0.01, 100_000)).default({}),
   rating: z.number().min(0).max(5).nullable().default(null),
   reviews: z.number().int().min(0).default(0),
-  services: z.array(z.string().trim().min(1).max(100)).max(50).default([]),
-  serviceArea: z.array(z.string().trim().min(1).max(100)).max(200).default([]),
+  services: z.array(label(100)).max(50).default([]),
+  serviceArea: z.array(label(100)).max(200).default([]),
 });
 
 export const competitorAnalysisInput = z.object({
@@ -40,13 +40,9 @@ export const competitorAnalysisInput = z.object({
     .describe('USD per square by material; default: our price book'),
   ourRating: z.number().min(0).max(5).nullable().default(null),
   ourReviews: z.number().int().min(0).default(0),
-  ourServices: z.array(z.string().min(1).max(100)).max(50).default(['roof replacement', 'roof repair', 'inspection']),
-  ourServiceArea: z.array(z.string().min(1).max(100)).max(200).default([]),
-  market: z
-    .string()
-    .trim()
-    .min(1)
-    .max(200)
+  ourServices: z.array(label(100)).max(50).default(['roof replacement', 'roof repair', 'inspection']),
+  ourServiceArea: z.array(label(100)).max(200).default([]),
+  market: label(200)
     .optional()
     .describe("Name of the market, to compare with its previous run; default: the markets in the business's settings, else the region"),
   digest: z.boolean().default(false).describe('Send the owner a digest of what changed (the default schedule does)'),

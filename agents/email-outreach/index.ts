@@ -19,7 +19,7 @@ import { rememberSafe, useTool } from '../tooling.ts';
 import { selectAudience, templateDraft, throttle, type Contact } from './core.ts';
 import { pipelineLeadMove, pipelineLeadsList } from '../../tools/pipeline.ts';
 import { emailOutreachRecent } from '../../tools/email.ts';
-import { emailSubject } from '../../tools/util.ts';
+import { emailAddress, emailSubject } from '../../tools/util.ts';
 import { count } from '../text.ts';
 
 export const emailOutreachInput = z.object({
@@ -33,7 +33,7 @@ export const emailOutreachInput = z.object({
   offer: readableText(2000).default('We have openings for free roof inspections this month.'),
   sender: label(200).default('The BrainOps Roofing team'),
   quietDays: z.number().int().min(0).max(365).default(7),
-  unsubscribed: z.array(z.string()).default([]).describe('Extra addresses never to write to'),
+  unsubscribed: z.array(emailAddress).default([]).describe('Extra addresses never to write to (lower-cased)'),
   perHour: z.number().int().min(1).max(10_000).default(20),
   perDay: z.number().int().min(1).max(100_000).default(100),
   limit: z.number().int().min(1).max(500).default(100),

@@ -12,10 +12,10 @@ import { landingPagePublish } from '../../tools/landing.ts';
 
 export const landingPageInput = z.object({
   title: label(200).describe('Internal title of the page (also the default slug)'),
-  service: z.string().trim().min(1).max(200).default('roof replacement').describe('What the page sells'),
-  area: z.string().trim().min(1).max(100).optional().describe('Town or region the campaign targets'),
+  service: label(200).default('roof replacement').describe('What the page sells'),
+  area: label(100).optional().describe('Town or region the campaign targets'),
   offer: label(300).optional().describe('The offer, e.g. "free inspection this month"'),
-  audience: z.string().trim().min(1).max(200).optional(),
+  audience: label(200).optional(),
   cta: label(100).default('Get my free estimate'),
   slug: z
     .string()

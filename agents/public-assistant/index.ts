@@ -7,13 +7,14 @@
  * @module
  */
 import { z } from 'zod';
+import { readableText } from '../../runtime/text.ts';
 import { defineAgent } from '../../runtime/public.ts';
 import { FAQ, faqReply } from '../../tools/index.ts';
 import { languageFallback, useTool } from '../tooling.ts';
 
 type PublicProduct = { name: string; description: string; priceUsd: number; interval: string };
 
-export const publicAssistantInput = z.object({ message: z.string().trim().min(1).max(2000).describe("The visitor's question") });
+export const publicAssistantInput = z.object({ message: readableText(2000).describe("The visitor's question") });
 
 export const publicAssistantOutput = z.object({
   reply: z.string(),

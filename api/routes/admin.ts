@@ -17,6 +17,7 @@
  * @module
  */
 import { z } from 'zod';
+import { label } from '../../runtime/text.ts';
 import { notFound } from '../../runtime/errors.ts';
 import type { Actor } from '../../runtime/guardrails/index.ts';
 import { tenantPatch } from '../../runtime/guardrails/tenants.ts';
@@ -56,7 +57,7 @@ const keysBody = z
   .object({
     tenant: z.string().min(1).max(64),
     scopes: z.array(z.enum(SCOPES)).min(1),
-    name: z.string().min(1).max(100).default('cli'),
+    name: label(100).default('cli'),
   })
   .strict();
 const defaultsBody = z.object({ timezone: z.string().min(1).max(64).default('UTC') }).strict();

@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from 'zod';
+import { readableTextOrEmpty } from '../../runtime/text.ts';
 import { wholeNumber } from '../../runtime/numbers.ts';
 import type { Runtime } from '../../runtime/boot.ts';
 import { APPROVAL_STATUSES, decide, listApprovals } from '../../runtime/guardrails/index.ts';
@@ -18,7 +19,7 @@ const listQuery = z.object({
   taskId: z.uuid().optional().describe('Only this task’s approvals'),
   limit: wholeNumber(1, 200, 50),
 });
-const decisionBody = z.object({ decision: z.enum(['approve', 'reject']), note: z.string().trim().max(2000).optional() }).strict();
+const decisionBody = z.object({ decision: z.enum(['approve', 'reject']), note: readableTextOrEmpty(2000).optional() }).strict();
 const approval = z.looseObject({
   id: z.string(),
   taskId: z.string(),

@@ -7,6 +7,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
+import { readableText, readableTextOrEmpty } from '../../runtime/text.ts';
 import type { Runtime } from '../../runtime/boot.ts';
 import { AppError, conflict, notFound } from '../../runtime/errors.ts';
 import type { ToolRegistry } from '../../runtime/tools.ts';
@@ -46,7 +47,7 @@ function limiter(perMinute: number) {
 }
 
 const leadForm = leadInput.pick({ name: true, email: true, phone: true }).extend({
-  message: z.string().max(2000).optional(),
+  message: readableTextOrEmpty(2000).optional(),
   website: z.string().max(500).optional(),
 });
 
@@ -54,7 +55,7 @@ const error = { $ref: '#/components/schemas/Error' };
 const html = (description: string) => ({ description, type: 'text/html', schema: z.string().describe('An HTML page') });
 const tooMany = { description: 'Too many requests from this client (rate limit per minute)', schema: error };
 
-const publicQuestion = z.object({ message: z.string().trim().min(1, 'message must not be empty').max(2000) });
+const publicQuestion = z.object({ message: readableText(2000) });
 const publicReply = z.object({
   reply: z.string(),
   model: z.string().optional().describe('The model that answered; "template" or "offline" when the reply came from the FAQ'),

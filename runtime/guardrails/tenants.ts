@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from 'zod';
+import { usd } from '../numbers.ts';
 import { isSupportedCountry } from 'libphonenumber-js';
 import type { Db, Sql } from '../db/driver.ts';
 import { notFound } from '../errors.ts';
@@ -52,7 +53,7 @@ const allowHost = z
 /** The body of PATCH /api/v1/tenant: at least one setting; null resets it to the default. */
 export const tenantPatch = z
   .object({
-    dailyBudgetUsd: z.number().min(0).max(1_000_000_000).nullable().optional(),
+    dailyBudgetUsd: usd(0, 1_000_000_000).nullable().optional(),
     maxRunning: z.number().int().min(0).max(100_000).nullable().optional(),
     phoneRegion: z
       .string()
