@@ -37,19 +37,24 @@ describe('the AI Board shows every agent’s output', () => {
     const tool = (name: string, input: unknown) =>
       app.proc.tools.call(name, input, { tenantId: 'default', caller: { kind: 'system' } }) as Promise<any>;
     // What the agents work on: new leads (two with an address to write to), campaigns, an accepted estimate.
-    const [search, accepted] = await Promise.all([
+    const [search, accepted, local, display] = await Promise.all([
       tool('ads_campaign_create', { name: 'Search: roof replacement Austin', channel: 'google_search', dailyBudgetUsd: 120 }).then(
         (r) => r.campaign,
       ),
       tool('estimates_record', { status: 'accepted', output: { totals: { total: 8450 } } }).then((r) => r.estimate),
-      tool('ads_campaign_create', { name: 'Local services: storm repair', channel: 'google_local', dailyBudgetUsd: 80 }),
-      tool('ads_campaign_create', { name: 'Display retargeting', channel: 'google_display', dailyBudgetUsd: 40 }),
+      tool('ads_campaign_create', { name: 'Local services: storm repair', channel: 'google_local', dailyBudgetUsd: 80 }).then(
+        (r) => r.campaign,
+      ),
+      tool('ads_campaign_create', { name: 'Display retargeting', channel: 'google_display', dailyBudgetUsd: 40 }).then((r) => r.campaign),
       ...[
         { name: 'Rosa Alvarez', valueUsd: 24_000, source: 'referral' },
         { name: 'Mia Chen', email: 'mia.chen@example.com', valueUsd: 16_500, source: 'website' },
         { name: 'Omar Haddad', email: 'omar.haddad@example.com', valueUsd: 9_800, source: 'website' },
       ].map(async (lead) => expect((await app.call('POST', '/api/v1/pipeline/leads', lead)).status).toBe(201)),
     ]);
+    // The ad manager allocates over running campaigns only: these three run.
+    for (const c of [search, local, display])
+      await tool('ads_campaign_apply_plan', { id: c.id, dailyBudgetUsd: c.dailyBudgetUsd, activate: true });
     const csv = [
       'Customer ID,First Name,Last Name,Email,Phone,City,State,Zip',
       'CP-1,Olga,Johnson,olga@example.com,+18597649221,Tampa,FL,33671',
