@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { AppError } from '../runtime/errors.ts';
 import { jsonSchema } from '../runtime/registry.ts';
 import type { Principal, Scope } from '../runtime/keys.ts';
-import { parse, requireScope } from './http.ts';
+import { checkMediaType, parse, requireScope } from './http.ts';
 import { checkBodyNames, checkQuery, checkQueryNames } from './input.ts';
 import type { Paths } from './openapi.ts';
 
@@ -57,21 +57,6 @@ export interface RouteDef<B extends z.ZodType | undefined, Q extends z.ZodType |
 /** A JSON Schema object, as OpenAPI 3.1 embeds it. */
 export type JsonSchema = Record<string, unknown>;
 
-/**
- * A route's body in one of the media types it reads (`bodyTypes`), or none: another type (a
- * `text/plain` post to a form) is a 415 naming the types, not a body read as empty. Checked
- * after the key (401/403 first), like the upload route's own check.
- */
-function checkMediaType(req: Request, types: string[]): void {
-  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-  if (hasBody && !req.is(types))
-    throw new AppError(
-      'UNSUPPORTED_MEDIA_TYPE',
-      `Send the request body as ${types.map((t) => `"${t}"`).join(' or ')} (got "${req.headers['content-type'] ?? 'none'}").`,
-      { status: 415 },
-    );
-}
-
 const isZod = (s: unknown): s is z.ZodType => typeof s === 'object' && s !== null && '_zod' in s;
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -108,6 +93,7 @@ export class RouteSet {
     const takes = def.body || def.bodySchema || def.bodyTypes ? (def.bodyTypes ?? ['application/json']) : undefined;
     this.router[def.method](def.path, ...(def.use ?? []), async (req: Request, res: Response) => {
       const principal = authorize(req, def.access);
+      // After the key (401/403 first), like the upload route's own check.
       if (takes) checkMediaType(req, takes);
       // Again for the routes mounted before the input normaliser (uploads, webhooks): every route's query.
       checkQuery(req);

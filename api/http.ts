@@ -104,15 +104,20 @@ export function param(req: Request, name: string): string {
  * are mounted before this.
  */
 export const requireJsonBody: RequestHandler = (req, _res, next) => {
-  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-  if (hasBody && req.path.startsWith('/api/') && !req.is('application/json')) {
-    throw new AppError(
-      'UNSUPPORTED_MEDIA_TYPE',
-      `Send the request body as JSON with "Content-Type: application/json" (got "${req.headers['content-type'] ?? 'none'}").`,
-      {
-        status: 415,
-      },
-    );
-  }
+  if (req.path.startsWith('/api/')) checkMediaType(req, ['application/json']);
   next();
 };
+
+/**
+ * A request body in one of `types`, or none: another media type is a 415 naming the types, not
+ * a body a parser would skip and the route would read as empty.
+ */
+export function checkMediaType(req: Request, types: string[]): void {
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !req.is(types))
+    throw new AppError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Send the request body with "Content-Type: ${types.join('" or "Content-Type: ')}" (got "${req.headers['content-type'] ?? 'none'}").`,
+      { status: 415 },
+    );
+}

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { wholeNumber } from '../runtime/numbers.ts';
 import { conflict, notFound, permanent } from '../runtime/errors.ts';
+import type { Sql } from '../runtime/db/driver.ts';
 import type { AnyTool } from '../runtime/tools.ts';
 import { MAX_CHECKOUT_USD, toMajor, toMinor } from './money.ts';
 import { businessTool, type Ctx } from './services.ts';
@@ -149,10 +150,9 @@ export const stripeCheckoutCreate = businessTool({
           'NOTHING_TO_PAY',
           `Product ${i.productId} is priced $0: there is nothing to pay, so no link is made. To sell it online, give it a price (PUT /api/v1/products with its sku and a priceUsd above 0).`,
         );
-      if (toMinor(prepared.amount, PRICE_CURRENCY) > toMinor(MAX_CHECKOUT_USD, PRICE_CURRENCY))
-        throw tooLargeForOneLink(prepared.amount, i);
-      const s = ctx.services;
       const amountMinor = toMinor(prepared.amount, PRICE_CURRENCY);
+      if (amountMinor > toMinor(MAX_CHECKOUT_USD, PRICE_CURRENCY)) throw tooLargeForOneLink(prepared.amount, i);
+      const s = ctx.services;
       const created = await s.payments.createCheckout({
         amountMinor,
         currency: PRICE_CURRENCY,
@@ -201,8 +201,6 @@ export const stripeCheckoutCreate = businessTool({
   },
 });
 
-/** The transaction's client (ctx.tx). */
-type Sql = Parameters<Parameters<Ctx['tx']>[0]>[0];
 type CheckoutInput = z.output<typeof stripeCheckoutCreate.input>;
 type Prepared =
   { reuse: SessionRow } | { amount: number; interval: 'one_time' | 'month' | 'year'; description: string; customerId: string | null };

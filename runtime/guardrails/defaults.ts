@@ -9,7 +9,8 @@
  * @module
  */
 import type { Actor } from './audit.ts';
-import { assertTimeZone, type Schedule, type ScheduleService } from './schedules.ts';
+import type { Schedule, ScheduleService } from './schedules.ts';
+import { assertTimeZone } from './time-zones.ts';
 
 export interface DefaultSchedule {
   name: string;
