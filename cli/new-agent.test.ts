@@ -30,7 +30,7 @@ describe('brainops new-agent', () => {
       'roof-notes/src/index.ts',
     ]);
     const pkg = JSON.parse(await readFile(join(dir, 'roof-notes', 'package.json'), 'utf8'));
-    expect(pkg.peerDependencies).toEqual({ '@brainops/sdk': '^1.0.0', zod: '^4' });
+    expect(pkg.peerDependencies).toEqual({ '@brainops/sdk': '^1.1.0', zod: '^4' });
     const index = await readFile(join(dir, 'roof-notes', 'src/index.ts'), 'utf8');
     expect(index).toContain("from '@brainops/sdk'");
     expect(index).not.toMatch(/runtime\/|\.\.\/\.\./); // nothing of the repository

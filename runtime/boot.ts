@@ -22,7 +22,7 @@ import { createQueueEngine, type QueueEngine } from './queue.ts';
 import { createTaskEventBus, type TaskEventBus } from './events.ts';
 import { Registry } from './registry.ts';
 import type { ContextExtension, RunnerDeps } from './runner.ts';
-import { TaskService } from './service.ts';
+import { TaskService, type ValidationTools } from './service.ts';
 import { admit, tenantSpendGuard } from './guardrails/budgets.ts';
 import { approvalExtension } from './guardrails/approvals.ts';
 import { checkApprovalPolicy, parseApprovalPolicy } from './guardrails/policy.ts';
@@ -146,7 +146,14 @@ export async function createKernel(o: KernelOptions): Promise<Kernel> {
  * kernel, in order — ctx.approval (guardrails/approvals.ts) first, so that a later
  * extension may replace it, then `extensions` in the order given.
  */
-export function createRuntime(kernel: Kernel, extensions: readonly ExtensionFactory[] = []): Runtime {
+export function createRuntime(
+  base: Kernel,
+  extensions: readonly ExtensionFactory[] = [],
+  o: { validationTools?: ValidationTools } = {},
+): Runtime {
+  // Agents' `validate` reads through the business tools, which are built from the kernel: the
+  // runtime's task service (the one every route, schedule and delegation uses) has them.
+  const kernel: Kernel = o.validationTools ? { ...base, tasks: base.tasks.withValidationTools(o.validationTools) } : base;
   const { config, db } = kernel;
   const runnerDeps: RunnerDeps = {
     db,

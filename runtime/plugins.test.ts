@@ -27,7 +27,7 @@ describe('plugin loader', () => {
     expect(problems).toEqual({
       './clash': "is named 'estimator', which agents/index.ts already defines",
       './old-contract':
-        'was built for contract 0.0.0; this BrainOps speaks 1.0.0 (a different major version: rebuild it against @brainops/sdk@^1)',
+        'was built for contract 0.0.0; this BrainOps speaks 1.1.0 (a different major version: rebuild it against @brainops/sdk@^1)',
       './bad-schema': 'must declare zod schemas for input and output (with the same zod as BrainOps: make zod a peer dependency)',
       './missing-tool': 'declares tools that do not exist: teleport_customer',
       './broken': 'could not be loaded: boom at import',

@@ -15,6 +15,7 @@ import type { Logger } from './logger.ts';
 import type { JobRef } from './flow.ts';
 import type { QueueEngine } from './queue.ts';
 import type { Registry } from './registry.ts';
+import type { AnyAgent } from './contracts.ts';
 import * as lifecycle from './lifecycle.ts';
 import * as store from './tasks.ts';
 import { withdrawApprovals } from './guardrails/approvals.ts';
@@ -40,6 +41,12 @@ export const createTaskBody = z
   })
   .strict();
 
+/**
+ * The tools an agent's `validate` gets (runtime/tools.ts `forValidation`): its declared
+ * read-only tools bound to the tenant, outside any task.
+ */
+export type ValidationTools = (tenantId: string, agent: AnyAgent) => Record<string, (input: unknown) => Promise<unknown>>;
+
 export class TaskService {
   constructor(
     private readonly db: Db,
@@ -47,7 +54,14 @@ export class TaskService {
     private readonly registry: Registry,
     private readonly config: Config,
     private readonly logger: Logger,
+    /** Without it (the kernel's own service, before the tools exist) `validate` gets no tools. */
+    private readonly validationTools?: ValidationTools,
   ) {}
+
+  /** This service with `validate` given the business tools: the runtime's (runtime/boot.ts `createRuntime`). */
+  withValidationTools(tools: ValidationTools): TaskService {
+    return new TaskService(this.db, this.queues, this.registry, this.config, this.logger, tools);
+  }
 
   /** Validates and creates a task, then enqueues it. Same idempotency key → the same task. */
   /** `parentJob`: the delegating task's BullMQ job, which waits for this one (runtime/flow.ts). */
@@ -79,6 +93,7 @@ export class TaskService {
         input.error.issues,
       );
     const b = parsed.data;
+    if (agent.validate) await this.#validate(agent, tenantId, input.data, b.idempotencyKey);
     // Guardrails: an explicit priority wins, else the value-aware rule (guardrails/policy.ts);
     // the request's (or schedule's) budget wins, else the agent's default.
     const explicit = b.priority ?? agent.defaults?.priority;
@@ -150,6 +165,21 @@ export class TaskService {
       }
     }
     return { task, created };
+  }
+
+  /**
+   * The agent's own check of an input before its task is accepted (AgentDefinition.validate):
+   * what it throws refuses the request, before anything is written. A repeat of an accepted
+   * request (its idempotency key already made a task) is not refused for what changed since
+   * (an upload removed, a cap lowered): it answers the first task, as any repeat does.
+   */
+  async #validate(agent: AnyAgent, tenantId: string, input: unknown, key: string | undefined): Promise<void> {
+    try {
+      await agent.validate!(input, { tenantId, agent: agent.name, tools: this.validationTools?.(tenantId, agent) ?? {} });
+    } catch (err) {
+      if (key && (await this.db.tenant(tenantId, (tx) => store.hasTaskWithKey(tx, agent.name, key)))) return;
+      throw err;
+    }
   }
 
   get(tenantId: string, id: string): Promise<store.Task> {

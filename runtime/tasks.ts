@@ -120,6 +120,12 @@ export async function findTask(tx: Sql, id: string): Promise<Task | undefined> {
   return r.rows[0] ? toTask(r.rows[0]) : undefined;
 }
 
+/** Whether the tenant (`tx`'s) already has a task of `agent` made under the idempotency key `key`. */
+export async function hasTaskWithKey(tx: Sql, agent: string, key: string): Promise<boolean> {
+  const r = await tx.query(`SELECT 1 FROM tasks WHERE agent = $1 AND idempotency_key = $2`, [agent, key]);
+  return r.rows.length > 0;
+}
+
 export async function getTask(tx: Sql, id: string): Promise<Task> {
   const task = await findTask(tx, id);
   if (!task) throw notFound('Task', id);

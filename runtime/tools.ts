@@ -15,6 +15,7 @@ import { tool as langChainTool, type StructuredToolInterface } from '@langchain/
 import type { JSONSchema } from '@langchain/core/utils/json_schema';
 import {
   refNames,
+  type AnyAgent,
   type AnyTool,
   type HttpMethod,
   type ToolAudit,
@@ -212,6 +213,27 @@ export class ToolRegistry<S = unknown> {
         : (input: unknown) => call(input, randomUUID());
     }
     Object.defineProperty(bound, DEFINITIONS, { value: names.map((n) => this.#tools.get(n)).filter(Boolean), enumerable: false });
+    return bound;
+  }
+
+  /**
+   * What an agent's `validate` gets as `ctx.tools` (runtime/service.ts): its declared tools
+   * bound to the tenant, outside any task. Read-only tools run; a side-effecting one rejects
+   * (VALIDATE_SIDE_EFFECT): a request that is refused must change nothing.
+   */
+  forValidation(tenantId: string, agent: AnyAgent): Bound {
+    const declared = refNames(agent.tools) ?? [...this.#tools.keys()];
+    const bound = this.bind(tenantId, { names: declared, caller: { kind: 'system', id: `validate:${agent.name}` } });
+    for (const name of Object.keys(bound)) {
+      if (!this.#tools.get(name)?.sideEffect) continue;
+      bound[name] = () =>
+        Promise.reject(
+          new AppError(
+            'VALIDATE_SIDE_EFFECT',
+            `Agent '${agent.name}' called the tool ${name} in validate; only read-only tools may run before a task is accepted.`,
+          ),
+        );
+    }
     return bound;
   }
 

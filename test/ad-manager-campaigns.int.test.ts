@@ -2,7 +2,7 @@
  * Which campaigns the ad-manager allocates to, as a full task on the embedded database with
  * the dry-run ads adapter: only active ones run; a draft is neither counted in today's budgets
  * nor activated; a campaign without stats keeps today's budget, and the campaigns with stats
- * share the rest by the optimiser's rule.
+ * share the rest by the optimiser's rule. A plan that cannot run is refused when it is asked for.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTask, startTestApp, type TestApp } from './harness.ts';
@@ -78,12 +78,38 @@ describe('ad-manager and campaign status', () => {
     expect((await stored())['Draft D']).toEqual(['draft', 481]);
   });
 
-  it('refuses, changing nothing, when the campaigns without stats alone take more than the budget (they are not cut)', async () => {
+  it('refuses the task when it is asked for (422, no task made) if the campaigns without stats alone take more than the budget', async () => {
     const before = await stored();
-    const task = await runTask(app, 'ad-manager', { totalDailyBudgetUsd: 300, stats: { 'Search A': { spendUsd: 100, roas: 3 } } });
-    expect(task.status).toBe('failed');
-    expect(task.error.code).toBe('AD_BUDGET_BELOW_HELD');
-    expect(task.error.message).toContain('$350.00/day');
+    const tasks = async () => Number((await app.query<{ n: string }>(`SELECT count(*) AS n FROM tasks WHERE agent = 'ad-manager'`))[0]!.n);
+    const made = await tasks();
+    const r = await app.call('POST', '/api/v1/agents/ad-manager/tasks', {
+      input: { totalDailyBudgetUsd: 300, stats: { 'Search A': { spendUsd: 100, roas: 3 } } },
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(422);
+    expect(r.body.error.code).toBe('AD_BUDGET_BELOW_HELD');
+    expect(r.body.error.message).toContain('$350.00/day');
+    // Above the account's cap, or with no budget given and none set: refused the same way.
+    const over = await app.call('POST', '/api/v1/agents/ad-manager/tasks', { input: { totalDailyBudgetUsd: 1e6, stats: {} } });
+    expect([over.status, over.body.error?.code]).toEqual([422, 'SPEND_CAP_EXCEEDED']);
+    const unset = await app.call('POST', '/api/v1/agents/ad-manager/tasks', { input: { stats: {} } });
+    expect([unset.status, unset.body.error?.code]).toEqual([422, 'AD_BUDGET_NOT_SET']);
+    expect(await tasks()).toBe(made);
     expect(await stored()).toEqual(before);
+  });
+
+  it('answers a repeat of an accepted request with its task, although what it names changed since', async () => {
+    const input = { totalDailyBudgetUsd: 400, apply: false, stats: { 'Search A': { spendUsd: 100, roas: 3 } } };
+    const headers = { 'idempotency-key': 'ad-plan-repeat-1' };
+    const first = await app.call('POST', '/api/v1/agents/ad-manager/tasks', { input }, { headers });
+    expect(first.status, JSON.stringify(first.body)).toBe(202);
+    // Now the held campaigns take $410, more than $400: a new request is refused, the repeat is not.
+    await app.query(`UPDATE ads_campaigns SET daily_budget_usd = 260 WHERE name = 'Local B'`);
+    try {
+      expect((await app.call('POST', '/api/v1/agents/ad-manager/tasks', { input })).status).toBe(422);
+      const again = await app.call('POST', '/api/v1/agents/ad-manager/tasks', { input }, { headers });
+      expect([again.status, again.body.task?.id]).toEqual([200, first.body.task.id]);
+    } finally {
+      await app.query(`UPDATE ads_campaigns SET daily_budget_usd = 200 WHERE name = 'Local B'`);
+    }
   });
 });

@@ -266,6 +266,29 @@ describe('real-shaped exports', () => {
   });
 });
 
+describe('an import of a stored upload', () => {
+  it('is refused when it is asked for (422 UPLOAD_NOT_FOUND, no task made) if the upload is not this business’s', async () => {
+    const made = await upload(Buffer.from('Customer ID,Name,Email\nOWN-1,Own Upload,own.upload@example.com\n'), keys.eu!, '?batchSize=7');
+    expect(made.status).toBe(202);
+    const uploadId = made.body.upload.id as string;
+    const tasks = async () => (await app.query<{ n: number }>(`SELECT count(*)::int AS n FROM tasks WHERE agent = 'crm-sync'`))[0]!.n;
+    const before = await tasks();
+    for (const [id, key] of [
+      ['7c9e6679-7425-40de-944b-e07fc1f90ae7', keys.eu!], // no such upload
+      [uploadId, keys.uk!], // another business's
+    ] as const) {
+      const r = await app.call('POST', '/api/v1/agents/crm-sync/tasks', { input: { source: { kind: 'upload', uploadId: id } } }, { key });
+      expect(r.status, JSON.stringify(r.body)).toBe(422);
+      expect(r.body.error).toMatchObject({ code: 'UPLOAD_NOT_FOUND', details: { uploadId: id } });
+      expect(r.body.error.message).toContain('POST /api/v1/crm/imports');
+    }
+    expect(await tasks()).toBe(before);
+    // Its own upload imports again on request.
+    const again = await runTask(app, 'crm-sync', { source: { kind: 'upload', uploadId } }, { key: keys.eu! });
+    expect(again.status, JSON.stringify(again.error)).toBe('succeeded');
+  });
+});
+
 describe('limits', () => {
   it('the JSON route takes inline exports up to the published 1,000,000 characters and points larger ones at the upload route', async () => {
     const spec = (await app.call('GET', '/openapi.json')).body;

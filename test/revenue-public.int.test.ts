@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../runtime/keys.ts';
-import { runTask, startTestApp, type TestApp } from './harness.ts';
+import { startTestApp, type TestApp } from './harness.ts';
 
 let app: TestApp;
 const asOther = { key: '' };
@@ -145,9 +145,13 @@ describe('ad campaigns (11)', () => {
     await app.query(`DELETE FROM ads_actions WHERE campaign_id = $1`, [second]);
     await app.query(`DELETE FROM ads_campaigns WHERE id = $1`, [second]);
     // The ad manager plans within the cap, or says why it cannot, before asking anyone.
-    const planned = await runTask(app, 'ad-manager', { totalDailyBudgetUsd: 150, stats: {} });
-    expect(planned.status).toBe('failed');
-    expect(planned.error).toMatchObject({ code: 'SPEND_CAP_EXCEEDED', message: expect.stringContaining('above the account') });
+    const planned = await app.call('POST', '/api/v1/agents/ad-manager/tasks', { input: { totalDailyBudgetUsd: 150, stats: {} } });
+    expect(planned.status).toBe(422);
+    expect(planned.body.error).toMatchObject({
+      code: 'SPEND_CAP_EXCEEDED',
+      message: expect.stringContaining('above the account'),
+      details: { totalDailyBudgetUsd: 150, capUsd: 100 },
+    });
   });
   it("answers 404 for another tenant's campaign", async () => {
     expect((await app.call('POST', `/api/v1/ads/campaigns/${id}/apply`, { dailyBudgetUsd: 10 }, asOther)).status).toBe(404);

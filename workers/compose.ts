@@ -107,13 +107,17 @@ function assemble(
     logger: kernel.logger,
   });
   // 4. The runtime: each context extension built from the kernel (ctx.approval comes first, from runtime/).
-  const runtime = createRuntime(kernel, [
-    () => memoryExtension(memory),
-    // Child tasks (ctx.delegate) go through the kernel's task service.
-    (k) => delegateExtension(k.tasks),
-    () => tools.extension(),
-    ...extra,
-  ]);
+  const runtime = createRuntime(
+    kernel,
+    [
+      () => memoryExtension(memory),
+      // Child tasks (ctx.delegate) go through the kernel's task service.
+      (k) => delegateExtension(k.tasks),
+      () => tools.extension(),
+      ...extra,
+    ],
+    { validationTools: (tenantId, agent) => tools.forValidation(tenantId, agent) },
+  );
   // 5. The API's extensions, built from the runtime.
   const appExtensions: AppExtension[] = [
     scheduleApp(runtime),

@@ -12,8 +12,7 @@
  */
 import { z } from 'zod';
 import { label } from '../../runtime/text.ts';
-import { defineAgent } from '../../runtime/public.ts';
-import { permanent } from '../../runtime/public.ts';
+import { defineAgent, permanent, type ToolsOf } from '../../runtime/public.ts';
 import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
 import { languageFallback, money, recallSafe, rememberSafe } from '../tooling.ts';
 import { allocateBudget, compareWithStatusQuo, RULE } from './core.ts';
@@ -81,6 +80,52 @@ export const adManagerOutput = z.object({
   digest: z.object({ digestId: z.string(), emailedTo: z.string().nullable() }).optional(),
 });
 
+const AD_TOOLS = [adsCampaignsList, adsCampaignApplyPlan, settingsGet, ...DIGEST_TOOLS] as const;
+type AdTools = ToolsOf<typeof AD_TOOLS>;
+
+/**
+ * What a run allocates, checked: the day's total (the input's, else the business's setting),
+ * the active campaigns (drafts are not spending, paused ones stay paused) and those without
+ * stats, which keep today's budgets. 422 AD_BUDGET_NOT_SET without a total, SPEND_CAP_EXCEEDED
+ * above the account's cap (ADS_DAILY_SPEND_CAP_USD), AD_BUDGET_BELOW_HELD when the campaigns
+ * without stats alone take more than the total: a contradiction the optimiser cannot settle by
+ * cutting them, nor by starving the campaigns with evidence.
+ */
+async function plannable(i: z.output<typeof adManagerInput>, tools: Pick<AdTools, 'settings_get' | 'ads_campaigns_list'>) {
+  let total = i.totalDailyBudgetUsd;
+  if (total === undefined) {
+    const { settings } = await tools.settings_get({});
+    if (!settings.adDailyBudgetUsd)
+      throw permanent(
+        'AD_BUDGET_NOT_SET',
+        'No daily ad budget was given and none is set for this business: set one with PATCH /api/v1/settings {"adDailyBudgetUsd": 50}.',
+      );
+    total = settings.adDailyBudgetUsd;
+  }
+  let page = await tools.ads_campaigns_list({ status: 'active', limit: 200 });
+  const { dailySpendCapUsd } = page;
+  const live = [...page.campaigns];
+  while (page.nextCursor) {
+    page = await tools.ads_campaigns_list({ status: 'active', limit: 200, cursor: page.nextCursor });
+    live.push(...page.campaigns);
+  }
+  if (total > dailySpendCapUsd)
+    throw permanent(
+      'SPEND_CAP_EXCEEDED',
+      `A daily ad budget of ${money(total)} is above the account's ${money(dailySpendCapUsd)} cap (ADS_DAILY_SPEND_CAP_USD): give a smaller totalDailyBudgetUsd, or raise the cap.`,
+      { totalDailyBudgetUsd: total, capUsd: dailySpendCapUsd },
+    );
+  const held = live.filter((c) => !(i.stats[c.id] ?? i.stats[c.name]));
+  const heldCents = held.reduce((a, c) => a + Math.round(c.dailyBudgetUsd * 100), 0);
+  if (heldCents > Math.round(total * 100))
+    throw permanent(
+      'AD_BUDGET_BELOW_HELD',
+      `The active campaigns without stats (${held.map((c) => c.name).join(', ')}) keep today's budgets, ${money(heldCents / 100)}/day together, more than the ${money(total)}/day to allocate: give their stats, pause some of them, or give a larger totalDailyBudgetUsd.`,
+      { heldUsd: heldCents / 100, totalDailyBudgetUsd: total, held: held.map((c) => c.id) },
+    );
+  return { total, live };
+}
+
 export default defineAgent({
   name: 'ad-manager',
   description:
@@ -88,50 +133,20 @@ export default defineAgent({
   version: '1.0.0',
   input: adManagerInput,
   output: adManagerOutput,
-  tools: [adsCampaignsList, adsCampaignApplyPlan, settingsGet, ...DIGEST_TOOLS],
+  tools: AD_TOOLS,
   approvals: ['ads.budget', DIGEST_APPROVAL],
+  // A plan that cannot run is refused when the task is asked for, not accepted to fail; the run
+  // checks again, as the setting, the cap or the campaigns may change before it starts.
+  async validate(i, ctx) {
+    await plannable(i, ctx.tools);
+  },
   async run(ctx) {
     const i = ctx.input;
-    let total = i.totalDailyBudgetUsd;
-    if (total === undefined) {
-      const { settings } = await ctx.tools.settings_get({});
-      if (!settings.adDailyBudgetUsd)
-        throw permanent(
-          'AD_BUDGET_NOT_SET',
-          'No daily ad budget was given and none is set for this business: set one with PATCH /api/v1/settings {"adDailyBudgetUsd": 50}.',
-        );
-      total = settings.adDailyBudgetUsd;
-    }
-    // Only active campaigns run: a draft is not spending (nor ever activated here) and a paused one stays paused.
-    const list = ctx.tools.ads_campaigns_list;
-    let page = await list({ status: 'active', limit: 200 });
-    const { dailySpendCapUsd } = page;
-    const live = [...page.campaigns];
-    while (page.nextCursor) {
-      page = await list({ status: 'active', limit: 200, cursor: page.nextCursor });
-      live.push(...page.campaigns);
-    }
-    if (total > dailySpendCapUsd)
-      throw permanent(
-        'SPEND_CAP_EXCEEDED',
-        `A daily ad budget of ${money(total)} is above the account's ${money(dailySpendCapUsd)} cap (ADS_DAILY_SPEND_CAP_USD): give a smaller totalDailyBudgetUsd, or raise the cap.`,
-      );
-    // A campaign without stats gives no evidence to move it: it keeps today's budget, and the
-    // campaigns with stats share the rest of the total. Held campaigns that alone take more than
-    // the total are a contradiction the optimiser cannot settle by cutting them (nor by starving
-    // the campaigns with evidence): the run says so.
-    const held = live.filter((c) => !(i.stats[c.id] ?? i.stats[c.name]));
+    const { total, live } = await plannable(i, ctx.tools);
     // Stats given for no active campaign are not used: said in the output, not dropped unseen.
     const named = new Set(live.flatMap((c) => [c.id, c.name]));
     const unmatched = Object.keys(i.stats).filter((k) => !named.has(k));
     if (unmatched.length) ctx.logger.warn('stats name no active campaign', { unmatched });
-    const heldCents = held.reduce((a, c) => a + Math.round(c.dailyBudgetUsd * 100), 0);
-    if (heldCents > Math.round(total * 100))
-      throw permanent(
-        'AD_BUDGET_BELOW_HELD',
-        `The active campaigns without stats (${held.map((c) => c.name).join(', ')}) keep today's budgets, ${money(heldCents / 100)}/day together, more than the ${money(total)}/day to allocate: give their stats, pause some of them, or give a larger totalDailyBudgetUsd.`,
-        { heldUsd: heldCents / 100, totalDailyBudgetUsd: total, held: held.map((c) => c.id) },
-      );
     const curves = live.map((c) => {
       const s = i.stats[c.id] ?? i.stats[c.name];
       if (s) return { id: c.id, ...s, ...(s.roas === undefined && !s.cpaUsd ? { roas: 1 } : {}) };

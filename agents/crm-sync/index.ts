@@ -14,7 +14,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { defineAgent, guardedFetch, outboundUrl, permanent, type ToolsOf } from '../../runtime/public.ts';
+import { AppError, defineAgent, guardedFetch, outboundUrl, permanent, type ToolsOf } from '../../runtime/public.ts';
 import { crmSourceFetch } from '../../tools/settings.ts';
 import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
 import { mapHeader, prepare, readCsv, toCustomer, type Conflict, type ImportWarning, type RawRecord } from './core.ts';
@@ -231,6 +231,22 @@ export default defineAgent({
   tools: CRM_SYNC_TOOLS,
   approvals: [DIGEST_APPROVAL],
   defaults: { attempts: 5 },
+  // An upload that is not stored (a mistyped id, another business's, or one deleted) is refused
+  // when the import is asked for, not accepted to fail.
+  async validate(input, ctx) {
+    const s = input.source;
+    if (s?.kind !== 'upload') return;
+    const read = useTool<{ id: string; length: number }, UploadSlice>(ctx, 'crm_import_upload_read');
+    await read({ id: s.uploadId, length: 1 }).catch((err: unknown) => {
+      if (err instanceof AppError && err.code === 'NOT_FOUND')
+        throw permanent(
+          'UPLOAD_NOT_FOUND',
+          `No upload '${s.uploadId}' is stored for this business: send the export to POST /api/v1/crm/imports, which stores it and starts its import.`,
+          { uploadId: s.uploadId },
+        );
+      throw err;
+    });
+  },
   async run(ctx) {
     const upsert = useTool<{ records: ReturnType<typeof toCustomer>[] }, UpsertResult>(ctx, 'crm_customers_upsert');
     let loaded: Loaded;

@@ -73,7 +73,10 @@ export function taskRoutes(rt: Runtime, open?: OpenStreams): { router: RouteSet[
   const created = {
     202: { description: 'Task accepted (Location: the task)', schema: { type: 'object', required: ['task'], properties: { task } } },
     200: { description: 'Same idempotency key: the existing task', schema: { type: 'object', required: ['task'], properties: { task } } },
-    422: { description: 'Refused by a guardrail (budget, running cap)' },
+    422: {
+      description:
+        'Refused by a guardrail (budget, running cap), or by the agent’s own check of what its input names (e.g. crm-sync UPLOAD_NOT_FOUND, ad-manager SPEND_CAP_EXCEEDED): no task is made',
+    },
   };
   api.add(
     {

@@ -15,7 +15,7 @@ import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import type { ToolHandle } from './tool.js';
 
 /** The version of the contract this package describes (its package.json version). */
-export const CONTRACT_VERSION = '1.0.0';
+export const CONTRACT_VERSION = '1.1.0';
 
 export interface Usage {
   inputTokens: number;
@@ -252,6 +252,18 @@ export interface TaskMemory {
   remember(content: string, metadata?: Record<string, unknown> & { kind?: string }): Promise<{ id: string }>;
 }
 
+/**
+ * What an agent's `validate` receives: the tenant, and the agent's declared tools bound to it,
+ * called outside any task (no journal, no step). Only read-only tools run there; calling one
+ * with side effects rejects with VALIDATE_SIDE_EFFECT.
+ */
+export interface ValidateContext<T extends readonly ToolRef[] = readonly string[]> {
+  readonly tenantId: string;
+  /** The agent's name. */
+  readonly agent: string;
+  readonly tools: ToolsOf<T>;
+}
+
 export interface AgentDefinition<
   I extends z.ZodType = z.ZodType,
   O extends z.ZodType = z.ZodType,
@@ -291,6 +303,15 @@ export interface AgentDefinition<
    * limiter; e.g. a model quota). AGENT_RATE_LIMITS in the environment overrides it.
    */
   rateLimit?: { max: number; durationMs: number };
+  /**
+   * Checked when a task is created, before it is accepted (from the API, the CLI, a schedule or
+   * a delegating agent): what the input's schema cannot know, e.g. that the upload it names
+   * exists, or that a budget is within the account's cap. Throw an AppError (`permanent` →
+   * 422, `badRequest` → 400, `notFound` → 404): the request is refused with it and no task is
+   * made. A repeat of an accepted request (the same idempotency key) is not checked again.
+   * Since contract 1.1.
+   */
+  validate?(input: z.output<I>, ctx: ValidateContext<T>): Promise<void>;
   run(ctx: TaskContext<z.output<I>, T, A>): Promise<z.input<O>>;
 }
 
@@ -315,6 +336,8 @@ export function defineAgent<
     throw new Error(`Agent name '${def.name}' must be lowercase letters, digits and dashes (2-49 chars, starting with a letter).`);
   }
   if (typeof def.run !== 'function') throw new Error(`Agent '${def.name}' has no run(ctx) function.`);
+  if (def.validate !== undefined && typeof def.validate !== 'function')
+    throw new Error(`Agent '${def.name}': validate must be a function (input, ctx) => Promise<void>.`);
   return Object.freeze({ ...def, contractVersion: CONTRACT_VERSION });
 }
 

@@ -43,6 +43,7 @@ export {
   type ToolsOf,
   type UntypedToolCall,
   type Usage,
+  type ValidateContext,
 } from './contract.js';
 export {
   defineTool,
