@@ -8,14 +8,18 @@
 import { badRequest } from './errors.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/;
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?(?:Z|[+-](\d{2})(?::?(\d{2}))?)?$/;
 
-/** Whether `ts` is a timestamp as PostgreSQL or `Date.toISOString` writes it, of a day and time that exist. */
+/**
+ * Whether `ts` is a timestamp as PostgreSQL or `Date.toISOString` writes it, of a day and time
+ * that exist, with a UTC offset PostgreSQL takes (at most 15:59 either way).
+ */
 export function isTimestamp(ts: string): boolean {
   const m = TIMESTAMP.exec(ts);
   if (!m) return false;
   const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   if (y < 1 || mo < 1 || mo > 12 || h > 23 || mi > 59 || s > 59) return false;
+  if (Number(m[7] ?? 0) > 15 || Number(m[8] ?? 0) > 59) return false;
   const day = new Date(Date.UTC(y, mo - 1, d));
   return d >= 1 && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d;
 }
