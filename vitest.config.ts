@@ -27,6 +27,9 @@ export default defineConfig({
           hookTimeout: 60_000,
           // Each file boots real engines; two cores, so keep files from crowding each other.
           maxWorkers: 2,
+          // The files share a worker's module cache instead of importing the whole product again
+          // each (about 3 s of the two cores per file). Each file still builds its own runtime.
+          isolate: false,
         },
       },
     ],

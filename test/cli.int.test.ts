@@ -96,11 +96,11 @@ describe('every admin command while `brainops start` owns the embedded database'
     expect(r.code).toBe(0);
     for (const name of COMMAND_NAMES) expect(r.stdout).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
     // Every command answers --help with its own usage, before it needs a server or a database.
-    for (const name of COMMAND_NAMES) {
-      const own = await cli([name, '--help']);
-      expect(own.code, name).toBe(0);
-      expect(own.stdout, name).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
-    }
+    const helps = await Promise.all(COMMAND_NAMES.map((name) => cli([name, '--help'])));
+    COMMAND_NAMES.forEach((name, n) => {
+      expect(helps[n]!.code, name).toBe(0);
+      expect(helps[n]!.stdout, name).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
+    });
     expect((await cli(['keys', 'create', '-h'])).stdout).toContain('keys create --tenant T --scopes');
   });
 
