@@ -9,7 +9,7 @@ import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import { readableText, readableTextOrEmpty } from '../../runtime/text.ts';
 import type { Runtime } from '../../runtime/boot.ts';
-import { AppError, conflict, notFound } from '../../runtime/errors.ts';
+import { AppError, notFound } from '../../runtime/errors.ts';
 import type { ToolRegistry } from '../../runtime/tools.ts';
 import {
   applyStripeEvent,
@@ -270,23 +270,21 @@ ${s.status === 'open' ? `<form method="post" action="/sandbox/checkout/${s.id}/p
       },
       async ({ req, res }) => {
         const s = await sandboxSession(rt, param(req, 'id'));
-        // As at Stripe, an expired session cannot be paid; the answer says why it was expired.
-        if (s.status === 'expired')
-          throw conflict(
-            'CHECKOUT_SESSION_EXPIRED',
-            `Checkout session ${s.id} has expired (${whyExpired(s.expired_reason)}); it cannot be paid.`,
-            {
-              reason: s.expired_reason,
-            },
-          );
-        // The same path as a real payment: a signed event, verified, applied once.
+        // The same path as a real payment: a signed event, verified, applied once. As at Stripe,
+        // an expired session cannot be paid: applying the event refuses it (409
+        // CHECKOUT_SESSION_EXPIRED, saying why), under the estimate's lock, so a link expired by a
+        // new link or a decline at the same moment is never paid.
         const payload = sandboxCompletedEvent({
           id: s.id,
           amountMinor: Number(s.amount_minor),
           currency: s.currency,
           interval: s.interval,
         });
-        const result = await applyStripeEvent(rt.db, await services.payments.verify(payload, await services.payments.sign(payload)));
+        const result = await applyStripeEvent(
+          rt.db,
+          await services.payments.verify(payload, await services.payments.sign(payload)),
+          services.payments,
+        );
         if (req.is('json')) return void res.json(result);
         res
           .type('html')
@@ -345,14 +343,4 @@ async function sandboxSession(rt: Runtime, id: string) {
   );
   if (!row) throw notFound('Checkout session', id);
   return row;
-}
-
-/** Why a session was expired, as checkout recorded it (checkout_sessions.expired_reason). */
-function whyExpired(reason: string | null): string {
-  if (reason === 'replaced') return 'a newer payment link for its estimate replaced it';
-  if (reason === 'payment_pending') return 'another payment link for its estimate was paid first';
-  if (reason === 'stripe') return 'Stripe expired it';
-  if (reason === 'estimate:declined') return 'its estimate was declined';
-  if (reason?.startsWith('estimate:')) return `its estimate is no longer accepted: it is '${reason.slice('estimate:'.length)}'`;
-  return 'it is no longer payable';
 }
