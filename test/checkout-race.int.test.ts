@@ -200,4 +200,22 @@ describe('an expired link says why', () => {
     expect(pay.status).toBe(409);
     expect(pay.body.error.message).toMatch(/a newer payment link for its estimate replaced it/);
   });
+
+  it('the pay page of an expired link says why, and what to do', async () => {
+    const estimateId = await accepted(340);
+    const old = (await app.call('POST', '/api/v1/stripe-revenue/checkout', { estimateId })).body.session.id as string;
+    const replaced = await app.call('GET', `/sandbox/checkout/${old}`, undefined, { key: null });
+    expect(replaced.status).toBe(200);
+    expect(replaced.body).toMatch(/status: open/);
+    const newer = (await app.call('POST', '/api/v1/stripe-revenue/checkout', { estimateId })).body.session.id as string;
+    const page = await app.call('GET', `/sandbox/checkout/${old}`, undefined, { key: null });
+    expect(page.status).toBe(200);
+    expect(page.body).toMatch(/This payment link has expired: a newer payment link for its estimate replaced it\./);
+    expect(page.body).toMatch(/Pay with the newest link/);
+    expect(page.body).not.toMatch(/<form/);
+    expect((await app.call('POST', '/api/v1/estimates', { id: estimateId, status: 'declined' })).status).toBe(200);
+    const declined = await app.call('GET', `/sandbox/checkout/${newer}`, undefined, { key: null });
+    expect(declined.body).toMatch(/This payment link has expired: its estimate was declined\./);
+    expect(declined.body).not.toMatch(/newer payment link/);
+  });
 });

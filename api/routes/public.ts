@@ -13,6 +13,7 @@ import { AppError, notFound } from '../../runtime/errors.ts';
 import type { ToolRegistry } from '../../runtime/tools.ts';
 import {
   applyStripeEvent,
+  expiredLink,
   faqReply,
   formatMoney,
   captureLead,
@@ -241,10 +242,14 @@ export function publicRoutes(
       async ({ req, res }) => {
         const s = await sandboxSession(rt, param(req, 'id'));
         const amount = formatMoney(Number(s.amount_minor), s.currency);
+        // An expired link says why, and what its holder can do, as its pay answer (409) does.
+        const expired = s.status === 'expired' ? expiredLink(s.expired_reason) : undefined;
         res.type('html').send(
           page(
             'Sandbox checkout',
-            `<h1>Sandbox checkout</h1><p>Amount: <strong>${amount}</strong> — status: ${s.status}.</p><p>No card is charged: this is the offline Stripe sandbox.</p>
+            `<h1>Sandbox checkout</h1><p>Amount: <strong>${amount}</strong> — status: ${s.status}.</p>${
+              expired ? `<p>This payment link has expired: ${escapeHtml(expired.why)}. ${escapeHtml(expired.next)}</p>` : ''
+            }<p>No card is charged: this is the offline Stripe sandbox.</p>
 ${s.status === 'open' ? `<form method="post" action="/sandbox/checkout/${s.id}/pay"><button type="submit">Pay ${amount} (sandbox)</button></form>` : ''}`,
           ),
         );
