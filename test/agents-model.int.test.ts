@@ -268,6 +268,7 @@ describe('business agents with a scripted model (pglite)', () => {
     const applied = await applyStripeEvent(
       app.proc.runtime.db,
       JSON.parse(sandboxCompletedEvent({ id: session.id, amountMinor: 30000, currency: 'usd', interval: 'one_time' })),
+      app.proc.services.payments,
     );
     expect(applied).toMatchObject({ applied: true });
     const listed = await app.call('GET', `/api/v1/payments?estimateId=${est.id}`);

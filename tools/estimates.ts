@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { conflict, notFound } from '../runtime/errors.ts';
 import type { AnyTool } from '../runtime/tools.ts';
-import { expireCheckouts } from './revenue.ts';
+import { expireOpenLinks, lockEstimate, paymentState } from './estimate-payments.ts';
 import { businessTool, type Ctx } from './services.ts';
 import { cursor, id, iso, limit, MONEY_COLUMN_MAX_USD, mustExist, num, newestFirst, usd } from './util.ts';
 
@@ -173,45 +173,36 @@ async function record(
 }
 
 async function changeStatus(ctx: Ctx, estimateId: string, status: Status) {
-  const before = await ctx.tx(async (sql) => {
-    const r = await sql.query<Row & { paid: number; pending: number }>(
-      `SELECT e.*,
-              (SELECT count(*)::int FROM payment_amounts a WHERE a.estimate_id = e.id AND a.status = 'paid' AND a.net_minor > 0) AS paid,
-              (SELECT count(*)::int FROM payment_amounts a WHERE a.estimate_id = e.id AND a.status = 'pending') AS pending
-         FROM estimates e WHERE e.id = $1 FOR UPDATE`,
-      [estimateId],
-    );
-    const e = r.rows[0];
+  // One transaction under the estimate's row lock (tools/estimate-payments.ts), as a payment
+  // applied takes it: the payment check, the expiry of the open links and the change are one
+  // decision, so no payment can land between them. Before, the links were expired after the
+  // change was committed, and a link paid meanwhile left a declined estimate with a paid payment.
+  const done = await ctx.tx(async (sql): Promise<{ row: Row } | { paid: string[]; was: Status }> => {
+    const e = await lockEstimate<Row>(sql, estimateId);
     if (!e) throw notFound('Estimate', estimateId);
-    if (e.status === 'accepted' && status !== 'accepted' && (e.paid > 0 || e.pending > 0))
-      throw conflict(
-        'ESTIMATE_PAID',
-        `Estimate ${estimateId} has ${e.paid > 0 ? 'a settled' : 'a pending'} payment; it stays accepted. Refund the payment in Stripe first (GET /api/v1/payments?estimateId=${estimateId}&paymentStatus=any lists it).`,
-        { paid: e.paid, pending: e.pending },
-      );
+    if (e.status === 'accepted' && status !== 'accepted') {
+      const { paid, pending } = await paymentState(sql, estimateId);
+      if (paid > 0 || pending > 0)
+        throw conflict(
+          'ESTIMATE_PAID',
+          `Estimate ${estimateId} has ${paid > 0 ? 'a settled' : 'a pending'} payment; it stays accepted. Refund the payment in Stripe first (GET /api/v1/payments?estimateId=${estimateId}&paymentStatus=any lists it).`,
+          { paid, pending },
+        );
+    }
+    if (status !== 'accepted') {
+      // No longer accepted: checkout refuses new links from now on; the open ones are expired.
+      // One already paid at Stripe (its event not stored yet) keeps the estimate as it was.
+      const paid = await expireOpenLinks(sql, ctx.services.payments, estimateId, `estimate:${status}`);
+      if (paid.length > 0) return { paid, was: e.status };
+    }
     const u = await sql.query<Row>(`UPDATE estimates SET status = $2, updated_at = now() WHERE id = $1 RETURNING *`, [estimateId, status]);
-    return { was: e.status, row: u.rows[0]! };
+    return { row: u.rows[0]! };
   });
-  if (status === 'accepted') return { estimate: toEstimate(before.row) };
-  // No longer accepted: checkout refuses new links from now on; the open ones are expired.
-  const open = await ctx.tx((sql) =>
-    sql.query<{ id: string }>(`SELECT id FROM checkout_sessions WHERE estimate_id = $1 AND status = 'open' ORDER BY created_at`, [
-      estimateId,
-    ]),
-  );
-  const paid = await expireCheckouts(
-    ctx,
-    open.rows.map((r) => r.id),
-    `estimate:${status}`,
-  );
-  if (paid.length === 0) return { estimate: toEstimate(before.row) };
-  await ctx.tx((sql) =>
-    sql.query(`UPDATE estimates SET status = $3, updated_at = now() WHERE id = $1 AND status = $2`, [estimateId, status, before.was]),
-  );
+  if ('row' in done) return { estimate: toEstimate(done.row) };
   throw conflict(
     'PAYMENT_PENDING',
-    `Checkout session ${paid.join(', ')} for estimate ${estimateId} was paid; the estimate stays ${before.was}. Its payment is stored when Stripe's event arrives.`,
-    { sessions: paid },
+    `Checkout session ${done.paid.join(', ')} for estimate ${estimateId} was paid; the estimate stays ${done.was}. Its payment is stored when Stripe's event arrives.`,
+    { sessions: done.paid },
   );
 }
 

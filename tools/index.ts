@@ -41,6 +41,7 @@ export function businessTools(): AnyTool[] {
 
 export { createServices, readUnsubscribeToken, type BusinessServices, type ServiceOverrides } from './services.ts';
 export { applyStripeEvent, sandboxCompletedEvent } from './stripe-events.ts';
+export { expiredLink } from './estimate-payments.ts';
 export { formatMoney } from './money.ts';
 export { adsApiStatus } from './integrations/ads.ts';
 export { unsubscribe } from './email.ts';

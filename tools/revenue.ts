@@ -10,8 +10,10 @@ import { wholeNumber } from '../runtime/numbers.ts';
 import { conflict, notFound, permanent } from '../runtime/errors.ts';
 import type { Sql } from '../runtime/db/driver.ts';
 import type { AnyTool } from '../runtime/tools.ts';
+import { expireLink, expireOpenLinks, lockEstimate, paymentState } from './estimate-payments.ts';
+import type { PaymentsAdapter } from './integrations/stripe.ts';
 import { MAX_CHECKOUT_USD, toMajor, toMinor } from './money.ts';
-import { businessTool, type Ctx } from './services.ts';
+import { businessTool } from './services.ts';
 import { dateRange, id, iso, num, tenantCurrency, usd, webUrl } from './util.ts';
 
 /** Products and estimates are priced in US dollars: sessions are created in that currency. */
@@ -123,20 +125,18 @@ export const stripeCheckoutCreate = businessTool({
     // (FOR UPDATE) throughout, so that of concurrent callers one decides reuse-or-create, makes and
     // records its session and expires the older ones, and the others then see that session open
     // (and reuse it, or replace it). Before, each decided on its own: all made a session, each
-    // expired the others', and some were answered a link that was expired at once.
+    // expired the others', and some were answered a link that was expired at once. A payment
+    // applied and a decline take the same lock first (tools/estimate-payments.ts): the balance read
+    // here includes any payment applied before, and one applied after finds the older links expired.
     // The Stripe call is made inside it, under the idempotency key: if the process dies before
     // the commit, nothing is recorded, and the same request again (same key) gets the same
     // session from Stripe and records it; the link was never answered to anyone meanwhile.
     // A Stripe call slower than DATABASE_IDLE_TX_TIMEOUT_MS (10 s) ends the transaction: the
     // request fails with nothing recorded, and is safe to send again under the same key.
     const done = await ctx.tx(async (sql) => {
-      let est: { status: string; total_usd: string; customer_id: string | null } | undefined;
+      let est: Estimate | undefined;
       if (i.estimateId) {
-        const e = await sql.query<{ status: string; total_usd: string; customer_id: string | null }>(
-          `SELECT status, total_usd, customer_id FROM estimates WHERE id = $1 FOR UPDATE`,
-          [i.estimateId],
-        );
-        est = e.rows[0];
+        est = await lockEstimate<Estimate>(sql, i.estimateId);
         if (!est) throw notFound('Estimate', i.estimateId);
       }
       const existing = await sql.query<SessionRow>(`SELECT * FROM checkout_sessions WHERE idempotency_key = $1`, [key]);
@@ -190,7 +190,7 @@ export const stripeCheckoutCreate = businessTool({
       );
       const row = (await sql.query<SessionRow>(`SELECT * FROM checkout_sessions WHERE idempotency_key = $1`, [key])).rows[0]!;
       if (!i.estimateId) return { row };
-      return { row, paidBefore: await supersede(sql, ctx, row) };
+      return { row, paidBefore: await supersede(sql, ctx.services.payments, row) };
     });
     if (done.paidBefore?.length)
       throw conflict(
@@ -202,18 +202,22 @@ export const stripeCheckoutCreate = businessTool({
 });
 
 type CheckoutInput = z.output<typeof stripeCheckoutCreate.input>;
+type Estimate = { status: string; total_usd: string; customer_id: string | null };
 type Prepared =
   { reuse: SessionRow } | { amount: number; interval: 'one_time' | 'month' | 'year'; description: string; customerId: string | null };
 
 /** What a new session charges, or (reuseOpen) the estimate's open session to answer instead. */
-async function prepare(
-  sql: Sql,
-  i: CheckoutInput,
-  est: { status: string; total_usd: string; customer_id: string | null } | undefined,
-): Promise<Prepared> {
+async function prepare(sql: Sql, i: CheckoutInput, est: Estimate | undefined): Promise<Prepared> {
   if (i.estimateId && est) {
     if (est.status !== 'accepted')
       throw conflict('ESTIMATE_NOT_ACCEPTED', `Estimate ${i.estimateId} is '${est.status}'; only accepted estimates can be paid.`);
+    // A delayed method (a bank debit) not settled yet counts nothing towards the balance, but it
+    // is the customer's payment: a new link for the whole balance could be paid on top of it.
+    if ((await paymentState(sql, i.estimateId)).pending > 0)
+      throw conflict(
+        'PAYMENT_PENDING',
+        `Estimate ${i.estimateId} has a payment that has not settled yet; no new link is made until it settles or fails. GET /api/v1/payments?estimateId=${i.estimateId}&paymentStatus=pending lists it.`,
+      );
     // A partly paid estimate is charged its balance, in cents, never the whole total again:
     // the net of its paid payments (refunds and disputes given back) in US dollars.
     const paid = await sql.query<{ cents: string | null }>(
@@ -279,31 +283,6 @@ export function tooLargeForOneLink(amountUsd: number, i: { estimateId?: string |
 }
 
 /**
- * Why a session was expired (checkout_sessions.expired_reason): 'replaced' by a newer link,
- * 'estimate:<status>' when its estimate stopped being accepted, 'payment_pending' when an older
- * link was paid meanwhile, 'stripe' when Stripe expired it.
- */
-type ExpiredReason = 'replaced' | 'payment_pending' | 'stripe' | `estimate:${string}`;
-
-/** Expires one session at Stripe and marks it here; 'complete' when Stripe says it was paid already. */
-async function expireOne(sql: Sql, ctx: Ctx, id: string, reason: ExpiredReason): Promise<'expired' | 'complete'> {
-  if ((await ctx.services.payments.expireCheckout(id)) === 'complete') return 'complete';
-  await sql.query(`UPDATE checkout_sessions SET status = 'expired', expired_reason = $2 WHERE id = $1 AND status = 'open'`, [id, reason]);
-  return 'expired';
-}
-
-/**
- * Expires checkout sessions at Stripe and marks them expired here (with why), so that their
- * links can no longer be paid. Returns the ones Stripe could not expire because they were paid
- * already ('complete': the payment's event is not stored yet).
- */
-export async function expireCheckouts(ctx: Ctx, ids: readonly string[], reason: ExpiredReason): Promise<string[]> {
-  const paid: string[] = [];
-  for (const id of ids) if ((await ctx.tx((sql) => expireOne(sql, ctx, id, reason))) === 'complete') paid.push(id);
-  return paid;
-}
-
-/**
  * One payable link per estimate: a new session for an estimate expires its other open ones (at
  * Stripe too), so that a customer holding two links — a reminder's and a deposit's, or two
  * billing runs' — cannot pay the balance twice. Runs in checkout's transaction, under the
@@ -311,14 +290,9 @@ export async function expireCheckouts(ctx: Ctx, ids: readonly string[], reason: 
  * (its event not stored yet), `mine` is expired too and its ids are returned: the caller answers
  * 409 PAYMENT_PENDING (the balance it was made for is out of date).
  */
-async function supersede(sql: Sql, ctx: Ctx, mine: SessionRow): Promise<string[]> {
-  const older = await sql.query<{ id: string }>(
-    `SELECT id FROM checkout_sessions WHERE estimate_id = $1 AND status = 'open' AND id <> $2 ORDER BY created_at, id`,
-    [mine.estimate_id, mine.id],
-  );
-  const paid: string[] = [];
-  for (const r of older.rows) if ((await expireOne(sql, ctx, r.id, 'replaced')) === 'complete') paid.push(r.id);
-  if (paid.length > 0) await expireOne(sql, ctx, mine.id, 'payment_pending');
+async function supersede(sql: Sql, payments: PaymentsAdapter, mine: SessionRow): Promise<string[]> {
+  const paid = await expireOpenLinks(sql, payments, mine.estimate_id!, 'replaced', mine.id);
+  if (paid.length > 0) await expireLink(sql, payments, mine.id, 'payment_pending');
   return paid;
 }
 

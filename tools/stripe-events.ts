@@ -22,6 +22,7 @@
 import { z } from 'zod';
 import type { Db, Sql } from '../runtime/db/driver.ts';
 import { badRequest } from '../runtime/errors.ts';
+import type { PaymentsAdapter } from './integrations/stripe.ts';
 import {
   chargeObject,
   disputeObject,
@@ -50,7 +51,7 @@ export const envelope = z.looseObject({
 interface Handler<O> {
   object: z.ZodType<O>;
   tenant(sys: Sql, o: O): Promise<string | undefined>;
-  apply(sql: Sql, tenant: string, e: Event<O>): Promise<void>;
+  apply(sql: Sql, tenant: string, e: Event<O>, payments: PaymentsAdapter): Promise<void>;
   /** For refunds and disputes: the payment intent to wait for when its payment is not known yet. */
   waitsFor?(o: O): string | null;
   /** For payments: the payment intent that parked events may be waiting for. */
@@ -121,8 +122,11 @@ const invalid = (message: string, issues?: unknown) => badRequest('INVALID_EVENT
  * Applies a verified Stripe event (the parsed JSON body) exactly once. Throws INVALID_EVENT
  * (400) when the event or its `data.object` lacks what its type needs; answers
  * `{applied: false, reason}` for types BrainOps does not use and for objects it did not create.
+ * `payments` expires, at Stripe too, the other open links of an estimate a payment was applied to.
+ * Throws CHECKOUT_SESSION_EXPIRED (409), changing nothing, for a sandbox session paid after it
+ * expired (tools/stripe-events/payments.ts).
  */
-export async function applyStripeEvent(db: Db, raw: unknown): Promise<WebhookOutcome> {
+export async function applyStripeEvent(db: Db, raw: unknown, payments: PaymentsAdapter): Promise<WebhookOutcome> {
   const env = envelope.safeParse(raw);
   if (!env.success) throw invalid('it needs id, type, created and data.object.', env.error.issues);
   const h = HANDLERS[env.data.type];
@@ -155,7 +159,7 @@ export async function applyStripeEvent(db: Db, raw: unknown): Promise<WebhookOut
       [e.id, tenant, e.type],
     );
     if (!fresh.rowCount) return { received: true as const, applied: false, duplicate: true };
-    await h.apply(sql, tenant, e);
+    await h.apply(sql, tenant, e, payments);
     return { received: true as const, applied: true };
   });
   const released = outcome.applied ? h.releases?.(e.object) : null;
@@ -165,7 +169,7 @@ export async function applyStripeEvent(db: Db, raw: unknown): Promise<WebhookOut
         (await sys.query<{ payload: unknown }>(`DELETE FROM stripe_parked_events WHERE payment_intent = $1 RETURNING payload`, [released]))
           .rows,
     );
-    for (const w of waiting) await applyStripeEvent(db, w.payload);
+    for (const w of waiting) await applyStripeEvent(db, w.payload, payments);
   }
   return outcome;
 }

@@ -9,10 +9,11 @@ import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import { readableText, readableTextOrEmpty } from '../../runtime/text.ts';
 import type { Runtime } from '../../runtime/boot.ts';
-import { AppError, conflict, notFound } from '../../runtime/errors.ts';
+import { AppError, notFound } from '../../runtime/errors.ts';
 import type { ToolRegistry } from '../../runtime/tools.ts';
 import {
   applyStripeEvent,
+  expiredLink,
   faqReply,
   formatMoney,
   captureLead,
@@ -241,10 +242,14 @@ export function publicRoutes(
       async ({ req, res }) => {
         const s = await sandboxSession(rt, param(req, 'id'));
         const amount = formatMoney(Number(s.amount_minor), s.currency);
+        // An expired link says why, and what its holder can do, as its pay answer (409) does.
+        const expired = s.status === 'expired' ? expiredLink(s.expired_reason) : undefined;
         res.type('html').send(
           page(
             'Sandbox checkout',
-            `<h1>Sandbox checkout</h1><p>Amount: <strong>${amount}</strong> — status: ${s.status}.</p><p>No card is charged: this is the offline Stripe sandbox.</p>
+            `<h1>Sandbox checkout</h1><p>Amount: <strong>${amount}</strong> — status: ${s.status}.</p>${
+              expired ? `<p>This payment link has expired: ${escapeHtml(expired.why)}. ${escapeHtml(expired.next)}</p>` : ''
+            }<p>No card is charged: this is the offline Stripe sandbox.</p>
 ${s.status === 'open' ? `<form method="post" action="/sandbox/checkout/${s.id}/pay"><button type="submit">Pay ${amount} (sandbox)</button></form>` : ''}`,
           ),
         );
@@ -270,23 +275,21 @@ ${s.status === 'open' ? `<form method="post" action="/sandbox/checkout/${s.id}/p
       },
       async ({ req, res }) => {
         const s = await sandboxSession(rt, param(req, 'id'));
-        // As at Stripe, an expired session cannot be paid; the answer says why it was expired.
-        if (s.status === 'expired')
-          throw conflict(
-            'CHECKOUT_SESSION_EXPIRED',
-            `Checkout session ${s.id} has expired (${whyExpired(s.expired_reason)}); it cannot be paid.`,
-            {
-              reason: s.expired_reason,
-            },
-          );
-        // The same path as a real payment: a signed event, verified, applied once.
+        // The same path as a real payment: a signed event, verified, applied once. As at Stripe,
+        // an expired session cannot be paid: applying the event refuses it (409
+        // CHECKOUT_SESSION_EXPIRED, saying why), under the estimate's lock, so a link expired by a
+        // new link or a decline at the same moment is never paid.
         const payload = sandboxCompletedEvent({
           id: s.id,
           amountMinor: Number(s.amount_minor),
           currency: s.currency,
           interval: s.interval,
         });
-        const result = await applyStripeEvent(rt.db, await services.payments.verify(payload, await services.payments.sign(payload)));
+        const result = await applyStripeEvent(
+          rt.db,
+          await services.payments.verify(payload, await services.payments.sign(payload)),
+          services.payments,
+        );
         if (req.is('json')) return void res.json(result);
         res
           .type('html')
@@ -345,14 +348,4 @@ async function sandboxSession(rt: Runtime, id: string) {
   );
   if (!row) throw notFound('Checkout session', id);
   return row;
-}
-
-/** Why a session was expired, as checkout recorded it (checkout_sessions.expired_reason). */
-function whyExpired(reason: string | null): string {
-  if (reason === 'replaced') return 'a newer payment link for its estimate replaced it';
-  if (reason === 'payment_pending') return 'another payment link for its estimate was paid first';
-  if (reason === 'stripe') return 'Stripe expired it';
-  if (reason === 'estimate:declined') return 'its estimate was declined';
-  if (reason?.startsWith('estimate:')) return `its estimate is no longer accepted: it is '${reason.slice('estimate:'.length)}'`;
-  return 'it is no longer payable';
 }

@@ -192,7 +192,7 @@ export function stripeWebhook(rt: Runtime, services: BusinessServices, mounted: 
       const event = await services.payments.verify(raw, req.get('stripe-signature'));
       // Mounted before the input normaliser: the signed event's text is checked here (a NUL, a lone surrogate → 400).
       checkValue(event, 'body');
-      return applyStripeEvent(rt.db, event);
+      return applyStripeEvent(rt.db, event, services.payments);
     },
   );
 }

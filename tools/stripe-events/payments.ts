@@ -4,6 +4,8 @@
  * @module
  */
 import type { Sql } from '../../runtime/db/driver.ts';
+import { expireOpenLinks, linkExpired, lockEstimate } from '../estimate-payments.ts';
+import type { PaymentsAdapter } from '../integrations/stripe.ts';
 import type { Event, Invoice, Session } from './objects.ts';
 import { monthly } from './subscriptions.ts';
 import { invoiceIntent, invoiceSubscription, subscriptionSession, type SessionRow } from './tenants.ts';
@@ -85,12 +87,32 @@ async function upsertPayment(sql: Sql, tenant: string, p: PaymentWrite): Promise
   );
 }
 
-export async function applySession(sql: Sql, tenant: string, e: Event<Session>): Promise<void> {
+/**
+ * A session's event, under its estimate's row lock taken first (tools/estimate-payments.ts), as
+ * checkout and a status change take it: what they decided is committed before this reads the
+ * session, or this is committed before they read the balance. A payment (paid or pending) on an
+ * estimate expires its other open links in the same transaction: they were made for a balance
+ * that no longer stands, and a customer holding one could pay it a second time.
+ */
+export async function applySession(sql: Sql, tenant: string, e: Event<Session>, payments: PaymentsAdapter): Promise<void> {
   const s = e.object;
+  const estimateId = (await sql.query<{ estimate_id: string | null }>(`SELECT estimate_id FROM checkout_sessions WHERE id = $1`, [s.id]))
+    .rows[0]?.estimate_id;
+  if (estimateId) await lockEstimate(sql, estimateId);
   if (e.type === 'checkout.session.expired') {
     await sql.query(`UPDATE checkout_sessions SET status = 'expired', expired_reason = 'stripe' WHERE id = $1 AND status = 'open'`, [s.id]);
     return;
   }
+  const before = (
+    await sql.query<{ mode: string; status: string; expired_reason: string | null }>(
+      `SELECT mode, status, expired_reason FROM checkout_sessions WHERE id = $1 FOR UPDATE`,
+      [s.id],
+    )
+  ).rows[0]!;
+  // The sandbox is its own Stripe, and this row its state: as at Stripe, a session expired (by a
+  // newer link, a decline) cannot be paid. Decided here, under the lock that expired it; a real
+  // Stripe session is expired here only after Stripe said so, and Stripe's word on a payment wins.
+  if (before.mode === 'sandbox' && before.status === 'expired') throw linkExpired(s.id, before.expired_reason);
   const outcome: PaymentStatus =
     e.type === 'checkout.session.async_payment_failed'
       ? 'failed'
@@ -127,6 +149,7 @@ export async function applySession(sql: Sql, tenant: string, e: Event<Session>):
     at: e.created,
     eventId: e.id,
   });
+  if (row.estimate_id && outcome !== 'failed') await expireOpenLinks(sql, payments, row.estimate_id, 'payment_pending');
   if (s.mode === 'subscription' && s.subscription) {
     // Until Stripe's own customer.subscription.* events describe it (they win: event_created 0 here).
     await sql.query(
