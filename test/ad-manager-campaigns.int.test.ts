@@ -93,8 +93,33 @@ describe('ad-manager and campaign status', () => {
     expect([over.status, over.body.error?.code]).toEqual([422, 'SPEND_CAP_EXCEEDED']);
     const unset = await app.call('POST', '/api/v1/agents/ad-manager/tasks', { input: { stats: {} } });
     expect([unset.status, unset.body.error?.code]).toEqual([422, 'AD_BUDGET_NOT_SET']);
+    // A's minimum of $200 with the $350 held is $550/day, more than $500: the optimiser would fail at every attempt.
+    const floors = await app.call('POST', '/api/v1/agents/ad-manager/tasks', {
+      input: { totalDailyBudgetUsd: 500, stats: { 'Search A': { spendUsd: 100, roas: 3, minDailyUsd: 200 } } },
+    });
+    expect([floors.status, floors.body.error?.code]).toEqual([422, 'AD_BUDGET_BELOW_MINIMUMS']);
     expect(await tasks()).toBe(made);
     expect(await stored()).toEqual(before);
+  });
+
+  it('refuses stats whose maximum is below their minimum (400 naming maxDailyUsd) for a task and a schedule, making neither', async () => {
+    const count = async (table: string) => Number((await app.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`))[0]!.n);
+    const before = { tasks: await count('tasks'), schedules: await count('schedules') };
+    const input = { totalDailyBudgetUsd: 450, stats: { 'Search A': { spendUsd: 100, roas: 2, minDailyUsd: 200, maxDailyUsd: 50 } } };
+    const task = await app.call('POST', '/api/v1/agents/ad-manager/tasks', { input });
+    expect(task.status, JSON.stringify(task.body)).toBe(400);
+    expect(JSON.stringify(task.body.error)).toContain('maxDailyUsd');
+    expect(JSON.stringify(task.body.error)).toMatch(/must not be below minDailyUsd/);
+    const schedule = await app.call('POST', '/api/v1/schedules', { agent: 'ad-manager', input, everyMs: 3_600_000 });
+    expect(schedule.status, JSON.stringify(schedule.body)).toBe(400);
+    expect(JSON.stringify(schedule.body.error)).toContain('maxDailyUsd');
+    // A cost per acquisition says nothing without the value of a conversion (and the other way round).
+    const cpa = await app.call('POST', '/api/v1/agents/ad-manager/tasks', {
+      input: { stats: { 'Search A': { spendUsd: 100, cpaUsd: 40 } } },
+    });
+    expect(cpa.status, JSON.stringify(cpa.body)).toBe(400);
+    expect(JSON.stringify(cpa.body.error)).toContain('conversionValueUsd');
+    expect({ tasks: await count('tasks'), schedules: await count('schedules') }).toEqual(before);
   });
 
   it('answers a repeat of an accepted request with its task, although what it names changed since', async () => {

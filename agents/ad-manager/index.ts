@@ -21,14 +21,27 @@ import { settingsGet } from '../../tools/settings.ts';
 import { usd } from '../../tools/util.ts';
 import { count } from '../text.ts';
 
-const stats = z.object({
-  spendUsd: usd(0, 1_000_000).describe('Observed daily spend'),
-  roas: z.number().min(0).optional(),
-  cpaUsd: usd(0.01, 1_000_000).optional(),
-  conversionValueUsd: usd(0, 100_000_000).optional(),
-  minDailyUsd: usd(0, 1_000_000).optional(),
-  maxDailyUsd: usd(0, 1_000_000).optional(),
-});
+const stats = z
+  .object({
+    spendUsd: usd(0, 1_000_000).describe('Observed daily spend'),
+    roas: z.number().min(0).optional(),
+    cpaUsd: usd(0.01, 1_000_000).optional(),
+    conversionValueUsd: usd(0, 100_000_000).optional(),
+    minDailyUsd: usd(0, 1_000_000).optional(),
+    maxDailyUsd: usd(0, 1_000_000).optional(),
+  })
+  // Refused when asked for: the optimiser would fail on them at every attempt.
+  .superRefine((s, c) => {
+    if (s.minDailyUsd !== undefined && s.maxDailyUsd !== undefined && s.maxDailyUsd < s.minDailyUsd)
+      c.addIssue({ code: 'custom', path: ['maxDailyUsd'], message: `must not be below minDailyUsd (${s.minDailyUsd})` });
+    // ROAS read from CPA needs both: a CPA alone failed the run, a conversion value alone was ignored.
+    if (s.roas === undefined && (s.cpaUsd === undefined) !== (s.conversionValueUsd === undefined))
+      c.addIssue({
+        code: 'custom',
+        path: [s.cpaUsd === undefined ? 'cpaUsd' : 'conversionValueUsd'],
+        message: 'without roas, give cpaUsd and conversionValueUsd together (ROAS = conversionValueUsd / cpaUsd)',
+      });
+  });
 
 export const adManagerInput = z.object({
   totalDailyBudgetUsd: usd(0.01, 1_000_000)
@@ -89,7 +102,8 @@ type AdTools = ToolsOf<typeof AD_TOOLS>;
  * stats, which keep today's budgets. 422 AD_BUDGET_NOT_SET without a total, SPEND_CAP_EXCEEDED
  * above the account's cap (ADS_DAILY_SPEND_CAP_USD), AD_BUDGET_BELOW_HELD when the campaigns
  * without stats alone take more than the total: a contradiction the optimiser cannot settle by
- * cutting them, nor by starving the campaigns with evidence.
+ * cutting them, nor by starving the campaigns with evidence; AD_BUDGET_BELOW_MINIMUMS when they
+ * and the stats' minimums do.
  */
 async function plannable(i: z.output<typeof adManagerInput>, tools: Pick<AdTools, 'settings_get' | 'ads_campaigns_list'>) {
   let total = i.totalDailyBudgetUsd;
@@ -122,6 +136,13 @@ async function plannable(i: z.output<typeof adManagerInput>, tools: Pick<AdTools
       'AD_BUDGET_BELOW_HELD',
       `The active campaigns without stats (${held.map((c) => c.name).join(', ')}) keep today's budgets, ${money(heldCents / 100)}/day together, more than the ${money(total)}/day to allocate: give their stats, pause some of them, or give a larger totalDailyBudgetUsd.`,
       { heldUsd: heldCents / 100, totalDailyBudgetUsd: total, held: held.map((c) => c.id) },
+    );
+  const minimumCents = live.reduce((a, c) => a + Math.round(((i.stats[c.id] ?? i.stats[c.name])?.minDailyUsd ?? 0) * 100), 0);
+  if (heldCents + minimumCents > Math.round(total * 100))
+    throw permanent(
+      'AD_BUDGET_BELOW_MINIMUMS',
+      `The stats' minimums (minDailyUsd, ${money(minimumCents / 100)}/day) and today's budgets of the campaigns without stats (${money(heldCents / 100)}/day) add up to more than the ${money(total)}/day to allocate: lower the minimums, or give a larger totalDailyBudgetUsd.`,
+      { minimumUsd: minimumCents / 100, heldUsd: heldCents / 100, totalDailyBudgetUsd: total },
     );
   return { total, live };
 }
