@@ -122,6 +122,41 @@ describe('ad-manager and campaign status', () => {
     expect({ tasks: await count('tasks'), schedules: await count('schedules') }).toEqual(before);
   });
 
+  it('refuses stats keyed by a name that several active campaigns share (422, no task made), and takes them keyed by id', async () => {
+    // Names are not unique: the same stats would be each campaign's, one observed spend and cap made two.
+    const ids = [await campaign('Spring roofs', 20, true), await campaign('Spring roofs', 30, true)];
+    try {
+      const tasks = async () =>
+        Number((await app.query<{ n: string }>(`SELECT count(*) AS n FROM tasks WHERE agent = 'ad-manager'`))[0]!.n);
+      const made = await tasks();
+      const r = await app.call('POST', '/api/v1/agents/ad-manager/tasks', {
+        input: { totalDailyBudgetUsd: 450, apply: false, stats: { 'Spring roofs': { spendUsd: 20, roas: 3, maxDailyUsd: 40 } } },
+      });
+      expect(r.status, JSON.stringify(r.body)).toBe(422);
+      expect(r.body.error.code).toBe('AD_STATS_AMBIGUOUS');
+      for (const id of ids) expect(r.body.error.message).toContain(id);
+      expect(r.body.error.message).toMatch(/by id/);
+      expect(await tasks()).toBe(made);
+      const byId = await app.call('POST', '/api/v1/agents/ad-manager/tasks', {
+        input: {
+          totalDailyBudgetUsd: 450,
+          apply: false,
+          stats: { [ids[0]!]: { spendUsd: 20, roas: 3, maxDailyUsd: 40 }, [ids[1]!]: { spendUsd: 30, roas: 2 } },
+        },
+      });
+      expect(byId.status, JSON.stringify(byId.body)).toBe(202);
+      // One campaign keyed by its id and by its name: one set would be used, the other dropped unseen.
+      const [a] = await app.query<{ id: string }>(`SELECT id FROM ads_campaigns WHERE name = 'Search A'`);
+      const twice = await app.call('POST', '/api/v1/agents/ad-manager/tasks', {
+        input: { totalDailyBudgetUsd: 450, stats: { [a!.id]: { spendUsd: 100, roas: 3 }, 'Search A': { spendUsd: 100, roas: 2 } } },
+      });
+      expect([twice.status, twice.body.error?.code]).toEqual([422, 'AD_STATS_AMBIGUOUS']);
+      expect(twice.body.error.message).toContain(a!.id);
+    } finally {
+      await app.query(`DELETE FROM ads_campaigns WHERE name = 'Spring roofs'`);
+    }
+  });
+
   it('answers a repeat of an accepted request with its task, although what it names changed since', async () => {
     const input = { totalDailyBudgetUsd: 400, apply: false, stats: { 'Search A': { spendUsd: 100, roas: 3 } } };
     const headers = { 'idempotency-key': 'ad-plan-repeat-1' };

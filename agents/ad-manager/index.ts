@@ -50,7 +50,9 @@ export const adManagerInput = z.object({
   stats: z
     .record(z.string(), stats)
     .default({})
-    .describe("Performance per campaign id or name; a campaign without stats is held at today's budget"),
+    .describe(
+      "Performance per campaign id, or name where only one active campaign has it; a campaign without stats is held at today's budget",
+    ),
   minMarginalRoas: z.number().min(0).default(1),
   apply: z.boolean().default(true).describe('Apply the plan through the ads tool (dry-run adapter unless live)'),
   product: label(200).default('roof replacement'),
@@ -103,7 +105,7 @@ type AdTools = ToolsOf<typeof AD_TOOLS>;
  * above the account's cap (ADS_DAILY_SPEND_CAP_USD), AD_BUDGET_BELOW_HELD when the campaigns
  * without stats alone take more than the total: a contradiction the optimiser cannot settle by
  * cutting them, nor by starving the campaigns with evidence; AD_BUDGET_BELOW_MINIMUMS when they
- * and the stats' minimums do.
+ * and the stats' minimums do; AD_STATS_AMBIGUOUS when a key names several campaigns (statsOnce).
  */
 async function plannable(i: z.output<typeof adManagerInput>, tools: Pick<AdTools, 'settings_get' | 'ads_campaigns_list'>) {
   let total = i.totalDailyBudgetUsd;
@@ -129,6 +131,7 @@ async function plannable(i: z.output<typeof adManagerInput>, tools: Pick<AdTools
       `A daily ad budget of ${money(total)} is above the account's ${money(dailySpendCapUsd)} cap (ADS_DAILY_SPEND_CAP_USD): give a smaller totalDailyBudgetUsd, or raise the cap.`,
       { totalDailyBudgetUsd: total, capUsd: dailySpendCapUsd },
     );
+  statsOnce(i.stats, live);
   const held = live.filter((c) => !(i.stats[c.id] ?? i.stats[c.name]));
   const heldCents = held.reduce((a, c) => a + Math.round(c.dailyBudgetUsd * 100), 0);
   if (heldCents > Math.round(total * 100))
@@ -145,6 +148,33 @@ async function plannable(i: z.output<typeof adManagerInput>, tools: Pick<AdTools
       { minimumUsd: minimumCents / 100, heldUsd: heldCents / 100, totalDailyBudgetUsd: total },
     );
   return { total, live };
+}
+
+/**
+ * Each active campaign's stats given once: a key is a campaign's id or its name, and names are
+ * not unique — stats keyed by a name that several active campaigns share would be each one's
+ * (one observed spend and cap made two), and a campaign keyed both ways would use one set and
+ * drop the other unseen. 422 AD_STATS_AMBIGUOUS naming the campaigns' ids.
+ */
+function statsOnce(stats: Record<string, unknown>, live: readonly { id: string; name: string }[]): void {
+  const keysOf = new Map<string, string[]>();
+  for (const key of Object.keys(stats)) {
+    const named = live.filter((c) => c.id === key || c.name === key);
+    if (named.length > 1)
+      throw permanent(
+        'AD_STATS_AMBIGUOUS',
+        `The stats for '${key}' name ${named.length} active campaigns (ids ${named.map((c) => c.id).join(', ')}): campaign names are not unique, so key the stats by id.`,
+        { key, campaigns: named.map((c) => c.id) },
+      );
+    if (named[0]) keysOf.set(named[0].id, [...(keysOf.get(named[0].id) ?? []), key]);
+  }
+  for (const [id, keys] of keysOf)
+    if (keys.length > 1)
+      throw permanent(
+        'AD_STATS_AMBIGUOUS',
+        `Campaign ${id} is given stats twice (${keys.map((k) => `'${k}'`).join(' and ')}): give them once, keyed by its id.`,
+        { key: keys[1], campaigns: [id] },
+      );
 }
 
 export default defineAgent({
