@@ -141,6 +141,24 @@ describe('amounts of money', () => {
     );
   });
 
+  // Every number of an agent's input has a bound that means something: past it is a typo, which
+  // would project an absurd revenue (a ROAS of 1e300) or overflow to Infinity (1e308).
+  it.each([
+    ['ad-manager', { stats: { A: { spendUsd: 100, roas: 1e300 } } }, 'roas'],
+    ['ad-manager', { stats: { A: { spendUsd: 100, roas: 1_000.01 } } }, 'roas'],
+    ['ad-manager', { stats: { A: { spendUsd: 100, cpaUsd: 0.01, conversionValueUsd: 100_000_000 } } }, 'conversionValueUsd'],
+    ['ad-manager', { minMarginalRoas: 1e308 }, 'minMarginalRoas'],
+    ['competitor-analysis', { competitors: [{ name: 'Beta', reviews: 2 ** 53 - 1 }] }, 'reviews'],
+    ['competitor-analysis', { ourReviews: 1e15 }, 'ourReviews'],
+    ['revenue-analyst', { leadsByStage: { qualified: 1e15 } }, 'qualified'],
+  ])('refuses %s input %j with a 400 naming %s, starting nothing', async (agent, input, field) => {
+    const before = await count('tasks');
+    const r = await app.call('POST', `/api/v1/agents/${agent}/tasks`, { input });
+    expect(r.status, JSON.stringify(r.body)).toBe(400);
+    expect(JSON.stringify(r.body.error)).toContain(field);
+    expect(await count('tasks')).toBe(before);
+  });
+
   it('accepts a daily ad budget up to the cap and competitor prices in whole cents', async () => {
     const settings = await app.call('PATCH', '/api/v1/settings', { adDailyBudgetUsd: 500 });
     expect([settings.status, settings.body.settings?.adDailyBudgetUsd]).toEqual([200, 500]);

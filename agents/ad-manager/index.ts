@@ -21,16 +21,23 @@ import { settingsGet } from '../../tools/settings.ts';
 import { usd } from '../../tools/util.ts';
 import { count } from '../text.ts';
 
+/**
+ * A return on ad spend (revenue per dollar): 0 to 1,000. Past that it is a typo, not a
+ * campaign — a ROAS of 1e300 projected an absurd revenue, and 1e308 overflowed to Infinity.
+ */
+const MAX_ROAS = 1_000;
+const roasRatio = z.number().min(0).max(MAX_ROAS);
+
 const stats = z
   .object({
     spendUsd: usd(0, 1_000_000).describe('Observed daily spend'),
-    roas: z.number().min(0).optional(),
+    roas: roasRatio.optional().describe('Observed revenue per dollar spent; or give cpaUsd and conversionValueUsd'),
     cpaUsd: usd(0.01, 1_000_000).optional(),
     conversionValueUsd: usd(0, 100_000_000).optional(),
     minDailyUsd: usd(0, 1_000_000).optional(),
     maxDailyUsd: usd(0, 1_000_000).optional(),
   })
-  // Refused when asked for: the optimiser would fail on them at every attempt.
+  // Refused when asked for: the optimiser would fail on them at every attempt, or plan with nonsense.
   .superRefine((s, c) => {
     if (s.minDailyUsd !== undefined && s.maxDailyUsd !== undefined && s.maxDailyUsd < s.minDailyUsd)
       c.addIssue({ code: 'custom', path: ['maxDailyUsd'], message: `must not be below minDailyUsd (${s.minDailyUsd})` });
@@ -40,6 +47,18 @@ const stats = z
         code: 'custom',
         path: [s.cpaUsd === undefined ? 'cpaUsd' : 'conversionValueUsd'],
         message: 'without roas, give cpaUsd and conversionValueUsd together (ROAS = conversionValueUsd / cpaUsd)',
+      });
+    // The ROAS read from them has the same bound as one given.
+    else if (
+      s.roas === undefined &&
+      s.cpaUsd !== undefined &&
+      s.conversionValueUsd !== undefined &&
+      s.conversionValueUsd / s.cpaUsd > MAX_ROAS
+    )
+      c.addIssue({
+        code: 'custom',
+        path: ['conversionValueUsd'],
+        message: `must be at most ${MAX_ROAS} times cpaUsd (a ROAS of conversionValueUsd / cpaUsd above ${MAX_ROAS})`,
       });
   });
 
@@ -53,7 +72,7 @@ export const adManagerInput = z.object({
     .describe(
       "Performance per campaign id, or name where only one active campaign has it; a campaign without stats is held at today's budget",
     ),
-  minMarginalRoas: z.number().min(0).default(1),
+  minMarginalRoas: roasRatio.default(1).describe('The least a further dollar must return to be spent'),
   apply: z.boolean().default(true).describe('Apply the plan through the ads tool (dry-run adapter unless live)'),
   product: label(200).default('roof replacement'),
   area: label(200).default('your area'),
