@@ -186,6 +186,22 @@ describe('amounts of money', () => {
       'payments.1.id',
       /given twice/,
     ],
+    // A payment's id is shown back (unmatchedPayments) and compared: a name, by the label rule.
+    ['an empty payment id', [{ id: '', estimateId, amountUsd: 10, paidAt: '2026-11-01' }], 'payments.0.id', /visible character/],
+    ['an invisible payment id', [{ id: '\u200b', estimateId, amountUsd: 10, paidAt: '2026-11-01' }], 'payments.0.id', /visible character/],
+    [
+      'a payment id of escape codes',
+      [{ id: '\u001b[2J\u0007', estimateId, amountUsd: 10, paidAt: '2026-11-01' }],
+      'payments.0.id',
+      /control characters/,
+    ],
+    ['a payment id of two lines', [{ id: 'bank\n7', estimateId, amountUsd: 10, paidAt: '2026-11-01' }], 'payments.0.id', /one line/],
+    [
+      'a payment id of 100,000 characters',
+      [{ id: 'x'.repeat(100_000), estimateId, amountUsd: 10, paidAt: '2026-11-01' }],
+      'payments.0.id',
+      /200/,
+    ],
     ['a paidAt that is no date', [{ id: 'bank-8', estimateId, amountUsd: 10, paidAt: 'yesterday' }], 'payments.0.paidAt', /ISO date/],
     ['a paidAt of no real day', [{ id: 'bank-9', estimateId, amountUsd: 10, paidAt: '2026-02-30' }], 'payments.0.paidAt', /ISO date/],
   ])('refuses billing input with %s: a 400 naming the field, starting nothing', async (_case, payments, at, message) => {
