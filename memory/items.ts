@@ -1,16 +1,24 @@
 /**
- * What a memory write may hold: its content (some letters or digits, at most
+ * What a memory write may hold: its content (some letters or digits, readable text, at most
  * {@link MAX_CONTENT} characters), kind, agent, metadata, source task, expiry and
  * idempotency key, checked and filled in before anything is embedded.
  * @module
  */
 import { badRequest } from '../runtime/errors.ts';
+import { readableText } from '../runtime/text.ts';
 import { hasWords } from './embedders.ts';
 
 export const MAX_CONTENT = 8000;
 /** A memory's metadata, as JSON text, holds at most this many bytes (UTF-8). */
 export const MAX_METADATA_BYTES = 16_384;
 export const DEFAULT_KIND = 'note';
+
+/**
+ * Content is text people read back (the Board, a prompt, a digest): line breaks and tabs, no
+ * other control characters (an escape code, a bell, a NUL). Its length is counted in
+ * `validate`, in characters as a reader counts them, not here in UTF-16 units.
+ */
+const readable = readableText(Number.MAX_SAFE_INTEGER);
 
 export interface RememberItem {
   content: string;
@@ -46,7 +54,9 @@ export function validate(item: RememberItem): Clean {
       'INVALID_MEMORY',
       'A memory needs at least one letter or digit: content of only punctuation, symbols or emoji has nothing to embed.',
     );
-  if (content.includes('\u0000')) throw badRequest('INVALID_MEMORY', 'A memory cannot hold a NUL character (\\u0000).');
+  const read = readable.safeParse(content);
+  if (!read.success)
+    throw badRequest('INVALID_MEMORY', `A memory's content ${read.error.issues[0]?.message ?? 'is not readable text'}.`, { at: 'content' });
   // Characters as a reader counts them (code points: '𝐀' is one), as PostgreSQL's length() does.
   const characters = [...content].length;
   if (characters > MAX_CONTENT)

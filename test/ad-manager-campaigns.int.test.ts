@@ -93,8 +93,68 @@ describe('ad-manager and campaign status', () => {
     expect([over.status, over.body.error?.code]).toEqual([422, 'SPEND_CAP_EXCEEDED']);
     const unset = await app.call('POST', '/api/v1/agents/ad-manager/tasks', { input: { stats: {} } });
     expect([unset.status, unset.body.error?.code]).toEqual([422, 'AD_BUDGET_NOT_SET']);
+    // A's minimum of $200 with the $350 held is $550/day, more than $500: the optimiser would fail at every attempt.
+    const floors = await app.call('POST', '/api/v1/agents/ad-manager/tasks', {
+      input: { totalDailyBudgetUsd: 500, stats: { 'Search A': { spendUsd: 100, roas: 3, minDailyUsd: 200 } } },
+    });
+    expect([floors.status, floors.body.error?.code]).toEqual([422, 'AD_BUDGET_BELOW_MINIMUMS']);
     expect(await tasks()).toBe(made);
     expect(await stored()).toEqual(before);
+  });
+
+  it('refuses stats whose maximum is below their minimum (400 naming maxDailyUsd) for a task and a schedule, making neither', async () => {
+    const count = async (table: string) => Number((await app.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`))[0]!.n);
+    const before = { tasks: await count('tasks'), schedules: await count('schedules') };
+    const input = { totalDailyBudgetUsd: 450, stats: { 'Search A': { spendUsd: 100, roas: 2, minDailyUsd: 200, maxDailyUsd: 50 } } };
+    const task = await app.call('POST', '/api/v1/agents/ad-manager/tasks', { input });
+    expect(task.status, JSON.stringify(task.body)).toBe(400);
+    expect(JSON.stringify(task.body.error)).toContain('maxDailyUsd');
+    expect(JSON.stringify(task.body.error)).toMatch(/must not be below minDailyUsd/);
+    const schedule = await app.call('POST', '/api/v1/schedules', { agent: 'ad-manager', input, everyMs: 3_600_000 });
+    expect(schedule.status, JSON.stringify(schedule.body)).toBe(400);
+    expect(JSON.stringify(schedule.body.error)).toContain('maxDailyUsd');
+    // A cost per acquisition says nothing without the value of a conversion (and the other way round).
+    const cpa = await app.call('POST', '/api/v1/agents/ad-manager/tasks', {
+      input: { stats: { 'Search A': { spendUsd: 100, cpaUsd: 40 } } },
+    });
+    expect(cpa.status, JSON.stringify(cpa.body)).toBe(400);
+    expect(JSON.stringify(cpa.body.error)).toContain('conversionValueUsd');
+    expect({ tasks: await count('tasks'), schedules: await count('schedules') }).toEqual(before);
+  });
+
+  it('refuses stats keyed by a name that several active campaigns share (422, no task made), and takes them keyed by id', async () => {
+    // Names are not unique: the same stats would be each campaign's, one observed spend and cap made two.
+    const ids = [await campaign('Spring roofs', 20, true), await campaign('Spring roofs', 30, true)];
+    try {
+      const tasks = async () =>
+        Number((await app.query<{ n: string }>(`SELECT count(*) AS n FROM tasks WHERE agent = 'ad-manager'`))[0]!.n);
+      const made = await tasks();
+      const r = await app.call('POST', '/api/v1/agents/ad-manager/tasks', {
+        input: { totalDailyBudgetUsd: 450, apply: false, stats: { 'Spring roofs': { spendUsd: 20, roas: 3, maxDailyUsd: 40 } } },
+      });
+      expect(r.status, JSON.stringify(r.body)).toBe(422);
+      expect(r.body.error.code).toBe('AD_STATS_AMBIGUOUS');
+      for (const id of ids) expect(r.body.error.message).toContain(id);
+      expect(r.body.error.message).toMatch(/by id/);
+      expect(await tasks()).toBe(made);
+      const byId = await app.call('POST', '/api/v1/agents/ad-manager/tasks', {
+        input: {
+          totalDailyBudgetUsd: 450,
+          apply: false,
+          stats: { [ids[0]!]: { spendUsd: 20, roas: 3, maxDailyUsd: 40 }, [ids[1]!]: { spendUsd: 30, roas: 2 } },
+        },
+      });
+      expect(byId.status, JSON.stringify(byId.body)).toBe(202);
+      // One campaign keyed by its id and by its name: one set would be used, the other dropped unseen.
+      const [a] = await app.query<{ id: string }>(`SELECT id FROM ads_campaigns WHERE name = 'Search A'`);
+      const twice = await app.call('POST', '/api/v1/agents/ad-manager/tasks', {
+        input: { totalDailyBudgetUsd: 450, stats: { [a!.id]: { spendUsd: 100, roas: 3 }, 'Search A': { spendUsd: 100, roas: 2 } } },
+      });
+      expect([twice.status, twice.body.error?.code]).toEqual([422, 'AD_STATS_AMBIGUOUS']);
+      expect(twice.body.error.message).toContain(a!.id);
+    } finally {
+      await app.query(`DELETE FROM ads_campaigns WHERE name = 'Spring roofs'`);
+    }
   });
 
   it('answers a repeat of an accepted request with its task, although what it names changed since', async () => {

@@ -305,6 +305,13 @@ describe.each(['pglite', 'pg'] as const)('memory on %s', (engine) => {
     expect(other.id).not.toBe(first.id);
   });
 
+  it('keeps the line breaks and tabs of a memory of several lines', async () => {
+    const content = 'Hendersons, 12 Oak St:\r\n\tgate code 7781\n\tdog in the yard';
+    const r = await app.call('POST', '/api/v1/memory', { content, kind: 'site-notes' });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(r.body.memory.content).toBe(content);
+  });
+
   it('never returns expired memories', async () => {
     const future = new Date(Date.now() + 3_600_000).toISOString();
     // Stored while live, then its time runs out (an expiry already past is refused on write).
@@ -343,6 +350,21 @@ describe.each(['pglite', 'pg'] as const)('memory on %s', (engine) => {
     const long = await app.call('POST', '/api/v1/memory', { content: 'x'.repeat(8001) });
     expect(long.status).toBe(400);
     expect(long.body.error.code).toBe('INVALID_MEMORY');
+    // Content is text people read back (runtime/text.ts readableText): line breaks and tabs, no
+    // other control characters — an escape code would recolour the terminal that shows it.
+    for (const content of ['Gutter note \u001b[2J\u001b[31mred \u0007 bell', 'Next line\u0085here']) {
+      const r = await app.call('POST', '/api/v1/memory', { content });
+      expect(r.status, JSON.stringify(content)).toBe(400);
+      expect(r.body.error).toMatchObject({ code: 'INVALID_MEMORY', details: { at: 'content' } });
+      expect(r.body.error.message).toMatch(/control characters/);
+    }
+    // Agents remember through the same write (ctx.memory.remember → MemoryStore.remember), with no API guard before it.
+    for (const content of ['Crew note \u001b[31mred', 'Gate code\u00007781'])
+      await expect(store.remember('default', { content, agent: 'rememberer' })).rejects.toMatchObject({
+        status: 400,
+        code: 'INVALID_MEMORY',
+        message: expect.stringMatching(/control characters/),
+      });
     // Metadata is bounded too (2 MB of it would ride along with every recall).
     const heavy = await app.call('POST', '/api/v1/memory', { content: 'Gate code 7781', metadata: { blob: 'x'.repeat(20_000) } });
     expect(heavy.status).toBe(400);

@@ -141,6 +141,24 @@ describe('amounts of money', () => {
     );
   });
 
+  // Every number of an agent's input has a bound that means something: past it is a typo, which
+  // would project an absurd revenue (a ROAS of 1e300) or overflow to Infinity (1e308).
+  it.each([
+    ['ad-manager', { stats: { A: { spendUsd: 100, roas: 1e300 } } }, 'roas'],
+    ['ad-manager', { stats: { A: { spendUsd: 100, roas: 1_000.01 } } }, 'roas'],
+    ['ad-manager', { stats: { A: { spendUsd: 100, cpaUsd: 0.01, conversionValueUsd: 100_000_000 } } }, 'conversionValueUsd'],
+    ['ad-manager', { minMarginalRoas: 1e308 }, 'minMarginalRoas'],
+    ['competitor-analysis', { competitors: [{ name: 'Beta', reviews: 2 ** 53 - 1 }] }, 'reviews'],
+    ['competitor-analysis', { ourReviews: 1e15 }, 'ourReviews'],
+    ['revenue-analyst', { leadsByStage: { qualified: 1e15 } }, 'qualified'],
+  ])('refuses %s input %j with a 400 naming %s, starting nothing', async (agent, input, field) => {
+    const before = await count('tasks');
+    const r = await app.call('POST', `/api/v1/agents/${agent}/tasks`, { input });
+    expect(r.status, JSON.stringify(r.body)).toBe(400);
+    expect(JSON.stringify(r.body.error)).toContain(field);
+    expect(await count('tasks')).toBe(before);
+  });
+
   it('accepts a daily ad budget up to the cap and competitor prices in whole cents', async () => {
     const settings = await app.call('PATCH', '/api/v1/settings', { adDailyBudgetUsd: 500 });
     expect([settings.status, settings.body.settings?.adDailyBudgetUsd]).toEqual([200, 500]);
@@ -167,6 +185,22 @@ describe('amounts of money', () => {
       ],
       'payments.1.id',
       /given twice/,
+    ],
+    // A payment's id is shown back (unmatchedPayments) and compared: a name, by the label rule.
+    ['an empty payment id', [{ id: '', estimateId, amountUsd: 10, paidAt: '2026-11-01' }], 'payments.0.id', /visible character/],
+    ['an invisible payment id', [{ id: '\u200b', estimateId, amountUsd: 10, paidAt: '2026-11-01' }], 'payments.0.id', /visible character/],
+    [
+      'a payment id of escape codes',
+      [{ id: '\u001b[2J\u0007', estimateId, amountUsd: 10, paidAt: '2026-11-01' }],
+      'payments.0.id',
+      /control characters/,
+    ],
+    ['a payment id of two lines', [{ id: 'bank\n7', estimateId, amountUsd: 10, paidAt: '2026-11-01' }], 'payments.0.id', /one line/],
+    [
+      'a payment id of 100,000 characters',
+      [{ id: 'x'.repeat(100_000), estimateId, amountUsd: 10, paidAt: '2026-11-01' }],
+      'payments.0.id',
+      /200/,
     ],
     ['a paidAt that is no date', [{ id: 'bank-8', estimateId, amountUsd: 10, paidAt: 'yesterday' }], 'payments.0.paidAt', /ISO date/],
     ['a paidAt of no real day', [{ id: 'bank-9', estimateId, amountUsd: 10, paidAt: '2026-02-30' }], 'payments.0.paidAt', /ISO date/],

@@ -10,12 +10,15 @@ import type { AnyTool } from '../runtime/tools.ts';
 import { businessTool } from './services.ts';
 import { iso, usd } from './util.ts';
 
+/** A review count: a business with more than ten million reviews is a typo. */
+export const reviewCount = z.number().int().min(0).max(10_000_000);
+
 export const competitorInput = z
   .object({
     name: label(200),
     prices: z.record(z.string().min(1).max(60), usd(0.01, 100_000)).default({}).describe('USD per roofing square, by material'),
     rating: z.number().min(0).max(5).nullable().optional(),
-    reviews: z.number().int().min(0).max(10_000_000).default(0),
+    reviews: reviewCount.default(0),
     services: z.array(label(100)).max(50).default([]),
     serviceArea: z.array(label(100)).max(200).default([]),
   })

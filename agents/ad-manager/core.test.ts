@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AppError, TransientError } from '../../runtime/public.ts';
 import { allocateBudget, compareWithStatusQuo, roasOf } from './core.ts';
 
 describe('ad budget optimiser (water-filling)', () => {
@@ -56,6 +57,23 @@ describe('ad budget optimiser (water-filling)', () => {
 
   it('refuses minimums above the budget', () => {
     expect(() => allocateBudget(10, [{ id: 'a', spendUsd: 1, roas: 2, minDailyUsd: 20 }])).toThrow(/minimums add up to \$20/);
+  });
+
+  // Trying again would fail the same way: a permanent AppError, not a plain Error (retried as INTERNAL).
+  it.each([
+    ['a maximum below the minimum', () => allocateBudget(300, [{ id: 'a', spendUsd: 100, roas: 2, minDailyUsd: 200, maxDailyUsd: 50 }])],
+    ['minimums above the budget', () => allocateBudget(10, [{ id: 'a', spendUsd: 1, roas: 2, minDailyUsd: 20 }])],
+    ['a campaign with no return to go by', () => roasOf({ id: 'a', spendUsd: 1, cpaUsd: 5 })],
+  ])('fails permanently on %s', (_case, plan) => {
+    const err = (() => {
+      try {
+        plan();
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(AppError);
+    expect(err).not.toBeInstanceOf(TransientError);
   });
 });
 

@@ -12,8 +12,13 @@
  * clamped to [min_i, max_i], with Σ b_i = total. λ is found by bisection. Campaigns whose
  * best marginal return is below `minMarginalRoas` (default 1: a dollar must earn a dollar)
  * get only their minimum; the unspent rest is reported, never forced out.
+ *
+ * Stats it cannot plan with (a maximum below the minimum, minimums above the budget, no return
+ * to go by) fail permanently (AD_PLAN_INVALID): trying again would fail the same way. The
+ * agent's input schema and `plannable` refuse them before a task is made.
  * @module
  */
+import { permanent } from '../../runtime/public.ts';
 
 export interface CampaignStats {
   id: string;
@@ -57,7 +62,7 @@ const round2 = (n: number): number => Math.round(n * 100) / 100;
 export function roasOf(c: CampaignStats): number {
   if (c.roas !== undefined) return c.roas;
   if (c.cpaUsd && c.conversionValueUsd !== undefined) return c.conversionValueUsd / c.cpaUsd;
-  throw new Error(`Campaign ${c.id} needs roas, or cpaUsd and conversionValueUsd.`);
+  throw permanent('AD_PLAN_INVALID', `Campaign ${c.id} needs roas, or cpaUsd and conversionValueUsd.`);
 }
 
 const revenue = (roas: number, s: number, b: number): number => roas * s * Math.log1p(b / s);
@@ -67,12 +72,13 @@ export function allocateBudget(totalUsd: number, campaigns: CampaignStats[], opt
   const cs = campaigns.map((c) => {
     const min = c.minDailyUsd ?? 0;
     const max = c.maxDailyUsd ?? Number.POSITIVE_INFINITY;
-    if (max < min) throw new Error(`Campaign ${c.id}: maxDailyUsd ${max} is below minDailyUsd ${min}.`);
+    if (max < min) throw permanent('AD_PLAN_INVALID', `Campaign ${c.id}: maxDailyUsd ${max} is below minDailyUsd ${min}.`);
     // A campaign that has not spent yet gets a nominal scale so its curve is defined.
     return { id: c.id, roas: roasOf(c), s: Math.max(c.spendUsd, 1), min, max };
   });
   const minSum = cs.reduce((a, c) => a + c.min, 0);
-  if (minSum > totalUsd + 1e-9) throw new Error(`The minimums add up to $${round2(minSum)}, more than the $${totalUsd} budget.`);
+  if (minSum > totalUsd + 1e-9)
+    throw permanent('AD_PLAN_INVALID', `The minimums add up to $${round2(minSum)}, more than the $${totalUsd} budget.`);
 
   const at = (lambda: number) => cs.map((c) => Math.min(c.max, Math.max(c.min, c.s * (c.roas / lambda - 1))));
   const sum = (bs: number[]) => bs.reduce((a, b) => a + b, 0);

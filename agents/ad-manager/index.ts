@@ -21,14 +21,46 @@ import { settingsGet } from '../../tools/settings.ts';
 import { usd } from '../../tools/util.ts';
 import { count } from '../text.ts';
 
-const stats = z.object({
-  spendUsd: usd(0, 1_000_000).describe('Observed daily spend'),
-  roas: z.number().min(0).optional(),
-  cpaUsd: usd(0.01, 1_000_000).optional(),
-  conversionValueUsd: usd(0, 100_000_000).optional(),
-  minDailyUsd: usd(0, 1_000_000).optional(),
-  maxDailyUsd: usd(0, 1_000_000).optional(),
-});
+/**
+ * A return on ad spend (revenue per dollar): 0 to 1,000. Past that it is a typo, not a
+ * campaign — a ROAS of 1e300 projected an absurd revenue, and 1e308 overflowed to Infinity.
+ */
+const MAX_ROAS = 1_000;
+const roasRatio = z.number().min(0).max(MAX_ROAS);
+
+const stats = z
+  .object({
+    spendUsd: usd(0, 1_000_000).describe('Observed daily spend'),
+    roas: roasRatio.optional().describe('Observed revenue per dollar spent; or give cpaUsd and conversionValueUsd'),
+    cpaUsd: usd(0.01, 1_000_000).optional(),
+    conversionValueUsd: usd(0, 100_000_000).optional(),
+    minDailyUsd: usd(0, 1_000_000).optional(),
+    maxDailyUsd: usd(0, 1_000_000).optional(),
+  })
+  // Refused when asked for: the optimiser would fail on them at every attempt, or plan with nonsense.
+  .superRefine((s, c) => {
+    if (s.minDailyUsd !== undefined && s.maxDailyUsd !== undefined && s.maxDailyUsd < s.minDailyUsd)
+      c.addIssue({ code: 'custom', path: ['maxDailyUsd'], message: `must not be below minDailyUsd (${s.minDailyUsd})` });
+    // ROAS read from CPA needs both: a CPA alone failed the run, a conversion value alone was ignored.
+    if (s.roas === undefined && (s.cpaUsd === undefined) !== (s.conversionValueUsd === undefined))
+      c.addIssue({
+        code: 'custom',
+        path: [s.cpaUsd === undefined ? 'cpaUsd' : 'conversionValueUsd'],
+        message: 'without roas, give cpaUsd and conversionValueUsd together (ROAS = conversionValueUsd / cpaUsd)',
+      });
+    // The ROAS read from them has the same bound as one given.
+    else if (
+      s.roas === undefined &&
+      s.cpaUsd !== undefined &&
+      s.conversionValueUsd !== undefined &&
+      s.conversionValueUsd / s.cpaUsd > MAX_ROAS
+    )
+      c.addIssue({
+        code: 'custom',
+        path: ['conversionValueUsd'],
+        message: `must be at most ${MAX_ROAS} times cpaUsd (a ROAS of conversionValueUsd / cpaUsd above ${MAX_ROAS})`,
+      });
+  });
 
 export const adManagerInput = z.object({
   totalDailyBudgetUsd: usd(0.01, 1_000_000)
@@ -37,8 +69,10 @@ export const adManagerInput = z.object({
   stats: z
     .record(z.string(), stats)
     .default({})
-    .describe("Performance per campaign id or name; a campaign without stats is held at today's budget"),
-  minMarginalRoas: z.number().min(0).default(1),
+    .describe(
+      "Performance per campaign id, or name where only one active campaign has it; a campaign without stats is held at today's budget",
+    ),
+  minMarginalRoas: roasRatio.default(1).describe('The least a further dollar must return to be spent'),
   apply: z.boolean().default(true).describe('Apply the plan through the ads tool (dry-run adapter unless live)'),
   product: label(200).default('roof replacement'),
   area: label(200).default('your area'),
@@ -89,7 +123,8 @@ type AdTools = ToolsOf<typeof AD_TOOLS>;
  * stats, which keep today's budgets. 422 AD_BUDGET_NOT_SET without a total, SPEND_CAP_EXCEEDED
  * above the account's cap (ADS_DAILY_SPEND_CAP_USD), AD_BUDGET_BELOW_HELD when the campaigns
  * without stats alone take more than the total: a contradiction the optimiser cannot settle by
- * cutting them, nor by starving the campaigns with evidence.
+ * cutting them, nor by starving the campaigns with evidence; AD_BUDGET_BELOW_MINIMUMS when they
+ * and the stats' minimums do; AD_STATS_AMBIGUOUS when a key names several campaigns (statsOnce).
  */
 async function plannable(i: z.output<typeof adManagerInput>, tools: Pick<AdTools, 'settings_get' | 'ads_campaigns_list'>) {
   let total = i.totalDailyBudgetUsd;
@@ -115,6 +150,7 @@ async function plannable(i: z.output<typeof adManagerInput>, tools: Pick<AdTools
       `A daily ad budget of ${money(total)} is above the account's ${money(dailySpendCapUsd)} cap (ADS_DAILY_SPEND_CAP_USD): give a smaller totalDailyBudgetUsd, or raise the cap.`,
       { totalDailyBudgetUsd: total, capUsd: dailySpendCapUsd },
     );
+  statsOnce(i.stats, live);
   const held = live.filter((c) => !(i.stats[c.id] ?? i.stats[c.name]));
   const heldCents = held.reduce((a, c) => a + Math.round(c.dailyBudgetUsd * 100), 0);
   if (heldCents > Math.round(total * 100))
@@ -123,7 +159,41 @@ async function plannable(i: z.output<typeof adManagerInput>, tools: Pick<AdTools
       `The active campaigns without stats (${held.map((c) => c.name).join(', ')}) keep today's budgets, ${money(heldCents / 100)}/day together, more than the ${money(total)}/day to allocate: give their stats, pause some of them, or give a larger totalDailyBudgetUsd.`,
       { heldUsd: heldCents / 100, totalDailyBudgetUsd: total, held: held.map((c) => c.id) },
     );
+  const minimumCents = live.reduce((a, c) => a + Math.round(((i.stats[c.id] ?? i.stats[c.name])?.minDailyUsd ?? 0) * 100), 0);
+  if (heldCents + minimumCents > Math.round(total * 100))
+    throw permanent(
+      'AD_BUDGET_BELOW_MINIMUMS',
+      `The stats' minimums (minDailyUsd, ${money(minimumCents / 100)}/day) and today's budgets of the campaigns without stats (${money(heldCents / 100)}/day) add up to more than the ${money(total)}/day to allocate: lower the minimums, or give a larger totalDailyBudgetUsd.`,
+      { minimumUsd: minimumCents / 100, heldUsd: heldCents / 100, totalDailyBudgetUsd: total },
+    );
   return { total, live };
+}
+
+/**
+ * Each active campaign's stats given once: a key is a campaign's id or its name, and names are
+ * not unique — stats keyed by a name that several active campaigns share would be each one's
+ * (one observed spend and cap made two), and a campaign keyed both ways would use one set and
+ * drop the other unseen. 422 AD_STATS_AMBIGUOUS naming the campaigns' ids.
+ */
+function statsOnce(stats: Record<string, unknown>, live: readonly { id: string; name: string }[]): void {
+  const keysOf = new Map<string, string[]>();
+  for (const key of Object.keys(stats)) {
+    const named = live.filter((c) => c.id === key || c.name === key);
+    if (named.length > 1)
+      throw permanent(
+        'AD_STATS_AMBIGUOUS',
+        `The stats for '${key}' name ${named.length} active campaigns (ids ${named.map((c) => c.id).join(', ')}): campaign names are not unique, so key the stats by id.`,
+        { key, campaigns: named.map((c) => c.id) },
+      );
+    if (named[0]) keysOf.set(named[0].id, [...(keysOf.get(named[0].id) ?? []), key]);
+  }
+  for (const [id, keys] of keysOf)
+    if (keys.length > 1)
+      throw permanent(
+        'AD_STATS_AMBIGUOUS',
+        `Campaign ${id} is given stats twice (${keys.map((k) => `'${k}'`).join(' and ')}): give them once, keyed by its id.`,
+        { key: keys[1], campaigns: [id] },
+      );
 }
 
 export default defineAgent({

@@ -32,7 +32,8 @@ export const billingInput = z.object({
   payments: z
     .array(
       z.object({
-        id: z.string(),
+        // Shown back (unmatchedPayments) and compared with the others: a name people read.
+        id: label(200).describe("The payment's id in its export (a Stripe charge id, a bank reference)"),
         estimateId: z.string().nullable().optional(),
         amountUsd: usd(0.01, MONEY_COLUMN_MAX_USD),
         paidAt: isoDateOrTime,

@@ -14,7 +14,7 @@ import { DIGEST_APPROVAL, DIGEST_TOOLS, sendDigest } from '../digest.ts';
 import { hasTool, languageFallback, recallSafe, rememberSafe } from '../tooling.ts';
 import { compareRuns, describeChanges, readSummary, summarise } from './compare.ts';
 import { findings, ourPriceBook, positioning, priceIndex, type CompetitorData } from './core.ts';
-import { competitorRecordsList } from '../../tools/competitors.ts';
+import { competitorRecordsList, reviewCount } from '../../tools/competitors.ts';
 import { settingsGet } from '../../tools/settings.ts';
 import { usd } from '../../tools/util.ts';
 import { count } from '../text.ts';
@@ -23,7 +23,7 @@ const competitor = z.object({
   name: label(200),
   prices: z.record(z.string().min(1).max(60), usd(0.01, 100_000)).default({}),
   rating: z.number().min(0).max(5).nullable().default(null),
-  reviews: z.number().int().min(0).default(0),
+  reviews: reviewCount.default(0),
   services: z.array(label(100)).max(50).default([]),
   serviceArea: z.array(label(100)).max(200).default([]),
 });
@@ -39,7 +39,7 @@ export const competitorAnalysisInput = z.object({
     .optional()
     .describe('USD per square by material; default: our price book'),
   ourRating: z.number().min(0).max(5).nullable().default(null),
-  ourReviews: z.number().int().min(0).default(0),
+  ourReviews: reviewCount.default(0),
   ourServices: z.array(label(100)).max(50).default(['roof replacement', 'roof repair', 'inspection']),
   ourServiceArea: z.array(label(100)).max(200).default([]),
   market: label(200)

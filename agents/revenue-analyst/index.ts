@@ -28,7 +28,10 @@ export const revenueAnalystInput = z.object({
     )
     .optional()
     .describe('Daily revenue to analyse instead of the dashboard'),
-  leadsByStage: z.record(z.string(), z.number().int().min(0)).optional(),
+  leadsByStage: z
+    .record(z.string(), z.number().int().min(0).max(1_000_000))
+    .optional()
+    .describe('Leads in each pipeline stage; omitted: the dashboard'),
   now: calendarDay.optional(),
   digest: z.boolean().default(false).describe('Send the owner the report as a digest (the monthly default job does)'),
 });
