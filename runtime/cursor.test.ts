@@ -6,7 +6,13 @@ const b64 = (s: string) => Buffer.from(s).toString('base64url');
 
 describe('page cursors', () => {
   it('reads back what it wrote, as PostgreSQL and ISO 8601 write timestamps', () => {
-    for (const at of ['2026-12-02 14:40:12.123456+00', '2026-12-02T14:40:12.123Z', '2024-02-29 00:00:00+05:30', '2026-01-01 00:00:00-15:59', '2026-01-01T00:00:00+14'])
+    for (const at of [
+      '2026-12-02 14:40:12.123456+00',
+      '2026-12-02T14:40:12.123Z',
+      '2024-02-29 00:00:00+05:30',
+      '2026-01-01 00:00:00-15:59',
+      '2026-01-01T00:00:00+14',
+    ])
       expect(decodeCursor(encodeCursor(at, ID))).toEqual({ at, id: ID });
   });
 
