@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { builtInAgents } from '../agents/index.ts';
 import { chatProvider, costUsd } from '../runtime/models.ts';
+import { workerRegistry } from '../runtime/metrics.ts';
 import { defineAgent } from '../runtime/public.ts';
 import { eventually, startTestApp, type TestApp } from './harness.ts';
 
@@ -58,6 +59,9 @@ describe('/metrics after a few tasks', () => {
       new AIMessage({ content: 'A draft.', usage_metadata: { input_tokens: 100, output_tokens: 20, total_tokens: 120 } }),
     );
     app = await startTestApp('pglite', { overrides: { agents: [...builtInAgents, writer], model: chatProvider(MODEL, model) } });
+    // The worker's series belong to the process (runtime/metrics.ts), and the test files before
+    // this one ran their tasks in this process too: count from zero, only what this file runs.
+    workerRegistry.resetMetrics();
     const run = async (agent: string, body: unknown) => {
       const r = await app.call('POST', `/api/v1/agents/${agent}/tasks`, body);
       expect(r.status).toBe(202);
